@@ -1,0 +1,40 @@
+# The two commands of the README: `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test install bench lint clean demo-logins
+
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+## make run: migrate, load demo data once, start web + worker + beat (Ctrl-C stops all three)
+run: $(STAMP)
+	@$(BIN)/flask --app web check
+	@$(BIN)/flask --app web db upgrade
+	@$(BIN)/flask --app web seed-demo
+	@$(BIN)/python -m web.banner
+	@PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile
+
+## make test: the whole suite (SQLite and PostgreSQL; Redis, SMTP and browser tests included)
+test: $(STAMP)
+	@bash tests/ensure_browser.sh
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: $(STAMP)
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check workflow tasks web config tests
+	$(BIN)/mypy workflow config
+
+clean:
+	rm -rf $(VENV) .pytest_cache test-artifacts

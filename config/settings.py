@@ -1,0 +1,174 @@
+"""One settings object, read from the environment. Defaults run with no servers at all."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+ROOT = Path(__file__).resolve().parents[1]
+TIMEZONE = "Asia/Shanghai"
+
+
+class SettingsError(Exception):
+    """A setting is missing or malformed; the message names the variable."""
+
+
+def _instance() -> Path:
+    return Path(os.environ.get("INSTANCE_PATH", ROOT / "instance")).resolve()
+
+
+def _bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    if raw.lower() in ("1", "true", "yes", "on"):
+        return True
+    if raw.lower() in ("0", "false", "no", "off"):
+        return False
+    raise SettingsError(f"{name}={raw!r} is not a boolean (use 1/0, true/false)")
+
+
+def _int(name: str, default: int, lo: int = 0, hi: int = 10**9) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name}={raw!r} is not a whole number") from None
+    if not lo <= value <= hi:
+        raise SettingsError(f"{name}={value} must be between {lo} and {hi}")
+    return value
+
+
+DB_SCHEMES = ("sqlite", "postgresql", "postgresql+psycopg")
+BROKER_SCHEMES = ("sqla+sqlite", "redis", "rediss", "amqp", "pyamqp", "memory")
+
+
+def check_url(name: str, url: str, schemes: tuple[str, ...]) -> str:
+    """Refuse a URL whose scheme we do not support or that lacks a host/path."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError as exc:
+        raise SettingsError(f"{name} is malformed: {exc}") from None
+    if parts.scheme not in schemes:
+        raise SettingsError(
+            f"{name}={url.split('@')[-1]!r}: scheme {parts.scheme or '(none)'!r} is not "
+            f"supported; use one of {', '.join(schemes)}")
+    if not parts.scheme.endswith("sqlite") and parts.scheme != "memory" and not parts.hostname \
+            and "host=" not in parts.query:
+        raise SettingsError(f"{name}: no host in {url.split('@')[-1]!r}")
+    return url
+
+
+def redact(url: str) -> str:
+    """The URL without its password, for logs and error lines."""
+    parts = urlsplit(url)
+    if parts.password:
+        return url.replace(f":{parts.password}@", ":***@")
+    return url
+
+
+@dataclass
+class Settings:
+    env: str
+    instance_path: Path
+    database_url: str
+    broker_url: str
+    result_backend: str
+    secret_key: str
+    port: int
+    base_url: str
+    timezone: str
+    smtp_host: str | None
+    smtp_port: int
+    smtp_user: str | None
+    smtp_password: str | None = field(repr=False)
+    smtp_tls: str  # none | starttls | ssl
+    smtp_timeout: int
+    mail_from: str
+    mail_dir: Path
+    upload_dir: Path
+    max_upload_mb: int
+    reminder_scan_seconds: int
+    assessment_cron: str
+    session_idle_minutes: int
+    session_absolute_hours: int
+    metrics_token: str | None = field(repr=False)
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def uses_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+def _secret_key(env: str, instance: Path) -> str:
+    key = os.environ.get("SECRET_KEY")
+    if key:
+        if env == "production" and len(key) < 32:
+            raise SettingsError("SECRET_KEY is too short for production (at least 32 characters)")
+        return key
+    if env == "production":
+        raise SettingsError("SECRET_KEY is not set; production mode refuses to start without it")
+    path = instance / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    instance.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key
+
+
+def load_settings() -> Settings:
+    """Read and check every setting; raise `SettingsError` naming the culprit."""
+    env = os.environ.get("APP_ENV", "development")
+    if env not in ("development", "production", "test"):
+        raise SettingsError(f"APP_ENV={env!r} must be development, production or test")
+    instance = _instance()
+    db = os.environ.get("DATABASE_URL") or f"sqlite:///{instance / 'app.db'}"
+    if db.startswith("postgresql://"):
+        db = "postgresql+psycopg://" + db[len("postgresql://"):]
+    check_url("DATABASE_URL", db, DB_SCHEMES)
+    broker = os.environ.get("CELERY_BROKER_URL") or f"sqla+sqlite:///{instance / 'broker.db'}"
+    check_url("CELERY_BROKER_URL", broker, BROKER_SCHEMES)
+    default_backend = (f"db+sqlite:///{instance / 'results.db'}" if broker.startswith("sqla+")
+                       else broker if broker.startswith("redis") else "rpc://")
+    backend = os.environ.get("CELERY_RESULT_BACKEND") or default_backend
+    tls = os.environ.get("SMTP_TLS", "none").lower()
+    if tls not in ("none", "starttls", "ssl"):
+        raise SettingsError(f"SMTP_TLS={tls!r} must be none, starttls or ssl")
+    port = _int("PORT", 8000, 1, 65535)
+    return Settings(
+        env=env,
+        instance_path=instance,
+        database_url=db,
+        broker_url=broker,
+        result_backend=backend,
+        secret_key=_secret_key(env, instance),
+        port=port,
+        base_url=os.environ.get("BASE_URL", f"http://127.0.0.1:{port}").rstrip("/"),
+        timezone=os.environ.get("TZ_NAME", TIMEZONE),
+        smtp_host=os.environ.get("SMTP_HOST") or None,
+        smtp_port=_int("SMTP_PORT", 465 if tls == "ssl" else 25, 1, 65535),
+        smtp_user=os.environ.get("SMTP_USER") or None,
+        smtp_password=os.environ.get("SMTP_PASSWORD") or None,
+        smtp_tls=tls,
+        smtp_timeout=_int("SMTP_TIMEOUT", 20, 1, 600),
+        mail_from=os.environ.get("MAIL_FROM", "科技兴贸出口创新基地 <noreply@localhost>"),
+        mail_dir=Path(os.environ.get("MAIL_DIR", instance / "mail")),
+        upload_dir=Path(os.environ.get("UPLOAD_DIR", instance / "uploads")),
+        max_upload_mb=_int("MAX_UPLOAD_MB", 20, 1, 1024),
+        reminder_scan_seconds=_int("REMINDER_SCAN_SECONDS", 300, 10, 86400),
+        assessment_cron=os.environ.get("ASSESSMENT_CRON", "0 3 10 1 *"),
+        session_idle_minutes=_int("SESSION_IDLE_MINUTES", 30, 1, 1440),
+        session_absolute_hours=_int("SESSION_ABSOLUTE_HOURS", 12, 1, 168),
+        metrics_token=os.environ.get("METRICS_TOKEN") or None,
+    )

@@ -1,0 +1,54 @@
+"""The Celery application, configured from `config.Settings`."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from celery import Celery
+from celery.signals import worker_process_init
+from kombu import Queue
+
+from config import Settings, load_settings
+
+QUEUES = ("celery", "mail", "scans", "assessments")
+
+
+def make_celery(settings: Settings | None = None) -> Celery:
+    settings = settings or load_settings()
+    app = Celery("eib", include=["tasks.health"])
+    app.conf.update(
+        broker_url=settings.broker_url,
+        result_backend=settings.result_backend,
+        result_expires=3600,
+        timezone=settings.timezone,
+        enable_utc=True,
+        task_acks_late=True,  # a task killed mid-run is delivered again…
+        task_reject_on_worker_lost=True,  # …also when the worker process dies
+        worker_prefetch_multiplier=1,
+        task_default_queue="celery",
+        task_queues=[Queue(q) for q in QUEUES],
+        task_routes={
+            "tasks.mail.*": {"queue": "mail"},
+            "tasks.reminders.*": {"queue": "scans"},
+            "tasks.assessment.*": {"queue": "assessments"},
+        },
+        broker_connection_retry_on_startup=True,
+        broker_transport_options={"visibility_timeout": 3600, "polling_interval": 0.2},
+        worker_hijack_root_logger=False,
+        beat_schedule={
+            "heartbeat": {"task": "tasks.health.heartbeat", "schedule": timedelta(seconds=60)},
+        },
+    )
+    app.conf.eib_settings = settings
+    return app
+
+
+@worker_process_init.connect
+def _fresh_connections(**_: object) -> None:
+    """A forked worker must not share the parent's database connections."""
+    from workflow.storage.db import dispose_all
+
+    dispose_all()
+
+
+celery_app = make_celery()

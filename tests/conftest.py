@@ -1,0 +1,164 @@
+"""Shared fixtures: real SQLite and PostgreSQL databases, Redis, the Flask app.
+
+Database tests take the `db_url` fixture, parametrised over SQLite and PostgreSQL, so the
+suite runs once on each. A missing server skips its tests with a message naming it,
+unless REQUIRE_SERVICES=1, which makes that a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from tests import factories
+
+REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
+PG_BASE = os.environ.get("TEST_DATABASE_URL",
+                         "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+def missing(what: str, why: str) -> None:
+    """Skip (or fail, with REQUIRE_SERVICES=1) naming the missing server."""
+    msg = f"{what} is not available ({why}); set {'TEST_DATABASE_URL' if 'Postgre' in what else 'TEST_REDIS_URL'} or start it (see ../shared/SERVICES.md)"
+    if REQUIRE_SERVICES:
+        pytest.fail(msg, pytrace=False)
+    pytest.skip(msg)
+
+
+def _with_db(url: str, name: str) -> str:
+    base, _, _ = url.rpartition("/")
+    return f"{base}/{name}"
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[str]:
+    """A fresh PostgreSQL database for this test session, dropped at the end."""
+    name = f"eib_test_{uuid.uuid4().hex[:10]}"
+    try:
+        admin = create_engine(PG_BASE, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:  # noqa: BLE001
+        missing("PostgreSQL", f"{type(exc).__name__}: {str(exc).splitlines()[0][:120]}")
+    yield _with_db(PG_BASE, name)
+    from workflow.storage.db import _engines
+
+    for url, engine in list(_engines.items()):
+        if name in url:
+            engine.dispose()
+            del _engines[url]
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def migrated_pg(pg_server: str) -> str:
+    from workflow.storage.migrate import upgrade
+
+    upgrade(pg_server)
+    return pg_server
+
+
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> str:
+    from workflow.storage.migrate import upgrade
+
+    url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+    upgrade(url)
+    return url
+
+
+def _clean(url: str) -> None:
+    from workflow.storage.db import get_engine
+    from workflow.storage.models import Base
+
+    engine = get_engine(url)
+    tables = [t.name for t in Base.metadata.sorted_tables]
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables)
+                              + " RESTART IDENTITY CASCADE"))
+        else:
+            for t in reversed(tables):
+                conn.execute(text(f'DELETE FROM "{t}"'))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest) -> str:
+    """A migrated, empty database: once on SQLite, once on PostgreSQL."""
+    fixture = "migrated_sqlite" if request.param == "sqlite" else "migrated_pg"
+    url: str = request.getfixturevalue(fixture)
+    _clean(url)
+    return url
+
+
+@pytest.fixture
+def pg_url(migrated_pg: str) -> str:
+    """PostgreSQL only (concurrency across processes, benchmarks)."""
+    _clean(migrated_pg)
+    return migrated_pg
+
+
+@pytest.fixture
+def uow(db_url: str) -> Any:
+    """A factory of units of work on the test database."""
+    from workflow.storage.db import session_factory
+    from workflow.storage.uow import UnitOfWork
+
+    factory = session_factory(db_url)
+    return lambda: UnitOfWork(factory=factory)
+
+
+@pytest.fixture
+def world(uow: Any) -> factories.World:
+    """Authorities, the 2006 round, reference statistics and one user per role."""
+    return factories.build_world(uow)
+
+
+@pytest.fixture
+def redis_url() -> str:
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
+    except Exception as exc:  # noqa: BLE001
+        missing("Redis", f"{type(exc).__name__}")
+    return REDIS_URL
+
+
+@pytest.fixture
+def app_env(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Environment for `create_app()` on the test database (broker: in-memory)."""
+    monkeypatch.setenv("APP_ENV", "test")
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    monkeypatch.setenv("INSTANCE_PATH", str(tmp_path / "instance"))
+    monkeypatch.setenv("CELERY_BROKER_URL", "memory://")
+    monkeypatch.setenv("CELERY_RESULT_BACKEND", "cache+memory://")
+    return tmp_path / "instance"
+
+
+@pytest.fixture
+def app(app_env: Path, world: factories.World) -> Any:
+    from web import create_app
+
+    flask_app = create_app({"TESTING": True, "WTF_CSRF_ENABLED": False})
+    return flask_app
+
+
+@pytest.fixture
+def client(app: Any) -> Any:
+    return app.test_client()
+
+
+@pytest.fixture
+def api(client: Any) -> factories.ApiClient:
+    """Call the JSON API as any demo user: `api.as_("hubei_reviewer").get(...)`."""
+    return factories.ApiClient(client)

@@ -1,0 +1,185 @@
+"""Test data built through the real service layer (no hand-made states)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from workflow.regions import AUTHORITIES
+from workflow.roles import Role
+from workflow.rules import RoundRules
+from workflow.services import cases, files
+from workflow.services.accounts import hash_password
+from workflow.storage.models import (
+    AuthorityRow,
+    ReferenceStatRow,
+    RoundRow,
+    UserRow,
+)
+
+PASSWORD = "Test-pass-2006"
+PDF = b"%PDF-1.4\n%%EOF\n"
+WITH_BASES = {"440000", "420000", "510000", "210000", "110000"}
+_HASH = hash_password(PASSWORD)
+
+# username -> (role, authority code)
+USERS: dict[str, tuple[Role, str | None]] = {
+    "mofcom": (Role.MINISTRY_REVIEWER, None),
+    "mofcom2": (Role.MINISTRY_REVIEWER, None),
+    "sysadmin": (Role.SYSTEM_ADMIN, None),
+    "secadmin": (Role.SECURITY_ADMIN, None),
+    "auditor": (Role.AUDITOR, None),
+}
+for _code, _slug in {"440000": "guangdong", "420000": "hubei", "430000": "hunan",
+                     "510000": "sichuan", "530000": "yunnan", "210000": "liaoning",
+                     "220000": "jilin", "110000": "beijing"}.items():
+    USERS[f"{_slug}_applicant"] = (Role.APPLICANT, _code)
+    USERS[f"{_slug}_applicant2"] = (Role.APPLICANT, _code)
+    USERS[f"{_slug}_reviewer"] = (Role.PROVINCIAL_REVIEWER, _code)
+    USERS[f"{_slug}_reviewer2"] = (Role.PROVINCIAL_REVIEWER, _code)
+
+
+@dataclass
+class World:
+    uow: Any
+    ids: dict[str, int]
+    authorities: dict[str, int]
+    upload_dir: Path = field(default_factory=lambda: Path("/tmp/eib-test-uploads"))
+
+    def id(self, username: str) -> int:
+        return self.ids[username]
+
+
+def build_world(uow: Any, rules: RoundRules | None = None) -> World:
+    rules = rules or RoundRules.for_year(2006)
+    with uow() as u:
+        s = u.session
+        auth = {}
+        for a in AUTHORITIES:
+            row = AuthorityRow(code=a.code, name_zh=a.name_zh, name_en=a.name_en,
+                               region=a.region.value, kind=a.kind,
+                               has_existing_bases=a.code in WITH_BASES)
+            s.add(row)
+            auth[a.code] = row
+        s.add(RoundRow(year=2006, name_zh="2006年度", name_en="2006", params=rules.to_json()))
+        for year, nat, reg in ((2003, "62.7", "34.6"), (2004, "50.2", "35.2"),
+                               (2005, "31.8", "28.1")):
+            s.add(ReferenceStatRow(year=year, national_hightech_growth_pct=Decimal(nat),
+                                   region_export_growth_pct={"east": reg, "central": reg,
+                                                             "west": reg, "northeast": reg}))
+        s.flush()
+        for username, (role, code) in USERS.items():
+            s.add(UserRow(username=username, display_name=username, role=role.value,
+                          email=f"{username}@example.gov.cn",
+                          authority_id=auth[code].id if code else None,
+                          password_hash=_HASH, password_changed_at=datetime.now(UTC)))
+        s.flush()
+        ids = {u_.username: u_.id for u_ in s.scalars(select(UserRow))}
+        auth_ids = {c: r.id for c, r in auth.items()}
+        u.commit()
+    return World(uow, ids, auth_ids)
+
+
+def form_data(**over: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "kind": "new_base", "industry_field": "information",
+        "applicant_name": "武汉光谷光电子信息产业集群", "contact_person": "张明",
+        "contact_phone": "027-87654321", "contact_email": "zhang@example.gov.cn",
+        "filled_on": "2006-03-10", "address": "武汉市东湖新技术开发区",
+        "characteristic_industry": "光电子信息", "enterprise_count": 120,
+        "total_sales_100m_cny": "150.5", "total_assets_10k_cny": "2100000",
+        "exports_100m_usd": "12.3", "export_growth_pct": "25.4",
+        "profit_tax_10k_cny": "80000", "hightech_exports_100m_usd": "8.6",
+        "hightech_export_growth_pct": "48", "hightech_export_growth_pct_prev1": "60",
+        "hightech_export_growth_pct_prev2": "55", "employees": 35000,
+        "products": [{"name": "光通信设备", "exports_10k_usd": "3000"}],
+    }
+    data.update(over)
+    return data
+
+
+T0 = datetime(2006, 3, 10, 2, 0, tzinfo=UTC)
+
+
+def draft(world: World, applicant: str = "hubei_applicant", **over: Any) -> int:
+    return cases.create_draft(world.uow(), world.id(applicant), form_data(**over), now=T0)
+
+
+def attach_required(world: World, app_id: int, applicant: str = "hubei_applicant") -> None:
+    for kind in ("application_form", "development_plan"):
+        files.attach(world.uow(), world.id(applicant), app_id, kind, f"{kind}.pdf", PDF,
+                     world.upload_dir, 10 * 1024 * 1024, now=T0)
+
+
+def submitted(world: World, applicant: str = "hubei_applicant", **over: Any) -> int:
+    app_id = draft(world, applicant, **over)
+    attach_required(world, app_id, applicant)
+    cases.fire(world.uow(), world.id(applicant), app_id, "submit", None,
+               now=datetime(2006, 4, 3, 2, tzinfo=UTC))
+    return app_id
+
+
+def recommended(world: World, applicant: str = "hubei_applicant",
+                reviewer: str = "hubei_reviewer", **over: Any) -> int:
+    app_id = submitted(world, applicant, **over)
+    files.attach(world.uow(), world.id(reviewer), app_id, "recommendation_letter", "letter.pdf",
+                 PDF, world.upload_dir, 10 * 1024 * 1024, now=T0)
+    cases.fire(world.uow(), world.id(reviewer), app_id, "recommend", None,
+               now=datetime(2006, 4, 20, 2, tzinfo=UTC))
+    return app_id
+
+
+def published(world: World, applicant: str = "hubei_applicant",
+              reviewer: str = "hubei_reviewer", **over: Any) -> int:
+    """Recommended and under public notice from Friday 2006-04-28 (ends 2006-05-10)."""
+    app_id = recommended(world, applicant, reviewer, **over)
+    cases.fire(world.uow(), world.id("mofcom"), app_id, "publish_notice", None,
+               now=datetime(2006, 4, 28, 2, tzinfo=UTC))
+    return app_id
+
+
+def approved(world: World, applicant: str = "hubei_applicant",
+             reviewer: str = "hubei_reviewer", **over: Any) -> int:
+    app_id = published(world, applicant, reviewer, **over)
+    cases.fire(world.uow(), world.id("mofcom2"), app_id, "approve", None,
+               now=datetime(2006, 5, 15, 2, tzinfo=UTC))
+    return app_id
+
+
+class ApiClient:
+    """A Flask test client that logs in through the API and sends the bearer token."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+        self.tokens: dict[str, str] = {}
+        self.user: str | None = None
+
+    def as_(self, username: str) -> ApiClient:
+        if username not in self.tokens:
+            r = self.client.post("/api/v1/auth/token",
+                                 json={"username": username, "password": PASSWORD})
+            assert r.status_code == 201, r.get_data(as_text=True)
+            self.tokens[username] = r.get_json()["token"]
+        other = ApiClient(self.client)
+        other.tokens, other.user = self.tokens, username
+        return other
+
+    def _headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[self.user]}"} if self.user else {}
+
+    def get(self, url: str, **kw: Any) -> Any:
+        return self.client.get(url, headers=self._headers(), **kw)
+
+    def post(self, url: str, **kw: Any) -> Any:
+        return self.client.post(url, headers=self._headers(), **kw)
+
+    def patch(self, url: str, **kw: Any) -> Any:
+        return self.client.patch(url, headers=self._headers(), **kw)
+
+    def delete(self, url: str, **kw: Any) -> Any:
+        return self.client.delete(url, headers=self._headers(), **kw)

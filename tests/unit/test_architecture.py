@@ -1,0 +1,42 @@
+"""The domain stays free of frameworks (STYLE.md): only storage may import SQLAlchemy."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+FRAMEWORKS = {"flask", "celery", "sqlalchemy", "alembic", "kombu", "werkzeug", "flask_babel",
+              "flask_wtf", "flask_smorest", "marshmallow"}
+DOMAIN_FILES = sorted(p for p in (ROOT / "workflow").rglob("*.py")
+                      if "storage" not in p.relative_to(ROOT / "workflow").parts)
+
+
+def imported_roots(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    roots = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            roots |= {a.name.split(".")[0] for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            roots.add(node.module.split(".")[0])
+    return roots
+
+
+@pytest.mark.parametrize("path", DOMAIN_FILES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_domain_module_imports_no_framework(path: Path) -> None:
+    leaked = imported_roots(path) & FRAMEWORKS
+    assert not leaked, f"{path.relative_to(ROOT)} imports {sorted(leaked)}"
+
+
+def test_the_check_catches_a_framework_import(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.py"
+    bad.write_text("import os\nfrom sqlalchemy import select\n")
+    assert imported_roots(bad) & FRAMEWORKS == {"sqlalchemy"}
+
+
+def test_there_are_domain_modules_to_check() -> None:
+    names = {p.name for p in DOMAIN_FILES}
+    assert {"machine.py", "guards.py", "eligibility.py", "calendar.py"} <= names

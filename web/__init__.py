@@ -1,0 +1,45 @@
+"""Flask application factory: web UI, JSON API (/api/v1), health and CLI."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+from config import Settings, load_settings
+
+
+def create_app(test_config: dict[str, Any] | None = None,
+               settings: Settings | None = None) -> Flask:
+    settings = settings or load_settings()
+    app = Flask(__name__, instance_path=str(settings.instance_path),
+                instance_relative_config=True)
+    app.config.from_mapping(
+        SECRET_KEY=settings.secret_key,
+        SETTINGS=settings,
+        DATABASE_URL=settings.database_url,
+        MAX_CONTENT_LENGTH=(settings.max_upload_mb + 1) * 1024 * 1024,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.base_url.startswith("https"),
+        WTF_CSRF_TIME_LIMIT=None,
+        BABEL_DEFAULT_LOCALE="zh",
+        BABEL_DEFAULT_TIMEZONE=settings.timezone,
+        JSON_SORT_KEYS=False,
+    )
+    if test_config:
+        app.config.update(test_config)
+
+    from web import extensions
+
+    extensions.init_app(app)
+
+    from web import auth, cli, health, views
+    from web.api import register_api
+
+    app.register_blueprint(health.bp)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(views.bp)
+    register_api(app)
+    cli.init_app(app)
+    return app

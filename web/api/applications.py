@@ -1,0 +1,248 @@
+"""Applications: drafts, reading, listing, transitions, eligibility, history."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from web.api.security import api_user_id
+from web.extensions import uow
+from workflow import form
+from workflow.services import cases
+from workflow.states import BY_TRIGGER, State
+from workflow.storage.models import ApplicationRow
+
+bp = Blueprint("applications_api", __name__, url_prefix="/api/v1/applications",
+               description="Applications (申报) and their workflow")
+
+NUMBER_OR_STRING = {"type": ["number", "string", "null"]}
+
+
+class Product(Schema):
+    name = fields.String(allow_none=True, metadata={"example": "光纤通信设备"})
+    exports_10k_usd = fields.Raw(allow_none=True, metadata={
+        **NUMBER_OR_STRING, "description": "万美元", "example": "1200.5"})
+
+
+def _form_fields(output: bool) -> dict[str, fields.Field]:
+    out: dict[str, fields.Field] = {}
+    for f in form.FIELDS:
+        meta = {"description": f"{f.zh} / {f.en}" + (f" ({f.unit_zh})" if f.unit_zh else "")}
+        if f.kind in ("text", "email", "phone"):
+            out[f.name] = fields.String(allow_none=True, metadata=meta)
+        elif f.kind == "date":
+            out[f.name] = (fields.Date(allow_none=True, metadata=meta) if output
+                           else fields.Raw(allow_none=True, metadata={**meta, "type": ["string", "null"],
+                                                                      "format": "date"}))
+        elif f.kind == "int":
+            out[f.name] = (fields.Integer(allow_none=True, metadata=meta) if output
+                           else fields.Raw(allow_none=True, metadata={**meta, **NUMBER_OR_STRING}))
+        else:
+            out[f.name] = (fields.Decimal(allow_none=True, as_string=True, metadata=meta)
+                           if output else fields.Raw(allow_none=True,
+                                                     metadata={**meta, **NUMBER_OR_STRING}))
+    return out
+
+
+ApplicationInput = Schema.from_dict({
+    **_form_fields(False),
+    "kind": fields.String(validate=validate.OneOf(form.KINDS), metadata={"example": "new_base"}),
+    "industry_field": fields.String(allow_none=True),
+    "existing_base_type": fields.String(allow_none=True),
+    "round_year": fields.Integer(allow_none=True),
+    "products": fields.List(fields.Nested(Product), allow_none=True),
+}, name="ApplicationInput")
+
+ApplicationUpdate = Schema.from_dict({
+    **_form_fields(False),
+    "kind": fields.String(validate=validate.OneOf(form.KINDS)),
+    "industry_field": fields.String(allow_none=True),
+    "existing_base_type": fields.String(allow_none=True),
+    "products": fields.List(fields.Nested(Product), allow_none=True),
+    "version": fields.Integer(required=True, metadata={"description": "the version you read"}),
+}, name="ApplicationUpdate")
+
+
+class ProductOut(Schema):
+    name = fields.String()
+    exports_10k_usd = fields.Decimal(as_string=True, allow_none=True)
+
+
+ApplicationOut = Schema.from_dict({
+    "id": fields.Integer(required=True),
+    "state": fields.String(required=True, validate=validate.OneOf([s.value for s in State])),
+    "version": fields.Integer(required=True),
+    "kind": fields.String(required=True),
+    "round_year": fields.Integer(required=True),
+    "authority": fields.String(required=True, metadata={"description": "GB/T 2260 code"}),
+    "region": fields.String(required=True),
+    "industry_field": fields.String(allow_none=True),
+    "existing_base_type": fields.String(allow_none=True),
+    "due_on": fields.Date(allow_none=True),
+    "notice_ends_on": fields.Date(allow_none=True),
+    "rectification_deadline": fields.Date(allow_none=True),
+    "attestations": fields.Dict(),
+    **_form_fields(True),
+    "products": fields.List(fields.Nested(ProductOut)),
+    "available_triggers": fields.List(fields.String(), metadata={
+        "description": "triggers the caller may fire now"}),
+}, name="Application")
+
+
+class ListArgs(Schema):
+    state = fields.String(validate=validate.OneOf([s.value for s in State]))
+    region = fields.String(validate=validate.OneOf(["east", "central", "west", "northeast"]))
+    authority = fields.String(validate=validate.Length(max=6))
+    round = fields.Integer(validate=validate.Range(1990, 2200))
+    kind = fields.String(validate=validate.OneOf(form.KINDS))
+    q = fields.String(validate=validate.Length(max=100))
+    waiting_on_me = fields.Boolean(load_default=False)
+    limit = fields.Integer(load_default=50, validate=validate.Range(1, 200))
+    cursor = fields.String(validate=validate.Length(max=40))
+
+
+class Summary(Schema):
+    id = fields.Integer(required=True)
+    state = fields.String(required=True)
+    version = fields.Integer(required=True)
+    kind = fields.String(required=True)
+    applicant_name = fields.String(allow_none=True)
+    authority = fields.String(required=True)
+    region = fields.String(required=True)
+    round_year = fields.Integer(required=True)
+    due_on = fields.Date(allow_none=True)
+
+
+class ListOut(Schema):
+    items = fields.List(fields.Nested(Summary), required=True)
+    total = fields.Integer(required=True)
+    next_cursor = fields.String(allow_none=True)
+
+
+class TransitionIn(Schema):
+    trigger = fields.String(required=True, metadata={
+        "example": "submit", "enum": sorted(BY_TRIGGER)})
+    reason = fields.String(allow_none=True, validate=validate.Length(max=2000))
+    version = fields.Integer(required=True)
+    deadline = fields.Date(allow_none=True, metadata={"description": "限期整改 deadline"})
+
+
+class TransitionOut(Schema):
+    id = fields.Integer(required=True)
+    trigger = fields.String(required=True)
+    from_state = fields.String(required=True)
+    state = fields.String(required=True)
+    version = fields.Integer(required=True)
+
+
+class VerdictOut(Schema):
+    criterion = fields.String(required=True)
+    outcome = fields.String(required=True, validate=validate.OneOf(["pass", "fail", "pending"]))
+    zh = fields.String(required=True)
+    en = fields.String(required=True)
+    source = fields.String(required=True)
+    figures = fields.Dict()
+
+
+class HistoryOut(Schema):
+    version = fields.Integer(required=True)
+    trigger = fields.String(required=True)
+    from_state = fields.String(required=True)
+    to_state = fields.String(required=True)
+    actor_name = fields.String(required=True)
+    actor_role = fields.String(required=True)
+    on_behalf_of_name = fields.String(allow_none=True)
+    reason = fields.String(allow_none=True)
+    at = fields.DateTime(required=True)
+    eligibility = fields.List(fields.Dict())
+
+
+def summary(row: ApplicationRow) -> dict[str, Any]:
+    return {"id": row.id, "state": row.state, "version": row.version, "kind": row.kind,
+            "applicant_name": row.applicant_name, "authority": row.authority.code,
+            "region": row.authority.region, "round_year": row.round.year, "due_on": row.due_on}
+
+
+def detail(loaded: cases.Loaded) -> dict[str, Any]:
+    row = loaded.row
+    out = summary(row)
+    out.update({name: getattr(row, name) for name in (f.name for f in form.FIELDS)})
+    out.update(industry_field=row.industry_field, existing_base_type=row.existing_base_type,
+               notice_ends_on=row.notice_ends_on, rectification_deadline=row.rectification_deadline,
+               attestations=row.attestations or {},
+               products=[{"name": p.name, "exports_10k_usd": p.exports_10k_usd}
+                         for p in row.products],
+               available_triggers=loaded.triggers)
+    return out
+
+
+@bp.route("")
+class Applications(MethodView):
+    @bp.arguments(ListArgs, location="query")
+    @bp.response(200, ListOut)
+    def get(self, args: dict[str, Any]) -> Any:
+        """Applications you may see, by due date; filters as in the inbox; cursor pages."""
+        page = cases.list_applications(
+            uow(), api_user_id(), state=args.get("state"), region=args.get("region"),
+            authority=args.get("authority"), round_year=args.get("round"),
+            kind=args.get("kind"), q=args.get("q"), limit=args["limit"],
+            cursor=args.get("cursor"), waiting_on_me=args["waiting_on_me"])
+        return {"items": [summary(r) for r in page.items], "total": page.total,
+                "next_cursor": page.next_cursor}
+
+    @bp.arguments(ApplicationInput)
+    @bp.response(201, ApplicationOut)
+    def post(self, data: dict[str, Any]) -> Any:
+        """Start a draft 申报书 (applicants)."""
+        uid = api_user_id()
+        app_id = cases.create_draft(uow(), uid, data)
+        return detail(cases.load(uow(), uid, app_id))
+
+
+@bp.route("/<int:app_id>")
+class Application(MethodView):
+    @bp.response(200, ApplicationOut)
+    def get(self, app_id: int) -> Any:
+        """One application, with the triggers you may fire now."""
+        return detail(cases.load(uow(), api_user_id(), app_id))
+
+    @bp.arguments(ApplicationUpdate)
+    @bp.response(200, ApplicationOut)
+    def patch(self, data: dict[str, Any], app_id: int) -> Any:
+        """Save changes to a draft; send the version you read (409 if it moved on)."""
+        uid = api_user_id()
+        version = data.pop("version")
+        cases.update_draft(uow(), uid, app_id, data, version)
+        return detail(cases.load(uow(), uid, app_id))
+
+
+@bp.route("/<int:app_id>/transitions")
+class Transitions(MethodView):
+    @bp.arguments(TransitionIn)
+    @bp.response(200, TransitionOut)
+    def post(self, data: dict[str, Any], app_id: int) -> Any:
+        """Fire a trigger (submit, recommend, publish_notice, approve, …)."""
+        fired = cases.fire(uow(), api_user_id(), app_id, data["trigger"], data["version"],
+                           reason=data.get("reason"), deadline=data.get("deadline"))
+        return {"id": fired.application_id, "trigger": fired.trigger,
+                "from_state": fired.from_state, "state": fired.to_state,
+                "version": fired.version}
+
+
+@bp.route("/<int:app_id>/eligibility")
+class Eligibility(MethodView):
+    @bp.response(200, VerdictOut(many=True))
+    def get(self, app_id: int) -> Any:
+        """Per-criterion verdicts with figures, thresholds and the rule's source."""
+        return [v.as_dict() for v in cases.eligibility_of(uow(), api_user_id(), app_id)]
+
+
+@bp.route("/<int:app_id>/history")
+class History(MethodView):
+    @bp.response(200, HistoryOut(many=True))
+    def get(self, app_id: int) -> Any:
+        """Every transition: who, on whose behalf, when, from, to, why."""
+        return cases.history_of(uow(), api_user_id(), app_id)

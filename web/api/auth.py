@@ -1,0 +1,40 @@
+"""POST /api/v1/auth/token: exchange a username and password for a bearer token."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from web.extensions import uow
+from workflow.services import accounts
+
+bp = Blueprint("auth_api", __name__, url_prefix="/api/v1/auth",
+               description="Tokens (令牌)")
+
+
+class Credentials(Schema):
+    username = fields.String(required=True, validate=validate.Length(1, 64),
+                             metadata={"example": "hubei_reviewer"})
+    password = fields.String(required=True, validate=validate.Length(1, 200),
+                             metadata={"example": "demo-password-1"})
+
+
+class TokenOut(Schema):
+    token = fields.String(required=True)
+    token_type = fields.String(required=True, metadata={"example": "Bearer"})
+    expires_at = fields.DateTime(allow_none=True)
+
+
+@bp.route("/token")
+class Token(MethodView):
+    @bp.arguments(Credentials)
+    @bp.response(201, TokenOut)
+    @bp.doc(security=[])
+    def post(self, creds: dict[str, Any]) -> Any:
+        """Log in and receive a bearer token (12 hours)."""
+        uid = accounts.authenticate(uow(), creds["username"], creds["password"])
+        issued = accounts.issue_token(uow(), uid, name="login")
+        return {"token": issued.token, "token_type": "Bearer", "expires_at": issued.expires_at}

@@ -1,0 +1,75 @@
+"""`flask` commands: db upgrade/downgrade, seed-demo, check."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from config.settings import redact
+from web.extensions import uow
+
+db_cli = AppGroup("db", help="Database migrations (Alembic).")
+
+
+@db_cli.command("upgrade")
+@click.argument("revision", default="head")
+def db_upgrade(revision: str) -> None:
+    """Migrate the database to REVISION (default: head)."""
+    from workflow.storage.migrate import upgrade
+
+    upgrade(current_app.config["DATABASE_URL"], revision)
+    click.echo(f"database at {revision}: {redact(current_app.config['DATABASE_URL'])}")
+
+
+@db_cli.command("downgrade")
+@click.argument("revision", default="base")
+def db_downgrade(revision: str) -> None:
+    """Migrate the database down to REVISION (default: base)."""
+    from workflow.storage.migrate import downgrade
+
+    downgrade(current_app.config["DATABASE_URL"], revision)
+
+
+@click.command("seed-demo")
+def seed_demo() -> None:
+    """Load demo data once (authorities, users, the 2006 round, ~30 applications)."""
+    from workflow.services import demo
+
+    created = demo.seed(uow())
+    click.echo("demo data loaded" if created else "demo data already present; nothing changed")
+
+
+@click.command("check")
+def check() -> None:
+    """Check that the database and broker answer; one line per problem, exit 1 if any."""
+    from workflow.services import health
+
+    settings = current_app.config["SETTINGS"]
+    problems = []
+    try:
+        health.database_ok(uow())
+    except Exception as exc:  # noqa: BLE001
+        problems.append(f"DATABASE_URL ({redact(settings.database_url)}) is unreachable: "
+                        f"{str(exc).splitlines()[0][:200]}")
+    try:
+        from tasks import celery_app
+
+        with celery_app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, timeout=5)
+    except Exception as exc:  # noqa: BLE001
+        problems.append(f"CELERY_BROKER_URL ({redact(settings.broker_url)}) is unreachable: "
+                        f"{str(exc).splitlines()[0][:200]}")
+    for p in problems:
+        click.echo(p, err=True)
+    if problems:
+        sys.exit(1)
+    click.echo("database and broker reachable")
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(db_cli)
+    app.cli.add_command(seed_demo)
+    app.cli.add_command(check)

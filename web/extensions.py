@@ -1,0 +1,35 @@
+"""Flask extensions and the per-request unit of work."""
+
+from __future__ import annotations
+
+from flask import Flask, current_app, g, request, session
+from flask_babel import Babel
+from flask_wtf.csrf import CSRFProtect
+
+from workflow.storage.db import session_factory
+from workflow.storage.uow import UnitOfWork
+
+babel = Babel()
+csrf = CSRFProtect()
+LOCALES = ("zh", "en")
+
+
+def select_locale() -> str:
+    lang = session.get("lang") or getattr(g, "user_locale", None)
+    if lang in LOCALES:
+        return lang
+    return "zh"  # Chinese first, whatever the browser says
+
+
+def init_app(app: Flask) -> None:
+    babel.init_app(app, locale_selector=select_locale)
+    csrf.init_app(app)
+
+
+def uow() -> UnitOfWork:
+    """A new unit of work on the app's database (services open and close it)."""
+    return UnitOfWork(factory=session_factory(current_app.config["DATABASE_URL"]))
+
+
+def client_ip() -> str:
+    return request.remote_addr or "-"

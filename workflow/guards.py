@@ -1,0 +1,188 @@
+"""Guards: named checks that a transition's row in `workflow.states` lists.
+
+Each returns ``None`` when satisfied or a `Refusal` saying, in Chinese and English,
+which rule said no and why.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from workflow import eligibility, form
+from workflow.errors import Refusal, refuse
+from workflow.model import Case, Context
+from workflow.roles import Role
+from workflow.states import TransitionSpec
+
+Guard = Callable[[Case, Context, TransitionSpec], "Refusal | None"]
+
+ATTACHMENT_ZH = {"recommendation_letter": "推荐文件", "application_form": "申报书",
+                 "development_plan": "发展方案"}
+
+
+def role(case: Case, ctx: Context, spec: TransitionSpec) -> Refusal | None:
+    if ctx.actor.role in spec.roles:
+        return None
+    allowed_zh = "、".join(r.zh for r in sorted(spec.roles))
+    allowed_en = ", ".join(sorted(r.value for r in spec.roles))
+    return refuse("role_not_allowed", f"只有{allowed_zh}可以执行“{spec.zh}”",
+                  f"only {allowed_en} may {spec.en.lower()}", guard="role")
+
+
+def scope(case: Case, ctx: Context, spec: TransitionSpec) -> Refusal | None:
+    a = ctx.actor
+    if a.role is Role.APPLICANT and case.owner_id not in (a.user_id, a.on_behalf_of_id):
+        return refuse("out_of_scope", "这不是您单位的申报", "this is not your application",
+                      guard="scope")
+    if a.role is Role.PROVINCIAL_REVIEWER and a.authority_code != case.authority_code:
+        return refuse("out_of_scope", "该申报不属于您所在的省级主管部门",
+                      "this application belongs to another province", guard="scope")
+    return None
+
+
+def not_the_drafter(case: Case, ctx: Context, spec: TransitionSpec) -> Refusal | None:
+    if ctx.actor.user_id == case.owner_id or ctx.actor.on_behalf_of_id == case.owner_id:
+        return refuse("separation_of_duties", "起草人不能审核自己的申报",
+                      "the person who drafted the application cannot review it",
+                      guard="not_the_drafter")
+    return None
+
+
+def not_the_recommender(case: Case, ctx: Context, spec: TransitionSpec) -> Refusal | None:
+    ids = {ctx.actor.user_id, ctx.actor.on_behalf_of_id}
+    if case.recommended_by_id is not None and case.recommended_by_id in ids:
+        return refuse("separation_of_duties", "推荐人不能在商务部核准同一申报",
+                      "the reviewer who recommended cannot also approve",
+                      guard="not_the_recommender")
+    return None
+
+
+def complete_form(case: Case, ctx: Context, spec: TransitionSpec) -> Refusal | None:
+    missing = form.missing_fields(case.kind, case.values, case.products)
+    if not missing:
+        return None
+    names = [m.field for m in missing]
+    return refuse("incomplete_form", f"申报书尚有 {len(missing)} 项未填写",
+                  f"{len(missing)} required field(s) of the form are empty",
+                  guard="complete_form", details={"fields": names})
+
+
+def _attachments(case: Case, kinds: tuple[str, ...], guard: str) -> Refusal | None:
+    lacking = [k for k in kinds if k not in case.attachment_kinds]
+    if not lacking:
+        return None
+    zh = "、".join(ATTACHMENT_ZH.get(k, k) for k in lacking)
+    return refuse("missing_attachment", f"缺少附件：{zh}",
+                  f"missing attachment(s): {', '.join(lacking)}", guard=guard,
+                  details={"attachments": lacking})
+
+
+def required_attachments(case: Case, ctx: Context, spec: TransitionSpec) -> Refusal | None:
+    return _attachments(case, ctx.rules.attachments_to_submit, "required_attachments")
+
+
+def recommendation_letter(case: Case, ctx: Context, spec: TransitionSpec) -> Refusal | None:
+    return _attachments(case, ctx.rules.attachments_to_recommend, "recommendation_letter")
+
+
+def quota(case: Case, ctx: Context, spec: TransitionSpec) -> Refusal | None:
+    """002 §六(三): how many new bases a province may recommend in a round."""
+    if case.kind != "new_base":
+        return None  # re-certification of existing bases is not limited
+    allowed = ctx.rules.quota_for(case.authority_code, case.region, case.authority_has_bases)
+    if ctx.quota_used < allowed:
+        return None
+    if allowed == 0:
+        zh = "东部地区已有出口基地的省市本轮只进行重新认定，不再推荐新基地（002 §六(三)）"
+        en = ("an eastern authority that already has bases re-certifies them and recommends "
+              "no new base this round (002 §六(三))")
+    else:
+        zh = f"本轮新基地推荐名额为 {allowed} 个，已用 {ctx.quota_used} 个（002 §六(三)）"
+        en = f"the round allows {allowed} new-base recommendation(s); {ctx.quota_used} used (002 §六(三))"
+    return refuse("quota_exceeded", zh, en, guard="quota",
+                  details={"quota": allowed, "used": ctx.quota_used})
+
+
+def blocking_criteria(case: Case, ctx: Context, spec: TransitionSpec) -> Refusal | None:
+    if not ctx.rules.blocking_criteria:
+        return None
+    verdicts = eligibility.evaluate(case.kind, str(case.region), case.values, case.attestations,
+                                    ctx.rules, ctx.references)
+    failed = [v for v in verdicts
+              if v.criterion in ctx.rules.blocking_criteria and v.outcome == eligibility.FAIL]
+    if not failed:
+        return None
+    return refuse("criterion_failed", "未满足本轮设为必须的条件：" + "；".join(v.zh for v in failed),
+                  "a criterion this round requires is not met: " + "; ".join(v.en for v in failed),
+                  guard="blocking_criteria", details={"criteria": [v.criterion for v in failed]})
+
+
+def calendar_known(case: Case, ctx: Context, spec: TransitionSpec) -> Refusal | None:
+    end = ctx.calendar.add_working_days(ctx.today, ctx.rules.notice_working_days + 10)
+    missing = ctx.calendar.missing_years(ctx.today, end)
+    if not missing:
+        return None
+    years = ", ".join(str(y) for y in missing)
+    return refuse("calendar_missing", f"{years} 年的法定节假日安排尚未录入，无法计算公示期",
+                  f"no official holiday calendar for {years}: the notice period cannot be "
+                  "counted; an admin must enter it", guard="calendar_known",
+                  details={"years": missing})
+
+
+def notice_elapsed(case: Case, ctx: Context, spec: TransitionSpec) -> Refusal | None:
+    """The public notice (公示) must have run its full N working days."""
+    end = case.notice_ends_on
+    if end is not None and ctx.today > end:
+        return None
+    return refuse("notice_not_elapsed",
+                  f"公示期尚未结束（截至 {end}），公示期满后方可核准",
+                  f"the public notice runs until {end}; approval is possible after it ends",
+                  guard="notice_elapsed", details={"notice_ends_on": str(end)})
+
+
+def no_open_objection(case: Case, ctx: Context, spec: TransitionSpec) -> Refusal | None:
+    if case.open_objections == 0:
+        return None
+    return refuse("open_objection", f"尚有 {case.open_objections} 件异议未处理",
+                  f"{case.open_objections} objection(s) are still unresolved",
+                  guard="no_open_objection", details={"open": case.open_objections})
+
+
+def has_open_objection(case: Case, ctx: Context, spec: TransitionSpec) -> Refusal | None:
+    if case.open_objections > 0:
+        return None
+    return refuse("no_objection", "没有待处理的异议", "there is no open objection to uphold",
+                  guard="has_open_objection")
+
+
+def rectification_deadline(case: Case, ctx: Context, spec: TransitionSpec) -> Refusal | None:
+    d = ctx.rectification_deadline
+    if d is not None and d > ctx.today:
+        return None
+    return refuse("deadline_required", "限期整改须指定今天之后的整改期限",
+                  "rectification needs a deadline after today", guard="rectification_deadline",
+                  field="deadline")
+
+
+def reason(case: Case, ctx: Context, spec: TransitionSpec) -> Refusal | None:
+    if not spec.reason_required or (ctx.reason and ctx.reason.strip()):
+        return None
+    return refuse("reason_required", f"“{spec.zh}”必须填写理由", f"{spec.en} needs a reason",
+                  guard="reason", field="reason")
+
+
+GUARDS: dict[str, Guard] = {
+    "role": role, "scope": scope, "not_the_drafter": not_the_drafter,
+    "not_the_recommender": not_the_recommender, "complete_form": complete_form,
+    "required_attachments": required_attachments,
+    "recommendation_letter": recommendation_letter, "quota": quota,
+    "blocking_criteria": blocking_criteria, "calendar_known": calendar_known,
+    "notice_elapsed": notice_elapsed, "no_open_objection": no_open_objection,
+    "has_open_objection": has_open_objection, "rectification_deadline": rectification_deadline,
+    "reason": reason,
+}
+
+
+def guards_of(spec: TransitionSpec) -> tuple[str, ...]:
+    """Every guard a trigger runs, in order: role and reason first, then its own list."""
+    return ("role", *spec.guards, "reason")

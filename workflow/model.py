@@ -1,0 +1,57 @@
+"""The case as the domain sees it: plain data, loaded and saved by `workflow.storage`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from workflow.calendar import DEFAULT_CALENDAR, WorkCalendar
+from workflow.regions import Region
+from workflow.roles import Actor
+from workflow.rules import ReferenceStats, RoundRules
+from workflow.states import State
+
+
+@dataclass
+class Case:
+    """An application (申报) and, once approved, the base it became."""
+
+    id: int | None
+    state: State
+    version: int
+    kind: str  # new_base | recertification
+    authority_code: str
+    region: Region
+    authority_has_bases: bool
+    round_year: int
+    owner_id: int  # the applicant account that drafted it
+    values: dict[str, Any] = field(default_factory=dict)  # the 申报书 fields
+    products: list[dict[str, Any]] = field(default_factory=list)
+    attachment_kinds: frozenset[str] = frozenset()
+    attestations: dict[str, bool | None] = field(default_factory=dict)
+    recommended_by_id: int | None = None
+    reviewed_by_ids: frozenset[int] = frozenset()
+    open_objections: int = 0
+    notice_published_on: date | None = None
+    notice_ends_on: date | None = None
+    rectification_deadline: date | None = None
+
+
+@dataclass
+class Context:
+    """What a guard may look at besides the case: who, when, the round, the calendar."""
+
+    actor: Actor
+    now: datetime
+    rules: RoundRules
+    calendar: WorkCalendar = field(default_factory=lambda: DEFAULT_CALENDAR)
+    quota_used: int = 0  # this authority's other new-base recommendations in the round
+    reason: str | None = None
+    rectification_deadline: date | None = None
+    references: dict[int, ReferenceStats] = field(default_factory=dict)
+    local_today: date | None = None  # today in Asia/Shanghai (set by the service)
+
+    @property
+    def today(self) -> date:
+        return self.local_today or self.now.date()

@@ -1,0 +1,404 @@
+"""Use cases on applications: drafts, reading, listing, firing triggers, eligibility."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from workflow import eligibility, form, machine
+from workflow.errors import (
+    DomainError,
+    Forbidden,
+    GuardFailed,
+    ValidationFailed,
+    VersionConflict,
+    refuse,
+)
+from workflow.model import Case, Context
+from workflow.roles import Actor, Role
+from workflow.rules import RoundRules
+from workflow.services.clock import local_date, utcnow
+from workflow.states import BY_TRIGGER, State
+from workflow.storage import repo
+from workflow.storage.models import (
+    ApplicationRow,
+    HistoryRow,
+    ProductRow,
+    RoundRow,
+    UserRow,
+)
+from workflow.storage.uow import DbSession as Session
+from workflow.storage.uow import UnitOfWork
+
+
+@dataclass
+class Loaded:
+    """An application with what the caller may do with it."""
+
+    row: ApplicationRow
+    case: Case
+    actor: Actor
+    rules: RoundRules
+    triggers: list[str]
+
+
+def _conflict(expected: int, actual: int) -> VersionConflict:
+    return VersionConflict(refuse(
+        "version_conflict", "该申报已被他人更新，请查看最新状态后再操作",
+        "someone else changed this case meanwhile; review its new state and try again",
+        field="version", details={"expected": expected, "current": actual}))
+
+
+def _flush_or_conflict(session: Session, expected: int) -> None:
+    """Flush with the version check; a concurrent writer that got there first makes this
+    one a `VersionConflict` (stale version or duplicate history row)."""
+    try:
+        repo.flush_or_conflict(session)
+    except repo.Conflict:
+        raise _conflict(expected, expected + 1) from None
+
+
+def _context(session: Session, row: ApplicationRow, actor: Actor, now: datetime,
+             **kw: Any) -> Context:
+    return Context(actor=actor, now=now, rules=repo.rules_of(row.round),
+                   calendar=repo.load_calendar(session), references=repo.load_references(session),
+                   local_today=local_date(now), **kw)
+
+
+def _actor_or_404(session: Session, user: UserRow, row: ApplicationRow, today: date) -> Actor:
+    actor = repo.actor_for_case(session, user, row, today)
+    if actor is None:
+        raise repo.not_found()
+    return actor
+
+
+def _require_case_role(user: UserRow) -> None:
+    if Role(user.role).is_admin:
+        raise Forbidden(refuse("admin_cannot_act_on_cases", "管理员角色不能办理申报业务",
+                               "admin roles cannot act on cases"))
+
+
+def load(uow: UnitOfWork, user_id: int, app_id: int, now: datetime | None = None) -> Loaded:
+    """Read one application the user may see, with the triggers they may fire now."""
+    now = now or utcnow()
+    with uow:
+        s = uow.session
+        user = repo.user_by_id(s, user_id)
+        _require_case_role(user)
+        row = repo.get_application(s, app_id)
+        actor = _actor_or_404(s, user, row, local_date(now))
+        case = repo.to_case(s, row)
+        ctx = _context(s, row, actor, now, quota_used=repo.quota_used(s, row))
+        return Loaded(row, case, actor, ctx.rules, machine.available(case, ctx))
+
+
+def eligibility_of(uow: UnitOfWork, user_id: int, app_id: int) -> list[eligibility.Verdict]:
+    """Per-criterion verdicts with their figures (002 §六)."""
+    with uow:
+        s = uow.session
+        user = repo.user_by_id(s, user_id)
+        _require_case_role(user)
+        row = repo.get_application(s, app_id)
+        _actor_or_404(s, user, row, local_date(utcnow()))
+        return eligibility.evaluate(row.kind, row.authority.region, repo.values_of(row),
+                                    dict(row.attestations or {}), repo.rules_of(row.round),
+                                    repo.load_references(s))
+
+
+def history_of(uow: UnitOfWork, user_id: int, app_id: int) -> list[HistoryRow]:
+    with uow:
+        s = uow.session
+        user = repo.user_by_id(s, user_id)
+        _require_case_role(user)
+        row = repo.get_application(s, app_id)
+        _actor_or_404(s, user, row, local_date(utcnow()))
+        return repo.history(s, app_id)
+
+
+# --- drafts -----------------------------------------------------------------------------
+
+def _validated(data: dict[str, Any], kind: str | None, rules: RoundRules
+               ) -> tuple[dict[str, Any], list[dict[str, Any]] | None]:
+    values, errors = form.clean_form(data)
+    products = None
+    if "products" in data:
+        products, perr = form.clean_products(data["products"])
+        errors += perr
+    if kind is not None and kind not in form.KINDS:
+        errors.append(refuse("invalid_choice", "申报类型应为新基地或重新认定",
+                             "kind must be new_base or recertification", field="kind",
+                             details={"value": str(kind)[:50]}))
+    field_value = data.get("industry_field")
+    if field_value not in (None, "") and field_value not in rules.new_base_fields:
+        errors.append(refuse("invalid_choice", "产业领域不在本轮范围内",
+                             "industry field is not one of this round's fields",
+                             field="industry_field", details={"value": str(field_value)[:50]}))
+    if errors:
+        raise ValidationFailed(*errors)
+    return values, products
+
+
+def _open_round(session: Session, year: int | None) -> RoundRow:
+    row = repo.round_by_year(session, year)
+    if row is None:
+        raise ValidationFailed(refuse("no_open_round", "没有开放申报的年度",
+                                      "no application round is open", field="round"))
+    return row
+
+
+def create_draft(uow: UnitOfWork, user_id: int, data: dict[str, Any],
+                 now: datetime | None = None) -> int:
+    """An applicant starts a 申报书; returns the new application's id."""
+    now = now or utcnow()
+    with uow:
+        s = uow.session
+        user = repo.user_by_id(s, user_id)
+        if Role(user.role) is not Role.APPLICANT or user.authority_id is None:
+            raise Forbidden(refuse("only_applicants_draft", "只有申报单位可以填写申报书",
+                                   "only applicants can draft an application"))
+        rnd = _open_round(s, data.get("round_year"))
+        kind = data.get("kind") or "new_base"
+        values, products = _validated(data, kind, repo.rules_of(rnd))
+        row = ApplicationRow(round_id=rnd.id, authority_id=user.authority_id, owner_id=user.id,
+                             kind=kind, industry_field=data.get("industry_field") or None,
+                             existing_base_type=data.get("existing_base_type") or None,
+                             state=State.DRAFTED.value, version=1, created_at=now,
+                             updated_at=now, state_changed_at=now,
+                             due_on=repo.rules_of(rnd).provincial_internal_deadline
+                             or repo.rules_of(rnd).submission_deadline, **values)
+        row.products = [ProductRow(position=i, **p) for i, p in enumerate(products or [])]
+        s.add(row)
+        s.flush()
+        uow.record("application_created", application_id=row.id, user_id=user.id)
+        uow.commit()
+        return row.id
+
+
+def update_draft(uow: UnitOfWork, user_id: int, app_id: int, data: dict[str, Any],
+                 version: int, now: datetime | None = None) -> int:
+    """Save changes to a draft (only drafts are editable); returns the new version."""
+    now = now or utcnow()
+    with uow:
+        s = uow.session
+        user = repo.user_by_id(s, user_id)
+        _require_case_role(user)
+        row = repo.get_application(s, app_id)
+        actor = _actor_or_404(s, user, row, local_date(now))
+        if actor.role is not Role.APPLICANT:
+            raise Forbidden(refuse("only_applicants_edit", "只有申报单位可以修改申报书",
+                                   "only the applicant can edit the form"))
+        if row.state != State.DRAFTED.value:
+            raise GuardFailed(refuse("not_a_draft", "只有草稿可以修改",
+                                     "only drafts can be edited", guard="editable"))
+        if row.version != version:
+            raise _conflict(version, row.version)
+        kind = data.get("kind", row.kind)
+        values, products = _validated(data, kind, repo.rules_of(row.round))
+        for k, v in values.items():
+            setattr(row, k, v)
+        for name in ("industry_field", "existing_base_type"):
+            if name in data:
+                setattr(row, name, data[name] or None)
+        row.kind = kind
+        if products is not None:
+            row.products.clear()
+            row.products.extend(ProductRow(position=i, **p) for i, p in enumerate(products))
+        row.updated_at = now
+        _flush_or_conflict(s, version)
+        uow.commit()
+        return row.version
+
+
+def set_attestations(uow: UnitOfWork, user_id: int, app_id: int,
+                     values: dict[str, bool | None], version: int) -> int:
+    """A reviewer confirms (or not) the criteria that only a person can judge."""
+    with uow:
+        s = uow.session
+        user = repo.user_by_id(s, user_id)
+        _require_case_role(user)
+        row = repo.get_application(s, app_id)
+        actor = _actor_or_404(s, user, row, local_date(utcnow()))
+        if actor.role is Role.APPLICANT:
+            raise Forbidden(refuse("reviewers_attest", "只有审核人员可以确认评估条件",
+                                   "only reviewers can confirm criteria"))
+        allowed = eligibility.ATTESTATIONS[row.kind]
+        bad = [k for k in values if k not in allowed]
+        if bad:
+            raise ValidationFailed(refuse("unknown_criterion", "未知的评估条件",
+                                          f"unknown criterion: {bad[0]}", field=bad[0]))
+        if row.version != version:
+            raise _conflict(version, row.version)
+        row.attestations = {**(row.attestations or {}), **values}
+        _flush_or_conflict(s, version)
+        uow.commit()
+        return row.version
+
+
+# --- transitions ------------------------------------------------------------------------
+
+@dataclass
+class Fired:
+    application_id: int
+    trigger: str
+    from_state: str
+    to_state: str
+    version: int
+    history_id: int
+
+
+def _due_on(row: ApplicationRow, rules: RoundRules) -> date | None:
+    state = State(row.state)
+    return {
+        State.DRAFTED: rules.provincial_internal_deadline or rules.submission_deadline,
+        State.PROVINCIALLY_REVIEWED: rules.submission_deadline,
+        State.RECOMMENDED: rules.approval_deadline,
+        State.PUBLICLY_SHOWN: row.notice_ends_on,
+        State.RECTIFYING: row.rectification_deadline,
+    }.get(state)
+
+
+def fire(uow: UnitOfWork, user_id: int, app_id: int, trigger: str, version: int | None,
+         reason: str | None = None, deadline: date | None = None,
+         now: datetime | None = None, data: dict[str, Any] | None = None,
+         also: Callable[[Session, ApplicationRow], None] | None = None) -> Fired:
+    """Fire `trigger` on an application: one transaction that moves the case and appends
+    its history row. Raises `VersionConflict` if `version` is not the current one.
+    `also` runs inside the same transaction (e.g. marking an objection upheld)."""
+    now = now or utcnow()
+    reason = reason.strip() if isinstance(reason, str) and reason.strip() else None
+    if reason and len(reason) > 2000:
+        raise ValidationFailed(refuse("too_long", "理由不得超过 2000 字",
+                                      "the reason is limited to 2,000 characters", field="reason"))
+    with uow:
+        s = uow.session
+        user = repo.user_by_id(s, user_id)
+        _require_case_role(user)
+        row = repo.get_application(s, app_id)
+        actor = _actor_or_404(s, user, row, local_date(now))
+        expected = row.version if version is None else version
+        if row.version != expected:
+            raise _conflict(expected, row.version)
+        machine.spec_for(trigger, State(row.state))  # unknown / wrong state first
+        if trigger == "recommend":
+            repo.lock_authority(s, row.authority_id)
+        case = repo.to_case(s, row)
+        ctx = _context(s, row, actor, now, reason=reason, rectification_deadline=deadline,
+                       quota_used=repo.quota_used(s, row) if trigger == "recommend" else 0)
+        verdicts = eligibility.evaluate(row.kind, row.authority.region, case.values,
+                                        case.attestations, ctx.rules, ctx.references)
+        outcome = machine.fire(case, trigger, ctx)
+        changes: dict[str, Any] = {"state": outcome.dest.value, "state_changed_at": now,
+                                   "updated_at": now}
+        today = ctx.today
+        if trigger == "submit":
+            changes["submitted_at"] = now
+        elif trigger == "recommend":
+            changes["recommended_by_id"] = actor.on_behalf_of_id or actor.user_id
+        elif trigger == "publish_notice":
+            changes["notice_published_on"] = today
+            changes["notice_ends_on"] = ctx.calendar.add_working_days(
+                today, ctx.rules.notice_working_days)
+        elif trigger == "order_rectification":
+            changes["rectification_deadline"] = deadline
+        for k, v in changes.items():
+            setattr(row, k, v)
+        row.due_on = _due_on(row, ctx.rules)
+        history = HistoryRow(
+            application_id=row.id, version=expected + 1, trigger=trigger,
+            from_state=outcome.source.value, to_state=outcome.dest.value,
+            actor_id=actor.user_id, actor_role=actor.role.value, actor_name=actor.name,
+            on_behalf_of_id=actor.on_behalf_of_id, on_behalf_of_name=actor.on_behalf_of_name,
+            reason=reason, at=now, eligibility=[v.as_dict() for v in verdicts],
+            data={"deadline": deadline.isoformat() if deadline else None,
+                  "notice_ends_on": row.notice_ends_on.isoformat() if row.notice_ends_on
+                  else None, **(data or {})},
+        )
+        s.add(history)
+        if also is not None:
+            also(s, row)
+        _flush_or_conflict(s, expected)
+        uow.record("case_transitioned", application_id=row.id, trigger=trigger,
+                   from_state=outcome.source.value, to_state=outcome.dest.value,
+                   actor_id=actor.user_id, version=expected + 1)
+        uow.commit()
+        return Fired(row.id, trigger, outcome.source.value, outcome.dest.value, expected + 1,
+                     history.id)
+
+
+# --- listing ----------------------------------------------------------------------------
+
+@dataclass
+class Page:
+    items: list[ApplicationRow]
+    total: int
+    next_cursor: str | None
+
+
+def list_applications(uow: UnitOfWork, user_id: int, *, state: str | None = None,
+                      region: str | None = None, authority: str | None = None,
+                      round_year: int | None = None, kind: str | None = None,
+                      q: str | None = None, limit: int = 50, cursor: str | None = None,
+                      waiting_on_me: bool = False, now: datetime | None = None,
+                      count: bool = True) -> Page:
+    """The applications a user may see, filtered, ordered by due date then id (keyset)."""
+    now = now or utcnow()
+    with uow:
+        s = uow.session
+        user = repo.user_by_id(s, user_id)
+        _require_case_role(user)
+        principals = repo.principals_of(s, user.id, local_date(now))
+        after = None
+        if cursor:
+            try:
+                cdue, cid = cursor.split("_", 1)
+                after = (date.fromisoformat(cdue), int(cid))
+            except ValueError:
+                raise ValidationFailed(refuse("invalid_cursor", "分页参数无效",
+                                              "the cursor is invalid", field="cursor")) from None
+        limit = max(1, min(limit, 200))
+        rows, total = repo.page_applications(
+            s, repo.scope_filter(user, principals), state=state,
+            states=waiting_states(user, principals) if waiting_on_me else None, region=region,
+            authority=authority, round_year=round_year, kind=kind, q=q, limit=limit + 1,
+            after=after, count=count)
+        nxt = None
+        if len(rows) > limit:
+            rows = rows[:limit]
+            last = rows[-1]
+            nxt = f"{(last.due_on or repo.FAR_FUTURE).isoformat()}_{last.id}"
+        return Page(rows, total, nxt)
+
+
+def waiting_states(user: UserRow, principals: list[UserRow]) -> list[str]:
+    """The states in which a case waits on this user's role."""
+    roles = {Role(u.role) for u in [user, *principals]}
+    out: set[str] = set()
+    if Role.APPLICANT in roles:
+        out |= {State.DRAFTED.value}
+    if Role.PROVINCIAL_REVIEWER in roles:
+        out |= {State.PROVINCIALLY_REVIEWED.value}
+    if Role.MINISTRY_REVIEWER in roles:
+        out |= {State.RECOMMENDED.value, State.PUBLICLY_SHOWN.value, State.RECTIFYING.value}
+    return sorted(out)
+
+
+def bulk_fire(uow_factory: Any, user_id: int, app_ids: list[int], trigger: str,
+              reason: str | None = None, now: datetime | None = None) -> list[dict[str, Any]]:
+    """Fire one trigger on many cases; each gets its own guard check, history row and
+    transaction. Returns per case what succeeded and what was refused and why."""
+    results = []
+    for app_id in app_ids:
+        try:
+            fired = fire(uow_factory(), user_id, app_id, trigger, None, reason=reason, now=now)
+            results.append({"id": app_id, "ok": True, "state": fired.to_state})
+        except DomainError as err:
+            results.append({"id": app_id, "ok": False, "code": err.code,
+                            "errors": [r.as_dict() for r in err.refusals]})
+    return results
+
+
+def spec_label(trigger: str, locale: str = "zh") -> str:
+    spec = BY_TRIGGER[trigger]
+    return spec.en if locale.startswith("en") else spec.zh

@@ -1,0 +1,257 @@
+"""Demo data: all 37 authorities, users for every role, the 2006 round with its real
+calendar, ~30 applications in every state and region (some failing a criterion).
+
+Idempotent: a marker row in `settings` says it ran; a second run changes nothing.
+Applications are moved through the real service layer at 2006 dates, so their history
+is what the workflow would have recorded.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from workflow.regions import AUTHORITIES
+from workflow.roles import Role
+from workflow.rules import RoundRules
+from workflow.services import cases, files, objections
+from workflow.services.accounts import hash_password
+from workflow.storage import repo
+from workflow.storage.models import (
+    AuthorityRow,
+    ReferenceStatRow,
+    RoundRow,
+    SettingRow,
+    UserRow,
+)
+from workflow.storage.uow import UnitOfWork
+
+DEMO_PASSWORD = "Demo-2006-pass"
+MARKER = "demo_seeded"
+PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+
+# Authorities that already had a national high-tech, pharmaceutical or software export
+# base in 2006 (a demo assumption; the quota of 002 §六(三) depends on it).
+WITH_BASES = {"110000", "120000", "310000", "320000", "330000", "350000", "370000", "440000",
+              "440300", "210000", "210200", "420000", "510000", "610000", "340000", "230000",
+              "370200", "330200", "350200", "500000"}
+
+# Reference statistics (national high-tech export growth; regions' export growth), %.
+REFERENCES = {
+    2003: ("1103", "62.7", {"east": "34.6", "central": "30.2", "west": "29.8", "northeast": "25.1"}),
+    2004: ("1655", "50.2", {"east": "35.2", "central": "40.1", "west": "38.3", "northeast": "30.4"}),
+    2005: ("2182", "31.8", {"east": "28.1", "central": "25.3", "west": "24.2", "northeast": "26.0"}),
+}
+
+MAIN = {"440000": "guangdong", "420000": "hubei", "510000": "sichuan", "210000": "liaoning",
+        "430000": "hunan"}
+
+# authority, kind, name, high-tech exports (亿美元), growth % (prev2, prev1, cur), path
+APPS: list[tuple[str, str, str, str, tuple[str, str, str], str]] = [
+    ("420000", "new_base", "武汉光谷光电子信息产业集群", "8.6", ("55", "60", "48"), "approved"),
+    ("420000", "recertification", "武汉国家高新技术产品出口基地", "12.3", ("40", "35", "30"), "re_evaluated"),
+    ("430000", "new_base", "长沙工程机械出口创新基地", "0.5", ("70", "65", "50"), "publicly_shown"),
+    ("510000", "new_base", "成都软件与信息服务出口基地", "3.2", ("80", "60", "45"), "approved"),
+    ("510000", "recertification", "绵阳国家高新技术产品出口基地", "1.9", ("30", "28", "20"), "recommended"),
+    ("210000", "new_base", "沈阳装备制造出口创新基地", "2.4", ("35", "40", "30"), "recommended"),
+    ("210200", "recertification", "大连国家软件出口基地", "6.1", ("45", "40", "35"), "approved"),
+    ("440000", "recertification", "广州国家高新技术产品出口基地", "85.0", ("40", "38", "30"), "approved"),
+    ("440000", "new_base", "东莞电子信息产业集群", "40.2", ("50", "45", "35"), "provincially_reviewed"),
+    ("440000", "recertification", "佛山国家高新技术产品出口基地", "9.8", ("25", "30", "22"), "drafted"),
+    ("320000", "recertification", "苏州国家高新技术产品出口基地", "120.5", ("60", "50", "40"), "publicly_shown"),
+    ("330000", "recertification", "杭州国家软件出口基地", "4.4", ("20", "18", "15"), "rectifying"),
+    ("310000", "recertification", "上海国家医药出口基地", "15.0", ("30", "35", "28"), "re_evaluated"),
+    ("610000", "new_base", "西安航空航天出口创新基地", "0.8", ("20", "15", "10"), "declined"),
+    ("500000", "new_base", "重庆精细化工出口创新基地", "0.3", ("25", "20", "18"), "rejected"),
+    ("410000", "new_base", "郑州新材料出口创新基地", "0.6", ("45", "50", "40"), "returned"),
+    ("340000", "new_base", "合肥信息产业出口创新基地", "0.9", ("50", "45", "40"), "withdrawn"),
+    ("360000", "new_base", "南昌医药出口创新基地", "0.55", ("60", "55", "50"), "objection_upheld"),
+    ("530000", "new_base", "昆明生物医药出口创新基地", "0.0999", ("40", "42", "35"), "provincially_reviewed"),
+    ("450000", "new_base", "南宁海洋产业出口创新基地", "0.2", ("10", "12", "8"), "drafted"),
+    ("660000", "new_base", "石河子精细化工出口创新基地", "0.12", ("70", "80", "60"), "recommended"),
+    ("220000", "new_base", "长春光电子出口创新基地", "0.7", ("30", "35", "28"), "provincially_reviewed"),
+    ("230000", "new_base", "哈尔滨新材料出口创新基地", "0.52", ("60", "58", "45"), "revoked"),
+    ("370000", "recertification", "济南国家软件出口基地", "3.6", ("35", "30", "25"), "approved"),
+    ("110000", "recertification", "中关村国家高新技术产品出口基地", "150.0", ("45", "40", "30"), "approved"),
+    ("120000", "recertification", "天津国家医药出口基地", "5.5", ("30", "25", "20"), "re_evaluated"),
+    ("350000", "recertification", "福州国家软件出口基地", "1.2", ("30", "30", "25"), "provincially_reviewed"),
+    ("370200", "recertification", "青岛国家高新技术产品出口基地", "20.1", ("30", "28", "26"), "drafted"),
+    ("440300", "recertification", "深圳国家高新技术产品出口基地", "300.0", ("50", "40", "35"), "approved"),
+    ("620000", "new_base", "兰州新材料出口创新基地", "0.15", ("20", "25", "22"), "drafted"),
+    ("520000", "new_base", "贵阳航空航天出口创新基地", "0.25", ("45", "50", "40"), "publicly_shown"),
+    ("140000", "new_base", "太原新材料出口创新基地", "0.4", ("35", "33", "30"), "provincially_reviewed"),
+]
+
+# The path each target state takes, as triggers (with reasons where required).
+PATHS: dict[str, list[str]] = {
+    "drafted": [],
+    "provincially_reviewed": ["submit"],
+    "recommended": ["submit", "recommend"],
+    "publicly_shown": ["submit", "recommend", "publish_notice"],
+    "approved": ["submit", "recommend", "publish_notice", "approve"],
+    "re_evaluated": ["submit", "recommend", "publish_notice", "approve", "keep_designation"],
+    "rectifying": ["submit", "recommend", "publish_notice", "approve", "order_rectification"],
+    "revoked": ["submit", "recommend", "publish_notice", "approve", "revoke"],
+    "declined": ["submit", "decline"],
+    "rejected": ["submit", "recommend", "reject"],
+    "returned": ["submit", "return_for_revision"],
+    "withdrawn": ["submit", "withdraw"],
+    "objection_upheld": ["submit", "recommend", "publish_notice", "uphold_objection"],
+}
+WHEN = {
+    "submit": datetime(2006, 4, 3, 2, 0, tzinfo=UTC),
+    "withdraw": datetime(2006, 4, 6, 2, 0, tzinfo=UTC),
+    "return_for_revision": datetime(2006, 4, 10, 2, 0, tzinfo=UTC),
+    "decline": datetime(2006, 4, 12, 2, 0, tzinfo=UTC),
+    "recommend": datetime(2006, 4, 20, 2, 0, tzinfo=UTC),
+    "publish_notice": datetime(2006, 4, 28, 2, 0, tzinfo=UTC),
+    "reject": datetime(2006, 5, 12, 2, 0, tzinfo=UTC),
+    "uphold_objection": datetime(2006, 5, 9, 2, 0, tzinfo=UTC),
+    "approve": datetime(2006, 5, 15, 2, 0, tzinfo=UTC),
+    "keep_designation": datetime(2007, 1, 15, 2, 0, tzinfo=UTC),
+    "order_rectification": datetime(2007, 1, 15, 2, 0, tzinfo=UTC),
+    "revoke": datetime(2007, 1, 16, 2, 0, tzinfo=UTC),
+}
+REASONS = {
+    "withdraw": "申报材料需重新整理，暂不申报",
+    "return_for_revision": "出口数据口径与统计目录不一致，请按《高新技术产品出口统计目录》修正后重新提交",
+    "decline": "高新技术产品出口额未位居本地区前列，本年度不予推荐",
+    "reject": "发展方案缺少可量化的出口目标，不予核准",
+    "uphold_objection": "经核查，异议所述主要出口产品数据重复计算属实",
+    "order_rectification": "2006年度工作报告未按时报送，季度数据缺失两期",
+    "revoke": "整改期满仍未达到认定条件",
+}
+
+
+def _slug(code: str) -> str:
+    from workflow.regions import BY_CODE
+
+    return MAIN.get(code) or BY_CODE[code].name_en.lower().split()[0]
+
+
+def _user(s: Any, username: str, name: str, role: Role, authority: AuthorityRow | None,
+          password_hash: str, is_head: bool = False) -> None:
+    if repo.user_by_username(s, username) is not None:
+        return
+    s.add(UserRow(username=username, display_name=name, email=f"{username}@example.gov.cn",
+                  role=role.value, authority_id=authority.id if authority else None,
+                  is_head=is_head, password_hash=password_hash,
+                  password_changed_at=datetime.now(UTC)))
+
+
+def seed(uow: UnitOfWork, upload_dir: Path | None = None) -> bool:
+    """Load the demo data unless it is there already; True if it loaded it."""
+    from config import load_settings
+
+    settings = load_settings()
+    upload_dir = upload_dir or settings.upload_dir
+    with uow:
+        s = uow.session
+        if s.get(SettingRow, MARKER) is not None:
+            return False
+        by_code = repo.authorities_by_code(s)
+        for a in AUTHORITIES:
+            if a.code not in by_code:
+                row = AuthorityRow(code=a.code, name_zh=a.name_zh, name_en=a.name_en,
+                                   region=a.region.value, kind=a.kind,
+                                   has_existing_bases=a.code in WITH_BASES)
+                s.add(row)
+                by_code[a.code] = row
+        if repo.round_by_year(s, 2006) is None:
+            s.add(RoundRow(year=2006, name_zh="2006年度出口创新基地申报",
+                           name_en="2006 export innovation base round",
+                           params=RoundRules.for_year(2006).to_json()))
+        known = repo.reference_years(s)
+        for year, (exports, growth, regions) in REFERENCES.items():
+            if year in known:
+                continue
+            s.add(ReferenceStatRow(year=year, national_hightech_exports_100m_usd=Decimal(exports),
+                                   national_hightech_growth_pct=Decimal(growth),
+                                   region_export_growth_pct=regions))
+        s.flush()
+        h = hash_password(DEMO_PASSWORD)  # one hash: every demo account has this password
+        _user(s, "mofcom_reviewer", "王审核（商务部科技司）", Role.MINISTRY_REVIEWER, None, h)
+        _user(s, "mofcom_reviewer2", "李核准（商务部科技司）", Role.MINISTRY_REVIEWER, None, h)
+        _user(s, "mofcom_head", "赵司长（商务部科技司）", Role.MINISTRY_REVIEWER, None, h,
+              is_head=True)
+        _user(s, "sysadmin", "系统管理员", Role.SYSTEM_ADMIN, None, h)
+        _user(s, "secadmin", "安全管理员", Role.SECURITY_ADMIN, None, h)
+        _user(s, "auditor", "审计管理员", Role.AUDITOR, None, h)
+        codes = sorted({a[0] for a in APPS} | set(MAIN))
+        for code in codes:
+            auth = by_code[code]
+            slug = _slug(code)
+            _user(s, f"{slug}_applicant", f"{auth.name_zh}申报单位", Role.APPLICANT, auth, h)
+            _user(s, f"{slug}_reviewer", f"{auth.name_zh}商务厅审核员", Role.PROVINCIAL_REVIEWER,
+                  auth, h)
+            _user(s, f"{slug}_head", f"{auth.name_zh}商务厅处长", Role.PROVINCIAL_REVIEWER, auth,
+                  h, is_head=True)
+        s.flush()
+        ids = repo.user_ids(s)
+        existing = repo.applicant_names(s)
+        uow.commit()
+    for code, kind, name, hightech, growth, target in APPS:
+        if name not in existing:  # a run cut short resumes where it stopped
+            _make_case(uow, ids, code, kind, name, hightech, growth, target, upload_dir,
+                       settings.max_upload_mb * 1024 * 1024)
+    with uow:
+        uow.session.add(SettingRow(key=MARKER, value={"at": datetime.now(UTC).isoformat()}))
+        uow.commit()
+    return True
+
+
+def _make_case(uow: UnitOfWork, ids: dict[str, int], code: str, kind: str, name: str,
+               hightech: str, growth: tuple[str, str, str], target: str, upload_dir: Path,
+               max_bytes: int) -> None:
+    slug = _slug(code)
+    applicant, reviewer = ids[f"{slug}_applicant"], ids[f"{slug}_reviewer"]
+    draft_time = datetime(2006, 3, 10, 2, 0, tzinfo=UTC)
+    ht = Decimal(hightech)
+    data: dict[str, Any] = {
+        "kind": kind, "round_year": 2006,
+        "industry_field": "information" if kind == "new_base" else None,
+        "existing_base_type": "hightech" if kind == "recertification" else None,
+        "applicant_name": name, "contact_person": "张明", "contact_phone": "027-87654321",
+        "contact_email": f"{slug}@example.gov.cn", "filled_on": "2006-03-10",
+        "address": f"{name}管理委员会", "characteristic_industry": name[:-4] or name,
+        "enterprise_count": 120, "total_sales_100m_cny": str((ht * 18).quantize(Decimal("0.01"))),
+        "total_assets_10k_cny": str(ht * 250000), "exports_100m_usd": str(ht * 2),
+        "export_growth_pct": "25.4", "profit_tax_10k_cny": str(ht * 9000),
+        "hightech_exports_100m_usd": hightech, "hightech_export_growth_pct": growth[2],
+        "hightech_export_growth_pct_prev1": growth[1],
+        "hightech_export_growth_pct_prev2": growth[0], "employees": 35000,
+        "products": [{"name": "光通信设备", "exports_10k_usd": str(ht * 3000)},
+                     {"name": "集成电路", "exports_10k_usd": str(ht * 2000)}],
+    }
+    app_id = cases.create_draft(uow, applicant, data, now=draft_time)
+    path = PATHS[target]
+    if path:
+        for kind_ in ("application_form", "development_plan"):
+            files.attach(uow, applicant, app_id, kind_, f"{kind_}.pdf", PDF, upload_dir,
+                         max_bytes, now=draft_time + timedelta(days=1))
+    attest = ({"local_policy": True, "leading_enterprises": True} if kind == "new_base" else
+              {"supporting_policies": True, "project_funding": True,
+               "characteristic_industry": True})
+    for trigger in path:
+        now = WHEN[trigger]
+        actor = {"submit": applicant, "withdraw": applicant, "return_for_revision": reviewer,
+                 "decline": reviewer, "recommend": reviewer}.get(
+            trigger, ids["mofcom_reviewer2"] if trigger == "approve" else ids["mofcom_reviewer"])
+        if trigger == "recommend":
+            loaded = cases.load(uow, reviewer, app_id, now=now)
+            cases.set_attestations(uow, reviewer, app_id, attest, loaded.row.version)
+            files.attach(uow, reviewer, app_id, "recommendation_letter", "推荐文件.pdf", PDF,
+                         upload_dir, max_bytes, now=now)
+        if trigger == "uphold_objection":
+            objections.file_objection(uow, app_id, "陈群众", "chen@example.com",
+                                      "主要出口产品数据与海关统计不符，存在重复计算。",
+                                      ip="203.0.113.9", now=now - timedelta(days=1))
+            obj = objections.open_for(uow, app_id)[0]
+            objections.uphold(uow, ids["mofcom_reviewer"], obj.id, REASONS[trigger], None,
+                              now=now)
+            continue
+        deadline = date(2007, 7, 31) if trigger == "order_rectification" else None
+        cases.fire(uow, actor, app_id, trigger, None, reason=REASONS.get(trigger), now=now,
+                   deadline=deadline)

@@ -1,0 +1,144 @@
+"""Attachments: checked by content, size-limited, stored outside the web root under
+generated names, with a SHA-256 checksum kept."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import secrets
+import zipfile
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from workflow.errors import Forbidden, GuardFailed, ValidationFailed, refuse
+from workflow.roles import Role
+from workflow.services.clock import local_date, utcnow
+from workflow.states import State
+from workflow.storage import repo
+from workflow.storage.models import AttachmentRow
+from workflow.storage.uow import UnitOfWork
+
+KINDS = ("application_form", "development_plan", "recommendation_letter", "other")
+KIND_ZH = {"application_form": "申报书", "development_plan": "发展方案",
+           "recommendation_letter": "推荐文件", "other": "其他材料"}
+EXTENSIONS = {"pdf": "application/pdf", "doc": "application/msword",
+              "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+              "xls": "application/vnd.ms-excel",
+              "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+              "png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg"}
+# Which state each kind of attachment may be added in, and by whom.
+WHO_MAY_ATTACH = {
+    "application_form": (Role.APPLICANT, State.DRAFTED),
+    "development_plan": (Role.APPLICANT, State.DRAFTED),
+    "other": (Role.APPLICANT, State.DRAFTED),
+    "recommendation_letter": (Role.PROVINCIAL_REVIEWER, State.PROVINCIALLY_REVIEWED),
+}
+
+
+def sniff(data: bytes) -> str | None:
+    """The file type from its first bytes (not its name): pdf, doc/xls, docx, xlsx, png, jpg."""
+    if data.startswith(b"%PDF-"):
+        return "pdf"
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if data.startswith(b"\xff\xd8\xff"):
+        return "jpg"
+    if data.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
+        return "ole"  # legacy .doc / .xls
+    if data.startswith(b"PK\x03\x04"):
+        try:
+            names = zipfile.ZipFile(io.BytesIO(data)).namelist()
+        except zipfile.BadZipFile:
+            return None
+        if "[Content_Types].xml" in names:
+            if any(n.startswith("word/") for n in names):
+                return "docx"
+            if any(n.startswith("xl/") for n in names):
+                return "xlsx"
+    return None
+
+
+def check_upload(filename: str, data: bytes, max_bytes: int) -> tuple[str, str]:
+    """(clean file name, content type) or `ValidationFailed` naming what is wrong."""
+    name = (filename or "").strip()
+    if not name or "/" in name or "\\" in name or name in (".", "..") or "\x00" in name \
+            or len(name) > 200:
+        raise ValidationFailed(refuse("invalid_filename", "文件名无效（不能包含路径）",
+                                      "invalid file name (no paths allowed)", field="file",
+                                      details={"value": name[:200]}))
+    ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    if ext not in EXTENSIONS:
+        raise ValidationFailed(refuse("unsupported_type",
+                                      "仅支持 PDF、DOC、DOCX、XLS、XLSX、PNG、JPG 文件",
+                                      "only PDF, DOC, DOCX, XLS, XLSX, PNG and JPG files",
+                                      field="file", details={"value": name}))
+    if len(data) == 0:
+        raise ValidationFailed(refuse("empty_file", "文件为空", "the file is empty", field="file"))
+    if len(data) > max_bytes:
+        raise ValidationFailed(refuse("file_too_large",
+                                      f"文件超过 {max_bytes // (1024 * 1024)} MB 上限",
+                                      f"the file exceeds the {max_bytes // (1024 * 1024)} MB limit",
+                                      field="file"))
+    kind = sniff(data)
+    expected = {"pdf": "pdf", "doc": "ole", "xls": "ole", "docx": "docx", "xlsx": "xlsx",
+                "png": "png", "jpg": "jpg", "jpeg": "jpg"}[ext]
+    if kind != expected:
+        raise ValidationFailed(refuse("content_mismatch", "文件内容与扩展名不符",
+                                      "the file's content does not match its type",
+                                      field="file", details={"value": name}))
+    return name, EXTENSIONS[ext]
+
+
+@dataclass
+class Stored:
+    id: int
+    sha256: str
+    size: int
+
+
+def store_bytes(upload_dir: Path, data: bytes) -> str:
+    """Write bytes under a generated name; return that name."""
+    upload_dir.mkdir(parents=True, exist_ok=True)
+    stored = secrets.token_hex(16)
+    path = upload_dir / stored
+    with open(path, "xb") as fh:
+        fh.write(data)
+    return stored
+
+
+def attach(uow: UnitOfWork, user_id: int, app_id: int, kind: str, filename: str, data: bytes,
+           upload_dir: Path, max_bytes: int, now: datetime | None = None) -> Stored:
+    """Add a file to an application; a new file of the same kind supersedes the old one."""
+    now = now or utcnow()
+    if kind not in KINDS:
+        raise ValidationFailed(refuse("invalid_choice", "附件类型无效", "unknown attachment kind",
+                                      field="kind", details={"value": str(kind)[:40]}))
+    name, ctype = check_upload(filename, data, max_bytes)
+    with uow:
+        s = uow.session
+        user = repo.user_by_id(s, user_id)
+        if Role(user.role).is_admin:
+            raise Forbidden(refuse("admin_cannot_act_on_cases", "管理员角色不能办理申报业务",
+                                   "admin roles cannot act on cases"))
+        row = repo.get_application(s, app_id)
+        actor = repo.actor_for_case(s, user, row, local_date(now))
+        if actor is None:
+            raise repo.not_found()
+        role, state = WHO_MAY_ATTACH[kind]
+        if actor.role is not role or row.state != state.value:
+            raise GuardFailed(refuse("cannot_attach_now", f"当前不能上传“{KIND_ZH[kind]}”",
+                                     f"{kind.replace('_', ' ')} cannot be uploaded now",
+                                     guard="attach", field="kind"))
+        digest = hashlib.sha256(data).hexdigest()
+        stored = store_bytes(upload_dir, data)
+        for old in s.query(AttachmentRow).filter_by(application_id=app_id, kind=kind,
+                                                    superseded=False):
+            old.superseded = True
+        att = AttachmentRow(application_id=app_id, kind=kind, filename=name, stored_name=stored,
+                            content_type=ctype, size_bytes=len(data), sha256=digest,
+                            uploaded_by_id=user.id, uploaded_at=now)
+        s.add(att)
+        s.flush()
+        uow.commit()
+        return Stored(att.id, digest, len(data))

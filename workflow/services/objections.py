@@ -1,0 +1,96 @@
+"""Objections (异议) filed by the public during the notice, and their resolution."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+
+from workflow.errors import Forbidden, GuardFailed, ValidationFailed, refuse
+from workflow.roles import Role
+from workflow.services import cases
+from workflow.services.clock import local_date, utcnow
+from workflow.states import State
+from workflow.storage import repo
+from workflow.storage.models import ObjectionRow
+from workflow.storage.uow import DbSession, UnitOfWork
+
+
+def _text(value: str | None, field: str, zh: str, en: str, max_len: int) -> str:
+    v = (value or "").strip()
+    if not v:
+        raise ValidationFailed(refuse("required", f"{zh}：必填", f"{en}: is required", field=field))
+    if len(v) > max_len:
+        raise ValidationFailed(refuse("too_long", f"{zh}：不得超过 {max_len} 字",
+                                      f"{en}: at most {max_len} characters", field=field))
+    return v
+
+
+def file_objection(uow: UnitOfWork, app_id: int, name: str, contact: str, text: str,
+                   ip: str | None = None, attachment_id: int | None = None,
+                   now: datetime | None = None) -> str:
+    """Anyone may object to a case while its notice runs; returns a confirmation number."""
+    now = now or utcnow()
+    name = _text(name, "name", "姓名", "Name", 100)
+    contact = _text(contact, "contact", "联系方式", "Contact", 200)
+    text = _text(text, "text", "异议内容", "Objection", 5000)
+    with uow:
+        s = uow.session
+        row = repo.get_application(s, app_id)
+        if row.state != State.PUBLICLY_SHOWN.value or (
+                row.notice_ends_on is not None and local_date(now) > row.notice_ends_on):
+            raise repo.not_found("notice")  # only cases under notice are public
+        number = f"YY{local_date(now):%Y%m%d}{secrets.randbelow(10**6):06d}"
+        s.add(ObjectionRow(application_id=app_id, confirmation_no=number, name=name,
+                           contact=contact, text=text, ip=ip, attachment_id=attachment_id,
+                           filed_at=now))
+        s.flush()
+        uow.record("objection_filed", application_id=app_id, confirmation_no=number)
+        uow.commit()
+        return number
+
+
+def dismiss(uow: UnitOfWork, user_id: int, objection_id: int, reason: str,
+            now: datetime | None = None) -> None:
+    """The ministry dismisses an objection with a reason (the case stays under notice)."""
+    now = now or utcnow()
+    reason = _text(reason, "reason", "理由", "Reason", 2000)
+    with uow:
+        s = uow.session
+        user = repo.user_by_id(s, user_id)
+        if Role(user.role) is not Role.MINISTRY_REVIEWER:
+            raise Forbidden(refuse("ministry_only", "只有商务部审核人员可以处理异议",
+                                   "only the ministry handles objections"))
+        obj = s.get(ObjectionRow, objection_id)
+        if obj is None:
+            raise repo.not_found("objection")
+        if obj.status != "open":
+            raise GuardFailed(refuse("already_resolved", "该异议已处理",
+                                     "this objection is already resolved", guard="objection"))
+        obj.status, obj.resolution_reason = "dismissed", reason
+        obj.resolved_by_id, obj.resolved_at = user.id, now
+        uow.commit()
+
+
+def uphold(uow: UnitOfWork, user_id: int, objection_id: int, reason: str, version: int | None,
+           now: datetime | None = None) -> cases.Fired:
+    """Uphold an objection: the case leaves the notice (state objection_upheld)."""
+    now = now or utcnow()
+    with uow:
+        obj = uow.session.get(ObjectionRow, objection_id)
+        if obj is None or obj.status != "open":
+            raise repo.not_found("objection")
+        app_id = obj.application_id
+
+    def mark(session: DbSession, _row: object) -> None:
+        o = session.get(ObjectionRow, objection_id)
+        assert o is not None
+        o.status, o.resolution_reason = "upheld", reason
+        o.resolved_by_id, o.resolved_at = user_id, now
+
+    return cases.fire(uow, user_id, app_id, "uphold_objection", version, reason=reason,
+                      now=now, data={"objection_id": objection_id}, also=mark)
+
+
+def open_for(uow: UnitOfWork, app_id: int) -> list[ObjectionRow]:
+    with uow:
+        return repo.objections_of(uow.session, app_id)

@@ -1,0 +1,438 @@
+"""SQLAlchemy 2 typed mappings of every table. Money columns carry their unit in the name."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from workflow.storage.types import JSONType, UTCDateTime, utcnow
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+Money = Numeric(18, 4)
+Pct = Numeric(9, 2)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSONType,
+                           list[Any]: JSONType}
+
+
+class AuthorityRow(Base):
+    """A submitting authority (省级商务主管部门), one of the 37."""
+
+    __tablename__ = "authorities"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(6), unique=True)
+    name_zh: Mapped[str] = mapped_column(String(40))
+    name_en: Mapped[str] = mapped_column(String(80))
+    region: Mapped[str] = mapped_column(String(10), index=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    has_existing_bases: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class UserRow(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(100))
+    email: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(30), index=True)
+    authority_id: Mapped[int | None] = mapped_column(ForeignKey("authorities.id"), index=True)
+    organisation: Mapped[str | None] = mapped_column(String(200))
+    is_head: Mapped[bool] = mapped_column(Boolean, default=False)  # 处长/司领导: escalation target
+    password_hash: Mapped[str] = mapped_column(String(255))
+    password_history: Mapped[list[Any]] = mapped_column(default=list)
+    password_changed_at: Mapped[datetime | None]
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    locale: Mapped[str] = mapped_column(String(10), default="zh")
+    mail_digest: Mapped[bool] = mapped_column(Boolean, default=False)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None]
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0)
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    authority: Mapped[AuthorityRow | None] = relationship(lazy="joined")
+
+
+class RoundRow(Base):
+    """An application round (申报年度) with its criteria parameters and calendar."""
+
+    __tablename__ = "rounds"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, unique=True)
+    name_zh: Mapped[str] = mapped_column(String(100))
+    name_en: Mapped[str] = mapped_column(String(100))
+    params: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    is_open: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ApplicationRow(Base):
+    """An application (申报书) and, once approved, the base it became."""
+
+    __tablename__ = "applications"
+    __table_args__ = (
+        CheckConstraint("version >= 1", name="version_positive"),
+        Index("ix_applications_state_authority", "state", "authority_id"),
+        Index("ix_applications_round_state", "round_id", "state"),
+        Index("ix_applications_due", "due_on", "id"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"))
+    authority_id: Mapped[int] = mapped_column(ForeignKey("authorities.id"))
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # new_base | recertification
+    industry_field: Mapped[str | None] = mapped_column(String(30))
+    existing_base_type: Mapped[str | None] = mapped_column(String(30))
+    state: Mapped[str] = mapped_column(String(30), default="drafted")
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    due_on: Mapped[date | None] = mapped_column(Date)  # the date the current step is due
+    # 申报书 — contact block
+    applicant_name: Mapped[str | None] = mapped_column(String(200), index=True)
+    contact_person: Mapped[str | None] = mapped_column(String(50))
+    contact_phone: Mapped[str | None] = mapped_column(String(30))
+    contact_email: Mapped[str | None] = mapped_column(String(120))
+    filled_on: Mapped[date | None] = mapped_column(Date)
+    # 第一项：基地基本情况 (figures of the previous year)
+    address: Mapped[str | None] = mapped_column(String(300))
+    characteristic_industry: Mapped[str | None] = mapped_column(String(300))
+    enterprise_count: Mapped[int | None] = mapped_column(Integer)
+    total_sales_100m_cny: Mapped[Decimal | None] = mapped_column(Money)
+    total_assets_10k_cny: Mapped[Decimal | None] = mapped_column(Money)
+    exports_100m_usd: Mapped[Decimal | None] = mapped_column(Money)
+    export_growth_pct: Mapped[Decimal | None] = mapped_column(Pct)
+    profit_tax_10k_cny: Mapped[Decimal | None] = mapped_column(Money)
+    hightech_exports_100m_usd: Mapped[Decimal | None] = mapped_column(Money)
+    hightech_export_growth_pct: Mapped[Decimal | None] = mapped_column(Pct)
+    hightech_export_growth_pct_prev1: Mapped[Decimal | None] = mapped_column(Pct)
+    hightech_export_growth_pct_prev2: Mapped[Decimal | None] = mapped_column(Pct)
+    employees: Mapped[int | None] = mapped_column(Integer)
+    # reviewer attestations (criteria confirmed by a person), name -> bool
+    attestations: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    recommended_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    submitted_at: Mapped[datetime | None]
+    notice_published_on: Mapped[date | None] = mapped_column(Date)
+    notice_ends_on: Mapped[date | None] = mapped_column(Date)
+    rectification_deadline: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    state_changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    # optimistic concurrency: every UPDATE says "WHERE version = <the version I read>"
+    __mapper_args__ = {"version_id_col": version}
+
+    products: Mapped[list[ProductRow]] = relationship(
+        order_by="ProductRow.position", cascade="all, delete-orphan", lazy="selectin")
+    authority: Mapped[AuthorityRow] = relationship(lazy="joined")
+    round: Mapped[RoundRow] = relationship(lazy="joined")
+
+
+class ProductRow(Base):
+    """主要出口产品: one row per product, any number of rows."""
+
+    __tablename__ = "application_products"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(
+        ForeignKey("applications.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(200))
+    exports_10k_usd: Mapped[Decimal | None] = mapped_column(Money)
+
+
+class AttachmentRow(Base):
+    """A stored file; the bytes live outside the web root under `stored_name`."""
+
+    __tablename__ = "attachments"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int | None] = mapped_column(ForeignKey("applications.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    filename: Mapped[str] = mapped_column(String(255))
+    stored_name: Mapped[str] = mapped_column(String(80), unique=True)
+    content_type: Mapped[str] = mapped_column(String(120))
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    superseded: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class HistoryRow(Base):
+    """One transition: who, on whose behalf, when, from, to, why, and what it saw."""
+
+    __tablename__ = "transition_history"
+    __table_args__ = (UniqueConstraint("application_id", "version", name="uq_history_version"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer)  # the case's version after this step
+    trigger: Mapped[str] = mapped_column(String(40))
+    from_state: Mapped[str] = mapped_column(String(30))
+    to_state: Mapped[str] = mapped_column(String(30))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    actor_role: Mapped[str] = mapped_column(String(30))
+    actor_name: Mapped[str] = mapped_column(String(100))
+    on_behalf_of_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    on_behalf_of_name: Mapped[str | None] = mapped_column(String(100))
+    reason: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    eligibility: Mapped[list[Any]] = mapped_column(default=list)
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class ObjectionRow(Base):
+    """异议 filed by the public during the notice."""
+
+    __tablename__ = "objections"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), index=True)
+    confirmation_no: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    contact: Mapped[str] = mapped_column(String(200))
+    text: Mapped[str] = mapped_column(Text)
+    attachment_id: Mapped[int | None] = mapped_column(ForeignKey("attachments.id"))
+    ip: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(20), default="open")  # open|upheld|dismissed
+    resolution_reason: Mapped[str | None] = mapped_column(Text)
+    resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    resolved_at: Mapped[datetime | None]
+    filed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class DeputyRow(Base):
+    """A reviewer's deputy for a date range (out of office)."""
+
+    __tablename__ = "deputies"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    principal_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    deputy_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class OutboxRow(Base):
+    """A message to send; the unique key makes a reminder impossible to write twice."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        UniqueConstraint("dedupe_key", name="uq_outbox_dedupe_key"),
+        Index("ix_outbox_status_next", "status", "next_attempt_at"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dedupe_key: Mapped[str] = mapped_column(String(200))  # case|recipient|kind|due date
+    application_id: Mapped[int | None] = mapped_column(ForeignKey("applications.id"), index=True)
+    recipient_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    recipient_email: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(40))
+    due_on: Mapped[date | None] = mapped_column(Date)
+    locale: Mapped[str] = mapped_column(String(10), default="zh")
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None]
+
+
+class NotificationRow(Base):
+    """In-app notification; mirrors every mail."""
+
+    __tablename__ = "notifications"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    outbox_id: Mapped[int | None] = mapped_column(ForeignKey("outbox.id"))
+    application_id: Mapped[int | None] = mapped_column(ForeignKey("applications.id"))
+    title: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    link: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    read_at: Mapped[datetime | None]
+
+
+class QuarterlyReportRow(Base):
+    """A base's quarterly data (每季度上报); re-uploading adds a revision, keeps history."""
+
+    __tablename__ = "quarterly_reports"
+    __table_args__ = (
+        CheckConstraint("quarter BETWEEN 1 AND 4", name="quarter_range"),
+        Index("ix_quarterly_base_period", "application_id", "year", "quarter"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"))
+    year: Mapped[int] = mapped_column(Integer)
+    quarter: Mapped[int] = mapped_column(Integer)
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+    is_current: Mapped[bool] = mapped_column(Boolean, default=True)
+    exports_10k_usd: Mapped[Decimal | None] = mapped_column(Money)
+    hightech_exports_10k_usd: Mapped[Decimal | None] = mapped_column(Money)
+    enterprise_count: Mapped[int | None] = mapped_column(Integer)
+    enterprises: Mapped[list[Any]] = mapped_column(default=list)  # key enterprises' rows
+    source: Mapped[str] = mapped_column(String(20), default="form")  # form | excel | api
+    submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    submitted_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AnnualReportRow(Base):
+    """年度工作报告 and next year's plan, due 31 December (002 §四(四))."""
+
+    __tablename__ = "annual_reports"
+    __table_args__ = (Index("ix_annual_base_year", "application_id", "year"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"))
+    year: Mapped[int] = mapped_column(Integer)
+    summary: Mapped[str] = mapped_column(Text)
+    next_year_plan: Mapped[str] = mapped_column(Text)
+    attachment_id: Mapped[int | None] = mapped_column(ForeignKey("attachments.id"))
+    is_current: Mapped[bool] = mapped_column(Boolean, default=True)
+    submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    submitted_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ReferenceStatRow(Base):
+    """Ministry-entered statistics per year that the criteria compare against."""
+
+    __tablename__ = "reference_statistics"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, unique=True)
+    national_hightech_exports_100m_usd: Mapped[Decimal | None] = mapped_column(Money)
+    national_hightech_growth_pct: Mapped[Decimal | None] = mapped_column(Pct)
+    region_export_growth_pct: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class EvaluationRunRow(Base):
+    __tablename__ = "evaluation_runs"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    period: Mapped[int] = mapped_column(Integer, index=True)  # the year assessed
+    dry_run: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(20), default="running")
+    started_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+    summary: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class EvaluationRow(Base):
+    """One base's assessment for one period: the proposal and its explanation."""
+
+    __tablename__ = "evaluations"
+    __table_args__ = (UniqueConstraint("application_id", "period", name="uq_evaluation_period"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"))
+    period: Mapped[int] = mapped_column(Integer)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("evaluation_runs.id"))
+    proposal: Mapped[str] = mapped_column(String(20))  # keep | rectify | revoke
+    findings: Mapped[list[Any]] = mapped_column(default=list)
+    indicators: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    status: Mapped[str] = mapped_column(String(20), default="proposed")
+    confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    confirmed_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AuditRow(Base):
+    """Append-only audit record; `hash` chains it to the previous record."""
+
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    actor_id: Mapped[int | None] = mapped_column(Integer)
+    actor_name: Mapped[str | None] = mapped_column(String(100))
+    on_behalf_of_id: Mapped[int | None] = mapped_column(Integer)
+    ip: Mapped[str | None] = mapped_column(String(64))
+    event: Mapped[str] = mapped_column(String(60), index=True)
+    object_type: Mapped[str | None] = mapped_column(String(40))
+    object_id: Mapped[str | None] = mapped_column(String(64))
+    result: Mapped[str] = mapped_column(String(20))
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class ApiTokenRow(Base):
+    """A personal API token; only its hash is stored."""
+
+    __tablename__ = "api_tokens"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(12))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+    last_used_at: Mapped[datetime | None]
+
+
+class CalendarDayRow(Base):
+    """Admin-entered working day / holiday, for years the calendar package lacks."""
+
+    __tablename__ = "calendar_days"
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    is_workday: Mapped[bool] = mapped_column(Boolean)
+    note: Mapped[str | None] = mapped_column(String(100))
+
+
+class CalendarYearRow(Base):
+    """A year an admin has entered in full (its deadlines are then trusted)."""
+
+    __tablename__ = "calendar_years"
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    confirmed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SettingRow(Base):
+    """Security and operations settings an admin may change (key → JSON value)."""
+
+    __tablename__ = "settings"
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    value: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class HeartbeatRow(Base):
+    """Liveness of beat and workers, written by a periodic task (works on every broker)."""
+
+    __tablename__ = "heartbeats"
+    name: Mapped[str] = mapped_column(String(80), primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    info: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class LockRow(Base):
+    """A named lease (scheduler, assessment) for brokers/databases without advisory locks."""
+
+    __tablename__ = "leases"
+    name: Mapped[str] = mapped_column(String(80), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(120))
+    expires_at: Mapped[datetime]

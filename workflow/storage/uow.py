@@ -1,0 +1,58 @@
+"""Unit of work: one database transaction per use case, events dispatched after commit."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from types import TracebackType
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from workflow.storage.db import session_factory
+
+DbSession = Session  # what services may name in type hints
+
+AfterCommit = Callable[[], Any]
+_listeners: list[Callable[[str, dict[str, Any]], None]] = []
+
+
+def on_event(listener: Callable[[str, dict[str, Any]], None]) -> None:
+    """Register a handler for domain events (called after commit, never inside it)."""
+    _listeners.append(listener)
+
+
+class UnitOfWork:
+    """``with UnitOfWork(url) as uow: … uow.commit()`` — rolls back unless committed."""
+
+    def __init__(self, url: str | None = None, factory: sessionmaker[Session] | None = None):
+        if factory is None:
+            if url is None:
+                from config import load_settings
+
+                url = load_settings().database_url
+            factory = session_factory(url)
+        self._factory = factory
+        self.events: list[tuple[str, dict[str, Any]]] = []
+        self.session: Session
+
+    def __enter__(self) -> UnitOfWork:
+        self.session = self._factory()
+        self.events = []
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        # close() rolls back anything uncommitted and detaches loaded objects without
+        # expiring them, so results stay readable after the block
+        self.session.close()
+
+    def record(self, name: str, **payload: Any) -> None:
+        """Queue a domain event; dispatched only once the transaction has committed."""
+        self.events.append((name, payload))
+
+    def commit(self) -> None:
+        self.session.commit()
+        events, self.events = self.events, []
+        for name, payload in events:
+            for listener in list(_listeners):
+                listener(name, payload)
