@@ -3,8 +3,8 @@
 Revision ID: 0003
 Revises: 0002
 """
-from alembic import op  # noqa: F401
 import sqlalchemy as sa  # noqa: F401
+from alembic import op  # noqa: F401
 
 revision = "0003"
 down_revision = "0002"
