@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
+
 from flask import Flask, current_app, g, request, session
 from flask_babel import Babel
+from flask_limiter import Limiter
 from flask_wtf.csrf import CSRFProtect
 
 from workflow.storage.db import session_factory
@@ -11,6 +14,15 @@ from workflow.storage.uow import UnitOfWork
 
 babel = Babel()
 csrf = CSRFProtect()
+
+
+def _limit_key() -> str:
+    return request.remote_addr or "-"
+
+
+# Rate limits (login, token creation, the public objection form): decorate a view with
+# @limiter.limit("10 per minute"). Storage from RATELIMIT_STORAGE_URI (redis://… in production).
+limiter = Limiter(_limit_key)
 LOCALES = ("zh", "en")
 
 
@@ -24,6 +36,10 @@ def select_locale() -> str:
 def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
     csrf.init_app(app)
+    app.config.setdefault("RATELIMIT_STORAGE_URI",
+                          os.environ.get("RATELIMIT_STORAGE_URI", "memory://"))
+    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    limiter.init_app(app)
 
 
 def uow() -> UnitOfWork:
