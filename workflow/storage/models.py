@@ -76,6 +76,7 @@ class UserRow(Base):
     locked_until: Mapped[datetime | None]
     session_epoch: Mapped[int] = mapped_column(Integer, default=0)
     totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)  # a code is accepted once
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     authority: Mapped[AuthorityRow | None] = relationship(lazy="joined")
@@ -366,7 +367,9 @@ class AuditRow(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     actor_id: Mapped[int | None] = mapped_column(Integer)
+    utc_offset: Mapped[str | None] = mapped_column(String(6))  # of the local time, "+08:00"
     actor_name: Mapped[str | None] = mapped_column(String(100))
+    actor_role: Mapped[str | None] = mapped_column(String(30))
     on_behalf_of_id: Mapped[int | None] = mapped_column(Integer)
     ip: Mapped[str | None] = mapped_column(String(64))
     event: Mapped[str] = mapped_column(String(60), index=True)
@@ -378,6 +381,19 @@ class AuditRow(Base):
     hash: Mapped[str] = mapped_column(String(64))
 
 
+class LoginFailureRow(Base):
+    """Consecutive failed logins per (user name, client IP): the lockout counter."""
+
+    __tablename__ = "login_failures"
+    __table_args__ = (UniqueConstraint("username", "ip", name="uq_login_failures_username_ip"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), index=True)
+    ip: Mapped[str] = mapped_column(String(64))
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None]
+    last_failed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class ApiTokenRow(Base):
     """A personal API token; only its hash is stored."""
 
@@ -387,6 +403,9 @@ class ApiTokenRow(Base):
     name: Mapped[str] = mapped_column(String(100))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     prefix: Mapped[str] = mapped_column(String(12))
+    # read | read_write: a read-only token may only GET (issue 7)
+    scope: Mapped[str] = mapped_column(String(20), default="read_write",
+                                       server_default="read_write")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
