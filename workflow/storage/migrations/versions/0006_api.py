@@ -3,8 +3,8 @@
 Revision ID: 0006
 Revises: 0005
 """
-import sqlalchemy as sa  # noqa: F401
-from alembic import op  # noqa: F401
+import sqlalchemy as sa
+from alembic import op
 
 revision = "0006"
 down_revision = "0005"
@@ -13,8 +13,11 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass
+    with op.batch_alter_table("api_tokens") as batch:
+        batch.add_column(sa.Column("scope", sa.String(20), nullable=False,
+                                   server_default="read_write"))
 
 
 def downgrade() -> None:
-    pass
+    with op.batch_alter_table("api_tokens") as batch:
+        batch.drop_column("scope")

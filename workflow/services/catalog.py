@@ -1,0 +1,52 @@
+"""Reference data every signed-in user may read: the 37 authorities and the rounds."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from workflow.rules import RoundRules
+from workflow.storage import api_repo, repo
+from workflow.storage.models import AuthorityRow, RoundRow
+from workflow.storage.uow import UnitOfWork
+
+
+@dataclass
+class Round:
+    row: RoundRow
+    rules: RoundRules
+
+    def calendar(self) -> dict[str, Any]:
+        """The round's dates (DOMAIN.md "The calendar"; 002 §六(三), §四(四))."""
+        r = self.rules
+        month, day = r.annual_report_month_day
+        return {"provincial_internal_deadline": r.provincial_internal_deadline,
+                "submission_deadline": r.submission_deadline,
+                "approval_deadline": r.approval_deadline,
+                "notice_working_days": r.notice_working_days,
+                "annual_report_due": f"{month:02d}-{day:02d}",
+                "reminder_days_before": list(r.reminder_days_before),
+                "rectification_working_days": r.rectification_working_days}
+
+
+def authorities(uow: UnitOfWork, user_id: int) -> list[AuthorityRow]:
+    """The 37 submitting authorities (002 §二), by code."""
+    with uow:
+        repo.user_by_id(uow.session, user_id)
+        return api_repo.authorities(uow.session)
+
+
+def rounds(uow: UnitOfWork, user_id: int) -> list[Round]:
+    """Every round, newest first, with its rules."""
+    with uow:
+        repo.user_by_id(uow.session, user_id)
+        return [Round(r, repo.rules_of(r)) for r in api_repo.rounds(uow.session)]
+
+
+def round_of(uow: UnitOfWork, user_id: int, year: int) -> Round:
+    with uow:
+        repo.user_by_id(uow.session, user_id)
+        row = api_repo.round_by_year(uow.session, year)
+        if row is None:
+            raise repo.not_found("round")
+        return Round(row, repo.rules_of(row))

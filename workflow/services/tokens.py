@@ -1,0 +1,132 @@
+"""Personal API tokens (个人访问令牌): created, listed and revoked by their owner.
+
+Only a token's SHA-256 is stored. A token acts as its owner: the same role and the same
+scope (authority, deputyships) as the owner has at the moment of each request; `read`
+tokens may only read.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from workflow.errors import NotFound, ValidationFailed, refuse
+from workflow.services.accounts import token_digest
+from workflow.services.clock import CHINA, local_date, utcnow
+from workflow.storage import api_repo, repo
+from workflow.storage.models import ApiTokenRow
+from workflow.storage.uow import UnitOfWork
+
+SCOPES = ("read", "read_write")
+MAX_DAYS = 366
+MAX_ACTIVE = 20
+LAST_USED_GRANULARITY = timedelta(minutes=5)
+
+
+@dataclass
+class Principal:
+    """Who a bearer token speaks for, and what it may do."""
+
+    user_id: int
+    scope: str
+    token_id: int
+
+
+@dataclass
+class Created:
+    id: int
+    token: str  # shown once, never stored
+    name: str
+    prefix: str
+    scope: str
+    created_at: datetime
+    expires_at: datetime | None
+
+
+def _check(name: str, scope: str, expires_on: date | None, today: date) -> str:
+    clean = (name or "").strip()
+    errors = []
+    if not clean:
+        errors.append(refuse("required", "名称：必填", "name: is required", field="name"))
+    elif len(clean) > 100:
+        errors.append(refuse("too_long", "名称：不得超过 100 字", "name: at most 100 characters",
+                             field="name"))
+    if scope not in SCOPES:
+        errors.append(refuse("invalid_choice", "权限范围应为 read 或 read_write",
+                             "scope must be read or read_write", field="scope",
+                             details={"value": str(scope)[:40]}))
+    if expires_on is not None and not today < expires_on <= today + timedelta(days=MAX_DAYS):
+        errors.append(refuse("out_of_range", f"有效期应在明天至 {MAX_DAYS} 天内",
+                             f"expiry must be between tomorrow and {MAX_DAYS} days from today",
+                             field="expires_on", details={"value": str(expires_on)}))
+    if errors:
+        raise ValidationFailed(*errors)
+    return clean
+
+
+def create(uow: UnitOfWork, user_id: int, name: str, scope: str = "read_write",
+           expires_on: date | None = None, now: datetime | None = None) -> Created:
+    """A new personal token for `user_id`; the plain token is returned once."""
+    now = now or utcnow()
+    clean = _check(name, scope, expires_on, local_date(now))
+    token = "eib_" + secrets.token_urlsafe(32)
+    with uow:
+        s = uow.session
+        repo.user_by_id(s, user_id)
+        if api_repo.active_token_count(s, user_id, now) >= MAX_ACTIVE:
+            raise ValidationFailed(refuse("too_many_tokens", f"有效令牌最多 {MAX_ACTIVE} 个，请先吊销不用的令牌",
+                                          f"at most {MAX_ACTIVE} active tokens; revoke one first",
+                                          field="name"))
+        # expires at the end of that day, China time (stored in UTC)
+        expires_at = (datetime.combine(expires_on, time(23, 59, 59), tzinfo=CHINA)
+                      .astimezone(UTC) if expires_on else None)
+        row = ApiTokenRow(user_id=user_id, name=clean, token_hash=token_digest(token),
+                          prefix=token[:12], scope=scope, created_at=now, expires_at=expires_at)
+        s.add(row)
+        s.flush()
+        uow.record("api_token_created", user_id=user_id, token_id=row.id, scope=scope)
+        uow.commit()
+        return Created(row.id, token, clean, row.prefix, scope, now, expires_at)
+
+
+def list_own(uow: UnitOfWork, user_id: int) -> list[ApiTokenRow]:
+    """The user's tokens, newest first (hashes are never shown)."""
+    with uow:
+        repo.user_by_id(uow.session, user_id)
+        return api_repo.tokens_of(uow.session, user_id)
+
+
+def revoke(uow: UnitOfWork, user_id: int, token_id: int, now: datetime | None = None) -> None:
+    """Revoke one of the user's own tokens (someone else's is `not_found`)."""
+    now = now or utcnow()
+    with uow:
+        row = uow.session.get(ApiTokenRow, token_id)
+        if row is None or row.user_id != user_id:
+            raise repo.not_found("token")
+        if row.revoked_at is None:
+            row.revoked_at = now
+            uow.record("api_token_revoked", user_id=user_id, token_id=token_id)
+        uow.commit()
+
+
+def authenticate(uow: UnitOfWork, token: str, now: datetime | None = None) -> Principal | None:
+    """Who the bearer token speaks for now; None if unknown, expired, revoked or the
+    owner is deactivated."""
+    now = now or utcnow()
+    if not token.startswith("eib_") or len(token) > 200:
+        return None
+    with uow:
+        s = uow.session
+        row = repo.token_by_digest(s, token_digest(token))
+        if row is None or row.revoked_at is not None or (
+                row.expires_at is not None and row.expires_at <= now):
+            return None
+        try:
+            user = repo.user_by_id(s, row.user_id)
+        except NotFound:  # a deactivated owner's tokens stop working
+            return None
+        if row.last_used_at is None or now - row.last_used_at > LAST_USED_GRANULARITY:
+            row.last_used_at = now
+            uow.commit()
+        return Principal(user.id, row.scope or "read_write", row.id)
