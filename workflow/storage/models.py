@@ -285,6 +285,8 @@ class QuarterlyReportRow(Base):
     __table_args__ = (
         CheckConstraint("quarter BETWEEN 1 AND 4", name="quarter_range"),
         Index("ix_quarterly_base_period", "application_id", "year", "quarter"),
+        UniqueConstraint("application_id", "year", "quarter", "revision",
+                         name="uq_quarterly_revision"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"))
@@ -305,12 +307,18 @@ class AnnualReportRow(Base):
     """年度工作报告 and next year's plan, due 31 December (002 §四(四))."""
 
     __tablename__ = "annual_reports"
-    __table_args__ = (Index("ix_annual_base_year", "application_id", "year"),)
+    __table_args__ = (Index("ix_annual_base_year", "application_id", "year"),
+                      UniqueConstraint("application_id", "year", "revision",
+                                       name="uq_annual_revision"))
     id: Mapped[int] = mapped_column(primary_key=True)
     application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"))
     year: Mapped[int] = mapped_column(Integer)
+    revision: Mapped[int] = mapped_column(Integer, default=1)
     summary: Mapped[str] = mapped_column(Text)
     next_year_plan: Mapped[str] = mapped_column(Text)
+    # structured summary the assessment reads: 002 §六(一)(1)(2), §六(二)(1)
+    policies_in_force: Mapped[bool | None] = mapped_column(Boolean)
+    project_funding_10k_cny: Mapped[Decimal | None] = mapped_column(Money)
     attachment_id: Mapped[int | None] = mapped_column(ForeignKey("attachments.id"))
     is_current: Mapped[bool] = mapped_column(Boolean, default=True)
     submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -346,7 +354,8 @@ class EvaluationRow(Base):
     """One base's assessment for one period: the proposal and its explanation."""
 
     __tablename__ = "evaluations"
-    __table_args__ = (UniqueConstraint("application_id", "period", name="uq_evaluation_period"),)
+    __table_args__ = (UniqueConstraint("application_id", "period", name="uq_evaluation_period"),
+                      Index("ix_evaluations_period_status", "period", "status"))
     id: Mapped[int] = mapped_column(primary_key=True)
     application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"))
     period: Mapped[int] = mapped_column(Integer)
@@ -354,7 +363,9 @@ class EvaluationRow(Base):
     proposal: Mapped[str] = mapped_column(String(20))  # keep | rectify | revoke
     findings: Mapped[list[Any]] = mapped_column(default=list)
     indicators: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    status: Mapped[str] = mapped_column(String(20), default="proposed")
+    explanation_zh: Mapped[str] = mapped_column(Text, default="")
+    explanation_en: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(20), default="proposed")  # proposed|confirmed
     confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     confirmed_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
