@@ -1,0 +1,260 @@
+"""Every guard of every trigger, with the refusal a reviewer would read."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from workflow import machine
+from workflow.errors import GuardFailed, InvalidTrigger
+from workflow.model import Case, Context
+from workflow.regions import Region
+from workflow.roles import Actor, Role
+from workflow.rules import RoundRules
+from workflow.states import BY_TRIGGER, TRANSITIONS, State
+
+APPLICANT = Actor(10, Role.APPLICANT, "420000", "申报人")
+HUBEI = Actor(20, Role.PROVINCIAL_REVIEWER, "420000", "湖北审核")
+HUNAN = Actor(21, Role.PROVINCIAL_REVIEWER, "430000", "湖南审核")
+MOFCOM = Actor(30, Role.MINISTRY_REVIEWER, None, "商务部")
+SYSADMIN = Actor(40, Role.SYSTEM_ADMIN, None, "系统管理员")
+NOW = datetime(2006, 5, 15, 2, tzinfo=UTC)
+
+COMPLETE = {
+    "applicant_name": "武汉光谷", "contact_person": "张明", "contact_phone": "027-87654321",
+    "contact_email": "a@example.cn", "filled_on": date(2006, 3, 1), "address": "武汉",
+    "characteristic_industry": "光电子", "enterprise_count": 10,
+    "total_sales_100m_cny": Decimal(1), "total_assets_10k_cny": Decimal(1),
+    "exports_100m_usd": Decimal(1), "export_growth_pct": Decimal(1),
+    "profit_tax_10k_cny": Decimal(1), "hightech_exports_100m_usd": Decimal("0.5"),
+    "hightech_export_growth_pct": Decimal(1), "hightech_export_growth_pct_prev1": Decimal(1),
+    "hightech_export_growth_pct_prev2": Decimal(1), "employees": 100,
+}
+
+
+def case(state: State = State.DRAFTED, **kw: Any) -> Case:
+    base = Case(id=1, state=state, version=1, kind="new_base", authority_code="420000",
+                region=Region.CENTRAL, authority_has_bases=True, round_year=2006,
+                owner_id=APPLICANT.user_id, values=dict(COMPLETE),
+                products=[{"name": "光纤", "exports_10k_usd": Decimal(10)}],
+                attachment_kinds=frozenset({"application_form", "development_plan",
+                                            "recommendation_letter"}),
+                notice_published_on=date(2006, 4, 28), notice_ends_on=date(2006, 5, 10))
+    return replace(base, **kw)
+
+
+def ctx(actor: Actor, today: date = date(2006, 5, 15), **kw: Any) -> Context:
+    return Context(actor=actor, now=NOW, rules=kw.pop("rules", RoundRules()), local_today=today,
+                   **kw)
+
+
+def refusal_codes(c: Case, trigger: str, context: Context) -> list[str]:
+    return [r.code for r in machine.check(c, trigger, context)]
+
+
+def test_every_trigger_checks_role_and_scope_first() -> None:
+    for spec in TRANSITIONS:
+        assert machine.guards_of(spec)[:2] == ("role", "scope")
+
+
+def test_applicant_submits_a_complete_draft() -> None:
+    c = case()
+    out = machine.fire(c, "submit", ctx(APPLICANT))
+    assert (out.source, out.dest) == (State.DRAFTED, State.PROVINCIALLY_REVIEWED)
+    assert c.state is State.PROVINCIALLY_REVIEWED
+    assert machine.MACHINE.models == []  # nothing stays attached to the shared machine
+
+
+def test_submit_names_the_empty_fields_and_missing_attachments() -> None:
+    c = case(values={**COMPLETE, "contact_email": None}, products=[],
+             attachment_kinds=frozenset({"application_form"}))
+    refusals = machine.check(c, "submit", ctx(APPLICANT))
+    assert [r.code for r in refusals] == ["incomplete_form", "missing_attachment"]
+    assert refusals[0].details["fields"] == ["contact_email", "products"]
+    assert refusals[1].details["attachments"] == ["development_plan"]
+    assert "发展方案" in refusals[1].zh
+
+
+def test_recertification_does_not_need_three_years_of_growth() -> None:
+    values = {k: v for k, v in COMPLETE.items() if not k.endswith(("prev1", "prev2"))}
+    assert refusal_codes(case(kind="recertification", values=values), "submit",
+                         ctx(APPLICANT)) == []
+
+
+def test_another_applicants_case_is_out_of_scope() -> None:
+    other = Actor(11, Role.APPLICANT, "420000")
+    assert refusal_codes(case(), "submit", ctx(other)) == ["out_of_scope"]
+
+
+def test_a_hunan_reviewer_cannot_touch_a_hubei_case() -> None:
+    c = case(State.PROVINCIALLY_REVIEWED)
+    assert refusal_codes(c, "recommend", ctx(HUNAN)) == ["out_of_scope"]
+
+
+@pytest.mark.parametrize("actor", [APPLICANT, MOFCOM, SYSADMIN])
+def test_only_provincial_reviewers_recommend(actor: Actor) -> None:
+    r = machine.check(case(State.PROVINCIALLY_REVIEWED), "recommend", ctx(actor))
+    assert [x.code for x in r] == ["role_not_allowed"]
+    assert "省级审核人员" in r[0].zh and "provincial_reviewer" in r[0].en
+
+
+def test_the_drafter_cannot_review_their_own_application() -> None:
+    # a reviewer deputising for the applicant who drafted it
+    deputy = Actor(20, Role.PROVINCIAL_REVIEWER, "420000", on_behalf_of_id=APPLICANT.user_id)
+    assert "separation_of_duties" in refusal_codes(
+        case(State.PROVINCIALLY_REVIEWED), "recommend", ctx(deputy))
+    same_person = case(State.PROVINCIALLY_REVIEWED, owner_id=HUBEI.user_id)
+    assert "separation_of_duties" in refusal_codes(same_person, "decline",
+                                                   ctx(HUBEI, reason="x"))
+
+
+def test_the_recommender_cannot_also_approve() -> None:
+    c = case(State.PUBLICLY_SHOWN, recommended_by_id=MOFCOM.user_id)
+    assert refusal_codes(c, "approve", ctx(MOFCOM)) == ["separation_of_duties"]
+
+
+@pytest.mark.parametrize("trigger,state,actor", [
+    ("return_for_revision", State.PROVINCIALLY_REVIEWED, HUBEI),
+    ("decline", State.PROVINCIALLY_REVIEWED, HUBEI),
+    ("reject", State.RECOMMENDED, MOFCOM),
+    ("revoke", State.APPROVED, MOFCOM),
+    ("withdraw", State.DRAFTED, APPLICANT),
+])
+def test_returns_declines_rejections_and_revocations_need_a_reason(
+        trigger: str, state: State, actor: Actor) -> None:
+    assert refusal_codes(case(state), trigger, ctx(actor)) == ["reason_required"]
+    assert refusal_codes(case(state), trigger, ctx(actor, reason="   ")) == ["reason_required"]
+    assert refusal_codes(case(state), trigger, ctx(actor, reason="数据不实")) == []
+
+
+def test_recommend_needs_the_recommendation_letter() -> None:
+    c = case(State.PROVINCIALLY_REVIEWED, attachment_kinds=frozenset({"application_form",
+                                                                       "development_plan"}))
+    r = machine.check(c, "recommend", ctx(HUBEI))
+    assert [x.code for x in r] == ["missing_attachment"] and "推荐文件" in r[0].zh
+
+
+# --- quotas (002 §六(三)) -------------------------------------------------------------
+
+def _recommend(c: Case, used: int) -> list[str]:
+    return refusal_codes(c, "recommend", ctx(HUBEI, quota_used=used))
+
+
+def test_an_eastern_province_with_bases_cannot_recommend_a_new_base() -> None:
+    gd = Actor(22, Role.PROVINCIAL_REVIEWER, "440000")
+    c = case(State.PROVINCIALLY_REVIEWED, authority_code="440000", region=Region.EAST,
+             authority_has_bases=True)
+    r = machine.check(c, "recommend", ctx(gd, quota_used=0))
+    assert [x.code for x in r] == ["quota_exceeded"]
+    assert "东部" in r[0].zh and r[0].details == {"quota": 0, "used": 0}
+
+
+def test_an_eastern_province_with_bases_still_recertifies_them() -> None:
+    gd = Actor(22, Role.PROVINCIAL_REVIEWER, "440000")
+    c = case(State.PROVINCIALLY_REVIEWED, kind="recertification", authority_code="440000",
+             region=Region.EAST, authority_has_bases=True)
+    assert refusal_codes(c, "recommend", ctx(gd, quota_used=5)) == []
+
+
+def test_a_central_province_may_recommend_one_new_base_and_not_a_second() -> None:
+    c = case(State.PROVINCIALLY_REVIEWED)
+    assert _recommend(c, 0) == []
+    assert _recommend(c, 1) == ["quota_exceeded"]
+
+
+def test_a_province_without_bases_may_recommend_one() -> None:
+    c = case(State.PROVINCIALLY_REVIEWED, authority_code="420000", region=Region.EAST,
+             authority_has_bases=False)
+    assert _recommend(c, 0) == [] and _recommend(c, 1) == ["quota_exceeded"]
+
+
+def test_quota_is_data_of_the_round() -> None:
+    rules = RoundRules(quota_overrides={"420000": 2})
+    c = case(State.PROVINCIALLY_REVIEWED)
+    assert refusal_codes(c, "recommend", ctx(HUBEI, quota_used=1, rules=rules)) == []
+    with pytest.raises(GuardFailed) as err:
+        machine.fire(c, "recommend", ctx(HUBEI, quota_used=2, rules=rules))
+    assert err.value.code == "quota_exceeded"
+
+
+def test_a_blocking_criterion_stops_the_recommendation_only_when_the_round_says_so() -> None:
+    weak = case(State.PROVINCIALLY_REVIEWED,
+                values={**COMPLETE, "hightech_exports_100m_usd": Decimal("0.1")})
+    assert _recommend(weak, 0) == []  # informs only
+    rules = RoundRules(blocking_criteria=frozenset({"hightech_exports_threshold"}))
+    assert refusal_codes(weak, "recommend", ctx(HUBEI, rules=rules)) == ["criterion_failed"]
+
+
+# --- the public notice ---------------------------------------------------------------
+
+def test_approval_waits_for_the_last_working_day_of_the_notice() -> None:
+    c = case(State.PUBLICLY_SHOWN)
+    assert refusal_codes(c, "approve", ctx(MOFCOM, today=date(2006, 5, 10))) == [
+        "notice_not_elapsed"]
+    assert refusal_codes(c, "approve", ctx(MOFCOM, today=date(2006, 5, 11))) == []
+
+
+def test_approval_waits_for_every_objection_to_be_resolved() -> None:
+    c = case(State.PUBLICLY_SHOWN, open_objections=2)
+    r = machine.check(c, "approve", ctx(MOFCOM))
+    assert [x.code for x in r] == ["open_objection"] and "2" in r[0].zh
+
+
+def test_an_objection_can_only_be_upheld_when_one_is_open() -> None:
+    assert refusal_codes(case(State.PUBLICLY_SHOWN), "uphold_objection",
+                         ctx(MOFCOM, reason="属实")) == ["no_objection"]
+    assert refusal_codes(case(State.PUBLICLY_SHOWN, open_objections=1), "uphold_objection",
+                         ctx(MOFCOM, reason="属实")) == []
+
+
+def test_nothing_reaches_approved_without_the_notice() -> None:
+    for state in State:
+        if state is State.PUBLICLY_SHOWN:
+            continue
+        with pytest.raises(InvalidTrigger) as err:
+            machine.fire(case(state), "approve", ctx(MOFCOM))
+        assert err.value.first.code == "trigger_not_allowed_in_state"
+
+
+def test_rectification_needs_a_deadline_after_today() -> None:
+    c = case(State.APPROVED)
+    assert refusal_codes(c, "order_rectification", ctx(MOFCOM, reason="缺报")) == [
+        "deadline_required"]
+    assert refusal_codes(c, "order_rectification",
+                         ctx(MOFCOM, reason="缺报", rectification_deadline=date(2006, 5, 15))
+                         ) == ["deadline_required"]
+    assert refusal_codes(c, "order_rectification",
+                         ctx(MOFCOM, reason="缺报", rectification_deadline=date(2006, 9, 30))
+                         ) == []
+
+
+def test_an_unknown_trigger_is_named() -> None:
+    with pytest.raises(InvalidTrigger) as err:
+        machine.fire(case(), "teleport", ctx(APPLICANT))
+    assert err.value.first.code == "unknown_trigger" and "teleport" in err.value.first.en
+
+
+def test_available_triggers_are_what_the_actor_may_fire_now() -> None:
+    c = case(State.PROVINCIALLY_REVIEWED)
+    assert machine.available(c, ctx(HUBEI)) == ["return_for_revision", "decline", "recommend"]
+    assert machine.available(c, ctx(HUNAN)) == []
+    assert machine.available(c, ctx(APPLICANT)) == ["withdraw"]
+
+
+def test_a_refused_trigger_leaves_the_case_as_it_was() -> None:
+    c = case(State.PUBLICLY_SHOWN, open_objections=1)
+    with pytest.raises(GuardFailed):
+        machine.fire(c, "approve", ctx(MOFCOM))
+    assert c.state is State.PUBLICLY_SHOWN
+    assert machine.MACHINE.models == []
+
+
+def test_every_transition_row_names_its_words_in_both_languages() -> None:
+    for spec in TRANSITIONS:
+        assert spec.zh and spec.en, spec.trigger
+    assert set(BY_TRIGGER) >= {"submit", "return_for_revision", "recommend", "publish_notice",
+                               "uphold_objection", "approve", "order_rectification", "revoke"}
