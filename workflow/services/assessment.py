@@ -1,0 +1,325 @@
+"""Periodic assessment (定期评估, 002 §六(三)) and its confirmation by the ministry.
+
+`run(uow, period, dry_run)` assesses every designated base from one snapshot read in a fixed
+number of statements, and writes one evaluation per (base, period) — running twice gives
+the same single row; a run killed half-way is finished by `execute(uow, run_id)` (the
+Celery task is redelivered: acks_late), skipping what it already wrote. A dry run ("what if
+we assessed today") writes nothing. `confirm` moves each case through `cases.fire`.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from workflow.assessment import (
+    KEEP,
+    PROPOSAL_TRIGGER,
+    PROPOSALS,
+    RECTIFY,
+    REVOKE,
+    AnnualFigures,
+    Assessment,
+    AssessmentRules,
+    BaseFigures,
+    QuarterFigures,
+    assess,
+)
+from workflow.errors import DomainError, Forbidden, GuardFailed, NotFound, ValidationFailed, refuse
+from workflow.rules import RoundRules
+from workflow.services import cases
+from workflow.services.clock import local_date, utcnow
+from workflow.storage import repo, reports_repo
+from workflow.storage.models import ApplicationRow, EvaluationRunRow, UserRow
+from workflow.storage.uow import DbSession, UnitOfWork
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class RunCounts:
+    """What a run did: bases assessed and proposals by kind."""
+
+    period: int
+    dry_run: bool
+    run_id: int | None = None
+    bases: int = 0
+    written: int = 0  # evaluations written by this call (a resumed run skips finished ones)
+    proposals: dict[str, int] = field(default_factory=lambda: {p: 0 for p in PROPOSALS})
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"period": self.period, "dry_run": self.dry_run, "run_id": self.run_id,
+                "bases": self.bases, "written": self.written, **self.proposals}
+
+
+@dataclass
+class Preview:
+    """A dry run: every base's assessment, nothing stored."""
+
+    counts: RunCounts
+    items: list[tuple[Assessment, str, str]]  # (assessment, base name, region)
+
+
+def _ministry(session: DbSession, user_id: int) -> UserRow:
+    user = repo.user_by_id(session, user_id)
+    if user.role != "ministry_reviewer":
+        raise Forbidden(refuse("ministry_only", "只有商务部可以进行复评",
+                               "only the ministry runs and confirms re-evaluations"))
+    return user
+
+
+def _check_period(period: int, today: date) -> None:
+    if not 2006 <= period <= today.year:
+        raise ValidationFailed(refuse("invalid_period", f"评估年度应在 2006–{today.year} 之间",
+                                      f"the period must be a year from 2006 to {today.year}",
+                                      field="period", details={"value": str(period)}))
+
+
+def default_period(today: date) -> int:
+    """The year a scheduled run assesses: the last complete year."""
+    return today.year - 1
+
+
+# --- computing -------------------------------------------------------------------------------
+
+def _assess_all(session: DbSession, period: int, today: date, skip: set[int] | None = None
+                ) -> list[tuple[Assessment, str, str]]:
+    """Assess every designated base from one snapshot (a fixed number of SELECTs)."""
+    snap = reports_repo.snapshot(session, period)
+    references = repo.load_references(session)
+    quarters: dict[int, dict[tuple[int, int], QuarterFigures]] = defaultdict(dict)
+    for app_id, y, q, exports, hightech, at in snap.quarters:
+        quarters[app_id][(y, q)] = QuarterFigures(y, q, Decimal(exports or 0),
+                                                  Decimal(hightech or 0), local_date(at))
+    annual = {a.application_id: AnnualFigures(a.year, local_date(a.submitted_at),
+                                              a.policies_in_force, a.project_funding_10k_cny)
+              for a in snap.annual}
+    rules_cache: dict[int, tuple[RoundRules, AssessmentRules]] = {}
+    for round_id, (year, params) in snap.rounds.items():
+        rules_cache[round_id] = (RoundRules.from_json({**params, "year": year}),
+                                 AssessmentRules.from_params(params))
+    out = []
+    for b in snap.bases:
+        if skip and b.id in skip:
+            continue
+        round_rules, rules = rules_cache[b.round_id]
+        figures = BaseFigures(
+            application_id=b.id, kind=b.kind, region=b.region, state=b.state,
+            data_year=round_rules.data_year,
+            form_hightech_exports_100m_usd=b.hightech_exports_100m_usd,
+            form_growth_pcts=(b.hightech_export_growth_pct_prev2,
+                              b.hightech_export_growth_pct_prev1, b.hightech_export_growth_pct),
+            quarters=quarters.get(b.id, {}),
+            annual={period: annual[b.id]} if b.id in annual else {},
+            rectification_deadline=b.rectification_deadline, name=b.applicant_name or "")
+        out.append((assess(figures, period, today, round_rules, references, rules),
+                    b.applicant_name or "", b.region))
+    return out
+
+
+def _row(a: Assessment, run_id: int, now: datetime) -> dict[str, Any]:
+    return {"application_id": a.application_id, "period": a.period, "run_id": run_id,
+            "proposal": a.proposal, "findings": a.findings_json(),
+            "indicators": a.indicators_json(), "explanation_zh": a.explanation("zh"),
+            "explanation_en": a.explanation("en"), "status": "proposed", "created_at": now}
+
+
+# --- running ---------------------------------------------------------------------------------
+
+def preview(uow: UnitOfWork, user_id: int | None, period: int, now: datetime | None = None
+            ) -> Preview:
+    """Dry run: "what if we assessed today" — every proposal, nothing written."""
+    now = now or utcnow()
+    today = local_date(now)
+    _check_period(period, today)
+    with uow:
+        s = uow.session
+        if user_id is not None:
+            _ministry(s, user_id)
+        items = _assess_all(s, period, today)
+    counts = RunCounts(period, True, bases=len(items))
+    counts.proposals.update(Counter(a.proposal for a, _, _ in items))
+    return Preview(counts, items)
+
+
+def start(uow: UnitOfWork, user_id: int | None, period: int, now: datetime | None = None) -> int:
+    """Record a run for `period` (status queued) and return its id; `execute` does the work."""
+    now = now or utcnow()
+    _check_period(period, local_date(now))
+    with uow:
+        s = uow.session
+        if user_id is not None:
+            _ministry(s, user_id)
+        run = EvaluationRunRow(period=period, dry_run=False, status="queued",
+                               started_by_id=user_id, started_at=now, summary={})
+        s.add(run)
+        s.flush()
+        reports_repo.supersede_running(s, period, run.id)
+        uow.record("assessment_started", run_id=run.id, period=period, user_id=user_id)
+        uow.commit()
+        return run.id
+
+
+def execute(uow: UnitOfWork, run_id: int, *, now: datetime | None = None, chunk_size: int = 0,
+            pause_seconds: float = 0.0,
+            progress: Callable[[int, int], None] | None = None) -> RunCounts:
+    """Do (or resume) a run: assess every designated base and write its evaluation.
+
+    With `chunk_size` 0 everything is written in one transaction (a constant number of
+    statements); otherwise every chunk commits on its own, so a killed worker resumes where
+    it stopped — bases this run already wrote are skipped. Safe to call again and again."""
+    now = now or utcnow()
+    today = local_date(now)
+    with uow:
+        s = uow.session
+        run = reports_repo.run_row(s, run_id)
+        if run is None:
+            raise NotFound(refuse("not_found", "未找到该评估批次", "assessment run not found"))
+        period = run.period
+        if run.status in ("finished", "superseded"):
+            return RunCounts(period, False, run_id, **_summary_counts(run.summary))
+        done = reports_repo.ids_done_by_run(s, period, run_id)
+        items = _assess_all(s, period, today, skip=done)
+        run.status = "running"
+        uow.commit()
+    counts = RunCounts(period, False, run_id, bases=len(items) + len(done))
+    size = chunk_size if chunk_size > 0 else max(len(items), 1)
+    for start_at in range(0, len(items), size):
+        chunk = items[start_at:start_at + size]
+        with uow:
+            reports_repo.write_evaluations(uow.session, [_row(a, run_id, now) for a, _, _ in chunk])
+            uow.commit()
+        counts.written += len(chunk)
+        if progress is not None:
+            progress(counts.written, len(items))
+        if pause_seconds and start_at + size < len(items):
+            time.sleep(pause_seconds)
+    with uow:
+        s = uow.session
+        run = reports_repo.run_row(s, run_id)
+        assert run is not None
+        tally = Counter(e.proposal for e, _, _, _ in reports_repo.evaluations(s, period))
+        counts.proposals.update(tally)
+        if run.status == "running":
+            run.status = "finished"
+        run.finished_at = now
+        run.summary = counts.as_dict()
+        uow.record("assessment_finished", run_id=run_id, period=period,
+                   **{k: v for k, v in counts.proposals.items()})
+        uow.commit()
+    log.info("assessment run %s for %s: %s", run_id, period, counts.as_dict())
+    return counts
+
+
+def _summary_counts(summary: dict[str, Any]) -> dict[str, Any]:
+    return {"bases": int(summary.get("bases", 0)), "written": 0,
+            "proposals": {p: int(summary.get(p, 0)) for p in PROPOSALS}}
+
+
+def run(uow: UnitOfWork, period: int, dry_run: bool = False, *, user_id: int | None = None,
+        now: datetime | None = None, chunk_size: int = 0) -> RunCounts:
+    """Assess every designated base for `period` (the benchmark and beat call this).
+    Dry run: compute only. Returns counts of bases and proposals."""
+    if dry_run:
+        return preview(uow, user_id, period, now).counts
+    run_id = start(uow, user_id, period, now)
+    return execute(uow, run_id, now=now, chunk_size=chunk_size)
+
+
+def scheduled(uow: UnitOfWork, now: datetime | None = None) -> RunCounts:
+    """The yearly run started by beat: the last complete year."""
+    now = now or utcnow()
+    return run(uow, default_period(local_date(now)), now=now)
+
+
+def runs(uow: UnitOfWork, user_id: int) -> list[EvaluationRunRow]:
+    with uow:
+        _ministry(uow.session, user_id)
+        return reports_repo.runs(uow.session)
+
+
+def proposals(uow: UnitOfWork, user_id: int, period: int, *, proposal: str | None = None,
+              status: str | None = None) -> list[tuple[Any, str | None, str, str]]:
+    """Stored evaluations of a period: (evaluation, base name, region, case state)."""
+    with uow:
+        _ministry(uow.session, user_id)
+        return reports_repo.evaluations(uow.session, period, proposal=proposal, status=status)
+
+
+def evaluations_of(uow: UnitOfWork, user_id: int, app_id: int) -> list[Any]:
+    """A base's evaluations, newest period first (whoever may see the base)."""
+    with uow:
+        s = uow.session
+        user = repo.user_by_id(s, user_id)
+        row = repo.get_application(s, app_id)
+        if repo.actor_for_case(s, user, row, local_date(utcnow())) is None:
+            raise repo.not_found("base")
+        return reports_repo.evaluations_of_base(s, app_id)
+
+
+# --- confirming --------------------------------------------------------------------------------
+
+def _deadline(session: DbSession, row: ApplicationRow, today: date) -> date:
+    """限期整改: RoundRules.rectification_working_days working days from today."""
+    rules = repo.rules_of(row.round)
+    return repo.load_calendar(session).add_working_days(today, rules.rectification_working_days)
+
+
+def confirm_one(uow_factory: Callable[[], UnitOfWork], user_id: int, evaluation_id: int,
+                now: datetime | None = None) -> cases.Fired:
+    """The ministry confirms one proposal: keep → keep_designation, rectify →
+    order_rectification with a deadline, revoke → revoke with the explanation as reason —
+    through `cases.fire`, with its guards and a history row, in one transaction."""
+    now = now or utcnow()
+    today = local_date(now)
+    with uow_factory() as u:
+        s = u.session
+        _ministry(s, user_id)
+        ev = reports_repo.evaluation(s, evaluation_id)
+        if ev is None:
+            raise NotFound(refuse("not_found", "未找到该评估结果", "evaluation not found"))
+        if ev.status != "proposed":
+            raise GuardFailed(refuse("already_confirmed", "该评估建议已确认", "already confirmed",
+                                     guard="evaluation"))
+        app_id, proposal, period = ev.application_id, ev.proposal, ev.period
+        reason = ev.explanation_zh[:2000]
+        deadline = (_deadline(s, repo.get_application(s, app_id), today)
+                    if proposal == RECTIFY else None)
+
+    def mark(session: DbSession, _row: ApplicationRow) -> None:
+        if not reports_repo.mark_confirmed(session, evaluation_id, user_id, now):
+            raise GuardFailed(refuse("already_confirmed", "该评估建议已被他人确认",
+                                     "someone else confirmed this proposal first",
+                                     guard="evaluation"))
+
+    return cases.fire(uow_factory(), user_id, app_id, PROPOSAL_TRIGGER[proposal], None,
+                      reason=reason, deadline=deadline,
+                      now=now, also=mark,
+                      data={"evaluation_id": evaluation_id, "period": period,
+                            "proposal": proposal})
+
+
+def confirm(uow_factory: Callable[[], UnitOfWork], user_id: int, evaluation_ids: list[int],
+            now: datetime | None = None) -> list[dict[str, Any]]:
+    """Confirm many proposals; each gets its own guard check, history row and transaction.
+    Returns per evaluation what happened, or the refusal and why."""
+    results = []
+    for ev_id in evaluation_ids:
+        try:
+            fired = confirm_one(uow_factory, user_id, ev_id, now)
+            results.append({"evaluation_id": ev_id, "application_id": fired.application_id,
+                            "ok": True, "trigger": fired.trigger, "state": fired.to_state})
+        except DomainError as err:
+            results.append({"evaluation_id": ev_id, "ok": False, "code": err.code,
+                            "errors": [r.as_dict() for r in err.refusals]})
+    return results
+
+
+__all__ = ["KEEP", "RECTIFY", "REVOKE", "Preview", "RunCounts", "confirm", "confirm_one",
+           "execute", "preview", "proposals", "run", "runs", "scheduled", "start"]

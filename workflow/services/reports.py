@@ -1,0 +1,395 @@
+"""Use cases of a designated base's reporting duties (002 §四(四)): quarterly data (form or
+Excel upload), the annual work report with next year's plan, and the ministry's reference
+statistics. Every write is all-or-nothing; a re-filed period keeps its history
+(`revision`, one `is_current` row per base and period)."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from workflow import quarterly_data
+from workflow.assessment import AssessmentRules
+from workflow.errors import Forbidden, GuardFailed, ValidationFailed, refuse
+from workflow.form import Field, parse_value
+from workflow.quarterly_data import QuarterData
+from workflow.regions import Region
+from workflow.roles import Role
+from workflow.services import files
+from workflow.services.clock import local_date, utcnow
+from workflow.states import DESIGNATED, State
+from workflow.storage import repo, reports_repo
+from workflow.storage.models import (
+    AnnualReportRow,
+    ApplicationRow,
+    AttachmentRow,
+    QuarterlyReportRow,
+    ReferenceStatRow,
+    UserRow,
+)
+from workflow.storage.uow import DbSession, UnitOfWork
+
+ANNUAL_REPORT_KIND = "annual_report"  # attachments.kind of a 年度工作报告 file
+ANNUAL_REPORT_TYPES = ("pdf", "doc", "docx")
+TEXT_MAX = 5000
+REPORTERS = (Role.APPLICANT, Role.PROVINCIAL_REVIEWER)
+
+
+def _refuse_admin(user: UserRow) -> None:
+    if Role(user.role).is_admin:
+        raise Forbidden(refuse("admin_cannot_act_on_cases", "管理员角色不能办理申报业务",
+                               "admin roles cannot act on cases"))
+
+
+def _base(session: DbSession, user: UserRow, app_id: int, today: date, *,
+          write: bool) -> ApplicationRow:
+    """A designated base the user may see (and, with `write`, report for)."""
+    _refuse_admin(user)
+    row = repo.get_application(session, app_id)
+    actor = repo.actor_for_case(session, user, row, today)
+    if actor is None:
+        raise repo.not_found("base")
+    if State(row.state) not in DESIGNATED:
+        raise GuardFailed(refuse("not_a_designated_base", "只有已核准的出口创新基地需要报送数据",
+                                 "only designated bases file reports", guard="designated"))
+    if write and actor.role not in REPORTERS:
+        raise Forbidden(refuse("reporters_only", "数据由基地申报单位或省级商务主管部门报送",
+                               "reports are filed by the base or its province"))
+    return row
+
+
+# --- quarterly data ------------------------------------------------------------------------
+
+def _store_quarters(session: DbSession, row: ApplicationRow, user: UserRow,
+                    quarters: list[QuarterData], source: str, now: datetime
+                    ) -> list[tuple[int, int, int]]:
+    revisions = reports_repo.retire_quarters(session, row.id,
+                                             [(q.year, q.quarter) for q in quarters])
+    out = []
+    for q in quarters:
+        rev = revisions[(q.year, q.quarter)]
+        session.add(QuarterlyReportRow(
+            application_id=row.id, year=q.year, quarter=q.quarter, revision=rev,
+            is_current=True, exports_10k_usd=q.exports_10k_usd,
+            hightech_exports_10k_usd=q.hightech_exports_10k_usd,
+            enterprise_count=q.enterprise_count, enterprises=q.enterprises, source=source,
+            submitted_by_id=user.id, submitted_at=now))
+        out.append((q.year, q.quarter, rev))
+    try:
+        repo.flush_or_conflict(session)
+    except repo.Conflict:
+        raise GuardFailed(refuse("concurrent_report", "同一季度的数据正被他人同时报送，请刷新后重试",
+                                 "someone else filed the same quarter at the same moment; "
+                                 "reload and try again", guard="revision")) from None
+    return out
+
+
+def submit_quarter(uow: UnitOfWork, user_id: int, app_id: int, data: dict[str, Any],
+                   now: datetime | None = None) -> int:
+    """File one quarter from the web form or the API; returns its revision number.
+    `data`: year, quarter, exports_10k_usd, hightech_exports_10k_usd, enterprise_count,
+    enterprises [{name, exports_10k_usd, hightech_exports_10k_usd}]."""
+    now = now or utcnow()
+    today = local_date(now)
+    clean, errors = quarterly_data.check_values(data, quarterly_data.BASE_COLUMNS, today)
+    enterprises = []
+    seen: set[str] = set()
+    raw_rows = data.get("enterprises") or []
+    if not isinstance(raw_rows, list):
+        raw_rows, errors = [], errors + [refuse("invalid_enterprises", "重点企业应为列表",
+                                                "enterprises must be a list",
+                                                field="enterprises")]
+    for i, ent in enumerate(raw_rows):
+        ent = ent if isinstance(ent, dict) else {}
+        if all(v in (None, "") for v in ent.values()):
+            continue
+        cols = (quarterly_data.NAME, quarterly_data.EXPORTS, quarterly_data.HIGHTECH)
+        e_clean, e_err = quarterly_data.check_values(
+            ent, cols, today, lambda name, i=i: {"field": f"enterprises[{i}].{name}",
+                                                 "label_zh": f"重点企业第 {i + 1} 行 ",
+                                                 "label_en": f"enterprise row {i + 1}: "})
+        errors += e_err
+        if not e_err and e_clean["name"] in seen:
+            errors.append(refuse("duplicate_row", f"重点企业第 {i + 1} 行：企业重复",
+                                 f"enterprise row {i + 1} is a duplicate",
+                                 field=f"enterprises[{i}].name"))
+        elif not e_err:
+            seen.add(e_clean["name"])
+            enterprises.append({k: str(v) if isinstance(v, Decimal) else v
+                                for k, v in e_clean.items()})
+    if errors:
+        raise ValidationFailed(*errors)
+    quarter = QuarterData(clean["year"], clean["quarter"], clean["exports_10k_usd"],
+                          clean["hightech_exports_10k_usd"], clean.get("enterprise_count"),
+                          enterprises)
+    with uow:
+        s = uow.session
+        user = repo.user_by_id(s, user_id)
+        row = _base(s, user, app_id, today, write=True)
+        [(_, _, rev)] = _store_quarters(s, row, user, [quarter], "form", now)
+        uow.record("quarterly_report_filed", application_id=row.id, year=quarter.year,
+                   quarter=quarter.quarter, revision=rev)
+        uow.commit()
+        return rev
+
+
+def _spreadsheet_check(filename: str, data: bytes, max_bytes: int) -> None:
+    if len(data) > max_bytes:
+        raise ValidationFailed(refuse("file_too_large",
+                                      f"文件超过 {max_bytes // (1024 * 1024)} MB 上限",
+                                      f"the file exceeds the {max_bytes // (1024 * 1024)} MB limit",
+                                      field="file", details={"max_bytes": max_bytes}))
+    ext = filename.rsplit(".", 1)[-1].lower() if "." in (filename or "") else ""
+    if ext != "xlsx" or files.sniff(data) != "xlsx":
+        raise ValidationFailed(refuse(
+            "not_a_spreadsheet", "请上传由系统模板填写的 Excel 文件（.xlsx）",
+            "upload an Excel workbook (.xlsx) filled in from the template", field="file",
+            details={"value": (filename or "")[:200]}))
+    files.check_upload(filename, data, max_bytes)
+
+
+def upload_quarters(uow: UnitOfWork, user_id: int, app_id: int, filename: str, data: bytes,
+                    max_bytes: int, now: datetime | None = None) -> list[tuple[int, int, int]]:
+    """Import quarters from an Excel file: every error (sheet, row, column) or every row;
+    never part of it. Returns (year, quarter, revision) of each quarter stored."""
+    now = now or utcnow()
+    today = local_date(now)
+    with uow:
+        s = uow.session
+        user = repo.user_by_id(s, user_id)
+        row = _base(s, user, app_id, today, write=True)
+        _spreadsheet_check(filename, data, max_bytes)
+        quarters, errors = quarterly_data.read_workbook(data, today)
+        if errors:
+            raise ValidationFailed(*errors)
+        stored = _store_quarters(s, row, user, quarters, "excel", now)
+        uow.record("quarterly_report_filed", application_id=row.id,
+                   periods=[[y, q, r] for y, q, r in stored])
+        uow.commit()
+        return stored
+
+
+def quarters_of(uow: UnitOfWork, user_id: int, app_id: int) -> list[QuarterlyReportRow]:
+    """A base's current quarterly figures, oldest first (the trend chart reads these)."""
+    with uow:
+        s = uow.session
+        user = repo.user_by_id(s, user_id)
+        _base(s, user, app_id, local_date(utcnow()), write=False)
+        return reports_repo.current_quarters(s, app_id)
+
+
+def quarter_history(uow: UnitOfWork, user_id: int, app_id: int, year: int, quarter: int
+                    ) -> list[QuarterlyReportRow]:
+    """Every revision filed for one quarter, oldest first."""
+    with uow:
+        s = uow.session
+        user = repo.user_by_id(s, user_id)
+        _base(s, user, app_id, local_date(utcnow()), write=False)
+        return reports_repo.quarter_revisions(s, app_id, year, quarter)
+
+
+def template_for(uow: UnitOfWork, user_id: int, app_id: int | None = None) -> bytes:
+    """The Excel template; for a base, named and pre-filled with what is on file."""
+    if app_id is None:
+        return quarterly_data.template()
+    with uow:
+        s = uow.session
+        user = repo.user_by_id(s, user_id)
+        row = _base(s, user, app_id, local_date(utcnow()), write=False)
+        rows = [QuarterData(q.year, q.quarter, q.exports_10k_usd or Decimal(0),
+                            q.hightech_exports_10k_usd or Decimal(0), q.enterprise_count,
+                            list(q.enterprises or []))
+                for q in reports_repo.current_quarters(s, app_id)]
+        return quarterly_data.template(row.applicant_name or "", rows)
+
+
+def quarterly_due_dates(year: int, rules: AssessmentRules | None = None) -> list[date]:
+    """When each quarter of `year` is due (for reminders)."""
+    from workflow.assessment import quarter_due
+
+    return [quarter_due(year, q, rules) for q in (1, 2, 3, 4)]
+
+
+# --- annual work report -----------------------------------------------------------------------
+
+FUNDING = Field("project_funding_10k_cny", "科技兴贸项目资金支持", "Funding of 科技兴贸 projects",
+                "money", "万元", "CNY 10k", required=False)
+
+
+@dataclass
+class AnnualSummary:
+    """The structured part of the 年度工作报告 and next year's plan."""
+
+    year: int
+    summary: str
+    next_year_plan: str
+    policies_in_force: bool | None
+    project_funding_10k_cny: Decimal | None
+
+
+def _annual_summary(data: dict[str, Any], today: date) -> AnnualSummary:
+    errors = []
+    try:
+        year = int(str(data.get("year", "")).strip())
+    except ValueError:
+        year = 0
+    if not 2006 <= year <= today.year:
+        errors.append(refuse("invalid_year", f"年度应在 2006–{today.year} 之间",
+                             f"year must be between 2006 and {today.year}", field="year",
+                             details={"value": str(data.get("year"))[:20]}))
+    texts = {}
+    for name, zh, en in (("summary", "年度工作报告摘要", "Summary of the annual report"),
+                         ("next_year_plan", "下年度工作思路", "Next year's plan")):
+        text = str(data.get(name) or "").strip()
+        if not text:
+            errors.append(refuse("required", f"{zh}：必填", f"{en}: is required", field=name))
+        elif len(text) > TEXT_MAX:
+            errors.append(refuse("too_long", f"{zh}：不得超过 {TEXT_MAX} 字",
+                                 f"{en}: at most {TEXT_MAX} characters", field=name))
+        texts[name] = text
+    funding, err = parse_value(FUNDING, data.get(FUNDING.name))
+    if err:
+        errors.append(err)
+    policies = data.get("policies_in_force")
+    if isinstance(policies, str):
+        policies = {"1": True, "true": True, "yes": True, "on": True, "0": False,
+                    "false": False, "no": False, "": None}.get(policies.strip().lower(), "bad")
+    if policies not in (True, False, None):
+        errors.append(refuse("invalid_choice", "配套政策：请选择是或否",
+                             "policies in force: choose yes or no", field="policies_in_force"))
+    if errors:
+        raise ValidationFailed(*errors)
+    return AnnualSummary(year, texts["summary"], texts["next_year_plan"], policies, funding)
+
+
+def submit_annual_report(uow: UnitOfWork, user_id: int, app_id: int, data: dict[str, Any],
+                         filename: str, content: bytes, upload_dir: Path, max_bytes: int,
+                         now: datetime | None = None) -> int:
+    """File the 年度工作报告 and next year's plan (002 §四(四), due 31 December): a PDF or
+    Word file plus the structured summary. Returns the report's id; re-filing keeps history."""
+    now = now or utcnow()
+    today = local_date(now)
+    summary = _annual_summary(data, today)
+    name, ctype = files.check_upload(filename, content, max_bytes)
+    if name.rsplit(".", 1)[-1].lower() not in ANNUAL_REPORT_TYPES:
+        raise ValidationFailed(refuse("unsupported_type", "年度工作报告请上传 PDF、DOC 或 DOCX 文件",
+                                      "the annual report must be a PDF, DOC or DOCX file",
+                                      field="file", details={"value": name}))
+    with uow:
+        s = uow.session
+        user = repo.user_by_id(s, user_id)
+        row = _base(s, user, app_id, today, write=True)
+        stored = files.store_bytes(upload_dir, content)
+        att = AttachmentRow(application_id=row.id, kind=ANNUAL_REPORT_KIND, filename=name,
+                            stored_name=stored, content_type=ctype, size_bytes=len(content),
+                            sha256=hashlib.sha256(content).hexdigest(), uploaded_by_id=user.id,
+                            uploaded_at=now)
+        s.add(att)
+        s.flush()
+        rev = reports_repo.retire_annual(s, row.id, summary.year)
+        report = AnnualReportRow(
+            application_id=row.id, year=summary.year, revision=rev, summary=summary.summary,
+            next_year_plan=summary.next_year_plan, policies_in_force=summary.policies_in_force,
+            project_funding_10k_cny=summary.project_funding_10k_cny, attachment_id=att.id,
+            is_current=True, submitted_by_id=user.id, submitted_at=now)
+        s.add(report)
+        try:
+            repo.flush_or_conflict(s)
+        except repo.Conflict:
+            (upload_dir / stored).unlink(missing_ok=True)
+            raise GuardFailed(refuse("concurrent_report", "年度工作报告正被他人同时报送，请刷新后重试",
+                                     "someone else filed this annual report at the same moment",
+                                     guard="revision")) from None
+        uow.record("annual_report_filed", application_id=row.id, year=summary.year,
+                   revision=rev)
+        uow.commit()
+        return report.id
+
+
+def annual_reports_of(uow: UnitOfWork, user_id: int, app_id: int) -> list[AnnualReportRow]:
+    with uow:
+        s = uow.session
+        user = repo.user_by_id(s, user_id)
+        _base(s, user, app_id, local_date(utcnow()), write=False)
+        return reports_repo.current_annual_reports(s, app_id)
+
+
+# --- reference statistics (the ministry) ---------------------------------------------------------
+
+NATIONAL_EXPORTS = Field("national_hightech_exports_100m_usd", "全国高新技术产品出口额",
+                         "National high-tech exports", "money", "亿美元", "USD 100M",
+                         required=False)
+NATIONAL_GROWTH = Field("national_hightech_growth_pct", "全国高新技术产品出口增幅",
+                        "National high-tech export growth", "pct", "%", "%", required=False)
+
+
+def _ministry(session: DbSession, user_id: int) -> UserRow:
+    user = repo.user_by_id(session, user_id)
+    if Role(user.role) is not Role.MINISTRY_REVIEWER:
+        raise Forbidden(refuse("ministry_only", "只有商务部可以进行此操作",
+                               "only the ministry may do this"))
+    return user
+
+
+def save_reference_stats(uow: UnitOfWork, user_id: int, year: int, data: dict[str, Any],
+                         now: datetime | None = None) -> None:
+    """The ministry enters a year's national figures and each region's export growth."""
+    now = now or utcnow()
+    errors = []
+    if not 2000 <= int(year) <= local_date(now).year:
+        errors.append(refuse("invalid_year", "年度无效", "invalid year", field="year",
+                             details={"value": str(year)}))
+    clean: dict[str, Any] = {}
+    for f in (NATIONAL_EXPORTS, NATIONAL_GROWTH):
+        value, err = parse_value(f, data.get(f.name))
+        if err:
+            errors.append(err)
+        clean[f.name] = value
+    regions: dict[str, str] = {}
+    raw_regions = data.get("region_export_growth_pct") or {}
+    for region in Region:
+        f = Field(f"region_export_growth_pct.{region.value}", f"{region.zh}地区外贸出口增幅",
+                  f"{region.value} export growth", "pct", "%", "%", required=False)
+        value, err = parse_value(f, raw_regions.get(region.value))
+        if err:
+            errors.append(err)
+        elif value is not None:
+            regions[region.value] = str(value)
+    if errors:
+        raise ValidationFailed(*errors)
+    with uow:
+        s = uow.session
+        user = _ministry(s, user_id)
+        row = reports_repo.reference_row(s, int(year))
+        if row is None:
+            row = ReferenceStatRow(year=int(year))
+            s.add(row)
+        row.national_hightech_exports_100m_usd = clean[NATIONAL_EXPORTS.name]
+        row.national_hightech_growth_pct = clean[NATIONAL_GROWTH.name]
+        row.region_export_growth_pct = regions
+        row.updated_by_id, row.updated_at = user.id, now
+        uow.record("reference_statistics_saved", year=int(year), user_id=user.id)
+        uow.commit()
+
+
+def reference_stats(uow: UnitOfWork, user_id: int) -> list[ReferenceStatRow]:
+    """Every year's reference statistics, newest first (visible to reviewers)."""
+    with uow:
+        s = uow.session
+        user = repo.user_by_id(s, user_id)
+        _refuse_admin(user)
+        return reports_repo.reference_rows(s)
+
+
+def bases_for(uow: UnitOfWork, user_id: int) -> list[ApplicationRow]:
+    """The designated bases this user reports for or supervises."""
+    with uow:
+        s = uow.session
+        user = repo.user_by_id(s, user_id)
+        _refuse_admin(user)
+        principals = repo.principals_of(s, user.id, local_date(utcnow()))
+        return reports_repo.designated_in_scope(s, repo.scope_filter(user, principals))

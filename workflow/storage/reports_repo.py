@@ -1,0 +1,266 @@
+"""Queries for quarterly data, annual reports, reference statistics and re-evaluation.
+
+The assessment reads everything in a fixed number of statements (no per-base query):
+the designated bases, their current quarterly and annual figures, the rounds' rules and
+existing evaluations, one SELECT each; evaluations are written with one executemany.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Row, func, select, tuple_, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from workflow.states import DESIGNATED
+from workflow.storage.models import (
+    AnnualReportRow,
+    ApplicationRow,
+    AttachmentRow,
+    AuthorityRow,
+    EvaluationRow,
+    EvaluationRunRow,
+    QuarterlyReportRow,
+    ReferenceStatRow,
+    RoundRow,
+)
+
+DESIGNATED_STATES = sorted(s.value for s in DESIGNATED)
+
+
+# --- quarterly reports -------------------------------------------------------------------
+
+def current_quarters(session: Session, app_id: int) -> list[QuarterlyReportRow]:
+    """The current revision of every quarter a base has reported, oldest first."""
+    q = (select(QuarterlyReportRow)
+         .where(QuarterlyReportRow.application_id == app_id,
+                QuarterlyReportRow.is_current.is_(True))
+         .order_by(QuarterlyReportRow.year, QuarterlyReportRow.quarter))
+    return list(session.scalars(q))
+
+
+def quarter_revisions(session: Session, app_id: int, year: int, quarter: int
+                      ) -> list[QuarterlyReportRow]:
+    q = (select(QuarterlyReportRow)
+         .where(QuarterlyReportRow.application_id == app_id, QuarterlyReportRow.year == year,
+                QuarterlyReportRow.quarter == quarter)
+         .order_by(QuarterlyReportRow.revision))
+    return list(session.scalars(q))
+
+
+def retire_quarters(session: Session, app_id: int, periods: list[tuple[int, int]]
+                    ) -> dict[tuple[int, int], int]:
+    """Mark the current rows of these quarters historical; the next revision of each."""
+    if not periods:
+        return {}
+    years = sorted({y for y, _ in periods})
+    q = (select(QuarterlyReportRow.year, QuarterlyReportRow.quarter,
+                func.max(QuarterlyReportRow.revision))
+         .where(QuarterlyReportRow.application_id == app_id,
+                QuarterlyReportRow.year.in_(years))
+         .group_by(QuarterlyReportRow.year, QuarterlyReportRow.quarter))
+    latest = {(y, qq): int(r or 0) for y, qq, r in session.execute(q)}
+    wanted = set(periods)
+    session.execute(
+        update(QuarterlyReportRow)
+        .where(QuarterlyReportRow.application_id == app_id,
+               QuarterlyReportRow.year.in_(years), QuarterlyReportRow.is_current.is_(True))
+        .where(tuple_(QuarterlyReportRow.year, QuarterlyReportRow.quarter).in_(sorted(wanted)))
+        .values(is_current=False))
+    return {p: latest.get(p, 0) + 1 for p in periods}
+
+
+# --- annual reports ------------------------------------------------------------------------
+
+def current_annual_reports(session: Session, app_id: int) -> list[AnnualReportRow]:
+    q = (select(AnnualReportRow)
+         .where(AnnualReportRow.application_id == app_id, AnnualReportRow.is_current.is_(True))
+         .order_by(AnnualReportRow.year.desc()))
+    return list(session.scalars(q))
+
+
+def retire_annual(session: Session, app_id: int, year: int) -> int:
+    """Mark the current annual report of `year` historical; return the next revision."""
+    latest = session.scalar(select(func.max(AnnualReportRow.revision)).where(
+        AnnualReportRow.application_id == app_id, AnnualReportRow.year == year)) or 0
+    session.execute(update(AnnualReportRow)
+                    .where(AnnualReportRow.application_id == app_id,
+                           AnnualReportRow.year == year, AnnualReportRow.is_current.is_(True))
+                    .values(is_current=False))
+    return int(latest) + 1
+
+
+def attachment(session: Session, attachment_id: int) -> AttachmentRow | None:
+    return session.get(AttachmentRow, attachment_id)
+
+
+# --- reference statistics -------------------------------------------------------------------
+
+def reference_rows(session: Session) -> list[ReferenceStatRow]:
+    return list(session.scalars(select(ReferenceStatRow).order_by(ReferenceStatRow.year.desc())))
+
+
+def reference_row(session: Session, year: int) -> ReferenceStatRow | None:
+    return session.scalars(select(ReferenceStatRow).where(ReferenceStatRow.year == year)).first()
+
+
+# --- bases --------------------------------------------------------------------------------
+
+def designated_in_scope(session: Session, scope: Any) -> list[ApplicationRow]:
+    """Designated bases (approved, kept, rectifying) the user may see, by name."""
+    q = (select(ApplicationRow).where(scope, ApplicationRow.state.in_(DESIGNATED_STATES))
+         .order_by(ApplicationRow.applicant_name, ApplicationRow.id))
+    return list(session.scalars(q).unique())
+
+
+@dataclass
+class Snapshot:
+    """Everything one assessment reads, loaded in a fixed number of statements."""
+
+    bases: list[Row[Any]]
+    quarters: list[Row[Any]]
+    annual: list[Row[Any]]
+    rounds: dict[int, tuple[int, dict[str, Any]]]
+
+
+def snapshot(session: Session, period: int) -> Snapshot:
+    """Designated bases with region and round, and their current reports for the years the
+    assessment looks at (period − 3 … period). Four SELECTs, whatever the number of bases."""
+    designated = ApplicationRow.state.in_(DESIGNATED_STATES)
+    bases = list(session.execute(
+        select(ApplicationRow.id, ApplicationRow.kind, ApplicationRow.state,
+               ApplicationRow.applicant_name, ApplicationRow.round_id,
+               ApplicationRow.hightech_exports_100m_usd,
+               ApplicationRow.hightech_export_growth_pct_prev2,
+               ApplicationRow.hightech_export_growth_pct_prev1,
+               ApplicationRow.hightech_export_growth_pct,
+               ApplicationRow.rectification_deadline, AuthorityRow.region)
+        .join(AuthorityRow, AuthorityRow.id == ApplicationRow.authority_id)
+        .where(designated).order_by(ApplicationRow.id)))
+    in_designated = select(ApplicationRow.id).where(designated)
+    quarters = list(session.execute(
+        select(QuarterlyReportRow.application_id, QuarterlyReportRow.year,
+               QuarterlyReportRow.quarter, QuarterlyReportRow.exports_10k_usd,
+               QuarterlyReportRow.hightech_exports_10k_usd, QuarterlyReportRow.submitted_at)
+        .where(QuarterlyReportRow.is_current.is_(True),
+               QuarterlyReportRow.year.between(period - 3, period),
+               QuarterlyReportRow.application_id.in_(in_designated))))
+    annual = list(session.execute(
+        select(AnnualReportRow.application_id, AnnualReportRow.year,
+               AnnualReportRow.submitted_at, AnnualReportRow.policies_in_force,
+               AnnualReportRow.project_funding_10k_cny)
+        .where(AnnualReportRow.is_current.is_(True), AnnualReportRow.year == period,
+               AnnualReportRow.application_id.in_(in_designated))))
+    rounds = {r.id: (r.year, dict(r.params or {}))
+              for r in session.execute(select(RoundRow.id, RoundRow.year, RoundRow.params))}
+    return Snapshot(bases, quarters, annual, rounds)
+
+
+# --- evaluation runs and evaluations -----------------------------------------------------------
+
+def run_row(session: Session, run_id: int) -> EvaluationRunRow | None:
+    return session.get(EvaluationRunRow, run_id)
+
+
+def runs(session: Session, limit: int = 50) -> list[EvaluationRunRow]:
+    return list(session.scalars(select(EvaluationRunRow)
+                                .order_by(EvaluationRunRow.id.desc()).limit(limit)))
+
+
+def supersede_running(session: Session, period: int, keep_id: int) -> None:
+    """Older unfinished runs of the same period are replaced by this one."""
+    session.execute(update(EvaluationRunRow)
+                    .where(EvaluationRunRow.period == period, EvaluationRunRow.id != keep_id,
+                           EvaluationRunRow.status.in_(("queued", "running")))
+                    .values(status="superseded"))
+
+
+def ids_done_by_run(session: Session, period: int, run_id: int) -> set[int]:
+    """Bases this run has already written (a resumed run skips them)."""
+    q = select(EvaluationRow.application_id).where(EvaluationRow.period == period,
+                                                   EvaluationRow.run_id == run_id)
+    return set(session.scalars(q))
+
+
+def write_evaluations(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Insert or refresh one evaluation per (base, period) in one executemany; a proposal
+    the ministry has already confirmed is never overwritten."""
+    if not rows:
+        return
+    dialect = session.get_bind().dialect.name
+    ins = (postgresql.insert(EvaluationRow) if dialect == "postgresql"
+           else sqlite.insert(EvaluationRow))
+    fields = ("run_id", "proposal", "findings", "indicators", "explanation_zh",
+              "explanation_en", "created_at")
+    stmt = ins.on_conflict_do_update(
+        index_elements=["application_id", "period"],
+        set_={f: getattr(ins.excluded, f) for f in fields},
+        where=EvaluationRow.status == "proposed")
+    session.execute(stmt, rows)
+
+
+def evaluations(session: Session, period: int, *, proposal: str | None = None,
+                status: str | None = None, app_ids: list[int] | None = None
+                ) -> list[tuple[EvaluationRow, str | None, str, str]]:
+    """(evaluation, base name, region, state) of a period, by region then name."""
+    q = (select(EvaluationRow, ApplicationRow.applicant_name, AuthorityRow.region,
+                ApplicationRow.state)
+         .join(ApplicationRow, ApplicationRow.id == EvaluationRow.application_id)
+         .join(AuthorityRow, AuthorityRow.id == ApplicationRow.authority_id)
+         .where(EvaluationRow.period == period)
+         .order_by(AuthorityRow.region, ApplicationRow.applicant_name, EvaluationRow.id))
+    if proposal:
+        q = q.where(EvaluationRow.proposal == proposal)
+    if status:
+        q = q.where(EvaluationRow.status == status)
+    if app_ids is not None:
+        q = q.where(EvaluationRow.application_id.in_(app_ids))
+    return [(e, n, r, s) for e, n, r, s in session.execute(q)]
+
+
+def evaluation(session: Session, evaluation_id: int) -> EvaluationRow | None:
+    return session.get(EvaluationRow, evaluation_id)
+
+
+def mark_confirmed(session: Session, evaluation_id: int, user_id: int, now: datetime) -> bool:
+    """Proposed → confirmed; False if someone confirmed it first."""
+    res = session.execute(update(EvaluationRow)
+                          .where(EvaluationRow.id == evaluation_id,
+                                 EvaluationRow.status == "proposed")
+                          .values(status="confirmed", confirmed_by_id=user_id,
+                                  confirmed_at=now))
+    return bool(getattr(res, "rowcount", 0))
+
+
+def evaluations_of_base(session: Session, app_id: int) -> list[EvaluationRow]:
+    return list(session.scalars(select(EvaluationRow).where(
+        EvaluationRow.application_id == app_id).order_by(EvaluationRow.period.desc())))
+
+
+# --- programme view ------------------------------------------------------------------------
+
+def hightech_by_region(session: Session, year: int) -> list[tuple[str, int, Decimal, int]]:
+    """(region, designated bases, their high-tech exports in 万美元 for `year`, bases with all
+    four quarters reported) — one GROUP BY."""
+    per_base = (select(QuarterlyReportRow.application_id,
+                       func.sum(QuarterlyReportRow.hightech_exports_10k_usd).label("total"),
+                       func.count().label("quarters"))
+                .where(QuarterlyReportRow.is_current.is_(True), QuarterlyReportRow.year == year)
+                .group_by(QuarterlyReportRow.application_id).subquery())
+    q = (select(AuthorityRow.region, func.count(ApplicationRow.id),
+                func.coalesce(func.sum(per_base.c.total), 0),
+                func.count(per_base.c.application_id).filter(per_base.c.quarters == 4))
+         .select_from(ApplicationRow)
+         .join(AuthorityRow, AuthorityRow.id == ApplicationRow.authority_id)
+         .outerjoin(per_base, per_base.c.application_id == ApplicationRow.id)
+         .where(ApplicationRow.state.in_(DESIGNATED_STATES))
+         .group_by(AuthorityRow.region))
+    return [(r, int(n), Decimal(str(t)), int(c)) for r, n, t, c in session.execute(q)]
+
+
+def first_reported_year(session: Session) -> int | None:
+    return session.scalar(select(func.min(QuarterlyReportRow.year)))
