@@ -181,5 +181,8 @@ class ApiClient:
     def patch(self, url: str, **kw: Any) -> Any:
         return self.client.patch(url, headers=self._headers(), **kw)
 
+    def put(self, url: str, **kw: Any) -> Any:
+        return self.client.put(url, headers=self._headers(), **kw)
+
     def delete(self, url: str, **kw: Any) -> Any:
         return self.client.delete(url, headers=self._headers(), **kw)

@@ -25,8 +25,9 @@ def register_api(app: Flask) -> None:
     })
     api.init_app(app)
     init_error_handlers(app)
-    from web.api import applications, auth
+    from web.api import applications, attachments, auth, catalog, docs, tokens
 
-    for bp in (auth.bp, applications.bp):
+    for bp in (auth.bp, catalog.bp, applications.bp, attachments.bp, tokens.bp):
         csrf.exempt(bp)
         api.register_blueprint(bp)
+    app.register_blueprint(docs.bp)

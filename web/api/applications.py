@@ -18,7 +18,7 @@ from workflow.storage.models import ApplicationRow
 bp = Blueprint("applications_api", __name__, url_prefix="/api/v1/applications",
                description="Applications (申报) and their workflow")
 
-NUMBER_OR_STRING = {"type": ["number", "string", "null"]}
+NUMBER_OR_STRING = {"type": ["number", "string"]}  # apispec adds "null" (allow_none)
 
 
 class Product(Schema):
@@ -35,7 +35,7 @@ def _form_fields(output: bool) -> dict[str, fields.Field]:
             out[f.name] = fields.String(allow_none=True, metadata=meta)
         elif f.kind == "date":
             out[f.name] = (fields.Date(allow_none=True, metadata=meta) if output
-                           else fields.Raw(allow_none=True, metadata={**meta, "type": ["string", "null"],
+                           else fields.Raw(allow_none=True, metadata={**meta, "type": "string",
                                                                       "format": "date"}))
         elif f.kind == "int":
             out[f.name] = (fields.Integer(allow_none=True, metadata=meta) if output
@@ -52,7 +52,8 @@ ApplicationInput = Schema.from_dict({
     "kind": fields.String(validate=validate.OneOf(form.KINDS), metadata={"example": "new_base"}),
     "industry_field": fields.String(allow_none=True),
     "existing_base_type": fields.String(allow_none=True),
-    "round_year": fields.Integer(allow_none=True),
+    "round_year": fields.Integer(allow_none=True, validate=validate.Range(1990, 2200),
+                                 metadata={"description": "default: the newest open round"}),
     "products": fields.List(fields.Nested(Product), allow_none=True),
 }, name="ApplicationInput")
 
@@ -62,8 +63,24 @@ ApplicationUpdate = Schema.from_dict({
     "industry_field": fields.String(allow_none=True),
     "existing_base_type": fields.String(allow_none=True),
     "products": fields.List(fields.Nested(Product), allow_none=True),
-    "version": fields.Integer(required=True, metadata={"description": "the version you read"}),
+    "version": fields.Integer(required=True, validate=validate.Range(1, 2**31 - 1),
+                              metadata={"description": "the version you read (409 if it "
+                                                       "moved on)", "example": 1}),
 }, name="ApplicationUpdate")
+
+
+DRAFT_EXAMPLE = {
+    "kind": "new_base", "industry_field": "information", "round_year": 2006,
+    "applicant_name": "武汉光谷光电子信息产业集群", "contact_person": "张明",
+    "contact_phone": "027-87654321", "contact_email": "zhang@example.gov.cn",
+    "filled_on": "2006-03-10", "address": "武汉市东湖新技术开发区",
+    "characteristic_industry": "光电子信息", "enterprise_count": 120,
+    "total_sales_100m_cny": "150.5", "total_assets_10k_cny": "2100000",
+    "exports_100m_usd": "12.3", "export_growth_pct": "25.4", "profit_tax_10k_cny": "80000",
+    "hightech_exports_100m_usd": "8.6", "hightech_export_growth_pct": "48",
+    "hightech_export_growth_pct_prev1": "60", "hightech_export_growth_pct_prev2": "55",
+    "employees": 35000, "products": [{"name": "光通信设备", "exports_10k_usd": "3000"}],
+}
 
 
 class ProductOut(Schema):
@@ -95,13 +112,17 @@ ApplicationOut = Schema.from_dict({
 class ListArgs(Schema):
     state = fields.String(validate=validate.OneOf([s.value for s in State]))
     region = fields.String(validate=validate.OneOf(["east", "central", "west", "northeast"]))
-    authority = fields.String(validate=validate.Length(max=6))
-    round = fields.Integer(validate=validate.Range(1990, 2200))
+    authority = fields.String(validate=validate.Regexp(r"^[0-9]{6}$"),
+                              metadata={"description": "GB/T 2260 code", "example": "420000"})
+    round = fields.Integer(validate=validate.Range(1990, 2200), metadata={"example": 2006})
     kind = fields.String(validate=validate.OneOf(form.KINDS))
-    q = fields.String(validate=validate.Length(max=100))
+    q = fields.String(validate=validate.Length(max=100),
+                      metadata={"description": "part of the applicant's name"})
     waiting_on_me = fields.Boolean(load_default=False)
     limit = fields.Integer(load_default=50, validate=validate.Range(1, 200))
-    cursor = fields.String(validate=validate.Length(max=40))
+    cursor = fields.String(validate=validate.Regexp(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}_[0-9]{1,10}$"),
+                           metadata={"description": "next_cursor of the previous page",
+                                     "example": "2006-04-30_17"})
 
 
 class Summary(Schema):
@@ -125,8 +146,11 @@ class ListOut(Schema):
 class TransitionIn(Schema):
     trigger = fields.String(required=True, metadata={
         "example": "submit", "enum": sorted(BY_TRIGGER)})
-    reason = fields.String(allow_none=True, validate=validate.Length(max=2000))
-    version = fields.Integer(required=True)
+    reason = fields.String(allow_none=True, validate=validate.Length(max=2000),
+                           metadata={"description": "required to return, decline, reject, "
+                                                    "withdraw, revoke, order rectification"})
+    version = fields.Integer(required=True, validate=validate.Range(1, 2**31 - 1),
+                             metadata={"example": 1})
     deadline = fields.Date(allow_none=True, metadata={"description": "限期整改 deadline"})
 
 
@@ -193,7 +217,7 @@ class Applications(MethodView):
         return {"items": [summary(r) for r in page.items], "total": page.total,
                 "next_cursor": page.next_cursor}
 
-    @bp.arguments(ApplicationInput)
+    @bp.arguments(ApplicationInput, example=DRAFT_EXAMPLE)
     @bp.response(201, ApplicationOut)
     def post(self, data: dict[str, Any]) -> Any:
         """Start a draft 申报书 (applicants)."""
@@ -202,14 +226,14 @@ class Applications(MethodView):
         return detail(cases.load(uow(), uid, app_id))
 
 
-@bp.route("/<int:app_id>")
+@bp.route("/<int(max=2147483647):app_id>")
 class Application(MethodView):
     @bp.response(200, ApplicationOut)
     def get(self, app_id: int) -> Any:
         """One application, with the triggers you may fire now."""
         return detail(cases.load(uow(), api_user_id(), app_id))
 
-    @bp.arguments(ApplicationUpdate)
+    @bp.arguments(ApplicationUpdate, example={"contact_phone": "027-87654322", "version": 1})
     @bp.response(200, ApplicationOut)
     def patch(self, data: dict[str, Any], app_id: int) -> Any:
         """Save changes to a draft; send the version you read (409 if it moved on)."""
@@ -219,9 +243,9 @@ class Application(MethodView):
         return detail(cases.load(uow(), uid, app_id))
 
 
-@bp.route("/<int:app_id>/transitions")
+@bp.route("/<int(max=2147483647):app_id>/transitions")
 class Transitions(MethodView):
-    @bp.arguments(TransitionIn)
+    @bp.arguments(TransitionIn, example={"trigger": "submit", "version": 3})
     @bp.response(200, TransitionOut)
     def post(self, data: dict[str, Any], app_id: int) -> Any:
         """Fire a trigger (submit, recommend, publish_notice, approve, …)."""
@@ -232,7 +256,7 @@ class Transitions(MethodView):
                 "version": fired.version}
 
 
-@bp.route("/<int:app_id>/eligibility")
+@bp.route("/<int(max=2147483647):app_id>/eligibility")
 class Eligibility(MethodView):
     @bp.response(200, VerdictOut(many=True))
     def get(self, app_id: int) -> Any:
@@ -240,9 +264,33 @@ class Eligibility(MethodView):
         return [v.as_dict() for v in cases.eligibility_of(uow(), api_user_id(), app_id)]
 
 
-@bp.route("/<int:app_id>/history")
+@bp.route("/<int(max=2147483647):app_id>/history")
 class History(MethodView):
     @bp.response(200, HistoryOut(many=True))
     def get(self, app_id: int) -> Any:
         """Every transition: who, on whose behalf, when, from, to, why."""
         return cases.history_of(uow(), api_user_id(), app_id)
+
+
+class AttestationsIn(Schema):
+    values = fields.Dict(keys=fields.String(validate=validate.Length(1, 40)),
+                         values=fields.Boolean(allow_none=True), required=True,
+                         metadata={"example": {"local_policy": True,
+                                               "leading_enterprises": True}})
+    version = fields.Integer(required=True, validate=validate.Range(1, 2**31 - 1))
+
+
+class VersionOut(Schema):
+    id = fields.Integer(required=True)
+    version = fields.Integer(required=True)
+
+
+@bp.route("/<int(max=2147483647):app_id>/attestations")
+class Attestations(MethodView):
+    @bp.arguments(AttestationsIn)
+    @bp.response(200, VersionOut)
+    def put(self, data: dict[str, Any], app_id: int) -> Any:
+        """A reviewer confirms the criteria only a person can judge (002 §六(一), §六(二)(1)(4))."""
+        version = cases.set_attestations(uow(), api_user_id(), app_id, data["values"],
+                                         data["version"])
+        return {"id": app_id, "version": version}

@@ -211,13 +211,13 @@ def _check_request() -> Response | None:
             raise UnsupportedMediaType(f"send {' or '.join(allowed)}")
     where = None
     for key, values in request.args.lists():
-        where = where or _bad_chars(key, key) or _bad_chars(values, key)
+        where = where or _bad_chars(key, key) or (key if _bad_chars(values, key) else None)
     if request.is_json and request.content_length:
         body = request.get_json(silent=True)
         where = where or _bad_chars(body, "")
     elif request.form:
         for key, values in request.form.lists():
-            where = where or _bad_chars(key, key) or _bad_chars(values, key)
+            where = where or _bad_chars(key, key) or (key if _bad_chars(values, key) else None)
     if where:
         return problem(422, "validation_error", "Unprocessable Entity", ZH[422], errors=[{
             "code": "invalid_characters", "field": where,

@@ -31,4 +31,5 @@ def api_user_id() -> int:
                                "this token is read-only"))
     g.api_user_id = principal.user_id
     g.api_token_id = principal.token_id
+    g.api_token_scope = principal.scope
     return principal.user_id

@@ -7,7 +7,7 @@ from typing import Any
 
 from workflow.rules import RoundRules
 from workflow.storage import api_repo, repo
-from workflow.storage.models import AuthorityRow, RoundRow
+from workflow.storage.models import AuthorityRow, RoundRow, UserRow
 from workflow.storage.uow import UnitOfWork
 
 
@@ -50,3 +50,9 @@ def round_of(uow: UnitOfWork, user_id: int, year: int) -> Round:
         if row is None:
             raise repo.not_found("round")
         return Round(row, repo.rules_of(row))
+
+
+def me(uow: UnitOfWork, user_id: int) -> UserRow:
+    """The signed-in user (with their authority loaded)."""
+    with uow:
+        return repo.user_by_id(uow.session, user_id)

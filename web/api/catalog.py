@@ -1,0 +1,102 @@
+"""Reference data: the 37 authorities, the rounds with their calendar and criteria, and `me`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import g
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from web.api.security import api_user_id
+from web.extensions import uow
+from workflow.regions import Region
+from workflow.roles import Role
+from workflow.services import catalog
+
+bp = Blueprint("catalog_api", __name__, url_prefix="/api/v1",
+               description="Authorities (省级商务主管部门), rounds (申报年度) and the caller")
+
+REGIONS = [r.value for r in Region]
+
+
+class AuthorityOut(Schema):
+    code = fields.String(required=True, metadata={"description": "GB/T 2260", "example": "420000"})
+    name_zh = fields.String(required=True, metadata={"example": "湖北省"})
+    name_en = fields.String(required=True, metadata={"example": "Hubei"})
+    region = fields.String(required=True, validate=validate.OneOf(REGIONS),
+                           metadata={"example": "central"})
+    kind = fields.String(required=True, metadata={"example": "province"})
+    has_existing_bases = fields.Boolean(required=True, metadata={
+        "description": "已有国家级出口基地 (decides the quota, 002 §六(三))"})
+
+
+class CalendarOut(Schema):
+    provincial_internal_deadline = fields.Date(allow_none=True)
+    submission_deadline = fields.Date(required=True, metadata={"example": "2006-04-30"})
+    approval_deadline = fields.Date(required=True, metadata={"example": "2006-05-31"})
+    notice_working_days = fields.Integer(required=True, metadata={"example": 5})
+    annual_report_due = fields.String(required=True, metadata={"example": "12-31"})
+    reminder_days_before = fields.List(fields.Integer(), required=True)
+    rectification_working_days = fields.Integer(required=True)
+
+
+class RoundOut(Schema):
+    year = fields.Integer(required=True, metadata={"example": 2006})
+    name_zh = fields.String(required=True, metadata={"example": "2006年度出口创新基地申报"})
+    name_en = fields.String(required=True)
+    is_open = fields.Boolean(required=True)
+    calendar = fields.Nested(CalendarOut, required=True)
+    params = fields.Dict(required=True, metadata={
+        "description": "RoundRules.to_json(): thresholds (US$ millions), quotas, fields, "
+                       "deadlines — 002 §五, §六"})
+
+
+class MeOut(Schema):
+    id = fields.Integer(required=True)
+    username = fields.String(required=True, metadata={"example": "hubei_reviewer"})
+    display_name = fields.String(required=True)
+    role = fields.String(required=True, validate=validate.OneOf([r.value for r in Role]))
+    authority = fields.String(allow_none=True, metadata={"example": "420000"})
+    token_scope = fields.String(allow_none=True, metadata={"example": "read_write"})
+
+
+def round_out(r: catalog.Round) -> dict[str, Any]:
+    return {"year": r.row.year, "name_zh": r.row.name_zh, "name_en": r.row.name_en,
+            "is_open": r.row.is_open, "calendar": r.calendar(), "params": r.rules.to_json()}
+
+
+@bp.route("/authorities")
+class Authorities(MethodView):
+    @bp.response(200, AuthorityOut(many=True))
+    def get(self) -> Any:
+        """The 37 submitting authorities and their regions (002 §二, §六(二)(2))."""
+        return catalog.authorities(uow(), api_user_id())
+
+
+@bp.route("/rounds")
+class Rounds(MethodView):
+    @bp.response(200, RoundOut(many=True))
+    def get(self) -> Any:
+        """Every application round, newest first, with calendar and criteria parameters."""
+        return [round_out(r) for r in catalog.rounds(uow(), api_user_id())]
+
+
+@bp.route("/rounds/<int(max=9999):year>")
+class OneRound(MethodView):
+    @bp.response(200, RoundOut)
+    def get(self, year: int) -> Any:
+        """One round by year."""
+        return round_out(catalog.round_of(uow(), api_user_id(), year))
+
+
+@bp.route("/me")
+class Me(MethodView):
+    @bp.response(200, MeOut)
+    def get(self) -> Any:
+        """Who the token speaks for: role and authority decide what it may see and do."""
+        user = catalog.me(uow(), api_user_id())
+        return {"id": user.id, "username": user.username, "display_name": user.display_name,
+                "role": user.role, "authority": user.authority.code if user.authority else None,
+                "token_scope": g.get("api_token_scope")}

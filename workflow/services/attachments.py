@@ -1,0 +1,59 @@
+"""Reading a case's attachments: the list, and one file's bytes for download.
+
+Who may see the case may see its files (repo.actor_for_case, deputies included); nobody
+else learns that a file exists. Adding files stays in `files.attach`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from workflow.errors import Forbidden, NotFound, refuse
+from workflow.roles import Role
+from workflow.services.clock import local_date, utcnow
+from workflow.storage import api_repo, repo
+from workflow.storage.models import AttachmentRow, UserRow
+from workflow.storage.uow import DbSession, UnitOfWork
+
+
+def _may_see_case(s: DbSession, user: UserRow, app_id: int) -> None:
+    if Role(user.role).is_admin:
+        raise Forbidden(refuse("admin_cannot_act_on_cases", "管理员角色不能办理申报业务",
+                               "admin roles cannot act on cases"))
+    row = repo.get_application(s, app_id)
+    if repo.actor_for_case(s, user, row, local_date(utcnow())) is None:
+        raise repo.not_found()
+
+
+def list_for(uow: UnitOfWork, user_id: int, app_id: int) -> list[AttachmentRow]:
+    """The attachments of a case the user may see (superseded ones included, marked)."""
+    with uow:
+        s = uow.session
+        _may_see_case(s, repo.user_by_id(s, user_id), app_id)
+        return api_repo.attachments_of(s, app_id)
+
+
+@dataclass
+class Download:
+    row: AttachmentRow
+    path: Path
+
+
+def for_download(uow: UnitOfWork, user_id: int, attachment_id: int,
+                 upload_dir: Path) -> Download:
+    """One attachment's stored file, if the user may see its case."""
+    with uow:
+        s = uow.session
+        user = repo.user_by_id(s, user_id)
+        row = s.get(AttachmentRow, attachment_id)
+        if row is None or row.application_id is None:
+            raise repo.not_found("attachment")
+        try:
+            _may_see_case(s, user, row.application_id)
+        except NotFound:
+            raise repo.not_found("attachment") from None
+        path = upload_dir / row.stored_name
+        if not path.is_file():
+            raise repo.not_found("attachment")
+        return Download(row, path)
