@@ -40,6 +40,10 @@ def create_app(test_config: dict[str, Any] | None = None,
     app.register_blueprint(health.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(views.bp)
+    from web import dashboard, exports, objections, public
+
+    for area in (public, objections, dashboard, exports):  # notice, objections, statistics
+        app.register_blueprint(area.bp)
     register_api(app)
     cli.init_app(app)
     return app

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
 import secrets
+from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
-from workflow.errors import Forbidden, GuardFailed, ValidationFailed, refuse
+from workflow.errors import Forbidden, GuardFailed, Refusal, ValidationFailed, refuse
 from workflow.roles import Role
-from workflow.services import cases
+from workflow.services import cases, files
 from workflow.services.clock import local_date, utcnow
 from workflow.states import State
-from workflow.storage import repo
+from workflow.storage import notices, repo
 from workflow.storage.models import ObjectionRow
 from workflow.storage.uow import DbSession, UnitOfWork
 
@@ -25,27 +28,66 @@ def _text(value: str | None, field: str, zh: str, en: str, max_len: int) -> str:
     return v
 
 
+@dataclass(frozen=True)
+class EvidenceUpload:
+    """A file the public sends with an objection; checked like any attachment (files.py)."""
+
+    filename: str
+    data: bytes
+    upload_dir: Path
+    max_bytes: int
+
+
 def file_objection(uow: UnitOfWork, app_id: int, name: str, contact: str, text: str,
                    ip: str | None = None, attachment_id: int | None = None,
-                   now: datetime | None = None) -> str:
-    """Anyone may object to a case while its notice runs; returns a confirmation number."""
+                   now: datetime | None = None, evidence: EvidenceUpload | None = None) -> str:
+    """Anyone may object to a case while its notice runs; returns a confirmation number.
+    With `evidence`, the file is checked by content first and stored in the same
+    transaction as the objection: a refusal stores nothing."""
     now = now or utcnow()
-    name = _text(name, "name", "姓名", "Name", 100)
-    contact = _text(contact, "contact", "联系方式", "Contact", 200)
-    text = _text(text, "text", "异议内容", "Objection", 5000)
+    problems: list[Refusal] = []  # every field at fault at once, each named
+    cleaned: dict[str, str] = {}
+    for key, value, zh, en, max_len in (("name", name, "姓名", "Name", 100),
+                                        ("contact", contact, "联系方式", "Contact", 200),
+                                        ("text", text, "异议内容", "Objection", 5000)):
+        try:
+            cleaned[key] = _text(value, key, zh, en, max_len)
+        except ValidationFailed as err:
+            problems += err.refusals
+    checked = None
+    if evidence is not None:
+        try:
+            checked = files.check_upload(evidence.filename, evidence.data, evidence.max_bytes)
+        except ValidationFailed as err:
+            problems += err.refusals
+    if problems:
+        raise ValidationFailed(*problems)
+    name, contact, text = cleaned["name"], cleaned["contact"], cleaned["text"]
+    stored: Path | None = None
     with uow:
         s = uow.session
         row = repo.get_application(s, app_id)
         if row.state != State.PUBLICLY_SHOWN.value or (
                 row.notice_ends_on is not None and local_date(now) > row.notice_ends_on):
             raise repo.not_found("notice")  # only cases under notice are public
-        number = f"YY{local_date(now):%Y%m%d}{secrets.randbelow(10**6):06d}"
-        s.add(ObjectionRow(application_id=app_id, confirmation_no=number, name=name,
-                           contact=contact, text=text, ip=ip, attachment_id=attachment_id,
-                           filed_at=now))
-        s.flush()
-        uow.record("objection_filed", application_id=app_id, confirmation_no=number)
-        uow.commit()
+        try:
+            if evidence is not None and checked is not None:
+                stored_name = files.store_bytes(evidence.upload_dir, evidence.data)
+                stored = evidence.upload_dir / stored_name
+                attachment_id = notices.add_evidence(
+                    s, app_id, files.OBJECTION_EVIDENCE, checked[0], stored_name, checked[1],
+                    len(evidence.data), hashlib.sha256(evidence.data).hexdigest(), now)
+            number = f"YY{local_date(now):%Y%m%d}{secrets.randbelow(10**6):06d}"
+            s.add(ObjectionRow(application_id=app_id, confirmation_no=number, name=name,
+                               contact=contact, text=text, ip=ip, attachment_id=attachment_id,
+                               filed_at=now))
+            s.flush()
+            uow.record("objection_filed", application_id=app_id, confirmation_no=number)
+            uow.commit()
+        except BaseException:
+            if stored is not None:
+                stored.unlink(missing_ok=True)  # the row was not kept: neither is the file
+            raise
         return number
 
 

@@ -1,0 +1,101 @@
+"""The dashboard page (/dashboard): counts and progress towards the programme goals
+(002 §一), drawn as charts in the browser with each chart's table as its fallback.
+
+The tables are built once here (`tables_of`) and used by both the page and the Excel
+export (web/exports.py), so what one shows the other contains.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from flask import Blueprint, abort, render_template
+from flask_babel import gettext as _
+
+from web.auth import current_user, role_required
+from web.extensions import uow
+from web.i18n import is_en, region_label, state_label
+from workflow.errors import Forbidden
+from workflow.services import dashboard as service
+from workflow.states import State
+
+bp = Blueprint("dashboard", __name__)
+REVIEWERS = ("ministry_reviewer", "provincial_reviewer")
+
+
+@dataclass
+class Column:
+    header: str  # with its unit, e.g. 高新技术产品出口额（亿美元）
+    kind: str = "text"  # text | int | decimal | pct | year
+    chart: bool = True  # drawn as a series (numbers only)
+
+
+@dataclass
+class Table:
+    key: str
+    title: str
+    columns: list[Column]
+    rows: list[list[Any]] = field(default_factory=list)
+    chart: str | None = None  # bar | hbar | line | doughnut
+    stacked: bool = False
+    y2: str | None = None  # the header of a series drawn on a second (%) axis
+    note: str | None = None
+
+
+def load(user_id: int) -> service.Dashboard:
+    try:
+        return service.overview(uow(), user_id)
+    except Forbidden:
+        abort(403)
+
+
+def tables_of(d: service.Dashboard) -> list[Table]:
+    """The dashboard's tables in the current language, charts named on each."""
+    apps, bases = _("申报数（件）"), _("已认定基地（家）")
+    by_state = Table("by_state", _("按状态统计"), [Column(_("状态")), Column(apps, "int")],
+                     [[state_label(s), n] for s, n in d.by_state], chart="bar")
+    by_region = Table("by_region", _("按地区统计"),
+                      [Column(_("地区")), Column(apps, "int"), Column(bases, "int")],
+                      [[region_label(str(r["region"])), r["applications"], r["designated"]]
+                       for r in d.by_region], chart="bar")
+    by_authority = Table(
+        "by_authority", _("按省级商务主管部门统计"),
+        [Column(_("省级商务主管部门")), Column(_("地区"), chart=False), Column(apps, "int"),
+         Column(bases, "int"),
+         Column(_("已认定基地高新技术产品出口额（亿美元）"), "decimal", chart=False)],
+        [[r["name_en"] if is_en() else r["name_zh"], region_label(str(r["region"])),
+          r["applications"], r["designated"], r["designated_hightech_100m_usd"]]
+         for r in d.by_authority], chart="hbar", stacked=False)
+    share_header = _("占全国比重（%）")
+    trends = Table(
+        "trends", _("各年度趋势"),
+        [Column(_("申报年度"), "year"), Column(apps, "int"), Column(_("当年认定基地（家）"), "int"),
+         Column(_("累计认定基地（家）"), "int"),
+         Column(_("累计基地高新技术产品出口额（亿美元）"), "decimal", chart=False),
+         Column(_("数据年度"), "year", chart=False),
+         Column(_("全国高新技术产品出口额（亿美元）"), "decimal", chart=False),
+         Column(share_header, "pct")],
+        [[t.year, t.applications, t.designated, t.designated_cumulative,
+          t.share.bases_100m_usd, t.share.data_year, t.share.national_100m_usd, t.share.pct]
+         for t in d.trends], chart="line", y2=share_header,
+        note=_("各年度数据取自该年度申报书所填上一年度数据；全国数据取自参考统计。"))
+    states = [s for s in State if any(s.value in per for per in d.rounds_by_state.values())]
+    by_round = Table(
+        "by_round", _("各年度申报状态"),
+        [Column(_("申报年度"), "year")] + [Column(state_label(s), "int") for s in states],
+        [[year] + [d.rounds_by_state[year].get(s.value, 0) for s in states]
+         for year in sorted(d.rounds_by_state)], chart="bar", stacked=True)
+    return [by_state, by_region, by_authority, trends, by_round]
+
+
+@bp.get("/dashboard")
+@role_required(*REVIEWERS)
+def index() -> Any:
+    user = current_user()
+    assert user is not None
+    d = load(user.id)
+    return render_template("dashboard/index.html", d=d, tables=tables_of(d),
+                           share=d.share, goal_share=service.GOAL_SHARE_PCT,
+                           zero=Decimal(0))

@@ -1,0 +1,181 @@
+"""Excel exports (.xlsx, openpyxl): any filtered list of applications, and the dashboard.
+
+Headers are Chinese with their units (高新技术产品出口额（亿美元）), dates are Excel dates,
+figures are numbers. The list is written page by page (keyset) into a write-only workbook,
+so memory stays flat however many cases there are. File names are Chinese, sent per
+RFC 5987 (filename*=UTF-8''…) with an ASCII fallback.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from flask import Blueprint, request, send_file
+from flask_babel import force_locale
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+
+from web import dashboard as dashboard_page
+from web.auth import current_user, login_required, role_required
+from web.extensions import uow
+from workflow import form
+from workflow.regions import Region
+from workflow.rules import EXISTING_BASE_ZH, FIELD_ZH
+from workflow.services import cases
+from workflow.services.clock import local_date
+from workflow.services.clock import today as china_today
+from workflow.states import State
+from workflow.storage.models import ApplicationRow
+
+bp = Blueprint("exports", __name__)
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+PAGE = 200
+DATE_FORMAT = "yyyy-mm-dd"
+BOLD = Font(bold=True)
+
+
+def _header(f: form.Field) -> str:
+    return f"{f.zh}（{f.unit_zh}）" if f.unit_zh else f.zh
+
+
+# (header, how to read it from a row, kind)
+COLUMNS: list[tuple[str, Any, str]] = [
+    ("编号", lambda r: r.id, "int"),
+    ("申报年度", lambda r: r.round.year, "int"),
+    ("省级商务主管部门", lambda r: r.authority.name_zh, "text"),
+    ("地区", lambda r: Region(r.authority.region).zh, "text"),
+    ("申报类型", lambda r: form.KIND_ZH.get(r.kind, r.kind), "text"),
+    ("产业领域／原基地类型", lambda r: FIELD_ZH.get(r.industry_field or "")
+     or EXISTING_BASE_ZH.get(r.existing_base_type or "") or None, "text"),
+    ("状态", lambda r: State(r.state).zh, "text"),
+    ("当前环节截止日期", lambda r: r.due_on, "date"),
+    ("提交日期", lambda r: local_date(r.submitted_at) if r.submitted_at else None, "date"),
+    ("公示开始日期", lambda r: r.notice_published_on, "date"),
+    ("公示截止日期", lambda r: r.notice_ends_on, "date"),
+] + [(_header(f), (lambda name: lambda r: getattr(r, name))(f.name),
+      {"date": "date", "int": "int", "money": "number", "pct": "number"}.get(f.kind, "text"))
+     for f in form.FIELDS]
+
+
+def _filters() -> dict[str, Any]:
+    """The inbox's filters, by the same names as `cases.list_applications` takes."""
+    a = request.args
+    return {"state": a.get("state") or None, "region": a.get("region") or None,
+            "authority": a.get("authority") or None,
+            "round_year": a.get("round_year", type=int) or a.get("round", type=int),
+            "kind": a.get("kind") or None, "q": a.get("q") or None,
+            "waiting_on_me": a.get("waiting") in ("1", "true", "on")}
+
+
+def applications(user_id: int, filters: dict[str, Any]) -> Iterator[ApplicationRow]:
+    """Every application the list would show, all pages, in its order."""
+    cursor = None
+    while True:
+        page = cases.list_applications(uow(), user_id, limit=PAGE, cursor=cursor, count=False,
+                                       **filters)
+        yield from page.items
+        if not page.next_cursor:
+            return
+        cursor = page.next_cursor
+
+
+def _cell(ws: WriteOnlyWorksheet, value: Any, kind: str) -> Any:
+    if isinstance(value, datetime):
+        value = local_date(value)
+    cell = WriteOnlyCell(ws, value=value)
+    if kind == "date" and isinstance(value, date):
+        cell.number_format = DATE_FORMAT
+    elif kind == "number" and isinstance(value, Decimal):
+        cell.number_format = "#,##0.00##"
+    return cell
+
+
+def _head_row(ws: WriteOnlyWorksheet, headers: list[str]) -> list[Any]:
+    out = []
+    for h in headers:
+        c = WriteOnlyCell(ws, value=h)
+        c.font = BOLD
+        c.alignment = Alignment(wrap_text=True, vertical="center")
+        out.append(c)
+    return out
+
+
+def _send(wb: Workbook, filename: str) -> Any:
+    spool = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115 - sent below
+    wb.save(spool)
+    spool.seek(0)
+    return send_file(spool, mimetype=XLSX, as_attachment=True, download_name=filename)
+
+
+@bp.get("/exports/applications.xlsx")
+@login_required
+def applications_xlsx() -> Any:
+    """The filtered list (same scope and filters as the inbox), every page of it."""
+    user = current_user()
+    assert user is not None
+    filters = _filters()
+    rows = applications(user.id, filters)
+    first = next(rows, None)  # scope errors (e.g. an admin) surface before any bytes
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("申报列表")
+    ws.freeze_panes = "A2"
+    for i, width in enumerate([8, 10, 16, 8, 10, 14, 12] + [14] * (len(COLUMNS) - 7)):
+        ws.column_dimensions[_letter(i)].width = width
+    ws.append(_head_row(ws, [h for h, _, _ in COLUMNS]))
+    if first is not None:
+        for row in _chain(first, rows):
+            ws.append([_cell(ws, read(row), kind) for _, read, kind in COLUMNS])
+    return _send(wb, f"申报列表_{china_today():%Y%m%d}.xlsx")
+
+
+@bp.get("/dashboard.xlsx")
+@role_required(*dashboard_page.REVIEWERS)
+def dashboard_xlsx() -> Any:
+    """The dashboard's tables, one sheet each, plus the goals."""
+    user = current_user()
+    assert user is not None
+    d = dashboard_page.load(user.id)
+    with force_locale("zh"):  # Chinese headers whatever the page language
+        tables = dashboard_page.tables_of(d)
+    wb = Workbook(write_only=True)
+    goals = wb.create_sheet("工作目标")
+    goals.column_dimensions["A"].width = 40
+    goals.column_dimensions["B"].width = 18
+    goals.append(_head_row(goals, ["指标", "数值"]))
+    share = d.share
+    for label, value, kind in (
+            ("统计范围", d.scope_zh, "text"),
+            ("已认定基地（家）", d.designated, "int"),
+            ("目标基地数（家）", d.goal_bases, "int"),
+            ("数据年度", share.data_year, "int"),
+            ("已认定基地高新技术产品出口额（亿美元）", share.bases_100m_usd, "number"),
+            ("全国高新技术产品出口额（亿美元）", share.national_100m_usd
+             if share.national_100m_usd is not None else "未录入", "number"),
+            ("占全国比重（%）", share.pct if share.pct is not None else "无法计算", "number"),
+            ("目标比重（%）", d.goal_share_pct, "number")):
+        goals.append([WriteOnlyCell(goals, value=label), _cell(goals, value, kind)])
+    for t in tables:
+        ws = wb.create_sheet(t.title[:31])
+        for i in range(len(t.columns)):
+            ws.column_dimensions[_letter(i)].width = 30 if i == 0 else 16
+        ws.append(_head_row(ws, [c.header for c in t.columns]))
+        for row in t.rows:
+            ws.append([_cell(ws, v, {"decimal": "number", "pct": "number"}.get(c.kind, c.kind))
+                       for v, c in zip(row, t.columns, strict=True)])
+    return _send(wb, f"统计_{d.scope_zh}_{china_today():%Y%m%d}.xlsx")
+
+
+def _chain(first: ApplicationRow, rest: Iterator[ApplicationRow]) -> Iterator[ApplicationRow]:
+    yield first
+    yield from rest
+
+
+def _letter(i: int) -> str:
+    return get_column_letter(i + 1)

@@ -1,0 +1,78 @@
+"""The ministry's objection desk: open objections (异议) from the public notice, each upheld
+(the case leaves the notice: objection_upheld) or dismissed, always with a reason."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, send_file
+from flask import url_for as url
+from flask_babel import gettext as _
+
+from web.auth import current_user, role_required
+from web.extensions import uow
+from web.i18n import lang
+from workflow.errors import DomainError, NotFound, VersionConflict
+from workflow.services import notice, objections
+
+bp = Blueprint("objections", __name__)
+MINISTRY = "ministry_reviewer"
+
+
+def _user_id() -> int:
+    user = current_user()
+    assert user is not None
+    return user.id
+
+
+@bp.get("/objections")
+@role_required(MINISTRY)
+def index() -> Any:
+    return _render()
+
+
+def _render(errors: dict[int, dict[str, list[str]]] | None = None,
+            typed: dict[int, str] | None = None, status: int = 200) -> Any:
+    items = notice.open_objections(uow(), _user_id())
+    return render_template("dashboard/objections.html", items=items, errors=errors or {},
+                           typed=typed or {}), status
+
+
+@bp.post("/objections/<int:objection_id>/<any(uphold, dismiss):decision>")
+@role_required(MINISTRY)
+def decide(objection_id: int, decision: str) -> Any:
+    """Uphold or dismiss one objection; a refusal is shown next to its reason field."""
+    reason = request.form.get("reason", "")
+    try:
+        if decision == "uphold":
+            version = request.form.get("version", type=int)
+            objections.uphold(uow(), _user_id(), objection_id, reason, version)
+            flash(_("异议已认定成立，该申报已退出公示。"), "success")
+        else:
+            objections.dismiss(uow(), _user_id(), objection_id, reason)
+            flash(_("异议已驳回，该申报继续公示。"), "success")
+    except NotFound:
+        flash(_("该异议已被处理或不存在。"), "warning")
+    except VersionConflict as err:
+        return _render({objection_id: {"reason": [err.first.message(lang())]}},
+                       {objection_id: reason}, 409)
+    except DomainError as err:
+        messages: dict[str, list[str]] = {}
+        for r in err.refusals:
+            messages.setdefault("reason" if r.field in (None, "reason") else r.field,
+                                []).append(r.message(lang()))
+        return _render({objection_id: messages}, {objection_id: reason}, 422)
+    return redirect(url("objections.index"))
+
+
+@bp.get("/objections/<int:objection_id>/evidence")
+@role_required(MINISTRY)
+def evidence(objection_id: int) -> Any:
+    """The file the objector sent (downloaded, never shown inline)."""
+    try:
+        found = notice.evidence_of(uow(), _user_id(), objection_id)
+    except NotFound:
+        return ("", 404)
+    path = current_app.config["SETTINGS"].upload_dir / found.stored_name
+    return send_file(path, mimetype=found.content_type, as_attachment=True,
+                     download_name=found.filename)

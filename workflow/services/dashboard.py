@@ -1,0 +1,129 @@
+"""The dashboard: counts by state, region, province and round, and progress towards the
+programme's goals (002 §一): 100 bases within five years, and the bases' high-tech exports
+at about 70% of the nation's.
+
+The ministry sees everything; a province sees the cases submitted to it (the inbox scope).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+
+from workflow.errors import Forbidden, refuse
+from workflow.regions import Region
+from workflow.roles import Role
+from workflow.states import DESIGNATED, State
+from workflow.storage import repo, stats
+from workflow.storage.uow import UnitOfWork
+
+GOAL_BASES = 100  # 002 §一: 力争用五年时间…建成100家出口创新基地
+GOAL_SHARE_PCT = Decimal(70)  # 002 §一: …占全国高新技术产品出口总额的比重提高到70%左右
+
+
+@dataclass(frozen=True)
+class Share:
+    """Designated bases' high-tech exports as a share of the nation's (data year)."""
+
+    data_year: int | None
+    bases_100m_usd: Decimal
+    national_100m_usd: Decimal | None  # None: not entered in reference_statistics
+
+    @property
+    def pct(self) -> Decimal | None:
+        if not self.national_100m_usd:
+            return None
+        return (self.bases_100m_usd * 100 / self.national_100m_usd).quantize(
+            Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+@dataclass(frozen=True)
+class RoundTrend:
+    """One round: applications, bases designated in it and up to it, and the share."""
+
+    year: int
+    applications: int
+    designated: int
+    designated_cumulative: int
+    hightech_100m_usd: Decimal  # designated bases of this round
+    share: Share  # all bases designated up to this round vs the nation in its data year
+
+
+@dataclass
+class Dashboard:
+    scope: str  # "national" or the authority's code
+    scope_zh: str
+    scope_en: str
+    total: int
+    by_state: list[tuple[str, int]]
+    by_region: list[dict[str, object]]
+    by_authority: list[dict[str, object]]
+    trends: list[RoundTrend]
+    rounds_by_state: dict[int, dict[str, int]] = field(default_factory=dict)
+    goal_bases: int = GOAL_BASES
+    goal_share_pct: Decimal = GOAL_SHARE_PCT
+
+    @property
+    def designated(self) -> int:
+        return sum(n for s, n in self.by_state if State(s) in DESIGNATED)
+
+    @property
+    def goal_progress_pct(self) -> Decimal:
+        return (Decimal(self.designated) * 100 / self.goal_bases).quantize(Decimal("0.1"))
+
+    @property
+    def share(self) -> Share:
+        """The newest round's share (bases designated so far, that round's data year)."""
+        if self.trends:
+            return self.trends[-1].share
+        return Share(None, Decimal(0), None)
+
+
+STATE_ORDER = [s.value for s in State]
+REGION_ORDER = [r.value for r in Region]
+
+
+def overview(uow: UnitOfWork, user_id: int) -> Dashboard:
+    """The dashboard for a ministry reviewer (national) or a provincial reviewer (own)."""
+    with uow:
+        s = uow.session
+        user = repo.user_by_id(s, user_id)
+        role = Role(user.role)
+        if role is Role.MINISTRY_REVIEWER:
+            scope, code, zh, en = True, "national", "全国", "National"
+        elif role is Role.PROVINCIAL_REVIEWER and user.authority is not None:
+            scope = repo.scope_filter(user, [])
+            code, zh, en = user.authority.code, user.authority.name_zh, user.authority.name_en
+        else:
+            raise Forbidden(refuse("reviewers_only", "只有商务部和省级审核人员可以查看统计",
+                                   "only ministry and provincial reviewers see the dashboard"))
+        by_state = sorted(stats.by_state(s, scope), key=lambda p: STATE_ORDER.index(p[0]))
+        by_region = sorted(stats.by_region(s, scope),
+                           key=lambda r: REGION_ORDER.index(str(r["region"])))
+        by_authority = stats.by_authority(s, scope)
+        rounds = stats.by_round(s, scope)
+        national = stats.national_hightech_exports(s)
+        rounds_by_state: dict[int, dict[str, int]] = {}
+        for year, state, n in stats.by_round_and_state(s, scope):
+            rounds_by_state.setdefault(year, {})[state] = n
+    return Dashboard(scope=code, scope_zh=zh, scope_en=en,
+                     total=sum(n for _, n in by_state), by_state=by_state, by_region=by_region,
+                     by_authority=by_authority, trends=trends_of(rounds, national),
+                     rounds_by_state=rounds_by_state)
+
+
+def trends_of(rounds: list[dict[str, object]], national: dict[int, Decimal]) -> list[RoundTrend]:
+    """Cumulative designations and export share per round. A round's figures are those of
+    its data year (the year before the round: 2005 for the 2006 round, 002 申报书)."""
+    out: list[RoundTrend] = []
+    count, exports = 0, Decimal(0)
+    for r in rounds:
+        year = int(str(r["year"]))
+        designated = int(str(r["designated"]))
+        hightech = Decimal(str(r["designated_hightech_100m_usd"]))
+        count += designated
+        exports += hightech
+        data_year = year - 1
+        out.append(RoundTrend(year, int(str(r["applications"])), designated, count, hightech,
+                              Share(data_year, exports, national.get(data_year))))
+    return out

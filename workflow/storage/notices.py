@@ -1,0 +1,92 @@
+"""Queries behind the public notice (网上公示) and the ministry's list of objections (异议).
+
+Only the columns the public may see leave `public_cases`: never the contact block.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+
+from workflow.states import State
+from workflow.storage.models import (
+    ApplicationRow,
+    AttachmentRow,
+    AuthorityRow,
+    ObjectionRow,
+    RoundRow,
+)
+from workflow.storage.uow import DbSession
+
+# The 申报书 figures shown on the public notice; the contact block (联系人, phone, e-mail)
+# is personal data and stays out.
+PUBLIC_COLUMNS = (
+    ApplicationRow.id, ApplicationRow.applicant_name, ApplicationRow.kind,
+    ApplicationRow.industry_field, ApplicationRow.existing_base_type,
+    ApplicationRow.characteristic_industry, ApplicationRow.address,
+    ApplicationRow.enterprise_count, ApplicationRow.exports_100m_usd,
+    ApplicationRow.hightech_exports_100m_usd, ApplicationRow.hightech_export_growth_pct,
+    ApplicationRow.notice_published_on, ApplicationRow.notice_ends_on,
+    AuthorityRow.name_zh.label("authority_zh"), AuthorityRow.name_en.label("authority_en"),
+    AuthorityRow.region, RoundRow.year.label("round_year"),
+    RoundRow.name_zh.label("round_zh"), RoundRow.name_en.label("round_en"),
+)
+
+
+def public_cases(session: DbSession, app_id: int | None = None) -> list[dict[str, Any]]:
+    """Cases under public notice (state publicly_shown), newest round first; one if app_id."""
+    q = (select(*PUBLIC_COLUMNS)
+         .join(AuthorityRow, AuthorityRow.id == ApplicationRow.authority_id)
+         .join(RoundRow, RoundRow.id == ApplicationRow.round_id)
+         .where(ApplicationRow.state == State.PUBLICLY_SHOWN.value))
+    if app_id is not None:
+        q = q.where(ApplicationRow.id == app_id)
+    q = q.order_by(RoundRow.year.desc(), AuthorityRow.code, ApplicationRow.id)
+    return [dict(r._mapping) for r in session.execute(q)]
+
+
+def open_objections(session: DbSession) -> list[dict[str, Any]]:
+    """Open objections with their case and evidence file, oldest first."""
+    q = (select(ObjectionRow.id, ObjectionRow.confirmation_no, ObjectionRow.name,
+                ObjectionRow.contact, ObjectionRow.text, ObjectionRow.filed_at,
+                ObjectionRow.application_id, ApplicationRow.applicant_name,
+                ApplicationRow.state, ApplicationRow.version, ApplicationRow.notice_ends_on,
+                AuthorityRow.name_zh.label("authority_zh"),
+                AuthorityRow.name_en.label("authority_en"),
+                AttachmentRow.id.label("attachment_id"),
+                AttachmentRow.filename.label("attachment_name"))
+         .join(ApplicationRow, ApplicationRow.id == ObjectionRow.application_id)
+         .join(AuthorityRow, AuthorityRow.id == ApplicationRow.authority_id)
+         .outerjoin(AttachmentRow, AttachmentRow.id == ObjectionRow.attachment_id)
+         .where(ObjectionRow.status == "open")
+         .order_by(ObjectionRow.filed_at, ObjectionRow.id))
+    return [dict(r._mapping) for r in session.execute(q)]
+
+
+def evidence_of(session: DbSession, objection_id: int) -> AttachmentRow | None:
+    """The file filed with an objection, if any."""
+    q = (select(AttachmentRow).join(ObjectionRow, ObjectionRow.attachment_id == AttachmentRow.id)
+         .where(ObjectionRow.id == objection_id))
+    return session.scalars(q).first()
+
+
+def add_evidence(session: DbSession, app_id: int, kind: str, filename: str, stored_name: str,
+                 content_type: str, size: int, sha256: str, now: datetime) -> int:
+    """Record an objection's evidence file (uploaded by the public: no user)."""
+    row = AttachmentRow(application_id=app_id, kind=kind, filename=filename,
+                        stored_name=stored_name, content_type=content_type, size_bytes=size,
+                        sha256=sha256, uploaded_by_id=None, uploaded_at=now)
+    session.add(row)
+    session.flush()
+    return row.id
+
+
+def as_decimal(value: Any) -> Decimal | None:
+    return None if value is None else Decimal(str(value))
+
+
+def as_date(value: Any) -> date | None:
+    return value if isinstance(value, date) or value is None else date.fromisoformat(str(value))

@@ -1,0 +1,89 @@
+"""Aggregations behind the dashboard: every figure is one GROUP BY in the database."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Integer, case, func, select
+
+from workflow.states import DESIGNATED
+from workflow.storage.models import ApplicationRow, AuthorityRow, ReferenceStatRow, RoundRow
+from workflow.storage.uow import DbSession
+
+_DESIGNATED = [s.value for s in DESIGNATED]
+
+
+def _designated() -> Any:
+    """1 for a designated base (approved / re_evaluated / rectifying), else 0."""
+    return func.sum(case((ApplicationRow.state.in_(_DESIGNATED), 1), else_=0)).cast(Integer)
+
+
+def _designated_exports() -> Any:
+    """Sum of the designated bases' high-tech exports (亿美元)."""
+    return func.sum(case((ApplicationRow.state.in_(_DESIGNATED),
+                          ApplicationRow.hightech_exports_100m_usd), else_=None))
+
+
+def by_state(session: DbSession, scope: Any) -> list[tuple[str, int]]:
+    q = (select(ApplicationRow.state, func.count()).where(scope)
+         .group_by(ApplicationRow.state))
+    return [(s, int(n)) for s, n in session.execute(q)]
+
+
+def by_region(session: DbSession, scope: Any) -> list[dict[str, Any]]:
+    q = (select(AuthorityRow.region, func.count().label("applications"),
+                _designated().label("designated"))
+         .join(AuthorityRow, AuthorityRow.id == ApplicationRow.authority_id)
+         .where(scope).group_by(AuthorityRow.region))
+    return [dict(r._mapping) for r in session.execute(q)]
+
+
+def by_authority(session: DbSession, scope: Any) -> list[dict[str, Any]]:
+    q = (select(AuthorityRow.code, AuthorityRow.name_zh, AuthorityRow.name_en,
+                AuthorityRow.region, func.count().label("applications"),
+                _designated().label("designated"),
+                _designated_exports().label("designated_hightech_100m_usd"))
+         .join(AuthorityRow, AuthorityRow.id == ApplicationRow.authority_id)
+         .where(scope)
+         .group_by(AuthorityRow.code, AuthorityRow.name_zh, AuthorityRow.name_en,
+                   AuthorityRow.region)
+         .order_by(AuthorityRow.code))
+    return [_money(dict(r._mapping), "designated_hightech_100m_usd")
+            for r in session.execute(q)]
+
+
+def by_round(session: DbSession, scope: Any) -> list[dict[str, Any]]:
+    """Per round: applications, bases designated, their high-tech exports (亿美元)."""
+    q = (select(RoundRow.year, func.count().label("applications"),
+                _designated().label("designated"),
+                _designated_exports().label("designated_hightech_100m_usd"))
+         .join(RoundRow, RoundRow.id == ApplicationRow.round_id)
+         .where(scope).group_by(RoundRow.year).order_by(RoundRow.year))
+    return [_money(dict(r._mapping), "designated_hightech_100m_usd")
+            for r in session.execute(q)]
+
+
+def by_round_and_state(session: DbSession, scope: Any) -> list[tuple[int, str, int]]:
+    q = (select(RoundRow.year, ApplicationRow.state, func.count())
+         .join(RoundRow, RoundRow.id == ApplicationRow.round_id)
+         .where(scope).group_by(RoundRow.year, ApplicationRow.state))
+    return [(int(y), s, int(n)) for y, s, n in session.execute(q)]
+
+
+def round_years(session: DbSession) -> list[int]:
+    return [int(y) for y in session.scalars(select(RoundRow.year).order_by(RoundRow.year))]
+
+
+def national_hightech_exports(session: DbSession) -> dict[int, Decimal]:
+    """reference_statistics: national high-tech exports (亿美元) per year, where entered."""
+    q = select(ReferenceStatRow.year, ReferenceStatRow.national_hightech_exports_100m_usd).where(
+        ReferenceStatRow.national_hightech_exports_100m_usd.is_not(None))
+    return {int(y): Decimal(str(v)) for y, v in session.execute(q)}
+
+
+def _money(row: dict[str, Any], key: str) -> dict[str, Any]:
+    value = row.get(key)
+    row[key] = Decimal(str(value)) if value is not None else Decimal(0)
+    row["designated"] = int(row.get("designated") or 0)
+    return row
