@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install bench lint clean demo-logins
+.PHONY: run test install bench lint clean demo-logins messages
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
@@ -24,8 +24,12 @@ run: $(STAMP)
 	@$(BIN)/python -m web.banner
 	@PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile
 
+## make messages: compile the UI's English catalogue (.po -> .mo, committed; a test checks they match)
+messages: $(STAMP)
+	@$(BIN)/pybabel compile -d web/translations >/dev/null
+
 ## make test: the whole suite (SQLite and PostgreSQL; Redis, SMTP and browser tests included)
-test: $(STAMP)
+test: $(STAMP) messages
 	@bash tests/ensure_browser.sh
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 

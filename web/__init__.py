@@ -34,12 +34,18 @@ def create_app(test_config: dict[str, Any] | None = None,
 
     extensions.init_app(app)
 
-    from web import auth, cli, health, views
+    from web import auth, cli, health, i18n, views
+
+    i18n.init_app(app)
     from web.api import register_api
 
     app.register_blueprint(health.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(views.bp)
+    from web import deputies, forms
+
+    app.register_blueprint(forms.bp)
+    app.register_blueprint(deputies.bp)
     from web import dashboard, exports, objections, public
 
     for area in (public, objections, dashboard, exports):  # notice, objections, statistics

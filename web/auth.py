@@ -97,5 +97,9 @@ def logout() -> Any:
 def set_language(code: str) -> Any:
     if code in ("zh", "en"):
         session["lang"] = code
+        if session.get("user_id"):  # remembered for the next login and for e-mail
+            from workflow.services import preferences
+
+            preferences.set_locale(uow(), session["user_id"], code)
     target = request.referrer or url_for("views.inbox")
     return redirect(target)

@@ -27,7 +27,13 @@ LOCALES = ("zh", "en")
 
 
 def select_locale() -> str:
-    lang = session.get("lang") or getattr(g, "user_locale", None)
+    """The session's choice, else the logged-in user's saved `locale`, else Chinese."""
+    lang = session.get("lang")
+    if lang is None and session.get("user_id"):
+        from web.auth import current_user  # late: auth imports this module
+
+        current_user()
+        lang = getattr(g, "user_locale", None)
     if lang in LOCALES:
         return lang
     return "zh"  # Chinese first, whatever the browser says

@@ -1,16 +1,71 @@
-"""Reviewers' pages (inbox, case page). The web UI issue grows these."""
+"""Reviewers' pages: the inbox (待办) with bulk actions, and the case page (案件详情)."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
-from flask import Blueprint, redirect, render_template, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_babel import gettext as _
+from werkzeug.datastructures import MultiDict
 
 from web.auth import current_user, login_required
+from web.diagram import svg as diagram_svg
 from web.extensions import uow
-from workflow.services import cases
+from web.i18n import is_en, lang, state_label, trigger_label
+from workflow import eligibility
+from workflow.errors import DomainError, Forbidden, NotFound, VersionConflict
+from workflow.regions import Region
+from workflow.roles import Role
+from workflow.services import cases, files, worklist
+from workflow.services.clock import today as china_today
+from workflow.states import BY_TRIGGER, State
+from workflow.storage.models import UserRow
 
 bp = Blueprint("views", __name__)
+
+PAGE_SIZE = 50
+# Triggers offered for many cases at once (each case still gets its own guard check and
+# history row). 002 §六(三): the ministry publishes all recommended names in one notice.
+BULK_TRIGGERS = {
+    Role.MINISTRY_REVIEWER.value: ("publish_notice", "approve"),
+    Role.PROVINCIAL_REVIEWER.value: ("recommend",),
+}
+FILTERS = ("state", "region", "authority", "round", "kind", "q")
+
+
+@bp.app_context_processor
+def _user() -> dict[str, Any]:
+    return {"user": current_user()}
+
+
+@bp.errorhandler(NotFound)
+def _not_found(_err: NotFound) -> Any:
+    return render_template("error.html", status=404,
+                           message=_("未找到该记录，或您无权查看")), 404
+
+
+@bp.errorhandler(Forbidden)
+def _forbidden(err: Forbidden) -> Any:
+    return render_template("error.html", status=403, message=err.first.message(lang())), 403
+
+
+def me() -> UserRow:
+    user = current_user()
+    if user is None:
+        abort(401)
+    return user
 
 
 @bp.get("/")
@@ -18,10 +73,225 @@ def index() -> Any:
     return redirect(url_for("views.inbox"))
 
 
+# --- inbox --------------------------------------------------------------------------
+
+def _filters(args: MultiDict[str, str]) -> dict[str, Any]:
+    """The inbox filters from the query string, blank ones dropped, bad ones ignored."""
+    out: dict[str, Any] = {}
+    state = args.get("state", "")
+    if state in {s.value for s in State}:
+        out["state"] = state
+    region = args.get("region", "")
+    if region in {r.value for r in Region}:
+        out["region"] = region
+    if args.get("authority", "").isdigit():
+        out["authority"] = args["authority"]
+    if args.get("round", "").isdigit():
+        out["round_year"] = int(args["round"])
+    if args.get("kind") in ("new_base", "recertification"):
+        out["kind"] = args["kind"]
+    q = args.get("q", "").strip()[:100]
+    if q:
+        out["q"] = q
+    return out
+
+
 @bp.get("/inbox")
 @login_required
 def inbox() -> Any:
-    user = current_user()
-    assert user is not None
-    page = cases.list_applications(uow(), user.id, waiting_on_me=True)
-    return render_template("inbox.html", page=page)
+    user = me()
+    if Role(user.role).is_admin:
+        return render_template("error.html", status=403,
+                               message=_("管理员角色不办理申报业务，没有待办事项")), 403
+    tab = "all" if request.args.get("tab") == "all" else "waiting"
+    filters = _filters(request.args)
+    error = None
+    try:
+        page = cases.list_applications(uow(), user.id, waiting_on_me=tab == "waiting",
+                                       limit=PAGE_SIZE, cursor=request.args.get("cursor"),
+                                       **filters)
+    except DomainError as err:
+        error = err.first.message(lang())
+        page = cases.list_applications(uow(), user.id, waiting_on_me=tab == "waiting",
+                                       limit=PAGE_SIZE, **filters)
+    other = cases.list_applications(uow(), user.id, waiting_on_me=tab != "waiting", limit=1,
+                                    **filters)
+    counts = {tab: page.total, ("all" if tab == "waiting" else "waiting"): other.total}
+    days = worklist.working_days_left(uow(), [r.due_on for r in page.items])
+    choices = worklist.filter_choices(uow())
+    args = {k: v for k, v in request.args.items() if k in FILTERS and v}
+    return render_template(
+        "inbox.html", page=page, tab=tab, counts=counts, days=days, choices=choices,
+        args=args, error=error, states=list(State), regions=list(Region),
+        bulk_triggers=BULK_TRIGGERS.get(user.role, ()), today=china_today(),
+        is_first_page=not request.args.get("cursor"))
+
+
+@bp.post("/inbox/bulk")
+@login_required
+def bulk() -> Any:
+    user = me()
+    trigger = request.form.get("trigger", "")
+    ids = [int(i) for i in request.form.getlist("ids") if i.isdigit()][:200]
+    if trigger not in BULK_TRIGGERS.get(user.role, ()):
+        abort(400)
+    if not ids:
+        flash(_("请先勾选要办理的申报"), "error")
+        return redirect(request.referrer or url_for("views.inbox"))
+    results = cases.bulk_fire(uow, user.id, ids, trigger,
+                              reason=request.form.get("reason") or None)
+    names = worklist.names_of(uow(), user.id, ids)
+    ok = sum(1 for r in results if r["ok"])
+    return render_template("bulk_results.html", results=results, names=names,
+                           trigger=trigger, ok=ok, refused=len(results) - ok)
+
+
+# --- case page ----------------------------------------------------------------------
+
+def _case_page(app_id: int, *, status: int = 200, typed: dict[str, Any] | None = None,
+               action_errors: dict[str, list[str]] | None = None,
+               conflict: dict[str, Any] | None = None,
+               upload_error: str | None = None, attest_error: str | None = None) -> Any:
+    user = me()
+    loaded = cases.load(uow(), user.id, app_id)
+    verdicts = cases.eligibility_of(uow(), user.id, app_id)
+    history = cases.history_of(uow(), user.id, app_id)
+    attachments = worklist.attachments_of(uow(), user.id, app_id)
+    row = loaded.row
+    days = worklist.working_days_left(uow(), [row.due_on])
+    diagram = diagram_svg(row.state, state_label, trigger_label, _("申报流程图"))
+    upload_kinds = [k for k, (role, state) in files.WHO_MAY_ATTACH.items()
+                    if loaded.actor.role is role and row.state == state.value]
+    attestable = () if loaded.actor.role is Role.APPLICANT \
+        else eligibility.ATTESTATIONS.get(row.kind, ())
+    return render_template(
+        "case.html", loaded=loaded, row=row, verdicts=verdicts, history=history,
+        attachments=attachments, days=days, diagram=diagram, upload_kinds=upload_kinds,
+        attestable=attestable, specs=BY_TRIGGER, typed=typed or {},
+        action_errors=action_errors or {}, conflict=conflict, upload_error=upload_error,
+        attest_error=attest_error, today=china_today(),
+        products_total=sum((p.exports_10k_usd or 0) for p in row.products),
+    ), status
+
+
+@bp.get("/cases/<int:app_id>")
+@login_required
+def case(app_id: int) -> Any:
+    return _case_page(app_id)
+
+
+def _parse_deadline(raw: str | None) -> date | None:
+    try:
+        return date.fromisoformat(raw) if raw else None
+    except ValueError:
+        return None
+
+
+@bp.post("/cases/<int:app_id>/fire")
+@login_required
+def fire(app_id: int) -> Any:
+    user = me()
+    trigger = request.form.get("trigger", "")
+    reason = request.form.get("reason", "")
+    raw_deadline = request.form.get("deadline", "")
+    typed = {"trigger": trigger, "reason": reason, "deadline": raw_deadline}
+    try:
+        version = int(request.form.get("version", ""))
+    except ValueError:
+        version = None
+    deadline = _parse_deadline(raw_deadline)
+    if raw_deadline and deadline is None:
+        return _case_page(app_id, status=422, typed=typed,
+                          action_errors={trigger: [_("日期格式应为 YYYY-MM-DD")]})
+    try:
+        fired = cases.fire(uow(), user.id, app_id, trigger, version, reason=reason or None,
+                           deadline=deadline)
+    except VersionConflict:
+        return _case_page(app_id, status=409, typed=typed, conflict={"trigger": trigger})
+    except NotFound:
+        raise
+    except DomainError as err:
+        return _case_page(app_id, status=422, typed=typed,
+                          action_errors={trigger: [r.message(lang()) for r in err.refusals]})
+    flash(_("已办理：%(action)s。当前状态：%(state)s", action=trigger_label(trigger),
+            state=state_label(fired.to_state)), "success")
+    return redirect(url_for("views.case", app_id=app_id))
+
+
+@bp.post("/cases/<int:app_id>/attestations")
+@login_required
+def attest(app_id: int) -> Any:
+    user = me()
+    values: dict[str, bool | None] = {}
+    for name in ("local_policy", "leading_enterprises", "supporting_policies",
+                 "project_funding", "characteristic_industry"):
+        raw = request.form.get(f"att-{name}")
+        if raw is not None:
+            values[name] = {"yes": True, "no": False}.get(raw)
+    try:
+        version = int(request.form.get("version", ""))
+        cases.set_attestations(uow(), user.id, app_id, values, version)
+    except ValueError:
+        return _case_page(app_id, status=422, attest_error=_("缺少版本号，请刷新页面"))
+    except VersionConflict:
+        return _case_page(app_id, status=409, conflict={"trigger": "attestations"})
+    except NotFound:
+        raise
+    except DomainError as err:
+        return _case_page(app_id, status=422, attest_error=err.first.message(lang()))
+    flash(_("评估条件确认已保存"), "success")
+    return redirect(url_for("views.case", app_id=app_id) + "#eligibility")
+
+
+@bp.post("/cases/<int:app_id>/attachments")
+@login_required
+def upload(app_id: int) -> Any:
+    """Upload one file; errors are shown next to the field on the page it came from."""
+    user = me()
+    settings = current_app.config["SETTINGS"]
+    kind = request.form.get("kind", "")
+    back_to_form = request.form.get("back") == "edit"
+    file = request.files.get("file")
+    try:
+        if file is None or not file.filename:
+            from workflow.errors import ValidationFailed, refuse
+
+            raise ValidationFailed(refuse("required", "请选择要上传的文件",
+                                          "choose a file to upload", field="file"))
+        files.attach(uow(), user.id, app_id, kind, file.filename, file.read(),
+                     settings.upload_dir, settings.max_upload_mb * 1024 * 1024)
+    except NotFound:
+        raise
+    except DomainError as err:
+        message = err.first.message(lang())
+        if back_to_form:
+            from web.forms import edit_page
+
+            return edit_page(app_id, status=422, upload_error=message, upload_kind=kind)
+        return _case_page(app_id, status=422, upload_error=message)
+    flash(_("已上传：%(name)s", name=file.filename), "success")
+    if back_to_form:
+        return redirect(url_for("forms.edit_application", app_id=app_id) + "#attachments")
+    return redirect(url_for("views.case", app_id=app_id) + "#attachments")
+
+
+@bp.get("/cases/<int:app_id>/attachments/<int:attachment_id>")
+@login_required
+def download(app_id: int, attachment_id: int) -> Response:
+    """The stored file, as a download, only to someone who may see its case."""
+    user = me()
+    settings = current_app.config["SETTINGS"]
+    att, path = worklist.attachment_for_download(uow(), user.id, app_id, attachment_id,
+                                                 settings.upload_dir)
+    response = send_file(path, mimetype=att.content_type, as_attachment=True,
+                         download_name=att.filename, max_age=0)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def reason_required(trigger: str) -> bool:
+    return BY_TRIGGER[trigger].reason_required
+
+
+bp.add_app_template_global(reason_required, "reason_required")
+bp.add_app_template_global(is_en, "is_en")

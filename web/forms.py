@@ -1,0 +1,186 @@
+"""The 申报书 for applicants: new, edit (draft saved and resumed), submit, print."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from werkzeug.datastructures import MultiDict
+
+from web.auth import current_user, login_required
+from web.extensions import uow
+from web.i18n import lang
+from web.views import me
+from workflow import form
+from workflow.errors import DomainError, Forbidden, NotFound, VersionConflict
+from workflow.roles import Role
+from workflow.rules import EXISTING_BASE_TYPES, NEW_BASE_FIELDS_2006
+from workflow.services import cases, files, worklist
+from workflow.states import State
+
+bp = Blueprint("forms", __name__)
+
+PRODUCT_KEY = re.compile(r"^products-(\d{1,3})-(name|exports_10k_usd)$")
+MAX_PRODUCTS = 200
+UPLOAD_KINDS = ("application_form", "development_plan", "other")  # 002 §六(三)
+
+
+@bp.errorhandler(NotFound)
+def _not_found(_err: NotFound) -> Any:
+    return render_template("error.html", status=404,
+                           message=_("未找到该记录，或您无权查看")), 404
+
+
+@bp.errorhandler(Forbidden)
+def _forbidden(err: Forbidden) -> Any:
+    return render_template("error.html", status=403, message=err.first.message(lang())), 403
+
+
+def form_data(posted: MultiDict[str, str]) -> dict[str, Any]:
+    """The service's input from the posted form: fields, kind, and product rows in order."""
+    data: dict[str, Any] = {f.name: posted.get(f.name, "") for f in form.FIELDS}
+    data["kind"] = posted.get("kind") or "new_base"
+    data["industry_field"] = posted.get("industry_field", "")
+    data["existing_base_type"] = posted.get("existing_base_type", "")
+    rows: dict[int, dict[str, str]] = {}
+    for key, value in posted.items():
+        m = PRODUCT_KEY.match(key)
+        if m and int(m.group(1)) < MAX_PRODUCTS:
+            rows.setdefault(int(m.group(1)), {})[m.group(2)] = value
+    data["products"] = [rows[i] for i in sorted(rows)]
+    return data
+
+
+def errors_by_field(err: DomainError) -> dict[str, list[str]]:
+    """Refusals keyed by the form input they belong to (products[1].name → products-1-name)."""
+    out: dict[str, list[str]] = {}
+    for r in err.refusals:
+        for name in r.details.get("fields", []) if r.code == "incomplete_form" else []:
+            key = "products-0-name" if name == "products" else name
+            out.setdefault(key, []).append(_("必填"))
+        key = r.field or "_form"
+        m = re.match(r"^products\[(\d+)\](?:\.(\w+))?$", key)
+        if m:
+            key = f"products-{m.group(1)}-{m.group(2) or 'name'}"
+        out.setdefault(key, []).append(r.message(lang()))
+    return out
+
+
+def _values_of(row: Any) -> dict[str, Any]:
+    """A saved draft as the form shows it."""
+    data: dict[str, Any] = {}
+    for f in form.FIELDS:
+        v = getattr(row, f.name)
+        if v is None:
+            data[f.name] = ""
+        elif f.kind in ("money", "pct"):
+            data[f.name] = format(v.normalize(), "f")
+        else:
+            data[f.name] = str(v)
+    data["kind"] = row.kind
+    data["industry_field"] = row.industry_field or ""
+    data["existing_base_type"] = row.existing_base_type or ""
+    data["products"] = [{"name": p.name, "exports_10k_usd": "" if p.exports_10k_usd is None
+                         else format(p.exports_10k_usd.normalize(), "f")} for p in row.products]
+    return data
+
+
+def _render(values: dict[str, Any], *, row: Any = None, errors: dict[str, list[str]] | None = None,
+            status: int = 200, conflict: bool = False, attachments: list[Any] | None = None,
+            upload_error: str | None = None, upload_kind: str | None = None) -> Any:
+    products = values.get("products") or []
+    if not products:
+        products = [{"name": "", "exports_10k_usd": ""}]
+    return render_template(
+        "application_form.html", values=values, products=products, row=row,
+        errors=errors or {}, conflict=conflict, attachments=attachments or [],
+        upload_kinds=UPLOAD_KINDS if row is not None else (), upload_error=upload_error,
+        upload_kind=upload_kind, industry_fields=NEW_BASE_FIELDS_2006,
+        base_types=EXISTING_BASE_TYPES, fields=form.FIELDS), status
+
+
+@bp.route("/applications/new", methods=["GET", "POST"])
+@login_required
+def new_application() -> Any:
+    user = me()
+    if user.role != Role.APPLICANT.value:
+        return render_template("error.html", status=403,
+                               message=_("只有申报单位可以填写申报书")), 403
+    if request.method == "GET":
+        return _render({"kind": "new_base", "products": []})
+    data = form_data(request.form)
+    try:
+        app_id = cases.create_draft(uow(), user.id, data)
+    except DomainError as err:
+        return _render(data, errors=errors_by_field(err), status=422)
+    flash(_("草稿已保存。可以继续填写、上传附件，完成后提交。"), "success")
+    return redirect(url_for("forms.edit_application", app_id=app_id))
+
+
+def edit_page(app_id: int, *, values: dict[str, Any] | None = None,
+              errors: dict[str, list[str]] | None = None, status: int = 200,
+              conflict: bool = False, upload_error: str | None = None,
+              upload_kind: str | None = None) -> Any:
+    """The form of a draft: what was typed (if given) over what is saved."""
+    user = me()
+    loaded = cases.load(uow(), user.id, app_id)
+    row = loaded.row
+    if loaded.actor.role is not Role.APPLICANT or row.state != State.DRAFTED.value:
+        return redirect(url_for("views.case", app_id=app_id))
+    attachments = worklist.attachments_of(uow(), user.id, app_id)
+    return _render(values if values is not None else _values_of(row), row=row, errors=errors,
+                   status=status, conflict=conflict, attachments=attachments,
+                   upload_error=upload_error, upload_kind=upload_kind)
+
+
+@bp.route("/applications/<int:app_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_application(app_id: int) -> Any:
+    if request.method == "GET":
+        return edit_page(app_id)
+    user = me()
+    data = form_data(request.form)
+    try:
+        version = int(request.form.get("version", ""))
+    except ValueError:
+        version = -1
+    try:
+        version = cases.update_draft(uow(), user.id, app_id, data, version)
+    except VersionConflict:
+        return edit_page(app_id, values=data, status=409, conflict=True)
+    except NotFound:
+        raise
+    except DomainError as err:
+        return edit_page(app_id, values=data, errors=errors_by_field(err), status=422)
+    if request.form.get("action") != "submit":
+        flash(_("草稿已保存"), "success")
+        return redirect(url_for("forms.edit_application", app_id=app_id))
+    try:
+        cases.fire(uow(), user.id, app_id, "submit", version)
+    except VersionConflict:
+        return edit_page(app_id, values=data, status=409, conflict=True)
+    except DomainError as err:
+        # the draft is saved; what the submit guard misses is shown next to each field
+        return edit_page(app_id, values=data, errors=errors_by_field(err), status=422)
+    flash(_("申报书已提交至省级商务主管部门"), "success")
+    return redirect(url_for("views.case", app_id=app_id))
+
+
+@bp.get("/applications/<int:app_id>/print")
+@login_required
+def print_application(app_id: int) -> Any:
+    user = me()
+    loaded = cases.load(uow(), user.id, app_id)
+    attachments = worklist.attachments_of(uow(), user.id, app_id)
+    return render_template("application_print.html", row=loaded.row, attachments=attachments,
+                           fields=form.FIELDS, kinds=files.KINDS)
+
+
+def form_fields() -> tuple[form.Field, ...]:
+    return form.FIELDS
+
+
+bp.add_app_template_global(form_fields, "form_fields")
+bp.add_app_template_global(current_user, "current_user")

@@ -1,0 +1,185 @@
+"""How the UI shows dates, times, numbers and domain labels in the user's language.
+
+Chinese first: dates as 2006年4月28日, times in Asia/Shanghai (北京时间), numbers
+grouped by thousands. Labels of states, triggers, regions and roles come from the
+domain's own Chinese/English names so the table stays the one source.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+from babel.numbers import format_decimal
+from flask import Flask, current_app, session
+from flask_babel import get_locale
+
+from workflow import form
+from workflow.errors import Refusal
+from workflow.regions import Region
+from workflow.roles import Role
+from workflow.rules import EXISTING_BASE_ZH, FIELD_ZH
+from workflow.services.clock import CHINA
+from workflow.services.files import KIND_ZH as ATTACHMENT_ZH
+from workflow.states import BY_TRIGGER, State
+
+FIELD_EN = {"information": "Information", "pharmaceuticals": "Pharmaceuticals",
+            "software": "Software", "new_materials": "New materials",
+            "fine_chemicals": "Fine chemicals", "marine": "Marine industry",
+            "aerospace": "Aerospace"}
+EXISTING_BASE_EN = {"hightech": "High-tech product export base",
+                    "pharmaceutical": "Pharmaceutical export base",
+                    "software": "Software export base"}
+ATTACHMENT_EN = {"application_form": "Application form", "development_plan": "Development plan",
+                 "recommendation_letter": "Recommendation letter", "other": "Other"}
+KIND_EN = {"new_base": "New base", "recertification": "Re-certification"}
+ROLE_EN = {Role.APPLICANT: "Applicant", Role.PROVINCIAL_REVIEWER: "Provincial reviewer",
+           Role.MINISTRY_REVIEWER: "Ministry reviewer", Role.SYSTEM_ADMIN: "System admin",
+           Role.SECURITY_ADMIN: "Security admin", Role.AUDITOR: "Auditor"}
+STATE_EN = {State.DRAFTED: "Draft", State.PROVINCIALLY_REVIEWED: "Under provincial review",
+            State.RECOMMENDED: "Recommended", State.PUBLICLY_SHOWN: "Under public notice",
+            State.APPROVED: "Approved", State.RE_EVALUATED: "Kept after re-evaluation",
+            State.RECTIFYING: "Rectifying", State.REVOKED: "Revoked",
+            State.DECLINED: "Declined by the province", State.REJECTED: "Rejected",
+            State.OBJECTION_UPHELD: "Objection upheld", State.WITHDRAWN: "Withdrawn"}
+
+
+def is_en() -> bool:
+    """True when the page is shown in English."""
+    return str(get_locale() or "zh").startswith("en")
+
+
+def lang() -> str:
+    return "en" if is_en() else "zh"
+
+
+def to_china(moment: datetime) -> datetime:
+    """A stored (UTC) moment as Beijing time."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(CHINA)
+
+
+def fmt_date(value: date | datetime | None) -> str:
+    """2006年4月28日 (zh) or 2006-04-28 (en); a moment is first turned into Beijing time."""
+    if value is None:
+        return "—"
+    if isinstance(value, datetime):
+        value = to_china(value).date()
+    if is_en():
+        return value.isoformat()
+    return f"{value.year}年{value.month}月{value.day}日"
+
+
+def fmt_datetime(value: datetime | None) -> str:
+    """A moment in Beijing time: 2006年4月28日 10:00 (zh) or 2006-04-28 10:00 (en)."""
+    if value is None:
+        return "—"
+    local = to_china(value)
+    return f"{fmt_date(local.date())} {local:%H:%M}"
+
+
+def fmt_number(value: Any, places: int | None = None) -> str:
+    """Thousands grouped (1,234.5); trailing zeros of stored decimals dropped."""
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, str):
+        try:
+            value = Decimal(value)
+        except ArithmeticError:
+            return value
+    if isinstance(value, Decimal) and places is None:
+        value = value.normalize()
+        places = max(0, -int(value.as_tuple().exponent))  # type: ignore[operator]
+    fmt = "#,##0" + ("." + "0" * places if places else "")
+    return format_decimal(value, format=fmt, locale="zh_CN" if not is_en() else "en_US")
+
+
+def state_label(state: str | State | None) -> str:
+    if not state:
+        return "—"
+    s = State(state)
+    return STATE_EN[s] if is_en() else s.zh
+
+
+def trigger_label(trigger: str) -> str:
+    spec = BY_TRIGGER.get(trigger)
+    if spec is None:
+        return trigger
+    return spec.en if is_en() else spec.zh
+
+
+def role_label(role: str | Role) -> str:
+    r = Role(role)
+    return ROLE_EN[r] if is_en() else r.zh
+
+
+def region_label(region: str | Region | None) -> str:
+    if not region:
+        return "—"
+    r = Region(region)
+    return r.value.capitalize() if is_en() else r.zh
+
+
+def kind_label(kind: str | None) -> str:
+    if not kind:
+        return "—"
+    return KIND_EN.get(kind, kind) if is_en() else form.KIND_ZH.get(kind, kind)
+
+
+def industry_label(value: str | None) -> str:
+    if not value:
+        return "—"
+    return FIELD_EN.get(value, value) if is_en() else FIELD_ZH.get(value, value)
+
+
+def base_type_label(value: str | None) -> str:
+    if not value:
+        return "—"
+    return EXISTING_BASE_EN.get(value, value) if is_en() else EXISTING_BASE_ZH.get(value, value)
+
+
+def attachment_label(kind: str) -> str:
+    return ATTACHMENT_EN.get(kind, kind) if is_en() else ATTACHMENT_ZH.get(kind, kind)
+
+
+def authority_label(authority: Any) -> str:
+    if authority is None:
+        return "—"
+    return authority.name_en if is_en() else authority.name_zh
+
+
+def field_label(f: form.Field) -> str:
+    return f.en if is_en() else f.zh
+
+
+def unit_label(f: form.Field) -> str:
+    return f.unit_en if is_en() else f.unit_zh
+
+
+def refusal_text(r: Refusal | dict[str, Any]) -> str:
+    """A refusal (or its dict form) in the user's language."""
+    if isinstance(r, dict):
+        return str(r.get("message_en") if is_en() else r.get("message_zh"))
+    return r.message(lang())
+
+
+def has_endpoint(name: str) -> bool:
+    """Whether a page exists (nav links of other areas appear once they are built)."""
+    return name in current_app.view_functions
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.filters.update(
+        cn_date=fmt_date, cn_datetime=fmt_datetime, num=fmt_number, state_label=state_label,
+        trigger_label=trigger_label, role_label=role_label, region_label=region_label,
+        kind_label=kind_label, industry_label=industry_label, base_type_label=base_type_label,
+        attachment_label=attachment_label, authority_label=authority_label,
+        field_label=field_label, unit_label=unit_label, refusal_text=refusal_text,
+    )
+    app.jinja_env.globals.update(has_endpoint=has_endpoint, is_en=is_en, ui_lang=lang)
+
+    @app.context_processor
+    def _session_lang() -> dict[str, Any]:
+        return {"session_lang": session.get("lang")}

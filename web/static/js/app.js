@@ -1,0 +1,90 @@
+/* Progressive enhancement for the reviewers' pages. Everything works without it. */
+(function () {
+  "use strict";
+
+  /* Inbox: "select all" ticks every case checkbox of the bulk form. */
+  function wireSelectAll() {
+    document.querySelectorAll("[data-select-all]").forEach(function (box) {
+      box.addEventListener("change", function () {
+        var form = document.getElementById(box.getAttribute("data-select-all"));
+        if (!form) return;
+        form.querySelectorAll("input[name=ids]").forEach(function (c) { c.checked = box.checked; });
+      });
+    });
+  }
+
+  /* 申报书: add and remove product rows in place. The last row is a template. */
+  function renumber(tbody) {
+    tbody.querySelectorAll("tr[data-product-row]").forEach(function (tr, i) {
+      tr.querySelectorAll("input").forEach(function (input) {
+        input.name = input.name.replace(/products-\d+-/, "products-" + i + "-");
+        input.id = input.name;
+      });
+      var idx = tr.querySelector("[data-row-number]");
+      if (idx) idx.textContent = String(i + 1);
+    });
+  }
+
+  function wireProducts() {
+    var table = document.querySelector("table[data-products]");
+    if (!table) return;
+    var tbody = table.querySelector("tbody");
+    var add = document.querySelector("[data-add-product]");
+    if (add) {
+      add.addEventListener("click", function (ev) {
+        ev.preventDefault();
+        var rows = tbody.querySelectorAll("tr[data-product-row]");
+        var last = rows[rows.length - 1];
+        var fresh = last.cloneNode(true);
+        fresh.querySelectorAll("input").forEach(function (i) { i.value = ""; });
+        fresh.querySelectorAll(".field-error").forEach(function (e) { e.remove(); });
+        fresh.classList.remove("invalid");
+        tbody.appendChild(fresh);
+        renumber(tbody);
+        var first = fresh.querySelector("input");
+        if (first) first.focus();
+      });
+    }
+    tbody.addEventListener("click", function (ev) {
+      var btn = ev.target.closest("[data-remove-product]");
+      if (!btn) return;
+      ev.preventDefault();
+      var rows = tbody.querySelectorAll("tr[data-product-row]");
+      var tr = btn.closest("tr");
+      if (rows.length <= 1) {
+        tr.querySelectorAll("input").forEach(function (i) { i.value = ""; });
+      } else {
+        tr.remove();
+      }
+      renumber(tbody);
+    });
+  }
+
+  /* 新基地 asks for an industry field, 重新认定 for the existing base's type. */
+  function wireKind() {
+    var radios = document.querySelectorAll("input[name=kind]");
+    if (!radios.length) return;
+    function sync() {
+      var kind = (document.querySelector("input[name=kind]:checked") || {}).value;
+      document.querySelectorAll("[data-kind-only]").forEach(function (el) {
+        el.hidden = el.getAttribute("data-kind-only") !== kind;
+      });
+    }
+    radios.forEach(function (r) { r.addEventListener("change", sync); });
+    sync();
+  }
+
+  /* Print button on the print view. */
+  function wirePrint() {
+    document.querySelectorAll("[data-print]").forEach(function (b) {
+      b.addEventListener("click", function () { window.print(); });
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    wireSelectAll();
+    wireProducts();
+    wireKind();
+    wirePrint();
+  });
+})();

@@ -1,0 +1,83 @@
+"""What the reviewers' pages need besides the case itself: days left, filter choices,
+attachments to list and download, names for bulk results."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from workflow.errors import Forbidden, refuse
+from workflow.roles import Role
+from workflow.services.clock import today as china_today
+from workflow.storage import casepages, repo
+from workflow.storage.models import AttachmentRow, AuthorityRow, UserRow
+from workflow.storage.uow import DbSession, UnitOfWork
+
+
+def _case_user(session: DbSession, user_id: int) -> UserRow:
+    user = repo.user_by_id(session, user_id)
+    if Role(user.role).is_admin:
+        raise Forbidden(refuse("admin_cannot_act_on_cases", "管理员角色不能办理申报业务",
+                               "admin roles cannot act on cases"))
+    return user
+
+
+def working_days_left(uow: UnitOfWork, deadlines: list[date | None],
+                      today: date | None = None) -> dict[date, int]:
+    """Working days from today (in China) to each deadline; negative once overdue."""
+    today = today or china_today()
+    with uow:
+        calendar = repo.load_calendar(uow.session)
+    return {d: calendar.working_days_left(today, d) for d in set(deadlines) if d is not None}
+
+
+@dataclass
+class FilterChoices:
+    authorities: list[AuthorityRow]
+    round_years: list[int]
+
+
+def filter_choices(uow: UnitOfWork) -> FilterChoices:
+    """The provinces and rounds an inbox can be filtered by."""
+    with uow:
+        return FilterChoices(casepages.authorities(uow.session),
+                             casepages.round_years(uow.session))
+
+
+def names_of(uow: UnitOfWork, user_id: int, app_ids: list[int]) -> dict[int, str | None]:
+    """Applicant names of the cases this user may see (others are simply absent)."""
+    with uow:
+        s = uow.session
+        user = _case_user(s, user_id)
+        principals = repo.principals_of(s, user.id, china_today())
+        return casepages.names_in_scope(s, repo.scope_filter(user, principals), app_ids)
+
+
+def attachments_of(uow: UnitOfWork, user_id: int, app_id: int) -> list[AttachmentRow]:
+    """The current attachments of a case the user may see (404 otherwise)."""
+    with uow:
+        s = uow.session
+        user = _case_user(s, user_id)
+        row = repo.get_application(s, app_id)
+        if repo.actor_for_case(s, user, row, china_today()) is None:
+            raise repo.not_found()
+        return casepages.attachments_of(s, app_id)
+
+
+def attachment_for_download(uow: UnitOfWork, user_id: int, app_id: int, attachment_id: int,
+                            upload_dir: Path) -> tuple[AttachmentRow, Path]:
+    """An attachment and where its bytes are, if the user may see its case (404 otherwise)."""
+    with uow:
+        s = uow.session
+        user = _case_user(s, user_id)
+        att = casepages.attachment(s, attachment_id)
+        if att is None or att.application_id != app_id:
+            raise repo.not_found("attachment")
+        row = repo.get_application(s, app_id)
+        if repo.actor_for_case(s, user, row, china_today()) is None:
+            raise repo.not_found("attachment")
+        path = (upload_dir / att.stored_name).resolve()
+        if path.parent != upload_dir.resolve() or not path.is_file():
+            raise repo.not_found("attachment")
+        return att, path

@@ -1,0 +1,37 @@
+"""Queries behind the reviewers' pages: attachments, filter choices, names in scope."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from workflow.storage.models import ApplicationRow, AttachmentRow, AuthorityRow, RoundRow
+
+
+def attachments_of(session: Session, app_id: int) -> list[AttachmentRow]:
+    """Current (not superseded) attachments of an application, oldest first."""
+    q = (select(AttachmentRow)
+         .where(AttachmentRow.application_id == app_id, AttachmentRow.superseded.is_(False))
+         .order_by(AttachmentRow.uploaded_at, AttachmentRow.id))
+    return list(session.scalars(q))
+
+
+def attachment(session: Session, attachment_id: int) -> AttachmentRow | None:
+    return session.get(AttachmentRow, attachment_id)
+
+
+def authorities(session: Session) -> list[AuthorityRow]:
+    return list(session.scalars(select(AuthorityRow).order_by(AuthorityRow.code)))
+
+
+def round_years(session: Session) -> list[int]:
+    return list(session.scalars(select(RoundRow.year).order_by(RoundRow.year.desc())))
+
+
+def names_in_scope(session: Session, scope: Any, ids: list[int]) -> dict[int, str | None]:
+    """Applicant names of the given applications, only those within `scope`."""
+    q = select(ApplicationRow.id, ApplicationRow.applicant_name).where(
+        scope, ApplicationRow.id.in_(ids))
+    return {i: n for i, n in session.execute(q)}
