@@ -62,6 +62,10 @@ class RoundRules:
     reminder_days_before: tuple[int, ...] = (10, 5, 2, 1)
     escalate_every_working_days: int = 3
     rectification_working_days: int = 60
+    # reminders (workflow.reminders): the round's own rule table (empty: the defaults) and
+    # the working days after a quarter's end by which its data are due (002 §四(四))
+    reminder_rules: tuple[dict[str, Any], ...] = ()
+    quarterly_report_working_days: int = 15
 
     @property
     def data_year(self) -> int:

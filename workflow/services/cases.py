@@ -167,7 +167,8 @@ def create_draft(uow: UnitOfWork, user_id: int, data: dict[str, Any],
                              state=State.DRAFTED.value, version=1, created_at=now,
                              updated_at=now, state_changed_at=now,
                              due_on=repo.rules_of(rnd).provincial_internal_deadline
-                             or repo.rules_of(rnd).submission_deadline, **values)
+                             or repo.rules_of(rnd).submission_deadline,
+                             next_reminder_on=local_date(now), **values)
         row.products = [ProductRow(position=i, **p) for i, p in enumerate(products or [])]
         s.add(row)
         s.flush()
@@ -305,6 +306,7 @@ def fire(uow: UnitOfWork, user_id: int, app_id: int, trigger: str, version: int 
         for k, v in changes.items():
             setattr(row, k, v)
         row.due_on = _due_on(row, ctx.rules)
+        row.next_reminder_on = today  # the reminder scan re-plans this case (reminders.py)
         history = HistoryRow(
             application_id=row.id, version=expected + 1, trigger=trigger,
             from_state=outcome.source.value, to_state=outcome.dest.value,

@@ -104,6 +104,7 @@ class ApplicationRow(Base):
         Index("ix_applications_state_authority", "state", "authority_id"),
         Index("ix_applications_round_state", "round_id", "state"),
         Index("ix_applications_due", "due_on", "id"),
+        Index("ix_applications_next_reminder", "next_reminder_on", "id"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"))
@@ -115,6 +116,9 @@ class ApplicationRow(Base):
     state: Mapped[str] = mapped_column(String(30), default="drafted")
     version: Mapped[int] = mapped_column(Integer, default=1)
     due_on: Mapped[date | None] = mapped_column(Date)  # the date the current step is due
+    # the next day the reminder scan must look at this case (None: nothing to remind of);
+    # set to today whenever the case changes, moved on by the scan (workflow.reminders)
+    next_reminder_on: Mapped[date | None] = mapped_column(Date)
     # 申报书 — contact block
     applicant_name: Mapped[str | None] = mapped_column(String(200), index=True)
     contact_person: Mapped[str | None] = mapped_column(String(50))
@@ -255,7 +259,10 @@ class OutboxRow(Base):
     locale: Mapped[str] = mapped_column(String(10), default="zh")
     subject: Mapped[str] = mapped_column(String(300))
     body: Mapped[str] = mapped_column(Text)
+    # pending → sending → sent | failed (retried) | dead; held → digested (daily digest);
+    # cancelled (its reason went away before it was sent)
     status: Mapped[str] = mapped_column(String(20), default="pending")
+    digest_id: Mapped[int | None] = mapped_column(ForeignKey("outbox.id"))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_error: Mapped[str | None] = mapped_column(Text)

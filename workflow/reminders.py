@@ -1,0 +1,383 @@
+"""Deadline reminders and escalation as data: who is reminded of what, and on which days.
+
+Pure rules, no database: the scan (`workflow.services.reminders`) gives a case's facts
+and a day, and gets back the reminders due that day and the next day anything is due.
+
+- A reminder goes out N working days before its deadline (round default 10, 5, 2, 1 —
+  `RoundRules.reminder_days_before`), only on working days of China's calendar.
+- Once a deadline has passed, the case is escalated to the next level (province head
+  for applicants, the ministry head for provinces and the ministry) on the 1st working
+  day overdue and then every `escalate_every_working_days` working days until resolved.
+- A reminder exists only while its reason does: the case is in one of the rule's states
+  and, for reports, the report has not been filed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from enum import StrEnum
+from typing import Any
+
+from workflow.calendar import WorkCalendar
+from workflow.rules import RoundRules
+from workflow.states import DESIGNATED, State
+
+
+class Audience(StrEnum):
+    """Whom a reminder or an escalation goes to."""
+
+    OWNER = "owner"  # the applicant who owns the case (申报单位 / 基地)
+    PROVINCE = "province"  # the case's provincial reviewers (省级商务主管部门)
+    PROVINCE_HEAD = "province_head"  # the province's head (处长): users.is_head
+    MINISTRY = "ministry"  # 商务部科技司 reviewers
+    MINISTRY_HEAD = "ministry_head"  # 司领导: ministry reviewers with is_head
+
+
+class Deadline(StrEnum):
+    """Where a rule's deadline comes from."""
+
+    PROVINCIAL_INTERNAL = "provincial_internal"  # the province's own date for drafts
+    SUBMISSION = "submission"  # 002 §六(三): 4月30日前向商务部报送
+    NOTICE_ENDS = "notice_ends"  # applications.notice_ends_on (公示期)
+    APPROVAL = "approval"  # 002 §六(三): 5月底前办理完核准
+    QUARTERLY = "quarterly"  # 002 §四(四): 每季度上报
+    ANNUAL = "annual"  # 002 §四(四): 每年12月底前上报年度工作报告
+    RECTIFICATION = "rectification"  # applications.rectification_deadline (限期整改)
+
+
+@dataclass(frozen=True)
+class ReminderRule:
+    """One row of the reminder table: who, about what, before which deadline."""
+
+    kind: str
+    states: frozenset[State]
+    audience: Audience
+    deadline: Deadline
+    days_before: tuple[int, ...]
+    escalate_to: Audience | None
+    escalate_every: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {"kind": self.kind, "states": sorted(s.value for s in self.states),
+                "audience": self.audience.value, "deadline": self.deadline.value,
+                "days_before": list(self.days_before),
+                "escalate_to": self.escalate_to.value if self.escalate_to else None,
+                "escalate_every": self.escalate_every}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ReminderRule:
+        esc = data.get("escalate_to")
+        return cls(kind=str(data["kind"]), states=frozenset(State(s) for s in data["states"]),
+                   audience=Audience(data["audience"]), deadline=Deadline(data["deadline"]),
+                   days_before=tuple(int(n) for n in data["days_before"]),
+                   escalate_to=Audience(esc) if esc else None,
+                   escalate_every=int(data["escalate_every"]))
+
+
+# What each kind is about, in Chinese (the gettext msgid; English in messages.po).
+KIND_ZH = {
+    "draft": "申报书尚未提交",
+    "provincial_review": "申报待省级审核推荐",
+    "notice_end": "公示期即将结束",
+    "approval": "申报待商务部核准",
+    "quarterly_report": "季度数据待报送",
+    "annual_report": "年度工作报告待报送",
+    "rectification": "限期整改待完成",
+    "digest": "每日提醒汇总",
+}
+ACTION_ZH = {
+    "draft": "请在截止日期前将申报书提交至省级商务主管部门。",
+    "provincial_review": "请在截止日期前完成审核，并将推荐文件报送商务部。",
+    "notice_end": "公示期结束后请处理异议并办理核准。",
+    "approval": "请在截止日期前办理核准。",
+    "quarterly_report": "请在截止日期前报送本季度基地及重点企业数据。",
+    "annual_report": "请在截止日期前报送年度工作报告和下年度工作思路。",
+    "rectification": "请在整改期限内完成整改并报送整改情况。",
+}
+
+
+def default_rules(rules: RoundRules) -> tuple[ReminderRule, ...]:
+    """The reminder table of a round whose params do not list their own."""
+    before = tuple(rules.reminder_days_before)
+    every = rules.escalate_every_working_days
+    s = State
+    return (
+        ReminderRule("draft", frozenset({s.DRAFTED}), Audience.OWNER,
+                     Deadline.PROVINCIAL_INTERNAL, before, Audience.PROVINCE_HEAD, every),
+        ReminderRule("provincial_review", frozenset({s.PROVINCIALLY_REVIEWED}),
+                     Audience.PROVINCE, Deadline.SUBMISSION, before, Audience.MINISTRY_HEAD,
+                     every),
+        # the notice lasts only a few working days: remind the ministry at its very end
+        ReminderRule("notice_end", frozenset({s.PUBLICLY_SHOWN}), Audience.MINISTRY,
+                     Deadline.NOTICE_ENDS, tuple(n for n in before if n <= 2) or (1,), None,
+                     every),
+        ReminderRule("approval", frozenset({s.RECOMMENDED, s.PUBLICLY_SHOWN}), Audience.MINISTRY,
+                     Deadline.APPROVAL, before, Audience.MINISTRY_HEAD, every),
+        ReminderRule("quarterly_report", DESIGNATED, Audience.OWNER, Deadline.QUARTERLY, before,
+                     Audience.PROVINCE_HEAD, every),
+        ReminderRule("annual_report", DESIGNATED, Audience.OWNER, Deadline.ANNUAL, before,
+                     Audience.PROVINCE_HEAD, every),
+        ReminderRule("rectification", frozenset({s.RECTIFYING}), Audience.OWNER,
+                     Deadline.RECTIFICATION, before, Audience.PROVINCE_HEAD, every),
+    )
+
+
+def rules_of_round(rules: RoundRules) -> tuple[ReminderRule, ...]:
+    """The round's own table (`RoundRules.reminder_rules`) or the defaults."""
+    if rules.reminder_rules:
+        return tuple(ReminderRule.from_json(dict(r)) for r in rules.reminder_rules)
+    return default_rules(rules)
+
+
+@dataclass(frozen=True)
+class CaseFacts:
+    """What the rules need to know about one case."""
+
+    id: int
+    state: State
+    notice_ends_on: date | None = None
+    rectification_deadline: date | None = None
+    approved_on: date | None = None  # the day it became a base (quarterly duty starts)
+    quarterly_filed: frozenset[tuple[int, int]] = frozenset()  # (year, quarter)
+    annual_filed: frozenset[int] = frozenset()
+
+
+@dataclass(frozen=True)
+class Item:
+    """An open obligation: a rule, a deadline, and the period it is about."""
+
+    kind: str
+    deadline: date
+    period: str = ""  # "2006Q2", "2006" for reports; "" otherwise
+
+
+@dataclass(frozen=True)
+class Due:
+    """A reminder (stage "before<N>") or an escalation ("overdue<K>") due on `on`."""
+
+    rule: ReminderRule
+    item: Item
+    stage: str
+    on: date
+    days_left: int  # working days from the scan day to the deadline; < 0 once overdue
+
+    @property
+    def escalation(self) -> bool:
+        return self.stage.startswith("overdue")
+
+    @property
+    def audience(self) -> Audience:
+        if self.escalation:
+            assert self.rule.escalate_to is not None
+            return self.rule.escalate_to
+        return self.rule.audience
+
+
+# --- deadlines ---------------------------------------------------------------------------
+
+QUARTER_END = {1: (3, 31), 2: (6, 30), 3: (9, 30), 4: (12, 31)}
+
+
+def quarter_of(day: date) -> tuple[int, int]:
+    return day.year, (day.month - 1) // 3 + 1
+
+
+def quarterly_due(year: int, quarter: int, working_days: int, cal: WorkCalendar) -> date:
+    """Quarterly data for (year, quarter) are due the N-th working day after the quarter
+    ends (002 §四(四) says 每季度上报 without a date; the round sets N, default 15)."""
+    m, d = QUARTER_END[quarter]
+    return cal.add_working_days(date(year, m, d), working_days)
+
+
+def annual_due(year: int, rules: RoundRules) -> date:
+    """The annual work report for `year` is due by 31 December of that year (002 §四(四))."""
+    m, d = rules.annual_report_month_day
+    return date(year, m, d)
+
+
+def _quarters_from(first: tuple[int, int], last: tuple[int, int]) -> Iterator[tuple[int, int]]:
+    y, q = first
+    while (y, q) <= last:
+        yield y, q
+        y, q = (y, q + 1) if q < 4 else (y + 1, 1)
+
+
+def open_items(rule: ReminderRule, facts: CaseFacts, rules: RoundRules, cal: WorkCalendar,
+               horizon: date) -> list[Item]:
+    """The obligations of `rule` on this case that are open and due by `horizon`'s
+    reminder window (reports: every unfiled period since approval)."""
+    if facts.state not in rule.states:
+        return []
+    src = rule.deadline
+    if src is Deadline.PROVINCIAL_INTERNAL:
+        d = rules.provincial_internal_deadline or rules.submission_deadline
+        return [Item(rule.kind, d)]
+    if src is Deadline.SUBMISSION:
+        return [Item(rule.kind, rules.submission_deadline)]
+    if src is Deadline.APPROVAL:
+        return [Item(rule.kind, rules.approval_deadline)]
+    if src is Deadline.NOTICE_ENDS:
+        return [Item(rule.kind, facts.notice_ends_on)] if facts.notice_ends_on else []
+    if src is Deadline.RECTIFICATION:
+        d = facts.rectification_deadline
+        return [Item(rule.kind, d)] if d else []
+    if facts.approved_on is None:
+        return []
+    if src is Deadline.QUARTERLY:
+        # the quarter in which the base was approved is the first one it reports
+        out = []
+        for y, q in _quarters_from(quarter_of(facts.approved_on), quarter_of(horizon)):
+            if (y, q) not in facts.quarterly_filed:
+                out.append(Item(rule.kind, quarterly_due(y, q, rules.quarterly_report_working_days,
+                                                         cal), f"{y}Q{q}"))
+        return out
+    out = []
+    for y in range(facts.approved_on.year, horizon.year + 1):
+        if y not in facts.annual_filed:
+            out.append(Item(rule.kind, annual_due(y, rules), str(y)))
+    return out
+
+
+# --- when reminders fall ---------------------------------------------------------------
+
+class Days:
+    """Working-day arithmetic with memory: one scan asks the same questions many times."""
+
+    def __init__(self, cal: WorkCalendar) -> None:
+        self.cal = cal
+        self._before: dict[tuple[date, int], date] = {}
+        self._after: dict[tuple[date, int], date] = {}
+        self._left: dict[tuple[date, date], int] = {}
+
+    def is_workday(self, day: date) -> bool:
+        return self.cal.is_workday(day)
+
+    def before(self, deadline: date, n: int) -> date:
+        """The working day with exactly n working days after it up to the deadline."""
+        key = (deadline, n)
+        if key not in self._before:
+            day, left = deadline, 0
+            while not (self.cal.is_workday(day) and left == n):
+                if self.cal.is_workday(day):
+                    left += 1
+                day -= timedelta(days=1)
+            self._before[key] = day
+        return self._before[key]
+
+    def after(self, deadline: date, k: int) -> date:
+        """The k-th working day after the deadline."""
+        key = (deadline, k)
+        if key not in self._after:
+            self._after[key] = self.cal.add_working_days(deadline, k)
+        return self._after[key]
+
+    def left(self, today: date, deadline: date) -> int:
+        key = (today, deadline)
+        if key not in self._left:
+            self._left[key] = self.cal.working_days_left(today, deadline)
+        return self._left[key]
+
+    def overdue_by(self, today: date, deadline: date) -> int:
+        """Working days after the deadline up to today (0 on or before it)."""
+        return max(0, -self.left(today, deadline))
+
+
+@dataclass
+class Plan:
+    """What a scan does with one case on one day."""
+
+    due: list[Due] = field(default_factory=list)
+    next_on: date | None = None
+
+
+def _stages(rule: ReminderRule, item: Item, days: Days, lo: date, hi: date
+            ) -> Iterator[tuple[str, date]]:
+    """The (stage, day) pairs of `item` that fall in [lo, hi], in day order."""
+    for n in sorted(set(rule.days_before), reverse=True):
+        on = days.before(item.deadline, n)
+        if lo <= on <= hi:
+            yield f"before{n}", on
+    if rule.escalate_to is None or rule.escalate_every < 1:
+        return
+    # escalation days: the 1st working day overdue, then every `escalate_every`
+    k = 1  # start at the last escalation day on or before `lo`; the loop skips earlier ones
+    behind = days.overdue_by(lo, item.deadline)
+    if behind > 1:
+        k = 1 + ((behind - 1) // rule.escalate_every) * rule.escalate_every
+    while True:
+        on = days.after(item.deadline, k)
+        if on > hi:
+            return
+        if on >= lo:
+            yield f"overdue{k}", on
+        k += rule.escalate_every
+
+
+def _next_stage(rule: ReminderRule, item: Item, days: Days, after: date) -> date | None:
+    """The first day after `after` on which `item` has a reminder or an escalation."""
+    for n in sorted(set(rule.days_before), reverse=True):
+        on = days.before(item.deadline, n)
+        if on > after:
+            return on
+    if rule.escalate_to is None or rule.escalate_every < 1:
+        return None
+    behind = days.overdue_by(after, item.deadline)
+    if behind < 1:
+        return days.after(item.deadline, 1)
+    # the next k = 1 + m*every strictly greater than `behind`
+    m = (behind - 1) // rule.escalate_every + 1
+    return days.after(item.deadline, 1 + m * rule.escalate_every)
+
+
+LOOKAHEAD_DAYS = 400  # how far ahead report deadlines are considered (a year and a bit)
+
+
+def plan(facts: CaseFacts, table: Iterable[ReminderRule], rules: RoundRules, days: Days,
+         today: date, since: date | None = None) -> Plan:
+    """The reminders due on `today` for this case and the next day to look again.
+
+    `since` is the first day not yet scanned (the case's stored next-reminder date); a
+    scan that comes late (downtime, a clock jump) sends per obligation only the latest
+    stage it missed — an escalation, or a reminder whose deadline has not passed — with
+    the working days left as of today. Nothing is due on a non-working day.
+    """
+    since = min(since or today, today)
+    out = Plan()
+    horizon = today + timedelta(days=LOOKAHEAD_DAYS)
+    nexts: list[date] = []
+    if not days.is_workday(today):
+        return Plan(next_on=since)  # reminders only on working days; catch up on the next
+    for rule in table:
+        for item in open_items(rule, facts, rules, days.cal, horizon):
+            missed = list(_stages(rule, item, days, since, today))
+            if missed:
+                stage, _on = missed[-1]
+                if stage.startswith("overdue") or today <= item.deadline:
+                    out.due.append(Due(rule, item, stage, today, days.left(today, item.deadline)))
+            nxt = _next_stage(rule, item, days, today)
+            if nxt is not None:
+                nexts.append(nxt)
+    out.next_on = min(nexts) if nexts else None
+    return out
+
+
+def dedupe_key(app_id: int, recipient_id: int, due: Due) -> str:
+    """The outbox key (case, recipient, kind, due date): one row per reminder, ever."""
+    period = f"|{due.item.period}" if due.item.period else ""
+    return f"r|{app_id}|{recipient_id}|{due.rule.kind}|{due.item.deadline.isoformat()}" \
+           f"{period}|{due.stage}"
+
+
+def still_open(kind: str, deadline: date | None, facts: CaseFacts, table: Iterable[ReminderRule],
+               rules: RoundRules, cal: WorkCalendar, today: date) -> bool:
+    """Is the obligation behind a queued reminder still open (case not moved on, report
+    not filed, deadline unchanged)? A reminder whose reason is gone is not sent."""
+    horizon = today + timedelta(days=LOOKAHEAD_DAYS)
+    for rule in table:
+        if rule.kind != kind:
+            continue
+        if any(i.deadline == deadline for i in open_items(rule, facts, rules, cal, horizon)):
+            return True
+    return False

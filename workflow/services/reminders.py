@@ -1,0 +1,387 @@
+"""The reminder scan: due cases → outbox rows (+ in-app notifications), in one transaction
+per batch; daily digests; the in-app notification list and the digest preference.
+
+`scan(uow, at)` is what beat runs every REMINDER_SCAN_SECONDS and what
+`flask reminders scan --at …` runs once. It reads only the cases whose
+`next_reminder_on` has come (an index range), so its cost grows with what is due.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from config import load_settings
+from workflow import reminders as rules_mod
+from workflow.calendar import WorkCalendar
+from workflow.errors import ValidationFailed, refuse
+from workflow.reminders import Audience, CaseFacts, Days, Due
+from workflow.rules import RoundRules
+from workflow.services.clock import CHINA, local_date, utcnow
+from workflow.services.mail import fmt_date, translate
+from workflow.states import DESIGNATED, State
+from workflow.storage import reminders_repo as rr
+from workflow.storage import repo
+from workflow.storage.models import OutboxRow
+from workflow.storage.uow import DbSession, UnitOfWork
+
+BATCH = 500
+DIGEST_HOUR = 8  # the daily digest goes out with the first scan from 08:00 Beijing time
+LOCK_TTL = timedelta(minutes=5)
+
+
+@dataclass
+class ScanResult:
+    """What one scan did (the benchmark and the CLI print this)."""
+
+    day: date
+    skipped: str | None = None  # "holiday" | "locked"
+    cases: int = 0  # cases looked at
+    due: int = 0  # reminders due (before de-duplication)
+    written: int = 0  # outbox rows written (new)
+    held: int = 0  # of which held for a daily digest
+    digests: int = 0
+    batches: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"day": self.day.isoformat(), "skipped": self.skipped, "cases": self.cases,
+                "due": self.due, "written": self.written, "held": self.held,
+                "digests": self.digests, "batches": self.batches}
+
+
+# --- facts and recipients ------------------------------------------------------------------
+
+def _facts(s: DbSession, records: list[rr.CaseRecord]) -> dict[int, CaseFacts]:
+    designated = [r.id for r in records if State(r.state) in DESIGNATED]
+    approved = rr.approved_on(s, designated) if designated else {}
+    quarters = rr.quarterly_filed(s, designated) if designated else {}
+    years = rr.annual_filed(s, designated) if designated else {}
+    out = {}
+    for r in records:
+        at = approved.get(r.id)
+        out[r.id] = CaseFacts(
+            id=r.id, state=State(r.state), notice_ends_on=r.notice_ends_on,
+            rectification_deadline=r.rectification_deadline,
+            approved_on=local_date(at) if at else None,
+            quarterly_filed=frozenset(quarters.get(r.id, ())),
+            annual_filed=frozenset(years.get(r.id, ())))
+    return out
+
+
+def _round_rules(s: DbSession, round_ids: set[int]) -> dict[int, RoundRules]:
+    return {i: RoundRules.from_json({**params, "year": year})
+            for i, (year, params) in rr.round_params(s, round_ids).items()}
+
+
+def _recipients(audience: Audience, case: rr.CaseRecord, owners: dict[int, rr.Person],
+                province: dict[int, list[rr.Person]], ministry: list[rr.Person]
+                ) -> list[rr.Person]:
+    """Who gets a reminder: the owner; the province's or ministry's reviewers (not the
+    heads, unless there are only heads); or the heads (else every reviewer there)."""
+    if audience is Audience.OWNER:
+        owner = owners.get(case.owner_id)
+        return [owner] if owner else []
+    pool = province.get(case.authority_id, []) if audience in (
+        Audience.PROVINCE, Audience.PROVINCE_HEAD) else ministry
+    heads = [p for p in pool if p.is_head]
+    if audience in (Audience.PROVINCE_HEAD, Audience.MINISTRY_HEAD):
+        return heads or pool
+    return [p for p in pool if not p.is_head] or pool
+
+
+# --- messages ------------------------------------------------------------------------------
+
+def case_link(base_url: str, app_id: int) -> str:
+    return f"{base_url}/applications/{app_id}"
+
+
+def _period_text(item: rules_mod.Item, locale: str) -> str | None:
+    if not item.period:
+        return None
+    if "Q" in item.period:
+        y, q = item.period.split("Q")
+        return translate("%(year)s年第%(quarter)s季度", locale, year=y, quarter=q)
+    return translate("%(year)s年度", locale, year=item.period)
+
+
+def render(due: Due, case_name: str | None, app_id: int, person: rr.Person, base_url: str
+           ) -> tuple[str, str, str]:
+    """(subject, body, link) of one reminder in the recipient's language (Chinese first)."""
+    loc = person.locale if person.locale in ("zh", "en") else "zh"
+    name = case_name or translate("申报 #%(id)s", loc, id=app_id)
+    what = translate(rules_mod.KIND_ZH[due.rule.kind], loc)
+    deadline = fmt_date(due.item.deadline, loc)
+    link = case_link(base_url, app_id)
+    if due.escalation:
+        subject = translate("【督办】%(case)s：%(what)s，已逾期 %(late)s 个工作日", loc,
+                            case=name, what=what, late=-due.days_left)
+    elif due.days_left == 0:
+        subject = translate("【提醒】%(case)s：%(what)s，今天截止", loc, case=name, what=what)
+    else:
+        subject = translate("【提醒】%(case)s：%(what)s，还剩 %(left)s 个工作日", loc,
+                            case=name, what=what, left=due.days_left)
+    lines = [translate("%(name)s，您好：", loc, name=person.name), ""]
+    if due.escalation:
+        lines.append(translate("以下事项已超过截止日期，请督促办理。", loc))
+        lines.append("")
+    lines.append(translate("申报单位：%(case)s", loc, case=name))
+    lines.append(translate("事项：%(what)s", loc, what=what))
+    period = _period_text(due.item, loc)
+    if period:
+        lines.append(translate("报告期：%(period)s", loc, period=period))
+    lines.append(translate("截止日期：%(deadline)s", loc, deadline=deadline))
+    if due.days_left >= 0:
+        lines.append(translate("剩余工作日：%(left)s", loc, left=due.days_left))
+    else:
+        lines.append(translate("已逾期工作日：%(late)s", loc, late=-due.days_left))
+    action = rules_mod.ACTION_ZH.get(due.rule.kind)
+    if action:
+        lines.append(translate(action, loc))
+    lines += ["", translate("办理链接：%(link)s", loc, link=link), "",
+              translate("本邮件由系统自动发送，请勿直接回复。", loc)]
+    return subject[:300], "\n".join(lines), link
+
+
+# --- the scan ------------------------------------------------------------------------------
+
+def _scan_batch(s: DbSession, ids: list[int], day: date, days: Days, base_url: str,
+                result: ScanResult) -> list[dict[str, Any]]:
+    """Plan one batch of cases; returns the outbox rows to write (and moves their
+    next_reminder_on on)."""
+    records = rr.cases(s, ids)
+    facts = _facts(s, records)
+    round_rules = _round_rules(s, {r.round_id for r in records})
+    tables = {i: rules_mod.rules_of_round(r) for i, r in round_rules.items()}
+    owners, province, ministry = rr.people_for(s, {r.owner_id for r in records},
+                                               {r.authority_id for r in records})
+    rows: list[dict[str, Any]] = []
+    moves: list[dict[str, Any]] = []
+    now = utcnow()
+    for rec in records:
+        p = rules_mod.plan(facts[rec.id], tables[rec.round_id], round_rules[rec.round_id], days,
+                           day, since=rec.next_reminder_on)
+        nxt = p.next_on
+        if nxt is not None and nxt <= day:
+            nxt = day + timedelta(days=1)  # always move on: a scan never loops on a case
+        moves.append({"b_id": rec.id, "b_version": rec.version, "b_next": nxt})
+        for due in p.due:
+            for person in _recipients(due.audience, rec, owners, province, ministry):
+                result.due += 1
+                subject, body, _link = render(due, rec.name, rec.id, person, base_url)
+                rows.append({
+                    "dedupe_key": rules_mod.dedupe_key(rec.id, person.id, due),
+                    "application_id": rec.id, "recipient_id": person.id,
+                    "recipient_email": person.email or "", "kind": due.rule.kind,
+                    "due_on": due.item.deadline,
+                    "locale": person.locale if person.locale in ("zh", "en") else "zh",
+                    "subject": subject, "body": body,
+                    "status": "held" if person.mail_digest else "pending", "attempts": 0,
+                    "next_attempt_at": now, "created_at": now,
+                })
+    rr.move_next_reminder(s, moves)
+    return rows
+
+
+def _write(s: DbSession, rows: list[dict[str, Any]], base_url: str, now: datetime
+           ) -> tuple[int, int]:
+    """Outbox rows (duplicates skipped by the unique key) and one notification each."""
+    if not rows:
+        return 0, 0
+    inserted = rr.add_outbox(s, rows)
+    held_keys = {r["dedupe_key"] for r in rows if r["status"] == "held"}
+    rr.add_notifications(s, [
+        {"user_id": r.recipient_id, "outbox_id": r.id, "application_id": r.application_id,
+         "title": r.subject, "body": r.body,
+         "link": case_link(base_url, r.application_id) if r.application_id else None,
+         "created_at": now, "read_at": None}
+        for r in inserted if r.recipient_id is not None])
+    return len(inserted), sum(1 for r in inserted if r.dedupe_key in held_keys)
+
+
+def scan(uow: UnitOfWork, at: datetime | None = None, *, batch: int = BATCH,
+         base_url: str | None = None, digest_hour: int = DIGEST_HOUR) -> ScanResult:
+    """Write every reminder due at `at` (default now) to the outbox, exactly once.
+
+    Safe to run twice, late, or in two processes at once: the outbox's unique key drops
+    repeats, and a lock (PostgreSQL advisory lock / SQLite lease) keeps the work single —
+    a second scanner finds it taken and returns `skipped="locked"`."""
+    at = at or utcnow()
+    if at.tzinfo is None:
+        raise ValueError("scan() needs an aware datetime")
+    day = local_date(at)
+    result = ScanResult(day=day)
+    base_url = base_url or load_settings().base_url
+    holder = f"scan-{uuid.uuid4().hex[:12]}"
+    with uow:
+        cal = repo.load_calendar(uow.session)
+    if not cal.is_workday(day):
+        result.skipped = "holiday"  # reminders only on working days; the next one catches up
+        return result
+    days = Days(cal)
+    while True:
+        with uow:
+            s = uow.session
+            if not rr.try_scan_lock(s, holder, utcnow(), LOCK_TTL):
+                result.skipped = "locked"
+                return result
+            ids = rr.due_case_ids(s, day, batch)
+            if not ids:
+                rr.release_scan_lock(s, holder)
+                uow.commit()
+                break
+            rows = _scan_batch(s, ids, day, days, base_url, result)
+            written, held = _write(s, rows, base_url, utcnow())
+            result.cases += len(ids)
+            result.written += written
+            result.held += held
+            result.batches += 1
+            if written > held:
+                uow.record("outbox_written", count=written - held)
+            uow.commit()
+    if at.astimezone(CHINA).hour >= digest_hour:
+        result.digests = compose_digests(uow, at, cal=cal, base_url=base_url)
+    return result
+
+
+# --- relevance: a reminder whose reason is gone is not sent ------------------------------
+
+def reason_gone(s: DbSession, row: OutboxRow, now: datetime) -> str | None:
+    """Why a queued reminder should no longer be sent (case moved on, report filed,
+    deadline changed, recipient gone), or None if it still should."""
+    if row.kind not in rules_mod.KIND_ZH or row.kind == "digest" or row.application_id is None:
+        return None
+    recs = rr.cases(s, [row.application_id])
+    if not recs:
+        return "case no longer exists"
+    rec = recs[0]
+    if row.recipient_id is not None and rr.person(s, row.recipient_id) is None:
+        return "recipient deactivated"
+    facts = _facts(s, recs)[rec.id]
+    rules = _round_rules(s, {rec.round_id})[rec.round_id]
+    if not rules_mod.still_open(row.kind, row.due_on, facts, rules_mod.rules_of_round(rules),
+                                rules, repo.load_calendar(s), local_date(now)):
+        return f"reason gone: case is {rec.state}"
+    return None
+
+
+# --- digests -------------------------------------------------------------------------------
+
+def compose_digests(uow: UnitOfWork, at: datetime, *, cal: WorkCalendar | None = None,
+                    base_url: str | None = None) -> int:
+    """One mail per digest user and working day listing their held reminders (items
+    whose reason has gone are dropped). Returns the digests written."""
+    day = local_date(at)
+    base_url = base_url or load_settings().base_url
+    written = 0
+    with uow:
+        s = uow.session
+        cal = cal or repo.load_calendar(s)
+        if not cal.is_workday(day):
+            return 0
+        holder = f"digest-{uuid.uuid4().hex[:8]}"
+        if not rr.try_scan_lock(s, holder, utcnow(), LOCK_TTL):
+            return 0
+        by_user: dict[int, list[OutboxRow]] = defaultdict(list)
+        for row in rr.held(s):
+            if row.recipient_id is not None:
+                by_user[row.recipient_id].append(row)
+        now = utcnow()
+        for user_id, items in by_user.items():
+            person = rr.person(s, user_id)
+            keep = []
+            for item in items:
+                why = reason_gone(s, item, now)
+                if why:
+                    rr.cancel(s, item.id, why)
+                else:
+                    keep.append(item)
+            if not keep or person is None:
+                continue
+            loc = person.locale if person.locale in ("zh", "en") else "zh"
+            subject = translate("【每日提醒】%(date)s 您有 %(n)s 项待办提醒", loc,
+                                date=fmt_date(day, loc), n=len(keep))
+            parts = [translate("%(name)s，您好：", loc, name=person.name), "",
+                     translate("以下是今天的提醒汇总：", loc), ""]
+            for i, item in enumerate(keep, 1):
+                parts.append(f"{i}. {item.subject}")
+                if item.application_id:
+                    parts.append(f"   {case_link(base_url, item.application_id)}")
+            parts += ["", translate("可在“通知”页面改为逐条发送。", loc),
+                      translate("本邮件由系统自动发送，请勿直接回复。", loc)]
+            got = rr.add_outbox(s, [{
+                "dedupe_key": f"digest|{user_id}|{day.isoformat()}", "application_id": None,
+                "recipient_id": user_id, "recipient_email": person.email or "",
+                "kind": "digest", "due_on": day, "locale": loc, "subject": subject[:300],
+                "body": "\n".join(parts), "status": "pending", "attempts": 0,
+                "next_attempt_at": now, "created_at": now}])
+            if not got:
+                continue  # today's digest went out already: these wait for tomorrow's
+            for item in keep:
+                item.status, item.digest_id = "digested", got[0].id
+            written += 1
+        rr.release_scan_lock(s, holder)
+        s.flush()
+        if written:
+            uow.record("outbox_written", count=written)
+        uow.commit()
+    return written
+
+
+# --- operations ----------------------------------------------------------------------------
+
+def replan(uow: UnitOfWork, round_year: int | None = None, at: datetime | None = None) -> int:
+    """Have the next scan re-plan every open case (of one round): call after a round's
+    dates or reminder rules change. Returns the cases touched."""
+    day = local_date(at or utcnow())
+    with uow:
+        s = uow.session
+        round_id = None
+        if round_year is not None:
+            rnd = repo.round_by_year(s, round_year)
+            if rnd is None:
+                raise ValidationFailed(refuse("not_found", "未找到该申报年度",
+                                              "no such round", field="round_year"))
+            round_id = rnd.id
+        n = rr.replan_open_cases(s, day, round_id)
+        uow.commit()
+        return n
+
+
+# --- in-app notifications and the digest preference ------------------------------------
+
+@dataclass
+class Inbox:
+    items: list[Any]
+    unread: int
+    mail_digest: bool
+
+
+def notifications(uow: UnitOfWork, user_id: int, *, limit: int = 100,
+                  unread_only: bool = False) -> Inbox:
+    """A user's in-app notifications (one per reminder mail), newest first."""
+    with uow:
+        s = uow.session
+        user = repo.user_by_id(s, user_id)
+        items = rr.notifications_of(s, user_id, max(1, min(limit, 500)), unread_only)
+        return Inbox(items, rr.unread_count(s, user_id), bool(user.mail_digest))
+
+
+def mark_read(uow: UnitOfWork, user_id: int, ids: list[int] | None = None,
+              now: datetime | None = None) -> int:
+    """Mark some (or, with ids None, all) of the user's notifications read."""
+    with uow:
+        n = rr.mark_read(uow.session, user_id, ids, now or utcnow())
+        uow.commit()
+        return n
+
+
+def set_mail_digest(uow: UnitOfWork, user_id: int, digest: bool) -> None:
+    """Immediate mails (False) or one daily digest (True)."""
+    with uow:
+        user = repo.user_by_id(uow.session, user_id)
+        user.mail_digest = bool(digest)
+        uow.commit()

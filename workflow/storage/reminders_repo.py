@@ -1,0 +1,308 @@
+"""Queries of the reminder scan and the outbox: due cases, facts in bulk, claims, locks."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, bindparam, delete, func, or_, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, aliased
+
+from workflow.roles import Role
+from workflow.storage.models import (
+    AnnualReportRow,
+    ApplicationRow,
+    HistoryRow,
+    LockRow,
+    NotificationRow,
+    OutboxRow,
+    QuarterlyReportRow,
+    RoundRow,
+    UserRow,
+)
+
+SCAN_LOCK = "reminder_scan"
+_ADVISORY_KEY = 0x4549_4205  # "EIB" + issue 5: the advisory lock of the reminder scan
+
+# statuses a delivery worker may claim (a 'sending' row whose lease ran out is orphaned)
+CLAIMABLE = ("pending", "failed", "sending")
+
+
+def is_postgres(s: Session) -> bool:
+    return s.get_bind().dialect.name == "postgresql"
+
+
+# --- the scan's lock --------------------------------------------------------------------
+
+def try_scan_lock(s: Session, holder: str, now: datetime, ttl: timedelta) -> bool:
+    """Take the scan lock for this transaction; False if another scan holds it.
+
+    PostgreSQL: a transaction-level advisory lock (freed by commit, rollback or a dead
+    connection). SQLite: a lease row in `leases` with an expiry (a crashed scanner's lease
+    runs out); writers there are serialised anyway by BEGIN IMMEDIATE."""
+    if is_postgres(s):
+        return bool(s.scalar(text("SELECT pg_try_advisory_xact_lock(:k)"),
+                             {"k": _ADVISORY_KEY}))
+    lease = s.get(LockRow, SCAN_LOCK)
+    if lease is None:
+        s.add(LockRow(name=SCAN_LOCK, holder=holder, expires_at=now + ttl))
+        s.flush()
+        return True
+    if lease.holder != holder and lease.expires_at > now:
+        return False
+    lease.holder, lease.expires_at = holder, now + ttl
+    s.flush()
+    return True
+
+
+def release_scan_lock(s: Session, holder: str) -> None:
+    if not is_postgres(s):
+        s.execute(delete(LockRow).where(LockRow.name == SCAN_LOCK, LockRow.holder == holder))
+
+
+# --- what is due --------------------------------------------------------------------------
+
+def due_case_ids(s: Session, day: date, limit: int) -> list[int]:
+    """Cases whose next reminder day has come: an index range scan, so the cost grows
+    with what is due, not with the number of cases."""
+    q = (select(ApplicationRow.id).where(ApplicationRow.next_reminder_on <= day)
+         .order_by(ApplicationRow.next_reminder_on, ApplicationRow.id).limit(limit))
+    return list(s.scalars(q))
+
+
+@dataclass(frozen=True)
+class CaseRecord:
+    """The columns of a case the reminder rules and messages need."""
+
+    id: int
+    version: int
+    round_id: int
+    state: str
+    owner_id: int
+    authority_id: int
+    name: str | None
+    notice_ends_on: date | None
+    rectification_deadline: date | None
+    next_reminder_on: date | None
+
+
+def cases(s: Session, ids: Sequence[int]) -> list[CaseRecord]:
+    a = ApplicationRow.__table__.c
+    q = select(a.id, a.version, a.round_id, a.state, a.owner_id, a.authority_id,
+               a.applicant_name, a.notice_ends_on, a.rectification_deadline,
+               a.next_reminder_on).where(a.id.in_(ids))
+    return [CaseRecord(*row) for row in s.execute(q)]
+
+
+def approved_on(s: Session, ids: Sequence[int]) -> dict[int, datetime]:
+    """When each case was approved (核准), from its history."""
+    q = (select(HistoryRow.application_id, func.min(HistoryRow.at))
+         .where(HistoryRow.application_id.in_(ids), HistoryRow.trigger == "approve")
+         .group_by(HistoryRow.application_id))
+    return {i: at for i, at in s.execute(q)}
+
+
+def quarterly_filed(s: Session, ids: Sequence[int]) -> dict[int, set[tuple[int, int]]]:
+    q = select(QuarterlyReportRow.application_id, QuarterlyReportRow.year,
+               QuarterlyReportRow.quarter).where(QuarterlyReportRow.application_id.in_(ids),
+                                                 QuarterlyReportRow.is_current.is_(True))
+    out: dict[int, set[tuple[int, int]]] = {}
+    for i, y, qu in s.execute(q):
+        out.setdefault(i, set()).add((y, qu))
+    return out
+
+
+def annual_filed(s: Session, ids: Sequence[int]) -> dict[int, set[int]]:
+    q = select(AnnualReportRow.application_id, AnnualReportRow.year).where(
+        AnnualReportRow.application_id.in_(ids), AnnualReportRow.is_current.is_(True))
+    out: dict[int, set[int]] = {}
+    for i, y in s.execute(q):
+        out.setdefault(i, set()).add(y)
+    return out
+
+
+def round_params(s: Session, ids: Iterable[int]) -> dict[int, tuple[int, dict[str, Any]]]:
+    """round id -> (year, params)."""
+    q = select(RoundRow.id, RoundRow.year, RoundRow.params).where(RoundRow.id.in_(set(ids)))
+    return {i: (y, p or {}) for i, y, p in s.execute(q)}
+
+
+@dataclass(frozen=True)
+class Person:
+    id: int
+    name: str
+    email: str
+    role: str
+    authority_id: int | None
+    is_head: bool
+    locale: str
+    mail_digest: bool
+
+
+def _people(s: Session, where: Any) -> list[Person]:
+    u = UserRow.__table__.c
+    q = select(u.id, u.display_name, u.email, u.role, u.authority_id, u.is_head, u.locale,
+               u.mail_digest).where(where, u.is_active.is_(True)).order_by(u.id)
+    return [Person(*row) for row in s.execute(q)]
+
+
+def people_for(s: Session, owner_ids: Iterable[int], authority_ids: Iterable[int]
+               ) -> tuple[dict[int, Person], dict[int, list[Person]], list[Person]]:
+    """(owners by id, provincial reviewers by authority, ministry reviewers) in 3 queries."""
+    u = UserRow.__table__.c
+    owners = {p.id: p for p in _people(s, u.id.in_(set(owner_ids)))}
+    province: dict[int, list[Person]] = {}
+    for p in _people(s, and_(u.role == Role.PROVINCIAL_REVIEWER.value,
+                             u.authority_id.in_(set(authority_ids)))):
+        province.setdefault(p.authority_id or 0, []).append(p)
+    ministry = _people(s, u.role == Role.MINISTRY_REVIEWER.value)
+    return owners, province, ministry
+
+
+def person(s: Session, user_id: int) -> Person | None:
+    found = _people(s, UserRow.__table__.c.id == user_id)
+    return found[0] if found else None
+
+
+# --- writing the outbox ------------------------------------------------------------------
+
+def _insert(s: Session) -> Any:
+    return postgresql.insert if is_postgres(s) else sqlite.insert
+
+
+def add_outbox(s: Session, rows: list[dict[str, Any]]) -> list[Any]:
+    """Insert outbox rows; a row whose dedupe_key exists already is skipped. Returns the
+    rows actually inserted (id, dedupe_key, recipient_id, application_id, subject, body)."""
+    out: list[Any] = []
+    ins = _insert(s)
+    for start in range(0, len(rows), 400):
+        chunk = rows[start:start + 400]
+        stmt = (ins(OutboxRow).values(chunk).on_conflict_do_nothing(index_elements=["dedupe_key"])
+                .returning(OutboxRow.id, OutboxRow.dedupe_key, OutboxRow.recipient_id,
+                           OutboxRow.application_id, OutboxRow.subject, OutboxRow.body))
+        out.extend(s.execute(stmt).all())
+    return out
+
+
+def add_notifications(s: Session, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        s.execute(NotificationRow.__table__.insert(), rows)
+
+
+def move_next_reminder(s: Session, plans: list[dict[str, Any]]) -> None:
+    """Store each case's next reminder day — unless the case changed since it was read
+    (its version moved): then it keeps the day its transition set, and is re-planned."""
+    if not plans:
+        return
+    t = ApplicationRow.__table__
+    stmt = (update(t).where(t.c.id == bindparam("b_id"), t.c.version == bindparam("b_version"))
+            .values(next_reminder_on=bindparam("b_next")))
+    s.connection().execute(stmt, plans)
+
+
+def replan_open_cases(s: Session, day: date, round_id: int | None = None) -> int:
+    """Ask the next scan to re-plan every unfinished case (after a round's dates change)."""
+    t = ApplicationRow.__table__
+    stmt = update(t).where(t.c.state.not_in(("revoked", "declined", "rejected",
+                                             "objection_upheld", "withdrawn")))
+    if round_id is not None:
+        stmt = stmt.where(t.c.round_id == round_id)
+    return s.execute(stmt.values(next_reminder_on=day)).rowcount or 0
+
+
+# --- digests -------------------------------------------------------------------------------
+
+def held(s: Session, limit: int = 5000) -> list[OutboxRow]:
+    """Reminders waiting for their recipient's daily digest."""
+    q = (select(OutboxRow).where(OutboxRow.status == "held")
+         .order_by(OutboxRow.recipient_id, OutboxRow.id).limit(limit))
+    return list(s.scalars(q))
+
+
+# --- delivery ------------------------------------------------------------------------------
+
+def claim(s: Session, now: datetime, lease: timedelta, only_id: int | None = None
+          ) -> OutboxRow | None:
+    """Atomically take one due message for sending: status → 'sending', one more attempt,
+    and a lease (next_attempt_at) after which a dead worker's claim can be taken again.
+    PostgreSQL: FOR UPDATE SKIP LOCKED, so workers never wait on each other; SQLite: the
+    transaction holds the write lock (BEGIN IMMEDIATE)."""
+    o, i = OutboxRow, aliased(OutboxRow)
+    pick = (select(i.id).where(i.status.in_(CLAIMABLE), i.next_attempt_at <= now)
+            .order_by(i.next_attempt_at, i.id).limit(1))
+    if only_id is not None:
+        pick = pick.where(i.id == only_id)
+    if is_postgres(s):
+        pick = pick.with_for_update(skip_locked=True)
+    stmt = (update(o).where(o.id == pick.scalar_subquery())
+            .values(status="sending", attempts=o.attempts + 1, next_attempt_at=now + lease)
+            .returning(o.id).execution_options(synchronize_session=False))
+    got = s.execute(stmt).scalar()
+    if got is None:
+        return None
+    return s.get(OutboxRow, got, populate_existing=True)
+
+
+def finish(s: Session, outbox_id: int, attempt: int, **values: Any) -> bool:
+    """Record a send's outcome, fenced on the attempt this worker claimed (a claim taken
+    over after its lease ran out is not overwritten by the slow first worker)."""
+    o = OutboxRow
+    stmt = (update(o).where(o.id == outbox_id, o.status == "sending", o.attempts == attempt)
+            .values(**values).execution_options(synchronize_session=False))
+    return bool(s.execute(stmt).rowcount)
+
+
+def cancel(s: Session, outbox_id: int, why: str) -> None:
+    """A reminder whose reason is gone: not sent; its unread notification goes too."""
+    s.execute(update(OutboxRow).where(OutboxRow.id == outbox_id)
+              .values(status="cancelled", last_error=why)
+              .execution_options(synchronize_session=False))
+    s.execute(delete(NotificationRow).where(NotificationRow.outbox_id == outbox_id,
+                                            NotificationRow.read_at.is_(None)))
+
+
+def outbox_rows(s: Session, *, status: str | None, kind: str | None, q: str | None,
+                limit: int, before_id: int | None) -> list[OutboxRow]:
+    """The admin's outbox list, newest first, filtered, keyset-paginated by id."""
+    where = []
+    if status:
+        where.append(OutboxRow.status == status)
+    if kind:
+        where.append(OutboxRow.kind == kind)
+    if q:
+        where.append(or_(OutboxRow.recipient_email.contains(q, autoescape=True),
+                         OutboxRow.subject.contains(q, autoescape=True)))
+    if before_id:
+        where.append(OutboxRow.id < before_id)
+    return list(s.scalars(select(OutboxRow).where(*where).order_by(OutboxRow.id.desc())
+                          .limit(limit)))
+
+
+def outbox_counts(s: Session) -> dict[str, int]:
+    return {st: n for st, n in s.execute(select(OutboxRow.status, func.count())
+                                         .group_by(OutboxRow.status))}
+
+
+def notifications_of(s: Session, user_id: int, limit: int, unread_only: bool
+                     ) -> list[NotificationRow]:
+    q = select(NotificationRow).where(NotificationRow.user_id == user_id)
+    if unread_only:
+        q = q.where(NotificationRow.read_at.is_(None))
+    return list(s.scalars(q.order_by(NotificationRow.id.desc()).limit(limit)))
+
+
+def unread_count(s: Session, user_id: int) -> int:
+    return int(s.scalar(select(func.count()).select_from(NotificationRow).where(
+        NotificationRow.user_id == user_id, NotificationRow.read_at.is_(None))) or 0)
+
+
+def mark_read(s: Session, user_id: int, ids: Sequence[int] | None, now: datetime) -> int:
+    stmt = update(NotificationRow).where(NotificationRow.user_id == user_id,
+                                         NotificationRow.read_at.is_(None))
+    if ids is not None:
+        stmt = stmt.where(NotificationRow.id.in_(ids))
+    return s.execute(stmt.values(read_at=now).execution_options(
+        synchronize_session=False)).rowcount or 0
