@@ -6,9 +6,9 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, text
+from sqlalchemy import String, and_, cast, func, literal, or_, select, text, union_all
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
 from workflow import form
@@ -108,13 +108,67 @@ def rules_of(round_row: RoundRow) -> RoundRules:
     return RoundRules.from_json({**round_row.params, "year": round_row.year})
 
 
+# Calendar overrides and reference statistics change a few times a year but are read on
+# every transition: each process keeps them, keyed by database. Any write to those tables
+# through SQLAlchemy in this process clears the cache at once (see `_invalidate_on_write`);
+# other processes see a change within REFERENCE_CACHE_SECONDS.
+REFERENCE_CACHE_SECONDS = 30.0
+_CACHED_TABLES = ("calendar_days", "calendar_years", "reference_statistics")
+_cache: dict[tuple[str, str], tuple[float, Any]] = {}
+_watched: set[int] = set()
+
+
+def _invalidate_on_write(conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+    if _cache and not statement.lstrip()[:6].upper().startswith("SELECT") and any(
+            t in statement for t in _CACHED_TABLES):
+        clear_reference_cache()
+
+
+def clear_reference_cache() -> None:
+    """Forget cached calendars and reference statistics (the next read reloads them)."""
+    _cache.clear()
+
+
+def _cached(session: Session, what: str, load: Any) -> Any:
+    from sqlalchemy import event
+
+    engine = session.get_bind()
+    key = (str(engine.url), what)
+    hit = _cache.get(key)
+    now = _monotonic()
+    if hit is not None and now - hit[0] < REFERENCE_CACHE_SECONDS:
+        return hit[1]
+    if id(engine) not in _watched:
+        event.listen(engine, "before_cursor_execute", _invalidate_on_write)
+        _watched.add(id(engine))
+    value = load(session)
+    _cache[key] = (now, value)
+    return value
+
+
+def _monotonic() -> float:
+    import time
+
+    return time.monotonic()
+
+
 def load_calendar(session: Session) -> WorkCalendar:
+    """The working-day calendar with admin overrides (cached per process, see above)."""
+    return _cached(session, "calendar", _load_calendar)  # type: ignore[no-any-return]
+
+
+def _load_calendar(session: Session) -> WorkCalendar:
     overrides = {r.day: r.is_workday for r in session.scalars(select(CalendarDayRow))}
     years = frozenset(session.scalars(select(CalendarYearRow.year)))
     return WorkCalendar(overrides=overrides, complete_years=years)
 
 
 def load_references(session: Session) -> dict[int, ReferenceStats]:
+    """Reference statistics by year (cached per process; callers get their own dict)."""
+    return dict(_cached(session, "references", _load_references))
+
+
+def _load_references(session: Session) -> dict[int, ReferenceStats]:
     out = {}
     for r in session.scalars(select(ReferenceStatRow)):
         out[r.year] = ReferenceStats(
@@ -131,7 +185,9 @@ def load_references(session: Session) -> dict[int, ReferenceStats]:
 # --- applications -------------------------------------------------------------------
 
 def get_application(session: Session, app_id: int, *, for_update: bool = False) -> ApplicationRow:
-    q = select(ApplicationRow).where(ApplicationRow.id == app_id)
+    # products in the same round trip (the relationship's default is a second SELECT)
+    q = select(ApplicationRow).where(ApplicationRow.id == app_id).options(
+        joinedload(ApplicationRow.products))
     if for_update:
         q = q.with_for_update(of=ApplicationRow)
     row = session.scalars(q).unique().one_or_none()
@@ -150,6 +206,22 @@ def open_objections(session: Session, app_id: int) -> int:
     q = select(func.count()).select_from(ObjectionRow).where(
         ObjectionRow.application_id == app_id, ObjectionRow.status == "open")
     return int(session.scalar(q) or 0)
+
+
+def attachments_and_objections(session: Session, app_id: int) -> tuple[frozenset[str], int]:
+    """`attachment_kinds` and `open_objections` in one round trip."""
+    kinds = select(literal("k").label("what"), AttachmentRow.kind.label("value")).where(
+        AttachmentRow.application_id == app_id, AttachmentRow.superseded.is_(False)).distinct()
+    count = select(literal("o").label("what"), cast(func.count(), String).label("value")).where(
+        ObjectionRow.application_id == app_id, ObjectionRow.status == "open")
+    found: set[str] = set()
+    n = 0
+    for what, value in session.execute(union_all(kinds, count)):
+        if what == "k":
+            found.add(value)
+        else:
+            n = int(value)
+    return frozenset(found), n
 
 
 def quota_used(session: Session, app: ApplicationRow) -> int:
@@ -173,6 +245,7 @@ def values_of(app: ApplicationRow) -> dict[str, Any]:
 
 def to_case(session: Session, app: ApplicationRow) -> Case:
     """The domain `Case` for an application row (attachments and objections included)."""
+    kinds, objections = attachments_and_objections(session, app.id)
     return Case(
         id=app.id,
         state=State(app.state),
@@ -185,10 +258,10 @@ def to_case(session: Session, app: ApplicationRow) -> Case:
         owner_id=app.owner_id,
         values=values_of(app),
         products=[{"name": p.name, "exports_10k_usd": p.exports_10k_usd} for p in app.products],
-        attachment_kinds=attachment_kinds(session, app.id),
+        attachment_kinds=kinds,
         attestations=dict(app.attestations or {}),
         recommended_by_id=app.recommended_by_id,
-        open_objections=open_objections(session, app.id),
+        open_objections=objections,
         notice_published_on=app.notice_published_on,
         notice_ends_on=app.notice_ends_on,
         rectification_deadline=app.rectification_deadline,

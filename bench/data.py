@@ -1,0 +1,191 @@
+"""Synthetic data in PostgreSQL, loaded with COPY (a million cases in a minute or two).
+
+Shape of the data (the same at every size, so sizes compare like with like):
+- the current round (2006) holds the *working set*: `ACTIVE` cases in open states with
+  due dates spread over the round's calendar (at sizes below `ACTIVE`, all cases);
+- every other case is history: bases designated in earlier rounds (approved, kept after
+  re-evaluation) and closed applications (declined, rejected, withdrawn, revoked…).
+A national instance grows by history, not by a bigger working set: 37 authorities send
+a few dozen applications a year (002 §六(三)); 1M cases is decades of synthetic history.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+import psycopg
+from sqlalchemy import create_engine, text
+
+from workflow.regions import AUTHORITIES
+from workflow.roles import Role
+from workflow.rules import RoundRules
+
+ACTIVE = 1000
+HISTORY_ROUNDS = range(1986, 2006)  # synthetic earlier rounds holding the history
+BENCH_POOL = 20_000  # re-evaluated bases reserved for the transition benchmarks
+ACTIVE_STATES = (("drafted", 30), ("provincially_reviewed", 30), ("recommended", 20),
+                 ("publicly_shown", 10), ("rectifying", 10))
+HISTORY_STATES = (("re_evaluated", 45), ("approved", 20), ("declined", 10), ("rejected", 10),
+                  ("withdrawn", 8), ("revoked", 5), ("objection_upheld", 2))
+PASSWORD_HASH = "$argon2id$v=19$m=65536,t=3,p=4$YmVuY2g$not-a-usable-hash"
+COLUMNS = ("round_id", "authority_id", "owner_id", "kind", "industry_field", "state",
+           "version", "due_on", "applicant_name", "contact_person", "contact_email",
+           "enterprise_count", "exports_100m_usd", "hightech_exports_100m_usd",
+           "hightech_export_growth_pct", "hightech_export_growth_pct_prev1",
+           "hightech_export_growth_pct_prev2", "employees", "attestations", "submitted_at",
+           "rectification_deadline", "created_at", "updated_at", "state_changed_at")
+
+
+@dataclass
+class World:
+    """Ids the benchmarks need: who acts, which cases they act on."""
+
+    url: str
+    ministry_id: int
+    reviewer_ids: dict[int, int]  # authority id -> provincial reviewer
+    applicant_ids: dict[int, int]  # authority id -> applicant
+    current_round_id: int
+    pool: tuple[int, int]  # id range of re-evaluated bases for transition benchmarks
+
+
+def psycopg_url(url: str) -> str:
+    """A libpq URL for psycopg / pgbench from a SQLAlchemy one."""
+    return url.replace("postgresql+psycopg://", "postgresql://")
+
+
+def recreate_database(url: str) -> None:
+    """Drop and create the benchmark database, then migrate it to head."""
+    from workflow.storage.migrate import upgrade
+
+    base, _, name = url.rpartition("/")
+    admin = create_engine(f"{base}/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    upgrade(url)
+
+
+def seed_world(url: str) -> World:
+    """Authorities, rounds, reference statistics and users (a few hundred rows)."""
+    now = datetime.now(UTC)
+    with psycopg.connect(psycopg_url(url)) as conn, conn.cursor() as cur:
+        auth_ids = {}
+        for a in AUTHORITIES:
+            cur.execute("INSERT INTO authorities (code, name_zh, name_en, region, kind, "
+                        "has_existing_bases) VALUES (%s,%s,%s,%s,%s,%s) RETURNING id",
+                        (a.code, a.name_zh, a.name_en, a.region.value, a.kind,
+                         a.region.value == "east"))
+            auth_ids[a.code] = cur.fetchone()[0]  # type: ignore[index]
+        import json
+
+        for year in [*HISTORY_ROUNDS, 2006]:
+            cur.execute("INSERT INTO rounds (year, name_zh, name_en, params, is_open, "
+                        "created_at) VALUES (%s,%s,%s,%s,%s,%s)",
+                        (year, f"{year}年度", str(year),
+                         json.dumps(RoundRules.for_year(year).to_json(), default=str),
+                         year == 2006, now))
+        for year, nat, reg in ((2003, "62.7", "34.6"), (2004, "50.2", "35.2"),
+                               (2005, "31.8", "28.1")):
+            cur.execute("INSERT INTO reference_statistics (year, national_hightech_growth_pct,"
+                        " region_export_growth_pct, updated_at) VALUES (%s,%s,%s,%s)",
+                        (year, Decimal(nat), json.dumps(dict.fromkeys(
+                            ("east", "central", "west", "northeast"), reg)), now))
+
+        def user(name: str, role: Role, authority_id: int | None) -> int:
+            cur.execute("INSERT INTO users (username, display_name, email, role, authority_id,"
+                        " is_head, password_hash, password_history, must_change_password, "
+                        "is_active, locale, mail_digest, failed_logins, session_epoch, "
+                        "created_at) VALUES (%s,%s,%s,%s,%s,false,%s,'[]',false,true,'zh',"
+                        "false,0,0,%s) RETURNING id",
+                        (name, name, f"{name}@example.gov.cn", role.value, authority_id,
+                         PASSWORD_HASH, now))
+            return int(cur.fetchone()[0])  # type: ignore[index]
+
+        ministry = user("bench_mofcom", Role.MINISTRY_REVIEWER, None)
+        reviewers = {aid: user(f"bench_rev_{code}", Role.PROVINCIAL_REVIEWER, aid)
+                     for code, aid in auth_ids.items()}
+        applicants = {aid: user(f"bench_app_{code}", Role.APPLICANT, aid)
+                      for code, aid in auth_ids.items()}
+        cur.execute("SELECT id, year FROM rounds")
+        rounds = {y: i for i, y in cur.fetchall()}
+        conn.commit()
+    return World(url, ministry, reviewers, applicants, rounds[2006], (0, -1))
+
+
+def _weighted(rng: random.Random, table: tuple[tuple[str, int], ...]) -> str:
+    return rng.choices([s for s, _ in table], weights=[w for _, w in table])[0]
+
+
+def _rows(world: World, rng: random.Random, count: int, *, active: bool,
+          state: str | None, rounds: list[int]) -> Iterator[tuple[object, ...]]:
+    authorities = list(world.applicant_ids)
+    t0 = datetime(2006, 3, 10, 2, tzinfo=UTC)
+    for _ in range(count):
+        aid = rng.choice(authorities)
+        st = state or _weighted(rng, ACTIVE_STATES if active else HISTORY_STATES)
+        due = None
+        if active and st != "publicly_shown":
+            due = date(2006, 4, 1) + timedelta(days=rng.randrange(0, 60))
+        elif st == "publicly_shown":
+            due = date(2006, 5, 1) + timedelta(days=rng.randrange(0, 12))
+        submitted = None if st == "drafted" else t0 + timedelta(days=rng.randrange(0, 30))
+        ht = Decimal(rng.randrange(5, 20000)) / 100
+        growth = [Decimal(rng.randrange(500, 9000)) / 100 for _ in range(3)]
+        yield (world.current_round_id if active else rng.choice(rounds), aid,
+               world.applicant_ids[aid], "new_base" if rng.random() < 0.4 else "recertification",
+               "information", st, rng.randrange(1, 6), due,
+               f"基地{rng.randrange(10**9)}", "张明", "bench@example.gov.cn",
+               rng.randrange(10, 500), ht * 2, ht, *growth, rng.randrange(1000, 90000), "{}",
+               submitted, due if st == "rectifying" else None, t0, t0, t0)
+
+
+def copy_cases(world: World, rows: Iterator[tuple[object, ...]]) -> None:
+    with psycopg.connect(psycopg_url(world.url)) as conn, conn.cursor() as cur:
+        with cur.copy(f"COPY applications ({', '.join(COLUMNS)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        conn.commit()
+
+
+def case_count(url: str) -> int:
+    with psycopg.connect(psycopg_url(url)) as conn:
+        return int(conn.execute("SELECT count(*) FROM applications").fetchone()[0])  # type: ignore[index]
+
+
+def grow_to(world: World, total: int, seed: int = 2006) -> None:
+    """Add cases until there are `total`: the working set first, then the bench pool,
+    then history. Loading is by COPY; statistics are refreshed afterwards."""
+    rng = random.Random(seed + total)
+    have = case_count(world.url)
+    with psycopg.connect(psycopg_url(world.url)) as conn:
+        rounds = [r for (r,) in conn.execute("SELECT id FROM rounds WHERE NOT is_open")]
+    active_now = min(have, ACTIVE)
+    need_active = max(0, min(total, ACTIVE) - active_now)
+    if need_active:
+        copy_cases(world, _rows(world, rng, need_active, active=True, state=None,
+                                rounds=rounds))
+    have = case_count(world.url)
+    if have < total:
+        copy_cases(world, _rows(world, rng, total - have, active=False, state=None,
+                                rounds=rounds))
+    with psycopg.connect(psycopg_url(world.url), autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE applications")
+
+
+def reserve_pool(world: World, size: int = BENCH_POOL) -> World:
+    """A contiguous block of re-evaluated bases for the transition benchmarks
+    (keep_designation loops on itself: every firing is a real transition + history row)."""
+    rng = random.Random(9)
+    with psycopg.connect(psycopg_url(world.url)) as conn:
+        first = int(conn.execute("SELECT coalesce(max(id), 0) + 1 FROM applications")
+                    .fetchone()[0])  # type: ignore[index]
+        rounds = [r for (r,) in conn.execute("SELECT id FROM rounds WHERE NOT is_open")]
+    copy_cases(world, _rows(world, rng, size, active=False, state="re_evaluated",
+                            rounds=rounds))
+    world.pool = (first, first + size - 1)
+    return world

@@ -1,0 +1,97 @@
+"""Figures of engines other engineers own: the reminder scan and the assessment run.
+
+Each is measured only once its service exists (`workflow.services.reminders.scan`,
+`workflow.services.assessment`); until then the figure is reported as skipped with why.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import event
+
+from bench.data import World
+
+SCAN_NOW = datetime(2006, 4, 20, 1, tzinfo=UTC)  # a working morning of the 2006 round
+
+
+def _find(module: str, names: tuple[str, ...]) -> Callable[..., Any] | str:
+    try:
+        mod = importlib.import_module(module)
+    except ImportError as exc:
+        return f"skipped: {module} does not exist yet ({exc.name})"
+    for name in names:
+        fn = getattr(mod, name, None)
+        if callable(fn):
+            return fn  # type: ignore[no-any-return]
+    return f"skipped: {module} has none of {', '.join(names)}"
+
+
+def _call(fn: Callable[..., Any], world: World, now: datetime) -> Any:
+    from workflow.storage.uow import UnitOfWork
+
+    params = inspect.signature(fn).parameters
+    kw: dict[str, Any] = {}
+    if "now" in params:
+        kw["now"] = now
+    return fn(UnitOfWork(world.url), **kw)
+
+
+class StatementCounter:
+    """Counts SQL statements sent on the benchmark database's engine."""
+
+    def __init__(self, url: str) -> None:
+        from workflow.storage.db import get_engine
+
+        self.engine = get_engine(url)
+        self.count = 0
+
+    def _on(self, *_: Any) -> None:
+        self.count += 1
+
+    def __enter__(self) -> StatementCounter:
+        event.listen(self.engine, "before_cursor_execute", self._on)
+        return self
+
+    def __exit__(self, *_: Any) -> None:
+        event.remove(self.engine, "before_cursor_execute", self._on)
+
+
+def reminder_scan(world: World) -> dict[str, Any]:
+    """Seconds for one reminder scan over the whole database (best of 3)."""
+    fn = _find("workflow.services.reminders", ("scan",))
+    if isinstance(fn, str):
+        return {"note": fn}
+    best = float("inf")
+    for _ in range(3):
+        t = time.perf_counter()
+        _call(fn, world, SCAN_NOW)
+        best = min(best, time.perf_counter() - t)
+    return {"seconds": best}
+
+
+def assessment(world: World) -> dict[str, Any]:
+    """Bases assessed per second and SQL statements for one (dry) run."""
+    fn = _find("workflow.services.assessment", ("run", "assess", "run_assessment"))
+    if isinstance(fn, str):
+        return {"note": fn}
+    from workflow.storage.db import get_engine
+
+    with get_engine(world.url).connect() as conn:
+        from sqlalchemy import text
+
+        bases = int(conn.execute(text("SELECT count(*) FROM applications WHERE state IN "
+                                      "('approved','re_evaluated','rectifying')")).scalar_one())
+    with StatementCounter(world.url) as counter:
+        t = time.perf_counter()
+        try:
+            _call(fn, world, datetime(2007, 1, 10, 2, tzinfo=UTC))
+        except TypeError as exc:
+            return {"note": f"skipped: could not call {fn.__module__}.{fn.__name__}: {exc}"}
+        elapsed = time.perf_counter() - t
+    return {"bases_per_s": bases / elapsed, "statements": counter.count, "bases": bases}
