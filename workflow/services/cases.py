@@ -19,6 +19,7 @@ from workflow.errors import (
 from workflow.model import Case, Context
 from workflow.roles import Actor, Role
 from workflow.rules import RoundRules
+from workflow.services import audit
 from workflow.services.clock import local_date, utcnow
 from workflow.states import BY_TRIGGER, State
 from workflow.storage import repo
@@ -276,7 +277,9 @@ def fire(uow: UnitOfWork, user_id: int, app_id: int, trigger: str, version: int 
         s = uow.session
         user = repo.user_by_id(s, user_id)
         _require_case_role(user)
-        row = repo.get_application(s, app_id)
+        # lock the case row: concurrent triggers queue here and each then sees the
+        # latest committed version, so every loser gets a clean version conflict
+        row = repo.get_application(s, app_id, for_update=True)
         actor = _actor_or_404(s, user, row, local_date(now))
         expected = row.version if version is None else version
         if row.version != expected:
@@ -321,6 +324,11 @@ def fire(uow: UnitOfWork, user_id: int, app_id: int, trigger: str, version: int 
         if also is not None:
             also(s, row)
         _flush_or_conflict(s, expected)
+        audit.append(s, "case_action", who=audit.Who(user.id, user.username, actor.role.value,
+                                                     actor.on_behalf_of_id),
+                     object_type="application", object_id=row.id,
+                     details={"trigger": trigger, "from": outcome.source.value,
+                              "to": outcome.dest.value, "version": expected + 1})
         uow.record("case_transitioned", application_id=row.id, trigger=trigger,
                    from_state=outcome.source.value, to_state=outcome.dest.value,
                    actor_id=actor.user_id, version=expected + 1)
