@@ -25,9 +25,20 @@ def register_api(app: Flask) -> None:
     })
     api.init_app(app)
     init_error_handlers(app)
-    from web.api import applications, attachments, auth, catalog, docs, tokens
+    from web.api import (
+        applications,
+        attachments,
+        auth,
+        catalog,
+        docs,
+        evaluations,
+        notices,
+        reports,
+        tokens,
+    )
 
-    for bp in (auth.bp, catalog.bp, applications.bp, attachments.bp, tokens.bp):
+    for bp in (auth.bp, catalog.bp, applications.bp, attachments.bp, notices.bp, reports.bp,
+               evaluations.bp, tokens.bp):
         csrf.exempt(bp)
         api.register_blueprint(bp)
     app.register_blueprint(docs.bp)

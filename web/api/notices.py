@@ -60,7 +60,7 @@ class ObjectionIn(Schema):
                          metadata={"example": "主要出口产品数据与海关统计不符，存在重复计算。"})
 
 
-class FiledOut(Schema):
+class ObjectionFiled(Schema):
     confirmation_no = fields.String(required=True, metadata={"example": "YY20060502123456"})
 
 
@@ -127,7 +127,7 @@ class FileObjection(MethodView):
     @bp.doc(**PUBLIC)
     @bp.arguments(ObjectionIn, example={"name": "陈群众", "contact": "chen@example.com",
                                         "text": "主要出口产品数据与海关统计不符，存在重复计算。"})
-    @bp.response(201, FiledOut)
+    @bp.response(201, ObjectionFiled)
     def post(self, data: dict[str, Any], app_id: int) -> Any:
         """File an objection while the notice runs (anyone; keep the confirmation number)."""
         number = objections.file_objection(uow(), app_id, data["name"], data["contact"],

@@ -1,0 +1,69 @@
+"""Reports, reference statistics and re-evaluation through the API (the same services)."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from tests import factories
+from tests.integration.test_api_errors import problem_of
+from workflow.services import clock
+
+
+@pytest.fixture
+def october_2006() -> Any:
+    clock.freeze(datetime(2006, 10, 20, 2, tzinfo=UTC))
+    yield
+    clock.freeze(None)
+
+
+def test_a_base_files_a_quarter_as_json_and_sees_its_revisions(
+        api: Any, world: factories.World, october_2006: Any) -> None:
+    app_id = factories.approved(world)
+    me = api.as_("hubei_applicant")
+    assert app_id in [b["id"] for b in me.get("/api/v1/bases").get_json()]
+    quarter = {"year": 2006, "quarter": 3, "exports_10k_usd": "52000",
+               "hightech_exports_10k_usd": "31000", "enterprise_count": 120}
+    url = f"/api/v1/applications/{app_id}/quarterly-reports"
+    assert me.post(url, json=quarter).get_json() == {"year": 2006, "quarter": 3, "revision": 1}
+    r = me.post(url, json={**quarter, "exports_10k_usd": "53000"})
+    assert r.status_code == 201 and r.get_json()["revision"] == 2
+    [current] = me.get(url).get_json()
+    assert current["exports_10k_usd"] == "53000.0000" and current["revision"] == 2
+    bad = me.post(url, json={**quarter, "quarter": 5})
+    assert problem_of(bad, 422, "validation_error")["errors"][0]["field"] == "quarter"
+    problem_of(api.as_("hunan_applicant").get(url), 404, "not_found")
+    tpl = me.get(f"/api/v1/quarterly-template?application_id={app_id}")
+    assert tpl.status_code == 200 and tpl.data.startswith(b"PK")
+    # the filled-in template goes back in through the Excel upload
+    up = me.post(f"{url}/excel", data={"file": (io.BytesIO(tpl.data), "q.xlsx")},
+                 content_type="multipart/form-data")
+    assert up.status_code == 201, up.get_data(as_text=True)
+    assert up.get_json() == [{"year": 2006, "quarter": 3, "revision": 3}]
+
+
+def test_only_the_ministry_enters_reference_statistics(
+        api: Any, world: factories.World, october_2006: Any) -> None:
+    body = {"national_hightech_growth_pct": "29.5", "region_export_growth_pct": {"west": "20"}}
+    problem_of(api.as_("hubei_reviewer").put("/api/v1/reference-statistics/2006", json=body),
+               403, "forbidden")
+    assert api.as_("mofcom").put("/api/v1/reference-statistics/2006",
+                                 json=body).status_code == 204
+    years = api.as_("hubei_reviewer").get("/api/v1/reference-statistics").get_json()
+    assert years[0]["year"] == 2006 and years[0]["national_hightech_growth_pct"] == "29.50"
+
+
+def test_the_ministry_dry_runs_a_re_evaluation_without_storing_anything(
+        api: Any, world: factories.World, october_2006: Any) -> None:
+    app_id = factories.approved(world)
+    ministry = api.as_("mofcom")
+    r = ministry.post("/api/v1/evaluation-runs", json={"period": 2006, "dry_run": True})
+    assert r.status_code == 201, r.get_data(as_text=True)
+    out = r.get_json()
+    assert out["counts"]["bases"] == 1 and out["items"][0]["application_id"] == app_id
+    assert ministry.get("/api/v1/evaluations?period=2006").get_json() == []
+    problem_of(api.as_("hubei_reviewer").post("/api/v1/evaluation-runs",
+                                              json={"period": 2006}), 403, "forbidden")

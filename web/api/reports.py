@@ -1,0 +1,228 @@
+"""A designated base's reporting duties (002 §四(四)): quarterly data (JSON or the Excel
+template), annual work reports; the ministry's reference statistics."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from flask import current_app, request, send_file
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from web.api.errors import MULTIPART_ENDPOINTS
+from web.api.security import api_user_id
+from web.extensions import uow
+from workflow.errors import ValidationFailed, refuse
+from workflow.regions import Region
+from workflow.services import reports
+
+bp = Blueprint("reports_api", __name__, url_prefix="/api/v1",
+               description="Reports of designated bases (每季度上报, 年度工作报告) and "
+                           "reference statistics")
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+NUM = {"type": ["number", "string"]}  # apispec adds "null"
+APP = "/applications/<int(max=2147483647):app_id>"
+
+
+def _file(field: str = "file") -> Any:
+    upload = request.files.get(field)
+    if upload is None or not upload.filename:
+        raise ValidationFailed(refuse("required", "文件：必填", "file: is required", field=field))
+    return upload
+
+
+def _max_bytes() -> int:
+    return int(current_app.config["SETTINGS"].max_upload_mb) * 1024 * 1024
+
+
+class BaseOut(Schema):
+    id = fields.Integer(required=True)
+    applicant_name = fields.String(allow_none=True)
+    state = fields.String(required=True)
+    kind = fields.String(required=True)
+    authority = fields.String(required=True)
+    region = fields.String(required=True)
+
+
+class EnterpriseIn(Schema):
+    name = fields.String(allow_none=True, metadata={"example": "武汉光迅科技股份有限公司"})
+    exports_10k_usd = fields.Raw(allow_none=True, metadata={**NUM, "example": "1200"})
+    hightech_exports_10k_usd = fields.Raw(allow_none=True, metadata={**NUM, "example": "900"})
+
+
+class QuarterIn(Schema):
+    year = fields.Raw(required=True, metadata={"type": ["integer", "string"], "example": 2006})
+    quarter = fields.Raw(required=True, metadata={"type": ["integer", "string"], "example": 3})
+    exports_10k_usd = fields.Raw(allow_none=True, metadata={
+        **NUM, "description": "出口额（万美元）", "example": "52000"})
+    hightech_exports_10k_usd = fields.Raw(allow_none=True, metadata={
+        **NUM, "description": "高新技术产品出口额（万美元）", "example": "31000"})
+    enterprise_count = fields.Raw(allow_none=True, metadata={**NUM, "example": 120})
+    enterprises = fields.List(fields.Nested(EnterpriseIn), allow_none=True)
+
+
+class QuarterOut(Schema):
+    year = fields.Integer(required=True)
+    quarter = fields.Integer(required=True)
+    revision = fields.Integer(required=True)
+    exports_10k_usd = fields.Decimal(as_string=True, allow_none=True)
+    hightech_exports_10k_usd = fields.Decimal(as_string=True, allow_none=True)
+    enterprise_count = fields.Integer(allow_none=True)
+    enterprises = fields.List(fields.Dict())
+    source = fields.String(required=True, metadata={"example": "api"})
+    submitted_at = fields.DateTime(required=True)
+
+
+class QuarterFiled(Schema):
+    year = fields.Integer(required=True)
+    quarter = fields.Integer(required=True)
+    revision = fields.Integer(required=True)
+
+
+class AnnualOut(Schema):
+    id = fields.Integer(required=True)
+    year = fields.Integer(required=True)
+    revision = fields.Integer(required=True)
+    summary = fields.String(required=True)
+    next_year_plan = fields.String(required=True)
+    policies_in_force = fields.Boolean(allow_none=True)
+    project_funding_10k_cny = fields.Decimal(as_string=True, allow_none=True)
+    attachment_id = fields.Integer(allow_none=True)
+    submitted_at = fields.DateTime(required=True)
+
+
+class AnnualFiled(Schema):
+    id = fields.Integer(required=True)
+
+
+class ReferenceIn(Schema):
+    national_hightech_exports_100m_usd = fields.Raw(allow_none=True, metadata={
+        **NUM, "description": "全国高新技术产品出口额（亿美元）", "example": "2182"})
+    national_hightech_growth_pct = fields.Raw(allow_none=True, metadata={
+        **NUM, "description": "全国高新技术产品出口增幅（%）", "example": "31.8"})
+    region_export_growth_pct = fields.Dict(
+        keys=fields.String(validate=validate.OneOf([r.value for r in Region])),
+        values=fields.Raw(allow_none=True, metadata=NUM), allow_none=True,
+        metadata={"example": {"east": "28.1", "central": "25.3", "west": "24.2",
+                              "northeast": "26.0"}})
+
+
+class ReferenceOut(Schema):
+    year = fields.Integer(required=True)
+    national_hightech_exports_100m_usd = fields.Decimal(as_string=True, allow_none=True)
+    national_hightech_growth_pct = fields.Decimal(as_string=True, allow_none=True)
+    region_export_growth_pct = fields.Dict(required=True)
+    updated_at = fields.DateTime(allow_none=True)
+
+
+@bp.route("/bases")
+class Bases(MethodView):
+    @bp.response(200, BaseOut(many=True))
+    def get(self) -> Any:
+        """Designated bases you report for or supervise."""
+        return [{"id": r.id, "applicant_name": r.applicant_name, "state": r.state,
+                 "kind": r.kind, "authority": r.authority.code, "region": r.authority.region}
+                for r in reports.bases_for(uow(), api_user_id())]
+
+
+@bp.route(f"{APP}/quarterly-reports")
+class Quarters(MethodView):
+    @bp.response(200, QuarterOut(many=True))
+    def get(self, app_id: int) -> Any:
+        """A base's current quarterly figures, oldest first."""
+        return reports.quarters_of(uow(), api_user_id(), app_id)
+
+    @bp.arguments(QuarterIn, example={
+        "year": 2006, "quarter": 3, "exports_10k_usd": "52000",
+        "hightech_exports_10k_usd": "31000", "enterprise_count": 120,
+        "enterprises": [{"name": "武汉光迅科技股份有限公司", "exports_10k_usd": "1200",
+                         "hightech_exports_10k_usd": "900"}]})
+    @bp.response(201, QuarterFiled)
+    def post(self, data: dict[str, Any], app_id: int) -> Any:
+        """File one quarter (每季度上报); filing it again adds a revision."""
+        revision = reports.submit_quarter(uow(), api_user_id(), app_id, data)
+        return {"year": int(data["year"]), "quarter": int(data["quarter"]),
+                "revision": revision}
+
+
+@bp.route(f"{APP}/quarterly-reports/excel")
+class QuarterExcel(MethodView):
+    @bp.doc(requestBody={"required": True, "content": {"multipart/form-data": {"schema": {
+        "type": "object", "required": ["file"], "properties": {"file": {
+            "type": "string", "format": "binary",
+            "description": "the .xlsx template filled in (GET /api/v1/quarterly-template)"}}}}}})
+    @bp.response(201, QuarterFiled(many=True))
+    def post(self, app_id: int) -> Any:
+        """Upload quarters from the Excel template: all rows or none, every error named."""
+        upload = _file()
+        stored = reports.upload_quarters(uow(), api_user_id(), app_id, upload.filename,
+                                         upload.read(), _max_bytes())
+        return [{"year": y, "quarter": q, "revision": r} for y, q, r in stored]
+
+
+MULTIPART_ENDPOINTS["reports_api.QuarterExcel"] = ("multipart/form-data",)
+
+
+@bp.route("/quarterly-template")
+class Template(MethodView):
+    @bp.arguments(Schema.from_dict({"application_id": fields.Integer(
+        validate=validate.Range(1, 2**31 - 1))}, name="TemplateArgs")(), location="query")
+    @bp.doc(responses={"200": {"description": "the Excel template",
+                               "content": {XLSX: {"schema": {"type": "string",
+                                                             "format": "binary"}}}}})
+    def get(self, args: dict[str, Any]) -> Any:
+        """The quarterly Excel template (for a base: pre-filled with what is on file)."""
+        data = reports.template_for(uow(), api_user_id(), args.get("application_id"))
+        return send_file(io.BytesIO(data), mimetype=XLSX, as_attachment=True,
+                         download_name="quarterly-template.xlsx")
+
+
+@bp.route(f"{APP}/annual-reports")
+class Annual(MethodView):
+    @bp.response(200, AnnualOut(many=True))
+    def get(self, app_id: int) -> Any:
+        """A base's current annual reports (年度工作报告), one per year."""
+        return reports.annual_reports_of(uow(), api_user_id(), app_id)
+
+    @bp.doc(requestBody={"required": True, "content": {"multipart/form-data": {"schema": {
+        "type": "object", "required": ["year", "summary", "next_year_plan", "file"],
+        "properties": {
+            "year": {"type": "integer", "example": 2006},
+            "summary": {"type": "string", "maxLength": 5000},
+            "next_year_plan": {"type": "string", "maxLength": 5000},
+            "policies_in_force": {"type": "boolean"},
+            "project_funding_10k_cny": {"type": "string", "example": "1200"},
+            "file": {"type": "string", "format": "binary",
+                     "description": "PDF, DOC or DOCX"}}}}}})
+    @bp.response(201, AnnualFiled)
+    def post(self, app_id: int) -> Any:
+        """File the annual work report and next year's plan (due 31 December, 002 §四(四))."""
+        uid = api_user_id()
+        upload = _file()
+        report_id = reports.submit_annual_report(
+            uow(), uid, app_id, request.form.to_dict(), upload.filename, upload.read(),
+            current_app.config["SETTINGS"].upload_dir, _max_bytes())
+        return {"id": report_id}
+
+
+MULTIPART_ENDPOINTS["reports_api.Annual"] = ("multipart/form-data",)
+
+
+@bp.route("/reference-statistics")
+class References(MethodView):
+    @bp.response(200, ReferenceOut(many=True))
+    def get(self) -> Any:
+        """National and regional figures the criteria compare against, newest first."""
+        return reports.reference_stats(uow(), api_user_id())
+
+
+@bp.route("/reference-statistics/<int(max=9999):year>")
+class OneReference(MethodView):
+    @bp.arguments(ReferenceIn)
+    @bp.response(204)
+    def put(self, data: dict[str, Any], year: int) -> Any:
+        """Enter a year's reference statistics (ministry)."""
+        reports.save_reference_stats(uow(), api_user_id(), year, data)
+        return None
