@@ -15,7 +15,7 @@ QUEUES = ("celery", "mail", "scans", "assessments")
 
 def make_celery(settings: Settings | None = None) -> Celery:
     settings = settings or load_settings()
-    app = Celery("eib", include=["tasks.health"])
+    app = Celery("eib", include=["tasks.health", "tasks.mail", "tasks.reminders"])
     app.conf.update(
         broker_url=settings.broker_url,
         result_backend=settings.result_backend,
@@ -37,6 +37,10 @@ def make_celery(settings: Settings | None = None) -> Celery:
         worker_hijack_root_logger=False,
         beat_schedule={
             "heartbeat": {"task": "tasks.health.heartbeat", "schedule": timedelta(seconds=60)},
+            "reminders-scan": {"task": "tasks.reminders.scan",
+                               "schedule": timedelta(seconds=settings.reminder_scan_seconds)},
+            "mail-send-due": {"task": "tasks.mail.send_due",
+                              "schedule": timedelta(seconds=settings.mail_flush_seconds)},
         },
     )
     app.conf.eib_settings = settings

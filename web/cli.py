@@ -73,3 +73,6 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(db_cli)
     app.cli.add_command(seed_demo)
     app.cli.add_command(check)
+    from web.reminders_cli import reminders_cli
+
+    app.cli.add_command(reminders_cli)

@@ -1,0 +1,163 @@
+"""Delivery from the outbox to a real SMTP server (aiosmtpd): sent once, retried with
+backoff while the server is away, dead (and shown to admins) when it can never work."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select, update
+
+from config import load_settings
+from tests import factories
+from tests.smtp_sink import SmtpServer
+from workflow.errors import Forbidden
+from workflow.services import clock, mail
+from workflow.services import reminders as svc
+from workflow.storage.models import OutboxRow, UserRow
+
+SCAN_AT = datetime(2006, 4, 7, 1, tzinfo=UTC)  # 09:00 in Beijing, 5 working days before 14 April
+
+
+@pytest.fixture
+def smtp(monkeypatch: pytest.MonkeyPatch) -> Iterator[SmtpServer]:
+    server = SmtpServer()
+    server.start()
+    for k, v in server.env().items():
+        monkeypatch.setenv(k, v)
+    monkeypatch.setenv("MAIL_RETRY_BASE_SECONDS", "60")
+    yield server
+    server.stop()
+
+
+@pytest.fixture(autouse=True)
+def _unfreeze() -> Iterator[None]:
+    yield
+    clock.freeze(None)
+
+
+def rows(world: factories.World) -> list[OutboxRow]:
+    with world.uow() as u:
+        return list(u.session.scalars(select(OutboxRow).order_by(OutboxRow.id)))
+
+
+def reminders_for(world: factories.World, *applicants: str) -> None:
+    for a in applicants:
+        factories.draft(world, a)
+    svc.scan(world.uow(), SCAN_AT, base_url="http://eib.test")
+
+
+def set_email(world: factories.World, username: str, email: str) -> None:
+    with world.uow() as u:
+        u.session.execute(update(UserRow).where(UserRow.username == username)
+                          .values(email=email))
+        u.commit()
+
+
+def test_a_due_reminder_reaches_the_smtp_server_once(world: factories.World,
+                                                     smtp: SmtpServer) -> None:
+    reminders_for(world, "hubei_applicant")
+    first = mail.send_due(world.uow())
+    again = mail.send_due(world.uow())
+    (row,) = rows(world)
+    (msg,) = smtp.sink.messages
+    assert (first.sent, again.handled, row.status) == (1, 0, "sent")
+    assert msg["Subject"] == row.subject and msg["To"] == "hubei_applicant@example.gov.cn"
+    assert msg["Message-ID"].startswith(f"<outbox-{row.id}@")
+    assert "剩余工作日：5" in msg.get_content()
+
+
+def test_smtp_down_for_a_stretch_then_every_reminder_is_delivered(
+        world: factories.World, smtp: SmtpServer) -> None:
+    reminders_for(world, "hubei_applicant", "hubei_applicant2", "hunan_applicant",
+                  "hunan_applicant2", "sichuan_applicant")
+    smtp.stop()
+    t = datetime.now(UTC)
+    for attempt in (1, 2, 3):
+        clock.freeze(t)
+        done = mail.send_due(world.uow())
+        assert done.failed == 5 and done.sent == 0
+        assert {r.status for r in rows(world)} == {"failed"}
+        assert {r.attempts for r in rows(world)} == {attempt}
+        # backoff doubles: 60 s, 120 s, 240 s — nothing is tried before its time
+        assert all(r.next_attempt_at >= t + timedelta(seconds=60 * 2 ** (attempt - 1)) - \
+                   timedelta(seconds=1) for r in rows(world))
+        clock.freeze(t + timedelta(seconds=30))
+        assert mail.send_due(world.uow()).handled == 0
+        t += timedelta(seconds=60 * 2 ** (attempt - 1) + 1)
+    smtp.start()
+    clock.freeze(t)
+    assert mail.send_due(world.uow()).sent == 5
+    assert {r.status for r in rows(world)} == {"sent"}
+    assert sorted(smtp.sink.ids()) == sorted(str(r.id) for r in rows(world))  # each once
+
+
+def test_invalid_addresses_are_dead_at_once_and_listed_for_the_admin(
+        world: factories.World, smtp: SmtpServer) -> None:
+    set_email(world, "hubei_applicant", "not an address")
+    set_email(world, "hunan_applicant", "bounce@example.gov.cn")
+    reminders_for(world, "hubei_applicant", "hunan_applicant", "sichuan_applicant")
+    done = mail.send_due(world.uow())
+    assert (done.sent, done.dead, done.failed) == (1, 2, 0)
+    page = mail.outbox_page(world.uow(), world.id("sysadmin"), status="dead")
+    errors = {r.recipient_email: r.last_error for r in page.rows}
+    assert "invalid address" in errors["not an address"]
+    assert errors["bounce@example.gov.cn"].startswith("recipient refused: 550")
+    assert page.counts == {"dead": 2, "sent": 1}
+    assert mail.send_due(world.uow()).handled == 0  # never retried by itself
+
+
+def test_a_4xx_reply_or_a_server_too_slow_to_answer_is_retried_later(
+        world: factories.World, smtp: SmtpServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    set_email(world, "hubei_applicant", "later@example.gov.cn")
+    reminders_for(world, "hubei_applicant", "hunan_applicant")
+    monkeypatch.setenv("SMTP_TIMEOUT", "1")
+    smtp.sink.delay = 2.5
+    done = mail.send_due(world.uow())
+    assert (done.failed, done.sent, done.dead) == (2, 0, 0)
+    errors = {r.recipient_email: r.last_error or "" for r in rows(world)}
+    assert errors["later@example.gov.cn"].startswith("recipient deferred: 451")
+    assert "timed out" in errors["hunan_applicant@example.gov.cn"]
+
+
+def test_temporary_failures_give_up_after_the_last_attempt_and_show_it(
+        world: factories.World, smtp: SmtpServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MAIL_MAX_ATTEMPTS", "2")
+    reminders_for(world, "hubei_applicant")
+    smtp.stop()
+    t = datetime.now(UTC)
+    clock.freeze(t)
+    mail.send_due(world.uow())
+    clock.freeze(t + timedelta(hours=1))
+    mail.send_due(world.uow())
+    (row,) = rows(world)
+    assert row.status == "dead" and row.last_error.startswith("gave up after 2 attempts")
+
+
+def test_the_admin_retries_a_dead_message_and_it_goes_out(
+        world: factories.World, smtp: SmtpServer) -> None:
+    set_email(world, "hubei_applicant", "bounce@example.gov.cn")
+    reminders_for(world, "hubei_applicant")
+    mail.send_due(world.uow())
+    (row,) = rows(world)
+    with world.uow() as u:  # the admin fixes the address in the queued message
+        u.session.execute(update(OutboxRow).values(recipient_email="fixed@example.gov.cn"))
+        u.commit()
+    with pytest.raises(Forbidden):
+        mail.retry(world.uow(), world.id("hubei_reviewer"), row.id)
+    mail.retry(world.uow(), world.id("sysadmin"), row.id)
+    assert mail.send_due(world.uow()).sent == 1
+    assert smtp.sink.messages[0]["To"] == "fixed@example.gov.cn"
+
+
+def test_without_smtp_host_mail_goes_to_eml_files(world: factories.World, tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SMTP_HOST", raising=False)
+    monkeypatch.setenv("MAIL_DIR", str(tmp_path / "mail"))
+    reminders_for(world, "hubei_applicant")
+    assert mail.send_due(world.uow(), settings=load_settings()).sent == 1
+    (eml,) = (tmp_path / "mail").glob("*.eml")
+    assert "hubei_applicant@example.gov.cn" in eml.read_text()
+    assert date(2006, 4, 14).isoformat() not in eml.name

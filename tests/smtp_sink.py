@@ -1,0 +1,70 @@
+"""A real SMTP server for tests (aiosmtpd on a free loopback port) that records what it
+accepts, refuses chosen addresses with 550, and can be slowed down or stopped."""
+
+from __future__ import annotations
+
+import asyncio
+import email
+import socket
+import threading
+from email.message import EmailMessage
+from email.policy import default
+from typing import Any
+
+from aiosmtpd.controller import Controller
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Sink:
+    """The aiosmtpd handler: 550 for addresses starting with "bounce", else accept."""
+
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+        self.delay = 0.0
+        self.lock = threading.Lock()
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
+                          rcpt_options: list[str]) -> str:
+        if address.startswith("bounce"):
+            return "550 5.1.1 <%s>: mailbox unavailable" % address
+        if address.startswith("later"):
+            return "451 4.3.0 try again later"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        msg = email.message_from_bytes(envelope.content, policy=default)
+        with self.lock:
+            self.messages.append(msg)  # type: ignore[arg-type]
+        return "250 OK queued"
+
+    def ids(self) -> list[str]:
+        with self.lock:
+            return [str(m["X-Outbox-Id"]) for m in self.messages]
+
+
+class SmtpServer:
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.sink = Sink()
+        self.controller: Controller | None = None
+
+    def start(self) -> None:
+        self.controller = Controller(self.sink, hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+    def stop(self) -> None:
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
+
+    def env(self) -> dict[str, str]:
+        return {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(self.port), "SMTP_TLS": "none",
+                "SMTP_TIMEOUT": "5"}
