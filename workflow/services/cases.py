@@ -310,6 +310,7 @@ def fire(uow: UnitOfWork, user_id: int, app_id: int, trigger: str, version: int 
             setattr(row, k, v)
         row.due_on = _due_on(row, ctx.rules)
         row.next_reminder_on = today  # the reminder scan re-plans this case (reminders.py)
+        repo.mark_changed(row)  # the version moves even when no value did (pinned clock)
         history = HistoryRow(
             application_id=row.id, version=expected + 1, trigger=trigger,
             from_state=outcome.source.value, to_state=outcome.dest.value,
