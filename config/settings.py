@@ -173,7 +173,8 @@ def load_settings() -> Settings:
         upload_dir=Path(os.environ.get("UPLOAD_DIR", instance / "uploads")),
         max_upload_mb=_int("MAX_UPLOAD_MB", 20, 1, 1024),
         reminder_scan_seconds=_int("REMINDER_SCAN_SECONDS", 300, 10, 86400),
-        assessment_cron=os.environ.get("ASSESSMENT_CRON", "0 3 10 1 *"),
+        # 03:00 on 1 February: after the annual report (31 Dec) and Q4 data (15 Jan) are due
+        assessment_cron=os.environ.get("ASSESSMENT_CRON", "0 3 1 2 *"),
         session_idle_minutes=_int("SESSION_IDLE_MINUTES", 30, 1, 1440),
         session_absolute_hours=_int("SESSION_ABSOLUTE_HOURS", 12, 1, 168),
         metrics_token=os.environ.get("METRICS_TOKEN") or None,

@@ -15,7 +15,8 @@ QUEUES = ("celery", "mail", "scans", "assessments")
 
 def make_celery(settings: Settings | None = None) -> Celery:
     settings = settings or load_settings()
-    app = Celery("eib", include=["tasks.health", "tasks.mail", "tasks.reminders"])
+    app = Celery("eib", include=["tasks.health", "tasks.mail", "tasks.reminders",
+                                 "tasks.assessment"])
     app.conf.update(
         broker_url=settings.broker_url,
         result_backend=settings.result_backend,
@@ -41,10 +42,19 @@ def make_celery(settings: Settings | None = None) -> Celery:
                                "schedule": timedelta(seconds=settings.reminder_scan_seconds)},
             "mail-send-due": {"task": "tasks.mail.send_due",
                               "schedule": timedelta(seconds=settings.mail_flush_seconds)},
+            # 定期评估 (002 §六(三)): yearly, after the annual reports are due
+            "assessment-yearly": {"task": "tasks.assessment.scheduled",
+                                  "schedule": _assessment_schedule(settings.assessment_cron)},
         },
     )
     app.conf.eib_settings = settings
     return app
+
+
+def _assessment_schedule(expr: str) -> object:
+    from tasks.assessment import cron_schedule
+
+    return cron_schedule(expr)
 
 
 @worker_process_init.connect

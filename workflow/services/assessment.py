@@ -235,7 +235,13 @@ def run(uow: UnitOfWork, period: int, dry_run: bool = False, *, user_id: int | N
 def scheduled(uow: UnitOfWork, now: datetime | None = None) -> RunCounts:
     """The yearly run started by beat: the last complete year."""
     now = now or utcnow()
-    return run(uow, default_period(local_date(now)), now=now)
+    period = default_period(local_date(now))
+    with uow:
+        pending = reports_repo.unfinished_run(uow.session, period)
+        run_id = pending.id if pending is not None else None
+    if run_id is None:
+        run_id = start(uow, None, period, now)
+    return execute(uow, run_id, now=now)
 
 
 def runs(uow: UnitOfWork, user_id: int) -> list[EvaluationRunRow]:

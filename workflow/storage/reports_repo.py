@@ -171,6 +171,14 @@ def runs(session: Session, limit: int = 50) -> list[EvaluationRunRow]:
                                 .order_by(EvaluationRunRow.id.desc()).limit(limit)))
 
 
+def unfinished_run(session: Session, period: int) -> EvaluationRunRow | None:
+    """The newest queued or running run of a period (a killed scheduled run)."""
+    return session.scalars(select(EvaluationRunRow)
+                           .where(EvaluationRunRow.period == period,
+                                  EvaluationRunRow.status.in_(("queued", "running")))
+                           .order_by(EvaluationRunRow.id.desc())).first()
+
+
 def supersede_running(session: Session, period: int, keep_id: int) -> None:
     """Older unfinished runs of the same period are replaced by this one."""
     session.execute(update(EvaluationRunRow)
