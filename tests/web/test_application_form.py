@@ -1,0 +1,75 @@
+"""The 申报书 form: validation next to each field, drafts saved and resumed, submit, print."""
+
+from __future__ import annotations
+
+import io
+import re
+
+from tests import factories
+
+
+def _post_fields(**over: str) -> dict[str, str]:
+    data = {k: str(v) for k, v in factories.form_data().items() if k != "products"}
+    data.update({"products-0-name": "光通信设备", "products-0-exports_10k_usd": "3000"})
+    data.update(over)
+    return data
+
+
+def test_bad_input_is_refused_next_to_each_field_and_what_was_typed_is_kept(browser, world):
+    b = browser.login("hubei_applicant")
+    r = b.post("/applications/new", data=_post_fields(
+        contact_email="not-an-email", export_growth_pct="20000", enterprise_count="-3",
+        **{"products-1-name": "", "products-1-exports_10k_usd": "abc"}))
+    page = r.get_data(as_text=True)
+    assert r.status_code == 422
+    assert re.search(r'data-error-for="contact_email">电子信箱：电子信箱格式不正确', page)
+    assert 'data-error-for="export_growth_pct"' in page
+    assert 'data-error-for="enterprise_count">企业数：不能为负数' in page
+    assert 'data-error-for="products-1-exports_10k_usd"' in page
+    assert 'value="not-an-email"' in page and 'value="abc"' in page  # kept as typed
+    assert "申报书" in page and "（亿美元）" in page  # units shown with the fields
+
+
+def test_a_draft_is_saved_resumed_and_submitted_with_its_attachments(browser, world):
+    b = browser.login("hubei_applicant")
+    r = b.post("/applications/new", data=_post_fields(
+        employees="", **{"products-1-name": "激光器", "products-1-exports_10k_usd": "800"}))
+    assert r.status_code == 302
+    edit = r.headers["Location"]
+    page = b.text(edit)
+    assert 'value="激光器"' in page and 'name="version" value="1"' in page
+    r = b.post(edit, data=_post_fields(employees="", action="submit", version="1"))
+    page = r.get_data(as_text=True)
+    assert r.status_code == 422  # employees empty, no attachments: nothing submitted
+    assert 'data-error-for="employees">必填' in page
+    app_id = int(edit.split("/")[2])
+    for kind in ("application_form", "development_plan"):
+        r = b.post(f"/cases/{app_id}/attachments", content_type="multipart/form-data",
+                   data={"kind": kind, "back": "edit",
+                         "file": (io.BytesIO(factories.PDF), f"{kind}.pdf")})
+        assert r.status_code == 302, r.get_data(as_text=True)[:300]
+    version = re.search(r'name="version" value="(\d+)"', b.text(edit)).group(1)
+    r = b.post(edit, data=_post_fields(employees="35000", action="submit", version=version))
+    assert r.status_code == 302 and r.headers["Location"].endswith(f"/cases/{app_id}")
+    assert "省级审核中" in b.text(f"/cases/{app_id}")
+
+
+def test_saving_over_a_newer_version_says_so_and_keeps_the_typing(browser, world):
+    app_id = factories.draft(world)
+    b = browser.login("hubei_applicant")
+    assert b.post(f"/applications/{app_id}/edit", data=_post_fields(version="1")).status_code \
+        == 302
+    r = b.post(f"/applications/{app_id}/edit",
+               data=_post_fields(version="1", address="我刚输入的新地址"))
+    page = r.get_data(as_text=True)
+    assert r.status_code == 409
+    assert 'data-testid="conflict"' in page and 'value="我刚输入的新地址"' in page
+
+
+def test_print_view_lays_out_the_official_form_one_section_per_page(browser, world):
+    app_id = factories.submitted(world)
+    page = browser.login("hubei_applicant").text(f"/applications/{app_id}/print")
+    assert "2006年科技兴贸工程出口创新基地申报书" in page
+    assert "第一项：基地基本情况" in page and "2005 年度" in page
+    assert page.count('class="sheet"') == 4
+    assert "application_form.pdf" in page
