@@ -51,5 +51,8 @@ def create_app(test_config: dict[str, Any] | None = None,
     for area in (public, objections, dashboard, exports):  # notice, objections, statistics
         app.register_blueprint(area.bp)
     register_api(app)
+    from web import security
+
+    security.init_app(app)  # headers, audit context, admin pages, `flask audit`
     cli.init_app(app)
     return app

@@ -1,22 +1,49 @@
-"""Login and logout for the web UI; `login_required` and `current_user` for views."""
+"""Login (password, then a one-time code when enrolled), logout, the user's own password
+and second factor; `login_required`, `role_required` and `current_user` for views.
+
+A session holds the user's id, their session epoch (bumped by logout, a password change,
+disabling or a role change, which ends every session of that user at once), when it
+started and when it was last used (idle 30 min, absolute 12 h by default).
+"""
 
 from __future__ import annotations
 
 import functools
+import secrets
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, g, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, StringField
-from wtforms.validators import DataRequired, Length
+from markupsafe import Markup
+from wtforms import HiddenField, PasswordField, StringField
+from wtforms.validators import DataRequired, EqualTo, Length
 
-from web.extensions import uow
+from web.extensions import client_ip, uow
+from web.security import LOGIN_LIMITS
+from workflow.errors import DomainError
 from workflow.services import accounts
+from workflow.services.clock import utcnow
 from workflow.storage.models import UserRow
 
 bp = Blueprint("auth", __name__)
+
+PENDING_SECONDS = 300  # between the password and the one-time code
+# pages a user may still open while they must change their password or enrol TOTP
+ALWAYS_ALLOWED = {"auth.login", "auth.login_otp", "auth.logout", "auth.change_password",
+                  "auth.enrol_totp", "auth.set_language", "static"}
 
 
 class LoginForm(FlaskForm):
@@ -24,27 +51,79 @@ class LoginForm(FlaskForm):
     password = PasswordField(_l("密码"), validators=[DataRequired(), Length(max=200)])
 
 
+class OtpForm(FlaskForm):
+    otp = StringField(_l("动态口令"), validators=[DataRequired(), Length(min=6, max=8)])
+
+
+class PasswordForm(FlaskForm):
+    current_password = PasswordField(_l("当前密码"), validators=[DataRequired(), Length(max=200)])
+    new_password = PasswordField(_l("新密码"), validators=[DataRequired(), Length(max=200)])
+    confirm = PasswordField(_l("确认新密码"), validators=[
+        DataRequired(), EqualTo("new_password", message=_l("两次输入的新密码不一致"))])
+
+
+class EnrolForm(FlaskForm):
+    otp = StringField(_l("动态口令"), validators=[DataRequired(), Length(min=6, max=8)])
+    nonce = HiddenField()
+
+
+def _defaults() -> accounts.Policy:
+    settings = current_app.config["SETTINGS"]
+    return accounts.Policy(session_idle_minutes=settings.session_idle_minutes,
+                           session_absolute_hours=settings.session_absolute_hours)
+
+
+def _lang() -> str:
+    return session.get("lang", "zh")
+
+
+def _end_session(reason: str | None) -> None:
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
+    g.session_end_reason = reason
+
+
 def current_user() -> UserRow | None:
+    """The logged-in user, if this session is still valid (else the session is cleared)."""
     if "user" in g:
         return g.user
     g.user = None
     uid = session.get("user_id")
     if uid:
-        with uow() as u:
-            user = u.session.get(UserRow, uid)
-            if user is not None and user.is_active:
-                user.authority  # noqa: B018 - load before the session closes
-                g.user = user
-                g.user_locale = user.locale
+        check = accounts.check_session(uow(), uid, session.get("epoch"),
+                                       float(session.get("started", 0)),
+                                       float(session.get("seen", 0)), _defaults())
+        if check.user is None:
+            _end_session(check.reason)
+        else:
+            session["seen"] = utcnow().timestamp()
+            g.user = check.user
+            g.user_locale = check.user.locale
+            g.password_expired = check.password_expired
+            g.must_enrol_totp = check.must_enrol_totp
     return g.user
+
+
+def _gate() -> Any:
+    """Where a logged-in user must go first (a new password, a second factor), if anywhere."""
+    if request.endpoint in ALWAYS_ALLOWED:
+        return None
+    if g.get("password_expired"):
+        return redirect(url_for("auth.change_password"))
+    if g.get("must_enrol_totp"):
+        return redirect(url_for("auth.enrol_totp"))
+    return None
 
 
 def login_required(view: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(view)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
         if current_user() is None:
-            return redirect(url_for("auth.login", next=request.full_path))
-        return view(*args, **kwargs)
+            return redirect(url_for("auth.login", next=request.full_path,
+                                    reason=g.get("session_end_reason")))
+        return _gate() or view(*args, **kwargs)
 
     return wrapped
 
@@ -64,42 +143,157 @@ def role_required(*roles: str) -> Callable[[Callable[..., Any]], Callable[..., A
     return deco
 
 
+def _safe_next(target: str | None) -> str:
+    target = target or ""
+    if not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return url_for("views.inbox")
+    return target
+
+
+def _start_session(login: accounts.Login) -> None:
+    """A brand-new session (new contents, new signature) for a user who passed every step."""
+    _end_session(None)
+    now = utcnow().timestamp()
+    session["user_id"] = login.user_id
+    session["epoch"] = login.session_epoch
+    session["started"] = now
+    session["seen"] = now
+    session["sid"] = secrets.token_urlsafe(16)  # a new session identifier at every login
+    session.permanent = True
+
+
+NOTICES = {"idle": _l("您已长时间未操作，请重新登录"), "expired": _l("会话已到期，请重新登录"),
+           "ended": _l("您已在其他地方退出或账号设置已更改，请重新登录"),
+           "disabled": _l("账号已停用"), "logged_out": _l("您已安全退出")}
+
+
 @bp.route("/login", methods=["GET", "POST"])
+@LOGIN_LIMITS[0]
+@LOGIN_LIMITS[1]
 def login() -> Any:
     form = LoginForm()
     error = None
     if form.validate_on_submit():
         try:
-            uid = accounts.authenticate(uow(), form.username.data or "", form.password.data or "")
+            result = accounts.check_password(uow(), form.username.data or "",
+                                             form.password.data or "", client_ip())
         except accounts.LoginFailed as err:
-            error = err.first.message(session.get("lang", "zh"))
+            error = err.first.message(_lang())
         else:
-            lang = session.get("lang")
-            session.clear()  # a fresh session at login
-            if lang:
-                session["lang"] = lang
-            session["user_id"] = uid
-            session.permanent = True
-            target = request.args.get("next") or ""
-            if not target.startswith("/") or target.startswith("//"):
-                target = url_for("views.inbox")
-            return redirect(target)
-    return render_template("login.html", form=form, error=error), 401 if error else 200
+            nxt = request.args.get("next")
+            if result.needs_totp:
+                _end_session(None)
+                session["pending"] = {"uid": result.user_id, "at": utcnow().timestamp(),
+                                      "next": _safe_next(nxt)}
+                return redirect(url_for("auth.login_otp"))
+            _start_session(result)
+            return redirect(_safe_next(nxt))
+    notice = NOTICES.get(request.args.get("reason") or "")
+    return render_template("login.html", form=form, error=error,
+                           notice=notice), 401 if error else 200
+
+
+@bp.route("/login/otp", methods=["GET", "POST"])
+@LOGIN_LIMITS[1]
+def login_otp() -> Any:
+    pending = session.get("pending") or {}
+    if not pending or utcnow().timestamp() - float(pending.get("at", 0)) > PENDING_SECONDS:
+        session.pop("pending", None)
+        return redirect(url_for("auth.login"))
+    form = OtpForm()
+    error = None
+    if form.validate_on_submit():
+        try:
+            result = accounts.check_totp(uow(), int(pending["uid"]), form.otp.data or "",
+                                         client_ip())
+        except accounts.LoginFailed as err:
+            error = err.first.message(_lang())
+            if isinstance(err, accounts.AccountLocked):
+                session.pop("pending", None)
+        else:
+            _start_session(result)
+            return redirect(_safe_next(pending.get("next")))
+    return render_template("account/login_otp.html", form=form, error=error), \
+        401 if error else 200
 
 
 @bp.post("/logout")
 def logout() -> Any:
-    session.clear()
-    return redirect(url_for("auth.login"))
+    """Log out: every session of this user ends (GB/T 22239 8.1.4.1 b)."""
+    uid = session.get("user_id")
+    if uid and current_user() is not None:
+        accounts.logout_everywhere(uow(), uid)
+    _end_session(None)
+    return redirect(url_for("auth.login", reason="logged_out"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password() -> Any:
+    user = current_user()
+    assert user is not None
+    form = PasswordForm()
+    errors: list[Any] = []
+    if form.validate_on_submit():
+        try:
+            epoch = accounts.change_password(uow(), user.id, form.current_password.data or "",
+                                             form.new_password.data or "")
+        except DomainError as err:
+            errors = err.refusals
+        else:
+            session["epoch"] = epoch  # this session stays; every other one ends
+            return redirect(url_for("views.inbox"))
+    return render_template("account/password.html", form=form, errors=errors,
+                           forced=bool(g.get("password_expired")), min_length=accounts.PASSWORD_MIN,
+                           lang=_lang()), 422 if errors else 200
+
+
+def _qr_svg(uri: str) -> Markup:
+    import qrcode
+    import qrcode.image.svg
+
+    img = qrcode.make(uri, image_factory=qrcode.image.svg.SvgPathImage, box_size=8)
+    svg = img.to_string(encoding="unicode")
+    return Markup(svg[svg.index("<svg"):])  # our own markup, no user input in it
+
+
+@bp.route("/account/totp", methods=["GET", "POST"])
+@login_required
+def enrol_totp() -> Any:
+    """Enrol a TOTP app: scan the QR code (or type the key), then confirm one code."""
+    user = current_user()
+    assert user is not None
+    if user.totp_secret is not None:
+        return render_template("account/totp.html", enrolled=True, form=None)
+    form = EnrolForm()
+    secret = session.get("totp_pending")
+    error = None
+    if form.validate_on_submit() and secret:
+        try:
+            accounts.enrol_totp(uow(), user.id, secret, form.otp.data or "")
+        except DomainError as err:
+            error = err.first.message(_lang())
+        else:
+            session.pop("totp_pending", None)
+            return redirect(url_for("views.inbox"))
+    if not secret or request.method == "GET":
+        secret = session["totp_pending"] = accounts.new_totp_secret()
+    uri = accounts.totp_uri(secret, user.username)
+    return render_template("account/totp.html", enrolled=False, form=form, secret=secret,
+                           qr=_qr_svg(uri), error=error,
+                           required=bool(g.get("must_enrol_totp"))), 422 if error else 200
 
 
 @bp.post("/lang/<code>")
 def set_language(code: str) -> Any:
     if code in ("zh", "en"):
         session["lang"] = code
-        if session.get("user_id"):  # remembered for the next login and for e-mail
+        user = current_user()
+        if user is not None:  # remembered for the next login and for e-mail
             from workflow.services import preferences
 
-            preferences.set_locale(uow(), session["user_id"], code)
-    target = request.referrer or url_for("views.inbox")
-    return redirect(target)
+            preferences.set_locale(uow(), user.id, code)
+    ref = urlsplit(request.referrer or "")
+    same_site = ref.netloc == request.host and ref.path.startswith("/")
+    return redirect(_safe_next(ref.path + (f"?{ref.query}" if ref.query else ""))
+                    if same_site else url_for("views.inbox"))

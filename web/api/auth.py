@@ -8,7 +8,8 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from web.extensions import uow
+from web.extensions import client_ip, uow
+from web.security import LOGIN_LIMITS
 from workflow.services import accounts
 
 bp = Blueprint("auth_api", __name__, url_prefix="/api/v1/auth",
@@ -20,6 +21,9 @@ class Credentials(Schema):
                              metadata={"example": "hubei_reviewer"})
     password = fields.String(required=True, validate=validate.Length(1, 200),
                              metadata={"example": "demo-password-1"})
+    otp = fields.String(load_default=None, validate=validate.Length(6, 8), metadata={
+        "description": "the current one-time code, for users who enrolled a TOTP app "
+                       "(admins must)", "example": "123456"})
 
 
 class TokenOut(Schema):
@@ -30,11 +34,13 @@ class TokenOut(Schema):
 
 @bp.route("/token")
 class Token(MethodView):
+    decorators = LOGIN_LIMITS  # brute force: per address and user name, then per address
     @bp.arguments(Credentials)
     @bp.response(201, TokenOut)
     @bp.doc(security=[])
     def post(self, creds: dict[str, Any]) -> Any:
         """Log in and receive a bearer token (12 hours)."""
-        uid = accounts.authenticate(uow(), creds["username"], creds["password"])
+        uid = accounts.authenticate(uow(), creds["username"], creds["password"],
+                                    ip=client_ip(), otp=creds.get("otp"))
         issued = accounts.issue_token(uow(), uid, name="login")
         return {"token": issued.token, "token_type": "Bearer", "expires_at": issued.expires_at}

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from workflow.errors import NotFound, ValidationFailed, refuse
+from workflow.services import audit
 from workflow.services.accounts import token_digest
 from workflow.services.clock import CHINA, local_date, utcnow
 from workflow.storage import api_repo, repo
@@ -85,6 +86,9 @@ def create(uow: UnitOfWork, user_id: int, name: str, scope: str = "read_write",
                           prefix=token[:12], scope=scope, created_at=now, expires_at=expires_at)
         s.add(row)
         s.flush()
+        audit.append(s, "token_created", who=audit.Who.of(repo.user_by_id(s, user_id)),
+                     object_type="api_token", object_id=row.id,
+                     details={"name": clean, "scope": scope, "prefix": row.prefix}, now=now)
         uow.record("api_token_created", user_id=user_id, token_id=row.id, scope=scope)
         uow.commit()
         return Created(row.id, token, clean, row.prefix, scope, now, expires_at)
@@ -106,6 +110,9 @@ def revoke(uow: UnitOfWork, user_id: int, token_id: int, now: datetime | None = 
             raise repo.not_found("token")
         if row.revoked_at is None:
             row.revoked_at = now
+            audit.append(uow.session, "token_revoked",
+                         who=audit.Who.of(repo.user_by_id(uow.session, user_id)),
+                         object_type="api_token", object_id=row.id, now=now)
             uow.record("api_token_revoked", user_id=user_id, token_id=token_id)
         uow.commit()
 

@@ -1,0 +1,249 @@
+"""The three separated admin roles' pages (三员分立, GB/T 22239-2019 8.1.4.2 c/d):
+
+- 系统管理员 (system admin): accounts (open, disable, reset passwords) and backups;
+- 安全管理员 (security admin): security settings, roles and scopes, lockouts, second factors;
+- 审计管理员 (auditor): read-only audit search and export.
+
+Each page admits one role only, and the services check again. None of them can act on a
+case, and nothing here edits or deletes an audit record.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Blueprint, Response, abort, redirect, render_template, request, session, url_for
+
+from web.auth import current_user, login_required, role_required
+from web.extensions import uow
+from workflow.errors import DomainError
+from workflow.regions import AUTHORITIES
+from workflow.roles import ADMIN_ROLES, CASE_ROLES, ROLE_ZH, Role
+from workflow.services import accounts, audit
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+SYSTEM = Role.SYSTEM_ADMIN.value
+SECURITY = Role.SECURITY_ADMIN.value
+AUDITOR = Role.AUDITOR.value
+HOME = {SYSTEM: "admin.accounts_page", SECURITY: "admin.security", AUDITOR: "admin.audit_log"}
+
+
+def _me() -> int:
+    user = current_user()
+    assert user is not None
+    return user.id
+
+
+def _lang() -> str:
+    return session.get("lang", "zh")
+
+
+def _render(template: str, status: int = 200, **ctx: Any) -> Any:
+    return render_template(template, roles=ROLE_ZH, authorities=AUTHORITIES, lang=_lang(),
+                           done=request.args.get("done"), **ctx), status
+
+
+def _refused(err: DomainError) -> None:
+    """A DomainError from a service, as the HTTP status it stands for."""
+    abort(err.status if err.status in (403, 404) else 422)
+
+
+@bp.get("/")
+@login_required
+def home() -> Any:
+    user = current_user()
+    assert user is not None
+    if user.role not in HOME:
+        abort(403)
+    return redirect(url_for(HOME[user.role]))
+
+
+# --- 系统管理员 ----------------------------------------------------------------------------
+
+def _accounts_page(errors: list[Any] | None = None, typed: dict[str, Any] | None = None,
+                   status: int = 200) -> Any:
+    users, locked = accounts.list_users(uow(), _me())
+    return _render("admin/accounts.html", status, users=users, locked=locked,
+                   errors=errors or [], typed=typed or {},
+                   case_roles=[r for r in Role if r in CASE_ROLES])
+
+
+@bp.get("/accounts")
+@role_required(SYSTEM)
+def accounts_page() -> Any:
+    return _accounts_page()
+
+
+@bp.post("/accounts")
+@role_required(SYSTEM)
+def create_account() -> Any:
+    data = {k: request.form.get(k, "") for k in ("username", "display_name", "email", "role",
+                                                 "authority", "organisation", "password")}
+    try:
+        accounts.create_user(uow(), _me(), data)
+    except DomainError as err:
+        if err.status in (403, 404):
+            _refused(err)
+        data.pop("password")
+        return _accounts_page(err.refusals, data, 422)
+    return redirect(url_for("admin.accounts_page", done="created"))
+
+
+@bp.post("/accounts/<int:user_id>/disable")
+@role_required(SYSTEM)
+def disable_account(user_id: int) -> Any:
+    return _set_active(user_id, False)
+
+
+@bp.post("/accounts/<int:user_id>/enable")
+@role_required(SYSTEM)
+def enable_account(user_id: int) -> Any:
+    return _set_active(user_id, True)
+
+
+def _set_active(user_id: int, active: bool) -> Any:
+    try:
+        accounts.set_active(uow(), _me(), user_id, active)
+    except DomainError as err:
+        _refused(err)
+    return redirect(url_for("admin.accounts_page", done="enabled" if active else "disabled"))
+
+
+@bp.post("/accounts/<int:user_id>/reset-password")
+@role_required(SYSTEM)
+def reset_password(user_id: int) -> Any:
+    try:
+        accounts.reset_password(uow(), _me(), user_id, request.form.get("password", ""))
+    except DomainError as err:
+        if err.status in (403, 404):
+            _refused(err)
+        return _accounts_page(err.refusals, {}, 422)
+    return redirect(url_for("admin.accounts_page", done="password_reset"))
+
+
+@bp.get("/backups")
+@role_required(SYSTEM)
+def backups() -> Any:
+    return _render("admin/backups.html")
+
+
+# --- 安全管理员 ----------------------------------------------------------------------------
+
+@bp.route("/security", methods=["GET", "POST"])
+@role_required(SECURITY)
+def security() -> Any:
+    errors: list[Any] = []
+    if request.method == "POST":
+        try:
+            accounts.update_policy(uow(), _me(), dict(request.form))
+        except DomainError as err:
+            if err.status in (403, 404):
+                _refused(err)
+            errors = err.refusals
+        else:
+            return redirect(url_for("admin.security", done="saved"))
+    current = accounts.policy(uow())
+    typed = dict(request.form) if errors else asdict(current)
+    return _render("admin/security.html", 422 if errors else 200, policy=current,
+                   typed=typed, errors=errors, labels=accounts.POLICY_ZH,
+                   limits=accounts.LIMITS)
+
+
+def _roles_page(errors: list[Any] | None = None, status: int = 200) -> Any:
+    users, locked = accounts.list_users(uow(), _me())
+    return _render("admin/roles.html", status, users=users, locked=locked,
+                   errors=errors or [], all_roles=[r for r in Role],
+                   admin_roles=ADMIN_ROLES)
+
+
+@bp.get("/roles")
+@role_required(SECURITY)
+def roles() -> Any:
+    return _roles_page()
+
+
+@bp.post("/roles/<int:user_id>")
+@role_required(SECURITY)
+def set_role(user_id: int) -> Any:
+    try:
+        accounts.set_role(uow(), _me(), user_id, request.form.get("role", ""),
+                          request.form.get("authority") or None)
+    except DomainError as err:
+        if err.status in (403, 404):
+            _refused(err)
+        return _roles_page(err.refusals, 422)
+    return redirect(url_for("admin.roles", done="role_changed"))
+
+
+@bp.post("/roles/<int:user_id>/unlock")
+@role_required(SECURITY)
+def unlock(user_id: int) -> Any:
+    try:
+        accounts.unlock(uow(), _me(), user_id)
+    except DomainError as err:
+        _refused(err)
+    return redirect(url_for("admin.roles", done="unlocked"))
+
+
+@bp.post("/roles/<int:user_id>/reset-totp")
+@role_required(SECURITY)
+def reset_totp(user_id: int) -> Any:
+    try:
+        accounts.reset_totp(uow(), _me(), user_id)
+    except DomainError as err:
+        _refused(err)
+    return redirect(url_for("admin.roles", done="totp_reset"))
+
+
+# --- 审计管理员 ----------------------------------------------------------------------------
+
+FILTERS = (*audit.SEARCH_FIELDS, "since", "until")
+
+
+def _filters(source: Any) -> dict[str, str]:
+    return {k: str(source.get(k) or "")[:100] for k in FILTERS if source.get(k)}
+
+
+@bp.get("/audit")
+@role_required(AUDITOR)
+def audit_log() -> Any:
+    filters = _filters(request.args)
+    before = request.args.get("before", type=int)
+    errors: list[Any] = []
+    rows: list[Any] = []
+    try:
+        rows = audit.search(uow(), _me(), filters, before_id=before, limit=101)
+    except DomainError as err:
+        if err.status in (403, 404):
+            _refused(err)
+        errors = err.refusals
+    more = len(rows) > 100
+    rows = rows[:100]
+    return _render("admin/audit.html", 422 if errors else 200, rows=rows, filters=filters,
+                   errors=errors, more=more, events=audit.event_names(uow(), _me()))
+
+
+@bp.post("/audit/export")
+@role_required(AUDITOR)
+def audit_export() -> Any:
+    """Download the matching records (a POST: the export itself is audited)."""
+    fmt = request.form.get("format", "csv")
+    filters = _filters(request.form)
+    try:
+        if fmt == "xlsx":
+            body = audit.export_xlsx(uow(), _me(), filters)
+            mime = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        else:
+            fmt = "csv"
+            body = audit.export_csv(uow(), _me(), filters)
+            mime = "text/csv; charset=utf-8"
+    except DomainError as err:
+        if err.status in (403, 404):
+            _refused(err)
+        return redirect(url_for("admin.audit_log", **filters))
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    return Response(body, mimetype=mime, headers={
+        "Content-Disposition": f'attachment; filename="audit-{stamp}.{fmt}"'})

@@ -1,0 +1,284 @@
+"""The audit log (安全审计): append-only, hash-chained, searchable by the auditor only.
+
+Every record stores the SHA-256 of its own content together with the previous record's
+hash, so changing, deleting or reordering a record breaks the chain at that point
+(GB/T 22239-2019 8.1.4.3 b/c; OWASP ASVS 5.0 V16). Records are kept at least 180 days
+(网络安全法 第二十一条); the application has no path that edits or deletes them.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+from contextvars import ContextVar
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from workflow.errors import Forbidden, ValidationFailed, refuse
+from workflow.roles import Role
+from workflow.services.clock import CHINA, utcnow
+from workflow.storage import audit_repo, repo
+from workflow.storage.models import AuditRow, UserRow
+from workflow.storage.uow import DbSession, UnitOfWork
+
+RETENTION_DAYS = 180  # 网络安全法 第二十一条: network logs kept no less than six months
+
+# Where the current request comes from; a Flask before_request hook binds it, so services
+# need no `ip` parameter. Tasks and the CLI leave it empty.
+_client_ip: ContextVar[str | None] = ContextVar("audit_client_ip", default=None)
+
+
+def bind_ip(ip: str | None) -> None:
+    """Remember the client's address for records appended in this request."""
+    _client_ip.set(ip)
+
+
+def current_ip() -> str | None:
+    return _client_ip.get()
+
+
+@dataclass(frozen=True)
+class Who:
+    """The person a record is about: the actor, and whom they acted for."""
+
+    id: int | None
+    name: str | None
+    role: str | None = None
+    on_behalf_of_id: int | None = None
+
+    @classmethod
+    def of(cls, user: UserRow | None) -> Who:
+        if user is None:
+            return ANONYMOUS
+        return cls(user.id, user.username, user.role)
+
+
+ANONYMOUS = Who(None, None, None)
+
+
+def _canonical(value: Any) -> Any:
+    """`value` as it reads back from a JSON column (so the hash survives the round trip)."""
+    return json.loads(json.dumps(value, default=str, ensure_ascii=False))
+
+
+def content_hash(prev_hash: str, *, at: datetime, utc_offset: str | None, actor_id: int | None,
+                 actor_name: str | None, actor_role: str | None, on_behalf_of_id: int | None,
+                 ip: str | None, event: str, object_type: str | None, object_id: str | None,
+                 result: str, details: dict[str, Any]) -> str:
+    """SHA-256 over the record's fields and the previous record's hash."""
+    body = {"prev": prev_hash, "at": at.astimezone(UTC).isoformat(timespec="microseconds"),
+            "offset": utc_offset, "actor_id": actor_id, "actor_name": actor_name,
+            "actor_role": actor_role, "on_behalf_of_id": on_behalf_of_id, "ip": ip,
+            "event": event, "object_type": object_type, "object_id": object_id,
+            "result": result, "details": details}
+    data = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(data.encode()).hexdigest()
+
+
+def row_hash(row: AuditRow) -> str:
+    return content_hash(row.prev_hash, at=row.at, utc_offset=row.utc_offset,
+                        actor_id=row.actor_id, actor_name=row.actor_name,
+                        actor_role=row.actor_role, on_behalf_of_id=row.on_behalf_of_id,
+                        ip=row.ip, event=row.event, object_type=row.object_type,
+                        object_id=row.object_id, result=row.result,
+                        details=row.details or {})
+
+
+def _offset(moment: datetime) -> str:
+    raw = moment.astimezone(CHINA).strftime("%z")  # +0800
+    return f"{raw[:3]}:{raw[3:]}"
+
+
+def append(session: DbSession, event: str, *, who: Who = ANONYMOUS, result: str = "ok",
+           object_type: str | None = None, object_id: Any = None,
+           details: dict[str, Any] | None = None, ip: str | None = None,
+           now: datetime | None = None) -> AuditRow:
+    """Append one record inside the caller's transaction (it commits or rolls back with
+    the action it records). Appends are serialised so the chain never forks."""
+    now = now or utcnow()
+    audit_repo.lock_chain(session)
+    prev = audit_repo.last_hash(session)
+    fields: dict[str, Any] = dict(
+        at=now, utc_offset=_offset(now), actor_id=who.id,
+        actor_name=(who.name or None) and who.name[:100], actor_role=who.role,
+        on_behalf_of_id=who.on_behalf_of_id, ip=(ip or current_ip() or None),
+        event=event[:60], object_type=object_type,
+        object_id=None if object_id is None else str(object_id)[:64], result=result[:20],
+        details=_canonical(details or {}))
+    row = AuditRow(prev_hash=prev, hash=content_hash(prev, **fields), **fields)
+    return audit_repo.add(session, row)
+
+
+def log(uow: UnitOfWork, event: str, **kw: Any) -> None:
+    """Append one record in a transaction of its own (login failures, denials…)."""
+    with uow:
+        append(uow.session, event, **kw)
+        uow.commit()
+
+
+# --- verification ------------------------------------------------------------------------
+
+@dataclass
+class ChainReport:
+    """What `verify` found: the first broken record, if any, and the chain's head."""
+
+    count: int
+    head: str
+    first_bad_id: int | None = None
+    problem: str | None = None  # modified | deleted_before | inserted | out_of_order
+
+    @property
+    def ok(self) -> bool:
+        return self.first_bad_id is None
+
+    def describe(self) -> str:
+        if self.ok:
+            return f"audit chain intact: {self.count} records, head {self.head}"
+        words = {
+            "modified": "was modified after it was written (its content no longer "
+                        "matches its hash)",
+            "deleted_before": "follows a record that is missing (deleted)",
+            "inserted": "was inserted into the chain after the fact",
+            "out_of_order": "is out of order (records were moved or renumbered)",
+        }
+        return f"audit record #{self.first_bad_id} {words[self.problem or 'modified']}"
+
+
+def verify(uow: UnitOfWork) -> ChainReport:
+    """Walk the chain in id order; name the first record modified, deleted around, inserted
+    or reordered."""
+    with uow:
+        s = uow.session
+        links = audit_repo.links(s)
+        position = {h: i for i, (_, _, h) in enumerate(links)}
+        expected_prev = audit_repo.GENESIS
+        for i, row in enumerate(audit_repo.rows_in_order(s)):
+            if row_hash(row) != row.hash:
+                return ChainReport(len(links), links[-1][2], row.id, "modified")
+            if row.prev_hash != expected_prev:
+                where = position.get(row.prev_hash)
+                if i >= 2 and row.prev_hash == links[i - 2][2]:
+                    return ChainReport(len(links), links[-1][2], links[i - 1][0], "inserted")
+                problem = "out_of_order" if where is not None else "deleted_before"
+                if i == 1 and row.prev_hash == audit_repo.GENESIS:
+                    return ChainReport(len(links), links[-1][2], links[0][0], "inserted")
+                return ChainReport(len(links), links[-1][2], row.id, problem)
+            expected_prev = row.hash
+        return ChainReport(len(links), links[-1][2] if links else audit_repo.GENESIS)
+
+
+# --- the auditor's search and export -----------------------------------------------------
+
+SEARCH_FIELDS = ("event", "actor", "object_type", "object_id", "result", "ip")
+EXPORT_COLUMNS = ("id", "at_utc", "utc_offset", "actor_id", "actor_name", "actor_role",
+                  "on_behalf_of_id", "ip", "event", "object_type", "object_id", "result",
+                  "details", "prev_hash", "hash")
+
+
+def _require_auditor(session: DbSession, user_id: int) -> UserRow:
+    user = repo.user_by_id(session, user_id)
+    if Role(user.role) is not Role.AUDITOR:
+        raise Forbidden(refuse("auditor_only", "只有审计管理员可以查看审计记录",
+                               "only the auditor may read the audit log"))
+    return user
+
+
+def _filters(raw: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name in SEARCH_FIELDS:
+        value = str(raw.get(name) or "").strip()
+        if len(value) > 100:
+            raise ValidationFailed(refuse("too_long", "查询条件过长", "search term too long",
+                                          field=name))
+        if value:
+            out[name] = value
+    for name in ("since", "until"):
+        value = raw.get(name)
+        if value in (None, ""):
+            continue
+        if isinstance(value, datetime):
+            out[name] = value
+            continue
+        try:
+            moment = datetime.fromisoformat(str(value))
+        except ValueError:
+            raise ValidationFailed(refuse("invalid_date", "日期格式应为 YYYY-MM-DD",
+                                          "dates are YYYY-MM-DD", field=name)) from None
+        out[name] = moment if moment.tzinfo else moment.replace(tzinfo=CHINA)
+    return out
+
+
+def search(uow: UnitOfWork, auditor_id: int, filters: dict[str, Any],
+           before_id: int | None = None, limit: int = 100) -> list[AuditRow]:
+    """The auditor's read-only search, newest first."""
+    with uow:
+        s = uow.session
+        _require_auditor(s, auditor_id)
+        return audit_repo.search(s, **_filters(filters), before_id=before_id,
+                                 limit=max(1, min(limit, 500)))
+
+
+def _export_rows(uow: UnitOfWork, auditor_id: int, filters: dict[str, Any], fmt: str,
+                 limit: int) -> list[AuditRow]:
+    with uow:
+        s = uow.session
+        auditor = _require_auditor(s, auditor_id)
+        clean = _filters(filters)
+        rows = audit_repo.search(s, **clean, limit=limit)
+        append(s, "audit_exported", who=Who.of(auditor), object_type="audit_log",
+               details={"format": fmt, "filters": clean, "rows": len(rows)})
+        uow.commit()
+        return rows
+
+
+def _cells(row: AuditRow) -> list[Any]:
+    return [row.id, row.at.astimezone(UTC).isoformat(timespec="seconds"), row.utc_offset,
+            row.actor_id, row.actor_name, row.actor_role, row.on_behalf_of_id, row.ip,
+            row.event, row.object_type, row.object_id, row.result,
+            json.dumps(row.details or {}, ensure_ascii=False, sort_keys=True),
+            row.prev_hash, row.hash]
+
+
+def _safe_cell(value: Any) -> Any:
+    """Neutralise spreadsheet formulas (CSV injection, OWASP): a leading = + - @ is quoted."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def export_csv(uow: UnitOfWork, auditor_id: int, filters: dict[str, Any],
+               limit: int = 100_000) -> bytes:
+    """The matching records as UTF-8 CSV (with BOM, so Excel reads the Chinese)."""
+    rows = _export_rows(uow, auditor_id, filters, "csv", limit)
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow(EXPORT_COLUMNS)
+    for row in rows:
+        writer.writerow([_safe_cell(c) for c in _cells(row)])
+    return ("\ufeff" + buf.getvalue()).encode()
+
+
+def export_xlsx(uow: UnitOfWork, auditor_id: int, filters: dict[str, Any],
+                limit: int = 100_000) -> bytes:
+    """The matching records as an Excel workbook."""
+    from openpyxl import Workbook
+
+    rows = _export_rows(uow, auditor_id, filters, "xlsx", limit)
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("audit_log")
+    ws.append(list(EXPORT_COLUMNS))
+    for row in rows:
+        ws.append([_safe_cell(c) for c in _cells(row)])
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def event_names(uow: UnitOfWork, auditor_id: int) -> list[str]:
+    with uow:
+        _require_auditor(uow.session, auditor_id)
+        return audit_repo.events(uow.session)
+
