@@ -5,8 +5,7 @@ Only the columns the public may see leave `public_cases`: never the contact bloc
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from decimal import Decimal
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -83,10 +82,3 @@ def add_evidence(session: DbSession, app_id: int, kind: str, filename: str, stor
     session.flush()
     return row.id
 
-
-def as_decimal(value: Any) -> Decimal | None:
-    return None if value is None else Decimal(str(value))
-
-
-def as_date(value: Any) -> date | None:
-    return value if isinstance(value, date) or value is None else date.fromisoformat(str(value))

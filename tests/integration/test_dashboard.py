@@ -1,0 +1,117 @@
+"""The dashboard: counts per state, region, province and round, and progress towards the
+programme goals of 002 §一 (100 bases; the bases' share of national high-tech exports vs 70%)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from tests import factories
+from workflow.services import dashboard
+from workflow.storage.models import ReferenceStatRow
+
+
+def login(client: Any, username: str) -> None:
+    r = client.post("/login", data={"username": username, "password": factories.PASSWORD})
+    assert r.status_code == 302
+
+
+def set_national_exports(world: factories.World, year: int, value: str) -> None:
+    with world.uow() as u:
+        row = u.session.scalars(select(ReferenceStatRow).where(ReferenceStatRow.year == year)).one()
+        row.national_hightech_exports_100m_usd = Decimal(value)
+        u.commit()
+
+
+@pytest.fixture
+def two_bases(world: factories.World) -> list[int]:
+    """Hubei's base (8.6 亿美元) and Sichuan's (3.4 亿美元), both approved in 2006."""
+    return [factories.approved(world),
+            factories.approved(world, "sichuan_applicant", "sichuan_reviewer",
+                               applicant_name="成都软件与信息服务出口基地",
+                               hightech_exports_100m_usd="3.4")]
+
+
+def test_share_of_national_exports_is_the_bases_sum_over_the_national_figure(
+        world: factories.World, two_bases: list[int]) -> None:
+    factories.submitted(world, "hunan_applicant", applicant_name="长沙工程机械出口创新基地",
+                        hightech_exports_100m_usd="50")  # not designated: does not count
+    set_national_exports(world, 2005, "40")
+    d = dashboard.overview(world.uow(), world.id("mofcom"))
+    assert d.designated == 2 and d.goal_bases == 100
+    share = d.share
+    assert share.data_year == 2005
+    assert share.bases_100m_usd == Decimal("12.0")
+    assert share.pct == Decimal("30.00")  # (8.6 + 3.4) / 40 = 30 %
+
+
+def test_missing_national_figure_is_said_plainly(client: Any, world: factories.World,
+                                                 two_bases: list[int]) -> None:
+    login(client, "mofcom")
+    html = client.get("/dashboard").get_data(as_text=True)
+    assert 'data-testid="share-missing"' in html
+    assert "尚未录入2005年全国高新技术产品出口额" in html
+    assert "12" in html  # the bases' own sum is still shown
+
+
+def test_ministry_dashboard_counts_every_state_region_and_province(
+        client: Any, world: factories.World, two_bases: list[int]) -> None:
+    factories.submitted(world, "hunan_applicant", applicant_name="长沙工程机械出口创新基地")
+    factories.draft(world, "guangdong_applicant", applicant_name="东莞电子信息产业集群")
+    set_national_exports(world, 2005, "40")
+    login(client, "mofcom")
+    html = client.get("/dashboard").get_data(as_text=True)
+    assert 'data-testid="share-pct">30%' in html
+    assert "全国" in html
+    for name in ("湖北省", "四川省", "湖南省", "广东省"):
+        assert name in html
+    d = dashboard.overview(world.uow(), world.id("mofcom"))
+    assert dict(d.by_state) == {"approved": 2, "provincially_reviewed": 1, "drafted": 1}
+    regions = {r["region"]: (r["applications"], r["designated"]) for r in d.by_region}
+    assert regions == {"central": (2, 1), "west": (1, 1), "east": (1, 0)}
+    assert [(t.year, t.applications, t.designated_cumulative) for t in d.trends] == [(2006, 4, 2)]
+    assert 'data-chart="bar"' in html and "chart.umd.min.js" in html  # charts with tables
+
+
+def test_a_province_sees_only_its_own_cases(client: Any, world: factories.World,
+                                            two_bases: list[int]) -> None:
+    factories.submitted(world, "hunan_applicant", applicant_name="长沙工程机械出口创新基地")
+    factories.draft(world, applicant_name="湖北未提交的草稿")  # not submitted: not the province's
+    login(client, "hubei_reviewer")
+    html = client.get("/dashboard").get_data(as_text=True)
+    assert "湖北省" in html and "湖南省" not in html and "四川省" not in html
+    d = dashboard.overview(world.uow(), world.id("hubei_reviewer"))
+    assert d.total == 1 and d.designated == 1 and d.scope_zh == "湖北省"
+
+
+@pytest.mark.parametrize("username", ["hubei_applicant"])
+def test_applicants_may_not_see_the_dashboard(client: Any, world: factories.World,
+                                              username: str) -> None:
+    login(client, username)
+    assert client.get("/dashboard").status_code == 403
+    assert client.get("/dashboard.xlsx").status_code == 403
+
+
+def test_aggregations_run_in_the_database(world: factories.World, two_bases: list[int],
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """Counting is GROUP BY in SQL: no application row is loaded into Python."""
+    from sqlalchemy import event
+
+    from workflow.storage.db import get_engine
+
+    seen: list[str] = []
+    engine = get_engine(str(world.uow()._factory.kw["bind"].url))
+
+    def remember(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", remember)
+    try:
+        dashboard.overview(world.uow(), world.id("mofcom"))
+    finally:
+        event.remove(engine, "before_cursor_execute", remember)
+    counting = [s for s in seen if "FROM applications" in s]
+    assert counting and all("GROUP BY" in s for s in counting)
