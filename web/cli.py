@@ -69,10 +69,60 @@ def check() -> None:
     click.echo("database and broker reachable")
 
 
+calendar_cli = AppGroup("calendar", help="The holiday calendar for years the package lacks.")
+
+
+@calendar_cli.command("set-day")
+@click.argument("day", type=click.DateTime(formats=["%Y-%m-%d"]))
+@click.argument("kind", type=click.Choice(["workday", "holiday"]))
+@click.option("--note", default=None, help="e.g. 春节 or 调休")
+@click.option("--as-user", "username", default="sysadmin", show_default=True)
+def calendar_set_day(day: object, kind: str, note: str | None, username: str) -> None:
+    """Declare DAY a working day or a holiday."""
+    from workflow.services import calendar_admin
+
+    calendar_admin.set_day(uow(), _user_id(username), day.date(), kind == "workday", note)  # type: ignore[attr-defined]
+    click.echo(f"{day:%Y-%m-%d}: {kind}")
+
+
+@calendar_cli.command("confirm-year")
+@click.argument("year", type=int)
+@click.option("--as-user", "username", default="sysadmin", show_default=True)
+def calendar_confirm_year(year: int, username: str) -> None:
+    """Mark YEAR as entered in full."""
+    from workflow.services import calendar_admin
+
+    calendar_admin.confirm_year(uow(), _user_id(username), year)
+    click.echo(f"{year}: confirmed")
+
+
+def _user_id(username: str) -> int:
+    from workflow.storage import repo
+
+    with uow() as u:
+        user = repo.user_by_username(u.session, username)
+        if user is None:
+            raise click.ClickException(f"no user {username!r}")
+        return user.id
+
+
+@click.command("diagram")
+def diagram() -> None:
+    """Print docs/state-diagram.md, generated from the machine's table."""
+    from workflow.diagram import markdown
+
+    click.echo("# The case life cycle\n\nGenerated from the machine's table (`workflow/states.py`) "
+               "by `flask diagram > docs/state-diagram.md`;\n`tests/unit/test_diagram.py` fails "
+               "when this file and the table disagree.\n\n" + markdown("en") + "\n## 中文\n\n"
+               + markdown("zh"), nl=False)
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(db_cli)
     app.cli.add_command(seed_demo)
     app.cli.add_command(check)
+    app.cli.add_command(diagram)
+    app.cli.add_command(calendar_cli)
     from web.reminders_cli import reminders_cli
 
     app.cli.add_command(reminders_cli)

@@ -24,3 +24,8 @@ def mermaid(highlight: State | str | None = None, locale: str = "zh") -> str:
         lines.append("    classDef current fill:#c00,color:#fff,stroke:#800,stroke-width:3px")
         lines.append(f"    class {State(highlight).value} current")
     return "\n".join(lines) + "\n"
+
+
+def markdown(locale: str = "en") -> str:
+    """The diagram as a fenced mermaid block, as committed in docs/state-diagram.md."""
+    return "```mermaid\n" + mermaid(locale=locale) + "```\n"

@@ -387,3 +387,20 @@ def page_applications(session: Session, scope: Any, *, state: str | None, states
         query = query.where((due_key > cdate) | ((due_key == cdate) & (ApplicationRow.id > cid)))
     rows = list(session.scalars(query.order_by(due_key, ApplicationRow.id).limit(limit)).unique())
     return rows, total
+
+
+# --- admin-entered calendar -------------------------------------------------------------
+
+def calendar_day(session: Session, day: date) -> CalendarDayRow | None:
+    return session.get(CalendarDayRow, day)
+
+
+def calendar_entries(session: Session, year: int) -> list[CalendarDayRow]:
+    q = select(CalendarDayRow).where(CalendarDayRow.day >= date(year, 1, 1),
+                                     CalendarDayRow.day <= date(year, 12, 31)).order_by(
+        CalendarDayRow.day)
+    return list(session.scalars(q))
+
+
+def calendar_year(session: Session, year: int) -> CalendarYearRow | None:
+    return session.get(CalendarYearRow, year)
