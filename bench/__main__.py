@@ -47,8 +47,8 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--smoke", action="store_true", help="tiny sizes, a few seconds")
     a = p.parse_args(argv)
     if a.smoke:
-        a.sizes, a.inbox_small, a.transitions, a.seconds = "600,1200,2400", 100, 40, 1.0
-        a.clients, a.inbox_calls, a.noop_tasks, a.memory_transitions = "1,2", 20, 30, 100
+        a.sizes, a.inbox_small, a.transitions, a.seconds = "600,1200,2400", 100, 40, 0.5
+        a.clients, a.inbox_calls, a.noop_tasks, a.memory_transitions = "2", 20, 30, 100
     return a
 
 
@@ -86,6 +86,7 @@ def run(a: argparse.Namespace, log: Any = print) -> dict[str, Any]:
         t = time.monotonic()
         data.grow_to(world, n)
         r["load_seconds"][n] = time.monotonic() - t
+        engines.replan(world)
         step(f"{n} cases loaded in {r['load_seconds'][n]:.1f}s; reminder scan")
         r["scan"][n] = engines.reminder_scan(world)
         if n == sizes[0]:
