@@ -66,3 +66,5 @@ def _fresh_connections(**_: object) -> None:
 
 
 celery_app = make_celery()
+
+import tasks.observe  # noqa: E402,F401 - JSON logs, request ids and metrics in workers

@@ -55,4 +55,8 @@ def create_app(test_config: dict[str, Any] | None = None,
 
     security.init_app(app)  # headers, audit context, admin pages, `flask audit`
     cli.init_app(app)
+    from web import metrics, requestlog
+
+    requestlog.init_app(app)  # X-Request-ID, JSON access lines
+    metrics.init_app(app)  # GET /metrics (loopback or METRICS_TOKEN)
     return app
