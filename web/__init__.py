@@ -50,6 +50,9 @@ def create_app(test_config: dict[str, Any] | None = None,
 
     for area in (public, objections, dashboard, exports):  # notice, objections, statistics
         app.register_blueprint(area.bp)
+    from web import reports
+
+    app.register_blueprint(reports.bp)  # quarterly data, annual reports, re-evaluation
     register_api(app)
     from web import security
 

@@ -269,6 +269,56 @@ def evaluations_of(uow: UnitOfWork, user_id: int, app_id: int) -> list[Any]:
         return reports_repo.evaluations_of_base(s, app_id)
 
 
+# --- programme view ------------------------------------------------------------------------
+
+@dataclass
+class RegionShare:
+    region: str
+    bases: int
+    complete: int  # bases with all four quarters reported
+    hightech_100m_usd: Decimal
+    share_pct: Decimal | None  # of national high-tech exports
+
+
+@dataclass
+class ProgrammeShare:
+    """The bases' share of national high-tech exports, by region (002 §一: goal ~70 %)."""
+
+    year: int
+    national_100m_usd: Decimal | None
+    regions: list[RegionShare]
+    goal_pct: Decimal
+
+    @property
+    def total_100m_usd(self) -> Decimal:
+        return sum((r.hightech_100m_usd for r in self.regions), Decimal(0))
+
+    @property
+    def total_share_pct(self) -> Decimal | None:
+        if not self.national_100m_usd:
+            return None
+        return (self.total_100m_usd / self.national_100m_usd * 100).quantize(Decimal("0.01"))
+
+
+def programme_share(uow: UnitOfWork, user_id: int, year: int) -> ProgrammeShare:
+    """Designated bases' high-tech exports of `year` by region against the national figure
+    the ministry entered (reference statistics)."""
+    with uow:
+        s = uow.session
+        user = repo.user_by_id(s, user_id)
+        if user.role not in ("ministry_reviewer", "provincial_reviewer"):
+            raise Forbidden(refuse("reviewers_only", "只有审核人员可以查看", "reviewers only"))
+        ref = reports_repo.reference_row(s, year)
+        national = ref.national_hightech_exports_100m_usd if ref else None
+        rows = reports_repo.hightech_by_region(s, year)
+    out = []
+    for region, n, total_10k, complete in sorted(rows):
+        amount = (total_10k / 10000).quantize(Decimal("0.0001"))
+        share = (amount / national * 100).quantize(Decimal("0.01")) if national else None
+        out.append(RegionShare(region, n, complete, amount, share))
+    return ProgrammeShare(year, national, out, AssessmentRules().programme_share_goal_pct)
+
+
 # --- confirming --------------------------------------------------------------------------------
 
 def _deadline(session: DbSession, row: ApplicationRow, today: date) -> date:

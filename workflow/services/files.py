@@ -22,7 +22,7 @@ from workflow.storage.uow import UnitOfWork
 KINDS = ("application_form", "development_plan", "recommendation_letter", "other")
 KIND_ZH = {"application_form": "申报书", "development_plan": "发展方案",
            "recommendation_letter": "推荐文件", "other": "其他材料",
-           "objection_evidence": "异议证明材料"}
+           "objection_evidence": "异议证明材料", "annual_report": "年度工作报告"}
 # Filed by the public with an objection (异议), linked to the case it objects to. Not in
 # KINDS: `attach` never takes it; only `objections.file_objection` stores one.
 OBJECTION_EVIDENCE = "objection_evidence"

@@ -1,0 +1,256 @@
+"""Reporting and re-evaluation pages (002 §四(四), §六(三)): quarterly data (form, Excel
+upload, template), annual reports, reference statistics, assessment runs and their
+confirmation, and the programme view (trend per base, share by region vs the 70 % goal)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+
+from web.auth import current_user, login_required, role_required
+from web.extensions import uow
+from web.i18n import lang
+from workflow.assessment import AssessmentRules
+from workflow.errors import DomainError
+from workflow.regions import Region
+from workflow.services import assessment, reports
+from workflow.services.clock import today
+from workflow.storage.models import UserRow
+
+bp = Blueprint("reports", __name__, url_prefix="/reports")
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CASE_ROLES = ("applicant", "provincial_reviewer", "ministry_reviewer")
+MINISTRY = "ministry_reviewer"
+
+
+def _user() -> UserRow:
+    user = current_user()
+    if user is None:
+        abort(401)
+    return user
+
+
+def _max_bytes() -> int:
+    return int(current_app.config["SETTINGS"].max_upload_mb) * 1024 * 1024
+
+
+@bp.get("/")
+@role_required(*CASE_ROLES)
+def index() -> Any:
+    user = _user()
+    bases = reports.bases_for(uow(), user.id)
+    return render_template("reports/index.html", user=user, bases=bases)
+
+
+def _base_page(app_id: int, status: int = 200, **extra: Any) -> Any:
+    user = _user()
+    try:
+        quarters = reports.quarters_of(uow(), user.id, app_id)
+        annual = reports.annual_reports_of(uow(), user.id, app_id)
+        evaluations = assessment.evaluations_of(uow(), user.id, app_id)
+    except DomainError as err:
+        abort(404 if err.status == 404 else 403)
+    base = next((b for b in reports.bases_for(uow(), user.id) if b.id == app_id), None)
+    if base is None:
+        abort(404)
+    ctx = {"user": user, "base": base, "quarters": quarters, "annual": annual,
+           "evaluations": evaluations, "can_report": user.role != MINISTRY,
+           "form": {}, "errors": [], "upload_errors": [], "annual_errors": [],
+           "annual_form": {}, "this_year": today().year}
+    ctx.update(extra)
+    return render_template("reports/base.html", **ctx), status
+
+
+@bp.get("/bases/<int:app_id>")
+@role_required(*CASE_ROLES)
+def base(app_id: int) -> Any:
+    return _base_page(app_id)
+
+
+@bp.post("/bases/<int:app_id>/quarter")
+@role_required("applicant", "provincial_reviewer")
+def submit_quarter(app_id: int) -> Any:
+    f = request.form
+    data: dict[str, Any] = {k: f.get(k, "") for k in (
+        "year", "quarter", "exports_10k_usd", "hightech_exports_10k_usd", "enterprise_count")}
+    data["enterprises"] = [
+        {"name": n, "exports_10k_usd": e, "hightech_exports_10k_usd": h}
+        for n, e, h in zip(f.getlist("ent_name"), f.getlist("ent_exports"),
+                           f.getlist("ent_hightech"), strict=False)]
+    try:
+        rev = reports.submit_quarter(uow(), _user().id, app_id, data)
+    except DomainError as err:
+        if err.status != 422:
+            abort(err.status)
+        return _base_page(app_id, 422, form=data, errors=err.refusals)
+    flash(_("%(year)s 年第 %(quarter)s 季度数据已保存（第 %(rev)s 版）", year=data["year"],
+            quarter=data["quarter"], rev=rev), "success")
+    return redirect(url_for("reports.base", app_id=app_id))
+
+
+@bp.post("/bases/<int:app_id>/upload")
+@role_required("applicant", "provincial_reviewer")
+def upload(app_id: int) -> Any:
+    file = request.files.get("file")
+    name, content = (file.filename or "", file.read()) if file else ("", b"")
+    try:
+        stored = reports.upload_quarters(uow(), _user().id, app_id, name, content, _max_bytes())
+    except DomainError as err:
+        if err.status != 422:
+            abort(err.status)
+        return _base_page(app_id, 422, upload_errors=err.refusals)
+    flash(_("已导入 %(n)s 个季度的数据", n=len(stored)), "success")
+    return redirect(url_for("reports.base", app_id=app_id))
+
+
+@bp.get("/template.xlsx")
+@bp.get("/bases/<int:app_id>/template.xlsx")
+@role_required(*CASE_ROLES)
+def template(app_id: int | None = None) -> Any:
+    try:
+        data = reports.template_for(uow(), _user().id, app_id)
+    except DomainError as err:
+        abort(err.status)
+    return Response(data, mimetype=XLSX, headers={
+        "Content-Disposition": "attachment; filename=quarterly-data-template.xlsx"})
+
+
+@bp.post("/bases/<int:app_id>/annual")
+@role_required("applicant", "provincial_reviewer")
+def annual(app_id: int) -> Any:
+    f = request.form
+    data = {k: f.get(k, "") for k in ("year", "summary", "next_year_plan",
+                                      "policies_in_force", "project_funding_10k_cny")}
+    file = request.files.get("file")
+    name, content = (file.filename or "", file.read()) if file else ("", b"")
+    try:
+        reports.submit_annual_report(uow(), _user().id, app_id, data, name, content,
+                                     current_app.config["SETTINGS"].upload_dir, _max_bytes())
+    except DomainError as err:
+        if err.status != 422:
+            abort(err.status)
+        return _base_page(app_id, 422, annual_form=data, annual_errors=err.refusals)
+    flash(_("年度工作报告已提交"), "success")
+    return redirect(url_for("reports.base", app_id=app_id))
+
+
+# --- the ministry ------------------------------------------------------------------------
+
+@bp.route("/reference", methods=["GET", "POST"])
+@role_required("provincial_reviewer", MINISTRY)
+def reference() -> Any:
+    user = _user()
+    errors, form, status = [], {}, 200
+    if request.method == "POST":
+        if user.role != MINISTRY:
+            abort(403)
+        form = request.form.to_dict()
+        data = {k: form.get(k) for k in ("national_hightech_exports_100m_usd",
+                                          "national_hightech_growth_pct")}
+        data["region_export_growth_pct"] = {r.value: form.get(f"region_{r.value}")
+                                            for r in Region}
+        try:
+            year = int(form.get("year") or 0)
+            reports.save_reference_stats(uow(), user.id, year, data)
+        except ValueError:
+            errors, status = [_("年度无效")], 422
+        except DomainError as err:
+            errors, status = err.refusals, 422
+        else:
+            flash(_("%(year)s 年参考统计数据已保存", year=year), "success")
+            return redirect(url_for("reports.reference"))
+    rows = reports.reference_stats(uow(), user.id)
+    return render_template("reports/reference.html", user=user, rows=rows, regions=list(Region),
+                           errors=errors, form=form), status
+
+
+@bp.get("/assessment")
+@role_required(MINISTRY)
+def runs() -> Any:
+    user = _user()
+    return render_template("reports/runs.html", user=user,
+                           runs=assessment.runs(uow(), user.id),
+                           default_period=assessment.default_period(today()),
+                           this_year=today().year)
+
+
+@bp.post("/assessment/run")
+@role_required(MINISTRY)
+def start_run() -> Any:
+    user = _user()
+    try:
+        period = int(request.form.get("period") or 0)
+        run_id = assessment.start(uow(), user.id, period)
+    except (ValueError, DomainError) as err:
+        flash(err.first.message(lang()) if isinstance(err, DomainError) else _("年度无效"),
+              "error")
+        return redirect(url_for("reports.runs"))
+    from tasks import celery_app
+
+    celery_app.send_task("tasks.assessment.execute", args=[run_id])
+    flash(_("第 %(id)s 批评估已开始（%(period)s 年度），完成后可在此确认建议", id=run_id,
+            period=period), "success")
+    return redirect(url_for("reports.runs"))
+
+
+@bp.get("/assessment/preview")
+@role_required(MINISTRY)
+def preview() -> Any:
+    user = _user()
+    try:
+        period = int(request.args.get("period") or assessment.default_period(today()))
+        result = assessment.preview(uow(), user.id, period)
+    except (ValueError, DomainError):
+        abort(422)
+    items = sorted(result.items, key=lambda t: (t[0].proposal == "keep", t[2], t[1]))
+    return render_template("reports/preview.html", user=user, result=result, items=items)
+
+
+@bp.get("/assessment/<int:period>")
+@role_required(MINISTRY)
+def proposals(period: int) -> Any:
+    user = _user()
+    proposal = request.args.get("proposal") or None
+    rows = assessment.proposals(uow(), user.id, period, proposal=proposal)
+    return render_template("reports/proposals.html", user=user, period=period, rows=rows,
+                           proposal=proposal, results=None)
+
+
+@bp.post("/assessment/<int:period>/confirm")
+@role_required(MINISTRY)
+def confirm(period: int) -> Any:
+    user = _user()
+    ids = [int(i) for i in request.form.getlist("evaluation_id") if i.isdigit()]
+    results = assessment.confirm(uow, user.id, ids)
+    rows = assessment.proposals(uow(), user.id, period)
+    ok = sum(1 for r in results if r["ok"])
+    flash(_("已确认 %(ok)s 项，未通过 %(bad)s 项", ok=ok, bad=len(results) - ok),
+          "success" if ok == len(results) else "error")
+    return render_template("reports/proposals.html", user=user, period=period, rows=rows,
+                           proposal=None, results=results)
+
+
+@bp.get("/programme")
+@login_required
+def programme() -> Any:
+    user = _user()
+    if user.role not in ("provincial_reviewer", MINISTRY):
+        abort(403)
+    year = request.args.get("year", type=int) or assessment.default_period(today())
+    share = assessment.programme_share(uow(), user.id, year)
+    return render_template("reports/programme.html", user=user, share=share, year=year,
+                           goal=AssessmentRules().programme_share_goal_pct,
+                           zero=Decimal(0))
