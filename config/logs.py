@@ -85,6 +85,14 @@ class ContextFilter(logging.Filter):
         return True
 
 
+class _JsonFormatter(JsonFormatter):
+    def formatException(self, ei: Any) -> str:  # noqa: N802 - logging's name
+        return redact(super().formatException(ei))
+
+    def formatStack(self, stack_info: str) -> str:  # noqa: N802
+        return redact(super().formatStack(stack_info))
+
+
 _STANDARD = set(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"message",
                                                                              "asctime"}
 
@@ -96,17 +104,23 @@ def configure(service: str, level: str | None = None, stream: Any = None) -> log
     for h in root.handlers:
         if getattr(h, _HANDLER_MARK, False):
             return h
-    handler = logging.StreamHandler(stream or sys.stdout)
+    handler = make_handler(service, stream or sys.stdout)
     setattr(handler, _HANDLER_MARK, True)
+    root.addHandler(handler)
+    root.setLevel(level or os.environ.get("LOG_LEVEL", "INFO"))
+    return handler
+
+
+def make_handler(service: str, stream: Any) -> logging.Handler:
+    """A handler writing this project's log lines (JSON unless LOG_FORMAT=text)."""
+    handler = logging.StreamHandler(stream)
     if os.environ.get("LOG_FORMAT", "json").lower() == "text":
         handler.setFormatter(logging.Formatter(
             "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"))
     else:
-        handler.setFormatter(JsonFormatter(
+        handler.setFormatter(_JsonFormatter(
             "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s %(service)s",
             rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
             json_ensure_ascii=False))
     handler.addFilter(ContextFilter(service))
-    root.addHandler(handler)
-    root.setLevel(level or os.environ.get("LOG_LEVEL", "INFO"))
     return handler

@@ -94,7 +94,8 @@ def count_transitions() -> None:
         try:
             return fire(uow, user_id, app_id, trigger, *a, **kw)
         except DomainError as err:
-            TRANSITIONS.labels(trigger if isinstance(trigger, str) else "?", err.code).inc()
+            code = err.refusals[0].code if err.refusals else err.code
+            TRANSITIONS.labels(trigger if isinstance(trigger, str) else "?", code).inc()
             raise
 
     counted_fire.__doc__, counted_fire.__wrapped__ = fire.__doc__, fire  # type: ignore[attr-defined]
