@@ -18,11 +18,11 @@ install: $(STAMP)
 
 ## make run: migrate, load demo data once, start web + worker + beat (Ctrl-C stops all three)
 run: $(STAMP)
-	@$(BIN)/flask --app web check
+	@$(BIN)/python -m config.check
 	@$(BIN)/flask --app web db upgrade
 	@$(BIN)/flask --app web seed-demo
 	@$(BIN)/python -m web.banner
-	@PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile
+	@PATH="$(CURDIR)/$(BIN):$$PATH" PORT=$${PORT:-8000} $(BIN)/honcho start -f Procfile
 
 ## make messages: compile the UI's English catalogue (.po -> .mo, committed; a test checks they match)
 messages: $(STAMP)

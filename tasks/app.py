@@ -34,7 +34,9 @@ def make_celery(settings: Settings | None = None) -> Celery:
             "tasks.assessment.*": {"queue": "assessments"},
         },
         broker_connection_retry_on_startup=True,
-        broker_transport_options={"visibility_timeout": 3600, "polling_interval": 0.2},
+        # kombu's SQLAlchemy transport hands its options to create_engine(): give it none
+        broker_transport_options=({} if settings.broker_url.startswith("sqla+") else
+                                  {"visibility_timeout": 3600, "polling_interval": 0.2}),
         worker_hijack_root_logger=False,
         beat_schedule={
             "heartbeat": {"task": "tasks.health.heartbeat", "schedule": timedelta(seconds=60)},

@@ -1,0 +1,78 @@
+"""Bad configuration: one clear line naming the variable, a non-zero exit, no traceback."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from config.settings import SettingsError, load_settings
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(autouse=True)
+def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name in ("DATABASE_URL", "CELERY_BROKER_URL", "SECRET_KEY", "APP_ENV", "PORT",
+                 "SMTP_TLS"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("INSTANCE_PATH", str(tmp_path))
+
+
+def test_defaults_need_no_server_and_generate_a_secret_key_once(tmp_path: Path) -> None:
+    s = load_settings()
+    assert s.database_url == f"sqlite:///{tmp_path / 'app.db'}"
+    assert s.broker_url == f"sqla+sqlite:///{tmp_path / 'broker.db'}"
+    assert s.port == 8000 and s.timezone == "Asia/Shanghai"
+    assert len(s.secret_key) == 64
+    assert load_settings().secret_key == s.secret_key  # kept in instance/, not regenerated
+
+
+def test_a_plain_postgresql_url_uses_psycopg_3(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", "postgresql://eib:pw@db/eib")
+    assert load_settings().database_url == "postgresql+psycopg://eib:pw@db/eib"
+
+
+@pytest.mark.parametrize(("name", "value", "words"), [
+    ("DATABASE_URL", "mysql://x/y", "scheme 'mysql' is not supported"),
+    ("DATABASE_URL", "postgresql+psycopg://u@h:99999/db", "DATABASE_URL is malformed"),
+    ("CELERY_BROKER_URL", "kafka://h", "scheme 'kafka' is not supported"),
+    ("CELERY_BROKER_URL", "redis://", "no host"),
+    ("PORT", "eighty", "not a whole number"),
+    ("SMTP_TLS", "maybe", "must be none, starttls or ssl"),
+])
+def test_a_malformed_setting_is_named(monkeypatch: pytest.MonkeyPatch, name: str, value: str,
+                                      words: str) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(SettingsError) as err:
+        load_settings()
+    assert name in str(err.value) and words in str(err.value)
+
+
+def test_production_refuses_to_start_without_a_secret_key(monkeypatch: pytest.MonkeyPatch
+                                                          ) -> None:
+    monkeypatch.setenv("APP_ENV", "production")
+    with pytest.raises(SettingsError, match="SECRET_KEY is not set"):
+        load_settings()
+
+
+def test_the_check_prints_one_line_and_exits_non_zero(tmp_path: Path) -> None:
+    env = {"PATH": "/usr/bin:/bin", "INSTANCE_PATH": str(tmp_path),
+           "DATABASE_URL": "postgresql+psycopg://nobody@127.0.0.1:1/none"}
+    r = subprocess.run([sys.executable, "-m", "config.check"], cwd=ROOT, env=env,
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 1
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("DATABASE_URL (") and "unreachable" in lines[0]
+    assert "Traceback" not in r.stderr
+
+
+def test_the_wsgi_entry_refuses_production_without_a_key_in_one_line(tmp_path: Path) -> None:
+    env = {"PATH": "/usr/bin:/bin", "INSTANCE_PATH": str(tmp_path), "APP_ENV": "production"}
+    r = subprocess.run([sys.executable, "-c", "import web.wsgi"], cwd=ROOT, env=env,
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2
+    assert r.stderr.strip() == ("configuration error: SECRET_KEY is not set; production mode "
+                                "refuses to start without it")
