@@ -158,8 +158,8 @@ def reference() -> Any:
         if user.role != MINISTRY:
             abort(403)
         form = request.form.to_dict()
-        data = {k: form.get(k) for k in ("national_hightech_exports_100m_usd",
-                                          "national_hightech_growth_pct")}
+        data: dict[str, Any] = {k: form.get(k) for k in ("national_hightech_exports_100m_usd",
+                                                          "national_hightech_growth_pct")}
         data["region_export_growth_pct"] = {r.value: form.get(f"region_{r.value}")
                                             for r in Region}
         try:

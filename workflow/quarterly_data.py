@@ -184,7 +184,7 @@ def _rows(ws: Any, columns: tuple[Field, ...], errors: list[Refusal]
         if str(got or "").strip() != header(f):
             errors.append(_cell_error(sheet, 1, i, "bad_header", f"表头应为“{header(f)}”",
                                       f"the heading must be '{header(f)}'", got))
-    out = []
+    out: list[tuple[int, dict[str, Any]]] = []
     for n, values in enumerate(rows, start=2):
         values = tuple(values[:len(columns)]) + (None,) * (len(columns) - len(values))
         if all(v is None or (isinstance(v, str) and not v.strip()) for v in values):

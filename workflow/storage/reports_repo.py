@@ -12,7 +12,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Row, func, select, tuple_, update
+from sqlalchemy import func, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -121,9 +121,9 @@ def designated_in_scope(session: Session, scope: Any) -> list[ApplicationRow]:
 class Snapshot:
     """Everything one assessment reads, loaded in a fixed number of statements."""
 
-    bases: list[Row[Any]]
-    quarters: list[Row[Any]]
-    annual: list[Row[Any]]
+    bases: list[Any]  # Row(id, kind, state, applicant_name, round_id, form figures…, region)
+    quarters: list[Any]  # Row(application_id, year, quarter, exports, hightech, submitted_at)
+    annual: list[Any]  # Row(application_id, year, submitted_at, policies, funding)
     rounds: dict[int, tuple[int, dict[str, Any]]]
 
 
