@@ -79,7 +79,7 @@ def tables_of(d: service.Dashboard) -> list[Table]:
          Column(share_header, "pct")],
         [[t.year, t.applications, t.designated, t.designated_cumulative,
           t.share.bases_100m_usd, t.share.data_year, t.share.national_100m_usd, t.share.pct]
-         for t in d.trends], chart="line", y2=share_header,
+         for t in d.trends], chart="bar", y2=share_header,
         note=_("各年度数据取自该年度申报书所填上一年度数据；全国数据取自参考统计。"))
     states = [s for s in State if any(s.value in per for per in d.rounds_by_state.values())]
     by_round = Table(

@@ -15,7 +15,7 @@
  */
 (function () {
   "use strict";
-  var PALETTE = ["#b3261e", "#1f5fa8", "#2e7d4f", "#c77c02", "#6b4fa3", "#00838f",
+  var PALETTE = ["#1d5aa6", "#b3261e", "#2e7d4f", "#c77c02", "#6b4fa3", "#00838f",
                  "#8d6e63", "#c2185b", "#546e7a", "#7cb342", "#f4511e", "#3949ab"];
 
   function number(cell) {
@@ -77,6 +77,9 @@
     canvas.setAttribute("role", "img");
     canvas.setAttribute("aria-label", title + (title ? ": " : "") + data.labels.join(", "));
     holder.appendChild(canvas);
+    if (kind === "hbar") {  // one band per row, however many rows
+      holder.style.height = Math.max(180, data.labels.length * (18 + 12 * data.datasets.length) + 70) + "px";
+    }
     el.insertBefore(holder, el.firstChild);
     var options = {
       responsive: true, maintainAspectRatio: false, animation: false,
