@@ -165,6 +165,20 @@ def refusal_text(r: Refusal | dict[str, Any]) -> str:
     return r.message(lang())
 
 
+def filesize(n: int) -> str:
+    """1.2 MB, 35 KB, 15 B."""
+    if n >= 1024 * 1024:
+        return f"{fmt_number(round(n / 1024 / 1024, 1), 1)} MB"
+    if n >= 1024:
+        return f"{fmt_number(round(n / 1024))} KB"
+    return f"{n} B"
+
+
+def paren(text: Any) -> str:
+    """（text） in Chinese, (text) in English."""
+    return f"({text})" if is_en() else f"（{text}）"
+
+
 def has_endpoint(name: str) -> bool:
     """Whether a page exists (nav links of other areas appear once they are built)."""
     return name in current_app.view_functions
@@ -176,7 +190,8 @@ def init_app(app: Flask) -> None:
         trigger_label=trigger_label, role_label=role_label, region_label=region_label,
         kind_label=kind_label, industry_label=industry_label, base_type_label=base_type_label,
         attachment_label=attachment_label, authority_label=authority_label,
-        field_label=field_label, unit_label=unit_label, refusal_text=refusal_text,
+        field_label=field_label, unit_label=unit_label, refusal_text=refusal_text, paren=paren,
+        filesize=filesize,
     )
     app.jinja_env.globals.update(has_endpoint=has_endpoint, is_en=is_en, ui_lang=lang)
 
