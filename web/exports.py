@@ -65,13 +65,25 @@ COLUMNS: list[tuple[str, Any, str]] = [
 
 
 def _filters() -> dict[str, Any]:
-    """The inbox's filters, by the same names as `cases.list_applications` takes."""
+    """The inbox's query string (tab, state, region, authority, round, kind, q) read the
+    way the inbox reads it, as `cases.list_applications` arguments; unknown values are
+    ignored, as there. No tab means the inbox's default: what waits on me."""
     a = request.args
-    return {"state": a.get("state") or None, "region": a.get("region") or None,
-            "authority": a.get("authority") or None,
-            "round_year": a.get("round_year", type=int) or a.get("round", type=int),
-            "kind": a.get("kind") or None, "q": a.get("q") or None,
-            "waiting_on_me": a.get("waiting") in ("1", "true", "on")}
+    out: dict[str, Any] = {"waiting_on_me": a.get("tab") != "all"}
+    if a.get("state") in {s.value for s in State}:
+        out["state"] = a["state"]
+    if a.get("region") in {r.value for r in Region}:
+        out["region"] = a["region"]
+    if a.get("authority", "").isdigit():
+        out["authority"] = a["authority"]
+    if a.get("round", "").isdigit():
+        out["round_year"] = int(a["round"])
+    if a.get("kind") in form.KINDS:
+        out["kind"] = a["kind"]
+    q = a.get("q", "").strip()[:100]
+    if q:
+        out["q"] = q
+    return out
 
 
 def applications(user_id: int, filters: dict[str, Any]) -> Iterator[ApplicationRow]:

@@ -34,7 +34,7 @@ def test_export_of_a_filtered_list_has_chinese_headers_units_and_typed_cells(
     factories.submitted(world, "hunan_applicant", applicant_name="长沙工程机械出口创新基地")
     factories.draft(world, applicant_name="湖北草稿")
     login(client, "hubei_reviewer")
-    r = client.get("/exports/applications.xlsx?state=provincially_reviewed&q=光谷")
+    r = client.get("/exports/applications.xlsx?tab=all&state=provincially_reviewed&q=光谷")
     cd = r.headers["Content-Disposition"]
     assert "filename*=UTF-8''" + quote("申报列表_") in cd
     ws = workbook(r).active
@@ -58,14 +58,24 @@ def test_export_walks_every_page(client: Any, world: factories.World,
     ids = [factories.submitted(world, applicant_name=f"基地{i}") for i in range(3)]
     monkeypatch.setattr(exports, "PAGE", 1)  # three pages of one
     login(client, "mofcom")
-    ws = workbook(client.get("/exports/applications.xlsx")).active
+    ws = workbook(client.get("/exports/applications.xlsx?tab=all")).active
     assert sorted(r[0] for r in ws.iter_rows(min_row=2, values_only=True)) == sorted(ids)
+
+
+def test_without_a_tab_the_export_is_the_inbox_default_what_waits_on_me(
+        client: Any, world: factories.World) -> None:
+    factories.submitted(world)  # waits on the province, not on the ministry
+    published = factories.published(world, "hunan_applicant", "hunan_reviewer",
+                                    applicant_name="长沙工程机械出口创新基地")
+    login(client, "mofcom")
+    ws = workbook(client.get("/exports/applications.xlsx")).active
+    assert [r[0] for r in ws.iter_rows(min_row=2, values_only=True)] == [published]
 
 
 def test_an_empty_result_still_gives_a_workbook_with_its_header(
         client: Any, world: factories.World) -> None:
     login(client, "hunan_reviewer")
-    ws = workbook(client.get("/exports/applications.xlsx?state=approved")).active
+    ws = workbook(client.get("/exports/applications.xlsx?tab=all&state=approved")).active
     rows = list(ws.iter_rows(values_only=True))
     assert len(rows) == 1 and rows[0][0] == "编号"
 
