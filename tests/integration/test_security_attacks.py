@@ -299,3 +299,30 @@ def test_brute_force_on_api_tokens_is_rate_limited(client: Any) -> None:
                                                         "password": f"x-{i}-Guess"}).status_code
                 for i in range(11)]
     assert statuses[-1] == 429 and 500 not in statuses
+
+
+# --- personal data ----------------------------------------------------------------------------
+
+def test_personal_data_stays_with_the_roles_that_need_it(client: Any, api: Any,
+                                                         world: factories.World,
+                                                         request: Any) -> None:
+    from datetime import UTC, datetime
+
+    from workflow.services import clock, objections
+
+    app_id = factories.published(world)
+    clock.freeze(datetime(2006, 5, 8, 2, tzinfo=UTC))  # during the notice
+    request.addfinalizer(lambda: clock.freeze(None))
+    objections.file_objection(world.uow(), app_id, "李四", "13800001234", "数据有误",
+                              ip="203.0.113.5")
+    private = ("张明", "027-87654321", "zhang@example.gov.cn", "13800001234", "203.0.113.5")
+    public = client.get(f"/notice/{app_id}").get_data(as_text=True) + \
+        client.get(f"/api/v1/notices/{app_id}").get_data(as_text=True)
+    assert "武汉光谷" in public
+    assert not [p for p in private if p in public]
+    for who in ("hubei_reviewer", "hubei_applicant"):  # objectors are the ministry's to see
+        client.post("/login", data={"username": who, "password": PASSWORD})
+        seen = client.get(f"/cases/{app_id}").get_data(as_text=True) + \
+            client.get("/objections").get_data(as_text=True) + \
+            api.as_(who).get("/api/v1/objections").get_data(as_text=True)
+        assert "13800001234" not in seen and "203.0.113.5" not in seen, who
