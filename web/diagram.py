@@ -12,7 +12,7 @@ from html import escape
 
 from workflow.states import SPINE, TERMINAL, TRANSITIONS, State
 
-NODE_W, NODE_H, COL_W, ROW_H, PAD = 128, 36, 168, 62, 14
+NODE_W, NODE_H, COL_W, ROW_H, PAD = 172, 36, 206, 62, 14
 
 
 def _ranks() -> dict[State, int]:

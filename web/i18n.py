@@ -179,6 +179,11 @@ def paren(text: Any) -> str:
     return f"({text})" if is_en() else f"（{text}）"
 
 
+def colon() -> str:
+    """The label separator: full-width in Chinese."""
+    return ": " if is_en() else "："
+
+
 def has_endpoint(name: str) -> bool:
     """Whether a page exists (nav links of other areas appear once they are built)."""
     return name in current_app.view_functions
@@ -193,7 +198,8 @@ def init_app(app: Flask) -> None:
         field_label=field_label, unit_label=unit_label, refusal_text=refusal_text, paren=paren,
         filesize=filesize,
     )
-    app.jinja_env.globals.update(has_endpoint=has_endpoint, is_en=is_en, ui_lang=lang)
+    app.jinja_env.globals.update(has_endpoint=has_endpoint, is_en=is_en, ui_lang=lang,
+                                  colon=colon)
 
     @app.context_processor
     def _session_lang() -> dict[str, Any]:
