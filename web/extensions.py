@@ -45,6 +45,9 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("RATELIMIT_STORAGE_URI",
                           os.environ.get("RATELIMIT_STORAGE_URI", "memory://"))
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    # on by default for every app: Flask-Limiter otherwise keeps the previous app's
+    # RATELIMIT_ENABLED=False (one shared `limiter`, e.g. a test server started before)
+    app.config.setdefault("RATELIMIT_ENABLED", True)
     limiter.init_app(app)
 
 

@@ -67,6 +67,17 @@ def test_the_default_limit_is_five_per_hour(app: Any, world: factories.World,
     assert codes == [422] * 5 + [429]  # bad input counts too: it still costs a request
 
 
+def test_an_earlier_app_with_limits_switched_off_does_not_switch_them_off_for_the_next(
+        app_env: Any, world: factories.World, under_notice: int) -> None:
+    from web import create_app
+
+    create_app({"TESTING": True, "RATELIMIT_ENABLED": False})  # e.g. the API fuzzing server
+    client = create_app({"TESTING": True, "WTF_CSRF_ENABLED": False,
+                         "OBJECTION_RATE_LIMIT": "1 per hour"}).test_client()
+    client.post(f"/notice/{under_notice}", data=objection(1))
+    assert client.post(f"/notice/{under_notice}", data=objection(2)).status_code == 429
+
+
 def test_limits_are_kept_in_redis_when_configured(
         app_env: Any, world: factories.World, redis_url: str, under_notice: int,
         monkeypatch: pytest.MonkeyPatch) -> None:
