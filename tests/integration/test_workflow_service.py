@@ -186,3 +186,27 @@ def test_admins_cannot_act_on_cases(world: Any) -> None:
     for admin in ("sysadmin", "secadmin", "auditor"):
         with pytest.raises(Forbidden):
             cases.fire(world.uow(), world.id(admin), app_id, "decline", None, reason="越权")
+
+
+def test_a_colleague_covering_an_absent_reviewer_acts_on_their_behalf(world: Any) -> None:
+    from workflow.storage.models import DeputyRow
+
+    app_id = factories.submitted(world)
+    cases.fire(world.uow(), world.id("hubei_reviewer"), app_id, "return_for_revision", None,
+               reason="补充材料", now=datetime(2006, 4, 5, 2, tzinfo=UTC))
+    cases.fire(world.uow(), world.id("hubei_applicant"), app_id, "submit", None,
+               now=datetime(2006, 4, 6, 2, tzinfo=UTC))
+    with world.uow() as u:
+        u.session.add(DeputyRow(principal_id=world.id("hubei_reviewer"),
+                                deputy_id=world.id("hubei_reviewer2"),
+                                starts_on=date(2006, 4, 7), ends_on=date(2006, 4, 21)))
+        u.commit()
+    cases.fire(world.uow(), world.id("hubei_reviewer2"), app_id, "decline", None,
+               reason="代为审核：不予推荐", now=datetime(2006, 4, 10, 2, tzinfo=UTC))
+    h = cases.history_of(world.uow(), world.id("mofcom"), app_id)[-1]
+    assert (h.actor_name, h.on_behalf_of_name) == ("hubei_reviewer2", "hubei_reviewer")
+    # a case the absent reviewer never handled is decided in the colleague's own name
+    other = factories.submitted(world, "hubei_applicant2", kind="recertification")
+    cases.fire(world.uow(), world.id("hubei_reviewer2"), other, "decline", None,
+               reason="自行审核", now=datetime(2006, 4, 10, 2, tzinfo=UTC))
+    assert cases.history_of(world.uow(), world.id("mofcom"), other)[-1].on_behalf_of_id is None

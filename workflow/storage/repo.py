@@ -79,13 +79,35 @@ def in_scope(user: UserRow, app: ApplicationRow) -> bool:
 
 def actor_for_case(session: Session, user: UserRow, app: ApplicationRow,
                    today: date) -> Actor | None:
-    """The actor `user` may be on `app`: themself, or a deputy for someone; None if neither."""
+    """The actor `user` may be on `app`: themself, or a deputy for someone; None if neither.
+
+    A deputy acts "on behalf of" the person they cover for the cases that person holds
+    (drafted, or last handled at that level), so history reads "X 代 Y" even when the two
+    share a scope; other cases in their own scope they handle in their own name.
+    """
+    principals = principals_of(session, user.id, today)
+    if principals:
+        holders = case_holders(session, app)
+        for principal in principals:
+            if principal.id in holders and in_scope(principal, app):
+                return actor_of(user, principal)
     if in_scope(user, app):
         return actor_of(user)
-    for principal in principals_of(session, user.id, today):
+    for principal in principals:
         if in_scope(principal, app):
             return actor_of(user, principal)
     return None
+
+
+def case_holders(session: Session, app: ApplicationRow) -> set[int]:
+    """Who holds a case: its drafter, and the last person to act on it at each role."""
+    holders = {app.owner_id}
+    last: dict[str, int] = {}
+    q = (select(HistoryRow.actor_role, HistoryRow.actor_id, HistoryRow.on_behalf_of_id)
+         .where(HistoryRow.application_id == app.id).order_by(HistoryRow.version))
+    for role, actor_id, behalf_id in session.execute(q):
+        last[role] = behalf_id or actor_id
+    return holders | set(last.values())
 
 
 def scope_filter(user: UserRow, principals: list[UserRow]) -> Any:
