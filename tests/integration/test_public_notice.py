@@ -128,3 +128,21 @@ def test_english_notice_page_is_translated(client: Any, world: factories.World,
     html = client.get("/notice").get_data(as_text=True)
     assert "Public notice" in html and "High-tech product exports (USD 100M)" in html
     assert "Hubei" in html
+
+
+def test_the_public_form_carries_a_csrf_token_and_a_post_without_one_is_refused(
+        app_env: Any, world: factories.World, notice_day: datetime) -> None:
+    import re
+
+    from web import create_app
+
+    app_id = factories.published(world)
+    client = create_app({"TESTING": True}).test_client()  # CSRF on, as in production
+    form = client.get(f"/notice/{app_id}").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', form)
+    assert token, "the objection form has no CSRF token"
+    data = {"name": "李华", "contact": "13800138000", "text": "理由"}
+    assert client.post(f"/notice/{app_id}", data=data).status_code == 400
+    assert count(world.uow, ObjectionRow) == 0
+    r = client.post(f"/notice/{app_id}", data={**data, "csrf_token": token.group(1)})
+    assert r.status_code == 302 and count(world.uow, ObjectionRow) == 1
