@@ -67,7 +67,7 @@
       var colour = PALETTE[i % PALETTE.length];
       ds.backgroundColor = round ? data.labels.map(function (_, j) { return PALETTE[j % PALETTE.length]; }) : colour;
       ds.borderColor = round ? "#fff" : colour;
-      if (kind === "line") { ds.tension = 0.2; ds.fill = false; }
+      if (kind === "line") { ds.tension = 0.2; ds.fill = false; } else if (!round) { ds.maxBarThickness = 56; }
       if (y2 && ds.label === y2) { ds.yAxisID = "y2"; ds.type = "line"; ds.borderColor = colour; ds.backgroundColor = colour; }
     });
     var holder = document.createElement("div");
@@ -83,7 +83,8 @@
     el.insertBefore(holder, el.firstChild);
     var options = {
       responsive: true, maintainAspectRatio: false, animation: false,
-      plugins: { legend: { display: round || data.datasets.length > 1, position: "bottom" },
+      plugins: { legend: { display: round || data.datasets.length > 1 || el.hasAttribute("data-chart-stacked"),
+                           position: "bottom" },
                  title: { display: false } },
     };
     if (!round) {
