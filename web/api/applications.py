@@ -8,6 +8,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
+from web.api.schemas import decimal
 from web.api.security import api_user_id
 from web.extensions import uow
 from workflow import form
@@ -41,7 +42,7 @@ def _form_fields(output: bool) -> dict[str, fields.Field]:
             out[f.name] = (fields.Integer(allow_none=True, metadata=meta) if output
                            else fields.Raw(allow_none=True, metadata={**meta, **NUMBER_OR_STRING}))
         else:
-            out[f.name] = (fields.Decimal(allow_none=True, as_string=True, metadata=meta)
+            out[f.name] = (decimal(allow_none=True, metadata=meta)
                            if output else fields.Raw(allow_none=True,
                                                      metadata={**meta, **NUMBER_OR_STRING}))
     return out
@@ -85,7 +86,7 @@ DRAFT_EXAMPLE = {
 
 class ProductOut(Schema):
     name = fields.String()
-    exports_10k_usd = fields.Decimal(as_string=True, allow_none=True)
+    exports_10k_usd = decimal(allow_none=True)
 
 
 ApplicationOut = Schema.from_dict({

@@ -47,7 +47,8 @@ class PreviewItem(Schema):
 
 class RunOut(Schema):
     counts = fields.Nested(CountsOut, required=True)
-    items = fields.List(fields.Nested(PreviewItem), metadata={"description": "dry runs only"})
+    items = fields.List(fields.Nested(PreviewItem), required=True,
+                        metadata={"description": "dry runs only (empty otherwise)"})
 
 
 class RunRow(Schema):
@@ -127,7 +128,7 @@ class Runs(MethodView):
                  "explanation_en": a.explanation("en"), "findings": a.findings_json()}
                 for a, name, region in pre.items]}
         counts = assessment.run(uow(), data["period"], user_id=uid)
-        return {"counts": counts.as_dict()}
+        return {"counts": counts.as_dict(), "items": []}
 
 
 @bp.route("/evaluations")

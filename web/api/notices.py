@@ -10,6 +10,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
+from web.api.schemas import decimal
 from web.api.security import api_user_id
 from web.extensions import client_ip, limiter, uow
 from workflow.services import notice, objections
@@ -31,9 +32,9 @@ class PublicCaseOut(Schema):
     characteristic_industry = fields.String(allow_none=True)
     address = fields.String(allow_none=True)
     enterprise_count = fields.Integer(allow_none=True)
-    exports_100m_usd = fields.Decimal(as_string=True, allow_none=True)
-    hightech_exports_100m_usd = fields.Decimal(as_string=True, allow_none=True)
-    hightech_export_growth_pct = fields.Decimal(as_string=True, allow_none=True)
+    exports_100m_usd = decimal(allow_none=True)
+    hightech_exports_100m_usd = decimal(allow_none=True)
+    hightech_export_growth_pct = decimal(allow_none=True)
     round_year = fields.Integer(required=True)
     notice_published_on = fields.Date(allow_none=True)
     notice_ends_on = fields.Date(allow_none=True)

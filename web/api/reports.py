@@ -12,6 +12,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from web.api.errors import MULTIPART_ENDPOINTS
+from web.api.schemas import decimal
 from web.api.security import api_user_id
 from web.extensions import uow
 from workflow.errors import ValidationFailed, refuse
@@ -67,8 +68,8 @@ class QuarterOut(Schema):
     year = fields.Integer(required=True)
     quarter = fields.Integer(required=True)
     revision = fields.Integer(required=True)
-    exports_10k_usd = fields.Decimal(as_string=True, allow_none=True)
-    hightech_exports_10k_usd = fields.Decimal(as_string=True, allow_none=True)
+    exports_10k_usd = decimal(allow_none=True)
+    hightech_exports_10k_usd = decimal(allow_none=True)
     enterprise_count = fields.Integer(allow_none=True)
     enterprises = fields.List(fields.Dict())
     source = fields.String(required=True, metadata={"example": "api"})
@@ -88,7 +89,7 @@ class AnnualOut(Schema):
     summary = fields.String(required=True)
     next_year_plan = fields.String(required=True)
     policies_in_force = fields.Boolean(allow_none=True)
-    project_funding_10k_cny = fields.Decimal(as_string=True, allow_none=True)
+    project_funding_10k_cny = decimal(allow_none=True)
     attachment_id = fields.Integer(allow_none=True)
     submitted_at = fields.DateTime(required=True)
 
@@ -111,8 +112,8 @@ class ReferenceIn(Schema):
 
 class ReferenceOut(Schema):
     year = fields.Integer(required=True)
-    national_hightech_exports_100m_usd = fields.Decimal(as_string=True, allow_none=True)
-    national_hightech_growth_pct = fields.Decimal(as_string=True, allow_none=True)
+    national_hightech_exports_100m_usd = decimal(allow_none=True)
+    national_hightech_growth_pct = decimal(allow_none=True)
     region_export_growth_pct = fields.Dict(required=True)
     updated_at = fields.DateTime(allow_none=True)
 
