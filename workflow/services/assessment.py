@@ -263,6 +263,9 @@ def evaluations_of(uow: UnitOfWork, user_id: int, app_id: int) -> list[Any]:
     with uow:
         s = uow.session
         user = repo.user_by_id(s, user_id)
+        if user.role in ("system_admin", "security_admin", "auditor"):
+            raise Forbidden(refuse("admin_cannot_act_on_cases", "管理员角色不能办理申报业务",
+                                   "admin roles cannot act on cases"))
         row = repo.get_application(s, app_id)
         if repo.actor_for_case(s, user, row, local_date(utcnow())) is None:
             raise repo.not_found("base")
