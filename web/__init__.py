@@ -54,6 +54,9 @@ def create_app(test_config: dict[str, Any] | None = None,
 
     app.register_blueprint(reports.bp)  # quarterly data, annual reports, re-evaluation
     register_api(app)
+    from web import tokens
+
+    app.register_blueprint(tokens.bp)  # /tokens: personal API tokens (issue 7)
     from web import security
 
     security.init_app(app)  # headers, audit context, admin pages, `flask audit`
