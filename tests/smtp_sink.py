@@ -31,7 +31,7 @@ class Sink:
     async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
                           rcpt_options: list[str]) -> str:
         if address.startswith("bounce"):
-            return "550 5.1.1 <%s>: mailbox unavailable" % address
+            return f"550 5.1.1 <{address}>: mailbox unavailable"
         if address.startswith("later"):
             return "451 4.3.0 try again later"
         envelope.rcpt_tos.append(address)

@@ -53,6 +53,9 @@ def create_app(test_config: dict[str, Any] | None = None,
     from web import reports
 
     app.register_blueprint(reports.bp)  # quarterly data, annual reports, re-evaluation
+    from web import notifications
+
+    app.register_blueprint(notifications.bp)  # 通知 and the admin's outbox (reminders)
     register_api(app)
     from web import tokens
 

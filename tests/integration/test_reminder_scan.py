@@ -183,7 +183,7 @@ def test_a_reminder_names_the_case_deadline_days_left_and_link_in_chinese(
     assert row.subject == "【提醒】武汉光谷基地：申报书尚未提交，还剩 5 个工作日"
     assert "截止日期：2006年4月14日" in row.body
     assert "剩余工作日：5" in row.body
-    assert f"{BASE}/applications/{app_id}" in row.body
+    assert f"{BASE}/cases/{app_id}" in row.body
     assert row.recipient_email == "hubei_applicant@example.gov.cn"
 
 

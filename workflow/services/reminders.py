@@ -96,7 +96,7 @@ def _recipients(audience: Audience, case: rr.CaseRecord, owners: dict[int, rr.Pe
 # --- messages ------------------------------------------------------------------------------
 
 def case_link(base_url: str, app_id: int) -> str:
-    return f"{base_url}/applications/{app_id}"
+    return f"{base_url}/cases/{app_id}"  # web.views.case
 
 
 def _period_text(item: rules_mod.Item, locale: str) -> str | None:
