@@ -140,6 +140,12 @@ def test_operations_a_role_may_never_do_are_403(
         (ADMINS, "get", "/api/v1/reference-statistics", {}),
         (("hubei_reviewer", "mofcom", *ADMINS), "post", "/api/v1/applications",
          {"json": factories.form_data()}),
+        (("hubei_applicant", "hubei_reviewer", "mofcom", "auditor"), "get", "/api/v1/users", {}),
+        (("hubei_applicant", "hubei_reviewer", "mofcom", "sysadmin", "secadmin"), "get",
+         "/api/v1/audit-log", {}),
+        (("hubei_applicant", "hubei_reviewer", "mofcom", "auditor", "secadmin"), "get",
+         "/api/v1/outbox", {}),
+        (("hubei_applicant", *ADMINS), "get", "/api/v1/deputies", {}),
     ]
     for users, method, url, kw in never:
         for user in users:

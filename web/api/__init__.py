@@ -26,6 +26,7 @@ def register_api(app: Flask) -> None:
     api.init_app(app)
     init_error_handlers(app)
     from web.api import (
+        admin,
         applications,
         attachments,
         auth,
@@ -33,12 +34,13 @@ def register_api(app: Flask) -> None:
         docs,
         evaluations,
         notices,
+        people,
         reports,
         tokens,
     )
 
     for bp in (auth.bp, catalog.bp, applications.bp, attachments.bp, notices.bp, reports.bp,
-               evaluations.bp, tokens.bp):
+               evaluations.bp, people.bp, admin.bp, tokens.bp):
         csrf.exempt(bp)
         api.register_blueprint(bp)
     app.register_blueprint(docs.bp)
