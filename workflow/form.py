@@ -19,6 +19,7 @@ EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
 PHONE_RE = re.compile(r"^\+?[0-9][0-9\- ()]{5,24}[0-9]$")
 PCT_MIN, PCT_MAX = Decimal(-100), Decimal(10000)
 MAX_DECIMAL = Decimal("1e12")
+MAX_INT = 2_147_483_647  # counts are stored in INTEGER columns
 
 
 @dataclass(frozen=True)
@@ -114,7 +115,7 @@ def parse_value(f: Field, raw: Any, prefix: str = "") -> tuple[Any, Refusal | No
                               prefix)
         if num < 0:
             return None, _bad(f, "negative", "不能为负数", "must not be negative", raw, prefix)
-        if num > MAX_DECIMAL:
+        if num > MAX_INT:
             return None, _bad(f, "too_large", "数值过大", "is too large", raw, prefix)
         return int(num), None
     if f.kind == "pct":

@@ -111,3 +111,11 @@ def test_an_unexpected_crash_is_a_500_problem_without_a_traceback(api: Any) -> N
     body = problem_of(r, 500, "internal_error")
     assert "secret internals" not in r.get_data(as_text=True)
     assert body["detail"] == "服务器内部错误，已记录"
+
+
+def test_a_count_too_large_for_the_database_is_422_not_a_crash(api: Any) -> None:
+    me = api.as_("hubei_applicant")
+    r = me.post("/api/v1/applications", json=factories.form_data(enterprise_count=99999999999))
+    body = problem_of(r, 422, "validation_error")
+    assert body["errors"][0] == {**body["errors"][0], "field": "enterprise_count",
+                                 "code": "too_large"}
