@@ -157,7 +157,7 @@ def test_workers_killed_mid_delivery_lose_nothing_and_repeat_only_in_the_crash_w
     started = time.monotonic()
     try:
         worker.start()
-        kills, senders_killed, stop_by = 0, 0, time.monotonic() + 50
+        kills, senders_killed, stop_by = 0, 0, time.monotonic() + 60
         while kills < KILLS and time.monotonic() < stop_by:
             if worker.proc is None or worker.proc.poll() is not None:
                 worker.start()  # the worker gave up (a pool process killed at its start)
@@ -197,7 +197,7 @@ def test_workers_killed_mid_delivery_lose_nothing_and_repeat_only_in_the_crash_w
     # a pool process sends one message at a time, so at most one per process killed
     assert sum(n - 1 for n in repeated.values()) <= senders_killed
     assert all(attempts[int(i)] >= 2 for i in repeated)
-    assert elapsed < 60
+    assert elapsed < 150  # typically ~25 s; the kill phase gives up after 60 s
 
 
 def test_two_scanners_at_once_write_every_reminder_exactly_once(

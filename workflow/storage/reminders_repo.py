@@ -176,15 +176,14 @@ def _insert(s: Session) -> Any:
 def add_outbox(s: Session, rows: list[dict[str, Any]]) -> list[Any]:
     """Insert outbox rows; a row whose dedupe_key exists already is skipped. Returns the
     rows actually inserted (id, dedupe_key, recipient_id, application_id, subject, body)."""
-    out: list[Any] = []
-    ins = _insert(s)
-    for start in range(0, len(rows), 400):
-        chunk = rows[start:start + 400]
-        stmt = (ins(OutboxRow).values(chunk).on_conflict_do_nothing(index_elements=["dedupe_key"])
-                .returning(OutboxRow.id, OutboxRow.dedupe_key, OutboxRow.recipient_id,
-                           OutboxRow.application_id, OutboxRow.subject, OutboxRow.body))
-        out.extend(s.execute(stmt).all())
-    return out
+    if not rows:
+        return []
+    t = OutboxRow.__table__
+    # one cached statement, executed as "insertmanyvalues" batches (fast on both databases)
+    stmt = (_insert(s)(t).on_conflict_do_nothing(index_elements=["dedupe_key"])
+            .returning(t.c.id, t.c.dedupe_key, t.c.recipient_id, t.c.application_id,
+                       t.c.subject, t.c.body))
+    return list(s.connection().execute(stmt, rows).all())
 
 
 def add_notifications(s: Session, rows: list[dict[str, Any]]) -> None:
