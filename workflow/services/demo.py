@@ -164,11 +164,11 @@ def seed(uow: UnitOfWork, upload_dir: Path | None = None) -> bool:
                            name_en="2006 export innovation base round",
                            params=RoundRules.for_year(2006).to_json()))
         known = repo.reference_years(s)
-        for year, (exports, growth, regions) in REFERENCES.items():
+        for year, (exports, national, regions) in REFERENCES.items():
             if year in known:
                 continue
             s.add(ReferenceStatRow(year=year, national_hightech_exports_100m_usd=Decimal(exports),
-                                   national_hightech_growth_pct=Decimal(growth),
+                                   national_hightech_growth_pct=Decimal(national),
                                    region_export_growth_pct=regions))
         s.flush()
         h = hash_password(DEMO_PASSWORD)  # one hash: every demo account has this password
@@ -231,7 +231,7 @@ def _make_case(uow: UnitOfWork, ids: dict[str, int], code: str, kind: str, name:
         for kind_ in ("application_form", "development_plan"):
             files.attach(uow, applicant, app_id, kind_, f"{kind_}.pdf", PDF, upload_dir,
                          max_bytes, now=draft_time + timedelta(days=1))
-    attest = ({"local_policy": True, "leading_enterprises": True} if kind == "new_base" else
+    attest: dict[str, bool | None] = ({"local_policy": True, "leading_enterprises": True} if kind == "new_base" else
               {"supporting_policies": True, "project_funding": True,
                "characteristic_industry": True})
     for trigger in path:

@@ -102,12 +102,12 @@ def actor_for_case(session: Session, user: UserRow, app: ApplicationRow,
 def case_holders(session: Session, app: ApplicationRow) -> set[int]:
     """Who holds a case: its drafter, and the last person to act on it at each role."""
     holders = {app.owner_id}
-    last: dict[str, int] = {}
+    last: dict[str, int | None] = {}
     q = (select(HistoryRow.actor_role, HistoryRow.actor_id, HistoryRow.on_behalf_of_id)
          .where(HistoryRow.application_id == app.id).order_by(HistoryRow.version))
     for role, actor_id, behalf_id in session.execute(q):
         last[role] = behalf_id or actor_id
-    return holders | set(last.values())
+    return holders | {i for i in last.values() if i is not None}
 
 
 def scope_filter(user: UserRow, principals: list[UserRow]) -> Any:
@@ -155,7 +155,7 @@ def clear_reference_cache() -> None:
 def _cached(session: Session, what: str, load: Any) -> Any:
     from sqlalchemy import event
 
-    engine = session.get_bind()
+    engine = session.get_bind().engine
     key = (str(engine.url), what)
     hit = _cache.get(key)
     now = _monotonic()
