@@ -221,8 +221,8 @@ def open_items(rule: ReminderRule, facts: CaseFacts, rules: RoundRules, cal: Wor
     if src is Deadline.NOTICE_ENDS:
         return [Item(rule.kind, facts.notice_ends_on)] if facts.notice_ends_on else []
     if src is Deadline.RECTIFICATION:
-        d = facts.rectification_deadline
-        return [Item(rule.kind, d)] if d else []
+        fixed = facts.rectification_deadline
+        return [Item(rule.kind, fixed)] if fixed else []
     if facts.approved_on is None:
         return []
     if src is Deadline.QUARTERLY:

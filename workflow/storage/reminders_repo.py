@@ -5,9 +5,20 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, bindparam, delete, func, or_, select, text, update
+from sqlalchemy import (
+    CursorResult,
+    Table,
+    and_,
+    bindparam,
+    delete,
+    func,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 
@@ -29,6 +40,14 @@ _ADVISORY_KEY = 0x4549_4205  # "EIB" + issue 5: the advisory lock of the reminde
 
 # statuses a delivery worker may claim (a 'sending' row whose lease ran out is orphaned)
 CLAIMABLE = ("pending", "failed", "sending")
+
+
+def _table(model: Any) -> Table:
+    return cast(Table, model.__table__)
+
+
+def _rowcount(result: Any) -> int:
+    return int(cast(CursorResult[Any], result).rowcount or 0)
 
 
 def is_postgres(s: Session) -> bool:
@@ -90,11 +109,11 @@ class CaseRecord:
 
 
 def cases(s: Session, ids: Sequence[int]) -> list[CaseRecord]:
-    a = ApplicationRow.__table__.c
+    a = _table(ApplicationRow).c
     q = select(a.id, a.version, a.round_id, a.state, a.owner_id, a.authority_id,
-               a.applicant_name, a.notice_ends_on, a.rectification_deadline,
+               a.applicant_name.label("name"), a.notice_ends_on, a.rectification_deadline,
                a.next_reminder_on).where(a.id.in_(ids))
-    return [CaseRecord(*row) for row in s.execute(q)]
+    return [CaseRecord(**row._mapping) for row in s.execute(q)]
 
 
 def approved_on(s: Session, ids: Sequence[int]) -> dict[int, datetime]:
@@ -143,16 +162,16 @@ class Person:
 
 
 def _people(s: Session, where: Any) -> list[Person]:
-    u = UserRow.__table__.c
-    q = select(u.id, u.display_name, u.email, u.role, u.authority_id, u.is_head, u.locale,
-               u.mail_digest).where(where, u.is_active.is_(True)).order_by(u.id)
-    return [Person(*row) for row in s.execute(q)]
+    u = _table(UserRow).c
+    q = select(u.id, u.display_name.label("name"), u.email, u.role, u.authority_id, u.is_head,
+               u.locale, u.mail_digest).where(where, u.is_active.is_(True)).order_by(u.id)
+    return [Person(**row._mapping) for row in s.execute(q)]
 
 
 def people_for(s: Session, owner_ids: Iterable[int], authority_ids: Iterable[int]
                ) -> tuple[dict[int, Person], dict[int, list[Person]], list[Person]]:
     """(owners by id, provincial reviewers by authority, ministry reviewers) in 3 queries."""
-    u = UserRow.__table__.c
+    u = _table(UserRow).c
     owners = {p.id: p for p in _people(s, u.id.in_(set(owner_ids)))}
     province: dict[int, list[Person]] = {}
     for p in _people(s, and_(u.role == Role.PROVINCIAL_REVIEWER.value,
@@ -163,7 +182,7 @@ def people_for(s: Session, owner_ids: Iterable[int], authority_ids: Iterable[int
 
 
 def person(s: Session, user_id: int) -> Person | None:
-    found = _people(s, UserRow.__table__.c.id == user_id)
+    found = _people(s, UserRow.id == user_id)
     return found[0] if found else None
 
 
@@ -178,7 +197,7 @@ def add_outbox(s: Session, rows: list[dict[str, Any]]) -> list[Any]:
     rows actually inserted (id, dedupe_key, recipient_id, application_id, subject, body)."""
     if not rows:
         return []
-    t = OutboxRow.__table__
+    t = _table(OutboxRow)
     # one cached statement, executed as "insertmanyvalues" batches (fast on both databases)
     stmt = (_insert(s)(t).on_conflict_do_nothing(index_elements=["dedupe_key"])
             .returning(t.c.id, t.c.dedupe_key, t.c.recipient_id, t.c.application_id,
@@ -188,7 +207,7 @@ def add_outbox(s: Session, rows: list[dict[str, Any]]) -> list[Any]:
 
 def add_notifications(s: Session, rows: list[dict[str, Any]]) -> None:
     if rows:
-        s.execute(NotificationRow.__table__.insert(), rows)
+        s.execute(_table(NotificationRow).insert(), rows)
 
 
 def move_next_reminder(s: Session, plans: list[dict[str, Any]]) -> None:
@@ -196,7 +215,7 @@ def move_next_reminder(s: Session, plans: list[dict[str, Any]]) -> None:
     (its version moved): then it keeps the day its transition set, and is re-planned."""
     if not plans:
         return
-    t = ApplicationRow.__table__
+    t = _table(ApplicationRow)
     stmt = (update(t).where(t.c.id == bindparam("b_id"), t.c.version == bindparam("b_version"))
             .values(next_reminder_on=bindparam("b_next")))
     s.connection().execute(stmt, plans)
@@ -204,12 +223,12 @@ def move_next_reminder(s: Session, plans: list[dict[str, Any]]) -> None:
 
 def replan_open_cases(s: Session, day: date, round_id: int | None = None) -> int:
     """Ask the next scan to re-plan every unfinished case (after a round's dates change)."""
-    t = ApplicationRow.__table__
+    t = _table(ApplicationRow)
     stmt = update(t).where(t.c.state.not_in(("revoked", "declined", "rejected",
                                              "objection_upheld", "withdrawn")))
     if round_id is not None:
         stmt = stmt.where(t.c.round_id == round_id)
-    return s.execute(stmt.values(next_reminder_on=day)).rowcount or 0
+    return _rowcount(s.execute(stmt.values(next_reminder_on=day)))
 
 
 # --- digests -------------------------------------------------------------------------------
@@ -251,7 +270,7 @@ def finish(s: Session, outbox_id: int, attempt: int, **values: Any) -> bool:
     o = OutboxRow
     stmt = (update(o).where(o.id == outbox_id, o.status == "sending", o.attempts == attempt)
             .values(**values).execution_options(synchronize_session=False))
-    return bool(s.execute(stmt).rowcount)
+    return _rowcount(s.execute(stmt)) > 0
 
 
 def cancel(s: Session, outbox_id: int, why: str) -> None:
@@ -303,5 +322,5 @@ def mark_read(s: Session, user_id: int, ids: Sequence[int] | None, now: datetime
                                          NotificationRow.read_at.is_(None))
     if ids is not None:
         stmt = stmt.where(NotificationRow.id.in_(ids))
-    return s.execute(stmt.values(read_at=now).execution_options(
-        synchronize_session=False)).rowcount or 0
+    return _rowcount(s.execute(stmt.values(read_at=now).execution_options(
+        synchronize_session=False)))
