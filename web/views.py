@@ -164,8 +164,12 @@ def _case_page(app_id: int, *, status: int = 200, typed: dict[str, Any] | None =
                     if loaded.actor.role is role and row.state == state.value]
     attestable = () if loaded.actor.role is Role.APPLICANT \
         else eligibility.ATTESTATIONS.get(row.kind, ())
+    # actions this user's role could take in this state that a guard refuses now: shown
+    # disabled with the refusal, in the user's language
+    refused = {t: [r.message(lang()) for r in rs] for t, rs in loaded.refused.items()}
     return render_template(
         "case.html", loaded=loaded, row=row, verdicts=verdicts, history=history,
+        refused=refused,
         attachments=attachments, days=days, diagram=diagram, upload_kinds=upload_kinds,
         attestable=attestable, specs=BY_TRIGGER, typed=typed or {},
         action_errors=action_errors or {}, conflict=conflict, upload_error=upload_error,

@@ -95,9 +95,13 @@ def check(case: Case, trigger: str, ctx: Context) -> list[Refusal]:
     return out
 
 
-def available(case: Case, ctx: Context, *, ignore_reason: bool = True) -> list[str]:
-    """Triggers the actor may fire now (a reason, if needed, is asked for when firing)."""
-    out = []
+def options(case: Case, ctx: Context, *, ignore_reason: bool = True
+            ) -> tuple[list[str], dict[str, list[Refusal]]]:
+    """The triggers the actor may fire now, and those their role could fire in this state
+    that a guard refuses now, with why. Triggers of other roles, and any on a case out of
+    the actor's scope, are in neither (a reason, if needed, is asked for when firing)."""
+    allowed: list[str] = []
+    refused: dict[str, list[Refusal]] = {}
     for spec in TRANSITIONS:
         if case.state not in spec.sources:
             continue
@@ -105,8 +109,15 @@ def available(case: Case, ctx: Context, *, ignore_reason: bool = True) -> list[s
         if ignore_reason:
             refusals = [r for r in refusals if r.guard not in ("reason", "rectification_deadline")]
         if not refusals:
-            out.append(spec.trigger)
-    return out
+            allowed.append(spec.trigger)
+        elif refusals[0].guard not in ("role", "scope"):
+            refused[spec.trigger] = refusals
+    return allowed, refused
+
+
+def available(case: Case, ctx: Context, *, ignore_reason: bool = True) -> list[str]:
+    """Triggers the actor may fire now (a reason, if needed, is asked for when firing)."""
+    return options(case, ctx, ignore_reason=ignore_reason)[0]
 
 
 def fire(case: Case, trigger: str, ctx: Context) -> Outcome:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -12,6 +12,7 @@ from workflow.errors import (
     DomainError,
     Forbidden,
     GuardFailed,
+    Refusal,
     ValidationFailed,
     VersionConflict,
     refuse,
@@ -43,6 +44,8 @@ class Loaded:
     actor: Actor
     rules: RoundRules
     triggers: list[str]
+    # what the actor's role could do in this state but a guard refuses now, and why
+    refused: dict[str, list[Refusal]] = field(default_factory=dict)
 
 
 def _conflict(expected: int, actual: int) -> VersionConflict:
@@ -92,7 +95,8 @@ def load(uow: UnitOfWork, user_id: int, app_id: int, now: datetime | None = None
         actor = _actor_or_404(s, user, row, local_date(now))
         case = repo.to_case(s, row)
         ctx = _context(s, row, actor, now, quota_used=repo.quota_used(s, row))
-        return Loaded(row, case, actor, ctx.rules, machine.available(case, ctx))
+        triggers, refused = machine.options(case, ctx)
+        return Loaded(row, case, actor, ctx.rules, triggers, refused)
 
 
 def eligibility_of(uow: UnitOfWork, user_id: int, app_id: int) -> list[eligibility.Verdict]:
