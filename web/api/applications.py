@@ -28,12 +28,21 @@ class Product(Schema):
         **NUMBER_OR_STRING, "description": "万美元", "example": "1200.5"})
 
 
+# the form's own limits (workflow/form.py), so the contract says what the domain accepts
+BOUNDS = {"int": (0, form.MAX_INT), "money": (0, int(form.MAX_DECIMAL)),
+          "pct": (int(form.PCT_MIN), int(form.PCT_MAX))}
+
+
 def _form_fields(output: bool) -> dict[str, fields.Field]:
     out: dict[str, fields.Field] = {}
     for f in form.FIELDS:
-        meta = {"description": f"{f.zh} / {f.en}" + (f" ({f.unit_zh})" if f.unit_zh else "")}
+        meta: dict[str, Any] = {
+            "description": f"{f.zh} / {f.en}" + (f" ({f.unit_zh})" if f.unit_zh else "")}
+        if not output and f.kind in BOUNDS:
+            meta["minimum"], meta["maximum"] = BOUNDS[f.kind]
         if f.kind in ("text", "email", "phone"):
-            out[f.name] = fields.String(allow_none=True, metadata=meta)
+            out[f.name] = fields.String(allow_none=True, metadata=(
+                meta if output else {**meta, "maxLength": f.max_len}))
         elif f.kind == "date":
             out[f.name] = (fields.Date(allow_none=True, metadata=meta) if output
                            else fields.Raw(allow_none=True, metadata={**meta, "type": "string",
