@@ -161,3 +161,49 @@ def test_without_smtp_host_mail_goes_to_eml_files(world: factories.World, tmp_pa
     (eml,) = (tmp_path / "mail").glob("*.eml")
     assert "hubei_applicant@example.gov.cn" in eml.read_text()
     assert date(2006, 4, 14).isoformat() not in eml.name
+
+
+@pytest.fixture
+def tls_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1, trusted through SSL_CERT_FILE."""
+    import shutil
+    import subprocess
+
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is not installed")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+    return cert, key
+
+
+@pytest.mark.parametrize("mode", ["starttls", "ssl"])
+def test_mail_goes_out_over_starttls_or_implicit_tls(
+        world: factories.World, tls_files: tuple[Path, Path], mode: str,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import ssl
+
+    from aiosmtpd.controller import Controller
+
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ctx.load_cert_chain(str(tls_files[0]), str(tls_files[1]))
+    server = SmtpServer()
+    kw = {"tls_context": ctx, "require_starttls": True} if mode == "starttls" \
+        else {"ssl_context": ctx}
+    server.controller = Controller(server.sink, hostname="127.0.0.1", port=server.port, **kw)
+    server.controller.start()
+    try:
+        for k, v in {**server.env(), "SMTP_TLS": mode}.items():
+            monkeypatch.setenv(k, v)
+        reminders_for(world, "hubei_applicant")
+        assert mail.send_due(world.uow()).sent == 1
+        assert len(server.sink.messages) == 1
+        monkeypatch.setenv("SMTP_TLS", "none")  # a server that insists on TLS refuses plain
+        if mode == "starttls":
+            reminders_for(world, "hunan_applicant")
+            done = mail.send_due(world.uow())
+            assert done.sent == 0 and done.failed + done.dead == 1
+    finally:
+        server.stop()
