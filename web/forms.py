@@ -5,16 +5,23 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from werkzeug.datastructures import MultiDict
+from werkzeug.datastructures import FileStorage, MultiDict
 
 from web.auth import current_user, login_required
 from web.extensions import uow
 from web.i18n import lang
 from web.views import me
 from workflow import form
-from workflow.errors import DomainError, Forbidden, NotFound, VersionConflict
+from workflow.errors import (
+    DomainError,
+    Forbidden,
+    NotFound,
+    ValidationFailed,
+    VersionConflict,
+    refuse,
+)
 from workflow.roles import Role
 from workflow.rules import EXISTING_BASE_TYPES, NEW_BASE_FIELDS_2006
 from workflow.services import cases, files, worklist
@@ -146,17 +153,33 @@ def edit_application(app_id: int) -> Any:
         version = int(request.form.get("version", ""))
     except ValueError:
         version = -1
+    action = request.form.get("action")
+    file = request.files.get("file")
+    kind = request.form.get("kind_of_file", "")
+    wants_upload = action == "upload" or (file is not None and bool(file.filename))
+    not_uploaded = _("附件未上传：请先修改标红的项目，再重新选择文件") if wants_upload else None
     try:
         version = cases.update_draft(uow(), user.id, app_id, data, version)
     except VersionConflict:
-        return edit_page(app_id, values=data, status=409, conflict=True)
+        return edit_page(app_id, values=data, status=409, conflict=True,
+                         upload_error=not_uploaded, upload_kind=kind)
     except NotFound:
         raise
     except DomainError as err:
-        return edit_page(app_id, values=data, errors=errors_by_field(err), status=422)
-    if request.form.get("action") != "submit":
+        return edit_page(app_id, values=data, errors=errors_by_field(err), status=422,
+                         upload_error=not_uploaded, upload_kind=kind)
+    if wants_upload:
+        # the draft was saved first in this same POST: nothing typed is lost to an upload
+        error = _attach(user.id, app_id, kind, file)
+        if error is not None:
+            flash(_("草稿已保存"), "success")
+            return edit_page(app_id, values=data, status=422, upload_error=error,
+                             upload_kind=kind)
+        flash(_("已上传：%(name)s", name=file.filename if file else ""), "success")
+    if action != "submit":
         flash(_("草稿已保存"), "success")
-        return redirect(url_for("forms.edit_application", app_id=app_id))
+        return redirect(url_for("forms.edit_application", app_id=app_id)
+                        + ("#attachments" if wants_upload else ""))
     try:
         cases.fire(uow(), user.id, app_id, "submit", version)
     except VersionConflict:
@@ -166,6 +189,22 @@ def edit_application(app_id: int) -> Any:
         return edit_page(app_id, values=data, errors=errors_by_field(err), status=422)
     flash(_("申报书已提交至省级商务主管部门"), "success")
     return redirect(url_for("views.case", app_id=app_id))
+
+
+def _attach(user_id: int, app_id: int, kind: str, file: FileStorage | None) -> str | None:
+    """Store the chosen file on the draft; the refusal's words if it was not stored."""
+    settings = current_app.config["SETTINGS"]
+    try:
+        if file is None or not file.filename:
+            raise ValidationFailed(refuse("required", "请选择要上传的文件",
+                                          "choose a file to upload", field="file"))
+        files.attach(uow(), user_id, app_id, kind, file.filename, file.read(),
+                     settings.upload_dir, settings.max_upload_mb * 1024 * 1024)
+    except NotFound:
+        raise
+    except DomainError as err:
+        return err.first.message(lang())
+    return None
 
 
 @bp.get("/applications/<int:app_id>/print")
