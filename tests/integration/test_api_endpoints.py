@@ -161,3 +161,18 @@ def test_admin_roles_use_personal_tokens_but_never_touch_cases(
         problem_of(api.client.get("/api/v1/applications", headers=auth), 403, "forbidden")
         problem_of(api.client.get(f"/api/v1/applications/{app_id}", headers=auth), 403,
                    "forbidden")
+
+
+def test_bulk_transitions_report_each_case_on_its_own(api: Any, world: factories.World) -> None:
+    ok = factories.recommended(world)
+    other = factories.draft(world)
+    clock.freeze(datetime(2006, 4, 28, 2, tzinfo=UTC))
+    try:
+        r = api.as_("mofcom").post("/api/v1/applications/transitions",
+                                   json={"ids": [ok, other], "trigger": "publish_notice"})
+    finally:
+        clock.freeze(None)
+    assert r.status_code == 200
+    by_id = {x["id"]: x for x in r.get_json()}
+    assert by_id[ok] == {"id": ok, "ok": True, "state": "publicly_shown"}
+    assert by_id[other]["ok"] is False and by_id[other]["code"] == "invalid_trigger"

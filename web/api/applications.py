@@ -266,6 +266,33 @@ class Transitions(MethodView):
                 "version": fired.version}
 
 
+class BulkIn(Schema):
+    ids = fields.List(fields.Integer(validate=validate.Range(1, 2**31 - 1)), required=True,
+                      validate=validate.Length(1, 200), metadata={"example": [12, 15]})
+    trigger = fields.String(required=True, metadata={"example": "publish_notice",
+                                                     "enum": sorted(BY_TRIGGER)})
+    reason = fields.String(allow_none=True, validate=validate.Length(max=2000))
+
+
+class BulkResult(Schema):
+    id = fields.Integer(required=True)
+    ok = fields.Boolean(required=True)
+    state = fields.String()
+    code = fields.String()
+    errors = fields.List(fields.Dict())
+
+
+@bp.route("/transitions")
+class BulkTransitions(MethodView):
+    @bp.arguments(BulkIn, example={"ids": [12, 15], "trigger": "publish_notice"})
+    @bp.response(200, BulkResult(many=True))
+    def post(self, data: dict[str, Any]) -> Any:
+        """Fire one trigger on many cases: each its own guards, history row and transaction;
+        the result says which succeeded and why the others were refused."""
+        return cases.bulk_fire(uow, api_user_id(), data["ids"], data["trigger"],
+                               reason=data.get("reason"))
+
+
 @bp.route("/<int(max=2147483647):app_id>/eligibility")
 class Eligibility(MethodView):
     @bp.response(200, VerdictOut(many=True))
