@@ -124,3 +124,22 @@ def test_scanning_the_same_moment_twice_from_the_cli_writes_no_duplicates(
     assert len(outbox(world)) == 2
     bad = runner.invoke(args=["reminders", "scan", "--at", "20 April"])
     assert bad.exit_code == 2 and "--at" in bad.output
+
+
+def test_beat_scans_every_reminder_scan_seconds_and_sweeps_the_outbox(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
+    from config import load_settings
+    from tasks.app import make_celery
+
+    monkeypatch.setenv("INSTANCE_PATH", str(tmp_path))
+    monkeypatch.setenv("REMINDER_SCAN_SECONDS", "120")
+    monkeypatch.setenv("MAIL_FLUSH_SECONDS", "30")
+    app = make_celery(load_settings())
+    beat = app.conf.beat_schedule
+    assert beat["reminders-scan"]["task"] == "tasks.reminders.scan"
+    assert beat["reminders-scan"]["schedule"] == timedelta(seconds=120)
+    assert beat["mail-send-due"]["schedule"] == timedelta(seconds=30)
+    routes = app.conf.task_routes
+    assert routes["tasks.mail.*"]["queue"] == "mail" and routes["tasks.reminders.*"]["queue"] == "scans"
+    app.loader.import_default_modules()
+    assert {"tasks.reminders.scan", "tasks.mail.send_due", "tasks.mail.deliver"} <= set(app.tasks)
