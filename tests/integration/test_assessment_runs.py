@@ -185,3 +185,29 @@ def test_an_interrupted_run_resumes_without_duplicating(
     assert len(evaluations(uow)) == 3
     [run] = [r for r in assessment.runs(uow(), world.id("mofcom")) if r.id == run_id]
     assert run.status == "finished" and run.summary["keep"] == 1
+
+
+def test_a_base_within_its_rectification_deadline_stays_in_rectification_on_confirmation(
+        uow: Any, world: factories.World, bases: dict[str, int]) -> None:
+    from workflow.storage import repo
+
+    with uow() as u:  # this round gives a long rectification period (300 working days)
+        rnd = repo.round_by_year(u.session, 2006)
+        rnd.params = {**rnd.params, "rectification_working_days": 300}
+        u.commit()
+    assessment.run(uow(), 2006, user_id=world.id("mofcom"), now=NOW)
+    [(ev, _, _, _)] = [p for p in assessment.proposals(uow(), world.id("mofcom"), 2006)
+                       if p[0].application_id == bases["sichuan"]]
+    assessment.confirm(uow, world.id("mofcom"), [ev.id], now=NOW)
+    state, deadline = state_of(uow, bases["sichuan"])
+    assert state == "rectifying" and deadline is not None and deadline > LATER.date()
+    assessment.run(uow(), 2007, user_id=world.id("mofcom"), now=LATER)
+    [(ev, _, _, _)] = [p for p in assessment.proposals(uow(), world.id("mofcom"), 2007)
+                       if p[0].application_id == bases["sichuan"]]
+    assert ev.proposal == "rectify"
+    assert any(f["criterion"] == "rectification" and "尚未届满" in f["zh"] for f in ev.findings)
+    [result] = assessment.confirm(uow, world.id("mofcom"), [ev.id], now=LATER)
+    assert result["ok"] and result["state"] == "rectifying"
+    assert state_of(uow, bases["sichuan"]) == ("rectifying", deadline)  # the deadline stands
+    hist = cases.history_of(uow(), world.id("mofcom"), bases["sichuan"])[-1]
+    assert (hist.trigger, hist.data["evaluation_id"]) == ("continue_rectification", ev.id)

@@ -35,6 +35,7 @@ from workflow.errors import DomainError, Forbidden, GuardFailed, NotFound, Valid
 from workflow.rules import RoundRules
 from workflow.services import cases
 from workflow.services.clock import local_date, utcnow
+from workflow.states import State
 from workflow.storage import repo, reports_repo
 from workflow.storage.models import ApplicationRow, EvaluationRunRow, UserRow
 from workflow.storage.uow import DbSession, UnitOfWork
@@ -348,8 +349,11 @@ def confirm_one(uow_factory: Callable[[], UnitOfWork], user_id: int, evaluation_
                                      guard="evaluation"))
         app_id, proposal, period = ev.application_id, ev.proposal, ev.period
         reason = ev.explanation_zh[:2000]
-        deadline = (_deadline(s, repo.get_application(s, app_id), today)
-                    if proposal == RECTIFY else None)
+        row = repo.get_application(s, app_id)
+        trigger = PROPOSAL_TRIGGER[proposal]
+        if proposal == RECTIFY and row.state == State.RECTIFYING.value:
+            trigger = "continue_rectification"  # still within its deadline: it stands
+        deadline = (_deadline(s, row, today) if trigger == "order_rectification" else None)
 
     def mark(session: DbSession, _row: ApplicationRow) -> None:
         if not reports_repo.mark_confirmed(session, evaluation_id, user_id, now):
@@ -357,7 +361,7 @@ def confirm_one(uow_factory: Callable[[], UnitOfWork], user_id: int, evaluation_
                                      "someone else confirmed this proposal first",
                                      guard="evaluation"))
 
-    return cases.fire(uow_factory(), user_id, app_id, PROPOSAL_TRIGGER[proposal], None,
+    return cases.fire(uow_factory(), user_id, app_id, trigger, None,
                       reason=reason, deadline=deadline,
                       now=now, also=mark,
                       data={"evaluation_id": evaluation_id, "period": period,
