@@ -11,27 +11,32 @@ from pathlib import Path
 
 from workflow.errors import Forbidden, NotFound, refuse
 from workflow.roles import Role
+from workflow.services import files
 from workflow.services.clock import local_date, utcnow
 from workflow.storage import api_repo, repo
 from workflow.storage.models import AttachmentRow, UserRow
 from workflow.storage.uow import DbSession, UnitOfWork
 
 
-def _may_see_case(s: DbSession, user: UserRow, app_id: int) -> None:
+def _may_see_case(s: DbSession, user: UserRow, app_id: int) -> Role:
+    """The role the user acts in on the case, or 404."""
     if Role(user.role).is_admin:
         raise Forbidden(refuse("admin_cannot_act_on_cases", "管理员角色不能办理申报业务",
                                "admin roles cannot act on cases"))
     row = repo.get_application(s, app_id)
-    if repo.actor_for_case(s, user, row, local_date(utcnow())) is None:
+    actor = repo.actor_for_case(s, user, row, local_date(utcnow()))
+    if actor is None:
         raise repo.not_found()
+    return actor.role
 
 
 def list_for(uow: UnitOfWork, user_id: int, app_id: int) -> list[AttachmentRow]:
-    """The attachments of a case the user may see (superseded ones included, marked)."""
+    """The attachments of a case the user may see (superseded ones included, marked);
+    objection evidence only to the ministry (files.may_see)."""
     with uow:
         s = uow.session
-        _may_see_case(s, repo.user_by_id(s, user_id), app_id)
-        return api_repo.attachments_of(s, app_id)
+        role = _may_see_case(s, repo.user_by_id(s, user_id), app_id)
+        return [a for a in api_repo.attachments_of(s, app_id) if files.may_see(role, a.kind)]
 
 
 @dataclass
@@ -50,9 +55,11 @@ def for_download(uow: UnitOfWork, user_id: int, attachment_id: int,
         if row is None or row.application_id is None:
             raise repo.not_found("attachment")
         try:
-            _may_see_case(s, user, row.application_id)
+            role = _may_see_case(s, user, row.application_id)
         except NotFound:
             raise repo.not_found("attachment") from None
+        if not files.may_see(role, row.kind):
+            raise repo.not_found("attachment")  # objection evidence: the ministry's only
         path = upload_dir / row.stored_name
         if not path.is_file():
             raise repo.not_found("attachment")

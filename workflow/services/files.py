@@ -26,6 +26,15 @@ KIND_ZH = {"application_form": "申报书", "development_plan": "发展方案",
 # Filed by the public with an objection (异议), linked to the case it objects to. Not in
 # KINDS: `attach` never takes it; only `objections.file_objection` stores one.
 OBJECTION_EVIDENCE = "objection_evidence"
+# Kinds that may hold personal data of people outside the case (the objector's name,
+# contacts, papers): seen and downloaded by the ministry only, who handles objections
+# (issue 8 §5: personal data visible only to roles that need it).
+MINISTRY_ONLY = frozenset({OBJECTION_EVIDENCE})
+
+
+def may_see(role: Role, kind: str) -> bool:
+    """Whether someone acting in `role` on a case may see its attachment of `kind`."""
+    return kind not in MINISTRY_ONLY or role is Role.MINISTRY_REVIEWER
 EXTENSIONS = {"pdf": "application/pdf", "doc": "application/msword",
               "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
               "xls": "application/vnd.ms-excel",

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from workflow.errors import Forbidden, refuse
 from workflow.roles import Role
+from workflow.services import files
 from workflow.services.clock import today as china_today
 from workflow.storage import casepages, repo
 from workflow.storage.models import AttachmentRow, AuthorityRow, UserRow
@@ -55,14 +56,17 @@ def names_of(uow: UnitOfWork, user_id: int, app_ids: list[int]) -> dict[int, str
 
 
 def attachments_of(uow: UnitOfWork, user_id: int, app_id: int) -> list[AttachmentRow]:
-    """The current attachments of a case the user may see (404 otherwise)."""
+    """The current attachments of a case the user may see (404 otherwise); objection
+    evidence only to the ministry (files.may_see)."""
     with uow:
         s = uow.session
         user = _case_user(s, user_id)
         row = repo.get_application(s, app_id)
-        if repo.actor_for_case(s, user, row, china_today()) is None:
+        actor = repo.actor_for_case(s, user, row, china_today())
+        if actor is None:
             raise repo.not_found()
-        return casepages.attachments_of(s, app_id)
+        return [a for a in casepages.attachments_of(s, app_id)
+                if files.may_see(actor.role, a.kind)]
 
 
 def attachment_for_download(uow: UnitOfWork, user_id: int, app_id: int, attachment_id: int,
@@ -75,8 +79,9 @@ def attachment_for_download(uow: UnitOfWork, user_id: int, app_id: int, attachme
         if att is None or att.application_id != app_id:
             raise repo.not_found("attachment")
         row = repo.get_application(s, app_id)
-        if repo.actor_for_case(s, user, row, china_today()) is None:
-            raise repo.not_found("attachment")
+        actor = repo.actor_for_case(s, user, row, china_today())
+        if actor is None or not files.may_see(actor.role, att.kind):
+            raise repo.not_found("attachment")  # never say that a hidden file exists
         path = (upload_dir / att.stored_name).resolve()
         if path.parent != upload_dir.resolve() or not path.is_file():
             raise repo.not_found("attachment")
