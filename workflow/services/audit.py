@@ -1,8 +1,10 @@
 """The audit log (安全审计): append-only, hash-chained, searchable by the auditor only.
 
 Every record stores the SHA-256 of its own content together with the previous record's
-hash, so changing, deleting or reordering a record breaks the chain at that point
-(GB/T 22239-2019 8.1.4.3 b/c; OWASP ASVS 5.0 V16). Records are kept at least 180 days
+hash in its chain, so changing, deleting or reordering a record breaks the chain at that
+point (GB/T 22239-2019 8.1.4.3 b/c; OWASP ASVS 5.0 V16). There is one chain per case (its
+actions) and one system chain (everything else), so case actions on different cases never
+wait for each other (docs/security.md, "the audit chains"). Records are kept at least 180 days
 (网络安全法 第二十一条); the application has no path that edits or deletes them.
 """
 
@@ -13,8 +15,9 @@ import hashlib
 import io
 import json
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from itertools import groupby
 from typing import Any
 
 from workflow.errors import Forbidden, ValidationFailed, refuse
@@ -92,15 +95,23 @@ def _offset(moment: datetime) -> str:
     return f"{raw[:3]}:{raw[3:]}"
 
 
-def append(session: DbSession, event: str, *, who: Who = ANONYMOUS, result: str = "ok",
+GENESIS = audit_repo.GENESIS
+
+
+def chain_of(object_type: str | None, object_id: Any) -> str:
+    """The hash chain a record belongs to: a case's actions form that case's own chain;
+    every other record (logins, accounts, tokens, settings, exports…) the system chain."""
+    if object_type == "application" and object_id is not None:
+        return f"application:{object_id}"
+    return audit_repo.SYSTEM_CHAIN
+
+
+def record(event: str, *, prev: str, who: Who = ANONYMOUS, result: str = "ok",
            object_type: str | None = None, object_id: Any = None,
            details: dict[str, Any] | None = None, ip: str | None = None,
-           now: datetime | None = None) -> AuditRow:
-    """Append one record inside the caller's transaction (it commits or rolls back with
-    the action it records). Appends are serialised so the chain never forks."""
+           now: datetime | None = None) -> dict[str, Any]:
+    """The column values of one record linked to `prev` (its chain's current head)."""
     now = now or utcnow()
-    audit_repo.lock_chain(session)
-    prev = audit_repo.last_hash(session)
     fields: dict[str, Any] = dict(
         at=now, utc_offset=_offset(now), actor_id=who.id,
         actor_name=(who.name or None) and who.name[:100], actor_role=who.role,
@@ -108,8 +119,23 @@ def append(session: DbSession, event: str, *, who: Who = ANONYMOUS, result: str 
         event=event[:60], object_type=object_type,
         object_id=None if object_id is None else str(object_id)[:64], result=result[:20],
         details=_canonical(details or {}))
-    row = AuditRow(prev_hash=prev, hash=content_hash(prev, **fields), **fields)
-    return audit_repo.add(session, row)
+    return {"chain": chain_of(object_type, object_id), "prev_hash": prev,
+            "hash": content_hash(prev, **fields), **fields}
+
+
+def append(session: DbSession, event: str, *, who: Who = ANONYMOUS, result: str = "ok",
+           object_type: str | None = None, object_id: Any = None,
+           details: dict[str, Any] | None = None, ip: str | None = None,
+           now: datetime | None = None) -> AuditRow:
+    """Append one record inside the caller's transaction (it commits or rolls back with
+    the action it records). Appends to one chain are serialised so it never forks; other
+    chains go on in parallel."""
+    chain = chain_of(object_type, object_id)
+    audit_repo.lock_chain(session, chain)
+    values = record(event, prev=audit_repo.last_hash(session, chain), who=who, result=result,
+                    object_type=object_type, object_id=object_id, details=details, ip=ip,
+                    now=now)
+    return audit_repo.add(session, AuditRow(**values))
 
 
 def log(uow: UnitOfWork, event: str, **kw: Any) -> None:
@@ -121,53 +147,87 @@ def log(uow: UnitOfWork, event: str, **kw: Any) -> None:
 
 # --- verification ------------------------------------------------------------------------
 
+PROBLEMS = {
+    "modified": "was modified after it was written (its content no longer matches its hash)",
+    "deleted_before": "follows a record that is missing (deleted)",
+    "inserted": "was inserted into the chain after the fact",
+    "out_of_order": "is out of order (records were moved or renumbered)",
+}
+
+
+@dataclass(frozen=True)
+class Break:
+    """The first broken record of one chain."""
+
+    chain: str
+    record_id: int
+    problem: str  # modified | deleted_before | inserted | out_of_order
+
+
 @dataclass
 class ChainReport:
-    """What `verify` found: the first broken record, if any, and the chain's head."""
+    """What `verify` found: the first broken record of each broken chain, and a digest of
+    every chain's head (the auditor records it outside the system)."""
 
     count: int
+    chains: int
     head: str
-    first_bad_id: int | None = None
-    problem: str | None = None  # modified | deleted_before | inserted | out_of_order
+    breaks: list[Break] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return self.first_bad_id is None
+        return not self.breaks
+
+    @property
+    def first_bad_id(self) -> int | None:
+        return min((b.record_id for b in self.breaks), default=None)
+
+    @property
+    def problem(self) -> str | None:
+        return next((b.problem for b in self.breaks if b.record_id == self.first_bad_id), None)
 
     def describe(self) -> str:
         if self.ok:
-            return f"audit chain intact: {self.count} records, head {self.head}"
-        words = {
-            "modified": "was modified after it was written (its content no longer "
-                        "matches its hash)",
-            "deleted_before": "follows a record that is missing (deleted)",
-            "inserted": "was inserted into the chain after the fact",
-            "out_of_order": "is out of order (records were moved or renumbered)",
-        }
-        return f"audit record #{self.first_bad_id} {words[self.problem or 'modified']}"
+            return (f"audit chain intact: {self.count} records in {self.chains} chains, "
+                    f"heads digest {self.head}")
+        return "\n".join(f"audit record #{b.record_id} (chain {b.chain}) {PROBLEMS[b.problem]}"
+                         for b in sorted(self.breaks, key=lambda b: b.record_id))
+
+
+def _first_break(chain: str, links: list[tuple[int, str, str, bool]]) -> Break | None:
+    """Walk one chain's (id, prev_hash, hash, content intact) in id order; name the first
+    record modified, deleted around, inserted or reordered."""
+    known = {h for _, _, h, _ in links}
+    expected_prev = audit_repo.GENESIS
+    for i, (rid, prev, own, intact) in enumerate(links):
+        if not intact:
+            return Break(chain, rid, "modified")
+        if prev != expected_prev:
+            if i >= 2 and prev == links[i - 2][2]:
+                return Break(chain, links[i - 1][0], "inserted")
+            if i == 1 and prev == audit_repo.GENESIS:
+                return Break(chain, links[0][0], "inserted")
+            return Break(chain, rid, "out_of_order" if prev in known else "deleted_before")
+        expected_prev = own
+    return None
 
 
 def verify(uow: UnitOfWork) -> ChainReport:
-    """Walk the chain in id order; name the first record modified, deleted around, inserted
-    or reordered."""
+    """Walk every chain in id order; name the first record of each chain that was
+    modified, deleted around, inserted or reordered."""
     with uow:
-        s = uow.session
-        links = audit_repo.links(s)
-        position = {h: i for i, (_, _, h) in enumerate(links)}
-        expected_prev = audit_repo.GENESIS
-        for i, row in enumerate(audit_repo.rows_in_order(s)):
-            if row_hash(row) != row.hash:
-                return ChainReport(len(links), links[-1][2], row.id, "modified")
-            if row.prev_hash != expected_prev:
-                where = position.get(row.prev_hash)
-                if i >= 2 and row.prev_hash == links[i - 2][2]:
-                    return ChainReport(len(links), links[-1][2], links[i - 1][0], "inserted")
-                problem = "out_of_order" if where is not None else "deleted_before"
-                if i == 1 and row.prev_hash == audit_repo.GENESIS:
-                    return ChainReport(len(links), links[-1][2], links[0][0], "inserted")
-                return ChainReport(len(links), links[-1][2], row.id, problem)
-            expected_prev = row.hash
-        return ChainReport(len(links), links[-1][2] if links else audit_repo.GENESIS)
+        heads = hashlib.sha256()
+        breaks: list[Break] = []
+        count = chains = 0
+        rows = audit_repo.rows_in_order(uow.session)
+        for chain, group in groupby(rows, key=lambda r: r.chain):
+            links = [(r.id, r.prev_hash, r.hash, row_hash(r) == r.hash) for r in group]
+            count, chains = count + len(links), chains + 1
+            heads.update(f"{chain}\t{links[-1][2]}\n".encode())
+            broken = _first_break(chain, links)
+            if broken is not None:
+                breaks.append(broken)
+        return ChainReport(count, chains, heads.hexdigest(), breaks)
 
 
 # --- the auditor's search and export -----------------------------------------------------

@@ -78,6 +78,11 @@ def _actor_or_404(session: Session, user: UserRow, row: ApplicationRow, today: d
     return actor
 
 
+def _who(user: UserRow, actor: Actor) -> audit.Who:
+    """The audit log's actor: who acted, in which role, and for whom (a deputy)."""
+    return audit.Who(user.id, user.username, actor.role.value, actor.on_behalf_of_id)
+
+
 def _require_case_role(user: UserRow) -> None:
     if Role(user.role).is_admin:
         raise Forbidden(refuse("admin_cannot_act_on_cases", "管理员角色不能办理申报业务",
@@ -177,6 +182,8 @@ def create_draft(uow: UnitOfWork, user_id: int, data: dict[str, Any],
         row.products = [ProductRow(position=i, **p) for i, p in enumerate(products or [])]
         s.add(row)
         s.flush()
+        audit.append(s, "draft_created", who=audit.Who.of(user), object_type="application",
+                     object_id=row.id, details={"kind": kind, "round": rnd.year})
         uow.record("application_created", application_id=row.id, user_id=user.id)
         uow.commit()
         return row.id
@@ -202,6 +209,7 @@ def update_draft(uow: UnitOfWork, user_id: int, app_id: int, data: dict[str, Any
             raise _conflict(version, row.version)
         kind = data.get("kind", row.kind)
         values, products = _validated(data, kind, repo.rules_of(row.round))
+        changed = sorted(k for k, v in values.items() if getattr(row, k) != v)
         for k, v in values.items():
             setattr(row, k, v)
         for name in ("industry_field", "existing_base_type"):
@@ -213,6 +221,10 @@ def update_draft(uow: UnitOfWork, user_id: int, app_id: int, data: dict[str, Any
             row.products.extend(ProductRow(position=i, **p) for i, p in enumerate(products))
         row.updated_at = now
         _flush_or_conflict(s, version)
+        # names of the changed fields only: the figures stay in the case, not in the log
+        audit.append(s, "draft_updated", who=_who(user, actor), object_type="application",
+                     object_id=row.id, details={"version": row.version, "fields": changed,
+                                                "products": products is not None})
         uow.commit()
         return row.version
 
@@ -238,6 +250,9 @@ def set_attestations(uow: UnitOfWork, user_id: int, app_id: int,
             raise _conflict(version, row.version)
         row.attestations = {**(row.attestations or {}), **values}
         _flush_or_conflict(s, version)
+        audit.append(s, "attestations_confirmed", who=_who(user, actor),
+                     object_type="application", object_id=row.id,
+                     details={"version": row.version, "values": values})
         uow.commit()
         return row.version
 
@@ -254,14 +269,14 @@ class Fired:
     history_id: int
 
 
-def _due_on(row: ApplicationRow, rules: RoundRules) -> date | None:
-    state = State(row.state)
+def _due_on(state: State, notice_ends_on: date | None, rectification_deadline: date | None,
+            rules: RoundRules) -> date | None:
     return {
         State.DRAFTED: rules.provincial_internal_deadline or rules.submission_deadline,
         State.PROVINCIALLY_REVIEWED: rules.submission_deadline,
         State.RECOMMENDED: rules.approval_deadline,
-        State.PUBLICLY_SHOWN: row.notice_ends_on,
-        State.RECTIFYING: row.rectification_deadline,
+        State.PUBLICLY_SHOWN: notice_ends_on,
+        State.RECTIFYING: rectification_deadline,
     }.get(state)
 
 
@@ -277,29 +292,39 @@ def fire(uow: UnitOfWork, user_id: int, app_id: int, trigger: str, version: int 
     if reason and len(reason) > 2000:
         raise ValidationFailed(refuse("too_long", "理由不得超过 2000 字",
                                       "the reason is limited to 2,000 characters", field="reason"))
+    today = local_date(now)
     with uow:
         s = uow.session
-        user = repo.user_by_id(s, user_id)
+        # one read; the write below is conditional on the version read here, so of
+        # concurrent triggers exactly one moves the case and every other gets a clean
+        # version conflict (the case's audit chain head is read here for the same reason)
+        found = repo.load_for_fire(s, user_id, app_id, today,
+                                   audit.chain_of("application", app_id))
+        user, row = found.user, found.app
+        if user is None or not user.is_active:
+            raise repo.not_found("user")
         _require_case_role(user)
-        # lock the case row: concurrent triggers queue here and each then sees the
-        # latest committed version, so every loser gets a clean version conflict
-        row = repo.get_application(s, app_id, for_update=True)
-        actor = _actor_or_404(s, user, row, local_date(now))
+        if row is None:
+            raise repo.not_found()
+        actor = repo.actor_for_case(s, user, row, today, deputising=found.deputising)
+        if actor is None:
+            raise repo.not_found()
         expected = row.version if version is None else version
         if row.version != expected:
             raise _conflict(expected, row.version)
         machine.spec_for(trigger, State(row.state))  # unknown / wrong state first
-        if trigger == "recommend":
+        quota_used = 0
+        if trigger == "recommend":  # 002 §六(三): one authority's quota, counted under its lock
             repo.lock_authority(s, row.authority_id)
-        case = repo.to_case(s, row)
+            quota_used = repo.quota_used(s, row)
+        case = repo.case_of(row, found.attachment_kinds, found.open_objections)
         ctx = _context(s, row, actor, now, reason=reason, rectification_deadline=deadline,
-                       quota_used=repo.quota_used(s, row) if trigger == "recommend" else 0)
+                       quota_used=quota_used)
         verdicts = eligibility.evaluate(row.kind, row.authority.region, case.values,
                                         case.attestations, ctx.rules, ctx.references)
         outcome = machine.fire(case, trigger, ctx)
         changes: dict[str, Any] = {"state": outcome.dest.value, "state_changed_at": now,
                                    "updated_at": now}
-        today = ctx.today
         if trigger == "submit":
             changes["submitted_at"] = now
         elif trigger == "recommend":
@@ -310,36 +335,39 @@ def fire(uow: UnitOfWork, user_id: int, app_id: int, trigger: str, version: int 
                 today, ctx.rules.notice_working_days)
         elif trigger == "order_rectification":
             changes["rectification_deadline"] = deadline
-        for k, v in changes.items():
-            setattr(row, k, v)
-        row.due_on = _due_on(row, ctx.rules)
-        row.next_reminder_on = today  # the reminder scan re-plans this case (reminders.py)
-        repo.mark_changed(row)  # the version moves even when no value did (pinned clock)
-        history = HistoryRow(
+        notice_ends_on = changes.get("notice_ends_on", row.notice_ends_on)
+        changes["due_on"] = _due_on(outcome.dest, notice_ends_on,
+                                    changes.get("rectification_deadline",
+                                                row.rectification_deadline), ctx.rules)
+        changes["next_reminder_on"] = today  # the reminder scan re-plans this case (reminders.py)
+        history = dict(
             application_id=row.id, version=expected + 1, trigger=trigger,
             from_state=outcome.source.value, to_state=outcome.dest.value,
             actor_id=actor.user_id, actor_role=actor.role.value, actor_name=actor.name,
             on_behalf_of_id=actor.on_behalf_of_id, on_behalf_of_name=actor.on_behalf_of_name,
             reason=reason, at=now, eligibility=[v.as_dict() for v in verdicts],
             data={"deadline": deadline.isoformat() if deadline else None,
-                  "notice_ends_on": row.notice_ends_on.isoformat() if row.notice_ends_on
-                  else None, **(data or {})},
+                  "notice_ends_on": notice_ends_on.isoformat() if notice_ends_on else None,
+                  **(data or {})},
         )
-        s.add(history)
         if also is not None:
             also(s, row)
-        _flush_or_conflict(s, expected)
-        audit.append(s, "case_action", who=audit.Who(user.id, user.username, actor.role.value,
-                                                     actor.on_behalf_of_id),
-                     object_type="application", object_id=row.id,
-                     details={"trigger": trigger, "from": outcome.source.value,
-                              "to": outcome.dest.value, "version": expected + 1})
+        record = audit.record(
+            "case_action", prev=found.audit_head or audit.GENESIS,
+            who=audit.Who(user.id, user.username, actor.role.value, actor.on_behalf_of_id),
+            object_type="application", object_id=row.id,
+            details={"trigger": trigger, "from": outcome.source.value,
+                     "to": outcome.dest.value, "version": expected + 1})
+        try:
+            history_id = repo.write_transition(s, row.id, expected, changes, history, record)
+        except repo.Conflict:
+            raise _conflict(expected, expected + 1) from None
         uow.record("case_transitioned", application_id=row.id, trigger=trigger,
                    from_state=outcome.source.value, to_state=outcome.dest.value,
                    actor_id=actor.user_id, version=expected + 1)
         uow.commit()
         return Fired(row.id, trigger, outcome.source.value, outcome.dest.value, expected + 1,
-                     history.id)
+                     history_id)
 
 
 # --- listing ----------------------------------------------------------------------------

@@ -1,29 +1,43 @@
-"""Audit log storage: serialised appends to the hash chain, reading it back in order."""
+"""Audit log storage: appends serialised per hash chain, reading the chains back in order."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, insert, select, text, tuple_
 from sqlalchemy.orm import Session
 
 from workflow.storage.models import AuditRow
 
-GENESIS = "0" * 64  # prev_hash of the first record
-_CHAIN_LOCK = 0x41554449  # "AUDI": the advisory lock key that serialises appends
+GENESIS = "0" * 64  # prev_hash of the first record of every chain
+SYSTEM_CHAIN = "system"
 
 
-def lock_chain(session: Session) -> None:
-    """Serialise appends until this transaction ends (PostgreSQL advisory xact lock;
-    SQLite's BEGIN IMMEDIATE already serialises writers)."""
+def chain_lock_key(chain: str) -> int:
+    """The advisory lock key of one chain (a signed 64-bit number derived from its name)."""
+    return int.from_bytes(hashlib.sha256(chain.encode()).digest()[:8], "big", signed=True)
+
+
+def lock_chain(session: Session, chain: str) -> None:
+    """Serialise appends to `chain` until this transaction ends (PostgreSQL advisory xact
+    lock on that chain only; SQLite's BEGIN IMMEDIATE already serialises writers)."""
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHAIN_LOCK})
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"),
+                        {"key": chain_lock_key(chain)})
 
 
-def last_hash(session: Session) -> str:
-    value = session.scalar(select(AuditRow.hash).order_by(AuditRow.id.desc()).limit(1))
-    return value or GENESIS
+def head_of(chain: Any) -> Any:
+    """A scalar subquery: the hash of `chain`'s newest record (NULL for a new chain), for
+    callers that read it in the same statement as the rest of what they need."""
+    return (select(AuditRow.hash).where(AuditRow.chain == chain)
+            .order_by(AuditRow.id.desc()).limit(1).scalar_subquery())
+
+
+def last_hash(session: Session, chain: str) -> str:
+    return session.scalar(select(head_of(chain))) or GENESIS
 
 
 def add(session: Session, row: AuditRow) -> AuditRow:
@@ -32,22 +46,22 @@ def add(session: Session, row: AuditRow) -> AuditRow:
     return row
 
 
-def links(session: Session) -> list[tuple[int, str, str]]:
-    """(id, prev_hash, hash) of every record in chain order."""
-    q = select(AuditRow.id, AuditRow.prev_hash, AuditRow.hash).order_by(AuditRow.id)
-    return [(r[0], r[1], r[2]) for r in session.execute(q)]
+def insert_values(row: dict[str, Any]) -> Any:
+    """The INSERT of one record given as column values (for a caller's own statement)."""
+    return insert(AuditRow).values(**row)
 
 
 def rows_in_order(session: Session, batch: int = 2000) -> Iterator[AuditRow]:
-    """Every record by id, fetched in batches (keyset) so memory stays flat."""
-    after = 0
+    """Every record by (chain, id), fetched in batches (keyset) so memory stays flat."""
+    after: tuple[str, int] = ("", 0)
     while True:
-        chunk = list(session.scalars(select(AuditRow).where(AuditRow.id > after)
-                                     .order_by(AuditRow.id).limit(batch)))
+        chunk = list(session.scalars(
+            select(AuditRow).where(tuple_(AuditRow.chain, AuditRow.id) > tuple_(*after))
+            .order_by(AuditRow.chain, AuditRow.id).limit(batch)))
         if not chunk:
             return
         yield from chunk
-        after = chunk[-1].id
+        after = (chunk[-1].chain, chunk[-1].id)
         session.expunge_all()
 
 

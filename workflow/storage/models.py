@@ -382,7 +382,14 @@ class AuditRow(Base):
     """Append-only audit record; `hash` chains it to the previous record."""
 
     __tablename__ = "audit_log"
+    __table_args__ = (
+        # each chain is walked in id order; a chain can never fork (one record per prev)
+        Index("ix_audit_log_chain_id", "chain", "id"),
+        UniqueConstraint("chain", "prev_hash", name="uq_audit_log_chain_prev"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
+    # which hash chain: "application:<id>" for a case's actions, "system" for the rest
+    chain: Mapped[str] = mapped_column(String(80), default="system", server_default="system")
     at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     actor_id: Mapped[int | None] = mapped_column(Integer)
     utc_offset: Mapped[str | None] = mapped_column(String(6))  # of the local time, "+08:00"
