@@ -11,6 +11,7 @@ from datetime import date, datetime, timedelta
 
 from workflow.errors import Forbidden, GuardFailed, ValidationFailed, refuse
 from workflow.roles import Role
+from workflow.services import audit
 from workflow.services.clock import local_date, utcnow
 from workflow.storage import deputies as store
 from workflow.storage import repo
@@ -90,6 +91,11 @@ def name_deputy(uow: UnitOfWork, user_id: int, deputy_id: int | None, starts_on:
                         ends_on=ends_on, created_at=now or utcnow())
         s.add(row)
         s.flush()
+        audit.append(s, "deputy_named", who=audit.Who.of(user), object_type="deputy",
+                     object_id=row.id, details={"deputy_id": deputy.id,
+                                                "deputy": deputy.username,
+                                                "starts_on": starts_on.isoformat(),
+                                                "ends_on": ends_on.isoformat()})
         uow.record("deputy_named", principal_id=user.id, deputy_id=deputy.id,
                    starts_on=starts_on.isoformat(), ends_on=ends_on.isoformat())
         uow.commit()
@@ -106,10 +112,16 @@ def end_period(uow: UnitOfWork, user_id: int, period_id: int,
         row = store.get(s, period_id)
         if row is None or row.principal_id != user.id:
             raise repo.not_found("deputy period")
+        details = {"deputy_id": row.deputy_id, "starts_on": row.starts_on.isoformat(),
+                   "ends_on": row.ends_on.isoformat()}
         if row.starts_on >= today:
             s.delete(row)
+            details["removed"] = True
         else:
             row.ends_on = min(row.ends_on, today - timedelta(days=1))
+            details["now_ends_on"] = row.ends_on.isoformat()
+        audit.append(s, "deputy_period_ended", who=audit.Who.of(user), object_type="deputy",
+                     object_id=period_id, details=details)
         uow.commit()
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from workflow.errors import Forbidden, GuardFailed, ValidationFailed, refuse
 from workflow.roles import Role
+from workflow.services import audit
 from workflow.services.clock import local_date, utcnow
 from workflow.states import State
 from workflow.storage import repo
@@ -153,5 +154,11 @@ def attach(uow: UnitOfWork, user_id: int, app_id: int, kind: str, filename: str,
                             uploaded_by_id=user.id, uploaded_at=now)
         s.add(att)
         s.flush()
+        audit.append(s, "attachment_uploaded",
+                     who=audit.Who(user.id, user.username, actor.role.value,
+                                   actor.on_behalf_of_id),
+                     object_type="application", object_id=app_id,
+                     details={"attachment_id": att.id, "kind": kind, "filename": name,
+                              "size": len(data), "sha256": digest})
         uow.commit()
         return Stored(att.id, digest, len(data))

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from workflow.errors import Forbidden, GuardFailed, Refusal, ValidationFailed, refuse
 from workflow.roles import Role
-from workflow.services import cases, files
+from workflow.services import audit, cases, files
 from workflow.services.clock import local_date, utcnow
 from workflow.states import State
 from workflow.storage import notices, repo
@@ -82,6 +82,10 @@ def file_objection(uow: UnitOfWork, app_id: int, name: str, contact: str, text: 
                                contact=contact, text=text, ip=ip, attachment_id=attachment_id,
                                filed_at=now))
             s.flush()
+            # the objector is the public: no account, and no name or contact in the log
+            audit.append(s, "objection_filed", object_type="objection",
+                         object_id=number, ip=ip,
+                         details={"application_id": app_id, "evidence": attachment_id})
             uow.record("objection_filed", application_id=app_id, confirmation_no=number)
             uow.commit()
         except BaseException:
@@ -110,6 +114,9 @@ def dismiss(uow: UnitOfWork, user_id: int, objection_id: int, reason: str,
                                      "this objection is already resolved", guard="objection"))
         obj.status, obj.resolution_reason = "dismissed", reason
         obj.resolved_by_id, obj.resolved_at = user.id, now
+        audit.append(s, "objection_dismissed", who=audit.Who.of(user), object_type="objection",
+                     object_id=obj.confirmation_no,
+                     details={"objection_id": obj.id, "application_id": obj.application_id})
         uow.commit()
 
 
@@ -128,6 +135,11 @@ def uphold(uow: UnitOfWork, user_id: int, objection_id: int, reason: str, versio
         assert o is not None
         o.status, o.resolution_reason = "upheld", reason
         o.resolved_by_id, o.resolved_at = user_id, now
+        # the case's own move is fire()'s "case_action" record; this one is the objection's
+        user = repo.user_by_id(session, user_id)
+        audit.append(session, "objection_upheld", who=audit.Who.of(user),
+                     object_type="objection", object_id=o.confirmation_no,
+                     details={"objection_id": o.id, "application_id": o.application_id})
 
     return cases.fire(uow, user_id, app_id, "uphold_objection", version, reason=reason,
                       now=now, data={"objection_id": objection_id}, also=mark)
