@@ -51,6 +51,8 @@ def test_without_a_request_id_one_is_made_and_a_malformed_one_is_replaced(client
 def test_tasks_enqueued_during_a_request_carry_its_id(client: Any) -> None:
     from celery.signals import before_task_publish
 
+    import tasks  # noqa: F401 - its publish hook must be connected before ours, as in the app
+
     seen: list[dict[str, Any]] = []
 
     def capture(headers: dict[str, Any] | None = None, **_: Any) -> None:
