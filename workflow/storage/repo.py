@@ -49,6 +49,7 @@ from workflow.storage.models import (
     DeputyRow,
     HistoryRow,
     ObjectionRow,
+    ProductRow,
     ReferenceStatRow,
     RoundRow,
     UserRow,
@@ -348,9 +349,23 @@ def _fire_read() -> Any:
             .select_from(UserRow)
             .outerjoin(ApplicationRow, ApplicationRow.id == app_id)
             .where(UserRow.id == user_id)
-            .options(load_only(UserRow.id, UserRow.username, UserRow.display_name,
-                               UserRow.role, UserRow.authority_id, UserRow.is_active),
-                     joinedload(ApplicationRow.products)))
+            .options(*_FIRE_COLUMNS))
+
+
+# only the columns fire() and its guards read: each column costs on every call
+_FIRE_COLUMNS = (
+    load_only(UserRow.id, UserRow.username, UserRow.display_name, UserRow.role,
+              UserRow.authority_id, UserRow.is_active),
+    joinedload(UserRow.authority).load_only(AuthorityRow.code),
+    load_only(*(getattr(ApplicationRow, c) for c in (
+        "id", "round_id", "authority_id", "owner_id", "kind", "state", "version",
+        "attestations", "recommended_by_id", "submitted_at", "notice_published_on",
+        "notice_ends_on", "rectification_deadline", *FORM_COLUMNS))),
+    joinedload(ApplicationRow.authority).load_only(AuthorityRow.code, AuthorityRow.region,
+                                                   AuthorityRow.has_existing_bases),
+    joinedload(ApplicationRow.round).load_only(RoundRow.year, RoundRow.params),
+    joinedload(ApplicationRow.products).load_only(ProductRow.name, ProductRow.exports_10k_usd),
+)
 
 
 def load_for_fire(session: Session, user_id: int, app_id: int, today: date,
