@@ -1,0 +1,116 @@
+"""Reminders delivered per second by a real Celery worker, beside Celery's no-op rate.
+
+The project's own worker (`celery -A tasks worker -Q mail`, the same concurrency as the
+no-op worker in `bench.celery_rate`, same Redis broker) runs `tasks.mail.deliver` for
+each outbox row: claim the row, check its reason still holds
+(`workflow.services.reminders.reason_gone`), build the message, hand it to a local
+aiosmtpd over SMTP (one connection per message, as `workflow.services.mail.transmit`
+does), record the outcome. The rate is messages received by the SMTP server ÷ time from
+the first publish. Rows are the reminder scan's own pending rows first, topped up with
+plain notices (no case to re-check) when the scan wrote fewer than asked for.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import redis
+from aiosmtpd.controller import Controller
+from celery import Celery
+
+from bench.data import World, psycopg_url
+from bench.web_api import free_port
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+class _Inbox:
+    """aiosmtpd handler: counts the messages it accepts."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._lock = threading.Lock()
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        with self._lock:
+            self.count += 1
+        return "250 OK"
+
+
+def _rows(world: World, wanted: int) -> tuple[list[int], int]:
+    """Outbox ids to deliver: pending reminders from the scan, topped up with notices."""
+    now = datetime.now(UTC)
+    with psycopg.connect(psycopg_url(world.url)) as conn:
+        ids = [i for (i,) in conn.execute(
+            "SELECT id FROM outbox WHERE status = 'pending' AND application_id IS NOT NULL "
+            "ORDER BY id LIMIT %s", (wanted,))]
+        real = len(ids)
+        conn.execute("UPDATE outbox SET next_attempt_at = %s WHERE id = ANY(%s)", (now, ids))
+        for k in range(wanted - real):
+            (i,) = conn.execute(
+                "INSERT INTO outbox (dedupe_key, recipient_email, kind, locale, subject, body,"
+                " status, attempts, next_attempt_at, created_at) VALUES (%s, %s, 'notice', "
+                "'zh', %s, %s, 'pending', 0, %s, %s) RETURNING id",
+                (f"bench-delivery-{time.time_ns()}-{k}", "bench@example.gov.cn", "基准测试通知",
+                 "这是一封基准测试邮件。\n", now, now)).fetchone()  # type: ignore[misc]
+            ids.append(i)
+        conn.commit()
+    return ids, real
+
+
+def delivery_rate(world: World, broker: str, messages: int, concurrency: int = 2,
+                  timeout: float = 300) -> dict[str, Any]:
+    """Reminders delivered per second through SMTP by the project's mail worker."""
+    ids, real = _rows(world, messages + 1)
+    inbox = _Inbox()
+    port = free_port()
+    smtp = Controller(inbox, hostname="127.0.0.1", port=port)
+    smtp.start()
+    redis.Redis.from_url(broker).flushdb()
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {**os.environ, "APP_ENV": "development", "DATABASE_URL": world.url,
+               "INSTANCE_PATH": tmp, "CELERY_BROKER_URL": broker,
+               "CELERY_RESULT_BACKEND": broker, "SMTP_HOST": "127.0.0.1",
+               "SMTP_PORT": str(port), "SMTP_TLS": "none", "LOG_LEVEL": "WARNING",
+               "PYTHONPATH": str(ROOT)}
+        worker = subprocess.Popen(
+            [str(Path(sys.executable).parent / "celery"), "-A", "tasks", "worker", "-Q", "mail",
+             "--concurrency", str(concurrency), "--loglevel", "WARNING", "--without-gossip",
+             "--without-mingle", "--without-heartbeat"],
+            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        app = Celery("bench_delivery", broker=broker)
+        try:
+            app.send_task("tasks.mail.deliver", args=[ids[0]], queue="mail")  # worker is up
+            _wait(lambda: inbox.count >= 1, 90, "the mail worker never delivered")
+            t = time.perf_counter()
+            with app.producer_or_acquire() as producer:
+                for i in ids[1:]:
+                    app.send_task("tasks.mail.deliver", args=[i], queue="mail",
+                                  producer=producer)
+            _wait(lambda: inbox.count >= len(ids), timeout, "deliveries did not finish")
+            elapsed = time.perf_counter() - t
+        finally:
+            worker.terminate()
+            worker.wait(timeout=30)
+            app.close()
+            smtp.stop()
+            redis.Redis.from_url(broker).flushdb()
+    return {"messages": len(ids) - 1, "from_scan": min(real, len(ids) - 1),
+            "per_s": (len(ids) - 1) / elapsed, "concurrency": concurrency}
+
+
+def _wait(done: Any, seconds: float, error: str) -> None:
+    deadline = time.monotonic() + seconds
+    while not done():
+        if time.monotonic() > deadline:
+            raise RuntimeError(error)
+        time.sleep(0.01)
