@@ -87,10 +87,10 @@ class ContextFilter(logging.Filter):
 
 class _JsonFormatter(JsonFormatter):
     def formatException(self, ei: Any) -> str:  # noqa: N802 - logging's name
-        return redact(super().formatException(ei))
+        return redact(str(super().formatException(ei)))
 
     def formatStack(self, stack_info: str) -> str:  # noqa: N802
-        return redact(super().formatStack(stack_info))
+        return redact(str(super().formatStack(stack_info)))
 
 
 _STANDARD = set(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"message",

@@ -243,7 +243,7 @@ def audit_export() -> Any:
     except DomainError as err:
         if err.status in (403, 404):
             _refused(err)
-        return redirect(url_for("admin.audit_log", **filters))
+        return redirect(url_for("admin.audit_log", **filters))  # type: ignore[arg-type]
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     return Response(body, mimetype=mime, headers={
         "Content-Disposition": f'attachment; filename="audit-{stamp}.{fmt}"'})

@@ -34,7 +34,7 @@ class TokenOut(Schema):
 
 @bp.route("/token")
 class Token(MethodView):
-    decorators = LOGIN_LIMITS  # brute force: per address and user name, then per address
+    decorators = LOGIN_LIMITS  # type: ignore[assignment]  # brute force: per address and user name, then per address
     @bp.arguments(Credentials)
     @bp.response(201, TokenOut)
     @bp.doc(security=[])
