@@ -20,12 +20,13 @@ import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from config import load_settings
 from workflow.errors import DomainError, Forbidden, NotFound, ValidationFailed, refuse
 from workflow.roles import ADMIN_ROLES, CASE_ROLES, Role
 from workflow.services import audit
 from workflow.services.audit import Who
 from workflow.services.clock import utcnow
-from workflow.storage import repo, security_repo
+from workflow.storage import repo, sealed, security_repo
 from workflow.storage.models import ApiTokenRow, UserRow
 from workflow.storage.uow import DbSession, UnitOfWork
 
@@ -308,9 +309,11 @@ def check_totp(uow: UnitOfWork, user_id: int, code: str, ip: str = "-",
         pol = _policy(s)
         user = repo.user_by_id(s, user_id)
         _check_not_locked(s, user.username, ip, now)
-        step = _totp_step(user.totp_secret or "", code, user.totp_last_step, now)
+        secret = _totp_secret(user)
+        step = _totp_step(secret, code, user.totp_last_step, now) if secret else None
         if step is None:
-            until = _count_failure(s, user, user.username, ip, pol, now, "wrong_totp")
+            until = _count_failure(s, user, user.username, ip, pol, now,
+                                   "wrong_totp" if secret else "totp_secret_unreadable")
             uow.commit()
             if until:
                 raise _locked(until, now)
@@ -394,6 +397,28 @@ def check_session(uow: UnitOfWork, user_id: int, epoch: int | None, started: flo
 
 # --- TOTP enrolment -----------------------------------------------------------------------
 
+# The secret is stored sealed (AES-256-GCM, key from SECRET_KEY via HKDF; ASVS 5.0 V11.1,
+# GB/T 22239-2019 8.1.4.7): a copy of the database or a backup alone cannot mint codes.
+# Changing SECRET_KEY makes every stored secret unreadable: the security admin resets the
+# factor and the user enrols again (docs/security.md).
+TOTP_COLUMN = "users.totp_secret"
+
+
+def _seal_totp(user: UserRow, secret: str) -> str:
+    return sealed.seal(load_settings().secret_key, TOTP_COLUMN, user.id, secret)
+
+
+def _totp_secret(user: UserRow) -> str | None:
+    """The user's TOTP secret in clear; None if it does not open with this SECRET_KEY."""
+    if user.totp_secret is None:
+        return None
+    try:
+        return sealed.unseal(load_settings().secret_key, TOTP_COLUMN, user.id,
+                             user.totp_secret)
+    except sealed.Unreadable:
+        return None
+
+
 def new_totp_secret() -> str:
     return pyotp.random_base32()
 
@@ -421,7 +446,7 @@ def enrol_totp(uow: UnitOfWork, user_id: int, secret: str, code: str,
         if step is None:
             raise ValidationFailed(refuse("invalid_totp", "动态口令不正确",
                                           "the one-time code is wrong", field="otp"))
-        user.totp_secret = secret
+        user.totp_secret = _seal_totp(user, secret)
         user.totp_last_step = step
         audit.append(s, "totp_enrolled", who=Who.of(user), object_type="user",
                      object_id=user.id, now=now)

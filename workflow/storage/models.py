@@ -75,7 +75,7 @@ class UserRow(Base):
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None]
     session_epoch: Mapped[int] = mapped_column(Integer, default=0)
-    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_secret: Mapped[str | None] = mapped_column(String(200))  # sealed: storage/sealed.py
     totp_last_step: Mapped[int | None] = mapped_column(Integer)  # a code is accepted once
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
