@@ -11,8 +11,10 @@ import sys
 import click
 from flask import Flask, Response, current_app, g, request, session
 from flask.cli import AppGroup
+from werkzeug.exceptions import HTTPException
 
 from web.extensions import client_ip, limiter, uow
+from workflow.errors import DomainError
 from workflow.services import audit
 
 # No inline script or style, no plugins, never framed (clickjacking), forms post here only.
@@ -44,6 +46,21 @@ def _address_key() -> str:
     return client_ip()
 
 
+def _token_owner_key() -> str:
+    """Rate-limit key for token creation: the user (browser session or bearer token), so
+    colleagues behind one office address do not share a budget and new tokens do not buy
+    a fresh one; the address when nobody is logged in."""
+    user_id = session.get("user_id")
+    if user_id is None and request.headers.get("Authorization"):
+        from web.api.security import api_user_id  # late: the API package imports this one
+
+        try:
+            user_id = api_user_id()
+        except (HTTPException, DomainError):
+            user_id = None  # the view answers 401/403 itself
+    return f"user:{user_id}" if user_id is not None else f"address:{client_ip()}"
+
+
 def _post_only() -> bool:
     return request.method != "POST"
 
@@ -56,9 +73,10 @@ LOGIN_LIMITS = [
     limiter.limit("60 per minute", key_func=_address_key, exempt_when=_post_only,
                   scope="login-address"),
 ]
-# Token creation and other costly or abusable writes (the public objection form uses its own).
-TOKEN_LIMIT = limiter.limit("20 per hour", key_func=_address_key, exempt_when=_post_only,
-                            scope="token-create")
+# Token creation (POST /tokens, POST /api/v1/tokens; issue 8 §4): 20 an hour per user, the
+# same budget on the page and the API. The public objection form uses its own limit.
+TOKEN_LIMIT = limiter.shared_limit("20 per hour", scope="token-create",
+                                   key_func=_token_owner_key, exempt_when=_post_only)
 
 
 def _bind_client() -> None:

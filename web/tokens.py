@@ -6,12 +6,14 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from werkzeug.exceptions import TooManyRequests
 
 from web.auth import login_required
 from web.extensions import uow
 from web.i18n import lang
+from web.security import TOKEN_LIMIT
 from web.views import me
 from workflow.errors import DomainError
 from workflow.services import tokens
@@ -38,6 +40,7 @@ def index() -> Any:
 
 @bp.post("/tokens")
 @login_required
+@TOKEN_LIMIT
 def create() -> Any:
     user = me()
     values = {k: request.form.get(k, "").strip() for k in ("name", "scope", "expires_on")}
@@ -58,6 +61,18 @@ def create() -> Any:
         else:
             return _page(created=made, status=201)
     return _page(values, errors, status=422)
+
+
+@bp.errorhandler(429)
+def too_many(err: TooManyRequests) -> Any:
+    """Over the token-creation limit: the page again with what was typed, nothing made."""
+    values = {k: request.form.get(k, "").strip() for k in ("name", "scope", "expires_on")}
+    resp = make_response(_page(values, {"_form": [_("创建令牌过于频繁，请一小时后再试")]},
+                               status=429))
+    retry = getattr(err, "retry_after", None)
+    if retry:
+        resp.headers["Retry-After"] = str(int(retry))
+    return resp
 
 
 @bp.post("/tokens/<int:token_id>/revoke")

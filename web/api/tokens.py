@@ -10,6 +10,7 @@ from marshmallow import Schema, fields, validate
 
 from web.api.security import api_user_id
 from web.extensions import uow
+from web.security import TOKEN_LIMIT
 from workflow.services import tokens
 from workflow.services.clock import utcnow
 
@@ -57,6 +58,8 @@ def token_out(row: Any) -> dict[str, Any]:
 
 @bp.route("")
 class Tokens(MethodView):
+    decorators = [TOKEN_LIMIT]  # POST only: 20 new tokens an hour per user (429 rate_limited)
+
     @bp.response(200, PersonalToken(many=True))
     def get(self) -> Any:
         """Your tokens, newest first (the token values are never shown again)."""
