@@ -13,6 +13,45 @@ from html import escape
 from workflow.states import SPINE, TERMINAL, TRANSITIONS, State
 
 NODE_W, NODE_H, COL_W, ROW_H, PAD = 172, 36, 206, 62, 14
+GAP = COL_W - NODE_W  # between columns: edges that skip a row run down this lane
+RIGHT_MARGIN = 16  # room for edges that skip a row within the last column
+
+
+def _route(src: tuple[int, int], dst: tuple[int, int], a: tuple[float, float],
+           b: tuple[float, float]) -> str:
+    """An SVG path from the box at `a` (column, row `src`) to the box at `b` that never
+    runs through a third box (edges used to pass behind the side exits and read as
+    transitions between them)."""
+    (sc, sr), (dc, dr) = src, dst
+    (x1, y1), (x2, y2) = a, b
+    mid1, mid2 = x1 + NODE_W / 2, x2 + NODE_W / 2
+    if src == dst:  # stays in its state: a small loop over the top right corner
+        lx, rx = x1 + NODE_W - 44, x1 + NODE_W - 14
+        return f"M{lx},{y1} C{lx},{y1 - 13} {rx},{y1 - 13} {rx},{y1}"
+    if sr == dr and dc > sc:  # forwards along a row
+        return f"M{x1 + NODE_W},{y1 + NODE_H / 2} L{x2},{y2 + NODE_H / 2}"
+    if sr == dr:  # backwards along a row: an arc above it
+        lift = max(min(y1, y2) - PAD + 2, 2)
+        return f"M{mid1},{y1} C{mid1},{lift} {mid2},{lift} {mid2},{y2}"
+    if sc == dc and abs(dr - sr) == 1:  # one row down or up: down on the left, up on the right
+        x = mid1 - 12 if dr > sr else mid1 + 12
+        return (f"M{x},{y1 + NODE_H} L{x},{y2}" if dr > sr
+                else f"M{x},{y1} L{x},{y2 + NODE_H}")
+    if sc == dc:  # past the box between them: round the right-hand side
+        ya, yb, bulge = y1 + NODE_H / 2, y2 + NODE_H / 2, x1 + NODE_W + RIGHT_MARGIN
+        return f"M{x1 + NODE_W},{ya} C{bulge},{ya} {bulge},{yb} {x1 + NODE_W},{yb}"
+    if dc == sc + 1 and dr == sr + 1:  # one step right and down: into the top left corner
+        ax, bx, ym = x1 + NODE_W - 20, x2 + 20, (y1 + NODE_H + y2) / 2
+        return f"M{ax},{y1 + NODE_H} C{ax},{ym} {bx},{ym} {bx},{y2}"
+    if dc > sc:  # further: down the lane left of the target's column, then in from the left
+        lane, ya, yb = x2 - GAP / 2, y1 + NODE_H - 8, y2 + NODE_H / 2
+        turn = 6 if yb > ya else -6
+        return (f"M{x1 + NODE_W},{ya} L{lane - 6},{ya} Q{lane},{ya} {lane},{ya + turn} "
+                f"L{lane},{yb - turn} Q{lane},{yb} {lane + 6},{yb} L{x2},{yb}")
+    # backwards to another row (none in today's table)
+    ay = y1 + (NODE_H if y2 > y1 else 0)
+    by = y2 + (0 if y2 > y1 else NODE_H)
+    return f"M{mid1},{ay} C{mid1},{(ay + by) / 2} {mid2},{(ay + by) / 2} {mid2},{by}"
 
 
 def _ranks() -> dict[State, int]:
@@ -50,7 +89,8 @@ def svg(current: State | str | None, label: Callable[[State], str],
     pos = layout()
     cols = max(c for c, _ in pos.values()) + 1
     rows = max(r for _, r in pos.values()) + 1
-    width, height = cols * COL_W + PAD * 2 - (COL_W - NODE_W), rows * ROW_H + PAD * 2
+    width = cols * COL_W + PAD * 2 - (COL_W - NODE_W) + RIGHT_MARGIN
+    height = rows * ROW_H + PAD * 2
     cur = State(current) if current else None
 
     def box(s: State) -> tuple[float, float]:
@@ -65,20 +105,10 @@ def svg(current: State | str | None, label: Callable[[State], str],
            'd="M0,0 L10,5 L0,10 z"/></marker></defs>']
     for spec in TRANSITIONS:
         for src in spec.sources:
-            (x1, y1), (x2, y2) = box(src), box(spec.dest)
-            back = pos[spec.dest][0] <= pos[src][0]
-            if pos[src][1] == pos[spec.dest][1] and not back:  # same row, forwards
-                a, b = (x1 + NODE_W, y1 + NODE_H / 2), (x2, y2 + NODE_H / 2)
-                d = f"M{a[0]},{a[1]} L{b[0]},{b[1]}"
-            elif back and pos[src][1] == pos[spec.dest][1]:  # same row, backwards: arc above
-                a, b = (x1 + NODE_W / 2, y1), (x2 + NODE_W / 2, y2)
-                lift = min(y1, y2) - PAD + 2 if min(y1, y2) > PAD else 2
-                d = f"M{a[0]},{a[1]} C{a[0]},{lift} {b[0]},{lift} {b[0]},{b[1]}"
-            else:
-                a = (x1 + NODE_W / 2, y1 + (NODE_H if y2 > y1 else 0))
-                b = (x2 + (0 if x2 > x1 else NODE_W / 2), y2 + NODE_H / 2 if x2 > x1
-                     else y2 + (0 if y2 > y1 else NODE_H))
-                d = f"M{a[0]},{a[1]} C{a[0]},{(a[1] + b[1]) / 2} {a[0]},{b[1]} {b[0]},{b[1]}"
+            d = _route(pos[src], pos[spec.dest], box(src), box(spec.dest))
+            sc, dc = pos[src][0], pos[spec.dest][0]
+            # dashed: back to an earlier column, or round the re-evaluation loop
+            back = dc < sc or (dc == sc and spec.dest not in TERMINAL)
             cls = "edge back" if back else "edge"
             out.append(f'<path class="{cls}" d="{d}" marker-end="url(#arrow)">'
                        f"<title>{escape(edge_label(spec.trigger))}</title></path>")

@@ -18,6 +18,8 @@ Guard = Callable[[Case, Context, TransitionSpec], "Refusal | None"]
 
 ATTACHMENT_ZH = {"recommendation_letter": "推荐文件", "application_form": "申报书",
                  "development_plan": "发展方案"}
+ATTACHMENT_EN = {"recommendation_letter": "recommendation letter",
+                 "application_form": "application form", "development_plan": "development plan"}
 
 
 def role(case: Case, ctx: Context, spec: TransitionSpec) -> Refusal | None:
@@ -73,7 +75,8 @@ def _attachments(case: Case, kinds: tuple[str, ...], guard: str) -> Refusal | No
         return None
     zh = "、".join(ATTACHMENT_ZH.get(k, k) for k in lacking)
     return refuse("missing_attachment", f"缺少附件：{zh}",
-                  f"missing attachment(s): {', '.join(lacking)}", guard=guard,
+                  "missing attachment(s): " + ", ".join(ATTACHMENT_EN.get(k, k) for k in lacking),
+                  guard=guard,
                   details={"attachments": lacking})
 
 

@@ -31,7 +31,7 @@ def test_the_refusal_reads_in_english_for_english_users(browser, world, frozen):
     page = browser.login("hubei_reviewer", lang="en").text(f"/cases/{app_id}")
     assert "Not possible now" in page
     assert "Recommend to the ministry" in page
-    assert _refused(page)["recommend"].startswith("missing attachment")
+    assert _refused(page)["recommend"] == "missing attachment(s): recommendation letter"
 
 
 def test_approval_before_the_notice_ends_is_disabled_with_the_end_date(browser, world, frozen):
