@@ -102,10 +102,44 @@ def test_the_lockout_threshold_and_duration_are_settings(world: factories.World,
     ("Short-1", "password_too_short"),
     ("alllowercaseletters", "password_too_simple"),
     ("hubei_reviewer-X1", "password_contains_username"),
+    ("Password2024!", "password_too_common"),  # a common password with digits added
+    ("P@ssw0rd123", "password_too_common"),
+    ("Woaini1314!!", "password_too_common"),
+    ("Qwerty123456", "password_too_common"),
 ])
 def test_weak_passwords_are_refused_with_a_stable_code(password: str, code: str) -> None:
     problems = accounts.password_problems(password, "hubei_reviewer")
     assert code in [p.code for p in problems]
+
+
+def test_the_common_password_list_ships_thousands_and_spares_ordinary_passwords() -> None:
+    assert len(accounts.common_passwords()) > 9000  # ASVS V6.2.4: at least the top 3,000
+    assert {"password", "qwerty123", "5201314", "woaini1314"} <= accounts.common_passwords()
+    for fine in (PASSWORD, "Mine-own-2006", "Lemonade!Sky42", "Wuhan-temp-2006!x"):
+        assert accounts.password_problems(fine, "hubei_reviewer") == [], fine
+
+
+def test_a_common_password_is_refused_on_the_page_and_the_old_one_still_works(
+        client: Any) -> None:
+    login(client, "hubei_reviewer")
+    r = client.post("/account/password", data={
+        "current_password": PASSWORD, "new_password": "Shanghai2006!",
+        "confirm": "Shanghai2006!"})
+    html = r.get_data(as_text=True)
+    assert r.status_code == 422 and 'data-code="password_too_common"' in html
+    assert "该密码过于常见" in html
+    client.post("/logout")
+    assert login(client, "hubei_reviewer").status_code == 302  # nothing changed
+
+
+def test_the_system_admin_cannot_hand_out_a_common_temporary_password(
+        world: factories.World) -> None:
+    with pytest.raises(accounts.ValidationFailed) as err:
+        accounts.create_user(world.uow(), world.id("sysadmin"), {
+            "username": "wuhan_city", "display_name": "武汉市商务局", "email": "w@example.gov.cn",
+            "role": "applicant", "authority": "420000", "password": "Password123!"})
+    assert [(r.code, r.field) for r in err.value.refusals] == [
+        ("password_too_common", "password")]
 
 
 def test_a_password_may_not_be_one_of_the_last_five(world: factories.World) -> None:

@@ -9,11 +9,14 @@ Where this departs from OWASP ASVS 5.0 is in docs/security.md.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import secrets
+import string
 from dataclasses import dataclass, fields, replace
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pyotp
@@ -103,10 +106,29 @@ def verify_password(stored: str, password: str) -> bool:
         return False
 
 
+COMMON_PASSWORDS_FILE = Path(__file__).with_name("common_passwords.txt")
+
+
+@functools.cache
+def common_passwords() -> frozenset[str]:
+    """The 10,000 most common passwords, lower case (see the file's header for the source)."""
+    lines = COMMON_PASSWORDS_FILE.read_text(encoding="utf-8").splitlines()
+    return frozenset(line for line in lines if line and not line.startswith("#"))
+
+
+def is_common_password(password: str) -> bool:
+    """One of the most common passwords in any letter case, or one with only digits and
+    symbols added at the end ("Password2024!"), the usual way round composition rules.
+    OWASP ASVS 5.0 V6.2.4 (checked against at least the top 3,000 passwords)."""
+    lowered = password.lower()
+    base = lowered.rstrip(string.digits + string.punctuation + " ")
+    return lowered in common_passwords() or base in common_passwords()
+
+
 def password_problems(password: str, username: str = "",
                       previous_hashes: list[str] | None = None) -> list[Any]:
     """Why `password` may not be used (empty: it may): length, 3 of 4 character classes,
-    not containing the user name, not one of the last five."""
+    not a common password, not containing the user name, not one of the last five."""
     out = []
     if len(password) < PASSWORD_MIN or len(password) > PASSWORD_MAX:
         out.append(refuse("password_too_short", f"密码长度应为 {PASSWORD_MIN}–{PASSWORD_MAX} 位",
@@ -119,6 +141,11 @@ def password_problems(password: str, username: str = "",
         out.append(refuse("password_too_simple", "密码须包含大写字母、小写字母、数字、符号中的至少三类",
                           "use at least three of: upper case, lower case, digits, symbols",
                           field="new_password"))
+    if is_common_password(password):
+        out.append(refuse("password_too_common",
+                          "该密码过于常见（或只是在常见密码后加了数字、符号），容易被猜中，请换一个",
+                          "this password is too common (or a common one with digits or symbols "
+                          "added); choose another", field="new_password"))
     if username and len(username) >= 3 and username.lower() in password.lower():
         out.append(refuse("password_contains_username", "密码不能包含用户名",
                           "the password may not contain the user name", field="new_password"))
