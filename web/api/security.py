@@ -2,14 +2,51 @@
 
 from __future__ import annotations
 
-from flask import g, request
+from datetime import datetime, timedelta
+
+from flask import current_app, g, request
 from werkzeug.exceptions import Unauthorized
 
 from web.extensions import uow
 from workflow.errors import Forbidden, refuse
-from workflow.services import tokens
+from workflow.services import audit, tokens
+from workflow.services.accounts import token_digest
+from workflow.services.clock import utcnow
 
 READ_METHODS = ("GET", "HEAD", "OPTIONS")
+
+# A token checked a moment ago is taken at its word for TOKEN_CACHE_SECONDS (by the
+# service clock) instead of opening a transaction for it on every request: that lookup
+# was a third of an API transition's time. Any audited change to a user or a token in
+# this process (revoke, disable, role or password change…) drops the whole cache at once;
+# other processes see it within TOKEN_CACHE_SECONDS. Only successes are kept.
+TOKEN_CACHE_SECONDS = 2.0
+_TOKEN_CACHE_MAX = 10_000
+_recent: dict[tuple[str, str], tuple[datetime, tokens.Principal]] = {}
+
+
+def _forget_on_change(_event: str, object_type: str | None) -> None:
+    if object_type in ("user", "api_token"):
+        _recent.clear()
+
+
+audit.watch(_forget_on_change)
+
+
+def _principal(token: str) -> tokens.Principal | None:
+    key = (current_app.config["DATABASE_URL"], token_digest(token))
+    now = utcnow()
+    hit = _recent.get(key)
+    if hit is not None and timedelta(0) <= now - hit[0] < timedelta(seconds=TOKEN_CACHE_SECONDS):
+        return hit[1]
+    principal = tokens.authenticate(uow(), token)
+    if principal is None:
+        _recent.pop(key, None)
+        return None
+    if len(_recent) >= _TOKEN_CACHE_MAX:
+        _recent.clear()
+    _recent[key] = (now, principal)
+    return principal
 
 
 def api_user_id() -> int:
@@ -23,7 +60,7 @@ def api_user_id() -> int:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("a bearer token is required (POST /api/v1/auth/token)")
-    principal = tokens.authenticate(uow(), token.strip())
+    principal = _principal(token.strip())
     if principal is None:
         raise Unauthorized("the token is invalid, expired or revoked")
     if principal.scope == "read" and request.method not in READ_METHODS:

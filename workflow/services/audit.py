@@ -14,6 +14,7 @@ import csv
 import hashlib
 import io
 import json
+from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -123,6 +124,16 @@ def record(event: str, *, prev: str, who: Who = ANONYMOUS, result: str = "ok",
             "hash": content_hash(prev, **fields), **fields}
 
 
+_watchers: list[Callable[[str, str | None], None]] = []
+
+
+def watch(listener: Callable[[str, str | None], None]) -> None:
+    """Call `listener(event, object_type)` whenever a record is appended in this process
+    (e.g. to drop what a process caches about users and tokens when one changes: every
+    such change is audited)."""
+    _watchers.append(listener)
+
+
 def append(session: DbSession, event: str, *, who: Who = ANONYMOUS, result: str = "ok",
            object_type: str | None = None, object_id: Any = None,
            details: dict[str, Any] | None = None, ip: str | None = None,
@@ -135,6 +146,8 @@ def append(session: DbSession, event: str, *, who: Who = ANONYMOUS, result: str 
     values = record(event, prev=audit_repo.last_hash(session, chain), who=who, result=result,
                     object_type=object_type, object_id=object_id, details=details, ip=ip,
                     now=now)
+    for listener in _watchers:
+        listener(event, object_type)
     return audit_repo.add(session, AuditRow(**values))
 
 
