@@ -96,6 +96,9 @@ class BaseFigures:
     # the form's yearly high-tech growth for data_year-2, data_year-1, data_year
     form_growth_pcts: tuple[Decimal | None, Decimal | None, Decimal | None] = (None, None, None)
     quarters: Mapping[tuple[int, int], QuarterFigures] = field(default_factory=dict)
+    # Σ of the four quarters' high-tech exports (万美元) of complete earlier years, for a
+    # caller that sums them in bulk rather than passing every quarter of every year
+    yearly_hightech_10k_usd: Mapping[int, Decimal] = field(default_factory=dict)
     annual: Mapping[int, AnnualFigures] = field(default_factory=dict)
     rectification_deadline: date | None = None
     name: str = ""
@@ -127,20 +130,32 @@ class Assessment:
         return f"{self.period} re-evaluation proposes: {self.proposal}. " + "; ".join(parts)
 
     def findings_json(self) -> list[dict[str, Any]]:
-        return [_json_safe(f.as_dict()) for f in self.findings]
+        # what `_json_safe(f.as_dict())` gives, without dataclasses.asdict's deep copies
+        return [{"criterion": f.criterion, "outcome": f.outcome, "zh": f.zh, "en": f.en,
+                 "source": f.source, "figures": _json_safe(f.figures)}
+                for f in self.findings]
 
     def indicators_json(self) -> dict[str, Any]:
         return {k: _json_safe(v) for k, v in self.indicators.items()}
 
 
+_PLAIN = frozenset({str, int, float, bool, type(None)})  # JSON as they are
+
+
 def _json_safe(value: Any) -> Any:
-    """Decimals and dates as strings, recursively (exact, JSON-safe)."""
-    if isinstance(value, Decimal | date):
+    """Decimals and dates as strings, recursively (exact, JSON-safe). Plain leaves are
+    taken as they are without a call: this runs over every figure of every base."""
+    kind = type(value)
+    if kind in _PLAIN:
+        return value
+    if kind is Decimal:
         return str(value)
     if isinstance(value, dict):
-        return {str(k): _json_safe(v) for k, v in value.items()}
+        return {str(k): v if type(v) in _PLAIN else _json_safe(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_json_safe(v) for v in value]
+        return [v if type(v) in _PLAIN else _json_safe(v) for v in value]
+    if isinstance(value, Decimal | date):
+        return str(value)
     return value
 
 
@@ -182,6 +197,9 @@ def yearly_hightech_musd(base: BaseFigures, year: int) -> Decimal | None:
     qs = [base.quarters.get((year, q)) for q in (1, 2, 3, 4)]
     if all(qs):
         return _musd(sum((q.hightech_exports_10k_usd for q in qs if q), Decimal(0)))
+    summed = base.yearly_hightech_10k_usd.get(year)
+    if summed is not None:
+        return _musd(summed)
     if year == base.data_year and base.form_hightech_exports_100m_usd is not None:
         return (Decimal(base.form_hightech_exports_100m_usd) * 100).quantize(CENT)
     return None
@@ -190,7 +208,14 @@ def yearly_hightech_musd(base: BaseFigures, year: int) -> Decimal | None:
 def yearly_growth_pct(base: BaseFigures, year: int) -> Decimal | None:
     """High-tech export growth of `year` over the year before: from two complete years of
     figures, else the growth the application form declared for that year."""
-    now, before = yearly_hightech_musd(base, year), yearly_hightech_musd(base, year - 1)
+    return _growth(base, year, {y: yearly_hightech_musd(base, y) for y in (year - 1, year)})
+
+
+def _growth(base: BaseFigures, year: int, yearly: Mapping[int, Decimal | None]
+            ) -> Decimal | None:
+    """`yearly_growth_pct` from the yearly figures already computed (`yearly_hightech_musd`
+    of `year` and the year before)."""
+    now, before = yearly[year], yearly[year - 1]
     if now is not None and before:
         return ((now / before - 1) * 100).quantize(CENT)
     offset = base.data_year - year
@@ -346,32 +371,33 @@ def assess(base: BaseFigures, period: int, today: date, round_rules: RoundRules,
     rules = rules or AssessmentRules()
     findings, due_quarters = _reporting_findings(base, period, today, rules, round_rules)
     reported = [q for (y, _), q in sorted(base.quarters.items()) if y == period]
-    growth = yearly_growth_pct(base, period)
+    # every yearly figure the criteria and indicators use, computed once
+    yearly = {y: yearly_hightech_musd(base, y) for y in range(period - 3, period + 1)}
+    growth = _growth(base, period, yearly)
     if base.kind == "recertification":
         findings += _recertified(base, period, rules, reported, growth)
     else:
         findings.append(_threshold(base, period, round_rules, reported))
         findings.append(growth_verdict(
             base.region, period,
-            [yearly_growth_pct(base, period - 2), yearly_growth_pct(base, period - 1), growth],
+            [_growth(base, period - 2, yearly), _growth(base, period - 1, yearly), growth],
             dict(references)))
     findings += _policies(base, period)
-    indicators = _indicators(base, period, reported, growth, references)
+    indicators = _indicators(period, reported, growth, references, yearly)
     return Assessment(base.application_id, period, _propose(base, findings, today, indicators),
                       findings, indicators)
 
 
-def _indicators(base: BaseFigures, period: int, reported: list[QuarterFigures],
-                growth: Decimal | None, references: Mapping[int, ReferenceStats]
-                ) -> dict[str, Any]:
+def _indicators(period: int, reported: list[QuarterFigures], growth: Decimal | None,
+                references: Mapping[int, ReferenceStats],
+                yearly: Mapping[int, Decimal | None]) -> dict[str, Any]:
     hightech = sum((q.hightech_exports_10k_usd for q in reported), Decimal(0))
     exports = sum((q.exports_10k_usd for q in reported), Decimal(0))
     out: dict[str, Any] = {
         "year": period, "quarters_reported": [q.quarter for q in reported],
         "hightech_exports_musd": _musd(hightech), "exports_musd": _musd(exports),
         "growth_pct": growth,
-        "yearly_hightech_musd": {str(y): yearly_hightech_musd(base, y)
-                                 for y in range(period - 3, period + 1)},
+        "yearly_hightech_musd": {str(y): yearly[y] for y in range(period - 3, period + 1)},
     }
     ref = references.get(period)
     national = ref.national_hightech_exports_100m_usd if ref else None

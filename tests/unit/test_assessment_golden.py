@@ -312,3 +312,30 @@ def test_findings_and_indicators_serialise_to_plain_json() -> None:
     a = run(base(form_100m="1.0", form_growth="50", y2006=[4000] * 4, y2007=[5000] * 4))
     text = json.dumps({"f": a.findings_json(), "i": a.indicators_json()}, ensure_ascii=False)
     assert '"hightech_exports_musd": "200.00"' in text
+
+
+def test_findings_are_stored_exactly_as_each_verdict_describes_itself() -> None:
+    import json
+
+    for b in (base(form_100m="1.0", form_growth="50", y2006=[4000] * 4, y2007=[5000] * 4),
+              base(region="west", y2007=[300, None, 300, 300], annual={}),
+              base("recertification", y2006=[5000] * 4, y2007=[5000] * 4,
+                   state="rectifying", deadline=date(2007, 12, 1))):
+        a = run(b)
+        stored = json.loads(json.dumps([f.as_dict() for f in a.findings], default=str))
+        assert a.findings_json() == stored
+
+
+def test_earlier_years_summed_in_bulk_give_the_same_assessment_as_their_quarters() -> None:
+    from dataclasses import replace
+
+    for y2006 in ([4000] * 4, [4000, 4000, None, 4000]):
+        by_quarter = base(form_100m="1.0", form_growth="50", y2006=y2006, y2007=[5000] * 4)
+        complete = None not in y2006
+        summed = replace(by_quarter,
+                         quarters={k: q for k, q in by_quarter.quarters.items() if k[0] == 2007},
+                         yearly_hightech_10k_usd={2006: D(16000)} if complete else {})
+        a, b = run(by_quarter), run(summed)
+        assert (a.proposal, a.findings_json(), a.indicators_json()) == (
+            b.proposal, b.findings_json(), b.indicators_json())
+    assert a.indicators["yearly_hightech_musd"]["2006"] is None  # an incomplete year

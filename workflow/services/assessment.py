@@ -98,6 +98,9 @@ def _assess_all(session: DbSession, period: int, today: date, skip: set[int] | N
     for app_id, y, q, exports, hightech, at in snap.quarters:
         quarters[app_id][(y, q)] = QuarterFigures(y, q, Decimal(exports or 0),
                                                   Decimal(hightech or 0), local_date(at))
+    years: dict[int, dict[int, Decimal]] = defaultdict(dict)
+    for app_id, y, total in snap.years:
+        years[app_id][y] = Decimal(total)
     annual = {a.application_id: AnnualFigures(a.year, local_date(a.submitted_at),
                                               a.policies_in_force, a.project_funding_10k_cny)
               for a in snap.annual}
@@ -116,7 +119,7 @@ def _assess_all(session: DbSession, period: int, today: date, skip: set[int] | N
             form_hightech_exports_100m_usd=b.hightech_exports_100m_usd,
             form_growth_pcts=(b.hightech_export_growth_pct_prev2,
                               b.hightech_export_growth_pct_prev1, b.hightech_export_growth_pct),
-            quarters=quarters.get(b.id, {}),
+            quarters=quarters.get(b.id, {}), yearly_hightech_10k_usd=years.get(b.id, {}),
             annual={period: annual[b.id]} if b.id in annual else {},
             rectification_deadline=b.rectification_deadline, name=b.applicant_name or "")
         out.append((assess(figures, period, today, round_rules, references, rules),
@@ -124,11 +127,11 @@ def _assess_all(session: DbSession, period: int, today: date, skip: set[int] | N
     return out
 
 
-def _row(a: Assessment, run_id: int, now: datetime) -> dict[str, Any]:
+def _row(a: Assessment, run_id: int) -> dict[str, Any]:
     return {"application_id": a.application_id, "period": a.period, "run_id": run_id,
             "proposal": a.proposal, "findings": a.findings_json(),
             "indicators": a.indicators_json(), "explanation_zh": a.explanation("zh"),
-            "explanation_en": a.explanation("en"), "status": "proposed", "created_at": now}
+            "explanation_en": a.explanation("en"), "status": "proposed"}
 
 
 # --- running ---------------------------------------------------------------------------------
@@ -194,7 +197,8 @@ def execute(uow: UnitOfWork, run_id: int, *, now: datetime | None = None, chunk_
     for start_at in range(0, len(items), size):
         chunk = items[start_at:start_at + size]
         with uow:
-            reports_repo.write_evaluations(uow.session, [_row(a, run_id, now) for a, _, _ in chunk])
+            reports_repo.write_evaluations(uow.session, [_row(a, run_id) for a, _, _ in chunk],
+                                           now)
             uow.commit()
         counts.written += len(chunk)
         if progress is not None:
@@ -205,8 +209,7 @@ def execute(uow: UnitOfWork, run_id: int, *, now: datetime | None = None, chunk_
         s = uow.session
         run = reports_repo.run_row(s, run_id)
         assert run is not None
-        tally = Counter(e.proposal for e, _, _, _ in reports_repo.evaluations(s, period))
-        counts.proposals.update(tally)
+        counts.proposals.update(reports_repo.proposal_counts(s, period))
         if run.status == "running":
             run.status = "finished"
         run.finished_at = now

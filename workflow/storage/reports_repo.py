@@ -1,19 +1,22 @@
 """Queries for quarterly data, annual reports, reference statistics and re-evaluation.
 
 The assessment reads everything in a fixed number of statements (no per-base query):
-the designated bases, their current quarterly and annual figures, the rounds' rules and
-existing evaluations, one SELECT each; evaluations are written with one executemany.
+the designated bases, their current quarterly figures (the period's, and earlier years'
+sums), annual reports and the rounds' rules, one SELECT each; evaluations are written with
+one INSERT … ON CONFLICT (PostgreSQL: one statement carrying every row as JSON).
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select, tuple_, update
+from sqlalchemy import Text, bindparam, cast, column, func, literal, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
 from workflow.states import DESIGNATED
@@ -28,6 +31,7 @@ from workflow.storage.models import (
     ReferenceStatRow,
     RoundRow,
 )
+from workflow.storage.types import UTCDateTime
 
 DESIGNATED_STATES = sorted(s.value for s in DESIGNATED)
 
@@ -122,16 +126,21 @@ class Snapshot:
     """Everything one assessment reads, loaded in a fixed number of statements."""
 
     bases: list[Any]  # Row(id, kind, state, applicant_name, round_id, form figures…, region)
-    quarters: list[Any]  # Row(application_id, year, quarter, exports, hightech, submitted_at)
+    quarters: list[Any]  # the period's: Row(application_id, year, quarter, exports, hightech,
+    #                                        submitted_at)
+    years: list[Any]  # complete earlier years: Row(application_id, year, Σ hightech)
     annual: list[Any]  # Row(application_id, year, submitted_at, policies, funding)
     rounds: dict[int, tuple[int, dict[str, Any]]]
 
 
 def snapshot(session: Session, period: int) -> Snapshot:
     """Designated bases with region and round, and their current reports for the years the
-    assessment looks at (period − 3 … period). Four SELECTs, whatever the number of bases."""
+    assessment looks at: the period's quarters one by one, the three years before summed
+    per base and year where all four quarters are in (that is all the criteria use of
+    them). Five SELECTs whatever the number of bases; plain rows, no ORM objects."""
+    conn = session.connection()
     designated = ApplicationRow.state.in_(DESIGNATED_STATES)
-    bases = list(session.execute(
+    bases = conn.execute(
         select(ApplicationRow.id, ApplicationRow.kind, ApplicationRow.state,
                ApplicationRow.applicant_name, ApplicationRow.round_id,
                ApplicationRow.hightech_exports_100m_usd,
@@ -140,24 +149,30 @@ def snapshot(session: Session, period: int) -> Snapshot:
                ApplicationRow.hightech_export_growth_pct,
                ApplicationRow.rectification_deadline, AuthorityRow.region)
         .join(AuthorityRow, AuthorityRow.id == ApplicationRow.authority_id)
-        .where(designated).order_by(ApplicationRow.id)))
+        .where(designated).order_by(ApplicationRow.id)).all()
     in_designated = select(ApplicationRow.id).where(designated)
-    quarters = list(session.execute(
+    current = (QuarterlyReportRow.is_current.is_(True),
+               QuarterlyReportRow.application_id.in_(in_designated))
+    quarters = conn.execute(
         select(QuarterlyReportRow.application_id, QuarterlyReportRow.year,
                QuarterlyReportRow.quarter, QuarterlyReportRow.exports_10k_usd,
                QuarterlyReportRow.hightech_exports_10k_usd, QuarterlyReportRow.submitted_at)
-        .where(QuarterlyReportRow.is_current.is_(True),
-               QuarterlyReportRow.year.between(period - 3, period),
-               QuarterlyReportRow.application_id.in_(in_designated))))
-    annual = list(session.execute(
+        .where(*current, QuarterlyReportRow.year == period)).all()
+    years = conn.execute(
+        select(QuarterlyReportRow.application_id, QuarterlyReportRow.year,
+               func.coalesce(func.sum(QuarterlyReportRow.hightech_exports_10k_usd), 0))
+        .where(*current, QuarterlyReportRow.year.between(period - 3, period - 1))
+        .group_by(QuarterlyReportRow.application_id, QuarterlyReportRow.year)
+        .having(func.count(QuarterlyReportRow.quarter.distinct()) == 4)).all()
+    annual = conn.execute(
         select(AnnualReportRow.application_id, AnnualReportRow.year,
                AnnualReportRow.submitted_at, AnnualReportRow.policies_in_force,
                AnnualReportRow.project_funding_10k_cny)
         .where(AnnualReportRow.is_current.is_(True), AnnualReportRow.year == period,
-               AnnualReportRow.application_id.in_(in_designated))))
+               AnnualReportRow.application_id.in_(in_designated))).all()
     rounds = {r.id: (r.year, dict(r.params or {}))
-              for r in session.execute(select(RoundRow.id, RoundRow.year, RoundRow.params))}
-    return Snapshot(bases, quarters, annual, rounds)
+              for r in conn.execute(select(RoundRow.id, RoundRow.year, RoundRow.params))}
+    return Snapshot(bases, quarters, years, annual, rounds)
 
 
 # --- evaluation runs and evaluations -----------------------------------------------------------
@@ -194,21 +209,57 @@ def ids_done_by_run(session: Session, period: int, run_id: int) -> set[int]:
     return set(session.scalars(q))
 
 
-def write_evaluations(session: Session, rows: list[dict[str, Any]]) -> None:
-    """Insert or refresh one evaluation per (base, period) in one executemany; a proposal
-    the ministry has already confirmed is never overwritten."""
+EVALUATION_FIELDS = ("application_id", "period", "run_id", "proposal", "findings", "indicators",
+                     "explanation_zh", "explanation_en", "status")
+REFRESHED = ("run_id", "proposal", "findings", "indicators", "explanation_zh", "explanation_en",
+             "created_at")
+# PostgreSQL caps a jsonb value at 256 MB; 10,000 evaluations are ~25 MB of JSON
+ROWS_PER_STATEMENT = 20_000
+
+
+def write_evaluations(session: Session, rows: list[dict[str, Any]], created_at: datetime
+                      ) -> None:
+    """Insert or refresh one evaluation per (base, period) in one statement (up to
+    ROWS_PER_STATEMENT rows); a proposal the ministry has already confirmed is never
+    overwritten.
+
+    `rows` carry EVALUATION_FIELDS with findings and indicators already JSON-safe. On
+    PostgreSQL the rows travel as one JSON document unpacked by jsonb_to_recordset (one
+    json.dumps, one round trip, no per-row bind processing); on SQLite as an executemany."""
     if not rows:
         return
-    dialect = session.get_bind().dialect.name
-    ins = (postgresql.insert(EvaluationRow) if dialect == "postgresql"
-           else sqlite.insert(EvaluationRow))
-    fields = ("run_id", "proposal", "findings", "indicators", "explanation_zh",
-              "explanation_en", "created_at")
-    stmt = ins.on_conflict_do_update(
+    table = EvaluationRow.__table__
+    if session.get_bind().dialect.name == "postgresql":
+        ins = postgresql.insert(table)
+        records = func.jsonb_to_recordset(cast(bindparam("rows", type_=Text), JSONB)
+                                          ).table_valued(
+            *[column(f, table.c[f].type) for f in EVALUATION_FIELDS]
+        ).render_derived(name="r", with_types=True)
+        source = select(*[records.c[f] for f in EVALUATION_FIELDS],
+                        literal(created_at, UTCDateTime()))
+        stmt = _upsert(ins, ins.from_select([*EVALUATION_FIELDS, "created_at"], source))
+        for at in range(0, len(rows), ROWS_PER_STATEMENT):
+            document = json.dumps(rows[at:at + ROWS_PER_STATEMENT], ensure_ascii=False,
+                                  separators=(",", ":"))
+            session.connection().execute(stmt, {"rows": document})
+        return
+    ins = sqlite.insert(table)
+    session.connection().execute(_upsert(ins, ins),
+                                 [{**r, "created_at": created_at} for r in rows])
+
+
+def _upsert(ins: Any, stmt: Any) -> Any:
+    return stmt.on_conflict_do_update(
         index_elements=["application_id", "period"],
-        set_={f: getattr(ins.excluded, f) for f in fields},
-        where=EvaluationRow.status == "proposed")
-    session.execute(stmt, rows)
+        set_={f: getattr(ins.excluded, f) for f in REFRESHED},
+        where=EvaluationRow.__table__.c.status == "proposed")
+
+
+def proposal_counts(session: Session, period: int) -> dict[str, int]:
+    """How many evaluations of `period` propose each outcome — one GROUP BY."""
+    q = (select(EvaluationRow.proposal, func.count())
+         .where(EvaluationRow.period == period).group_by(EvaluationRow.proposal))
+    return {p: int(n) for p, n in session.connection().execute(q)}
 
 
 def evaluations(session: Session, period: int, *, proposal: str | None = None,
