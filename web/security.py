@@ -7,14 +7,15 @@ GB/T 22239-2019 8.1.4.4 (入侵防范); OWASP ASVS 5.0 V3 (web frontend), V4, V8
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import click
-from flask import Flask, Response, current_app, g, request, session
+from flask import Flask, Response, current_app, g, render_template, request, session
 from flask.cli import AppGroup
 from werkzeug.exceptions import HTTPException
 
 from web.extensions import client_ip, limiter, uow
-from workflow.errors import DomainError
+from workflow.errors import DomainError, Forbidden, NotFound
 from workflow.services import audit
 
 # No inline script or style, no plugins, never framed (clickjacking), forms post here only.
@@ -106,6 +107,20 @@ def _audit_denied(resp: Response) -> None:
         current_app.logger.exception("could not audit a denied request")
 
 
+def _refused(err: DomainError) -> Any:
+    """A refusal no view handled itself: problem+json under /api, else the error page in
+    the user's language with the refusal's status, never a 500 (an admin opening a case
+    export, say). The 403 is audited like any other (`_harden`)."""
+    if request.path.startswith("/api/"):
+        from web.api.errors import domain_problem
+
+        return domain_problem(err)
+    from web.i18n import lang
+
+    return render_template("error.html", status=err.status,
+                           message=err.first.message(lang())), err.status
+
+
 # --- flask audit … -----------------------------------------------------------------------
 
 audit_cli = AppGroup("audit", help="The audit log (append-only, hash-chained).")
@@ -125,6 +140,8 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
     app.before_request(_bind_client)
     app.after_request(_harden)
+    for refusal in (Forbidden, NotFound):
+        app.register_error_handler(refusal, _refused)
     app.cli.add_command(audit_cli)
 
     from web import admin
