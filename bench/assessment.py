@@ -176,13 +176,39 @@ def measure(url: str, bases: int, profile: str | None = None) -> dict[str, Any]:
     return out
 
 
+def figures(url: str, bases: int) -> dict[str, Any]:
+    """What `python -m bench` reports: measure on a database of its own, then drop it."""
+    try:
+        r = measure(url, bases)
+    finally:
+        _drop(url)
+    f = r["first"]
+    return {"bases": f["bases"], "seconds": f["seconds"], "bases_per_s": f["bases_per_s"],
+            "statements": f["statements"], "again_seconds": r["again"]["seconds"],
+            "dry_seconds": r["dry"]["seconds"], "dry_statements": r["dry"]["statements"],
+            "summary": summary(r)}
+
+
+def _drop(url: str) -> None:
+    from sqlalchemy import create_engine, text
+
+    from workflow.storage.db import get_engine
+
+    get_engine(url).dispose()
+    base, _, name = url.rpartition("/")
+    admin = create_engine(f"{base}/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
 def summary(r: dict[str, Any]) -> str:
     """One Markdown paragraph for docs/benchmarks.md."""
     f, g, d = r["first"], r["again"], r["dry"]
     return (f"{f['bases']:,} bases × 20 quarters ({r['load']['quarterly_rows']:,} quarterly "
-            f"rows): first run {f['seconds']:.1f} s ({f['bases_per_s']:,.0f} bases/s, "
-            f"{f['statements']} SQL statements); second run {g['seconds']:.1f} s "
-            f"({g['bases_per_s']:,.0f} bases/s); dry run {d['seconds']:.1f} s "
+            f"rows): first run {f['seconds']:.2f} s ({f['bases_per_s']:,.0f} bases/s, "
+            f"{f['statements']} SQL statements); second run {g['seconds']:.2f} s "
+            f"({g['bases_per_s']:,.0f} bases/s); dry run {d['seconds']:.2f} s "
             f"({d['bases_per_s']:,.0f} bases/s, {d['statements']} statements). "
             f"Proposals: {f['proposals']}.")
 
