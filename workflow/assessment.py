@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from workflow.eligibility import (
@@ -170,8 +171,13 @@ def quarter_end(year: int, quarter: int) -> date:
 
 def quarter_due(year: int, quarter: int, rules: AssessmentRules | None = None) -> date:
     """When a quarter's data is due (002 §四(四) 每季度上报; the day is ours, see docs)."""
-    rules = rules or AssessmentRules()
-    return quarter_end(year, quarter) + timedelta(days=rules.quarterly_due_days)
+    return _quarter_due(year, quarter, (rules or AssessmentRules()).quarterly_due_days)
+
+
+@lru_cache(maxsize=256)
+def _quarter_due(year: int, quarter: int, due_days: int) -> date:
+    # the same four dates for every base of a run: computed once, not once per base
+    return quarter_end(year, quarter) + timedelta(days=due_days)
 
 
 def annual_due(year: int, round_rules: RoundRules) -> date:

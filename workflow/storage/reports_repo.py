@@ -9,6 +9,7 @@ one INSERT … ON CONFLICT (PostgreSQL: one statement carrying every row as JSON
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -125,11 +126,11 @@ def designated_in_scope(session: Session, scope: Any) -> list[ApplicationRow]:
 class Snapshot:
     """Everything one assessment reads, loaded in a fixed number of statements."""
 
-    bases: list[Any]  # Row(id, kind, state, applicant_name, round_id, form figures…, region)
-    quarters: list[Any]  # the period's: Row(application_id, year, quarter, exports, hightech,
+    bases: Sequence[Any]  # Row(id, kind, state, applicant_name, round_id, form figures…, region)
+    quarters: Sequence[Any]  # the period's: Row(application_id, year, quarter, exports, hightech,
     #                                        submitted_at)
-    years: list[Any]  # complete earlier years: Row(application_id, year, Σ hightech)
-    annual: list[Any]  # Row(application_id, year, submitted_at, policies, funding)
+    years: Sequence[Any]  # complete earlier years: Row(application_id, year, Σ hightech)
+    annual: Sequence[Any]  # Row(application_id, year, submitted_at, policies, funding)
     rounds: dict[int, tuple[int, dict[str, Any]]]
 
 
@@ -228,7 +229,7 @@ def write_evaluations(session: Session, rows: list[dict[str, Any]], created_at: 
     json.dumps, one round trip, no per-row bind processing); on SQLite as an executemany."""
     if not rows:
         return
-    table = EvaluationRow.__table__
+    table = EvaluationRow.metadata.tables["evaluations"]
     if session.get_bind().dialect.name == "postgresql":
         ins = postgresql.insert(table)
         records = func.jsonb_to_recordset(cast(bindparam("rows", type_=Text), JSONB)
@@ -243,8 +244,8 @@ def write_evaluations(session: Session, rows: list[dict[str, Any]], created_at: 
                                   separators=(",", ":"))
             session.connection().execute(stmt, {"rows": document})
         return
-    ins = sqlite.insert(table)
-    session.connection().execute(_upsert(ins, ins),
+    lite = sqlite.insert(table)
+    session.connection().execute(_upsert(lite, lite),
                                  [{**r, "created_at": created_at} for r in rows])
 
 
@@ -252,7 +253,7 @@ def _upsert(ins: Any, stmt: Any) -> Any:
     return stmt.on_conflict_do_update(
         index_elements=["application_id", "period"],
         set_={f: getattr(ins.excluded, f) for f in REFRESHED},
-        where=EvaluationRow.__table__.c.status == "proposed")
+        where=EvaluationRow.status == "proposed")
 
 
 def proposal_counts(session: Session, period: int) -> dict[str, int]:
