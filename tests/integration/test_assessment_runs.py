@@ -211,3 +211,15 @@ def test_a_base_within_its_rectification_deadline_stays_in_rectification_on_conf
     assert state_of(uow, bases["sichuan"]) == ("rectifying", deadline)  # the deadline stands
     hist = cases.history_of(uow(), world.id("mofcom"), bases["sichuan"])[-1]
     assert (hist.trigger, hist.data["evaluation_id"]) == ("continue_rectification", ev.id)
+
+
+def test_a_run_larger_than_one_write_statement_still_writes_each_base_once(
+        uow: Any, world: factories.World, bases: dict[str, int],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from workflow.storage import reports_repo
+
+    monkeypatch.setattr(reports_repo, "ROWS_PER_STATEMENT", 2)  # 3 bases: two statements
+    for _ in range(2):
+        counts = assessment.run(uow(), 2006, user_id=world.id("mofcom"), now=NOW)
+        assert counts.proposals == {"keep": 1, "rectify": 2, "revoke": 0}
+    assert sorted(a for a, _, _, _ in evaluations(uow)) == sorted(bases.values())
