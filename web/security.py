@@ -90,7 +90,12 @@ def _harden(resp: Response) -> Response:
     if request.is_secure or current_app.config.get("SESSION_COOKIE_SECURE"):
         resp.headers.setdefault("Strict-Transport-Security", HSTS)
     if "user_id" in session or request.headers.get("Authorization"):
-        resp.headers.setdefault("Cache-Control", "no-store")  # personal pages stay private
+        # personal pages, exports and downloads stay out of every cache (send_file's own
+        # "no-cache" still lets a shared cache store them); static files keep their own
+        if request.endpoint == "static":
+            resp.headers.setdefault("Cache-Control", "no-store")
+        elif "no-store" not in resp.headers.get("Cache-Control", ""):
+            resp.headers["Cache-Control"] = "no-store"
     if resp.status_code == 403:
         _audit_denied(resp)
     return resp
