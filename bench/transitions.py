@@ -44,7 +44,7 @@ class Versions:
         with psycopg.connect(psycopg_url(url)) as conn:
             rows = conn.execute("SELECT id, version FROM applications WHERE id BETWEEN %s "
                                 "AND %s", (ids.start, ids.stop - 1)).fetchall()
-        self.v = dict(rows)
+        self.v: dict[int, int] = dict(rows)
         self._ids = list(ids)
 
     def cycle(self) -> Iterator[int]:

@@ -152,8 +152,10 @@ def run(world: World, concurrency: list[int], seconds: float, instance: Path,
     token = api_token(world)
     out: dict[str, Any] = {"api": {}, "bare": {}, "rss_kb": {}}
     with gunicorn("web.wsgi:app", app_env(world, instance, broker)) as (port, master):
-        load(port, world, 1, min(2.0, seconds), True, {"Authorization": f"Bearer {token}"},
-             api_ids)  # warm both workers
+        # warm every worker (one client may keep hitting the same one, leaving the other
+        # to pay its first-request costs inside a measured point)
+        load(port, world, max(concurrency), min(2.0, seconds), True,
+             {"Authorization": f"Bearer {token}"}, api_ids)
         out["rss_kb"]["api_before"] = worker_rss_kb(master)
         for c in concurrency:
             out["api"][c] = load(port, world, c, seconds, True,
@@ -161,7 +163,7 @@ def run(world: World, concurrency: list[int], seconds: float, instance: Path,
         out["rss_kb"]["api_after"] = worker_rss_kb(master)
     bare_env = {"BENCH_PG": psycopg_url(world.url), "BENCH_ACTOR": str(world.ministry_id)}
     with gunicorn("bench.bare_app:app", bare_env) as (port, _):
-        load(port, world, 1, min(2.0, seconds), False, {}, bare_ids)
+        load(port, world, max(concurrency), min(2.0, seconds), False, {}, bare_ids)
         for c in concurrency:
             out["bare"][c] = load(port, world, c, seconds, False, {}, bare_ids)
     return out

@@ -269,14 +269,14 @@ def _filters(raw: dict[str, Any]) -> dict[str, Any]:
         if value:
             out[name] = value
     for name in ("since", "until"):
-        value = raw.get(name)
-        if value in (None, ""):
+        given = raw.get(name)
+        if given in (None, ""):
             continue
-        if isinstance(value, datetime):
-            out[name] = value
+        if isinstance(given, datetime):
+            out[name] = given
             continue
         try:
-            moment = datetime.fromisoformat(str(value))
+            moment = datetime.fromisoformat(str(given))
         except ValueError:
             raise ValidationFailed(refuse("invalid_date", "日期格式应为 YYYY-MM-DD",
                                           "dates are YYYY-MM-DD", field=name)) from None

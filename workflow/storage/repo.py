@@ -419,7 +419,7 @@ def _fire_write(pg: bool, changes: tuple[str, ...], history: tuple[str, ...],
                 audit: tuple[str, ...]) -> tuple[Any, Any, Any]:
     """The statements of `write_transition` for these columns (built once, then bound)."""
     apps = ApplicationRow.__table__
-    moved = (update(apps)
+    moved = (update(ApplicationRow)
              .where(apps.c.id == bindparam("app_id"), apps.c.version == bindparam("version"))
              .values({**{apps.c[k]: bindparam(f"c_{k}", type_=apps.c[k].type)
                          for k in changes}, apps.c.version: bindparam("new_version")}))
