@@ -9,6 +9,7 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Date,
     Integer,
     String,
@@ -392,6 +393,7 @@ def write_transition(session: Session, app_id: int, version: int, changes: dict[
     PostgreSQL: one statement (data-modifying CTEs), so a transition costs the same round
     trips as the hand-written transaction; elsewhere (SQLite, in-process) three."""
     params = {"app_id": app_id, "version": version, "new_version": version + 1,
+              "chain_key": audit_repo.chain_lock_key(audit["chain"]),
               **{f"c_{k}": v for k, v in changes.items()},
               **{f"h_{k}": v for k, v in history.items()},
               **{f"a_{k}": v for k, v in audit.items()}}
@@ -428,19 +430,26 @@ def _fire_write(pg: bool, changes: tuple[str, ...], history: tuple[str, ...],
                 _insert_of(AuditRow, "a_", audit))
     step = moved.returning(apps.c.id).cte("moved")
     hist = _insert_of(HistoryRow, "h_", history, step).returning(HistoryRow.id).cte("hist")
-    aud = _insert_of(AuditRow, "a_", audit, step).cte("aud")
+    # the audit record waits for its chain's lock, taken after the case's row lock (the
+    # order every other writer of a case's chain uses): an append racing it for the chain
+    # then either follows it or makes this write a conflict (UNIQUE chain, prev_hash)
+    chain_locked = select(cast(func.pg_advisory_xact_lock(
+        bindparam("chain_key", type_=BigInteger)), String)).scalar_subquery().is_not(None)
+    aud = _insert_of(AuditRow, "a_", audit, step, chain_locked).cte("aud")
     return select(hist.c.id).add_cte(step, aud), None, None
 
 
-def _insert_of(model: Any, prefix: str, names: tuple[str, ...], step: Any = None) -> Any:
+def _insert_of(model: Any, prefix: str, names: tuple[str, ...], step: Any = None,
+               *where: Any) -> Any:
     """INSERT INTO model (names) VALUES (bound parameters) — or, given a CTE `step`,
-    INSERT … SELECT those parameters FROM step (one row if the step produced one)."""
+    INSERT … SELECT those parameters FROM step [WHERE …] (one row if the step produced
+    one)."""
     cols = model.__table__.c
     if step is None:
         return insert(model).values({cols[k]: bindparam(prefix + k, type_=cols[k].type)
                                      for k in names})
     row = select(*(bindparam(prefix + k, type_=cols[k].type).label(k) for k in names))
-    return insert(model).from_select(list(names), row.select_from(step))
+    return insert(model).from_select(list(names), row.select_from(step).where(*where))
 
 
 def lock_authority(session: Session, authority_id: int) -> None:
