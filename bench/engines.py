@@ -86,25 +86,3 @@ def reminder_scan(world: World) -> dict[str, Any]:
         _call(fn, world, SCAN_NOW)
         best = min(best, time.perf_counter() - t)
     return {"seconds": best}
-
-
-def assessment(world: World) -> dict[str, Any]:
-    """Bases assessed per second and SQL statements for one (dry) run."""
-    fn = _find("workflow.services.assessment", ("run",))
-    if isinstance(fn, str):
-        return {"note": fn}
-    from workflow.storage.db import get_engine
-
-    with get_engine(world.url).connect() as conn:
-        from sqlalchemy import text
-
-        bases = int(conn.execute(text("SELECT count(*) FROM applications WHERE state IN "
-                                      "('approved','re_evaluated','rectifying')")).scalar_one())
-    with StatementCounter(world.url) as counter:
-        t = time.perf_counter()
-        try:
-            _call(fn, world, datetime(2007, 1, 10, 2, tzinfo=UTC))  # period 2006
-        except TypeError as exc:
-            return {"note": f"skipped: could not call {fn.__module__}.{fn.__name__}: {exc}"}
-        elapsed = time.perf_counter() - t
-    return {"bases_per_s": bases / elapsed, "statements": counter.count, "bases": bases}

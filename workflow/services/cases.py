@@ -22,7 +22,7 @@ from workflow.roles import Actor, Role
 from workflow.rules import RoundRules
 from workflow.services import audit
 from workflow.services.clock import local_date, utcnow
-from workflow.states import BY_TRIGGER, State
+from workflow.states import State
 from workflow.storage import repo
 from workflow.storage.models import (
     ApplicationRow,
@@ -440,8 +440,3 @@ def bulk_fire(uow_factory: Any, user_id: int, app_ids: list[int], trigger: str,
             results.append({"id": app_id, "ok": False, "code": err.code,
                             "errors": [r.as_dict() for r in err.refusals]})
     return results
-
-
-def spec_label(trigger: str, locale: str = "zh") -> str:
-    spec = BY_TRIGGER[trigger]
-    return spec.en if locale.startswith("en") else spec.zh

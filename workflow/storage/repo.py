@@ -27,7 +27,6 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, load_only
-from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
 from workflow import form
@@ -278,12 +277,6 @@ def quota_used(session: Session, app: ApplicationRow) -> int:
     return int(session.scalar(q) or 0)
 
 
-def reviewers_of(session: Session, app_id: int) -> frozenset[int]:
-    q = select(HistoryRow.actor_id).where(HistoryRow.application_id == app_id,
-                                          HistoryRow.actor_role != Role.APPLICANT.value)
-    return frozenset(i for i in session.scalars(q) if i is not None)
-
-
 def values_of(app: ApplicationRow) -> dict[str, Any]:
     return {name: getattr(app, name) for name in FORM_COLUMNS}
 
@@ -468,12 +461,6 @@ def user_by_id(session: Session, user_id: int) -> UserRow:
 
 class Conflict(Exception):
     """A concurrent writer changed the row first (stale version or duplicate key)."""
-
-
-def mark_changed(row: ApplicationRow) -> None:
-    """Make the next flush UPDATE the row (and so bump its version) even when every value
-    set equals the stored one — a self-loop trigger fired at a pinned clock (APP_NOW)."""
-    flag_modified(row, "updated_at")
 
 
 def flush_or_conflict(session: Session) -> None:
