@@ -358,7 +358,7 @@ def confirm_one(uow_factory: Callable[[], UnitOfWork], user_id: int, evaluation_
             trigger = "continue_rectification"  # still within its deadline: it stands
         deadline = (_deadline(s, row, today) if trigger == "order_rectification" else None)
 
-    def mark(session: DbSession, _row: ApplicationRow) -> None:
+    def mark(session: DbSession, _row: object) -> None:
         if not reports_repo.mark_confirmed(session, evaluation_id, user_id, now):
             raise GuardFailed(refuse("already_confirmed", "该评估建议已被他人确认",
                                      "someone else confirmed this proposal first",

@@ -283,7 +283,7 @@ def _due_on(state: State, notice_ends_on: date | None, rectification_deadline: d
 def fire(uow: UnitOfWork, user_id: int, app_id: int, trigger: str, version: int | None,
          reason: str | None = None, deadline: date | None = None,
          now: datetime | None = None, data: dict[str, Any] | None = None,
-         also: Callable[[Session, ApplicationRow], None] | None = None) -> Fired:
+         also: Callable[[Session, repo.FireCase], None] | None = None) -> Fired:
     """Fire `trigger` on an application: one transaction that moves the case and appends
     its history row. Raises `VersionConflict` if `version` is not the current one.
     `also` runs inside the same transaction (e.g. marking an objection upheld)."""
@@ -312,15 +312,19 @@ def fire(uow: UnitOfWork, user_id: int, app_id: int, trigger: str, version: int 
         expected = row.version if version is None else version
         if row.version != expected:
             raise _conflict(expected, row.version)
-        machine.spec_for(trigger, State(row.state))  # unknown / wrong state first
+        spec = machine.spec_for(trigger, State(row.state))  # unknown / wrong state first
+        if "complete_form" in spec.guards:
+            repo.fire_products(s, row)
         quota_used = 0
         if trigger == "recommend":  # 002 §六(三): one authority's quota, counted under its lock
             repo.lock_authority(s, row.authority_id)
             quota_used = repo.quota_used(s, row)
-        case = repo.case_of(row, found.attachment_kinds, found.open_objections)
-        ctx = _context(s, row, actor, now, reason=reason, rectification_deadline=deadline,
-                       quota_used=quota_used)
-        verdicts = eligibility.evaluate(row.kind, row.authority.region, case.values,
+        case = repo.fire_case(row, found.attachment_kinds, found.open_objections)
+        ctx = Context(actor=actor, now=now, rules=repo.fire_rules(row),
+                      calendar=repo.load_calendar(s), references=repo.load_references(s),
+                      local_today=today, reason=reason, rectification_deadline=deadline,
+                      quota_used=quota_used)
+        verdicts = eligibility.evaluate(row.kind, row.region, case.values,
                                         case.attestations, ctx.rules, ctx.references)
         outcome = machine.fire(case, trigger, ctx)
         changes: dict[str, Any] = {"state": outcome.dest.value, "state_changed_at": now,

@@ -81,6 +81,10 @@ class UserRow(Base):
 
     authority: Mapped[AuthorityRow | None] = relationship(lazy="joined")
 
+    @property
+    def authority_code(self) -> str | None:
+        return self.authority.code if self.authority else None
+
 
 class RoundRow(Base):
     """An application round (申报年度) with its criteria parameters and calendar."""

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from functools import cache
 from typing import Any
 
+import psycopg
+from psycopg.types.json import Jsonb
 from sqlalchemy import (
     BigInteger,
     Date,
@@ -19,13 +22,14 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    literal_column,
     or_,
     select,
     text,
     union_all,
     update,
 )
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, joinedload, load_only
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -70,7 +74,7 @@ def actor_of(user: UserRow, on_behalf_of: UserRow | None = None) -> Actor:
     who = on_behalf_of or user
     return Actor(
         user_id=user.id, role=Role(who.role),
-        authority_code=who.authority.code if who.authority else None,
+        authority_code=who.authority_code,
         name=user.display_name,
         on_behalf_of_id=on_behalf_of.id if on_behalf_of else None,
         on_behalf_of_name=on_behalf_of.display_name if on_behalf_of else None,
@@ -268,7 +272,7 @@ def attachments_and_objections(session: Session, app_id: int) -> tuple[frozenset
     return frozenset(found), n
 
 
-def quota_used(session: Session, app: ApplicationRow) -> int:
+def quota_used(session: Session, app: ApplicationRow | FireCase) -> int:
     """New-base recommendations of this authority in this round, other than `app`."""
     q = select(func.count()).select_from(ApplicationRow).where(
         ApplicationRow.round_id == app.round_id, ApplicationRow.authority_id == app.authority_id,
@@ -312,69 +316,214 @@ def case_of(app: ApplicationRow, kinds: frozenset[str], objections: int) -> Case
 
 
 # --- firing a trigger: one statement to read, one to write ---------------------------
+#
+# `cases.fire` is the hot path of the whole product (every decision of every reviewer, and
+# every confirmed re-evaluation). It reads plain rows, not ORM objects, and on PostgreSQL
+# sends its two statements straight to the driver: SQLAlchemy builds and compiles them
+# once per process (`_Raw`), psycopg prepares them on the server after a few uses. The
+# rows of PostgreSQL come back typed (dates, Decimals, JSON), so nothing is lost by
+# skipping SQLAlchemy's result processing; SQLite goes through SQLAlchemy Core as usual.
+
+
+@dataclass(slots=True)
+class FireUser:
+    """The acting user, as `fire` and its guards read it (same names as `UserRow`)."""
+
+    id: int
+    username: str
+    display_name: str
+    role: str
+    authority_id: int | None
+    is_active: bool
+    authority_code: str | None
+
+
+@dataclass(slots=True)
+class FireCase:
+    """The application as `fire` and its guards read it (same names as `ApplicationRow`)."""
+
+    id: int
+    round_id: int
+    authority_id: int
+    owner_id: int
+    kind: str
+    state: str
+    version: int
+    attestations: dict[str, Any] | None
+    recommended_by_id: int | None
+    submitted_at: Any
+    notice_published_on: date | None
+    notice_ends_on: date | None
+    rectification_deadline: date | None
+    values: dict[str, Any]
+    authority_code: str
+    region: str
+    has_existing_bases: bool
+    round_year: int
+    round_params: dict[str, Any]
+    products: list[dict[str, Any]]
+
 
 @dataclass
 class ForFire:
     """Everything `cases.fire` reads, from one statement."""
 
-    user: UserRow | None
-    app: ApplicationRow | None
+    user: FireUser | None
+    app: FireCase | None
     attachment_kinds: frozenset[str]
     open_objections: int
     deputising: bool  # the user covers for someone today (see `actor_for_case`)
     audit_head: str | None  # the hash of the newest record in the case's audit chain
 
 
+_USER_COLS = ("id", "username", "display_name", "role", "authority_id", "is_active")
+_CASE_COLS = ("id", "round_id", "authority_id", "owner_id", "kind", "state", "version",
+              "attestations", "recommended_by_id", "submitted_at", "notice_published_on",
+              "notice_ends_on", "rectification_deadline")
+
+
 @cache
-def _fire_read() -> Any:
+def _fire_read(dialect: str) -> Any:
     app_id, user_id = bindparam("app_id", type_=Integer), bindparam("user_id", type_=Integer)
     today = bindparam("today", type_=Date)
-    kinds = (select(func.aggregate_strings(AttachmentRow.kind, ","))
+    comma = literal_column("','")
+    agg = func.string_agg if dialect == "postgresql" else func.group_concat
+    kinds = (select(agg(AttachmentRow.kind, comma))
              .where(AttachmentRow.application_id == app_id,
                     AttachmentRow.superseded.is_(False)).scalar_subquery())
     objections = (select(func.count()).select_from(ObjectionRow)
-                  .where(ObjectionRow.application_id == app_id, ObjectionRow.status == "open")
+                  .where(ObjectionRow.application_id == app_id,
+                         ObjectionRow.status == literal_column("'open'"))
                   .scalar_subquery())
     deputising = (select(DeputyRow.id).where(DeputyRow.deputy_id == user_id,
                                              DeputyRow.starts_on <= today,
                                              DeputyRow.ends_on >= today).exists())
     head = audit_repo.head_of(bindparam("audit_chain", type_=String))
-    return (select(UserRow, ApplicationRow, kinds, objections, deputising, head)
-            .select_from(UserRow)
-            .outerjoin(ApplicationRow, ApplicationRow.id == app_id)
-            .where(UserRow.id == user_id)
-            .options(*_FIRE_COLUMNS))
+    users, apps = UserRow.__table__.c, ApplicationRow.__table__.c
+    user_auth, app_auth = AuthorityRow.__table__.alias("ua"), AuthorityRow.__table__.alias("aa")
+    rounds = RoundRow.__table__
+    return (select(*(users[c] for c in _USER_COLS), user_auth.c.code,
+                   *(apps[c] for c in _CASE_COLS), *(apps[c] for c in FORM_COLUMNS),
+                   app_auth.c.code, app_auth.c.region, app_auth.c.has_existing_bases,
+                   rounds.c.year, rounds.c.params, kinds, objections, deputising, head)
+            .select_from(UserRow.__table__)
+            .outerjoin(user_auth, user_auth.c.id == users.authority_id)
+            .outerjoin(ApplicationRow.__table__, apps.id == app_id)
+            .outerjoin(app_auth, app_auth.c.id == apps.authority_id)
+            .outerjoin(rounds, rounds.c.id == apps.round_id)
+            .where(users.id == user_id))
 
 
-# only the columns fire() and its guards read: each column costs on every call
-_FIRE_COLUMNS = (
-    load_only(UserRow.id, UserRow.username, UserRow.display_name, UserRow.role,
-              UserRow.authority_id, UserRow.is_active),
-    joinedload(UserRow.authority).load_only(AuthorityRow.code),
-    load_only(*(getattr(ApplicationRow, c) for c in (
-        "id", "round_id", "authority_id", "owner_id", "kind", "state", "version",
-        "attestations", "recommended_by_id", "submitted_at", "notice_published_on",
-        "notice_ends_on", "rectification_deadline", *FORM_COLUMNS))),
-    joinedload(ApplicationRow.authority).load_only(AuthorityRow.code, AuthorityRow.region,
-                                                   AuthorityRow.has_existing_bases),
-    joinedload(ApplicationRow.round).load_only(RoundRow.year, RoundRow.params),
-    joinedload(ApplicationRow.products).load_only(ProductRow.name, ProductRow.exports_10k_usd),
-)
+@cache
+def _fire_products() -> Any:
+    return (select(ProductRow.name, ProductRow.exports_10k_usd)
+            .where(ProductRow.application_id == bindparam("app_id", type_=Integer))
+            .order_by(ProductRow.position))
+
+
+class _Raw:
+    """A Core statement compiled once for psycopg and run on the driver's cursor."""
+
+    def __init__(self, statement: Any, dialect: Any) -> None:
+        compiled = statement.compile(dialect=dialect)
+        self.sql = compiled.string
+        self.defaults = {k: v for k, v in compiled.params.items() if v is not None}
+
+    def run(self, conn: Any, params: dict[str, Any]) -> Any:
+        bound = {**self.defaults, **{k: Jsonb(v, dumps=_json_dumps)
+                                     if isinstance(v, dict | list) else v
+                                     for k, v in params.items()}}
+        try:
+            return conn.connection.driver_connection.execute(self.sql, bound)
+        except psycopg.Error as exc:  # the same exceptions as through SQLAlchemy
+            if conn.dialect.is_disconnect(exc, None, None):
+                conn.invalidate(exc)
+            raise DBAPIError.instance(self.sql, bound, exc, psycopg.Error) from exc
+
+
+_raw: dict[tuple[int, str, Any], _Raw] = {}
+
+
+def _run(conn: Any, key: Any, statement: Any, params: dict[str, Any]) -> Any:
+    """Execute `statement` (built by the caller, keyed by `key`): on PostgreSQL straight
+    on the psycopg connection (a cursor), elsewhere through SQLAlchemy (a Result)."""
+    dialect = conn.dialect
+    if dialect.name != "postgresql" or dialect.driver != "psycopg":
+        return conn.execute(statement, params)
+    k = (id(dialect), dialect.name, key)
+    raw = _raw.get(k)
+    if raw is None:
+        raw = _raw[k] = _Raw(statement, dialect)
+    return raw.run(conn, params)
+
+
+def _json_dumps(value: Any) -> str:
+    return json.dumps(value, default=str, ensure_ascii=False)
+
+
+_NU, _NC, _NF = len(_USER_COLS), len(_CASE_COLS), len(FORM_COLUMNS)
 
 
 def load_for_fire(session: Session, user_id: int, app_id: int, today: date,
                   audit_chain: str) -> ForFire:
-    """The acting user, the application (authority, round, products) and the facts its
-    guards need, in one round trip. No row lock: the write is conditional on the version
-    read here (`write_transition`), so a concurrent change makes it a conflict."""
-    found = session.execute(_fire_read(), {"app_id": app_id, "user_id": user_id,
-                                           "today": today, "audit_chain": audit_chain}
-                            ).unique().one_or_none()
-    if found is None:
+    """The acting user, the application (authority, round) and the facts its guards need,
+    in one round trip (not the product rows: see `fire_products`). No row
+    lock: the write is conditional on the version read here (`write_transition`), so a
+    concurrent change makes it a conflict."""
+    conn = session.connection()
+    dialect = conn.dialect.name
+    r = _run(conn, ("fire_read", dialect), _fire_read(dialect),
+             {"app_id": app_id, "user_id": user_id, "today": today,
+              "audit_chain": audit_chain}).fetchone()
+    if r is None:
         return ForFire(None, None, frozenset(), 0, False, None)
-    user, app, k, n, dep, head = found
+    user = FireUser(*r[:_NU + 1])
+    app = None
+    if r[_NU + 1] is not None:
+        i = _NU + 1 + _NC
+        values = dict(zip(FORM_COLUMNS, r[i:i + _NF], strict=True))
+        code, region, has_bases, year, params = r[i + _NF:i + _NF + 5]
+        app = FireCase(*r[_NU + 1:i], values, code, region, bool(has_bases), year,
+                       params or {}, [])
+    k, n, dep, head = r[-4:]
     return ForFire(user, app, frozenset(k.split(",")) if k else frozenset(), int(n or 0),
                    bool(dep), head)
+
+
+def fire_products(session: Session, app: FireCase) -> None:
+    """Read the case's product rows into `app` (only the form-completeness guard reads
+    them, so `fire` asks for them only for the triggers that have it)."""
+    app.products = [{"name": n, "exports_10k_usd": e} for n, e in _run(
+        session.connection(), "fire_products", _fire_products(), {"app_id": app.id})]
+
+
+def fire_case(app: FireCase, kinds: frozenset[str], objections: int) -> Case:
+    """The domain `Case` for what `load_for_fire` read."""
+    return Case(
+        id=app.id, state=State(app.state), version=app.version, kind=app.kind,
+        authority_code=app.authority_code, region=Region(app.region),
+        authority_has_bases=app.has_existing_bases, round_year=app.round_year,
+        owner_id=app.owner_id, values=app.values, products=app.products,
+        attachment_kinds=kinds, attestations=dict(app.attestations or {}),
+        recommended_by_id=app.recommended_by_id, open_objections=objections,
+        notice_published_on=app.notice_published_on, notice_ends_on=app.notice_ends_on,
+        rectification_deadline=app.rectification_deadline,
+    )
+
+
+_rules: dict[tuple[int, str], RoundRules] = {}
+
+
+def fire_rules(app: FireCase) -> RoundRules:
+    """The round's rules (parsed once per process for each version of its parameters)."""
+    key = (app.round_year, json.dumps(app.round_params, sort_keys=True, default=str))
+    rules = _rules.get(key)
+    if rules is None:
+        if len(_rules) > 64:
+            _rules.clear()
+        rules = _rules[key] = RoundRules.from_json({**app.round_params,
+                                                    "year": app.round_year})
+    return rules
 
 
 def write_transition(session: Session, app_id: int, version: int, changes: dict[str, Any],
@@ -390,14 +539,17 @@ def write_transition(session: Session, app_id: int, version: int, changes: dict[
               **{f"c_{k}": v for k, v in changes.items()},
               **{f"h_{k}": v for k, v in history.items()},
               **{f"a_{k}": v for k, v in audit.items()}}
-    pg = session.get_bind().dialect.name == "postgresql"
+    conn = session.connection()
+    pg = conn.dialect.name == "postgresql"
     move, hist, aud = _fire_write(pg, tuple(changes), tuple(history), tuple(audit))
     try:
         if pg:
-            history_id = session.scalar(move, params)
-        elif session.execute(move, params).rowcount == 1:  # type: ignore[attr-defined]
-            history_id = session.scalar(hist, params)
-            session.execute(aud, params)
+            found = _run(conn, ("fire_write", *changes, "|", *history, "|", *audit), move,
+                         params).fetchone()
+            history_id = found[0] if found else None
+        elif conn.execute(move, params).rowcount == 1:
+            history_id = conn.execute(hist, params).scalar()
+            conn.execute(aud, params)
         else:
             history_id = None
     except IntegrityError:
