@@ -7,7 +7,7 @@ marks a criterion as blocking.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -27,7 +27,8 @@ class Verdict:
     figures: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
-        return _plain(asdict(self))
+        return {"criterion": self.criterion, "outcome": self.outcome, "zh": self.zh,
+                "en": self.en, "source": self.source, "figures": _plain(self.figures)}
 
 
 def _plain(value: Any) -> Any:

@@ -1,8 +1,8 @@
 """The one shared state machine (pytransitions), and firing triggers against it.
 
 The machine is built once from `workflow.states.TRANSITIONS`. A case is never kept on
-it: `fire` attaches a tiny token for the one trigger and detaches it again, so the
-machine's model list never grows (add_model searches that list).
+it: `fire` runs the trigger's event on a tiny token carrying the state
+(`Event.trigger(model, …)`), never attached, so the machine's model list stays empty.
 """
 
 from __future__ import annotations
@@ -124,13 +124,12 @@ def fire(case: Case, trigger: str, ctx: Context) -> Outcome:
     """Run `trigger` on the shared machine; raise `InvalidTrigger` or `GuardFailed`."""
     spec_for(trigger, case.state)
     token = _Token()
-    MACHINE.add_model(token, initial=case.state.value)
+    token.state = case.state.value
     try:
-        ok = token.trigger(trigger, case=case, ctx=ctx)  # type: ignore[attr-defined]
+        # the event runs on the token without attaching it: nothing to add or remove
+        ok = MACHINE.events[trigger].trigger(token, case=case, ctx=ctx)
     except MachineError as exc:  # pragma: no cover - spec_for already checked the source
         raise InvalidTrigger(refuse("trigger_not_allowed_in_state", str(exc), str(exc))) from exc
-    finally:
-        MACHINE.remove_model(token)
     if not ok:  # pragma: no cover - guards raise instead of returning False
         raise GuardFailed(refuse("guard_failed", "条件不满足", "a guard refused"))
     source, dest = case.state, State(token.state)

@@ -210,3 +210,33 @@ def test_a_colleague_covering_an_absent_reviewer_acts_on_their_behalf(world: Any
     cases.fire(world.uow(), world.id("hubei_reviewer2"), other, "decline", None,
                reason="自行审核", now=datetime(2006, 4, 10, 2, tzinfo=UTC))
     assert cases.history_of(world.uow(), world.id("mofcom"), other)[-1].on_behalf_of_id is None
+
+
+def test_a_failing_use_case_after_a_transition_still_leaves_nothing(world: Any) -> None:
+    """A plain transition runs its two statements without a transaction on PostgreSQL; the
+    connection it used goes back to the pool transactional again, so a later use case
+    that fails half-way (here: its extra write raises) leaves no trace at all."""
+    from workflow.services import audit
+
+    first, second = factories.submitted(world), factories.submitted(world)
+    cases.fire(world.uow(), world.id("hubei_reviewer"), first, "decline", None,
+               reason="不符合条件")
+    before = _snapshot(world, second)
+
+    def half_then_fail(session: Any, _row: object) -> None:
+        audit.append(session, "half_done", object_type="application", object_id=second)
+        raise RuntimeError("the extra write fails")
+
+    with pytest.raises(RuntimeError):
+        cases.fire(world.uow(), world.id("hubei_reviewer"), second, "decline", None,
+                   reason="不符合条件", also=half_then_fail)
+    assert _snapshot(world, second) == before  # no move, no history row
+    with world.uow() as u:
+        from sqlalchemy import func, select
+
+        from workflow.storage.models import AuditRow
+
+        assert u.session.scalar(select(func.count()).select_from(AuditRow)
+                                .where(AuditRow.event == "half_done")) == 0
+        if u.session.get_bind().dialect.name == "postgresql":
+            assert u.session.connection().connection.driver_connection.autocommit is False

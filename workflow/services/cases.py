@@ -297,7 +297,11 @@ def fire(uow: UnitOfWork, user_id: int, app_id: int, trigger: str, version: int 
         s = uow.session
         # one read; the write below is conditional on the version read here, so of
         # concurrent triggers exactly one moves the case and every other gets a clean
-        # version conflict (the case's audit chain head is read here for the same reason)
+        # version conflict (the case's audit chain head is read here for the same reason).
+        # Those two statements need no transaction around them, unless the quota is
+        # counted under a lock (recommend) or the caller writes more (`also`).
+        if trigger != "recommend" and also is None:
+            repo.statement_at_a_time(s)
         found = repo.load_for_fire(s, user_id, app_id, today,
                                    audit.chain_of("application", app_id))
         user, row = found.user, found.app
