@@ -83,7 +83,7 @@ def _who(user: UserRow, actor: Actor) -> audit.Who:
     return audit.Who(user.id, user.username, actor.role.value, actor.on_behalf_of_id)
 
 
-def _require_case_role(user: UserRow) -> None:
+def _require_case_role(user: UserRow | repo.FireUser) -> None:
     if Role(user.role).is_admin:
         raise Forbidden(refuse("admin_cannot_act_on_cases", "管理员角色不能办理申报业务",
                                "admin roles cannot act on cases"))

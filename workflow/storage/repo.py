@@ -69,7 +69,7 @@ def not_found(what: str = "application") -> NotFound:
 
 # --- actors and scope ---------------------------------------------------------------
 
-def actor_of(user: UserRow, on_behalf_of: UserRow | None = None) -> Actor:
+def actor_of(user: UserRow | FireUser, on_behalf_of: UserRow | None = None) -> Actor:
     """The domain's view of a user; acting for `on_behalf_of` takes that person's scope."""
     who = on_behalf_of or user
     return Actor(
@@ -89,7 +89,7 @@ def principals_of(session: Session, user_id: int, today: date) -> list[UserRow]:
     return list(session.scalars(q).unique())
 
 
-def in_scope(user: UserRow, app: ApplicationRow) -> bool:
+def in_scope(user: UserRow | FireUser, app: ApplicationRow | FireCase) -> bool:
     role = Role(user.role)
     if role is Role.MINISTRY_REVIEWER:
         return True
@@ -101,7 +101,7 @@ def in_scope(user: UserRow, app: ApplicationRow) -> bool:
     return False
 
 
-def actor_for_case(session: Session, user: UserRow, app: ApplicationRow,
+def actor_for_case(session: Session, user: UserRow | FireUser, app: ApplicationRow | FireCase,
                    today: date, *, deputising: bool = True) -> Actor | None:
     """The actor `user` may be on `app`: themself, or a deputy for someone; None if neither.
 
@@ -124,7 +124,7 @@ def actor_for_case(session: Session, user: UserRow, app: ApplicationRow,
     return None
 
 
-def case_holders(session: Session, app: ApplicationRow) -> set[int]:
+def case_holders(session: Session, app: ApplicationRow | FireCase) -> set[int]:
     """Who holds a case: its drafter, and the last person to act on it at each role."""
     holders = {app.owner_id}
     last: dict[str, int | None] = {}
@@ -386,7 +386,7 @@ _CASE_COLS = ("id", "round_id", "authority_id", "owner_id", "kind", "state", "ve
 def _fire_read(dialect: str) -> Any:
     app_id, user_id = bindparam("app_id", type_=Integer), bindparam("user_id", type_=Integer)
     today = bindparam("today", type_=Date)
-    comma = literal_column("','")
+    comma: Any = literal_column("','")
     agg = func.string_agg if dialect == "postgresql" else func.group_concat
     kinds = (select(agg(AttachmentRow.kind, comma))
              .where(AttachmentRow.application_id == app_id,
@@ -483,8 +483,8 @@ def load_for_fire(session: Session, user_id: int, app_id: int, today: date,
         i = _NU + 1 + _NC
         values = dict(zip(FORM_COLUMNS, r[i:i + _NF], strict=True))
         code, region, has_bases, year, params = r[i + _NF:i + _NF + 5]
-        app = FireCase(*r[_NU + 1:i], values, code, region, bool(has_bases), year,
-                       params or {}, [])
+        app = FireCase(*r[_NU + 1:i], values, code, region,  # type: ignore[call-arg]
+                       bool(has_bases), year, params or {}, [])
     k, n, dep, head = r[-4:]
     return ForFire(user, app, frozenset(k.split(",")) if k else frozenset(), int(n or 0),
                    bool(dep), head)
