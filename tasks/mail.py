@@ -1,21 +1,51 @@
 """Mail delivery tasks. The outbox table is the queue; a task is only a nudge to look at
-it, so a lost, duplicated or redelivered task message changes nothing."""
+it, so a lost, duplicated or redelivered task message changes nothing.
+
+A worker process reads its settings once, keeps one database session factory and one
+SMTP connection (`mail.SmtpLink`) across tasks: the connection is closed after
+`IDLE_SECONDS` without mail and when the process shuts down."""
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from celery import shared_task
+from celery.signals import worker_process_shutdown
+from sqlalchemy.orm import Session, sessionmaker
 
+from config import Settings, load_settings
 from workflow.services import mail
+from workflow.storage.db import session_factory
 from workflow.storage.uow import UnitOfWork
+
+IDLE_SECONDS = 30.0
+DELIVER_BATCH = mail.CLAIM_BATCH  # other due messages one `deliver` may send after its own
+
+link = mail.SmtpLink(idle_seconds=IDLE_SECONDS)
+
+
+@lru_cache(maxsize=1)
+def _settings() -> Settings:
+    """Read once per worker process (a changed setting needs a worker restart, like the
+    broker URL)."""
+    return load_settings()
+
+
+@lru_cache(maxsize=1)
+def _factory() -> sessionmaker[Session]:
+    return session_factory(_settings().database_url)
+
+
+def _uow() -> UnitOfWork:
+    return UnitOfWork(factory=_factory())
 
 
 @shared_task(name="tasks.mail.send_due", acks_late=True, reject_on_worker_lost=True,
              ignore_result=True)
 def send_due(limit: int = 200) -> dict[str, Any]:
     """Send what is due in the outbox (beat runs this every MAIL_FLUSH_SECONDS)."""
-    done = mail.send_due(UnitOfWork(), limit=limit)
+    done = mail.send_due(_uow(), limit=limit, settings=_settings(), link=link)
     return {"sent": done.sent, "failed": done.failed, "dead": done.dead,
             "cancelled": done.cancelled}
 
@@ -23,9 +53,17 @@ def send_due(limit: int = 200) -> dict[str, Any]:
 @shared_task(name="tasks.mail.deliver", acks_late=True, reject_on_worker_lost=True,
              ignore_result=True)
 def deliver(outbox_id: int) -> str:
-    """Send one message now if it is still due (idempotent: a sent row is not claimable)."""
-    done = mail.send_due(UnitOfWork(), only_id=int(outbox_id), limit=1)
+    """A nudge for one message: send it now if it is still due (idempotent: a sent or
+    claimed row is not claimable, so this returns at once), then up to DELIVER_BATCH
+    other due messages over the same connection."""
+    done = mail.send_due(_uow(), only_id=int(outbox_id), limit=1 + DELIVER_BATCH,
+                         settings=_settings(), link=link)
     return "sent" if done.sent else "skipped"
+
+
+@worker_process_shutdown.connect
+def _close_smtp(**_: object) -> None:
+    link.close()
 
 
 def nudge() -> None:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import date, datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import (
     CursorResult,
+    Integer,
     Table,
     and_,
     bindparam,
@@ -241,45 +243,123 @@ def held(s: Session, limit: int = 5000) -> list[OutboxRow]:
 
 
 # --- delivery ------------------------------------------------------------------------------
+#
+# A delivery run (`workflow.services.mail.send_due`) claims due rows (status → 'sending',
+# one more attempt, a lease in next_attempt_at), sends them outside any lock, and records
+# each outcome fenced on its claim (status 'sending' and the attempt it took). On
+# PostgreSQL every statement below commits by itself (`autocommit`): the claim is one
+# UPDATE … RETURNING the whole rows, the outcome one UPDATE — one round trip each, no
+# BEGIN/COMMIT around them; claims take small batches with FOR UPDATE SKIP LOCKED, so
+# workers never wait on each other. SQLite has no SKIP LOCKED: one row per claim, inside
+# the caller's transaction (BEGIN IMMEDIATE holds the write lock), committed by the caller.
 
-def claim(s: Session, now: datetime, lease: timedelta, only_id: int | None = None
-          ) -> OutboxRow | None:
-    """Atomically take one due message for sending: status → 'sending', one more attempt,
-    and a lease (next_attempt_at) after which a dead worker's claim can be taken again.
-    PostgreSQL: FOR UPDATE SKIP LOCKED, so workers never wait on each other; SQLite: the
-    transaction holds the write lock (BEGIN IMMEDIATE)."""
+def autocommit(s: Session) -> bool:
+    """Make each statement of this session commit by itself where that is safe and
+    cheaper (PostgreSQL: True). Call before anything else in the session. False: the
+    caller commits after each step as usual (SQLite)."""
+    if not is_postgres(s):
+        return False
+    s.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+    return True
+
+
+def claims_batches(s: Session) -> bool:
+    """Can one claim take several rows without workers waiting on each other?"""
+    return is_postgres(s)
+
+
+def _claim_statement(postgres: bool, by_id: bool) -> Any:
     o, i = OutboxRow, aliased(OutboxRow)
-    pick = (select(i.id).where(i.status.in_(CLAIMABLE), i.next_attempt_at <= now)
-            .order_by(i.next_attempt_at, i.id).limit(1))
-    if only_id is not None:
-        pick = pick.where(i.id == only_id)
-    if is_postgres(s):
+    pick = select(i.id).where(i.status.in_(CLAIMABLE), i.next_attempt_at <= bindparam("now"))
+    if by_id:
+        pick = pick.where(i.id == bindparam("only_id"))
+    else:
+        pick = pick.order_by(i.next_attempt_at, i.id).limit(bindparam("n", type_=Integer))
+    if postgres:
         pick = pick.with_for_update(skip_locked=True)
-    stmt = (update(o).where(o.id == pick.scalar_subquery())
-            .values(status="sending", attempts=o.attempts + 1, next_attempt_at=now + lease)
-            .returning(o.id).execution_options(synchronize_session=False))
-    got = s.execute(stmt).scalar()
-    if got is None:
-        return None
-    return s.get(OutboxRow, got, populate_existing=True)
+    return (update(o).where(o.id.in_(pick.scalar_subquery()))
+            .values(status="sending", attempts=o.attempts + 1,
+                    next_attempt_at=bindparam("until", type_=o.next_attempt_at.type))
+            .returning(o))
+
+
+# built once: constructing a statement costs more CPU than executing a cached one
+_CLAIM = {(pg, by_id): _claim_statement(pg, by_id) for pg in (False, True)
+          for by_id in (False, True)}
+_CLAIM_OPTIONS = {"synchronize_session": False, "populate_existing": True}
+
+
+def claim(s: Session, now: datetime, lease: timedelta, only_id: int | None = None,
+          limit: int = 1) -> list[OutboxRow]:
+    """Atomically take due messages for sending — the one `only_id` names (if it is still
+    due), else up to `limit` in due order (SQLite: always one) — in one statement that
+    returns the whole rows: status → 'sending', one more attempt, and a lease
+    (next_attempt_at) after which a dead worker's claim can be taken again."""
+    pg = is_postgres(s)
+    params: dict[str, Any] = {"now": now, "until": now + lease}
+    if only_id is not None:
+        params["only_id"] = only_id
+    else:
+        params["n"] = max(1, limit if pg else 1)
+    stmt = _CLAIM[(pg, only_id is not None)]
+    rows = list(s.scalars(stmt, params, execution_options=_CLAIM_OPTIONS))
+    rows.sort(key=lambda r: (r.next_attempt_at, r.id))
+    return rows
+
+
+@lru_cache(maxsize=16)
+def _finish_statement(columns: tuple[str, ...]) -> Any:
+    t = _table(OutboxRow)
+    return (update(t).where(t.c.id == bindparam("b_id"), t.c.status == "sending",
+                            t.c.attempts == bindparam("b_attempt"))
+            .values({c: bindparam(c, type_=t.c[c].type) for c in columns}))
 
 
 def finish(s: Session, outbox_id: int, attempt: int, **values: Any) -> bool:
     """Record a send's outcome, fenced on the attempt this worker claimed (a claim taken
     over after its lease ran out is not overwritten by the slow first worker)."""
-    o = OutboxRow
-    stmt = (update(o).where(o.id == outbox_id, o.status == "sending", o.attempts == attempt)
-            .values(**values).execution_options(synchronize_session=False))
-    return _rowcount(s.execute(stmt)) > 0
+    stmt = _finish_statement(tuple(sorted(values)))
+    done = s.connection().execute(stmt, {"b_id": outbox_id, "b_attempt": attempt, **values})
+    return _rowcount(done) > 0
 
 
-def cancel(s: Session, outbox_id: int, why: str) -> None:
-    """A reminder whose reason is gone: not sent; its unread notification goes too."""
-    s.execute(update(OutboxRow).where(OutboxRow.id == outbox_id)
-              .values(status="cancelled", last_error=why)
-              .execution_options(synchronize_session=False))
-    s.execute(delete(NotificationRow).where(NotificationRow.outbox_id == outbox_id,
-                                            NotificationRow.read_at.is_(None)))
+def release(s: Session, claims: Sequence[tuple[int, int]], now: datetime) -> int:
+    """Give back claimed rows that were not tried (id, attempt): due again now, and the
+    attempt their claim counted is not counted. Fenced like `finish`."""
+    if not claims:
+        return 0
+    t = _table(OutboxRow)
+    stmt = (update(t).where(t.c.id == bindparam("b_id"), t.c.status == "sending",
+                            t.c.attempts == bindparam("b_attempt"))
+            .values(status="pending", attempts=t.c.attempts - 1, next_attempt_at=now))
+    done = s.connection().execute(stmt, [{"b_id": i, "b_attempt": a} for i, a in claims])
+    return _rowcount(done)
+
+
+def cancel(s: Session, outbox_id: int, why: str, attempt: int | None = None) -> bool:
+    """A reminder whose reason is gone: not sent; its unread notification goes too. With
+    `attempt`, fenced on that claim (a row another worker has taken over is left alone).
+    PostgreSQL: one statement (a data-modifying CTE), so it is atomic under autocommit."""
+    o, n = _table(OutboxRow), _table(NotificationRow)
+    where = [o.c.id == outbox_id]
+    if attempt is not None:
+        where += [o.c.status == "sending", o.c.attempts == attempt]
+    mark = update(o).where(*where).values(status="cancelled", last_error=why)
+    unread = [n.c.read_at.is_(None)]
+    if is_postgres(s):
+        gone = mark.returning(o.c.id).cte("gone")
+        drop = delete(n).where(n.c.outbox_id.in_(select(gone.c.id)), *unread).cte("dropped")
+        return bool(s.scalar(select(func.count()).select_from(gone).add_cte(drop)))
+    if _rowcount(s.execute(mark)) == 0:
+        return False
+    s.execute(delete(n).where(n.c.outbox_id == outbox_id, *unread))
+    return True
+
+
+def people(s: Session, user_ids: Iterable[int]) -> dict[int, Person]:
+    """Active users by id (an inactive or unknown id is absent)."""
+    ids = set(user_ids)
+    return {p.id: p for p in _people(s, UserRow.id.in_(ids))} if ids else {}
 
 
 def outbox_rows(s: Session, *, status: str | None, kind: str | None, q: str | None,
