@@ -78,6 +78,30 @@ def worker_rss_kb(master: subprocess.Popen[bytes]) -> list[int]:
     return out
 
 
+def workers_cpu_seconds(master: subprocess.Popen[bytes]) -> float:
+    """User + system CPU time used so far by the gunicorn workers (children of the master)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        fields = text[text.rindex(")") + 2:].split()  # after "pid (comm) "
+        if fields[1] == str(master.pid):
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / tick
+
+
+def measured(port: int, master: subprocess.Popen[bytes], world: World, clients: int,
+             seconds: float, real_api: bool, headers: dict[str, str],
+             ids: range) -> tuple[float, float]:
+    """(requests/s, worker CPU milliseconds per request) of one `load`."""
+    cpu = workers_cpu_seconds(master)
+    requests, elapsed = load_counted(port, world, clients, seconds, real_api, headers, ids)
+    return requests / elapsed, (workers_cpu_seconds(master) - cpu) * 1000 / max(requests, 1)
+
+
 def _post(port: int, path: str, body: dict[str, Any], headers: dict[str, str]) -> dict[str, Any]:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     try:
@@ -95,6 +119,13 @@ def _post(port: int, path: str, body: dict[str, Any], headers: dict[str, str]) -
 def load(port: int, world: World, clients: int, seconds: float, real_api: bool,
          headers: dict[str, str], ids: range) -> float:
     """Requests/s with `clients` concurrent clients for `seconds`."""
+    requests, elapsed = load_counted(port, world, clients, seconds, real_api, headers, ids)
+    return requests / elapsed
+
+
+def load_counted(port: int, world: World, clients: int, seconds: float, real_api: bool,
+                 headers: dict[str, str], ids: range) -> tuple[int, float]:
+    """(requests answered, seconds taken) with `clients` concurrent clients."""
     per = len(ids) // clients
     done = [0] * clients
     errors: list[BaseException] = []
@@ -127,7 +158,7 @@ def load(port: int, world: World, clients: int, seconds: float, real_api: bool,
     elapsed = time.perf_counter() - t
     if errors:
         raise RuntimeError(f"{len(errors)} client(s) failed: {errors[0]}")
-    return sum(done) / elapsed
+    return sum(done), elapsed
 
 
 def app_env(world: World, instance: Path, broker: str) -> dict[str, str]:
@@ -145,25 +176,29 @@ def api_token(world: World) -> str:
 
 def run(world: World, concurrency: list[int], seconds: float, instance: Path,
         broker: str) -> dict[str, Any]:
-    """For each concurrency: API tx/s, bare endpoint tx/s (same gunicorn settings)."""
+    """For each concurrency: API tx/s, bare endpoint tx/s (same gunicorn settings), and
+    the CPU time the gunicorn workers spent per request (cpu_ms: steadier than the rates
+    on a shared machine)."""
     lo, hi = world.pool
     third = (hi - lo + 1) // 3
     api_ids, bare_ids = range(lo, lo + third), range(lo + third, lo + 2 * third)
     token = api_token(world)
-    out: dict[str, Any] = {"api": {}, "bare": {}, "rss_kb": {}}
+    out: dict[str, Any] = {"api": {}, "bare": {}, "rss_kb": {},
+                           "cpu_ms": {"api": {}, "bare": {}}}
+    auth = {"Authorization": f"Bearer {token}"}
     with gunicorn("web.wsgi:app", app_env(world, instance, broker)) as (port, master):
         # warm every worker (one client may keep hitting the same one, leaving the other
         # to pay its first-request costs inside a measured point)
-        load(port, world, max(concurrency), min(2.0, seconds), True,
-             {"Authorization": f"Bearer {token}"}, api_ids)
+        load(port, world, max(concurrency), min(2.0, seconds), True, auth, api_ids)
         out["rss_kb"]["api_before"] = worker_rss_kb(master)
         for c in concurrency:
-            out["api"][c] = load(port, world, c, seconds, True,
-                                 {"Authorization": f"Bearer {token}"}, api_ids)
+            out["api"][c], out["cpu_ms"]["api"][c] = measured(
+                port, master, world, c, seconds, True, auth, api_ids)
         out["rss_kb"]["api_after"] = worker_rss_kb(master)
     bare_env = {"BENCH_PG": psycopg_url(world.url), "BENCH_ACTOR": str(world.ministry_id)}
-    with gunicorn("bench.bare_app:app", bare_env) as (port, _):
+    with gunicorn("bench.bare_app:app", bare_env) as (port, master):
         load(port, world, max(concurrency), min(2.0, seconds), False, {}, bare_ids)
         for c in concurrency:
-            out["bare"][c] = load(port, world, c, seconds, False, {}, bare_ids)
+            out["bare"][c], out["cpu_ms"]["bare"][c] = measured(
+                port, master, world, c, seconds, False, {}, bare_ids)
     return out

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Callable
 from typing import Any
 
 from flask import Flask
@@ -9,11 +11,27 @@ from flask import Flask
 from config import Settings, load_settings
 
 
+class App(Flask):
+    """Flask, asking a plain function whether it is a coroutine by its code flags.
+
+    Flask asks `ensure_sync` about every hook and view on every request (a dozen and
+    more here); `inspect.iscoroutinefunction` unwraps and tests each one. A `def`
+    function (or a method of one) is answered from its code object; anything else
+    (partials, callables, `async def`) goes the usual way.
+    """
+
+    def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        code = getattr(func, "__code__", None)
+        if code is not None and not code.co_flags & inspect.CO_COROUTINE:
+            return func
+        return super().ensure_sync(func)
+
+
 def create_app(test_config: dict[str, Any] | None = None,
                settings: Settings | None = None) -> Flask:
     settings = settings or load_settings()
-    app = Flask(__name__, instance_path=str(settings.instance_path),
-                instance_relative_config=True)
+    app = App(__name__, instance_path=str(settings.instance_path),
+              instance_relative_config=True)
     app.config.from_mapping(
         SECRET_KEY=settings.secret_key,
         SETTINGS=settings,

@@ -153,8 +153,26 @@ def init_app(app: Flask) -> None:
     @app.after_request
     def _observe(response: Response) -> Response:
         started = g.pop("metrics_started", None)
-        rule = request.url_rule.rule if request.url_rule else "unmatched"
+        req = request._get_current_object()  # type: ignore[attr-defined]
+        rule = req.url_rule.rule if req.url_rule else "unmatched"
         if started is not None and rule != "/metrics":
-            REQUESTS.labels(rule, request.method, str(response.status_code)).inc()
-            LATENCY.labels(rule, request.method).observe(time.perf_counter() - started)
+            count, latency = _children(rule, req.method, response.status_code)
+            count.inc()
+            latency.observe(time.perf_counter() - started)
         return response
+
+
+# (route, method, status) -> the two labelled series a request updates: looking them up
+# by labels validates and locks on every request; the series themselves never change
+_CHILDREN: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+_CHILDREN_MAX = 5_000  # routes × methods × statuses; unknown methods are not kept
+
+
+def _children(rule: str, method: str, status: int) -> tuple[Any, Any]:
+    key = (rule, method, status)
+    found = _CHILDREN.get(key)
+    if found is None:
+        found = (REQUESTS.labels(rule, method, str(status)), LATENCY.labels(rule, method))
+        if len(_CHILDREN) < _CHILDREN_MAX:
+            _CHILDREN[key] = found
+    return found

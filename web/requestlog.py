@@ -28,11 +28,13 @@ def init_app(app: Flask) -> None:
         rid = g.get("request_id")
         if rid:
             response.headers["X-Request-ID"] = rid
-            elapsed = time.perf_counter() - g.get("request_started", time.perf_counter())
-            log.info("%s %s %s", request.method, request.path, response.status_code,
-                     extra={"method": request.method, "path": request.path,
-                            "status": response.status_code, "ms": round(elapsed * 1000, 1),
-                            "ip": request.remote_addr})
+            if log.isEnabledFor(logging.INFO):  # LOG_LEVEL=WARNING: no access lines
+                req = request._get_current_object()  # type: ignore[attr-defined]
+                elapsed = time.perf_counter() - g.get("request_started", time.perf_counter())
+                log.info("%s %s %s", req.method, req.path, response.status_code,
+                         extra={"method": req.method, "path": req.path,
+                                "status": response.status_code,
+                                "ms": round(elapsed * 1000, 1), "ip": req.remote_addr})
         return response
 
     @app.teardown_request

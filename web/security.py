@@ -84,18 +84,24 @@ def _bind_client() -> None:
     audit.bind_ip(client_ip())
 
 
+# (lower-case name, name, value): every response gets those it does not set itself
+_HARDENING = tuple((name.lower(), name, value) for name, value in HEADERS.items())
+
+
 def _harden(resp: Response) -> Response:
-    for name, value in HEADERS.items():
-        resp.headers.setdefault(name, value)
-    if request.is_secure or current_app.config.get("SESSION_COOKIE_SECURE"):
-        resp.headers.setdefault("Strict-Transport-Security", HSTS)
-    if "user_id" in session or request.headers.get("Authorization"):
+    headers = resp.headers
+    have = {key.lower() for key, _ in headers}
+    headers.extend([(name, value) for low, name, value in _HARDENING if low not in have])
+    if "strict-transport-security" not in have and (
+            request.is_secure or current_app.config.get("SESSION_COOKIE_SECURE")):
+        headers["Strict-Transport-Security"] = HSTS
+    if "HTTP_AUTHORIZATION" in request.environ or "user_id" in session:
         # personal pages, exports and downloads stay out of every cache (send_file's own
         # "no-cache" still lets a shared cache store them); static files keep their own
         if request.endpoint == "static":
-            resp.headers.setdefault("Cache-Control", "no-store")
-        elif "no-store" not in resp.headers.get("Cache-Control", ""):
-            resp.headers["Cache-Control"] = "no-store"
+            headers.setdefault("Cache-Control", "no-store")
+        elif "no-store" not in headers.get("Cache-Control", ""):
+            headers["Cache-Control"] = "no-store"
     if resp.status_code == 403:
         _audit_denied(resp)
     return resp

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
+from web.api.blueprint import Blueprint
 from web.api.schemas import decimal
 from web.api.security import api_user_id
 from web.extensions import uow

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
+from web.api.blueprint import Blueprint
 from web.extensions import client_ip, uow
 from web.security import LOGIN_LIMITS
 from workflow.services import accounts

@@ -6,9 +6,9 @@ from typing import Any
 
 from flask import g
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
+from web.api.blueprint import Blueprint
 from web.api.security import api_user_id
 from web.extensions import uow
 from workflow.regions import Region

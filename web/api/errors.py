@@ -8,6 +8,7 @@ own `code`. The same schema documents every error response in the OpenAPI contra
 from __future__ import annotations
 
 import http
+import re
 from typing import Any
 
 from flask import Flask, Response, json, request
@@ -180,13 +181,14 @@ JSON_ONLY = ("application/json",)
 BODY_METHODS = ("POST", "PUT", "PATCH")
 
 
+_BAD_CHAR = re.compile("[\x00\ud800-\udfff]")
+
+
 def _bad_chars(value: Any, path: str) -> str | None:
     """The path of the first string holding NUL or a lone surrogate (no database stores
     them: PostgreSQL refuses NUL in text), or None."""
     if isinstance(value, str):
-        if "\x00" in value or any("\ud800" <= ch <= "\udfff" for ch in value):
-            return path or "_body"
-        return None
+        return (path or "_body") if _BAD_CHAR.search(value) else None
     if isinstance(value, dict):
         for k, v in value.items():
             bad = _bad_chars(k, path) or _bad_chars(v, f"{path}.{k}" if path else str(k))
@@ -202,21 +204,23 @@ def _bad_chars(value: Any, path: str) -> str | None:
 
 def _check_request() -> Response | None:
     """Before any /api view: the body's media type, and characters no field may hold."""
-    if not request.path.startswith("/api/"):
+    req = request._get_current_object()  # type: ignore[attr-defined]  # one proxy lookup
+    if not req.path.startswith("/api/"):
         return None
-    has_body = request.content_length or request.headers.get("Transfer-Encoding")
-    if request.method in BODY_METHODS and has_body:
-        allowed = MULTIPART_ENDPOINTS.get(request.endpoint or "", JSON_ONLY)
-        if request.mimetype not in allowed:
+    has_body = req.content_length or req.headers.get("Transfer-Encoding")
+    if req.method in BODY_METHODS and has_body:
+        allowed = MULTIPART_ENDPOINTS.get(req.endpoint or "", JSON_ONLY)
+        if req.mimetype not in allowed:
             raise UnsupportedMediaType(f"send {' or '.join(allowed)}")
     where = None
-    for key, values in request.args.lists():
-        where = where or _bad_chars(key, key) or (key if _bad_chars(values, key) else None)
-    if request.is_json and request.content_length:
-        body = request.get_json(silent=True)
+    if req.query_string:
+        for key, values in req.args.lists():
+            where = where or _bad_chars(key, key) or (key if _bad_chars(values, key) else None)
+    if req.is_json and req.content_length:
+        body = req.get_json(silent=True)
         where = where or _bad_chars(body, "")
-    elif request.form:
-        for key, values in request.form.lists():
+    elif req.form:
+        for key, values in req.form.lists():
             where = where or _bad_chars(key, key) or (key if _bad_chars(values, key) else None)
     if where:
         return problem(422, "validation_error", "Unprocessable Entity", ZH[422], errors=[{

@@ -7,9 +7,9 @@ from dataclasses import asdict
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
+from web.api.blueprint import Blueprint
 from web.api.schemas import decimal
 from web.api.security import api_user_id
 from web.extensions import client_ip, limiter, uow

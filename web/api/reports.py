@@ -8,9 +8,9 @@ from typing import Any
 
 from flask import current_app, request, send_file
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
+from web.api.blueprint import Blueprint
 from web.api.errors import MULTIPART_ENDPOINTS
 from web.api.schemas import decimal
 from web.api.security import api_user_id
