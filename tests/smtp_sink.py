@@ -25,6 +25,8 @@ class Sink:
 
     def __init__(self) -> None:
         self.messages: list[EmailMessage] = []
+        self.peers: list[Any] = []  # the client end of the session each message came by
+        self.quits = 0
         self.delay = 0.0
         self.lock = threading.Lock()
 
@@ -43,7 +45,18 @@ class Sink:
         msg = email.message_from_bytes(envelope.content, policy=default)
         with self.lock:
             self.messages.append(msg)  # type: ignore[arg-type]
+            self.peers.append(session.peer)
         return "250 OK queued"
+
+    async def handle_QUIT(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        with self.lock:
+            self.quits += 1
+        return "221 Bye"
+
+    def sessions(self) -> int:
+        """How many SMTP sessions (connections) carried the messages received."""
+        with self.lock:
+            return len(set(self.peers))
 
     def ids(self) -> list[str]:
         with self.lock:

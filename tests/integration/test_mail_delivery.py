@@ -3,6 +3,7 @@ backoff while the server is away, dead (and shown to admins) when it can never w
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -207,3 +208,131 @@ def test_mail_goes_out_over_starttls_or_implicit_tls(
             assert done.sent == 0 and done.failed + done.dead == 1
     finally:
         server.stop()
+
+
+# --- one connection per worker, a nudge sends a batch (issue 9) ---------------------------
+
+APPLICANTS = ("hubei_applicant", "hubei_applicant2", "hunan_applicant", "hunan_applicant2",
+              "sichuan_applicant")
+
+
+def test_one_smtp_session_carries_many_messages_and_a_restarted_server_costs_no_retry(
+        world: factories.World, smtp: SmtpServer) -> None:
+    link = mail.SmtpLink(watch=False)
+    reminders_for(world, *APPLICANTS[:3])
+    assert mail.send_due(world.uow(), link=link).sent == 3
+    assert smtp.sink.sessions() == 1 and link.connected  # kept open for the next run
+    smtp.stop()  # the server restarts while the worker holds its connection
+    smtp.start()
+    reminders_for(world, *APPLICANTS[3:])
+    done = mail.send_due(world.uow(), link=link)
+    # the dropped connection is noticed before DATA and the message sent on a new one:
+    # delivered now, not failed and retried after a backoff
+    assert (done.sent, done.failed) == (2, 0)
+    assert {r.status for r in rows(world)} == {"sent"} and {r.attempts for r in rows(world)} == {1}
+    assert sorted(smtp.sink.ids()) == sorted(str(r.id) for r in rows(world))
+    assert smtp.sink.sessions() == 2
+    link.close()
+    assert smtp.sink.quits == 1 and not link.connected
+
+
+def test_a_refused_message_on_a_kept_connection_is_classified_as_on_a_fresh_one(
+        world: factories.World, smtp: SmtpServer) -> None:
+    set_email(world, "hunan_applicant", "bounce@example.gov.cn")
+    set_email(world, "hunan_applicant2", "later@example.gov.cn")
+    link = mail.SmtpLink(watch=False)
+    reminders_for(world, *APPLICANTS)
+    done = mail.send_due(world.uow(), link=link)
+    assert (done.sent, done.dead, done.failed) == (3, 1, 1)
+    errors = {r.recipient_email: r.last_error or "" for r in rows(world)}
+    assert errors["bounce@example.gov.cn"].startswith("recipient refused: 550")
+    assert errors["later@example.gov.cn"].startswith("recipient deferred: 451")
+    assert len(smtp.sink.messages) == 3
+
+
+def test_a_nudge_for_one_message_sends_the_others_due_and_their_nudges_find_nothing(
+        world: factories.World, smtp: SmtpServer) -> None:
+    reminders_for(world, *APPLICANTS)
+    ids = [r.id for r in rows(world)]
+    first = mail.send_due(world.uow(), only_id=ids[2], limit=21)
+    later = [mail.send_due(world.uow(), only_id=i, limit=21) for i in ids]
+    assert first.sent == 5 and all(d.handled == 0 for d in later)
+    assert sorted(smtp.sink.ids()) == sorted(str(i) for i in ids)  # each exactly once
+    assert smtp.sink.messages[0]["X-Outbox-Id"] == str(ids[2])  # its own message first
+
+
+def test_a_nudge_for_a_message_not_due_sends_nothing(world: factories.World,
+                                                     smtp: SmtpServer) -> None:
+    reminders_for(world, *APPLICANTS[:2])
+    a, b = (r.id for r in rows(world))
+    with world.uow() as u:  # a is waiting for its retry time
+        u.session.execute(update(OutboxRow).where(OutboxRow.id == a).values(
+            status="failed", next_attempt_at=datetime.now(UTC) + timedelta(hours=1)))
+        u.commit()
+    assert mail.send_due(world.uow(), only_id=a, limit=21).handled == 0
+    assert smtp.sink.messages == [] and {r.status for r in rows(world)} == {"failed", "pending"}
+    assert mail.send_due(world.uow(), only_id=b, limit=21).sent == 1
+
+
+def test_a_batch_gives_back_what_it_cannot_send_within_half_the_lease(
+        world: factories.World, smtp: SmtpServer, monkeypatch: pytest.MonkeyPatch,
+        db_url: str) -> None:
+    monkeypatch.setenv("MAIL_LEASE_SECONDS", "2")
+    smtp.sink.delay = 0.4  # five messages take 2 s: longer than a claim's lease
+    reminders_for(world, *APPLICANTS)
+    first = mail.send_due(world.uow())
+    if db_url.startswith("postgresql"):
+        # one claim took all five; those it could not start within 1 s went back at once
+        assert 1 <= first.sent <= 3
+        assert {r.status for r in rows(world)} == {"sent", "pending"}
+        assert {r.attempts for r in rows(world) if r.status == "pending"} == {0}
+    else:
+        assert first.sent == 5  # SQLite claims one row at a time: each has a fresh lease
+    mail.send_due(world.uow())
+    assert {r.status for r in rows(world)} == {"sent"} and {r.attempts for r in rows(world)} == {1}
+    assert sorted(smtp.sink.ids()) == sorted(str(r.id) for r in rows(world))  # none twice
+
+
+def test_an_idle_connection_is_closed(world: factories.World, smtp: SmtpServer) -> None:
+    link = mail.SmtpLink(idle_seconds=0.5)
+    reminders_for(world, APPLICANTS[0])
+    assert mail.send_due(world.uow(), link=link).sent == 1 and link.connected
+    deadline = time.monotonic() + 5
+    while link.connected and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not link.connected and smtp.sink.quits == 1
+
+
+def test_the_message_reads_the_same_on_the_other_side(world: factories.World,
+                                                      smtp: SmtpServer) -> None:
+    reminders_for(world, APPLICANTS[0])
+    long_line = "很长的一行" * 120  # 1,800 octets: more than SMTP allows on one line
+    with world.uow() as u:
+        u.session.execute(update(OutboxRow).values(body=f"第一行\n{long_line}\n"))
+        u.commit()
+    mail.send_due(world.uow())
+    (row,) = rows(world)
+    (msg,) = smtp.sink.messages
+    assert msg["Subject"] == row.subject and msg.get_content() == f"第一行\n{long_line}\n"
+    assert str(msg["From"]) == load_settings().mail_from
+    assert msg["Content-Language"] == "zh-CN"
+
+
+def test_in_a_batch_only_the_reminder_whose_case_moved_on_is_cancelled(
+        world: factories.World, smtp: SmtpServer) -> None:
+    from workflow.services import cases
+
+    moved = factories.draft(world, "hubei_applicant")
+    factories.attach_required(world, moved)
+    for a in APPLICANTS[1:4]:
+        factories.draft(world, a)
+    svc.scan(world.uow(), SCAN_AT, base_url="http://eib.test")
+    cases.fire(world.uow(), world.id("hubei_applicant"), moved, "submit", None,
+               now=SCAN_AT + timedelta(hours=1))
+    done = mail.send_due(world.uow())
+    assert (done.cancelled, done.sent) == (1, 3)
+    by_case = {r.application_id: r.status for r in rows(world)}
+    assert by_case.pop(moved) == "cancelled" and set(by_case.values()) == {"sent"}
+    assert len(smtp.sink.messages) == 3
+    assert svc.notifications(world.uow(), world.id("hubei_applicant")).items == []
+    assert len(svc.notifications(world.uow(), world.id("hunan_applicant")).items) == 1

@@ -3,7 +3,8 @@ they send; two scanners at once. Nothing lost, nothing sent twice outside the wi
 
 Bounded: 20 SIGKILLs — 18 of the pool process that sends (the worker forks a new one at
 once; `task_reject_on_worker_lost` requeues the task) and 2 of the whole worker, which
-restarts — in under a minute."""
+restarts — in under a minute; once with beat-like sweeps (`send_due`), once with a
+`deliver` nudge per unsent message (each may send a claimed batch of others)."""
 
 from __future__ import annotations
 
@@ -129,13 +130,24 @@ class Worker:
         self.proc = None
 
 
-def nudge(env: dict[str, str]) -> None:
-    """What beat does every MAIL_FLUSH_SECONDS: ask a worker to sweep the outbox."""
+def nudge(env: dict[str, str], ids: list[int] | None = None) -> None:
+    """What beat does every MAIL_FLUSH_SECONDS: ask a worker to sweep the outbox — or,
+    with `ids`, one `deliver` nudge per message (each may send a batch of others)."""
     from celery import Celery
 
     app = Celery("nudge", broker=env["CELERY_BROKER_URL"])
-    app.send_task("tasks.mail.send_due", queue="mail")
+    if ids is None:
+        app.send_task("tasks.mail.send_due", queue="mail")
+    else:
+        with app.producer_or_acquire() as producer:
+            for i in ids:
+                app.send_task("tasks.mail.deliver", args=[i], queue="mail", producer=producer)
     app.close()
+
+
+def unsent(world: factories.World) -> list[int]:
+    with world.uow() as u:
+        return list(u.session.scalars(select(OutboxRow.id).where(OutboxRow.status != "sent")))
 
 
 def statuses(world: factories.World) -> Counter[str]:
@@ -144,9 +156,10 @@ def statuses(world: factories.World) -> Counter[str]:
             select(OutboxRow.status, func.count()).group_by(OutboxRow.status)).all()))
 
 
+@pytest.mark.parametrize("tasks", ["sweeps", "per-message nudges"])
 def test_workers_killed_mid_delivery_lose_nothing_and_repeat_only_in_the_crash_window(
         world_pg: factories.World, pg_url: str, broker: str, smtp: SmtpServer,
-        tmp_path: Path) -> None:
+        tmp_path: Path, tasks: str) -> None:
     drafts(world_pg, 40)
     svc.scan(world_pg.uow(), SCAN_AT, base_url="http://eib.test")
     assert statuses(world_pg) == {"pending": 40}
@@ -165,7 +178,7 @@ def test_workers_killed_mid_delivery_lose_nothing_and_repeat_only_in_the_crash_w
             wait_until, next_nudge = time.monotonic() + 5, 0.0
             while len(smtp.sink.messages) == before and time.monotonic() < wait_until:
                 if time.monotonic() >= next_nudge:  # as beat would, only more often
-                    nudge(env)
+                    nudge(env, unsent(world_pg) if tasks != "sweeps" else None)
                     next_nudge = time.monotonic() + 0.5
                 time.sleep(0.01)
             if len(smtp.sink.messages) == before:
@@ -182,7 +195,7 @@ def test_workers_killed_mid_delivery_lose_nothing_and_repeat_only_in_the_crash_w
         assert kills == KILLS, f"only {kills} kills in the time allowed"
         deadline = time.monotonic() + 60
         while statuses(world_pg).get("sent", 0) < 40 and time.monotonic() < deadline:
-            nudge(env)
+            nudge(env, unsent(world_pg) if tasks != "sweeps" else None)
             time.sleep(1.0)
     finally:
         worker.stop()
