@@ -104,7 +104,7 @@ def valid_address(address: str) -> bool:
 
 
 _BODY_8BIT = Charset("utf-8")
-_BODY_8BIT.body_encoding = None  # UTF-8 text as is ("8bit"), readable in an .eml file
+_BODY_8BIT.body_encoding = None  # type: ignore[assignment]  # UTF-8 text as is ("8bit"), readable in an .eml file
 _BODY_B64 = Charset("utf-8")  # base64, for a body with a line longer than SMTP allows
 _MAX_LINE = 998  # octets per line (RFC 5322)
 
@@ -125,11 +125,11 @@ def build_message(row: OutboxRow, settings: Settings) -> Message:
     registry — that took over a millisecond per message, a third of a delivery's CPU."""
     body = row.body
     long_line = any(len(line.encode()) > _MAX_LINE for line in body.splitlines())
-    msg = MIMEText(body, "plain", _BODY_B64 if long_line else _BODY_8BIT)
+    msg = MIMEText(body, "plain", _BODY_B64 if long_line else _BODY_8BIT)  # type: ignore[arg-type]
     from_header, domain = _sender(settings.mail_from)
     msg["From"] = from_header
     msg["To"] = row.recipient_email
-    msg["Subject"] = Header(" ".join(row.subject.splitlines()), "utf-8")
+    msg["Subject"] = Header(" ".join(row.subject.splitlines()), "utf-8")  # type: ignore[assignment]
     msg["Date"] = format_datetime(utcnow())
     msg["Message-ID"] = f"<outbox-{row.id}@{domain}>"  # stable: the same on a resend
     msg["X-Outbox-Id"] = str(row.id)
@@ -187,12 +187,13 @@ class _SMTPSSL(_Tracked, smtplib.SMTP_SSL):
 
 def _connect(settings: Settings) -> smtplib.SMTP:
     """A new SMTP session: connect (TLS none|starttls|ssl), EHLO, login if configured."""
+    host = settings.smtp_host or ""
     if settings.smtp_tls == "ssl":
-        conn: smtplib.SMTP = _SMTPSSL(settings.smtp_host, settings.smtp_port,
+        conn: smtplib.SMTP = _SMTPSSL(host, settings.smtp_port,
                                       timeout=settings.smtp_timeout,
                                       context=ssl.create_default_context())
     else:
-        conn = _SMTP(settings.smtp_host, settings.smtp_port, timeout=settings.smtp_timeout)
+        conn = _SMTP(host, settings.smtp_port, timeout=settings.smtp_timeout)
     try:
         if settings.smtp_tls == "starttls":
             conn.starttls(context=ssl.create_default_context())
@@ -204,9 +205,9 @@ def _connect(settings: Settings) -> smtplib.SMTP:
     return conn
 
 
-def _dropped_before_data(conn: smtplib.SMTP, exc: BaseException) -> bool:
+def _dropped_before_data(conn: smtplib.SMTP | None, exc: BaseException) -> bool:
     """The server hung up (or said 421, closing) before it had any of the message."""
-    if getattr(conn, "stage", "data") == "data":
+    if conn is None or getattr(conn, "stage", "data") == "data":
         return False
     if isinstance(exc, smtplib.SMTPSenderRefused):
         return exc.smtp_code == 421

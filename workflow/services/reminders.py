@@ -262,7 +262,8 @@ def reasons_gone(s: DbSession, rows: list[OutboxRow], now: datetime) -> dict[int
              and r.application_id is not None]
     if not check:
         return {}
-    recs = {c.id: c for c in rr.cases(s, list({r.application_id for r in check}))}
+    recs = {c.id: c for c in rr.cases(s, list({r.application_id for r in check
+                                               if r.application_id is not None}))}
     active = rr.people(s, {r.recipient_id for r in check if r.recipient_id is not None})
     facts = _facts(s, list(recs.values())) if recs else {}
     rules = _round_rules(s, {c.round_id for c in recs.values()}) if recs else {}
