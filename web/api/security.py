@@ -23,6 +23,7 @@ READ_METHODS = ("GET", "HEAD", "OPTIONS")
 TOKEN_CACHE_SECONDS = 2.0
 _TOKEN_CACHE_MAX = 10_000
 _recent: dict[tuple[str, str], tuple[datetime, tokens.Principal]] = {}
+_ZERO, _TRUSTED_FOR = timedelta(0), timedelta(seconds=TOKEN_CACHE_SECONDS)
 
 
 def _forget_on_change(_event: str, object_type: str | None) -> None:
@@ -37,7 +38,7 @@ def _principal(token: str) -> tokens.Principal | None:
     key = (current_app.config["DATABASE_URL"], token_digest(token))
     now = utcnow()
     hit = _recent.get(key)
-    if hit is not None and timedelta(0) <= now - hit[0] < timedelta(seconds=TOKEN_CACHE_SECONDS):
+    if hit is not None and _ZERO <= now - hit[0] < _TRUSTED_FOR:
         return hit[1]
     principal = tokens.authenticate(uow(), token)
     if principal is None:
