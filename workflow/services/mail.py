@@ -1,9 +1,11 @@
 """The one place mail is sent: outbox rows out through SMTP, or as .eml files.
 
-Delivery (`send_due`) claims one row at a time atomically (pending/failed → sending, with
-a lease), sends it outside any transaction, then records the outcome fenced on the claim:
-sent; failed (temporary: connection refused, timeout, dropped connection, 4xx — retried
-with exponential backoff through `next_attempt_at`, never through a broker ETA); or dead
+Delivery (`send_due`) claims due rows atomically (pending/failed → sending, with a lease;
+up to CLAIM_BATCH per claim on PostgreSQL, one on SQLite), sends them one by one outside
+any transaction — over one SMTP connection kept per worker process (`SmtpLink`) — and
+records each outcome right after its own send, fenced on the claim: sent; failed
+(temporary: connection refused, timeout, dropped connection, 4xx — retried with
+exponential backoff through `next_attempt_at`, never through a broker ETA); or dead
 (permanent: an invalid address, a 5xx reply, or too many attempts) — listed for admins.
 
 The crash window: a worker killed after the SMTP server accepted a message and before
