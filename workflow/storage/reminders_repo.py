@@ -22,7 +22,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from workflow.roles import Role
 from workflow.storage.models import (
@@ -269,24 +269,25 @@ def claims_batches(s: Session) -> bool:
 
 
 def _claim_statement(postgres: bool, by_id: bool) -> Any:
-    o, i = OutboxRow, aliased(OutboxRow)
-    pick = select(i.id).where(i.status.in_(CLAIMABLE), i.next_attempt_at <= bindparam("now"))
+    t = _table(OutboxRow)
+    i = t.alias("due")
+    pick = select(i.c.id).where(i.c.status.in_(CLAIMABLE),
+                                i.c.next_attempt_at <= bindparam("now"))
     if by_id:
-        pick = pick.where(i.id == bindparam("only_id"))
+        pick = pick.where(i.c.id == bindparam("only_id"))
     else:
-        pick = pick.order_by(i.next_attempt_at, i.id).limit(bindparam("n", type_=Integer))
+        pick = pick.order_by(i.c.next_attempt_at, i.c.id).limit(bindparam("n", type_=Integer))
     if postgres:
         pick = pick.with_for_update(skip_locked=True)
-    return (update(o).where(o.id.in_(pick.scalar_subquery()))
-            .values(status="sending", attempts=o.attempts + 1,
-                    next_attempt_at=bindparam("until", type_=o.next_attempt_at.type))
-            .returning(o))
+    return (update(t).where(t.c.id.in_(pick.scalar_subquery()))
+            .values(status="sending", attempts=t.c.attempts + 1,
+                    next_attempt_at=bindparam("until", type_=t.c.next_attempt_at.type))
+            .returning(*t.c))
 
 
 # built once: constructing a statement costs more CPU than executing a cached one
 _CLAIM = {(pg, by_id): _claim_statement(pg, by_id) for pg in (False, True)
           for by_id in (False, True)}
-_CLAIM_OPTIONS = {"synchronize_session": False, "populate_existing": True}
 
 
 def claim(s: Session, now: datetime, lease: timedelta, only_id: int | None = None,
@@ -294,17 +295,19 @@ def claim(s: Session, now: datetime, lease: timedelta, only_id: int | None = Non
     """Atomically take due messages for sending — the one `only_id` names (if it is still
     due), else up to `limit` in due order (SQLite: always one) — in one statement that
     returns the whole rows: status → 'sending', one more attempt, and a lease
-    (next_attempt_at) after which a dead worker's claim can be taken again."""
+    (next_attempt_at) after which a dead worker's claim can be taken again.
+
+    The rows come back as detached `OutboxRow` objects (read them; outcomes are written
+    with `finish`/`cancel`/`release`): a Core statement, as nothing is cheaper when the
+    row is no longer due — the usual answer to a `deliver` nudge."""
     pg = is_postgres(s)
     params: dict[str, Any] = {"now": now, "until": now + lease}
     if only_id is not None:
         params["only_id"] = only_id
     else:
         params["n"] = max(1, limit if pg else 1)
-    stmt = _CLAIM[(pg, only_id is not None)]
-    rows = list(s.scalars(stmt, params, execution_options=_CLAIM_OPTIONS))
-    rows.sort(key=lambda r: (r.next_attempt_at, r.id))
-    return rows
+    found = s.connection().execute(_CLAIM[(pg, only_id is not None)], params).all()
+    return sorted((OutboxRow(**row._mapping) for row in found), key=lambda r: r.id)
 
 
 @lru_cache(maxsize=16)
