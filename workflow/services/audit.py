@@ -63,8 +63,15 @@ class Who:
 ANONYMOUS = Who(None, None, None)
 
 
+_PLAIN = (str, int, bool, type(None))
+
+
 def _canonical(value: Any) -> Any:
-    """`value` as it reads back from a JSON column (so the hash survives the round trip)."""
+    """`value` as it reads back from a JSON column (so the hash survives the round trip);
+    a flat dict of strings, numbers (not floats) and booleans already does."""
+    if (isinstance(value, dict) and all(type(k) is str and type(v) in _PLAIN
+                                        for k, v in value.items())):
+        return dict(value)
     return json.loads(json.dumps(value, default=str, ensure_ascii=False))
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -16,6 +18,7 @@ from sqlalchemy import (
     Date,
     Integer,
     String,
+    Text,
     and_,
     bindparam,
     cast,
@@ -162,7 +165,7 @@ def rules_of(round_row: RoundRow) -> RoundRules:
 # other processes see a change within REFERENCE_CACHE_SECONDS.
 REFERENCE_CACHE_SECONDS = 30.0
 _CACHED_TABLES = ("calendar_days", "calendar_years", "reference_statistics")
-_cache: dict[tuple[str, str], tuple[float, Any]] = {}
+_cache: dict[tuple[Any, str], tuple[float, Any]] = {}
 _watched: set[int] = set()
 
 
@@ -181,7 +184,7 @@ def _cached(session: Session, what: str, load: Any) -> Any:
     from sqlalchemy import event
 
     engine = session.get_bind().engine
-    key = (str(engine.url), what)
+    key = (engine.url, what)
     hit = _cache.get(key)
     now = _monotonic()
     if hit is not None and now - hit[0] < REFERENCE_CACHE_SECONDS:
@@ -360,7 +363,7 @@ class FireCase:
     region: str
     has_existing_bases: bool
     round_year: int
-    round_params: dict[str, Any]
+    round_params: str  # the round's parameters as stored (JSON text): see `fire_rules`
     products: list[dict[str, Any]]
 
 
@@ -405,7 +408,8 @@ def _fire_read(dialect: str) -> Any:
     return (select(*(users[c] for c in _USER_COLS), user_auth.c.code,
                    *(apps[c] for c in _CASE_COLS), *(apps[c] for c in FORM_COLUMNS),
                    app_auth.c.code, app_auth.c.region, app_auth.c.has_existing_bases,
-                   rounds.c.year, rounds.c.params, kinds, objections, deputising, head)
+                   rounds.c.year, cast(rounds.c.params, Text), kinds, objections, deputising,
+                   head)
             .select_from(UserRow.__table__)
             .outerjoin(user_auth, user_auth.c.id == users.authority_id)
             .outerjoin(ApplicationRow.__table__, apps.id == app_id)
@@ -429,32 +433,59 @@ class _Raw:
         self.sql = compiled.string
         self.defaults = {k: v for k, v in compiled.params.items() if v is not None}
 
-    def run(self, conn: Any, params: dict[str, Any]) -> Any:
+    def run(self, driver: Any, params: dict[str, Any]) -> Any:
         bound = {**self.defaults, **{k: Jsonb(v, dumps=_json_dumps)
                                      if isinstance(v, dict | list) else v
                                      for k, v in params.items()}}
-        try:
-            return conn.connection.driver_connection.execute(self.sql, bound)
-        except psycopg.Error as exc:  # the same exceptions as through SQLAlchemy
-            if conn.dialect.is_disconnect(exc, None, None):
-                conn.invalidate(exc)
-            raise DBAPIError.instance(self.sql, bound, exc, psycopg.Error) from exc
+        return driver.execute(self.sql, bound)
 
 
 _raw: dict[tuple[int, str, Any], _Raw] = {}
 
 
-def _run(conn: Any, key: Any, statement: Any, params: dict[str, Any]) -> Any:
-    """Execute `statement` (built by the caller, keyed by `key`): on PostgreSQL straight
-    on the psycopg connection (a cursor), elsewhere through SQLAlchemy (a Result)."""
-    dialect = conn.dialect
-    if dialect.name != "postgresql" or dialect.driver != "psycopg":
-        return conn.execute(statement, params)
+class Direct:
+    """A pooled psycopg connection in autocommit, borrowed for a use case made of one
+    read and one conditional single-statement write (`cases.fire`): no BEGIN, no COMMIT,
+    no ORM session around them. `close` gives it back to the pool as it found it."""
+
+    def __init__(self, engine: Any) -> None:
+        self.dialect = engine.dialect
+        self._pooled = engine.raw_connection()
+        self.driver = self._pooled.driver_connection
+        self.driver.autocommit = True
+
+    def close(self) -> None:
+        try:
+            if not self.driver.closed:
+                self.driver.autocommit = False
+        finally:
+            self._pooled.close()
+
+    def invalidate(self, exc: BaseException) -> None:
+        self._pooled.invalidate(exc)
+
+
+def _run(target: Any, key: Any, statement: Any, params: dict[str, Any]) -> Any:
+    """Execute `statement` (built by the caller, keyed by `key`) on `target`: a `Direct`
+    or a SQLAlchemy connection. On PostgreSQL it runs on the psycopg cursor (compiled
+    once per process); elsewhere through SQLAlchemy (a Result)."""
+    dialect = target.dialect
+    if isinstance(target, Direct):
+        driver = target.driver
+    elif dialect.name != "postgresql" or dialect.driver != "psycopg":
+        return target.execute(statement, params)
+    else:
+        driver = target.connection.driver_connection
     k = (id(dialect), dialect.name, key)
     raw = _raw.get(k)
     if raw is None:
         raw = _raw[k] = _Raw(statement, dialect)
-    return raw.run(conn, params)
+    try:
+        return raw.run(driver, params)
+    except psycopg.Error as exc:  # the same exceptions as through SQLAlchemy
+        if dialect.is_disconnect(exc, None, None):
+            target.invalidate(exc)
+        raise DBAPIError.instance(raw.sql, params, exc, psycopg.Error) from exc
 
 
 def _json_dumps(value: Any) -> str:
@@ -464,13 +495,13 @@ def _json_dumps(value: Any) -> str:
 _NU, _NC, _NF = len(_USER_COLS), len(_CASE_COLS), len(FORM_COLUMNS)
 
 
-def load_for_fire(session: Session, user_id: int, app_id: int, today: date,
+def load_for_fire(db: Session | Direct, user_id: int, app_id: int, today: date,
                   audit_chain: str) -> ForFire:
     """The acting user, the application (authority, round) and the facts its guards need,
     in one round trip (not the product rows: see `fire_products`). No row
     lock: the write is conditional on the version read here (`write_transition`), so a
     concurrent change makes it a conflict."""
-    conn = session.connection()
+    conn = _target(db)
     dialect = conn.dialect.name
     r = _run(conn, ("fire_read", dialect), _fire_read(dialect),
              {"app_id": app_id, "user_id": user_id, "today": today,
@@ -484,29 +515,37 @@ def load_for_fire(session: Session, user_id: int, app_id: int, today: date,
         values = dict(zip(FORM_COLUMNS, r[i:i + _NF], strict=True))
         code, region, has_bases, year, params = r[i + _NF:i + _NF + 5]
         app = FireCase(*r[_NU + 1:i], values, code, region,  # type: ignore[call-arg]
-                       bool(has_bases), year, params or {}, [])
+                       bool(has_bases), year, params or "{}", [])
     k, n, dep, head = r[-4:]
     return ForFire(user, app, frozenset(k.split(",")) if k else frozenset(), int(n or 0),
                    bool(dep), head)
 
 
-def statement_at_a_time(session: Session) -> bool:
-    """On PostgreSQL, run this session's statements without an explicit transaction: for
-    a use case of one read and one conditional write (`load_for_fire`, then
-    `write_transition`, whose CTEs are one atomic statement) that is the same guarantee
-    with two round trips fewer (no BEGIN, no COMMIT). Must be called first in the session.
-    False (and nothing changed) elsewhere."""
-    if session.get_bind().dialect.name != "postgresql":
-        return False
-    session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-    return True
+def _target(db: Session | Direct) -> Any:
+    return db if isinstance(db, Direct) else db.connection()
 
 
-def fire_products(session: Session, app: FireCase) -> None:
+@contextmanager
+def statement_at_a_time(session: Session, wanted: bool = True) -> Iterator[Session | Direct]:
+    """Where `cases.fire` runs its statements: on PostgreSQL (when `wanted`) a `Direct`
+    connection without an explicit transaction — the read and the conditional write are
+    one statement each, the write's CTEs atomic, so that is the same guarantee with two
+    round trips fewer; otherwise the session, in its transaction."""
+    if not wanted or session.get_bind().dialect.name != "postgresql":
+        yield session
+        return
+    direct = Direct(session.get_bind())
+    try:
+        yield direct
+    finally:
+        direct.close()
+
+
+def fire_products(db: Session | Direct, app: FireCase) -> None:
     """Read the case's product rows into `app` (only the form-completeness guard reads
     them, so `fire` asks for them only for the triggers that have it)."""
     app.products = [{"name": n, "exports_10k_usd": e} for n, e in _run(
-        session.connection(), "fire_products", _fire_products(), {"app_id": app.id})]
+        _target(db), "fire_products", _fire_products(), {"app_id": app.id})]
 
 
 def fire_case(app: FireCase, kinds: frozenset[str], objections: int) -> Case:
@@ -527,19 +566,21 @@ _rules: dict[tuple[int, str], RoundRules] = {}
 
 
 def fire_rules(app: FireCase) -> RoundRules:
-    """The round's rules (parsed once per process for each version of its parameters)."""
-    key = (app.round_year, json.dumps(app.round_params, sort_keys=True, default=str))
+    """The round's rules, parsed once per process for each version of its parameters
+    (keyed by their stored text, so an edited round is parsed again at once)."""
+    key = (app.round_year, app.round_params)
     rules = _rules.get(key)
     if rules is None:
         if len(_rules) > 64:
             _rules.clear()
-        rules = _rules[key] = RoundRules.from_json({**app.round_params,
+        rules = _rules[key] = RoundRules.from_json({**json.loads(app.round_params or "{}"),
                                                     "year": app.round_year})
     return rules
 
 
-def write_transition(session: Session, app_id: int, version: int, changes: dict[str, Any],
-                     history: dict[str, Any], audit: dict[str, Any]) -> int:
+def write_transition(db: Session | Direct, app_id: int, version: int,
+                     changes: dict[str, Any], history: dict[str, Any],
+                     audit: dict[str, Any]) -> int:
     """Move the case from `version` to `version + 1` with `changes`, append its history row
     and its audit record; returns the history row's id. `Conflict` if the case is no longer
     at `version` (or its history / audit chain already moved on).
@@ -551,7 +592,7 @@ def write_transition(session: Session, app_id: int, version: int, changes: dict[
               **{f"c_{k}": v for k, v in changes.items()},
               **{f"h_{k}": v for k, v in history.items()},
               **{f"a_{k}": v for k, v in audit.items()}}
-    conn = session.connection()
+    conn = _target(db)
     pg = conn.dialect.name == "postgresql"
     move, hist, aud = _fire_write(pg, tuple(changes), tuple(history), tuple(audit))
     try:
@@ -565,12 +606,17 @@ def write_transition(session: Session, app_id: int, version: int, changes: dict[
         else:
             history_id = None
     except IntegrityError:
-        session.rollback()
+        _rollback(db)
         raise Conflict() from None
     if history_id is None:
-        session.rollback()
+        _rollback(db)
         raise Conflict()
     return int(history_id)
+
+
+def _rollback(db: Session | Direct) -> None:
+    if not isinstance(db, Direct):  # a Direct statement did all or nothing by itself
+        db.rollback()
 
 
 @cache
