@@ -165,7 +165,8 @@ def rules_of(round_row: RoundRow) -> RoundRules:
 # other processes see a change within REFERENCE_CACHE_SECONDS.
 REFERENCE_CACHE_SECONDS = 30.0
 _CACHED_TABLES = ("calendar_days", "calendar_years", "reference_statistics")
-_cache: dict[tuple[Any, str], tuple[float, Any]] = {}
+_cache: dict[tuple[str, str], tuple[float, Any]] = {}
+_engine_keys: dict[int, tuple[Any, str]] = {}  # id(engine) -> (engine, its URL as text)
 _watched: set[int] = set()
 
 
@@ -184,7 +185,10 @@ def _cached(session: Session, what: str, load: Any) -> Any:
     from sqlalchemy import event
 
     engine = session.get_bind().engine
-    key = (engine.url, what)
+    known = _engine_keys.get(id(engine))
+    if known is None or known[0] is not engine:
+        known = _engine_keys[id(engine)] = (engine, str(engine.url))  # holds the engine
+    key = (known[1], what)
     hit = _cache.get(key)
     now = _monotonic()
     if hit is not None and now - hit[0] < REFERENCE_CACHE_SECONDS:

@@ -51,7 +51,9 @@ class UnitOfWork:
         self.events.append((name, payload))
 
     def commit(self) -> None:
-        self.session.commit()
+        s = self.session
+        if s.in_transaction() or s.new or s.dirty or s.deleted:
+            s.commit()  # (a use case that ran on a `repo.Direct` connection has nothing here)
         events, self.events = self.events, []
         for name, payload in events:
             for listener in list(_listeners):
