@@ -90,8 +90,29 @@ def get_engine(url: str) -> Engine:
 
 
 def dispose_all() -> None:
-    for engine in _engines.values():
+    for engine in [*_engines.values(), *(e for _, e in _siblings.values())]:
         engine.dispose(close=False)
+
+
+_siblings: dict[int, tuple[Engine, Engine]] = {}  # id(engine) -> (engine, its sibling)
+
+
+def statement_engine(engine: Engine) -> Engine:
+    """A PostgreSQL engine on the same database whose connections stay in autocommit,
+    for use cases made of single statements (`repo.Direct`): nothing to reset when one
+    goes back to the pool, nothing to switch when it comes out. Its statements look rows
+    up by key, so their prepared plans are always generic (`plan_cache_mode`): left to
+    itself PostgreSQL sometimes keeps re-planning them per call ("custom plans"), which
+    doubled the read's time. A small pool: a web worker fires one transition at a
+    time."""
+    known = _siblings.get(id(engine))
+    if known is None or known[0] is not engine:
+        sibling = make_engine(engine.url.render_as_string(hide_password=False),
+                              isolation_level="AUTOCOMMIT", pool_reset_on_return=None,
+                              pool_size=2, max_overflow=20,
+                              connect_args={"options": "-c plan_cache_mode=force_generic_plan"})
+        known = _siblings[id(engine)] = (engine, sibling)
+    return known[1]
 
 
 def session_factory(url: str) -> sessionmaker[Session]:

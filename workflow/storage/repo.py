@@ -45,6 +45,7 @@ from workflow.roles import Actor, Role
 from workflow.rules import ReferenceStats, RoundRules
 from workflow.states import USES_QUOTA, State
 from workflow.storage import audit_repo
+from workflow.storage.db import statement_engine
 from workflow.storage.models import (
     ApiTokenRow,
     ApplicationRow,
@@ -448,22 +449,18 @@ _raw: dict[tuple[int, str, Any], _Raw] = {}
 
 
 class Direct:
-    """A pooled psycopg connection in autocommit, borrowed for a use case made of one
-    read and one conditional single-statement write (`cases.fire`): no BEGIN, no COMMIT,
-    no ORM session around them. `close` gives it back to the pool as it found it."""
+    """A pooled psycopg connection in autocommit (`db.statement_engine`), borrowed for a
+    use case made of one read and one conditional single-statement write (`cases.fire`):
+    no BEGIN, no COMMIT, no ORM session around them."""
 
     def __init__(self, engine: Any) -> None:
-        self.dialect = engine.dialect
-        self._pooled = engine.raw_connection()
+        statements = statement_engine(engine)
+        self.dialect = statements.dialect
+        self._pooled = statements.raw_connection()
         self.driver = self._pooled.driver_connection
-        self.driver.autocommit = True
 
     def close(self) -> None:
-        try:
-            if not self.driver.closed:
-                self.driver.autocommit = False
-        finally:
-            self._pooled.close()
+        self._pooled.close()
 
     def invalidate(self, exc: BaseException) -> None:
         self._pooled.invalidate(exc)
