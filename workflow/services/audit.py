@@ -17,7 +17,7 @@ import json
 from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from itertools import groupby
 from typing import Any
 
@@ -99,8 +99,17 @@ def row_hash(row: AuditRow) -> str:
 
 
 def _offset(moment: datetime) -> str:
-    raw = moment.astimezone(CHINA).strftime("%z")  # +0800
-    return f"{raw[:3]}:{raw[3:]}"
+    offset = moment.astimezone(CHINA).utcoffset()
+    return _OFFSETS.get(offset) or _format_offset(offset)
+
+
+def _format_offset(offset: timedelta | None) -> str:
+    minutes = int((offset or timedelta()).total_seconds() // 60)
+    sign = "+" if minutes >= 0 else "-"
+    return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
+_OFFSETS = {timedelta(hours=8): "+08:00", timedelta(hours=9): "+09:00"}  # standard, DST
 
 
 GENESIS = audit_repo.GENESIS
