@@ -37,6 +37,18 @@ def test_every_operation_documents_success_and_problem_json_errors(client: Any) 
             assert content.get("schema"), label
 
 
+def test_rate_limited_operations_document_their_429(client: Any) -> None:
+    """A client generated from the contract knows these three may answer 429."""
+    spec = client.get("/api/v1/openapi.json").get_json()
+    limited = [("/api/v1/auth/token", "post"), ("/api/v1/tokens", "post"),
+               ("/api/v1/notices/{app_id}/objections", "post")]
+    for path, method in limited:
+        answer = spec["paths"][path][method]["responses"]["429"]
+        assert list(answer["content"]) == ["application/problem+json"], path
+        assert answer["description"].startswith("rate_limited: "), path
+        assert "Retry-After" in answer["headers"], path
+
+
 def test_the_docs_page_uses_vendored_assets_only(client: Any) -> None:
     page = client.get("/api/v1/docs")
     assert page.status_code == 200

@@ -8,6 +8,7 @@ from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
 from web.api.blueprint import Blueprint
+from web.api.errors import too_many
 from web.extensions import client_ip, uow
 from web.security import LOGIN_LIMITS
 from workflow.services import accounts
@@ -37,6 +38,8 @@ class Token(MethodView):
     decorators = LOGIN_LIMITS  # type: ignore[assignment]  # brute force: per address and user name, then per address
     @bp.arguments(Credentials)
     @bp.response(201, TokenOut)
+    @bp.alt_response(429, **too_many("too many attempts: 10 a minute per address and user "
+                                     "name, 60 per address"))
     @bp.doc(security=[])
     def post(self, creds: dict[str, Any]) -> Any:
         """Log in and receive a bearer token (12 hours)."""

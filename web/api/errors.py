@@ -137,6 +137,15 @@ def _webargs_errors(exc: HTTPException) -> list[dict[str, Any]]:
     return out
 
 
+def too_many(why: str) -> dict[str, Any]:
+    """`alt_response(429, **too_many("…"))`: how a rate-limited operation documents its
+    429 (problem+json, code rate_limited, Retry-After)."""
+    return {"schema": Problem, "content_type": PROBLEM,
+            "description": f"rate_limited: {why}; Retry-After says when to try again",
+            "headers": {"Retry-After": {"description": "seconds to wait",
+                                        "schema": {"type": "integer"}}}}
+
+
 class ProblemApi(Api):
     """flask-smorest's Api, answering and documenting errors as problem+json."""
 

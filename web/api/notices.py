@@ -10,6 +10,7 @@ from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
 from web.api.blueprint import Blueprint
+from web.api.errors import too_many
 from web.api.schemas import decimal
 from web.api.security import api_user_id
 from web.extensions import client_ip, limiter, uow
@@ -129,6 +130,7 @@ class FileObjection(MethodView):
     @bp.arguments(ObjectionIn, example={"name": "陈群众", "contact": "chen@example.com",
                                         "text": "主要出口产品数据与海关统计不符，存在重复计算。"})
     @bp.response(201, ObjectionFiled)
+    @bp.alt_response(429, **too_many("more than 10 objections a minute from one address"))
     def post(self, data: dict[str, Any], app_id: int) -> Any:
         """File an objection while the notice runs (anyone; keep the confirmation number)."""
         number = objections.file_objection(uow(), app_id, data["name"], data["contact"],

@@ -8,6 +8,7 @@ from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
 from web.api.blueprint import Blueprint
+from web.api.errors import too_many
 from web.api.security import api_user_id
 from web.extensions import uow
 from web.security import TOKEN_LIMIT
@@ -68,6 +69,7 @@ class Tokens(MethodView):
     @bp.arguments(TokenIn, example={"name": "湖北省商务厅数据接口", "scope": "read_write",
                                     "expires_on": "2006-12-31"})
     @bp.response(201, CreatedToken)
+    @bp.alt_response(429, **too_many("more than 20 new tokens in an hour"))
     def post(self, data: dict[str, Any]) -> Any:
         """Create a personal token carrying your role and scope; copy it now."""
         made = tokens.create(uow(), api_user_id(), data["name"], data["scope"],
