@@ -28,17 +28,18 @@ run: $(STAMP)
 messages: $(STAMP)
 	@$(BIN)/pybabel compile -d web/translations >/dev/null
 
-## make test: the whole suite (SQLite and PostgreSQL; Redis, SMTP and browser tests included)
-test: $(STAMP) messages
+## make test: lint, then the whole suite (SQLite and PostgreSQL; Redis, SMTP and browser tests included)
+test: $(STAMP) messages lint
 	@bash tests/ensure_browser.sh
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
+## make lint: ruff and mypy (part of make test)
 lint: $(STAMP)
-	$(BIN)/ruff check workflow tasks web config tests
-	$(BIN)/mypy workflow config
+	$(BIN)/ruff check workflow tasks web config tests bench
+	$(BIN)/mypy workflow config web tasks bench
 
 clean:
 	rm -rf $(VENV) .pytest_cache test-artifacts

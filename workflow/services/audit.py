@@ -99,17 +99,18 @@ def row_hash(row: AuditRow) -> str:
 
 
 def _offset(moment: datetime) -> str:
-    offset = moment.astimezone(CHINA).utcoffset()
+    offset = moment.astimezone(CHINA).utcoffset() or timedelta()
     return _OFFSETS.get(offset) or _format_offset(offset)
 
 
-def _format_offset(offset: timedelta | None) -> str:
-    minutes = int((offset or timedelta()).total_seconds() // 60)
+def _format_offset(offset: timedelta) -> str:
+    minutes = int(offset.total_seconds() // 60)
     sign = "+" if minutes >= 0 else "-"
     return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
 
 
-_OFFSETS = {timedelta(hours=8): "+08:00", timedelta(hours=9): "+09:00"}  # standard, DST
+_OFFSETS: dict[timedelta, str] = {timedelta(hours=8): "+08:00",
+                                   timedelta(hours=9): "+09:00"}  # standard, summer time
 
 
 GENESIS = audit_repo.GENESIS
