@@ -1,9 +1,9 @@
 """Mail delivery tasks. The outbox table is the queue; a task is only a nudge to look at
 it, so a lost, duplicated or redelivered task message changes nothing.
 
-A worker process reads its settings once, keeps one database session factory and one
-SMTP connection (`mail.SmtpLink`) across tasks: the connection is closed after
-`IDLE_SECONDS` without mail and when the process shuts down."""
+A worker process reads its settings once and keeps one SMTP connection (`mail.SmtpLink`)
+across tasks: the connection is closed after `IDLE_SECONDS` without mail and when the
+process shuts down."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from typing import Any
 
 from celery import shared_task
 from celery.signals import worker_process_shutdown
-from sqlalchemy.orm import Session, sessionmaker
 
 from config import Settings, load_settings
 from workflow.services import mail
@@ -32,13 +31,8 @@ def _settings() -> Settings:
     return load_settings()
 
 
-@lru_cache(maxsize=1)
-def _factory() -> sessionmaker[Session]:
-    return session_factory(_settings().database_url)
-
-
 def _uow() -> UnitOfWork:
-    return UnitOfWork(factory=_factory())
+    return UnitOfWork(factory=session_factory(_settings().database_url))
 
 
 @shared_task(name="tasks.mail.send_due", acks_late=True, reject_on_worker_lost=True,

@@ -15,7 +15,7 @@ from flask_limiter import Limiter
 from flask_wtf.csrf import CSRFProtect
 from itsdangerous import URLSafeTimedSerializer
 
-from workflow.storage.db import get_engine, session_factory
+from workflow.storage.db import session_factory
 from workflow.storage.uow import UnitOfWork
 
 babel = Babel()
@@ -150,20 +150,9 @@ def _if_checked(hook: Callable[[Any], Any]) -> Callable[[Any], Any]:
 _LIMITER_STATE = "_limiter_request_context"
 
 
-# DATABASE_URL -> (its engine, a session factory on it): a sessionmaker is built once per
-# engine, not per request (each one defines a Session subclass, which SQLAlchemy then
-# sets up its event dispatch for on first use); a replaced engine gets a new one
-_factories: dict[str, tuple[Any, Any]] = {}
-
-
 def uow() -> UnitOfWork:
     """A new unit of work on the app's database (services open and close it)."""
-    url = current_app.config["DATABASE_URL"]
-    engine = get_engine(url)
-    hit = _factories.get(url)
-    if hit is None or hit[0] is not engine:
-        hit = _factories[url] = (engine, session_factory(url))
-    return UnitOfWork(factory=hit[1])
+    return UnitOfWork(factory=session_factory(current_app.config["DATABASE_URL"]))
 
 
 def client_ip() -> str:

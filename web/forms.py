@@ -12,11 +12,10 @@ from werkzeug.datastructures import FileStorage, MultiDict
 from web.auth import current_user, login_required
 from web.extensions import uow
 from web.i18n import lang
-from web.views import me
+from web.views import me, not_found_page
 from workflow import form
 from workflow.errors import (
     DomainError,
-    Forbidden,
     NotFound,
     ValidationFailed,
     VersionConflict,
@@ -34,15 +33,7 @@ MAX_PRODUCTS = 200
 UPLOAD_KINDS = ("application_form", "development_plan", "other")  # 002 §六(三)
 
 
-@bp.errorhandler(NotFound)
-def _not_found(_err: NotFound) -> Any:
-    return render_template("error.html", status=404,
-                           message=_("未找到该记录，或您无权查看")), 404
-
-
-@bp.errorhandler(Forbidden)
-def _forbidden(err: Forbidden) -> Any:
-    return render_template("error.html", status=403, message=err.first.message(lang())), 403
+bp.register_error_handler(NotFound, not_found_page)
 
 
 def form_data(posted: MultiDict[str, str]) -> dict[str, Any]:

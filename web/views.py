@@ -25,7 +25,7 @@ from web.diagram import svg as diagram_svg
 from web.extensions import uow
 from web.i18n import is_en, lang, state_label, trigger_label
 from workflow import eligibility
-from workflow.errors import DomainError, Forbidden, NotFound, VersionConflict
+from workflow.errors import DomainError, NotFound, VersionConflict
 from workflow.regions import Region
 from workflow.roles import Role
 from workflow.services import cases, files, worklist
@@ -51,14 +51,11 @@ def _user() -> dict[str, Any]:
 
 
 @bp.errorhandler(NotFound)
-def _not_found(_err: NotFound) -> Any:
+def not_found_page(_err: NotFound) -> Any:
+    """A case page or form that does not exist or is not yours: the same words either way
+    (refusals these blueprints do not handle go to `web.security._refused`)."""
     return render_template("error.html", status=404,
                            message=_("未找到该记录，或您无权查看")), 404
-
-
-@bp.errorhandler(Forbidden)
-def _forbidden(err: Forbidden) -> Any:
-    return render_template("error.html", status=403, message=err.first.message(lang())), 403
 
 
 def me() -> UserRow:

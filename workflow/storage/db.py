@@ -115,5 +115,17 @@ def statement_engine(engine: Engine) -> Engine:
     return known[1]
 
 
+_factories: dict[str, tuple[Engine, sessionmaker[Session]]] = {}
+
+
 def session_factory(url: str) -> sessionmaker[Session]:
-    return sessionmaker(bind=get_engine(url), expire_on_commit=False, autoflush=False)
+    """The session factory on `url`'s engine, made once per engine: each `sessionmaker`
+    defines a Session subclass, which SQLAlchemy then sets up its event dispatch for on
+    first use — per request or per task that was ≈ 0.16 ms. A replaced engine (after
+    `_engines` was reset) gets a new one."""
+    engine = get_engine(url)
+    hit = _factories.get(url)
+    if hit is None or hit[0] is not engine:
+        hit = _factories[url] = (engine, sessionmaker(bind=engine, expire_on_commit=False,
+                                                      autoflush=False))
+    return hit[1]

@@ -445,7 +445,9 @@ class _Raw:
         return driver.execute(self.sql, bound)
 
 
-_raw: dict[tuple[int, str, Any], _Raw] = {}
+# (id(dialect), id(statement)) -> the compiled statement; the value keeps both alive, so
+# their ids cannot be reused (the statements themselves are built once, by @cache)
+_raw: dict[tuple[int, int], tuple[Any, Any, _Raw]] = {}
 
 
 class Direct:
@@ -466,10 +468,10 @@ class Direct:
         self._pooled.invalidate(exc)
 
 
-def _run(target: Any, key: Any, statement: Any, params: dict[str, Any]) -> Any:
-    """Execute `statement` (built by the caller, keyed by `key`) on `target`: a `Direct`
-    or a SQLAlchemy connection. On PostgreSQL it runs on the psycopg cursor (compiled
-    once per process); elsewhere through SQLAlchemy (a Result)."""
+def _run(target: Any, statement: Any, params: dict[str, Any]) -> Any:
+    """Execute `statement` on `target`: a `Direct` or a SQLAlchemy connection. On
+    PostgreSQL it runs on the psycopg cursor (compiled once per process); elsewhere
+    through SQLAlchemy (a Result)."""
     dialect = target.dialect
     if isinstance(target, Direct):
         driver = target.driver
@@ -477,10 +479,11 @@ def _run(target: Any, key: Any, statement: Any, params: dict[str, Any]) -> Any:
         return target.execute(statement, params)
     else:
         driver = target.connection.driver_connection
-    k = (id(dialect), dialect.name, key)
-    raw = _raw.get(k)
-    if raw is None:
-        raw = _raw[k] = _Raw(statement, dialect)
+    hit = _raw.get((id(dialect), id(statement)))
+    if hit is None:
+        hit = _raw[id(dialect), id(statement)] = (dialect, statement,
+                                                   _Raw(statement, dialect))
+    raw = hit[2]
     try:
         return raw.run(driver, params)
     except psycopg.Error as exc:  # the same exceptions as through SQLAlchemy
@@ -504,7 +507,7 @@ def load_for_fire(db: Session | Direct, user_id: int, app_id: int, today: date,
     concurrent change makes it a conflict."""
     conn = _target(db)
     dialect = conn.dialect.name
-    r = _run(conn, ("fire_read", dialect), _fire_read(dialect),
+    r = _run(conn, _fire_read(dialect),
              {"app_id": app_id, "user_id": user_id, "today": today,
               "audit_chain": audit_chain}).fetchone()
     if r is None:
@@ -546,7 +549,7 @@ def fire_products(db: Session | Direct, app: FireCase) -> None:
     """Read the case's product rows into `app` (only the form-completeness guard reads
     them, so `fire` asks for them only for the triggers that have it)."""
     app.products = [{"name": n, "exports_10k_usd": e} for n, e in _run(
-        _target(db), "fire_products", _fire_products(), {"app_id": app.id})]
+        _target(db), _fire_products(), {"app_id": app.id})]
 
 
 def fire_case(app: FireCase, kinds: frozenset[str], objections: int) -> Case:
@@ -598,8 +601,7 @@ def write_transition(db: Session | Direct, app_id: int, version: int,
     move, hist, aud = _fire_write(pg, tuple(changes), tuple(history), tuple(audit))
     try:
         if pg:
-            found = _run(conn, ("fire_write", *changes, "|", *history, "|", *audit), move,
-                         params).fetchone()
+            found = _run(conn, move, params).fetchone()
             history_id = found[0] if found else None
         elif conn.execute(move, params).rowcount == 1:
             history_id = conn.execute(hist, params).scalar()
