@@ -7,16 +7,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import pyotp
 import pytest
 from sqlalchemy import text
 from werkzeug.routing import Rule
 
 from tests import factories
+from tests.crawl import ADMINS, browser, url_for_rule
 from tests.factories import PASSWORD, PDF
 from workflow.services import accounts, cases, clock, objections
 from workflow.storage.db import get_engine
@@ -24,8 +24,6 @@ from workflow.storage.models import Base
 
 XSS = '<script>alert("x")</script>"><img src=x onerror=alert(1)>'
 SQLI = "' OR '1'='1' --; DROP TABLE users; --"
-PLACEHOLDER = {"code": "en", "decision": "uphold", "filename": "nothing-here.css",
-               "period": "2006", "year": "2006"}
 
 
 def counts(db_url: str) -> dict[str, int]:
@@ -33,14 +31,6 @@ def counts(db_url: str) -> dict[str, int]:
     with get_engine(db_url).connect() as conn:
         return {t.name: conn.execute(text(f'SELECT count(*) FROM "{t.name}"')).scalar_one()
                 for t in Base.metadata.sorted_tables if t.name != "audit_log"}
-
-
-def url_for_rule(rule: Rule, ident: int) -> str:
-    """A concrete URL for a rule: every id is `ident`, other parts a harmless value."""
-    url = rule.rule
-    for name in rule.arguments:
-        url = re.sub(r"<[^>]*\b" + name + ">", PLACEHOLDER.get(name, str(ident)), url)
-    return url
 
 
 def rules(app: Any, method: str) -> list[Rule]:
@@ -73,7 +63,6 @@ def csrf_login(client: Any, username: str) -> str:
 # --- headers, GET safety, 500s: every GET route, web and API, as every kind of user ---------
 
 T = datetime(2006, 5, 8, 2, tzinfo=UTC)  # a notice is running (2006-04-28 … 05-10)
-ADMINS = ("sysadmin", "secadmin", "auditor")
 ROLES = (None, "hubei_applicant", "hubei_reviewer", "hunan_reviewer", "mofcom", *ADMINS)
 # GET routes that no one opens with the crawl's placeholder values, and why (a new route
 # must either open for some role in the crawl or be listed here with its reason)
@@ -103,20 +92,9 @@ def frozen() -> Iterator[None]:
 def as_user(app: Any, world: factories.World, who: str | None, n: int
             ) -> tuple[Any, dict[str, str]]:
     """A logged-in browser (admins with their second factor) and API bearer headers."""
-    client = app.test_client()
+    client = browser(app, world, who, T, n)
     if who is None:
         return client, {}
-    if who in ADMINS:
-        secret = accounts.new_totp_secret()
-        clock.freeze(T + timedelta(minutes=n))
-        accounts.enrol_totp(world.uow(), world.id(who), secret,
-                            pyotp.TOTP(secret).at(clock.utcnow()))
-        clock.freeze(T + timedelta(minutes=n, seconds=30))
-        client.post("/login", data={"username": who, "password": PASSWORD})
-        r = client.post("/login/otp", data={"otp": pyotp.TOTP(secret).at(clock.utcnow())})
-    else:
-        r = client.post("/login", data={"username": who, "password": PASSWORD})
-    assert r.status_code == 302, (who, r.get_data(as_text=True)[:300])
     token = accounts.issue_token(world.uow(), world.id(who)).token
     return client, {"Authorization": f"Bearer {token}"}
 

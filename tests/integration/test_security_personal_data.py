@@ -16,26 +16,22 @@ opened and searched too, and the auditor's CSV and Excel exports of the audit lo
 from __future__ import annotations
 
 import io
-import re
 import zipfile
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
-import pyotp
 import pytest
 from werkzeug.routing import Rule
 
 from tests import factories
-from tests.factories import PASSWORD
+from tests.crawl import ADMINS, browser, url_for_rule
 from workflow.services import accounts, clock, objections
 
 T = datetime(2006, 5, 8, 2, tzinfo=UTC)  # during the notice (2006-04-28 … 05-10)
 APPLICANT_CONTACT = ("张明", "027-87654321", "zhang@example.gov.cn")
 OBJECTOR = ("欧阳异议人", "13800001234")
 OBJECTOR_IP = "203.0.113.5"  # kept against abuse; only the audit trail shows addresses
-PLACEHOLDER = {"code": "en", "decision": "uphold", "filename": "nothing-here.css",
-               "period": "2006", "year": "2006"}
 SKIP = {"static", "health.healthz", "metrics.metrics", "api-docs.openapi_json",
         "api_docs.docs", "auth.login", "auth.login_otp"}
 # role -> (sees the applicant's contacts, sees the objector)
@@ -50,7 +46,6 @@ WHO_SEES = {
     "secadmin": (False, False),
     "auditor": (False, False),
 }
-ADMINS = ("sysadmin", "secadmin", "auditor")
 
 
 @pytest.fixture(autouse=True)
@@ -71,41 +66,15 @@ def readable(resp: Any) -> str:
     return data.decode("utf-8", "replace")
 
 
-def concrete(rule: Rule, ident: int) -> str:
-    url = rule.rule
-    for name in rule.arguments:
-        url = re.sub(r"<[^>]*\b" + name + ">", PLACEHOLDER.get(name, str(ident)), url)
-    return url
-
-
 def get_rules(app: Any, api: bool) -> list[Rule]:
     return [r for r in app.url_map.iter_rules() if "GET" in (r.methods or set())
             and r.endpoint not in SKIP and r.rule.startswith("/api/") is api]
 
 
-def browser(app: Any, world: factories.World, username: str | None, step: int) -> Any:
-    """A logged-in browser; admins enrol a second factor and log in with a code."""
-    client = app.test_client()
-    if username is None:
-        return client
-    if username in ADMINS:
-        secret = accounts.new_totp_secret()
-        clock.freeze(T + timedelta(minutes=step))
-        accounts.enrol_totp(world.uow(), world.id(username), secret,
-                            pyotp.TOTP(secret).at(clock.utcnow()))
-        clock.freeze(T + timedelta(minutes=step, seconds=30))
-        client.post("/login", data={"username": username, "password": PASSWORD})
-        r = client.post("/login/otp", data={"otp": pyotp.TOTP(secret).at(clock.utcnow())})
-    else:
-        r = client.post("/login", data={"username": username, "password": PASSWORD})
-    assert r.status_code == 302, (username, r.get_data(as_text=True)[:300])
-    return client
-
-
 def everything_seen(app: Any, world: factories.World, username: str | None, app_id: int,
                     step: int) -> str:
-    client = browser(app, world, username, step)
-    seen = [readable(client.get(concrete(r, app_id))) for r in get_rules(app, api=False)]
+    client = browser(app, world, username, T, step)
+    seen = [readable(client.get(url_for_rule(r, app_id))) for r in get_rules(app, api=False)]
     seen += [readable(client.get(url)) for url in (
         "/inbox?tab=all", "/inbox?q=武汉", "/exports/applications.xlsx?q=武汉",
         "/admin/audit?limit=500")]
@@ -117,7 +86,7 @@ def everything_seen(app: Any, world: factories.World, username: str | None, app_
         token = accounts.issue_token(world.uow(), world.id(username)).token
         headers = {"Authorization": f"Bearer {token}"}
     api = app.test_client()
-    seen += [readable(api.get(concrete(r, app_id), headers=headers))
+    seen += [readable(api.get(url_for_rule(r, app_id), headers=headers))
              for r in get_rules(app, api=True)]
     seen.append(readable(api.get("/api/v1/audit-log?limit=500", headers=headers)))
     return "\n".join(seen)
