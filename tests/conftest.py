@@ -8,15 +8,15 @@ unless REQUIRE_SERVICES=1, which makes that a failure.
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
 from tests import factories
+from tests.databases import create_database, drop_database
 
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
 PG_BASE = os.environ.get("TEST_DATABASE_URL",
@@ -32,31 +32,15 @@ def missing(what: str, why: str) -> None:
     pytest.skip(msg)
 
 
-def _with_db(url: str, name: str) -> str:
-    base, _, _ = url.rpartition("/")
-    return f"{base}/{name}"
-
-
 @pytest.fixture(scope="session")
 def pg_server() -> Iterator[str]:
     """A fresh PostgreSQL database for this test session, dropped at the end."""
-    name = f"eib_test_{uuid.uuid4().hex[:10]}"
     try:
-        admin = create_engine(PG_BASE, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        url = create_database(PG_BASE, "eib_test")
     except Exception as exc:  # noqa: BLE001
         missing("PostgreSQL", f"{type(exc).__name__}: {str(exc).splitlines()[0][:120]}")
-    yield _with_db(PG_BASE, name)
-    from workflow.storage.db import _engines
-
-    for url, engine in list(_engines.items()):
-        if name in url:
-            engine.dispose()
-            del _engines[url]
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    yield url
+    drop_database(url)
 
 
 @pytest.fixture(scope="session")

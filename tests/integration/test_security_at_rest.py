@@ -4,7 +4,6 @@ seals the secrets earlier versions stored in clear (GB/T 22239-2019 8.1.4.7; ASV
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -12,10 +11,11 @@ from typing import Any
 
 import pyotp
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
 from tests import factories
 from tests.conftest import PG_BASE, missing
+from tests.databases import create_database, drop_database
 from tests.factories import PASSWORD
 from workflow.services import accounts, clock
 from workflow.storage.db import get_engine, make_engine, session_factory
@@ -104,22 +104,12 @@ def fresh_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'm.db'}"
         return
-    name = f"eib_at_rest_{uuid.uuid4().hex[:8]}"
     try:
-        admin = create_engine(PG_BASE, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        url = create_database(PG_BASE, "eib_at_rest")
     except Exception as exc:  # noqa: BLE001
         missing("PostgreSQL", f"{type(exc).__name__}")
-    base, _, _ = PG_BASE.rpartition("/")
-    yield f"{base}/{name}"
-    from workflow.storage.db import _engines
-
-    for url in [u for u in _engines if name in u]:
-        _engines.pop(url).dispose()
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    yield url
+    drop_database(url)
 
 
 def test_upgrading_seals_the_secrets_earlier_versions_kept_in_clear(

@@ -7,13 +7,12 @@ import hashlib
 import shutil
 import subprocess
 import tarfile
-import uuid
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from tests import factories
+from tests.databases import create_database, drop_database
 from workflow.services import audit
 from workflow.storage.db import session_factory
 from workflow.storage.models import AttachmentRow
@@ -40,11 +39,7 @@ def test_a_backup_restores_into_an_empty_database_with_the_audit_chain_intact(
     with tarfile.open(archive, "w:gz") as tar:
         tar.add(world.upload_dir, arcname=".")
 
-    name = f"eib_restore_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(pg_url.rsplit("/", 1)[0] + "/postgres", isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    restored = pg_url.rsplit("/", 1)[0] + f"/{name}"
+    restored = create_database(pg_url, "eib_restore")
     try:
         subprocess.run(["pg_restore", "--no-owner", "--exit-on-error", f"--dbname={libpq(restored)}",
                         str(dump)], check=True, timeout=120)
@@ -61,11 +56,4 @@ def test_a_backup_restores_into_an_empty_database_with_the_audit_chain_intact(
         for f in files:
             assert hashlib.sha256((target / f.stored_name).read_bytes()).hexdigest() == f.sha256
     finally:
-        from workflow.storage.db import _engines
-
-        engine = _engines.pop(restored, None)
-        if engine is not None:
-            engine.dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        drop_database(restored)

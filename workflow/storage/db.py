@@ -94,6 +94,19 @@ def dispose_all() -> None:
         engine.dispose(close=False)
 
 
+def forget(url: str) -> None:
+    """Close and drop everything this process keeps for `url` (its engine, session factory
+    and sibling pool), e.g. before that database is dropped."""
+    engine = _engines.pop(url, None)
+    _factories.pop(url, None)
+    if engine is None:
+        return
+    known = _siblings.pop(id(engine), None)
+    if known is not None:
+        known[1].dispose()
+    engine.dispose()
+
+
 _siblings: dict[int, tuple[Engine, Engine]] = {}  # id(engine) -> (engine, its sibling)
 
 
