@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 from itertools import groupby
 from typing import Any
 
-from workflow.errors import Forbidden, ValidationFailed, refuse
+from workflow.errors import ValidationFailed, refuse
 from workflow.roles import Role
 from workflow.services.clock import CHINA, utcnow
 from workflow.storage import audit_repo, repo
@@ -269,11 +269,9 @@ EXPORT_COLUMNS = ("id", "at_utc", "utc_offset", "actor_id", "actor_name", "actor
 
 
 def _require_auditor(session: DbSession, user_id: int) -> UserRow:
-    user = repo.user_by_id(session, user_id)
-    if Role(user.role) is not Role.AUDITOR:
-        raise Forbidden(refuse("auditor_only", "只有审计管理员可以查看审计记录",
-                               "only the auditor may read the audit log"))
-    return user
+    return repo.user_in_role(session, user_id, Role.AUDITOR, refuse(
+        "auditor_only", "只有审计管理员可以查看审计记录",
+        "only the auditor may read the audit log"))
 
 
 def _filters(raw: dict[str, Any]) -> dict[str, Any]:

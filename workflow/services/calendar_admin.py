@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from workflow.calendar import WorkCalendar
-from workflow.errors import Forbidden, ValidationFailed, refuse
+from workflow.errors import ValidationFailed, refuse
 from workflow.roles import Role
 from workflow.services.clock import utcnow
 from workflow.storage import repo
@@ -20,10 +20,9 @@ from workflow.storage.uow import UnitOfWork
 
 
 def _require_sysadmin(uow: UnitOfWork, user_id: int) -> None:
-    user = repo.user_by_id(uow.session, user_id)
-    if Role(user.role) is not Role.SYSTEM_ADMIN:
-        raise Forbidden(refuse("system_admin_only", "只有系统管理员可以维护节假日安排",
-                               "only the system administrator maintains the holiday calendar"))
+    repo.user_in_role(uow.session, user_id, Role.SYSTEM_ADMIN, refuse(
+        "system_admin_only", "只有系统管理员可以维护节假日安排",
+        "only the system administrator maintains the holiday calendar"))
 
 
 def set_day(uow: UnitOfWork, user_id: int, day: date, is_workday: bool,

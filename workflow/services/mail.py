@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from config import Settings, load_settings
-from workflow.errors import Forbidden, NotFound, ValidationFailed, refuse
+from workflow.errors import NotFound, ValidationFailed, refuse
 from workflow.roles import Role
 from workflow.services.clock import utcnow
 from workflow.storage import reminders_repo as rr
@@ -487,10 +487,9 @@ RETRYABLE = ("failed", "dead", "cancelled")
 
 
 def _require_system_admin(s: Any, user_id: int) -> None:
-    user = repo.user_by_id(s, user_id)
-    if Role(user.role) is not Role.SYSTEM_ADMIN:
-        raise Forbidden(refuse("system_admin_only", "只有系统管理员可以管理发信队列",
-                               "only the system admin can manage the outbox"))
+    repo.user_in_role(s, user_id, Role.SYSTEM_ADMIN, refuse(
+        "system_admin_only", "只有系统管理员可以管理发信队列",
+        "only the system admin can manage the outbox"))
 
 
 @dataclass

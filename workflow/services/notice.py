@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from workflow.calendar import WorkCalendar
-from workflow.errors import Forbidden, refuse
+from workflow.errors import refuse
 from workflow.roles import Role
 from workflow.services.clock import today as china_today
 from workflow.storage import notices, repo
@@ -120,11 +120,13 @@ class OpenObjection:
     attachment_name: str | None
 
 
+MINISTRY_HANDLES_OBJECTIONS = refuse("ministry_only", "只有商务部审核人员可以处理异议",
+                                     "only the ministry handles objections")
+
+
 def _ministry_only(uow: UnitOfWork, user_id: int) -> None:
-    user = repo.user_by_id(uow.session, user_id)
-    if Role(user.role) is not Role.MINISTRY_REVIEWER:
-        raise Forbidden(refuse("ministry_only", "只有商务部审核人员可以处理异议",
-                               "only the ministry handles objections"))
+    repo.user_in_role(uow.session, user_id, Role.MINISTRY_REVIEWER,
+                      MINISTRY_HANDLES_OBJECTIONS)
 
 
 def open_objections(uow: UnitOfWork, user_id: int) -> list[OpenObjection]:

@@ -328,11 +328,8 @@ NATIONAL_GROWTH = Field("national_hightech_growth_pct", "全国高新技术产�
 
 
 def _ministry(session: DbSession, user_id: int) -> UserRow:
-    user = repo.user_by_id(session, user_id)
-    if Role(user.role) is not Role.MINISTRY_REVIEWER:
-        raise Forbidden(refuse("ministry_only", "只有商务部可以进行此操作",
-                               "only the ministry may do this"))
-    return user
+    return repo.user_in_role(session, user_id, Role.MINISTRY_REVIEWER, refuse(
+        "ministry_only", "只有商务部可以进行此操作", "only the ministry may do this"))
 
 
 def save_reference_stats(uow: UnitOfWork, user_id: int, year: int, data: dict[str, Any],
