@@ -36,15 +36,15 @@ def browser(app: Any, world: factories.World, username: str | None, at: datetime
     client = app.test_client()
     if username is None:
         return client
-    if username in ADMINS:
-        secret = accounts.new_totp_secret()
-        clock.freeze(at + timedelta(minutes=step))
-        accounts.enrol_totp(world.uow(), world.id(username), secret,
-                            pyotp.TOTP(secret).at(clock.utcnow()))
-        clock.freeze(at + timedelta(minutes=step, seconds=30))
-        client.post("/login", data={"username": username, "password": PASSWORD})
-        r = client.post("/login/otp", data={"otp": pyotp.TOTP(secret).at(clock.utcnow())})
-    else:
-        r = client.post("/login", data={"username": username, "password": PASSWORD})
+    if username not in ADMINS:
+        factories.login(client, username)
+        return client
+    secret = accounts.new_totp_secret()
+    clock.freeze(at + timedelta(minutes=step))
+    accounts.enrol_totp(world.uow(), world.id(username), secret,
+                        pyotp.TOTP(secret).at(clock.utcnow()))
+    clock.freeze(at + timedelta(minutes=step, seconds=30))
+    client.post("/login", data={"username": username, "password": PASSWORD})
+    r = client.post("/login/otp", data={"otp": pyotp.TOTP(secret).at(clock.utcnow())})
     assert r.status_code == 302, (username, r.get_data(as_text=True)[:300])
     return client

@@ -55,6 +55,12 @@ class World:
         return self.ids[username]
 
 
+def login(client: Any, username: str) -> None:
+    """Log a Flask test client in through the real login form (users without TOTP)."""
+    r = client.post("/login", data={"username": username, "password": PASSWORD})
+    assert r.status_code == 302, r.get_data(as_text=True)[:300]
+
+
 def build_world(uow: Any, rules: RoundRules | None = None) -> World:
     rules = rules or RoundRules.for_year(2006)
     with uow() as u:

@@ -9,14 +9,9 @@ from typing import Any
 from flask import request
 
 from tests import factories
-from tests.factories import PASSWORD
+from tests.factories import login
 
 LIMIT_HEADERS = ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset")
-
-
-def login(client: Any, username: str) -> None:
-    r = client.post("/login", data={"username": username, "password": PASSWORD})
-    assert r.status_code == 302, r.get_data(as_text=True)[:300]
 
 
 def test_a_bearer_call_ignores_the_browser_session_and_leaves_it_as_it_was(

@@ -10,13 +10,9 @@ import pytest
 from sqlalchemy import select
 
 from tests import factories
+from tests.factories import login
 from workflow.services import dashboard
 from workflow.storage.models import ReferenceStatRow
-
-
-def login(client: Any, username: str) -> None:
-    r = client.post("/login", data={"username": username, "password": factories.PASSWORD})
-    assert r.status_code == 302
 
 
 def set_national_exports(world: factories.World, year: int, value: str) -> None:

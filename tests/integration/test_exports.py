@@ -12,12 +12,8 @@ import openpyxl
 import pytest
 
 from tests import factories
+from tests.factories import login
 from web import exports
-
-
-def login(client: Any, username: str) -> None:
-    r = client.post("/login", data={"username": username, "password": factories.PASSWORD})
-    assert r.status_code == 302
 
 
 def workbook(r: Any) -> openpyxl.Workbook:

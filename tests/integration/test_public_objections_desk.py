@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from tests import factories
+from tests.factories import login
 from workflow.services import clock, objections
 from workflow.storage.models import ApplicationRow, HistoryRow, ObjectionRow
 
@@ -22,11 +23,6 @@ def objected(world: factories.World) -> tuple[int, str]:
     number = objections.file_objection(world.uow(), app_id, "李华", "lihua@example.com",
                                        "出口额与海关数据不符", now=DURING_NOTICE)
     return app_id, number
-
-
-def login(client: Any, username: str) -> None:
-    r = client.post("/login", data={"username": username, "password": factories.PASSWORD})
-    assert r.status_code == 302, r.get_data(as_text=True)[:500]
 
 
 def objection_id(world: factories.World) -> int:

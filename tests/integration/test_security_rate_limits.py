@@ -7,12 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from tests import factories
-from tests.factories import PASSWORD
-
-
-def login(client: Any, username: str) -> None:
-    r = client.post("/login", data={"username": username, "password": PASSWORD})
-    assert r.status_code == 302, r.get_data(as_text=True)[:300]
+from tests.factories import login
 
 
 def token_names(api: Any, username: str) -> list[str]:

@@ -5,12 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from tests import factories
-
-
-def login(client: Any, username: str) -> None:
-    r = client.post("/login", data={"username": username, "password": factories.PASSWORD})
-    assert r.status_code == 302, r.get_data(as_text=True)[:300]
+from tests.factories import login
 
 
 def test_a_reviewer_creates_uses_and_revokes_a_token_on_the_page(client: Any) -> None:
