@@ -530,12 +530,10 @@ def user_for_token(uow: UnitOfWork, token: str) -> int | None:
 
 def _admin(s: DbSession, admin_id: int, role: Role, action: str) -> UserRow:
     """The acting admin, if their role is the one for `action`; else refused and audited."""
-    user = repo.user_by_id(s, admin_id)
-    if Role(user.role) is not role:
-        raise Forbidden(refuse("not_your_duty", f"只有{role.zh}可以{action}",
-                               f"only the {role.value.replace('_', ' ')} may do this",
-                               details={"required_role": role.value}))
-    return user
+    return repo.user_in_role(s, admin_id, role, refuse(
+        "not_your_duty", f"只有{role.zh}可以{action}",
+        f"only the {role.value.replace('_', ' ')} may do this",
+        details={"required_role": role.value}))
 
 
 def _target(s: DbSession, admin: UserRow, user_id: int) -> UserRow:
