@@ -294,82 +294,82 @@ def fire(uow: UnitOfWork, user_id: int, app_id: int, trigger: str, version: int 
                                       "the reason is limited to 2,000 characters", field="reason"))
     today = local_date(now)
     with uow:
-        s = uow.session
         # one read; the write below is conditional on the version read here, so of
         # concurrent triggers exactly one moves the case and every other gets a clean
         # version conflict (the case's audit chain head is read here for the same reason).
         # Those two statements need no transaction around them, unless the quota is
         # counted under a lock (recommend) or the caller writes more (`also`): on
-        # PostgreSQL they then run on a pooled driver connection in autocommit.
-        with repo.statement_at_a_time(s, trigger != "recommend" and also is None) as db:
-            found = repo.load_for_fire(db, user_id, app_id, today,
-                                       audit.chain_of("application", app_id))
-            user, row = found.user, found.app
-            if user is None or not user.is_active:
-                raise repo.not_found("user")
-            _require_case_role(user)
-            if row is None:
-                raise repo.not_found()
-            actor = repo.actor_for_case(s, user, row, today, deputising=found.deputising)
-            if actor is None:
-                raise repo.not_found()
-            expected = row.version if version is None else version
-            if row.version != expected:
-                raise _conflict(expected, row.version)
-            spec = machine.spec_for(trigger, State(row.state))  # unknown / wrong state first
-            if "complete_form" in spec.guards:
-                repo.fire_products(db, row)
-            quota_used = 0
-            if trigger == "recommend":  # 002 §六(三): one authority's quota, counted under its lock
-                repo.lock_authority(s, row.authority_id)
-                quota_used = repo.quota_used(s, row)
-            case = repo.fire_case(row, found.attachment_kinds, found.open_objections)
-            ctx = Context(actor=actor, now=now, rules=repo.fire_rules(row),
-                          calendar=repo.load_calendar(s), references=repo.load_references(s),
-                          local_today=today, reason=reason, rectification_deadline=deadline,
-                          quota_used=quota_used)
-            verdicts = eligibility.evaluate(row.kind, row.region, case.values,
-                                            case.attestations, ctx.rules, ctx.references)
-            outcome = machine.fire(case, trigger, ctx)
-            changes: dict[str, Any] = {"state": outcome.dest.value, "state_changed_at": now,
-                                       "updated_at": now}
-            if trigger == "submit":
-                changes["submitted_at"] = now
-            elif trigger == "recommend":
-                changes["recommended_by_id"] = actor.on_behalf_of_id or actor.user_id
-            elif trigger == "publish_notice":
-                changes["notice_published_on"] = today
-                changes["notice_ends_on"] = ctx.calendar.add_working_days(
-                    today, ctx.rules.notice_working_days)
-            elif trigger == "order_rectification":
-                changes["rectification_deadline"] = deadline
-            notice_ends_on = changes.get("notice_ends_on", row.notice_ends_on)
-            changes["due_on"] = _due_on(outcome.dest, notice_ends_on,
-                                        changes.get("rectification_deadline",
-                                                    row.rectification_deadline), ctx.rules)
-            changes["next_reminder_on"] = today  # the reminder scan re-plans it
-            history = dict(
-                application_id=row.id, version=expected + 1, trigger=trigger,
-                from_state=outcome.source.value, to_state=outcome.dest.value,
-                actor_id=actor.user_id, actor_role=actor.role.value, actor_name=actor.name,
-                on_behalf_of_id=actor.on_behalf_of_id, on_behalf_of_name=actor.on_behalf_of_name,
-                reason=reason, at=now, eligibility=[v.as_dict() for v in verdicts],
-                data={"deadline": deadline.isoformat() if deadline else None,
-                      "notice_ends_on": notice_ends_on.isoformat() if notice_ends_on else None,
-                      **(data or {})},
-            )
-            if also is not None:
-                also(s, row)
-            record = audit.record(
-                "case_action", prev=found.audit_head or audit.GENESIS,
-                who=audit.Who(user.id, user.username, actor.role.value, actor.on_behalf_of_id),
-                object_type="application", object_id=row.id,
-                details={"trigger": trigger, "from": outcome.source.value,
-                         "to": outcome.dest.value, "version": expected + 1})
-            try:
-                history_id = repo.write_transition(db, row.id, expected, changes, history, record)
-            except repo.Conflict:
-                raise _conflict(expected, expected + 1) from None
+        # PostgreSQL they then run on the thread's driver connection in autocommit, and
+        # no ORM session is opened at all.
+        db = repo.statement_at_a_time(uow, trigger != "recommend" and also is None)
+        found = repo.load_for_fire(db, user_id, app_id, today,
+                                   audit.chain_of("application", app_id))
+        user, row = found.user, found.app
+        if user is None or not user.is_active:
+            raise repo.not_found("user")
+        _require_case_role(user)
+        if row is None:
+            raise repo.not_found()
+        actor = repo.actor_for_case(uow, user, row, today, deputising=found.deputising)
+        if actor is None:
+            raise repo.not_found()
+        expected = row.version if version is None else version
+        if row.version != expected:
+            raise _conflict(expected, row.version)
+        spec = machine.spec_for(trigger, State(row.state))  # unknown / wrong state first
+        if "complete_form" in spec.guards:
+            repo.fire_products(db, row)
+        quota_used = 0
+        if trigger == "recommend":  # 002 §六(三): one authority's quota, counted under its lock
+            repo.lock_authority(uow.session, row.authority_id)
+            quota_used = repo.quota_used(uow.session, row)
+        case = repo.fire_case(row, found.attachment_kinds, found.open_objections)
+        ctx = Context(actor=actor, now=now, rules=repo.fire_rules(row),
+                      calendar=repo.load_calendar(uow), references=repo.load_references(uow),
+                      local_today=today, reason=reason, rectification_deadline=deadline,
+                      quota_used=quota_used)
+        verdicts = eligibility.evaluate(row.kind, row.region, case.values,
+                                        case.attestations, ctx.rules, ctx.references)
+        outcome = machine.fire(case, trigger, ctx)
+        changes: dict[str, Any] = {"state": outcome.dest.value, "state_changed_at": now,
+                                   "updated_at": now}
+        if trigger == "submit":
+            changes["submitted_at"] = now
+        elif trigger == "recommend":
+            changes["recommended_by_id"] = actor.on_behalf_of_id or actor.user_id
+        elif trigger == "publish_notice":
+            changes["notice_published_on"] = today
+            changes["notice_ends_on"] = ctx.calendar.add_working_days(
+                today, ctx.rules.notice_working_days)
+        elif trigger == "order_rectification":
+            changes["rectification_deadline"] = deadline
+        notice_ends_on = changes.get("notice_ends_on", row.notice_ends_on)
+        changes["due_on"] = _due_on(outcome.dest, notice_ends_on,
+                                    changes.get("rectification_deadline",
+                                                row.rectification_deadline), ctx.rules)
+        changes["next_reminder_on"] = today  # the reminder scan re-plans it
+        history = dict(
+            application_id=row.id, version=expected + 1, trigger=trigger,
+            from_state=outcome.source.value, to_state=outcome.dest.value,
+            actor_id=actor.user_id, actor_role=actor.role.value, actor_name=actor.name,
+            on_behalf_of_id=actor.on_behalf_of_id, on_behalf_of_name=actor.on_behalf_of_name,
+            reason=reason, at=now, eligibility=[v.as_dict() for v in verdicts],
+            data={"deadline": deadline.isoformat() if deadline else None,
+                  "notice_ends_on": notice_ends_on.isoformat() if notice_ends_on else None,
+                  **(data or {})},
+        )
+        if also is not None:
+            also(uow.session, row)
+        record = audit.record(
+            "case_action", prev=found.audit_head or audit.GENESIS,
+            who=audit.Who(user.id, user.username, actor.role.value, actor.on_behalf_of_id),
+            object_type="application", object_id=row.id,
+            details={"trigger": trigger, "from": outcome.source.value,
+                     "to": outcome.dest.value, "version": expected + 1})
+        try:
+            history_id = repo.write_transition(db, row.id, expected, changes, history, record)
+        except repo.Conflict:
+            raise _conflict(expected, expected + 1) from None
         uow.record("case_transitioned", application_id=row.id, trigger=trigger,
                    from_state=outcome.source.value, to_state=outcome.dest.value,
                    actor_id=actor.user_id, version=expected + 1)

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -45,7 +43,7 @@ from workflow.roles import Actor, Role
 from workflow.rules import ReferenceStats, RoundRules
 from workflow.states import USES_QUOTA, State
 from workflow.storage import audit_repo
-from workflow.storage.db import statement_engine
+from workflow.storage.db import kept_connection
 from workflow.storage.models import (
     ApiTokenRow,
     ApplicationRow,
@@ -62,6 +60,7 @@ from workflow.storage.models import (
     RoundRow,
     UserRow,
 )
+from workflow.storage.uow import UnitOfWork
 
 FORM_COLUMNS = tuple(f.name for f in form.FIELDS)
 
@@ -105,16 +104,21 @@ def in_scope(user: UserRow | FireUser, app: ApplicationRow | FireCase) -> bool:
     return False
 
 
-def actor_for_case(session: Session, user: UserRow | FireUser, app: ApplicationRow | FireCase,
-                   today: date, *, deputising: bool = True) -> Actor | None:
+def actor_for_case(db: Session | UnitOfWork, user: UserRow | FireUser,
+                   app: ApplicationRow | FireCase, today: date, *,
+                   deputising: bool = True) -> Actor | None:
     """The actor `user` may be on `app`: themself, or a deputy for someone; None if neither.
 
     A deputy acts "on behalf of" the person they cover for the cases that person holds
     (drafted, or last handled at that level), so history reads "X 代 Y" even when the two
     share a scope; other cases in their own scope they handle in their own name.
-    `deputising=False`: the caller already knows `user` covers for nobody today.
+    `deputising=False`: the caller already knows `user` covers for nobody today (given a
+    unit of work, its session is then not even opened).
     """
-    principals = principals_of(session, user.id, today) if deputising else []
+    if not deputising:
+        return actor_of(user) if in_scope(user, app) else None
+    session = db.session if isinstance(db, UnitOfWork) else db
+    principals = principals_of(session, user.id, today)
     if principals:
         holders = case_holders(session, app)
         for principal in principals:
@@ -182,10 +186,11 @@ def clear_reference_cache() -> None:
     _cache.clear()
 
 
-def _cached(session: Session, what: str, load: Any) -> Any:
+def _cached(source: Session | UnitOfWork, what: str, load: Any) -> Any:
     from sqlalchemy import event
 
-    engine = session.get_bind().engine
+    # a unit of work's session is opened only on a cache miss
+    engine = source.engine if isinstance(source, UnitOfWork) else source.get_bind().engine
     known = _engine_keys.get(id(engine))
     if known is None or known[0] is not engine:
         known = _engine_keys[id(engine)] = (engine, str(engine.url))  # holds the engine
@@ -197,7 +202,7 @@ def _cached(session: Session, what: str, load: Any) -> Any:
     if id(engine) not in _watched:
         event.listen(engine, "before_cursor_execute", _invalidate_on_write)
         _watched.add(id(engine))
-    value = load(session)
+    value = load(source.session if isinstance(source, UnitOfWork) else source)
     _cache[key] = (now, value)
     return value
 
@@ -208,7 +213,7 @@ def _monotonic() -> float:
     return time.monotonic()
 
 
-def load_calendar(session: Session) -> WorkCalendar:
+def load_calendar(session: Session | UnitOfWork) -> WorkCalendar:
     """The working-day calendar with admin overrides (cached per process, see above)."""
     return _cached(session, "calendar", _load_calendar)  # type: ignore[no-any-return]
 
@@ -219,7 +224,7 @@ def _load_calendar(session: Session) -> WorkCalendar:
     return WorkCalendar(overrides=overrides, complete_years=years)
 
 
-def load_references(session: Session) -> dict[int, ReferenceStats]:
+def load_references(session: Session | UnitOfWork) -> dict[int, ReferenceStats]:
     """Reference statistics by year (cached per process; callers get their own dict)."""
     return dict(_cached(session, "references", _load_references))
 
@@ -451,21 +456,17 @@ _raw: dict[tuple[int, int], tuple[Any, Any, _Raw]] = {}
 
 
 class Direct:
-    """A pooled psycopg connection in autocommit (`db.statement_engine`), borrowed for a
-    use case made of one read and one conditional single-statement write (`cases.fire`):
-    no BEGIN, no COMMIT, no ORM session around them."""
+    """The thread's psycopg connection in autocommit (`db.kept_connection`), for a use
+    case made of one read and one conditional single-statement write (`cases.fire`): no
+    BEGIN, no COMMIT, no ORM session around them."""
 
     def __init__(self, engine: Any) -> None:
-        statements = statement_engine(engine)
-        self.dialect = statements.dialect
-        self._pooled = statements.raw_connection()
-        self.driver = self._pooled.driver_connection
-
-    def close(self) -> None:
-        self._pooled.close()
+        self._kept = kept_connection(engine)
+        self.dialect = self._kept.engine.dialect
+        self.driver = self._kept.driver
 
     def invalidate(self, exc: BaseException) -> None:
-        self._pooled.invalidate(exc)
+        self._kept.pooled.invalidate(exc)
 
 
 def _run(target: Any, statement: Any, params: dict[str, Any]) -> Any:
@@ -529,20 +530,15 @@ def _target(db: Session | Direct) -> Any:
     return db if isinstance(db, Direct) else db.connection()
 
 
-@contextmanager
-def statement_at_a_time(session: Session, wanted: bool = True) -> Iterator[Session | Direct]:
+def statement_at_a_time(uow: UnitOfWork, wanted: bool = True) -> Session | Direct:
     """Where `cases.fire` runs its statements: on PostgreSQL (when `wanted`) a `Direct`
     connection without an explicit transaction — the read and the conditional write are
     one statement each, the write's CTEs atomic, so that is the same guarantee with two
-    round trips fewer; otherwise the session, in its transaction."""
-    if not wanted or session.get_bind().dialect.name != "postgresql":
-        yield session
-        return
-    direct = Direct(session.get_bind())
-    try:
-        yield direct
-    finally:
-        direct.close()
+    round trips fewer; otherwise the unit of work's session, in its transaction."""
+    engine = uow.engine
+    if not wanted or engine.dialect.name != "postgresql":
+        return uow.session
+    return Direct(engine)
 
 
 def fire_products(db: Session | Direct, app: FireCase) -> None:

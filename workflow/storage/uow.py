@@ -6,6 +6,7 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from workflow.storage.db import session_factory
@@ -33,10 +34,22 @@ class UnitOfWork:
             factory = session_factory(url)
         self._factory = factory
         self.events: list[tuple[str, dict[str, Any]]] = []
-        self.session: Session
+        self._session: Session | None = None
+
+    @property
+    def session(self) -> Session:
+        """The ORM session, opened on first use (a use case that runs its statements on a
+        `repo.Direct` connection never opens one)."""
+        if self._session is None:
+            self._session = self._factory()
+        return self._session
+
+    @property
+    def engine(self) -> Engine:
+        return self._factory.kw["bind"]  # type: ignore[no-any-return]
 
     def __enter__(self) -> UnitOfWork:
-        self.session = self._factory()
+        self._session = None
         self.events = []
         return self
 
@@ -44,16 +57,17 @@ class UnitOfWork:
                  tb: TracebackType | None) -> None:
         # close() rolls back anything uncommitted and detaches loaded objects without
         # expiring them, so results stay readable after the block
-        self.session.close()
+        if self._session is not None:
+            self._session.close()
 
     def record(self, name: str, **payload: Any) -> None:
         """Queue a domain event; dispatched only once the transaction has committed."""
         self.events.append((name, payload))
 
     def commit(self) -> None:
-        s = self.session
-        if s.in_transaction() or s.new or s.dirty or s.deleted:
-            s.commit()  # (a use case that ran on a `repo.Direct` connection has nothing here)
+        s = self._session
+        if s is not None and (s.in_transaction() or s.new or s.dirty or s.deleted):
+            s.commit()
         events, self.events = self.events, []
         for name, payload in events:
             for listener in list(_listeners):

@@ -1,0 +1,151 @@
+"""The connection a thread keeps for firing transitions (`db.kept_connection`): it goes
+back when the thread ends, a dead one is replaced, a forked child never touches its
+parent's, and forgetting the database closes it — so a server that restarts, a web server
+that runs each request in a new thread, or a worker pool that forks never loses a
+transition or runs out of connections."""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import threading
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+
+from tests import factories
+from workflow.services import cases
+from workflow.storage import db
+from workflow.storage.db import session_factory
+from workflow.storage.uow import UnitOfWork
+
+
+@pytest.fixture
+def world(pg_url: str) -> factories.World:  # PostgreSQL only: the kept connection is its own
+    factory = session_factory(pg_url)
+    return factories.build_world(lambda: UnitOfWork(factory=factory))
+
+
+def backends(url: str) -> list[int]:
+    """Server processes connected to `url`'s database, other than the one asking."""
+    name = url.rsplit("/", 1)[1]
+    admin = db.make_engine(url.rsplit("/", 1)[0] + "/postgres", pool_size=1)
+    try:
+        with admin.connect() as conn:
+            return list(conn.execute(text(
+                "SELECT pid FROM pg_stat_activity WHERE datname = :d AND backend_type = "
+                "'client backend' AND pid <> pg_backend_pid()"), {"d": name}).scalars())
+    finally:
+        admin.dispose()
+
+
+T = datetime(2006, 4, 4, 2, tzinfo=UTC)
+
+
+def send_back(world: factories.World, app_id: int) -> cases.Fired:
+    return cases.fire(world.uow(), world.id("hubei_reviewer"), app_id, "return_for_revision",
+                      None, reason="补充材料", now=T)
+
+
+def send_back_and_resubmit(world: factories.World, app_id: int) -> None:
+    send_back(world, app_id)
+    cases.fire(world.uow(), world.id("hubei_applicant"), app_id, "submit", None, now=T)
+
+
+def steps(world: factories.World, app_id: int) -> list[str]:
+    return [h.trigger for h in cases.history_of(world.uow(), world.id("hubei_reviewer"),
+                                                app_id)]
+
+
+def test_threads_that_fire_and_end_give_their_connection_back(
+        world: factories.World, pg_url: str) -> None:
+    app_id = factories.submitted(world)
+    before = len(backends(pg_url))
+    for _ in range(30):  # like a web server that runs each request in a thread of its own
+        worker = threading.Thread(target=send_back_and_resubmit, args=(world, app_id))
+        worker.start()
+        worker.join(30)
+    assert steps(world, app_id) == ["submit"] + ["return_for_revision", "submit"] * 30
+    # 60 transitions in 30 threads: the connections were reused, not one left per thread
+    assert len(backends(pg_url)) <= before + 2
+
+
+def test_a_kept_connection_the_server_dropped_is_replaced(
+        world: factories.World, pg_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    app_id = factories.submitted(world)
+    kept = db.kept_connection(db.get_engine(pg_url))
+    pid = kept.driver.info.backend_pid
+    killer = db.make_engine(pg_url, pool_size=1)
+    with killer.begin() as conn:
+        conn.execute(text("SELECT pg_terminate_backend(:p)"), {"p": pid})
+    killer.dispose()
+    monkeypatch.setattr(db, "PING_AFTER_IDLE_SECONDS", 0.0)  # as after a quiet night
+    send_back_and_resubmit(world, app_id)  # no error: pinged, found dead, replaced
+    assert db.kept_connection(db.get_engine(pg_url)).driver.info.backend_pid != pid
+    assert steps(world, app_id) == ["submit", "return_for_revision", "submit"]
+
+
+def test_a_connection_dropped_mid_use_fails_that_call_only(
+        world: factories.World, pg_url: str) -> None:
+    app_id = factories.submitted(world)
+    pid = db.kept_connection(db.get_engine(pg_url)).driver.info.backend_pid
+    killer = db.make_engine(pg_url, pool_size=1)
+    with killer.begin() as conn:
+        conn.execute(text("SELECT pg_terminate_backend(:p)"), {"p": pid})
+    killer.dispose()
+    with pytest.raises(Exception, match="(?i)terminat|closed|connection"):
+        send_back(world, app_id)
+    fired = send_back(world, app_id)  # the next call has a new connection
+    assert fired.to_state == "drafted" and fired.version == 3  # nothing half-written before
+    assert steps(world, app_id) == ["submit", "return_for_revision"]
+
+
+def _child(url: str, app_id: int, user_id: int, out: Any) -> None:
+    db.dispose_all()  # what the Celery worker does after fork
+    try:
+        fired = cases.fire(UnitOfWork(factory=session_factory(url)), user_id, app_id,
+                           "return_for_revision", None, reason="子进程", now=T)
+        out.put((fired.to_state, db.kept_connection(db.get_engine(url)).driver.info.backend_pid))
+    except Exception as exc:  # noqa: BLE001 - report anything to the test
+        out.put(f"{type(exc).__name__}: {exc}")
+
+
+def test_a_forked_child_uses_a_connection_of_its_own_and_leaves_the_parents_alone(
+        world: factories.World, pg_url: str) -> None:
+    first, second = factories.submitted(world), factories.submitted(world)
+    parent = db.kept_connection(db.get_engine(pg_url))  # the parent fired: it keeps one
+    ctx = mp.get_context("fork")
+    out = ctx.Queue()
+    child = ctx.Process(target=_child, args=(pg_url, first, world.id("hubei_reviewer"), out))
+    child.start()
+    state, child_backend = out.get(timeout=30)
+    assert state == "drafted" and child_backend != parent.driver.info.backend_pid
+    child.join(30)
+    assert child.exitcode == 0
+    # the child neither used nor closed the parent's connection: it still works here
+    assert db.kept_connection(db.get_engine(pg_url)) is parent
+    assert send_back(world, second).to_state == "drafted"
+    assert steps(world, first) == ["submit", "return_for_revision"]
+
+
+def test_forgetting_a_database_closes_the_connections_threads_keep(
+        world: factories.World, pg_url: str) -> None:
+    app_id = factories.submitted(world)
+    ready, release = threading.Event(), threading.Event()
+
+    def keeps_one() -> None:  # a live thread that fired and keeps its connection
+        send_back_and_resubmit(world, app_id)
+        ready.set()
+        release.wait(30)
+
+    worker = threading.Thread(target=keeps_one)
+    worker.start()
+    assert ready.wait(30)
+    assert len(backends(pg_url)) >= 1
+    db.forget(pg_url)
+    try:
+        assert backends(pg_url) == []  # the database can now be dropped
+    finally:
+        release.set()
+        worker.join(30)
