@@ -441,13 +441,17 @@ class _Raw:
     def __init__(self, statement: Any, dialect: Any) -> None:
         compiled = statement.compile(dialect=dialect)
         self.sql = compiled.string
+        # bytes, encoded once: psycopg looks its conversion and prepared statement up by
+        # the query's bytes, and a str would be encoded (and hashed) again on every call
+        self.query = self.sql.encode()
         self.defaults = {k: v for k, v in compiled.params.items() if v is not None}
 
     def run(self, driver: Any, params: dict[str, Any]) -> Any:
+        """Execute on `driver`, a psycopg connection or cursor; returns the cursor."""
         bound = {**self.defaults, **{k: Jsonb(v, dumps=_json_dumps)
                                      if isinstance(v, dict | list) else v
                                      for k, v in params.items()}}
-        return driver.execute(self.sql, bound)
+        return driver.execute(self.query, bound)
 
 
 # (id(dialect), id(statement)) -> the compiled statement; the value keeps both alive, so
@@ -463,7 +467,7 @@ class Direct:
     def __init__(self, engine: Any) -> None:
         self._kept = kept_connection(engine)
         self.dialect = self._kept.engine.dialect
-        self.driver = self._kept.driver
+        self.driver = self._kept.cursor  # one cursor, reused: its adapters stay set up
 
     def invalidate(self, exc: BaseException) -> None:
         self._kept.pooled.invalidate(exc)
