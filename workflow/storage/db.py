@@ -149,9 +149,10 @@ class Kept:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.pooled: Any = engine.raw_connection()
-        self.driver: Any = self.pooled.driver_connection
+        driver: Any = self.pooled.driver_connection
+        self.driver = driver
         # results in binary: no text parsing of the read's ~50 columns (dates, numerics)
-        self.cursor: Any = self.driver.cursor(binary=True)
+        self.cursor: Any = driver.cursor(binary=True)
         self.pid = os.getpid()
         self.used_at = time.monotonic()
         _kept_from.setdefault(id(engine), weakref.WeakSet()).add(self)
