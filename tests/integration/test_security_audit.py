@@ -69,6 +69,70 @@ def test_a_refused_case_action_leaves_no_case_record(world: factories.World) -> 
     assert [r for r in events(world) if r.event == "case_action"] == []
 
 
+def refusals(world: factories.World) -> list[Any]:
+    return [r for r in events(world) if r.event == "case_action_refused"]
+
+
+def test_refused_case_actions_are_audited_with_who_what_and_why(
+        world: factories.World) -> None:
+    from workflow.errors import GuardFailed, NotFound, VersionConflict
+    from workflow.services import cases
+
+    app_id = factories.draft(world)
+    applicant, reviewer = world.id("hubei_applicant"), world.id("hunan_reviewer")
+    with pytest.raises(GuardFailed):  # no attachments yet
+        cases.fire(world.uow(), applicant, app_id, "submit", None)
+    with pytest.raises(VersionConflict):  # a stale page
+        cases.fire(world.uow(), applicant, app_id, "withdraw", 7, reason="撤回")
+    with pytest.raises(NotFound):  # another province's case: never told it exists
+        cases.fire(world.uow(), reviewer, app_id, "decline", None, reason="不予推荐")
+    got = [(r.actor_name, r.actor_role, r.object_type, r.object_id, r.result,
+            r.details["trigger"], r.details["error"]) for r in refusals(world)]
+    assert got == [
+        ("hubei_applicant", "applicant", "application", str(app_id), "refused", "submit",
+         "guard_failed"),
+        ("hubei_applicant", "applicant", "application", str(app_id), "refused", "withdraw",
+         "version_conflict"),
+        ("hunan_reviewer", "provincial_reviewer", "application", str(app_id), "refused",
+         "decline", "not_found")]
+    first = refusals(world)[0]
+    assert first.details["refusals"] == ["missing_attachment"] and first.details["version"] is None
+    # nothing moved: the case is still a draft with no history and no case action
+    assert cases.load(world.uow(), applicant, app_id).row.state == "drafted"
+    assert [r for r in events(world) if r.event == "case_action"] == []
+    assert audit.verify(world.uow()).ok
+
+
+def test_a_refusal_goes_on_the_system_chain_and_leaves_the_case_chain_alone(
+        world: factories.World) -> None:
+    """Otherwise a refused attempt by one user would turn another user's transition in
+    flight on the same case into a conflict (its write links to the chain head it read)."""
+    from workflow.errors import InvalidTrigger
+    from workflow.services import cases
+
+    app_id = factories.submitted(world)
+    case_chain = [r.hash for r in events(world) if r.chain == f"application:{app_id}"]
+    with pytest.raises(InvalidTrigger):
+        cases.fire(world.uow(), world.id("hubei_applicant"), app_id, "submit", None)
+    assert [r.hash for r in events(world) if r.chain == f"application:{app_id}"] == case_chain
+    assert [r.chain for r in refusals(world)] == ["system"]
+    fired = cases.fire(world.uow(), world.id("hubei_reviewer"), app_id, "return_for_revision",
+                       2, reason="补充材料")  # the version read before the refusal still holds
+    assert fired.version == 3
+
+
+def test_a_refused_action_through_the_api_is_audited_with_the_address(
+        api: Any, world: factories.World) -> None:
+    app_id = factories.draft(world)
+    r = api.as_("hubei_applicant").post(f"/api/v1/applications/{app_id}/transitions",
+                                        json={"trigger": "submit", "version": 1},
+                                        environ_base={"REMOTE_ADDR": "198.51.100.9"})
+    assert r.status_code == 422 and r.get_json()["code"] == "guard_failed"
+    [row] = refusals(world)
+    assert (row.actor_name, row.ip, row.details["trigger"], row.details["error"]) == (
+        "hubei_applicant", "198.51.100.9", "submit", "guard_failed")
+
+
 def test_logins_failures_and_lockouts_are_audited_with_the_address(client: Any,
                                                                    world: factories.World
                                                                    ) -> None:

@@ -127,8 +127,9 @@ def chain_of(object_type: str | None, object_id: Any) -> str:
 def record(event: str, *, prev: str, who: Who = ANONYMOUS, result: str = "ok",
            object_type: str | None = None, object_id: Any = None,
            details: dict[str, Any] | None = None, ip: str | None = None,
-           now: datetime | None = None) -> dict[str, Any]:
-    """The column values of one record linked to `prev` (its chain's current head)."""
+           now: datetime | None = None, chain: str | None = None) -> dict[str, Any]:
+    """The column values of one record linked to `prev` (its chain's current head; the
+    chain is `chain_of(object_type, object_id)` unless given)."""
     now = now or utcnow()
     fields: dict[str, Any] = dict(
         at=now, utc_offset=_offset(now), actor_id=who.id,
@@ -137,7 +138,7 @@ def record(event: str, *, prev: str, who: Who = ANONYMOUS, result: str = "ok",
         event=event[:60], object_type=object_type,
         object_id=None if object_id is None else str(object_id)[:64], result=result[:20],
         details=_canonical(details or {}))
-    return {"chain": chain_of(object_type, object_id), "prev_hash": prev,
+    return {"chain": chain or chain_of(object_type, object_id), "prev_hash": prev,
             "hash": content_hash(prev, **fields), **fields}
 
 
@@ -154,15 +155,15 @@ def watch(listener: Callable[[str, str | None], None]) -> None:
 def append(session: DbSession, event: str, *, who: Who = ANONYMOUS, result: str = "ok",
            object_type: str | None = None, object_id: Any = None,
            details: dict[str, Any] | None = None, ip: str | None = None,
-           now: datetime | None = None) -> AuditRow:
+           now: datetime | None = None, chain: str | None = None) -> AuditRow:
     """Append one record inside the caller's transaction (it commits or rolls back with
     the action it records). Appends to one chain are serialised so it never forks; other
-    chains go on in parallel."""
-    chain = chain_of(object_type, object_id)
+    chains go on in parallel. `chain`: see `record`."""
+    chain = chain or chain_of(object_type, object_id)
     audit_repo.lock_chain(session, chain)
     values = record(event, prev=audit_repo.last_hash(session, chain), who=who, result=result,
                     object_type=object_type, object_id=object_id, details=details, ip=ip,
-                    now=now)
+                    now=now, chain=chain)
     for listener in _watchers:
         listener(event, object_type)
     return audit_repo.add(session, AuditRow(**values))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -23,7 +24,7 @@ from workflow.rules import RoundRules
 from workflow.services import audit
 from workflow.services.clock import local_date, utcnow
 from workflow.states import State
-from workflow.storage import repo
+from workflow.storage import audit_repo, repo
 from workflow.storage.models import (
     ApplicationRow,
     HistoryRow,
@@ -33,6 +34,8 @@ from workflow.storage.models import (
 )
 from workflow.storage.uow import DbSession as Session
 from workflow.storage.uow import UnitOfWork
+
+_log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -286,7 +289,46 @@ def fire(uow: UnitOfWork, user_id: int, app_id: int, trigger: str, version: int 
          also: Callable[[Session, repo.FireCase], None] | None = None) -> Fired:
     """Fire `trigger` on an application: one transaction that moves the case and appends
     its history row. Raises `VersionConflict` if `version` is not the current one.
-    `also` runs inside the same transaction (e.g. marking an objection upheld)."""
+    `also` runs inside the same transaction (e.g. marking an objection upheld).
+
+    A refused attempt (a guard, the state, a stale version, a case out of the user's
+    scope, a bad reason) changes nothing and is audited as `case_action_refused`
+    (GB/T 22239 8.1.4.3: every event with its result, failures too). It goes on the
+    system chain, not the case's: a refusal appended to a case's chain would turn
+    someone else's transition in flight on that case into a conflict. A `Forbidden`
+    (a role that never acts on cases) surfaces as a 403, which the web layer audits as
+    `access_denied`."""
+    try:
+        return _fire(uow, user_id, app_id, trigger, version, reason, deadline, now, data, also)
+    except Forbidden:
+        raise
+    except DomainError as err:
+        _audit_refused(uow, user_id, app_id, trigger, version, err)
+        raise
+
+
+def _audit_refused(uow: UnitOfWork, user_id: int, app_id: int, trigger: str,
+                   version: int | None, err: DomainError) -> None:
+    try:
+        log = uow.another()
+        with log:
+            user = log.session.get(UserRow, user_id)
+            audit.append(log.session, "case_action_refused", who=audit.Who.of(user)
+                         if user is not None else audit.Who(user_id, None),
+                         result="refused", object_type="application", object_id=app_id,
+                         chain=audit_repo.SYSTEM_CHAIN,
+                         details={"trigger": str(trigger)[:40], "version": version,
+                                  "error": err.code,
+                                  "refusals": [r.code for r in err.refusals][:10]})
+            log.commit()
+    except Exception:  # noqa: BLE001 - the user gets the refusal even if the log is down
+        _log.exception("could not audit a refused %s on application %s", trigger, app_id)
+
+
+def _fire(uow: UnitOfWork, user_id: int, app_id: int, trigger: str, version: int | None,
+          reason: str | None, deadline: date | None, now: datetime | None,
+          data: dict[str, Any] | None,
+          also: Callable[[Session, repo.FireCase], None] | None) -> Fired:
     now = now or utcnow()
     reason = reason.strip() if isinstance(reason, str) and reason.strip() else None
     if reason and len(reason) > 2000:

@@ -48,6 +48,11 @@ class UnitOfWork:
     def engine(self) -> Engine:
         return self._factory.kw["bind"]  # type: ignore[no-any-return]
 
+    def another(self) -> UnitOfWork:
+        """A new unit of work on the same database (e.g. to record what this one refused
+        after it rolled back)."""
+        return UnitOfWork(factory=self._factory)
+
     def __enter__(self) -> UnitOfWork:
         self._session = None
         self.events = []
