@@ -9,14 +9,15 @@ from celery.signals import worker_process_init
 from kombu import Queue
 
 from config import Settings, load_settings
+from tasks.webhooks import SCAN_SECONDS as WEBHOOK_SCAN_SECONDS
 
-QUEUES = ("celery", "mail", "scans", "assessments")
+QUEUES = ("celery", "mail", "scans", "assessments", "webhooks")
 
 
 def make_celery(settings: Settings | None = None) -> Celery:
     settings = settings or load_settings()
     app = Celery("eib", include=["tasks.health", "tasks.mail", "tasks.reminders",
-                                 "tasks.assessment"])
+                                 "tasks.assessment", "tasks.webhooks"])
     app.conf.update(
         broker_url=settings.broker_url,
         result_backend=settings.result_backend,
@@ -32,6 +33,7 @@ def make_celery(settings: Settings | None = None) -> Celery:
             "tasks.mail.*": {"queue": "mail"},
             "tasks.reminders.*": {"queue": "scans"},
             "tasks.assessment.*": {"queue": "assessments"},
+            "tasks.webhooks.*": {"queue": "webhooks"},
         },
         broker_connection_retry_on_startup=True,
         # kombu's SQLAlchemy transport hands its options to create_engine(): give it none
@@ -44,6 +46,8 @@ def make_celery(settings: Settings | None = None) -> Celery:
                                "schedule": timedelta(seconds=settings.reminder_scan_seconds)},
             "mail-send-due": {"task": "tasks.mail.send_due",
                               "schedule": timedelta(seconds=settings.mail_flush_seconds)},
+            "webhooks-scan": {"task": "tasks.webhooks.scan",
+                              "schedule": timedelta(seconds=WEBHOOK_SCAN_SECONDS)},
             # 定期评估 (002 §六(三)): yearly, after the annual reports are due
             "assessment-yearly": {"task": "tasks.assessment.scheduled",
                                   "schedule": _assessment_schedule(settings.assessment_cron)},

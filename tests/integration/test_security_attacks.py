@@ -79,6 +79,8 @@ NEEDS_MORE = {
     "/objections/<int:objection_id>/evidence": "an objection with evidence",
     "/reports/assessment/preview": "a period to preview (422 names the field)",
     "/api/v1/evaluations": "a period (422 names the field)",
+    "/api/v1/webhooks/<int(max=2147483647):webhook_id>/deliveries": "a webhook id: "
+    "tests/integration/test_webhooks.py",
 }
 
 

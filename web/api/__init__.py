@@ -37,10 +37,11 @@ def register_api(app: Flask) -> None:
         people,
         reports,
         tokens,
+        webhooks,
     )
 
     for bp in (auth.bp, catalog.bp, applications.bp, attachments.bp, notices.bp, reports.bp,
-               evaluations.bp, people.bp, admin.bp, tokens.bp):
+               evaluations.bp, people.bp, admin.bp, tokens.bp, webhooks.bp):
         csrf.exempt(bp)
         api.register_blueprint(bp)
     app.register_blueprint(docs.bp)

@@ -491,3 +491,46 @@ class LockRow(Base):
     name: Mapped[str] = mapped_column(String(80), primary_key=True)
     holder: Mapped[str] = mapped_column(String(120))
     expires_at: Mapped[datetime]
+
+
+class WebhookRow(Base):
+    """A URL told when cases change state (issue 7): one authority's cases, or all (None)."""
+
+    __tablename__ = "webhooks"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    authority_id: Mapped[int | None] = mapped_column(ForeignKey("authorities.id"), index=True)
+    url: Mapped[str] = mapped_column(String(500))
+    secret: Mapped[str] = mapped_column(String(200))  # sealed: storage/sealed.py
+    # every transition_history row up to here is queued (or out of scope)
+    last_history_id: Mapped[int] = mapped_column(Integer, default=0)
+    # the history's max id seen at `mark_at`: once no transaction can still be writing
+    # below it, the cursor may move up to it (services.webhooks._advance)
+    mark_id: Mapped[int] = mapped_column(Integer, default=0)
+    mark_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    deleted_at: Mapped[datetime | None]
+
+    authority: Mapped[AuthorityRow | None] = relationship(lazy="joined")
+
+
+class WebhookDeliveryRow(Base):
+    """One transition to POST to one webhook; the unique key queues it once."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        UniqueConstraint("subscription_id", "history_id",
+                         name="uq_webhook_deliveries_subscription_history"),
+        Index("ix_webhook_deliveries_status_next", "status", "next_attempt_at"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subscription_id: Mapped[int] = mapped_column(ForeignKey("webhooks.id"))
+    history_id: Mapped[int] = mapped_column(ForeignKey("transition_history.id"))
+    # pending → sending → delivered | failed (retried) | dead; cancelled (webhook deleted)
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_status_code: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    delivered_at: Mapped[datetime | None]

@@ -1,0 +1,93 @@
+"""The webhook rules that need no database: the signature, the retry schedule, the URL
+check, and how far the scan's cursor may move."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import hmac
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from config import load_settings
+from workflow.errors import ValidationFailed
+from workflow.services import webhooks
+from workflow.storage.models import WebhookRow
+
+T = datetime(2006, 4, 3, 2, tzinfo=UTC)
+
+
+def test_the_signature_is_hmac_sha256_of_timestamp_dot_body() -> None:
+    body = b'{"event":"case.transitioned"}'
+    expected = hmac.new(b"k3y", b"1143943200." + body, hashlib.sha256).hexdigest()
+    assert webhooks.signature("k3y", 1143943200, body) == f"sha256={expected}"
+
+
+def test_a_receiver_refuses_a_changed_body_a_wrong_secret_or_an_old_timestamp() -> None:
+    body, ts = b'{"a":1}', 1_800_000_000
+    good = webhooks.signature("s", ts, body)
+    assert webhooks.verify("s", str(ts), body, good, now=ts + 10)
+    assert not webhooks.verify("s", str(ts), b'{"a":2}', good, now=ts + 10)
+    assert not webhooks.verify("t", str(ts), body, good, now=ts + 10)
+    assert not webhooks.verify("s", str(ts), body, good, now=ts + 301)  # a replay
+    assert not webhooks.verify("s", "soon", body, good, now=ts)
+
+
+def test_retries_wait_1_5_30_minutes_2_and_12_hours_then_the_delivery_is_dead() -> None:
+    waits = [webhooks.outcome(n, 503, "HTTP 503", T)["next_attempt_at"] - T for n in range(1, 6)]
+    assert waits == [timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30),
+                     timedelta(hours=2), timedelta(hours=12)]
+    last = webhooks.outcome(6, None, "ConnectionRefusedError", T)
+    assert last["status"] == "dead" and "after 6 attempts" in last["last_error"]
+    assert webhooks.outcome(1, 204, None, T)["status"] == "delivered"
+    assert len(webhooks.outcome(1, 500, "x" * 5000, T)["last_error"]) == 500
+
+
+@pytest.mark.parametrize("url, production, code", [
+    ("https://swt.hubei.gov.cn/eib", True, None),
+    ("http://127.0.0.1:8080/hook", True, None),
+    ("http://localhost/hook", True, None),
+    ("http://[::1]/hook", True, None),
+    ("http://swt.hubei.gov.cn/eib", False, None),
+    ("http://swt.hubei.gov.cn/eib", True, "https_required"),
+    ("ftp://swt.hubei.gov.cn/eib", False, "invalid_url"),
+    ("https://", False, "invalid_url"),
+    ("https://a:b@swt.hubei.gov.cn/", False, "credentials_in_url"),
+    ("https://x.cn/" + "a" * 500, False, "too_long"),
+    ("  ", False, "required"),
+])
+def test_webhook_urls_are_http_or_https_and_https_in_production(
+        url: str, production: bool, code: str | None, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("APP_ENV", "test")
+    monkeypatch.setenv("INSTANCE_PATH", str(tmp_path))
+    settings = dataclasses.replace(load_settings(),
+                                   env="production" if production else "development")
+    if code is None:
+        assert webhooks.check_url(url, settings) == url.strip()
+        return
+    with pytest.raises(ValidationFailed) as refused:
+        webhooks.check_url(url, settings)
+    assert (refused.value.first.code, refused.value.first.field) == (code, "url")
+
+
+def test_the_cursor_stays_below_transitions_that_may_still_commit_until_they_settle() -> None:
+    hook = WebhookRow(last_history_id=10, mark_id=10, mark_at=T)
+    webhooks._advance(hook, top=25, seen_up_to=25, now=T + timedelta(seconds=30),
+                      settle=timedelta(seconds=60))
+    assert (hook.last_history_id, hook.mark_id) == (10, 10)  # mark 10: nothing to move over
+    webhooks._advance(hook, top=25, seen_up_to=25, now=T + timedelta(seconds=61),
+                      settle=timedelta(seconds=60))
+    assert (hook.last_history_id, hook.mark_id) == (10, 25)  # 11…25 may still have gaps
+    webhooks._advance(hook, top=40, seen_up_to=40, now=T + timedelta(seconds=100),
+                      settle=timedelta(seconds=60))
+    assert hook.last_history_id == 10  # the mark is 39 s old
+    webhooks._advance(hook, top=40, seen_up_to=40, now=T + timedelta(seconds=122),
+                      settle=timedelta(seconds=60))
+    assert (hook.last_history_id, hook.mark_id) == (25, 40)
+    webhooks._advance(hook, top=90, seen_up_to=30, now=T + timedelta(seconds=300),
+                      settle=timedelta(seconds=60))
+    assert (hook.last_history_id, hook.mark_id) == (30, 40)  # a full batch ended at 30
+
