@@ -51,7 +51,8 @@ ASSESSMENT_SECONDS = Histogram("eib_assessment_seconds", "Assessment run duratio
 
 
 class OutboxCollector(Collector):
-    """Outbox depth and the age of the oldest unsent message, read at scrape time."""
+    """Outbox depth and the age of the oldest unsent message, and the same for webhook
+    deliveries, read at scrape time."""
 
     def __init__(self, url_of: Any) -> None:
         self.url_of = url_of
@@ -68,6 +69,18 @@ class OutboxCollector(Collector):
         age.add_metric([], backlog.oldest_seconds)
         yield depth
         yield age
+        hooks = ops.webhook_backlog(UnitOfWork(self.url_of()))
+        waiting = GaugeMetricFamily(
+            "eib_webhook_deliveries", "Webhook deliveries not delivered yet, by status "
+            "(pending, sending, failed = awaiting a retry, dead = gave up)", labels=["status"])
+        for status, count in hooks.by_status.items():
+            waiting.add_metric([status], count)
+        yield waiting
+        oldest = GaugeMetricFamily("eib_webhook_oldest_undelivered_seconds",
+                                   "Age of the oldest webhook delivery still to go out "
+                                   "(0 when none)")
+        oldest.add_metric([], hooks.oldest_seconds)
+        yield oldest
 
 
 _installed = False

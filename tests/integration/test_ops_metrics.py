@@ -77,6 +77,31 @@ def test_outbox_depth_and_the_age_of_the_oldest_unsent_message(
     assert 30 * 60 <= (sample(text, "eib_outbox_oldest_unsent_seconds") or 0) < 31 * 60
 
 
+def test_webhook_deliveries_waiting_and_dead_are_reported(
+        client: Any, world: factories.World) -> None:
+    from workflow.services import webhooks
+    from workflow.storage.models import WebhookDeliveryRow
+
+    text = scrape(client)
+    assert sample(text, "eib_webhook_deliveries", status="pending") == 0
+    assert sample(text, "eib_webhook_oldest_undelivered_seconds") == 0
+    webhooks.create(world.uow(), world.id("mofcom"), "http://127.0.0.1:9/hook")
+    for _ in range(3):
+        factories.submitted(world)
+    assert webhooks.scan(world.uow()).queued == 3  # three transitions, nothing sent yet
+    with world.uow() as u:
+        first, second, _third = u.session.query(WebhookDeliveryRow).order_by(
+            WebhookDeliveryRow.id).all()
+        first.status, first.created_at = "dead", utcnow() - timedelta(hours=3)
+        second.created_at = utcnow() - timedelta(minutes=40)
+        u.commit()
+    text = scrape(client)
+    assert sample(text, "eib_webhook_deliveries", status="pending") == 2
+    assert sample(text, "eib_webhook_deliveries", status="dead") == 1
+    # the dead one no longer counts as waiting: the oldest waiting is the 40-minute one
+    assert 40 * 60 <= (sample(text, "eib_webhook_oldest_undelivered_seconds") or 0) < 41 * 60
+
+
 def test_task_outcomes_are_counted(client: Any) -> None:
     from tasks.health import ping
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from workflow.storage.models import OutboxRow
+from workflow.storage.models import OutboxRow, WebhookDeliveryRow
 
 UNSENT = ("pending", "sending", "failed")  # failed: waiting for its next attempt
 
@@ -18,3 +18,19 @@ def outbox_backlog(session: Session) -> tuple[int, datetime | None]:
         select(func.count(), func.min(OutboxRow.created_at)).where(
             OutboxRow.status.in_(UNSENT))).one()
     return int(count or 0), oldest
+
+
+WEBHOOK_WAITING = ("pending", "sending", "failed")  # failed: waiting for its next attempt
+
+
+def webhook_backlog(session: Session) -> tuple[dict[str, int], datetime | None]:
+    """Webhook deliveries by status (those not delivered or cancelled), and when the
+    oldest one still waiting to go out was queued."""
+    counts = dict(session.execute(
+        select(WebhookDeliveryRow.status, func.count()).where(
+            WebhookDeliveryRow.status.in_((*WEBHOOK_WAITING, "dead")))
+        .group_by(WebhookDeliveryRow.status)).all())
+    oldest = session.scalar(select(func.min(WebhookDeliveryRow.created_at)).where(
+        WebhookDeliveryRow.status.in_(WEBHOOK_WAITING)))
+    return {k: int(v) for k, v in counts.items()}, oldest
+
