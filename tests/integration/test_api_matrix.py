@@ -146,8 +146,38 @@ def test_operations_a_role_may_never_do_are_403(
         (("hubei_applicant", "hubei_reviewer", "mofcom", "auditor", "secadmin"), "get",
          "/api/v1/outbox", {}),
         (("hubei_applicant", *ADMINS), "get", "/api/v1/deputies", {}),
+        (("hubei_applicant", *ADMINS), "get", "/api/v1/webhooks", {}),
+        (("hubei_applicant", *ADMINS), "post", "/api/v1/webhooks",
+         {"json": {"url": "https://example.gov.cn/hook"}}),
     ]
     for users, method, url, kw in never:
         for user in users:
             refused(getattr(api.client, method)(url, headers=bearer[user], **kw), 403,
                     f"{user} {method.upper()} {url}")
+
+
+def test_another_authoritys_webhook_is_not_found_and_leaks_nothing(
+        api: Any, world: factories.World) -> None:
+    from workflow.services import webhooks
+
+    hubei = webhooks.create(world.uow(), world.id("hubei_reviewer"),
+                            "https://hubei.example.gov.cn/hook")
+    factories.submitted(world)  # a Hubei transition: one delivery queued for Hubei
+    webhooks.scan(world.uow())
+    [delivery] = webhooks.deliveries(world.uow(), world.id("hubei_reviewer"), hubei.id)
+    bearer = {u: {"Authorization": f"Bearer {tokens.create(world.uow(), world.id(u), 't').token}"}
+              for u in ("hunan_reviewer", "hubei_applicant", *ADMINS)}
+    hook = f"/api/v1/webhooks/{hubei.id}"
+    endpoints = [("delete", hook, {}), ("get", f"{hook}/deliveries", {}),
+                 ("post", f"{hook}/deliveries/{delivery.id}/retry", {})]
+    for user, status in (("hunan_reviewer", 404), ("hubei_applicant", 403),
+                         *((admin, 403) for admin in ADMINS)):
+        for method, url, kw in endpoints:
+            r = getattr(api.client, method)(url, headers=bearer[user], **kw)
+            refused(r, status, f"{user} {method.upper()} {url}")
+            assert "hubei.example.gov.cn" not in r.get_data(as_text=True)
+    listed = api.client.get("/api/v1/webhooks", headers=bearer["hunan_reviewer"]).get_json()
+    assert listed == []  # Hunan does not even see that Hubei has one
+    assert [w.id for w in webhooks.list_visible(world.uow(), world.id("hubei_reviewer"))] == [
+        hubei.id]  # and it is still there
+
