@@ -78,6 +78,9 @@ def create_app(test_config: dict[str, Any] | None = None,
     from web import tokens
 
     app.register_blueprint(tokens.bp)  # /tokens: personal API tokens (issue 7)
+    from web import webhooks_page
+
+    app.register_blueprint(webhooks_page.bp)  # /webhooks: reviewers' webhooks (issue 7)
     from web import security
 
     security.init_app(app)  # headers, audit context, admin pages, `flask audit`

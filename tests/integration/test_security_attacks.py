@@ -81,6 +81,7 @@ NEEDS_MORE = {
     "/api/v1/evaluations": "a period (422 names the field)",
     "/api/v1/webhooks/<int(max=2147483647):webhook_id>/deliveries": "a webhook id: "
     "tests/integration/test_webhooks.py",
+    "/webhooks/<int:webhook_id>": "a webhook id: tests/web/test_webhooks_page.py",
 }
 
 
@@ -141,7 +142,7 @@ def test_every_route_answers_every_user_with_the_security_headers_and_never_a_50
     for route in ("/notice", "/notice/<int:app_id>", "/dashboard", "/dashboard.xlsx",
                   "/exports/applications.xlsx", "/reports/", "/reports/bases/<int:app_id>",
                   "/notifications", "/admin/outbox", "/admin/audit", "/api/v1/docs",
-                  "/api/v1/objections", "/api/v1/audit-log", "/objections"):
+                  "/api/v1/objections", "/api/v1/audit-log", "/objections", "/webhooks"):
         assert route in opened, route  # the routes added since the suite was written
 
 
