@@ -165,7 +165,7 @@ def report(a: argparse.Namespace, r: dict[str, Any], command: str) -> str:
          f"Measured {time.strftime('%Y-%m-%d %H:%M %Z')} on: {machine()}.", "",
          f"Command: `{command}`", "",
          "Every ceiling was measured on the same machine in the same run, interleaved or "
-         "right after its figure. See *How to read this* below.", "",
+         "right after its figure. How each figure is made: the top of docs/benchmarks.md.", "",
          "## Summary against the targets", "",
          "| figure | measured | ceiling (same run) | ratio | target |",
          "|---|---|---|---|---|",
