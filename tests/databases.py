@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from sqlalchemy import create_engine, text
 
@@ -13,15 +14,23 @@ def _admin(url: str) -> str:
     return url.rsplit("/", 1)[0] + "/postgres"
 
 
+def on_server(url: str, sql: str, params: dict[str, Any] | None = None) -> list[Any]:
+    """Run `sql` from the maintenance database of `url`'s server (autocommit: CREATE /
+    DROP DATABASE, pg_stat_activity, pg_terminate_backend…); the first column of any
+    rows it returns."""
+    admin = create_engine(_admin(url), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            result = conn.execute(text(sql), params or {})
+            return list(result.scalars()) if result.returns_rows else []
+    finally:
+        admin.dispose()
+
+
 def create_database(server_url: str, prefix: str) -> str:
     """A new empty database `<prefix>_<random>` on `server_url`'s server; its URL."""
     name = f"{prefix}_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(_admin(server_url), isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    finally:
-        admin.dispose()
+    on_server(server_url, f'CREATE DATABASE "{name}"')
     return f"{server_url.rsplit('/', 1)[0]}/{name}"
 
 
@@ -31,9 +40,4 @@ def drop_database(url: str) -> None:
     name = url.rsplit("/", 1)[1]
     for known in [u for u in db._engines if u.rsplit("/", 1)[1].split("?")[0] == name]:
         db.forget(known)
-    admin = create_engine(_admin(url), isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        admin.dispose()
+    on_server(url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -15,7 +15,6 @@ from web.i18n import lang
 from web.views import me
 from workflow.errors import ValidationFailed
 from workflow.services import webhooks
-from workflow.storage import repo
 
 bp = Blueprint("webhooks_page", __name__)
 
@@ -59,12 +58,8 @@ def delete(webhook_id: int) -> Any:
 @bp.get("/webhooks/<int:webhook_id>")
 @login_required
 def deliveries(webhook_id: int) -> Any:
-    user_id = me().id
-    rows = webhooks.deliveries(uow(), user_id, webhook_id)  # out of scope: the 404 page
-    hook = next((h for h in webhooks.list_visible(uow(), user_id) if h.id == webhook_id),
-                None)
-    if hook is None:  # deleted between the two reads
-        raise repo.not_found("webhook")
+    # another authority's webhook: the 404 page
+    hook, rows = webhooks.with_deliveries(uow(), me().id, webhook_id)
     return render_template("webhook_deliveries.html", hook=hook, rows=rows,
                            retryable=webhooks.RETRYABLE)
 

@@ -12,9 +12,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import text
 
 from tests import factories
+from tests.databases import on_server
 from workflow.services import cases
 from workflow.storage import db
 from workflow.storage.db import session_factory
@@ -29,15 +29,14 @@ def world(pg_url: str) -> factories.World:  # PostgreSQL only: the kept connecti
 
 def backends(url: str) -> list[int]:
     """Server processes connected to `url`'s database, other than the one asking."""
-    name = url.rsplit("/", 1)[1]
-    admin = db.make_engine(url.rsplit("/", 1)[0] + "/postgres", pool_size=1)
-    try:
-        with admin.connect() as conn:
-            return list(conn.execute(text(
-                "SELECT pid FROM pg_stat_activity WHERE datname = :d AND backend_type = "
-                "'client backend' AND pid <> pg_backend_pid()"), {"d": name}).scalars())
-    finally:
-        admin.dispose()
+    return on_server(url, "SELECT pid FROM pg_stat_activity WHERE datname = :d AND "
+                          "backend_type = 'client backend' AND pid <> pg_backend_pid()",
+                     {"d": url.rsplit("/", 1)[1]})
+
+
+def kill(url: str, pid: int) -> None:
+    """End one server process, as an administrator or a restart would."""
+    on_server(url, "SELECT pg_terminate_backend(:p)", {"p": pid})
 
 
 T = datetime(2006, 4, 4, 2, tzinfo=UTC)
@@ -76,10 +75,7 @@ def test_a_kept_connection_the_server_dropped_is_replaced(
     app_id = factories.submitted(world)
     kept = db.kept_connection(db.get_engine(pg_url))
     pid = kept.driver.info.backend_pid
-    killer = db.make_engine(pg_url, pool_size=1)
-    with killer.begin() as conn:
-        conn.execute(text("SELECT pg_terminate_backend(:p)"), {"p": pid})
-    killer.dispose()
+    kill(pg_url, pid)
     monkeypatch.setattr(db, "PING_AFTER_IDLE_SECONDS", 0.0)  # as after a quiet night
     send_back_and_resubmit(world, app_id)  # no error: pinged, found dead, replaced
     assert db.kept_connection(db.get_engine(pg_url)).driver.info.backend_pid != pid
@@ -90,10 +86,7 @@ def test_a_connection_dropped_mid_use_fails_that_call_only(
         world: factories.World, pg_url: str) -> None:
     app_id = factories.submitted(world)
     pid = db.kept_connection(db.get_engine(pg_url)).driver.info.backend_pid
-    killer = db.make_engine(pg_url, pool_size=1)
-    with killer.begin() as conn:
-        conn.execute(text("SELECT pg_terminate_backend(:p)"), {"p": pid})
-    killer.dispose()
+    kill(pg_url, pid)
     with pytest.raises(Exception, match="(?i)terminat|closed|connection"):
         send_back(world, app_id)
     fired = send_back(world, app_id)  # the next call has a new connection

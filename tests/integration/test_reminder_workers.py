@@ -24,6 +24,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tests import factories
+from tests.brokers import own_redis_db
 from tests.smtp_sink import SmtpServer
 from workflow.services import reminders as svc
 from workflow.storage.db import session_factory
@@ -54,13 +55,8 @@ def world_pg(pg_url: str) -> factories.World:
 @pytest.fixture
 def broker(redis_url: str) -> Iterator[str]:
     """A Redis database of its own, emptied before and after."""
-    import redis
-
-    url = redis_url.rsplit("/", 1)[0] + "/9"
-    client = redis.Redis.from_url(url)
-    client.flushdb()
-    yield url
-    client.flushdb()
+    with own_redis_db(redis_url, 9) as url:
+        yield url
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy import select
 
 from tests import factories
+from tests.brokers import own_redis_db
 from tests.integration.test_webhooks import Receiver, receiver  # noqa: F401 - the fixture
 from workflow.services import webhooks
 from workflow.storage.db import session_factory
@@ -40,13 +41,8 @@ def procfile_worker_queues() -> str:
 @pytest.fixture
 def broker(redis_url: str) -> Iterator[str]:
     """A Redis database of its own, emptied before and after."""
-    import redis
-
-    url = redis_url.rsplit("/", 1)[0] + "/14"
-    client = redis.Redis.from_url(url)
-    client.flushdb()
-    yield url
-    client.flushdb()
+    with own_redis_db(redis_url, 14) as url:
+        yield url
 
 
 def test_the_procfile_worker_scans_and_delivers_a_signed_transition(

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from workflow.errors import Forbidden, GuardFailed, ValidationFailed, refuse
+from workflow.errors import GuardFailed, ValidationFailed, refuse
 from workflow.roles import Role
 from workflow.services import audit
 from workflow.services.clock import local_date, utcnow
@@ -37,11 +37,8 @@ class Period:
 
 
 def _reviewer(session: DbSession, user_id: int) -> UserRow:
-    user = repo.user_by_id(session, user_id)
-    if Role(user.role) not in REVIEWERS:
-        raise Forbidden(refuse("reviewers_only", "只有审核人员可以指定代理人",
-                               "only reviewers can name a deputy"))
-    return user
+    return repo.user_in_role(session, user_id, REVIEWERS, refuse(
+        "reviewers_only", "只有审核人员可以指定代理人", "only reviewers can name a deputy"))
 
 
 def name_deputy(uow: UnitOfWork, user_id: int, deputy_id: int | None, starts_on: date | None,

@@ -24,7 +24,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from config import Settings, load_settings
-from workflow.errors import Forbidden, ValidationFailed, refuse
+from workflow.errors import ValidationFailed, refuse
 from workflow.roles import Role
 from workflow.services import audit
 from workflow.services.clock import utcnow
@@ -85,11 +85,9 @@ def body_of(payload: dict[str, Any]) -> bytes:
 
 def _manager(s: DbSession, user_id: int) -> UserRow:
     """Reviewers only: provincial (their authority's cases) and ministry (all cases)."""
-    user = repo.user_by_id(s, user_id)
-    if Role(user.role) not in MANAGERS:
-        raise Forbidden(refuse("reviewers_only", "只有省级和商务部审核人员可以管理 Webhook",
-                               "only provincial and ministry reviewers manage webhooks"))
-    return user
+    return repo.user_in_role(s, user_id, MANAGERS, refuse(
+        "reviewers_only", "只有省级和商务部审核人员可以管理 Webhook",
+        "only provincial and ministry reviewers manage webhooks"))
 
 
 def _sees_all(user: UserRow) -> bool:
@@ -215,10 +213,17 @@ def delete(uow: UnitOfWork, user_id: int, webhook_id: int, now: datetime | None 
 def deliveries(uow: UnitOfWork, user_id: int, webhook_id: int,
                limit: int = 100) -> list[WebhookDeliveryRow]:
     """The webhook's latest deliveries, newest first."""
+    return with_deliveries(uow, user_id, webhook_id, limit)[1]
+
+
+def with_deliveries(uow: UnitOfWork, user_id: int, webhook_id: int, limit: int = 100
+                    ) -> tuple[WebhookRow, list[WebhookDeliveryRow]]:
+    """The webhook (its authority loaded) and its latest deliveries, newest first."""
     with uow:
         s = uow.session
         row = _webhook(s, _manager(s, user_id), webhook_id)
-        return wr.deliveries_of(s, row.id, limit)
+        _ = row.authority  # loaded before the session closes
+        return row, wr.deliveries_of(s, row.id, limit)
 
 
 def retry(uow: UnitOfWork, user_id: int, webhook_id: int, delivery_id: int,

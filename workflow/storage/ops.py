@@ -26,11 +26,10 @@ WEBHOOK_WAITING = ("pending", "sending", "failed")  # failed: waiting for its ne
 def webhook_backlog(session: Session) -> tuple[dict[str, int], datetime | None]:
     """Webhook deliveries by status (those not delivered or cancelled), and when the
     oldest one still waiting to go out was queued."""
-    counts = dict(session.execute(
-        select(WebhookDeliveryRow.status, func.count()).where(
-            WebhookDeliveryRow.status.in_((*WEBHOOK_WAITING, "dead")))
-        .group_by(WebhookDeliveryRow.status)).all())
-    oldest = session.scalar(select(func.min(WebhookDeliveryRow.created_at)).where(
-        WebhookDeliveryRow.status.in_(WEBHOOK_WAITING)))
-    return {k: int(v) for k, v in counts.items()}, oldest
+    rows = session.execute(
+        select(WebhookDeliveryRow.status, func.count(), func.min(WebhookDeliveryRow.created_at))
+        .where(WebhookDeliveryRow.status.in_((*WEBHOOK_WAITING, "dead")))
+        .group_by(WebhookDeliveryRow.status)).all()
+    waiting = [first for status, _, first in rows if status in WEBHOOK_WAITING]
+    return {status: int(n) for status, n, _ in rows}, min(waiting, default=None)
 

@@ -672,10 +672,12 @@ def user_by_id(session: Session, user_id: int) -> UserRow:
     return user
 
 
-def user_in_role(session: Session, user_id: int, role: Role, refusal: Refusal) -> UserRow:
-    """The active user `user_id` if they hold `role`; `Forbidden(refusal)` otherwise."""
+def user_in_role(session: Session, user_id: int, role: Role | tuple[Role, ...],
+                 refusal: Refusal) -> UserRow:
+    """The active user `user_id` if they hold `role` (or one of the roles given);
+    `Forbidden(refusal)` otherwise."""
     user = user_by_id(session, user_id)
-    if Role(user.role) is not role:
+    if Role(user.role) not in (role if isinstance(role, tuple) else (role,)):
         raise Forbidden(refusal)
     return user
 
