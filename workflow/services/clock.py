@@ -1,7 +1,13 @@
 """Time in one place: UTC for storage, Asia/Shanghai for dates people see.
 
-`APP_NOW` (ISO 8601 with offset, e.g. ``2006-04-20T09:00+08:00``) pins the clock for a
-demo or an operator catching up; tests use `freeze`. Nothing else reads the wall clock.
+Two clocks:
+- `utcnow()` is the domain's clock: deadlines, reminders, working days, the dates a case
+  records. `APP_NOW` (ISO 8601 with offset, e.g. ``2006-04-20T09:00+08:00``) pins it for a
+  demo walkthrough or an operator catching up; tests use `freeze`.
+- `real_utcnow()` is the machine's clock, never pinned by `APP_NOW`: security (TOTP codes,
+  session timeouts, token expiry, lockouts, rate limits), leases between processes and log
+  timestamps. `freeze` pins it too, so a test can step over an expiry.
+Nothing else reads the wall clock.
 """
 
 from __future__ import annotations
@@ -31,6 +37,13 @@ def utcnow() -> datetime:
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=CHINA)
         return moment.astimezone(UTC)
+    return datetime.now(UTC)
+
+
+def real_utcnow() -> datetime:
+    """The machine's time (UTC) for security and leases: `APP_NOW` does not move it."""
+    if _frozen is not None:
+        return _frozen.astimezone(UTC)
     return datetime.now(UTC)
 
 
