@@ -10,6 +10,12 @@ and a day, and gets back the reminders due that day and the next day anything is
   day overdue and then every `escalate_every_working_days` working days until resolved.
 - A reminder exists only while its reason does: the case is in one of the rule's states
   and, for reports, the report has not been filed.
+- Every report period that is overdue is one obligation, not one per period: a base
+  that has missed eleven quarters gets one escalation naming the eleven, not eleven.
+- The planner computes the latest stage due and the next stage directly from the
+  deadline and the day (working-day arithmetic is O(log n), `workflow.calendar`): a scan
+  after a week's downtime or a clock twenty years ahead costs what today's costs, and
+  sends one catch-up per obligation, naming how overdue it is.
 """
 
 from __future__ import annotations
@@ -146,11 +152,22 @@ class CaseFacts:
 
 @dataclass(frozen=True)
 class Item:
-    """An open obligation: a rule, a deadline, and the period it is about."""
+    """An open obligation: a rule, a deadline, and the period(s) it is about.
+
+    Overdue reports are one item: `deadline` is the oldest missing period's (it says how
+    overdue the base is and paces the escalation), `last_deadline` the newest one's, and
+    `periods` lists every missing period."""
 
     kind: str
     deadline: date
-    period: str = ""  # "2006Q2", "2006" for reports; "" otherwise
+    period: str = ""  # "2006Q2", "2006" for reports ("2006Q2..2007Q1#4" for several)
+    periods: tuple[str, ...] = ()
+    last_deadline: date | None = None
+
+    @property
+    def latest(self) -> date:
+        """The deadline of the newest period this item covers."""
+        return self.last_deadline or self.deadline
 
 
 @dataclass(frozen=True)
@@ -204,10 +221,24 @@ def _quarters_from(first: tuple[int, int], last: tuple[int, int]) -> Iterator[tu
         y, q = (y, q + 1) if q < 4 else (y + 1, 1)
 
 
+def _reports(kind: str, periods: list[tuple[str, date]], today: date) -> list[Item]:
+    """Unfiled report periods as items: one for all the overdue ones, one per upcoming."""
+    late = [(p, d) for p, d in periods if d < today]
+    out = [Item(kind, d, p) for p, d in periods if d >= today]
+    if len(late) == 1:
+        out.insert(0, Item(kind, late[0][1], late[0][0], (late[0][0],)))
+    elif late:
+        names = tuple(p for p, _d in late)
+        out.insert(0, Item(kind, late[0][1], f"{names[0]}..{names[-1]}#{len(names)}", names,
+                           late[-1][1]))
+    return out
+
+
 def open_items(rule: ReminderRule, facts: CaseFacts, rules: RoundRules, cal: WorkCalendar,
-               horizon: date) -> list[Item]:
+               horizon: date, today: date | None = None) -> list[Item]:
     """The obligations of `rule` on this case that are open and due by `horizon`'s
-    reminder window (reports: every unfiled period since approval)."""
+    reminder window. Reports: the unfiled periods since approval — those overdue on
+    `today` (default: none) as one item, the others one each."""
     if facts.state not in rule.states:
         return []
     src = rule.deadline
@@ -225,19 +256,18 @@ def open_items(rule: ReminderRule, facts: CaseFacts, rules: RoundRules, cal: Wor
         return [Item(rule.kind, fixed)] if fixed else []
     if facts.approved_on is None:
         return []
+    first = today or date.min
     if src is Deadline.QUARTERLY:
         # the quarter in which the base was approved is the first one it reports
-        out = []
-        for y, q in _quarters_from(quarter_of(facts.approved_on), quarter_of(horizon)):
-            if (y, q) not in facts.quarterly_filed:
-                out.append(Item(rule.kind, quarterly_due(y, q, rules.quarterly_report_working_days,
-                                                         cal), f"{y}Q{q}"))
-        return out
-    out = []
-    for y in range(facts.approved_on.year, horizon.year + 1):
-        if y not in facts.annual_filed:
-            out.append(Item(rule.kind, annual_due(y, rules), str(y)))
-    return out
+        quarters = [(f"{y}Q{q}", quarterly_due(y, q, rules.quarterly_report_working_days, cal))
+                    for y, q in _quarters_from(quarter_of(facts.approved_on),
+                                               quarter_of(horizon))
+                    if (y, q) not in facts.quarterly_filed]
+        return _reports(rule.kind, quarters, first)
+    years = [(str(y), annual_due(y, rules)) for y in range(facts.approved_on.year,
+                                                           horizon.year + 1)
+             if y not in facts.annual_filed]
+    return _reports(rule.kind, years, first)
 
 
 # --- when reminders fall ---------------------------------------------------------------
@@ -258,12 +288,7 @@ class Days:
         """The working day with exactly n working days after it up to the deadline."""
         key = (deadline, n)
         if key not in self._before:
-            day, left = deadline, 0
-            while not (self.cal.is_workday(day) and left == n):
-                if self.cal.is_workday(day):
-                    left += 1
-                day -= timedelta(days=1)
-            self._before[key] = day
+            self._before[key] = self.cal.working_days_before(deadline, n)
         return self._before[key]
 
     def after(self, deadline: date, k: int) -> date:
@@ -292,27 +317,24 @@ class Plan:
     next_on: date | None = None
 
 
-def _stages(rule: ReminderRule, item: Item, days: Days, lo: date, hi: date
-            ) -> Iterator[tuple[str, date]]:
-    """The (stage, day) pairs of `item` that fall in [lo, hi], in day order."""
-    for n in sorted(set(rule.days_before), reverse=True):
+def _latest_stage(rule: ReminderRule, item: Item, days: Days, lo: date, hi: date
+                  ) -> tuple[str, date] | None:
+    """The last (stage, day) of `item` that falls in [lo, hi], computed, not walked to:
+    escalations come after every reminder, so the latest escalation day on or before `hi`
+    wins if it is not before `lo`; else the latest reminder day in the window."""
+    if rule.escalate_to is not None and rule.escalate_every >= 1:
+        behind = days.overdue_by(hi, item.deadline)
+        if behind >= 1:
+            # escalation days: the 1st working day overdue, then every `escalate_every`
+            k = 1 + ((behind - 1) // rule.escalate_every) * rule.escalate_every
+            on = days.after(item.deadline, k)
+            if on >= lo:
+                return f"overdue{k}", on
+    for n in sorted(set(rule.days_before)):  # the smallest n falls latest
         on = days.before(item.deadline, n)
         if lo <= on <= hi:
-            yield f"before{n}", on
-    if rule.escalate_to is None or rule.escalate_every < 1:
-        return
-    # escalation days: the 1st working day overdue, then every `escalate_every`
-    k = 1  # start at the last escalation day on or before `lo`; the loop skips earlier ones
-    behind = days.overdue_by(lo, item.deadline)
-    if behind > 1:
-        k = 1 + ((behind - 1) // rule.escalate_every) * rule.escalate_every
-    while True:
-        on = days.after(item.deadline, k)
-        if on > hi:
-            return
-        if on >= lo:
-            yield f"overdue{k}", on
-        k += rule.escalate_every
+            return f"before{n}", on
+    return None
 
 
 def _next_stage(rule: ReminderRule, item: Item, days: Days, after: date) -> date | None:
@@ -341,7 +363,8 @@ def plan(facts: CaseFacts, table: Iterable[ReminderRule], rules: RoundRules, day
     `since` is the first day not yet scanned (the case's stored next-reminder date); a
     scan that comes late (downtime, a clock jump) sends per obligation only the latest
     stage it missed — an escalation, or a reminder whose deadline has not passed — with
-    the working days left as of today. Nothing is due on a non-working day.
+    the working days left as of today. Nothing is due on a non-working day. The cost is
+    that of the open obligations, whatever the time since `since`.
     """
     since = min(since or today, today)
     out = Plan()
@@ -350,10 +373,10 @@ def plan(facts: CaseFacts, table: Iterable[ReminderRule], rules: RoundRules, day
     if not days.is_workday(today):
         return Plan(next_on=since)  # reminders only on working days; catch up on the next
     for rule in table:
-        for item in open_items(rule, facts, rules, days.cal, horizon):
-            missed = list(_stages(rule, item, days, since, today))
+        for item in open_items(rule, facts, rules, days.cal, horizon, today):
+            missed = _latest_stage(rule, item, days, since, today)
             if missed:
-                stage, _on = missed[-1]
+                stage, _on = missed
                 if stage.startswith("overdue") or today <= item.deadline:
                     out.due.append(Due(rule, item, stage, today, days.left(today, item.deadline)))
             nxt = _next_stage(rule, item, days, today)
@@ -373,11 +396,17 @@ def dedupe_key(app_id: int, recipient_id: int, due: Due) -> str:
 def still_open(kind: str, deadline: date | None, facts: CaseFacts, table: Iterable[ReminderRule],
                rules: RoundRules, cal: WorkCalendar, today: date) -> bool:
     """Is the obligation behind a queued reminder still open (case not moved on, report
-    not filed, deadline unchanged)? A reminder whose reason is gone is not sent."""
+    not filed, deadline unchanged)? A reminder whose reason is gone is not sent. For
+    reports `deadline` is the newest period the reminder named: it stays open while any
+    period it named (due on or before that) is unfiled."""
     horizon = today + timedelta(days=LOOKAHEAD_DAYS)
     for rule in table:
         if rule.kind != kind:
             continue
-        if any(i.deadline == deadline for i in open_items(rule, facts, rules, cal, horizon)):
+        items = open_items(rule, facts, rules, cal, horizon)  # every period on its own
+        if rule.deadline in (Deadline.QUARTERLY, Deadline.ANNUAL):
+            if deadline is not None and any(i.deadline <= deadline for i in items):
+                return True
+        elif any(i.deadline == deadline for i in items):
             return True
     return False

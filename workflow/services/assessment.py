@@ -142,7 +142,7 @@ def preview(uow: UnitOfWork, user_id: int | None, period: int, now: datetime | N
     now = now or utcnow()
     today = local_date(now)
     _check_period(period, today)
-    with uow:
+    with uow.read():
         s = uow.session
         if user_id is not None:
             _ministry(s, user_id)
@@ -249,7 +249,7 @@ def scheduled(uow: UnitOfWork, now: datetime | None = None) -> RunCounts:
 
 
 def runs(uow: UnitOfWork, user_id: int) -> list[EvaluationRunRow]:
-    with uow:
+    with uow.read():
         _ministry(uow.session, user_id)
         return reports_repo.runs(uow.session)
 
@@ -257,14 +257,14 @@ def runs(uow: UnitOfWork, user_id: int) -> list[EvaluationRunRow]:
 def proposals(uow: UnitOfWork, user_id: int, period: int, *, proposal: str | None = None,
               status: str | None = None) -> list[tuple[Any, str | None, str, str]]:
     """Stored evaluations of a period: (evaluation, base name, region, case state)."""
-    with uow:
+    with uow.read():
         _ministry(uow.session, user_id)
         return reports_repo.evaluations(uow.session, period, proposal=proposal, status=status)
 
 
 def evaluations_of(uow: UnitOfWork, user_id: int, app_id: int) -> list[Any]:
     """A base's evaluations, newest period first (whoever may see the base)."""
-    with uow:
+    with uow.read():
         s = uow.session
         user = repo.user_by_id(s, user_id)
         if user.role in ("system_admin", "security_admin", "auditor"):
@@ -310,7 +310,7 @@ class ProgrammeShare:
 def programme_share(uow: UnitOfWork, user_id: int, year: int) -> ProgrammeShare:
     """Designated bases' high-tech exports of `year` by region against the national figure
     the ministry entered (reference statistics)."""
-    with uow:
+    with uow.read():
         s = uow.session
         user = repo.user_by_id(s, user_id)
         if user.role not in ("ministry_reviewer", "provincial_reviewer"):

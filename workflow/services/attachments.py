@@ -33,7 +33,7 @@ def _may_see_case(s: DbSession, user: UserRow, app_id: int) -> Role:
 def list_for(uow: UnitOfWork, user_id: int, app_id: int) -> list[AttachmentRow]:
     """The attachments of a case the user may see (superseded ones included, marked);
     objection evidence only to the ministry (files.may_see)."""
-    with uow:
+    with uow.read():
         s = uow.session
         role = _may_see_case(s, repo.user_by_id(s, user_id), app_id)
         return [a for a in api_repo.attachments_of(s, app_id) if files.may_see(role, a.kind)]
@@ -48,7 +48,7 @@ class Download:
 def for_download(uow: UnitOfWork, user_id: int, attachment_id: int,
                  upload_dir: Path) -> Download:
     """One attachment's stored file, if the user may see its case."""
-    with uow:
+    with uow.read():
         s = uow.session
         user = repo.user_by_id(s, user_id)
         row = s.get(AttachmentRow, attachment_id)

@@ -60,7 +60,7 @@ class YearStatus:
 
 def year_status(uow: UnitOfWork, year: int) -> YearStatus:
     """What the system knows of `year`: covered or not, and the admin's entries."""
-    with uow:
+    with uow.read():
         cal = repo.load_calendar(uow.session)
         rows = repo.calendar_entries(uow.session, year)
         return YearStatus(year, cal.covers(year), [(r.day, r.is_workday, r.note) for r in rows])

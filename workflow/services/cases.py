@@ -95,7 +95,7 @@ def _require_case_role(user: UserRow | repo.FireUser) -> None:
 def load(uow: UnitOfWork, user_id: int, app_id: int, now: datetime | None = None) -> Loaded:
     """Read one application the user may see, with the triggers they may fire now."""
     now = now or utcnow()
-    with uow:
+    with uow.read():
         s = uow.session
         user = repo.user_by_id(s, user_id)
         _require_case_role(user)
@@ -109,7 +109,7 @@ def load(uow: UnitOfWork, user_id: int, app_id: int, now: datetime | None = None
 
 def eligibility_of(uow: UnitOfWork, user_id: int, app_id: int) -> list[eligibility.Verdict]:
     """Per-criterion verdicts with their figures (002 §六)."""
-    with uow:
+    with uow.read():
         s = uow.session
         user = repo.user_by_id(s, user_id)
         _require_case_role(user)
@@ -121,7 +121,7 @@ def eligibility_of(uow: UnitOfWork, user_id: int, app_id: int) -> list[eligibili
 
 
 def history_of(uow: UnitOfWork, user_id: int, app_id: int) -> list[HistoryRow]:
-    with uow:
+    with uow.read():
         s = uow.session
         user = repo.user_by_id(s, user_id)
         _require_case_role(user)
@@ -437,7 +437,7 @@ def list_applications(uow: UnitOfWork, user_id: int, *, state: str | None = None
                       count: bool = True) -> Page:
     """The applications a user may see, filtered, ordered by due date then id (keyset)."""
     now = now or utcnow()
-    with uow:
+    with uow.read():
         s = uow.session
         user = repo.user_by_id(s, user_id)
         _require_case_role(user)

@@ -31,20 +31,20 @@ class Round:
 
 def authorities(uow: UnitOfWork, user_id: int) -> list[AuthorityRow]:
     """The 37 submitting authorities (002 §二), by code."""
-    with uow:
+    with uow.read():
         repo.user_by_id(uow.session, user_id)
         return api_repo.authorities(uow.session)
 
 
 def rounds(uow: UnitOfWork, user_id: int) -> list[Round]:
     """Every round, newest first, with its rules."""
-    with uow:
+    with uow.read():
         repo.user_by_id(uow.session, user_id)
         return [Round(r, repo.rules_of(r)) for r in api_repo.rounds(uow.session)]
 
 
 def round_of(uow: UnitOfWork, user_id: int, year: int) -> Round:
-    with uow:
+    with uow.read():
         repo.user_by_id(uow.session, user_id)
         row = api_repo.round_by_year(uow.session, year)
         if row is None:
@@ -54,5 +54,5 @@ def round_of(uow: UnitOfWork, user_id: int, year: int) -> Round:
 
 def me(uow: UnitOfWork, user_id: int) -> UserRow:
     """The signed-in user (with their authority loaded)."""
-    with uow:
+    with uow.read():
         return repo.user_by_id(uow.session, user_id)

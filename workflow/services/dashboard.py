@@ -85,7 +85,7 @@ REGION_ORDER = [r.value for r in Region]
 
 def overview(uow: UnitOfWork, user_id: int) -> Dashboard:
     """The dashboard for a ministry reviewer (national) or a provincial reviewer (own)."""
-    with uow:
+    with uow.read():
         s = uow.session
         user = repo.user_by_id(s, user_id)
         role = Role(user.role)

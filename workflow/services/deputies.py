@@ -125,7 +125,7 @@ def end_period(uow: UnitOfWork, user_id: int, period_id: int,
 def periods_of(uow: UnitOfWork, user_id: int, now: datetime | None = None) -> list[Period]:
     """Current and future periods where the user is principal or deputy."""
     today = local_date(now or utcnow())
-    with uow:
+    with uow.read():
         s = uow.session
         _reviewer(s, user_id)
         return [Period(d.id, p.id, p.display_name, dep.id, dep.display_name, d.starts_on,
@@ -135,6 +135,6 @@ def periods_of(uow: UnitOfWork, user_id: int, now: datetime | None = None) -> li
 
 def candidates(uow: UnitOfWork, user_id: int) -> list[UserRow]:
     """Colleagues who may be named: same role, same authority."""
-    with uow:
+    with uow.read():
         s = uow.session
         return store.colleagues(s, _reviewer(s, user_id))

@@ -10,7 +10,7 @@ from workflow.storage.uow import UnitOfWork
 
 def database_ok(uow: UnitOfWork) -> None:
     """Raise if the database cannot answer `SELECT 1`."""
-    with uow:
+    with uow.read():
         repo.ping(uow.session)
 
 

@@ -508,7 +508,7 @@ def outbox_page(uow: UnitOfWork, user_id: int, *, status: str | None = None,
                                       "unknown status", field="status",
                                       details={"value": status[:30]}))
     limit = max(1, min(limit, 200))
-    with uow:
+    with uow.read():
         s = uow.session
         _require_system_admin(s, user_id)
         rows = rr.outbox_rows(s, status=status or None, kind=kind or None,

@@ -69,7 +69,7 @@ def _public(row: dict[str, Any], calendar: WorkCalendar, today: date) -> PublicC
 def current_notices(uow: UnitOfWork, today: date | None = None) -> list[RoundNotice]:
     """Per round (newest first) the cases under public notice, with working days left."""
     today = today or china_today()
-    with uow:
+    with uow.read():
         s = uow.session
         rows = notices.public_cases(s)
         calendar = repo.load_calendar(s)
@@ -90,7 +90,7 @@ def current_notices(uow: UnitOfWork, today: date | None = None) -> list[RoundNot
 def public_case(uow: UnitOfWork, app_id: int, today: date | None = None) -> PublicCase:
     """One case under notice; `NotFound` for anything else (drafts are never public)."""
     today = today or china_today()
-    with uow:
+    with uow.read():
         s = uow.session
         rows = notices.public_cases(s, app_id)
         if not rows:
@@ -131,7 +131,7 @@ def _ministry_only(uow: UnitOfWork, user_id: int) -> None:
 
 def open_objections(uow: UnitOfWork, user_id: int) -> list[OpenObjection]:
     """Objections not yet upheld or dismissed, oldest first (ministry reviewers only)."""
-    with uow:
+    with uow.read():
         _ministry_only(uow, user_id)
         return [OpenObjection(**row) for row in notices.open_objections(uow.session)]
 
@@ -145,7 +145,7 @@ class Evidence:
 
 def evidence_of(uow: UnitOfWork, user_id: int, objection_id: int) -> Evidence:
     """The file filed with an objection (ministry reviewers only)."""
-    with uow:
+    with uow.read():
         _ministry_only(uow, user_id)
         row = notices.evidence_of(uow.session, objection_id)
         if row is None:

@@ -144,5 +144,5 @@ def uphold(uow: UnitOfWork, user_id: int, objection_id: int, reason: str, versio
 
 
 def open_for(uow: UnitOfWork, app_id: int) -> list[ObjectionRow]:
-    with uow:
+    with uow.read():
         return repo.objections_of(uow.session, app_id)

@@ -18,7 +18,7 @@ class Backlog:
 
 def outbox_backlog(uow: UnitOfWork) -> Backlog:
     """Messages waiting in the outbox and the age of the oldest one."""
-    with uow:
+    with uow.read():
         depth, oldest = ops.outbox_backlog(uow.session)
     if oldest is None:
         return Backlog(depth, 0.0)
@@ -35,7 +35,7 @@ class WebhookBacklog:
 
 def webhook_backlog(uow: UnitOfWork) -> WebhookBacklog:
     """Webhook deliveries not yet delivered, by status, and the age of the oldest."""
-    with uow:
+    with uow.read():
         counts, oldest = ops.webhook_backlog(uow.session)
     by_status = {s: counts.get(s, 0) for s in (*ops.WEBHOOK_WAITING, "dead")}
     if oldest is None:

@@ -8,6 +8,7 @@ per batch; daily digests; the in-app notification list and the digest preference
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -20,7 +21,7 @@ from workflow.calendar import WorkCalendar
 from workflow.errors import ValidationFailed, refuse
 from workflow.reminders import Audience, CaseFacts, Days, Due
 from workflow.rules import RoundRules
-from workflow.services.clock import CHINA, local_date, utcnow
+from workflow.services.clock import CHINA, local_date, real_utcnow, utcnow
 from workflow.services.mail import fmt_date, translate
 from workflow.states import DESIGNATED, State
 from workflow.storage import reminders_repo as rr
@@ -99,41 +100,42 @@ def case_link(base_url: str, app_id: int) -> str:
     return f"{base_url}/cases/{app_id}"  # web.views.case
 
 
-def _period_text(item: rules_mod.Item, locale: str) -> str | None:
-    if not item.period:
-        return None
-    if "Q" in item.period:
-        y, q = item.period.split("Q")
+def _one_period(period: str, locale: str) -> str:
+    if "Q" in period:
+        y, q = period.split("Q")
         return translate("%(year)s年第%(quarter)s季度", locale, year=y, quarter=q)
-    return translate("%(year)s年度", locale, year=item.period)
+    return translate("%(year)s年度", locale, year=period)
 
 
-def render(due: Due, case_name: str | None, app_id: int, person: rr.Person, base_url: str
-           ) -> tuple[str, str, str]:
-    """(subject, body, link) of one reminder in the recipient's language (Chinese first)."""
-    loc = person.locale if person.locale in ("zh", "en") else "zh"
-    name = case_name or translate("申报 #%(id)s", loc, id=app_id)
+def _period_text(item: rules_mod.Item, locale: str) -> str | None:
+    """The period(s) a report reminder is about; several overdue ones listed in full."""
+    periods = item.periods or ((item.period,) if item.period else ())
+    if not periods:
+        return None
+    text = translate("、", locale).join(_one_period(p, locale) for p in periods)
+    if len(periods) > 1:
+        text += translate("（共 %(n)s 期）", locale, n=len(periods))
+    return text
+
+
+def _headline(due: Due, name: str, loc: str) -> str:
     what = translate(rules_mod.KIND_ZH[due.rule.kind], loc)
-    deadline = fmt_date(due.item.deadline, loc)
-    link = case_link(base_url, app_id)
     if due.escalation:
-        subject = translate("【督办】%(case)s：%(what)s，已逾期 %(late)s 个工作日", loc,
-                            case=name, what=what, late=-due.days_left)
-    elif due.days_left == 0:
-        subject = translate("【提醒】%(case)s：%(what)s，今天截止", loc, case=name, what=what)
-    else:
-        subject = translate("【提醒】%(case)s：%(what)s，还剩 %(left)s 个工作日", loc,
-                            case=name, what=what, left=due.days_left)
-    lines = [translate("%(name)s，您好：", loc, name=person.name), ""]
-    if due.escalation:
-        lines.append(translate("以下事项已超过截止日期，请督促办理。", loc))
-        lines.append("")
-    lines.append(translate("申报单位：%(case)s", loc, case=name))
-    lines.append(translate("事项：%(what)s", loc, what=what))
+        return translate("【督办】%(case)s：%(what)s，已逾期 %(late)s 个工作日", loc,
+                         case=name, what=what, late=-due.days_left)
+    if due.days_left == 0:
+        return translate("【提醒】%(case)s：%(what)s，今天截止", loc, case=name, what=what)
+    return translate("【提醒】%(case)s：%(what)s，还剩 %(left)s 个工作日", loc,
+                     case=name, what=what, left=due.days_left)
+
+
+def _details(due: Due, loc: str) -> list[str]:
+    lines = [translate("事项：%(what)s", loc, what=translate(rules_mod.KIND_ZH[due.rule.kind],
+                                                           loc))]
     period = _period_text(due.item, loc)
     if period:
         lines.append(translate("报告期：%(period)s", loc, period=period))
-    lines.append(translate("截止日期：%(deadline)s", loc, deadline=deadline))
+    lines.append(translate("截止日期：%(deadline)s", loc, deadline=fmt_date(due.item.deadline, loc)))
     if due.days_left >= 0:
         lines.append(translate("剩余工作日：%(left)s", loc, left=due.days_left))
     else:
@@ -141,6 +143,42 @@ def render(due: Due, case_name: str | None, app_id: int, person: rr.Person, base
     action = rules_mod.ACTION_ZH.get(due.rule.kind)
     if action:
         lines.append(translate(action, loc))
+    return lines
+
+
+def _most_urgent(dues: list[Due]) -> Due:
+    """The one a combined mail leads with: the most overdue, else the nearest deadline."""
+    return min(dues, key=lambda d: (d.days_left, d.item.deadline, d.rule.kind))
+
+
+def render(due: Due | list[Due], case_name: str | None, app_id: int, person: rr.Person,
+           base_url: str) -> tuple[str, str, str]:
+    """(subject, body, link) of one reminder — or of one mail naming several obligations
+    of the same case — in the recipient's language (Chinese first)."""
+    dues = due if isinstance(due, list) else [due]
+    loc = person.locale if person.locale in ("zh", "en") else "zh"
+    name = case_name or translate("申报 #%(id)s", loc, id=app_id)
+    link = case_link(base_url, app_id)
+    lead = _most_urgent(dues)
+    if len(dues) == 1:
+        subject = _headline(lead, name, loc)
+    elif lead.escalation:
+        subject = translate("【督办】%(case)s：%(n)s 项事项待办，最多已逾期 %(late)s 个工作日",
+                            loc, case=name, n=len(dues), late=-lead.days_left)
+    else:
+        subject = translate("【提醒】%(case)s：%(n)s 项事项待办，最近的还剩 %(left)s 个工作日",
+                            loc, case=name, n=len(dues), left=lead.days_left)
+    lines = [translate("%(name)s，您好：", loc, name=person.name), ""]
+    if any(d.escalation for d in dues):
+        lines.append(translate("以下事项已超过截止日期，请督促办理。", loc))
+        lines.append("")
+    lines.append(translate("申报单位：%(case)s", loc, case=name))
+    ordered = sorted(dues, key=lambda d: (d.days_left, d.rule.kind))
+    for i, d in enumerate(ordered, 1):
+        if len(ordered) > 1:
+            lines.append("")
+            lines.append(f"{i}.")
+        lines += _details(d, loc)
     lines += ["", translate("办理链接：%(link)s", loc, link=link), "",
               translate("本邮件由系统自动发送，请勿直接回复。", loc)]
     return subject[:300], "\n".join(lines), link
@@ -168,22 +206,37 @@ def _scan_batch(s: DbSession, ids: list[int], day: date, days: Days, base_url: s
         if nxt is not None and nxt <= day:
             nxt = day + timedelta(days=1)  # always move on: a scan never loops on a case
         moves.append({"b_id": rec.id, "b_version": rec.version, "b_next": nxt})
+        # one mail per case and recipient, however many obligations are due for them
+        mine: dict[int, tuple[rr.Person, list[Due]]] = {}
         for due in p.due:
             for person in _recipients(due.audience, rec, owners, province, ministry):
                 result.due += 1
-                subject, body, _link = render(due, rec.name, rec.id, person, base_url)
-                rows.append({
-                    "dedupe_key": rules_mod.dedupe_key(rec.id, person.id, due),
-                    "application_id": rec.id, "recipient_id": person.id,
-                    "recipient_email": person.email or "", "kind": due.rule.kind,
-                    "due_on": due.item.deadline,
-                    "locale": person.locale if person.locale in ("zh", "en") else "zh",
-                    "subject": subject, "body": body,
-                    "status": "held" if person.mail_digest else "pending", "attempts": 0,
-                    "next_attempt_at": now, "created_at": now,
-                })
+                mine.setdefault(person.id, (person, []))[1].append(due)
+        for person, dues in mine.values():
+            rows.append(_outbox_row(rec, person, dues, base_url, now))
     rr.move_next_reminder(s, moves)
     return rows
+
+
+def _outbox_row(rec: rr.CaseRecord, person: rr.Person, dues: list[Due], base_url: str,
+                now: datetime) -> dict[str, Any]:
+    subject, body, _link = render(dues, rec.name, rec.id, person, base_url)
+    lead = _most_urgent(dues)
+    key = rules_mod.dedupe_key(rec.id, person.id, lead)
+    if len(dues) > 1:  # the same obligations on the same stage days make the same key
+        others = sorted(rules_mod.dedupe_key(rec.id, person.id, d) for d in dues if d is not lead)
+        key = f"{key}+{hashlib.sha1('|'.join(others).encode()).hexdigest()[:12]}"
+    return {
+        "dedupe_key": key[:200], "application_id": rec.id, "recipient_id": person.id,
+        "recipient_email": person.email or "", "kind": lead.rule.kind,
+        "due_on": lead.item.latest,
+        "about": ([{"kind": d.rule.kind, "due_on": d.item.latest.isoformat()} for d in dues]
+                  if len(dues) > 1 else None),
+        "locale": person.locale if person.locale in ("zh", "en") else "zh",
+        "subject": subject, "body": body,
+        "status": "held" if person.mail_digest else "pending", "attempts": 0,
+        "next_attempt_at": now, "created_at": now,
+    }
 
 
 def _write(s: DbSession, rows: list[dict[str, Any]], base_url: str, now: datetime
@@ -207,8 +260,10 @@ def scan(uow: UnitOfWork, at: datetime | None = None, *, batch: int = BATCH,
     """Write every reminder due at `at` (default now) to the outbox, exactly once.
 
     Safe to run twice, late, or in two processes at once: the outbox's unique key drops
-    repeats, and a lock (PostgreSQL advisory lock / SQLite lease) keeps the work single —
-    a second scanner finds it taken and returns `skipped="locked"`."""
+    repeats, and a lease (a row with an expiry, renewed by every batch) keeps the work
+    single — a second scanner finds it taken and returns `skipped="locked"`; a scanner
+    killed mid-way blocks the next one for at most LOCK_TTL. Each batch is its own short
+    transaction: nothing is held across the work but the lease."""
     at = at or utcnow()
     if at.tzinfo is None:
         raise ValueError("scan() needs an aware datetime")
@@ -216,31 +271,39 @@ def scan(uow: UnitOfWork, at: datetime | None = None, *, batch: int = BATCH,
     result = ScanResult(day=day)
     base_url = base_url or load_settings().base_url
     holder = f"scan-{uuid.uuid4().hex[:12]}"
-    with uow:
+    with uow.read():
         cal = repo.load_calendar(uow.session)
     if not cal.is_workday(day):
         result.skipped = "holiday"  # reminders only on working days; the next one catches up
         return result
     days = Days(cal)
-    while True:
-        with uow:
-            s = uow.session
-            if not rr.try_scan_lock(s, holder, utcnow(), LOCK_TTL):
-                result.skipped = "locked"
-                return result
-            ids = rr.due_case_ids(s, day, batch)
-            if not ids:
-                rr.release_scan_lock(s, holder)
+    with uow:
+        if not rr.take_lease(uow.session, rr.SCAN_LOCK, holder, real_utcnow(), LOCK_TTL):
+            result.skipped = "locked"
+            return result
+        uow.commit()
+    try:
+        while True:
+            with uow:
+                s = uow.session
+                if not rr.take_lease(s, rr.SCAN_LOCK, holder, real_utcnow(), LOCK_TTL):
+                    result.skipped = "locked"  # it expired and another scan took over
+                    return result
+                ids = rr.due_case_ids(s, day, batch)
+                if not ids:
+                    break
+                rows = _scan_batch(s, ids, day, days, base_url, result)
+                written, held = _write(s, rows, base_url, utcnow())
+                result.cases += len(ids)
+                result.written += written
+                result.held += held
+                result.batches += 1
+                if written > held:
+                    uow.record("outbox_written", count=written - held)
                 uow.commit()
-                break
-            rows = _scan_batch(s, ids, day, days, base_url, result)
-            written, held = _write(s, rows, base_url, utcnow())
-            result.cases += len(ids)
-            result.written += written
-            result.held += held
-            result.batches += 1
-            if written > held:
-                uow.record("outbox_written", count=written - held)
+    finally:
+        with uow:
+            rr.release_lease(uow.session, rr.SCAN_LOCK, holder)
             uow.commit()
     if at.astimezone(CHINA).hour >= digest_hour:
         result.digests = compose_digests(uow, at, cal=cal, base_url=base_url)
@@ -275,12 +338,21 @@ def reasons_gone(s: DbSession, rows: list[OutboxRow], now: datetime) -> dict[int
             out[row.id] = "case no longer exists"
         elif row.recipient_id is not None and row.recipient_id not in active:
             out[row.id] = "recipient deactivated"
-        elif not rules_mod.still_open(row.kind, row.due_on, facts[rec.id],
-                                      rules_mod.rules_of_round(rules[rec.round_id]),
-                                      rules[rec.round_id], cal,  # type: ignore[arg-type]
-                                      local_date(now)):
+        elif not any(rules_mod.still_open(kind, due_on, facts[rec.id],
+                                          rules_mod.rules_of_round(rules[rec.round_id]),
+                                          rules[rec.round_id], cal,  # type: ignore[arg-type]
+                                          local_date(now))
+                     for kind, due_on in _obligations(row)):
             out[row.id] = f"reason gone: case is {rec.state}"
     return out
+
+
+def _obligations(row: OutboxRow) -> list[tuple[str, date | None]]:
+    """(kind, due date) of each obligation a queued reminder names."""
+    if row.about:
+        return [(str(a["kind"]), date.fromisoformat(a["due_on"]) if a.get("due_on") else None)
+                for a in row.about]
+    return [(row.kind, row.due_on)]
 
 
 # --- digests -------------------------------------------------------------------------------
@@ -298,7 +370,7 @@ def compose_digests(uow: UnitOfWork, at: datetime, *, cal: WorkCalendar | None =
         if not cal.is_workday(day):
             return 0
         holder = f"digest-{uuid.uuid4().hex[:8]}"
-        if not rr.try_scan_lock(s, holder, utcnow(), LOCK_TTL):
+        if not rr.take_lease(s, rr.SCAN_LOCK, holder, real_utcnow(), LOCK_TTL):
             return 0
         by_user: dict[int, list[OutboxRow]] = defaultdict(list)
         for row in rr.held(s):
@@ -338,7 +410,7 @@ def compose_digests(uow: UnitOfWork, at: datetime, *, cal: WorkCalendar | None =
             for item in keep:
                 item.status, item.digest_id = "digested", got[0].id
             written += 1
-        rr.release_scan_lock(s, holder)
+        rr.release_lease(s, rr.SCAN_LOCK, holder)
         s.flush()
         if written:
             uow.record("outbox_written", count=written)
@@ -378,7 +450,7 @@ class Inbox:
 def notifications(uow: UnitOfWork, user_id: int, *, limit: int = 100,
                   unread_only: bool = False) -> Inbox:
     """A user's in-app notifications (one per reminder mail), newest first."""
-    with uow:
+    with uow.read():
         s = uow.session
         user = repo.user_by_id(s, user_id)
         items = rr.notifications_of(s, user_id, max(1, min(limit, 500)), unread_only)

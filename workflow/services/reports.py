@@ -175,7 +175,7 @@ def upload_quarters(uow: UnitOfWork, user_id: int, app_id: int, filename: str, d
 
 def quarters_of(uow: UnitOfWork, user_id: int, app_id: int) -> list[QuarterlyReportRow]:
     """A base's current quarterly figures, oldest first (the trend chart reads these)."""
-    with uow:
+    with uow.read():
         s = uow.session
         user = repo.user_by_id(s, user_id)
         _base(s, user, app_id, local_date(utcnow()), write=False)
@@ -185,7 +185,7 @@ def quarters_of(uow: UnitOfWork, user_id: int, app_id: int) -> list[QuarterlyRep
 def quarter_history(uow: UnitOfWork, user_id: int, app_id: int, year: int, quarter: int
                     ) -> list[QuarterlyReportRow]:
     """Every revision filed for one quarter, oldest first."""
-    with uow:
+    with uow.read():
         s = uow.session
         user = repo.user_by_id(s, user_id)
         _base(s, user, app_id, local_date(utcnow()), write=False)
@@ -196,7 +196,7 @@ def template_for(uow: UnitOfWork, user_id: int, app_id: int | None = None) -> by
     """The Excel template; for a base, named and pre-filled with what is on file."""
     if app_id is None:
         return quarterly_data.template()
-    with uow:
+    with uow.read():
         s = uow.session
         user = repo.user_by_id(s, user_id)
         row = _base(s, user, app_id, local_date(utcnow()), write=False)
@@ -311,7 +311,7 @@ def submit_annual_report(uow: UnitOfWork, user_id: int, app_id: int, data: dict[
 
 
 def annual_reports_of(uow: UnitOfWork, user_id: int, app_id: int) -> list[AnnualReportRow]:
-    with uow:
+    with uow.read():
         s = uow.session
         user = repo.user_by_id(s, user_id)
         _base(s, user, app_id, local_date(utcnow()), write=False)
@@ -375,7 +375,7 @@ def save_reference_stats(uow: UnitOfWork, user_id: int, year: int, data: dict[st
 
 def reference_stats(uow: UnitOfWork, user_id: int) -> list[ReferenceStatRow]:
     """Every year's reference statistics, newest first (visible to reviewers)."""
-    with uow:
+    with uow.read():
         s = uow.session
         user = repo.user_by_id(s, user_id)
         _refuse_admin(user)
@@ -384,7 +384,7 @@ def reference_stats(uow: UnitOfWork, user_id: int) -> list[ReferenceStatRow]:
 
 def bases_for(uow: UnitOfWork, user_id: int) -> list[ApplicationRow]:
     """The designated bases this user reports for or supervises."""
-    with uow:
+    with uow.read():
         s = uow.session
         user = repo.user_by_id(s, user_id)
         _refuse_admin(user)

@@ -181,7 +181,7 @@ def create(uow: UnitOfWork, user_id: int, url: str, now: datetime | None = None,
 
 def list_visible(uow: UnitOfWork, user_id: int) -> list[WebhookRow]:
     """The live webhooks in the user's scope, newest first."""
-    with uow:
+    with uow.read():
         s = uow.session
         user = _manager(s, user_id)
         rows = wr.visible(s, user.authority_id, _sees_all(user))
@@ -219,7 +219,7 @@ def deliveries(uow: UnitOfWork, user_id: int, webhook_id: int,
 def with_deliveries(uow: UnitOfWork, user_id: int, webhook_id: int, limit: int = 100
                     ) -> tuple[WebhookRow, list[WebhookDeliveryRow]]:
     """The webhook (its authority loaded) and its latest deliveries, newest first."""
-    with uow:
+    with uow.read():
         s = uow.session
         row = _webhook(s, _manager(s, user_id), webhook_id)
         _ = row.authority  # loaded before the session closes

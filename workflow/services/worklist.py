@@ -28,7 +28,7 @@ def working_days_left(uow: UnitOfWork, deadlines: list[date | None],
                       today: date | None = None) -> dict[date, int]:
     """Working days from today (in China) to each deadline; negative once overdue."""
     today = today or china_today()
-    with uow:
+    with uow.read():
         calendar = repo.load_calendar(uow.session)
     return {d: calendar.working_days_left(today, d) for d in set(deadlines) if d is not None}
 
@@ -41,14 +41,14 @@ class FilterChoices:
 
 def filter_choices(uow: UnitOfWork) -> FilterChoices:
     """The provinces and rounds an inbox can be filtered by."""
-    with uow:
+    with uow.read():
         return FilterChoices(casepages.authorities(uow.session),
                              casepages.round_years(uow.session))
 
 
 def names_of(uow: UnitOfWork, user_id: int, app_ids: list[int]) -> dict[int, str | None]:
     """Applicant names of the cases this user may see (others are simply absent)."""
-    with uow:
+    with uow.read():
         s = uow.session
         user = _case_user(s, user_id)
         principals = repo.principals_of(s, user.id, china_today())
@@ -58,7 +58,7 @@ def names_of(uow: UnitOfWork, user_id: int, app_ids: list[int]) -> dict[int, str
 def attachments_of(uow: UnitOfWork, user_id: int, app_id: int) -> list[AttachmentRow]:
     """The current attachments of a case the user may see (404 otherwise); objection
     evidence only to the ministry (files.may_see)."""
-    with uow:
+    with uow.read():
         s = uow.session
         user = _case_user(s, user_id)
         row = repo.get_application(s, app_id)
@@ -72,7 +72,7 @@ def attachments_of(uow: UnitOfWork, user_id: int, app_id: int) -> list[Attachmen
 def attachment_for_download(uow: UnitOfWork, user_id: int, app_id: int, attachment_id: int,
                             upload_dir: Path) -> tuple[AttachmentRow, Path]:
     """An attachment and where its bytes are, if the user may see its case (404 otherwise)."""
-    with uow:
+    with uow.read():
         s = uow.session
         user = _case_user(s, user_id)
         att = casepages.attachment(s, attachment_id)

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import threading
 import time
 import weakref
+from contextvars import ContextVar
 from typing import Any
 
 from psycopg.pq import TransactionStatus
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 _engines: dict[str, Engine] = {}
@@ -27,10 +29,18 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
+READ_ONLY = "eib_read_only"  # execution option of a unit of work that only reads
+
+
 def _sqlite_begin(conn: Any) -> None:
-    # BEGIN IMMEDIATE takes the write lock up front, so two processes checking a quota
-    # or a version cannot both read-then-write: the second waits (busy_timeout).
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    # A unit of work that writes begins IMMEDIATE: it takes the write lock up front, so
+    # two processes checking a quota or a version cannot both read-then-write (the second
+    # waits, busy_timeout). One that only reads (`UnitOfWork.read`) begins deferred: under
+    # WAL it reads a snapshot and never waits for a writer.
+    if conn.get_execution_options().get(READ_ONLY):
+        conn.exec_driver_sql("BEGIN")
+    else:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def _json(value: Any) -> str:
@@ -55,22 +65,41 @@ def make_engine(url: str, **kw: Any) -> Engine:
     kw.setdefault("max_overflow", 20)
     engine = create_engine(url, **kw)
     if not kw.get("pool_pre_ping"):
-        _ping_when_idle(engine)
+        _check_on_checkout(engine)
+    _note_writes(engine, autocommit=kw.get("isolation_level") == "AUTOCOMMIT")
     return engine
 
 
 PING_AFTER_IDLE_SECONDS = 5.0
 
 
-def _ping_when_idle(engine: Engine) -> None:
-    """Like `pool_pre_ping`, but only for a connection that sat in the pool for more than
-    PING_AFTER_IDLE_SECONDS: one returned a moment ago is alive, and pinging it on every
-    checkout cost a round trip per transaction (a fifth of a transition's time)."""
+def _hung_up(dbapi_conn: Any) -> bool:
+    """Has the server said anything to this idle connection? An idle connection is owed
+    nothing, so whatever is there is in practice its farewell: "terminating connection"
+    (pg_terminate_backend, a restart) or the closed socket itself. One poll(2) on the
+    socket, no round trip."""
+    try:
+        fd = dbapi_conn.fileno()
+    except Exception:  # noqa: BLE001 - closed already
+        return True
+    poller = select.poll()
+    poller.register(fd, select.POLLIN | select.POLLPRI)
+    return bool(poller.poll(0))
+
+
+def _check_on_checkout(engine: Engine) -> None:
+    """Before a pooled connection is handed out: one the server has hung up on is
+    replaced (`_hung_up`, no round trip), and one that sat in the pool for more than
+    PING_AFTER_IDLE_SECONDS is pinged as `pool_pre_ping` would (a peer that vanished
+    without a word). Pinging on every checkout cost a round trip per transaction (a fifth
+    of a transition's time); one returned a moment ago and not hung up on is alive."""
 
     def checkin(_dbapi_conn: Any, record: Any) -> None:
         record.info["checked_in_at"] = time.monotonic()
 
     def checkout(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        if _hung_up(dbapi_conn):
+            raise DisconnectionError()
         idle_since = record.info.get("checked_in_at")
         if idle_since is None or time.monotonic() - idle_since < PING_AFTER_IDLE_SECONDS:
             return
@@ -83,6 +112,57 @@ def _ping_when_idle(engine: Engine) -> None:
 
     event.listen(engine, "checkin", checkin)
     event.listen(engine, "checkout", checkout)
+
+
+# --- may a use case that lost its connection run again? ----------------------------------
+
+class Writes:
+    """Whether anything may have been written since `watch_writes()`: a COMMIT was sent
+    (even one whose answer never came), a connection was put in autocommit, or a direct
+    write (`repo.write_transition`) was sent."""
+
+    __slots__ = ("seen",)
+
+    def __init__(self) -> None:
+        self.seen = False
+
+
+_writes: ContextVar[Writes | None] = ContextVar("db_writes", default=None)
+
+
+def watch_writes() -> Writes:
+    """Start watching this context's writes (a web request does, in `web.App`)."""
+    writes = Writes()
+    _writes.set(writes)
+    return writes
+
+
+def may_have_written() -> None:
+    """Record that what runs now may write (nothing to do when no one is watching)."""
+    writes = _writes.get()
+    if writes is not None:
+        writes.seen = True
+
+
+def lost_before_writing(exc: BaseException, writes: Writes) -> bool:
+    """Did `exc` come from a database connection that was lost (killed, restarted, cut)
+    before anything was written since `writes` began? Then nothing of the use case
+    happened and it is safe to run it again on a new connection."""
+    return (isinstance(exc, DBAPIError) and bool(exc.connection_invalidated)
+            and not writes.seen)
+
+
+def _note_writes(engine: Engine, autocommit: bool) -> None:
+    if autocommit:  # every statement commits by itself: any use may write
+        event.listen(engine, "engine_connect", lambda _conn: may_have_written())
+        return
+    event.listen(engine, "commit", lambda _conn: may_have_written())  # before it is sent
+
+    def options(_conn: Any, opts: dict[str, Any]) -> None:
+        if opts.get("isolation_level") == "AUTOCOMMIT":  # e.g. the outbox's sender
+            may_have_written()
+
+    event.listen(engine, "set_connection_execution_options", options)
 
 
 def get_engine(url: str) -> Engine:
@@ -139,8 +219,9 @@ class Kept:
     """One thread's autocommit connection from a `statement_engine`, kept checked out
     between use cases: a web or task worker fires transitions one after another, and
     giving the connection back to the pool and taking it out again each time cost about
-    as much as one of its statements' own work in Python. Like the pool, it pings a
-    connection that sat idle for PING_AFTER_IDLE_SECONDS before using it. It goes back to
+    as much as one of its statements' own work in Python. Like the pool, it replaces a
+    connection the server hung up on and pings one that sat idle for
+    PING_AFTER_IDLE_SECONDS before using it. It goes back to
     the pool when its thread ends; in a forked child it is left alone (it is the
     parent's)."""
 
@@ -164,6 +245,9 @@ class Kept:
             return False
         if self.driver.info.transaction_status != TransactionStatus.IDLE:
             # a statement was cut off half-way (e.g. by a signal): start afresh
+            self.pooled.invalidate()
+            return False
+        if _hung_up(self.driver):  # e.g. its server process was killed since last time
             self.pooled.invalidate()
             return False
         if now - self.used_at > PING_AFTER_IDLE_SECONDS:

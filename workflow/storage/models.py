@@ -273,6 +273,8 @@ class OutboxRow(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
+    # the obligations a catch-up mail names ([{"kind", "due_on"}]); None: just kind/due_on
+    about: Mapped[list[Any] | None] = mapped_column(JSONType)
 
 
 class NotificationRow(Base):

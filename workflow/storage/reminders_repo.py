@@ -18,7 +18,6 @@ from sqlalchemy import (
     func,
     or_,
     select,
-    text,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -38,7 +37,6 @@ from workflow.storage.models import (
 )
 
 SCAN_LOCK = "reminder_scan"
-_ADVISORY_KEY = 0x4549_4205  # "EIB" + issue 5: the advisory lock of the reminder scan
 
 # statuses a delivery worker may claim (a 'sending' row whose lease ran out is orphaned)
 CLAIMABLE = ("pending", "failed", "sending")
@@ -56,32 +54,24 @@ def is_postgres(s: Session) -> bool:
     return s.get_bind().dialect.name == "postgresql"
 
 
-# --- the scan's lock --------------------------------------------------------------------
+# --- the scan's lease ---------------------------------------------------------------------
 
-def try_scan_lock(s: Session, holder: str, now: datetime, ttl: timedelta) -> bool:
-    """Take the scan lock for this transaction; False if another scan holds it.
-
-    PostgreSQL: a transaction-level advisory lock (freed by commit, rollback or a dead
-    connection). SQLite: a lease row in `leases` with an expiry (a crashed scanner's lease
-    runs out); writers there are serialised anyway by BEGIN IMMEDIATE."""
-    if is_postgres(s):
-        return bool(s.scalar(text("SELECT pg_try_advisory_xact_lock(:k)"),
-                             {"k": _ADVISORY_KEY}))
-    lease = s.get(LockRow, SCAN_LOCK)
-    if lease is None:
-        s.add(LockRow(name=SCAN_LOCK, holder=holder, expires_at=now + ttl))
-        s.flush()
-        return True
-    if lease.holder != holder and lease.expires_at > now:
-        return False
-    lease.holder, lease.expires_at = holder, now + ttl
-    s.flush()
-    return True
+def take_lease(s: Session, name: str, holder: str, now: datetime, ttl: timedelta) -> bool:
+    """Take the named lease for `ttl` (or renew it, if `holder` has it); False while
+    another holder's lease has not expired. Commit right after: the lease is a row with
+    an expiry, not a lock held by a transaction, so no transaction stays open across the
+    work it guards, and a killed or stuck holder blocks nobody past its expiry."""
+    t = _table(LockRow)
+    s.execute(_insert(s)(t).values(name=name, holder=holder, expires_at=now + ttl)
+              .on_conflict_do_nothing(index_elements=["name"]))
+    taken = s.execute(update(t).where(t.c.name == name,
+                                      or_(t.c.holder == holder, t.c.expires_at < now))
+                      .values(holder=holder, expires_at=now + ttl))
+    return _rowcount(taken) == 1
 
 
-def release_scan_lock(s: Session, holder: str) -> None:
-    if not is_postgres(s):
-        s.execute(delete(LockRow).where(LockRow.name == SCAN_LOCK, LockRow.holder == holder))
+def release_lease(s: Session, name: str, holder: str) -> None:
+    s.execute(delete(LockRow).where(LockRow.name == name, LockRow.holder == holder))
 
 
 # --- what is due --------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from workflow.storage.db import session_factory
+from workflow.storage.db import READ_ONLY, session_factory
 
 DbSession = Session  # what services may name in type hints
 
@@ -35,14 +35,23 @@ class UnitOfWork:
         self._factory = factory
         self.events: list[tuple[str, dict[str, Any]]] = []
         self._session: Session | None = None
+        self._reading = False
 
     @property
     def session(self) -> Session:
         """The ORM session, opened on first use (a use case that runs its statements on a
         `repo.Direct` connection never opens one)."""
         if self._session is None:
-            self._session = self._factory()
+            self._session = (self._factory(execution_options={READ_ONLY: True})
+                             if self._reading else self._factory())
         return self._session
+
+    def read(self) -> UnitOfWork:
+        """``with uow.read(): …`` — a unit of work that only reads. On SQLite it begins a
+        deferred transaction (a snapshot, under WAL) instead of taking the write lock, so
+        pages never wait for a writer such as the reminder scan."""
+        self._reading = True
+        return self
 
     @property
     def engine(self) -> Engine:
@@ -64,6 +73,8 @@ class UnitOfWork:
         # expiring them, so results stay readable after the block
         if self._session is not None:
             self._session.close()
+        self._session = None
+        self._reading = False
 
     def record(self, name: str, **payload: Any) -> None:
         """Queue a domain event; dispatched only once the transaction has committed."""
