@@ -6,9 +6,10 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
-from flask import Flask
+from flask import Flask, request
 
 from config import Settings, load_settings
+from workflow.storage import db
 
 
 class App(Flask):
@@ -25,6 +26,28 @@ class App(Flask):
         if code is not None and not code.co_flags & inspect.CO_COROUTINE:
             return func
         return super().ensure_sync(func)
+
+    def dispatch_request(self) -> Any:
+        """The view; run again, up to RUNS_AFTER_LOST_CONNECTION more times, when its
+        database connection was lost (a killed server process, a restart, a cut) before
+        it wrote anything: nothing of it happened, so the caller gets the answer of a
+        clean run instead of a 500. A view that may have written is never run again."""
+        for run in range(RUNS_AFTER_LOST_CONNECTION + 1):
+            writes = db.watch_writes()
+            try:
+                return super().dispatch_request()
+            except Exception as exc:
+                if run == RUNS_AFTER_LOST_CONNECTION or not db.lost_before_writing(exc, writes):
+                    raise
+                self.logger.warning("%s %s lost its database connection before writing "
+                                    "anything; running it again (%s)", request.method,
+                                    request.path, type(exc.__cause__ or exc).__name__)
+                for upload in request.files.values():  # read again from the start
+                    upload.stream.seek(0)
+        raise AssertionError("unreachable")
+
+
+RUNS_AFTER_LOST_CONNECTION = 2
 
 
 def create_app(test_config: dict[str, Any] | None = None,

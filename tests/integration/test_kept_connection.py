@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import threading
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -82,13 +83,39 @@ def test_a_kept_connection_the_server_dropped_is_replaced(
     assert steps(world, app_id) == ["submit", "return_for_revision", "submit"]
 
 
-def test_a_connection_dropped_mid_use_fails_that_call_only(
+def gone(url: str, pid: int) -> None:
+    """Wait (bounded) until the killed server process has left: its farewell has then
+    reached our end of the socket."""
+    deadline = time.monotonic() + 30
+    while pid in backends(url) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert pid not in backends(url)
+
+
+def test_a_kept_connection_killed_between_transitions_costs_no_transition(
         world: factories.World, pg_url: str) -> None:
     app_id = factories.submitted(world)
     pid = db.kept_connection(db.get_engine(pg_url)).driver.info.backend_pid
     kill(pg_url, pid)
-    with pytest.raises(Exception, match="(?i)terminat|closed|connection"):
+    gone(pg_url, pid)
+    fired = send_back(world, app_id)  # a moment later, not idle for long: no ping due
+    assert fired.to_state == "drafted" and fired.version == 3
+    assert db.kept_connection(db.get_engine(pg_url)).driver.info.backend_pid != pid
+    assert steps(world, app_id) == ["submit", "return_for_revision"]
+
+
+def test_a_connection_lost_before_writing_fails_that_call_only_and_says_it_may_run_again(
+        world: factories.World, pg_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    app_id = factories.submitted(world)
+    pid = db.kept_connection(db.get_engine(pg_url)).driver.info.backend_pid
+    kill(pg_url, pid)
+    gone(pg_url, pid)
+    # the kill lands after the connection was checked, just before its first statement
+    monkeypatch.setattr(db, "_hung_up", lambda _conn: False)
+    writes = db.watch_writes()
+    with pytest.raises(Exception, match="(?i)terminat|closed|connection") as lost:
         send_back(world, app_id)
+    assert db.lost_before_writing(lost.value, writes)  # what lets the web run it again
     fired = send_back(world, app_id)  # the next call has a new connection
     assert fired.to_state == "drafted" and fired.version == 3  # nothing half-written before
     assert steps(world, app_id) == ["submit", "return_for_revision"]

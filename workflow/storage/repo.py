@@ -43,7 +43,7 @@ from workflow.roles import Actor, Role
 from workflow.rules import ReferenceStats, RoundRules
 from workflow.states import USES_QUOTA, State
 from workflow.storage import audit_repo
-from workflow.storage.db import kept_connection
+from workflow.storage.db import kept_connection, may_have_written
 from workflow.storage.models import (
     ApiTokenRow,
     ApplicationRow,
@@ -492,9 +492,12 @@ def _run(target: Any, statement: Any, params: dict[str, Any]) -> Any:
     try:
         return raw.run(driver, params)
     except psycopg.Error as exc:  # the same exceptions as through SQLAlchemy
-        if dialect.is_disconnect(exc, None, None):
+        lost = dialect.is_disconnect(exc, driver.connection if isinstance(
+            driver, psycopg.Cursor) else driver, None)
+        if lost:
             target.invalidate(exc)
-        raise DBAPIError.instance(raw.sql, params, exc, psycopg.Error) from exc
+        raise DBAPIError.instance(raw.sql, params, exc, psycopg.Error,
+                                  connection_invalidated=lost) from exc
 
 
 def _json_dumps(value: Any) -> str:
@@ -599,6 +602,8 @@ def write_transition(db: Session | Direct, app_id: int, version: int,
     conn = _target(db)
     pg = conn.dialect.name == "postgresql"
     move, hist, aud = _fire_write(pg, tuple(changes), tuple(history), tuple(audit))
+    if isinstance(db, Direct):
+        may_have_written()  # in autocommit: it may stand even if its answer is lost
     try:
         if pg:
             found = _run(conn, move, params).fetchone()
