@@ -3,7 +3,9 @@
 Every record carries `request_id` (from the web request that caused it, carried into the
 Celery tasks it enqueued) and `service`. Nothing secret is written: values of sensitive
 keys and anything that looks like `password=…`, a bearer token or a URL's password are
-replaced by `***` before formatting.
+replaced by `***` before formatting. `time` is the machine's clock in ISO 8601 UTC
+(`2026-05-08T01:00:00.123Z`): `APP_NOW`, which pins the domain's clock for a demo, never
+moves it.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import os
 import re
 import sys
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 from pythonjsonlogger.json import JsonFormatter
@@ -85,7 +88,21 @@ class ContextFilter(logging.Filter):
         return True
 
 
+def _utc_time(record: logging.LogRecord) -> str:
+    """When the record was made, by the machine's clock, in ISO 8601 UTC."""
+    moment = datetime.fromtimestamp(record.created, UTC)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class _TextFormatter(logging.Formatter):
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802
+        return _utc_time(record)
+
+
 class _JsonFormatter(JsonFormatter):
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802
+        return _utc_time(record)
+
     def formatException(self, ei: Any) -> str:  # noqa: N802 - logging's name
         return redact(str(super().formatException(ei)))
 
@@ -115,7 +132,7 @@ def make_handler(service: str, stream: Any) -> logging.Handler:
     """A handler writing this project's log lines (JSON unless LOG_FORMAT=text)."""
     handler = logging.StreamHandler(stream)
     if os.environ.get("LOG_FORMAT", "json").lower() == "text":
-        handler.setFormatter(logging.Formatter(
+        handler.setFormatter(_TextFormatter(
             "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"))
     else:
         handler.setFormatter(_JsonFormatter(

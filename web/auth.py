@@ -35,7 +35,7 @@ from web.extensions import client_ip, uow
 from web.security import LOGIN_LIMITS
 from workflow.errors import DomainError
 from workflow.services import accounts
-from workflow.services.clock import utcnow
+from workflow.services.clock import real_utcnow
 from workflow.storage.models import UserRow
 
 bp = Blueprint("auth", __name__)
@@ -98,7 +98,7 @@ def current_user() -> UserRow | None:
         if check.user is None:
             _end_session(check.reason)
         else:
-            session["seen"] = utcnow().timestamp()
+            session["seen"] = real_utcnow().timestamp()
             g.user = check.user
             g.user_locale = check.user.locale
             g.password_expired = check.password_expired
@@ -153,7 +153,7 @@ def _safe_next(target: str | None) -> str:
 def _start_session(login: accounts.Login) -> None:
     """A brand-new session (new contents, new signature) for a user who passed every step."""
     _end_session(None)
-    now = utcnow().timestamp()
+    now = real_utcnow().timestamp()
     session["user_id"] = login.user_id
     session["epoch"] = login.session_epoch
     session["started"] = now
@@ -183,7 +183,7 @@ def login() -> Any:
             nxt = request.args.get("next")
             if result.needs_totp:
                 _end_session(None)
-                session["pending"] = {"uid": result.user_id, "at": utcnow().timestamp(),
+                session["pending"] = {"uid": result.user_id, "at": real_utcnow().timestamp(),
                                       "next": _safe_next(nxt)}
                 return redirect(url_for("auth.login_otp"))
             _start_session(result)
@@ -197,7 +197,7 @@ def login() -> Any:
 @LOGIN_LIMITS[1]
 def login_otp() -> Any:
     pending = session.get("pending") or {}
-    if not pending or utcnow().timestamp() - float(pending.get("at", 0)) > PENDING_SECONDS:
+    if not pending or real_utcnow().timestamp() - float(pending.get("at", 0)) > PENDING_SECONDS:
         session.pop("pending", None)
         return redirect(url_for("auth.login"))
     form = OtpForm()

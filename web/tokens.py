@@ -17,7 +17,7 @@ from web.security import TOKEN_LIMIT
 from web.views import me
 from workflow.errors import DomainError
 from workflow.services import tokens
-from workflow.services.clock import today, utcnow
+from workflow.services.clock import local_date, real_utcnow
 
 bp = Blueprint("tokens", __name__)
 
@@ -26,9 +26,9 @@ def _page(values: dict[str, str] | None = None, errors: dict[str, list[str]] | N
           created: tokens.Created | None = None, status: int = 200) -> Any:
     user = me()
     rows = tokens.list_own(uow(), user.id)
-    now = utcnow()
+    now = real_utcnow()  # token expiry is security: the machine's date, not APP_NOW's
     return render_template("tokens.html", rows=rows, now=now, values=values or {},
-                           errors=errors or {}, created=created, today=today(),
+                           errors=errors or {}, created=created, today=local_date(now),
                            scopes=tokens.SCOPES), status
 
 

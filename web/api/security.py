@@ -11,12 +11,12 @@ from web.extensions import uow
 from workflow.errors import Forbidden, refuse
 from workflow.services import audit, tokens
 from workflow.services.accounts import token_digest
-from workflow.services.clock import utcnow
+from workflow.services.clock import real_utcnow
 
 READ_METHODS = ("GET", "HEAD", "OPTIONS")
 
 # A token checked a moment ago is taken at its word for TOKEN_CACHE_SECONDS (by the
-# service clock) instead of opening a transaction for it on every request: that lookup
+# machine's clock) instead of opening a transaction for it on every request: that lookup
 # was a third of an API transition's time. Any audited change to a user or a token in
 # this process (revoke, disable, role or password change…) drops the whole cache at once;
 # other processes see it within TOKEN_CACHE_SECONDS. Only successes are kept.
@@ -36,7 +36,7 @@ audit.watch(_forget_on_change)
 
 def _principal(token: str) -> tokens.Principal | None:
     key = (current_app.config["DATABASE_URL"], token_digest(token))
-    now = utcnow()
+    now = real_utcnow()
     hit = _recent.get(key)
     if hit is not None and _ZERO <= now - hit[0] < _TRUSTED_FOR:
         return hit[1]

@@ -13,7 +13,7 @@ from web.api.security import api_user_id
 from web.extensions import uow
 from web.security import TOKEN_LIMIT
 from workflow.services import tokens
-from workflow.services.clock import utcnow
+from workflow.services.clock import real_utcnow
 
 bp = Blueprint("tokens_api", __name__, url_prefix="/api/v1/tokens",
                description="Personal API tokens (个人访问令牌): stored hashed, optional expiry")
@@ -49,7 +49,7 @@ class CreatedToken(PersonalToken):
 
 
 def token_out(row: Any) -> dict[str, Any]:
-    now = utcnow()
+    now = real_utcnow()
     return {"id": row.id, "name": row.name, "prefix": row.prefix, "scope": row.scope,
             "created_at": row.created_at, "expires_at": row.expires_at,
             "revoked_at": row.revoked_at, "last_used_at": row.last_used_at,

@@ -28,7 +28,7 @@ from workflow.errors import DomainError, Forbidden, NotFound, ValidationFailed, 
 from workflow.roles import ADMIN_ROLES, CASE_ROLES, Role
 from workflow.services import audit
 from workflow.services.audit import Who
-from workflow.services.clock import utcnow
+from workflow.services.clock import real_utcnow
 from workflow.storage import repo, sealed, security_repo
 from workflow.storage.models import ApiTokenRow, UserRow
 from workflow.storage.uow import DbSession, UnitOfWork
@@ -178,7 +178,7 @@ def change_password(uow: UnitOfWork, user_id: int, current: str, new: str,
                     now: datetime | None = None) -> int:
     """The user changes their own password; returns the new session epoch (the caller's
     session keeps it, every other session of the user ends)."""
-    now = now or utcnow()
+    now = now or real_utcnow()
     with uow:
         s = uow.session
         user = repo.user_by_id(s, user_id)
@@ -269,7 +269,7 @@ class Login:
 def check_password(uow: UnitOfWork, username: str, password: str, ip: str = "-",
                    now: datetime | None = None) -> Login:
     """First login step: the password, with lockout per (user name, address)."""
-    now = now or utcnow()
+    now = now or real_utcnow()
     username = _norm(username)
     with uow:
         s = uow.session
@@ -330,7 +330,7 @@ def _totp_step(secret: str, code: str, after_step: int | None, now: datetime) ->
 def check_totp(uow: UnitOfWork, user_id: int, code: str, ip: str = "-",
                now: datetime | None = None) -> Login:
     """Second login step: a TOTP code, each accepted once; failures count toward lockout."""
-    now = now or utcnow()
+    now = now or real_utcnow()
     with uow:
         s = uow.session
         pol = _policy(s)
@@ -374,7 +374,7 @@ def authenticate(uow: UnitOfWork, username: str, password: str, ip: str = "-",
 
 def logout_everywhere(uow: UnitOfWork, user_id: int, now: datetime | None = None) -> None:
     """End every session of the user (a new session epoch)."""
-    now = now or utcnow()
+    now = now or real_utcnow()
     with uow:
         s = uow.session
         user = s.get(UserRow, user_id)
@@ -401,7 +401,7 @@ def check_session(uow: UnitOfWork, user_id: int, epoch: int | None, started: flo
                   now: datetime | None = None) -> SessionCheck:
     """The session's user if the session is still valid: same epoch (not logged out or
     disabled since), not idle longer than allowed, not older than the absolute limit."""
-    now = now or utcnow()
+    now = now or real_utcnow()
     with uow:
         s = uow.session
         user = s.get(UserRow, user_id)
@@ -457,7 +457,7 @@ def totp_uri(secret: str, username: str) -> str:
 def enrol_totp(uow: UnitOfWork, user_id: int, secret: str, code: str,
                now: datetime | None = None) -> None:
     """Turn on the second factor once the user proves their app shows the right code."""
-    now = now or utcnow()
+    now = now or real_utcnow()
     with uow:
         s = uow.session
         user = repo.user_by_id(s, user_id)
@@ -497,7 +497,7 @@ def issue_token(uow: UnitOfWork, user_id: int, name: str = "api",
                 ttl: timedelta | None = timedelta(hours=12)) -> IssuedToken:
     """A new personal API token; only its SHA-256 is stored."""
     token = "eib_" + secrets.token_urlsafe(32)
-    now = utcnow()
+    now = real_utcnow()
     with uow:
         user = repo.user_by_id(uow.session, user_id)
         row = ApiTokenRow(user_id=user_id, name=name[:100], token_hash=token_digest(token),
@@ -510,20 +510,6 @@ def issue_token(uow: UnitOfWork, user_id: int, name: str = "api",
                      now=now)
         uow.commit()
         return IssuedToken(row.id, token, row.expires_at)
-
-
-def user_for_token(uow: UnitOfWork, token: str) -> int | None:
-    """The user a bearer token belongs to, if it is valid now."""
-    now = utcnow()
-    with uow:
-        row = repo.token_by_digest(uow.session, token_digest(token))
-        if row is None or row.revoked_at is not None or (
-                row.expires_at is not None and row.expires_at <= now):
-            return None
-        user = uow.session.get(UserRow, row.user_id)
-        if user is None or not user.is_active:
-            return None
-        return user.id
 
 
 # --- the three admins' work (三员分立) -------------------------------------------------------
@@ -571,7 +557,7 @@ def _role(value: str, allowed: frozenset[Role]) -> Role:
 def list_users(uow: UnitOfWork, admin_id: int, now: datetime | None = None
                ) -> tuple[list[UserRow], set[str]]:
     """Every account, and the user names locked out right now (system and security admin)."""
-    now = now or utcnow()
+    now = now or real_utcnow()
     with uow:
         s = uow.session
         admin = repo.user_by_id(s, admin_id)
@@ -585,7 +571,7 @@ def create_user(uow: UnitOfWork, admin_id: int, data: dict[str, Any],
                 now: datetime | None = None) -> int:
     """系统管理员 opens an account for a case role with a temporary password that must be
     changed at first login. Admin roles are granted only by the security admin."""
-    now = now or utcnow()
+    now = now or real_utcnow()
     username = str(data.get("username") or "").strip()
     errors = []
     if not username or len(username) > 64 or not all(c.isalnum() or c in "._-" for c in username):
@@ -629,7 +615,7 @@ def set_active(uow: UnitOfWork, admin_id: int, user_id: int, active: bool,
                now: datetime | None = None) -> None:
     """系统管理员 disables (or re-enables) an account; disabling ends its sessions and
     revokes its API tokens at once."""
-    now = now or utcnow()
+    now = now or real_utcnow()
     with uow:
         s = uow.session
         admin = _admin(s, admin_id, Role.SYSTEM_ADMIN, "停用账号")
@@ -648,7 +634,7 @@ def set_active(uow: UnitOfWork, admin_id: int, user_id: int, active: bool,
 def reset_password(uow: UnitOfWork, admin_id: int, user_id: int, temporary: str,
                    now: datetime | None = None) -> None:
     """系统管理员 sets a temporary password; the user must change it at next login."""
-    now = now or utcnow()
+    now = now or real_utcnow()
     with uow:
         s = uow.session
         admin = _admin(s, admin_id, Role.SYSTEM_ADMIN, "重置密码")
@@ -667,7 +653,7 @@ def set_role(uow: UnitOfWork, admin_id: int, user_id: int, role: str,
              authority: str | None = None, now: datetime | None = None) -> None:
     """安全管理员 changes a user's role and scope (never their own); the user's sessions and
     tokens end, so the new rights apply at once."""
-    now = now or utcnow()
+    now = now or real_utcnow()
     with uow:
         s = uow.session
         admin = _admin(s, admin_id, Role.SECURITY_ADMIN, "分配角色")
@@ -690,7 +676,7 @@ def set_role(uow: UnitOfWork, admin_id: int, user_id: int, role: str,
 
 def unlock(uow: UnitOfWork, admin_id: int, user_id: int, now: datetime | None = None) -> int:
     """安全管理员 lifts every lockout of a user; returns how many addresses were locked."""
-    now = now or utcnow()
+    now = now or real_utcnow()
     with uow:
         s = uow.session
         admin = _admin(s, admin_id, Role.SECURITY_ADMIN, "解锁账号")
@@ -709,7 +695,7 @@ def unlock(uow: UnitOfWork, admin_id: int, user_id: int, now: datetime | None = 
 def reset_totp(uow: UnitOfWork, admin_id: int, user_id: int, now: datetime | None = None
                ) -> None:
     """安全管理员 removes a lost second factor; the user enrols again at next login."""
-    now = now or utcnow()
+    now = now or real_utcnow()
     with uow:
         s = uow.session
         admin = _admin(s, admin_id, Role.SECURITY_ADMIN, "重置动态口令")
@@ -725,7 +711,7 @@ def reset_totp(uow: UnitOfWork, admin_id: int, user_id: int, now: datetime | Non
 def update_policy(uow: UnitOfWork, admin_id: int, changes: dict[str, Any],
                   now: datetime | None = None) -> Policy:
     """安全管理员 changes security settings; each value is checked against its range."""
-    now = now or utcnow()
+    now = now or real_utcnow()
     clean: dict[str, int] = {}
     errors = []
     for name, (lo, hi) in LIMITS.items():
@@ -761,7 +747,7 @@ def update_policy(uow: UnitOfWork, admin_id: int, changes: dict[str, Any],
 def lockouts(uow: UnitOfWork, admin_id: int, user_id: int, now: datetime | None = None
              ) -> list[tuple[str, datetime]]:
     """(address, locked until) of a user's current lockouts (security admin)."""
-    now = now or utcnow()
+    now = now or real_utcnow()
     with uow:
         s = uow.session
         _admin(s, admin_id, Role.SECURITY_ADMIN, "查看锁定")

@@ -23,7 +23,7 @@ from typing import Any
 
 from workflow.errors import ValidationFailed, refuse
 from workflow.roles import Role
-from workflow.services.clock import CHINA, utcnow
+from workflow.services.clock import CHINA, real_utcnow
 from workflow.storage import audit_repo, repo
 from workflow.storage.models import AuditRow, UserRow
 from workflow.storage.uow import DbSession, UnitOfWork
@@ -129,8 +129,11 @@ def record(event: str, *, prev: str, who: Who = ANONYMOUS, result: str = "ok",
            details: dict[str, Any] | None = None, ip: str | None = None,
            now: datetime | None = None, chain: str | None = None) -> dict[str, Any]:
     """The column values of one record linked to `prev` (its chain's current head; the
-    chain is `chain_of(object_type, object_id)` unless given)."""
-    now = now or utcnow()
+    chain is `chain_of(object_type, object_id)` unless given). A record is stamped with
+    the machine's time when written, never the domain's (`APP_NOW`): the log stays in
+    write order and says when things really happened; a case's history row keeps the
+    case's own time."""
+    now = now or real_utcnow()
     fields: dict[str, Any] = dict(
         at=now, utc_offset=_offset(now), actor_id=who.id,
         actor_name=(who.name or None) and who.name[:100], actor_role=who.role,

@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from workflow.errors import NotFound, ValidationFailed, refuse
 from workflow.services import audit
 from workflow.services.accounts import token_digest
-from workflow.services.clock import CHINA, local_date, utcnow
+from workflow.services.clock import CHINA, local_date, real_utcnow
 from workflow.storage import api_repo, repo
 from workflow.storage.models import ApiTokenRow
 from workflow.storage.uow import UnitOfWork
@@ -69,7 +69,7 @@ def _check(name: str, scope: str, expires_on: date | None, today: date) -> str:
 def create(uow: UnitOfWork, user_id: int, name: str, scope: str = "read_write",
            expires_on: date | None = None, now: datetime | None = None) -> Created:
     """A new personal token for `user_id`; the plain token is returned once."""
-    now = now or utcnow()
+    now = now or real_utcnow()
     clean = _check(name, scope, expires_on, local_date(now))
     token = "eib_" + secrets.token_urlsafe(32)
     with uow:
@@ -103,7 +103,7 @@ def list_own(uow: UnitOfWork, user_id: int) -> list[ApiTokenRow]:
 
 def revoke(uow: UnitOfWork, user_id: int, token_id: int, now: datetime | None = None) -> None:
     """Revoke one of the user's own tokens (someone else's is `not_found`)."""
-    now = now or utcnow()
+    now = now or real_utcnow()
     with uow:
         row = uow.session.get(ApiTokenRow, token_id)
         if row is None or row.user_id != user_id:
@@ -120,7 +120,7 @@ def revoke(uow: UnitOfWork, user_id: int, token_id: int, now: datetime | None = 
 def authenticate(uow: UnitOfWork, token: str, now: datetime | None = None) -> Principal | None:
     """Who the bearer token speaks for now; None if unknown, expired, revoked or the
     owner is deactivated."""
-    now = now or utcnow()
+    now = now or real_utcnow()
     if not token.startswith("eib_") or len(token) > 200:
         return None
     with uow:
