@@ -99,6 +99,9 @@ class Settings:
     session_idle_minutes: int
     session_absolute_hours: int
     metrics_token: str | None = field(repr=False)
+    # reverse proxies in front of the web server that append X-Forwarded-For (0: none,
+    # the header is ignored — a client could write anything in it)
+    trusted_proxies: int = 0
     # outbox delivery (workflow.services.mail): backoff base, attempts before giving up,
     # how long a claimed message stays claimed, how often beat sweeps the outbox
     mail_retry_base_seconds: int = 30
@@ -178,6 +181,7 @@ def load_settings() -> Settings:
         session_idle_minutes=_int("SESSION_IDLE_MINUTES", 30, 1, 1440),
         session_absolute_hours=_int("SESSION_ABSOLUTE_HOURS", 12, 1, 168),
         metrics_token=os.environ.get("METRICS_TOKEN") or None,
+        trusted_proxies=_int("TRUSTED_PROXIES", 0, 0, 5),
         mail_retry_base_seconds=_int("MAIL_RETRY_BASE_SECONDS", 30, 1, 86400),
         mail_max_attempts=_int("MAIL_MAX_ATTEMPTS", 12, 1, 100),
         mail_lease_seconds=_int("MAIL_LEASE_SECONDS", 120, 1, 86400),

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, request
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import Settings, load_settings
 from workflow.storage import db
@@ -70,6 +71,11 @@ def create_app(test_config: dict[str, Any] | None = None,
     )
     if test_config:
         app.config.update(test_config)
+    if settings.trusted_proxies:
+        # the client's address (lockout, rate limits, audit, /metrics' loopback check)
+        # and scheme from the X-Forwarded-For / -Proto the trusted proxies appended
+        n = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n)  # type: ignore[method-assign]
 
     from web import extensions
 

@@ -42,6 +42,7 @@ def test_a_plain_postgresql_url_uses_psycopg_3(monkeypatch: pytest.MonkeyPatch) 
     ("CELERY_BROKER_URL", "redis://", "no host"),
     ("PORT", "eighty", "not a whole number"),
     ("SMTP_TLS", "maybe", "must be none, starttls or ssl"),
+    ("TRUSTED_PROXIES", "nginx", "not a whole number"),
 ])
 def test_a_malformed_setting_is_named(monkeypatch: pytest.MonkeyPatch, name: str, value: str,
                                       words: str) -> None:
