@@ -16,13 +16,17 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-## make run: migrate, load demo data once, start web + worker + beat (Ctrl-C stops all three)
+## make run: migrate, load demo data once, start web + worker + beat (Ctrl-C stops all three);
+## the URL and the demo logins are printed once /healthz answers ok. honcho gives each
+## process its own PORT: BASE_URL (links in mails) is fixed here to the web's address.
 run: $(STAMP)
 	@$(BIN)/python -m config.check
 	@$(BIN)/flask --app web db upgrade
 	@$(BIN)/flask --app web seed-demo
-	@$(BIN)/python -m web.banner
-	@PATH="$(CURDIR)/$(BIN):$$PATH" PORT=$${PORT:-8000} $(BIN)/honcho start -f Procfile
+	@export PORT=$${PORT:-8000}; h=$${HOST:-127.0.0.1}; [ "$$h" = 0.0.0.0 ] && h=127.0.0.1; \
+	  export BASE_URL=$${BASE_URL:-http://$$h:$$PORT}; \
+	  ($(BIN)/python -m web.banner --wait &) ; \
+	  PATH="$(CURDIR)/$(BIN):$$PATH" exec $(BIN)/honcho start -f Procfile
 
 ## make messages: compile the UI's English catalogue (.po -> .mo, committed; a test checks they match)
 messages: $(STAMP)

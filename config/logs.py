@@ -125,7 +125,16 @@ def configure(service: str, level: str | None = None, stream: Any = None) -> log
     setattr(handler, _HANDLER_MARK, True)
     root.addHandler(handler)
     root.setLevel(level or os.environ.get("LOG_LEVEL", "INFO"))
+    if root.level > logging.DEBUG:
+        for name in QUIET_LIBRARIES:  # their INFO is chatter: what they do, not what we did
+            logging.getLogger(name).setLevel(logging.WARNING)
     return handler
+
+
+# Libraries whose INFO lines say nothing an operator acts on (the state machine's every
+# callback, Celery's every task received and sent, each migration step): WARNING and up
+# only, unless LOG_LEVEL=DEBUG.
+QUIET_LIBRARIES = ("transitions", "celery", "kombu", "amqp", "alembic")
 
 
 def make_handler(service: str, stream: Any) -> logging.Handler:

@@ -27,6 +27,10 @@ def make_celery(settings: Settings | None = None) -> Celery:
         task_acks_late=True,  # a task killed mid-run is delivered again…
         task_reject_on_worker_lost=True,  # …also when the worker process dies
         worker_prefetch_multiplier=1,
+        # every task stops: softly (SoftTimeLimitExceeded, its finally blocks run) and then
+        # for good; tasks that need other limits set their own (tasks/*.py)
+        task_soft_time_limit=600,
+        task_time_limit=660,
         task_default_queue="celery",
         task_queues=[Queue(q) for q in QUEUES],
         task_routes={

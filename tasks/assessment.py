@@ -27,14 +27,16 @@ def cron_schedule(expr: str) -> crontab:
                    day_of_week=weekday)
 
 
-@shared_task(name="tasks.assessment.execute", acks_late=True)
+@shared_task(name="tasks.assessment.execute", acks_late=True, soft_time_limit=1800,
+             time_limit=1860)
 def execute(run_id: int, chunk_size: int = 0, pause_seconds: float = 0.0) -> dict[str, Any]:
     """Do or resume one recorded run (`assessment.start` created it)."""
     return assessment.execute(UnitOfWork(), run_id, chunk_size=chunk_size,
                               pause_seconds=pause_seconds).as_dict()
 
 
-@shared_task(name="tasks.assessment.scheduled", acks_late=True)
+@shared_task(name="tasks.assessment.scheduled", acks_late=True, soft_time_limit=1800,
+             time_limit=1860)
 def scheduled() -> dict[str, Any]:
     """The yearly run for the last complete year (resumes an unfinished one)."""
     return assessment.scheduled(UnitOfWork()).as_dict()

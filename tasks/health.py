@@ -10,11 +10,12 @@ from celery import shared_task
 from workflow.services import health
 
 
-@shared_task(name="tasks.health.ping", acks_late=False)
+@shared_task(name="tasks.health.ping", acks_late=False, soft_time_limit=10, time_limit=15)
 def ping() -> str:
     return "pong"
 
 
-@shared_task(name="tasks.health.heartbeat", acks_late=False)
+@shared_task(name="tasks.health.heartbeat", acks_late=False, soft_time_limit=30,
+             time_limit=45)
 def heartbeat() -> None:
     health.beat(f"worker@{socket.gethostname()}:{os.getpid()}")

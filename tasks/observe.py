@@ -43,7 +43,7 @@ def _enter(task_id: str = "", task: Any = None, **_: Any) -> None:
     rid = getattr(task.request, HEADER, None) if task is not None else None
     token = logs.request_id.set(rid or f"task-{task_id}")
     _started[task_id] = (time.perf_counter(), token)
-    log.info("task %s started", getattr(task, "name", "?"), extra={"task_id": task_id})
+    log.debug("task %s started", getattr(task, "name", "?"), extra={"task_id": task_id})
 
 
 @task_postrun.connect

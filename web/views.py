@@ -24,6 +24,7 @@ from web.auth import current_user, login_required
 from web.diagram import svg as diagram_svg
 from web.extensions import uow
 from web.i18n import is_en, lang, state_label, trigger_label
+from web.security import UPLOAD_LIMIT
 from workflow import eligibility
 from workflow.errors import DomainError, NotFound, VersionConflict
 from workflow.regions import Region
@@ -115,10 +116,12 @@ def inbox() -> Any:
                                     **filters)
     counts = {tab: page.total, ("all" if tab == "waiting" else "waiting"): other.total}
     days = worklist.working_days_left(uow(), [r.due_on for r in page.items])
+    settled = worklist.settled(uow(), page.items)
     choices = worklist.filter_choices(uow())
     args = {k: v for k, v in request.args.items() if k in FILTERS and v}
     return render_template(
-        "inbox.html", page=page, tab=tab, counts=counts, days=days, choices=choices,
+        "inbox.html", page=page, tab=tab, counts=counts, days=days, settled=settled,
+        choices=choices,
         args=args, error=error, states=list(State), regions=list(Region),
         bulk_triggers=BULK_TRIGGERS.get(user.role, ()), today=china_today(),
         is_first_page=not request.args.get("cursor"))
@@ -156,6 +159,7 @@ def _case_page(app_id: int, *, status: int = 200, typed: dict[str, Any] | None =
     attachments = worklist.attachments_of(uow(), user.id, app_id)
     row = loaded.row
     days = worklist.working_days_left(uow(), [row.due_on])
+    settled = worklist.settled(uow(), [row])
     diagram = diagram_svg(row.state, state_label, trigger_label, _("申报流程图"))
     upload_kinds = [k for k, (role, state) in files.WHO_MAY_ATTACH.items()
                     if loaded.actor.role is role and row.state == state.value]
@@ -167,7 +171,8 @@ def _case_page(app_id: int, *, status: int = 200, typed: dict[str, Any] | None =
     return render_template(
         "case.html", loaded=loaded, row=row, verdicts=verdicts, history=history,
         refused=refused,
-        attachments=attachments, days=days, diagram=diagram, upload_kinds=upload_kinds,
+        attachments=attachments, days=days, settled=settled, diagram=diagram,
+        upload_kinds=upload_kinds,
         attestable=attestable, specs=BY_TRIGGER, typed=typed or {},
         action_errors=action_errors or {}, conflict=conflict, upload_error=upload_error,
         attest_error=attest_error, today=china_today(),
@@ -245,6 +250,7 @@ def attest(app_id: int) -> Any:
 
 
 @bp.post("/cases/<int:app_id>/attachments")
+@UPLOAD_LIMIT
 @login_required
 def upload(app_id: int) -> Any:
     """Upload one file; errors are shown next to the field on the page it came from."""

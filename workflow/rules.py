@@ -66,6 +66,13 @@ class RoundRules:
     # the working days after a quarter's end by which its data are due (002 §四(四))
     reminder_rules: tuple[dict[str, Any], ...] = ()
     quarterly_report_working_days: int = 15
+    # the last day of the round's application business: after it, its unfinished cases
+    # wait on no one and get no reminders; its bases keep their duties (None: never)
+    closes_on: date | None = None
+
+    def is_closed(self, day: date) -> bool:
+        """Has the round's application business ended by `day`?"""
+        return self.closes_on is not None and day > self.closes_on
 
     @property
     def data_year(self) -> int:
@@ -104,12 +111,12 @@ class RoundRules:
         kw: dict[str, Any] = {}
         for f in fields(cls):
             if f.name not in data or data[f.name] is None and f.name not in (
-                    "provincial_internal_deadline",):
+                    "provincial_internal_deadline", "closes_on"):
                 continue
             v = data[f.name]
             cur = getattr(base, f.name)
             if f.name in ("provincial_internal_deadline", "submission_deadline",
-                          "approval_deadline"):
+                          "approval_deadline", "closes_on"):
                 v = date.fromisoformat(v) if v else None
             elif f.name == "thresholds_musd":
                 v = {k: Decimal(str(x)) for k, x in v.items()}

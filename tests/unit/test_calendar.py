@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from workflow.calendar import WorkCalendar
 from workflow.roles import Actor, Role
@@ -59,3 +62,56 @@ def test_publishing_a_notice_that_runs_into_an_uncovered_year_is_refused_with_a_
     refusal = guards.calendar_known(case, ctx, BY_TRIGGER["publish_notice"])
     assert refusal is not None and refusal.code == "calendar_missing"
     assert "2031" in refusal.zh and "2031" in refusal.en
+
+
+# --- counting without walking: the same answers as a day-by-day walk, at any distance ---
+
+WALKED = WorkCalendar(overrides={date(2031, 1, 1): False, date(2031, 1, 4): True,
+                                 date(2010, 10, 2): True, date(2010, 10, 8): False})
+
+
+def walk_after(cal: WorkCalendar, start: date, n: int) -> date:
+    day = start
+    while n:
+        day += timedelta(days=1)
+        n -= cal.is_workday(day)
+    return day
+
+
+def walk_between(cal: WorkCalendar, start: date, end: date) -> int:
+    lo, hi = sorted((start, end))
+    count = sum(cal.is_workday(lo + timedelta(days=i + 1)) for i in range((hi - lo).days))
+    return count if end >= start else -count
+
+
+days = st.dates(min_value=date(2000, 1, 1), max_value=date(2040, 12, 31))
+
+
+@settings(max_examples=150, deadline=None)
+@given(start=days, n=st.integers(0, 400))
+def test_the_nth_working_day_after_is_what_a_walk_over_the_days_finds(start: date, n: int) -> None:
+    got = WALKED.add_working_days(start, n)
+    assert got == walk_after(WALKED, start, n)
+    assert n == 0 or WALKED.is_workday(got)
+
+
+@settings(max_examples=150, deadline=None)
+@given(start=days, span=st.integers(-800, 800))
+def test_working_days_between_two_days_are_what_a_walk_counts(start: date, span: int) -> None:
+    end = start + timedelta(days=span)
+    assert WALKED.working_days_between(start, end) == walk_between(WALKED, start, end)
+
+
+@settings(max_examples=100, deadline=None)
+@given(deadline=days, n=st.integers(0, 60))
+def test_the_day_n_working_days_before_a_deadline_has_n_working_days_after_it(
+        deadline: date, n: int) -> None:
+    day = WALKED.working_days_before(deadline, n)
+    assert WALKED.is_workday(day) and day <= deadline
+    assert walk_between(WALKED, day, deadline) == n  # a working day: the only one with n
+
+
+def test_twenty_years_of_working_days_are_counted_exactly_across_holidays_and_overrides() -> None:
+    start, end = date(2006, 5, 15), date(2046, 5, 15)
+    assert WALKED.working_days_between(start, end) == walk_between(WALKED, start, end)
+    assert WALKED.add_working_days(start, 5000) == walk_after(WALKED, start, 5000)

@@ -153,11 +153,21 @@ def _validated(data: dict[str, Any], kind: str | None, rules: RoundRules
     return values, products
 
 
-def _open_round(session: Session, year: int | None) -> RoundRow:
-    row = repo.round_by_year(session, year)
+def _open_round(session: Session, year: int | None, today: date) -> RoundRow:
+    """The round a new draft goes into: that year's, or the newest open one; a round
+    whose application business has ended (`RoundRules.closes_on`) takes no drafts."""
+    if year is None:
+        row = next((r for r in repo.open_rounds(session)
+                    if not repo.rules_of(r).is_closed(today)), None)
+    else:
+        row = repo.round_by_year(session, year)
     if row is None:
         raise ValidationFailed(refuse("no_open_round", "没有开放申报的年度",
                                       "no application round is open", field="round"))
+    if not row.is_open or repo.rules_of(row).is_closed(today):
+        raise ValidationFailed(refuse("round_closed", f"{row.year}年度申报已结束，不再接受新的申报书",
+                                      f"the {row.year} round has closed: it takes no new "
+                                      "applications", field="round_year"))
     return row
 
 
@@ -171,7 +181,7 @@ def create_draft(uow: UnitOfWork, user_id: int, data: dict[str, Any],
         if Role(user.role) is not Role.APPLICANT or user.authority_id is None:
             raise Forbidden(refuse("only_applicants_draft", "只有申报单位可以填写申报书",
                                    "only applicants can draft an application"))
-        rnd = _open_round(s, data.get("round_year"))
+        rnd = _open_round(s, data.get("round_year"), local_date(now))
         kind = data.get("kind") or "new_base"
         values, products = _validated(data, kind, repo.rules_of(rnd))
         row = ApplicationRow(round_id=rnd.id, authority_id=user.authority_id, owner_id=user.id,
@@ -383,8 +393,9 @@ def _fire(uow: UnitOfWork, user_id: int, app_id: int, trigger: str, version: int
             changes["notice_published_on"] = today
             changes["notice_ends_on"] = ctx.calendar.add_working_days(
                 today, ctx.rules.notice_working_days)
-        elif trigger == "order_rectification":
-            changes["rectification_deadline"] = deadline
+        elif trigger == "order_rectification" or (trigger == "continue_rectification"
+                                                  and deadline is not None):
+            changes["rectification_deadline"] = deadline  # 限期整改: a new deadline
         notice_ends_on = changes.get("notice_ends_on", row.notice_ends_on)
         changes["due_on"] = _due_on(outcome.dest, notice_ends_on,
                                     changes.get("rectification_deadline",
@@ -453,7 +464,9 @@ def list_applications(uow: UnitOfWork, user_id: int, *, state: str | None = None
         limit = max(1, min(limit, 200))
         rows, total = repo.page_applications(
             s, repo.scope_filter(user, principals), state=state,
-            states=waiting_states(user, principals) if waiting_on_me else None, region=region,
+            states=waiting_states(user, principals) if waiting_on_me else None,
+            settled_rounds=repo.closed_round_ids(s, local_date(now)) if waiting_on_me else (),
+            region=region,
             authority=authority, round_year=round_year, kind=kind, q=q, limit=limit + 1,
             after=after, count=count)
         nxt = None

@@ -1,26 +1,43 @@
 """Demo data: all 37 authorities, users for every role, the 2006 round with its real
-calendar, ~30 applications in every state and region (some failing a criterion).
+calendar, ~30 applications in every state and region (some failing a criterion) — and a
+current round dated relative to the day the demo is loaded, so that the system is alive
+on today's clock.
+
+- The 2006 round keeps its real calendar and history; it closed at the end of 2006
+  (`RoundRules.closes_on`), so on today's clock its unfinished cases wait on no one and
+  get no reminders, while its bases keep reporting: every quarter and year up to now is
+  filed, except the last quarter of one base (late), and one base's rectification
+  deadline passed two working days ago. With `APP_NOW` in 2006 the round is open again.
+- The current round (this year's) runs now: drafts due in a week, cases under provincial
+  review, one recommended, one public notice running.
 
 Idempotent: a marker row in `settings` says it ran; a second run changes nothing.
-Applications are moved through the real service layer at 2006 dates, so their history
+Applications are moved through the real service layer at their dates, so their history
 is what the workflow would have recorded.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from workflow.calendar import WorkCalendar
 from workflow.regions import AUTHORITIES
+from workflow.reminders import QUARTER_END, quarter_of, quarterly_due
 from workflow.roles import Role
 from workflow.rules import RoundRules
 from workflow.services import cases, files, objections
 from workflow.services.accounts import hash_password
+from workflow.services.clock import CHINA, local_date, real_utcnow
 from workflow.storage import repo
 from workflow.storage.models import (
+    AnnualReportRow,
+    ApplicationRow,
     AuthorityRow,
+    QuarterlyReportRow,
     ReferenceStatRow,
     RoundRow,
     SettingRow,
@@ -160,9 +177,11 @@ def seed(uow: UnitOfWork, upload_dir: Path | None = None) -> bool:
                 s.add(row)
                 by_code[a.code] = row
         if repo.round_by_year(s, 2006) is None:
+            # the 2006 round's business ended with the year (its bases report on)
             s.add(RoundRow(year=2006, name_zh="2006年度出口创新基地申报",
                            name_en="2006 export innovation base round",
-                           params=RoundRules.for_year(2006).to_json()))
+                           params=replace(RoundRules.for_year(2006),
+                                          closes_on=date(2006, 12, 31)).to_json()))
         known = repo.reference_years(s)
         for year, (exports, national, regions) in REFERENCES.items():
             if year in known:
@@ -192,10 +211,12 @@ def seed(uow: UnitOfWork, upload_dir: Path | None = None) -> bool:
         ids = repo.user_ids(s)
         existing = repo.applicant_names(s)
         uow.commit()
+    max_bytes = settings.max_upload_mb * 1024 * 1024
     for code, kind, name, hightech, growth, target in APPS:
         if name not in existing:  # a run cut short resumes where it stopped
             _make_case(uow, ids, code, kind, name, hightech, growth, target, upload_dir,
-                       settings.max_upload_mb * 1024 * 1024)
+                       max_bytes)
+    _live(uow, ids, existing, upload_dir, max_bytes)
     with uow:
         uow.session.add(SettingRow(key=MARKER, value={"at": datetime.now(UTC).isoformat()}))
         uow.commit()
@@ -204,17 +225,20 @@ def seed(uow: UnitOfWork, upload_dir: Path | None = None) -> bool:
 
 def _make_case(uow: UnitOfWork, ids: dict[str, int], code: str, kind: str, name: str,
                hightech: str, growth: tuple[str, str, str], target: str, upload_dir: Path,
-               max_bytes: int) -> None:
+               max_bytes: int, *, year: int = 2006, when: dict[str, datetime] | None = None,
+               draft_time: datetime | None = None, industry: str = "information") -> int:
     slug = _slug(code)
     applicant, reviewer = ids[f"{slug}_applicant"], ids[f"{slug}_reviewer"]
-    draft_time = datetime(2006, 3, 10, 2, 0, tzinfo=UTC)
+    when = when or WHEN
+    draft_time = draft_time or datetime(2006, 3, 10, 2, 0, tzinfo=UTC)
     ht = Decimal(hightech)
     data: dict[str, Any] = {
-        "kind": kind, "round_year": 2006,
-        "industry_field": "information" if kind == "new_base" else None,
+        "kind": kind, "round_year": year,
+        "industry_field": industry if kind == "new_base" else None,
         "existing_base_type": "hightech" if kind == "recertification" else None,
         "applicant_name": name, "contact_person": "张明", "contact_phone": "027-87654321",
-        "contact_email": f"{slug}@example.gov.cn", "filled_on": "2006-03-10",
+        "contact_email": f"{slug}@example.gov.cn",
+        "filled_on": local_date(draft_time).isoformat(),
         "address": f"{name}管理委员会", "characteristic_industry": name[:-4] or name,
         "enterprise_count": 120, "total_sales_100m_cny": str((ht * 18).quantize(Decimal("0.01"))),
         "total_assets_10k_cny": str(ht * 250000), "exports_100m_usd": str(ht * 2),
@@ -235,7 +259,7 @@ def _make_case(uow: UnitOfWork, ids: dict[str, int], code: str, kind: str, name:
               {"supporting_policies": True, "project_funding": True,
                "characteristic_industry": True})
     for trigger in path:
-        now = WHEN[trigger]
+        now = when[trigger]
         actor = {"submit": applicant, "withdraw": applicant, "return_for_revision": reviewer,
                  "decline": reviewer, "recommend": reviewer}.get(
             trigger, ids["mofcom_reviewer2"] if trigger == "approve" else ids["mofcom_reviewer"])
@@ -255,3 +279,116 @@ def _make_case(uow: UnitOfWork, ids: dict[str, int], code: str, kind: str, name:
         deadline = date(2007, 7, 31) if trigger == "order_rectification" else None
         cases.fire(uow, actor, app_id, trigger, None, reason=REASONS.get(trigger), now=now,
                    deadline=deadline)
+    return app_id
+
+
+# --- the present: a round running now, and the 2006 bases' duties up to today ------------
+
+# authority, kind, name, high-tech exports (亿美元), growth %, target state, field
+LIVE: list[tuple[str, str, str, str, tuple[str, str, str], str, str]] = [
+    ("420000", "new_base", "襄阳新能源汽车出口创新基地", "0.9", ("38", "42", "36"), "drafted", "new_materials"),
+    ("410000", "new_base", "洛阳新材料出口创新基地", "0.7", ("30", "33", "29"), "drafted", "new_materials"),
+    ("450000", "new_base", "柳州海洋装备出口创新基地", "0.3", ("25", "28", "22"), "drafted", "marine"),
+    ("340000", "new_base", "芜湖精细化工出口创新基地", "0.8", ("35", "31", "30"), "provincially_reviewed", "fine_chemicals"),
+    ("220000", "new_base", "吉林医药出口创新基地", "0.6", ("28", "30", "27"), "provincially_reviewed", "pharmaceuticals"),
+    ("430000", "new_base", "株洲轨道交通装备出口创新基地", "0.75", ("45", "40", "38"), "recommended", "new_materials"),
+    ("510000", "new_base", "德阳航空航天出口创新基地", "0.4", ("40", "36", "33"), "publicly_shown", "aerospace"),
+]
+LATE_BASE = "成都软件与信息服务出口基地"  # its last quarter is overdue
+RECTIFYING_BASE = "杭州国家软件出口基地"  # its rectification deadline has just passed
+
+
+def _live(uow: UnitOfWork, ids: dict[str, int], existing: set[str], upload_dir: Path,
+          max_bytes: int) -> None:
+    """The part of the demo dated relative to today (the machine's clock: `APP_NOW` only
+    moves the domain's clock, for walking the 2006 round)."""
+    now = real_utcnow()
+    today = local_date(now)
+    with uow:
+        cal = repo.load_calendar(uow.session)
+    if _round_missing(uow, today.year):
+        _open_current_round(uow, today, cal)
+    back = {n: _at(cal.working_days_before(today, n)) for n in (1, 2, 5, 8, 12)}
+    when = {"submit": back[8], "recommend": back[5], "publish_notice": back[2]}
+    for code, kind, name, ht, growth, target, industry in LIVE:
+        if name not in existing:
+            _make_case(uow, ids, code, kind, name, ht, growth, target, upload_dir, max_bytes,
+                       year=today.year, when=when, draft_time=back[12], industry=industry)
+    _base_duties(uow, ids, existing, today, cal)
+
+
+def _at(day: date, hour: int = 10) -> datetime:
+    return datetime(day.year, day.month, day.day, hour, tzinfo=CHINA).astimezone(UTC)
+
+
+def _round_missing(uow: UnitOfWork, year: int) -> bool:
+    with uow:
+        return repo.round_by_year(uow.session, year) is None
+
+
+def _open_current_round(uow: UnitOfWork, today: date, cal: WorkCalendar) -> None:
+    """This year's round, its dates relative to today: drafts due with the province in a
+    week, recommendations to the ministry in 15 working days, approval in 30."""
+    rules = replace(RoundRules.for_year(today.year),
+                    provincial_internal_deadline=today + timedelta(days=7),
+                    submission_deadline=cal.add_working_days(today, 15),
+                    approval_deadline=cal.add_working_days(today, 30))
+    with uow:
+        uow.session.add(RoundRow(year=today.year, name_zh=f"{today.year}年度出口创新基地申报",
+                                 name_en=f"{today.year} export innovation base round",
+                                 params=rules.to_json()))
+        uow.commit()
+
+
+def _base_duties(uow: UnitOfWork, ids: dict[str, int], existing: set[str], today: date,
+                 cal: WorkCalendar) -> None:
+    """The 2006 bases' quarterly data and annual reports up to today (one base's last
+    quarter late), and a rectification whose deadline passed two working days ago."""
+    if RECTIFYING_BASE in existing:
+        return  # loaded before: a demo is loaded once
+    with uow:
+        s = uow.session
+        historical = {a[2] for a in APPS}
+        bases = [r for r in repo.designated_bases(s) if r.applicant_name in historical]
+        for base in bases:
+            _file_reports(s, base, today, cal, late=base.applicant_name == LATE_BASE)
+        uow.commit()
+        hangzhou = next((b.id for b in bases if b.applicant_name == RECTIFYING_BASE), None)
+    if hangzhou is not None:
+        ordered = cal.working_days_before(today, 45)
+        cases.fire(uow, ids["mofcom_reviewer"], hangzhou, "continue_rectification", None,
+                   reason="整改报告显示软件出口统计口径仍未统一，继续限期整改",
+                   deadline=cal.working_days_before(today, 2), now=_at(ordered))
+
+
+def _file_reports(s: Any, base: ApplicationRow, today: date, cal: WorkCalendar,
+                  late: bool) -> None:
+    approved = date(2006, 5, 15)
+    quarterly_base = Decimal(base.hightech_exports_100m_usd or 1) * 2500  # 万美元 a quarter
+    year, quarter = quarter_of(approved)
+    filed = []
+    while True:
+        due = quarterly_due(year, quarter, 15, cal)
+        if due >= today:
+            break
+        filed.append((year, quarter, due))
+        year, quarter = (year, quarter + 1) if quarter < 4 else (year + 1, 1)
+    if late and filed:
+        filed.pop()  # the last quarter that fell due: not filed yet
+    for y, q, due in filed:
+        growth = Decimal("1.08") ** (y - 2006)
+        hightech = (quarterly_base * growth).quantize(Decimal("0.01"))
+        m, d = QUARTER_END[q]
+        s.add(QuarterlyReportRow(
+            application_id=base.id, year=y, quarter=q, revision=1, is_current=True,
+            exports_10k_usd=(hightech * Decimal("1.6")).quantize(Decimal("0.01")),
+            hightech_exports_10k_usd=hightech, enterprise_count=base.enterprise_count,
+            enterprises=[], source="form", submitted_by_id=base.owner_id,
+            submitted_at=_at(max(date(y, m, d) + timedelta(days=10), due - timedelta(days=3)))))
+    for y in range(2006, today.year):
+        s.add(AnnualReportRow(
+            application_id=base.id, year=y, revision=1, is_current=True,
+            summary=f"{y}年度基地建设工作总结：落实配套政策，支持科技兴贸项目。",
+            next_year_plan=f"{y + 1}年度工作思路：扩大特色产业出口，完善公共服务平台。",
+            policies_in_force=True, project_funding_10k_cny=Decimal(500),
+            submitted_by_id=base.owner_id, submitted_at=_at(date(y, 12, 20))))

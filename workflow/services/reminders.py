@@ -193,7 +193,7 @@ def _scan_batch(s: DbSession, ids: list[int], day: date, days: Days, base_url: s
     records = rr.cases(s, ids)
     facts = _facts(s, records)
     round_rules = _round_rules(s, {r.round_id for r in records})
-    tables = {i: rules_mod.rules_of_round(r) for i, r in round_rules.items()}
+    tables = {i: rules_mod.rules_of_round(r, day) for i, r in round_rules.items()}
     owners, province, ministry = rr.people_for(s, {r.owner_id for r in records},
                                                {r.authority_id for r in records})
     rows: list[dict[str, Any]] = []
@@ -339,7 +339,8 @@ def reasons_gone(s: DbSession, rows: list[OutboxRow], now: datetime) -> dict[int
         elif row.recipient_id is not None and row.recipient_id not in active:
             out[row.id] = "recipient deactivated"
         elif not any(rules_mod.still_open(kind, due_on, facts[rec.id],
-                                          rules_mod.rules_of_round(rules[rec.round_id]),
+                                          rules_mod.rules_of_round(rules[rec.round_id],
+                                                                   local_date(now)),
                                           rules[rec.round_id], cal,  # type: ignore[arg-type]
                                           local_date(now))
                      for kind, due_on in _obligations(row)):

@@ -11,8 +11,9 @@ from workflow.errors import Forbidden, refuse
 from workflow.roles import Role
 from workflow.services import files
 from workflow.services.clock import today as china_today
+from workflow.states import DESIGNATED, State
 from workflow.storage import casepages, repo
-from workflow.storage.models import AttachmentRow, AuthorityRow, UserRow
+from workflow.storage.models import ApplicationRow, AttachmentRow, AuthorityRow, UserRow
 from workflow.storage.uow import DbSession, UnitOfWork
 
 
@@ -31,6 +32,15 @@ def working_days_left(uow: UnitOfWork, deadlines: list[date | None],
     with uow.read():
         calendar = repo.load_calendar(uow.session)
     return {d: calendar.working_days_left(today, d) for d in set(deadlines) if d is not None}
+
+
+def settled(uow: UnitOfWork, rows: list[ApplicationRow], today: date | None = None) -> set[int]:
+    """The listed cases whose round has closed and that are not bases: no deadline runs
+    for them any more (the page says the round has ended instead of counting days)."""
+    today = today or china_today()
+    with uow.read():
+        closed = set(repo.closed_round_ids(uow.session, today))
+    return {r.id for r in rows if r.round_id in closed and State(r.state) not in DESIGNATED}
 
 
 @dataclass

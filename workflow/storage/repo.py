@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -41,7 +42,7 @@ from workflow.model import Case
 from workflow.regions import Region
 from workflow.roles import Actor, Role
 from workflow.rules import ReferenceStats, RoundRules
-from workflow.states import USES_QUOTA, State
+from workflow.states import DESIGNATED, USES_QUOTA, State
 from workflow.storage import audit_repo
 from workflow.storage.db import kept_connection, may_have_written
 from workflow.storage.models import (
@@ -724,6 +725,24 @@ def objections_of(session: Session, app_id: int) -> list[ObjectionRow]:
     return list(session.scalars(q))
 
 
+def designated_bases(session: Session) -> list[ApplicationRow]:
+    """Every case that is a designated base now."""
+    return list(session.scalars(select(ApplicationRow).where(
+        ApplicationRow.state.in_([d.value for d in DESIGNATED])).order_by(ApplicationRow.id)))
+
+
+def open_rounds(session: Session) -> list[RoundRow]:
+    """Rounds not switched off, newest first."""
+    return list(session.scalars(select(RoundRow).where(RoundRow.is_open.is_(True))
+                                .order_by(RoundRow.year.desc())))
+
+
+def closed_round_ids(session: Session, day: date) -> list[int]:
+    """Rounds whose application business has ended by `day` (`RoundRules.closes_on`)."""
+    return [r.id for r in session.scalars(select(RoundRow))
+            if not r.is_open or rules_of(r).is_closed(day)]
+
+
 def round_by_year(session: Session, year: int | None) -> RoundRow | None:
     """That year's round, or (year None) the newest open one."""
     if year is not None:
@@ -754,14 +773,19 @@ FAR_FUTURE = date(9999, 12, 31)
 def page_applications(session: Session, scope: Any, *, state: str | None, states: list[str] | None,
                       region: str | None, authority: str | None, round_year: int | None,
                       kind: str | None, q: str | None, limit: int,
-                      after: tuple[date, int] | None, count: bool
+                      after: tuple[date, int] | None, count: bool,
+                      settled_rounds: Sequence[int] = ()
                       ) -> tuple[list[ApplicationRow], int]:
-    """Applications in `scope`, filtered, ordered by (due date, id), keyset-paginated."""
+    """Applications in `scope`, filtered, ordered by (due date, id), keyset-paginated.
+    In `settled_rounds` (closed ones) only designated bases are listed."""
     where = [scope]
     if state:
         where.append(ApplicationRow.state == state)
     if states is not None:
         where.append(ApplicationRow.state.in_(states))
+    if settled_rounds:
+        where.append(or_(ApplicationRow.round_id.not_in(list(settled_rounds)),
+                         ApplicationRow.state.in_([d.value for d in DESIGNATED])))
     if kind:
         where.append(ApplicationRow.kind == kind)
     if q:
