@@ -12,6 +12,7 @@ from werkzeug.datastructures import FileStorage, MultiDict
 from web.auth import current_user, login_required
 from web.extensions import uow
 from web.i18n import lang
+from web.security import UPLOAD_LIMIT
 from web.views import me, not_found_page
 from workflow import form
 from workflow.errors import (
@@ -134,6 +135,7 @@ def edit_page(app_id: int, *, values: dict[str, Any] | None = None,
 
 
 @bp.route("/applications/<int:app_id>/edit", methods=["GET", "POST"])
+@UPLOAD_LIMIT  # only a POST that carries a file counts
 @login_required
 def edit_application(app_id: int) -> Any:
     if request.method == "GET":

@@ -23,6 +23,7 @@ from flask_babel import gettext as _
 from web.auth import current_user, login_required, role_required
 from web.extensions import uow
 from web.i18n import lang
+from web.security import UPLOAD_LIMIT
 from workflow.assessment import AssessmentRules
 from workflow.errors import DomainError
 from workflow.regions import Region
@@ -102,6 +103,7 @@ def submit_quarter(app_id: int) -> Any:
 
 
 @bp.post("/bases/<int:app_id>/upload")
+@UPLOAD_LIMIT
 @role_required("applicant", "provincial_reviewer")
 def upload(app_id: int) -> Any:
     file = request.files.get("file")
@@ -129,6 +131,7 @@ def template(app_id: int | None = None) -> Any:
 
 
 @bp.post("/bases/<int:app_id>/annual")
+@UPLOAD_LIMIT
 @role_required("applicant", "provincial_reviewer")
 def annual(app_id: int) -> Any:
     f = request.form

@@ -10,9 +10,18 @@ import sys
 from typing import Any
 
 import click
-from flask import Flask, Response, current_app, g, render_template, request, session
+from flask import (
+    Flask,
+    Response,
+    current_app,
+    g,
+    make_response,
+    render_template,
+    request,
+    session,
+)
 from flask.cli import AppGroup
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, TooManyRequests
 
 from web.extensions import client_ip, limiter, uow
 from workflow.errors import DomainError, Forbidden, NotFound
@@ -47,10 +56,10 @@ def _address_key() -> str:
     return client_ip()
 
 
-def _token_owner_key() -> str:
-    """Rate-limit key for token creation: the user (browser session or bearer token), so
-    colleagues behind one office address do not share a budget and new tokens do not buy
-    a fresh one; the address when nobody is logged in."""
+def _user_key() -> str:
+    """Rate-limit key per user (token creation, uploads): the user (browser session or
+    bearer token), so colleagues behind one office address do not share a budget and new
+    tokens do not buy a fresh one; the address when nobody is logged in."""
     user_id = session.get("user_id")
     if user_id is None and request.headers.get("Authorization"):
         from web.api.security import api_user_id  # late: the API package imports this one
@@ -77,7 +86,26 @@ LOGIN_LIMITS = [
 # Token creation (POST /tokens, POST /api/v1/tokens; issue 8 §4): 20 an hour per user, the
 # same budget on the page and the API. The public objection form uses its own limit.
 TOKEN_LIMIT = limiter.shared_limit("20 per hour", scope="token-create",
-                                   key_func=_token_owner_key, exempt_when=_post_only)
+                                   key_func=_user_key, exempt_when=_post_only)
+
+# Uploads (attachments, the quarterly Excel import, annual reports; page and API alike):
+# one budget per user, so nobody keeps the web workers unpacking and parsing files (issue
+# "Hardening" 1). UPLOAD_RATE_LIMIT in the app's config overrides it (tests).
+DEFAULT_UPLOAD_LIMIT = "6 per minute; 60 per hour"
+
+
+def upload_limit() -> str:
+    return str(current_app.config.get("UPLOAD_RATE_LIMIT") or DEFAULT_UPLOAD_LIMIT)
+
+
+def _not_an_upload() -> bool:
+    """A request that carries no file (a GET, a draft saved without one) is not counted."""
+    return request.method != "POST" or not any(f.filename for f in request.files.values())
+
+
+UPLOAD_TOO_MANY = "more uploads than 6 a minute or 60 an hour from one user"
+UPLOAD_LIMIT = limiter.shared_limit(upload_limit, scope="uploads", key_func=_user_key,
+                                    exempt_when=_not_an_upload)
 
 
 def _bind_client() -> None:
@@ -132,6 +160,23 @@ def _refused(err: DomainError) -> Any:
                            message=err.first.message(lang())), err.status
 
 
+def _too_many(err: TooManyRequests) -> Any:
+    """Over a rate limit where no page answers it itself (uploads, the login form): the
+    error page in the user's language with Retry-After; problem+json under /api."""
+    if request.path.startswith("/api/"):
+        from web.api.errors import http_problem
+
+        return http_problem(err)
+    from flask_babel import gettext as _
+
+    resp = make_response(render_template("error.html", status=429,
+                                         message=_("操作过于频繁，请稍后再试")), 429)
+    retry = getattr(err, "retry_after", None)
+    if retry:
+        resp.headers["Retry-After"] = str(int(retry))
+    return resp
+
+
 # --- flask audit … -----------------------------------------------------------------------
 
 audit_cli = AppGroup("audit", help="The audit log (append-only, hash-chained).")
@@ -153,6 +198,7 @@ def init_app(app: Flask) -> None:
     app.after_request(_harden)
     for refusal in (Forbidden, NotFound):
         app.register_error_handler(refusal, _refused)
+    app.register_error_handler(TooManyRequests, _too_many)
     app.cli.add_command(audit_cli)
 
     from web import admin

@@ -1,23 +1,19 @@
 """Quarterly data of a base and its key enterprises (002 §四(四) 每季度上报): the fields, their
-units and checks, the Excel template and reading an uploaded workbook.
+units and checks, and the checks of the rows read from an uploaded template.
 
 One definition shared by the web form, the Excel upload and the API. An upload is checked
-in full before anything is stored; every error names its sheet, row and column.
+in full before anything is stored; every error names its sheet, row and column. Writing
+and reading the .xlsx itself (openpyxl) is `workflow.services.quarterly_excel`'s job: this
+module sees rows of plain values.
 """
 
 from __future__ import annotations
 
-import io
-import zipfile
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any
-
-from openpyxl import Workbook, load_workbook
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.datavalidation import DataValidation
 
 from workflow.assessment import quarter_end, quarter_has_ended
 from workflow.errors import Refusal, refuse
@@ -39,6 +35,15 @@ COUNT = Field("enterprise_count", "企业数", "Number of enterprises", "int", "
 NAME = Field("name", "企业名称", "Enterprise", "text", max_len=200)
 BASE_COLUMNS = (YEAR, QUARTER, EXPORTS, HIGHTECH, COUNT)
 ENTERPRISE_COLUMNS = (YEAR, QUARTER, NAME, EXPORTS, HIGHTECH)
+
+
+def column_letter(n: int) -> str:
+    """The spreadsheet column of 1-based index `n`: 1 -> A, 27 -> AA."""
+    letters = ""
+    while n > 0:
+        n, rest = divmod(n - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters
 
 
 def header(f: Field) -> str:
@@ -103,81 +108,29 @@ def check_values(raw: dict[str, Any], columns: tuple[Field, ...], today: date,
     return clean, errors
 
 
-# --- the Excel template ----------------------------------------------------------------
-
-_BOLD = Font(bold=True)
-_FILL = PatternFill("solid", fgColor="DDEBF7")
-
-
-def _sheet(ws: Any, columns: tuple[Field, ...]) -> None:
-    for i, f in enumerate(columns, start=1):
-        cell = ws.cell(row=1, column=i, value=header(f))
-        cell.font, cell.fill = _BOLD, _FILL
-        cell.alignment = Alignment(horizontal="center", wrap_text=True)
-        ws.column_dimensions[get_column_letter(i)].width = 30 if f.kind == "text" else 22
-    ws.freeze_panes = "A2"
-    col = get_column_letter(columns.index(QUARTER) + 1)
-    dv = DataValidation(type="whole", operator="between", formula1="1", formula2="4",
-                        showErrorMessage=True, error="季度应为 1–4", errorTitle="季度")
-    dv.add(f"{col}2:{col}{MAX_ROWS}")
-    ws.add_data_validation(dv)
-
-
-def template(base_name: str = "", rows: list[QuarterData] | None = None) -> bytes:
-    """The .xlsx template: one sheet for the base, one for its key enterprises, and notes.
-    `rows` pre-fills it (e.g. with what is on file)."""
-    wb = Workbook()
-    ws = wb.active
-    ws.title = BASE_SHEET
-    _sheet(ws, BASE_COLUMNS)
-    we = wb.create_sheet(ENTERPRISE_SHEET)
-    _sheet(we, ENTERPRISE_COLUMNS)
-    for q in rows or []:
-        ws.append([q.year, q.quarter, q.exports_10k_usd, q.hightech_exports_10k_usd,
-                   q.enterprise_count])
-        for e in q.enterprises:
-            we.append([q.year, q.quarter, e.get("name"), e.get("exports_10k_usd"),
-                       e.get("hightech_exports_10k_usd")])
-    wh = wb.create_sheet(HELP_SHEET)
-    notes = [
-        "科技兴贸出口创新基地季度数据报送模板（商技发[2006]6号 四(四)：每季度上报出口创新基地及其重点企业的数据）",
-        f"基地：{base_name}" if base_name else "基地：",
-        f"“{BASE_SHEET}”每个季度一行；“{ENTERPRISE_SHEET}”每个企业每个季度一行。",
-        "金额单位为万美元（1 亿美元 = 10000 万美元），不得为负数；高新技术产品出口额不得大于出口额。",
-        "只能报送已经结束的季度；同一季度重复上传时以最新一次为准，历史版本保留。",
-        "上传时全部数据逐项检查，有任何错误均不导入，并列出工作表、行和列。",
-    ]
-    for line in notes:
-        wh.append([line])
-    wh.column_dimensions["A"].width = 110
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
-
-
-# --- reading an upload -------------------------------------------------------------------
+# --- the rows of an upload -----------------------------------------------------------------
 
 def _cell_error(sheet: str, row: int, col: int, code: str, zh: str, en: str,
                 value: Any = None) -> Refusal:
-    ref = f"{get_column_letter(col)}{row}"
-    return refuse(code, f"工作表“{sheet}”第 {row} 行第 {get_column_letter(col)} 列：{zh}",
-                  f"sheet '{sheet}', row {row}, column {get_column_letter(col)}: {en}",
-                  field=f"{sheet}!{ref}",
-                  details={"sheet": sheet, "row": row, "column": get_column_letter(col),
+    letter = column_letter(col)
+    return refuse(code, f"工作表“{sheet}”第 {row} 行第 {letter} 列：{zh}",
+                  f"sheet '{sheet}', row {row}, column {letter}: {en}",
+                  field=f"{sheet}!{letter}{row}",
+                  details={"sheet": sheet, "row": row, "column": letter,
                            "value": "" if value is None else str(value)[:100]})
 
 
-def _not_a_spreadsheet() -> Refusal:
+def not_a_spreadsheet() -> Refusal:
     return refuse("not_a_spreadsheet", "文件不是有效的 Excel 工作簿（.xlsx），请使用系统生成的模板",
                   "the file is not a valid Excel workbook (.xlsx); use the generated template",
                   field="file")
 
 
-def _rows(ws: Any, columns: tuple[Field, ...], errors: list[Refusal]
-          ) -> list[tuple[int, dict[str, Any]]]:
-    """Data rows (row number, {field: raw value}) after checking the header row."""
-    sheet = ws.title
-    rows = ws.iter_rows(values_only=True)
+def _rows(sheet: str, cells: Iterable[Sequence[Any]], columns: tuple[Field, ...],
+          errors: list[Refusal]) -> list[tuple[int, dict[str, Any]]]:
+    """Data rows (row number, {field: raw value}) after checking the header row; reads no
+    further than the row after the last one allowed."""
+    rows = iter(cells)
     head = next(rows, None) or ()
     for i, f in enumerate(columns, start=1):
         got = head[i - 1] if len(head) >= i else None
@@ -197,25 +150,20 @@ def _rows(ws: Any, columns: tuple[Field, ...], errors: list[Refusal]
     return out
 
 
-def read_workbook(data: bytes, today: date) -> tuple[list[QuarterData], list[Refusal]]:
-    """Every quarter in an uploaded workbook, or every error found (sheet, row, column)."""
-    try:
-        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError):
-        return [], [_not_a_spreadsheet()]
+def read_sheets(sheets: Mapping[str, Iterable[Sequence[Any]]], today: date
+                ) -> tuple[list[QuarterData], list[Refusal]]:
+    """Every quarter in the template's two sheets (each the rows' values, the heading row
+    first, read lazily), or every error found (sheet, row, column)."""
     errors: list[Refusal] = []
-    try:
-        for name in (BASE_SHEET, ENTERPRISE_SHEET):
-            if name not in wb.sheetnames:
-                errors.append(refuse("missing_sheet", f"缺少工作表“{name}”，请使用系统生成的模板",
-                                     f"the sheet '{name}' is missing; use the generated template",
-                                     field=name, details={"sheet": name}))
-        if errors:
-            return [], errors
-        base_rows = _rows(wb[BASE_SHEET], BASE_COLUMNS, errors)
-        ent_rows = _rows(wb[ENTERPRISE_SHEET], ENTERPRISE_COLUMNS, errors)
-    finally:
-        wb.close()
+    for name in (BASE_SHEET, ENTERPRISE_SHEET):
+        if name not in sheets:
+            errors.append(refuse("missing_sheet", f"缺少工作表“{name}”，请使用系统生成的模板",
+                                 f"the sheet '{name}' is missing; use the generated template",
+                                 field=name, details={"sheet": name}))
+    if errors:
+        return [], errors
+    base_rows = _rows(BASE_SHEET, sheets[BASE_SHEET], BASE_COLUMNS, errors)
+    ent_rows = _rows(ENTERPRISE_SHEET, sheets[ENTERPRISE_SHEET], ENTERPRISE_COLUMNS, errors)
     quarters: dict[tuple[int, int], QuarterData] = {}
     first_row: dict[tuple[Any, ...], int] = {}
     for sheet, columns, rows in ((BASE_SHEET, BASE_COLUMNS, base_rows),
@@ -223,8 +171,7 @@ def read_workbook(data: bytes, today: date) -> tuple[list[QuarterData], list[Ref
         for n, raw in rows:
             def where(name: str, sheet: str = sheet, n: int = n,
                       columns: tuple[Field, ...] = columns) -> dict[str, Any]:
-                col = [f.name for f in columns].index(name) + 1
-                letter = get_column_letter(col)
+                letter = column_letter([f.name for f in columns].index(name) + 1)
                 return {"field": f"{sheet}!{letter}{n}",
                         "label_zh": f"工作表“{sheet}”第 {n} 行第 {letter} 列 ",
                         "label_en": f"sheet '{sheet}', row {n}, column {letter}: ",

@@ -1,8 +1,10 @@
-"""The domain stays free of frameworks (STYLE.md): only storage may import SQLAlchemy."""
+"""The domain stays free of frameworks (STYLE.md): only storage may import SQLAlchemy, and
+the domain proper (workflow/*.py) imports the standard library and `transitions` only."""
 
 from __future__ import annotations
 
 import ast
+import sys
 from pathlib import Path
 
 import pytest
@@ -12,6 +14,11 @@ FRAMEWORKS = {"flask", "celery", "sqlalchemy", "alembic", "kombu", "werkzeug", "
               "flask_wtf", "flask_smorest", "marshmallow"}
 DOMAIN_FILES = sorted(p for p in (ROOT / "workflow").rglob("*.py")
                       if "storage" not in p.relative_to(ROOT / "workflow").parts)
+# the domain proper: not its services (use cases, adapters such as the Excel template)
+DOMAIN_PROPER = sorted((ROOT / "workflow").glob("*.py"))
+# besides the standard library: the state machine, and the State Council's holiday data
+# the working-day calendar is built on (workflow/calendar.py)
+DOMAIN_MAY_IMPORT = {"workflow", "transitions", "chinese_calendar", "__future__"}
 
 
 def imported_roots(path: Path) -> set[str]:
@@ -31,6 +38,12 @@ def test_domain_module_imports_no_framework(path: Path) -> None:
     assert not leaked, f"{path.relative_to(ROOT)} imports {sorted(leaked)}"
 
 
+@pytest.mark.parametrize("path", DOMAIN_PROPER, ids=lambda p: str(p.relative_to(ROOT)))
+def test_the_domain_imports_only_the_standard_library_and_transitions(path: Path) -> None:
+    foreign = imported_roots(path) - set(sys.stdlib_module_names) - DOMAIN_MAY_IMPORT
+    assert not foreign, f"{path.relative_to(ROOT)} imports {sorted(foreign)}"
+
+
 def test_the_check_catches_a_framework_import(tmp_path: Path) -> None:
     bad = tmp_path / "bad.py"
     bad.write_text("import os\nfrom sqlalchemy import select\n")
@@ -40,3 +53,4 @@ def test_the_check_catches_a_framework_import(tmp_path: Path) -> None:
 def test_there_are_domain_modules_to_check() -> None:
     names = {p.name for p in DOMAIN_FILES}
     assert {"machine.py", "guards.py", "eligibility.py", "calendar.py"} <= names
+    assert {p.name for p in DOMAIN_PROPER} >= {"quarterly_data.py", "form.py", "machine.py"}

@@ -9,9 +9,10 @@ from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
 from web.api.blueprint import Blueprint
-from web.api.errors import MULTIPART_ENDPOINTS
+from web.api.errors import MULTIPART_ENDPOINTS, too_many
 from web.api.security import api_user_id
 from web.extensions import uow
+from web.security import UPLOAD_LIMIT, UPLOAD_TOO_MANY
 from workflow.errors import ValidationFailed, refuse
 from workflow.services import attachments, files
 
@@ -52,6 +53,8 @@ def attachment_out(row: Any) -> dict[str, Any]:
 
 @bp.route("/applications/<int(max=2147483647):app_id>/attachments")
 class Attachments(MethodView):
+    decorators = [UPLOAD_LIMIT]  # POST only: uploads per user (429 rate_limited)
+
     @bp.response(200, AttachmentOut(many=True))
     def get(self, app_id: int) -> Any:
         """The files of an application you may see."""
@@ -59,6 +62,7 @@ class Attachments(MethodView):
 
     @bp.doc(**UPLOAD_DOC)
     @bp.response(201, AttachmentOut)
+    @bp.alt_response(429, **too_many(UPLOAD_TOO_MANY))
     def post(self, app_id: int) -> Any:
         """Upload a file (multipart/form-data: kind, file); a newer one of the same kind
         supersedes the old. Same checks as the web form (files.attach)."""

@@ -169,21 +169,26 @@ class ProblemApi(Api):
     def handle_http_exception(self, error: HTTPException) -> Any:
         if not request.path.startswith("/api/"):
             return error
-        status = error.code or 500
-        code = CODES.get(status, "error")
-        detail = ZH.get(status, error.description)
-        errors = _webargs_errors(error)
-        if status == 400 and any("Invalid JSON" in e["message_en"] for e in errors):
-            code, detail = "invalid_json", "请求体不是有效的 JSON"
-            errors = [{**e, "code": "invalid_json", "message_zh": detail} for e in errors]
-        headers = {k: v for k, v in error.get_headers() if k.lower() != "content-type"}
-        if status == 401:
-            headers["WWW-Authenticate"] = 'Bearer realm="api"'
-        data = getattr(error, "data", None) or {}
-        headers.update(data.get("headers") or {})
-        return problem(status, code, error.name, detail=detail, errors=errors,
-                       headers=headers, **({"hint": str(error.description)}
-                                           if status in (400, 401, 404) else {}))
+        return http_problem(error)
+
+
+def http_problem(error: HTTPException) -> Response:
+    """An HTTP error (404, 405, 413, 429, a webargs 422 …) as problem+json."""
+    status = error.code or 500
+    code = CODES.get(status, "error")
+    detail = ZH.get(status, error.description)
+    errors = _webargs_errors(error)
+    if status == 400 and any("Invalid JSON" in e["message_en"] for e in errors):
+        code, detail = "invalid_json", "请求体不是有效的 JSON"
+        errors = [{**e, "code": "invalid_json", "message_zh": detail} for e in errors]
+    headers = {k: v for k, v in error.get_headers() if k.lower() != "content-type"}
+    if status == 401:
+        headers["WWW-Authenticate"] = 'Bearer realm="api"'
+    data = getattr(error, "data", None) or {}
+    headers.update(data.get("headers") or {})
+    return problem(status, code, error.name, detail=detail, errors=errors,
+                   headers=headers, **({"hint": str(error.description)}
+                                       if status in (400, 401, 404) else {}))
 
 
 JSON_ONLY = ("application/json",)

@@ -11,10 +11,11 @@ from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
 from web.api.blueprint import Blueprint
-from web.api.errors import MULTIPART_ENDPOINTS
+from web.api.errors import MULTIPART_ENDPOINTS, too_many
 from web.api.schemas import decimal
 from web.api.security import api_user_id
 from web.extensions import uow
+from web.security import UPLOAD_LIMIT, UPLOAD_TOO_MANY
 from workflow.errors import ValidationFailed, refuse
 from workflow.regions import Region
 from workflow.services import reports
@@ -150,11 +151,14 @@ class Quarters(MethodView):
 
 @bp.route(f"{APP}/quarterly-reports/excel")
 class QuarterExcel(MethodView):
+    decorators = [UPLOAD_LIMIT]  # uploads per user (429 rate_limited)
+
     @bp.doc(requestBody={"required": True, "content": {"multipart/form-data": {"schema": {
         "type": "object", "required": ["file"], "properties": {"file": {
             "type": "string", "format": "binary",
             "description": "the .xlsx template filled in (GET /api/v1/quarterly-template)"}}}}}})
     @bp.response(201, QuarterFiled(many=True))
+    @bp.alt_response(429, **too_many(UPLOAD_TOO_MANY))
     def post(self, app_id: int) -> Any:
         """Upload quarters from the Excel template: all rows or none, every error named."""
         upload = _file()
@@ -182,6 +186,8 @@ class Template(MethodView):
 
 @bp.route(f"{APP}/annual-reports")
 class Annual(MethodView):
+    decorators = [UPLOAD_LIMIT]  # POST only: uploads per user (429 rate_limited)
+
     @bp.response(200, AnnualOut(many=True))
     def get(self, app_id: int) -> Any:
         """A base's current annual reports (年度工作报告), one per year."""
@@ -198,6 +204,7 @@ class Annual(MethodView):
             "file": {"type": "string", "format": "binary",
                      "description": "PDF, DOC or DOCX"}}}}}})
     @bp.response(201, AnnualFiled)
+    @bp.alt_response(429, **too_many(UPLOAD_TOO_MANY))
     def post(self, app_id: int) -> Any:
         """File the annual work report and next year's plan (due 31 December, 002 §四(四))."""
         uid = api_user_id()

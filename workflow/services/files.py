@@ -13,7 +13,7 @@ from pathlib import Path
 
 from workflow.errors import Forbidden, GuardFailed, ValidationFailed, refuse
 from workflow.roles import Role
-from workflow.services import audit
+from workflow.services import archives, audit
 from workflow.services.clock import local_date, utcnow
 from workflow.states import State
 from workflow.storage import repo
@@ -73,8 +73,12 @@ def sniff(data: bytes) -> str | None:
     return None
 
 
-def check_upload(filename: str, data: bytes, max_bytes: int) -> tuple[str, str]:
-    """(clean file name, content type) or `ValidationFailed` naming what is wrong."""
+def check_upload(filename: str, data: bytes, max_bytes: int,
+                 archive_limits: archives.Limits | None = archives.OFFICE_ATTACHMENT
+                 ) -> tuple[str, str]:
+    """(clean file name, content type) or `ValidationFailed` naming what is wrong. A .docx
+    or .xlsx (a zip of XML) must also unpack within `archive_limits` with no DTD in it
+    (None: the caller inspects it itself, with its own limits)."""
     name = (filename or "").strip()
     if not name or "/" in name or "\\" in name or name in (".", "..") or "\x00" in name \
             or len(name) > 200:
@@ -94,6 +98,8 @@ def check_upload(filename: str, data: bytes, max_bytes: int) -> tuple[str, str]:
                                       f"文件超过 {max_bytes // (1024 * 1024)} MB 上限",
                                       f"the file exceeds the {max_bytes // (1024 * 1024)} MB limit",
                                       field="file"))
+    if archive_limits is not None and ext in ("docx", "xlsx") and data.startswith(b"PK"):
+        archives.inspect(data, archive_limits)
     kind = sniff(data)
     expected = {"pdf": "pdf", "doc": "ole", "xls": "ole", "docx": "docx", "xlsx": "xlsx",
                 "png": "png", "jpg": "jpg", "jpeg": "jpg"}[ext]

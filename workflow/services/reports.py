@@ -19,7 +19,7 @@ from workflow.form import Field, parse_value
 from workflow.quarterly_data import QuarterData
 from workflow.regions import Region
 from workflow.roles import Role
-from workflow.services import files
+from workflow.services import files, quarterly_excel
 from workflow.services.clock import local_date, utcnow
 from workflow.states import DESIGNATED, State
 from workflow.storage import repo, reports_repo
@@ -149,7 +149,7 @@ def _spreadsheet_check(filename: str, data: bytes, max_bytes: int) -> None:
             "not_a_spreadsheet", "请上传由系统模板填写的 Excel 文件（.xlsx）",
             "upload an Excel workbook (.xlsx) filled in from the template", field="file",
             details={"value": (filename or "")[:200]}))
-    files.check_upload(filename, data, max_bytes)
+    files.check_upload(filename, data, max_bytes, archive_limits=None)  # read_workbook does
 
 
 def upload_quarters(uow: UnitOfWork, user_id: int, app_id: int, filename: str, data: bytes,
@@ -158,14 +158,16 @@ def upload_quarters(uow: UnitOfWork, user_id: int, app_id: int, filename: str, d
     never part of it. Returns (year, quarter, revision) of each quarter stored."""
     now = now or utcnow()
     today = local_date(now)
+    with uow.read():  # who may file, before the file is looked at
+        _base(uow.session, repo.user_by_id(uow.session, user_id), app_id, today, write=True)
+    _spreadsheet_check(filename, data, max_bytes)
+    quarters, errors = quarterly_excel.read_workbook(data, today)  # no transaction held
+    if errors:
+        raise ValidationFailed(*errors)
     with uow:
         s = uow.session
         user = repo.user_by_id(s, user_id)
         row = _base(s, user, app_id, today, write=True)
-        _spreadsheet_check(filename, data, max_bytes)
-        quarters, errors = quarterly_data.read_workbook(data, today)
-        if errors:
-            raise ValidationFailed(*errors)
         stored = _store_quarters(s, row, user, quarters, "excel", now)
         uow.record("quarterly_report_filed", application_id=row.id,
                    periods=[[y, q, r] for y, q, r in stored])
@@ -195,7 +197,7 @@ def quarter_history(uow: UnitOfWork, user_id: int, app_id: int, year: int, quart
 def template_for(uow: UnitOfWork, user_id: int, app_id: int | None = None) -> bytes:
     """The Excel template; for a base, named and pre-filled with what is on file."""
     if app_id is None:
-        return quarterly_data.template()
+        return quarterly_excel.template()
     with uow.read():
         s = uow.session
         user = repo.user_by_id(s, user_id)
@@ -204,7 +206,7 @@ def template_for(uow: UnitOfWork, user_id: int, app_id: int | None = None) -> by
                             q.hightech_exports_10k_usd or Decimal(0), q.enterprise_count,
                             list(q.enterprises or []))
                 for q in reports_repo.current_quarters(s, app_id)]
-        return quarterly_data.template(row.applicant_name or "", rows)
+        return quarterly_excel.template(row.applicant_name or "", rows)
 
 
 def quarterly_due_dates(year: int, rules: AssessmentRules | None = None) -> list[date]:
