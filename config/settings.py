@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import re
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +44,22 @@ def _int(name: str, default: int, lo: int = 0, hi: int = 10**9) -> int:
     if not lo <= value <= hi:
         raise SettingsError(f"{name}={value} must be between {lo} and {hi}")
     return value
+
+
+_HOST_NAME = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$")
+
+
+def _hosts(name: str) -> tuple[str, ...]:
+    """A comma-separated list of host names, addresses and networks (10.1.0.0/16)."""
+    entries = tuple(e.strip().lower() for e in os.environ.get(name, "").split(",") if e.strip())
+    for entry in entries:
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except ValueError:
+            if not _HOST_NAME.match(entry):
+                raise SettingsError(f"{name}: {entry!r} is neither a host name, an address "
+                                    "nor a network such as 10.1.0.0/16") from None
+    return entries
 
 
 DB_SCHEMES = ("sqlite", "postgresql", "postgresql+psycopg")
@@ -102,6 +120,9 @@ class Settings:
     # reverse proxies in front of the web server that append X-Forwarded-For (0: none,
     # the header is ignored — a client could write anything in it)
     trusted_proxies: int = 0
+    # internal webhook receivers: host names, addresses or networks (CIDR) that webhooks
+    # may reach although they are loopback, private or link-local (none by default)
+    webhook_allowed_hosts: tuple[str, ...] = ()
     # outbox delivery (workflow.services.mail): backoff base, attempts before giving up,
     # how long a claimed message stays claimed, how often beat sweeps the outbox
     mail_retry_base_seconds: int = 30
@@ -182,6 +203,7 @@ def load_settings() -> Settings:
         session_absolute_hours=_int("SESSION_ABSOLUTE_HOURS", 12, 1, 168),
         metrics_token=os.environ.get("METRICS_TOKEN") or None,
         trusted_proxies=_int("TRUSTED_PROXIES", 0, 0, 5),
+        webhook_allowed_hosts=_hosts("WEBHOOK_ALLOWED_HOSTS"),
         mail_retry_base_seconds=_int("MAIL_RETRY_BASE_SECONDS", 30, 1, 86400),
         mail_max_attempts=_int("MAIL_MAX_ATTEMPTS", 12, 1, 100),
         mail_lease_seconds=_int("MAIL_LEASE_SECONDS", 120, 1, 86400),

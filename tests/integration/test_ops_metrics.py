@@ -85,7 +85,7 @@ def test_webhook_deliveries_waiting_and_dead_are_reported(
     text = scrape(client)
     assert sample(text, "eib_webhook_deliveries", status="pending") == 0
     assert sample(text, "eib_webhook_oldest_undelivered_seconds") == 0
-    webhooks.create(world.uow(), world.id("mofcom"), "http://127.0.0.1:9/hook")
+    webhooks.create(world.uow(), world.id("mofcom"), "https://hooks.example.gov.cn/hook")
     for _ in range(3):
         factories.submitted(world)
     assert webhooks.scan(world.uow()).queued == 3  # three transitions, nothing sent yet

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -33,8 +34,9 @@ class Receiver:
         return [json.loads(body) for _, body in self.requests]
 
 
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
+@contextmanager
+def serving(host: str = "127.0.0.1", port: int = 0) -> Iterator[Receiver]:
+    """A `Receiver` listening on `host` (port `port`, or a free one) until the block ends."""
     rec = Receiver()
 
     class Handler(BaseHTTPRequestHandler):
@@ -52,13 +54,21 @@ def receiver() -> Iterator[Receiver]:
         def log_message(self, *args: Any) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    rec.url = f"http://127.0.0.1:{server.server_address[1]}/hook"
+    server = ThreadingHTTPServer((host, port), Handler)
+    rec.url = f"http://{host}:{server.server_address[1]}/hook"
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
-    yield rec
-    server.shutdown()
-    server.server_close()
+    try:
+        yield rec
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    with serving() as rec:
+        yield rec
 
 
 def register(api: Any, user: str, url: str) -> dict[str, Any]:
@@ -86,6 +96,12 @@ def later(minutes: float) -> None:
 def _thaw() -> Iterator[None]:
     yield
     clock.freeze(None)
+
+
+@pytest.fixture(autouse=True)
+def _receivers_on_loopback(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The test receivers listen on loopback, which webhooks may reach only when allowed."""
+    monkeypatch.setenv("WEBHOOK_ALLOWED_HOSTS", "127.0.0.1")
 
 
 def test_a_province_hears_of_its_own_cases_signed_and_without_personal_data(
@@ -156,8 +172,10 @@ def test_a_receiver_that_is_down_gets_the_delivery_once_it_is_up(
 
 
 def test_a_network_error_is_recorded_and_retried() -> None:
-    code, error = webhooks.post("http://127.0.0.1:9/closed", "s", 1, b"{}", timeout=2)
-    assert code is None and error and "Connection refused" in error
+    allowed = webhooks.Destinations.of(("127.0.0.1",))
+    code, error = webhooks.post("http://127.0.0.1:9/closed", "s", 1, b"{}", timeout=2,
+                                allowed=allowed)
+    assert (code, error) == (None, webhooks.NO_ANSWER)
     values = webhooks.outcome(1, code, error, clock.utcnow())
     assert values["status"] == "failed" and values["last_error"] == error
 

@@ -49,6 +49,7 @@ def test_the_procfile_worker_scans_and_delivers_a_signed_transition(
         pg_url: str, broker: str, receiver: Receiver, tmp_path: Path,  # noqa: F811
         monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SECRET_KEY", SECRET_KEY)  # the worker must open the sealed secret
+    monkeypatch.setenv("WEBHOOK_ALLOWED_HOSTS", "127.0.0.1")  # the receiver is on loopback
     factory = session_factory(pg_url)
     world = factories.build_world(lambda: UnitOfWork(factory=factory))
     hook = webhooks.create(world.uow(), world.id("hubei_reviewer"), receiver.url)
@@ -57,7 +58,7 @@ def test_the_procfile_worker_scans_and_delivers_a_signed_transition(
         **os.environ,
         "APP_ENV": "test", "DATABASE_URL": pg_url, "CELERY_BROKER_URL": broker,
         "SECRET_KEY": SECRET_KEY, "INSTANCE_PATH": str(tmp_path / "instance"),
-        "PYTHONPATH": str(ROOT)}
+        "WEBHOOK_ALLOWED_HOSTS": "127.0.0.1", "PYTHONPATH": str(ROOT)}
     log = open(tmp_path / "worker.log", "wb")
     worker = subprocess.Popen(
         [str(BIN / "celery"), "-A", "tasks", "worker", "--queues", procfile_worker_queues(),

@@ -43,6 +43,7 @@ def test_a_plain_postgresql_url_uses_psycopg_3(monkeypatch: pytest.MonkeyPatch) 
     ("PORT", "eighty", "not a whole number"),
     ("SMTP_TLS", "maybe", "must be none, starttls or ssl"),
     ("TRUSTED_PROXIES", "nginx", "not a whole number"),
+    ("WEBHOOK_ALLOWED_HOSTS", "10.0.0.1,http://hooks/", "neither a host name"),
 ])
 def test_a_malformed_setting_is_named(monkeypatch: pytest.MonkeyPatch, name: str, value: str,
                                       words: str) -> None:

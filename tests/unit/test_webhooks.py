@@ -45,24 +45,39 @@ def test_retries_wait_1_5_30_minutes_2_and_12_hours_then_the_delivery_is_dead() 
     assert len(webhooks.outcome(1, 500, "x" * 5000, T)["last_error"]) == 500
 
 
-@pytest.mark.parametrize("url, production, code", [
-    ("https://swt.hubei.gov.cn/eib", True, None),
-    ("http://127.0.0.1:8080/hook", True, None),
-    ("http://localhost/hook", True, None),
-    ("http://[::1]/hook", True, None),
-    ("http://swt.hubei.gov.cn/eib", False, None),
-    ("http://swt.hubei.gov.cn/eib", True, "https_required"),
-    ("ftp://swt.hubei.gov.cn/eib", False, "invalid_url"),
-    ("https://", False, "invalid_url"),
-    ("https://a:b@swt.hubei.gov.cn/", False, "credentials_in_url"),
-    ("https://x.cn/" + "a" * 500, False, "too_long"),
-    ("  ", False, "required"),
+@pytest.mark.parametrize("url, production, allowed, code", [
+    ("https://swt.hubei.gov.cn/eib", True, "", None),
+    ("http://127.0.0.1:8080/hook", True, "127.0.0.1", None),  # an internal receiver …
+    ("http://localhost/hook", True, "localhost", None),
+    ("http://[::1]/hook", True, "::1", None),
+    ("http://10.20.0.7/hook", True, "10.20.0.0/16", None),
+    ("http://hooks.internal/eib", True, "hooks.internal", None),  # … named: http allowed
+    ("http://127.0.0.1:8080/hook", False, "", "destination_not_allowed"),
+    ("http://localhost/hook", False, "", "destination_not_allowed"),
+    ("http://[::1]/hook", False, "", "destination_not_allowed"),
+    ("http://[::ffff:127.0.0.1]/hook", False, "", "destination_not_allowed"),
+    ("http://0.0.0.0:5432/", False, "", "destination_not_allowed"),
+    ("http://10.20.0.7/hook", False, "10.30.0.0/16", "destination_not_allowed"),
+    ("http://192.168.1.1/admin", False, "", "destination_not_allowed"),
+    ("http://172.16.0.1/", False, "", "destination_not_allowed"),
+    ("http://100.64.0.1/", False, "", "destination_not_allowed"),
+    ("http://169.254.169.254/latest/meta-data/", False, "", "destination_not_allowed"),
+    ("http://[fe80::1]/hook", False, "", "destination_not_allowed"),
+    ("http://[fd00::1]/hook", False, "", "destination_not_allowed"),
+    ("http://swt.hubei.gov.cn/eib", False, "", None),
+    ("http://swt.hubei.gov.cn/eib", True, "", "https_required"),
+    ("ftp://swt.hubei.gov.cn/eib", False, "", "invalid_url"),
+    ("https://", False, "", "invalid_url"),
+    ("https://a:b@swt.hubei.gov.cn/", False, "", "credentials_in_url"),
+    ("https://x.cn/" + "a" * 500, False, "", "too_long"),
+    ("  ", False, "", "required"),
 ])
-def test_webhook_urls_are_http_or_https_and_https_in_production(
-        url: str, production: bool, code: str | None, tmp_path: Path,
+def test_webhook_urls_are_public_http_or_https_and_https_in_production(
+        url: str, production: bool, allowed: str, code: str | None, tmp_path: Path,
         monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("APP_ENV", "test")
     monkeypatch.setenv("INSTANCE_PATH", str(tmp_path))
+    monkeypatch.setenv("WEBHOOK_ALLOWED_HOSTS", allowed)
     settings = dataclasses.replace(load_settings(),
                                    env="production" if production else "development")
     if code is None:

@@ -21,8 +21,10 @@ ID = "int(max=2147483647)"
 
 class WebhookIn(Schema):
     url = fields.String(required=True, validate=validate.Length(1, webhooks.MAX_URL),
-                        metadata={"description": "http(s) URL; https in production unless "
-                                                 "the host is loopback",
+                        metadata={"description": "http(s) URL, not on a loopback, private "
+                                                 "or link-local address unless the operator "
+                                                 "allows it (WEBHOOK_ALLOWED_HOSTS); https "
+                                                 "in production unless so allowed",
                                   "example": "https://swt.hubei.gov.cn/eib/webhook"})
 
 
@@ -49,8 +51,12 @@ class WebhookDelivery(Schema):
         ("pending", "sending", "delivered", "failed", "dead", "cancelled")))
     attempts = fields.Integer(required=True)
     next_attempt_at = fields.DateTime(required=True)
-    last_status_code = fields.Integer(allow_none=True, required=True)
-    last_error = fields.String(allow_none=True, required=True)
+    last_status_code = fields.Integer(allow_none=True, required=True, metadata={
+        "description": "the receiver's HTTP status at the last attempt; null: no answer"})
+    last_error = fields.String(allow_none=True, required=True, metadata={
+        "description": "why the last attempt failed: 'HTTP <status>', 'no HTTP answer' "
+                       "(the connection's own error is only in the server's log) or "
+                       "'destination not allowed (…)'", "example": "HTTP 503"})
     created_at = fields.DateTime(required=True)
     delivered_at = fields.DateTime(allow_none=True, required=True)
 

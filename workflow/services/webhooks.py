@@ -12,14 +12,17 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import http.client
 import ipaddress
 import json
+import logging
 import secrets
+import socket
+import ssl
 import time
-import urllib.error
-import urllib.request
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -51,8 +54,15 @@ SCAN_BATCH = 1000  # history rows one webhook takes per scan
 # rows above it are re-read by the next scans, and the unique key skips those queued.
 SETTLE = timedelta(seconds=60)
 ERROR_CHARS = 500
+# what the deliveries list says when no HTTP status came back: never the socket's own
+# words ("connection refused", "timed out", a TLS error), which would tell a reviewer
+# what listens where; the worker's log has them (logger workflow.services.webhooks)
+NO_ANSWER = "no HTTP answer"
+NOT_ALLOWED = "destination not allowed (loopback, private or link-local address)"
 RETRYABLE = ("failed", "dead")
 MANAGERS = (Role.PROVINCIAL_REVIEWER, Role.MINISTRY_REVIEWER)
+
+_log = logging.getLogger(__name__)
 
 
 # --- the signature (pure; the receiver does the same) ------------------------------------
@@ -104,8 +114,9 @@ def _webhook(s: DbSession, user: UserRow, webhook_id: int) -> WebhookRow:
 
 
 def check_url(url: str, settings: Settings) -> str:
-    """http(s), a host, at most 500 characters, no user:password; in production https
-    unless the host is loopback (a receiver on the same machine)."""
+    """http(s), a host, at most 500 characters, no user:password, not a loopback, private
+    or link-local destination unless WEBHOOK_ALLOWED_HOSTS names it; in production https
+    unless WEBHOOK_ALLOWED_HOSTS names the host (an internal receiver)."""
     clean = (url or "").strip()
 
     def bad(code: str, zh: str, en: str) -> ValidationFailed:
@@ -119,7 +130,7 @@ def check_url(url: str, settings: Settings) -> str:
     try:
         parts = urlsplit(clean)
         host = parts.hostname
-        _ = parts.port
+        port = parts.port
     except ValueError:
         raise bad("invalid_url", "格式不正确", "is not a valid URL") from None
     if parts.scheme not in ("http", "https") or not host:
@@ -128,18 +139,71 @@ def check_url(url: str, settings: Settings) -> str:
     if parts.username is not None or parts.password is not None:
         raise bad("credentials_in_url", "不得包含用户名或密码（请用签名验证来源）",
                   "must not carry a user name or password (verify the signature instead)")
-    if settings.is_production and parts.scheme != "https" and not _loopback(host):
+    allowed = Destinations.of(settings.webhook_allowed_hosts)
+    try:
+        addresses = resolve(host, port or (443 if parts.scheme == "https" else 80))
+    except OSError:  # not (yet) in DNS: checked again at each delivery
+        addresses = []
+    if any(not allowed.allows(host, a) for a in addresses):
+        raise bad("destination_not_allowed",
+                  "不得指向本机、内网或链路本地地址（内部接收方须由管理员在 "
+                  "WEBHOOK_ALLOWED_HOSTS 中允许）",
+                  "must not point at a loopback, private or link-local address (an internal "
+                  "receiver must be allowed by WEBHOOK_ALLOWED_HOSTS)")
+    if settings.is_production and parts.scheme != "https" and not allowed.names_host(host):
         raise bad("https_required", "生产环境必须使用 https", "must use https in production")
     return clean
 
 
-def _loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+# --- where a webhook may go ---------------------------------------------------------------
+
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+@dataclass(frozen=True)
+class Destinations:
+    """Public addresses, and the internal ones WEBHOOK_ALLOWED_HOSTS names (by host name,
+    address or network): a webhook is the server making a request its user chose, so
+    without this a reviewer could probe the server's own network."""
+
+    names: frozenset[str]
+    networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]
+
+    @staticmethod
+    @lru_cache(maxsize=8)
+    def of(entries: tuple[str, ...]) -> Destinations:
+        names, networks = set(), []
+        for entry in entries:
+            try:
+                networks.append(ipaddress.ip_network(entry, strict=False))
+            except ValueError:
+                names.add(entry)
+        return Destinations(frozenset(names), tuple(networks))
+
+    def allows(self, host: str, address: Address) -> bool:
+        """May a webhook for `host` connect to `address` (one `host` resolved to)?"""
+        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+            address = address.ipv4_mapped
+        if address.is_global and not address.is_multicast:
+            return True
+        return self.names_host(host) or any(address in n for n in self.networks)
+
+    def names_host(self, host: str) -> bool:
+        """Does WEBHOOK_ALLOWED_HOSTS name this host (its name, or its literal address)?"""
+        host = host.lower().rstrip(".")
+        if host in self.names:
+            return True
+        try:
+            literal = ipaddress.ip_address(host)
+        except ValueError:
+            return False
+        return any(literal in n for n in self.networks)
+
+
+def resolve(host: str, port: int) -> list[Address]:
+    """The addresses `host` resolves to now (a literal address: itself)."""
+    found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return [ipaddress.ip_address(str(info[4][0]).split("%", 1)[0]) for info in found]
 
 
 # --- subscriptions ------------------------------------------------------------------------
@@ -325,33 +389,67 @@ def payload(out: wr.Outgoing) -> dict[str, Any]:
             "actor_role": out.actor_role}
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    """A redirect is an answer other than 2xx: retried, never followed (a POST must not
-    turn into a GET somewhere else)."""
+class _Pinned(http.client.HTTPConnection):
+    """HTTP to `address`, the checked address the URL's host resolved to, never to what
+    the name resolves to a moment later (DNS rebinding). The Host header still names the
+    host."""
 
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None
+    def __init__(self, host: str, port: int, address: Address, timeout: float) -> None:
+        super().__init__(host, port, timeout=timeout)
+        self.address = address
+
+    def connect(self) -> None:
+        self.sock = socket.create_connection((str(self.address), self.port), self.timeout)
 
 
-_opener = urllib.request.build_opener(_NoRedirect)
+class _PinnedTLS(http.client.HTTPSConnection):
+    """HTTPS to the checked `address`; the certificate is verified for the host name."""
+
+    def __init__(self, host: str, port: int, address: Address, timeout: float) -> None:
+        self.tls = ssl.create_default_context()
+        super().__init__(host, port, timeout=timeout, context=self.tls)
+        self.address = address
+
+    def connect(self) -> None:
+        raw = socket.create_connection((str(self.address), self.port), self.timeout)
+        self.sock = self.tls.wrap_socket(raw, server_hostname=self.host)
 
 
 def post(url: str, secret: str, delivery_id: int, body: bytes,
-         timeout: float = TIMEOUT_SECONDS) -> tuple[int | None, str | None]:
-    """POST one signed body: (status code or None, error text or None if 2xx)."""
+         timeout: float = TIMEOUT_SECONDS, allowed: Destinations | None = None
+         ) -> tuple[int | None, str | None]:
+    """POST one signed body to an allowed address of the URL's host: (status code or
+    None, error or None if 2xx). A redirect is an answer other than 2xx, retried and never
+    followed (a POST must not turn into a GET somewhere else)."""
+    allowed = allowed or Destinations.of(())
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    tls = parts.scheme == "https"
+    port = parts.port or (443 if tls else 80)
     ts = int(time.time())
-    request = urllib.request.Request(url, data=body, method="POST", headers={
-        "Content-Type": "application/json", "User-Agent": "eib-webhooks/1",
-        "X-EIB-Delivery": str(delivery_id), "X-EIB-Timestamp": str(ts),
-        "X-EIB-Signature": signature(secret, ts, body)})
+    headers = {"Content-Type": "application/json", "User-Agent": "eib-webhooks/1",
+               "X-EIB-Delivery": str(delivery_id), "X-EIB-Timestamp": str(ts),
+               "X-EIB-Signature": signature(secret, ts, body)}
     try:
-        with _opener.open(request, timeout=timeout) as answer:
+        addresses = resolve(host, port)
+        address = next((a for a in addresses if allowed.allows(host, a)), None)
+        if address is None:
+            _log.warning("webhook delivery %s: %s resolves to %s, none of them allowed",
+                         delivery_id, host, ", ".join(map(str, addresses)))
+            return None, NOT_ALLOWED
+        conn = (_PinnedTLS if tls else _Pinned)(host, port, address, timeout)
+        try:
+            conn.request("POST", parts.path + (f"?{parts.query}" if parts.query else "")
+                         or "/", body=body, headers=headers)
+            answer = conn.getresponse()
+            answer.read(65536)
             code = int(answer.status)
-    except urllib.error.HTTPError as exc:
-        return exc.code, f"HTTP {exc.code} {exc.reason}"[:ERROR_CHARS]
-    except (urllib.error.URLError, OSError, ValueError) as exc:
-        reason = getattr(exc, "reason", None) or exc
-        return None, f"{type(exc).__name__}: {reason}"[:ERROR_CHARS]
+        finally:
+            conn.close()
+    except (OSError, http.client.HTTPException, ValueError) as exc:
+        _log.warning("webhook delivery %s to %s port %s: no HTTP answer: %s: %s",
+                     delivery_id, host, port, type(exc).__name__, exc)
+        return None, NO_ANSWER
     if 200 <= code < 300:
         return code, None
     return code, f"HTTP {code}"
@@ -376,7 +474,8 @@ def _send(out: wr.Outgoing, settings: Settings) -> tuple[int | None, str | None]
                                out.sealed_secret)
     except sealed.Unreadable:  # SECRET_KEY changed: the URL must be registered again
         return None, "the signing secret does not open (SECRET_KEY changed)"
-    return post(out.url, secret, out.delivery_id, body_of(payload(out)))
+    return post(out.url, secret, out.delivery_id, body_of(payload(out)),
+                allowed=Destinations.of(settings.webhook_allowed_hosts))
 
 
 def deliver_due(uow: UnitOfWork, *, limit: int = 100,
