@@ -2,8 +2,9 @@
 and second factor; `login_required`, `role_required` and `current_user` for views.
 
 A session holds the user's id, their session epoch (bumped by logout, a password change,
-disabling or a role change, which ends every session of that user at once), when it
-started and when it was last used (idle 30 min, absolute 12 h by default).
+disabling or a role change, which ends every session and login token of that user at
+once), when it started and when it was last used (idle 30 min, absolute 12 h by default,
+by the machine's clock: `APP_NOW` does not stop it).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from flask import (
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from markupsafe import Markup
-from wtforms import HiddenField, PasswordField, StringField
+from wtforms import BooleanField, HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from web.extensions import client_ip, uow
@@ -60,6 +61,8 @@ class PasswordForm(FlaskForm):
     new_password = PasswordField(_l("新密码"), validators=[DataRequired(), Length(max=200)])
     confirm = PasswordField(_l("确认新密码"), validators=[
         DataRequired(), EqualTo("new_password", message=_l("两次输入的新密码不一致"))])
+    # login tokens always end with the password; personal tokens only if the user says so
+    revoke_personal_tokens = BooleanField(_l("同时吊销我的全部个人访问令牌"), default=True)
 
 
 class EnrolForm(FlaskForm):
@@ -236,8 +239,9 @@ def change_password() -> Any:
     errors: list[Any] = []
     if form.validate_on_submit():
         try:
-            epoch = accounts.change_password(uow(), user.id, form.current_password.data or "",
-                                             form.new_password.data or "")
+            epoch = accounts.change_password(
+                uow(), user.id, form.current_password.data or "", form.new_password.data or "",
+                revoke_personal_tokens=bool(form.revoke_personal_tokens.data))
         except DomainError as err:
             errors = err.refusals
         else:

@@ -38,12 +38,15 @@ class Token(MethodView):
     decorators = LOGIN_LIMITS  # type: ignore[assignment]  # brute force: per address and user name, then per address
     @bp.arguments(Credentials)
     @bp.response(201, TokenOut)
+    @bp.alt_response(403, description="password_change_required: the password is temporary "
+                     "(set by the system admin) or has expired; change it on the web first")
     @bp.alt_response(429, **too_many("too many attempts: 10 a minute per address and user "
                                      "name, 60 per address"))
     @bp.doc(security=[])
     def post(self, creds: dict[str, Any]) -> Any:
-        """Log in and receive a bearer token (12 hours)."""
+        """Log in and receive a bearer token (12 hours, or until you log out or change
+        your password)."""
         uid = accounts.authenticate(uow(), creds["username"], creds["password"],
                                     ip=client_ip(), otp=creds.get("otp"))
-        issued = accounts.issue_token(uow(), uid, name="login")
+        issued = accounts.issue_token(uow(), uid)
         return {"token": issued.token, "token_type": "Bearer", "expires_at": issued.expires_at}

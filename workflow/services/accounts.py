@@ -58,6 +58,20 @@ class SecondFactorRequired(LoginFailed):
     status = 401
 
 
+class PasswordChangeRequired(Forbidden):
+    """A temporary or expired password: nothing but changing it, and that on the web."""
+
+    code = "password_change_required"
+
+
+CHANGE_PASSWORD_FIRST = refuse(
+    "password_change_required",
+    "须先修改密码（临时密码或密码已超过有效期）：请在网页上登录，在“修改密码”页（/account/password）"
+    "设置新密码后再使用接口",
+    "the password must be changed first (it is temporary or has expired): log in on the "
+    "web and set a new one on the change-password page (/account/password), then use the API")
+
+
 # --- policy (security admin's settings) ----------------------------------------------------
 
 @dataclass(frozen=True)
@@ -162,7 +176,17 @@ def _set_password(user: UserRow, new_password: str, now: datetime, must_change: 
     user.password_hash = hash_password(new_password)
     user.password_changed_at = now
     user.must_change_password = must_change
-    user.session_epoch = (user.session_epoch or 0) + 1  # every other session ends
+
+
+# A login token (POST /api/v1/auth/token) is a session: it ends with the user's web
+# sessions. Personal tokens are the user's own to keep or revoke (docs/security.md).
+LOGIN_TOKEN = "login"
+
+
+def _end_sessions(s: DbSession, user: UserRow, now: datetime) -> int:
+    """Every web session and login token of the user ends; how many tokens were revoked."""
+    user.session_epoch = (user.session_epoch or 0) + 1
+    return security_repo.revoke_tokens(s, user.id, now, named=LOGIN_TOKEN)
 
 
 def password_expired(user: UserRow, pol: Policy, now: datetime) -> bool:
@@ -174,10 +198,18 @@ def password_expired(user: UserRow, pol: Policy, now: datetime) -> bool:
     return False
 
 
+def must_change_password(s: DbSession, user: UserRow, now: datetime) -> bool:
+    """`password_expired`, reading the policy only when the password's age matters."""
+    if user.must_change_password:
+        return True
+    return user.password_changed_at is not None and password_expired(user, _policy(s), now)
+
+
 def change_password(uow: UnitOfWork, user_id: int, current: str, new: str,
-                    now: datetime | None = None) -> int:
+                    revoke_personal_tokens: bool = False, now: datetime | None = None) -> int:
     """The user changes their own password; returns the new session epoch (the caller's
-    session keeps it, every other session of the user ends)."""
+    session keeps it, every other session and every login token of the user ends; the
+    personal tokens too if the user says so, and the choice is audited)."""
     now = now or real_utcnow()
     with uow:
         s = uow.session
@@ -194,8 +226,13 @@ def change_password(uow: UnitOfWork, user_id: int, current: str, new: str,
         if problems:
             raise ValidationFailed(*problems)
         _set_password(user, new, now, must_change=False)
+        login_tokens = _end_sessions(s, user, now)
+        personal = security_repo.revoke_tokens(s, user.id, now) if revoke_personal_tokens else 0
         audit.append(s, "password_changed", who=Who.of(user), object_type="user",
-                     object_id=user.id, now=now)
+                     object_id=user.id, now=now,
+                     details={"login_tokens_revoked": login_tokens,
+                              "personal_tokens": "revoked" if revoke_personal_tokens
+                              else "kept", "personal_tokens_revoked": personal})
         uow.commit()
         return user.session_epoch
 
@@ -357,7 +394,8 @@ def check_totp(uow: UnitOfWork, user_id: int, code: str, ip: str = "-",
 def authenticate(uow: UnitOfWork, username: str, password: str, ip: str = "-",
                  otp: str | None = None, now: datetime | None = None) -> int:
     """Both steps at once (the API): the user id, or `LoginFailed`. An enrolled user must
-    send `otp`; an admin who has not enrolled a second factor is refused."""
+    send `otp`; an admin who has not enrolled a second factor is refused, and so is a
+    temporary or expired password (`PasswordChangeRequired`: it is changed on the web)."""
     login = check_password(uow, username, password, ip, now)
     if login.needs_totp:
         if not otp:
@@ -369,20 +407,26 @@ def authenticate(uow: UnitOfWork, username: str, password: str, ip: str = "-",
         raise SecondFactorRequired(refuse(
             "totp_enrolment_required", "管理员须先在网页上绑定动态口令",
             "admins must first enrol a one-time-code app on the web", field="otp"))
+    if login.must_change_password:
+        audit.log(uow, "token_refused", who=Who(login.user_id, _norm(username), login.role),
+                  result="refused", object_type="user", object_id=login.user_id, ip=ip,
+                  details={"reason": CHANGE_PASSWORD_FIRST.code}, now=now)
+        raise PasswordChangeRequired(CHANGE_PASSWORD_FIRST)
     return login.user_id
 
 
 def logout_everywhere(uow: UnitOfWork, user_id: int, now: datetime | None = None) -> None:
-    """End every session of the user (a new session epoch)."""
+    """End every session of the user (a new session epoch) and revoke their login tokens;
+    personal tokens stay (they are revoked on /tokens)."""
     now = now or real_utcnow()
     with uow:
         s = uow.session
         user = s.get(UserRow, user_id)
         if user is None:
             return
-        user.session_epoch = (user.session_epoch or 0) + 1
+        revoked = _end_sessions(s, user, now)
         audit.append(s, "logout", who=Who.of(user), object_type="user", object_id=user.id,
-                     now=now)
+                     details={"login_tokens_revoked": revoked}, now=now)
         uow.commit()
 
 
@@ -493,9 +537,9 @@ def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def issue_token(uow: UnitOfWork, user_id: int, name: str = "api",
+def issue_token(uow: UnitOfWork, user_id: int, name: str = LOGIN_TOKEN,
                 ttl: timedelta | None = timedelta(hours=12)) -> IssuedToken:
-    """A new personal API token; only its SHA-256 is stored."""
+    """A new API token (a login token unless named otherwise); only its SHA-256 is stored."""
     token = "eib_" + secrets.token_urlsafe(32)
     now = real_utcnow()
     with uow:
@@ -623,8 +667,7 @@ def set_active(uow: UnitOfWork, admin_id: int, user_id: int, active: bool,
         user.is_active = active
         revoked = 0
         if not active:
-            user.session_epoch = (user.session_epoch or 0) + 1
-            revoked = security_repo.revoke_tokens(s, user.id, now)
+            revoked = _end_sessions(s, user, now) + security_repo.revoke_tokens(s, user.id, now)
         audit.append(s, "user_enabled" if active else "user_disabled", who=Who.of(admin),
                      object_type="user", object_id=user.id,
                      details={"username": user.username, "tokens_revoked": revoked}, now=now)
@@ -633,7 +676,8 @@ def set_active(uow: UnitOfWork, admin_id: int, user_id: int, active: bool,
 
 def reset_password(uow: UnitOfWork, admin_id: int, user_id: int, temporary: str,
                    now: datetime | None = None) -> None:
-    """系统管理员 sets a temporary password; the user must change it at next login."""
+    """系统管理员 sets a temporary password; the user must change it at next login. Every
+    session and every token of the user ends: whoever knew the old password is out."""
     now = now or real_utcnow()
     with uow:
         s = uow.session
@@ -643,9 +687,10 @@ def reset_password(uow: UnitOfWork, admin_id: int, user_id: int, temporary: str,
         if problems:
             raise ValidationFailed(*[replace(r, field="password") for r in problems])
         _set_password(user, temporary, now, must_change=True)
-        security_repo.revoke_tokens(s, user.id, now)
+        revoked = _end_sessions(s, user, now) + security_repo.revoke_tokens(s, user.id, now)
         audit.append(s, "password_reset", who=Who.of(admin), object_type="user",
-                     object_id=user.id, details={"username": user.username}, now=now)
+                     object_id=user.id,
+                     details={"username": user.username, "tokens_revoked": revoked}, now=now)
         uow.commit()
 
 
@@ -663,7 +708,7 @@ def set_role(uow: UnitOfWork, admin_id: int, user_id: int, role: str,
         before = {"role": user.role, "authority": user.authority.code if user.authority else None}
         user.role = new_role.value
         user.authority_id = authority_id
-        user.session_epoch = (user.session_epoch or 0) + 1
+        _end_sessions(s, user, now)
         security_repo.revoke_tokens(s, user.id, now)
         audit.append(s, "role_changed", who=Who.of(admin), object_type="user",
                      object_id=user.id,
@@ -694,7 +739,8 @@ def unlock(uow: UnitOfWork, admin_id: int, user_id: int, now: datetime | None = 
 
 def reset_totp(uow: UnitOfWork, admin_id: int, user_id: int, now: datetime | None = None
                ) -> None:
-    """安全管理员 removes a lost second factor; the user enrols again at next login."""
+    """安全管理员 removes a lost second factor; the user enrols again at next login (their
+    sessions and login tokens end)."""
     now = now or real_utcnow()
     with uow:
         s = uow.session
@@ -702,9 +748,10 @@ def reset_totp(uow: UnitOfWork, admin_id: int, user_id: int, now: datetime | Non
         user = _target(s, admin, user_id)
         user.totp_secret = None
         user.totp_last_step = None
-        user.session_epoch = (user.session_epoch or 0) + 1
+        revoked = _end_sessions(s, user, now)
         audit.append(s, "totp_reset", who=Who.of(admin), object_type="user",
-                     object_id=user.id, details={"username": user.username}, now=now)
+                     object_id=user.id,
+                     details={"username": user.username, "tokens_revoked": revoked}, now=now)
         uow.commit()
 
 

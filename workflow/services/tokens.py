@@ -2,7 +2,9 @@
 
 Only a token's SHA-256 is stored. A token acts as its owner: the same role and the same
 scope (authority, deputyships) as the owner has at the moment of each request; `read`
-tokens may only read.
+tokens may only read. No token works while its owner's password must be changed. The
+name `login` is kept for login tokens (`accounts.LOGIN_TOKEN`), which end with the
+owner's sessions.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from workflow.errors import NotFound, ValidationFailed, refuse
-from workflow.services import audit
+from workflow.services import accounts, audit
 from workflow.services.accounts import token_digest
 from workflow.services.clock import CHINA, local_date, real_utcnow
 from workflow.storage import api_repo, repo
@@ -53,6 +55,10 @@ def _check(name: str, scope: str, expires_on: date | None, today: date) -> str:
     elif len(clean) > 100:
         errors.append(refuse("too_long", "名称：不得超过 100 字", "name: at most 100 characters",
                              field="name"))
+    elif clean.casefold() == accounts.LOGIN_TOKEN:
+        errors.append(refuse("reserved_name", f"名称“{accounts.LOGIN_TOKEN}”留给登录令牌，请换一个",
+                             f"the name “{accounts.LOGIN_TOKEN}” is kept for login tokens; "
+                             "choose another", field="name"))
     if scope not in SCOPES:
         errors.append(refuse("invalid_choice", "权限范围应为 read 或 read_write",
                              "scope must be read or read_write", field="scope",
@@ -119,7 +125,8 @@ def revoke(uow: UnitOfWork, user_id: int, token_id: int, now: datetime | None = 
 
 def authenticate(uow: UnitOfWork, token: str, now: datetime | None = None) -> Principal | None:
     """Who the bearer token speaks for now; None if unknown, expired, revoked or the
-    owner is deactivated."""
+    owner is deactivated. `PasswordChangeRequired` while the owner's password is
+    temporary or expired: the token may do nothing until it is changed."""
     now = now or real_utcnow()
     if not token.startswith("eib_") or len(token) > 200:
         return None
@@ -133,6 +140,8 @@ def authenticate(uow: UnitOfWork, token: str, now: datetime | None = None) -> Pr
             user = repo.user_by_id(s, row.user_id)
         except NotFound:  # a deactivated owner's tokens stop working
             return None
+        if accounts.must_change_password(s, user, now):
+            raise accounts.PasswordChangeRequired(accounts.CHANGE_PASSWORD_FIRST)
         if row.last_used_at is None or now - row.last_used_at > LAST_USED_GRANULARITY:
             row.last_used_at = now
             uow.commit()

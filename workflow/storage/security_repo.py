@@ -69,7 +69,11 @@ def tokens_of(session: Session, user_id: int) -> list[ApiTokenRow]:
     return list(session.scalars(q))
 
 
-def revoke_tokens(session: Session, user_id: int, now: datetime) -> int:
+def revoke_tokens(session: Session, user_id: int, now: datetime,
+                  named: str | None = None) -> int:
+    """Revoke the user's live tokens (only those called `named`, if given); how many."""
     q = (update(ApiTokenRow).where(ApiTokenRow.user_id == user_id,
                                    ApiTokenRow.revoked_at.is_(None)).values(revoked_at=now))
+    if named is not None:
+        q = q.where(ApiTokenRow.name == named)
     return int(session.execute(q).rowcount or 0)  # type: ignore[attr-defined]
