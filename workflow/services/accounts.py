@@ -103,7 +103,7 @@ def _policy(session: DbSession, defaults: Policy | None = None) -> Policy:
 
 def policy(uow: UnitOfWork, defaults: Policy | None = None) -> Policy:
     """The security settings in force (stored values over `defaults`)."""
-    with uow:
+    with uow.read():
         return _policy(uow.session, defaults)
 
 
@@ -446,7 +446,7 @@ def check_session(uow: UnitOfWork, user_id: int, epoch: int | None, started: flo
     """The session's user if the session is still valid: same epoch (not logged out or
     disabled since), not idle longer than allowed, not older than the absolute limit."""
     now = now or real_utcnow()
-    with uow:
+    with uow.read():
         s = uow.session
         user = s.get(UserRow, user_id)
         if user is None:
@@ -602,7 +602,7 @@ def list_users(uow: UnitOfWork, admin_id: int, now: datetime | None = None
                ) -> tuple[list[UserRow], set[str]]:
     """Every account, and the user names locked out right now (system and security admin)."""
     now = now or real_utcnow()
-    with uow:
+    with uow.read():
         s = uow.session
         admin = repo.user_by_id(s, admin_id)
         if Role(admin.role) not in (Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN):
@@ -795,7 +795,7 @@ def lockouts(uow: UnitOfWork, admin_id: int, user_id: int, now: datetime | None 
              ) -> list[tuple[str, datetime]]:
     """(address, locked until) of a user's current lockouts (security admin)."""
     now = now or real_utcnow()
-    with uow:
+    with uow.read():
         s = uow.session
         _admin(s, admin_id, Role.SECURITY_ADMIN, "查看锁定")
         user = s.get(UserRow, user_id)

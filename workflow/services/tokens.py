@@ -102,7 +102,7 @@ def create(uow: UnitOfWork, user_id: int, name: str, scope: str = "read_write",
 
 def list_own(uow: UnitOfWork, user_id: int) -> list[ApiTokenRow]:
     """The user's tokens, newest first (hashes are never shown)."""
-    with uow:
+    with uow.read():
         repo.user_by_id(uow.session, user_id)
         return api_repo.tokens_of(uow.session, user_id)
 
