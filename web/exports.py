@@ -1,7 +1,8 @@
 """Excel exports (.xlsx, openpyxl): any filtered list of applications, and the dashboard.
 
 Headers are Chinese with their units (高新技术产品出口额（亿美元）), dates are Excel dates,
-figures are numbers. The list is written page by page (keyset) into a write-only workbook,
+figures are numbers; every cell goes through `spreadsheets.cell`, so text an applicant typed
+is never run as a formula. The list is written page by page (keyset) into a write-only workbook,
 so memory stays flat however many cases there are. File names are Chinese, sent per
 RFC 5987 (filename*=UTF-8''…) with an ASCII fallback.
 """
@@ -28,7 +29,7 @@ from web.extensions import uow
 from workflow import form
 from workflow.regions import Region
 from workflow.rules import EXISTING_BASE_ZH, FIELD_ZH
-from workflow.services import cases
+from workflow.services import cases, spreadsheets
 from workflow.services.clock import local_date
 from workflow.services.clock import today as china_today
 from workflow.states import State
@@ -101,7 +102,7 @@ def applications(user_id: int, filters: dict[str, Any]) -> Iterator[ApplicationR
 def _cell(ws: WriteOnlyWorksheet, value: Any, kind: str) -> Any:
     if isinstance(value, datetime):
         value = local_date(value)
-    cell = WriteOnlyCell(ws, value=value)
+    cell = WriteOnlyCell(ws, value=spreadsheets.cell(value))
     if kind == "date" and isinstance(value, date):
         cell.number_format = DATE_FORMAT
     elif kind == "number" and isinstance(value, Decimal):
@@ -112,7 +113,7 @@ def _cell(ws: WriteOnlyWorksheet, value: Any, kind: str) -> Any:
 def _head_row(ws: WriteOnlyWorksheet, headers: list[str]) -> list[Any]:
     out = []
     for h in headers:
-        c = WriteOnlyCell(ws, value=h)
+        c = WriteOnlyCell(ws, value=spreadsheets.cell(h))
         c.font = BOLD
         c.alignment = Alignment(wrap_text=True, vertical="center")
         out.append(c)
@@ -172,7 +173,7 @@ def dashboard_xlsx() -> Any:
              if share.national_100m_usd is not None else "未录入", "number"),
             ("占全国比重（%）", share.pct if share.pct is not None else "无法计算", "number"),
             ("目标比重（%）", d.goal_share_pct, "number")):
-        goals.append([WriteOnlyCell(goals, value=label), _cell(goals, value, kind)])
+        goals.append([_cell(goals, label, "text"), _cell(goals, value, kind)])
     for t in tables:
         ws = wb.create_sheet(t.title[:31])
         for i in range(len(t.columns)):

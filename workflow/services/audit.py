@@ -23,6 +23,7 @@ from typing import Any
 
 from workflow.errors import ValidationFailed, refuse
 from workflow.roles import Role
+from workflow.services import spreadsheets
 from workflow.services.clock import CHINA, real_utcnow
 from workflow.storage import audit_repo, repo
 from workflow.storage.models import AuditRow, UserRow
@@ -334,22 +335,15 @@ def _cells(row: AuditRow) -> list[Any]:
             row.prev_hash, row.hash]
 
 
-def _safe_cell(value: Any) -> Any:
-    """Neutralise spreadsheet formulas (CSV injection, OWASP): a leading = + - @ is quoted."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
 def export_csv(uow: UnitOfWork, auditor_id: int, filters: dict[str, Any],
                limit: int = 100_000) -> bytes:
     """The matching records as UTF-8 CSV (with BOM, so Excel reads the Chinese)."""
     rows = _export_rows(uow, auditor_id, filters, "csv", limit)
     buf = io.StringIO()
     writer = csv.writer(buf)
-    writer.writerow(EXPORT_COLUMNS)
+    writer.writerow(spreadsheets.row(EXPORT_COLUMNS))
     for row in rows:
-        writer.writerow([_safe_cell(c) for c in _cells(row)])
+        writer.writerow(spreadsheets.row(_cells(row)))
     return ("\ufeff" + buf.getvalue()).encode()
 
 
@@ -361,9 +355,9 @@ def export_xlsx(uow: UnitOfWork, auditor_id: int, filters: dict[str, Any],
     rows = _export_rows(uow, auditor_id, filters, "xlsx", limit)
     wb = Workbook(write_only=True)
     ws = wb.create_sheet("audit_log")
-    ws.append(list(EXPORT_COLUMNS))
+    ws.append(spreadsheets.row(EXPORT_COLUMNS))
     for row in rows:
-        ws.append([_safe_cell(c) for c in _cells(row)])
+        ws.append(spreadsheets.row(_cells(row)))
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()

@@ -35,7 +35,7 @@ from workflow.quarterly_data import (
     not_a_spreadsheet,
     read_sheets,
 )
-from workflow.services import archives, isolated
+from workflow.services import archives, isolated, spreadsheets
 
 PARSE_SECONDS = 10  # a filled-in template of 2 x 2,000 rows reads in well under a second
 PARSE_MEMORY = 1024 * archives.MB  # the child's address space, openpyxl included
@@ -69,12 +69,13 @@ def template(base_name: str = "", rows: list[QuarterData] | None = None) -> byte
     _sheet(ws, BASE_COLUMNS)
     we = wb.create_sheet(ENTERPRISE_SHEET)
     _sheet(we, ENTERPRISE_COLUMNS)
-    for q in rows or []:
-        ws.append([q.year, q.quarter, q.exports_10k_usd, q.hightech_exports_10k_usd,
-                   q.enterprise_count])
+    for q in rows or []:  # what is on file, typed by the base: never run as a formula
+        ws.append(spreadsheets.row([q.year, q.quarter, q.exports_10k_usd,
+                                    q.hightech_exports_10k_usd, q.enterprise_count]))
         for e in q.enterprises:
-            we.append([q.year, q.quarter, e.get("name"), e.get("exports_10k_usd"),
-                       e.get("hightech_exports_10k_usd")])
+            we.append(spreadsheets.row([q.year, q.quarter, e.get("name"),
+                                        e.get("exports_10k_usd"),
+                                        e.get("hightech_exports_10k_usd")]))
     wh = wb.create_sheet(HELP_SHEET)
     notes = [
         "科技兴贸出口创新基地季度数据报送模板（商技发[2006]6号 四(四)：每季度上报出口创新基地及其重点企业的数据）",
@@ -85,7 +86,7 @@ def template(base_name: str = "", rows: list[QuarterData] | None = None) -> byte
         "上传时全部数据逐项检查，有任何错误均不导入，并列出工作表、行和列。",
     ]
     for line in notes:
-        wh.append([line])
+        wh.append(spreadsheets.row([line]))
     wh.column_dimensions["A"].width = 110
     out = io.BytesIO()
     wb.save(out)
@@ -131,7 +132,8 @@ def _read(data: bytes, today: date) -> tuple[list[QuarterData], list[Refusal]]:
     except _UNREADABLE as exc:
         return [], [_unreadable(exc)]
     try:
-        sheets = {name: wb[name].iter_rows(values_only=True)
+        sheets = {name: ([spreadsheets.plain(v) for v in r]
+                         for r in wb[name].iter_rows(values_only=True))
                   for name in (BASE_SHEET, ENTERPRISE_SHEET) if name in wb.sheetnames}
         return read_sheets(sheets, today)
     except _UNREADABLE as exc:
