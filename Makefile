@@ -4,17 +4,28 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+LOCK := requirements.lock
 
-.PHONY: run test install bench lint clean demo-logins messages
+.PHONY: run test install lock bench lint clean demo-logins messages
 
-$(STAMP): pyproject.toml
+# Installs exactly the locked releases, each checked against its hash, then the project
+# itself; a new lock (or pyproject.toml) reinstalls.
+$(STAMP): $(LOCK) pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet --require-hashes -r $(LOCK)
+	$(BIN)/pip install --quiet --no-deps -e .
 	@touch $(STAMP)
 
 install: $(STAMP)
+
+## make lock: resolve pyproject.toml (runtime + dev) again into requirements.lock, with every
+## file's hash, keeping the pins that still fit; `make lock UPGRADE=1` takes the newest allowed
+lock: $(STAMP)
+	$(BIN)/uv pip compile pyproject.toml --extra dev --universal --python-version 3.11 \
+	  --generate-hashes --custom-compile-command "make lock" --quiet \
+	  $(if $(UPGRADE),--upgrade) --output-file $(LOCK)
+	@$(MAKE) --no-print-directory install
 
 ## make run: migrate, load demo data once, start web + worker + beat (Ctrl-C stops all three);
 ## the URL and the demo logins are printed once /healthz answers ok. honcho gives each
