@@ -97,3 +97,62 @@ def test_a_transition_whose_answer_was_lost_is_not_made_again(
     assert r.status_code == 500 and r.get_json()["code"] == "internal_error"
     history = reviewer.get(f"/api/v1/applications/{app_id}/history").get_json()
     assert [h["trigger"] for h in history] == ["submit", "return_for_revision"]
+
+
+def lose_the_write(monkeypatch: pytest.MonkeyPatch, lands: bool) -> list[int]:
+    """The next transition write loses its connection — after it `lands`, or before —
+    and reports it as a lost connection; returns the list the written ids go to."""
+    run, landed = repo._run, []
+
+    def losing(target: Any, statement: Any, params: dict[str, Any]) -> Any:
+        if "new_version" not in params or landed or not isinstance(target, repo.Direct):
+            return run(target, statement, params)
+        landed.append(run(target, statement, params).fetchone()[0] if lands else 0)
+        target.invalidate(Exception("server closed the connection"))
+        raise OperationalError("write", {}, Exception("server closed the connection"),
+                               connection_invalidated=True)
+
+    monkeypatch.setattr(repo, "_run", losing)
+    return landed
+
+
+@pytest.mark.parametrize("lands", [True, False], ids=["after it landed", "before"])
+def test_a_transition_that_lost_its_connection_mid_write_is_answered_and_made_once(
+        api: Any, world: factories.World, monkeypatch: pytest.MonkeyPatch,
+        lands: bool) -> None:
+    app_id = factories.submitted(world)
+    reviewer = api.as_("hubei_reviewer")
+    version = reviewer.get(f"/api/v1/applications/{app_id}").get_json()["version"]
+    lose_the_write(monkeypatch, lands)
+    r = reviewer.post(f"/api/v1/applications/{app_id}/transitions", json={
+        "trigger": "return_for_revision", "version": version, "reason": "补充材料"})
+    monkeypatch.undo()
+    assert r.status_code == 200, r.get_data(as_text=True)[:300]
+    assert r.get_json()["version"] == version + 1
+    history = reviewer.get(f"/api/v1/applications/{app_id}/history").get_json()
+    assert [h["trigger"] for h in history] == ["submit", "return_for_revision"]
+
+
+def test_a_lost_write_whose_version_another_transition_took_is_a_conflict(
+        api: Any, world: factories.World, monkeypatch: pytest.MonkeyPatch) -> None:
+    app_id = factories.submitted(world)
+    version = cases.load(world.uow(), world.id("hubei_reviewer"), app_id).row.version
+    run, lost = repo._run, []
+
+    def colleague_first(target: Any, statement: Any, params: dict[str, Any]) -> Any:
+        if "new_version" not in params or lost or not isinstance(target, repo.Direct):
+            return run(target, statement, params)
+        lost.append(True)  # ours never landed; a colleague's declined the case meanwhile
+        target.invalidate(Exception("server closed the connection"))
+        monkeypatch.setattr(repo, "_run", run)
+        cases.fire(world.uow(), world.id("hubei_reviewer2"), app_id, "decline", version,
+                   reason="不符合条件")
+        raise OperationalError("write", {}, Exception("server closed the connection"),
+                               connection_invalidated=True)
+
+    monkeypatch.setattr(repo, "_run", colleague_first)
+    r = api.as_("hubei_reviewer").post(f"/api/v1/applications/{app_id}/transitions", json={
+        "trigger": "return_for_revision", "version": version, "reason": "补充材料"})
+    assert r.status_code == 409 and r.get_json()["code"] == "version_conflict"
+    assert [h.trigger for h in cases.history_of(world.uow(), world.id("mofcom"), app_id)] \
+        == ["submit", "decline"]

@@ -466,12 +466,18 @@ class Direct:
     BEGIN, no COMMIT, no ORM session around them."""
 
     def __init__(self, engine: Any) -> None:
+        self._engine = engine
         self._kept = kept_connection(engine)
         self.dialect = self._kept.engine.dialect
         self.driver = self._kept.cursor  # one cursor, reused: its adapters stay set up
 
     def invalidate(self, exc: BaseException) -> None:
         self._kept.pooled.invalidate(exc)
+
+    def reconnect(self) -> None:
+        """Go on with the thread's connection afresh (this one was lost)."""
+        self._kept = kept_connection(self._engine)
+        self.driver = self._kept.cursor
 
 
 def _run(target: Any, statement: Any, params: dict[str, Any]) -> Any:
@@ -607,7 +613,12 @@ def write_transition(db: Session | Direct, app_id: int, version: int,
         may_have_written()  # in autocommit: it may stand even if its answer is lost
     try:
         if pg:
-            found = _run(conn, move, params).fetchone()
+            try:
+                found = _run(conn, move, params).fetchone()
+            except DBAPIError as exc:
+                if not (isinstance(db, Direct) and exc.connection_invalidated):
+                    raise
+                found = _settle_lost_write(db, move, params)
             history_id = found[0] if found else None
         elif conn.execute(move, params).rowcount == 1:
             history_id = conn.execute(hist, params).scalar()
@@ -621,6 +632,31 @@ def write_transition(db: Session | Direct, app_id: int, version: int,
         _rollback(db)
         raise Conflict()
     return int(history_id)
+
+
+def _settle_lost_write(db: Direct, move: Any, params: dict[str, Any]) -> Any:
+    """The answer to a transition write whose connection was lost before its answer came
+    (a killed server process, a restart): on a new connection, the history row at the
+    new version says whether it stood — this write's (same actor, trigger and time: its
+    id) or another's (None: a conflict). If there is none, nothing of it stood and it is
+    sent again: being conditional on the case's version, it still moves the case at most
+    once, whichever copy lands."""
+    db.reconnect()
+    mine = (params["h_actor_id"], params["h_trigger"], params["h_at"])
+    there = _run(db, _history_at(), params).fetchone()
+    if there is None:
+        again = _run(db, move, params).fetchone()
+        if again is not None:
+            return again
+        there = _run(db, _history_at(), params).fetchone()
+    return there if there is not None and tuple(there[1:]) == mine else None
+
+
+@cache
+def _history_at() -> Any:
+    return (select(HistoryRow.id, HistoryRow.actor_id, HistoryRow.trigger, HistoryRow.at)
+            .where(HistoryRow.application_id == bindparam("app_id", type_=Integer),
+                   HistoryRow.version == bindparam("new_version", type_=Integer)))
 
 
 def _rollback(db: Session | Direct) -> None:
