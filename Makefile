@@ -39,12 +39,13 @@ run: $(STAMP)
 	  ($(BIN)/python -m web.banner --wait &) ; \
 	  PATH="$(CURDIR)/$(BIN):$$PATH" exec $(BIN)/honcho start -f Procfile
 
-## make messages: compile the UI's English catalogue (.po -> .mo, committed; a test checks they match)
+## make messages: compile the UI's English catalogue (.po -> .mo) with the locked Babel, for a
+## developer to commit beside the .po; `make test` never rewrites it (a test checks the two match)
 messages: $(STAMP)
 	@$(BIN)/pybabel compile -d web/translations >/dev/null
 
 ## make test: lint, then the whole suite (SQLite and PostgreSQL; Redis, SMTP and browser tests included)
-test: $(STAMP) messages lint
+test: $(STAMP) lint
 	@bash tests/ensure_browser.sh
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 

@@ -1,4 +1,5 @@
-"""The English catalogue covers every UI string, and the committed .mo is the compiled .po."""
+"""The English catalogue covers every UI string, and the committed .mo is the .po as the
+locked Babel compiles it (`make messages`; `make test` does not compile, so it checks)."""
 
 from __future__ import annotations
 
@@ -6,9 +7,12 @@ import io
 import re
 from pathlib import Path
 
+import babel
 from babel.messages.extract import extract_from_dir
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+
+from tests.lockfile import locked_version
 
 WEB = Path(__file__).resolve().parents[2] / "web"
 PO = WEB / "translations/en/LC_MESSAGES/messages.po"
@@ -56,10 +60,18 @@ def test_no_msgid_appears_twice_in_the_catalogue() -> None:
     assert not twice, f"duplicate msgids in messages.po: {twice}"
 
 
+def test_the_catalogue_is_compiled_by_the_locked_babel() -> None:
+    # the .mo names the Babel that wrote it (Generated-By), so only one version can match
+    assert babel.__version__ == locked_version("babel"), (
+        f"Babel {babel.__version__} is installed, requirements.lock pins "
+        f"{locked_version('babel')}: run `make install`")
+
+
 def test_committed_mo_is_the_compiled_po() -> None:
     with open(PO, "rb") as fh:
         catalogue = read_po(fh, locale="en")
     buf = io.BytesIO()
     write_mo(buf, catalogue)
-    assert MO.exists() and MO.read_bytes() == buf.getvalue(), \
-        "web/translations/en/LC_MESSAGES/messages.mo is stale: run `make messages` and commit it"
+    assert MO.exists() and MO.read_bytes() == buf.getvalue(), (
+        f"{MO.relative_to(WEB.parent)} is not {PO.name} as Babel {babel.__version__} compiles "
+        "it: run `make messages` and commit the .mo")
