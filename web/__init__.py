@@ -77,8 +77,9 @@ def create_app(test_config: dict[str, Any] | None = None,
         n = settings.trusted_proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n)  # type: ignore[method-assign]
 
-    from web import extensions
+    from web import boundary, extensions
 
+    boundary.init_app(app)  # first: NUL, deep JSON -> 400 before any hook reads the request
     extensions.init_app(app)
 
     from web import auth, cli, health, i18n, views

@@ -75,10 +75,10 @@ def test_domain_validation_is_422_with_the_forms_field_codes_and_saves_nothing(
 def test_nul_characters_are_refused_before_they_reach_the_database(api: Any) -> None:
     me = api.as_("hubei_applicant")
     r = me.get("/api/v1/applications?q=a%00b")
-    body = problem_of(r, 422, "validation_error")
+    body = problem_of(r, 400, "invalid_characters")
     assert body["errors"][0] == {**body["errors"][0], "code": "invalid_characters", "field": "q"}
     r = me.post("/api/v1/applications", json=factories.form_data(address="武汉\u0000"))
-    assert problem_of(r, 422, "validation_error")["errors"][0]["field"] == "address"
+    assert problem_of(r, 400, "invalid_characters")["errors"][0]["field"] == "address"
 
 
 def test_guard_invalid_trigger_conflict_and_forbidden_have_their_codes(

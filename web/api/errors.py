@@ -8,7 +8,6 @@ own `code`. The same schema documents every error response in the OpenAPI contra
 from __future__ import annotations
 
 import http
-import re
 from typing import Any
 
 from flask import Flask, Response, json, request
@@ -77,7 +76,8 @@ class Problem(Schema):
                            "invalid_trigger", "version_conflict", "not_found", "forbidden",
                            "unauthorized", "rate_limited", "method_not_allowed",
                            "payload_too_large", "unsupported_media_type", "bad_request",
-                           "invalid_credentials", "internal_error"]})
+                           "invalid_credentials", "invalid_json", "invalid_characters",
+                           "json_too_deep", "internal_error"]})
     detail = fields.String(metadata={"description": "中文说明", "example": "输入有误，请检查各字段"})
     instance = fields.String(metadata={"example": "/api/v1/applications/12"})
     errors = fields.List(fields.Nested(FieldError))
@@ -195,29 +195,9 @@ JSON_ONLY = ("application/json",)
 BODY_METHODS = ("POST", "PUT", "PATCH")
 
 
-_BAD_CHAR = re.compile("[\x00\ud800-\udfff]")
-
-
-def _bad_chars(value: Any, path: str) -> str | None:
-    """The path of the first string holding NUL or a lone surrogate (no database stores
-    them: PostgreSQL refuses NUL in text), or None."""
-    if isinstance(value, str):
-        return (path or "_body") if _BAD_CHAR.search(value) else None
-    if isinstance(value, dict):
-        for k, v in value.items():
-            bad = _bad_chars(k, path) or _bad_chars(v, f"{path}.{k}" if path else str(k))
-            if bad:
-                return bad
-    if isinstance(value, list):
-        for i, v in enumerate(value):
-            bad = _bad_chars(v, f"{path}[{i}]")
-            if bad:
-                return bad
-    return None
-
-
 def _check_request() -> Response | None:
-    """Before any /api view: the body's media type, and characters no field may hold."""
+    """Before any /api view: the body's media type (characters no field may hold and deep
+    JSON are refused earlier, for the whole app: web/boundary.py)."""
     req = request._get_current_object()  # type: ignore[attr-defined]  # one proxy lookup
     if not req.path.startswith("/api/"):
         return None
@@ -226,21 +206,6 @@ def _check_request() -> Response | None:
         allowed = MULTIPART_ENDPOINTS.get(req.endpoint or "", JSON_ONLY)
         if req.mimetype not in allowed:
             raise UnsupportedMediaType(f"send {' or '.join(allowed)}")
-    where = None
-    if req.query_string:
-        for key, values in req.args.lists():
-            where = where or _bad_chars(key, key) or (key if _bad_chars(values, key) else None)
-    if req.is_json and req.content_length:
-        body = req.get_json(silent=True)
-        where = where or _bad_chars(body, "")
-    elif req.form:
-        for key, values in req.form.lists():
-            where = where or _bad_chars(key, key) or (key if _bad_chars(values, key) else None)
-    if where:
-        return problem(422, "validation_error", "Unprocessable Entity", ZH[422], errors=[{
-            "code": "invalid_characters", "field": where,
-            "message_zh": f"{where}：含有不允许的字符（如 NUL）",
-            "message_en": f"{where}: contains characters that are not allowed (e.g. NUL)"}])
     return None
 
 

@@ -14,6 +14,7 @@ import hashlib
 import hmac
 import secrets
 import string
+import unicodedata
 from dataclasses import dataclass, fields, replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -141,9 +142,15 @@ def is_common_password(password: str) -> bool:
 
 def password_problems(password: str, username: str = "",
                       previous_hashes: list[str] | None = None) -> list[Any]:
-    """Why `password` may not be used (empty: it may): length, 3 of 4 character classes,
-    not a common password, not containing the user name, not one of the last five."""
+    """Why `password` may not be used (empty: it may): no control characters, length, 3 of
+    4 character classes, not a common password, not containing the user name, not one of
+    the last five."""
     out = []
+    if any(unicodedata.category(c) == "Cc" for c in password):  # NUL, tab, line breaks, DEL
+        out.append(refuse("password_control_characters",
+                          "密码不能包含控制字符（如 NUL、制表符、换行符）",
+                          "the password may not contain control characters (such as NUL, "
+                          "tabs or line breaks)", field="new_password"))
     if len(password) < PASSWORD_MIN or len(password) > PASSWORD_MAX:
         out.append(refuse("password_too_short", f"密码长度应为 {PASSWORD_MIN}–{PASSWORD_MAX} 位",
                           f"passwords have {PASSWORD_MIN} to {PASSWORD_MAX} characters",
