@@ -37,6 +37,19 @@ def refusal(data: bytes, limits: archives.Limits = SMALL) -> str:
     return err.value.first.code
 
 
+def test_openpyxl_parses_through_defusedxml_in_the_child_too() -> None:
+    import openpyxl
+
+    assert openpyxl.DEFUSEDXML is True
+    assert isolated.call(_defused, seconds=60, memory_bytes=512 * MB) is True
+
+
+def _defused() -> bool:
+    import openpyxl
+
+    return bool(openpyxl.DEFUSEDXML)
+
+
 def test_the_generated_template_filled_in_passes() -> None:
     archives.inspect(quarterly_excel.template(), archives.SPREADSHEET)
     archives.inspect(hostile_files.docx(), archives.OFFICE_ATTACHMENT)
