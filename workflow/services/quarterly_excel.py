@@ -129,7 +129,7 @@ def _read(data: bytes, today: date) -> tuple[list[QuarterData], list[Refusal]]:
     """In the child: open the workbook and hand its two sheets' rows to the domain."""
     try:
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except _UNREADABLE as exc:
+    except Exception as exc:  # noqa: BLE001 - whatever openpyxl makes of it: not a workbook
         return [], [_unreadable(exc)]
     try:
         sheets = {name: ([spreadsheets.plain(v) for v in r]
