@@ -21,13 +21,21 @@ def free_port() -> int:
 
 
 class Sink:
-    """The aiosmtpd handler: 550 for addresses starting with "bounce", else accept."""
+    """The aiosmtpd handler: 550 for addresses starting with "bounce", else accept.
+
+    `hold_rcpt = True` keeps every RCPT waiting (`held` counts them) until it is set back:
+    a client held there sits between two messages, the one before accepted and the next
+    not yet. `receiving()` counts the messages under way: recipient accepted, data not
+    yet."""
 
     def __init__(self) -> None:
         self.messages: list[EmailMessage] = []
         self.peers: list[Any] = []  # the client end of the session each message came by
         self.quits = 0
         self.delay = 0.0
+        self.hold_rcpt = False
+        self.held = 0
+        self._under_way: set[int] = set()  # id() of their envelopes
         self.lock = threading.Lock()
 
     async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
@@ -36,17 +44,36 @@ class Sink:
             return f"550 5.1.1 <{address}>: mailbox unavailable"
         if address.startswith("later"):
             return "451 4.3.0 try again later"
+        if self.hold_rcpt:
+            with self.lock:
+                self.held += 1
+            try:
+                while self.hold_rcpt:
+                    await asyncio.sleep(0.01)
+            finally:
+                with self.lock:
+                    self.held -= 1
         envelope.rcpt_tos.append(address)
+        with self.lock:
+            self._under_way.add(id(envelope))
         return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        if self.delay:
-            await asyncio.sleep(self.delay)
-        msg = email.message_from_bytes(envelope.content, policy=default)
+        try:
+            if self.delay:
+                await asyncio.sleep(self.delay)
+            msg = email.message_from_bytes(envelope.content, policy=default)
+            with self.lock:
+                self.messages.append(msg)  # type: ignore[arg-type]
+                self.peers.append(session.peer)
+            return "250 OK queued"
+        finally:
+            with self.lock:
+                self._under_way.discard(id(envelope))
+
+    def receiving(self) -> int:
         with self.lock:
-            self.messages.append(msg)  # type: ignore[arg-type]
-            self.peers.append(session.peer)
-        return "250 OK queued"
+            return len(self._under_way)
 
     async def handle_QUIT(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
         with self.lock:
