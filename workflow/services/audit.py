@@ -250,7 +250,7 @@ def _first_break(chain: str, links: list[tuple[int, str, str, bool]]) -> Break |
 def verify(uow: UnitOfWork) -> ChainReport:
     """Walk every chain in id order; name the first record of each chain that was
     modified, deleted around, inserted or reordered."""
-    with uow:
+    with uow.read():
         heads = hashlib.sha256()
         breaks: list[Break] = []
         count = chains = 0
@@ -307,7 +307,7 @@ def _filters(raw: dict[str, Any]) -> dict[str, Any]:
 def search(uow: UnitOfWork, auditor_id: int, filters: dict[str, Any],
            before_id: int | None = None, limit: int = 100) -> list[AuditRow]:
     """The auditor's read-only search, newest first."""
-    with uow:
+    with uow.read():
         s = uow.session
         _require_auditor(s, auditor_id)
         return audit_repo.search(s, **_filters(filters), before_id=before_id,
@@ -364,7 +364,7 @@ def export_xlsx(uow: UnitOfWork, auditor_id: int, filters: dict[str, Any],
 
 
 def event_names(uow: UnitOfWork, auditor_id: int) -> list[str]:
-    with uow:
+    with uow.read():
         _require_auditor(uow.session, auditor_id)
         return audit_repo.events(uow.session)
 

@@ -291,6 +291,10 @@ LIVE: list[tuple[str, str, str, str, tuple[str, str, str], str, str]] = [
     ("450000", "new_base", "柳州海洋装备出口创新基地", "0.3", ("25", "28", "22"), "drafted", "marine"),
     ("340000", "new_base", "芜湖精细化工出口创新基地", "0.8", ("35", "31", "30"), "provincially_reviewed", "fine_chemicals"),
     ("220000", "new_base", "吉林医药出口创新基地", "0.6", ("28", "30", "27"), "provincially_reviewed", "pharmaceuticals"),
+    ("420000", "new_base", "宜昌生物医药出口创新基地", "0.65", ("33", "35", "31"), "provincially_reviewed", "pharmaceuticals"),
+    ("440000", "recertification", "珠海国家高新技术产品出口基地", "12.0", ("22", "25", "20"), "provincially_reviewed", ""),
+    ("210000", "new_base", "鞍山新材料出口创新基地", "0.55", ("29", "31", "27"), "provincially_reviewed", "new_materials"),
+    ("510000", "new_base", "攀枝花新材料出口创新基地", "0.2", ("26", "24", "21"), "provincially_reviewed", "new_materials"),
     ("430000", "new_base", "株洲轨道交通装备出口创新基地", "0.75", ("45", "40", "38"), "recommended", "new_materials"),
     ("510000", "new_base", "德阳航空航天出口创新基地", "0.4", ("40", "36", "33"), "publicly_shown", "aerospace"),
 ]
