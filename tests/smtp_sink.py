@@ -1,5 +1,5 @@
 """A real SMTP server for tests (aiosmtpd on a free loopback port) that records what it
-accepts, refuses chosen addresses with 550, and can be slowed down or stopped."""
+accepts, refuses chosen addresses with 550, and can be slowed down, held or stopped."""
 
 from __future__ import annotations
 
@@ -26,7 +26,8 @@ class Sink:
     `hold_rcpt = True` keeps every RCPT waiting (`held` counts them) until it is set back:
     a client held there sits between two messages, the one before accepted and the next
     not yet. `receiving()` counts the messages under way: recipient accepted, data not
-    yet."""
+    yet. `hold_data(after=n)` lets n more messages through and keeps each further one in
+    DATA, its sender waiting for the reply mid-send, until `release_data()`."""
 
     def __init__(self) -> None:
         self.messages: list[EmailMessage] = []
@@ -36,7 +37,26 @@ class Sink:
         self.hold_rcpt = False
         self.held = 0
         self._under_way: set[int] = set()  # id() of their envelopes
+        self.admitted = 0  # messages let through DATA
+        self.admit_limit: int | None = None  # beyond it, DATA waits
         self.lock = threading.Lock()
+
+    def hold_data(self, after: int = 0) -> None:
+        """Let `after` more messages through, then keep each further one waiting in DATA."""
+        with self.lock:
+            self.admit_limit = self.admitted + after
+
+    def release_data(self) -> None:
+        """Accept every message again, the waiting ones first."""
+        with self.lock:
+            self.admit_limit = None
+
+    def _admit(self) -> bool:
+        with self.lock:
+            if self.admit_limit is not None and self.admitted >= self.admit_limit:
+                return False
+            self.admitted += 1
+            return True
 
     async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
                           rcpt_options: list[str]) -> str:
@@ -62,6 +82,8 @@ class Sink:
         try:
             if self.delay:
                 await asyncio.sleep(self.delay)
+            while not self._admit():
+                await asyncio.sleep(0.01)
             msg = email.message_from_bytes(envelope.content, policy=default)
             with self.lock:
                 self.messages.append(msg)  # type: ignore[arg-type]

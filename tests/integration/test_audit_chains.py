@@ -121,5 +121,5 @@ def test_a_transition_waits_for_its_case_chain_held_by_another_writer(
             reason="撤回"), done.set()))
         worker.start()
         assert not done.wait(0.5)  # the transition queues behind the chain's writer
-    worker.join(10)
+    worker.join(60)  # a generous bound: it goes on as soon as the lock is released
     assert done.is_set() and audit.verify(world.uow()).ok

@@ -282,13 +282,17 @@ def test_a_batch_gives_back_what_it_cannot_send_within_half_the_lease(
     reminders_for(world, *APPLICANTS)
     first = mail.send_due(world.uow())
     if db_url.startswith("postgresql"):
-        # one claim took all five; those it could not start within 1 s went back at once
+        # one claim took all five; those it could not start within 1 s went back at once:
+        # the fourth could start 1.2 s in at the earliest, so at most three went out (fewer
+        # on a slow machine, never none: the first is always sent)
         assert 1 <= first.sent <= 3
         assert {r.status for r in rows(world)} == {"sent", "pending"}
         assert {r.attempts for r in rows(world) if r.status == "pending"} == {0}
     else:
         assert first.sent == 5  # SQLite claims one row at a time: each has a fresh lease
-    mail.send_due(world.uow())
+    for _ in range(5):  # each later run sends at least one of those given back
+        if mail.send_due(world.uow()).sent == 0:
+            break
     assert {r.status for r in rows(world)} == {"sent"} and {r.attempts for r in rows(world)} == {1}
     assert sorted(smtp.sink.ids()) == sorted(str(r.id) for r in rows(world))  # none twice
 
@@ -297,7 +301,7 @@ def test_an_idle_connection_is_closed(world: factories.World, smtp: SmtpServer) 
     link = mail.SmtpLink(idle_seconds=0.5)
     reminders_for(world, APPLICANTS[0])
     assert mail.send_due(world.uow(), link=link).sent == 1 and link.connected
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + 60  # idle after 0.5 s; the bound only ends a failing run
     while link.connected and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not link.connected and smtp.sink.quits == 1

@@ -4,7 +4,6 @@ them arrive once the workers reconnect and the next sweep runs — none lost, no
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 from pathlib import Path
 
@@ -21,6 +20,7 @@ from tests.integration.test_reminder_workers import (
     pg_env,
     smtp,  # noqa: F401
     statuses,
+    wait_until,
     world_pg,  # noqa: F401
 )
 from tests.smtp_sink import SmtpServer
@@ -43,22 +43,22 @@ def test_a_broker_restart_mid_delivery_loses_no_reminder(
     drafts(world_pg, 30)
     svc.scan(world_pg.uow(), SCAN_AT, base_url="http://eib.test")
     smtp.sink.delay = 0.1
-    env = pg_env(pg_url, tmp_path, CELERY_BROKER_URL=broker, MAIL_LEASE_SECONDS="2",
-                 MAIL_RETRY_BASE_SECONDS="1", **smtp.env())
+    smtp.sink.hold_data(after=5)  # the sixth message waits mid-send until the restart
+    # no lease runs out while a sender waits (the reminders are claimed once); the client
+    # waits for the server's reply as long as it is held
+    env = pg_env(pg_url, tmp_path, CELERY_BROKER_URL=broker, MAIL_LEASE_SECONDS="60",
+                 MAIL_RETRY_BASE_SECONDS="1", **{**smtp.env(), "SMTP_TIMEOUT": "120"})
     worker = Worker(env, tmp_path / "worker.log")
     try:
         worker.start()
-        deadline = time.monotonic() + 30
-        while not smtp.sink.messages and time.monotonic() < deadline:
-            nudge(env)
-            time.sleep(0.3)
-        assert smtp.sink.messages, "the worker never started sending"
-        _restart_like(broker)  # mid-delivery
-        assert 0 < statuses(world_pg).get("sent", 0) < 30
-        deadline = time.monotonic() + 90
-        while statuses(world_pg).get("sent", 0) < 30 and time.monotonic() < deadline:
-            nudge(env)  # beat's periodic sweep, on a broker that has forgotten everything
-            time.sleep(1.0)
+        wait_until(lambda: statuses(world_pg).get("sent", 0) > 0, 120,
+                   "the worker to record a sent reminder", then=lambda: nudge(env))
+        _restart_like(broker)  # mid-delivery: one recorded sent, the sixth not yet accepted
+        assert 0 < statuses(world_pg).get("sent", 0) <= 5
+        smtp.sink.release_data()
+        # beat's periodic sweep, on a broker that has forgotten everything
+        wait_until(lambda: statuses(world_pg).get("sent", 0) == 30, 300,
+                   "every reminder to be sent", then=lambda: nudge(env))
     finally:
         worker.stop()
     assert statuses(world_pg) == {"sent": 30}, (tmp_path / "worker.log").read_text()[-3000:]

@@ -119,10 +119,12 @@ def test_the_demo_is_scanned_today_a_year_on_and_twenty_years_on_in_seconds(
     assert demo.seed(uow(), upload_dir=tmp_path / "uploads")
     now = real_utcnow()
     for moment in (now, now + timedelta(days=366), now + timedelta(days=366 * 20 + 5)):
-        started = time.monotonic()
+        # this process's CPU time, not the wall clock: what the scan costs here, which a
+        # loaded machine (2 cores shared) does not stretch as it stretches the wall clock
+        started = time.process_time()
         result = svc.scan(uow(), moment, base_url=BASE)
-        took = time.monotonic() - started
-        assert took < 5, f"scan at {moment:%Y-%m-%d} took {took:.1f}s"
+        took = time.process_time() - started
+        assert took < 5, f"scan at {moment:%Y-%m-%d} took {took:.1f} s of CPU"
         assert result.skipped in (None, "holiday")
         with uow() as u:
             rows = outbox_of(u)

@@ -3,8 +3,10 @@ they send; two scanners at once. Nothing lost, nothing sent twice outside the wi
 
 Bounded: 20 SIGKILLs — 18 of the pool process that sends (the worker forks a new one at
 once; `task_reject_on_worker_lost` requeues the task) and 2 of the whole worker, which
-restarts — in under a minute; once with beat-like sweeps (`send_due`), once with a
-`deliver` nudge per unsent message (each may send a claimed batch of others)."""
+restarts; the SMTP server lets one message through per kill, so every kill lands while
+the worker is sending however fast or slow the machine is; once with beat-like sweeps
+(`send_due`), once with a `deliver` nudge per unsent message (each may send a claimed
+batch of others). Waits are generous bounds on outcomes, not speed requirements."""
 
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -141,6 +143,18 @@ def nudge(env: dict[str, str], ids: list[int] | None = None) -> None:
     app.close()
 
 
+def wait_until(check: Callable[[], bool], seconds: float, what: str,
+               then: Callable[[], None] | None = None, every: float = 0.5) -> None:
+    """Poll until `check()` holds, calling `then` between polls (a nudge, as beat would);
+    fail naming `what` after `seconds` — a generous bound, not a speed requirement."""
+    deadline = time.monotonic() + seconds
+    while not check():
+        assert time.monotonic() < deadline, f"waited {seconds:.0f} s for {what}"
+        if then is not None:
+            then()
+        time.sleep(every)
+
+
 def unsent(world: factories.World) -> list[int]:
     with world.uow() as u:
         return list(u.session.scalars(select(OutboxRow.id).where(OutboxRow.status != "sent")))
@@ -160,26 +174,32 @@ def test_workers_killed_mid_delivery_lose_nothing_and_repeat_only_in_the_crash_w
     svc.scan(world_pg.uow(), SCAN_AT, base_url="http://eib.test")
     assert statuses(world_pg) == {"pending": 40}
     smtp.sink.delay = 0.12  # each message takes a moment: kills land mid-send
+    smtp.sink.hold_data(after=0)  # one message through per kill (below): 20 kills, 40 reminders
     env = pg_env(pg_url, tmp_path, CELERY_BROKER_URL=broker, MAIL_LEASE_SECONDS="2",
-                 MAIL_RETRY_BASE_SECONDS="1", **smtp.env())
+                 MAIL_RETRY_BASE_SECONDS="1", **{**smtp.env(), "SMTP_TIMEOUT": "60"})
     worker = Worker(env, tmp_path / "worker.log")
-    started = time.monotonic()
+
+    def nudge_unsent() -> None:
+        nudge(env, unsent(world_pg) if tasks != "sweeps" else None)
+
     try:
         worker.start()
-        kills, senders_killed, stop_by = 0, 0, time.monotonic() + 60
-        while kills < KILLS and time.monotonic() < stop_by:
+        kills, senders_killed, stop_by = 0, 0, time.monotonic() + 600
+        while kills < KILLS:
+            assert time.monotonic() < stop_by, f"only {kills} kills in 600 s"
             if worker.proc is None or worker.proc.poll() is not None:
                 worker.start()  # the worker gave up (a pool process killed at its start)
             before = len(smtp.sink.messages)
-            wait_until, next_nudge = time.monotonic() + 5, 0.0
-            while len(smtp.sink.messages) == before and time.monotonic() < wait_until:
+            smtp.sink.hold_data(after=1)
+            cycle_ends, next_nudge = time.monotonic() + 10, 0.0
+            while len(smtp.sink.messages) == before and time.monotonic() < cycle_ends:
                 if time.monotonic() >= next_nudge:  # as beat would, only more often
-                    nudge(env, unsent(world_pg) if tasks != "sweeps" else None)
+                    nudge_unsent()
                     next_nudge = time.monotonic() + 0.5
                 time.sleep(0.01)
             if len(smtp.sink.messages) == before:
-                continue  # not sending yet: no kill "mid-delivery"
-            time.sleep(random.uniform(0, 0.1))
+                continue  # not sending yet (a worker starting): no kill "mid-delivery"
+            time.sleep(random.uniform(0, 0.1))  # recording it, or the next one under way
             if kills % 10 == 9:  # twice, the whole worker rather than its pool processes
                 senders_killed += worker.kill()
                 worker.start()
@@ -188,14 +208,11 @@ def test_workers_killed_mid_delivery_lose_nothing_and_repeat_only_in_the_crash_w
                 killed = worker.kill_children()
                 senders_killed += killed
                 kills += killed > 0
-        assert kills == KILLS, f"only {kills} kills in the time allowed"
-        deadline = time.monotonic() + 60
-        while statuses(world_pg).get("sent", 0) < 40 and time.monotonic() < deadline:
-            nudge(env, unsent(world_pg) if tasks != "sweeps" else None)
-            time.sleep(1.0)
+        smtp.sink.release_data()
+        wait_until(lambda: statuses(world_pg).get("sent", 0) >= 40, 300,
+                   "every reminder to be sent", then=nudge_unsent, every=1.0)
     finally:
         worker.stop()
-    elapsed = time.monotonic() - started
     assert statuses(world_pg) == {"sent": 40}, (tmp_path / "worker.log").read_text()[-3000:]
     received = Counter(smtp.sink.ids())
     with world_pg.uow() as u:
@@ -206,7 +223,6 @@ def test_workers_killed_mid_delivery_lose_nothing_and_repeat_only_in_the_crash_w
     # a pool process sends one message at a time, so at most one per process killed
     assert sum(n - 1 for n in repeated.values()) <= senders_killed
     assert all(attempts[int(i)] >= 2 for i in repeated)
-    assert elapsed < 150  # typically ~25 s; the kill phase gives up after 60 s
 
 
 def test_two_scanners_at_once_write_every_reminder_exactly_once(
