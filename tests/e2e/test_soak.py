@@ -126,7 +126,8 @@ def _check(instance: Instance) -> None:
     assert slow == [], f"{instance.name}: pages over 2 s: {slow[:10]}"
     log = instance.log.read_text(errors="replace")
     scans = re.findall(r'"message": "reminder scan finished".*?"scan": (\{[^}]*\})', log)
-    assert len(scans) >= 2, f"{instance.name}: {len(scans)} scans finished\n{instance.tail()}"
+    needed = 2 if SOAK_SECONDS >= 4 * SCAN_SECONDS else 1  # a short local run: one
+    assert len(scans) >= needed, f"{instance.name}: {len(scans)} scans\n{instance.tail()}"
     assert all('"skipped": null' in s or '"skipped": "holiday"' in s for s in scans), scans
     assert "Traceback" not in log and '"level": "ERROR"' not in log, instance.tail()
     mails = _mails(instance)
@@ -147,7 +148,7 @@ def _check(instance: Instance) -> None:
 @pytest.mark.slow
 def test_a_fresh_clone_runs_for_ten_minutes_on_the_real_clock(
         tmp_path: Path, pg_server: str, redis_url: str) -> None:
-    with own_redis_db(redis_url, 11) as broker:
+    with own_redis_db(redis_url, 15) as broker:
         instances = [
             Instance("postgresql+redis", _clone(tmp_path, "pg"),
                      {"DATABASE_URL": pg_server, "CELERY_BROKER_URL": broker,
@@ -166,8 +167,8 @@ def test_a_fresh_clone_runs_for_ten_minutes_on_the_real_clock(
             for t in soakers:
                 t.join()
             time.sleep(5)  # a scan that began in the last second has its log line
+            for inst in instances:  # while they run: the mails' links must open
+                _check(inst)
         finally:
             for inst in instances:
                 inst.stop()
-        for inst in instances:
-            _check(inst)
