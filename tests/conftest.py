@@ -1,8 +1,9 @@
 """Shared fixtures: real SQLite and PostgreSQL databases, Redis, the Flask app.
 
 Database tests take the `db_url` fixture, parametrised over SQLite and PostgreSQL, so the
-suite runs once on each. A missing server skips its tests with a message naming it,
-unless REQUIRE_SERVICES=1, which makes that a failure.
+suite runs once on each. A missing server (or a command a test runs, such as pg_dump or
+openssl) skips its tests with a message naming it, unless REQUIRE_SERVICES=1, which makes
+that a failure.
 """
 
 from __future__ import annotations
@@ -27,6 +28,18 @@ REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 def missing(what: str, why: str) -> None:
     """Skip (or fail, with REQUIRE_SERVICES=1) naming the missing server."""
     msg = f"{what} is not available ({why}); set {'TEST_DATABASE_URL' if 'Postgre' in what else 'TEST_REDIS_URL'} or start it (see ../shared/SERVICES.md)"
+    if REQUIRE_SERVICES:
+        pytest.fail(msg, pytrace=False)
+    pytest.skip(msg)
+
+
+def require_command(name: str, package: str) -> None:
+    """Skip (or fail, with REQUIRE_SERVICES=1) when a command a test runs is not installed."""
+    import shutil
+
+    if shutil.which(name) is not None:
+        return
+    msg = f"`{name}` is not installed (Debian's {package} package)"
     if REQUIRE_SERVICES:
         pytest.fail(msg, pytrace=False)
     pytest.skip(msg)

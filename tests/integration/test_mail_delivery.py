@@ -167,11 +167,11 @@ def test_without_smtp_host_mail_goes_to_eml_files(world: factories.World, tmp_pa
 @pytest.fixture
 def tls_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path]:
     """A self-signed certificate for 127.0.0.1, trusted through SSL_CERT_FILE."""
-    import shutil
     import subprocess
 
-    if shutil.which("openssl") is None:
-        pytest.skip("openssl is not installed")
+    from tests.conftest import require_command
+
+    require_command("openssl", "openssl")
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
     subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
                     "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",

@@ -4,7 +4,6 @@ restored into an empty database, and the audit chain and every file checksum sti
 from __future__ import annotations
 
 import hashlib
-import shutil
 import subprocess
 import tarfile
 from pathlib import Path
@@ -12,13 +11,18 @@ from pathlib import Path
 import pytest
 
 from tests import factories
+from tests.conftest import require_command
 from tests.databases import create_database, drop_database
 from workflow.services import audit
 from workflow.storage.db import session_factory
 from workflow.storage.models import AttachmentRow
 from workflow.storage.uow import UnitOfWork
 
-pytestmark = pytest.mark.skipif(shutil.which("pg_dump") is None, reason="pg_dump not installed")
+
+@pytest.fixture(autouse=True)
+def _postgresql_client() -> None:
+    for command in ("pg_dump", "pg_restore"):
+        require_command(command, "postgresql-client")
 
 
 def libpq(url: str) -> str:
