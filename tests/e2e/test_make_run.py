@@ -37,11 +37,15 @@ def _health(port: int) -> tuple[int, dict[str, Any]]:
         return err.code, json.loads(err.read() or b"{}")
 
 
-def _run_make(env_extra: dict[str, str], tmp_path: Path) -> None:
+IDLE_SECONDS = 150  # how long the log is watched with nobody using the system
+
+
+def _run_make(env_extra: dict[str, str], tmp_path: Path, idle: bool = False) -> None:
     port = _free_port()
     env = {**os.environ, **env_extra, "PORT": str(port), "INSTANCE_PATH": str(tmp_path),
            "HEALTH_WORKER_TIMEOUT": "10"}
-    env.pop("APP_NOW", None)
+    for name in ("APP_NOW", "HOST", "BASE_URL", "LOG_LEVEL"):
+        env.pop(name, None)
     log = open(tmp_path / "make-run.log", "w+")  # noqa: SIM115 - read back below
     proc = subprocess.Popen(["make", "-s", "run"], cwd=ROOT, env=env, stdout=log,
                             stderr=subprocess.STDOUT, start_new_session=True)
@@ -57,15 +61,31 @@ def _run_make(env_extra: dict[str, str], tmp_path: Path) -> None:
                 break
             assert proc.poll() is None, (tmp_path / "make-run.log").read_text()[-3000:]
             time.sleep(2)
-        log.flush()
         output = (tmp_path / "make-run.log").read_text()
         assert status == 200, f"/healthz never turned 200: {status} {body}\n{output[-3000:]}"
+        for _ in range(60):  # the banner polls /healthz on its own: it may be a moment behind
+            if "Demo logins" in output:
+                break
+            time.sleep(1)
+            output = (tmp_path / "make-run.log").read_text()
         assert body["database"] == body["broker"] == body["worker"] == "ok"
         assert "Demo-2006-pass" in output and f":{port}" in output  # URL and logins printed
         for name in ("web.1", "worker.1", "beat.1"):
             assert name in output, f"{name} did not start\n{output[-2000:]}"
         page = urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=10).read()
         assert "登录".encode() in page
+        # the URL and logins come last, once healthy: nothing of start-up scrolls them away
+        banner = output.index("Demo logins")
+        assert "Celery" not in output[banner:] and "transitions.core" not in output
+        assert "127.0.0.1:" in output and "0.0.0.0" not in output  # HOST unset: loopback only
+        if idle:  # idle, the three processes write at most a line a minute
+            time.sleep(5)
+            log.flush()
+            before = len((tmp_path / "make-run.log").read_text().splitlines())
+            time.sleep(IDLE_SECONDS)
+            log.flush()
+            lines = (tmp_path / "make-run.log").read_text().splitlines()[before:]
+            assert len(lines) <= IDLE_SECONDS / 60 + 1, "\n".join(lines)
     finally:
         os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C does to the foreground group
         try:
@@ -81,7 +101,7 @@ def _run_make(env_extra: dict[str, str], tmp_path: Path) -> None:
 
 def test_make_run_on_the_embedded_defaults(tmp_path: Path) -> None:
     env = {k: "" for k in ("DATABASE_URL", "CELERY_BROKER_URL", "CELERY_RESULT_BACKEND")}
-    _run_make(env, tmp_path)
+    _run_make(env, tmp_path, idle=True)
     assert (tmp_path / "app.db").exists() and (tmp_path / "broker.db").exists()
 
 
