@@ -98,6 +98,8 @@ def run(a: argparse.Namespace, log: Any = print) -> dict[str, Any]:
         step(f"{n} cases loaded in {r['load_seconds'][n]:.1f}s; reminder scan")
         r["scan"][n] = engines.reminder_scan(world)
         if n == sizes[0]:
+            step("reminder scan at now and at now + 20 years")
+            r["scan_jump"] = engines.scan_clock_jump(world)
             step(f"assessment: {a.assessment_bases} bases × 20 quarters (bench/assessment.py)")
             r["assessment"] = assessment_bench.figures(a.db_url + "_assessment",
                                                        a.assessment_bases)
@@ -182,6 +184,10 @@ def report(a: argparse.Namespace, r: dict[str, Any], command: str) -> str:
                  f" | {s0['seconds']:.3f} s | {s1['seconds'] / s0['seconds']:.2f}× | ≤ 1.5× |")
     else:
         L.append(f"| reminder scan | – | – | – | ≤ 1.5× — {s0.get('note', '')} |")
+    jump = r["scan_jump"]
+    L.append(f"| reminder scan at now + 20 years vs at now ({sizes[0]:,} cases) | "
+             f"{jump['plus_20_years']:.3f} s | {jump['now']:.3f} s | {jump['ratio']:.2f}× | "
+             "≤ 1.5× |")
     il, is_ = r["inbox_large"], r["inbox_small"]
     L.append(f"| inbox p95 at {r['figures_at']:,} vs {a.inbox_small:,} cases | "
              f"{il['p95_ms']:.1f} ms | {is_['p95_ms']:.1f} ms | "

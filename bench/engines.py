@@ -75,6 +75,28 @@ def replan(world: World) -> None:
     fn(UnitOfWork(world.url), 2006, at=SCAN_NOW)
 
 
+def scan_clock_jump(world: World, repeat: int = 2) -> dict[str, Any]:
+    """Seconds for the reminder scan at SCAN_NOW and twenty years later, each right after
+    a replan (every open case of the round due for a look): a scan after a long gap costs
+    what today's does (best of `repeat`, interleaved)."""
+    fn = _find("workflow.services.reminders", ("scan",))
+    if isinstance(fn, str):
+        raise RuntimeError(fn)
+    from workflow.services.reminders import replan as replan_round
+    from workflow.storage.uow import UnitOfWork
+
+    later = SCAN_NOW.replace(year=SCAN_NOW.year + 20)
+    best = {"now": float("inf"), "plus_20_years": float("inf")}
+    for _ in range(repeat):
+        for label, at in (("now", SCAN_NOW), ("plus_20_years", later)):
+            replan_round(UnitOfWork(world.url), 2006, at=at)
+            t = time.perf_counter()
+            _call(fn, world, at)
+            best[label] = min(best[label], time.perf_counter() - t)
+    replan(world)  # as it was: the other figures scan at SCAN_NOW
+    return {**best, "ratio": best["plus_20_years"] / best["now"]}
+
+
 def reminder_scan(world: World) -> dict[str, Any]:
     """Seconds for one reminder scan over the whole database (best of 3; the first
     writes the day's reminders, the next find them written — both are real scans)."""

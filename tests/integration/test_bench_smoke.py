@@ -38,6 +38,9 @@ def test_the_smoke_benchmark_produces_every_figure(pg_server: str, redis_url: st
     # a figure, never a note saying it was skipped (a renamed service must fail here)
     for n in r["sizes"]:
         assert r["scan"][str(n)].get("seconds", 0) > 0, r["scan"][str(n)]
+    jump = r["scan_jump"]  # the scan twenty years on, beside the scan now
+    assert jump["now"] > 0 and jump["plus_20_years"] > 0 and jump["ratio"] > 0, jump
+    assert "reminder scan at now + 20 years vs at now" in out.read_text()
     assert r["assessment"].get("bases_per_s", 0) > 0, r["assessment"]
     assert r["inbox_small"]["p95_ms"] > 0 and r["inbox_large"]["p95_ms"] > 0
     assert r["celery_noop"] > 0
