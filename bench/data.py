@@ -84,11 +84,11 @@ def seed_world(url: str) -> World:
         import json
 
         for year in [*HISTORY_ROUNDS, 2006]:
-            cur.execute("INSERT INTO rounds (year, name_zh, name_en, params, is_open, "
-                        "created_at) VALUES (%s,%s,%s,%s,%s,%s)",
+            cur.execute("INSERT INTO rounds (year, name_zh, name_en, params, opened_on, "
+                        "closed_on, created_at) VALUES (%s,%s,%s,%s,%s,%s,%s)",
                         (year, f"{year}年度", str(year),
                          json.dumps(RoundRules.for_year(year).to_json(), default=str),
-                         year == 2006, now))
+                         date(year, 2, 28), None if year == 2006 else date(year, 12, 31), now))
         for year, nat, reg in ((2003, "62.7", "34.6"), (2004, "50.2", "35.2"),
                                (2005, "31.8", "28.1")):
             cur.execute("INSERT INTO reference_statistics (year, national_hightech_growth_pct,"
@@ -163,7 +163,7 @@ def grow_to(world: World, total: int, seed: int = 2006) -> None:
     rng = random.Random(seed + total)
     have = case_count(world.url)
     with psycopg.connect(psycopg_url(world.url)) as conn:
-        rounds = [r for (r,) in conn.execute("SELECT id FROM rounds WHERE NOT is_open")]
+        rounds = [r for (r,) in conn.execute("SELECT id FROM rounds WHERE closed_on IS NOT NULL")]
     active_now = min(have, ACTIVE)
     need_active = max(0, min(total, ACTIVE) - active_now)
     if need_active:
@@ -184,7 +184,7 @@ def reserve_pool(world: World, size: int = BENCH_POOL) -> World:
     with psycopg.connect(psycopg_url(world.url)) as conn:
         first = int(conn.execute("SELECT coalesce(max(id), 0) + 1 FROM applications")
                     .fetchone()[0])  # type: ignore[index]
-        rounds = [r for (r,) in conn.execute("SELECT id FROM rounds WHERE NOT is_open")]
+        rounds = [r for (r,) in conn.execute("SELECT id FROM rounds WHERE closed_on IS NOT NULL")]
     copy_cases(world, _rows(world, rng, size, active=False, state="re_evaluated",
                             rounds=rounds))
     world.pool = (first, first + size - 1)

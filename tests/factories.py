@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -72,7 +72,8 @@ def build_world(uow: Any, rules: RoundRules | None = None) -> World:
                                has_existing_bases=a.code in WITH_BASES)
             s.add(row)
             auth[a.code] = row
-        s.add(RoundRow(year=2006, name_zh="2006年度", name_en="2006", params=rules.to_json()))
+        s.add(RoundRow(year=2006, name_zh="2006年度", name_en="2006", params=rules.to_json(),
+                       opened_on=date(2006, 2, 28)))
         for year, nat, reg in ((2003, "62.7", "34.6"), (2004, "50.2", "35.2"),
                                (2005, "31.8", "28.1")):
             s.add(ReferenceStatRow(year=year, national_hightech_growth_pct=Decimal(nat),

@@ -134,12 +134,12 @@ def default_rules(rules: RoundRules) -> tuple[ReminderRule, ...]:
 BASE_DUTIES = frozenset({Deadline.QUARTERLY, Deadline.ANNUAL, Deadline.RECTIFICATION})
 
 
-def rules_of_round(rules: RoundRules, day: date | None = None) -> tuple[ReminderRule, ...]:
+def rules_of_round(rules: RoundRules, closed: bool = False) -> tuple[ReminderRule, ...]:
     """The round's own table (`RoundRules.reminder_rules`) or the defaults; once the round
-    has closed (as of `day`), only its bases' duties."""
+    has closed, only its bases' duties."""
     table = (tuple(ReminderRule.from_json(dict(r)) for r in rules.reminder_rules)
              if rules.reminder_rules else default_rules(rules))
-    if day is not None and rules.is_closed(day):
+    if closed:
         table = tuple(r for r in table if r.deadline in BASE_DUTIES)
     return table
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields, replace
 from datetime import date
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 
 from workflow.regions import Region
@@ -66,13 +67,6 @@ class RoundRules:
     # the working days after a quarter's end by which its data are due (002 §四(四))
     reminder_rules: tuple[dict[str, Any], ...] = ()
     quarterly_report_working_days: int = 15
-    # the last day of the round's application business: after it, its unfinished cases
-    # wait on no one and get no reminders; its bases keep their duties (None: never)
-    closes_on: date | None = None
-
-    def is_closed(self, day: date) -> bool:
-        """Has the round's application business ended by `day`?"""
-        return self.closes_on is not None and day > self.closes_on
 
     @property
     def data_year(self) -> int:
@@ -111,12 +105,12 @@ class RoundRules:
         kw: dict[str, Any] = {}
         for f in fields(cls):
             if f.name not in data or data[f.name] is None and f.name not in (
-                    "provincial_internal_deadline", "closes_on"):
+                    "provincial_internal_deadline",):
                 continue
             v = data[f.name]
             cur = getattr(base, f.name)
             if f.name in ("provincial_internal_deadline", "submission_deadline",
-                          "approval_deadline", "closes_on"):
+                          "approval_deadline"):
                 v = date.fromisoformat(v) if v else None
             elif f.name == "thresholds_musd":
                 v = {k: Decimal(str(x)) for k, x in v.items()}
@@ -133,6 +127,26 @@ class RoundRules:
         return cls(year=year, submission_deadline=date(year, 4, 30),
                    approval_deadline=date(year, 5, 31),
                    provincial_internal_deadline=date(year, 4, 14))
+
+
+class RoundStatus(StrEnum):
+    """A round's life (issue 14): planned by the programme's owner (its dates may still
+    change), open for applications (its rules frozen), closed (its unfinished cases wait on
+    no one and get no reminders; its bases keep their duties)."""
+
+    PLANNED = "planned"
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+def round_status(opened_on: date | None, closed_on: date | None, day: date) -> RoundStatus:
+    """The round's status on `day` (as of the domain's clock: with `APP_NOW` in 2006 the
+    2006 round is open again)."""
+    if closed_on is not None and day >= closed_on:
+        return RoundStatus.CLOSED
+    if opened_on is None or day < opened_on:
+        return RoundStatus.PLANNED
+    return RoundStatus.OPEN
 
 
 @dataclass(frozen=True)

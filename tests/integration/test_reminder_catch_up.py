@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,6 @@ from sqlalchemy import select, update
 from tests import factories
 from tests.integration.test_reminder_scan import BASE, at, make_heads, outbox
 from workflow.errors import ValidationFailed
-from workflow.rules import RoundRules
 from workflow.services import cases, demo, mail
 from workflow.services import reminders as svc
 from workflow.services.clock import real_utcnow
@@ -94,7 +92,7 @@ def test_a_closed_round_takes_no_drafts_and_its_open_cases_leave_the_worklists(
     old = factories.draft(world)  # drafted 10 March 2006
     with world.uow() as u:
         rnd = u.session.scalars(select(RoundRow)).one()
-        rnd.params = replace(RoundRules.for_year(2006), closes_on=date(2006, 6, 30)).to_json()
+        rnd.closed_on = date(2006, 6, 30)
         u.commit()
     july = datetime(2006, 7, 3, 2, tzinfo=UTC)
     with pytest.raises(ValidationFailed) as refused:

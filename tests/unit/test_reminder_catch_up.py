@@ -23,7 +23,6 @@ from workflow.states import State
 CAL = WorkCalendar()
 RULES = RoundRules.for_year(2006)
 TABLE = default_rules(RULES)
-CLOSED = replace(RULES, closes_on=date(2006, 12, 31))
 BASE = CaseFacts(id=3, state=State.APPROVED, approved_on=date(2006, 5, 15))
 
 
@@ -87,11 +86,10 @@ def test_a_notice_naming_several_quarters_stays_open_until_every_one_is_filed() 
 def test_once_its_round_has_closed_a_draft_gets_no_reminder_but_a_base_keeps_reporting() -> None:
     draft = CaseFacts(id=1, state=State.DRAFTED)
     after = date(2007, 3, 5)
-    assert plan(draft, rules_of_round(CLOSED, after), CLOSED, Days(CAL), after,
-                since=date(2006, 4, 1)).due == []
+    closed = rules_of_round(RULES, closed=True)
+    assert plan(draft, closed, RULES, Days(CAL), after, since=date(2006, 4, 1)).due == []
     # while the round was open, the same draft was escalated
-    assert plan(draft, rules_of_round(CLOSED, date(2006, 4, 17)), CLOSED, Days(CAL),
-                date(2006, 4, 17), since=date(2006, 4, 1)).due
-    (due,) = plan(BASE, rules_of_round(CLOSED, after), CLOSED, Days(CAL), after,
-                  since=date(2006, 6, 1)).due[:1]
+    assert plan(draft, rules_of_round(RULES), RULES, Days(CAL), after,
+                since=date(2006, 4, 1)).due
+    (due,) = plan(BASE, closed, RULES, Days(CAL), after, since=date(2006, 6, 1)).due[:1]
     assert due.rule.kind in ("quarterly_report", "annual_report") and due.escalation

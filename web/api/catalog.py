@@ -13,6 +13,7 @@ from web.api.security import api_user_id
 from web.extensions import uow
 from workflow.regions import Region
 from workflow.roles import Role
+from workflow.rules import RoundStatus
 from workflow.services import catalog
 
 bp = Blueprint("catalog_api", __name__, url_prefix="/api/v1",
@@ -46,7 +47,11 @@ class RoundOut(Schema):
     year = fields.Integer(required=True, metadata={"example": 2006})
     name_zh = fields.String(required=True, metadata={"example": "2006年度出口创新基地申报"})
     name_en = fields.String(required=True)
-    is_open = fields.Boolean(required=True)
+    status = fields.String(required=True, validate=validate.OneOf([s.value for s in RoundStatus]),
+                           metadata={"description": "planned, open (applications are drafted "
+                                                    "only in an open round) or closed"})
+    opened_on = fields.Date(allow_none=True)
+    closed_on = fields.Date(allow_none=True)
     calendar = fields.Nested(CalendarOut, required=True)
     params = fields.Dict(required=True, metadata={
         "description": "RoundRules.to_json(): thresholds (US$ millions), quotas, fields, "
@@ -64,7 +69,8 @@ class MeOut(Schema):
 
 def round_out(r: catalog.Round) -> dict[str, Any]:
     return {"year": r.row.year, "name_zh": r.row.name_zh, "name_en": r.row.name_en,
-            "is_open": r.row.is_open, "calendar": r.calendar(), "params": r.rules.to_json()}
+            "status": r.status.value, "opened_on": r.row.opened_on,
+            "closed_on": r.row.closed_on, "calendar": r.calendar(), "params": r.rules.to_json()}
 
 
 @bp.route("/authorities")

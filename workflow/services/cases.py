@@ -20,7 +20,7 @@ from workflow.errors import (
 )
 from workflow.model import Case, Context
 from workflow.roles import Actor, Role
-from workflow.rules import RoundRules
+from workflow.rules import RoundRules, RoundStatus
 from workflow.services import audit
 from workflow.services.clock import local_date, utcnow
 from workflow.states import State
@@ -154,20 +154,24 @@ def _validated(data: dict[str, Any], kind: str | None, rules: RoundRules
 
 
 def _open_round(session: Session, year: int | None, today: date) -> RoundRow:
-    """The round a new draft goes into: that year's, or the newest open one; a round
-    whose application business has ended (`RoundRules.closes_on`) takes no drafts."""
+    """The round a new draft goes into: that year's, or the newest open one. Applications
+    are drafted only in an open round (issue 14): not in a planned one, not in a closed one."""
     if year is None:
-        row = next((r for r in repo.open_rounds(session)
-                    if not repo.rules_of(r).is_closed(today)), None)
+        row = next(iter(repo.open_rounds(session, today)), None)
     else:
-        row = repo.round_by_year(session, year)
+        row = repo.round_by_year(session, int(year))
     if row is None:
         raise ValidationFailed(refuse("no_open_round", "没有开放申报的年度",
-                                      "no application round is open", field="round"))
-    if not row.is_open or repo.rules_of(row).is_closed(today):
+                                      "no application round is open", field="round_year"))
+    status = repo.status_of(row, today)
+    if status is RoundStatus.CLOSED:
         raise ValidationFailed(refuse("round_closed", f"{row.year}年度申报已结束，不再接受新的申报书",
                                       f"the {row.year} round has closed: it takes no new "
                                       "applications", field="round_year"))
+    if status is RoundStatus.PLANNED:
+        raise ValidationFailed(refuse("round_not_open", f"{row.year}年度申报尚未开始",
+                                      f"the {row.year} round has not opened yet",
+                                      field="round_year"))
     return row
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from workflow.rules import RoundRules
+from workflow.rules import RoundRules, RoundStatus
+from workflow.services.clock import today as china_today
 from workflow.storage import api_repo, repo
 from workflow.storage.models import AuthorityRow, RoundRow, UserRow
 from workflow.storage.uow import UnitOfWork
@@ -15,6 +16,7 @@ from workflow.storage.uow import UnitOfWork
 class Round:
     row: RoundRow
     rules: RoundRules
+    status: RoundStatus
 
     def calendar(self) -> dict[str, Any]:
         """The round's dates (DOMAIN.md "The calendar"; 002 §六(三), §四(四))."""
@@ -40,7 +42,9 @@ def rounds(uow: UnitOfWork, user_id: int) -> list[Round]:
     """Every round, newest first, with its rules."""
     with uow.read():
         repo.user_by_id(uow.session, user_id)
-        return [Round(r, repo.rules_of(r)) for r in api_repo.rounds(uow.session)]
+        today = china_today()
+        return [Round(r, repo.rules_of(r), repo.status_of(r, today))
+                for r in api_repo.rounds(uow.session)]
 
 
 def round_of(uow: UnitOfWork, user_id: int, year: int) -> Round:
@@ -49,7 +53,7 @@ def round_of(uow: UnitOfWork, user_id: int, year: int) -> Round:
         row = api_repo.round_by_year(uow.session, year)
         if row is None:
             raise repo.not_found("round")
-        return Round(row, repo.rules_of(row))
+        return Round(row, repo.rules_of(row), repo.status_of(row, china_today()))
 
 
 def me(uow: UnitOfWork, user_id: int) -> UserRow:

@@ -4,7 +4,7 @@ current round dated relative to the day the demo is loaded, so that the system i
 on today's clock.
 
 - The 2006 round keeps its real calendar and history; it closed at the end of 2006
-  (`RoundRules.closes_on`), so on today's clock its unfinished cases wait on no one and
+  (`rounds.closed_on`), so on today's clock its unfinished cases wait on no one and
   get no reminders, while its bases keep reporting: every quarter and year up to now is
   filed, except the last quarter of one base (late), and one base's rectification
   deadline passed two working days ago. With `APP_NOW` in 2006 the round is open again.
@@ -177,11 +177,12 @@ def seed(uow: UnitOfWork, upload_dir: Path | None = None) -> bool:
                 s.add(row)
                 by_code[a.code] = row
         if repo.round_by_year(s, 2006) is None:
-            # the 2006 round's business ended with the year (its bases report on)
+            # opened with notice 002 (28 February 2006), closed with the year: its bases
+            # report on
             s.add(RoundRow(year=2006, name_zh="2006年度出口创新基地申报",
                            name_en="2006 export innovation base round",
-                           params=replace(RoundRules.for_year(2006),
-                                          closes_on=date(2006, 12, 31)).to_json()))
+                           params=RoundRules.for_year(2006).to_json(),
+                           opened_on=date(2006, 2, 28), closed_on=date(2006, 12, 31)))
         known = repo.reference_years(s)
         for year, (exports, national, regions) in REFERENCES.items():
             if year in known:
@@ -340,7 +341,7 @@ def _open_current_round(uow: UnitOfWork, today: date, cal: WorkCalendar) -> None
     with uow:
         uow.session.add(RoundRow(year=today.year, name_zh=f"{today.year}年度出口创新基地申报",
                                  name_en=f"{today.year} export innovation base round",
-                                 params=rules.to_json()))
+                                 params=rules.to_json(), opened_on=today - timedelta(days=30)))
         uow.commit()
 
 

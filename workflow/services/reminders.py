@@ -20,7 +20,7 @@ from workflow import reminders as rules_mod
 from workflow.calendar import WorkCalendar
 from workflow.errors import ValidationFailed, refuse
 from workflow.reminders import Audience, CaseFacts, Days, Due
-from workflow.rules import RoundRules
+from workflow.rules import RoundRules, RoundStatus, round_status
 from workflow.services.clock import CHINA, local_date, real_utcnow, utcnow
 from workflow.services.mail import fmt_date, translate
 from workflow.states import DESIGNATED, State
@@ -73,9 +73,12 @@ def _facts(s: DbSession, records: list[rr.CaseRecord]) -> dict[int, CaseFacts]:
     return out
 
 
-def _round_rules(s: DbSession, round_ids: set[int]) -> dict[int, RoundRules]:
-    return {i: RoundRules.from_json({**params, "year": year})
-            for i, (year, params) in rr.round_params(s, round_ids).items()}
+def _round_rules(s: DbSession, round_ids: set[int], day: date
+                 ) -> dict[int, tuple[RoundRules, bool]]:
+    """round id -> (its rules, whether it has closed by `day`)."""
+    return {i: (RoundRules.from_json({**params, "year": year}),
+                round_status(opened, closed, day) is RoundStatus.CLOSED)
+            for i, (year, params, opened, closed) in rr.round_params(s, round_ids).items()}
 
 
 def _recipients(audience: Audience, case: rr.CaseRecord, owners: dict[int, rr.Person],
@@ -192,8 +195,10 @@ def _scan_batch(s: DbSession, ids: list[int], day: date, days: Days, base_url: s
     next_reminder_on on)."""
     records = rr.cases(s, ids)
     facts = _facts(s, records)
-    round_rules = _round_rules(s, {r.round_id for r in records})
-    tables = {i: rules_mod.rules_of_round(r, day) for i, r in round_rules.items()}
+    rounds = _round_rules(s, {r.round_id for r in records}, day)
+    round_rules = {i: rules for i, (rules, _closed) in rounds.items()}
+    tables = {i: rules_mod.rules_of_round(rules, closed)
+              for i, (rules, closed) in rounds.items()}
     owners, province, ministry = rr.people_for(s, {r.owner_id for r in records},
                                                {r.authority_id for r in records})
     rows: list[dict[str, Any]] = []
@@ -329,7 +334,8 @@ def reasons_gone(s: DbSession, rows: list[OutboxRow], now: datetime) -> dict[int
                                                if r.application_id is not None}))}
     active = rr.people(s, {r.recipient_id for r in check if r.recipient_id is not None})
     facts = _facts(s, list(recs.values())) if recs else {}
-    rules = _round_rules(s, {c.round_id for c in recs.values()}) if recs else {}
+    rounds = _round_rules(s, {c.round_id for c in recs.values()}, local_date(now)) if recs \
+        else {}
     cal = repo.load_calendar(s) if recs else None
     out: dict[int, str] = {}
     for row in check:
@@ -339,9 +345,8 @@ def reasons_gone(s: DbSession, rows: list[OutboxRow], now: datetime) -> dict[int
         elif row.recipient_id is not None and row.recipient_id not in active:
             out[row.id] = "recipient deactivated"
         elif not any(rules_mod.still_open(kind, due_on, facts[rec.id],
-                                          rules_mod.rules_of_round(rules[rec.round_id],
-                                                                   local_date(now)),
-                                          rules[rec.round_id], cal,  # type: ignore[arg-type]
+                                          rules_mod.rules_of_round(*rounds[rec.round_id]),
+                                          rounds[rec.round_id][0], cal,  # type: ignore[arg-type]
                                           local_date(now))
                      for kind, due_on in _obligations(row)):
             out[row.id] = f"reason gone: case is {rec.state}"

@@ -95,7 +95,9 @@ class RoundRow(Base):
     name_zh: Mapped[str] = mapped_column(String(100))
     name_en: Mapped[str] = mapped_column(String(100))
     params: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    is_open: Mapped[bool] = mapped_column(Boolean, default=True)
+    # planned (neither), open from opened_on, closed from closed_on (RoundStatus)
+    opened_on: Mapped[date | None] = mapped_column(Date)
+    closed_on: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -135,10 +135,12 @@ def annual_filed(s: Session, ids: Sequence[int]) -> dict[int, set[int]]:
     return out
 
 
-def round_params(s: Session, ids: Iterable[int]) -> dict[int, tuple[int, dict[str, Any]]]:
-    """round id -> (year, params)."""
-    q = select(RoundRow.id, RoundRow.year, RoundRow.params).where(RoundRow.id.in_(set(ids)))
-    return {i: (y, p or {}) for i, y, p in s.execute(q)}
+def round_params(s: Session, ids: Iterable[int]
+                 ) -> dict[int, tuple[int, dict[str, Any], date | None, date | None]]:
+    """round id -> (year, params, opened_on, closed_on)."""
+    q = select(RoundRow.id, RoundRow.year, RoundRow.params, RoundRow.opened_on,
+               RoundRow.closed_on).where(RoundRow.id.in_(set(ids)))
+    return {i: (y, p or {}, o, c) for i, y, p, o, c in s.execute(q)}
 
 
 @dataclass(frozen=True)

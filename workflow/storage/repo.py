@@ -41,7 +41,7 @@ from workflow.errors import Forbidden, NotFound, Refusal, refuse
 from workflow.model import Case
 from workflow.regions import Region
 from workflow.roles import Actor, Role
-from workflow.rules import ReferenceStats, RoundRules
+from workflow.rules import ReferenceStats, RoundRules, RoundStatus, round_status
 from workflow.states import DESIGNATED, USES_QUOTA, State
 from workflow.storage import audit_repo
 from workflow.storage.db import kept_connection, may_have_written
@@ -767,24 +767,24 @@ def designated_bases(session: Session) -> list[ApplicationRow]:
         ApplicationRow.state.in_([d.value for d in DESIGNATED])).order_by(ApplicationRow.id)))
 
 
-def open_rounds(session: Session) -> list[RoundRow]:
-    """Rounds not switched off, newest first."""
-    return list(session.scalars(select(RoundRow).where(RoundRow.is_open.is_(True))
-                                .order_by(RoundRow.year.desc())))
+def status_of(round_row: RoundRow, day: date) -> RoundStatus:
+    return round_status(round_row.opened_on, round_row.closed_on, day)
+
+
+def open_rounds(session: Session, day: date) -> list[RoundRow]:
+    """Rounds open for applications on `day`, newest first."""
+    return [r for r in session.scalars(select(RoundRow).order_by(RoundRow.year.desc()))
+            if status_of(r, day) is RoundStatus.OPEN]
 
 
 def closed_round_ids(session: Session, day: date) -> list[int]:
-    """Rounds whose application business has ended by `day` (`RoundRules.closes_on`)."""
-    return [r.id for r in session.scalars(select(RoundRow))
-            if not r.is_open or rules_of(r).is_closed(day)]
+    """Rounds that have closed by `day` (their unfinished cases wait on no one)."""
+    return list(session.scalars(select(RoundRow.id).where(RoundRow.closed_on <= day)))
 
 
-def round_by_year(session: Session, year: int | None) -> RoundRow | None:
-    """That year's round, or (year None) the newest open one."""
-    if year is not None:
-        return session.scalars(select(RoundRow).where(RoundRow.year == year)).first()
-    return session.scalars(select(RoundRow).where(RoundRow.is_open.is_(True))
-                           .order_by(RoundRow.year.desc())).first()
+def round_by_year(session: Session, year: int) -> RoundRow | None:
+    """That year's round."""
+    return session.scalars(select(RoundRow).where(RoundRow.year == year)).first()
 
 
 def authorities_by_code(session: Session) -> dict[str, AuthorityRow]:
