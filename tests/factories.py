@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from workflow.authorities import city_kind
 from workflow.regions import AUTHORITIES
 from workflow.roles import Role
 from workflow.rules import RoundRules
@@ -38,10 +39,25 @@ USERS: dict[str, tuple[Role, str | None]] = {
 for _code, _slug in {"440000": "guangdong", "420000": "hubei", "430000": "hunan",
                      "510000": "sichuan", "530000": "yunnan", "210000": "liaoning",
                      "220000": "jilin", "110000": "beijing"}.items():
+    # a province-level applicant account: the province preparing its own materials (for a
+    # provincial leading enterprise, 002 §六(三))
     USERS[f"{_slug}_applicant"] = (Role.APPLICANT, _code)
     USERS[f"{_slug}_applicant2"] = (Role.APPLICANT, _code)
     USERS[f"{_slug}_reviewer"] = (Role.PROVINCIAL_REVIEWER, _code)
     USERS[f"{_slug}_reviewer2"] = (Role.PROVINCIAL_REVIEWER, _code)
+
+# A city tier (GB/T 2260): code -> (name, English name, province, own region or None)
+CITIES: dict[str, tuple[str, str, str, str | None]] = {
+    "420100": ("武汉市", "Wuhan", "420000", None),
+    "420600": ("襄阳市", "Xiangyang", "420000", None),
+    "422800": ("恩施土家族苗族自治州", "Enshi", "420000", "west"),  # western development
+    "440100": ("广州市", "Guangzhou", "440000", None),
+    "510100": ("成都市", "Chengdu", "510000", None),
+}
+for _code, _slug in {"420100": "wuhan", "420600": "xiangyang", "422800": "enshi",
+                     "440100": "guangzhou", "510100": "chengdu"}.items():
+    USERS[f"{_slug}_applicant"] = (Role.APPLICANT, _code)  # the city's commerce bureau
+USERS["wuhan_applicant2"] = (Role.APPLICANT, "420100")
 
 
 @dataclass
@@ -72,6 +88,13 @@ def build_world(uow: Any, rules: RoundRules | None = None) -> World:
                                has_existing_bases=a.code in WITH_BASES)
             s.add(row)
             auth[a.code] = row
+        s.flush()
+        for code, (name, name_en, parent, own) in CITIES.items():
+            auth[code] = AuthorityRow(code=code, name_zh=name, name_en=name_en,
+                                      region=own or auth[parent].region,
+                                      region_overridden=own is not None,
+                                      kind=city_kind(name), parent_id=auth[parent].id)
+            s.add(auth[code])
         s.add(RoundRow(year=2006, name_zh="2006年度", name_en="2006", params=rules.to_json(),
                        opened_on=date(2006, 2, 28)))
         for year, nat, reg in ((2003, "62.7", "34.6"), (2004, "50.2", "35.2"),

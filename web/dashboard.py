@@ -60,12 +60,14 @@ def tables_of(d: service.Dashboard) -> list[Table]:
                       [Column(_("地区")), Column(apps, "int"), Column(bases, "int")],
                       [[region_label(str(r["region"])), r["applications"], r["designated"]]
                        for r in d.by_region], chart="bar")
+    national = d.scope == "national"  # a province sees its cities, the ministry provinces
     by_authority = Table(
-        "by_authority", _("按省级商务主管部门统计"),
-        [Column(_("省级商务主管部门")), Column(_("地区"), chart=False), Column(apps, "int"),
-         Column(bases, "int"),
+        "by_authority", _("按省级商务主管部门统计") if national else _("按地市统计"),
+        [Column(_("省级商务主管部门") if national else _("地市")), Column(_("地区"), chart=False),
+         Column(apps, "int"), Column(bases, "int"),
          Column(_("已认定基地高新技术产品出口额（亿美元）"), "decimal", chart=False)],
-        [[r["name_en"] if is_en() else r["name_zh"], region_label(str(r["region"])),
+        [[(r["name_en"] or r["name_zh"]) if is_en() else r["name_zh"],
+          region_label(str(r["region"])),
           r["applications"], r["designated"], r["designated_hightech_100m_usd"]]
          for r in d.by_authority], chart="hbar", stacked=False)
     share_header = _("占全国比重（%）")

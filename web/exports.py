@@ -50,7 +50,7 @@ def _header(f: form.Field) -> str:
 COLUMNS: list[tuple[str, Any, str]] = [
     ("编号", lambda r: r.id, "int"),
     ("申报年度", lambda r: r.round.year, "int"),
-    ("省级商务主管部门", lambda r: r.authority.name_zh, "text"),
+    ("省级商务主管部门", lambda r: r.authority.province.name_zh, "text"),
     ("地区", lambda r: Region(r.authority.region).zh, "text"),
     ("申报类型", lambda r: form.KIND_ZH.get(r.kind, r.kind), "text"),
     ("产业领域／原基地类型", lambda r: FIELD_ZH.get(r.industry_field or "")
@@ -62,7 +62,10 @@ COLUMNS: list[tuple[str, Any, str]] = [
     ("公示截止日期", lambda r: r.notice_ends_on, "date"),
 ] + [(_header(f), (lambda name: lambda r: getattr(r, name))(f.name),
       {"date": "date", "int": "int", "money": "number", "pct": "number"}.get(f.kind, "text"))
-     for f in form.FIELDS]
+     for f in form.FIELDS] + [
+    # a city's case: the city whose bureau drafted it (002 §六(三)); blank for a province's own
+    ("申报地市", lambda r: r.authority.name_zh if r.authority.is_city else None, "text"),
+]
 
 
 def _filters() -> dict[str, Any]:

@@ -52,14 +52,20 @@ def form_data(posted: MultiDict[str, str]) -> dict[str, Any]:
     return data
 
 
+INPUTS = frozenset({*(f.name for f in form.FIELDS), "kind", "industry_field",
+                    "existing_base_type", "products"})
+
+
 def errors_by_field(err: DomainError) -> dict[str, list[str]]:
-    """Refusals keyed by the form input they belong to (products[1].name → products-1-name)."""
+    """Refusals keyed by the form input they belong to (products[1].name → products-1-name);
+    one about no input of the form (the round, the authority) heads the form."""
     out: dict[str, list[str]] = {}
     for r in err.refusals:
         for name in r.details.get("fields", []) if r.code == "incomplete_form" else []:
             key = "products-0-name" if name == "products" else name
             out.setdefault(key, []).append(_("必填"))
-        key = r.field or "_form"
+        key = r.field if r.field and (r.field in INPUTS or r.field.startswith("products[")) \
+            else "_form"
         m = re.match(r"^products\[(\d+)\](?:\.(\w+))?$", key)
         if m:
             key = f"products-{m.group(1)}-{m.group(2) or 'name'}"

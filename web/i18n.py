@@ -16,6 +16,7 @@ from flask import Flask, current_app, session
 from flask_babel import get_locale
 
 from workflow import form
+from workflow.authorities import KIND_ZH as AUTHORITY_KIND_ZH
 from workflow.errors import Refusal
 from workflow.regions import Region
 from workflow.roles import Role
@@ -34,6 +35,13 @@ EXISTING_BASE_EN = {"hightech": "High-tech product export base",
 ATTACHMENT_EN = {"application_form": "Application form", "development_plan": "Development plan",
                  "recommendation_letter": "Recommendation letter", "other": "Other"}
 KIND_EN = {"new_base": "New base", "recertification": "Re-certification"}
+AUTHORITY_KIND_EN = {
+    "province": "Province", "municipality": "Municipality",
+    "autonomous_region": "Autonomous region",
+    "separately_planned_city": "Separately planned city",
+    "xpcc": "Xinjiang Production and Construction Corps",
+    "prefecture_city": "Prefecture-level city", "autonomous_prefecture": "Autonomous prefecture",
+    "prefecture": "Prefecture", "league": "League"}
 ROLE_EN = {Role.APPLICANT: "Applicant", Role.PROVINCIAL_REVIEWER: "Provincial reviewer",
            Role.MINISTRY_REVIEWER: "Ministry reviewer", Role.SYSTEM_ADMIN: "System admin",
            Role.SECURITY_ADMIN: "Security admin", Role.AUDITOR: "Auditor"}
@@ -145,9 +153,21 @@ def attachment_label(kind: str) -> str:
 
 
 def authority_label(authority: Any) -> str:
+    """An authority's name; a city's with its province's (湖北省武汉市, Wuhan, Hubei). An
+    English name not on file falls back to the Chinese one."""
     if authority is None:
         return "—"
-    return authority.name_en if is_en() else authority.name_zh
+    parent = getattr(authority, "parent", None)
+    if is_en():
+        own = authority.name_en or authority.name_zh
+        return f"{own}, {parent.name_en or parent.name_zh}" if parent else own
+    return f"{parent.name_zh}{authority.name_zh}" if parent else authority.name_zh
+
+
+def authority_kind_label(kind: str | None) -> str:
+    if not kind:
+        return "—"
+    return AUTHORITY_KIND_EN.get(kind, kind) if is_en() else AUTHORITY_KIND_ZH.get(kind, kind)
 
 
 def field_label(f: form.Field) -> str:
@@ -195,6 +215,7 @@ def init_app(app: Flask) -> None:
         trigger_label=trigger_label, role_label=role_label, region_label=region_label,
         kind_label=kind_label, industry_label=industry_label, base_type_label=base_type_label,
         attachment_label=attachment_label, authority_label=authority_label,
+        authority_kind_label=authority_kind_label,
         field_label=field_label, unit_label=unit_label, refusal_text=refusal_text, paren=paren,
         filesize=filesize,
     )

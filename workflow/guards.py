@@ -32,11 +32,15 @@ def role(case: Case, ctx: Context, spec: TransitionSpec) -> Refusal | None:
 
 
 def scope(case: Case, ctx: Context, spec: TransitionSpec) -> Refusal | None:
+    """The tree of authorities: an applicant works on the cases it drafted, and a city
+    bureau's accounts on every case of their city; a provincial reviewer on the cases of
+    its province and of the cities under it."""
     a = ctx.actor
-    if a.role is Role.APPLICANT and case.owner_id not in (a.user_id, a.on_behalf_of_id):
+    if a.role is Role.APPLICANT and case.owner_id not in (a.user_id, a.on_behalf_of_id) \
+            and not (case.parent_code is not None and a.authority_code == case.authority_code):
         return refuse("out_of_scope", "这不是您单位的申报", "this is not your application",
                       guard="scope")
-    if a.role is Role.PROVINCIAL_REVIEWER and a.authority_code != case.authority_code:
+    if a.role is Role.PROVINCIAL_REVIEWER and a.authority_code != case.province_code:
         return refuse("out_of_scope", "该申报不属于您所在的省级主管部门",
                       "this application belongs to another province", guard="scope")
     return None
@@ -89,10 +93,12 @@ def recommendation_letter(case: Case, ctx: Context, spec: TransitionSpec) -> Ref
 
 
 def quota(case: Case, ctx: Context, spec: TransitionSpec) -> Refusal | None:
-    """002 §六(三): how many new bases a province may recommend in a round."""
+    """002 §六(三): how many new bases a province may recommend in a round — a city's
+    recommendation counts against its province's quota, by the province's region."""
     if case.kind != "new_base":
         return None  # re-certification of existing bases is not limited
-    allowed = ctx.rules.quota_for(case.authority_code, case.region, case.authority_has_bases)
+    allowed = ctx.rules.quota_for(case.province_code, case.province_region,
+                                  case.authority_has_bases)
     if ctx.quota_used < allowed:
         return None
     if allowed == 0:

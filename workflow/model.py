@@ -21,9 +21,9 @@ class Case:
     state: State
     version: int
     kind: str  # new_base | recertification
-    authority_code: str
-    region: Region
-    authority_has_bases: bool
+    authority_code: str  # the authority that drafted it: a province-level one or a city
+    region: Region  # the authority's region (a city's own class, else its province's)
+    authority_has_bases: bool  # the province-level authority's (quotas are per province)
     round_year: int
     owner_id: int  # the applicant account that drafted it
     values: dict[str, Any] = field(default_factory=dict)  # the 申报书 fields
@@ -36,6 +36,21 @@ class Case:
     notice_published_on: date | None = None
     notice_ends_on: date | None = None
     rectification_deadline: date | None = None
+    # a city's province-level authority, which reviews and recommends it (002 §六(三)), and
+    # that province's region; None for a province-level authority's own case
+    parent_code: str | None = None
+    parent_region: Region | None = None
+
+    @property
+    def province_code(self) -> str:
+        """The province-level authority whose reviewers and quota the case belongs to."""
+        return self.parent_code or self.authority_code
+
+    @property
+    def province_region(self) -> Region:
+        """The province's region: the quota of 002 §六(三) depends on it, not on a city's
+        own class."""
+        return self.parent_region or self.region
 
 
 @dataclass

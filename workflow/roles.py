@@ -42,7 +42,9 @@ class Actor:
 
     user_id: int
     role: Role
-    authority_code: str | None = None  # province scope; None for the ministry
+    # the authority acted for: a province-level one, or (applicants) a city; None for the
+    # ministry
+    authority_code: str | None = None
     name: str = ""
     on_behalf_of_id: int | None = None
     on_behalf_of_name: str | None = None

@@ -17,9 +17,12 @@ from workflow.storage.models import ApiTokenRow
 def test_authorities_and_rounds_carry_regions_calendar_and_criteria(api: Any) -> None:
     me = api.as_("hubei_reviewer")
     authorities = me.get("/api/v1/authorities").get_json()
-    assert len(authorities) == 37
+    assert len([a for a in authorities if a["parent"] is None]) == 37
     hubei = next(a for a in authorities if a["code"] == "420000")
     assert hubei == {**hubei, "name_zh": "湖北省", "region": "central"}
+    enshi = next(a for a in authorities if a["code"] == "422800")
+    assert enshi == {**enshi, "parent": "420000", "region": "west", "region_overridden": True,
+                     "kind": "autonomous_prefecture", "is_active": True}
     rounds = me.get("/api/v1/rounds").get_json()
     assert [r["year"] for r in rounds] == [2006]
     one = me.get("/api/v1/rounds/2006").get_json()

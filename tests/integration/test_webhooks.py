@@ -126,8 +126,8 @@ def test_a_province_hears_of_its_own_cases_signed_and_without_personal_data(
         "drafted", "provincially_reviewed", 2)
     assert sent["at"] == "2006-04-03T02:00:00Z" and sent["actor_role"] == "applicant"
     assert set(sent) == {"event", "delivery_id", "history_id", "application_id",
-                         "authority_code", "trigger", "from_state", "to_state", "version",
-                         "at", "actor_role"}
+                         "authority_code", "province_code", "trigger", "from_state",
+                         "to_state", "version", "at", "actor_role"}
     text = body.decode()
     for personal in ("王秘密", "武汉光谷", "zhang@example.gov.cn", "hubei_applicant"):
         assert personal not in text

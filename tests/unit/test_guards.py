@@ -90,6 +90,50 @@ def test_another_applicants_case_is_out_of_scope() -> None:
     assert refusal_codes(case(), "submit", ctx(other)) == ["out_of_scope"]
 
 
+# --- the tree of authorities: a city's case --------------------------------------------
+
+def wuhan_case(state: State = State.DRAFTED, **kw: Any) -> Case:
+    """A case drafted by the Wuhan bureau (420100), reviewed by Hubei (420000)."""
+    return case(state, authority_code="420100", parent_code="420000",
+                parent_region=Region.CENTRAL, owner_id=12, **kw)
+
+
+def test_a_city_bureaus_accounts_submit_its_drafts_and_not_another_citys() -> None:
+    colleague = Actor(14, Role.APPLICANT, "420100")  # the Wuhan bureau's other account
+    xiangyang = Actor(13, Role.APPLICANT, "420600")
+    assert refusal_codes(wuhan_case(), "submit", ctx(colleague)) == []
+    assert refusal_codes(wuhan_case(), "submit", ctx(xiangyang)) == ["out_of_scope"]
+    assert refusal_codes(wuhan_case(), "submit", ctx(APPLICANT)) == ["out_of_scope"]
+
+
+def test_the_province_reviews_its_citys_case_and_another_province_does_not() -> None:
+    c = wuhan_case(State.PROVINCIALLY_REVIEWED)
+    assert refusal_codes(c, "recommend", ctx(HUBEI)) == []
+    assert refusal_codes(c, "recommend", ctx(HUNAN)) == ["out_of_scope"]
+    city_reviewer = Actor(23, Role.PROVINCIAL_REVIEWER, "420100")
+    assert refusal_codes(c, "recommend", ctx(city_reviewer)) == ["out_of_scope"]
+
+
+def test_a_citys_new_base_uses_its_provinces_quota() -> None:
+    c = wuhan_case(State.PROVINCIALLY_REVIEWED)
+    assert refusal_codes(c, "recommend", ctx(HUBEI, quota_used=0)) == []
+    refusals = machine.check(c, "recommend", ctx(HUBEI, quota_used=1))
+    assert [r.code for r in refusals] == ["quota_exceeded"]
+    assert refusals[0].details == {"quota": 1, "used": 1}
+    rules = RoundRules(quota_overrides={"420000": 2})  # the province's override counts
+    assert refusal_codes(c, "recommend", ctx(HUBEI, quota_used=1, rules=rules)) == []
+
+
+def test_a_western_prefecture_in_a_central_province_keeps_the_provinces_quota() -> None:
+    # 恩施州 is classed West for the thresholds; Hubei's quota stays the central one
+    enshi = case(State.PROVINCIALLY_REVIEWED, authority_code="422800", region=Region.WEST,
+                 parent_code="420000", parent_region=Region.CENTRAL,
+                 authority_has_bases=True)
+    rules = RoundRules(quota_new_with_bases={"east": 0, "central": 0, "west": 1,
+                                             "northeast": 1})
+    assert refusal_codes(enshi, "recommend", ctx(HUBEI, rules=rules)) == ["quota_exceeded"]
+
+
 def test_a_hunan_reviewer_cannot_touch_a_hubei_case() -> None:
     c = case(State.PROVINCIALLY_REVIEWED)
     assert refusal_codes(c, "recommend", ctx(HUNAN)) == ["out_of_scope"]

@@ -17,7 +17,7 @@ from workflow.rules import RoundStatus
 from workflow.services import catalog
 
 bp = Blueprint("catalog_api", __name__, url_prefix="/api/v1",
-               description="Authorities (省级商务主管部门), rounds (申报年度) and the caller")
+               description="Authorities (省级商务主管部门 and 地级市), rounds (申报年度) and the caller")
 
 REGIONS = [r.value for r in Region]
 
@@ -28,9 +28,20 @@ class AuthorityOut(Schema):
     name_en = fields.String(required=True, metadata={"example": "Hubei"})
     region = fields.String(required=True, validate=validate.OneOf(REGIONS),
                            metadata={"example": "central"})
-    kind = fields.String(required=True, metadata={"example": "province"})
+    kind = fields.String(required=True, metadata={
+        "example": "province", "description": "province, municipality, autonomous_region, "
+        "separately_planned_city, xpcc; a city: prefecture_city, autonomous_prefecture, "
+        "prefecture, league"})
     has_existing_bases = fields.Boolean(required=True, metadata={
         "description": "已有国家级出口基地 (decides the quota, 002 §六(三))"})
+    parent = fields.String(allow_none=True, required=True, attribute="parent_code", metadata={
+        "description": "a prefecture-level city's province-level authority "
+        "(it reviews and recommends the city's cases); null for the 37 of 002"})
+    region_overridden = fields.Boolean(required=True, metadata={
+        "description": "a city classed apart from its province's region (e.g. a "
+                       "western-development prefecture: west)"})
+    is_active = fields.Boolean(required=True, metadata={
+        "description": "false: a deactivated city (its cases stay; it starts no new one)"})
 
 
 class CalendarOut(Schema):
@@ -77,7 +88,8 @@ def round_out(r: catalog.Round) -> dict[str, Any]:
 class Authorities(MethodView):
     @bp.response(200, AuthorityOut(many=True))
     def get(self) -> Any:
-        """The 37 submitting authorities and their regions (002 §二, §六(二)(2))."""
+        """The 37 submitting authorities and their regions (002 §二, §六(二)(2)), and the
+        prefecture-level cities under them (their parent named)."""
         return catalog.authorities(uow(), api_user_id())
 
 

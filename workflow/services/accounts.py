@@ -584,14 +584,28 @@ def _target(s: DbSession, admin: UserRow, user_id: int) -> UserRow:
 
 
 def _authority_id(s: DbSession, role: Role, code: str | None) -> int | None:
-    if role in (Role.APPLICANT, Role.PROVINCIAL_REVIEWER):
-        authority = repo.authorities_by_code(s).get(code or "")
-        if authority is None:
-            raise ValidationFailed(refuse("authority_required", "申报单位和省级审核人员须选择所属省级单位",
-                                          "applicants and provincial reviewers need an authority",
-                                          field="authority"))
-        return authority.id
-    return None
+    """The authority an account works for: an applicant's is a province-level authority
+    (the province preparing its own materials, 002 §六(三)) or a city's bureau; a
+    provincial reviewer's is province-level (the provinces review and recommend). An
+    inactive city takes no new account."""
+    if role not in (Role.APPLICANT, Role.PROVINCIAL_REVIEWER):
+        return None
+    authority = repo.authority_by_code(s, code or "")
+    if authority is None:
+        raise ValidationFailed(refuse("authority_required", "申报单位和省级审核人员须选择所属单位",
+                                      "applicants and provincial reviewers need an authority",
+                                      field="authority"))
+    if role is Role.PROVINCIAL_REVIEWER and authority.is_city:
+        raise ValidationFailed(refuse(
+            "reviewer_needs_province", "省级审核人员须属于省级单位，不能属于地级市",
+            "a provincial reviewer belongs to a province-level authority, not to a city",
+            field="authority", details={"value": authority.code}))
+    if not authority.is_active:
+        raise ValidationFailed(refuse(
+            "authority_inactive", f"{authority.name_zh}已停用，不能开设账号",
+            f"{authority.name_en or authority.name_zh} is deactivated: it gets no new account",
+            field="authority", details={"value": authority.code}))
+    return authority.id
 
 
 def _role(value: str, allowed: frozenset[Role]) -> Role:

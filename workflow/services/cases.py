@@ -182,9 +182,15 @@ def create_draft(uow: UnitOfWork, user_id: int, data: dict[str, Any],
     with uow:
         s = uow.session
         user = repo.user_by_id(s, user_id)
-        if Role(user.role) is not Role.APPLICANT or user.authority_id is None:
+        if Role(user.role) is not Role.APPLICANT or user.authority is None:
             raise Forbidden(refuse("only_applicants_draft", "只有申报单位可以填写申报书",
                                    "only applicants can draft an application"))
+        if not user.authority.is_active:  # its cases stay; it starts no new one
+            raise Forbidden(refuse("authority_inactive",
+                                   f"{user.authority.name_zh}已停用，不能新建申报书",
+                                   f"{user.authority.name_en or user.authority.name_zh} is "
+                                   "deactivated: it starts no new application",
+                                   field="authority", details={"authority": user.authority.code}))
         rnd = _open_round(s, data.get("round_year"), local_date(now))
         kind = data.get("kind") or "new_base"
         values, products = _validated(data, kind, repo.rules_of(rnd))
@@ -376,8 +382,8 @@ def _fire(uow: UnitOfWork, user_id: int, app_id: int, trigger: str, version: int
         if "complete_form" in spec.guards:
             repo.fire_products(db, row)
         quota_used = 0
-        if trigger == "recommend":  # 002 §六(三): one authority's quota, counted under its lock
-            repo.lock_authority(uow.session, row.authority_id)
+        if trigger == "recommend":  # 002 §六(三): the province's quota, counted under its lock
+            repo.lock_province(uow.session, row.province_id)
             quota_used = repo.quota_used(uow.session, row)
         case = repo.fire_case(row, found.attachment_kinds, found.open_objections)
         ctx = Context(actor=actor, now=now, rules=repo.fire_rules(row),

@@ -100,7 +100,9 @@ def overview(uow: UnitOfWork, user_id: int) -> Dashboard:
         by_state = sorted(stats.by_state(s, scope), key=lambda p: STATE_ORDER.index(p[0]))
         by_region = sorted(stats.by_region(s, scope),
                            key=lambda r: REGION_ORDER.index(str(r["region"])))
-        by_authority = stats.by_authority(s, scope)
+        # the ministry: one row per province-level authority (cities counted in);
+        # a province: one row per city, and its own
+        by_authority = stats.by_authority(s, scope, by_province=code == "national")
         rounds = stats.by_round(s, scope)
         national = stats.national_hightech_exports(s)
         rounds_by_state: dict[int, dict[str, int]] = {}

@@ -85,11 +85,12 @@ def _recipients(audience: Audience, case: rr.CaseRecord, owners: dict[int, rr.Pe
                 province: dict[int, list[rr.Person]], ministry: list[rr.Person]
                 ) -> list[rr.Person]:
     """Who gets a reminder: the owner; the province's or ministry's reviewers (not the
-    heads, unless there are only heads); or the heads (else every reviewer there)."""
+    heads, unless there are only heads); or the heads (else every reviewer there). A
+    city's case waits on its province's reviewers."""
     if audience is Audience.OWNER:
         owner = owners.get(case.owner_id)
         return [owner] if owner else []
-    pool = province.get(case.authority_id, []) if audience in (
+    pool = province.get(case.province_id, []) if audience in (
         Audience.PROVINCE, Audience.PROVINCE_HEAD) else ministry
     heads = [p for p in pool if p.is_head]
     if audience in (Audience.PROVINCE_HEAD, Audience.MINISTRY_HEAD):
@@ -200,7 +201,7 @@ def _scan_batch(s: DbSession, ids: list[int], day: date, days: Days, base_url: s
     tables = {i: rules_mod.rules_of_round(rules, closed)
               for i, (rules, closed) in rounds.items()}
     owners, province, ministry = rr.people_for(s, {r.owner_id for r in records},
-                                               {r.authority_id for r in records})
+                                               {r.province_id for r in records})
     rows: list[dict[str, Any]] = []
     moves: list[dict[str, Any]] = []
     now = utcnow()

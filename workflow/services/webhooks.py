@@ -383,7 +383,7 @@ def payload(out: wr.Outgoing) -> dict[str, Any]:
     """What the receiver gets: the transition, no personal data (no names, no contacts)."""
     return {"event": EVENT, "delivery_id": out.delivery_id, "history_id": out.history_id,
             "application_id": out.application_id, "authority_code": out.authority_code,
-            "trigger": out.trigger, "from_state": out.from_state, "to_state": out.to_state,
+            "province_code": out.province_code, "trigger": out.trigger, "from_state": out.from_state, "to_state": out.to_state,
             "version": out.version,
             "at": out.at.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
             "actor_role": out.actor_role}

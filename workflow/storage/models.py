@@ -19,6 +19,8 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -43,16 +45,44 @@ class Base(DeclarativeBase):
 
 
 class AuthorityRow(Base):
-    """A submitting authority (省级商务主管部门), one of the 37."""
+    """A submitting authority (省级商务主管部门, one of the 37: `parent_id` None) or a
+    prefecture-level city's commerce bureau under one of them (workflow.authorities)."""
 
     __tablename__ = "authorities"
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(6), unique=True)
     name_zh: Mapped[str] = mapped_column(String(40))
     name_en: Mapped[str] = mapped_column(String(80))
+    # the region the criteria use: a city's own class if `region_overridden`, else its
+    # province's (kept in step by the service that writes cities)
     region: Mapped[str] = mapped_column(String(10), index=True)
     kind: Mapped[str] = mapped_column(String(30))
     has_existing_bases: Mapped[bool] = mapped_column(Boolean, default=False)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("authorities.id"), index=True)
+    region_overridden: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                    server_default=false())
+    # an inactive city starts no application and gets no new account; its cases stay
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+
+    parent: Mapped[AuthorityRow | None] = relationship(remote_side=[id], lazy="joined",
+                                                       join_depth=2)
+
+    @property
+    def province_id(self) -> int:
+        """The province-level authority: a city's parent, else itself."""
+        return self.parent_id or self.id
+
+    @property
+    def province(self) -> AuthorityRow:
+        return self.parent or self
+
+    @property
+    def is_city(self) -> bool:
+        return self.parent_id is not None
+
+    @property
+    def parent_code(self) -> str | None:
+        return self.parent.code if self.parent else None
 
 
 class UserRow(Base):
@@ -114,7 +144,9 @@ class ApplicationRow(Base):
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"))
-    authority_id: Mapped[int] = mapped_column(ForeignKey("authorities.id"))
+    # the authority that drafted it (a city's bureau, or a province for its own); its
+    # applicant accounts see it, its province's reviewers once submitted
+    authority_id: Mapped[int] = mapped_column(ForeignKey("authorities.id"), index=True)
     owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     kind: Mapped[str] = mapped_column(String(20))  # new_base | recertification
     industry_field: Mapped[str | None] = mapped_column(String(30))
@@ -163,6 +195,16 @@ class ApplicationRow(Base):
         order_by="ProductRow.position", cascade="all, delete-orphan", lazy="selectin")
     authority: Mapped[AuthorityRow] = relationship(lazy="joined")
     round: Mapped[RoundRow] = relationship(lazy="joined")
+
+    @property
+    def province_id(self) -> int:
+        """The province-level authority that reviews it (a city's province, 002 §六(三))."""
+        return self.authority.province_id
+
+    @property
+    def parent_code(self) -> str | None:
+        """A city's case: its province's code; None for a province-level authority's."""
+        return self.authority.parent.code if self.authority.parent else None
 
 
 class ProductRow(Base):

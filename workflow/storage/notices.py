@@ -8,7 +8,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.orm import aliased
 
 from workflow.states import State
 from workflow.storage.models import (
@@ -20,8 +21,14 @@ from workflow.storage.models import (
 )
 from workflow.storage.uow import DbSession
 
+# The province-level authority that recommends a case (002 §六(三)): a city's province,
+# else the authority itself.
+PROVINCE = aliased(AuthorityRow, name="province")
+_TO_PROVINCE = PROVINCE.id == func.coalesce(AuthorityRow.parent_id, AuthorityRow.id)
+
 # The 申报书 figures shown on the public notice; the contact block (联系人, phone, e-mail)
-# is personal data and stays out.
+# is personal data and stays out. The authority named is the recommending province; the
+# region is the one the criteria used (a city's own class, else its province's).
 PUBLIC_COLUMNS = (
     ApplicationRow.id, ApplicationRow.applicant_name, ApplicationRow.kind,
     ApplicationRow.industry_field, ApplicationRow.existing_base_type,
@@ -29,7 +36,7 @@ PUBLIC_COLUMNS = (
     ApplicationRow.enterprise_count, ApplicationRow.exports_100m_usd,
     ApplicationRow.hightech_exports_100m_usd, ApplicationRow.hightech_export_growth_pct,
     ApplicationRow.notice_published_on, ApplicationRow.notice_ends_on,
-    AuthorityRow.name_zh.label("authority_zh"), AuthorityRow.name_en.label("authority_en"),
+    PROVINCE.name_zh.label("authority_zh"), PROVINCE.name_en.label("authority_en"),
     AuthorityRow.region, RoundRow.year.label("round_year"),
     RoundRow.name_zh.label("round_zh"), RoundRow.name_en.label("round_en"),
 )
@@ -39,11 +46,12 @@ def public_cases(session: DbSession, app_id: int | None = None) -> list[dict[str
     """Cases under public notice (state publicly_shown), newest round first; one if app_id."""
     q = (select(*PUBLIC_COLUMNS)
          .join(AuthorityRow, AuthorityRow.id == ApplicationRow.authority_id)
+         .join(PROVINCE, _TO_PROVINCE)
          .join(RoundRow, RoundRow.id == ApplicationRow.round_id)
          .where(ApplicationRow.state == State.PUBLICLY_SHOWN.value))
     if app_id is not None:
         q = q.where(ApplicationRow.id == app_id)
-    q = q.order_by(RoundRow.year.desc(), AuthorityRow.code, ApplicationRow.id)
+    q = q.order_by(RoundRow.year.desc(), PROVINCE.code, ApplicationRow.id)
     return [dict(r._mapping) for r in session.execute(q)]
 
 
@@ -53,12 +61,13 @@ def open_objections(session: DbSession) -> list[dict[str, Any]]:
                 ObjectionRow.contact, ObjectionRow.text, ObjectionRow.filed_at,
                 ObjectionRow.application_id, ApplicationRow.applicant_name,
                 ApplicationRow.state, ApplicationRow.version, ApplicationRow.notice_ends_on,
-                AuthorityRow.name_zh.label("authority_zh"),
-                AuthorityRow.name_en.label("authority_en"),
+                PROVINCE.name_zh.label("authority_zh"),
+                PROVINCE.name_en.label("authority_en"),
                 AttachmentRow.id.label("attachment_id"),
                 AttachmentRow.filename.label("attachment_name"))
          .join(ApplicationRow, ApplicationRow.id == ObjectionRow.application_id)
          .join(AuthorityRow, AuthorityRow.id == ApplicationRow.authority_id)
+         .join(PROVINCE, _TO_PROVINCE)
          .outerjoin(AttachmentRow, AttachmentRow.id == ObjectionRow.attachment_id)
          .where(ObjectionRow.status == "open")
          .order_by(ObjectionRow.filed_at, ObjectionRow.id))

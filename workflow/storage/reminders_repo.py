@@ -27,6 +27,7 @@ from workflow.roles import Role
 from workflow.storage.models import (
     AnnualReportRow,
     ApplicationRow,
+    AuthorityRow,
     HistoryRow,
     LockRow,
     NotificationRow,
@@ -94,6 +95,7 @@ class CaseRecord:
     state: str
     owner_id: int
     authority_id: int
+    province_id: int  # the province-level authority whose reviewers it waits on
     name: str | None
     notice_ends_on: date | None
     rectification_deadline: date | None
@@ -101,10 +103,13 @@ class CaseRecord:
 
 
 def cases(s: Session, ids: Sequence[int]) -> list[CaseRecord]:
-    a = _table(ApplicationRow).c
-    q = select(a.id, a.version, a.round_id, a.state, a.owner_id, a.authority_id,
-               a.applicant_name.label("name"), a.notice_ends_on, a.rectification_deadline,
-               a.next_reminder_on).where(a.id.in_(ids))
+    a, au = _table(ApplicationRow).c, _table(AuthorityRow).c
+    q = (select(a.id, a.version, a.round_id, a.state, a.owner_id, a.authority_id,
+                func.coalesce(au.parent_id, au.id).label("province_id"),
+                a.applicant_name.label("name"), a.notice_ends_on, a.rectification_deadline,
+                a.next_reminder_on)
+         .join_from(_table(ApplicationRow), _table(AuthorityRow), au.id == a.authority_id)
+         .where(a.id.in_(ids)))
     return [CaseRecord(**row._mapping) for row in s.execute(q)]
 
 
@@ -162,14 +167,15 @@ def _people(s: Session, where: Any) -> list[Person]:
     return [Person(**row._mapping) for row in s.execute(q)]
 
 
-def people_for(s: Session, owner_ids: Iterable[int], authority_ids: Iterable[int]
+def people_for(s: Session, owner_ids: Iterable[int], province_ids: Iterable[int]
                ) -> tuple[dict[int, Person], dict[int, list[Person]], list[Person]]:
-    """(owners by id, provincial reviewers by authority, ministry reviewers) in 3 queries."""
+    """(owners by id, provincial reviewers by province-level authority, ministry
+    reviewers) in 3 queries."""
     u = _table(UserRow).c
     owners = {p.id: p for p in _people(s, u.id.in_(set(owner_ids)))}
     province: dict[int, list[Person]] = {}
     for p in _people(s, and_(u.role == Role.PROVINCIAL_REVIEWER.value,
-                             u.authority_id.in_(set(authority_ids)))):
+                             u.authority_id.in_(set(province_ids)))):
         province.setdefault(p.authority_id or 0, []).append(p)
     ministry = _people(s, u.role == Role.MINISTRY_REVIEWER.value)
     return owners, province, ministry

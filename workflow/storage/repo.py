@@ -94,14 +94,21 @@ def principals_of(session: Session, user_id: int, today: date) -> list[UserRow]:
 
 
 def in_scope(user: UserRow | FireUser, app: ApplicationRow | FireCase) -> bool:
+    """The tree of authorities (workflow.authorities): an applicant sees what it drafted,
+    and a city bureau's accounts every case of their city; a province what was submitted
+    to it by itself or its cities (including cases it returned).
+
+    Applicant accounts at a province-level authority keep to their own drafts: before the
+    tree, every city bureau's account was attached to its province, and they must not see
+    each other's until the system administrator moves them to their cities."""
     role = Role(user.role)
     if role is Role.MINISTRY_REVIEWER:
         return True
     if role is Role.PROVINCIAL_REVIEWER:
-        # a province sees what was submitted to it (including cases it returned)
-        return user.authority_id == app.authority_id and app.submitted_at is not None
+        return user.authority_id == app.province_id and app.submitted_at is not None
     if role is Role.APPLICANT:
-        return app.owner_id == user.id
+        return app.owner_id == user.id or (app.parent_code is not None
+                                           and user.authority_id == app.authority_id)
     return False
 
 
@@ -151,12 +158,20 @@ def scope_filter(user: UserRow, principals: list[UserRow]) -> Any:
         role = Role(u.role)
         if role is Role.MINISTRY_REVIEWER:
             return True
-        if role is Role.PROVINCIAL_REVIEWER:
-            clauses.append(and_(ApplicationRow.authority_id == u.authority_id,
+        if role is Role.PROVINCIAL_REVIEWER and u.authority_id is not None:
+            clauses.append(and_(ApplicationRow.authority_id.in_(tree_ids(u.authority_id)),
                                 ApplicationRow.submitted_at.is_not(None)))
         elif role is Role.APPLICANT:
             clauses.append(ApplicationRow.owner_id == u.id)
+            if u.authority is not None and u.authority.is_city:  # the bureau's cases
+                clauses.append(ApplicationRow.authority_id == u.authority_id)
     return or_(*clauses) if clauses else False
+
+
+def tree_ids(province_id: int) -> Any:
+    """SELECT the ids of a province-level authority and of the cities under it."""
+    return select(AuthorityRow.id).where(or_(AuthorityRow.id == province_id,
+                                             AuthorityRow.parent_id == province_id))
 
 
 # --- rounds, calendar, reference statistics ----------------------------------------
@@ -287,9 +302,11 @@ def attachments_and_objections(session: Session, app_id: int) -> tuple[frozenset
 
 
 def quota_used(session: Session, app: ApplicationRow | FireCase) -> int:
-    """New-base recommendations of this authority in this round, other than `app`."""
+    """New-base recommendations in this round of the province `app` belongs to (its own
+    and its cities', 002 §六(三)), other than `app`."""
     q = select(func.count()).select_from(ApplicationRow).where(
-        ApplicationRow.round_id == app.round_id, ApplicationRow.authority_id == app.authority_id,
+        ApplicationRow.round_id == app.round_id,
+        ApplicationRow.authority_id.in_(tree_ids(app.province_id)),
         ApplicationRow.kind == "new_base", ApplicationRow.id != app.id,
         ApplicationRow.state.in_([s.value for s in USES_QUOTA]))
     return int(session.scalar(q) or 0)
@@ -314,7 +331,7 @@ def case_of(app: ApplicationRow, kinds: frozenset[str], objections: int) -> Case
         kind=app.kind,
         authority_code=app.authority.code,
         region=Region(app.authority.region),
-        authority_has_bases=app.authority.has_existing_bases,
+        authority_has_bases=app.authority.province.has_existing_bases,
         round_year=app.round.year,
         owner_id=app.owner_id,
         values=values_of(app),
@@ -326,6 +343,8 @@ def case_of(app: ApplicationRow, kinds: frozenset[str], objections: int) -> Case
         notice_published_on=app.notice_published_on,
         notice_ends_on=app.notice_ends_on,
         rectification_deadline=app.rectification_deadline,
+        parent_code=app.authority.parent.code if app.authority.parent else None,
+        parent_region=Region(app.authority.parent.region) if app.authority.parent else None,
     )
 
 
@@ -372,10 +391,13 @@ class FireCase:
     values: dict[str, Any]
     authority_code: str
     region: str
-    has_existing_bases: bool
+    has_existing_bases: bool  # the province-level authority's
     round_year: int
     round_params: str  # the round's parameters as stored (JSON text): see `fire_rules`
     products: list[dict[str, Any]]
+    province_id: int  # the province-level authority (a city's parent, else the authority)
+    parent_code: str | None  # a city's province: its code and region; None for a province
+    parent_region: str | None
 
 
 @dataclass
@@ -415,16 +437,20 @@ def _fire_read(dialect: str) -> Any:
     head = audit_repo.head_of(bindparam("audit_chain", type_=String))
     users, apps = UserRow.__table__.c, ApplicationRow.__table__.c
     user_auth, app_auth = AuthorityRow.__table__.alias("ua"), AuthorityRow.__table__.alias("aa")
+    province = AuthorityRow.__table__.alias("pa")  # a city's parent, else the authority
     rounds = RoundRow.__table__
     return (select(*(users[c] for c in _USER_COLS), user_auth.c.code,
                    *(apps[c] for c in _CASE_COLS), *(apps[c] for c in FORM_COLUMNS),
-                   app_auth.c.code, app_auth.c.region, app_auth.c.has_existing_bases,
-                   rounds.c.year, cast(rounds.c.params, Text), kinds, objections, deputising,
-                   head)
+                   app_auth.c.code, app_auth.c.region, province.c.has_existing_bases,
+                   rounds.c.year, cast(rounds.c.params, Text), province.c.id,
+                   province.c.code, province.c.region, app_auth.c.parent_id,
+                   kinds, objections, deputising, head)
             .select_from(UserRow.__table__)
             .outerjoin(user_auth, user_auth.c.id == users.authority_id)
             .outerjoin(ApplicationRow.__table__, apps.id == app_id)
             .outerjoin(app_auth, app_auth.c.id == apps.authority_id)
+            .outerjoin(province, province.c.id == func.coalesce(app_auth.c.parent_id,
+                                                                app_auth.c.id))
             .outerjoin(rounds, rounds.c.id == apps.round_id)
             .where(users.id == user_id))
 
@@ -532,9 +558,12 @@ def load_for_fire(db: Session | Direct, user_id: int, app_id: int, today: date,
     if r[_NU + 1] is not None:
         i = _NU + 1 + _NC
         values = dict(zip(FORM_COLUMNS, r[i:i + _NF], strict=True))
-        code, region, has_bases, year, params = r[i + _NF:i + _NF + 5]
+        (code, region, has_bases, year, params, province_id, province_code,
+         province_region, parent_id) = r[i + _NF:i + _NF + 9]
+        city = parent_id is not None
         app = FireCase(*r[_NU + 1:i], values, code, region,  # type: ignore[call-arg]
-                       bool(has_bases), year, params or "{}", [])
+                       bool(has_bases), year, params or "{}", [], province_id,
+                       province_code if city else None, province_region if city else None)
     k, n, dep, head = r[-4:]
     return ForFire(user, app, frozenset(k.split(",")) if k else frozenset(), int(n or 0),
                    bool(dep), head)
@@ -572,7 +601,8 @@ def fire_case(app: FireCase, kinds: frozenset[str], objections: int) -> Case:
         attachment_kinds=kinds, attestations=dict(app.attestations or {}),
         recommended_by_id=app.recommended_by_id, open_objections=objections,
         notice_published_on=app.notice_published_on, notice_ends_on=app.notice_ends_on,
-        rectification_deadline=app.rectification_deadline,
+        rectification_deadline=app.rectification_deadline, parent_code=app.parent_code,
+        parent_region=Region(app.parent_region) if app.parent_region else None,
     )
 
 
@@ -700,10 +730,10 @@ def _insert_of(model: Any, prefix: str, names: tuple[str, ...], step: Any = None
     return insert(model).from_select(list(names), row.select_from(step).where(*where))
 
 
-def lock_authority(session: Session, authority_id: int) -> None:
-    """Serialise quota checks of one authority (PostgreSQL row lock; SQLite serialises
-    writers already with BEGIN IMMEDIATE)."""
-    session.execute(select(AuthorityRow.id).where(AuthorityRow.id == authority_id)
+def lock_province(session: Session, province_id: int) -> None:
+    """Serialise quota checks of one province-level authority, its cities' included
+    (PostgreSQL row lock; SQLite serialises writers already with BEGIN IMMEDIATE)."""
+    session.execute(select(AuthorityRow.id).where(AuthorityRow.id == province_id)
                     .with_for_update())
 
 
@@ -791,6 +821,10 @@ def authorities_by_code(session: Session) -> dict[str, AuthorityRow]:
     return {a.code: a for a in session.scalars(select(AuthorityRow))}
 
 
+def authority_by_code(session: Session, code: str) -> AuthorityRow | None:
+    return session.scalars(select(AuthorityRow).where(AuthorityRow.code == code)).first()
+
+
 def reference_years(session: Session) -> set[int]:
     return set(session.scalars(select(ReferenceStatRow.year)))
 
@@ -830,8 +864,9 @@ def page_applications(session: Session, scope: Any, *, state: str | None, states
         sub = select(AuthorityRow.id)
         if region:
             sub = sub.where(AuthorityRow.region == region)
-        if authority:
-            sub = sub.where(AuthorityRow.code == authority)
+        if authority:  # a province's code takes in its cities
+            named = select(AuthorityRow.id).where(AuthorityRow.code == authority)
+            sub = sub.where(or_(AuthorityRow.id.in_(named), AuthorityRow.parent_id.in_(named)))
         where.append(ApplicationRow.authority_id.in_(sub))
     if round_year:
         where.append(ApplicationRow.round_id.in_(select(RoundRow.id).where(

@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Integer, case, func, select
+from sqlalchemy.orm import aliased
 
 from workflow.states import DESIGNATED
 from workflow.storage.models import ApplicationRow, AuthorityRow, ReferenceStatRow, RoundRow
@@ -39,16 +40,24 @@ def by_region(session: DbSession, scope: Any) -> list[dict[str, Any]]:
     return [dict(r._mapping) for r in session.execute(q)]
 
 
-def by_authority(session: DbSession, scope: Any) -> list[dict[str, Any]]:
-    q = (select(AuthorityRow.code, AuthorityRow.name_zh, AuthorityRow.name_en,
-                AuthorityRow.region, func.count().label("applications"),
-                _designated().label("designated"),
+def by_authority(session: DbSession, scope: Any, *, by_province: bool) -> list[dict[str, Any]]:
+    """Per authority: applications, bases, their high-tech exports. `by_province`: a city's
+    cases counted under its province (the ministry's view of 37); else per authority, each
+    city on its own row (a province's view of its cities)."""
+    parent = aliased(AuthorityRow)
+    who = aliased(AuthorityRow)
+    q = (select(who.code, who.name_zh, who.name_en, who.region,
+                func.count().label("applications"), _designated().label("designated"),
                 _designated_exports().label("designated_hightech_100m_usd"))
-         .join(AuthorityRow, AuthorityRow.id == ApplicationRow.authority_id)
-         .where(scope)
-         .group_by(AuthorityRow.code, AuthorityRow.name_zh, AuthorityRow.name_en,
-                   AuthorityRow.region)
-         .order_by(AuthorityRow.code))
+         .select_from(ApplicationRow)
+         .join(AuthorityRow, AuthorityRow.id == ApplicationRow.authority_id))
+    if by_province:
+        q = (q.outerjoin(parent, parent.id == AuthorityRow.parent_id)
+             .join(who, who.id == func.coalesce(parent.id, AuthorityRow.id)))
+    else:
+        q = q.join(who, who.id == AuthorityRow.id)
+    q = (q.where(scope).group_by(who.code, who.name_zh, who.name_en, who.region)
+         .order_by(who.code))
     return [_money(dict(r._mapping), "designated_hightech_100m_usd")
             for r in session.execute(q)]
 

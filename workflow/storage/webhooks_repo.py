@@ -29,6 +29,7 @@ from workflow.storage.reminders_repo import (  # the outbox's helpers, reused
     autocommit,
     is_postgres,
 )
+from workflow.storage.repo import tree_ids
 
 # statuses a delivery worker may claim (a 'sending' row whose lease ran out is orphaned)
 CLAIMABLE = ("pending", "failed", "sending")
@@ -66,12 +67,12 @@ def lock_for_scan(s: Session, webhook_id: int) -> WebhookRow | None:
 
 def history_after(s: Session, after_id: int, authority_id: int | None, limit: int) -> list[int]:
     """Ids of transitions after `after_id` in a webhook's scope, oldest first: every case
-    (authority None), or the authority's cases it has been sent (submitted_at set — a
-    province never sees a draft that was never submitted to it)."""
+    (authority None), or the cases a province has been sent, its cities' included
+    (submitted_at set — a province never sees a draft that was never submitted to it)."""
     q = select(HistoryRow.id).where(HistoryRow.id > after_id)
     if authority_id is not None:
         q = q.join(ApplicationRow, ApplicationRow.id == HistoryRow.application_id).where(
-            ApplicationRow.authority_id == authority_id,
+            ApplicationRow.authority_id.in_(tree_ids(authority_id)),
             ApplicationRow.submitted_at.is_not(None))
     return list(s.scalars(q.order_by(HistoryRow.id).limit(limit)))
 
@@ -142,6 +143,7 @@ class Outgoing:
     history_id: int
     application_id: int
     authority_code: str
+    province_code: str  # a city's province, else the authority itself
     trigger: str
     from_state: str
     to_state: str
@@ -153,14 +155,17 @@ class Outgoing:
 def outgoing(s: Session, delivery_ids: Sequence[int]) -> list[Outgoing]:
     d, w, h = _table(WebhookDeliveryRow).c, _table(WebhookRow).c, _table(HistoryRow).c
     a, au = _table(ApplicationRow).c, _table(AuthorityRow).c
+    parent = _table(AuthorityRow).alias("parent")
     q = (select(d.id.label("delivery_id"), w.id.label("webhook_id"), w.url,
                 w.secret.label("sealed_secret"), h.id.label("history_id"), h.application_id,
-                au.code.label("authority_code"), h.trigger, h.from_state, h.to_state,
-                h.version, h.at, h.actor_role)
+                au.code.label("authority_code"),
+                func.coalesce(parent.c.code, au.code).label("province_code"), h.trigger,
+                h.from_state, h.to_state, h.version, h.at, h.actor_role)
          .join_from(_table(WebhookDeliveryRow), _table(WebhookRow), w.id == d.subscription_id)
          .join(_table(HistoryRow), h.id == d.history_id)
          .join(_table(ApplicationRow), a.id == h.application_id)
          .join(_table(AuthorityRow), au.id == a.authority_id)
+         .outerjoin(parent, parent.c.id == au.parent_id)
          .where(d.id.in_(list(delivery_ids))).order_by(d.id))
     return [Outgoing(**row._mapping) for row in s.execute(q)]
 
