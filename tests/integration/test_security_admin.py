@@ -150,7 +150,8 @@ def test_out_of_range_settings_are_refused_naming_the_field(world: factories.Wor
 # --- through the web -----------------------------------------------------------------------
 
 PAGES = {
-    "sysadmin": [("get", "/admin/accounts"), ("get", "/admin/backups")],
+    "sysadmin": [("get", "/admin/accounts"), ("get", "/admin/backups"),
+                 ("get", "/admin/authorities")],
     "secadmin": [("get", "/admin/security"), ("get", "/admin/roles")],
     "auditor": [("get", "/admin/audit")],
 }

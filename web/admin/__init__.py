@@ -1,6 +1,7 @@
 """The three separated admin roles' pages (三员分立, GB/T 22239-2019 8.1.4.2 c/d):
 
-- 系统管理员 (system admin): accounts (open, disable, reset passwords) and backups;
+- 系统管理员 (system admin): accounts (open, disable, reset passwords), the tree of
+  authorities (prefecture-level cities under the provinces) and backups;
 - 安全管理员 (security admin): security settings, roles and scopes, lockouts, second factors;
 - 审计管理员 (auditor): read-only audit search and export.
 
@@ -14,14 +15,25 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Blueprint, Response, abort, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 
 from web.auth import current_user, login_required, role_required
 from web.extensions import uow
+from workflow.authorities import PARENT_KINDS
 from workflow.errors import DomainError
-from workflow.regions import AUTHORITIES
+from workflow.regions import Region
 from workflow.roles import ADMIN_ROLES, CASE_ROLES, ROLE_ZH, Role
-from workflow.services import accounts, audit
+from workflow.services import accounts, audit, authorities
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -42,7 +54,9 @@ def _lang() -> str:
 
 
 def _render(template: str, status: int = 200, **ctx: Any) -> Any:
-    return render_template(template, roles=ROLE_ZH, authorities=AUTHORITIES, lang=_lang(),
+    # the authorities an account may be attached to: the tree, inactive cities left out
+    choices = [a for a in authorities.tree(uow(), _me()) if a.is_active]
+    return render_template(template, roles=ROLE_ZH, authorities=choices, lang=_lang(),
                            done=request.args.get("done"), **ctx), status
 
 
@@ -128,6 +142,98 @@ def reset_password(user_id: int) -> Any:
 @role_required(SYSTEM)
 def backups() -> Any:
     return _render("admin/backups.html")
+
+
+# --- 系统管理员: the tree of authorities -----------------------------------------------------
+
+CITY_FIELDS = ("code", "name_zh", "name_en", "parent", "region")
+
+
+def _authorities_page(errors: list[Any] | None = None, typed: dict[str, Any] | None = None,
+                      status: int = 200, imported: authorities.Imported | None = None) -> Any:
+    tree = authorities.listing(uow(), _me())
+    return _render("admin/authorities.html", status, tree=tree,
+                   parents=[a for a in tree if not a.is_city and a.kind in PARENT_KINDS],
+                   regions=list(Region), errors=errors or [], typed=typed or {},
+                   imported=imported)
+
+
+def _tree_refused(err: DomainError, typed: dict[str, Any] | None = None) -> Any:
+    if err.status == 403:
+        _refused(err)
+    return _authorities_page(err.refusals, typed, 404 if err.status == 404 else 422)
+
+
+@bp.get("/authorities")
+@role_required(SYSTEM)
+def authorities_page() -> Any:
+    return _authorities_page()
+
+
+@bp.post("/authorities")
+@role_required(SYSTEM)
+def add_city() -> Any:
+    data = {k: request.form.get(k, "") for k in CITY_FIELDS}
+    try:
+        authorities.add_city(uow(), _me(), data)
+    except DomainError as err:
+        return _tree_refused(err, data)
+    return redirect(url_for("admin.authorities_page", done="city_added"))
+
+
+@bp.post("/authorities/import")
+@role_required(SYSTEM)
+def import_cities() -> Any:
+    upload = request.files.get("file")
+    name, content = (upload.filename or "", upload.read()) if upload else ("", b"")
+    max_bytes = current_app.config["SETTINGS"].max_upload_mb * 1024 * 1024
+    try:
+        done = authorities.import_list(uow(), _me(), name, content, max_bytes)
+    except DomainError as err:
+        return _tree_refused(err)
+    return _authorities_page(imported=done)
+
+
+@bp.post("/authorities/<string(maxlength=20):code>")
+@role_required(SYSTEM)
+def change_city(code: str) -> Any:
+    data = {k: request.form.get(k, "") for k in ("name_zh", "name_en", "region")}
+    try:
+        authorities.change_city(uow(), _me(), code, data)
+    except DomainError as err:
+        return _tree_refused(err)
+    return redirect(url_for("admin.authorities_page", done="city_changed"))
+
+
+@bp.post("/authorities/<string(maxlength=20):code>/deactivate")
+@role_required(SYSTEM)
+def deactivate_city(code: str) -> Any:
+    return _set_city_active(code, False)
+
+
+@bp.post("/authorities/<string(maxlength=20):code>/activate")
+@role_required(SYSTEM)
+def activate_city(code: str) -> Any:
+    return _set_city_active(code, True)
+
+
+def _set_city_active(code: str, active: bool) -> Any:
+    try:
+        authorities.set_active(uow(), _me(), code, active)
+    except DomainError as err:
+        return _tree_refused(err)
+    return redirect(url_for("admin.authorities_page",
+                            done="city_activated" if active else "city_deactivated"))
+
+
+@bp.post("/authorities/<string(maxlength=20):code>/delete")
+@role_required(SYSTEM)
+def delete_city(code: str) -> Any:
+    try:
+        authorities.delete_city(uow(), _me(), code)
+    except DomainError as err:
+        return _tree_refused(err)
+    return redirect(url_for("admin.authorities_page", done="city_deleted"))
 
 
 # --- 安全管理员 ----------------------------------------------------------------------------
