@@ -104,8 +104,15 @@ ApplicationOut = Schema.from_dict({
     "version": fields.Integer(required=True),
     "kind": fields.String(required=True),
     "round_year": fields.Integer(required=True),
-    "authority": fields.String(required=True, metadata={"description": "GB/T 2260 code"}),
-    "region": fields.String(required=True),
+    "authority": fields.String(required=True, metadata={
+        "description": "GB/T 2260 code of the authority that drafted it: a province-level one "
+                       "or a prefecture-level city"}),
+    "province": fields.String(required=True, metadata={
+        "description": "the province-level authority that reviews and recommends it (a "
+                       "city's province; else the authority itself)"}),
+    "region": fields.String(required=True, metadata={
+        "description": "the region the criteria use (a city's own class, else its "
+                       "province's)"}),
     "industry_field": fields.String(allow_none=True),
     "existing_base_type": fields.String(allow_none=True),
     "due_on": fields.Date(allow_none=True),
@@ -122,8 +129,8 @@ ApplicationOut = Schema.from_dict({
 class ListArgs(Schema):
     state = fields.String(validate=validate.OneOf([s.value for s in State]))
     region = fields.String(validate=validate.OneOf(["east", "central", "west", "northeast"]))
-    authority = fields.String(validate=validate.Regexp(r"^[0-9]{6}$"),
-                              metadata={"description": "GB/T 2260 code", "example": "420000"})
+    authority = fields.String(validate=validate.Regexp(r"^[0-9]{6}$"), metadata={
+        "description": "GB/T 2260 code; a province's takes in its cities", "example": "420000"})
     round = fields.Integer(validate=validate.Range(1990, 2200), metadata={"example": 2006})
     kind = fields.String(validate=validate.OneOf(form.KINDS))
     q = fields.String(validate=validate.Length(max=100),
@@ -142,6 +149,7 @@ class Summary(Schema):
     kind = fields.String(required=True)
     applicant_name = fields.String(allow_none=True)
     authority = fields.String(required=True)
+    province = fields.String(required=True)
     region = fields.String(required=True)
     round_year = fields.Integer(required=True)
     due_on = fields.Date(allow_none=True)
@@ -197,7 +205,7 @@ class HistoryOut(Schema):
 def summary(row: ApplicationRow) -> dict[str, Any]:
     return {"id": row.id, "state": row.state, "version": row.version, "kind": row.kind,
             "applicant_name": row.applicant_name, "authority": row.authority.code,
-            "region": row.authority.region, "round_year": row.round.year, "due_on": row.due_on}
+            "province": row.authority.province.code, "region": row.authority.region, "round_year": row.round.year, "due_on": row.due_on}
 
 
 def detail(loaded: cases.Loaded) -> dict[str, Any]:
