@@ -27,7 +27,7 @@ def test_demo_data_covers_every_state_and_region_and_loads_only_once(
     assert demo.seed(uow(), upload_dir=tmp_path / "uploads") is False  # `make run` twice
     assert _counts(uow) == first
     authorities, _, applications, _ = first
-    assert authorities == 37 and applications >= 30
+    assert authorities == 37 + len(demo.CITIES) and applications >= 30
     with uow() as u:
         rows = u.session.query(ApplicationRow).all()
         states = Counter(r.state for r in rows)
@@ -48,3 +48,35 @@ def test_demo_data_covers_every_state_and_region_and_loads_only_once(
                if any(v.outcome == FAIL for v in cases.eligibility_of(uow(), ministry, r.id))
                and r.state != "drafted"]
     assert "昆明生物医药出口创新基地" in failing  # US$9.99M in the west: below US$10M
+
+
+def test_the_demo_has_a_city_tier_whose_applicants_see_their_own_citys_cases(
+        uow: Any, tmp_path: Path, monkeypatch: Any) -> None:
+    monkeypatch.setenv("INSTANCE_PATH", str(tmp_path))
+    demo.seed(uow(), upload_dir=tmp_path / "uploads")
+    with uow() as u:
+        s = u.session
+        cities = {a.code: a for a in s.query(AuthorityRow).filter(
+            AuthorityRow.parent_id.is_not(None))}
+        provinces = {c.parent.code for c in cities.values()}
+        users = {x.username: x.id for x in s.query(UserRow)}
+    assert provinces == {"420000", "440000", "510000"}
+    assert (cities["422800"].region, cities["422800"].region_overridden) == ("west", True)
+    for name in ("wuhan", "guangzhou", "chengdu", "enshi", "hubei"):
+        assert f"{name}_applicant" in users
+
+    def names(user: str) -> set[str]:
+        page = cases.list_applications(uow(), users[user], limit=200)
+        return {r.applicant_name or "" for r in page.items}
+
+    assert names("wuhan_applicant") == {"武汉光谷光电子信息产业集群", "武汉国家高新技术产品出口基地"}
+    assert names("xiangyang_applicant") == {"襄阳新能源汽车出口创新基地"}
+    assert names("hubei_applicant") == {"湖北光通信产业集群（省级龙头企业）"}
+    hubei = names("hubei_reviewer")
+    assert {"宜昌生物医药出口创新基地", "武汉光谷光电子信息产业集群"} <= hubei
+    assert "襄阳新能源汽车出口创新基地" not in hubei  # a draft: not submitted yet
+    # Deyang's new base, under notice, used Sichuan's quota: Panzhihua's is refused
+    panzhihua = next(r.id for r in cases.list_applications(
+        uow(), users["sichuan_reviewer"], q="攀枝花", limit=5).items)
+    loaded = cases.load(uow(), users["sichuan_reviewer"], panzhihua)
+    assert "quota_exceeded" in {r.code for r in loaded.refused["recommend"]}

@@ -1,7 +1,13 @@
-"""Demo data: all 37 authorities, users for every role, the 2006 round with its real
-calendar, ~30 applications in every state and region (some failing a criterion) — and a
-current round dated relative to the day the demo is loaded, so that the system is alive
-on today's clock.
+"""Demo data: all 37 authorities and a city tier under Hubei, Guangdong and Sichuan, users
+for every role, the 2006 round with its real calendar, ~30 applications in every state and
+region (some failing a criterion) — and a current round dated relative to the day the demo
+is loaded, so that the system is alive on today's clock.
+
+- Cities (002 §六(三): a city's commerce bureau prepares its materials, the province
+  reviews and recommends): each has an applicant account (`wuhan_applicant`, …) and the
+  cases named after it; 恩施州 is classed West (western development) inside central Hubei.
+  A province-level applicant account (`hubei_applicant`, …) is the province preparing the
+  materials of a provincial leading enterprise itself.
 
 - The 2006 round keeps its real calendar and history; it closed at the end of 2006
   (`rounds.closed_on`), so on today's clock its unfinished cases wait on no one and
@@ -24,15 +30,16 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from workflow.authorities import City
 from workflow.calendar import WorkCalendar
-from workflow.regions import AUTHORITIES
+from workflow.regions import AUTHORITIES, Region
 from workflow.reminders import QUARTER_END, quarter_of, quarterly_due
 from workflow.roles import Role
 from workflow.rules import RoundRules
 from workflow.services import cases, files, objections
 from workflow.services.accounts import hash_password
 from workflow.services.clock import CHINA, local_date, real_utcnow
-from workflow.storage import repo
+from workflow.storage import authorities_repo, repo
 from workflow.storage.models import (
     AnnualReportRow,
     ApplicationRow,
@@ -65,18 +72,35 @@ REFERENCES = {
 MAIN = {"440000": "guangdong", "420000": "hubei", "510000": "sichuan", "210000": "liaoning",
         "430000": "hunan"}
 
+# The city tier (GB/T 2260): code -> (name, English name, province, own region, account slug)
+CITIES: dict[str, tuple[str, str, str, Region | None, str]] = {
+    "420100": ("武汉市", "Wuhan", "420000", None, "wuhan"),
+    "420500": ("宜昌市", "Yichang", "420000", None, "yichang"),
+    "420600": ("襄阳市", "Xiangyang", "420000", None, "xiangyang"),
+    # a western-development prefecture inside central Hubei: West for the thresholds
+    "422800": ("恩施土家族苗族自治州", "Enshi", "420000", Region.WEST, "enshi"),
+    "440100": ("广州市", "Guangzhou", "440000", None, "guangzhou"),
+    "440400": ("珠海市", "Zhuhai", "440000", None, "zhuhai"),
+    "440600": ("佛山市", "Foshan", "440000", None, "foshan"),
+    "441900": ("东莞市", "Dongguan", "440000", None, "dongguan"),
+    "510100": ("成都市", "Chengdu", "510000", None, "chengdu"),
+    "510400": ("攀枝花市", "Panzhihua", "510000", None, "panzhihua"),
+    "510600": ("德阳市", "Deyang", "510000", None, "deyang"),
+    "510700": ("绵阳市", "Mianyang", "510000", None, "mianyang"),
+}
+
 # authority, kind, name, high-tech exports (亿美元), growth % (prev2, prev1, cur), path
 APPS: list[tuple[str, str, str, str, tuple[str, str, str], str]] = [
-    ("420000", "new_base", "武汉光谷光电子信息产业集群", "8.6", ("55", "60", "48"), "approved"),
-    ("420000", "recertification", "武汉国家高新技术产品出口基地", "12.3", ("40", "35", "30"), "re_evaluated"),
+    ("420100", "new_base", "武汉光谷光电子信息产业集群", "8.6", ("55", "60", "48"), "approved"),
+    ("420100", "recertification", "武汉国家高新技术产品出口基地", "12.3", ("40", "35", "30"), "re_evaluated"),
     ("430000", "new_base", "长沙工程机械出口创新基地", "0.5", ("70", "65", "50"), "publicly_shown"),
-    ("510000", "new_base", "成都软件与信息服务出口基地", "3.2", ("80", "60", "45"), "approved"),
-    ("510000", "recertification", "绵阳国家高新技术产品出口基地", "1.9", ("30", "28", "20"), "recommended"),
+    ("510100", "new_base", "成都软件与信息服务出口基地", "3.2", ("80", "60", "45"), "approved"),
+    ("510700", "recertification", "绵阳国家高新技术产品出口基地", "1.9", ("30", "28", "20"), "recommended"),
     ("210000", "new_base", "沈阳装备制造出口创新基地", "2.4", ("35", "40", "30"), "recommended"),
     ("210200", "recertification", "大连国家软件出口基地", "6.1", ("45", "40", "35"), "approved"),
-    ("440000", "recertification", "广州国家高新技术产品出口基地", "85.0", ("40", "38", "30"), "approved"),
-    ("440000", "new_base", "东莞电子信息产业集群", "40.2", ("50", "45", "35"), "provincially_reviewed"),
-    ("440000", "recertification", "佛山国家高新技术产品出口基地", "9.8", ("25", "30", "22"), "drafted"),
+    ("440100", "recertification", "广州国家高新技术产品出口基地", "85.0", ("40", "38", "30"), "approved"),
+    ("441900", "new_base", "东莞电子信息产业集群", "40.2", ("50", "45", "35"), "provincially_reviewed"),
+    ("440600", "recertification", "佛山国家高新技术产品出口基地", "9.8", ("25", "30", "22"), "drafted"),
     ("320000", "recertification", "苏州国家高新技术产品出口基地", "120.5", ("60", "50", "40"), "publicly_shown"),
     ("330000", "recertification", "杭州国家软件出口基地", "4.4", ("20", "18", "15"), "rectifying"),
     ("310000", "recertification", "上海国家医药出口基地", "15.0", ("30", "35", "28"), "re_evaluated"),
@@ -145,7 +169,14 @@ REASONS = {
 def _slug(code: str) -> str:
     from workflow.regions import BY_CODE
 
+    if code in CITIES:
+        return CITIES[code][4]
     return MAIN.get(code) or BY_CODE[code].name_en.lower().split()[0]
+
+
+def _province(code: str) -> str:
+    """A city's province-level authority (its reviewers), else the authority itself."""
+    return CITIES[code][2] if code in CITIES else code
 
 
 def _user(s: Any, username: str, name: str, role: Role, authority: AuthorityRow | None,
@@ -176,6 +207,11 @@ def seed(uow: UnitOfWork, upload_dir: Path | None = None) -> bool:
                                    has_existing_bases=a.code in WITH_BASES)
                 s.add(row)
                 by_code[a.code] = row
+        s.flush()
+        for code, (name, name_en, parent, own, _) in CITIES.items():
+            if code not in by_code:
+                by_code[code] = authorities_repo.add_city(
+                    s, City(code, name, name_en, parent, own), by_code[parent])
         if repo.round_by_year(s, 2006) is None:
             # opened with notice 002 (28 February 2006), closed with the year: its bases
             # report on
@@ -199,7 +235,8 @@ def seed(uow: UnitOfWork, upload_dir: Path | None = None) -> bool:
         _user(s, "sysadmin", "系统管理员", Role.SYSTEM_ADMIN, None, h)
         _user(s, "secadmin", "安全管理员", Role.SECURITY_ADMIN, None, h)
         _user(s, "auditor", "审计管理员", Role.AUDITOR, None, h)
-        codes = sorted({a[0] for a in APPS} | set(MAIN))
+        codes = sorted({_province(a[0]) for a in APPS} | {_province(a[0]) for a in LIVE}
+                       | set(MAIN))
         for code in codes:
             auth = by_code[code]
             slug = _slug(code)
@@ -208,6 +245,8 @@ def seed(uow: UnitOfWork, upload_dir: Path | None = None) -> bool:
                   auth, h)
             _user(s, f"{slug}_head", f"{auth.name_zh}商务厅处长", Role.PROVINCIAL_REVIEWER, auth,
                   h, is_head=True)
+        for code, (name, _, _, _, slug) in CITIES.items():
+            _user(s, f"{slug}_applicant", f"{name}商务局", Role.APPLICANT, by_code[code], h)
         s.flush()
         ids = repo.user_ids(s)
         existing = repo.applicant_names(s)
@@ -229,7 +268,7 @@ def _make_case(uow: UnitOfWork, ids: dict[str, int], code: str, kind: str, name:
                max_bytes: int, *, year: int = 2006, when: dict[str, datetime] | None = None,
                draft_time: datetime | None = None, industry: str = "information") -> int:
     slug = _slug(code)
-    applicant, reviewer = ids[f"{slug}_applicant"], ids[f"{slug}_reviewer"]
+    applicant, reviewer = ids[f"{slug}_applicant"], ids[f"{_slug(_province(code))}_reviewer"]
     when = when or WHEN
     draft_time = draft_time or datetime(2006, 3, 10, 2, 0, tzinfo=UTC)
     ht = Decimal(hightech)
@@ -287,17 +326,21 @@ def _make_case(uow: UnitOfWork, ids: dict[str, int], code: str, kind: str, name:
 
 # authority, kind, name, high-tech exports (亿美元), growth %, target state, field
 LIVE: list[tuple[str, str, str, str, tuple[str, str, str], str, str]] = [
-    ("420000", "new_base", "襄阳新能源汽车出口创新基地", "0.9", ("38", "42", "36"), "drafted", "new_materials"),
+    ("420600", "new_base", "襄阳新能源汽车出口创新基地", "0.9", ("38", "42", "36"), "drafted", "new_materials"),
+    # the province itself preparing a provincial leading enterprise's materials (002 §六(三))
+    ("420000", "new_base", "湖北光通信产业集群（省级龙头企业）", "0.85", ("36", "40", "35"), "drafted", "information"),
+    # US$12M: enough in the West (恩施州's class), not in central Hubei (002 §六(二)(2))
+    ("422800", "new_base", "恩施富硒生物医药出口创新基地", "0.12", ("30", "35", "32"), "drafted", "pharmaceuticals"),
     ("410000", "new_base", "洛阳新材料出口创新基地", "0.7", ("30", "33", "29"), "drafted", "new_materials"),
     ("450000", "new_base", "柳州海洋装备出口创新基地", "0.3", ("25", "28", "22"), "drafted", "marine"),
     ("340000", "new_base", "芜湖精细化工出口创新基地", "0.8", ("35", "31", "30"), "provincially_reviewed", "fine_chemicals"),
     ("220000", "new_base", "吉林医药出口创新基地", "0.6", ("28", "30", "27"), "provincially_reviewed", "pharmaceuticals"),
-    ("420000", "new_base", "宜昌生物医药出口创新基地", "0.65", ("33", "35", "31"), "provincially_reviewed", "pharmaceuticals"),
-    ("440000", "recertification", "珠海国家高新技术产品出口基地", "12.0", ("22", "25", "20"), "provincially_reviewed", ""),
+    ("420500", "new_base", "宜昌生物医药出口创新基地", "0.65", ("33", "35", "31"), "provincially_reviewed", "pharmaceuticals"),
+    ("440400", "recertification", "珠海国家高新技术产品出口基地", "12.0", ("22", "25", "20"), "provincially_reviewed", ""),
     ("210000", "new_base", "鞍山新材料出口创新基地", "0.55", ("29", "31", "27"), "provincially_reviewed", "new_materials"),
-    ("510000", "new_base", "攀枝花新材料出口创新基地", "0.2", ("26", "24", "21"), "provincially_reviewed", "new_materials"),
+    ("510400", "new_base", "攀枝花新材料出口创新基地", "0.2", ("26", "24", "21"), "provincially_reviewed", "new_materials"),
     ("430000", "new_base", "株洲轨道交通装备出口创新基地", "0.75", ("45", "40", "38"), "recommended", "new_materials"),
-    ("510000", "new_base", "德阳航空航天出口创新基地", "0.4", ("40", "36", "33"), "publicly_shown", "aerospace"),
+    ("510600", "new_base", "德阳航空航天出口创新基地", "0.4", ("40", "36", "33"), "publicly_shown", "aerospace"),
 ]
 LATE_BASE = "成都软件与信息服务出口基地"  # its last quarter is overdue
 RECTIFYING_BASE = "杭州国家软件出口基地"  # its rectification deadline has just passed
