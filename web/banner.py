@@ -22,7 +22,8 @@ LOGINS = [
     ("hubei_reviewer", "湖北省（中部）审核 / Hubei reviewer (central)"),
     ("sichuan_reviewer", "四川省（西部）审核 / Sichuan reviewer (west)"),
     ("liaoning_reviewer", "辽宁省（东北）审核 / Liaoning reviewer (northeast)"),
-    ("hubei_applicant", "湖北申报单位 / Hubei applicant"),
+    ("wuhan_applicant", "武汉市商务局（湖北的地级市）/ Wuhan, a Hubei city's applicant"),
+    ("hubei_applicant", "湖北省级申报 / Hubei's own applications"),
     ("sysadmin / secadmin / auditor", "三员管理 / the three admin roles"),
 ]
 WAIT_SECONDS = 180

@@ -65,10 +65,16 @@ def _csv(data: bytes) -> Rows:
     except csv.Error:
         dialect = csv.excel  # type: ignore[assignment]
     rows: Rows = []
-    for row in csv.reader(io.StringIO(text, newline=""), dialect):
-        rows.append([spreadsheets.plain(v) for v in row])
-        if len(rows) > MAX_ROWS + 100:  # the checks stop at MAX_ROWS data rows
-            break
+    try:
+        for row in csv.reader(io.StringIO(text, newline=""), dialect):
+            rows.append([spreadsheets.plain(v) for v in row])
+            if len(rows) > MAX_ROWS + 100:  # the checks stop at MAX_ROWS data rows
+                break
+    except csv.Error as exc:  # e.g. a field beyond the csv module's size limit
+        raise ValidationFailed(refuse(
+            "not_a_csv", f"第 {len(rows) + 1} 行无法按 CSV 读取", f"row {len(rows) + 1} cannot "
+            "be read as CSV", field="file", details={"row": len(rows) + 1,
+                                                      "reason": str(exc)[:100]})) from None
     return rows
 
 
