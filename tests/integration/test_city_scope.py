@@ -132,3 +132,14 @@ def test_the_provinces_webhook_hears_of_its_cities_cases(
     [sent] = receiver.bodies()
     assert (sent["application_id"], sent["authority_code"], sent["province_code"]) == (
         wuhan, "420100", "420000")
+
+
+def test_the_public_notice_names_the_recommending_province_of_a_citys_base(
+        client: Any, world: factories.World) -> None:
+    app_id = factories.published(world, "enshi_applicant", applicant_name="恩施富硒基地")
+    r = client.get(f"/api/v1/notices/{app_id}")  # the public: no token
+    assert r.status_code == 200, r.get_data(as_text=True)
+    shown = r.get_json()
+    # 002 §六(三): the province recommends; the region is the one its criteria used
+    assert (shown["authority_zh"], shown["authority_en"], shown["region"]) == (
+        "湖北省", "Hubei", "west")
