@@ -18,7 +18,7 @@ def test_the_system_admin_opens_and_disables_accounts_and_others_may_not(
     assert {"hubei_reviewer", "auditor"} <= {u["username"] for u in users}
     assert all("password_hash" not in u and "totp_secret" not in u for u in users)
     r = api.client.post("/api/v1/users", headers=sysadmin, json={
-        "username": "wuhan_applicant", "display_name": "武汉市商务局",
+        "username": "wuhan_bureau", "display_name": "武汉市商务局",
         "email": "wuhan@example.gov.cn", "role": "applicant", "authority": "420000",
         "password": "Wuhan-temp-2006!x"})
     assert r.status_code == 201, r.get_data(as_text=True)
