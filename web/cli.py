@@ -1,4 +1,4 @@
-"""`flask` commands: db upgrade/downgrade, seed-demo, check, calendar, authorities."""
+"""`flask` commands: db upgrade/downgrade, seed-demo, check."""
 
 from __future__ import annotations
 
@@ -96,67 +96,6 @@ def calendar_confirm_year(year: int, username: str) -> None:
     click.echo(f"{year}: confirmed")
 
 
-authorities_cli = AppGroup("authorities", help="The tree of authorities: provinces and their "
-                                               "prefecture-level cities.")
-
-
-@authorities_cli.command("list")
-@click.option("--province", default=None, help="only this province-level code and its cities")
-@click.option("--as-user", "username", default="sysadmin", show_default=True)
-def authorities_list(province: str | None, username: str) -> None:
-    """Print the tree: code, name, region, status, cases and accounts (tab-separated)."""
-    from workflow.services import authorities
-
-    click.echo("\t".join(("code", "parent", "name_zh", "name_en", "kind", "region",
-                          "status", "cases", "accounts")))
-    for a in authorities.listing(uow(), _user_id(username)):
-        if province and province not in (a.code, a.parent_code):
-            continue
-        region = a.region + ("*" if a.region_overridden else "")
-        click.echo("\t".join((a.code, a.parent_code or "-", a.name_zh, a.name_en, a.kind,
-                              region, "active" if a.is_active else "inactive",
-                              str(a.cases), str(a.accounts))))
-
-
-@authorities_cli.command("import")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False))
-@click.option("--dry-run", is_flag=True, help="check the list and say what it would do")
-@click.option("--as-user", "username", default="sysadmin", show_default=True)
-def authorities_import(file: str, dry_run: bool, username: str) -> None:
-    """Import a list of cities from FILE (.xlsx or .csv: code, name, parent; optionally
-    name_en, region). Nothing is stored if any row is wrong; each error names its row."""
-    from pathlib import Path
-
-    from workflow.errors import DomainError
-    from workflow.services import authorities
-
-    path = Path(file)
-    data = path.read_bytes()
-    limit = current_app.config["SETTINGS"].max_upload_mb * 1024 * 1024
-    try:
-        if dry_run:
-            checked = authorities.check_list(uow(), _user_id(username), path.name, data, limit)
-            if checked.errors:
-                raise DomainError(*checked.errors)
-            done = authorities.Imported([c.code for c in checked.new],
-                                        [c.code for c in checked.changed],
-                                        [c.code for c in checked.unchanged])
-        else:
-            done = authorities.import_list(uow(), _user_id(username), path.name, data, limit)
-    except DomainError as err:
-        for r in err.refusals:
-            click.echo(f"{r.code}: {r.zh} | {r.en}", err=True)
-        click.echo(f"nothing imported: {len(err.refusals)} error(s)", err=True)
-        sys.exit(1)
-    verb = "would create" if dry_run else "created"
-    click.echo(f"{verb} {len(done.created)}, {'would update' if dry_run else 'updated'} "
-               f"{len(done.updated)}, unchanged {len(done.unchanged)}")
-    for code in done.created:
-        click.echo(f"+ {code}")
-    for code in done.updated:
-        click.echo(f"~ {code}")
-
-
 def _user_id(username: str) -> int:
     from workflow.storage import repo
 
@@ -184,7 +123,9 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(check)
     app.cli.add_command(diagram)
     app.cli.add_command(calendar_cli)
-    app.cli.add_command(authorities_cli)
     from web.reminders_cli import reminders_cli
 
     app.cli.add_command(reminders_cli)
+    from web.authorities_cli import authorities_cli
+
+    app.cli.add_command(authorities_cli)

@@ -153,16 +153,9 @@ class Import(MethodView):
             raise ValidationFailed(refuse("required", "文件：必填", "file: is required",
                                           field="file"))
         max_bytes = current_app.config["SETTINGS"].max_upload_mb * 1024 * 1024
-        if args["dry_run"]:
-            checked = authorities.check_list(uow(), uid, upload.filename, upload.read(),
-                                             max_bytes)
-            if checked.errors:
-                raise ValidationFailed(*checked.errors[:authorities.MAX_ERRORS])
-            return {"created": [c.code for c in checked.new],
-                    "updated": [c.code for c in checked.changed],
-                    "unchanged": [c.code for c in checked.unchanged], "dry_run": True}
-        done = authorities.import_list(uow(), uid, upload.filename, upload.read(), max_bytes)
-        return {**done.as_dict(), "dry_run": False}
+        use = authorities.check_list if args["dry_run"] else authorities.import_list
+        done = use(uow(), uid, upload.filename, upload.read(), max_bytes)
+        return {**done.as_dict(), "dry_run": args["dry_run"]}
 
 
 MULTIPART_ENDPOINTS["authorities_api.Import"] = ("multipart/form-data",)

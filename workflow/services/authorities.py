@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from workflow.authorities import Checked, check_city, check_rows
+from workflow.authorities import check_city, check_rows
 from workflow.errors import NotFound, ValidationFailed, VersionConflict, refuse
 from workflow.roles import Role
 from workflow.services import audit, authority_import
@@ -224,13 +224,17 @@ def delete_city(uow: UnitOfWork, admin_id: int, code: str, now: datetime | None 
 
 
 def check_list(uow: UnitOfWork, admin_id: int, filename: str, data: bytes,
-               max_bytes: int) -> Checked:
-    """Read and check an uploaded list without storing anything (what an import would do)."""
+               max_bytes: int) -> Imported:
+    """What importing the list would do, storing nothing (refused as `import_list` would)."""
     with uow.read():
         _admin(uow.session, admin_id)  # who may import, before the file is looked at
     rows = authority_import.read_rows(filename, data, max_bytes)  # no transaction held
     with uow.read():
-        return check_rows(rows, authorities_repo.known(uow.session))
+        checked = check_rows(rows, authorities_repo.known(uow.session))
+    if checked.errors:
+        raise ValidationFailed(*checked.errors[:MAX_ERRORS])
+    return Imported([c.code for c in checked.new], [c.code for c in checked.changed],
+                    [c.code for c in checked.unchanged])
 
 
 def import_list(uow: UnitOfWork, admin_id: int, filename: str, data: bytes, max_bytes: int,

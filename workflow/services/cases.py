@@ -383,7 +383,7 @@ def _fire(uow: UnitOfWork, user_id: int, app_id: int, trigger: str, version: int
             repo.fire_products(db, row)
         quota_used = 0
         if trigger == "recommend":  # 002 §六(三): the province's quota, counted under its lock
-            repo.lock_province(uow.session, row.province_id)
+            repo.lock_authority(uow.session, row.province_id)
             quota_used = repo.quota_used(uow.session, row)
         case = repo.fire_case(row, found.attachment_kinds, found.open_objections)
         ctx = Context(actor=actor, now=now, rules=repo.fire_rules(row),

@@ -730,10 +730,10 @@ def _insert_of(model: Any, prefix: str, names: tuple[str, ...], step: Any = None
     return insert(model).from_select(list(names), row.select_from(step).where(*where))
 
 
-def lock_province(session: Session, province_id: int) -> None:
-    """Serialise quota checks of one province-level authority, its cities' included
+def lock_authority(session: Session, authority_id: int) -> None:
+    """Serialise quota checks of one authority — a province-level one for its cities too
     (PostgreSQL row lock; SQLite serialises writers already with BEGIN IMMEDIATE)."""
-    session.execute(select(AuthorityRow.id).where(AuthorityRow.id == province_id)
+    session.execute(select(AuthorityRow.id).where(AuthorityRow.id == authority_id)
                     .with_for_update())
 
 
