@@ -124,5 +124,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(diagram)
     app.cli.add_command(calendar_cli)
     from web.reminders_cli import reminders_cli
+    from web.rounds_cli import rounds_cli
 
     app.cli.add_command(reminders_cli)
+    app.cli.add_command(rounds_cli)
