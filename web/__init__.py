@@ -111,6 +111,9 @@ def create_app(test_config: dict[str, Any] | None = None,
     from web import webhooks_page
 
     app.register_blueprint(webhooks_page.bp)  # /webhooks: reviewers' webhooks (issue 7)
+    from web import rounds_page
+
+    app.register_blueprint(rounds_page.bp)  # /rounds: 申报年度, kept by the ministry
     from web import security
 
     security.init_app(app)  # headers, audit context, admin pages, `flask audit`

@@ -100,7 +100,7 @@ def apply(rules: RoundRules, data: dict[str, Any], authority_codes: set[str]
             changes["new_base_fields"] = tuple(dict.fromkeys(fields))
     if "quota_overrides" in data:  # 002 §六(三): the quota of named authorities this round
         quotas: dict[str, int] = {}
-        for code, raw in dict(data["quota_overrides"] or {}).items():
+        for code, raw in _quota_items(data["quota_overrides"], errors):
             if code not in authority_codes:
                 errors.append(refuse("unknown_authority", f"未知的省级单位代码 {code}",
                                      f"unknown authority code {code}",
@@ -114,6 +114,24 @@ def apply(rules: RoundRules, data: dict[str, Any], authority_codes: set[str]
     new = replace(rules, **changes)
     errors += _order(new)
     return new, errors
+
+
+def _quota_items(raw: Any, errors: list[Refusal]) -> list[tuple[str, Any]]:
+    """{code: n} from the API, or the form's lines `代码=名额` (a bad line is named)."""
+    if not isinstance(raw, str):
+        return [(str(k).strip(), v) for k, v in dict(raw or {}).items()]
+    out = []
+    for n, line in enumerate(raw.splitlines(), 1):
+        if not line.strip():
+            continue
+        code, sep, value = line.replace("＝", "=").partition("=")
+        if sep:
+            out.append((code.strip(), value.strip()))
+        else:
+            errors.append(refuse("invalid_quota_line", f"推荐名额第 {n} 行应为“代码=名额”，如 620000=2",
+                                 f"quota line {n} must read CODE=N, e.g. 620000=2",
+                                 field="quota_overrides", details={"value": line[:40]}))
+    return out
 
 
 def _order(rules: RoundRules) -> list[Refusal]:

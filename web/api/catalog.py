@@ -147,7 +147,7 @@ class OneRound(MethodView):
 
     @bp.arguments(RoundIn, example={"submission_deadline": "2007-04-27"})
     @bp.response(200, RoundChanged)
-    def patch(self, year: int, data: dict[str, Any]) -> Any:
+    def patch(self, data: dict[str, Any], year: int) -> Any:
         """Change a planned round (409 `round_frozen` once it has opened)."""
         return changed_out(rounds.change(uow(), api_user_id(), year, data))
 

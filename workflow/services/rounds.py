@@ -70,21 +70,22 @@ def plan(uow: UnitOfWork, user_id: int, data: dict[str, Any],
         year = int(str(raw_year))
     except ValueError:
         year = 0
+    errors: list[Refusal] = []
     if not MIN_YEAR <= year <= MAX_YEAR:
-        raise ValidationFailed(refuse("invalid_year", f"申报年度应为 {MIN_YEAR}～{MAX_YEAR} 年",
-                                      f"the year must be between {MIN_YEAR} and {MAX_YEAR}",
-                                      field="year", details={"value": str(raw_year)[:20]}))
+        errors.append(refuse("invalid_year", f"申报年度应为 {MIN_YEAR}～{MAX_YEAR} 年",
+                             f"the year must be between {MIN_YEAR} and {MAX_YEAR}",
+                             field="year", details={"value": str(raw_year)[:20]}))
     with uow:
         s = uow.session
         user = _owner(s, user_id)
-        if repo.round_by_year(s, year) is not None:
-            raise ValidationFailed(refuse("round_exists", f"{year}年度已经设立",
-                                          f"the {year} round exists already", field="year"))
+        if not errors and repo.round_by_year(s, year) is not None:
+            errors.append(refuse("round_exists", f"{year}年度已经设立",
+                                 f"the {year} round exists already", field="year"))
         changes = {k: v for k, v in data.items() if k not in ("year", "name_zh", "name_en")}
-        rules, errors = rules_of_rounds.apply(RoundRules.for_year(year), changes,
-                                              set(repo.authorities_by_code(s)))
-        if errors:
-            raise ValidationFailed(*errors)
+        rules, wrong = rules_of_rounds.apply(RoundRules.for_year(year if not errors else 2006),
+                                             changes, set(repo.authorities_by_code(s)))
+        if errors or wrong:  # every error at once, each naming its field
+            raise ValidationFailed(*errors, *wrong)
         zh, en = _names(data, year)
         row = RoundRow(year=year, name_zh=zh, name_en=en, params=rules.to_json(),
                        created_at=now)
