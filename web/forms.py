@@ -24,7 +24,7 @@ from workflow.errors import (
 )
 from workflow.roles import Role
 from workflow.rules import EXISTING_BASE_TYPES, NEW_BASE_FIELDS_2006
-from workflow.services import cases, files, worklist
+from workflow.services import cases, catalog, files, worklist
 from workflow.states import State
 
 bp = Blueprint("forms", __name__)
@@ -92,11 +92,14 @@ def _render(values: dict[str, Any], *, row: Any = None, errors: dict[str, list[s
     products = values.get("products") or []
     if not products:
         products = [{"name": "", "exports_10k_usd": ""}]
+    # the round it goes into: named on the form, its own fields for new bases
+    rnd = catalog.drafting_round(uow(), me().id, row.round.year if row is not None else None)
     return render_template(
         "application_form.html", values=values, products=products, row=row,
         errors=errors or {}, conflict=conflict, attachments=attachments or [],
         upload_kinds=UPLOAD_KINDS if row is not None else (), upload_error=upload_error,
-        upload_kind=upload_kind, industry_fields=NEW_BASE_FIELDS_2006,
+        upload_kind=upload_kind, round=rnd,
+        industry_fields=rnd.rules.new_base_fields if rnd else NEW_BASE_FIELDS_2006,
         base_types=EXISTING_BASE_TYPES, fields=form.FIELDS), status
 
 

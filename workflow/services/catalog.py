@@ -56,6 +56,17 @@ def round_of(uow: UnitOfWork, user_id: int, year: int) -> Round:
         return Round(row, repo.rules_of(row), repo.status_of(row, china_today()))
 
 
+def drafting_round(uow: UnitOfWork, user_id: int, year: int | None = None) -> Round | None:
+    """The round a new application goes into (the newest open one), or the round `year`:
+    the form names it and offers its fields (002 §五(二)). None: no round is open."""
+    with uow.read():
+        repo.user_by_id(uow.session, user_id)
+        today = china_today()
+        row = (repo.round_by_year(uow.session, year) if year is not None
+               else next(iter(repo.open_rounds(uow.session, today)), None))
+        return Round(row, repo.rules_of(row), repo.status_of(row, today)) if row else None
+
+
 def me(uow: UnitOfWork, user_id: int) -> UserRow:
     """The signed-in user (with their authority loaded)."""
     with uow.read():
