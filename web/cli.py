@@ -126,3 +126,6 @@ def init_app(app: Flask) -> None:
     from web.reminders_cli import reminders_cli
 
     app.cli.add_command(reminders_cli)
+    from web.bases_cli import bases_cli
+
+    app.cli.add_command(bases_cli)

@@ -145,6 +145,14 @@ def entry(uow: UnitOfWork, user_id: int | None, base_id: int) -> Entry:
                      register_repo.events_of(s, row.id))
 
 
+def entry_id_of_case(uow: UnitOfWork, app_id: int) -> int | None:
+    """The register entry a case's approval entered (for a link from its page, which
+    checked the reader may see the case)."""
+    with uow.read():
+        row = register_repo.entry_of_case(uow.session, app_id)
+        return row.id if row is not None else None
+
+
 def choices(uow: UnitOfWork, user_id: int) -> list[ExportBaseRow]:
     """The bases an applicant's re-certification may name: its authority's national bases
     that are not revoked (002 §五(一))."""
@@ -343,6 +351,13 @@ def _read_csv(data: bytes) -> list[list[Any]]:
     except csv.Error as exc:
         raise _refused("not_a_csv", "文件不是有效的 CSV 文件", "the file is not a valid CSV file",
                        hint=str(exc)[:200]) from None
+
+
+def template_for(uow: UnitOfWork, user_id: int) -> bytes:
+    """The template, for whoever may read the register."""
+    with uow.read():
+        _reader(uow.session, user_id)
+    return template()
 
 
 def template() -> bytes:

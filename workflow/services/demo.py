@@ -305,6 +305,9 @@ def _register(uow: UnitOfWork) -> None:
             base = named.get((app.authority_id, app.applicant_name or ""))
             if base is not None:
                 app.existing_base_id, app.existing_base_type = base.id, base.base_type
+                entered = register_repo.entry_of_case(s, app.id)
+                if entered is not None:  # approved already: it re-certified that base
+                    entered.recertifies_id = base.id
         uow.commit()
 
 
