@@ -22,7 +22,7 @@ HEAD = "省级商务主管部门,基地名称,基地类型,认定文号,认定�
 def test_the_ministry_imports_the_register_and_an_applicant_re_certifies_a_base_from_it(
         chromium: Any, live_server: str, shots: Any, tmp_path: Path) -> None:
     base = live_server
-    world = factories.build_world(_uow(base))
+    factories.build_world(_uow(base))
     bad, good = tmp_path / "名录-有误.csv", tmp_path / "名录.csv"
     bad.write_text(HEAD + "湖北省,武汉国家软件出口基地,软件出口基地,商科技发[2003]256号,2003-11-18,,\n"
                    "湖北省,宜昌国家医药出口基地,医药基地,商科技发[2004]112号,2004-06-08,,\n",

@@ -336,3 +336,18 @@ def test_only_the_ministry_imports_and_only_a_spreadsheet_or_csv(
     assert errors_of(upload(api.as_("mofcom"), b"PK\x03\x04broken", "r.xlsx")) == [
         ("file", "unsupported_type")]
     assert register_size(world) == len(factories.REGISTER)
+
+
+def test_a_register_workbook_that_is_a_zip_bomb_or_holds_a_dtd_is_refused_before_parsing(
+        api: Any, world: factories.World) -> None:
+    from tests import hostile_files
+
+    mofcom = api.as_("mofcom")
+    template = mofcom.get("/api/v1/bases/template").data
+    bomb = hostile_files.comment_bomb(template)
+    assert len(bomb) < 1024 * 1024
+    [refusal] = problem_of(upload(mofcom, bomb, "名录.xlsx"), 422, "validation_error")["errors"]
+    assert refusal["code"] == "archive_member_too_large" and "压缩炸弹" in refusal["message_zh"]
+    laughs = hostile_files.billion_laughs(template)
+    assert errors_of(upload(mofcom, laughs, "名录.xlsx")) == [("file", "xml_dtd_forbidden")]
+    assert register_size(world) == len(factories.REGISTER)
