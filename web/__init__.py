@@ -101,6 +101,9 @@ def create_app(test_config: dict[str, Any] | None = None,
     from web import reports
 
     app.register_blueprint(reports.bp)  # quarterly data, annual reports, re-evaluation
+    from web import bases_register
+
+    app.register_blueprint(bases_register.bp)  # /bases-register: 出口基地名录
     from web import notifications
 
     app.register_blueprint(notifications.bp)  # 通知 and the admin's outbox (reminders)

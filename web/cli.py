@@ -128,3 +128,6 @@ def init_app(app: Flask) -> None:
 
     app.cli.add_command(reminders_cli)
     app.cli.add_command(rounds_cli)
+    from web.bases_cli import bases_cli
+
+    app.cli.add_command(bases_cli)

@@ -29,9 +29,9 @@ from workflow import eligibility
 from workflow.errors import DomainError, NotFound, VersionConflict
 from workflow.regions import Region
 from workflow.roles import Role
-from workflow.services import cases, files, worklist
+from workflow.services import bases, cases, files, worklist
 from workflow.services.clock import today as china_today
-from workflow.states import BY_TRIGGER, State
+from workflow.states import BY_TRIGGER, DECISIONS, State
 from workflow.storage.models import UserRow
 
 bp = Blueprint("views", __name__)
@@ -175,7 +175,8 @@ def _case_page(app_id: int, *, status: int = 200, typed: dict[str, Any] | None =
         upload_kinds=upload_kinds,
         attestable=attestable, specs=BY_TRIGGER, typed=typed or {},
         action_errors=action_errors or {}, conflict=conflict, upload_error=upload_error,
-        attest_error=attest_error, today=china_today(),
+        attest_error=attest_error, today=china_today(), decisions=DECISIONS,
+        register_entry_id=bases.entry_id_of_case(uow(), app_id),
         products_total=sum((p.exports_10k_usd or 0) for p in row.products),
     ), status
 
@@ -200,7 +201,9 @@ def fire(app_id: int) -> Any:
     trigger = request.form.get("trigger", "")
     reason = request.form.get("reason", "")
     raw_deadline = request.form.get("deadline", "")
-    typed = {"trigger": trigger, "reason": reason, "deadline": raw_deadline}
+    document = request.form.get("document", "")
+    typed = {"trigger": trigger, "reason": reason, "deadline": raw_deadline,
+             "document": document}
     try:
         version = int(request.form.get("version", ""))
     except ValueError:
@@ -211,7 +214,7 @@ def fire(app_id: int) -> Any:
                           action_errors={trigger: [_("日期格式应为 YYYY-MM-DD")]})
     try:
         fired = cases.fire(uow(), user.id, app_id, trigger, version, reason=reason or None,
-                           deadline=deadline)
+                           deadline=deadline, document=document or None)
     except VersionConflict:
         return _case_page(app_id, status=409, typed=typed, conflict={"trigger": trigger})
     except NotFound:

@@ -11,7 +11,7 @@ from decimal import Decimal
 
 import pytest
 
-from tests.unit.test_guards import case, ctx, refusal_codes
+from tests.unit.test_guards import GUANGZHOU, case, ctx, refusal_codes
 from workflow.assessment import AssessmentRules, annual_due, quarter_due, quarter_end
 from workflow.calendar import WorkCalendar
 from workflow.eligibility import FAIL, PASS, growth_verdict, threshold_verdict
@@ -170,8 +170,18 @@ def test_recertifying_existing_bases_takes_no_quota() -> None:
     # 002 §五(一), §六(三): re-certification is apart from the new-base recommendation
     reviewer = Actor(22, Role.PROVINCIAL_REVIEWER, "440000")
     c = case(State.PROVINCIALLY_REVIEWED, kind="recertification", authority_code="440000",
-             region=Region.EAST, authority_has_bases=True)
+             region=Region.EAST, authority_has_bases=True, existing_base=GUANGZHOU)
     assert refusal_codes(c, "recommend", ctx(reviewer, quota_used=3)) == []
+
+
+def test_re_certification_is_only_for_an_existing_base_of_the_register() -> None:
+    # 002 §五(一), §六(一): 以国家高新技术产品出口基地、国家医药出口基地和国家软件出口基地为基础
+    # …重新评估 — without its base, a "re-certification" is refused, whatever the quota
+    reviewer = Actor(22, Role.PROVINCIAL_REVIEWER, "440000")
+    c = case(State.PROVINCIALLY_REVIEWED, kind="recertification", authority_code="440000",
+             region=Region.EAST, authority_has_bases=True)
+    assert refusal_codes(c, "recommend", ctx(reviewer, quota_used=0)) == [
+        "existing_base_required"]
 
 
 # --- the programme: 002 §一, §五 --------------------------------------------------------

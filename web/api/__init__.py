@@ -30,6 +30,7 @@ def register_api(app: Flask) -> None:
         applications,
         attachments,
         auth,
+        bases,
         catalog,
         docs,
         evaluations,
@@ -41,7 +42,7 @@ def register_api(app: Flask) -> None:
     )
 
     for bp in (auth.bp, catalog.bp, applications.bp, attachments.bp, notices.bp, reports.bp,
-               evaluations.bp, people.bp, admin.bp, tokens.bp, webhooks.bp):
+               bases.bp, evaluations.bp, people.bp, admin.bp, tokens.bp, webhooks.bp):
         csrf.exempt(bp)
         api.register_blueprint(bp)
     app.register_blueprint(docs.bp)

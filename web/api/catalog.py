@@ -30,7 +30,8 @@ class AuthorityOut(Schema):
                            metadata={"example": "central"})
     kind = fields.String(required=True, metadata={"example": "province"})
     has_existing_bases = fields.Boolean(required=True, metadata={
-        "description": "已有国家级出口基地 (decides the quota, 002 §六(三))"})
+        "description": "已有出口基地: the register of bases (GET /api/v1/bases) holds one of "
+                       "its bases that is not revoked; decides the quota (002 §六(三))"})
 
 
 class CalendarOut(Schema):

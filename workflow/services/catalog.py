@@ -7,8 +7,8 @@ from typing import Any
 
 from workflow.rules import RoundRules, RoundStatus
 from workflow.services.clock import today as china_today
-from workflow.storage import api_repo, repo
-from workflow.storage.models import AuthorityRow, RoundRow, UserRow
+from workflow.storage import api_repo, register_repo, repo
+from workflow.storage.models import RoundRow, UserRow
 from workflow.storage.uow import UnitOfWork
 
 
@@ -31,11 +31,25 @@ class Round:
                 "rectification_working_days": r.rectification_working_days}
 
 
-def authorities(uow: UnitOfWork, user_id: int) -> list[AuthorityRow]:
+@dataclass(frozen=True)
+class Authority:
+    """A submitting authority, and whether it has existing bases (from the register)."""
+
+    code: str
+    name_zh: str
+    name_en: str
+    region: str
+    kind: str
+    has_existing_bases: bool  # 002 §六(三): decides its quota of new bases
+
+
+def authorities(uow: UnitOfWork, user_id: int) -> list[Authority]:
     """The 37 submitting authorities (002 §二), by code."""
     with uow.read():
         repo.user_by_id(uow.session, user_id)
-        return api_repo.authorities(uow.session)
+        with_bases = register_repo.authorities_with_bases(uow.session)
+        return [Authority(a.code, a.name_zh, a.name_en, a.region, a.kind, a.id in with_bases)
+                for a in api_repo.authorities(uow.session)]
 
 
 def rounds(uow: UnitOfWork, user_id: int) -> list[Round]:

@@ -40,10 +40,11 @@ from workflow.calendar import WorkCalendar
 from workflow.errors import Forbidden, NotFound, Refusal, refuse
 from workflow.model import Case
 from workflow.regions import Region
+from workflow.register import ExistingBase
 from workflow.roles import Actor, Role
 from workflow.rules import ReferenceStats, RoundRules, RoundStatus, round_status
 from workflow.states import DESIGNATED, USES_QUOTA, State
-from workflow.storage import audit_repo
+from workflow.storage import audit_repo, register_repo
 from workflow.storage.db import kept_connection, may_have_written
 from workflow.storage.models import (
     ApiTokenRow,
@@ -54,6 +55,7 @@ from workflow.storage.models import (
     CalendarDayRow,
     CalendarYearRow,
     DeputyRow,
+    ExportBaseRow,
     HistoryRow,
     ObjectionRow,
     ProductRow,
@@ -300,13 +302,17 @@ def values_of(app: ApplicationRow) -> dict[str, Any]:
 
 
 def to_case(session: Session, app: ApplicationRow) -> Case:
-    """The domain `Case` for an application row (attachments and objections included)."""
-    return case_of(app, *attachments_and_objections(session, app.id))
+    """The domain `Case` for an application row (attachments, objections and what the
+    register says of its authority and of the base it names included)."""
+    return case_of(app, *attachments_and_objections(session, app.id),
+                   has_bases=register_repo.authority_has_bases(session, app.authority_id),
+                   base=register_repo.existing_base(session, app.existing_base_id))
 
 
-def case_of(app: ApplicationRow, kinds: frozenset[str], objections: int) -> Case:
-    """The domain `Case` for an application row whose attachments and objections the
-    caller has already read."""
+def case_of(app: ApplicationRow, kinds: frozenset[str], objections: int, *, has_bases: bool,
+            base: ExistingBase | None) -> Case:
+    """The domain `Case` for an application row whose attachments, objections and
+    register facts the caller has already read."""
     return Case(
         id=app.id,
         state=State(app.state),
@@ -314,7 +320,7 @@ def case_of(app: ApplicationRow, kinds: frozenset[str], objections: int) -> Case
         kind=app.kind,
         authority_code=app.authority.code,
         region=Region(app.authority.region),
-        authority_has_bases=app.authority.has_existing_bases,
+        authority_has_bases=has_bases,
         round_year=app.round.year,
         owner_id=app.owner_id,
         values=values_of(app),
@@ -326,6 +332,8 @@ def case_of(app: ApplicationRow, kinds: frozenset[str], objections: int) -> Case
         notice_published_on=app.notice_published_on,
         notice_ends_on=app.notice_ends_on,
         rectification_deadline=app.rectification_deadline,
+        existing_base=base,
+        existing_base_type=app.existing_base_type,
     )
 
 
@@ -369,12 +377,16 @@ class FireCase:
     notice_published_on: date | None
     notice_ends_on: date | None
     rectification_deadline: date | None
+    existing_base_id: int | None
+    existing_base_type: str | None
+    industry_field: str | None
     values: dict[str, Any]
     authority_code: str
     region: str
-    has_existing_bases: bool
+    has_existing_bases: bool  # from the register (002 §六(三)): one EXISTS in the read
     round_year: int
     round_params: str  # the round's parameters as stored (JSON text): see `fire_rules`
+    existing_base: ExistingBase | None  # the register entry a re-certification names
     products: list[dict[str, Any]]
 
 
@@ -393,7 +405,8 @@ class ForFire:
 _USER_COLS = ("id", "username", "display_name", "role", "authority_id", "is_active")
 _CASE_COLS = ("id", "round_id", "authority_id", "owner_id", "kind", "state", "version",
               "attestations", "recommended_by_id", "submitted_at", "notice_published_on",
-              "notice_ends_on", "rectification_deadline")
+              "notice_ends_on", "rectification_deadline", "existing_base_id",
+              "existing_base_type", "industry_field")
 
 
 @cache
@@ -415,17 +428,21 @@ def _fire_read(dialect: str) -> Any:
     head = audit_repo.head_of(bindparam("audit_chain", type_=String))
     users, apps = UserRow.__table__.c, ApplicationRow.__table__.c
     user_auth, app_auth = AuthorityRow.__table__.alias("ua"), AuthorityRow.__table__.alias("aa")
+    base, base_auth = ExportBaseRow.__table__.alias("eb"), AuthorityRow.__table__.alias("ba")
     rounds = RoundRow.__table__
     return (select(*(users[c] for c in _USER_COLS), user_auth.c.code,
                    *(apps[c] for c in _CASE_COLS), *(apps[c] for c in FORM_COLUMNS),
-                   app_auth.c.code, app_auth.c.region, app_auth.c.has_existing_bases,
-                   rounds.c.year, cast(rounds.c.params, Text), kinds, objections, deputising,
-                   head)
+                   app_auth.c.code, app_auth.c.region, register_repo.has_bases(apps.authority_id),
+                   rounds.c.year, cast(rounds.c.params, Text),
+                   base.c.id, base.c.name, base.c.base_type, base.c.status, base_auth.c.code,
+                   kinds, objections, deputising, head)
             .select_from(UserRow.__table__)
             .outerjoin(user_auth, user_auth.c.id == users.authority_id)
             .outerjoin(ApplicationRow.__table__, apps.id == app_id)
             .outerjoin(app_auth, app_auth.c.id == apps.authority_id)
             .outerjoin(rounds, rounds.c.id == apps.round_id)
+            .outerjoin(base, base.c.id == apps.existing_base_id)
+            .outerjoin(base_auth, base_auth.c.id == base.c.authority_id)
             .where(users.id == user_id))
 
 
@@ -533,8 +550,10 @@ def load_for_fire(db: Session | Direct, user_id: int, app_id: int, today: date,
         i = _NU + 1 + _NC
         values = dict(zip(FORM_COLUMNS, r[i:i + _NF], strict=True))
         code, region, has_bases, year, params = r[i + _NF:i + _NF + 5]
+        named = r[i + _NF + 5:i + _NF + 10]
+        base = ExistingBase(*named) if named[0] is not None else None
         app = FireCase(*r[_NU + 1:i], values, code, region,  # type: ignore[call-arg]
-                       bool(has_bases), year, params or "{}", [])
+                       bool(has_bases), year, params or "{}", base, [])
     k, n, dep, head = r[-4:]
     return ForFire(user, app, frozenset(k.split(",")) if k else frozenset(), int(n or 0),
                    bool(dep), head)
@@ -572,7 +591,8 @@ def fire_case(app: FireCase, kinds: frozenset[str], objections: int) -> Case:
         attachment_kinds=kinds, attestations=dict(app.attestations or {}),
         recommended_by_id=app.recommended_by_id, open_objections=objections,
         notice_published_on=app.notice_published_on, notice_ends_on=app.notice_ends_on,
-        rectification_deadline=app.rectification_deadline,
+        rectification_deadline=app.rectification_deadline, existing_base=app.existing_base,
+        existing_base_type=app.existing_base_type,
     )
 
 
