@@ -94,6 +94,7 @@ def _assess_all(session: DbSession, period: int, today: date, skip: set[int] | N
     """Assess every designated base from one snapshot (a fixed number of SELECTs)."""
     snap = reports_repo.snapshot(session, period)
     references = repo.load_references(session)
+    cal = repo.load_calendar(session)
     quarters: dict[int, dict[tuple[int, int], QuarterFigures]] = defaultdict(dict)
     for app_id, y, q, exports, hightech, at in snap.quarters:
         quarters[app_id][(y, q)] = QuarterFigures(y, q, Decimal(exports or 0),
@@ -122,7 +123,7 @@ def _assess_all(session: DbSession, period: int, today: date, skip: set[int] | N
             quarters=quarters.get(b.id, {}), yearly_hightech_10k_usd=years.get(b.id, {}),
             annual={period: annual[b.id]} if b.id in annual else {},
             rectification_deadline=b.rectification_deadline, name=b.applicant_name or "")
-        out.append((assess(figures, period, today, round_rules, references, rules),
+        out.append((assess(figures, period, today, round_rules, references, rules, cal),
                     b.applicant_name or "", b.region))
     return out
 

@@ -32,7 +32,7 @@ from typing import Any
 from workflow.calendar import WorkCalendar
 from workflow.regions import AUTHORITIES
 from workflow.register import COLUMNS
-from workflow.reminders import QUARTER_END, quarter_of, quarterly_due
+from workflow.reporting import QUARTER_END, quarter_of, quarterly_due
 from workflow.roles import Role
 from workflow.rules import RoundRules
 from workflow.services import bases, cases, files, objections
@@ -469,7 +469,7 @@ def _file_reports(s: Any, base: ApplicationRow, today: date, cal: WorkCalendar,
     year, quarter = quarter_of(approved)
     filed = []
     while True:
-        due = quarterly_due(year, quarter, 15, cal)
+        due = quarterly_due(year, quarter, RoundRules.for_year(2006), cal)
         if due >= today:
             break
         filed.append((year, quarter, due))
