@@ -38,6 +38,13 @@ def annual_due(year: int, rules: RoundRules) -> date:
     return date(year, month, day)
 
 
+def period_closes_on(period: int, rules: RoundRules, cal: WorkCalendar) -> date:
+    """The day the last report of year `period` is due (Q4's data, in January): only after it
+    can the year be assessed for real (issue: a May run of the same year proposed
+    rectification for bases whose reports were simply not yet due)."""
+    return max(quarterly_due(period, 4, rules, cal), annual_due(period, rules))
+
+
 def quarter_has_ended(year: int, quarter: int, today: date) -> bool:
     """Data may be reported for a quarter only once it is over (no future quarters)."""
     return quarter_end(year, quarter) < today

@@ -18,6 +18,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from workflow import reporting
 from workflow.assessment import (
     KEEP,
     PROPOSAL_TRIGGER,
@@ -31,7 +32,15 @@ from workflow.assessment import (
     QuarterFigures,
     assess,
 )
-from workflow.errors import DomainError, Forbidden, GuardFailed, NotFound, ValidationFailed, refuse
+from workflow.errors import (
+    DomainError,
+    Forbidden,
+    GuardFailed,
+    NotFound,
+    Refusal,
+    ValidationFailed,
+    refuse,
+)
 from workflow.rules import RoundRules
 from workflow.services import cases
 from workflow.services.clock import local_date, utcnow
@@ -65,6 +74,7 @@ class Preview:
 
     counts: RunCounts
     items: list[tuple[Assessment, str, str]]  # (assessment, base name, region)
+    provisional: Refusal | None = None  # why the findings may still change (year not closed)
 
 
 def _ministry(session: DbSession, user_id: int) -> UserRow:
@@ -80,6 +90,21 @@ def _check_period(period: int, today: date) -> None:
         raise ValidationFailed(refuse("invalid_period", f"评估年度应在 2006–{today.year} 之间",
                                       f"the period must be a year from 2006 to {today.year}",
                                       field="period", details={"value": str(period)}))
+
+
+def _not_closed(session: DbSession, period: int, today: date) -> Refusal | None:
+    """Why `period` cannot be assessed for real yet: its last report is not yet due."""
+    closes = reporting.period_closes_on(period, RoundRules.for_year(period),
+                                        repo.load_calendar(session))
+    if today > closes:
+        return None
+    return refuse("period_not_closed",
+                  f"{period}年度尚未结束：最后一期数据（第四季度）应于 {closes.isoformat()} 前报送，"
+                  f"此后方可正式评估；试评估的结论是暂定的，未到期的报告不计为缺报",
+                  f"{period} has not closed: its last data (Q4) are due by {closes.isoformat()}; "
+                  "only after that can it be assessed for real — a dry run's findings are "
+                  "provisional, and reports not yet due do not count as missing",
+                  field="period", details={"closes_on": closes.isoformat()})
 
 
 def default_period(today: date) -> int:
@@ -148,9 +173,10 @@ def preview(uow: UnitOfWork, user_id: int | None, period: int, now: datetime | N
         if user_id is not None:
             _ministry(s, user_id)
         items = _assess_all(s, period, today)
+        provisional = _not_closed(s, period, today)
     counts = RunCounts(period, True, bases=len(items))
     counts.proposals.update(Counter(a.proposal for a, _, _ in items))
-    return Preview(counts, items)
+    return Preview(counts, items, provisional)
 
 
 def start(uow: UnitOfWork, user_id: int | None, period: int, now: datetime | None = None) -> int:
@@ -161,6 +187,9 @@ def start(uow: UnitOfWork, user_id: int | None, period: int, now: datetime | Non
         s = uow.session
         if user_id is not None:
             _ministry(s, user_id)
+        not_closed = _not_closed(s, period, local_date(now))
+        if not_closed is not None:
+            raise ValidationFailed(not_closed)
         run = EvaluationRunRow(period=period, dry_run=False, status="queued",
                                started_by_id=user_id, started_at=now, summary={})
         s.add(run)
