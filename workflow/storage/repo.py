@@ -775,6 +775,11 @@ def history(session: Session, app_id: int) -> list[HistoryRow]:
     return list(session.scalars(q))
 
 
+def objection_by_number(session: Session, number: str) -> ObjectionRow | None:
+    return session.scalars(select(ObjectionRow).where(ObjectionRow.confirmation_no == number)
+                           ).first()
+
+
 def objections_of(session: Session, app_id: int) -> list[ObjectionRow]:
     q = select(ObjectionRow).where(ObjectionRow.application_id == app_id).order_by(
         ObjectionRow.filed_at)
