@@ -120,6 +120,9 @@ def create_app(test_config: dict[str, Any] | None = None,
     from web import security
 
     security.init_app(app)  # headers, audit context, admin pages, `flask audit`
+    from web import errors
+
+    errors.init_app(app)  # 400…500 pages in the layout and the user's language
     cli.init_app(app)
     from web import metrics, requestlog
 
