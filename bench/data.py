@@ -76,11 +76,16 @@ def seed_world(url: str) -> World:
     with psycopg.connect(psycopg_url(url)) as conn, conn.cursor() as cur:
         auth_ids = {}
         for a in AUTHORITIES:
-            cur.execute("INSERT INTO authorities (code, name_zh, name_en, region, kind, "
-                        "has_existing_bases) VALUES (%s,%s,%s,%s,%s,%s) RETURNING id",
-                        (a.code, a.name_zh, a.name_en, a.region.value, a.kind,
-                         a.region.value == "east"))
+            cur.execute("INSERT INTO authorities (code, name_zh, name_en, region, kind) "
+                        "VALUES (%s,%s,%s,%s,%s) RETURNING id",
+                        (a.code, a.name_zh, a.name_en, a.region.value, a.kind))
             auth_ids[a.code] = cur.fetchone()[0]  # type: ignore[index]
+            if a.region.value == "east":  # in the register: east has bases (002 §六(三))
+                cur.execute("INSERT INTO export_bases (authority_id, name, base_type, "
+                            "designated_on, status, status_since, created_at, updated_at) "
+                            "VALUES (%s,%s,'hightech',%s,'designated',%s,%s,%s)",
+                            (auth_ids[a.code], f"{a.name_zh}国家高新技术产品出口基地",
+                             date(2001, 9, 20), date(2001, 9, 20), now, now))
         import json
 
         for year in [*HISTORY_ROUNDS, 2006]:

@@ -18,6 +18,8 @@ from workflow.services import cases, files
 from workflow.services.accounts import hash_password
 from workflow.storage.models import (
     AuthorityRow,
+    ExportBaseEventRow,
+    ExportBaseRow,
     ReferenceStatRow,
     RoundRow,
     UserRow,
@@ -25,7 +27,16 @@ from workflow.storage.models import (
 
 PASSWORD = "Test-pass-2006"
 PDF = b"%PDF-1.4\n%%EOF\n"
-WITH_BASES = {"440000", "420000", "510000", "210000", "110000"}
+# The register of bases the test world starts with: the national bases designated before
+# 2006 (authority -> name, type, document, date). "Has existing bases" (002 §六(三)) and
+# what may be re-certified (§五(一)) are read from it.
+REGISTER: dict[str, tuple[str, str, str, date]] = {
+    "440000": ("广州国家高新技术产品出口基地", "hightech", "外经贸技发[2001]101号", date(2001, 9, 20)),
+    "420000": ("武汉国家高新技术产品出口基地", "hightech", "外经贸技发[2001]101号", date(2001, 9, 20)),
+    "510000": ("成都国家软件出口基地", "software", "商科技发[2003]202号", date(2003, 11, 6)),
+    "210000": ("沈阳国家高新技术产品出口基地", "hightech", "外经贸技发[2002]303号", date(2002, 7, 1)),
+    "110000": ("北京国家医药出口基地", "pharmaceutical", "商科技发[2004]404号", date(2004, 5, 18)),
+}
 _HASH = hash_password(PASSWORD)
 
 # username -> (role, authority code)
@@ -65,6 +76,7 @@ class World:
     uow: Any
     ids: dict[str, int]
     authorities: dict[str, int]
+    bases: dict[str, int]  # authority code -> its national base in the register
     upload_dir: Path = field(default_factory=lambda: Path("/tmp/eib-test-uploads"))
 
     def id(self, username: str) -> int:
@@ -84,8 +96,7 @@ def build_world(uow: Any, rules: RoundRules | None = None) -> World:
         auth = {}
         for a in AUTHORITIES:
             row = AuthorityRow(code=a.code, name_zh=a.name_zh, name_en=a.name_en,
-                               region=a.region.value, kind=a.kind,
-                               has_existing_bases=a.code in WITH_BASES)
+                               region=a.region.value, kind=a.kind)
             s.add(row)
             auth[a.code] = row
         s.flush()
@@ -95,6 +106,16 @@ def build_world(uow: Any, rules: RoundRules | None = None) -> World:
                                       region_overridden=own is not None,
                                       kind=city_kind(name), parent_id=auth[parent].id)
             s.add(auth[code])
+        bases = {}
+        for code, (name, base_type, document, day) in REGISTER.items():
+            base = ExportBaseRow(authority_id=auth[code].id, name=name, base_type=base_type,
+                                 designation_document=document, designated_on=day,
+                                 status="designated", status_since=day)
+            s.add(base)
+            s.flush()
+            s.add(ExportBaseEventRow(base_id=base.id, status="designated", effective_on=day,
+                                     decision="import", document=document))
+            bases[code] = base.id
         s.add(RoundRow(year=2006, name_zh="2006年度", name_en="2006", params=rules.to_json(),
                        opened_on=date(2006, 2, 28)))
         for year, nat, reg in ((2003, "62.7", "34.6"), (2004, "50.2", "35.2"),
@@ -112,7 +133,7 @@ def build_world(uow: Any, rules: RoundRules | None = None) -> World:
         ids = {u_.username: u_.id for u_ in s.scalars(select(UserRow))}
         auth_ids = {c: r.id for c, r in auth.items()}
         u.commit()
-    return World(uow, ids, auth_ids)
+    return World(uow, ids, auth_ids, bases)
 
 
 def form_data(**over: Any) -> dict[str, Any]:
@@ -138,6 +159,28 @@ T0 = datetime(2006, 3, 10, 2, 0, tzinfo=UTC)
 
 def draft(world: World, applicant: str = "hubei_applicant", **over: Any) -> int:
     return cases.create_draft(world.uow(), world.id(applicant), form_data(**over), now=T0)
+
+
+def add_base(world: World, code: str, name: str, base_type: str = "hightech",
+             status: str = "designated") -> int:
+    """Another national base of `code` in the register (as an import would enter it)."""
+    day = date(2002, 6, 1)
+    with world.uow() as u:
+        base = ExportBaseRow(authority_id=world.authorities[code], name=name,
+                             base_type=base_type, designation_document="外经贸技发[2002]1号",
+                             designated_on=day, status=status, status_since=day)
+        u.session.add(base)
+        u.session.flush()
+        u.session.add(ExportBaseEventRow(base_id=base.id, status=status, effective_on=day,
+                                         decision="import"))
+        u.commit()
+        return base.id
+
+
+def recertification(world: World, code: str = "420000") -> dict[str, Any]:
+    """The fields that make an application the re-certification of `code`'s national base."""
+    return {"kind": "recertification", "industry_field": None,
+            "existing_base_id": world.bases[code], "applicant_name": REGISTER[code][0]}
 
 
 def attach_required(world: World, app_id: int, applicant: str = "hubei_applicant") -> None:

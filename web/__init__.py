@@ -101,6 +101,9 @@ def create_app(test_config: dict[str, Any] | None = None,
     from web import reports
 
     app.register_blueprint(reports.bp)  # quarterly data, annual reports, re-evaluation
+    from web import bases_register
+
+    app.register_blueprint(bases_register.bp)  # /bases-register: 出口基地名录
     from web import notifications
 
     app.register_blueprint(notifications.bp)  # 通知 and the admin's outbox (reminders)
@@ -111,9 +114,15 @@ def create_app(test_config: dict[str, Any] | None = None,
     from web import webhooks_page
 
     app.register_blueprint(webhooks_page.bp)  # /webhooks: reviewers' webhooks (issue 7)
+    from web import rounds_page
+
+    app.register_blueprint(rounds_page.bp)  # /rounds: 申报年度, kept by the ministry
     from web import security
 
     security.init_app(app)  # headers, audit context, admin pages, `flask audit`
+    from web import errors
+
+    errors.init_app(app)  # 400…500 pages in the layout and the user's language
     cli.init_app(app)
     from web import metrics, requestlog
 

@@ -124,8 +124,13 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(diagram)
     app.cli.add_command(calendar_cli)
     from web.reminders_cli import reminders_cli
+    from web.rounds_cli import rounds_cli
 
     app.cli.add_command(reminders_cli)
+    app.cli.add_command(rounds_cli)
+    from web.bases_cli import bases_cli
+
+    app.cli.add_command(bases_cli)
     from web.authorities_cli import authorities_cli
 
     app.cli.add_command(authorities_cli)

@@ -24,7 +24,7 @@ from workflow.errors import (
 )
 from workflow.roles import Role
 from workflow.rules import EXISTING_BASE_TYPES, NEW_BASE_FIELDS_2006
-from workflow.services import cases, files, worklist
+from workflow.services import bases, cases, catalog, files, worklist
 from workflow.states import State
 
 bp = Blueprint("forms", __name__)
@@ -43,6 +43,7 @@ def form_data(posted: MultiDict[str, str]) -> dict[str, Any]:
     data["kind"] = posted.get("kind") or "new_base"
     data["industry_field"] = posted.get("industry_field", "")
     data["existing_base_type"] = posted.get("existing_base_type", "")
+    data["existing_base_id"] = posted.get("existing_base_id", "")
     rows: dict[int, dict[str, str]] = {}
     for key, value in posted.items():
         m = PRODUCT_KEY.match(key)
@@ -53,7 +54,7 @@ def form_data(posted: MultiDict[str, str]) -> dict[str, Any]:
 
 
 INPUTS = frozenset({*(f.name for f in form.FIELDS), "kind", "industry_field",
-                    "existing_base_type", "products"})
+                    "existing_base_id", "existing_base_type", "products"})
 
 
 def errors_by_field(err: DomainError) -> dict[str, list[str]]:
@@ -87,6 +88,7 @@ def _values_of(row: Any) -> dict[str, Any]:
     data["kind"] = row.kind
     data["industry_field"] = row.industry_field or ""
     data["existing_base_type"] = row.existing_base_type or ""
+    data["existing_base_id"] = str(row.existing_base_id or "")
     data["products"] = [{"name": p.name, "exports_10k_usd": "" if p.exports_10k_usd is None
                          else format(p.exports_10k_usd.normalize(), "f")} for p in row.products]
     return data
@@ -98,12 +100,16 @@ def _render(values: dict[str, Any], *, row: Any = None, errors: dict[str, list[s
     products = values.get("products") or []
     if not products:
         products = [{"name": "", "exports_10k_usd": ""}]
+    # the round it goes into: named on the form, its own fields for new bases
+    rnd = catalog.drafting_round(uow(), me().id, row.round.year if row is not None else None)
     return render_template(
         "application_form.html", values=values, products=products, row=row,
         errors=errors or {}, conflict=conflict, attachments=attachments or [],
         upload_kinds=UPLOAD_KINDS if row is not None else (), upload_error=upload_error,
-        upload_kind=upload_kind, industry_fields=NEW_BASE_FIELDS_2006,
-        base_types=EXISTING_BASE_TYPES, fields=form.FIELDS), status
+        upload_kind=upload_kind, round=rnd,
+        industry_fields=rnd.rules.new_base_fields if rnd else NEW_BASE_FIELDS_2006,
+        base_types=EXISTING_BASE_TYPES, base_choices=bases.choices(uow(), me().id),
+        fields=form.FIELDS), status
 
 
 @bp.route("/applications/new", methods=["GET", "POST"])

@@ -19,8 +19,9 @@ from workflow import form
 from workflow.authorities import KIND_ZH as AUTHORITY_KIND_ZH
 from workflow.errors import Refusal
 from workflow.regions import Region
+from workflow.register import STATUS_ZH, TYPE_EN, TYPE_ZH, BaseStatus, BaseType
 from workflow.roles import Role
-from workflow.rules import EXISTING_BASE_ZH, FIELD_ZH
+from workflow.rules import FIELD_ZH
 from workflow.services.clock import CHINA
 from workflow.services.files import KIND_ZH as ATTACHMENT_ZH
 from workflow.states import BY_TRIGGER, State
@@ -29,9 +30,8 @@ FIELD_EN = {"information": "Information", "pharmaceuticals": "Pharmaceuticals",
             "software": "Software", "new_materials": "New materials",
             "fine_chemicals": "Fine chemicals", "marine": "Marine industry",
             "aerospace": "Aerospace"}
-EXISTING_BASE_EN = {"hightech": "High-tech product export base",
-                    "pharmaceutical": "Pharmaceutical export base",
-                    "software": "Software export base"}
+BASE_STATUS_EN = {BaseStatus.DESIGNATED: "Designated", BaseStatus.RECTIFYING: "Rectifying",
+                  BaseStatus.REVOKED: "Revoked"}
 ATTACHMENT_EN = {"application_form": "Application form", "development_plan": "Development plan",
                  "recommendation_letter": "Recommendation letter", "other": "Other"}
 KIND_EN = {"new_base": "New base", "recertification": "Re-certification"}
@@ -143,9 +143,26 @@ def industry_label(value: str | None) -> str:
 
 
 def base_type_label(value: str | None) -> str:
-    if not value:
-        return "—"
-    return EXISTING_BASE_EN.get(value, value) if is_en() else EXISTING_BASE_ZH.get(value, value)
+    """高新技术产品出口基地 … 科技兴贸出口创新基地 (workflow.register.BaseType)."""
+    if value not in {t.value for t in BaseType}:
+        return value or "—"
+    t = BaseType(value)
+    return TYPE_EN[t] if is_en() else TYPE_ZH[t]
+
+
+def base_status_label(value: str | None) -> str:
+    """已认定 / 限期整改 / 已撤销: a base's status in the register."""
+    if value not in {s.value for s in BaseStatus}:
+        return value or "—"
+    s = BaseStatus(value)
+    return BASE_STATUS_EN[s] if is_en() else STATUS_ZH[s]
+
+
+def decision_label(value: str) -> str:
+    """What changed a base's entry: an import, or the ministry's decision on its case."""
+    if value == "import":
+        return "Imported" if is_en() else "导入"
+    return trigger_label(value)
 
 
 def attachment_label(kind: str) -> str:
@@ -214,6 +231,7 @@ def init_app(app: Flask) -> None:
         cn_date=fmt_date, cn_datetime=fmt_datetime, num=fmt_number, state_label=state_label,
         trigger_label=trigger_label, role_label=role_label, region_label=region_label,
         kind_label=kind_label, industry_label=industry_label, base_type_label=base_type_label,
+        base_status_label=base_status_label, decision_label=decision_label,
         attachment_label=attachment_label, authority_label=authority_label,
         authority_kind_label=authority_kind_label,
         field_label=field_label, unit_label=unit_label, refusal_text=refusal_text, paren=paren,

@@ -19,6 +19,7 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from werkzeug.exceptions import TooManyRequests
@@ -98,6 +99,30 @@ def filed(app_id: int) -> Any:
     except NotFound:
         shown = None  # the notice moved on meanwhile; the number still stands
     return render_template("public/filed.html", case=shown, number=done["number"])
+
+
+def lookup_limit() -> str:
+    """Per-IP limit on looking objections up (config OBJECTION_LOOKUP_RATE_LIMIT): the
+    confirmation number is the only key, so guessing is slowed down."""
+    return str(current_app.config.get("OBJECTION_LOOKUP_RATE_LIMIT") or "30 per hour")
+
+
+@bp.get("/notice/objection-status")
+@limiter.limit(lookup_limit, exempt_when=lambda: not request.args.get("number"))
+def objection_status() -> Any:
+    """异议处理结果查询: the person who filed an objection looks its status up with the
+    confirmation number — open, or decided (upheld / dismissed) with the date and reason."""
+    number = (request.args.get("number") or "").strip()
+    found, error, status = None, None, 200
+    if number:
+        try:
+            found = objections.status_of(uow(), number)
+        except ValidationFailed as err:
+            error, status = err.first.message(lang()), 422
+        except NotFound:
+            error, status = _("未找到该确认编号的异议，请核对后重试"), 404
+    return render_template("public/objection_status.html", number=number, found=found,
+                           error=error), status
 
 
 @bp.errorhandler(429)

@@ -29,9 +29,9 @@ from workflow import eligibility
 from workflow.errors import DomainError, NotFound, VersionConflict
 from workflow.regions import Region
 from workflow.roles import Role
-from workflow.services import cases, files, worklist
+from workflow.services import bases, cases, files, objections, worklist
 from workflow.services.clock import today as china_today
-from workflow.states import BY_TRIGGER, State
+from workflow.states import BY_TRIGGER, DECISIONS, State
 from workflow.storage.models import UserRow
 
 bp = Blueprint("views", __name__)
@@ -148,6 +148,18 @@ def bulk() -> Any:
 
 # --- case page ----------------------------------------------------------------------
 
+def _timeline(history: list[Any], trail: list[Any]) -> list[tuple[str, Any, Any]]:
+    """The case's history with its objections in it, oldest first: (kind, when, item) —
+    kind `transition`, `objection_filed`, or `objection_dismissed` (an upheld objection is
+    the `uphold_objection` transition itself, with its reason)."""
+    out: list[tuple[str, Any, Any]] = [("transition", h.at, h) for h in history]
+    for o in trail:
+        out.append(("objection_filed", o.filed_at, o))
+        if o.status == "dismissed" and o.resolved_at is not None:
+            out.append(("objection_dismissed", o.resolved_at, o))
+    return sorted(out, key=lambda e: e[1])
+
+
 def _case_page(app_id: int, *, status: int = 200, typed: dict[str, Any] | None = None,
                action_errors: dict[str, list[str]] | None = None,
                conflict: dict[str, Any] | None = None,
@@ -156,6 +168,7 @@ def _case_page(app_id: int, *, status: int = 200, typed: dict[str, Any] | None =
     loaded = cases.load(uow(), user.id, app_id)
     verdicts = cases.eligibility_of(uow(), user.id, app_id)
     history = cases.history_of(uow(), user.id, app_id)
+    timeline = _timeline(history, objections.trail_of(uow(), user.id, app_id))
     attachments = worklist.attachments_of(uow(), user.id, app_id)
     row = loaded.row
     days = worklist.working_days_left(uow(), [row.due_on])
@@ -170,12 +183,14 @@ def _case_page(app_id: int, *, status: int = 200, typed: dict[str, Any] | None =
     refused = {t: [r.message(lang()) for r in rs] for t, rs in loaded.refused.items()}
     return render_template(
         "case.html", loaded=loaded, row=row, verdicts=verdicts, history=history,
+        timeline=timeline,
         refused=refused,
         attachments=attachments, days=days, settled=settled, diagram=diagram,
         upload_kinds=upload_kinds,
         attestable=attestable, specs=BY_TRIGGER, typed=typed or {},
         action_errors=action_errors or {}, conflict=conflict, upload_error=upload_error,
-        attest_error=attest_error, today=china_today(),
+        attest_error=attest_error, today=china_today(), decisions=DECISIONS,
+        register_entry_id=bases.entry_id_of_case(uow(), app_id),
         products_total=sum((p.exports_10k_usd or 0) for p in row.products),
     ), status
 
@@ -200,7 +215,9 @@ def fire(app_id: int) -> Any:
     trigger = request.form.get("trigger", "")
     reason = request.form.get("reason", "")
     raw_deadline = request.form.get("deadline", "")
-    typed = {"trigger": trigger, "reason": reason, "deadline": raw_deadline}
+    document = request.form.get("document", "")
+    typed = {"trigger": trigger, "reason": reason, "deadline": raw_deadline,
+             "document": document}
     try:
         version = int(request.form.get("version", ""))
     except ValueError:
@@ -211,7 +228,7 @@ def fire(app_id: int) -> Any:
                           action_errors={trigger: [_("日期格式应为 YYYY-MM-DD")]})
     try:
         fired = cases.fire(uow(), user.id, app_id, trigger, version, reason=reason or None,
-                           deadline=deadline)
+                           deadline=deadline, document=document or None)
     except VersionConflict:
         return _case_page(app_id, status=409, typed=typed, conflict={"trigger": trigger})
     except NotFound:

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
+from workflow.calendar import DEFAULT_CALENDAR, WorkCalendar
 from workflow.eligibility import (
     FAIL,
     PASS,
@@ -25,6 +26,7 @@ from workflow.eligibility import (
     growth_verdict,
     threshold_verdict,
 )
+from workflow.reporting import annual_due, quarterly_due
 from workflow.rules import ReferenceStats, RoundRules
 from workflow.states import State
 
@@ -45,7 +47,6 @@ REPORTING = "002 §四(四)"
 class AssessmentRules:
     """Parameters of re-evaluation a round may change (rounds.params["assessment"])."""
 
-    quarterly_due_days: int = 15  # quarterly data due N days after the quarter ends
     # Re-certified bases (002 §六(一)(3) 特色产业): high-tech exports at least this share of
     # the base's exports, and not falling by more than `recert_min_growth_pct` a year.
     recert_min_hightech_share_pct: Decimal = Decimal(30)
@@ -160,35 +161,13 @@ def _json_safe(value: Any) -> Any:
     return value
 
 
-# --- the reporting calendar ----------------------------------------------------------
-
-def quarter_end(year: int, quarter: int) -> date:
-    """The last day of a quarter."""
-    if quarter == 4:
-        return date(year, 12, 31)
-    return date(year, 3 * quarter + 1, 1) - timedelta(days=1)
-
-
-def quarter_due(year: int, quarter: int, rules: AssessmentRules | None = None) -> date:
-    """When a quarter's data is due (002 §四(四) 每季度上报; the day is ours, see docs)."""
-    return _quarter_due(year, quarter, (rules or AssessmentRules()).quarterly_due_days)
-
+# --- the reporting calendar: `workflow.reporting` (one rule for reminders and assessment)
 
 @lru_cache(maxsize=256)
-def _quarter_due(year: int, quarter: int, due_days: int) -> date:
+def _quarterly_due(year: int, quarter: int, working_days: int, cal: WorkCalendar) -> date:
     # the same four dates for every base of a run: computed once, not once per base
-    return quarter_end(year, quarter) + timedelta(days=due_days)
-
-
-def annual_due(year: int, round_rules: RoundRules) -> date:
-    """The annual work report of `year` is due on 31 December of that year (002 §四(四))."""
-    month, day = round_rules.annual_report_month_day
-    return date(year, month, day)
-
-
-def quarter_has_ended(year: int, quarter: int, today: date) -> bool:
-    """Data may be reported for a quarter only once it is over (no future quarters)."""
-    return quarter_end(year, quarter) < today
+    return quarterly_due(year, quarter, RoundRules(quarterly_report_working_days=working_days),
+                         cal)
 
 
 # --- indicators ----------------------------------------------------------------------
@@ -233,13 +212,14 @@ def _growth(base: BaseFigures, year: int, yearly: Mapping[int, Decimal | None]
 
 # --- findings ------------------------------------------------------------------------
 
-def _reporting_findings(base: BaseFigures, period: int, today: date, rules: AssessmentRules,
-                        round_rules: RoundRules) -> tuple[list[Verdict], list[int]]:
-    """Missing, late and not-yet-due reports; returns (findings, quarters that are due)."""
+def _reporting_findings(base: BaseFigures, period: int, today: date, round_rules: RoundRules,
+                        cal: WorkCalendar) -> tuple[list[Verdict], list[int]]:
+    """Missing, late and not-yet-due reports; returns (findings, quarters that are due).
+    Due dates are the reminders' (`workflow.reporting`): working days after the quarter."""
     out: list[Verdict] = []
     due_quarters = []
     for q in (1, 2, 3, 4):
-        due = quarter_due(period, q, rules)
+        due = _quarterly_due(period, q, round_rules.quarterly_report_working_days, cal)
         report = base.quarters.get((period, q))
         figures: dict[str, Any] = {"year": period, "quarter": q, "due_on": due.isoformat()}
         if report is None and due >= today:
@@ -372,10 +352,11 @@ def _recertified(base: BaseFigures, period: int, rules: AssessmentRules,
 
 def assess(base: BaseFigures, period: int, today: date, round_rules: RoundRules,
            references: Mapping[int, ReferenceStats],
-           rules: AssessmentRules | None = None) -> Assessment:
+           rules: AssessmentRules | None = None,
+           cal: WorkCalendar = DEFAULT_CALENDAR) -> Assessment:
     """Assess one base for the year `period` as of `today` (which decides what is due)."""
     rules = rules or AssessmentRules()
-    findings, due_quarters = _reporting_findings(base, period, today, rules, round_rules)
+    findings, due_quarters = _reporting_findings(base, period, today, round_rules, cal)
     reported = [q for (y, _), q in sorted(base.quarters.items()) if y == period]
     # every yearly figure the criteria and indicators use, computed once
     yearly = {y: yearly_hightech_musd(base, y) for y in range(period - 3, period + 1)}

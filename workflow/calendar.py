@@ -58,7 +58,7 @@ class _Index:
         return _weekdays_through(ordinal) + (self.running[i - 1] if i else 0)
 
 
-@dataclass
+@dataclass(eq=False)  # one calendar is one object: hashable by identity, for caches
 class WorkCalendar:
     """Answers 'is this a working day' and counts working days.
 

@@ -81,6 +81,13 @@ class VersionConflict(DomainError):
     status = 409
 
 
+class WrongStatus(DomainError):
+    """The object's status does not allow this now (e.g. changing a round once it opened)."""
+
+    code = "wrong_status"
+    status = 409
+
+
 class NotFound(DomainError):
     """The object does not exist or is outside the caller's scope (never tell which)."""
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from workflow import eligibility, form
+from workflow import eligibility, form, register
 from workflow.errors import Refusal, refuse
 from workflow.model import Case, Context
 from workflow.roles import Role
@@ -92,11 +92,24 @@ def recommendation_letter(case: Case, ctx: Context, spec: TransitionSpec) -> Ref
     return _attachments(case, ctx.rules.attachments_to_recommend, "recommendation_letter")
 
 
+def existing_base(case: Case, ctx: Context, spec: TransitionSpec) -> Refusal | None:
+    """002 §五(一), §六(一): a re-certification names its existing national base from the
+    register — of its own authority, not revoked, of the type its form says, and not
+    re-certified by another case already."""
+    refusal = register.recertification_refusal(case.kind, case.existing_base,
+                                                case.authority_code, case.existing_base_type,
+                                                ctx.base_claimed_by)
+    if refusal is not None:
+        refusal.guard = "existing_base"
+    return refusal
+
+
 def quota(case: Case, ctx: Context, spec: TransitionSpec) -> Refusal | None:
     """002 §六(三): how many new bases a province may recommend in a round — a city's
     recommendation counts against its province's quota, by the province's region."""
     if case.kind != "new_base":
-        return None  # re-certification of existing bases is not limited
+        return None  # re-certifying a real base (`existing_base`) takes no quota
+    # quotas are the province's (002 §六(三)): a city's case counts against its province
     allowed = ctx.rules.quota_for(case.province_code, case.province_region,
                                   case.authority_has_bases)
     if ctx.quota_used < allowed:
@@ -184,7 +197,8 @@ GUARDS: dict[str, Guard] = {
     "role": role, "scope": scope, "not_the_drafter": not_the_drafter,
     "not_the_recommender": not_the_recommender, "complete_form": complete_form,
     "required_attachments": required_attachments,
-    "recommendation_letter": recommendation_letter, "quota": quota,
+    "recommendation_letter": recommendation_letter, "existing_base": existing_base,
+    "quota": quota,
     "blocking_criteria": blocking_criteria, "calendar_known": calendar_known,
     "notice_elapsed": notice_elapsed, "no_open_objection": no_open_objection,
     "has_open_objection": has_open_objection, "rectification_deadline": rectification_deadline,

@@ -8,6 +8,7 @@ from typing import Any
 
 from workflow.calendar import DEFAULT_CALENDAR, WorkCalendar
 from workflow.regions import Region
+from workflow.register import ExistingBase
 from workflow.roles import Actor
 from workflow.rules import ReferenceStats, RoundRules
 from workflow.states import State
@@ -23,7 +24,8 @@ class Case:
     kind: str  # new_base | recertification
     authority_code: str  # the authority that drafted it: a province-level one or a city
     region: Region  # the authority's region (a city's own class, else its province's)
-    authority_has_bases: bool  # the province-level authority's (quotas are per province)
+    # the register holds a base of the province (or its cities) not revoked (002 §六(三))
+    authority_has_bases: bool
     round_year: int
     owner_id: int  # the applicant account that drafted it
     values: dict[str, Any] = field(default_factory=dict)  # the 申报书 fields
@@ -51,6 +53,9 @@ class Case:
         """The province's region: the quota of 002 §六(三) depends on it, not on a city's
         own class."""
         return self.parent_region or self.region
+    # a re-certification: the register entry it names, and the type its form says
+    existing_base: ExistingBase | None = None
+    existing_base_type: str | None = None
 
 
 @dataclass
@@ -62,6 +67,9 @@ class Context:
     rules: RoundRules
     calendar: WorkCalendar = field(default_factory=lambda: DEFAULT_CALENDAR)
     quota_used: int = 0  # this authority's other new-base recommendations in the round
+    # another case re-certifying the same base, recommended or designated already
+    # (counted under the authority's lock when recommending)
+    base_claimed_by: int | None = None
     reason: str | None = None
     rectification_deadline: date | None = None
     references: dict[int, ReferenceStats] = field(default_factory=dict)

@@ -15,9 +15,9 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from workflow.assessment import quarter_end, quarter_has_ended
 from workflow.errors import Refusal, refuse
 from workflow.form import Field, parse_value
+from workflow.reporting import quarter_end, quarter_has_ended
 
 FIRST_YEAR = 2000
 MAX_ROWS = 2000

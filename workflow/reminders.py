@@ -27,6 +27,7 @@ from enum import StrEnum
 from typing import Any
 
 from workflow.calendar import WorkCalendar
+from workflow.reporting import annual_due, quarter_of, quarterly_due
 from workflow.rules import RoundRules
 from workflow.states import DESIGNATED, State
 
@@ -201,26 +202,6 @@ class Due:
 
 # --- deadlines ---------------------------------------------------------------------------
 
-QUARTER_END = {1: (3, 31), 2: (6, 30), 3: (9, 30), 4: (12, 31)}
-
-
-def quarter_of(day: date) -> tuple[int, int]:
-    return day.year, (day.month - 1) // 3 + 1
-
-
-def quarterly_due(year: int, quarter: int, working_days: int, cal: WorkCalendar) -> date:
-    """Quarterly data for (year, quarter) are due the N-th working day after the quarter
-    ends (002 §四(四) says 每季度上报 without a date; the round sets N, default 15)."""
-    m, d = QUARTER_END[quarter]
-    return cal.add_working_days(date(year, m, d), working_days)
-
-
-def annual_due(year: int, rules: RoundRules) -> date:
-    """The annual work report for `year` is due by 31 December of that year (002 §四(四))."""
-    m, d = rules.annual_report_month_day
-    return date(year, m, d)
-
-
 def _quarters_from(first: tuple[int, int], last: tuple[int, int]) -> Iterator[tuple[int, int]]:
     y, q = first
     while (y, q) <= last:
@@ -266,7 +247,7 @@ def open_items(rule: ReminderRule, facts: CaseFacts, rules: RoundRules, cal: Wor
     first = today or date.min
     if src is Deadline.QUARTERLY:
         # the quarter in which the base was approved is the first one it reports
-        quarters = [(f"{y}Q{q}", quarterly_due(y, q, rules.quarterly_report_working_days, cal))
+        quarters = [(f"{y}Q{q}", quarterly_due(y, q, rules, cal))
                     for y, q in _quarters_from(quarter_of(facts.approved_on),
                                                quarter_of(horizon))
                     if (y, q) not in facts.quarterly_filed]

@@ -12,6 +12,7 @@ from enum import StrEnum
 from typing import Any
 
 from workflow.regions import Region
+from workflow.register import NATIONAL
 
 NEW_BASE_FIELDS_2006 = (  # 002 §五(二)
     "information", "pharmaceuticals", "software", "new_materials", "fine_chemicals",
@@ -22,9 +23,8 @@ FIELD_ZH = {
     "new_materials": "新材料", "fine_chemicals": "精细化工", "marine": "海洋产业",
     "aerospace": "空天",
 }
-EXISTING_BASE_TYPES = ("hightech", "pharmaceutical", "software")  # 002 §五(一)
-EXISTING_BASE_ZH = {"hightech": "高新技术产品出口基地", "pharmaceutical": "医药出口基地",
-                    "software": "软件出口基地"}
+EXISTING_BASE_TYPES = tuple(t.value for t in NATIONAL)  # 002 §五(一)
+EXISTING_BASE_ZH = {t.value: t.zh for t in NATIONAL}
 
 
 def _thresholds() -> dict[str, Decimal]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from workflow.register import BaseStatus
 from workflow.roles import Role
 
 
@@ -60,6 +61,15 @@ DESIGNATED = frozenset({State.APPROVED, State.RE_EVALUATED, State.RECTIFYING})
 USES_QUOTA = frozenset(
     {State.RECOMMENDED, State.PUBLICLY_SHOWN, State.APPROVED, State.RE_EVALUATED, State.RECTIFYING}
 )
+# What a base's entry in the register of bases (workflow.register) says in each state of
+# its case: approval enters it, and a transition to a state with another status changes
+# it, with the date and the decision, in the same transaction.
+REGISTER_STATUS = {
+    State.APPROVED: BaseStatus.DESIGNATED,
+    State.RE_EVALUATED: BaseStatus.DESIGNATED,
+    State.RECTIFYING: BaseStatus.RECTIFYING,
+    State.REVOKED: BaseStatus.REVOKED,
+}
 
 
 @dataclass(frozen=True)
@@ -81,7 +91,7 @@ S = State
 
 TRANSITIONS: tuple[TransitionSpec, ...] = (
     TransitionSpec("submit", (S.DRAFTED,), S.PROVINCIALLY_REVIEWED, frozenset({A}),
-                   ("scope", "complete_form", "required_attachments"),
+                   ("scope", "complete_form", "required_attachments", "existing_base"),
                    zh="提交至省级商务主管部门", en="Submit to the province"),
     TransitionSpec("withdraw", (S.DRAFTED, S.PROVINCIALLY_REVIEWED), S.WITHDRAWN, frozenset({A}),
                    ("scope",), reason_required=True, zh="撤回申报", en="Withdraw"),
@@ -93,7 +103,7 @@ TRANSITIONS: tuple[TransitionSpec, ...] = (
                    zh="不予推荐", en="Decline"),
     TransitionSpec("recommend", (S.PROVINCIALLY_REVIEWED,), S.RECOMMENDED, frozenset({P}),
                    ("scope", "not_the_drafter", "complete_form", "recommendation_letter",
-                    "quota", "blocking_criteria"),
+                    "existing_base", "quota", "blocking_criteria"),
                    zh="推荐至商务部", en="Recommend to the ministry"),
     TransitionSpec("publish_notice", (S.RECOMMENDED,), S.PUBLICLY_SHOWN, frozenset({M}),
                    ("scope", "calendar_known"), zh="网上公示", en="Publish the public notice"),
@@ -103,7 +113,8 @@ TRANSITIONS: tuple[TransitionSpec, ...] = (
                    ("scope", "has_open_objection"), reason_required=True,
                    zh="异议成立", en="Uphold an objection"),
     TransitionSpec("approve", (S.PUBLICLY_SHOWN,), S.APPROVED, frozenset({M}),
-                   ("scope", "not_the_recommender", "notice_elapsed", "no_open_objection"),
+                   ("scope", "not_the_recommender", "notice_elapsed", "no_open_objection",
+                    "existing_base"),
                    zh="核准", en="Approve"),
     TransitionSpec("keep_designation", (S.APPROVED, S.RE_EVALUATED, S.RECTIFYING), S.RE_EVALUATED,
                    frozenset({M}), ("scope",), zh="复评保留", en="Keep after re-evaluation"),
@@ -119,5 +130,18 @@ TRANSITIONS: tuple[TransitionSpec, ...] = (
 )
 
 BY_TRIGGER: dict[str, TransitionSpec] = {t.trigger: t for t in TRANSITIONS}
+
+
+def register_change(source: State, dest: State) -> BaseStatus | None:
+    """The base's new status in the register when its case goes from `source` to `dest`
+    (approval: designated), or None when the register does not change."""
+    after = REGISTER_STATUS.get(dest)
+    return after if after is not None and after != REGISTER_STATUS.get(source) else None
+
+
+# The ministry's decisions that can change a base's entry in the register: each may
+# name its document (文号), recorded with the entry's status.
+DECISIONS = frozenset(t.trigger for t in TRANSITIONS
+                      if any(register_change(s, t.dest) for s in t.sources))
 SPINE = (S.DRAFTED, S.PROVINCIALLY_REVIEWED, S.RECOMMENDED, S.PUBLICLY_SHOWN, S.APPROVED,
          S.RE_EVALUATED)

@@ -72,3 +72,14 @@ def shots() -> Any:
         return path
 
     return take
+
+
+@pytest.fixture
+def own_pg(pg_server: str) -> Iterator[str]:
+    """An empty PostgreSQL database of its own, for `make run` to migrate and load the demo
+    into as on a new server (the session's test database holds other tests' leftovers)."""
+    from tests.databases import create_database, drop_database
+
+    url = create_database(pg_server, "eib_run")
+    yield url
+    drop_database(url)

@@ -105,6 +105,6 @@ def test_make_run_on_the_embedded_defaults(tmp_path: Path) -> None:
     assert (tmp_path / "app.db").exists() and (tmp_path / "broker.db").exists()
 
 
-def test_make_run_on_postgresql_and_redis(tmp_path: Path, pg_server: str, redis_url: str) -> None:
-    _run_make({"DATABASE_URL": pg_server, "CELERY_BROKER_URL": redis_url.rsplit("/", 1)[0] + "/5",
+def test_make_run_on_postgresql_and_redis(tmp_path: Path, own_pg: str, redis_url: str) -> None:
+    _run_make({"DATABASE_URL": own_pg, "CELERY_BROKER_URL": redis_url.rsplit("/", 1)[0] + "/5",
                "CELERY_RESULT_BACKEND": ""}, tmp_path)

@@ -91,14 +91,22 @@ class Instance:
             self.failure = f"{type(exc).__name__}: {exc}"
 
     def stop(self) -> None:
+        """Ctrl-C, then SIGKILL after a minute; also when `make run` itself already
+        ended (its web, worker and beat may not have: they are in its process group)."""
         if self.proc is None:
             return
-        os.killpg(self.proc.pid, signal.SIGINT)  # Ctrl-C
-        try:
-            self.proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait()
+        for sig, wait in ((signal.SIGINT, 60), (signal.SIGKILL, 30)):
+            try:
+                os.killpg(self.proc.pid, sig)
+            except ProcessLookupError:
+                return  # the whole group is gone
+            try:
+                self.proc.wait(timeout=wait)
+                time.sleep(1)
+            except subprocess.TimeoutExpired:
+                continue
+            if sig is signal.SIGINT:
+                continue  # make is gone: make sure its children are too
 
     def tail(self) -> str:
         return self.log.read_text(errors="replace")[-4000:]
@@ -147,11 +155,11 @@ def _check(instance: Instance) -> None:
 
 @pytest.mark.slow
 def test_a_fresh_clone_runs_for_ten_minutes_on_the_real_clock(
-        tmp_path: Path, pg_server: str, redis_url: str) -> None:
+        tmp_path: Path, own_pg: str, redis_url: str) -> None:
     with own_redis_db(redis_url, 15) as broker:
         instances = [
             Instance("postgresql+redis", _clone(tmp_path, "pg"),
-                     {"DATABASE_URL": pg_server, "CELERY_BROKER_URL": broker,
+                     {"DATABASE_URL": own_pg, "CELERY_BROKER_URL": broker,
                       "CELERY_RESULT_BACKEND": ""}),
             Instance("embedded", _clone(tmp_path, "embedded"),
                      {"DATABASE_URL": "", "CELERY_BROKER_URL": "", "CELERY_RESULT_BACKEND": ""}),

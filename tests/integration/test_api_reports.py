@@ -24,7 +24,7 @@ def test_a_base_files_a_quarter_as_json_and_sees_its_revisions(
         api: Any, world: factories.World, october_2006: Any) -> None:
     app_id = factories.approved(world)
     me = api.as_("hubei_applicant")
-    assert app_id in [b["id"] for b in me.get("/api/v1/bases").get_json()]
+    assert app_id in [b["application_id"] for b in me.get("/api/v1/bases").get_json()]
     quarter = {"year": 2006, "quarter": 3, "exports_10k_usd": "52000",
                "hightech_exports_10k_usd": "31000", "enterprise_count": 120}
     url = f"/api/v1/applications/{app_id}/quarterly-reports"

@@ -91,6 +91,25 @@ def test_a_dry_run_proposes_without_storing_anything(
         assert u.session.scalar(select(func.count()).select_from(EvaluationRow)) == 0
 
 
+def test_a_year_that_has_not_closed_is_only_a_provisional_dry_run(
+        uow: Any, world: factories.World, bases: dict[str, int]) -> None:
+    from workflow.errors import ValidationFailed
+
+    may = datetime(2006, 5, 20, 2, tzinfo=UTC)  # Q2–Q4 of 2006 are not due yet
+    with pytest.raises(ValidationFailed) as refused:
+        assessment.start(uow(), world.id("mofcom"), 2006, now=may)
+    assert refused.value.first.code == "period_not_closed"
+    # its last report, Q4 2006, is due 15 working days after New Year (1–3 January off)
+    assert refused.value.first.details["closes_on"] == "2007-01-24"
+    preview = assessment.preview(uow(), world.id("mofcom"), 2006, now=may)
+    assert preview.provisional is not None and "2007-01-24" in preview.provisional.zh
+    assert "provisional" in preview.provisional.en
+    assert evaluations(uow) == []
+    # once the year has closed the same run is for real, and not provisional
+    assert assessment.preview(uow(), world.id("mofcom"), 2006, now=NOW).provisional is None
+    assert assessment.run(uow(), 2006, user_id=world.id("mofcom"), now=NOW).written > 0
+
+
 def test_only_the_ministry_runs_an_assessment(uow: Any, world: factories.World) -> None:
     from workflow.errors import Forbidden
 

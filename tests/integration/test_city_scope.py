@@ -143,3 +143,33 @@ def test_the_public_notice_names_the_recommending_province_of_a_citys_base(
     # 002 §六(三): the province recommends; the region is the one its criteria used
     assert (shown["authority_zh"], shown["authority_en"], shown["region"]) == (
         "湖北省", "Hubei", "west")
+
+
+def test_a_citys_national_base_counts_for_its_province_and_the_province_reads_it(
+        world: factories.World) -> None:
+    """Hunan has no base of its own; once the register holds one under a Hunan city, the
+    province 'has bases' (002 §六(三)) and its reviewers read that entry in the register."""
+    from workflow.services import bases
+    from workflow.storage import register_repo
+    from workflow.storage.models import AuthorityRow, ExportBaseRow
+
+    with world.uow() as u:
+        s = u.session
+        hunan = s.query(AuthorityRow).filter_by(code="430000").one()
+        assert not register_repo.authority_has_bases(s, hunan.id)
+        city = AuthorityRow(code="430200", name_zh="株洲市", name_en="Zhuzhou", region="central",
+                            kind="prefecture_city", parent_id=hunan.id)
+        s.add(city)
+        s.flush()
+        s.add(ExportBaseRow(authority_id=city.id, name="株洲国家高新技术产品出口基地",
+                            base_type="hightech", designation_document="外经贸技发[2002]1号",
+                            designated_on=date(2002, 7, 1), status="designated",
+                            status_since=date(2002, 7, 1)))
+        u.commit()
+        hunan_id = hunan.id
+    with world.uow() as u:
+        assert register_repo.authority_has_bases(u.session, hunan_id)
+        assert hunan_id in register_repo.authorities_with_bases(u.session)
+    read = [e.row.name for e in bases.listing(world.uow(), world.id("hunan_reviewer"))]
+    assert read == ["株洲国家高新技术产品出口基地"]
+    assert bases.listing(world.uow(), world.id("hubei_reviewer"), authority="430200") == []

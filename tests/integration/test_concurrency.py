@@ -77,7 +77,8 @@ def test_sixteen_processes_firing_at_one_case_exactly_one_wins_every_time(pool: 
 
     world, inboxes, results = pool
     for attempt in range(REPEATS):
-        app_id = factories.submitted(world, kind="recertification",
+        base = factories.add_base(world, "420000", f"并发{attempt}国家高新技术产品出口基地")
+        app_id = factories.submitted(world, kind="recertification", existing_base_id=base,
                                      applicant_name=f"并发{attempt}")
         factories.files.attach(world.uow(), world.id("hubei_reviewer"), app_id,
                                "recommendation_letter", "l.pdf", factories.PDF,

@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 from collections import Counter
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from workflow.eligibility import FAIL
 from workflow.services import cases, demo
 from workflow.states import State
-from workflow.storage.models import ApplicationRow, AuthorityRow, HistoryRow, UserRow
+from workflow.storage.models import (
+    ApplicationRow,
+    AuthorityRow,
+    ExportBaseEventRow,
+    ExportBaseRow,
+    HistoryRow,
+    UserRow,
+)
 
 
 def _counts(uow: Any) -> tuple[int, int, int, int]:
@@ -70,13 +78,96 @@ def test_the_demo_has_a_city_tier_whose_applicants_see_their_own_citys_cases(
         return {r.applicant_name or "" for r in page.items}
 
     assert names("wuhan_applicant") == {"武汉光谷光电子信息产业集群", "武汉国家高新技术产品出口基地"}
-    assert names("xiangyang_applicant") == {"襄阳新能源汽车出口创新基地"}
+    assert names("xiangyang_applicant") == {"襄阳汽车新材料出口创新基地"}
     assert names("hubei_applicant") == {"湖北光通信产业集群（省级龙头企业）"}
     hubei = names("hubei_reviewer")
     assert {"宜昌生物医药出口创新基地", "武汉光谷光电子信息产业集群"} <= hubei
-    assert "襄阳新能源汽车出口创新基地" not in hubei  # a draft: not submitted yet
+    assert "襄阳汽车新材料出口创新基地" not in hubei  # a draft: not submitted yet
     # Deyang's new base, under notice, used Sichuan's quota: Panzhihua's is refused
     panzhihua = next(r.id for r in cases.list_applications(
         uow(), users["sichuan_reviewer"], q="攀枝花", limit=5).items)
     loaded = cases.load(uow(), users["sichuan_reviewer"], panzhihua)
     assert "quota_exceeded" in {r.code for r in loaded.refused["recommend"]}
+
+
+# the authorities whose quota the demo's story assumes "with bases" (002 §六(三)): Guangdong
+# re-certifies only, Hunan has none, …
+WITH_BASES = {"110000", "120000", "310000", "320000", "330000", "350000", "370000", "440000",
+              "440300", "210000", "210200", "420000", "510000", "610000", "340000", "230000",
+              "370200", "330200", "350200", "500000"}
+TYPE_IN_NAME = {"软件出口基地": "software", "医药出口基地": "pharmaceutical",
+                "高新技术产品出口基地": "hightech"}
+
+
+def test_the_demo_register_holds_the_bases_its_cases_imply_and_the_cases_agree_with_it(
+        uow: Any, tmp_path: Path, monkeypatch: Any) -> None:
+    monkeypatch.setenv("INSTANCE_PATH", str(tmp_path))
+    demo.seed(uow(), upload_dir=tmp_path / "uploads")
+    with uow() as u:
+        s = u.session
+        entries = s.query(ExportBaseRow).all()
+        apps = s.query(ApplicationRow).all()
+        by_id = {e.id: e for e in entries}
+        # a city's base counts for its province (002 §六(三): the quota is the province's)
+        codes = {a.id: a.province.code for a in s.query(AuthorityRow)}
+        national = [e for e in entries if e.base_type != "innovation"]
+        # every national base of 2006 with its (invented, labelled) document and date
+        assert all(e.designation_document and e.designated_on.year < 2006 for e in national)
+        assert all(e.note == "演示数据：认定文号为虚构" for e in national)
+        assert {codes[e.authority_id] for e in entries if e.status != "revoked"} == WITH_BASES
+        assert any(e.status == "revoked" for e in national)  # one lost its designation
+        for app in apps:
+            if app.kind == "recertification":
+                base = by_id[app.existing_base_id]
+                assert base.name == app.applicant_name and base.authority_id == app.authority_id
+                kind = next(t for word, t in TYPE_IN_NAME.items() if word in app.applicant_name)
+                assert base.base_type == app.existing_base_type == kind, app.applicant_name
+            else:
+                assert app.industry_field in ("information", "pharmaceuticals", "software",
+                                              "new_materials", "fine_chemicals", "marine",
+                                              "aerospace")
+        kinds = {a.applicant_name: a.existing_base_type or a.industry_field for a in apps}
+        assert kinds["大连国家软件出口基地"] == "software"
+        assert kinds["上海国家医药出口基地"] == "pharmaceutical"
+        assert kinds["西安航空航天出口创新基地"] == "aerospace"
+        assert kinds["成都软件与信息服务出口基地"] == "software"
+        assert len({a.industry_field for a in apps if a.kind == "new_base"}) == 7
+        # each base the 2006 round designated entered the register on its approval
+        status = {"approved": "designated", "re_evaluated": "designated",
+                  "rectifying": "rectifying", "revoked": "revoked"}
+        designated = {a.id: status[a.state] for a in apps if a.state in status}
+        entered = {e.application_id: e.status for e in entries if e.application_id}
+        assert entered == designated
+        dalian = next(e for e in entries if e.name == "大连国家软件出口基地"
+                      and e.base_type == "innovation")
+        assert by_id[dalian.recertifies_id].base_type == "software"
+        assert dalian.designated_on == date(2006, 5, 15)
+
+
+def test_a_demo_loaded_before_the_register_gets_it_on_the_next_run(
+        uow: Any, tmp_path: Path, monkeypatch: Any) -> None:
+    monkeypatch.setenv("INSTANCE_PATH", str(tmp_path))
+    demo.seed(uow(), upload_dir=tmp_path / "uploads")
+    with uow() as u:  # as a demo loaded before 0014 was: no national base, nothing named
+        s = u.session
+        national = [e for e in s.query(ExportBaseRow) if e.application_id is None]
+        for e in s.query(ExportBaseRow):
+            e.recertifies_id = None
+        for app in s.query(ApplicationRow):
+            app.existing_base_id = None
+        s.flush()
+        ids = [e.id for e in national]
+        s.query(ExportBaseEventRow).filter(ExportBaseEventRow.base_id.in_(ids)).delete()
+        s.query(ExportBaseRow).filter(ExportBaseRow.id.in_(ids)).delete()
+        u.commit()
+    assert demo.seed(uow(), upload_dir=tmp_path / "uploads") is False
+    with uow() as u:
+        s = u.session
+        assert s.query(ExportBaseRow).filter(ExportBaseRow.application_id.is_(None)).count() \
+            == len(ids)
+        unnamed = s.query(ApplicationRow).filter_by(kind="recertification",
+                                                    existing_base_id=None).count()
+        assert unnamed == 0
+        dalian = s.query(ExportBaseRow).filter_by(name="大连国家软件出口基地",
+                                                  base_type="innovation").one()
+        assert s.get(ExportBaseRow, dalian.recertifies_id).base_type == "software"

@@ -47,3 +47,124 @@ def test_downgrade_base_removes_every_table_and_upgrade_restores_them(empty_db: 
     tables = set(inspect(engine).get_table_names())
     engine.dispose()
     assert {"applications", "transition_history", "outbox", "audit_log"} <= tables
+
+
+def test_rounds_in_use_move_to_their_life_dates_keeping_every_case(empty_db: str) -> None:
+    """Schema 0012 on a database with rounds and their cases (the foreign keys of the
+    cases must not stop it): an open round counts as opened on 1 January of its year, a
+    switched-off one as closed on 31 December, a `closes_on` in its rules becomes its
+    closing day — and every case still points at its round."""
+    from sqlalchemy import text
+
+    upgrade(empty_db, "0011")
+    engine = make_engine(empty_db)
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO authorities (id, code, name_zh, name_en, region, kind, "
+                          "has_existing_bases) VALUES (1, '420000', '湖北省', 'Hubei', 'central', "
+                          "'province', false)"))
+        conn.execute(text("INSERT INTO users (id, username, display_name, email, role, "
+                          "authority_id, is_head, password_hash, password_history, "
+                          "must_change_password, is_active, locale, mail_digest, failed_logins, "
+                          "session_epoch, created_at) VALUES (1, 'a', 'a', 'a@x.cn', "
+                          "'applicant', 1, false, 'x', '[]', false, true, 'zh', false, 0, 0, "
+                          "'2006-01-01')"))
+        for rid, year, is_open, params in ((1, 2005, False, "{}"), (2, 2006, True,
+                                                                    '{"closes_on": "2006-12-31"}'),
+                                           (3, 2007, True, "{}")):
+            conn.execute(text("INSERT INTO rounds (id, year, name_zh, name_en, params, is_open, "
+                              "created_at) VALUES (:i, :y, 'r', 'r', :p, :o, '2026-01-01')"),
+                         {"i": rid, "y": year, "p": params, "o": is_open})
+            conn.execute(text("INSERT INTO applications (id, round_id, authority_id, owner_id, "
+                              "kind, state, version, attestations, created_at, updated_at, "
+                              "state_changed_at) VALUES (:i, :i, 1, 1, 'new_base', 'drafted', 1, "
+                              "'{}', '2006-01-01', '2006-01-01', '2006-01-01')"), {"i": rid})
+    engine.dispose()
+    upgrade(empty_db)
+    engine = make_engine(empty_db)
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT year, opened_on, closed_on, params FROM rounds "
+                                 "ORDER BY year")).all()
+        cases = conn.execute(text("SELECT a.id, r.year FROM applications a JOIN rounds r "
+                                  "ON r.id = a.round_id ORDER BY a.id")).all()
+    engine.dispose()
+    got = [(y, str(o), str(c) if c else None) for y, o, c, _p in rows]
+    assert got == [(2005, "2005-01-01", "2005-12-31"), (2006, "2006-01-01", "2006-12-31"),
+                   (2007, "2007-01-01", None)]
+    assert all("closes_on" not in str(p) for *_r, p in rows)
+    assert [(i, y) for i, y in cases] == [(1, 2005), (2, 2006), (3, 2007)]
+
+
+def test_bases_approved_before_the_register_enter_it_from_their_history(empty_db: str) -> None:
+    """0014: each approved case becomes an export innovation base in the register, with
+    its status over time replayed from its history; the flag it replaces goes, and comes
+    back on a downgrade as the register says."""
+    from datetime import UTC, date, datetime
+
+    from sqlalchemy import MetaData, insert, select
+
+    upgrade(empty_db, "0012")
+    engine = make_engine(empty_db)
+    meta = MetaData()
+    meta.reflect(engine, only=["authorities", "users", "rounds", "applications",
+                               "transition_history"])
+    t = meta.tables
+    now = datetime(2006, 3, 1, tzinfo=UTC)
+    with engine.begin() as conn:
+        conn.execute(insert(t["authorities"]), [
+            {"id": 1, "code": "420000", "name_zh": "湖北省", "name_en": "Hubei",
+             "region": "central", "kind": "province", "has_existing_bases": True},
+            {"id": 2, "code": "430000", "name_zh": "湖南省", "name_en": "Hunan",
+             "region": "central", "kind": "province", "has_existing_bases": False}])
+        conn.execute(insert(t["users"]).values(
+            id=1, username="u", display_name="u", email="u@example.cn", role="applicant",
+            is_head=False, password_hash="x", password_history=[], must_change_password=False,
+            is_active=True, locale="zh", mail_digest=False, failed_logins=0, session_epoch=0,
+            created_at=now))
+        conn.execute(insert(t["rounds"]).values(id=1, year=2006, name_zh="2006", name_en="2006",
+                                                params={}, created_at=now))
+        for app_id, authority, name, state in ((1, 1, "武汉光谷", "rectifying"),
+                                               (2, 2, "长沙材料", "revoked")):
+            conn.execute(insert(t["applications"]).values(
+                id=app_id, round_id=1, authority_id=authority, owner_id=1, kind="new_base",
+                industry_field="information", applicant_name=name, state=state, version=9,
+                attestations={}, created_at=now, updated_at=now, state_changed_at=now))
+        steps = [(1, "approve", "publicly_shown", "approved", datetime(2006, 5, 15, 2)),
+                 (1, "keep_designation", "approved", "re_evaluated", datetime(2007, 1, 15, 2)),
+                 (1, "order_rectification", "re_evaluated", "rectifying",
+                  datetime(2008, 1, 14, 20)),  # 15 January in Beijing
+                 (2, "approve", "publicly_shown", "approved", datetime(2006, 5, 15, 2)),
+                 (2, "revoke", "approved", "revoked", datetime(2007, 1, 16, 2))]
+        for version, (app_id, trigger, source, dest, at) in enumerate(steps, start=1):
+            conn.execute(insert(t["transition_history"]).values(
+                application_id=app_id, version=version, trigger=trigger, from_state=source,
+                to_state=dest, actor_id=1, actor_role="ministry_reviewer", actor_name="m",
+                at=at.replace(tzinfo=UTC), eligibility=[], data={}, reason="理由"))
+    engine.dispose()
+    upgrade(empty_db)
+    engine = make_engine(empty_db)
+    meta = MetaData()
+    meta.reflect(engine, only=["export_bases", "export_base_events", "authorities"])
+    bases, events = meta.tables["export_bases"], meta.tables["export_base_events"]
+    with engine.connect() as conn:
+        rows = conn.execute(select(bases.c.application_id, bases.c.base_type, bases.c.status,
+                                   bases.c.designated_on, bases.c.status_since)
+                            .order_by(bases.c.application_id)).all()
+        history = conn.execute(select(events.c.status, events.c.effective_on, events.c.decision)
+                               .order_by(events.c.id)).all()
+        assert "has_existing_bases" not in meta.tables["authorities"].c
+    engine.dispose()
+    assert [tuple(r) for r in rows] == [
+        (1, "innovation", "rectifying", date(2006, 5, 15), date(2008, 1, 15)),
+        (2, "innovation", "revoked", date(2006, 5, 15), date(2007, 1, 16))]
+    assert [tuple(h) for h in history] == [
+        ("designated", date(2006, 5, 15), "approve"),
+        ("rectifying", date(2008, 1, 15), "order_rectification"),
+        ("designated", date(2006, 5, 15), "approve"),
+        ("revoked", date(2007, 1, 16), "revoke")]
+    downgrade(empty_db, "0012")
+    engine = make_engine(empty_db)
+    with engine.connect() as conn:
+        flags = {code: flag for code, flag in conn.exec_driver_sql(
+            "SELECT code, has_existing_bases FROM authorities")}
+    engine.dispose()
+    assert {k: bool(v) for k, v in flags.items()} == {"420000": True, "430000": False}

@@ -110,3 +110,42 @@ def test_a_stale_version_says_the_case_changed_and_keeps_the_reason(
     r = client.post(f"/objections/{oid}/uphold", data={"reason": "我写的理由", "version": 1})
     html = r.get_data(as_text=True)
     assert r.status_code == 409 and "我写的理由" in html and "已被他人更新" in html
+
+
+def test_a_dismissed_objection_stays_in_the_case_history_with_its_reason(
+        client: Any, world: factories.World, objected: tuple[int, str]) -> None:
+    app_id, number = objected
+    oid = objection_id(world)
+    objections.dismiss(world.uow(), world.id("mofcom"), oid, "异议缺乏依据，所述数据与海关一致",
+                       now=datetime(2006, 5, 9, 2, tzinfo=UTC))
+    for who in ("mofcom", "hubei_reviewer"):  # the ministry, and the province that recommended
+        login(client, who)
+        page = client.get(f"/cases/{app_id}").get_data(as_text=True)
+        history = page.split('id="history"')[1].split("</section>")[0]
+        assert f'data-objection="{number}" data-event="objection_filed"' in history
+        assert f'data-objection="{number}" data-event="objection_dismissed"' in history
+        assert "异议缺乏依据，所述数据与海关一致" in history
+        assert "lihua@example.com" not in history and "李华" not in history
+        # newest first: the decision above the objection, both above the notice
+        assert history.index("objection_dismissed") < history.index("objection_filed") < \
+            history.index('data-trigger="publish_notice"')
+        client.post("/logout")
+
+
+def test_whoever_filed_an_objection_looks_its_decision_up_by_number(
+        client: Any, world: factories.World, objected: tuple[int, str]) -> None:
+    app_id, number = objected
+    page = client.get(f"/notice/objection-status?number={number}")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert 'data-status="open"' in text and "正在核查" in text and "武汉光谷" in text
+    objections.uphold(world.uow(), world.id("mofcom"), objection_id(world),
+                      "经核查，异议所述出口数据重复计算属实", None,
+                      now=datetime(2006, 5, 9, 2, tzinfo=UTC))
+    text = client.get(f"/notice/objection-status?number={number.lower()}").get_data(as_text=True)
+    assert 'data-status="upheld"' in text and "经核查，异议所述出口数据重复计算属实" in text
+    assert "lihua@example.com" not in text and "李华" not in text
+    assert client.get("/notice/objection-status?number=YY20060508999999").status_code == 404
+    bad = client.get("/notice/objection-status?number=12345")
+    assert bad.status_code == 422 and 'data-error-for="number"' in bad.get_data(as_text=True)
+    assert 'value="12345"' in bad.get_data(as_text=True)  # what was typed, kept

@@ -206,7 +206,7 @@ def test_a_colleague_covering_an_absent_reviewer_acts_on_their_behalf(world: Any
     h = cases.history_of(world.uow(), world.id("mofcom"), app_id)[-1]
     assert (h.actor_name, h.on_behalf_of_name) == ("hubei_reviewer2", "hubei_reviewer")
     # a case the absent reviewer never handled is decided in the colleague's own name
-    other = factories.submitted(world, "hubei_applicant2", kind="recertification")
+    other = factories.submitted(world, "hubei_applicant2", **factories.recertification(world))
     cases.fire(world.uow(), world.id("hubei_reviewer2"), other, "decline", None,
                reason="自行审核", now=datetime(2006, 4, 10, 2, tzinfo=UTC))
     assert cases.history_of(world.uow(), world.id("mofcom"), other)[-1].on_behalf_of_id is None

@@ -27,13 +27,15 @@ from workflow.assessment import (
     BaseFigures,
     QuarterFigures,
     assess,
-    quarter_due,
 )
+from workflow.calendar import WorkCalendar
 from workflow.eligibility import FAIL, PASS, PENDING
+from workflow.reporting import quarterly_due
 from workflow.rules import ReferenceStats, RoundRules
 
 TODAY = date(2008, 2, 1)
 RULES = RoundRules.for_year(2006)
+CAL = WorkCalendar()
 REFS = {
     2005: ReferenceStats(2005, national_hightech_exports_100m_usd=D("2182"),
                          national_hightech_growth_pct=D("31.8"),
@@ -57,7 +59,7 @@ def quarters(year: int, hightech: list[int | None], exports: list[int] | None = 
     for i, h in enumerate(hightech, start=1):
         if h is None:
             continue
-        on = (submitted or {}).get(i, quarter_due(year, i) - timedelta(days=10))
+        on = (submitted or {}).get(i, quarterly_due(year, i, RULES, CAL) - timedelta(days=10))
         out[(year, i)] = QuarterFigures(year, i, D((exports or [h * 2] * 4)[i - 1]), D(h), on)
     return out
 
@@ -158,7 +160,7 @@ def test_west_base_with_a_missing_quarter_is_asked_to_rectify() -> None:
                  y2007=[1000, 1000, None, 1000]))
     missing = [f for f in a.findings if f.outcome == MISSING]
     assert [(f.criterion, f.figures["quarter"]) for f in missing] == [("quarterly_report", 3)]
-    assert missing[0].figures["due_on"] == "2007-10-15"
+    assert missing[0].figures["due_on"] == "2007-10-26"  # 15 working days after 30 September
     t = finding(a, "hightech_exports_threshold")
     assert (t["outcome"], t["figures"]["quarters_counted"]) == (PASS, 3)
     assert finding(a, "three_year_growth")["outcome"] == PENDING  # 2007 total unknown
@@ -175,13 +177,13 @@ def test_northeast_partial_year_below_threshold_is_undecided_not_failed() -> Non
 
 
 def test_late_reports_are_findings_but_do_not_change_a_keep() -> None:
-    late_q2 = {2: date(2007, 7, 25)}  # due 2007-07-15: ten days late
+    late_q2 = {2: date(2007, 7, 25)}  # due 2007-07-20 (15 working days on): five days late
     annual = {2007: AnnualFigures(2007, date(2008, 1, 5), True, D("300"))}  # due 12-31
     a = run(base(form_100m="1.0", form_growth="50", y2006=[4000] * 4, y2007=[5000] * 4,
                  submitted2007=late_q2, annual=annual))
     late = {(f.criterion, f.figures.get("quarter")): f.figures["days_late"]
             for f in a.findings if f.outcome == LATE}
-    assert late == {("quarterly_report", 2): 10, ("annual_report", None): 5}
+    assert late == {("quarterly_report", 2): 5, ("annual_report", None): 5}
     assert a.proposal == KEEP
 
 
@@ -290,17 +292,27 @@ def test_missing_reference_statistics_leave_growth_undecided_not_failed() -> Non
     assert a.proposal == KEEP
 
 
-@pytest.mark.parametrize(("q", "due"), [(1, date(2007, 4, 15)), (2, date(2007, 7, 15)),
-                                        (3, date(2007, 10, 15)), (4, date(2008, 1, 15))])
-def test_quarterly_data_is_due_fifteen_days_after_the_quarter(q: int, due: date) -> None:
-    assert quarter_due(2007, q) == due
+# National Day 2007: 1–7 October off; New Year 2008: 1 January off
+@pytest.mark.parametrize(("q", "due"), [(1, date(2007, 4, 20)), (2, date(2007, 7, 20)),
+                                        (3, date(2007, 10, 26)), (4, date(2008, 1, 22))])
+def test_quarterly_data_is_due_fifteen_working_days_after_the_quarter(q: int, due: date) -> None:
+    assert quarterly_due(2007, q, RULES, CAL) == due
+
+
+def test_data_filed_when_the_reminder_says_there_is_time_is_not_late() -> None:
+    # the reminder's deadline for Q3 2006 is 26 October (after the National Day week);
+    # filed on 25 October the quarter is on time in the assessment too (issue: it was late)
+    on_time = base(y2006=[4000] * 4, y2007=[5000] * 4)
+    on_time.quarters[(2007, 3)] = QuarterFigures(2007, 3, D(10000), D(5000), date(2007, 10, 25))
+    a = assess(on_time, 2007, TODAY, RULES, REFS)
+    assert [f for f in a.findings if f.outcome == LATE] == []
 
 
 def test_a_round_can_change_the_recertification_floors() -> None:
-    rules = AssessmentRules.from_params({"assessment": {"recert_min_hightech_share_pct": "60",
-                                                        "quarterly_due_days": 20}})
+    rules = AssessmentRules.from_params({"assessment": {"recert_min_hightech_share_pct": "60"}})
     assert rules.recert_min_hightech_share_pct == D("60")
-    assert quarter_due(2007, 1, rules) == date(2007, 4, 20)
+    later = RoundRules(quarterly_report_working_days=20)  # and when quarterly data are due
+    assert quarterly_due(2007, 1, later, CAL) == date(2007, 4, 27)
     a = assess(base("recertification", y2006=[5000] * 4, y2007=[5000] * 4,
                     exports2007=[10000] * 4), 2007, TODAY, RULES, REFS, rules)
     assert finding(a, "characteristic_industry")["outcome"] == FAIL

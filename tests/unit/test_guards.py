@@ -13,6 +13,7 @@ from workflow import machine
 from workflow.errors import GuardFailed, InvalidTrigger
 from workflow.model import Case, Context
 from workflow.regions import Region
+from workflow.register import ExistingBase
 from workflow.roles import Actor, Role
 from workflow.rules import RoundRules
 from workflow.states import BY_TRIGGER, TRANSITIONS, State
@@ -22,6 +23,8 @@ HUBEI = Actor(20, Role.PROVINCIAL_REVIEWER, "420000", "湖北审核")
 HUNAN = Actor(21, Role.PROVINCIAL_REVIEWER, "430000", "湖南审核")
 MOFCOM = Actor(30, Role.MINISTRY_REVIEWER, None, "商务部")
 SYSADMIN = Actor(40, Role.SYSTEM_ADMIN, None, "系统管理员")
+WUHAN = ExistingBase(7, "武汉国家高新技术产品出口基地", "hightech", "designated", "420000")
+GUANGZHOU = ExistingBase(8, "广州国家高新技术产品出口基地", "hightech", "designated", "440000")
 NOW = datetime(2006, 5, 15, 2, tzinfo=UTC)
 
 COMPLETE = {
@@ -81,8 +84,8 @@ def test_submit_names_the_empty_fields_and_missing_attachments() -> None:
 
 def test_recertification_does_not_need_three_years_of_growth() -> None:
     values = {k: v for k, v in COMPLETE.items() if not k.endswith(("prev1", "prev2"))}
-    assert refusal_codes(case(kind="recertification", values=values), "submit",
-                         ctx(APPLICANT)) == []
+    assert refusal_codes(case(kind="recertification", values=values, existing_base=WUHAN),
+                         "submit", ctx(APPLICANT)) == []
 
 
 def test_another_applicants_case_is_out_of_scope() -> None:
@@ -200,8 +203,71 @@ def test_an_eastern_province_with_bases_cannot_recommend_a_new_base() -> None:
 def test_an_eastern_province_with_bases_still_recertifies_them() -> None:
     gd = Actor(22, Role.PROVINCIAL_REVIEWER, "440000")
     c = case(State.PROVINCIALLY_REVIEWED, kind="recertification", authority_code="440000",
-             region=Region.EAST, authority_has_bases=True)
+             region=Region.EAST, authority_has_bases=True, existing_base=GUANGZHOU)
     assert refusal_codes(c, "recommend", ctx(gd, quota_used=5)) == []
+
+
+# --- re-certification names a real base (002 §五(一), §六(一)) ------------------------
+
+GANSU = Actor(23, Role.PROVINCIAL_REVIEWER, "620000")
+
+
+def gansu_case(state: State = State.PROVINCIALLY_REVIEWED, **kw: Any) -> Case:
+    return case(state, authority_code="620000", region=Region.WEST, authority_has_bases=False,
+                **kw)
+
+
+@pytest.mark.parametrize("trigger,state,actor", [
+    ("submit", State.DRAFTED, APPLICANT), ("recommend", State.PROVINCIALLY_REVIEWED, HUBEI),
+    ("approve", State.PUBLICLY_SHOWN, MOFCOM)])
+def test_a_re_certification_naming_no_base_is_refused_at_submit_recommend_and_approve(
+        trigger: str, state: State, actor: Actor) -> None:
+    r = machine.check(case(state, kind="recertification"), trigger, ctx(actor))
+    assert [x.code for x in r] == ["existing_base_required"]
+    assert r[0].field == "existing_base_id" and "出口基地名录" in r[0].zh
+    assert "002 §五(一)" in r[0].en
+
+
+def test_a_province_without_bases_cannot_slip_a_new_base_in_as_a_re_certification() -> None:
+    # Gansu has no base: its second application labelled a re-certification names no
+    # base of its own, so it is refused, and its one new base still counts against quota
+    assert refusal_codes(gansu_case(kind="recertification"), "recommend",
+                         ctx(GANSU, quota_used=1)) == ["existing_base_required"]
+    assert refusal_codes(gansu_case(kind="recertification", existing_base=WUHAN),
+                         "recommend", ctx(GANSU, quota_used=1)) == ["base_of_another_authority"]
+    assert refusal_codes(gansu_case(), "recommend", ctx(GANSU, quota_used=1)) == [
+        "quota_exceeded"]
+
+
+@pytest.mark.parametrize("base,code", [
+    (replace(WUHAN, status="revoked"), "base_revoked"),
+    (replace(WUHAN, base_type="innovation"), "base_not_recertifiable"),
+    (replace(WUHAN, authority_code="430000"), "base_of_another_authority"),
+])
+def test_only_an_own_national_base_still_designated_may_be_re_certified(
+        base: ExistingBase, code: str) -> None:
+    c = case(State.PROVINCIALLY_REVIEWED, kind="recertification", existing_base=base)
+    assert refusal_codes(c, "recommend", ctx(HUBEI)) == [code]
+
+
+def test_a_rectifying_national_base_may_still_be_re_certified() -> None:
+    c = case(State.PROVINCIALLY_REVIEWED, kind="recertification",
+             existing_base=replace(WUHAN, status="rectifying"))
+    assert refusal_codes(c, "recommend", ctx(HUBEI)) == []
+
+
+def test_the_type_on_the_form_must_be_the_type_in_the_register() -> None:
+    c = case(State.DRAFTED, kind="recertification", existing_base=WUHAN,
+             existing_base_type="software")
+    r = machine.check(c, "submit", ctx(APPLICANT))
+    assert [x.code for x in r] == ["base_type_mismatch"] and r[0].field == "existing_base_type"
+    assert "高新技术产品出口基地" in r[0].zh
+
+
+def test_a_base_another_case_has_taken_cannot_be_re_certified_twice() -> None:
+    c = case(State.PROVINCIALLY_REVIEWED, kind="recertification", existing_base=WUHAN)
+    r = machine.check(c, "recommend", ctx(HUBEI, base_claimed_by=41))
+    assert [x.code for x in r] == ["base_already_claimed"] and r[0].details["case"] == 41
 
 
 def test_a_central_province_may_recommend_one_new_base_and_not_a_second() -> None:

@@ -13,10 +13,10 @@ from workflow.reminders import (
     Days,
     default_rules,
     plan,
-    quarterly_due,
     rules_of_round,
     still_open,
 )
+from workflow.reporting import quarterly_due
 from workflow.rules import RoundRules
 from workflow.states import State
 
@@ -44,7 +44,7 @@ def test_a_base_that_missed_eleven_quarters_gets_one_escalation_naming_all_eleve
     assert due.item.periods == ("2009Q4", "2010Q1", "2010Q2", "2010Q3", "2010Q4", "2011Q1",
                                 "2011Q2", "2011Q3", "2011Q4", "2012Q1", "2012Q2")
     # how overdue: from the oldest missing quarter's deadline, in working days
-    assert due.days_left == -CAL.working_days_between(quarterly_due(2009, 4, 15, CAL), today)
+    assert due.days_left == -CAL.working_days_between(quarterly_due(2009, 4, RULES, CAL), today)
 
 
 def test_a_scan_after_a_year_of_downtime_sends_one_catch_up_per_obligation() -> None:

@@ -11,11 +11,12 @@ from decimal import Decimal
 
 import pytest
 
-from tests.unit.test_guards import case, ctx, refusal_codes
-from workflow.assessment import AssessmentRules, annual_due, quarter_due, quarter_end
+from tests.unit.test_guards import GUANGZHOU, case, ctx, refusal_codes
+from workflow.assessment import AssessmentRules
 from workflow.calendar import WorkCalendar
 from workflow.eligibility import FAIL, PASS, growth_verdict, threshold_verdict
 from workflow.regions import AUTHORITIES, BY_CODE, Region
+from workflow.reporting import annual_due, quarter_end, quarterly_due
 from workflow.roles import Actor, Role
 from workflow.rules import ReferenceStats, RoundRules
 from workflow.states import State
@@ -170,8 +171,18 @@ def test_recertifying_existing_bases_takes_no_quota() -> None:
     # 002 §五(一), §六(三): re-certification is apart from the new-base recommendation
     reviewer = Actor(22, Role.PROVINCIAL_REVIEWER, "440000")
     c = case(State.PROVINCIALLY_REVIEWED, kind="recertification", authority_code="440000",
-             region=Region.EAST, authority_has_bases=True)
+             region=Region.EAST, authority_has_bases=True, existing_base=GUANGZHOU)
     assert refusal_codes(c, "recommend", ctx(reviewer, quota_used=3)) == []
+
+
+def test_re_certification_is_only_for_an_existing_base_of_the_register() -> None:
+    # 002 §五(一), §六(一): 以国家高新技术产品出口基地、国家医药出口基地和国家软件出口基地为基础
+    # …重新评估 — without its base, a "re-certification" is refused, whatever the quota
+    reviewer = Actor(22, Role.PROVINCIAL_REVIEWER, "440000")
+    c = case(State.PROVINCIALLY_REVIEWED, kind="recertification", authority_code="440000",
+             region=Region.EAST, authority_has_bases=True)
+    assert refusal_codes(c, "recommend", ctx(reviewer, quota_used=0)) == [
+        "existing_base_required"]
 
 
 # --- the programme: 002 §一, §五 --------------------------------------------------------
@@ -226,7 +237,8 @@ def test_later_rounds_keep_the_2006_calendar_on_their_own_year() -> None:
 
 def test_data_on_the_bases_are_due_every_quarter() -> None:
     # 002 §四(四): 每季度上报出口创新基地及其重点企业的数据 — four reports a year, each
-    # due after its quarter has ended (how many days after is the system's choice)
+    # due after its quarter has ended (how many working days after is the round's choice)
     ends = [quarter_end(2006, q) for q in (1, 2, 3, 4)]
     assert ends == [date(2006, 3, 31), date(2006, 6, 30), date(2006, 9, 30), date(2006, 12, 31)]
-    assert all(end < quarter_due(2006, q) for q, end in zip((1, 2, 3, 4), ends, strict=True))
+    assert all(end < quarterly_due(2006, q, RULES, WorkCalendar())
+               for q, end in zip((1, 2, 3, 4), ends, strict=True))

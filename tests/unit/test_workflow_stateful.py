@@ -27,6 +27,7 @@ from workflow.calendar import WorkCalendar
 from workflow.errors import DomainError
 from workflow.model import Case, Context
 from workflow.regions import BY_CODE
+from workflow.register import ExistingBase
 from workflow.roles import Actor, Role
 from workflow.rules import RoundRules
 from workflow.states import BY_TRIGGER, TRANSITIONS, USES_QUOTA, State
@@ -37,6 +38,9 @@ REFUSED: Counter[tuple[str, str]] = Counter()
 FORWARD = ("submit", "recommend", "publish_notice", "approve", "keep_designation")
 RULES = RoundRules()
 AUTHORITIES = {"440000": True, "420000": True, "430000": False, "510000": True, "210000": True}
+# the register: one national base of each authority that has bases (none for Hunan)
+BASES = {code: ExistingBase(i, f"{code} 国家高新技术产品出口基地", "hightech", "designated", code)
+         for i, (code, has) in enumerate(AUTHORITIES.items(), start=1) if has}
 # new bases each may recommend, written out (002 §六(三)), not asked of RoundRules.quota_for
 QUOTA = {
     "440000": 0,  # Guangdong: east, has bases
@@ -80,6 +84,7 @@ class Workflow(RuleBasedStateMachine):
             kind="new_base" if new_base else "recertification", authority_code=code,
             region=BY_CODE[code].region, authority_has_bases=AUTHORITIES[code], round_year=2006,
             owner_id=actor.user_id, values=dict(COMPLETE),
+            existing_base=None if new_base else BASES.get(code),
             products=[{"name": "p", "exports_10k_usd": Decimal(1)}],
             attachment_kinds=frozenset({"application_form", "development_plan",
                                         "recommendation_letter"})))
@@ -135,8 +140,12 @@ class Workflow(RuleBasedStateMachine):
     def _fire(self, case: Case, trigger: str, actor: Actor, reason: str | None) -> None:
         used = sum(1 for c in self.cases if c is not case and c.kind == "new_base"
                    and c.authority_code == case.authority_code and c.state in USES_QUOTA)
+        claimed = next((c.id for c in self.cases if c is not case and c.existing_base
+                        and c.existing_base == case.existing_base and c.state in USES_QUOTA),
+                       None)
         ctx = Context(actor=actor, now=datetime.combine(self.today, time(2), UTC), rules=RULES,
-                      calendar=CAL, quota_used=used, reason=reason, local_today=self.today,
+                      calendar=CAL, quota_used=used, base_claimed_by=claimed, reason=reason,
+                      local_today=self.today,
                       rectification_deadline=self.today + timedelta(days=90))
         before = case.state
         try:
@@ -183,6 +192,19 @@ class Workflow(RuleBasedStateMachine):
             assert n <= allowed
 
     @invariant()
+    def a_re_certification_without_a_base_never_leaves_its_draft(self) -> None:
+        # 002 §五(一), §六(一): Hunan has no base in the register, so it re-certifies nothing
+        for case in getattr(self, "cases", []):
+            if case.kind == "recertification" and case.existing_base is None:
+                assert case.state in (State.DRAFTED, State.WITHDRAWN)
+
+    @invariant()
+    def each_base_is_re_certified_by_one_case_at_most(self) -> None:
+        taken = [c.existing_base for c in getattr(self, "cases", [])
+                 if c.existing_base is not None and c.state in USES_QUOTA]
+        assert len(taken) == len(set(taken))
+
+    @invariant()
     def only_permitted_actors_moved_a_case(self) -> None:
         for case in getattr(self, "cases", []):
             for step in self.history[case.id]:
@@ -210,6 +232,7 @@ def test_random_walks_keep_every_invariant_and_go_all_the_way_through_the_life_c
     for trigger in ("submit", "recommend", "publish_notice", "approve"):
         assert FIRED[trigger] > 0, f"{trigger} never fired: {dict(FIRED)} {dict(REFUSED)}"
     assert ("recommend", "quota_exceeded") in REFUSED, "no walk ever reached a quota"
+    assert ("submit", "existing_base_required") in REFUSED, "no walk re-certified without a base"
 
 
 def test_every_trigger_is_reachable_in_the_table() -> None:

@@ -31,6 +31,7 @@ def register_api(app: Flask) -> None:
         attachments,
         auth,
         authorities,
+        bases,
         catalog,
         docs,
         evaluations,
@@ -42,7 +43,8 @@ def register_api(app: Flask) -> None:
     )
 
     for bp in (auth.bp, catalog.bp, applications.bp, attachments.bp, notices.bp, reports.bp,
-               evaluations.bp, people.bp, admin.bp, authorities.bp, tokens.bp, webhooks.bp):
+               bases.bp, evaluations.bp, people.bp, admin.bp, authorities.bp, tokens.bp,
+               webhooks.bp):
         csrf.exempt(bp)
         api.register_blueprint(bp)
     app.register_blueprint(docs.bp)

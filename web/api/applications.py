@@ -57,11 +57,18 @@ def _form_fields(output: bool) -> dict[str, fields.Field]:
     return out
 
 
+EXISTING_BASE = {"description": "re-certification (002 §五(一)): the national base it "
+                                 "re-certifies, from the register (GET /api/v1/bases) — one "
+                                 "of your authority's, not revoked; required to submit",
+                 "example": 16}
+
 ApplicationInput = Schema.from_dict({
     **_form_fields(False),
     "kind": fields.String(validate=validate.OneOf(form.KINDS), metadata={"example": "new_base"}),
     "industry_field": fields.String(allow_none=True),
     "existing_base_type": fields.String(allow_none=True),
+    "existing_base_id": fields.Integer(allow_none=True, validate=validate.Range(1, 2**31 - 1),
+                                       metadata=EXISTING_BASE),
     "round_year": fields.Integer(allow_none=True, validate=validate.Range(1990, 2200),
                                  metadata={"description": "default: the newest open round"}),
     "products": fields.List(fields.Nested(Product), allow_none=True),
@@ -72,6 +79,8 @@ ApplicationUpdate = Schema.from_dict({
     "kind": fields.String(validate=validate.OneOf(form.KINDS)),
     "industry_field": fields.String(allow_none=True),
     "existing_base_type": fields.String(allow_none=True),
+    "existing_base_id": fields.Integer(allow_none=True, validate=validate.Range(1, 2**31 - 1),
+                                       metadata=EXISTING_BASE),
     "products": fields.List(fields.Nested(Product), allow_none=True),
     "version": fields.Integer(required=True, validate=validate.Range(1, 2**31 - 1),
                               metadata={"description": "the version you read (409 if it "
@@ -115,6 +124,8 @@ ApplicationOut = Schema.from_dict({
                        "province's)"}),
     "industry_field": fields.String(allow_none=True),
     "existing_base_type": fields.String(allow_none=True),
+    "existing_base_id": fields.Integer(allow_none=True, metadata={
+        "description": "re-certification: the national base it names in the register"}),
     "due_on": fields.Date(allow_none=True),
     "notice_ends_on": fields.Date(allow_none=True),
     "rectification_deadline": fields.Date(allow_none=True),
@@ -170,6 +181,10 @@ class TransitionIn(Schema):
     version = fields.Integer(required=True, validate=validate.Range(1, 2**31 - 1),
                              metadata={"example": 1})
     deadline = fields.Date(allow_none=True, metadata={"description": "限期整改 deadline"})
+    document = fields.String(allow_none=True, validate=validate.Length(max=100), metadata={
+        "description": "the decision's document number (文号) — approve, keep_designation, "
+                       "order_rectification, revoke only — recorded in the register of bases",
+        "example": "商技函[2006]45号"})
 
 
 class TransitionOut(Schema):
@@ -213,6 +228,7 @@ def detail(loaded: cases.Loaded) -> dict[str, Any]:
     out = summary(row)
     out.update({name: getattr(row, name) for name in (f.name for f in form.FIELDS)})
     out.update(industry_field=row.industry_field, existing_base_type=row.existing_base_type,
+               existing_base_id=row.existing_base_id,
                notice_ends_on=row.notice_ends_on, rectification_deadline=row.rectification_deadline,
                attestations=row.attestations or {},
                products=[{"name": p.name, "exports_10k_usd": p.exports_10k_usd}
@@ -268,7 +284,8 @@ class Transitions(MethodView):
     def post(self, data: dict[str, Any], app_id: int) -> Any:
         """Fire a trigger (submit, recommend, publish_notice, approve, …)."""
         fired = cases.fire(uow(), api_user_id(), app_id, data["trigger"], data["version"],
-                           reason=data.get("reason"), deadline=data.get("deadline"))
+                           reason=data.get("reason"), deadline=data.get("deadline"),
+                           document=data.get("document"))
         return {"id": fired.application_id, "trigger": fired.trigger,
                 "from_state": fired.from_state, "state": fired.to_state,
                 "version": fired.version}

@@ -14,7 +14,7 @@ from web.extensions import uow
 from workflow.regions import Region
 from workflow.roles import Role
 from workflow.rules import RoundStatus
-from workflow.services import catalog
+from workflow.services import catalog, rounds
 
 bp = Blueprint("catalog_api", __name__, url_prefix="/api/v1",
                description="Authorities (省级商务主管部门 and 地级市), rounds (申报年度) and the caller")
@@ -33,7 +33,8 @@ class AuthorityOut(Schema):
         "separately_planned_city, xpcc; a city: prefecture_city, autonomous_prefecture, "
         "prefecture, league"})
     has_existing_bases = fields.Boolean(required=True, metadata={
-        "description": "已有国家级出口基地 (decides the quota, 002 §六(三))"})
+        "description": "已有出口基地: the register of bases (GET /api/v1/bases) holds one of "
+                       "its bases that is not revoked; decides the quota (002 §六(三))"})
     parent = fields.String(allow_none=True, required=True, attribute="parent_code", metadata={
         "description": "a prefecture-level city's province-level authority "
         "(it reviews and recommends the city's cases); null for the 37 of 002"})
@@ -69,6 +70,41 @@ class RoundOut(Schema):
                        "deadlines — 002 §五, §六"})
 
 
+class RoundWarning(Schema):
+    code = fields.String(required=True, metadata={"example": "not_a_working_day"})
+    field = fields.String(allow_none=True, metadata={"example": "submission_deadline"})
+    message_zh = fields.String(required=True)
+    message_en = fields.String(required=True)
+    details = fields.Dict()
+
+
+class RoundChanged(RoundOut):
+    warnings = fields.List(fields.Nested(RoundWarning), required=True, metadata={
+        "description": "what to look at before opening: a deadline on a day off, or in a year "
+                       "whose holidays are not in the calendar yet (with the admin command)"})
+
+
+class RoundIn(Schema):
+    """What the programme's owner sets before the round opens (002 §五(二), §六(三))."""
+
+    name_zh = fields.String(validate=validate.Length(max=100))
+    name_en = fields.String(validate=validate.Length(max=100))
+    provincial_internal_deadline = fields.String(allow_none=True,
+                                                 metadata={"example": "2007-04-13"})
+    submission_deadline = fields.String(metadata={"example": "2007-04-30"})
+    approval_deadline = fields.String(metadata={"example": "2007-05-31"})
+    notice_working_days = fields.Raw(metadata={"example": 5})
+    new_base_fields = fields.List(fields.String(), metadata={
+        "example": ["information", "software", "new_materials"]})
+    quota_overrides = fields.Dict(keys=fields.String(), values=fields.Raw(), metadata={
+        "description": "authority code → new-base quota this round", "example": {"620000": 2}})
+    national_new_target = fields.Raw(metadata={"example": 15})
+
+
+class NewRoundIn(RoundIn):
+    year = fields.Raw(required=True, metadata={"example": 2007})
+
+
 class MeOut(Schema):
     id = fields.Integer(required=True)
     username = fields.String(required=True, metadata={"example": "hubei_reviewer"})
@@ -93,12 +129,26 @@ class Authorities(MethodView):
         return catalog.authorities(uow(), api_user_id())
 
 
+def changed_out(o: rounds.Outcome) -> dict[str, Any]:
+    return {**round_out(catalog.Round(o.row, o.rules, o.status)),
+            "warnings": [{"code": w.code, "field": w.field, "message_zh": w.zh,
+                          "message_en": w.en, "details": w.details} for w in o.warnings]}
+
+
 @bp.route("/rounds")
 class Rounds(MethodView):
     @bp.response(200, RoundOut(many=True))
     def get(self) -> Any:
-        """Every application round, newest first, with calendar and criteria parameters."""
+        """Every application round, newest first, with its status, calendar and criteria."""
         return [round_out(r) for r in catalog.rounds(uow(), api_user_id())]
+
+    @bp.arguments(NewRoundIn, example={"year": 2007, "submission_deadline": "2007-04-30",
+                                       "approval_deadline": "2007-05-31"})
+    @bp.response(201, RoundChanged)
+    def post(self, data: dict[str, Any]) -> Any:
+        """Plan a round (ministry): it opens with `POST /rounds/{year}/open`; until then its
+        dates, quotas and fields may change."""
+        return changed_out(rounds.plan(uow(), api_user_id(), data))
 
 
 @bp.route("/rounds/<int(max=9999):year>")
@@ -107,6 +157,30 @@ class OneRound(MethodView):
     def get(self, year: int) -> Any:
         """One round by year."""
         return round_out(catalog.round_of(uow(), api_user_id(), year))
+
+    @bp.arguments(RoundIn, example={"submission_deadline": "2007-04-27"})
+    @bp.response(200, RoundChanged)
+    def patch(self, data: dict[str, Any], year: int) -> Any:
+        """Change a planned round (409 `round_frozen` once it has opened)."""
+        return changed_out(rounds.change(uow(), api_user_id(), year, data))
+
+
+@bp.route("/rounds/<int(max=9999):year>/open")
+class OpenRound(MethodView):
+    @bp.response(200, RoundChanged)
+    def post(self, year: int) -> Any:
+        """Open a planned round today: applications may be drafted in it; its rules are
+        frozen (a case never changes rules mid-round)."""
+        return changed_out(rounds.open_round(uow(), api_user_id(), year))
+
+
+@bp.route("/rounds/<int(max=9999):year>/close")
+class CloseRound(MethodView):
+    @bp.response(200, RoundChanged)
+    def post(self, year: int) -> Any:
+        """Close an open round today: no new drafts, its unfinished cases wait on no one and
+        get no reminders; its bases keep their reporting duties."""
+        return changed_out(rounds.close_round(uow(), api_user_id(), year))
 
 
 @bp.route("/me")

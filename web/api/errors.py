@@ -14,7 +14,7 @@ from flask import Flask, Response, json, request
 from flask_smorest import Api
 from flask_smorest.utils import prepare_response
 from marshmallow import Schema, fields
-from werkzeug.exceptions import HTTPException, InternalServerError, UnsupportedMediaType
+from werkzeug.exceptions import HTTPException, UnsupportedMediaType
 
 from workflow.errors import DomainError
 
@@ -229,4 +229,6 @@ def init_error_handlers(app: Flask) -> None:
         app.logger.exception("unhandled error on %s", request.path)
         if request.path.startswith("/api/"):
             return problem(500, "internal_error", "Internal Server Error", detail=ZH[500])
-        return InternalServerError()
+        from web.errors import internal_error_page
+
+        return internal_error_page()

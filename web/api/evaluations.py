@@ -47,6 +47,9 @@ class PreviewItem(Schema):
 
 class RunOut(Schema):
     counts = fields.Nested(CountsOut, required=True)
+    provisional = fields.Dict(allow_none=True, metadata={
+        "description": "dry runs of a year that has not closed: why the findings are "
+                       "provisional (code period_not_closed, messages, closes_on)"})
     items = fields.List(fields.Nested(PreviewItem), required=True,
                         metadata={"description": "dry runs only (empty otherwise)"})
 
@@ -122,7 +125,9 @@ class Runs(MethodView):
         uid = api_user_id()
         if data["dry_run"]:
             pre = assessment.preview(uow(), uid, data["period"])
-            return {"counts": pre.counts.as_dict(), "items": [
+            return {"counts": pre.counts.as_dict(),
+                    "provisional": pre.provisional.as_dict() if pre.provisional else None,
+                    "items": [
                 {"application_id": a.application_id, "applicant_name": name, "region": region,
                  "proposal": a.proposal, "explanation_zh": a.explanation("zh"),
                  "explanation_en": a.explanation("en"), "findings": a.findings_json()}

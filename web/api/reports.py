@@ -39,15 +39,6 @@ def _max_bytes() -> int:
     return int(current_app.config["SETTINGS"].max_upload_mb) * 1024 * 1024
 
 
-class BaseOut(Schema):
-    id = fields.Integer(required=True)
-    applicant_name = fields.String(allow_none=True)
-    state = fields.String(required=True)
-    kind = fields.String(required=True)
-    authority = fields.String(required=True)
-    region = fields.String(required=True)
-
-
 class EnterpriseIn(Schema):
     name = fields.String(allow_none=True, metadata={"example": "武汉光迅科技股份有限公司"})
     exports_10k_usd = fields.Raw(allow_none=True, metadata={**NUM, "example": "1200"})
@@ -117,16 +108,6 @@ class ReferenceOut(Schema):
     national_hightech_growth_pct = decimal(allow_none=True)
     region_export_growth_pct = fields.Dict(required=True)
     updated_at = fields.DateTime(allow_none=True)
-
-
-@bp.route("/bases")
-class Bases(MethodView):
-    @bp.response(200, BaseOut(many=True))
-    def get(self) -> Any:
-        """Designated bases you report for or supervise."""
-        return [{"id": r.id, "applicant_name": r.applicant_name, "state": r.state,
-                 "kind": r.kind, "authority": r.authority.code, "region": r.authority.region}
-                for r in reports.bases_for(uow(), api_user_id())]
 
 
 @bp.route(f"{APP}/quarterly-reports")

@@ -18,6 +18,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from workflow import reporting
 from workflow.assessment import (
     KEEP,
     PROPOSAL_TRIGGER,
@@ -31,7 +32,15 @@ from workflow.assessment import (
     QuarterFigures,
     assess,
 )
-from workflow.errors import DomainError, Forbidden, GuardFailed, NotFound, ValidationFailed, refuse
+from workflow.errors import (
+    DomainError,
+    Forbidden,
+    GuardFailed,
+    NotFound,
+    Refusal,
+    ValidationFailed,
+    refuse,
+)
 from workflow.rules import RoundRules
 from workflow.services import cases
 from workflow.services.clock import local_date, utcnow
@@ -65,6 +74,7 @@ class Preview:
 
     counts: RunCounts
     items: list[tuple[Assessment, str, str]]  # (assessment, base name, region)
+    provisional: Refusal | None = None  # why the findings may still change (year not closed)
 
 
 def _ministry(session: DbSession, user_id: int) -> UserRow:
@@ -82,6 +92,21 @@ def _check_period(period: int, today: date) -> None:
                                       field="period", details={"value": str(period)}))
 
 
+def _not_closed(session: DbSession, period: int, today: date) -> Refusal | None:
+    """Why `period` cannot be assessed for real yet: its last report is not yet due."""
+    closes = reporting.period_closes_on(period, RoundRules.for_year(period),
+                                        repo.load_calendar(session))
+    if today > closes:
+        return None
+    return refuse("period_not_closed",
+                  f"{period}年度尚未结束：最后一期数据（第四季度）应于 {closes.isoformat()} 前报送，"
+                  f"此后方可正式评估；试评估的结论是暂定的，未到期的报告不计为缺报",
+                  f"{period} has not closed: its last data (Q4) are due by {closes.isoformat()}; "
+                  "only after that can it be assessed for real — a dry run's findings are "
+                  "provisional, and reports not yet due do not count as missing",
+                  field="period", details={"closes_on": closes.isoformat()})
+
+
 def default_period(today: date) -> int:
     """The year a scheduled run assesses: the last complete year."""
     return today.year - 1
@@ -94,6 +119,7 @@ def _assess_all(session: DbSession, period: int, today: date, skip: set[int] | N
     """Assess every designated base from one snapshot (a fixed number of SELECTs)."""
     snap = reports_repo.snapshot(session, period)
     references = repo.load_references(session)
+    cal = repo.load_calendar(session)
     quarters: dict[int, dict[tuple[int, int], QuarterFigures]] = defaultdict(dict)
     for app_id, y, q, exports, hightech, at in snap.quarters:
         quarters[app_id][(y, q)] = QuarterFigures(y, q, Decimal(exports or 0),
@@ -122,7 +148,7 @@ def _assess_all(session: DbSession, period: int, today: date, skip: set[int] | N
             quarters=quarters.get(b.id, {}), yearly_hightech_10k_usd=years.get(b.id, {}),
             annual={period: annual[b.id]} if b.id in annual else {},
             rectification_deadline=b.rectification_deadline, name=b.applicant_name or "")
-        out.append((assess(figures, period, today, round_rules, references, rules),
+        out.append((assess(figures, period, today, round_rules, references, rules, cal),
                     b.applicant_name or "", b.region))
     return out
 
@@ -147,9 +173,10 @@ def preview(uow: UnitOfWork, user_id: int | None, period: int, now: datetime | N
         if user_id is not None:
             _ministry(s, user_id)
         items = _assess_all(s, period, today)
+        provisional = _not_closed(s, period, today)
     counts = RunCounts(period, True, bases=len(items))
     counts.proposals.update(Counter(a.proposal for a, _, _ in items))
-    return Preview(counts, items)
+    return Preview(counts, items, provisional)
 
 
 def start(uow: UnitOfWork, user_id: int | None, period: int, now: datetime | None = None) -> int:
@@ -160,6 +187,9 @@ def start(uow: UnitOfWork, user_id: int | None, period: int, now: datetime | Non
         s = uow.session
         if user_id is not None:
             _ministry(s, user_id)
+        not_closed = _not_closed(s, period, local_date(now))
+        if not_closed is not None:
+            raise ValidationFailed(not_closed)
         run = EvaluationRunRow(period=period, dry_run=False, status="queued",
                                started_by_id=user_id, started_at=now, summary={})
         s.add(run)

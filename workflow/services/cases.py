@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from workflow import eligibility, form, machine
+from workflow import eligibility, form, machine, register
 from workflow.errors import (
     DomainError,
     Forbidden,
@@ -20,13 +20,14 @@ from workflow.errors import (
 )
 from workflow.model import Case, Context
 from workflow.roles import Actor, Role
-from workflow.rules import RoundRules, RoundStatus
+from workflow.rules import EXISTING_BASE_TYPES, RoundRules, RoundStatus
 from workflow.services import audit
 from workflow.services.clock import local_date, utcnow
-from workflow.states import State
-from workflow.storage import audit_repo, repo
+from workflow.states import DECISIONS, State, register_change
+from workflow.storage import audit_repo, register_repo, repo
 from workflow.storage.models import (
     ApplicationRow,
+    AuthorityRow,
     HistoryRow,
     ProductRow,
     RoundRow,
@@ -102,7 +103,8 @@ def load(uow: UnitOfWork, user_id: int, app_id: int, now: datetime | None = None
         row = repo.get_application(s, app_id)
         actor = _actor_or_404(s, user, row, local_date(now))
         case = repo.to_case(s, row)
-        ctx = _context(s, row, actor, now, quota_used=repo.quota_used(s, row))
+        ctx = _context(s, row, actor, now, quota_used=repo.quota_used(s, row),
+                       base_claimed_by=register_repo.claimed_by(s, row.id, row.existing_base_id))
         triggers, refused = machine.options(case, ctx)
         return Loaded(row, case, actor, ctx.rules, triggers, refused)
 
@@ -132,8 +134,12 @@ def history_of(uow: UnitOfWork, user_id: int, app_id: int) -> list[HistoryRow]:
 
 # --- drafts -----------------------------------------------------------------------------
 
-def _validated(data: dict[str, Any], kind: str | None, rules: RoundRules
+def _validated(s: Session, data: dict[str, Any], kind: str | None, rules: RoundRules,
+               authority_id: int, row: ApplicationRow | None = None
                ) -> tuple[dict[str, Any], list[dict[str, Any]] | None]:
+    """The form's values and product rows, and (re-certification) the base it names, each
+    checked; `ValidationFailed` with every error found. The values include
+    `existing_base_id` and `existing_base_type` whenever they are to change."""
     values, errors = form.clean_form(data)
     products = None
     if "products" in data:
@@ -148,9 +154,46 @@ def _validated(data: dict[str, Any], kind: str | None, rules: RoundRules
         errors.append(refuse("invalid_choice", "产业领域不在本轮范围内",
                              "industry field is not one of this round's fields",
                              field="industry_field", details={"value": str(field_value)[:50]}))
+    base, base_errors = _named_base(s, data, kind, authority_id, row)
+    values.update(base)
+    errors += base_errors
     if errors:
         raise ValidationFailed(*errors)
     return values, products
+
+
+def _named_base(s: Session, data: dict[str, Any], kind: str | None, authority_id: int,
+                row: ApplicationRow | None) -> tuple[dict[str, Any], list[Refusal]]:
+    """The register entry a re-certification names and its type (002 §五(一), §六(一)):
+    a national base of the applicant's own authority, not revoked, of the type the form
+    says (taken from the register when the form leaves it blank). A draft may name none
+    yet (`submit` requires it); a new base names none."""
+    if kind != "recertification":
+        return ({"existing_base_id": None}
+                if row is None or row.existing_base_id is not None else {}), []
+    raw_type = data.get("existing_base_type") if "existing_base_type" in data else (
+        row.existing_base_type if row is not None else None)
+    declared = str(raw_type).strip() if raw_type not in (None, "") else None
+    if declared is not None and declared not in EXISTING_BASE_TYPES:
+        return {}, [refuse("invalid_choice", "原基地类型应为高新技术产品、医药或软件出口基地",
+                           "the existing base's type must be hightech, pharmaceutical or "
+                           "software", field="existing_base_type",
+                           details={"value": declared[:50]})]
+    raw_id = data.get("existing_base_id") if "existing_base_id" in data else (
+        row.existing_base_id if row is not None else None)
+    if raw_id in (None, ""):
+        return {"existing_base_id": None, "existing_base_type": declared}, []
+    base_id = int(raw_id) if isinstance(raw_id, int) or str(raw_id).strip().isdigit() else None
+    base = register_repo.existing_base(s, base_id) if base_id and base_id < 2**31 else None
+    if base is None:
+        return {}, [refuse("unknown_base", "出口基地名录中没有该基地",
+                           "there is no such base in the register of bases",
+                           field="existing_base_id", details={"value": str(raw_id)[:50]})]
+    authority = s.get(AuthorityRow, authority_id)
+    refusal = register.named_base_refusal(base, authority.code if authority else "", declared)
+    if refusal is not None:
+        return {}, [refusal]
+    return {"existing_base_id": base.id, "existing_base_type": declared or base.base_type}, []
 
 
 def _open_round(session: Session, year: int | None, today: date) -> RoundRow:
@@ -193,10 +236,9 @@ def create_draft(uow: UnitOfWork, user_id: int, data: dict[str, Any],
                                    field="authority", details={"authority": user.authority.code}))
         rnd = _open_round(s, data.get("round_year"), local_date(now))
         kind = data.get("kind") or "new_base"
-        values, products = _validated(data, kind, repo.rules_of(rnd))
+        values, products = _validated(s, data, kind, repo.rules_of(rnd), user.authority.id)
         row = ApplicationRow(round_id=rnd.id, authority_id=user.authority_id, owner_id=user.id,
                              kind=kind, industry_field=data.get("industry_field") or None,
-                             existing_base_type=data.get("existing_base_type") or None,
                              state=State.DRAFTED.value, version=1, created_at=now,
                              updated_at=now, state_changed_at=now,
                              due_on=repo.rules_of(rnd).provincial_internal_deadline
@@ -231,13 +273,13 @@ def update_draft(uow: UnitOfWork, user_id: int, app_id: int, data: dict[str, Any
         if row.version != version:
             raise _conflict(version, row.version)
         kind = data.get("kind", row.kind)
-        values, products = _validated(data, kind, repo.rules_of(row.round))
+        values, products = _validated(s, data, kind, repo.rules_of(row.round),
+                                      row.authority_id, row)
         changed = sorted(k for k, v in values.items() if getattr(row, k) != v)
         for k, v in values.items():
             setattr(row, k, v)
-        for name in ("industry_field", "existing_base_type"):
-            if name in data:
-                setattr(row, name, data[name] or None)
+        if "industry_field" in data:
+            row.industry_field = data["industry_field"] or None
         row.kind = kind
         if products is not None:
             row.products.clear()
@@ -306,10 +348,13 @@ def _due_on(state: State, notice_ends_on: date | None, rectification_deadline: d
 def fire(uow: UnitOfWork, user_id: int, app_id: int, trigger: str, version: int | None,
          reason: str | None = None, deadline: date | None = None,
          now: datetime | None = None, data: dict[str, Any] | None = None,
-         also: Callable[[Session, repo.FireCase], None] | None = None) -> Fired:
+         also: Callable[[Session, repo.FireCase], None] | None = None,
+         document: str | None = None) -> Fired:
     """Fire `trigger` on an application: one transaction that moves the case and appends
     its history row. Raises `VersionConflict` if `version` is not the current one.
     `also` runs inside the same transaction (e.g. marking an objection upheld).
+    When the base's status in the register changes (approval enters it), the register
+    changes in that transaction too, with `document` (the decision's 文号) if given.
 
     A refused attempt (a guard, the state, a stale version, a case out of the user's
     scope, a bad reason) changes nothing and is audited as `case_action_refused`
@@ -319,7 +364,8 @@ def fire(uow: UnitOfWork, user_id: int, app_id: int, trigger: str, version: int 
     (a role that never acts on cases) surfaces as a 403, which the web layer audits as
     `access_denied`."""
     try:
-        return _fire(uow, user_id, app_id, trigger, version, reason, deadline, now, data, also)
+        return _fire(uow, user_id, app_id, trigger, version, reason, deadline, now, data, also,
+                     document)
     except Forbidden:
         raise
     except DomainError as err:
@@ -348,12 +394,14 @@ def _audit_refused(uow: UnitOfWork, user_id: int, app_id: int, trigger: str,
 def _fire(uow: UnitOfWork, user_id: int, app_id: int, trigger: str, version: int | None,
           reason: str | None, deadline: date | None, now: datetime | None,
           data: dict[str, Any] | None,
-          also: Callable[[Session, repo.FireCase], None] | None) -> Fired:
+          also: Callable[[Session, repo.FireCase], None] | None,
+          document: str | None = None) -> Fired:
     now = now or utcnow()
     reason = reason.strip() if isinstance(reason, str) and reason.strip() else None
     if reason and len(reason) > 2000:
         raise ValidationFailed(refuse("too_long", "理由不得超过 2000 字",
                                       "the reason is limited to 2,000 characters", field="reason"))
+    document = _document(trigger, document)
     today = local_date(now)
     with uow:
         # one read; the write below is conditional on the version read here, so of
@@ -381,15 +429,16 @@ def _fire(uow: UnitOfWork, user_id: int, app_id: int, trigger: str, version: int
         spec = machine.spec_for(trigger, State(row.state))  # unknown / wrong state first
         if "complete_form" in spec.guards:
             repo.fire_products(db, row)
-        quota_used = 0
+        quota_used, claimed_by = 0, None
         if trigger == "recommend":  # 002 §六(三): the province's quota, counted under its lock
             repo.lock_authority(uow.session, row.province_id)
             quota_used = repo.quota_used(uow.session, row)
+            claimed_by = register_repo.claimed_by(uow.session, row.id, row.existing_base_id)
         case = repo.fire_case(row, found.attachment_kinds, found.open_objections)
         ctx = Context(actor=actor, now=now, rules=repo.fire_rules(row),
                       calendar=repo.load_calendar(uow), references=repo.load_references(uow),
                       local_today=today, reason=reason, rectification_deadline=deadline,
-                      quota_used=quota_used)
+                      quota_used=quota_used, base_claimed_by=claimed_by)
         verdicts = eligibility.evaluate(row.kind, row.region, case.values,
                                         case.attestations, ctx.rules, ctx.references)
         outcome = machine.fire(case, trigger, ctx)
@@ -419,7 +468,7 @@ def _fire(uow: UnitOfWork, user_id: int, app_id: int, trigger: str, version: int
             reason=reason, at=now, eligibility=[v.as_dict() for v in verdicts],
             data={"deadline": deadline.isoformat() if deadline else None,
                   "notice_ends_on": notice_ends_on.isoformat() if notice_ends_on else None,
-                  **(data or {})},
+                  **({"document": document} if document else {}), **(data or {})},
         )
         if also is not None:
             also(uow.session, row)
@@ -429,16 +478,63 @@ def _fire(uow: UnitOfWork, user_id: int, app_id: int, trigger: str, version: int
             object_type="application", object_id=row.id,
             details={"trigger": trigger, "from": outcome.source.value,
                      "to": outcome.dest.value, "version": expected + 1})
+        # the register of bases changes with the case, in its transaction
+        status = register_change(outcome.source, outcome.dest)
         try:
-            history_id = repo.write_transition(db, row.id, expected, changes, history, record)
+            history_id = repo.write_transition(db if status is None else uow.session, row.id,
+                                               expected, changes, history, record)
         except repo.Conflict:
             raise _conflict(expected, expected + 1) from None
+        if status is not None:
+            _enter_in_register(uow.session, row, trigger, status.value, today, now, history_id,
+                               actor, document, reason)
         uow.record("case_transitioned", application_id=row.id, trigger=trigger,
                    from_state=outcome.source.value, to_state=outcome.dest.value,
                    actor_id=actor.user_id, version=expected + 1)
         uow.commit()
         return Fired(row.id, trigger, outcome.source.value, outcome.dest.value, expected + 1,
                      history_id)
+
+
+def _document(trigger: str, document: str | None) -> str | None:
+    """The decision's document number (文号), for the decisions the register records."""
+    text = document.strip() if isinstance(document, str) else ""
+    if not text:
+        return None
+    if trigger not in DECISIONS:
+        raise ValidationFailed(refuse("document_not_applicable",
+                                      "只有核准、复评保留、限期整改和撤销可以登记文号",
+                                      "a document number goes only with approve, keep, "
+                                      "order rectification and revoke", field="document"))
+    if len(text) > 100:
+        raise ValidationFailed(refuse("too_long", "文号不得超过 100 个字符",
+                                      "the document number is limited to 100 characters",
+                                      field="document"))
+    return text
+
+
+def _enter_in_register(s: Session, app: repo.FireCase, trigger: str, status: str, today: date,
+                       now: datetime, history_id: int, actor: Actor, document: str | None,
+                       reason: str | None) -> None:
+    """The base's entry in the register after `trigger`: approval enters it (an export
+    innovation base: 002 §六(三) 核准); rectification, keep and revocation change its
+    status. Each change is an event with its date, decision and document."""
+    entry = register_repo.entry_of_case(s, app.id)
+    if entry is None:  # approved now — or before the register existed and not entered
+        approved = None if trigger == "approve" else register_repo.approved_at(s, app.id)
+        designated_on = local_date(approved) if approved is not None else today
+        entry = register_repo.designated_entry(
+            authority_id=app.authority_id, name=app.values.get("applicant_name") or f"#{app.id}",
+            kind=app.kind, industry_field=app.industry_field,
+            existing_base_id=app.existing_base_id, application_id=app.id,
+            designated_on=designated_on, document=document if trigger == "approve" else None,
+            now=now)
+        s.add(entry)
+    entry.status, entry.status_since, entry.updated_at = status, today, now
+    s.flush()
+    register_repo.add_event(s, entry, decision=trigger, on=today, now=now, document=document,
+                            reason=reason, application_id=app.id, history_id=history_id,
+                            recorded_by_id=actor.user_id)
 
 
 # --- listing ----------------------------------------------------------------------------

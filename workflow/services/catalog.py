@@ -7,8 +7,8 @@ from typing import Any
 
 from workflow.rules import RoundRules, RoundStatus
 from workflow.services.clock import today as china_today
-from workflow.storage import api_repo, repo
-from workflow.storage.models import AuthorityRow, RoundRow, UserRow
+from workflow.storage import api_repo, register_repo, repo
+from workflow.storage.models import RoundRow, UserRow
 from workflow.storage.uow import UnitOfWork
 
 
@@ -31,11 +31,29 @@ class Round:
                 "rectification_working_days": r.rectification_working_days}
 
 
-def authorities(uow: UnitOfWork, user_id: int) -> list[AuthorityRow]:
-    """The 37 submitting authorities (002 §二), by code."""
+@dataclass(frozen=True)
+class Authority:
+    """A submitting authority, and whether it has existing bases (from the register)."""
+
+    code: str
+    name_zh: str
+    name_en: str
+    region: str
+    kind: str
+    has_existing_bases: bool  # 002 §六(三): decides its quota of new bases
+    parent_code: str | None  # a city's province-level authority
+    region_overridden: bool
+    is_active: bool
+
+
+def authorities(uow: UnitOfWork, user_id: int) -> list[Authority]:
+    """The 37 submitting authorities (002 §二) and the cities under them, by code."""
     with uow.read():
         repo.user_by_id(uow.session, user_id)
-        return api_repo.authorities(uow.session)
+        with_bases = register_repo.authorities_with_bases(uow.session)
+        return [Authority(a.code, a.name_zh, a.name_en, a.region, a.kind, a.id in with_bases,
+                          a.parent_code, a.region_overridden, a.is_active)
+                for a in api_repo.authorities(uow.session)]
 
 
 def rounds(uow: UnitOfWork, user_id: int) -> list[Round]:
@@ -54,6 +72,17 @@ def round_of(uow: UnitOfWork, user_id: int, year: int) -> Round:
         if row is None:
             raise repo.not_found("round")
         return Round(row, repo.rules_of(row), repo.status_of(row, china_today()))
+
+
+def drafting_round(uow: UnitOfWork, user_id: int, year: int | None = None) -> Round | None:
+    """The round a new application goes into (the newest open one), or the round `year`:
+    the form names it and offers its fields (002 §五(二)). None: no round is open."""
+    with uow.read():
+        repo.user_by_id(uow.session, user_id)
+        today = china_today()
+        row = (repo.round_by_year(uow.session, year) if year is not None
+               else next(iter(repo.open_rounds(uow.session, today)), None))
+        return Round(row, repo.rules_of(row), repo.status_of(row, today)) if row else None
 
 
 def me(uow: UnitOfWork, user_id: int) -> UserRow:

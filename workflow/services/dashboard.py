@@ -14,8 +14,8 @@ from workflow.errors import Forbidden, refuse
 from workflow.regions import Region
 from workflow.roles import Role
 from workflow.states import DESIGNATED, State
-from workflow.storage import repo, stats
-from workflow.storage.uow import UnitOfWork
+from workflow.storage import repo, reports_repo, stats
+from workflow.storage.uow import DbSession, UnitOfWork
 
 GOAL_BASES = 100  # 002 §一: 力争用五年时间…建成100家出口创新基地
 GOAL_SHARE_PCT = Decimal(70)  # 002 §一: …占全国高新技术产品出口总额的比重提高到70%左右
@@ -105,27 +105,42 @@ def overview(uow: UnitOfWork, user_id: int) -> Dashboard:
         by_authority = stats.by_authority(s, scope, by_province=code == "national")
         rounds = stats.by_round(s, scope)
         national = stats.national_hightech_exports(s)
+        # the bases' exports in each round's data year: the programme report's computation
+        bases_exports = {int(str(r["year"])): bases_hightech(s, int(str(r["year"])) - 1,
+                                                             int(str(r["year"])), scope)
+                         for r in rounds}
         rounds_by_state: dict[int, dict[str, int]] = {}
         for year, state, n in stats.by_round_and_state(s, scope):
             rounds_by_state.setdefault(year, {})[state] = n
     return Dashboard(scope=code, scope_zh=zh, scope_en=en,
                      total=sum(n for _, n in by_state), by_state=by_state, by_region=by_region,
-                     by_authority=by_authority, trends=trends_of(rounds, national),
+                     by_authority=by_authority,
+                     trends=trends_of(rounds, national, bases_exports),
                      rounds_by_state=rounds_by_state)
 
 
-def trends_of(rounds: list[dict[str, object]], national: dict[int, Decimal]) -> list[RoundTrend]:
-    """Cumulative designations and export share per round. A round's figures are those of
-    its data year (the year before the round: 2005 for the 2006 round, 002 申报书)."""
+def bases_hightech(s: DbSession, year: int, rounds_up_to: int | None = None,
+                   scope: object = True) -> Decimal:
+    """The designated bases' high-tech exports in `year` (亿美元): one computation for the
+    dashboard and the programme report (`reports_repo.hightech_by_region`)."""
+    rows = reports_repo.hightech_by_region(s, year, rounds_up_to=rounds_up_to, scope=scope)
+    return (sum((t for _r, _n, t, _c in rows), Decimal(0)) / 10000).quantize(Decimal("0.0001"))
+
+
+def trends_of(rounds: list[dict[str, object]], national: dict[int, Decimal],
+              bases_exports: dict[int, Decimal]) -> list[RoundTrend]:
+    """Cumulative designations and export share per round. A round's share is that of the
+    bases designated up to it in its data year (the year before the round: 2005 for the
+    2006 round, 002 申报书), as the programme report computes it."""
     out: list[RoundTrend] = []
-    count, exports = 0, Decimal(0)
+    count = 0
     for r in rounds:
         year = int(str(r["year"]))
         designated = int(str(r["designated"]))
         hightech = Decimal(str(r["designated_hightech_100m_usd"]))
         count += designated
-        exports += hightech
         data_year = year - 1
         out.append(RoundTrend(year, int(str(r["applications"])), designated, count, hightech,
-                              Share(data_year, exports, national.get(data_year))))
+                              Share(data_year, bases_exports.get(year, Decimal(0)),
+                                    national.get(data_year))))
     return out

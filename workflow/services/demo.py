@@ -16,6 +16,11 @@ is loaded, so that the system is alive on today's clock.
   deadline passed two working days ago. With `APP_NOW` in 2006 the round is open again.
 - The current round (this year's) runs now: drafts due in a week, cases under provincial
   review, one recommended, one public notice running.
+- The register of bases (出口基地名录) holds the national 高新技术产品 / 医药 / 软件 export bases
+  of 2006 that the cases imply (every re-certification names one; they decide which
+  provinces "have bases", 002 §六(三)), imported as the ministry would import its list —
+  their document numbers are invented and the entries say so — and, through approval,
+  the export innovation bases the 2006 round designated.
 
 Idempotent: a marker row in `settings` says it ran; a second run changes nothing.
 Applications are moved through the real service layer at their dates, so their history
@@ -33,17 +38,19 @@ from typing import Any
 from workflow.authorities import City
 from workflow.calendar import WorkCalendar
 from workflow.regions import AUTHORITIES, Region
-from workflow.reminders import QUARTER_END, quarter_of, quarterly_due
+from workflow.register import COLUMNS
+from workflow.reporting import QUARTER_END, quarter_of, quarterly_due
 from workflow.roles import Role
 from workflow.rules import RoundRules
-from workflow.services import cases, files, objections
+from workflow.services import bases, cases, files, objections
 from workflow.services.accounts import hash_password
 from workflow.services.clock import CHINA, local_date, real_utcnow
-from workflow.storage import authorities_repo, repo
+from workflow.storage import authorities_repo, register_repo, repo
 from workflow.storage.models import (
     AnnualReportRow,
     ApplicationRow,
     AuthorityRow,
+    ExportBaseRow,
     QuarterlyReportRow,
     ReferenceStatRow,
     RoundRow,
@@ -56,11 +63,51 @@ DEMO_PASSWORD = "Demo-2006-pass"
 MARKER = "demo_seeded"
 PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
 
-# Authorities that already had a national high-tech, pharmaceutical or software export
-# base in 2006 (a demo assumption; the quota of 002 §六(三) depends on it).
-WITH_BASES = {"110000", "120000", "310000", "320000", "330000", "350000", "370000", "440000",
-              "440300", "210000", "210200", "420000", "510000", "610000", "340000", "230000",
-              "370200", "330200", "350200", "500000"}
+# The national export bases that existed in 2006 (002 §五(一)): each re-certification of
+# the demo names one, and they make their provinces ones that "have bases" (002 §六(三)).
+# Names and dates are plausible; the document numbers are invented (demo data), and each
+# entry's note says so. Imported as a ministry reviewer would import the list.
+DEMO_NOTE = "演示数据：认定文号为虚构"
+HT, PH, SW = "高新技术产品出口基地", "医药出口基地", "软件出口基地"
+HT_2001, HT_2002 = ("外经贸技发[2001]459号", "2001-09-20"), ("外经贸技发[2002]238号", "2002-07-15")
+SW_2003, SW_2005 = ("商科技发[2003]256号", "2003-11-18"), ("商科技发[2005]87号", "2005-04-12")
+PH_2004 = ("商科技发[2004]112号", "2004-06-08")
+REGISTER_2006: list[tuple[str, str, str, tuple[str, str]]] = [
+    ("110000", "中关村国家高新技术产品出口基地", HT, HT_2001),
+    ("120000", "天津国家医药出口基地", PH, PH_2004),
+    ("210000", "沈阳国家高新技术产品出口基地", HT, HT_2002),
+    ("210200", "大连国家软件出口基地", SW, SW_2003),
+    ("230000", "哈尔滨国家高新技术产品出口基地", HT, HT_2002),
+    ("310000", "上海国家医药出口基地", PH, PH_2004),
+    ("320000", "苏州国家高新技术产品出口基地", HT, HT_2001),
+    ("320000", "泰州国家医药出口基地", PH, PH_2004),
+    ("330000", "杭州国家软件出口基地", SW, SW_2003),
+    ("330200", "宁波国家高新技术产品出口基地", HT, HT_2002),
+    ("340000", "合肥国家高新技术产品出口基地", HT, HT_2002),
+    ("350000", "福州国家软件出口基地", SW, SW_2005),
+    ("350200", "厦门国家软件出口基地", SW, SW_2005),
+    ("370000", "济南国家软件出口基地", SW, SW_2003),
+    ("370200", "青岛国家高新技术产品出口基地", HT, HT_2001),
+    ("420100", "武汉国家高新技术产品出口基地", HT, HT_2001),
+    ("440100", "广州国家高新技术产品出口基地", HT, HT_2001),
+    ("440600", "佛山国家高新技术产品出口基地", HT, HT_2002),
+    ("440400", "珠海国家高新技术产品出口基地", HT, HT_2002),
+    ("440300", "深圳国家高新技术产品出口基地", HT, HT_2001),
+    ("500000", "重庆国家高新技术产品出口基地", HT, HT_2002),
+    ("510700", "绵阳国家高新技术产品出口基地", HT, HT_2002),
+    ("610000", "西安国家软件出口基地", SW, SW_2003),
+]
+# …and one that lost its designation before 2006: the register keeps it, revoked
+REVOKED_2006 = ("370000", "烟台国家高新技术产品出口基地", HT, HT_2002, "2005-12-20")
+
+# Main export products shown on each case, by its field (new base) or its base's type
+PRODUCTS = {
+    "information": ("光通信设备", "集成电路"), "software": ("软件外包服务", "嵌入式软件"),
+    "pharmaceuticals": ("化学原料药", "现代中药"), "new_materials": ("稀土永磁材料", "特种合金"),
+    "fine_chemicals": ("医药中间体", "高性能涂料"), "marine": ("海洋工程装备", "船舶配套设备"),
+    "aerospace": ("航空零部件", "卫星导航设备"), "hightech": ("电子信息产品", "机电一体化设备"),
+    "pharmaceutical": ("化学原料药", "生物制品"),
+}
 
 # Reference statistics (national high-tech export growth; regions' export growth), %.
 REFERENCES = {
@@ -89,40 +136,42 @@ CITIES: dict[str, tuple[str, str, str, Region | None, str]] = {
     "510700": ("绵阳市", "Mianyang", "510000", None, "mianyang"),
 }
 
-# authority, kind, name, high-tech exports (亿美元), growth % (prev2, prev1, cur), path
-APPS: list[tuple[str, str, str, str, tuple[str, str, str], str]] = [
-    ("420100", "new_base", "武汉光谷光电子信息产业集群", "8.6", ("55", "60", "48"), "approved"),
-    ("420100", "recertification", "武汉国家高新技术产品出口基地", "12.3", ("40", "35", "30"), "re_evaluated"),
-    ("430000", "new_base", "长沙工程机械出口创新基地", "0.5", ("70", "65", "50"), "publicly_shown"),
-    ("510100", "new_base", "成都软件与信息服务出口基地", "3.2", ("80", "60", "45"), "approved"),
-    ("510700", "recertification", "绵阳国家高新技术产品出口基地", "1.9", ("30", "28", "20"), "recommended"),
-    ("210000", "new_base", "沈阳装备制造出口创新基地", "2.4", ("35", "40", "30"), "recommended"),
-    ("210200", "recertification", "大连国家软件出口基地", "6.1", ("45", "40", "35"), "approved"),
-    ("440100", "recertification", "广州国家高新技术产品出口基地", "85.0", ("40", "38", "30"), "approved"),
-    ("441900", "new_base", "东莞电子信息产业集群", "40.2", ("50", "45", "35"), "provincially_reviewed"),
-    ("440600", "recertification", "佛山国家高新技术产品出口基地", "9.8", ("25", "30", "22"), "drafted"),
-    ("320000", "recertification", "苏州国家高新技术产品出口基地", "120.5", ("60", "50", "40"), "publicly_shown"),
-    ("330000", "recertification", "杭州国家软件出口基地", "4.4", ("20", "18", "15"), "rectifying"),
-    ("310000", "recertification", "上海国家医药出口基地", "15.0", ("30", "35", "28"), "re_evaluated"),
-    ("610000", "new_base", "西安航空航天出口创新基地", "0.8", ("20", "15", "10"), "declined"),
-    ("500000", "new_base", "重庆精细化工出口创新基地", "0.3", ("25", "20", "18"), "rejected"),
-    ("410000", "new_base", "郑州新材料出口创新基地", "0.6", ("45", "50", "40"), "returned"),
-    ("340000", "new_base", "合肥信息产业出口创新基地", "0.9", ("50", "45", "40"), "withdrawn"),
-    ("360000", "new_base", "南昌医药出口创新基地", "0.55", ("60", "55", "50"), "objection_upheld"),
-    ("530000", "new_base", "昆明生物医药出口创新基地", "0.0999", ("40", "42", "35"), "provincially_reviewed"),
-    ("450000", "new_base", "南宁海洋产业出口创新基地", "0.2", ("10", "12", "8"), "drafted"),
-    ("660000", "new_base", "石河子精细化工出口创新基地", "0.12", ("70", "80", "60"), "recommended"),
-    ("220000", "new_base", "长春光电子出口创新基地", "0.7", ("30", "35", "28"), "provincially_reviewed"),
-    ("230000", "new_base", "哈尔滨新材料出口创新基地", "0.52", ("60", "58", "45"), "revoked"),
-    ("370000", "recertification", "济南国家软件出口基地", "3.6", ("35", "30", "25"), "approved"),
-    ("110000", "recertification", "中关村国家高新技术产品出口基地", "150.0", ("45", "40", "30"), "approved"),
-    ("120000", "recertification", "天津国家医药出口基地", "5.5", ("30", "25", "20"), "re_evaluated"),
-    ("350000", "recertification", "福州国家软件出口基地", "1.2", ("30", "30", "25"), "provincially_reviewed"),
-    ("370200", "recertification", "青岛国家高新技术产品出口基地", "20.1", ("30", "28", "26"), "drafted"),
-    ("440300", "recertification", "深圳国家高新技术产品出口基地", "300.0", ("50", "40", "35"), "approved"),
-    ("620000", "new_base", "兰州新材料出口创新基地", "0.15", ("20", "25", "22"), "drafted"),
-    ("520000", "new_base", "贵阳航空航天出口创新基地", "0.25", ("45", "50", "40"), "publicly_shown"),
-    ("140000", "new_base", "太原新材料出口创新基地", "0.4", ("35", "33", "30"), "provincially_reviewed"),
+# authority, kind, name, high-tech exports (亿美元), growth % (prev2, prev1, cur), path,
+# and the field of a new base (002 §五(二)); a re-certification names its base in the
+# register by its name, and takes its type from there
+APPS: list[tuple[str, str, str, str, tuple[str, str, str], str, str]] = [
+    ("420100", "new_base", "武汉光谷光电子信息产业集群", "8.6", ("55", "60", "48"), "approved", "information"),
+    ("420100", "recertification", "武汉国家高新技术产品出口基地", "12.3", ("40", "35", "30"), "re_evaluated", ""),
+    ("430000", "new_base", "长沙先进电池材料出口创新基地", "0.5", ("70", "65", "50"), "publicly_shown", "new_materials"),
+    ("510100", "new_base", "成都软件与信息服务出口基地", "3.2", ("80", "60", "45"), "approved", "software"),
+    ("510700", "recertification", "绵阳国家高新技术产品出口基地", "1.9", ("30", "28", "20"), "recommended", ""),
+    ("210000", "new_base", "沈阳航空制造出口创新基地", "2.4", ("35", "40", "30"), "recommended", "aerospace"),
+    ("210200", "recertification", "大连国家软件出口基地", "6.1", ("45", "40", "35"), "approved", ""),
+    ("440100", "recertification", "广州国家高新技术产品出口基地", "85.0", ("40", "38", "30"), "approved", ""),
+    ("441900", "new_base", "东莞电子信息产业集群", "40.2", ("50", "45", "35"), "provincially_reviewed", "information"),
+    ("440600", "recertification", "佛山国家高新技术产品出口基地", "9.8", ("25", "30", "22"), "drafted", ""),
+    ("320000", "recertification", "苏州国家高新技术产品出口基地", "120.5", ("60", "50", "40"), "publicly_shown", ""),
+    ("330000", "recertification", "杭州国家软件出口基地", "4.4", ("20", "18", "15"), "rectifying", ""),
+    ("310000", "recertification", "上海国家医药出口基地", "15.0", ("30", "35", "28"), "re_evaluated", ""),
+    ("610000", "new_base", "西安航空航天出口创新基地", "0.8", ("20", "15", "10"), "declined", "aerospace"),
+    ("500000", "new_base", "重庆精细化工出口创新基地", "0.3", ("25", "20", "18"), "rejected", "fine_chemicals"),
+    ("410000", "new_base", "郑州新材料出口创新基地", "0.6", ("45", "50", "40"), "returned", "new_materials"),
+    ("340000", "new_base", "合肥信息产业出口创新基地", "0.9", ("50", "45", "40"), "withdrawn", "information"),
+    ("360000", "new_base", "南昌医药出口创新基地", "0.55", ("60", "55", "50"), "objection_upheld", "pharmaceuticals"),
+    ("530000", "new_base", "昆明生物医药出口创新基地", "0.0999", ("40", "42", "35"), "provincially_reviewed", "pharmaceuticals"),
+    ("450000", "new_base", "南宁海洋产业出口创新基地", "0.2", ("10", "12", "8"), "drafted", "marine"),
+    ("660000", "new_base", "石河子精细化工出口创新基地", "0.12", ("70", "80", "60"), "recommended", "fine_chemicals"),
+    ("220000", "new_base", "长春光电子出口创新基地", "0.7", ("30", "35", "28"), "provincially_reviewed", "information"),
+    ("230000", "new_base", "哈尔滨新材料出口创新基地", "0.52", ("60", "58", "45"), "revoked", "new_materials"),
+    ("370000", "recertification", "济南国家软件出口基地", "3.6", ("35", "30", "25"), "approved", ""),
+    ("110000", "recertification", "中关村国家高新技术产品出口基地", "150.0", ("45", "40", "30"), "approved", ""),
+    ("120000", "recertification", "天津国家医药出口基地", "5.5", ("30", "25", "20"), "re_evaluated", ""),
+    ("350000", "recertification", "福州国家软件出口基地", "1.2", ("30", "30", "25"), "provincially_reviewed", ""),
+    ("370200", "recertification", "青岛国家高新技术产品出口基地", "20.1", ("30", "28", "26"), "drafted", ""),
+    ("440300", "recertification", "深圳国家高新技术产品出口基地", "300.0", ("50", "40", "35"), "approved", ""),
+    ("620000", "new_base", "兰州新材料出口创新基地", "0.15", ("20", "25", "22"), "drafted", "new_materials"),
+    ("520000", "new_base", "贵阳航空航天出口创新基地", "0.25", ("45", "50", "40"), "publicly_shown", "aerospace"),
+    ("140000", "new_base", "太原新材料出口创新基地", "0.4", ("35", "33", "30"), "provincially_reviewed", "new_materials"),
 ]
 
 # The path each target state takes, as triggers (with reasons where required).
@@ -196,15 +245,17 @@ def seed(uow: UnitOfWork, upload_dir: Path | None = None) -> bool:
     settings = load_settings()
     upload_dir = upload_dir or settings.upload_dir
     with uow:
+        loaded = uow.session.get(SettingRow, MARKER) is not None
+    if loaded:
+        _register(uow)  # a demo loaded before the register of bases gets it now
+        return False
+    with uow:
         s = uow.session
-        if s.get(SettingRow, MARKER) is not None:
-            return False
         by_code = repo.authorities_by_code(s)
         for a in AUTHORITIES:
             if a.code not in by_code:
                 row = AuthorityRow(code=a.code, name_zh=a.name_zh, name_en=a.name_en,
-                                   region=a.region.value, kind=a.kind,
-                                   has_existing_bases=a.code in WITH_BASES)
+                                   region=a.region.value, kind=a.kind)
                 s.add(row)
                 by_code[a.code] = row
         s.flush()
@@ -251,11 +302,12 @@ def seed(uow: UnitOfWork, upload_dir: Path | None = None) -> bool:
         ids = repo.user_ids(s)
         existing = repo.applicant_names(s)
         uow.commit()
+    _register(uow)
     max_bytes = settings.max_upload_mb * 1024 * 1024
-    for code, kind, name, hightech, growth, target in APPS:
+    for code, kind, name, hightech, growth, target, industry in APPS:
         if name not in existing:  # a run cut short resumes where it stopped
             _make_case(uow, ids, code, kind, name, hightech, growth, target, upload_dir,
-                       max_bytes)
+                       max_bytes, industry=industry)
     _live(uow, ids, existing, upload_dir, max_bytes)
     with uow:
         uow.session.add(SettingRow(key=MARKER, value={"at": datetime.now(UTC).isoformat()}))
@@ -263,19 +315,63 @@ def seed(uow: UnitOfWork, upload_dir: Path | None = None) -> bool:
     return True
 
 
+def register_sheet() -> list[list[Any]]:
+    """The demo's register of national bases as the ministry's sheet would have it."""
+    heading = [c.zh for c in COLUMNS]
+    rows: list[list[Any]] = [heading]
+    for code, name, kind, (document, day) in REGISTER_2006:
+        rows.append([code, name, kind, document, day, "已认定", None, DEMO_NOTE])
+    code, name, kind, (document, day), revoked = REVOKED_2006
+    rows.append([code, name, kind, document, day, "已撤销", revoked, DEMO_NOTE])
+    return rows
+
+
+def _register(uow: UnitOfWork) -> None:
+    """Import the national bases of 2006 (once) as the ministry reviewer, and let the
+    re-certifications of a demo loaded before the register name their bases."""
+    with uow:
+        s = uow.session
+        importer = repo.user_by_username(s, "mofcom_reviewer")
+        if importer is None or register_repo.entries(s, base_type="hightech"):
+            return
+        importer_id = importer.id
+    bases.import_rows(uow, importer_id, register_sheet(), real_utcnow(), filename="demo")
+    with uow:
+        s = uow.session
+        named = {(b.authority_id, b.name): b for b in register_repo.entries(s)
+                 if b.application_id is None}
+        for app in register_repo.recertifications_naming_no_base(s):
+            base = named.get((app.authority_id, app.applicant_name or ""))
+            if base is not None:
+                app.existing_base_id, app.existing_base_type = base.id, base.base_type
+                entered = register_repo.entry_of_case(s, app.id)
+                if entered is not None:  # approved already: it re-certified that base
+                    entered.recertifies_id = base.id
+        uow.commit()
+
+
+def _base_named(uow: UnitOfWork, code: str, name: str) -> ExportBaseRow:
+    with uow.read():
+        return next(b for b in register_repo.entries(uow.session, authority_code=code)
+                    if b.name == name and b.application_id is None)
+
+
 def _make_case(uow: UnitOfWork, ids: dict[str, int], code: str, kind: str, name: str,
                hightech: str, growth: tuple[str, str, str], target: str, upload_dir: Path,
                max_bytes: int, *, year: int = 2006, when: dict[str, datetime] | None = None,
-               draft_time: datetime | None = None, industry: str = "information") -> int:
+               draft_time: datetime | None = None, industry: str = "") -> int:
     slug = _slug(code)
     applicant, reviewer = ids[f"{slug}_applicant"], ids[f"{_slug(_province(code))}_reviewer"]
     when = when or WHEN
     draft_time = draft_time or datetime(2006, 3, 10, 2, 0, tzinfo=UTC)
     ht = Decimal(hightech)
+    base = _base_named(uow, code, name) if kind == "recertification" else None
+    products = PRODUCTS[base.base_type if base is not None else industry]
     data: dict[str, Any] = {
         "kind": kind, "round_year": year,
         "industry_field": industry if kind == "new_base" else None,
-        "existing_base_type": "hightech" if kind == "recertification" else None,
+        "existing_base_id": base.id if base is not None else None,
+        "existing_base_type": base.base_type if base is not None else None,
         "applicant_name": name, "contact_person": "张明", "contact_phone": "027-87654321",
         "contact_email": f"{slug}@example.gov.cn",
         "filled_on": local_date(draft_time).isoformat(),
@@ -286,8 +382,8 @@ def _make_case(uow: UnitOfWork, ids: dict[str, int], code: str, kind: str, name:
         "hightech_exports_100m_usd": hightech, "hightech_export_growth_pct": growth[2],
         "hightech_export_growth_pct_prev1": growth[1],
         "hightech_export_growth_pct_prev2": growth[0], "employees": 35000,
-        "products": [{"name": "光通信设备", "exports_10k_usd": str(ht * 3000)},
-                     {"name": "集成电路", "exports_10k_usd": str(ht * 2000)}],
+        "products": [{"name": products[0], "exports_10k_usd": str(ht * 3000)},
+                     {"name": products[1], "exports_10k_usd": str(ht * 2000)}],
     }
     app_id = cases.create_draft(uow, applicant, data, now=draft_time)
     path = PATHS[target]
@@ -326,7 +422,7 @@ def _make_case(uow: UnitOfWork, ids: dict[str, int], code: str, kind: str, name:
 
 # authority, kind, name, high-tech exports (亿美元), growth %, target state, field
 LIVE: list[tuple[str, str, str, str, tuple[str, str, str], str, str]] = [
-    ("420600", "new_base", "襄阳新能源汽车出口创新基地", "0.9", ("38", "42", "36"), "drafted", "new_materials"),
+    ("420600", "new_base", "襄阳汽车新材料出口创新基地", "0.9", ("38", "42", "36"), "drafted", "new_materials"),
     # the province itself preparing a provincial leading enterprise's materials (002 §六(三))
     ("420000", "new_base", "湖北光通信产业集群（省级龙头企业）", "0.85", ("36", "40", "35"), "drafted", "information"),
     # US$12M: enough in the West (恩施州's class), not in central Hubei (002 §六(二)(2))
@@ -339,7 +435,7 @@ LIVE: list[tuple[str, str, str, str, tuple[str, str, str], str, str]] = [
     ("440400", "recertification", "珠海国家高新技术产品出口基地", "12.0", ("22", "25", "20"), "provincially_reviewed", ""),
     ("210000", "new_base", "鞍山新材料出口创新基地", "0.55", ("29", "31", "27"), "provincially_reviewed", "new_materials"),
     ("510400", "new_base", "攀枝花新材料出口创新基地", "0.2", ("26", "24", "21"), "provincially_reviewed", "new_materials"),
-    ("430000", "new_base", "株洲轨道交通装备出口创新基地", "0.75", ("45", "40", "38"), "recommended", "new_materials"),
+    ("430000", "new_base", "株洲硬质合金新材料出口创新基地", "0.75", ("45", "40", "38"), "recommended", "new_materials"),
     ("510600", "new_base", "德阳航空航天出口创新基地", "0.4", ("40", "36", "33"), "publicly_shown", "aerospace"),
 ]
 LATE_BASE = "成都软件与信息服务出口基地"  # its last quarter is overdue
@@ -416,7 +512,7 @@ def _file_reports(s: Any, base: ApplicationRow, today: date, cal: WorkCalendar,
     year, quarter = quarter_of(approved)
     filed = []
     while True:
-        due = quarterly_due(year, quarter, 15, cal)
+        due = quarterly_due(year, quarter, RoundRules.for_year(2006), cal)
         if due >= today:
             break
         filed.append((year, quarter, due))

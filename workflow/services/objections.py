@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
@@ -146,3 +147,53 @@ def uphold(uow: UnitOfWork, user_id: int, objection_id: int, reason: str, versio
 def open_for(uow: UnitOfWork, app_id: int) -> list[ObjectionRow]:
     with uow.read():
         return repo.objections_of(uow.session, app_id)
+
+
+# --- what the public and the case page see of an objection --------------------------------
+
+NUMBER_RE = re.compile(r"^YY\d{14}$")  # e.g. YY20060502004817
+
+
+@dataclass(frozen=True)
+class Status:
+    """An objection's status as the person who filed it may look it up: no names, no
+    contacts — the confirmation number is the key."""
+
+    number: str
+    case_name: str
+    filed_at: datetime
+    status: str  # open | upheld | dismissed
+    resolved_at: datetime | None
+    reason: str | None
+
+
+def status_of(uow: UnitOfWork, number: str) -> Status:
+    """The status of the objection with confirmation number `number` (anyone may ask)."""
+    number = (number or "").strip().upper()
+    if not NUMBER_RE.match(number):
+        raise ValidationFailed(refuse("invalid_confirmation_no",
+                                      "确认编号格式不正确（如 YY20060502004817）",
+                                      "not a confirmation number (e.g. YY20060502004817)",
+                                      field="number", details={"value": number[:40]}))
+    with uow.read():
+        s = uow.session
+        obj = repo.objection_by_number(s, number)
+        if obj is None:
+            raise repo.not_found("objection")
+        app = repo.get_application(s, obj.application_id)
+        return Status(number, app.applicant_name or "", obj.filed_at, obj.status,
+                      obj.resolved_at, obj.resolution_reason)
+
+
+def trail_of(uow: UnitOfWork, user_id: int, app_id: int) -> list[Status]:
+    """The case's objections (filed, and how each was decided, with the reason), for
+    whoever may see the case — its history shows them beside the transitions."""
+    with uow.read():
+        s = uow.session
+        user = repo.user_by_id(s, user_id)
+        row = repo.get_application(s, app_id)
+        if repo.actor_for_case(s, user, row, local_date(utcnow())) is None:
+            raise repo.not_found()
+        return [Status(o.confirmation_no, row.applicant_name or "", o.filed_at, o.status,
+                       o.resolved_at, o.resolution_reason)
+                for o in repo.objections_of(s, app_id)]

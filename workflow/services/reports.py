@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 from workflow import quarterly_data
-from workflow.assessment import AssessmentRules
 from workflow.errors import Forbidden, GuardFailed, ValidationFailed, refuse
 from workflow.form import Field, parse_value
 from workflow.quarterly_data import QuarterData
@@ -207,13 +206,6 @@ def template_for(uow: UnitOfWork, user_id: int, app_id: int | None = None) -> by
                             list(q.enterprises or []))
                 for q in reports_repo.current_quarters(s, app_id)]
         return quarterly_excel.template(row.applicant_name or "", rows)
-
-
-def quarterly_due_dates(year: int, rules: AssessmentRules | None = None) -> list[date]:
-    """When each quarter of `year` is due (for reminders)."""
-    from workflow.assessment import quarter_due
-
-    return [quarter_due(year, q, rules) for q in (1, 2, 3, 4)]
 
 
 # --- annual work report -----------------------------------------------------------------------

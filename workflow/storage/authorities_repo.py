@@ -67,8 +67,7 @@ def add_city(session: Session, city: City, parent: AuthorityRow) -> AuthorityRow
     row = AuthorityRow(code=city.code, name_zh=city.name_zh, name_en=city.name_en,
                        kind=city.kind, parent_id=parent.id,
                        region=city.effective_region(Region(parent.region)).value,
-                       region_overridden=city.region is not None, is_active=True,
-                       has_existing_bases=False)
+                       region_overridden=city.region is not None, is_active=True)
     session.add(row)
     return row
 

@@ -57,7 +57,6 @@ class AuthorityRow(Base):
     # province's (kept in step by the service that writes cities)
     region: Mapped[str] = mapped_column(String(10), index=True)
     kind: Mapped[str] = mapped_column(String(30))
-    has_existing_bases: Mapped[bool] = mapped_column(Boolean, default=False)
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("authorities.id"), index=True)
     region_overridden: Mapped[bool] = mapped_column(Boolean, default=False,
                                                     server_default=false())
@@ -152,6 +151,9 @@ class ApplicationRow(Base):
     kind: Mapped[str] = mapped_column(String(20))  # new_base | recertification
     industry_field: Mapped[str | None] = mapped_column(String(30))
     existing_base_type: Mapped[str | None] = mapped_column(String(30))
+    # a re-certification: the national base it names from the register (002 §五(一))
+    existing_base_id: Mapped[int | None] = mapped_column(
+        ForeignKey("export_bases.id", use_alter=True, ondelete="SET NULL"), index=True)
     state: Mapped[str] = mapped_column(String(30), default="drafted")
     version: Mapped[int] = mapped_column(Integer, default=1)
     due_on: Mapped[date | None] = mapped_column(Date)  # the date the current step is due
@@ -206,6 +208,53 @@ class ApplicationRow(Base):
     def parent_code(self) -> str | None:
         """A city's case: its province's code; None for a province-level authority's."""
         return self.authority.parent.code if self.authority.parent else None
+
+
+class ExportBaseRow(Base):
+    """出口基地名录: a national 高新技术产品 / 医药 / 软件 export base (imported), or an export
+    innovation base this system designated (entered on approval: `application_id`)."""
+
+    __tablename__ = "export_bases"
+    __table_args__ = (
+        # "has existing bases" (002 §六(三)) is one probe of this index per transition
+        Index("ix_export_bases_authority_status", "authority_id", "status"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    authority_id: Mapped[int] = mapped_column(ForeignKey("authorities.id"))
+    name: Mapped[str] = mapped_column(String(200))
+    base_type: Mapped[str] = mapped_column(String(20))  # workflow.register.BaseType
+    designation_document: Mapped[str | None] = mapped_column(String(100))  # 认定文号
+    designated_on: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(20), default="designated")  # BaseStatus
+    status_since: Mapped[date] = mapped_column(Date)
+    # designated by this system: its case, its field (new base) or the base it re-certified
+    application_id: Mapped[int | None] = mapped_column(
+        ForeignKey("applications.id"), unique=True)
+    industry_field: Mapped[str | None] = mapped_column(String(30))
+    recertifies_id: Mapped[int | None] = mapped_column(ForeignKey("export_bases.id"))
+    note: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    authority: Mapped[AuthorityRow] = relationship(lazy="joined")
+
+
+class ExportBaseEventRow(Base):
+    """A base's status over time: each change, when it took effect, by which decision
+    (an import, or the ministry's transition of the base's case) and document."""
+
+    __tablename__ = "export_base_events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    base_id: Mapped[int] = mapped_column(ForeignKey("export_bases.id"), index=True)
+    status: Mapped[str] = mapped_column(String(20))
+    effective_on: Mapped[date] = mapped_column(Date)
+    decision: Mapped[str] = mapped_column(String(40))  # import | approve | revoke | …
+    document: Mapped[str | None] = mapped_column(String(100))
+    reason: Mapped[str | None] = mapped_column(Text)
+    application_id: Mapped[int | None] = mapped_column(ForeignKey("applications.id"))
+    history_id: Mapped[int | None] = mapped_column(ForeignKey("transition_history.id"))
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class ProductRow(Base):

@@ -40,10 +40,11 @@ from workflow.calendar import WorkCalendar
 from workflow.errors import Forbidden, NotFound, Refusal, refuse
 from workflow.model import Case
 from workflow.regions import Region
+from workflow.register import ExistingBase
 from workflow.roles import Actor, Role
 from workflow.rules import ReferenceStats, RoundRules, RoundStatus, round_status
 from workflow.states import DESIGNATED, USES_QUOTA, State
-from workflow.storage import audit_repo
+from workflow.storage import audit_repo, register_repo
 from workflow.storage.db import kept_connection, may_have_written
 from workflow.storage.models import (
     ApiTokenRow,
@@ -54,6 +55,7 @@ from workflow.storage.models import (
     CalendarDayRow,
     CalendarYearRow,
     DeputyRow,
+    ExportBaseRow,
     HistoryRow,
     ObjectionRow,
     ProductRow,
@@ -317,13 +319,17 @@ def values_of(app: ApplicationRow) -> dict[str, Any]:
 
 
 def to_case(session: Session, app: ApplicationRow) -> Case:
-    """The domain `Case` for an application row (attachments and objections included)."""
-    return case_of(app, *attachments_and_objections(session, app.id))
+    """The domain `Case` for an application row (attachments, objections and what the
+    register says of its authority and of the base it names included)."""
+    return case_of(app, *attachments_and_objections(session, app.id),
+                   has_bases=register_repo.authority_has_bases(session, app.authority.province_id),
+                   base=register_repo.existing_base(session, app.existing_base_id))
 
 
-def case_of(app: ApplicationRow, kinds: frozenset[str], objections: int) -> Case:
-    """The domain `Case` for an application row whose attachments and objections the
-    caller has already read."""
+def case_of(app: ApplicationRow, kinds: frozenset[str], objections: int, *, has_bases: bool,
+            base: ExistingBase | None) -> Case:
+    """The domain `Case` for an application row whose attachments, objections and
+    register facts the caller has already read."""
     return Case(
         id=app.id,
         state=State(app.state),
@@ -331,7 +337,7 @@ def case_of(app: ApplicationRow, kinds: frozenset[str], objections: int) -> Case
         kind=app.kind,
         authority_code=app.authority.code,
         region=Region(app.authority.region),
-        authority_has_bases=app.authority.province.has_existing_bases,
+        authority_has_bases=has_bases,
         round_year=app.round.year,
         owner_id=app.owner_id,
         values=values_of(app),
@@ -345,6 +351,8 @@ def case_of(app: ApplicationRow, kinds: frozenset[str], objections: int) -> Case
         rectification_deadline=app.rectification_deadline,
         parent_code=app.authority.parent.code if app.authority.parent else None,
         parent_region=Region(app.authority.parent.region) if app.authority.parent else None,
+        existing_base=base,
+        existing_base_type=app.existing_base_type,
     )
 
 
@@ -388,12 +396,16 @@ class FireCase:
     notice_published_on: date | None
     notice_ends_on: date | None
     rectification_deadline: date | None
+    existing_base_id: int | None
+    existing_base_type: str | None
+    industry_field: str | None
     values: dict[str, Any]
     authority_code: str
     region: str
-    has_existing_bases: bool  # the province-level authority's
+    has_existing_bases: bool  # the register, for the province and its cities (002 §六(三))
     round_year: int
     round_params: str  # the round's parameters as stored (JSON text): see `fire_rules`
+    existing_base: ExistingBase | None  # the register entry a re-certification names
     products: list[dict[str, Any]]
     province_id: int  # the province-level authority (a city's parent, else the authority)
     parent_code: str | None  # a city's province: its code and region; None for a province
@@ -415,7 +427,8 @@ class ForFire:
 _USER_COLS = ("id", "username", "display_name", "role", "authority_id", "is_active")
 _CASE_COLS = ("id", "round_id", "authority_id", "owner_id", "kind", "state", "version",
               "attestations", "recommended_by_id", "submitted_at", "notice_published_on",
-              "notice_ends_on", "rectification_deadline")
+              "notice_ends_on", "rectification_deadline", "existing_base_id",
+              "existing_base_type", "industry_field")
 
 
 @cache
@@ -438,12 +451,14 @@ def _fire_read(dialect: str) -> Any:
     users, apps = UserRow.__table__.c, ApplicationRow.__table__.c
     user_auth, app_auth = AuthorityRow.__table__.alias("ua"), AuthorityRow.__table__.alias("aa")
     province = AuthorityRow.__table__.alias("pa")  # a city's parent, else the authority
+    base, base_auth = ExportBaseRow.__table__.alias("eb"), AuthorityRow.__table__.alias("ba")
     rounds = RoundRow.__table__
     return (select(*(users[c] for c in _USER_COLS), user_auth.c.code,
                    *(apps[c] for c in _CASE_COLS), *(apps[c] for c in FORM_COLUMNS),
-                   app_auth.c.code, app_auth.c.region, province.c.has_existing_bases,
-                   rounds.c.year, cast(rounds.c.params, Text), province.c.id,
-                   province.c.code, province.c.region, app_auth.c.parent_id,
+                   app_auth.c.code, app_auth.c.region, register_repo.has_bases(province.c.id),
+                   rounds.c.year, cast(rounds.c.params, Text),
+                   base.c.id, base.c.name, base.c.base_type, base.c.status, base_auth.c.code,
+                   province.c.id, province.c.code, province.c.region, app_auth.c.parent_id,
                    kinds, objections, deputising, head)
             .select_from(UserRow.__table__)
             .outerjoin(user_auth, user_auth.c.id == users.authority_id)
@@ -452,6 +467,8 @@ def _fire_read(dialect: str) -> Any:
             .outerjoin(province, province.c.id == func.coalesce(app_auth.c.parent_id,
                                                                 app_auth.c.id))
             .outerjoin(rounds, rounds.c.id == apps.round_id)
+            .outerjoin(base, base.c.id == apps.existing_base_id)
+            .outerjoin(base_auth, base_auth.c.id == base.c.authority_id)
             .where(users.id == user_id))
 
 
@@ -558,11 +575,13 @@ def load_for_fire(db: Session | Direct, user_id: int, app_id: int, today: date,
     if r[_NU + 1] is not None:
         i = _NU + 1 + _NC
         values = dict(zip(FORM_COLUMNS, r[i:i + _NF], strict=True))
-        (code, region, has_bases, year, params, province_id, province_code,
-         province_region, parent_id) = r[i + _NF:i + _NF + 9]
+        code, region, has_bases, year, params = r[i + _NF:i + _NF + 5]
+        named = r[i + _NF + 5:i + _NF + 10]
+        base = ExistingBase(*named) if named[0] is not None else None
+        province_id, province_code, province_region, parent_id = r[i + _NF + 10:i + _NF + 14]
         city = parent_id is not None
         app = FireCase(*r[_NU + 1:i], values, code, region,  # type: ignore[call-arg]
-                       bool(has_bases), year, params or "{}", [], province_id,
+                       bool(has_bases), year, params or "{}", base, [], province_id,
                        province_code if city else None, province_region if city else None)
     k, n, dep, head = r[-4:]
     return ForFire(user, app, frozenset(k.split(",")) if k else frozenset(), int(n or 0),
@@ -603,6 +622,7 @@ def fire_case(app: FireCase, kinds: frozenset[str], objections: int) -> Case:
         notice_published_on=app.notice_published_on, notice_ends_on=app.notice_ends_on,
         rectification_deadline=app.rectification_deadline, parent_code=app.parent_code,
         parent_region=Region(app.parent_region) if app.parent_region else None,
+        existing_base=app.existing_base, existing_base_type=app.existing_base_type,
     )
 
 
@@ -783,6 +803,11 @@ def token_by_digest(session: Session, digest: str) -> ApiTokenRow | None:
 def history(session: Session, app_id: int) -> list[HistoryRow]:
     q = select(HistoryRow).where(HistoryRow.application_id == app_id).order_by(HistoryRow.version)
     return list(session.scalars(q))
+
+
+def objection_by_number(session: Session, number: str) -> ObjectionRow | None:
+    return session.scalars(select(ObjectionRow).where(ObjectionRow.confirmation_no == number)
+                           ).first()
 
 
 def objections_of(session: Session, app_id: int) -> list[ObjectionRow]:

@@ -15,7 +15,18 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Text, bindparam, cast, column, func, literal, select, tuple_, update
+from sqlalchemy import (
+    Text,
+    bindparam,
+    case,
+    cast,
+    column,
+    func,
+    literal,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
@@ -303,22 +314,33 @@ def evaluations_of_base(session: Session, app_id: int) -> list[EvaluationRow]:
 
 # --- programme view ------------------------------------------------------------------------
 
-def hightech_by_region(session: Session, year: int) -> list[tuple[str, int, Decimal, int]]:
-    """(region, designated bases, their high-tech exports in 万美元 for `year`, bases with all
-    four quarters reported) — one GROUP BY."""
+def hightech_by_region(session: Session, year: int, *, rounds_up_to: int | None = None,
+                       scope: Any = True) -> list[tuple[str, int, Decimal, int]]:
+    """(region, designated bases, their high-tech exports in 万美元 for `year`, bases whose
+    figure is known) — one GROUP BY, for the dashboard and the programme report alike.
+
+    A base's figure for a year is `workflow.assessment.yearly_hightech_musd`'s, in SQL: the
+    sum of its four quarters when all four are filed, else — for the year its application
+    reported (the round's year before) — the figure of its 申报书; otherwise unknown (not
+    counted). `rounds_up_to`: only bases designated in rounds up to that year."""
     per_base = (select(QuarterlyReportRow.application_id,
                        func.sum(QuarterlyReportRow.hightech_exports_10k_usd).label("total"),
                        func.count().label("quarters"))
                 .where(QuarterlyReportRow.is_current.is_(True), QuarterlyReportRow.year == year)
                 .group_by(QuarterlyReportRow.application_id).subquery())
+    figure = case((per_base.c.quarters == 4, per_base.c.total),
+                  (RoundRow.year - 1 == year,
+                   ApplicationRow.hightech_exports_100m_usd * 10000), else_=None)
     q = (select(AuthorityRow.region, func.count(ApplicationRow.id),
-                func.coalesce(func.sum(per_base.c.total), 0),
-                func.count(per_base.c.application_id).filter(per_base.c.quarters == 4))
+                func.coalesce(func.sum(figure), 0), func.count(figure))
          .select_from(ApplicationRow)
          .join(AuthorityRow, AuthorityRow.id == ApplicationRow.authority_id)
+         .join(RoundRow, RoundRow.id == ApplicationRow.round_id)
          .outerjoin(per_base, per_base.c.application_id == ApplicationRow.id)
-         .where(ApplicationRow.state.in_(DESIGNATED_STATES))
+         .where(ApplicationRow.state.in_(DESIGNATED_STATES), scope)
          .group_by(AuthorityRow.region))
+    if rounds_up_to is not None:
+        q = q.where(RoundRow.year <= rounds_up_to)
     return [(r, int(n), Decimal(str(t)), int(c)) for r, n, t, c in session.execute(q)]
 
 

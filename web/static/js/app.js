@@ -74,6 +74,17 @@
     sync();
   }
 
+  /* 重新认定: the existing base's type follows the base picked from the register. */
+  function wireBase() {
+    var base = document.getElementById("existing_base_id");
+    var type = document.getElementById("existing_base_type");
+    if (!base || !type) return;
+    base.addEventListener("change", function () {
+      var picked = base.options[base.selectedIndex];
+      if (picked && picked.getAttribute("data-type")) type.value = picked.getAttribute("data-type");
+    });
+  }
+
   /* Print button on the print view. */
   function wirePrint() {
     document.querySelectorAll("[data-print]").forEach(function (b) {
@@ -85,6 +96,7 @@
     wireSelectAll();
     wireProducts();
     wireKind();
+    wireBase();
     wirePrint();
   });
 })();

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from alembic import context
+from sqlalchemy import Connection
 
 from workflow.storage.db import make_engine
 from workflow.storage.models import Base
@@ -27,20 +30,38 @@ def run_migrations_offline() -> None:
         context.run_migrations()
 
 
+def _migrate(conn: Connection) -> None:
+    """Run the migrations on `conn`. SQLite: a batch migration rebuilds a table (create a
+    copy, fill it, drop the table, rename the copy); dropping a table that other rows
+    reference fails while foreign keys are enforced, so they are off while migrating (the
+    pragma only takes outside a transaction) and every reference is checked before the
+    migration commits."""
+    sqlite = conn.dialect.name == "sqlite"
+    driver: Any = conn.connection.driver_connection  # sqlite3, in autocommit (storage.db)
+    if sqlite:
+        driver.execute("PRAGMA foreign_keys=OFF")
+    try:
+        context.configure(connection=conn, target_metadata=target_metadata,
+                          render_as_batch=sqlite)
+        with context.begin_transaction():
+            context.run_migrations()
+            if sqlite:
+                broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    raise RuntimeError(f"the migration left dangling references: {broken[:5]}")
+    finally:
+        if sqlite:
+            driver.execute("PRAGMA foreign_keys=ON")
+
+
 def run_migrations_online() -> None:
     connection = config.attributes.get("connection")
     if connection is not None:
-        context.configure(connection=connection, target_metadata=target_metadata,
-                          render_as_batch=connection.dialect.name == "sqlite")
-        with context.begin_transaction():
-            context.run_migrations()
+        _migrate(connection)
         return
     engine = make_engine(_url())
     with engine.connect() as conn:
-        context.configure(connection=conn, target_metadata=target_metadata,
-                          render_as_batch=conn.dialect.name == "sqlite")
-        with context.begin_transaction():
-            context.run_migrations()
+        _migrate(conn)
     engine.dispose()
 
 

@@ -22,9 +22,10 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("rounds") as batch:
-        batch.add_column(sa.Column("opened_on", sa.Date(), nullable=True))
-        batch.add_column(sa.Column("closed_on", sa.Date(), nullable=True))
+    # plain ALTER TABLE (SQLite ≥ 3.35 adds and drops a plain column in place): recreating
+    # `rounds` would trip the foreign keys of the applications that reference it
+    op.add_column("rounds", sa.Column("opened_on", sa.Date(), nullable=True))
+    op.add_column("rounds", sa.Column("closed_on", sa.Date(), nullable=True))
     conn = op.get_bind()
     rows = conn.execute(sa.text("SELECT id, year, is_open, params FROM rounds")).all()
     as_json = "CAST(:p AS JSONB)" if conn.dialect.name == "postgresql" else ":p"
@@ -38,15 +39,12 @@ def upgrade() -> None:
                              f"params = {as_json} WHERE id = :i"),
                      {"o": date(year, 1, 1), "c": closed, "i": rid,
                       "p": json.dumps(params or {}, ensure_ascii=False)})
-    with op.batch_alter_table("rounds") as batch:
-        batch.drop_column("is_open")
+    op.drop_column("rounds", "is_open")
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("rounds") as batch:
-        batch.add_column(sa.Column("is_open", sa.Boolean(), nullable=False,
-                                   server_default=sa.true()))
+    op.add_column("rounds", sa.Column("is_open", sa.Boolean(), nullable=False,
+                                      server_default=sa.true()))
     op.execute("UPDATE rounds SET is_open = (closed_on IS NULL)")
-    with op.batch_alter_table("rounds") as batch:
-        batch.drop_column("opened_on")
-        batch.drop_column("closed_on")
+    op.drop_column("rounds", "opened_on")
+    op.drop_column("rounds", "closed_on")

@@ -12,14 +12,14 @@
 SQLite adds the columns in place (ALTER TABLE … ADD COLUMN … REFERENCES): a table rebuild
 would have to drop `authorities`, which users and applications reference.
 
-Revision ID: 0013
-Revises: 0012
+Revision ID: 0015
+Revises: 0014
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0013"
-down_revision = "0012"
+revision = "0015"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 

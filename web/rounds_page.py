@@ -1,0 +1,158 @@
+"""申报年度 (/rounds): every round with its status and calendar; the ministry plans a round,
+changes it while it is planned, opens and closes it — the same service as /api/v1/rounds
+and `flask rounds` (docs/rounds.md)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from web.auth import login_required
+from web.extensions import uow
+from web.i18n import lang
+from web.views import me
+from workflow import rounds as round_rules
+from workflow.errors import DomainError, Refusal
+from workflow.rules import FIELD_ZH
+from workflow.services import catalog, rounds
+
+bp = Blueprint("rounds_page", __name__)
+
+
+def _typed(form: Any) -> dict[str, Any]:
+    """What the official typed, as the service takes it (and to show again on an error)."""
+    data: dict[str, Any] = {k: form.get(k, "").strip() for k in (
+        "name_zh", "name_en", "provincial_internal_deadline", "submission_deadline",
+        "approval_deadline", "notice_working_days", "national_new_target")}
+    data["new_base_fields"] = form.getlist("new_base_fields")
+    data["quota_overrides"] = form.get("quota_overrides", "")
+    return data
+
+
+def _service_input(typed: dict[str, Any]) -> dict[str, Any]:
+    """The form's values for the service: blank optional fields left out (the quota lines
+    `代码=名额` go as typed: the rules check them with the rest, all errors at once)."""
+    data = {k: v for k, v in typed.items() if v != ""}
+    data.setdefault("provincial_internal_deadline", "")
+    data.setdefault("quota_overrides", "")
+    if not typed["new_base_fields"]:
+        data["new_base_fields"] = []
+    return data
+
+
+def _errors_by_field(refusals: list[Refusal]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for r in refusals:
+        key = (r.field or "_form").split(".")[0]
+        out.setdefault(key, []).append(r.message(lang()))
+    return out
+
+
+def _render_form(template: str, status: int, **kw: Any) -> Any:
+    return render_template(template, fields=FIELD_ZH, **kw), status
+
+
+@bp.get("/rounds")
+@login_required
+def index() -> Any:
+    user = me()
+    return render_template("rounds/index.html", rounds=catalog.rounds(uow(), user.id),
+                           may_keep=rounds.may_keep_rounds(uow(), user.id))
+
+
+@bp.get("/rounds/new")
+@login_required
+def new() -> Any:
+    if not rounds.may_keep_rounds(uow(), me().id):
+        return render_template("error.html", status=403,
+                               message=_("只有商务部科技司可以设立申报年度")), 403
+    return _render_form("rounds/form.html", 200, typed=None, errors={}, year=None)
+
+
+@bp.post("/rounds")
+@login_required
+def create() -> Any:
+    typed = _typed(request.form)
+    typed["year"] = request.form.get("year", "").strip()
+    data = _service_input(typed)
+    try:
+        made = rounds.plan(uow(), me().id, data)
+    except DomainError as err:
+        errors = err.refusals
+    else:
+        _flash_warnings(made.warnings)
+        flash(_("%(year)s年度已设立（计划中），开放前仍可修改", year=made.row.year), "success")
+        return redirect(url_for("rounds_page.show", year=made.row.year), 303)
+    return _render_form("rounds/form.html", 422, typed=typed, errors=_errors_by_field(errors),
+                        year=None)
+
+
+@bp.get("/rounds/<int:year>")
+@login_required
+def show(year: int) -> Any:
+    user = me()
+    found = catalog.round_of(uow(), user.id, year)
+    return _render_form("rounds/show.html", 200, r=found, typed=None, errors={},
+                        warnings=round_rules.warnings(found.rules, _calendar()),
+                        may_keep=rounds.may_keep_rounds(uow(), user.id))
+
+
+def _calendar() -> Any:
+    from workflow.storage import repo
+
+    with uow().read() as u:
+        return repo.load_calendar(u.session)
+
+
+@bp.post("/rounds/<int:year>")
+@login_required
+def update(year: int) -> Any:
+    user = me()
+    typed = _typed(request.form)
+    try:
+        changed = rounds.change(uow(), user.id, year, _service_input(typed))
+    except DomainError as err:
+        errors = err.refusals
+    else:
+        _flash_warnings(changed.warnings)
+        flash(_("已保存"), "success")
+        return redirect(url_for("rounds_page.show", year=year), 303)
+    found = catalog.round_of(uow(), user.id, year)
+    return _render_form("rounds/show.html", 422, r=found, typed=typed,
+                        errors=_errors_by_field(errors), warnings=[],
+                        may_keep=rounds.may_keep_rounds(uow(), user.id))
+
+
+@bp.post("/rounds/<int:year>/open")
+@login_required
+def open_round(year: int) -> Any:
+    try:
+        opened = rounds.open_round(uow(), me().id, year)
+    except DomainError as err:
+        for r in err.refusals:
+            flash(r.message(lang()), "error")
+    else:
+        _flash_warnings(opened.warnings)
+        flash(_("%(year)s年度已开放申报，规则自即日起冻结", year=year), "success")
+    return redirect(url_for("rounds_page.show", year=year), 303)
+
+
+@bp.post("/rounds/<int:year>/close")
+@login_required
+def close_round(year: int) -> Any:
+    try:
+        rounds.close_round(uow(), me().id, year)
+    except DomainError as err:
+        for r in err.refusals:
+            flash(r.message(lang()), "error")
+    else:
+        flash(_("%(year)s年度已结束：不再接受新申报，未办结的申报不再提醒，已认定基地照常报送数据",
+                year=year), "success")
+    return redirect(url_for("rounds_page.show", year=year), 303)
+
+
+def _flash_warnings(warnings: list[Refusal]) -> None:
+    for w in warnings:
+        flash(w.message(lang()), "warning")
