@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from flask.testing import FlaskClient
 from sqlalchemy import text
 
 from tests import factories
@@ -140,6 +141,30 @@ def app_env(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Pat
     monkeypatch.setenv("CELERY_BROKER_URL", "memory://")
     monkeypatch.setenv("CELERY_RESULT_BACKEND", "cache+memory://")
     return tmp_path / "instance"
+
+
+class ClosingClient(FlaskClient):
+    """Flask's test client reading each response as a WSGI server does: to its end, then
+    closed (werkzeug's TestResponse.close), so a file a view sends (an export's spool, an
+    attachment) and a large request body spooled to a temporary file are closed as in
+    production instead of being left to the garbage collector (a ResourceWarning)."""
+
+    def open(self, *args: Any, buffered: bool = True, **kwargs: Any) -> Any:
+        response = super().open(*args, buffered=buffered, **kwargs)
+        response.close()  # the body stays readable: buffered, it is already in memory
+        for each in (*response.history, response):  # close() may close only a wrapper
+            each.request.environ["wsgi.input"].close()
+        return response
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _test_clients_close_responses() -> Iterator[None]:
+    """Every app's test client is a ClosingClient (Flask's documented test_client_class)."""
+    from flask import Flask
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(Flask, "test_client_class", ClosingClient)
+        yield
 
 
 @pytest.fixture

@@ -62,11 +62,11 @@ def worker(pg_url: str, tmp_path: Path) -> Iterator[Callable[[str], subprocess.P
            "INSTANCE_PATH": str(tmp_path / "instance"), "APP_NOW": "2007-02-01T10:00+08:00"}
 
     def start(queue: str) -> subprocess.Popen[Any]:
-        log = open(tmp_path / f"worker{len(started)}.log", "w")  # noqa: SIM115
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "tasks", "worker", "-Q", queue, "-P", "solo",
-             "--without-gossip", "--without-mingle", "--loglevel", "INFO"],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        with open(tmp_path / f"worker{len(started)}.log", "w") as log:  # the worker has a copy
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "celery", "-A", "tasks", "worker", "-Q", queue, "-P",
+                 "solo", "--without-gossip", "--without-mingle", "--loglevel", "INFO"],
+                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         started.append(proc)
         return proc
 

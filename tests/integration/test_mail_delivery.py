@@ -242,7 +242,10 @@ def test_a_refused_message_on_a_kept_connection_is_classified_as_on_a_fresh_one(
     set_email(world, "hunan_applicant2", "later@example.gov.cn")
     link = mail.SmtpLink(watch=False)
     reminders_for(world, *APPLICANTS)
-    done = mail.send_due(world.uow(), link=link)
+    try:
+        done = mail.send_due(world.uow(), link=link)
+    finally:
+        link.close()  # as the worker does when it stops
     assert (done.sent, done.dead, done.failed) == (3, 1, 1)
     errors = {r.recipient_email: r.last_error or "" for r in rows(world)}
     assert errors["bounce@example.gov.cn"].startswith("recipient refused: 550")

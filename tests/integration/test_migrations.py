@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,14 +16,18 @@ from workflow.storage.models import Base
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def empty_db(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+def empty_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'm.db'}"
+        yield f"sqlite:///{tmp_path / 'm.db'}"
+        return
     server: str = request.getfixturevalue("pg_server")
     engine = make_engine(server)
     downgrade(server, "base") if inspect(engine).has_table("alembic_version") else None
     engine.dispose()
-    return server
+    yield server
+    # the session's database: the tests after this one expect it at the head (one that
+    # ended on an older revision left them without its tables); they empty it themselves
+    upgrade(server)
 
 
 def test_upgrade_head_gives_exactly_the_models(empty_db: str) -> None:

@@ -84,12 +84,12 @@ class Worker:
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
-        out = open(self.log, "ab")
-        self.proc = subprocess.Popen(
-            [str(BIN / "celery"), "-A", "tasks", "worker", "-Q", "mail", "-c", "2",
-             "--without-gossip", "--without-mingle", "--loglevel", "WARNING"],
-            cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT,
-            start_new_session=True)
+        with open(self.log, "ab") as out:  # the worker writes to its own copy
+            self.proc = subprocess.Popen(
+                [str(BIN / "celery"), "-A", "tasks", "worker", "-Q", "mail", "-c", "2",
+                 "--without-gossip", "--without-mingle", "--loglevel", "WARNING"],
+                cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT,
+                start_new_session=True)
 
     def children(self) -> list[int]:
         """The pool processes (the ones that actually send)."""
