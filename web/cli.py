@@ -111,7 +111,7 @@ def diagram() -> None:
     """Print docs/state-diagram.md, generated from the machine's table."""
     from workflow.diagram import markdown
 
-    click.echo("# The case life cycle\n\nGenerated from the machine's table (`workflow/states.py`) "
+    click.echo("# The case life cycle\n\nGenerated from the programme definition (`programmes/mofcom-2006-6.toml`) "
                "by `flask diagram > docs/state-diagram.md`;\n`tests/unit/test_diagram.py` fails "
                "when this file and the table disagree.\n\n" + markdown("en") + "\n## 中文\n\n"
                + markdown("zh"), nl=False)

@@ -24,7 +24,7 @@ from workflow.roles import Role
 from workflow.rules import FIELD_ZH
 from workflow.services.clock import CHINA
 from workflow.services.files import KIND_ZH as ATTACHMENT_ZH
-from workflow.states import BY_TRIGGER, State
+from workflow.states import BY_TRIGGER, PROGRAMME, State
 
 FIELD_EN = {"information": "Information", "pharmaceuticals": "Pharmaceuticals",
             "software": "Software", "new_materials": "New materials",
@@ -45,12 +45,6 @@ AUTHORITY_KIND_EN = {
 ROLE_EN = {Role.APPLICANT: "Applicant", Role.PROVINCIAL_REVIEWER: "Provincial reviewer",
            Role.MINISTRY_REVIEWER: "Ministry reviewer", Role.SYSTEM_ADMIN: "System admin",
            Role.SECURITY_ADMIN: "Security admin", Role.AUDITOR: "Auditor"}
-STATE_EN = {State.DRAFTED: "Draft", State.PROVINCIALLY_REVIEWED: "Under provincial review",
-            State.RECOMMENDED: "Recommended", State.PUBLICLY_SHOWN: "Under public notice",
-            State.APPROVED: "Approved", State.RE_EVALUATED: "Kept after re-evaluation",
-            State.RECTIFYING: "Rectifying", State.REVOKED: "Revoked",
-            State.DECLINED: "Declined by the province", State.REJECTED: "Rejected",
-            State.OBJECTION_UPHELD: "Objection upheld", State.WITHDRAWN: "Withdrawn"}
 
 
 def is_en() -> bool:
@@ -107,8 +101,18 @@ def fmt_number(value: Any, places: int | None = None) -> str:
 def state_label(state: str | State | None) -> str:
     if not state:
         return "—"
-    s = State(state)
-    return STATE_EN[s] if is_en() else s.zh
+    # the labels are the programme definition's (programmes/*.toml), in both languages
+    defined = PROGRAMME.states.get(str(state))
+    if defined is None:
+        return str(state)
+    return defined.en if is_en() else defined.zh
+
+
+def state_tone(state: str | State | None) -> str:
+    """How a state looks (its `tone` in the programme's definition): neutral, progress,
+    positive, warning or negative — badges and the buttons that lead to it."""
+    defined = PROGRAMME.states.get(str(state)) if state else None
+    return defined.tone if defined else "neutral"
 
 
 def trigger_label(trigger: str) -> str:
@@ -229,6 +233,7 @@ def has_endpoint(name: str) -> bool:
 def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(
         cn_date=fmt_date, cn_datetime=fmt_datetime, num=fmt_number, state_label=state_label,
+        state_tone=state_tone,
         trigger_label=trigger_label, role_label=role_label, region_label=region_label,
         kind_label=kind_label, industry_label=industry_label, base_type_label=base_type_label,
         base_status_label=base_status_label, decision_label=decision_label,

@@ -16,7 +16,8 @@ from transitions import Machine, MachineError
 from workflow.errors import GuardFailed, InvalidTrigger, Refusal, refuse
 from workflow.guards import GUARDS, guards_of
 from workflow.model import Case, Context
-from workflow.states import BY_TRIGGER, TRANSITIONS, State, TransitionSpec
+from workflow.programme import check_names
+from workflow.states import BY_TRIGGER, PROGRAMME, TRANSITIONS, State, TransitionSpec
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +28,7 @@ class _Token:
     __slots__ = ("state", "__dict__")
 
     def __init__(self) -> None:
-        self.state = State.DRAFTED.value
+        self.state = PROGRAMME.initial
 
 
 def _condition(guard_name: str) -> Any:
@@ -53,10 +54,18 @@ def _build() -> Machine:
         rows.append({"trigger": spec.trigger, "source": [s.value for s in spec.sources],
                      "dest": spec.dest.value, "conditions": conditions})
     return Machine(model=None, states=[s.value for s in State], transitions=rows,
-                   initial=State.DRAFTED.value, auto_transitions=False, send_event=True,
+                   initial=PROGRAMME.initial, auto_transitions=False, send_event=True,
                    ignore_invalid_triggers=False)
 
 
+def _check_library() -> None:
+    """Every guard and effect the programme names exists (a clear start-up error)."""
+    from workflow.effects import EFFECTS
+
+    check_names(PROGRAMME, GUARDS, EFFECTS)
+
+
+_check_library()
 MACHINE = _build()
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from workflow import eligibility, form, machine, register
+from workflow import effects, eligibility, form, machine, register
 from workflow.errors import (
     DomainError,
     Forbidden,
@@ -23,7 +23,7 @@ from workflow.roles import Actor, Role
 from workflow.rules import EXISTING_BASE_TYPES, RoundRules, RoundStatus
 from workflow.services import audit
 from workflow.services.clock import local_date, utcnow
-from workflow.states import DECISIONS, State, register_change
+from workflow.states import DECISIONS, PROGRAMME, State, register_change
 from workflow.storage import audit_repo, register_repo, repo
 from workflow.storage.models import (
     ApplicationRow,
@@ -239,10 +239,10 @@ def create_draft(uow: UnitOfWork, user_id: int, data: dict[str, Any],
         values, products = _validated(s, data, kind, repo.rules_of(rnd), user.authority.id)
         row = ApplicationRow(round_id=rnd.id, authority_id=user.authority_id, owner_id=user.id,
                              kind=kind, industry_field=data.get("industry_field") or None,
-                             state=State.DRAFTED.value, version=1, created_at=now,
+                             state=PROGRAMME.initial, version=1, created_at=now,
                              updated_at=now, state_changed_at=now,
-                             due_on=repo.rules_of(rnd).provincial_internal_deadline
-                             or repo.rules_of(rnd).submission_deadline,
+                             due_on=effects.due_on(PROGRAMME.state(PROGRAMME.initial),
+                                                   repo.rules_of(rnd), None, None),
                              next_reminder_on=local_date(now), **values)
         row.products = [ProductRow(position=i, **p) for i, p in enumerate(products or [])]
         s.add(row)
@@ -334,17 +334,6 @@ class Fired:
     history_id: int
 
 
-def _due_on(state: State, notice_ends_on: date | None, rectification_deadline: date | None,
-            rules: RoundRules) -> date | None:
-    return {
-        State.DRAFTED: rules.provincial_internal_deadline or rules.submission_deadline,
-        State.PROVINCIALLY_REVIEWED: rules.submission_deadline,
-        State.RECOMMENDED: rules.approval_deadline,
-        State.PUBLICLY_SHOWN: notice_ends_on,
-        State.RECTIFYING: rectification_deadline,
-    }.get(state)
-
-
 def fire(uow: UnitOfWork, user_id: int, app_id: int, trigger: str, version: int | None,
          reason: str | None = None, deadline: date | None = None,
          now: datetime | None = None, data: dict[str, Any] | None = None,
@@ -411,7 +400,10 @@ def _fire(uow: UnitOfWork, user_id: int, app_id: int, trigger: str, version: int
         # counted under a lock (recommend) or the caller writes more (`also`): on
         # PostgreSQL they then run on the thread's driver connection in autocommit, and
         # no ORM session is opened at all.
-        db = repo.statement_at_a_time(uow, trigger != "recommend" and also is None)
+        defined = PROGRAMME.by_trigger.get(trigger)
+        # a transition that counts under a lock (the quota) runs in a transaction
+        db = repo.statement_at_a_time(uow, (defined is None or defined.locks is None)
+                                      and also is None)
         found = repo.load_for_fire(db, user_id, app_id, today,
                                    audit.chain_of("application", app_id))
         user, row = found.user, found.app
@@ -430,7 +422,7 @@ def _fire(uow: UnitOfWork, user_id: int, app_id: int, trigger: str, version: int
         if "complete_form" in spec.guards:
             repo.fire_products(db, row)
         quota_used, claimed_by = 0, None
-        if trigger == "recommend":  # 002 §六(三): the province's quota, counted under its lock
+        if spec.locks == "province":  # 002 §六(三): the province's quota, under its lock
             repo.lock_authority(uow.session, row.province_id)
             quota_used = repo.quota_used(uow.session, row)
             claimed_by = register_repo.claimed_by(uow.session, row.id, row.existing_base_id)
@@ -443,22 +435,13 @@ def _fire(uow: UnitOfWork, user_id: int, app_id: int, trigger: str, version: int
                                         case.attestations, ctx.rules, ctx.references)
         outcome = machine.fire(case, trigger, ctx)
         changes: dict[str, Any] = {"state": outcome.dest.value, "state_changed_at": now,
-                                   "updated_at": now}
-        if trigger == "submit":
-            changes["submitted_at"] = now
-        elif trigger == "recommend":
-            changes["recommended_by_id"] = actor.on_behalf_of_id or actor.user_id
-        elif trigger == "publish_notice":
-            changes["notice_published_on"] = today
-            changes["notice_ends_on"] = ctx.calendar.add_working_days(
-                today, ctx.rules.notice_working_days)
-        elif trigger == "order_rectification" or (trigger == "continue_rectification"
-                                                  and deadline is not None):
-            changes["rectification_deadline"] = deadline  # 限期整改: a new deadline
+                                   "updated_at": now,
+                                   **effects.apply(case, ctx, PROGRAMME.by_trigger[trigger])}
         notice_ends_on = changes.get("notice_ends_on", row.notice_ends_on)
-        changes["due_on"] = _due_on(outcome.dest, notice_ends_on,
-                                    changes.get("rectification_deadline",
-                                                row.rectification_deadline), ctx.rules)
+        changes["due_on"] = effects.due_on(PROGRAMME.state(outcome.dest.value), ctx.rules,
+                                           notice_ends_on,
+                                           changes.get("rectification_deadline",
+                                                       row.rectification_deadline))
         changes["next_reminder_on"] = today  # the reminder scan re-plans it
         history = dict(
             application_id=row.id, version=expected + 1, trigger=trigger,
@@ -584,16 +567,9 @@ def list_applications(uow: UnitOfWork, user_id: int, *, state: str | None = None
 
 
 def waiting_states(user: UserRow, principals: list[UserRow]) -> list[str]:
-    """The states in which a case waits on this user's role."""
-    roles = {Role(u.role) for u in [user, *principals]}
-    out: set[str] = set()
-    if Role.APPLICANT in roles:
-        out |= {State.DRAFTED.value}
-    if Role.PROVINCIAL_REVIEWER in roles:
-        out |= {State.PROVINCIALLY_REVIEWED.value}
-    if Role.MINISTRY_REVIEWER in roles:
-        out |= {State.RECOMMENDED.value, State.PUBLICLY_SHOWN.value, State.RECTIFYING.value}
-    return sorted(out)
+    """The states in which a case waits on this user's role (the states' `waiting` in the
+    programme's definition)."""
+    return sorted(PROGRAMME.waiting_for(Role(u.role) for u in [user, *principals]))
 
 
 def bulk_fire(uow_factory: Any, user_id: int, app_ids: list[int], trigger: str,

@@ -24,6 +24,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from workflow.roles import Role
+from workflow.states import TERMINAL
 from workflow.storage.models import (
     AnnualReportRow,
     ApplicationRow,
@@ -224,8 +225,7 @@ def move_next_reminder(s: Session, plans: list[dict[str, Any]]) -> None:
 def replan_open_cases(s: Session, day: date, round_id: int | None = None) -> int:
     """Ask the next scan to re-plan every unfinished case (after a round's dates change)."""
     t = _table(ApplicationRow)
-    stmt = update(t).where(t.c.state.not_in(("revoked", "declined", "rejected",
-                                             "objection_upheld", "withdrawn")))
+    stmt = update(t).where(t.c.state.not_in(sorted(TERMINAL)))  # the programme's final states
     if round_id is not None:
         stmt = stmt.where(t.c.round_id == round_id)
     return _rowcount(s.execute(stmt.values(next_reminder_on=day)))

@@ -1,0 +1,90 @@
+"""A programme is a definition file: loaded, checked with errors that name the file, the
+key and what is wrong, and the one place a state's meaning lives."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from workflow.effects import EFFECTS
+from workflow.guards import GUARDS
+from workflow.programme import PROGRAMMES_DIR, DefinitionError, check_names, parse, programme
+from workflow.roles import Role
+
+SOURCE = PROGRAMMES_DIR / "mofcom-2006-6.toml"
+
+
+def definition() -> dict[str, Any]:
+    return tomllib.loads(SOURCE.read_text(encoding="utf-8"))
+
+
+def refused(data: dict[str, Any], names: bool = False) -> str:
+    with pytest.raises(DefinitionError) as err:
+        loaded = parse(Path("broken.toml"), data)
+        if names:
+            check_names(loaded, GUARDS, EFFECTS)
+    return str(err.value)
+
+
+def test_notice_002_is_a_definition_file_the_engine_accepts() -> None:
+    p = programme()
+    check_names(p, GUARDS, EFFECTS)
+    assert p.citation_zh.endswith("（商技发〔2006〕6号）") and p.owner is Role.MINISTRY_REVIEWER
+    assert p.initial == "drafted"
+    # what the states mean, as 002 says (§六(三): quota; §四(四): bases report)
+    assert p.designated == {"approved", "re_evaluated", "rectifying"}
+    assert p.uses_quota == {"recommended", "publicly_shown", "approved", "re_evaluated",
+                            "rectifying"}
+    assert p.waiting_for([Role.PROVINCIAL_REVIEWER]) == {"provincially_reviewed"}
+    assert p.by_trigger["recommend"].locks == "province"
+    assert p.by_trigger["publish_notice"].effects == ("start_notice",)
+
+
+def test_a_transition_to_a_state_that_does_not_exist_names_it() -> None:
+    data = definition()
+    data["transitions"][0]["to"] = "submitted"
+    assert refused(data) == ("broken.toml: transitions[0] (submit).to: state 'submitted' "
+                             "is not defined")
+
+
+def test_a_state_no_transition_leaves_is_refused_unless_terminal() -> None:
+    data = definition()
+    data["states"]["parked"] = {"zh": "搁置", "en": "Parked"}
+    data["transitions"].append({"trigger": "park", "from": ["drafted"], "to": "parked",
+                                "roles": ["applicant"], "zh": "搁置", "en": "Park"})
+    assert "states.parked: no transition leaves it and it is not terminal" in refused(data)
+
+
+def test_an_unknown_guard_or_effect_is_named_with_its_transition() -> None:
+    data = definition()
+    data["transitions"][0]["guards"] = ["scope", "has_a_nice_logo"]
+    assert "transitions (submit).guards: unknown guard 'has_a_nice_logo'" in refused(data, True)
+    data = definition()
+    data["transitions"][0]["effects"] = ["send_flowers"]
+    assert "transitions (submit).effects: unknown effect 'send_flowers'" in refused(data, True)
+
+
+@pytest.mark.parametrize(("where", "value", "message"), [
+    (("states", "drafted", "tone"), "loud", "states.drafted.tone: unknown tone 'loud'"),
+    (("states", "drafted", "waiting"), ["governor"], "states.drafted.waiting: unknown role"),
+    (("states", "drafted", "deadline"), ["round.someday"],
+     "states.drafted.deadline: unknown deadline source 'round.someday'"),
+    (("states", "drafted", "colour"), "blue", "states.drafted.colour: is not a state setting"),
+    (("programme", "initial"), "nowhere", "programme.initial: state 'nowhere' is not defined"),
+])
+def test_each_wrong_setting_is_named(where: tuple[str, ...], value: Any, message: str) -> None:
+    data = definition()
+    target = data
+    for key in where[:-1]:
+        target = target[key]
+    target[where[-1]] = value
+    assert message in refused(data)
+
+
+def test_a_trigger_defined_twice_is_refused() -> None:
+    data = definition()
+    data["transitions"].append(dict(data["transitions"][0]))
+    assert "transitions (submit): the trigger is defined twice" in refused(data)

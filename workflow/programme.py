@@ -1,0 +1,303 @@
+"""A designation programme as data: one definition file under `programmes/` says what each
+state of a case means and what each transition does (issue "Programmes as data").
+
+`load(path)` reads a TOML file and checks it, with errors that name the file, the key and
+what is wrong: a transition to a state that does not exist, a state that no transition
+leaves and that is not terminal, an unknown role or tone, a guard or effect the library
+does not have (`check_names`, called where the library is imported). The result is
+compiled once: the engine asks it, never the file.
+
+Standard library only (tomllib): the domain stays importable without the rest.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from workflow.roles import Role
+
+PROGRAMMES_DIR = Path(__file__).resolve().parents[1] / "programmes"
+TONES = ("neutral", "progress", "positive", "warning", "negative")
+DEADLINE_SOURCES = ("round.provincial_internal_deadline", "round.submission_deadline",
+                    "round.approval_deadline", "case.notice_ends_on",
+                    "case.rectification_deadline")
+REGISTER_STATUSES = ("designated", "rectifying", "revoked")
+LOCKS = ("province",)
+
+
+DEFINITION_ERROR_HINT = "see docs/programmes.md"
+
+
+class DefinitionError(Exception):
+    """A programme file is wrong; the message names the file, the key and what."""
+
+
+@dataclass(frozen=True)
+class StateDef:
+    """What a state means, all in one place."""
+
+    key: str
+    zh: str
+    en: str
+    waiting: frozenset[Role] = frozenset()  # whose turn it is
+    deadline: tuple[str, ...] = ()  # where its due date comes from (the first set)
+    terminal: bool = False
+    designated: bool = False  # a base: reports, re-evaluation, the programme's goals
+    uses_quota: bool = False  # a new base here counts against its province's quota
+    editable: bool = False  # the applicant may change the form
+    public_notice: bool = False  # on the public notice, open to objections
+    register: str | None = None  # the base's status in the register of bases
+    spine: bool = False
+    tone: str = "neutral"
+
+
+@dataclass(frozen=True)
+class TransitionDef:
+    """One transition: a trigger from some states to one, who may fire it, the guards
+    that may refuse it, and the effects it has on the case."""
+
+    trigger: str
+    sources: tuple[str, ...]
+    dest: str
+    roles: frozenset[Role]
+    guards: tuple[str, ...] = ()
+    effects: tuple[str, ...] = ()
+    reason_required: bool = False
+    locks: str | None = None  # "province": runs under the province's lock (its quota)
+    zh: str = ""
+    en: str = ""
+
+
+@dataclass(frozen=True)
+class Programme:
+    """A compiled programme definition."""
+
+    code: str
+    name_zh: str
+    name_en: str
+    citation_zh: str
+    citation_en: str
+    owner: Role
+    initial: str
+    states: dict[str, StateDef]
+    transitions: tuple[TransitionDef, ...]
+    path: Path | None = None
+    by_trigger: dict[str, TransitionDef] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.by_trigger.update({t.trigger: t for t in self.transitions})
+
+    def state(self, key: str) -> StateDef:
+        return self.states[key]
+
+    def keys_where(self, flag: str) -> frozenset[str]:
+        return frozenset(k for k, s in self.states.items() if getattr(s, flag))
+
+    @property
+    def terminal(self) -> frozenset[str]:
+        return self.keys_where("terminal")
+
+    @property
+    def designated(self) -> frozenset[str]:
+        return self.keys_where("designated")
+
+    @property
+    def uses_quota(self) -> frozenset[str]:
+        return self.keys_where("uses_quota")
+
+    def waiting_for(self, roles: Iterable[Role]) -> frozenset[str]:
+        """The states in which a case waits on one of these roles."""
+        wanted = set(roles)
+        return frozenset(k for k, s in self.states.items() if s.waiting & wanted)
+
+    def triggers_from(self, state: str) -> list[TransitionDef]:
+        return [t for t in self.transitions if state in t.sources]
+
+
+# --- loading and checking ---------------------------------------------------------------------
+
+def _fail(path: Path, key: str, what: str) -> DefinitionError:
+    return DefinitionError(f"{path.name}: {key}: {what}")
+
+
+def _roles(path: Path, key: str, raw: Any) -> frozenset[Role]:
+    if not isinstance(raw, list):
+        raise _fail(path, key, "must be a list of roles")
+    out = set()
+    for r in raw:
+        try:
+            out.add(Role(r))
+        except ValueError:
+            raise _fail(path, key, f"unknown role {r!r} (one of "
+                        f"{', '.join(x.value for x in Role)})") from None
+    return frozenset(out)
+
+
+def _text(path: Path, key: str, raw: Any) -> str:
+    if not isinstance(raw, str) or not raw.strip():
+        raise _fail(path, key, "must be a non-empty text")
+    return raw
+
+
+def _strings(path: Path, key: str, raw: Any) -> tuple[str, ...]:
+    if not isinstance(raw, list) or not all(isinstance(x, str) for x in raw):
+        raise _fail(path, key, "must be a list of names")
+    return tuple(raw)
+
+
+STATE_KEYS = {"zh", "en", "waiting", "deadline", "terminal", "designated", "uses_quota",
+              "editable", "public_notice", "register", "spine", "tone"}
+TRANSITION_KEYS = {"trigger", "from", "to", "roles", "guards", "effects", "reason_required",
+                   "locks", "zh", "en"}
+
+
+def _state(path: Path, key: str, raw: dict[str, Any]) -> StateDef:
+    where = f"states.{key}"
+    unknown = sorted(set(raw) - STATE_KEYS)
+    if unknown:
+        raise _fail(path, f"{where}.{unknown[0]}", "is not a state setting (one of "
+                    f"{', '.join(sorted(STATE_KEYS))})")
+    deadline = _strings(path, f"{where}.deadline", raw.get("deadline", []))
+    for d in deadline:
+        if d not in DEADLINE_SOURCES:
+            raise _fail(path, f"{where}.deadline", f"unknown deadline source {d!r} (one of "
+                        f"{', '.join(DEADLINE_SOURCES)})")
+    tone = raw.get("tone", "neutral")
+    if tone not in TONES:
+        raise _fail(path, f"{where}.tone", f"unknown tone {tone!r} (one of {', '.join(TONES)})")
+    register = raw.get("register")
+    if register is not None and register not in REGISTER_STATUSES:
+        raise _fail(path, f"{where}.register", f"unknown register status {register!r}")
+    flags = {}
+    for name in ("terminal", "designated", "uses_quota", "editable", "public_notice", "spine"):
+        value = raw.get(name, False)
+        if not isinstance(value, bool):
+            raise _fail(path, f"{where}.{name}", "must be true or false")
+        flags[name] = value
+    return StateDef(key, _text(path, f"{where}.zh", raw.get("zh")),
+                    _text(path, f"{where}.en", raw.get("en")),
+                    waiting=_roles(path, f"{where}.waiting", raw.get("waiting", [])),
+                    deadline=deadline, register=register, tone=tone, **flags)
+
+
+def _transition(path: Path, i: int, raw: dict[str, Any], states: dict[str, StateDef]
+                ) -> TransitionDef:
+    trigger = raw.get("trigger")
+    where = f"transitions[{i}]" + (f" ({trigger})" if isinstance(trigger, str) else "")
+    unknown = sorted(set(raw) - TRANSITION_KEYS)
+    if unknown:
+        raise _fail(path, f"{where}.{unknown[0]}", "is not a transition setting (one of "
+                    f"{', '.join(sorted(TRANSITION_KEYS))})")
+    trigger = _text(path, f"{where}.trigger", trigger)
+    sources = _strings(path, f"{where}.from", raw.get("from"))
+    if not sources:
+        raise _fail(path, f"{where}.from", "names no state")
+    for s in sources:
+        if s not in states:
+            raise _fail(path, f"{where}.from", f"state {s!r} is not defined")
+    dest = _text(path, f"{where}.to", raw.get("to"))
+    if dest not in states:
+        raise _fail(path, f"{where}.to", f"state {dest!r} is not defined")
+    roles = _roles(path, f"{where}.roles", raw.get("roles"))
+    if not roles:
+        raise _fail(path, f"{where}.roles", "names no role")
+    locks = raw.get("locks")
+    if locks is not None and locks not in LOCKS:
+        raise _fail(path, f"{where}.locks", f"unknown lock {locks!r} (one of {', '.join(LOCKS)})")
+    reason = raw.get("reason_required", False)
+    if not isinstance(reason, bool):
+        raise _fail(path, f"{where}.reason_required", "must be true or false")
+    return TransitionDef(trigger, sources, dest, roles,
+                         guards=_strings(path, f"{where}.guards", raw.get("guards", [])),
+                         effects=_strings(path, f"{where}.effects", raw.get("effects", [])),
+                         reason_required=reason, locks=locks,
+                         zh=_text(path, f"{where}.zh", raw.get("zh")),
+                         en=_text(path, f"{where}.en", raw.get("en")))
+
+
+def parse(path: Path, data: dict[str, Any]) -> Programme:
+    """A programme from a parsed definition, checked."""
+    head = data.get("programme")
+    if not isinstance(head, dict):
+        raise _fail(path, "programme", "the [programme] table is missing")
+    raw_states = data.get("states")
+    if not isinstance(raw_states, dict) or not raw_states:
+        raise _fail(path, "states", "no state is defined")
+    states = {k: _state(path, k, v) for k, v in raw_states.items()}
+    raw_transitions = data.get("transitions")
+    if not isinstance(raw_transitions, list) or not raw_transitions:
+        raise _fail(path, "transitions", "no transition is defined")
+    transitions = tuple(_transition(path, i, t, states) for i, t in enumerate(raw_transitions))
+    seen: set[str] = set()
+    for t in transitions:
+        if t.trigger in seen:
+            raise _fail(path, f"transitions ({t.trigger})", "the trigger is defined twice")
+        seen.add(t.trigger)
+    initial = _text(path, "programme.initial", head.get("initial"))
+    if initial not in states:
+        raise _fail(path, "programme.initial", f"state {initial!r} is not defined")
+    for key, s in states.items():
+        leaves = any(key in t.sources and t.dest != key for t in transitions)
+        if s.terminal and leaves:
+            raise _fail(path, f"states.{key}", "is terminal but a transition leaves it")
+        if not s.terminal and not leaves:
+            raise _fail(path, f"states.{key}", "no transition leaves it and it is not "
+                        "terminal (a case there would be stuck)")
+    reached = {initial} | {t.dest for t in transitions}
+    for key in states:
+        if key not in reached:
+            raise _fail(path, f"states.{key}", "no transition reaches it")
+    try:
+        owner = Role(str(head.get("owner")))
+    except ValueError:
+        raise _fail(path, "programme.owner", f"unknown role {head.get('owner')!r}") from None
+    return Programme(code=_text(path, "programme.code", head.get("code")),
+                     name_zh=_text(path, "programme.name_zh", head.get("name_zh")),
+                     name_en=_text(path, "programme.name_en", head.get("name_en")),
+                     citation_zh=_text(path, "programme.citation_zh", head.get("citation_zh")),
+                     citation_en=_text(path, "programme.citation_en", head.get("citation_en")),
+                     owner=owner, initial=initial, states=states, transitions=transitions,
+                     path=path)
+
+
+def load(path: Path) -> Programme:
+    """Read, check and compile one definition file."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise DefinitionError(f"{path.name}: not valid TOML: {exc}") from None
+    return parse(path, data)
+
+
+def check_names(programme: Programme, guards: Iterable[str], effects: Iterable[str]) -> None:
+    """Every guard and effect the file names is one the library has."""
+    known_guards, known_effects = set(guards), set(effects)
+    where = programme.path.name if programme.path else programme.code
+    for t in programme.transitions:
+        for g in t.guards:
+            if g not in known_guards:
+                raise DefinitionError(f"{where}: transitions ({t.trigger}).guards: unknown "
+                                      f"guard {g!r} (one of {', '.join(sorted(known_guards))})")
+        for e in t.effects:
+            if e not in known_effects:
+                raise DefinitionError(f"{where}: transitions ({t.trigger}).effects: unknown "
+                                      f"effect {e!r} (one of {', '.join(sorted(known_effects))})")
+
+
+DEFAULT_CODE = "mofcom-2006-6"
+_loaded: dict[str, Programme] = {}
+
+
+def programme(code: str = DEFAULT_CODE) -> Programme:
+    """The programme `code`, loaded from `programmes/<code>.toml` once per process."""
+    found = _loaded.get(code)
+    if found is None:
+        path = PROGRAMMES_DIR / f"{code}.toml"
+        if not path.exists():
+            raise DefinitionError(f"no programme {code!r} ({path} does not exist)")
+        found = _loaded[code] = load(path)
+    return found
