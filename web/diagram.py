@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from html import escape
 
-from workflow.states import SPINE, TERMINAL, TRANSITIONS, State
+from workflow.programme import Programme
+from workflow.states import PROGRAMME
 
 NODE_W, NODE_H, COL_W, ROW_H, PAD = 172, 36, 206, 62, 14
 GAP = COL_W - NODE_W  # between columns: edges that skip a row run down this lane
@@ -54,12 +55,12 @@ def _route(src: tuple[int, int], dst: tuple[int, int], a: tuple[float, float],
     return f"M{mid1},{ay} C{mid1},{(ay + by) / 2} {mid2},{(ay + by) / 2} {mid2},{by}"
 
 
-def _ranks() -> dict[State, int]:
-    rank = {State.DRAFTED: 0}
+def _ranks(p: Programme) -> dict[str, int]:
+    rank = {p.initial: 0}
     changed = True
     while changed:
         changed = False
-        for spec in TRANSITIONS:
+        for spec in p.transitions:
             for src in spec.sources:
                 if src in rank and spec.dest not in rank:
                     rank[spec.dest] = rank[src] + 1
@@ -67,14 +68,15 @@ def _ranks() -> dict[State, int]:
     return rank
 
 
-def layout() -> dict[State, tuple[int, int]]:
+def layout(p: Programme = PROGRAMME) -> dict[str, tuple[int, int]]:
     """(column, row) of every state: the spine on row 0, the others below it."""
-    rank = _ranks()
+    rank = _ranks(p)
     rows: dict[int, int] = {}
-    pos: dict[State, tuple[int, int]] = {}
-    for s in SPINE:
-        pos[s] = (rank[s], 0)
-    for s in State:
+    pos: dict[str, tuple[int, int]] = {}
+    for s, d in p.states.items():
+        if d.spine:
+            pos[s] = (rank[s], 0)
+    for s in p.states:
         if s in pos:
             continue
         col = rank.get(s, 0)
@@ -83,17 +85,19 @@ def layout() -> dict[State, tuple[int, int]]:
     return pos
 
 
-def svg(current: State | str | None, label: Callable[[State], str],
-        edge_label: Callable[[str], str], title: str) -> str:
-    """The diagram; `label`/`edge_label` give the words in the page's language."""
-    pos = layout()
+def svg(current: str | None, label: Callable[[str], str], edge_label: Callable[[str], str],
+        title: str, p: Programme = PROGRAMME) -> str:
+    """The diagram of programme `p`; `label`/`edge_label` give the words in the page's
+    language."""
+    pos = layout(p)
+    terminal = p.terminal
     cols = max(c for c, _ in pos.values()) + 1
     rows = max(r for _, r in pos.values()) + 1
     width = cols * COL_W + PAD * 2 - (COL_W - NODE_W) + RIGHT_MARGIN
     height = rows * ROW_H + PAD * 2
-    cur = State(current) if current else None
+    cur = str(current) if current else None
 
-    def box(s: State) -> tuple[float, float]:
+    def box(s: str) -> tuple[float, float]:
         c, r = pos[s]
         return PAD + c * COL_W, PAD + r * ROW_H
 
@@ -103,26 +107,26 @@ def svg(current: State | str | None, label: Callable[[State], str],
            '<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" '
            'markerHeight="7" orient="auto-start-reverse"><path class="arrowhead" '
            'd="M0,0 L10,5 L0,10 z"/></marker></defs>']
-    for spec in TRANSITIONS:
+    for spec in p.transitions:
         for src in spec.sources:
             d = _route(pos[src], pos[spec.dest], box(src), box(spec.dest))
             sc, dc = pos[src][0], pos[spec.dest][0]
             # dashed: back to an earlier column, or round the re-evaluation loop
-            back = dc < sc or (dc == sc and spec.dest not in TERMINAL)
+            back = dc < sc or (dc == sc and spec.dest not in terminal)
             cls = "edge back" if back else "edge"
             out.append(f'<path class="{cls}" d="{d}" marker-end="url(#arrow)">'
                        f"<title>{escape(edge_label(spec.trigger))}</title></path>")
     for s, _ in pos.items():
         x, y = box(s)
         classes = ["node"]
-        if s in SPINE:
+        if p.states[s].spine:
             classes.append("spine")
-        if s in TERMINAL:
+        if s in terminal:
             classes.append("terminal")
-        if s is cur:
+        if s == cur:
             classes.append("current")
-        attrs = ' aria-current="step"' if s is cur else ""
-        out.append(f'<g class="{" ".join(classes)}" data-state="{s.value}"{attrs}>'
+        attrs = ' aria-current="step"' if s == cur else ""
+        out.append(f'<g class="{" ".join(classes)}" data-state="{s}"{attrs}>'
                    f'<rect x="{x}" y="{y}" width="{NODE_W}" height="{NODE_H}" rx="6"/>'
                    f'<text x="{x + NODE_W / 2}" y="{y + NODE_H / 2 + 4}" '
                    f'text-anchor="middle">{escape(label(s))}</text></g>')

@@ -27,12 +27,12 @@ from web import dashboard as dashboard_page
 from web.auth import current_user, login_required, role_required
 from web.extensions import uow
 from workflow import form
+from workflow.programme import state_def
 from workflow.regions import Region
 from workflow.rules import EXISTING_BASE_ZH, FIELD_ZH
 from workflow.services import cases, spreadsheets
 from workflow.services.clock import local_date
 from workflow.services.clock import today as china_today
-from workflow.states import State
 from workflow.storage.models import ApplicationRow
 
 bp = Blueprint("exports", __name__)
@@ -47,6 +47,11 @@ def _header(f: form.Field) -> str:
 
 
 # (header, how to read it from a row, kind)
+def _state_zh(state: str) -> str:
+    defined = state_def(state)
+    return defined.zh if defined else state
+
+
 COLUMNS: list[tuple[str, Any, str]] = [
     ("编号", lambda r: r.id, "int"),
     ("申报年度", lambda r: r.round.year, "int"),
@@ -55,7 +60,7 @@ COLUMNS: list[tuple[str, Any, str]] = [
     ("申报类型", lambda r: form.KIND_ZH.get(r.kind, r.kind), "text"),
     ("产业领域／原基地类型", lambda r: FIELD_ZH.get(r.industry_field or "")
      or EXISTING_BASE_ZH.get(r.existing_base_type or "") or None, "text"),
-    ("状态", lambda r: State(r.state).zh, "text"),
+    ("状态", lambda r: _state_zh(r.state), "text"),
     ("当前环节截止日期", lambda r: r.due_on, "date"),
     ("提交日期", lambda r: local_date(r.submitted_at) if r.submitted_at else None, "date"),
     ("公示开始日期", lambda r: r.notice_published_on, "date"),
@@ -74,7 +79,7 @@ def _filters() -> dict[str, Any]:
     ignored, as there. No tab means the inbox's default: what waits on me."""
     a = request.args
     out: dict[str, Any] = {"waiting_on_me": a.get("tab") != "all"}
-    if a.get("state") in {s.value for s in State}:
+    if state_def(a.get("state") or "") is not None:
         out["state"] = a["state"]
     if a.get("region") in {r.value for r in Region}:
         out["region"] = a["region"]

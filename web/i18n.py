@@ -18,13 +18,14 @@ from flask_babel import get_locale
 from workflow import form
 from workflow.authorities import KIND_ZH as AUTHORITY_KIND_ZH
 from workflow.errors import Refusal
+from workflow.programme import state_def, transition_def
 from workflow.regions import Region
 from workflow.register import STATUS_ZH, TYPE_EN, TYPE_ZH, BaseStatus, BaseType
 from workflow.roles import Role
 from workflow.rules import FIELD_ZH
 from workflow.services.clock import CHINA
 from workflow.services.files import KIND_ZH as ATTACHMENT_ZH
-from workflow.states import BY_TRIGGER, PROGRAMME, State
+from workflow.states import State
 
 FIELD_EN = {"information": "Information", "pharmaceuticals": "Pharmaceuticals",
             "software": "Software", "new_materials": "New materials",
@@ -102,7 +103,7 @@ def state_label(state: str | State | None) -> str:
     if not state:
         return "—"
     # the labels are the programme definition's (programmes/*.toml), in both languages
-    defined = PROGRAMME.states.get(str(state))
+    defined = state_def(str(state))
     if defined is None:
         return str(state)
     return defined.en if is_en() else defined.zh
@@ -111,12 +112,12 @@ def state_label(state: str | State | None) -> str:
 def state_tone(state: str | State | None) -> str:
     """How a state looks (its `tone` in the programme's definition): neutral, progress,
     positive, warning or negative — badges and the buttons that lead to it."""
-    defined = PROGRAMME.states.get(str(state)) if state else None
+    defined = state_def(str(state)) if state else None
     return defined.tone if defined else "neutral"
 
 
 def trigger_label(trigger: str) -> str:
-    spec = BY_TRIGGER.get(trigger)
+    spec = transition_def(trigger)
     if spec is None:
         return trigger
     return spec.en if is_en() else spec.zh

@@ -27,11 +27,12 @@ from web.i18n import is_en, lang, state_label, trigger_label
 from web.security import UPLOAD_LIMIT
 from workflow import eligibility
 from workflow.errors import DomainError, NotFound, VersionConflict
+from workflow.programme import transition_def
 from workflow.regions import Region
 from workflow.roles import Role
 from workflow.services import bases, cases, files, objections, worklist
 from workflow.services.clock import today as china_today
-from workflow.states import BY_TRIGGER, DECISIONS, State
+from workflow.states import DECISIONS, State
 from workflow.storage.models import UserRow
 
 bp = Blueprint("views", __name__)
@@ -173,7 +174,8 @@ def _case_page(app_id: int, *, status: int = 200, typed: dict[str, Any] | None =
     row = loaded.row
     days = worklist.working_days_left(uow(), [row.due_on])
     settled = worklist.settled(uow(), [row])
-    diagram = diagram_svg(row.state, state_label, trigger_label, _("申报流程图"))
+    diagram = diagram_svg(row.state, state_label, trigger_label, _("申报流程图"),
+                          loaded.case.programme)
     upload_kinds = [k for k, (role, state) in files.WHO_MAY_ATTACH.items()
                     if loaded.actor.role is role and row.state == state.value]
     attestable = () if loaded.actor.role is Role.APPLICANT \
@@ -187,7 +189,7 @@ def _case_page(app_id: int, *, status: int = 200, typed: dict[str, Any] | None =
         refused=refused,
         attachments=attachments, days=days, settled=settled, diagram=diagram,
         upload_kinds=upload_kinds,
-        attestable=attestable, specs=BY_TRIGGER, typed=typed or {},
+        attestable=attestable, specs=loaded.case.programme.by_trigger, typed=typed or {},
         action_errors=action_errors or {}, conflict=conflict, upload_error=upload_error,
         attest_error=attest_error, today=china_today(), decisions=DECISIONS,
         register_entry_id=bases.entry_id_of_case(uow(), app_id),
@@ -314,7 +316,8 @@ def download(app_id: int, attachment_id: int) -> Response:
 
 
 def reason_required(trigger: str) -> bool:
-    return BY_TRIGGER[trigger].reason_required
+    spec = transition_def(trigger)
+    return spec is not None and spec.reason_required
 
 
 bp.add_app_template_global(reason_required, "reason_required")

@@ -1,8 +1,10 @@
-"""The one shared state machine (pytransitions), and firing triggers against it.
+"""The state machines (pytransitions), one per programme, and firing triggers on them.
 
-The machine is built once from `workflow.states.TRANSITIONS`. A case is never kept on
-it: `fire` runs the trigger's event on a tiny token carrying the state
-(`Event.trigger(model, …)`), never attached, so the machine's model list stays empty.
+Each programme's machine is built once from its definition (`workflow.programme`; notice
+002's is `programmes/mofcom-2006-6.toml`). A case is never kept on it: `fire` runs the
+trigger's event on a tiny token carrying the state (`Event.trigger(model, …)`), never
+attached, so the machine's model list stays empty. A case carries its programme
+(`Case.programme`): the same engine runs every programme.
 """
 
 from __future__ import annotations
@@ -16,8 +18,8 @@ from transitions import Machine, MachineError
 from workflow.errors import GuardFailed, InvalidTrigger, Refusal, refuse
 from workflow.guards import GUARDS, guards_of
 from workflow.model import Case, Context
-from workflow.programme import check_names
-from workflow.states import BY_TRIGGER, PROGRAMME, TRANSITIONS, State, TransitionSpec
+from workflow.programme import Programme, TransitionDef, check_names
+from workflow.states import PROGRAMME
 
 log = logging.getLogger(__name__)
 
@@ -27,15 +29,15 @@ class _Token:
 
     __slots__ = ("state", "__dict__")
 
-    def __init__(self) -> None:
-        self.state = PROGRAMME.initial
+    def __init__(self, state: str) -> None:
+        self.state = state
 
 
 def _condition(guard_name: str) -> Any:
     def check(event: Any) -> bool:
         case: Case = event.kwargs["case"]
         ctx: Context = event.kwargs["ctx"]
-        spec = BY_TRIGGER[event.event.name]
+        spec = case.programme.by_trigger[event.event.name]
         refusal = GUARDS[guard_name](case, ctx, spec)
         if refusal is not None:
             log.info("guard %s refused %s on case %s: %s", guard_name, spec.trigger, case.id,
@@ -47,53 +49,62 @@ def _condition(guard_name: str) -> Any:
     return check
 
 
-def _build() -> Machine:
-    rows = []
-    for spec in TRANSITIONS:
-        conditions = [_condition(g) for g in guards_of(spec)]
-        rows.append({"trigger": spec.trigger, "source": [s.value for s in spec.sources],
-                     "dest": spec.dest.value, "conditions": conditions})
-    return Machine(model=None, states=[s.value for s in State], transitions=rows,
-                   initial=PROGRAMME.initial, auto_transitions=False, send_event=True,
-                   ignore_invalid_triggers=False)
-
-
-def _check_library() -> None:
-    """Every guard and effect the programme names exists (a clear start-up error)."""
+def _build(p: Programme) -> Machine:
     from workflow.effects import EFFECTS
 
-    check_names(PROGRAMME, GUARDS, EFFECTS)
+    check_names(p, GUARDS, EFFECTS)  # every guard and effect the file names exists
+    rows = []
+    for spec in p.transitions:
+        conditions = [_condition(g) for g in guards_of(spec)]
+        rows.append({"trigger": spec.trigger, "source": list(spec.sources),
+                     "dest": spec.dest, "conditions": conditions})
+    return Machine(model=None, states=list(p.states), transitions=rows, initial=p.initial,
+                   auto_transitions=False, send_event=True, ignore_invalid_triggers=False)
 
 
-_check_library()
-MACHINE = _build()
+_machines: dict[int, Machine] = {}  # id(programme) -> its machine (programmes are kept)
+_kept: list[Programme] = []
+
+
+def machine_for(p: Programme) -> Machine:
+    """The machine of programme `p`, built once."""
+    found = _machines.get(id(p))
+    if found is None:
+        found = _machines[id(p)] = _build(p)
+        _kept.append(p)  # its id stays its own
+    return found
+
+
+MACHINE = machine_for(PROGRAMME)  # notice 002's, checked at start-up
 
 
 @dataclass(frozen=True)
 class Outcome:
     trigger: str
-    source: State
-    dest: State
+    source: str
+    dest: str
 
 
-def spec_for(trigger: str, state: State) -> TransitionSpec:
-    """The table row for `trigger`, or `InvalidTrigger` (unknown / not from this state)."""
-    spec = BY_TRIGGER.get(trigger)
+def spec_for(trigger: str, state: str, p: Programme = PROGRAMME) -> TransitionDef:
+    """The definition's row for `trigger`, or `InvalidTrigger` (unknown / not from this
+    state)."""
+    spec = p.by_trigger.get(trigger)
     if spec is None:
         raise InvalidTrigger(refuse("unknown_trigger", f"未知操作：{trigger}",
                                     f"unknown trigger: {trigger}", field="trigger"))
     if state not in spec.sources:
+        defined = p.states.get(str(state))
+        zh, en = (defined.zh, defined.en.lower()) if defined else (str(state), str(state))
         raise InvalidTrigger(refuse(
-            "trigger_not_allowed_in_state",
-            f"当前状态“{state.zh}”下不能执行“{spec.zh}”",
-            f"cannot {spec.en.lower()} while the case is {state.en}", field="trigger",
-            details={"state": state.value}))
+            "trigger_not_allowed_in_state", f"当前状态“{zh}”下不能执行“{spec.zh}”",
+            f"cannot {spec.en.lower()} while the case is {en}", field="trigger",
+            details={"state": str(state)}))
     return spec
 
 
 def check(case: Case, trigger: str, ctx: Context) -> list[Refusal]:
     """Every guard that would refuse `trigger` now (empty list: allowed)."""
-    spec = spec_for(trigger, case.state)
+    spec = spec_for(trigger, case.state, case.programme)
     out = []
     for name in guards_of(spec):
         r = GUARDS[name](case, ctx, spec)
@@ -111,9 +122,7 @@ def options(case: Case, ctx: Context, *, ignore_reason: bool = True
     the actor's scope, are in neither (a reason, if needed, is asked for when firing)."""
     allowed: list[str] = []
     refused: dict[str, list[Refusal]] = {}
-    for spec in TRANSITIONS:
-        if case.state not in spec.sources:
-            continue
+    for spec in case.programme.triggers_from(case.state):
         refusals = check(case, spec.trigger, ctx)
         if ignore_reason:
             refusals = [r for r in refusals if r.guard not in ("reason", "rectification_deadline")]
@@ -130,17 +139,17 @@ def available(case: Case, ctx: Context, *, ignore_reason: bool = True) -> list[s
 
 
 def fire(case: Case, trigger: str, ctx: Context) -> Outcome:
-    """Run `trigger` on the shared machine; raise `InvalidTrigger` or `GuardFailed`."""
-    spec_for(trigger, case.state)
-    token = _Token()
-    token.state = case.state.value
+    """Run `trigger` on the case's programme's machine; raise `InvalidTrigger` or
+    `GuardFailed`."""
+    spec_for(trigger, case.state, case.programme)
+    token = _Token(str(case.state))
     try:
         # the event runs on the token without attaching it: nothing to add or remove
-        ok = MACHINE.events[trigger].trigger(token, case=case, ctx=ctx)
+        ok = machine_for(case.programme).events[trigger].trigger(token, case=case, ctx=ctx)
     except MachineError as exc:  # pragma: no cover - spec_for already checked the source
         raise InvalidTrigger(refuse("trigger_not_allowed_in_state", str(exc), str(exc))) from exc
     if not ok:  # pragma: no cover - guards raise instead of returning False
         raise GuardFailed(refuse("guard_failed", "条件不满足", "a guard refused"))
-    source, dest = case.state, State(token.state)
+    source, dest = str(case.state), str(token.state)
     case.state = dest
     return Outcome(trigger, source, dest)

@@ -7,11 +7,11 @@ from datetime import date, datetime
 from typing import Any
 
 from workflow.calendar import DEFAULT_CALENDAR, WorkCalendar
+from workflow.programme import Programme, programme
 from workflow.regions import Region
 from workflow.register import ExistingBase
 from workflow.roles import Actor
 from workflow.rules import ReferenceStats, RoundRules
-from workflow.states import State
 
 
 @dataclass
@@ -19,7 +19,7 @@ class Case:
     """An application (申报) and, once approved, the base it became."""
 
     id: int | None
-    state: State
+    state: str  # a state of its programme (`State` names notice 002's)
     version: int
     kind: str  # new_base | recertification
     authority_code: str  # the authority that drafted it: a province-level one or a city
@@ -38,6 +38,7 @@ class Case:
     notice_published_on: date | None = None
     notice_ends_on: date | None = None
     rectification_deadline: date | None = None
+    programme: Programme = field(default_factory=programme)  # whose rules it runs by
     # a city's province-level authority, which reviews and recommends it (002 §六(三)), and
     # that province's region; None for a province-level authority's own case
     parent_code: str | None = None

@@ -12,9 +12,10 @@ Standard library only (tomllib): the domain stays importable without the rest.
 
 from __future__ import annotations
 
+import hashlib
 import tomllib
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -86,6 +87,7 @@ class Programme:
     states: dict[str, StateDef]
     transitions: tuple[TransitionDef, ...]
     path: Path | None = None
+    source: str | None = None  # the definition's text (what a round opening freezes)
     by_trigger: dict[str, TransitionDef] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -266,11 +268,12 @@ def parse(path: Path, data: dict[str, Any]) -> Programme:
 
 def load(path: Path) -> Programme:
     """Read, check and compile one definition file."""
+    source = path.read_text(encoding="utf-8")
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = tomllib.loads(source)
     except tomllib.TOMLDecodeError as exc:
         raise DefinitionError(f"{path.name}: not valid TOML: {exc}") from None
-    return parse(path, data)
+    return replace(parse(path, data), source=source)
 
 
 def check_names(programme: Programme, guards: Iterable[str], effects: Iterable[str]) -> None:
@@ -289,15 +292,93 @@ def check_names(programme: Programme, guards: Iterable[str], effects: Iterable[s
 
 
 DEFAULT_CODE = "mofcom-2006-6"
-_loaded: dict[str, Programme] = {}
+_loaded: dict[str, Programme] = {}  # the current definition of each programme, by code
+_frozen: dict[str, Programme] = {}  # definitions as rounds opened with them, by sha256
+
+
+def digest(source: str) -> str:
+    return hashlib.sha256(source.encode("utf-8")).hexdigest()
+
+
+def path_of(code: str) -> Path:
+    return PROGRAMMES_DIR / f"{code}.toml"
 
 
 def programme(code: str = DEFAULT_CODE) -> Programme:
-    """The programme `code`, loaded from `programmes/<code>.toml` once per process."""
+    """The programme `code` as its file says now (`programmes/<code>.toml`, or one
+    `register`ed), loaded once per process."""
     found = _loaded.get(code)
     if found is None:
-        path = PROGRAMMES_DIR / f"{code}.toml"
+        path = path_of(code)
         if not path.exists():
             raise DefinitionError(f"no programme {code!r} ({path} does not exist)")
         found = _loaded[code] = load(path)
+        _frozen.setdefault(digest(path.read_text(encoding="utf-8")), found)
     return found
+
+
+def current_source(code: str) -> str:
+    """The definition's text as it is now: what a round opening today freezes."""
+    p = programme(code)
+    if p.source is not None:
+        return p.source
+    return path_of(code).read_text(encoding="utf-8")
+
+
+def frozen(source_hash: str, source: str | None = None) -> Programme:
+    """The definition a round opened with (by its sha256; `source` compiles it on a
+    process's first use)."""
+    found = _frozen.get(source_hash)
+    if found is None:
+        if source is None:
+            raise KeyError(source_hash)
+        found = _frozen[source_hash] = parse(Path(f"{source_hash[:12]}.toml"),
+                                             tomllib.loads(source))
+    return found
+
+
+def register(p: Programme) -> Programme:
+    """Make a programme known to this process under its code (a definition kept outside
+    `programmes/`, e.g. a test's)."""
+    global _locking
+    _loaded[p.code] = p
+    if p.source is not None:
+        _frozen[digest(p.source)] = p
+    _locking = None
+    return p
+
+
+_locking: frozenset[str] | None = None
+
+
+def locking_triggers() -> frozenset[str]:
+    """Triggers that run under a lock in some programme (their service opens a
+    transaction; the others may run statement by statement)."""
+    global _locking
+    if _locking is None:
+        _locking = frozenset(t.trigger for p in known() for t in p.transitions if t.locks)
+    return _locking
+
+
+def state_def(key: str) -> StateDef | None:
+    """A state's definition by its key, from notice 002's programme first, then any other
+    known one (labels for lists that mix programmes)."""
+    for p in (programme(), *known()):
+        if key in p.states:
+            return p.states[key]
+    return None
+
+
+def transition_def(trigger: str) -> TransitionDef | None:
+    """A transition's definition by its trigger (notice 002's programme first)."""
+    for p in (programme(), *known()):
+        if trigger in p.by_trigger:
+            return p.by_trigger[trigger]
+    return None
+
+
+def known() -> list[Programme]:
+    """Every programme: the files under `programmes/` and those registered."""
+    for path in sorted(PROGRAMMES_DIR.glob("*.toml")):
+        programme(path.stem)
+    return sorted(_loaded.values(), key=lambda p: p.code)

@@ -150,7 +150,7 @@ class CaseFacts:
     """What the rules need to know about one case."""
 
     id: int
-    state: State
+    state: str  # a state of the case's programme
     notice_ends_on: date | None = None
     rectification_deadline: date | None = None
     approved_on: date | None = None  # the day it became a base (quarterly duty starts)

@@ -11,12 +11,10 @@ strings (`workflow.programme.Programme`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import StrEnum
 
-from workflow.programme import DEFINITION_ERROR_HINT, programme
+from workflow.programme import DEFINITION_ERROR_HINT, Programme, TransitionDef, programme
 from workflow.register import BaseStatus
-from workflow.roles import Role
 
 PROGRAMME = programme()  # 商技发[2006]6号
 
@@ -62,36 +60,20 @@ REGISTER_STATUS = {State(k): BaseStatus(d.register) for k, d in PROGRAMME.states
                    if d.register}
 
 
-@dataclass(frozen=True)
-class TransitionSpec:
-    """One row of the table: a named trigger from some states to one state, its guards and
-    effects (`workflow.programme.TransitionDef` with the 002 states named)."""
+# A transition of notice 002's programme (its sources and destination are the states'
+# keys: `State.DRAFTED in spec.sources` holds, StrEnum members being their strings).
+TransitionSpec = TransitionDef
+TRANSITIONS: tuple[TransitionSpec, ...] = PROGRAMME.transitions
 
-    trigger: str
-    sources: tuple[State, ...]
-    dest: State
-    roles: frozenset[Role]
-    guards: tuple[str, ...] = ()
-    reason_required: bool = False
-    zh: str = ""
-    en: str = ""
-    effects: tuple[str, ...] = ()
-    locks: str | None = None
+BY_TRIGGER: dict[str, TransitionSpec] = PROGRAMME.by_trigger
 
 
-TRANSITIONS: tuple[TransitionSpec, ...] = tuple(
-    TransitionSpec(t.trigger, tuple(State(x) for x in t.sources), State(t.dest), t.roles,
-                   t.guards, t.reason_required, t.zh, t.en, t.effects, t.locks)
-    for t in PROGRAMME.transitions)
-
-BY_TRIGGER: dict[str, TransitionSpec] = {t.trigger: t for t in TRANSITIONS}
-
-
-def register_change(source: State, dest: State) -> BaseStatus | None:
+def register_change(source: str, dest: str, p: Programme = PROGRAMME) -> BaseStatus | None:
     """The base's new status in the register when its case goes from `source` to `dest`
-    (approval: designated), or None when the register does not change."""
-    after = REGISTER_STATUS.get(dest)
-    return after if after is not None and after != REGISTER_STATUS.get(source) else None
+    (approval: designated), or None when the register does not change — the states'
+    `register` in the programme's definition."""
+    before, after = p.states[source].register, p.states[dest].register
+    return BaseStatus(after) if after is not None and after != before else None
 
 
 # The ministry's decisions that can change a base's entry in the register: each may

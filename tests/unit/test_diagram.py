@@ -24,7 +24,7 @@ def test_every_transition_appears_as_an_edge() -> None:
     text = mermaid(locale="en")
     for spec in TRANSITIONS:
         for src in spec.sources:
-            assert f"{src.value} --> {spec.dest.value}: {spec.trigger}" in text
+            assert f"{src} --> {spec.dest}: {spec.trigger}" in text
 
 
 def test_the_current_state_is_highlighted() -> None:

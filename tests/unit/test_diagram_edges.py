@@ -51,7 +51,7 @@ def test_no_edge_passes_through_a_state_it_does_not_join() -> None:
                     continue
                 if any(x + 2 < px < x + NODE_W - 2 and y + 2 < py < y + NODE_H - 2
                        for px, py in _points(d)):
-                    crossings.append(f"{spec.trigger}: {src.value} → {spec.dest.value} "
+                    crossings.append(f"{spec.trigger}: {src} → {spec.dest} "
                                      f"runs through {other.value}")
     assert not crossings, crossings
 

@@ -68,7 +68,7 @@ def test_applicant_submits_a_complete_draft() -> None:
     c = case()
     out = machine.fire(c, "submit", ctx(APPLICANT))
     assert (out.source, out.dest) == (State.DRAFTED, State.PROVINCIALLY_REVIEWED)
-    assert c.state is State.PROVINCIALLY_REVIEWED
+    assert c.state == State.PROVINCIALLY_REVIEWED
     assert machine.MACHINE.models == []  # nothing stays attached to the shared machine
 
 
@@ -323,7 +323,7 @@ def test_an_objection_can_only_be_upheld_when_one_is_open() -> None:
 
 def test_nothing_reaches_approved_without_the_notice() -> None:
     for state in State:
-        if state is State.PUBLICLY_SHOWN:
+        if state == State.PUBLICLY_SHOWN:
             continue
         with pytest.raises(InvalidTrigger) as err:
             machine.fire(case(state), "approve", ctx(MOFCOM))
@@ -359,7 +359,7 @@ def test_a_refused_trigger_leaves_the_case_as_it_was() -> None:
     c = case(State.PUBLICLY_SHOWN, open_objections=1)
     with pytest.raises(GuardFailed):
         machine.fire(c, "approve", ctx(MOFCOM))
-    assert c.state is State.PUBLICLY_SHOWN
+    assert c.state == State.PUBLICLY_SHOWN
     assert machine.MACHINE.models == []
 
 

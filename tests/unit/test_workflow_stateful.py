@@ -104,7 +104,7 @@ class Workflow(RuleBasedStateMachine):
         if not nxt:
             return
         spec = BY_TRIGGER[nxt[0]]
-        if case.state is State.PUBLICLY_SHOWN:  # let the notice run out; the ministry
+        if case.state == State.PUBLICLY_SHOWN:  # let the notice run out; the ministry
             case.open_objections = 0            # has dismissed what was filed meanwhile
             if case.notice_ends_on is not None and self.today <= case.notice_ends_on:
                 self.today = CAL.add_working_days(case.notice_ends_on, 1)
@@ -133,7 +133,7 @@ class Workflow(RuleBasedStateMachine):
                  and (a.role is not Role.APPLICANT or a.user_id == case.owner_id)]
         actor = data.draw(st.sampled_from(right) if right and data.draw(
             st.integers(0, 3)) != 3 else st.sampled_from(ACTORS))
-        if case.state is State.PUBLICLY_SHOWN and objection:
+        if case.state == State.PUBLICLY_SHOWN and objection:
             case.open_objections = 1 - case.open_objections  # filed or dismissed meanwhile
         self._fire(case, trigger, actor, reason)
 
@@ -152,7 +152,7 @@ class Workflow(RuleBasedStateMachine):
             out = machine.fire(case, trigger, ctx)
         except DomainError as err:
             REFUSED[(trigger, err.first.code)] += 1
-            assert case.state is before  # a refusal changes nothing
+            assert case.state == before  # a refusal changes nothing
             return
         if trigger == "publish_notice":
             case.notice_published_on = self.today
@@ -169,7 +169,7 @@ class Workflow(RuleBasedStateMachine):
         for case in getattr(self, "cases", []):
             state = State.DRAFTED
             for step in self.history[case.id]:
-                assert step.source is state
+                assert step.source == state
                 state = step.dest
             assert state is case.state
             assert case.version == 1 + len(self.history[case.id])

@@ -12,8 +12,9 @@ from web.api.schemas import decimal
 from web.api.security import api_user_id
 from web.extensions import uow
 from workflow import form
+from workflow.programme import state_def
 from workflow.services import cases
-from workflow.states import BY_TRIGGER, State
+from workflow.states import BY_TRIGGER
 from workflow.storage.models import ApplicationRow
 
 bp = Blueprint("applications_api", __name__, url_prefix="/api/v1/applications",
@@ -109,7 +110,8 @@ class ProductOut(Schema):
 
 ApplicationOut = Schema.from_dict({
     "id": fields.Integer(required=True),
-    "state": fields.String(required=True, validate=validate.OneOf([s.value for s in State])),
+    "state": fields.String(required=True, metadata={
+        "description": "a state of the case's programme", "example": "drafted"}),
     "version": fields.Integer(required=True),
     "kind": fields.String(required=True),
     "round_year": fields.Integer(required=True),
@@ -138,7 +140,9 @@ ApplicationOut = Schema.from_dict({
 
 
 class ListArgs(Schema):
-    state = fields.String(validate=validate.OneOf([s.value for s in State]))
+    state = fields.String(validate=lambda v: state_def(v) is not None, metadata={
+        "description": "a state of a programme (GET /api/v1/programmes/{code})",
+        "example": "publicly_shown"})
     region = fields.String(validate=validate.OneOf(["east", "central", "west", "northeast"]))
     authority = fields.String(validate=validate.Regexp(r"^[0-9]{6}$"), metadata={
         "description": "GB/T 2260 code; a province's takes in its cities", "example": "420000"})

@@ -64,6 +64,9 @@ class RoundOut(Schema):
                                                     "only in an open round) or closed"})
     opened_on = fields.Date(allow_none=True)
     closed_on = fields.Date(allow_none=True)
+    programme = fields.String(required=True, metadata={"example": "mofcom-2006-6"})
+    programme_hash = fields.String(allow_none=True, metadata={
+        "description": "sha256 of the definition the round opened with (null: planned)"})
     calendar = fields.Nested(CalendarOut, required=True)
     params = fields.Dict(required=True, metadata={
         "description": "RoundRules.to_json(): thresholds (US$ millions), quotas, fields, "
@@ -103,6 +106,9 @@ class RoundIn(Schema):
 
 class NewRoundIn(RoundIn):
     year = fields.Raw(required=True, metadata={"example": 2007})
+    programme = fields.String(metadata={
+        "description": "the programme the round runs (GET /api/v1/programmes); "
+                       "default: notice 002's, mofcom-2006-6", "example": "mofcom-2006-6"})
 
 
 class MeOut(Schema):
@@ -117,6 +123,7 @@ class MeOut(Schema):
 def round_out(r: catalog.Round) -> dict[str, Any]:
     return {"year": r.row.year, "name_zh": r.row.name_zh, "name_en": r.row.name_en,
             "status": r.status.value, "opened_on": r.row.opened_on,
+            "programme": r.row.programme, "programme_hash": r.row.programme_hash,
             "closed_on": r.row.closed_on, "calendar": r.calendar(), "params": r.rules.to_json()}
 
 

@@ -19,6 +19,8 @@ from workflow.errors import (
     refuse,
 )
 from workflow.model import Case, Context
+from workflow.programme import known as known_programmes
+from workflow.programme import locking_triggers
 from workflow.roles import Actor, Role
 from workflow.rules import EXISTING_BASE_TYPES, RoundRules, RoundStatus
 from workflow.services import audit
@@ -400,10 +402,8 @@ def _fire(uow: UnitOfWork, user_id: int, app_id: int, trigger: str, version: int
         # counted under a lock (recommend) or the caller writes more (`also`): on
         # PostgreSQL they then run on the thread's driver connection in autocommit, and
         # no ORM session is opened at all.
-        defined = PROGRAMME.by_trigger.get(trigger)
         # a transition that counts under a lock (the quota) runs in a transaction
-        db = repo.statement_at_a_time(uow, (defined is None or defined.locks is None)
-                                      and also is None)
+        db = repo.statement_at_a_time(uow, trigger not in locking_triggers() and also is None)
         found = repo.load_for_fire(db, user_id, app_id, today,
                                    audit.chain_of("application", app_id))
         user, row = found.user, found.app
@@ -418,7 +418,8 @@ def _fire(uow: UnitOfWork, user_id: int, app_id: int, trigger: str, version: int
         expected = row.version if version is None else version
         if row.version != expected:
             raise _conflict(expected, row.version)
-        spec = machine.spec_for(trigger, State(row.state))  # unknown / wrong state first
+        prog = repo.programme_of_fire(db, row)  # the rules the case's round runs by
+        spec = machine.spec_for(trigger, row.state, prog)  # unknown / wrong state first
         if "complete_form" in spec.guards:
             repo.fire_products(db, row)
         quota_used, claimed_by = 0, None
@@ -426,7 +427,7 @@ def _fire(uow: UnitOfWork, user_id: int, app_id: int, trigger: str, version: int
             repo.lock_authority(uow.session, row.province_id)
             quota_used = repo.quota_used(uow.session, row)
             claimed_by = register_repo.claimed_by(uow.session, row.id, row.existing_base_id)
-        case = repo.fire_case(row, found.attachment_kinds, found.open_objections)
+        case = repo.fire_case(row, found.attachment_kinds, found.open_objections, prog)
         ctx = Context(actor=actor, now=now, rules=repo.fire_rules(row),
                       calendar=repo.load_calendar(uow), references=repo.load_references(uow),
                       local_today=today, reason=reason, rectification_deadline=deadline,
@@ -434,18 +435,18 @@ def _fire(uow: UnitOfWork, user_id: int, app_id: int, trigger: str, version: int
         verdicts = eligibility.evaluate(row.kind, row.region, case.values,
                                         case.attestations, ctx.rules, ctx.references)
         outcome = machine.fire(case, trigger, ctx)
-        changes: dict[str, Any] = {"state": outcome.dest.value, "state_changed_at": now,
+        changes: dict[str, Any] = {"state": outcome.dest, "state_changed_at": now,
                                    "updated_at": now,
-                                   **effects.apply(case, ctx, PROGRAMME.by_trigger[trigger])}
+                                   **effects.apply(case, ctx, prog.by_trigger[trigger])}
         notice_ends_on = changes.get("notice_ends_on", row.notice_ends_on)
-        changes["due_on"] = effects.due_on(PROGRAMME.state(outcome.dest.value), ctx.rules,
+        changes["due_on"] = effects.due_on(prog.state(outcome.dest), ctx.rules,
                                            notice_ends_on,
                                            changes.get("rectification_deadline",
                                                        row.rectification_deadline))
         changes["next_reminder_on"] = today  # the reminder scan re-plans it
         history = dict(
             application_id=row.id, version=expected + 1, trigger=trigger,
-            from_state=outcome.source.value, to_state=outcome.dest.value,
+            from_state=outcome.source, to_state=outcome.dest,
             actor_id=actor.user_id, actor_role=actor.role.value, actor_name=actor.name,
             on_behalf_of_id=actor.on_behalf_of_id, on_behalf_of_name=actor.on_behalf_of_name,
             reason=reason, at=now, eligibility=[v.as_dict() for v in verdicts],
@@ -459,10 +460,10 @@ def _fire(uow: UnitOfWork, user_id: int, app_id: int, trigger: str, version: int
             "case_action", prev=found.audit_head or audit.GENESIS,
             who=audit.Who(user.id, user.username, actor.role.value, actor.on_behalf_of_id),
             object_type="application", object_id=row.id,
-            details={"trigger": trigger, "from": outcome.source.value,
-                     "to": outcome.dest.value, "version": expected + 1})
+            details={"trigger": trigger, "from": outcome.source,
+                     "to": outcome.dest, "version": expected + 1})
         # the register of bases changes with the case, in its transaction
-        status = register_change(outcome.source, outcome.dest)
+        status = register_change(outcome.source, outcome.dest, prog)
         try:
             history_id = repo.write_transition(db if status is None else uow.session, row.id,
                                                expected, changes, history, record)
@@ -472,10 +473,10 @@ def _fire(uow: UnitOfWork, user_id: int, app_id: int, trigger: str, version: int
             _enter_in_register(uow.session, row, trigger, status.value, today, now, history_id,
                                actor, document, reason)
         uow.record("case_transitioned", application_id=row.id, trigger=trigger,
-                   from_state=outcome.source.value, to_state=outcome.dest.value,
+                   from_state=outcome.source, to_state=outcome.dest,
                    actor_id=actor.user_id, version=expected + 1)
         uow.commit()
-        return Fired(row.id, trigger, outcome.source.value, outcome.dest.value, expected + 1,
+        return Fired(row.id, trigger, outcome.source, outcome.dest, expected + 1,
                      history_id)
 
 
@@ -569,7 +570,8 @@ def list_applications(uow: UnitOfWork, user_id: int, *, state: str | None = None
 def waiting_states(user: UserRow, principals: list[UserRow]) -> list[str]:
     """The states in which a case waits on this user's role (the states' `waiting` in the
     programme's definition)."""
-    return sorted(PROGRAMME.waiting_for(Role(u.role) for u in [user, *principals]))
+    roles = [Role(u.role) for u in [user, *principals]]
+    return sorted(set().union(*(p.waiting_for(roles) for p in known_programmes())))
 
 
 def bulk_fire(uow_factory: Any, user_id: int, app_ids: list[int], trigger: str,

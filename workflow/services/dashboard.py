@@ -65,7 +65,7 @@ class Dashboard:
 
     @property
     def designated(self) -> int:
-        return sum(n for s, n in self.by_state if State(s) in DESIGNATED)
+        return sum(n for s, n in self.by_state if s in DESIGNATED)
 
     @property
     def goal_progress_pct(self) -> Decimal:

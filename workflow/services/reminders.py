@@ -23,7 +23,7 @@ from workflow.reminders import Audience, CaseFacts, Days, Due
 from workflow.rules import RoundRules, RoundStatus, round_status
 from workflow.services.clock import CHINA, local_date, real_utcnow, utcnow
 from workflow.services.mail import fmt_date, translate
-from workflow.states import DESIGNATED, State
+from workflow.states import DESIGNATED
 from workflow.storage import reminders_repo as rr
 from workflow.storage import repo
 from workflow.storage.models import OutboxRow
@@ -57,7 +57,7 @@ class ScanResult:
 # --- facts and recipients ------------------------------------------------------------------
 
 def _facts(s: DbSession, records: list[rr.CaseRecord]) -> dict[int, CaseFacts]:
-    designated = [r.id for r in records if State(r.state) in DESIGNATED]
+    designated = [r.id for r in records if r.state in DESIGNATED]
     approved = rr.approved_on(s, designated) if designated else {}
     quarters = rr.quarterly_filed(s, designated) if designated else {}
     years = rr.annual_filed(s, designated) if designated else {}
@@ -65,7 +65,7 @@ def _facts(s: DbSession, records: list[rr.CaseRecord]) -> dict[int, CaseFacts]:
     for r in records:
         at = approved.get(r.id)
         out[r.id] = CaseFacts(
-            id=r.id, state=State(r.state), notice_ends_on=r.notice_ends_on,
+            id=r.id, state=r.state, notice_ends_on=r.notice_ends_on,
             rectification_deadline=r.rectification_deadline,
             approved_on=local_date(at) if at else None,
             quarterly_filed=frozenset(quarters.get(r.id, ())),

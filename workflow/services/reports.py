@@ -20,7 +20,7 @@ from workflow.regions import Region
 from workflow.roles import Role
 from workflow.services import files, quarterly_excel
 from workflow.services.clock import local_date, utcnow
-from workflow.states import DESIGNATED, State
+from workflow.states import DESIGNATED
 from workflow.storage import repo, reports_repo
 from workflow.storage.models import (
     AnnualReportRow,
@@ -52,7 +52,7 @@ def _base(session: DbSession, user: UserRow, app_id: int, today: date, *,
     actor = repo.actor_for_case(session, user, row, today)
     if actor is None:
         raise repo.not_found("base")
-    if State(row.state) not in DESIGNATED:
+    if row.state not in DESIGNATED:
         raise GuardFailed(refuse("not_a_designated_base", "只有已核准的出口创新基地需要报送数据",
                                  "only designated bases file reports", guard="designated"))
     if write and actor.role not in REPORTERS:

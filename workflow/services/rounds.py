@@ -13,6 +13,7 @@ from typing import Any
 
 from workflow import rounds as rules_of_rounds
 from workflow.errors import Refusal, ValidationFailed, WrongStatus, refuse
+from workflow.programme import DEFAULT_CODE, DefinitionError, current_source, digest, programme
 from workflow.roles import Role
 from workflow.rules import RoundRules, RoundStatus
 from workflow.services import audit
@@ -71,6 +72,13 @@ def plan(uow: UnitOfWork, user_id: int, data: dict[str, Any],
     except ValueError:
         year = 0
     errors: list[Refusal] = []
+    code = str(data.get("programme") or DEFAULT_CODE)
+    try:
+        programme(code)
+    except DefinitionError:
+        errors.append(refuse("unknown_programme", f"未知的专项：{code}", f"no programme {code!r}",
+                             field="programme", details={"value": code[:60]}))
+        code = DEFAULT_CODE
     if not MIN_YEAR <= year <= MAX_YEAR:
         errors.append(refuse("invalid_year", f"申报年度应为 {MIN_YEAR}～{MAX_YEAR} 年",
                              f"the year must be between {MIN_YEAR} and {MAX_YEAR}",
@@ -81,14 +89,15 @@ def plan(uow: UnitOfWork, user_id: int, data: dict[str, Any],
         if not errors and repo.round_by_year(s, year) is not None:
             errors.append(refuse("round_exists", f"{year}年度已经设立",
                                  f"the {year} round exists already", field="year"))
-        changes = {k: v for k, v in data.items() if k not in ("year", "name_zh", "name_en")}
+        changes = {k: v for k, v in data.items()
+                   if k not in ("year", "name_zh", "name_en", "programme")}
         rules, wrong = rules_of_rounds.apply(RoundRules.for_year(year if not errors else 2006),
                                              changes, set(repo.authorities_by_code(s)))
         if errors or wrong:  # every error at once, each naming its field
             raise ValidationFailed(*errors, *wrong)
         zh, en = _names(data, year)
         row = RoundRow(year=year, name_zh=zh, name_en=en, params=rules.to_json(),
-                       created_at=now)
+                       programme=code, created_at=now)
         s.add(row)
         s.flush()
         audit.append(s, "round_planned", who=audit.Who.of(user), object_type="round",
@@ -148,8 +157,12 @@ def open_round(uow: UnitOfWork, user_id: int, year: int,
         if refused:
             raise ValidationFailed(*refused)
         row.opened_on, row.closed_on = today, None
+        # its programme's definition as it is today: a case never changes rules mid-round
+        row.programme_source = current_source(row.programme)
+        row.programme_hash = digest(row.programme_source)
         audit.append(s, "round_opened", who=audit.Who.of(user), object_type="round",
-                     object_id=year, details={"params": row.params})
+                     object_id=year, details={"params": row.params, "programme": row.programme,
+                                              "programme_hash": row.programme_hash})
         out = _outcome(s, row, now)
         uow.commit()
         return out

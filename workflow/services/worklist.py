@@ -11,7 +11,7 @@ from workflow.errors import Forbidden, refuse
 from workflow.roles import Role
 from workflow.services import files
 from workflow.services.clock import today as china_today
-from workflow.states import DESIGNATED, State
+from workflow.states import DESIGNATED
 from workflow.storage import casepages, repo
 from workflow.storage.models import ApplicationRow, AttachmentRow, AuthorityRow, UserRow
 from workflow.storage.uow import DbSession, UnitOfWork
@@ -40,7 +40,7 @@ def settled(uow: UnitOfWork, rows: list[ApplicationRow], today: date | None = No
     today = today or china_today()
     with uow.read():
         closed = set(repo.closed_round_ids(uow.session, today))
-    return {r.id for r in rows if r.round_id in closed and State(r.state) not in DESIGNATED}
+    return {r.id for r in rows if r.round_id in closed and r.state not in DESIGNATED}
 
 
 @dataclass

@@ -127,6 +127,12 @@ class RoundRow(Base):
     # planned (neither), open from opened_on, closed from closed_on (RoundStatus)
     opened_on: Mapped[date | None] = mapped_column(Date)
     closed_on: Mapped[date | None] = mapped_column(Date)
+    # the programme it runs (programmes/<code>.toml) and, from its opening, the definition
+    # as it was then (a case never changes rules mid-round); None: follows the file
+    programme: Mapped[str] = mapped_column(String(60), default="mofcom-2006-6",
+                                           server_default="mofcom-2006-6", index=True)
+    programme_source: Mapped[str | None] = mapped_column(Text)
+    programme_hash: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

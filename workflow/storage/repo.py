@@ -39,11 +39,12 @@ from workflow import form
 from workflow.calendar import WorkCalendar
 from workflow.errors import Forbidden, NotFound, Refusal, refuse
 from workflow.model import Case
+from workflow.programme import DEFAULT_CODE, Programme, frozen, programme
 from workflow.regions import Region
 from workflow.register import ExistingBase
 from workflow.roles import Actor, Role
 from workflow.rules import ReferenceStats, RoundRules, RoundStatus, round_status
-from workflow.states import DESIGNATED, USES_QUOTA, State
+from workflow.states import DESIGNATED, USES_QUOTA
 from workflow.storage import audit_repo, register_repo
 from workflow.storage.db import kept_connection, may_have_written
 from workflow.storage.models import (
@@ -332,7 +333,8 @@ def case_of(app: ApplicationRow, kinds: frozenset[str], objections: int, *, has_
     register facts the caller has already read."""
     return Case(
         id=app.id,
-        state=State(app.state),
+        state=app.state,
+        programme=programme_of_round(app.round),
         version=app.version,
         kind=app.kind,
         authority_code=app.authority.code,
@@ -410,6 +412,8 @@ class FireCase:
     province_id: int  # the province-level authority (a city's parent, else the authority)
     parent_code: str | None  # a city's province: its code and region; None for a province
     parent_region: str | None
+    programme_code: str = DEFAULT_CODE  # the round's programme, and the definition it
+    programme_hash: str | None = None  # opened with (None: planned, follows the file)
 
 
 @dataclass
@@ -456,8 +460,8 @@ def _fire_read(dialect: str) -> Any:
     return (select(*(users[c] for c in _USER_COLS), user_auth.c.code,
                    *(apps[c] for c in _CASE_COLS), *(apps[c] for c in FORM_COLUMNS),
                    app_auth.c.code, app_auth.c.region, register_repo.has_bases(province.c.id),
-                   rounds.c.year, cast(rounds.c.params, Text),
-                   base.c.id, base.c.name, base.c.base_type, base.c.status, base_auth.c.code,
+                   rounds.c.year, cast(rounds.c.params, Text), rounds.c.programme,
+                   rounds.c.programme_hash, base.c.id, base.c.name, base.c.base_type, base.c.status, base_auth.c.code,
                    province.c.id, province.c.code, province.c.region, app_auth.c.parent_id,
                    kinds, objections, deputising, head)
             .select_from(UserRow.__table__)
@@ -575,14 +579,15 @@ def load_for_fire(db: Session | Direct, user_id: int, app_id: int, today: date,
     if r[_NU + 1] is not None:
         i = _NU + 1 + _NC
         values = dict(zip(FORM_COLUMNS, r[i:i + _NF], strict=True))
-        code, region, has_bases, year, params = r[i + _NF:i + _NF + 5]
-        named = r[i + _NF + 5:i + _NF + 10]
+        code, region, has_bases, year, params, prog, prog_hash = r[i + _NF:i + _NF + 7]
+        named = r[i + _NF + 7:i + _NF + 12]
         base = ExistingBase(*named) if named[0] is not None else None
-        province_id, province_code, province_region, parent_id = r[i + _NF + 10:i + _NF + 14]
+        province_id, province_code, province_region, parent_id = r[i + _NF + 12:i + _NF + 16]
         city = parent_id is not None
         app = FireCase(*r[_NU + 1:i], values, code, region,  # type: ignore[call-arg]
                        bool(has_bases), year, params or "{}", base, [], province_id,
-                       province_code if city else None, province_region if city else None)
+                       province_code if city else None, province_region if city else None,
+                       prog, prog_hash)
     k, n, dep, head = r[-4:]
     return ForFire(user, app, frozenset(k.split(",")) if k else frozenset(), int(n or 0),
                    bool(dep), head)
@@ -610,10 +615,36 @@ def fire_products(db: Session | Direct, app: FireCase) -> None:
         _target(db), _fire_products(), {"app_id": app.id})]
 
 
-def fire_case(app: FireCase, kinds: frozenset[str], objections: int) -> Case:
+@cache
+def _round_source() -> Any:
+    return select(RoundRow.programme_source).where(
+        RoundRow.id == bindparam("round_id", type_=Integer))
+
+
+def programme_of_round(round_row: RoundRow) -> Programme:
+    """The rules a round runs by: the definition it opened with, or (planned) the file."""
+    if round_row.programme_hash:
+        return frozen(round_row.programme_hash, round_row.programme_source)
+    return programme(round_row.programme)
+
+
+def programme_of_fire(db: Session | Direct, app: FireCase) -> Programme:
+    """`programme_of_round` for what `load_for_fire` read (the definition's text is read
+    only the first time this process meets a round's frozen version)."""
+    if app.programme_hash is None:
+        return programme(app.programme_code)
+    try:
+        return frozen(app.programme_hash)
+    except KeyError:
+        row = _run(_target(db), _round_source(), {"round_id": app.round_id}).fetchone()
+        return frozen(app.programme_hash, row[0])
+
+
+def fire_case(app: FireCase, kinds: frozenset[str], objections: int,
+              prog: Programme | None = None) -> Case:
     """The domain `Case` for what `load_for_fire` read."""
     return Case(
-        id=app.id, state=State(app.state), version=app.version, kind=app.kind,
+        id=app.id, state=app.state, version=app.version, kind=app.kind,
         authority_code=app.authority_code, region=Region(app.region),
         authority_has_bases=app.has_existing_bases, round_year=app.round_year,
         owner_id=app.owner_id, values=app.values, products=app.products,
@@ -623,6 +654,7 @@ def fire_case(app: FireCase, kinds: frozenset[str], objections: int) -> Case:
         rectification_deadline=app.rectification_deadline, parent_code=app.parent_code,
         parent_region=Region(app.parent_region) if app.parent_region else None,
         existing_base=app.existing_base, existing_base_type=app.existing_base_type,
+        programme=prog or programme(app.programme_code),
     )
 
 
