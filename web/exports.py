@@ -27,7 +27,7 @@ from web import dashboard as dashboard_page
 from web.auth import current_user, login_required, role_required
 from web.extensions import uow
 from workflow import form
-from workflow.programme import state_def
+from workflow.programme import all_kinds, kind_def, programme, state_def
 from workflow.regions import Region
 from workflow.rules import EXISTING_BASE_ZH, FIELD_ZH
 from workflow.services import cases, spreadsheets
@@ -46,7 +46,19 @@ def _header(f: form.Field) -> str:
     return f"{f.zh}（{f.unit_zh}）" if f.unit_zh else f.zh
 
 
-# (header, how to read it from a row, kind)
+def _reader(f: form.Field) -> Any:
+    """How a column of the form is read from a row: the title, or the stored document."""
+    if f.name == form.TITLE:
+        return lambda r: r.applicant_name
+    return lambda r: f.decode((r.form or {}).get(f.name))
+
+
+def _kind_zh(key: str) -> str:
+    found = kind_def(key)
+    return found.zh if found else key
+
+
+# (header, how to read it from a row, kind): the columns of notice 002's form
 def _state_zh(state: str) -> str:
     defined = state_def(state)
     return defined.zh if defined else state
@@ -57,7 +69,7 @@ COLUMNS: list[tuple[str, Any, str]] = [
     ("申报年度", lambda r: r.round.year, "int"),
     ("省级商务主管部门", lambda r: r.authority.province.name_zh, "text"),
     ("地区", lambda r: Region(r.authority.region).zh, "text"),
-    ("申报类型", lambda r: form.KIND_ZH.get(r.kind, r.kind), "text"),
+    ("申报类型", lambda r: _kind_zh(r.kind), "text"),
     ("产业领域／原基地类型", lambda r: FIELD_ZH.get(r.industry_field or "")
      or EXISTING_BASE_ZH.get(r.existing_base_type or "") or None, "text"),
     ("状态", lambda r: _state_zh(r.state), "text"),
@@ -65,9 +77,9 @@ COLUMNS: list[tuple[str, Any, str]] = [
     ("提交日期", lambda r: local_date(r.submitted_at) if r.submitted_at else None, "date"),
     ("公示开始日期", lambda r: r.notice_published_on, "date"),
     ("公示截止日期", lambda r: r.notice_ends_on, "date"),
-] + [(_header(f), (lambda name: lambda r: getattr(r, name))(f.name),
+] + [(_header(f), _reader(f),
       {"date": "date", "int": "int", "money": "number", "pct": "number"}.get(f.kind, "text"))
-     for f in form.FIELDS] + [
+     for f in programme().form.fields] + [
     # a city's case: the city whose bureau drafted it (002 §六(三)); blank for a province's own
     ("申报地市", lambda r: r.authority.name_zh if r.authority.is_city else None, "text"),
 ]
@@ -87,7 +99,7 @@ def _filters() -> dict[str, Any]:
         out["authority"] = a["authority"]
     if a.get("round", "").isdigit():
         out["round_year"] = int(a["round"])
-    if a.get("kind") in form.KINDS:
+    if a.get("kind") in all_kinds():
         out["kind"] = a["kind"]
     q = a.get("q", "").strip()[:100]
     if q:

@@ -25,9 +25,9 @@ from web.diagram import svg as diagram_svg
 from web.extensions import uow
 from web.i18n import is_en, lang, state_label, trigger_label
 from web.security import UPLOAD_LIMIT
-from workflow import eligibility
 from workflow.errors import DomainError, NotFound, VersionConflict
-from workflow.programme import transition_def
+from workflow.programme import all_kinds, transition_def
+from workflow.programme import known as known_programmes
 from workflow.regions import Region
 from workflow.roles import Role
 from workflow.services import bases, cases, files, objections, worklist
@@ -44,7 +44,7 @@ BULK_TRIGGERS = {
     Role.MINISTRY_REVIEWER.value: ("publish_notice", "approve"),
     Role.PROVINCIAL_REVIEWER.value: ("recommend",),
 }
-FILTERS = ("state", "region", "authority", "round", "kind", "q")
+FILTERS = ("state", "region", "authority", "round", "kind", "programme", "q")
 
 
 @bp.app_context_processor
@@ -87,8 +87,10 @@ def _filters(args: MultiDict[str, str]) -> dict[str, Any]:
         out["authority"] = args["authority"]
     if args.get("round", "").isdigit():
         out["round_year"] = int(args["round"])
-    if args.get("kind") in ("new_base", "recertification"):
+    if args.get("kind") in all_kinds():
         out["kind"] = args["kind"]
+    if args.get("programme") in {p.code for p in known_programmes()}:
+        out["programme"] = args["programme"]
     q = args.get("q", "").strip()[:100]
     if q:
         out["q"] = q
@@ -122,7 +124,7 @@ def inbox() -> Any:
     args = {k: v for k, v in request.args.items() if k in FILTERS and v}
     return render_template(
         "inbox.html", page=page, tab=tab, counts=counts, days=days, settled=settled,
-        choices=choices,
+        choices=choices, kind_choices=all_kinds(), programme_choices=known_programmes(),
         args=args, error=error, states=list(State), regions=list(Region),
         bulk_triggers=BULK_TRIGGERS.get(user.role, ()), today=china_today(),
         is_first_page=not request.args.get("cursor"))
@@ -179,7 +181,7 @@ def _case_page(app_id: int, *, status: int = 200, typed: dict[str, Any] | None =
     upload_kinds = [k for k, (role, state) in files.WHO_MAY_ATTACH.items()
                     if loaded.actor.role is role and row.state == state.value]
     attestable = () if loaded.actor.role is Role.APPLICANT \
-        else eligibility.ATTESTATIONS.get(row.kind, ())
+        else loaded.case.programme.attestations(row.kind)
     # actions this user's role could take in this state that a guard refuses now: shown
     # disabled with the refusal, in the user's language
     refused = {t: [r.message(lang()) for r in rs] for t, rs in loaded.refused.items()}

@@ -37,6 +37,7 @@ def register_api(app: Flask) -> None:
         evaluations,
         notices,
         people,
+        programmes,
         reports,
         tokens,
         webhooks,
@@ -44,7 +45,8 @@ def register_api(app: Flask) -> None:
 
     for bp in (auth.bp, catalog.bp, applications.bp, attachments.bp, notices.bp, reports.bp,
                bases.bp, evaluations.bp, people.bp, admin.bp, authorities.bp, tokens.bp,
-               webhooks.bp):
+               webhooks.bp, programmes.bp):
         csrf.exempt(bp)
         api.register_blueprint(bp)
+    programmes.register_form_schemas(api.spec)
     app.register_blueprint(docs.bp)

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    text,
     true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -119,8 +120,10 @@ class RoundRow(Base):
     """An application round (申报年度) with its criteria parameters and calendar."""
 
     __tablename__ = "rounds"
+    # one round a year per programme: 002's 2027 round and a province's own are two
+    __table_args__ = (UniqueConstraint("programme", "year", name="uq_rounds_programme_year"),)
     id: Mapped[int] = mapped_column(primary_key=True)
-    year: Mapped[int] = mapped_column(Integer, unique=True)
+    year: Mapped[int] = mapped_column(Integer)
     name_zh: Mapped[str] = mapped_column(String(100))
     name_en: Mapped[str] = mapped_column(String(100))
     params: Mapped[dict[str, Any]] = mapped_column(default=dict)
@@ -166,26 +169,11 @@ class ApplicationRow(Base):
     # the next day the reminder scan must look at this case (None: nothing to remind of);
     # set to today whenever the case changes, moved on by the scan (workflow.reminders)
     next_reminder_on: Mapped[date | None] = mapped_column(Date)
-    # 申报书 — contact block
+    # the case's name: the form's `applicant_name`, kept as a column (lists, search, register)
     applicant_name: Mapped[str | None] = mapped_column(String(200), index=True)
-    contact_person: Mapped[str | None] = mapped_column(String(50))
-    contact_phone: Mapped[str | None] = mapped_column(String(30))
-    contact_email: Mapped[str | None] = mapped_column(String(120))
-    filled_on: Mapped[date | None] = mapped_column(Date)
-    # 第一项：基地基本情况 (figures of the previous year)
-    address: Mapped[str | None] = mapped_column(String(300))
-    characteristic_industry: Mapped[str | None] = mapped_column(String(300))
-    enterprise_count: Mapped[int | None] = mapped_column(Integer)
-    total_sales_100m_cny: Mapped[Decimal | None] = mapped_column(Money)
-    total_assets_10k_cny: Mapped[Decimal | None] = mapped_column(Money)
-    exports_100m_usd: Mapped[Decimal | None] = mapped_column(Money)
-    export_growth_pct: Mapped[Decimal | None] = mapped_column(Pct)
-    profit_tax_10k_cny: Mapped[Decimal | None] = mapped_column(Money)
-    hightech_exports_100m_usd: Mapped[Decimal | None] = mapped_column(Money)
-    hightech_export_growth_pct: Mapped[Decimal | None] = mapped_column(Pct)
-    hightech_export_growth_pct_prev1: Mapped[Decimal | None] = mapped_column(Pct)
-    hightech_export_growth_pct_prev2: Mapped[Decimal | None] = mapped_column(Pct)
-    employees: Mapped[int | None] = mapped_column(Integer)
+    # the rest of the 申报书 as its programme's form defines it: one document, keyed by
+    # field name, values as the form encodes them (workflow.form.FormDef.encode / decode)
+    form: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default=text("'{}'"))
     # reviewer attestations (criteria confirmed by a person), name -> bool
     attestations: Mapped[dict[str, Any]] = mapped_column(default=dict)
     recommended_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -636,3 +624,18 @@ class WebhookDeliveryRow(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     delivered_at: Mapped[datetime | None]
+
+
+def form_value(name: str, kind: str = "money", label: bool = True) -> Any:
+    """A field of the stored form document as a typed SQL expression (JSONB `->>` on
+    PostgreSQL, JSON_EXTRACT on SQLite), labelled with its name: for sums and lists."""
+    item = ApplicationRow.form[name]
+    if kind == "money":
+        expr = item.as_numeric(18, 4)
+    elif kind == "pct":
+        expr = item.as_numeric(9, 2)
+    elif kind == "int":
+        expr = item.as_integer()
+    else:
+        expr = item.as_string()
+    return expr.label(name) if label else expr
