@@ -204,8 +204,8 @@ def test_form_columns_move_into_one_document_losslessly_and_back(empty_db: str) 
     params = ", ".join(f":{k}" for k in FORM_2006)
     with engine.begin() as conn:
         conn.execute(text("INSERT INTO authorities (id, code, name_zh, name_en, region, kind, "
-                          "has_existing_bases, is_active, region_overridden) VALUES (1, '420000', "
-                          "'湖北省', 'Hubei', 'central', 'province', false, true, false)"))
+                          "is_active, region_overridden) VALUES (1, '420000', "
+                          "'湖北省', 'Hubei', 'central', 'province', true, false)"))
         conn.execute(text("INSERT INTO users (id, username, display_name, email, role, "
                           "authority_id, is_head, password_hash, password_history, "
                           "must_change_password, is_active, locale, mail_digest, failed_logins, "
