@@ -71,10 +71,10 @@ def rounds(uow: UnitOfWork, user_id: int) -> list[Round]:
                 for r in api_repo.rounds(uow.session)]
 
 
-def round_of(uow: UnitOfWork, user_id: int, year: int) -> Round:
+def round_of(uow: UnitOfWork, user_id: int, year: int, code: str = DEFAULT_CODE) -> Round:
     with uow.read():
         repo.user_by_id(uow.session, user_id)
-        row = api_repo.round_by_year(uow.session, year)
+        row = api_repo.round_by_year(uow.session, year, code)
         if row is None:
             raise repo.not_found("round")
         return Round(row, repo.rules_of(row), repo.status_of(row, china_today()))

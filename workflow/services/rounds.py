@@ -13,7 +13,15 @@ from typing import Any
 
 from workflow import rounds as rules_of_rounds
 from workflow.errors import Forbidden, Refusal, ValidationFailed, WrongStatus, refuse
-from workflow.programme import DEFAULT_CODE, DefinitionError, current_source, digest, programme
+from workflow.programme import (
+    DEFAULT_CODE,
+    DefinitionError,
+    Programme,
+    current_source,
+    digest,
+    known,
+    programme,
+)
 from workflow.roles import Role
 from workflow.rules import RoundRules, RoundStatus
 from workflow.services import audit
@@ -196,6 +204,15 @@ def close_round(uow: UnitOfWork, user_id: int, year: int,
         out = _outcome(s, row, now)
         uow.commit()
         return out
+
+
+def programmes_kept_by(uow: UnitOfWork, user_id: int) -> list[Programme]:
+    """The programmes whose rounds this user keeps (the ministry: notice 002's; a
+    province's reviewers: their province's own)."""
+    with uow.read():
+        user = repo.user_by_id(uow.session, user_id)
+        code = user.authority.code if user.authority else None
+        return [p for p in known() if p.owned_by(Role(user.role), code)]
 
 
 def may_keep_rounds(uow: UnitOfWork, user_id: int, code: str = DEFAULT_CODE) -> bool:
