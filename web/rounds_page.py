@@ -55,6 +55,14 @@ def _render_form(template: str, status: int, **kw: Any) -> Any:
     return render_template(template, fields=FIELD_ZH, **kw), status
 
 
+def programme_arg(code: str) -> str | None:
+    """`?programme=` for a round's links: none for notice 002's (the default)."""
+    return None if code == DEFAULT_CODE else code
+
+
+bp.add_app_template_global(programme_arg, "programme_arg")
+
+
 def _code() -> str:
     """The programme whose round this is (`?programme=`; notice 002's unless named)."""
     code = (request.values.get("programme") or "").strip()
@@ -95,7 +103,7 @@ def create() -> Any:
         _flash_warnings(made.warnings)
         flash(_("%(year)s年度已设立（计划中），开放前仍可修改", year=made.row.year), "success")
         return redirect(url_for("rounds_page.show", year=made.row.year,
-                                programme=made.row.programme), 303)
+                                programme=programme_arg(made.row.programme)), 303)
     return _render_form("rounds/form.html", 422, typed=typed, errors=_errors_by_field(errors),
                         year=None, kept=rounds.programmes_kept_by(uow(), me().id), code=_code())
 
@@ -129,7 +137,7 @@ def update(year: int) -> Any:
     else:
         _flash_warnings(changed.warnings)
         flash(_("已保存"), "success")
-        return redirect(url_for("rounds_page.show", year=year, programme=_code()), 303)
+        return redirect(url_for("rounds_page.show", year=year, programme=programme_arg(_code())), 303)
     found = catalog.round_of(uow(), user.id, year, _code())
     return _render_form("rounds/show.html", 422, r=found, typed=typed,
                         errors=_errors_by_field(errors), warnings=[],
@@ -147,7 +155,7 @@ def open_round(year: int) -> Any:
     else:
         _flash_warnings(opened.warnings)
         flash(_("%(year)s年度已开放申报，规则自即日起冻结", year=year), "success")
-    return redirect(url_for("rounds_page.show", year=year, programme=_code()), 303)
+    return redirect(url_for("rounds_page.show", year=year, programme=programme_arg(_code())), 303)
 
 
 @bp.post("/rounds/<int:year>/close")
@@ -161,7 +169,7 @@ def close_round(year: int) -> Any:
     else:
         flash(_("%(year)s年度已结束：不再接受新申报，未办结的申报不再提醒，已认定基地照常报送数据",
                 year=year), "success")
-    return redirect(url_for("rounds_page.show", year=year, programme=_code()), 303)
+    return redirect(url_for("rounds_page.show", year=year, programme=programme_arg(_code())), 303)
 
 
 def _flash_warnings(warnings: list[Refusal]) -> None:
