@@ -33,6 +33,7 @@ def register_api(app: Flask) -> None:
         authorities,
         bases,
         catalog,
+        collaboration,
         docs,
         evaluations,
         notices,
@@ -44,7 +45,7 @@ def register_api(app: Flask) -> None:
 
     for bp in (auth.bp, catalog.bp, applications.bp, attachments.bp, notices.bp, reports.bp,
                bases.bp, evaluations.bp, people.bp, admin.bp, authorities.bp, tokens.bp,
-               webhooks.bp):
+               webhooks.bp, collaboration.bp):
         csrf.exempt(bp)
         api.register_blueprint(bp)
     app.register_blueprint(docs.bp)

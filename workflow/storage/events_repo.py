@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -13,6 +14,7 @@ from sqlalchemy.orm import Session
 from workflow.roles import Role
 from workflow.storage.models import (
     AssignmentRow,
+    AuditRow,
     CommentRow,
     DeputyRow,
     HistoryRow,
@@ -100,9 +102,9 @@ def assignees(s: Session, app_ids: Iterable[int]) -> dict[int, tuple[AssignmentR
     return {a.application_id: (a, name) for a, name in s.execute(q)}
 
 
-def assigned_to(user_id: int, states_by_role: dict[str, list[str]]) -> object:
-    """A WHERE clause on applications: assigned to `user_id` and still waiting on the role
-    the assignment was made for."""
+def assigned_to(scope: Any, user_id: int, states_by_role: dict[str, list[str]]) -> Any:
+    """`scope` narrowed to the applications assigned to `user_id` that still wait on the
+    role the assignment was made for."""
     from workflow.storage.models import ApplicationRow
 
     held = select(AssignmentRow.application_id).where(
@@ -110,7 +112,7 @@ def assigned_to(user_id: int, states_by_role: dict[str, list[str]]) -> object:
         AssignmentRow.application_id == ApplicationRow.id,
         or_(*(and_(AssignmentRow.role == role, ApplicationRow.state.in_(states))
               for role, states in states_by_role.items()) or [False]))
-    return held.exists()
+    return and_(scope, held.exists())
 
 
 # --- comments ----------------------------------------------------------------------------
@@ -128,3 +130,12 @@ def users_named(s: Session, usernames: Iterable[str]) -> dict[str, UserRow]:
         return {}
     q = select(UserRow).where(UserRow.username.in_(names), UserRow.is_active.is_(True))
     return {u.username: u for u in s.scalars(q)}
+
+
+def audit_of_case(s: Session, app_id: int, events: Iterable[str]) -> list[AuditRow]:
+    """A case's records of some events (by the event index), oldest first."""
+    q = (select(AuditRow).where(AuditRow.event.in_(list(events)),
+                                AuditRow.object_type == "application",
+                                AuditRow.object_id == str(app_id))
+         .order_by(AuditRow.id))
+    return list(s.scalars(q))
