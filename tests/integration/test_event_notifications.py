@@ -145,3 +145,13 @@ def test_a_user_chooses_in_app_only_on_their_notifications_page(
     r = client.post("/notifications/channel", data={"notify_by_mail": "maybe"})  # type: ignore[attr-defined]
     assert "请选择通知方式" in client.get("/notifications").get_data(as_text=True)  # type: ignore[attr-defined]
     assert not events.notify_by_mail(world.uow(), world.id("hubei_applicant"))
+
+
+def test_the_preference_is_also_set_through_the_api(world: factories.World,
+                                                    api: object) -> None:
+    me = api.as_("hubei_applicant")  # type: ignore[attr-defined]
+    assert me.get("/api/v1/notifications").get_json()["notify_by_mail"] is True
+    r = me.put("/api/v1/notifications/settings",
+               json={"mail_digest": False, "notify_by_mail": False})
+    assert r.status_code == 204
+    assert me.get("/api/v1/notifications").get_json()["notify_by_mail"] is False
