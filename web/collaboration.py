@@ -21,10 +21,11 @@ bp = Blueprint("collaboration", __name__)
 def case_sections(user_id: int, app_id: int) -> dict[str, Any]:
     """What the case page's assignment and comment sections show."""
     typed = getattr(g, "comment_typed", None) or {}
+    claim = claims.panel(uow(), user_id, app_id)
     return {
-        "holder": claims.holder(uow(), user_id, app_id),
-        "assign_to": claims.colleagues(uow(), user_id),
-        "claim_history": claims.history(uow(), user_id, app_id),
+        "holder": claim.holder,
+        "assign_to": claim.assign_to,
+        "claim_history": claim.history,
         "comments": comments.of_case(uow(), user_id, app_id),
         "comment_typed": typed,
         "comment_errors": getattr(g, "comment_errors", None) or {},

@@ -128,3 +128,22 @@ def test_bad_comments_are_refused_naming_the_field_and_keep_the_typed_text(
     r = client.post(f"/cases/{app_id}/comments", data={"body": long, "visibility": "internal"})
     assert r.status_code == 422 and "评论不得超过 2000 字" in r.get_data(as_text=True)
     assert "暂无评论" in page(client, f"/cases/{app_id}")  # nothing was written
+
+
+def test_a_case_not_waiting_on_the_reviewer_offers_no_claim(world: factories.World,
+                                                            client: Any) -> None:
+    app_id = factories.recommended(world)
+    factories.login(client, "hubei_reviewer")
+    assert 'data-testid="assignment"' not in page(client, f"/cases/{app_id}")
+    client.post("/logout")
+    factories.login(client, "mofcom")
+    assert 'data-testid="claim"' in page(client, f"/cases/{app_id}")
+
+
+def test_another_province_cannot_see_or_claim_the_case(world: factories.World,
+                                                       api: Any) -> None:
+    app_id = factories.submitted(world)
+    other = api.as_("guangdong_reviewer")
+    assert other.get(f"/api/v1/applications/{app_id}/assignment").status_code == 404
+    assert other.post(f"/api/v1/applications/{app_id}/claim", json={}).status_code == 404
+    assert other.get(f"/api/v1/applications/{app_id}/comments").status_code == 404

@@ -84,19 +84,13 @@ def holder(uow: UnitOfWork, user_id: int, app_id: int) -> Holder | None:
         s = uow.session
         user = repo.user_by_id(s, user_id)
         row = repo.get_application(s, app_id)
-        if not repo.in_scope(user, row) or Role(user.role) is Role.APPLICANT:
+        if not repo.in_scope(user, row):
+            raise repo.not_found()
+        if Role(user.role) is Role.APPLICANT:
             return None  # the applicant is not told who reviews
         return holder_of(s, row)
 
 
-def colleagues(uow: UnitOfWork, user_id: int) -> list[UserRow]:
-    """Whom a reviewer may assign a case to: themself and their colleagues."""
-    with uow.read():
-        s = uow.session
-        user = repo.user_by_id(s, user_id)
-        if Role(user.role) not in REVIEWERS:
-            return []
-        return [user, *colleagues_repo.colleagues(s, user)]
 
 
 def assign(uow: UnitOfWork, user_id: int, app_id: int, assignee_id: int | None = None, *,
@@ -158,15 +152,6 @@ def unassign(uow: UnitOfWork, user_id: int, app_id: int, now: datetime | None = 
         uow.commit()
 
 
-def history(uow: UnitOfWork, user_id: int, app_id: int) -> list[AuditRow]:
-    """The case's claims, assignments and releases, oldest first (reviewers only)."""
-    with uow.read():
-        s = uow.session
-        user = repo.user_by_id(s, user_id)
-        row = repo.get_application(s, app_id)
-        if Role(user.role) not in REVIEWERS or not repo.in_scope(user, row):
-            return []
-        return er.audit_of_case(s, app_id, EVENTS)
 
 
 def holders(uow: UnitOfWork, rows: list[ApplicationRow]) -> dict[int, str]:
@@ -175,3 +160,28 @@ def holders(uow: UnitOfWork, rows: list[ApplicationRow]) -> dict[int, str]:
         found = er.assignees(uow.session, [r.id for r in rows])
     return {r.id: found[r.id][1] for r in rows
             if r.id in found and waits_on(r, found[r.id][0].role)}
+
+
+
+
+@dataclass
+class Panel:
+    """What the case page's assignment section shows a user, read at once."""
+
+    holder: Holder | None
+    assign_to: list[UserRow]  # empty: the user may not claim or assign this case now
+    history: list[AuditRow]
+
+
+def panel(uow: UnitOfWork, user_id: int, app_id: int) -> Panel:
+    """The case's holder, whom the user may assign it to, and its claim history."""
+    with uow.read():
+        s = uow.session
+        user = repo.user_by_id(s, user_id)
+        row = repo.get_application(s, app_id)
+        if Role(user.role) not in REVIEWERS or not repo.in_scope(user, row):
+            return Panel(None, [], [])
+        mine = waits_on(row, user.role)
+        return Panel(holder_of(s, row),
+                     [user, *colleagues_repo.colleagues(s, user)] if mine else [],
+                     er.audit_of_case(s, app_id, EVENTS))
