@@ -104,6 +104,8 @@ def _filters() -> dict[str, Any]:
     q = a.get("q", "").strip()[:100]
     if q:
         out["q"] = q
+    if a.get("mine") == "1":  # assigned to me (issue 17)
+        out["mine"] = True
     return out
 
 

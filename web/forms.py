@@ -24,7 +24,7 @@ from workflow.errors import (
 )
 from workflow.roles import Role
 from workflow.rules import EXISTING_BASE_TYPES, NEW_BASE_FIELDS_2006
-from workflow.services import bases, cases, catalog, files, worklist
+from workflow.services import bases, cases, catalog, events, files, worklist
 from workflow.states import State
 
 bp = Blueprint("forms", __name__)
@@ -97,7 +97,8 @@ def _values_of(row: Any, the_form: form.FormDef, saved: dict[str, Any]) -> dict[
 
 def _render(values: dict[str, Any], *, row: Any = None, errors: dict[str, list[str]] | None = None,
             status: int = 200, conflict: bool = False, attachments: list[Any] | None = None,
-            upload_error: str | None = None, upload_kind: str | None = None) -> Any:
+            upload_error: str | None = None, upload_kind: str | None = None,
+            returned: Any = None) -> Any:
     products = values.get("products") or []
     if not products:
         products = [{"name": "", "exports_10k_usd": ""}]
@@ -113,7 +114,8 @@ def _render(values: dict[str, Any], *, row: Any = None, errors: dict[str, list[s
         industry_fields=rnd.rules.new_base_fields if rnd else NEW_BASE_FIELDS_2006,
         base_types=EXISTING_BASE_TYPES, base_choices=bases.choices(uow(), me().id),
         fields=the_form(row).fields, sections=the_form(row).sections,
-        rows=the_form(row).rows, kinds=the_form(row).kinds, choices=choices), status
+        rows=the_form(row).rows, kinds=the_form(row).kinds, choices=choices,
+        returned=returned), status
 
 
 @bp.route("/applications/new", methods=["GET", "POST"])
@@ -150,7 +152,8 @@ def edit_page(app_id: int, *, values: dict[str, Any] | None = None,
     return _render(values if values is not None else _values_of(row, the_form(row), saved),
                    row=row, errors=errors,
                    status=status, conflict=conflict, attachments=attachments,
-                   upload_error=upload_error, upload_kind=upload_kind)
+                   upload_error=upload_error, upload_kind=upload_kind,
+                   returned=events.why_here(uow(), user.id, app_id))
 
 
 @bp.route("/applications/<int:app_id>/edit", methods=["GET", "POST"])

@@ -33,6 +33,7 @@ def register_api(app: Flask) -> None:
         authorities,
         bases,
         catalog,
+        collaboration,
         docs,
         evaluations,
         notices,
@@ -45,7 +46,7 @@ def register_api(app: Flask) -> None:
 
     for bp in (auth.bp, catalog.bp, applications.bp, attachments.bp, notices.bp, reports.bp,
                bases.bp, evaluations.bp, people.bp, admin.bp, authorities.bp, tokens.bp,
-               webhooks.bp, programmes.bp):
+               webhooks.bp, programmes.bp, collaboration.bp):
         csrf.exempt(bp)
         api.register_blueprint(bp)
     programmes.register_form_schemas(api.spec)

@@ -26,7 +26,7 @@ from workflow.rules import EXISTING_BASE_TYPES, RoundRules, RoundStatus
 from workflow.services import audit
 from workflow.services.clock import local_date, utcnow
 from workflow.states import DECISIONS, PROGRAMME, register_change
-from workflow.storage import audit_repo, register_repo, repo
+from workflow.storage import audit_repo, events_repo, register_repo, repo
 from workflow.storage.models import (
     ApplicationRow,
     AuthorityRow,
@@ -560,8 +560,10 @@ def list_applications(uow: UnitOfWork, user_id: int, *, state: str | None = None
                       round_year: int | None = None, kind: str | None = None,
                       q: str | None = None, limit: int = 50, cursor: str | None = None,
                       waiting_on_me: bool = False, now: datetime | None = None,
-                      count: bool = True, programme: str | None = None) -> Page:
-    """The applications a user may see, filtered, ordered by due date then id (keyset)."""
+                      count: bool = True, programme: str | None = None,
+                      mine: bool = False) -> Page:
+    """The applications a user may see, filtered, ordered by due date then id (keyset);
+    `mine`: only those assigned to the user (claimed, issue 17) that still wait on them."""
     now = now or utcnow()
     with uow.read():
         s = uow.session
@@ -577,8 +579,14 @@ def list_applications(uow: UnitOfWork, user_id: int, *, state: str | None = None
                 raise ValidationFailed(refuse("invalid_cursor", "分页参数无效",
                                               "the cursor is invalid", field="cursor")) from None
         limit = max(1, min(limit, 200))
+        scope = repo.scope_filter(user, principals)
+        if mine:
+            scope = events_repo.assigned_to(scope, user.id, {
+                role.value: sorted(set().union(*(p.waiting_for([role])
+                                                 for p in known_programmes())))
+                for role in Role})
         rows, total = repo.page_applications(
-            s, repo.scope_filter(user, principals), state=state,
+            s, scope, state=state,
             states=waiting_states(user, principals) if waiting_on_me else None,
             settled_rounds=repo.closed_round_ids(s, local_date(now)) if waiting_on_me else (),
             region=region,

@@ -102,6 +102,8 @@ class UserRow(Base):
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     locale: Mapped[str] = mapped_column(String(10), default="zh")
     mail_digest: Mapped[bool] = mapped_column(Boolean, default=False)
+    # events (transitions, mentions): in-app only (False) or in-app and by mail (True)
+    notify_by_mail: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None]
     session_epoch: Mapped[int] = mapped_column(Integer, default=0)
@@ -285,7 +287,9 @@ class HistoryRow(Base):
 
     __tablename__ = "transition_history"
     # (application_id, version) also serves every lookup by case: no index of its own
-    __table_args__ = (UniqueConstraint("application_id", "version", name="uq_history_version"),)
+    __table_args__ = (UniqueConstraint("application_id", "version", name="uq_history_version"),
+                      # the notifier's sweep reads the recent transitions (events.sweep)
+                      Index("ix_transition_history_at", "at"))
     id: Mapped[int] = mapped_column(primary_key=True)
     application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"))
     version: Mapped[int] = mapped_column(Integer)  # the case's version after this step
@@ -624,6 +628,48 @@ class WebhookDeliveryRow(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     delivered_at: Mapped[datetime | None]
+
+
+class TransitionNoticeRow(Base):
+    """A transition whose people have been notified (in-app and by mail): the history row
+    is the event, written with the transition; this marks it handled (issue 17, item 2)."""
+
+    __tablename__ = "transition_notices"
+    history_id: Mapped[int] = mapped_column(ForeignKey("transition_history.id"),
+                                            primary_key=True)
+    notified: Mapped[int] = mapped_column(Integer, default=0)  # people told
+    done_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AssignmentRow(Base):
+    """Who works a case now (认领/指派): one reviewer of the role whose turn it is. It holds
+    while the case waits on that role; a case that moves on to another role is free."""
+
+    __tablename__ = "assignments"
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"),
+                                                primary_key=True)
+    assignee_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    role: Mapped[str] = mapped_column(String(30))
+    assigned_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    assigned_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CommentRow(Base):
+    """A comment on a case: an internal note between reviewers, or a remark to the
+    applicant (optionally on one field of the form)."""
+
+    __tablename__ = "comments"
+    __table_args__ = (Index("ix_comments_application", "application_id", "id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"))
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    author_name: Mapped[str] = mapped_column(String(100))
+    author_role: Mapped[str] = mapped_column(String(30))
+    visibility: Mapped[str] = mapped_column(String(20))  # internal | applicant
+    field: Mapped[str | None] = mapped_column(String(60))
+    body: Mapped[str] = mapped_column(Text)
+    mentions: Mapped[list[Any]] = mapped_column(default=list)  # user ids
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 def form_value(name: str, kind: str = "money", label: bool = True) -> Any:
