@@ -8,11 +8,13 @@ the ministry has no step in it. SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from openpyxl import load_workbook
 
 from tests import factories
 from workflow.services import clock
@@ -98,6 +100,16 @@ def test_the_provinces_own_programme_runs_from_draft_to_designation(
     page = client.get(f"/cases/{app_id}").get_data(as_text=True)
     assert "已认定为出口基地企业" in page and "自主品牌出口占比" in page
     assert "撤销认定" in page  # the one action left, from the file
+
+    # its Excel list has the programme's own columns
+    sheet = client.get(f"/exports/applications.xlsx?tab=all&programme={GD}")
+    assert sheet.status_code == 200
+    ws = load_workbook(io.BytesIO(sheet.data), read_only=True).active
+    rows = [list(r) for r in ws.iter_rows(values_only=True)]
+    header = rows[0]
+    assert "自主品牌出口占比（%）" in header and "高新技术产品出口额（亿美元）" not in header
+    assert [r[header.index("企业名称")] for r in rows[1:]] == ["广州珠江机电出口有限公司"]
+    assert rows[1][header.index("出口信用等级")] == "AA"
 
 
 def test_the_programmes_form_refuses_bad_figures_in_one_round(
