@@ -27,13 +27,13 @@ from web.extensions import uow
 from web.i18n import is_en, lang, state_label, trigger_label
 from web.security import UPLOAD_LIMIT
 from workflow.errors import DomainError, NotFound, VersionConflict
-from workflow.programme import all_kinds, transition_def
+from workflow.programme import DEFAULT_CODE, all_kinds, transition_def
 from workflow.programme import known as known_programmes
 from workflow.regions import Region
 from workflow.roles import Role
 from workflow.services import bases, cases, claims, files, objections, worklist
 from workflow.services.clock import today as china_today
-from workflow.states import DECISIONS, State
+from workflow.states import DECISIONS
 from workflow.storage.models import UserRow
 
 bp = Blueprint("views", __name__)
@@ -75,11 +75,19 @@ def index() -> Any:
 
 # --- inbox --------------------------------------------------------------------------
 
+def _state_keys() -> list[str]:
+    """Every programme's states, notice 002's first, each key once (the inbox's filter)."""
+    keys: list[str] = []
+    for p in sorted(known_programmes(), key=lambda p: p.code != DEFAULT_CODE):
+        keys += [k for k in p.states if k not in keys]
+    return keys
+
+
 def _filters(args: MultiDict[str, str]) -> dict[str, Any]:
     """The inbox filters from the query string, blank ones dropped, bad ones ignored."""
     out: dict[str, Any] = {}
     state = args.get("state", "")
-    if state in {s.value for s in State}:
+    if state in _state_keys():
         out["state"] = state
     region = args.get("region", "")
     if region in {r.value for r in Region}:
@@ -130,7 +138,7 @@ def inbox() -> Any:
         "inbox.html", page=page, tab=tab, counts=counts, days=days, settled=settled,
         choices=choices, kind_choices=all_kinds(), programme_choices=known_programmes(),
         holders=holders,
-        args=args, error=error, states=list(State), regions=list(Region),
+        args=args, error=error, states=_state_keys(), regions=list(Region),
         bulk_triggers=BULK_TRIGGERS.get(user.role, ()), today=china_today(),
         is_first_page=not request.args.get("cursor"))
 

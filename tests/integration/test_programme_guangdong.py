@@ -101,6 +101,19 @@ def test_the_provinces_own_programme_runs_from_draft_to_designation(
     assert "已认定为出口基地企业" in page and "自主品牌出口占比" in page
     assert "撤销认定" in page  # the one action left, from the file
 
+    # the pages that count cases take the province's own programme in their stride: the
+    # dashboard and the programme report stay notice 002's; the inbox filters by its states
+    for url in ("/dashboard", "/reports/programme", "/inbox?tab=all&state=enterprise_designated",
+                f"/inbox?tab=all&programme={GD}", "/rounds"):
+        r = client.get(url)
+        assert r.status_code == 200, (url, r.status_code)
+    listed = client.get("/inbox?tab=all&state=enterprise_designated").get_data(as_text=True)
+    assert "广州珠江机电出口有限公司" in listed
+    factories.login(client, "mofcom")
+    for url in ("/dashboard", "/reports/programme", "/inbox"):
+        assert client.get(url).status_code == 200, url
+    factories.login(client, "guangdong_reviewer")
+
     # its Excel list has the programme's own columns
     sheet = client.get(f"/exports/applications.xlsx?tab=all&programme={GD}")
     assert sheet.status_code == 200
