@@ -34,7 +34,7 @@ def two_bases(world: factories.World) -> list[int]:
 def test_share_of_national_exports_is_the_bases_sum_over_the_national_figure(
         world: factories.World, two_bases: list[int]) -> None:
     factories.submitted(world, "hunan_applicant", applicant_name="长沙工程机械出口创新基地",
-                        hightech_exports_100m_usd="50")  # not designated: does not count
+                        hightech_exports_100m_usd="50", exports_100m_usd="60")  # not designated: no count
     set_national_exports(world, 2005, "40")
     d = dashboard.overview(world.uow(), world.id("mofcom"))
     assert d.designated == 2 and d.goal_bases == 100
