@@ -129,6 +129,8 @@ class Settings:
     mail_max_attempts: int = 12
     mail_lease_seconds: int = 120
     mail_flush_seconds: int = 60
+    # where Flask-Limiter counts (memory:// is per process: use redis://… with several)
+    ratelimit_storage_uri: str = "memory://"
 
     @property
     def is_production(self) -> bool:
@@ -208,4 +210,5 @@ def load_settings() -> Settings:
         mail_max_attempts=_int("MAIL_MAX_ATTEMPTS", 12, 1, 100),
         mail_lease_seconds=_int("MAIL_LEASE_SECONDS", 120, 1, 86400),
         mail_flush_seconds=_int("MAIL_FLUSH_SECONDS", 60, 5, 86400),
+        ratelimit_storage_uri=os.environ.get("RATELIMIT_STORAGE_URI") or "memory://",
     )

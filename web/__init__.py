@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
-from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, request
@@ -14,19 +12,7 @@ from workflow.storage import db
 
 
 class App(Flask):
-    """Flask, asking a plain function whether it is a coroutine by its code flags.
-
-    Flask asks `ensure_sync` about every hook and view on every request (a dozen and
-    more here); `inspect.iscoroutinefunction` unwraps and tests each one. A `def`
-    function (or a method of one) is answered from its code object; anything else
-    (partials, callables, `async def`) goes the usual way.
-    """
-
-    def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
-        code = getattr(func, "__code__", None)
-        if code is not None and not code.co_flags & inspect.CO_COROUTINE:
-            return func
-        return super().ensure_sync(func)
+    """Flask, running a view again when it lost its database connection before writing."""
 
     def dispatch_request(self) -> Any:
         """The view; run again, up to RUNS_AFTER_LOST_CONNECTION more times, when its
