@@ -58,6 +58,9 @@ def make_celery(settings: Settings | None = None) -> Celery:
         },
     )
     app.conf.eib_settings = settings
+    from tasks import observe  # late: it imports the metrics, which import services
+
+    observe.install()  # transitions fired in the worker are counted as in the web app
     return app
 
 
