@@ -8,6 +8,7 @@ from flask import Flask, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import Settings, load_settings
+from workflow.services import clock
 from workflow.storage import db
 
 
@@ -57,6 +58,7 @@ def create_app(test_config: dict[str, Any] | None = None,
     )
     if test_config:
         app.config.update(test_config)
+    clock.pin(settings.app_now)  # APP_NOW: the domain's clock for a demo walkthrough
     if settings.trusted_proxies:
         # the client's address (lockout, rate limits, audit, /metrics' loopback check)
         # and scheme from the X-Forwarded-For / -Proto the trusted proxies appended

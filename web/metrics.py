@@ -12,7 +12,6 @@ and this endpoint adds them up.
 from __future__ import annotations
 
 import hmac
-import os
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -96,7 +95,7 @@ def registry(app: Flask) -> CollectorRegistry:
     """What /metrics serves: this process, or every process of the host (multiprocess)."""
     reg = app.extensions.get("eib_metrics_registry")
     if reg is None:
-        if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        if app.config["SETTINGS"].prometheus_multiproc_dir:
             from prometheus_client import multiprocess
 
             reg = CollectorRegistry()

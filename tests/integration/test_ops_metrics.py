@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -129,17 +130,18 @@ def test_metrics_are_hidden_from_other_hosts_unless_they_bring_the_token(client:
 
 
 def test_a_transition_fired_by_a_service_outside_flask_is_counted(
-        app_env: Any, world: factories.World) -> None:
+        db_url: str, tmp_path: Path, world: factories.World) -> None:
     """A worker (no Flask app, no request) counts what its services fire, as the web does."""
     from flask import has_app_context
     from prometheus_client import REGISTRY
 
+    from config import for_tests
     from tasks.app import make_celery
     from web.metrics import count_call
     from workflow.services import cases, observe
 
     observe.remove_observer(count_call)  # as in a worker process that never built the web app
-    make_celery()
+    make_celery(for_tests(tmp_path, db_url))
 
     def counted(trigger: str, outcome: str) -> float:
         return REGISTRY.get_sample_value(

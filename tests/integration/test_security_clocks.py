@@ -8,6 +8,7 @@ import io
 import json
 import logging
 import time
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -26,10 +27,14 @@ PINNED = datetime(2006, 5, 8, 1, 0, tzinfo=UTC)
 
 
 @pytest.fixture(autouse=True)
-def demo_clock(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The demo's pinned clock, exactly as `APP_NOW=… make run` sets it."""
+def demo_clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The demo's pinned clock, exactly as `APP_NOW=… make run` sets it: read into the
+    settings, which the app pins the clock with (here too, for services called directly)."""
     clock.freeze(None)
     monkeypatch.setenv("APP_NOW", APP_NOW)
+    clock.pin(datetime.fromisoformat(APP_NOW))
+    yield
+    clock.pin(None)
 
 
 def near_now(moment: datetime, plus: timedelta = timedelta(0)) -> bool:
