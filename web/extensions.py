@@ -8,6 +8,7 @@ from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_wtf.csrf import CSRFProtect
 
+from config import Settings
 from workflow.storage.db import session_factory
 from workflow.storage.uow import UnitOfWork
 
@@ -73,6 +74,11 @@ def init_app(app: Flask) -> None:
     # RATELIMIT_ENABLED=False (one shared `limiter`, e.g. a test server started before)
     app.config.setdefault("RATELIMIT_ENABLED", True)
     limiter.init_app(app)
+
+
+def settings() -> Settings:
+    """The settings this app was made with (`create_app(settings)`)."""
+    return current_app.config["SETTINGS"]  # type: ignore[no-any-return]
 
 
 def uow() -> UnitOfWork:

@@ -63,11 +63,11 @@ def test_a_totp_code_for_the_real_time_is_accepted_and_one_for_2006_refused(
         world: factories.World, client: Any) -> None:
     secret = accounts.new_totp_secret()
     totp = pyotp.TOTP(secret)
-    uid = world.id("hubei_reviewer")
+    uid, key = world.id("hubei_reviewer"), client.application.config["SETTINGS"].secret_key
     with pytest.raises(ValidationFailed) as err:
-        accounts.enrol_totp(world.uow(), uid, secret, totp.at(PINNED))
+        accounts.enrol_totp(world.uow(), uid, secret, totp.at(PINNED), secret_key=key)
     assert err.value.first.code == "invalid_totp"
-    accounts.enrol_totp(world.uow(), uid, secret, totp.now())
+    accounts.enrol_totp(world.uow(), uid, secret, totp.now(), secret_key=key)
 
     creds = {"username": "hubei_reviewer", "password": PASSWORD}
     of_2006 = client.post("/api/v1/auth/token", json={**creds, "otp": totp.at(PINNED)})
