@@ -6,9 +6,12 @@ import ipaddress
 import os
 import re
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parents[1]
 TIMEZONE = "Asia/Shanghai"
@@ -129,6 +132,14 @@ class Settings:
     mail_max_attempts: int = 12
     mail_lease_seconds: int = 120
     mail_flush_seconds: int = 60
+    # where Flask-Limiter counts (memory:// is per process: use redis://… with several)
+    ratelimit_storage_uri: str = "memory://"
+    # APP_NOW: the domain's clock pinned to this moment (a demo walkthrough, an operator
+    # catching up); the web app and the worker pin `workflow.services.clock` with it
+    app_now: datetime | None = None
+    # PROMETHEUS_MULTIPROC_DIR: several processes of a host write their metrics there and
+    # /metrics adds them up (prometheus_client reads the variable itself as well)
+    prometheus_multiproc_dir: str | None = None
 
     @property
     def is_production(self) -> bool:
@@ -208,4 +219,38 @@ def load_settings() -> Settings:
         mail_max_attempts=_int("MAIL_MAX_ATTEMPTS", 12, 1, 100),
         mail_lease_seconds=_int("MAIL_LEASE_SECONDS", 120, 1, 86400),
         mail_flush_seconds=_int("MAIL_FLUSH_SECONDS", 60, 5, 86400),
+        ratelimit_storage_uri=os.environ.get("RATELIMIT_STORAGE_URI") or "memory://",
+        app_now=_moment("APP_NOW"),
+        prometheus_multiproc_dir=os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None,
     )
+
+
+def _moment(name: str) -> datetime | None:
+    """An ISO 8601 moment; without an offset it is China's time."""
+    raw = os.environ.get(name)
+    if not raw:
+        return None
+    try:
+        moment = datetime.fromisoformat(raw)
+    except ValueError:
+        raise SettingsError(f"{name}={raw!r} is not an ISO 8601 moment such as "
+                            "2006-05-08T09:00+08:00") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=ZoneInfo(TIMEZONE))
+
+
+def for_tests(instance: Path, database_url: str | None = None, **changes: Any) -> Settings:
+    """Settings for a test, built without reading the environment: everything in
+    `instance` (SQLite, the in-memory broker, mail and uploads beside it), overridden by
+    `changes` (any field of `Settings`)."""
+    base = Settings(
+        env="test", instance_path=instance,
+        database_url=database_url or f"sqlite:///{instance / 'app.db'}",
+        broker_url="memory://", result_backend="cache+memory://",
+        secret_key="a-test-secret-key-" + "t" * 46, port=8000,
+        base_url="http://127.0.0.1:8000", timezone=TIMEZONE,
+        smtp_host=None, smtp_port=25, smtp_user=None, smtp_password=None, smtp_tls="none",
+        smtp_timeout=20, mail_from="科技兴贸出口创新基地 <noreply@localhost>",
+        mail_dir=instance / "mail", upload_dir=instance / "uploads", max_upload_mb=20,
+        reminder_scan_seconds=300, assessment_cron="0 3 1 2 *", session_idle_minutes=30,
+        session_absolute_hours=12, metrics_token=None)
+    return replace(base, **changes)

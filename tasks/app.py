@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from celery import Celery
-from celery.signals import worker_process_init
+from celery.signals import worker_init, worker_process_init
 from kombu import Queue
 
 from config import Settings, load_settings
@@ -63,6 +64,9 @@ def make_celery(settings: Settings | None = None) -> Celery:
         },
     )
     app.conf.eib_settings = settings
+    from tasks import observe  # late: it imports the metrics, which import services
+
+    observe.install()  # transitions fired in the worker are counted as in the web app
     return app
 
 
@@ -70,6 +74,15 @@ def _assessment_schedule(expr: str) -> object:
     from tasks.assessment import cron_schedule
 
     return cron_schedule(expr)
+
+
+@worker_init.connect
+def _pin_the_domain_clock(sender: Any = None, **_: object) -> None:
+    """APP_NOW (Settings.app_now) for the worker's services, before its pool forks."""
+    from workflow.services import clock
+
+    app = getattr(sender, "app", None) or celery_app
+    clock.pin(app.conf.eib_settings.app_now)
 
 
 @worker_process_init.connect

@@ -1,5 +1,6 @@
 """Workers' logs and metrics: JSON logs, the request id carried from web to task,
-task outcomes and durations (see web/metrics.py for the metric names)."""
+task outcomes and durations, transitions fired by tasks (see web/metrics.py for the
+metric names)."""
 
 from __future__ import annotations
 
@@ -18,11 +19,17 @@ from celery.signals import (
 )
 
 from config import logs
-from web.metrics import ASSESSMENT_SECONDS, SCAN_SECONDS, TASK_SECONDS, TASKS
+from web.metrics import ASSESSMENT_SECONDS, SCAN_SECONDS, TASK_SECONDS, TASKS, count_call
+from workflow.services import observe
 
 HEADER = "request_id"
 log = logging.getLogger("tasks")
 _started: dict[str, tuple[float, Any]] = {}
+
+
+def install() -> None:
+    """Count what the worker's services do, as the web app does (`make_celery` calls it)."""
+    observe.add_observer(count_call)
 
 
 @setup_logging.connect

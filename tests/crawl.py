@@ -42,7 +42,8 @@ def browser(app: Any, world: factories.World, username: str | None, at: datetime
     secret = accounts.new_totp_secret()
     clock.freeze(at + timedelta(minutes=step))
     accounts.enrol_totp(world.uow(), world.id(username), secret,
-                        pyotp.TOTP(secret).at(clock.utcnow()))
+                        pyotp.TOTP(secret).at(clock.utcnow()),
+                        secret_key=app.config["SETTINGS"].secret_key)
     clock.freeze(at + timedelta(minutes=step, seconds=30))
     client.post("/login", data={"username": username, "password": PASSWORD})
     r = client.post("/login/otp", data={"otp": pyotp.TOTP(secret).at(clock.utcnow())})

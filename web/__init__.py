@@ -2,31 +2,18 @@
 
 from __future__ import annotations
 
-import inspect
-from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import Settings, load_settings
+from workflow.services import clock
 from workflow.storage import db
 
 
 class App(Flask):
-    """Flask, asking a plain function whether it is a coroutine by its code flags.
-
-    Flask asks `ensure_sync` about every hook and view on every request (a dozen and
-    more here); `inspect.iscoroutinefunction` unwraps and tests each one. A `def`
-    function (or a method of one) is answered from its code object; anything else
-    (partials, callables, `async def`) goes the usual way.
-    """
-
-    def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
-        code = getattr(func, "__code__", None)
-        if code is not None and not code.co_flags & inspect.CO_COROUTINE:
-            return func
-        return super().ensure_sync(func)
+    """Flask, running a view again when it lost its database connection before writing."""
 
     def dispatch_request(self) -> Any:
         """The view; run again, up to RUNS_AFTER_LOST_CONNECTION more times, when its
@@ -71,6 +58,7 @@ def create_app(test_config: dict[str, Any] | None = None,
     )
     if test_config:
         app.config.update(test_config)
+    clock.pin(settings.app_now)  # APP_NOW: the domain's clock for a demo walkthrough
     if settings.trusted_proxies:
         # the client's address (lockout, rate limits, audit, /metrics' loopback check)
         # and scheme from the X-Forwarded-For / -Proto the trusted proxies appended

@@ -32,7 +32,7 @@ from markupsafe import Markup
 from wtforms import BooleanField, HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
-from web.extensions import client_ip, uow
+from web.extensions import client_ip, settings, uow
 from web.security import LOGIN_LIMITS
 from workflow.errors import DomainError
 from workflow.services import accounts
@@ -208,7 +208,7 @@ def login_otp() -> Any:
     if form.validate_on_submit():
         try:
             result = accounts.check_totp(uow(), int(pending["uid"]), form.otp.data or "",
-                                         client_ip())
+                                         client_ip(), secret_key=settings().secret_key)
         except accounts.LoginFailed as err:
             error = err.first.message(_lang())
             if isinstance(err, accounts.AccountLocked):
@@ -274,7 +274,8 @@ def enrol_totp() -> Any:
     error = None
     if form.validate_on_submit() and secret:
         try:
-            accounts.enrol_totp(uow(), user.id, secret, form.otp.data or "")
+            accounts.enrol_totp(uow(), user.id, secret, form.otp.data or "",
+                                secret_key=settings().secret_key)
         except DomainError as err:
             error = err.first.message(_lang())
         else:

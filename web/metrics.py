@@ -1,7 +1,8 @@
 """GET /metrics in Prometheus format, for loopback or a bearer token (METRICS_TOKEN).
 
 Requests by route and status with latency histograms, transitions by trigger and
-outcome, the outbox's depth and the age of its oldest unsent message, Celery task
+outcome (reported by `cases.fire` itself through workflow/services/observe.py, in the
+web app and the worker alike), the outbox's depth and the age of its oldest unsent message, Celery task
 outcomes (counted in the workers, see tasks/observe.py), reminder-scan and assessment
 durations. Under gunicorn (several processes) set PROMETHEUS_MULTIPROC_DIR to an empty
 directory shared by the web and worker processes of a host: every process writes there
@@ -11,7 +12,6 @@ and this endpoint adds them up.
 from __future__ import annotations
 
 import hmac
-import os
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -27,7 +27,7 @@ from prometheus_client import (
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from workflow.errors import DomainError
+from workflow.services import observe
 
 bp = Blueprint("metrics", __name__)
 LOOPBACK = {"127.0.0.1", "::1"}
@@ -83,43 +83,19 @@ class OutboxCollector(Collector):
         yield oldest
 
 
-_installed = False
-
-
-def count_transitions() -> None:
-    """Count fired triggers (domain event) and refused ones (DomainError from fire)."""
-    global _installed
-    if _installed:
-        return
-    _installed = True
-    from workflow.services import cases
-    from workflow.storage.uow import on_event
-
-    def on_fired(name: str, payload: dict[str, Any]) -> None:
-        if name == "case_transitioned":
-            TRANSITIONS.labels(payload.get("trigger", "?"), "fired").inc()
-
-    on_event(on_fired)
-    fire = cases.fire
-
-    def counted_fire(uow: Any, user_id: int, app_id: int, trigger: str, *a: Any,
-                     **kw: Any) -> Any:
-        try:
-            return fire(uow, user_id, app_id, trigger, *a, **kw)
-        except DomainError as err:
-            code = err.refusals[0].code if err.refusals else err.code
-            TRANSITIONS.labels(trigger if isinstance(trigger, str) else "?", code).inc()
-            raise
-
-    counted_fire.__doc__, counted_fire.__wrapped__ = fire.__doc__, fire  # type: ignore[attr-defined]
-    cases.fire = counted_fire  # type: ignore[assignment]
+def count_call(call: observe.Call) -> None:
+    """Count a transition by trigger and outcome: fired, or the refusal's code. Registered
+    by the web app (`init_app`) and by the worker (tasks/observe.py) alike."""
+    if call.operation == "transition":
+        outcome = "fired" if call.outcome == observe.OK else call.outcome
+        TRANSITIONS.labels(call.subject, outcome).inc()
 
 
 def registry(app: Flask) -> CollectorRegistry:
     """What /metrics serves: this process, or every process of the host (multiprocess)."""
     reg = app.extensions.get("eib_metrics_registry")
     if reg is None:
-        if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        if app.config["SETTINGS"].prometheus_multiproc_dir:
             from prometheus_client import multiprocess
 
             reg = CollectorRegistry()
@@ -153,7 +129,7 @@ def metrics() -> Response:
 
 
 def init_app(app: Flask) -> None:
-    count_transitions()
+    observe.add_observer(count_call)
     app.register_blueprint(bp)
     from web.extensions import csrf
 

@@ -20,7 +20,6 @@ bp = Blueprint("notifications", __name__)
 STATUS_ZH = {"pending": "待发送", "held": "待汇总", "sending": "发送中", "sent": "已发送",
              "failed": "发送失败（将重试）", "dead": "已放弃（永久失败）", "digested": "已并入每日汇总",
              "cancelled": "已取消（事由已消除）"}
-KIND_ZH = dict(reminders.rules_mod.KIND_ZH)
 
 
 @bp.get("/notifications")
@@ -94,7 +93,7 @@ def outbox() -> Any:
         errors = list(err.refusals)
         page = mail.outbox_page(uow(), user.id)
     return render_template("admin/outbox.html", page=page, filters=filters, errors=errors,
-                           statuses=mail.STATUSES, status_zh=STATUS_ZH, kind_zh=KIND_ZH,
+                           statuses=mail.STATUSES, status_zh=STATUS_ZH, kind_zh=reminders.rules_mod.KIND_ZH,
                            retryable=mail.RETRYABLE, lang=lang(),
                            done=request.args.get("done"))
 

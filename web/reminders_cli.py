@@ -8,7 +8,7 @@ from datetime import datetime
 import click
 from flask.cli import AppGroup
 
-from web.extensions import uow
+from web.extensions import settings, uow
 from workflow.services.clock import CHINA
 
 reminders_cli = AppGroup("reminders", help="Deadline reminders and the mail outbox.")
@@ -34,10 +34,10 @@ def scan_command(at: str | None, send: bool) -> None:
     """Write the reminders due at --at to the outbox (safe to repeat: no duplicates)."""
     from workflow.services import mail, reminders
 
-    result = reminders.scan(uow(), _moment(at))
+    result = reminders.scan(uow(), _moment(at), base_url=settings().base_url)
     click.echo(json.dumps(result.as_dict(), ensure_ascii=False))
     if send:
-        done = mail.send_due(uow(), limit=100000)
+        done = mail.send_due(uow(), limit=100000, settings=settings())
         click.echo(json.dumps({"sent": done.sent, "failed": done.failed, "dead": done.dead,
                                "cancelled": done.cancelled}))
     elif result.written or result.digests:
@@ -52,7 +52,7 @@ def send_command(limit: int) -> None:
     """Send what is due in the outbox now, from this process."""
     from workflow.services import mail
 
-    done = mail.send_due(uow(), limit=limit)
+    done = mail.send_due(uow(), limit=limit, settings=settings())
     click.echo(json.dumps({"sent": done.sent, "failed": done.failed, "dead": done.dead,
                            "cancelled": done.cancelled}))
 

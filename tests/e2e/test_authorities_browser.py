@@ -12,6 +12,7 @@ from typing import Any
 import pyotp
 import pytest
 
+from config import load_settings
 from tests import factories
 from tests.e2e.test_walkthrough import VIEWPORT, _uow, login
 from workflow.services import accounts, clock
@@ -24,7 +25,8 @@ def admin_login(chromium: Any, base: str, world: factories.World) -> Any:
     """The system admin, with a second factor enrolled, through the login and code pages."""
     secret = accounts.new_totp_secret()
     accounts.enrol_totp(world.uow(), world.id("sysadmin"), secret,
-                        pyotp.TOTP(secret).at(clock.utcnow()))
+                        pyotp.TOTP(secret).at(clock.utcnow()),
+                        secret_key=load_settings().secret_key)  # the live server's
     clock.freeze(T + timedelta(seconds=30))  # a code of its own for the login
     page = chromium.new_context(viewport=VIEWPORT, locale="zh-CN").new_page()
     page.goto(f"{base}/login")

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests import factories
+from workflow.errors import DomainError
 from workflow.services.clock import utcnow
 from workflow.storage.models import OutboxRow
 
@@ -123,3 +127,33 @@ def test_metrics_are_hidden_from_other_hosts_unless_they_bring_the_token(client:
     r = client.get("/metrics", environ_base=outside,
                    headers={"Authorization": "Bearer s3cret-scrape-token"})
     assert r.status_code == 200 and b"eib_http_requests_total" in r.data
+
+
+def test_a_transition_fired_by_a_service_outside_flask_is_counted(
+        db_url: str, tmp_path: Path, world: factories.World) -> None:
+    """A worker (no Flask app, no request) counts what its services fire, as the web does."""
+    from flask import has_app_context
+    from prometheus_client import REGISTRY
+
+    from config import for_tests
+    from tasks.app import make_celery
+    from web.metrics import count_call
+    from workflow.services import cases, observe
+
+    observe.remove_observer(count_call)  # as in a worker process that never built the web app
+    make_celery(for_tests(tmp_path, db_url))
+
+    def counted(trigger: str, outcome: str) -> float:
+        return REGISTRY.get_sample_value(
+            "eib_transitions_total", {"trigger": trigger, "outcome": outcome}) or 0
+
+    app_id = factories.draft(world)
+    factories.attach_required(world, app_id)
+    fired, refused = counted("submit", "fired"), counted("approve", "trigger_not_allowed_in_state")
+    applicant = world.id("hubei_applicant")
+    with pytest.raises(DomainError):
+        cases.fire(world.uow(), applicant, app_id, "approve", None)
+    cases.fire(world.uow(), applicant, app_id, "submit", None, now=factories.T0)
+    assert not has_app_context()
+    assert counted("submit", "fired") == fired + 1
+    assert counted("approve", "trigger_not_allowed_in_state") == refused + 1

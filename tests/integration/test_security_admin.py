@@ -30,7 +30,8 @@ def admin_client(app: Any, world: factories.World, username: str) -> Any:
     """A browser session for an admin who has enrolled TOTP and logged in with a code."""
     secret = accounts.new_totp_secret()
     accounts.enrol_totp(world.uow(), world.id(username), secret,
-                        pyotp.TOTP(secret).at(clock.utcnow()))
+                        pyotp.TOTP(secret).at(clock.utcnow()),
+                        secret_key=app.config["SETTINGS"].secret_key)
     clock.freeze(T.replace(minute=1))
     client = app.test_client()
     client.post("/login", data={"username": username, "password": PASSWORD})

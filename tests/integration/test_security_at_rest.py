@@ -4,6 +4,7 @@ seals the secrets earlier versions stored in clear (GB/T 22239-2019 8.1.4.7; ASV
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -13,6 +14,7 @@ import pyotp
 import pytest
 from sqlalchemy import text
 
+from config import Settings
 from tests import factories
 from tests.conftest import PG_BASE, missing
 from tests.databases import create_database, drop_database
@@ -23,6 +25,12 @@ from workflow.storage.migrate import downgrade, upgrade
 from workflow.storage.uow import UnitOfWork
 
 T = datetime(2006, 4, 20, 1, 0, tzinfo=UTC)
+RUNS_WITH = "the-key-the-application-runs-with-" + "k" * 20
+
+
+def settings_of(client: Any) -> Settings:
+    """The settings of the app under test."""
+    return client.application.config["SETTINGS"]  # type: ignore[no-any-return]
 
 
 @pytest.fixture(autouse=True)
@@ -72,7 +80,8 @@ def test_an_enrolled_secret_is_never_stored_in_clear_and_the_code_still_logs_in(
 def test_a_sealed_secret_copied_onto_another_account_does_not_open_there(
         client: Any, world: factories.World, db_url: str) -> None:
     secret = accounts.new_totp_secret()
-    accounts.enrol_totp(world.uow(), world.id("hubei_reviewer"), secret, pyotp.TOTP(secret).at(T))
+    accounts.enrol_totp(world.uow(), world.id("hubei_reviewer"), secret, pyotp.TOTP(secret).at(T),
+                        secret_key=settings_of(client).secret_key)
     copied = stored_secret(db_url, world.id("hubei_reviewer"))
     with get_engine(db_url).begin() as conn:  # someone with write access to the table
         conn.execute(text("UPDATE users SET totp_secret = :s WHERE id = :i"),
@@ -85,10 +94,12 @@ def test_a_sealed_secret_copied_onto_another_account_does_not_open_there(
 
 
 def test_a_changed_secret_key_refuses_the_code_instead_of_failing(
-        client: Any, world: factories.World, monkeypatch: pytest.MonkeyPatch) -> None:
+        client: Any, world: factories.World) -> None:
     secret = accounts.new_totp_secret()
-    accounts.enrol_totp(world.uow(), world.id("hubei_reviewer"), secret, pyotp.TOTP(secret).at(T))
-    monkeypatch.setenv("SECRET_KEY", "another-key-" + "x" * 40)
+    accounts.enrol_totp(world.uow(), world.id("hubei_reviewer"), secret, pyotp.TOTP(secret).at(T),
+                        secret_key=settings_of(client).secret_key)
+    client.application.config["SETTINGS"] = dataclasses.replace(
+        settings_of(client), secret_key="another-key-" + "x" * 40)
     clock.freeze(T + timedelta(seconds=60))
     r = client.post("/api/v1/auth/token", json={
         "username": "hubei_reviewer", "password": PASSWORD,
@@ -114,7 +125,7 @@ def fresh_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
 def test_upgrading_seals_the_secrets_earlier_versions_kept_in_clear(
         fresh_db: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("SECRET_KEY", "the-key-the-application-runs-with-" + "k" * 20)
+    monkeypatch.setenv("SECRET_KEY", RUNS_WITH)  # what migration 0008 seals with
     upgrade(fresh_db, "0007")
     secret = pyotp.random_base32()
     engine = make_engine(fresh_db)
@@ -133,6 +144,7 @@ def test_upgrading_seals_the_secrets_earlier_versions_kept_in_clear(
     uow = lambda: UnitOfWork(factory=session_factory(fresh_db))  # noqa: E731
     login = accounts.check_password(uow(), "auditor", PASSWORD, now=T)
     assert login.needs_totp
-    assert accounts.check_totp(uow(), 1, pyotp.TOTP(secret).at(T), now=T).user_id == 1
+    assert accounts.check_totp(uow(), 1, pyotp.TOTP(secret).at(T), now=T,
+                               secret_key=RUNS_WITH).user_id == 1
     downgrade(fresh_db, "0007")  # and back: the clear value 0007 expects
     assert stored_secret(fresh_db, 1) == secret

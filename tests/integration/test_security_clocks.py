@@ -8,6 +8,7 @@ import io
 import json
 import logging
 import time
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -26,10 +27,14 @@ PINNED = datetime(2006, 5, 8, 1, 0, tzinfo=UTC)
 
 
 @pytest.fixture(autouse=True)
-def demo_clock(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The demo's pinned clock, exactly as `APP_NOW=… make run` sets it."""
+def demo_clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The demo's pinned clock, exactly as `APP_NOW=… make run` sets it: read into the
+    settings, which the app pins the clock with (here too, for services called directly)."""
     clock.freeze(None)
     monkeypatch.setenv("APP_NOW", APP_NOW)
+    clock.pin(datetime.fromisoformat(APP_NOW))
+    yield
+    clock.pin(None)
 
 
 def near_now(moment: datetime, plus: timedelta = timedelta(0)) -> bool:
@@ -58,11 +63,11 @@ def test_a_totp_code_for_the_real_time_is_accepted_and_one_for_2006_refused(
         world: factories.World, client: Any) -> None:
     secret = accounts.new_totp_secret()
     totp = pyotp.TOTP(secret)
-    uid = world.id("hubei_reviewer")
+    uid, key = world.id("hubei_reviewer"), client.application.config["SETTINGS"].secret_key
     with pytest.raises(ValidationFailed) as err:
-        accounts.enrol_totp(world.uow(), uid, secret, totp.at(PINNED))
+        accounts.enrol_totp(world.uow(), uid, secret, totp.at(PINNED), secret_key=key)
     assert err.value.first.code == "invalid_totp"
-    accounts.enrol_totp(world.uow(), uid, secret, totp.now())
+    accounts.enrol_totp(world.uow(), uid, secret, totp.now(), secret_key=key)
 
     creds = {"username": "hubei_reviewer", "password": PASSWORD}
     of_2006 = client.post("/api/v1/auth/token", json={**creds, "otp": totp.at(PINNED)})

@@ -44,6 +44,7 @@ def test_a_plain_postgresql_url_uses_psycopg_3(monkeypatch: pytest.MonkeyPatch) 
     ("SMTP_TLS", "maybe", "must be none, starttls or ssl"),
     ("TRUSTED_PROXIES", "nginx", "not a whole number"),
     ("WEBHOOK_ALLOWED_HOSTS", "10.0.0.1,http://hooks/", "neither a host name"),
+    ("APP_NOW", "next Tuesday", "not an ISO 8601 moment"),
 ])
 def test_a_malformed_setting_is_named(monkeypatch: pytest.MonkeyPatch, name: str, value: str,
                                       words: str) -> None:
@@ -51,6 +52,11 @@ def test_a_malformed_setting_is_named(monkeypatch: pytest.MonkeyPatch, name: str
     with pytest.raises(SettingsError) as err:
         load_settings()
     assert name in str(err.value) and words in str(err.value)
+
+
+def test_app_now_without_an_offset_is_china_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("APP_NOW", "2006-05-08T09:00")
+    assert load_settings().app_now.isoformat() == "2006-05-08T09:00:00+08:00"  # type: ignore[union-attr]
 
 
 def test_production_refuses_to_start_without_a_secret_key(monkeypatch: pytest.MonkeyPatch

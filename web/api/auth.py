@@ -9,7 +9,7 @@ from marshmallow import Schema, fields, validate
 
 from web.api.blueprint import Blueprint
 from web.api.errors import too_many
-from web.extensions import client_ip, uow
+from web.extensions import client_ip, settings, uow
 from web.security import LOGIN_LIMITS
 from workflow.services import accounts
 
@@ -47,6 +47,7 @@ class Token(MethodView):
         """Log in and receive a bearer token (12 hours, or until you log out or change
         your password)."""
         uid = accounts.authenticate(uow(), creds["username"], creds["password"],
-                                    ip=client_ip(), otp=creds.get("otp"))
+                                    ip=client_ip(), otp=creds.get("otp"),
+                                    secret_key=settings().secret_key)
         issued = accounts.issue_token(uow(), uid)
         return {"token": issued.token, "token_type": "Bearer", "expires_at": issued.expires_at}

@@ -24,7 +24,6 @@ import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from config import load_settings
 from workflow.errors import DomainError, Forbidden, NotFound, ValidationFailed, refuse
 from workflow.roles import ADMIN_ROLES, CASE_ROLES, Role
 from workflow.services import audit
@@ -372,15 +371,16 @@ def _totp_step(secret: str, code: str, after_step: int | None, now: datetime) ->
 
 
 def check_totp(uow: UnitOfWork, user_id: int, code: str, ip: str = "-",
-               now: datetime | None = None) -> Login:
-    """Second login step: a TOTP code, each accepted once; failures count toward lockout."""
+               now: datetime | None = None, *, secret_key: str) -> Login:
+    """Second login step: a TOTP code, each accepted once; failures count toward lockout.
+    `secret_key` (Settings.secret_key) opens the sealed TOTP secret."""
     now = now or real_utcnow()
     with uow:
         s = uow.session
         pol = _policy(s)
         user = repo.user_by_id(s, user_id)
         _check_not_locked(s, user.username, ip, now)
-        secret = _totp_secret(user)
+        secret = _totp_secret(user, secret_key)
         step = _totp_step(secret, code, user.totp_last_step, now) if secret else None
         if step is None:
             until = _count_failure(s, user, user.username, ip, pol, now,
@@ -399,7 +399,8 @@ def check_totp(uow: UnitOfWork, user_id: int, code: str, ip: str = "-",
 
 
 def authenticate(uow: UnitOfWork, username: str, password: str, ip: str = "-",
-                 otp: str | None = None, now: datetime | None = None) -> int:
+                 otp: str | None = None, now: datetime | None = None, *,
+                 secret_key: str) -> int:
     """Both steps at once (the API): the user id, or `LoginFailed`. An enrolled user must
     send `otp`; an admin who has not enrolled a second factor is refused, and so is a
     temporary or expired password (`PasswordChangeRequired`: it is changed on the web)."""
@@ -409,7 +410,7 @@ def authenticate(uow: UnitOfWork, username: str, password: str, ip: str = "-",
             raise SecondFactorRequired(refuse("totp_required", "请提供动态口令",
                                               "a one-time code (otp) is required",
                                               field="otp"))
-        login = check_totp(uow, login.user_id, otp, ip, now)
+        login = check_totp(uow, login.user_id, otp, ip, now, secret_key=secret_key)
     elif login.must_enrol_totp:
         raise SecondFactorRequired(refuse(
             "totp_enrolment_required", "管理员须先在网页上绑定动态口令",
@@ -482,17 +483,16 @@ def check_session(uow: UnitOfWork, user_id: int, epoch: int | None, started: flo
 TOTP_COLUMN = "users.totp_secret"
 
 
-def _seal_totp(user: UserRow, secret: str) -> str:
-    return sealed.seal(load_settings().secret_key, TOTP_COLUMN, user.id, secret)
+def _seal_totp(user: UserRow, secret: str, secret_key: str) -> str:
+    return sealed.seal(secret_key, TOTP_COLUMN, user.id, secret)
 
 
-def _totp_secret(user: UserRow) -> str | None:
+def _totp_secret(user: UserRow, secret_key: str) -> str | None:
     """The user's TOTP secret in clear; None if it does not open with this SECRET_KEY."""
     if user.totp_secret is None:
         return None
     try:
-        return sealed.unseal(load_settings().secret_key, TOTP_COLUMN, user.id,
-                             user.totp_secret)
+        return sealed.unseal(secret_key, TOTP_COLUMN, user.id, user.totp_secret)
     except sealed.Unreadable:
         return None
 
@@ -506,8 +506,9 @@ def totp_uri(secret: str, username: str) -> str:
 
 
 def enrol_totp(uow: UnitOfWork, user_id: int, secret: str, code: str,
-               now: datetime | None = None) -> None:
-    """Turn on the second factor once the user proves their app shows the right code."""
+               now: datetime | None = None, *, secret_key: str) -> None:
+    """Turn on the second factor once the user proves their app shows the right code;
+    the secret is stored sealed with `secret_key` (Settings.secret_key)."""
     now = now or real_utcnow()
     with uow:
         s = uow.session
@@ -524,7 +525,7 @@ def enrol_totp(uow: UnitOfWork, user_id: int, secret: str, code: str,
         if step is None:
             raise ValidationFailed(refuse("invalid_totp", "动态口令不正确",
                                           "the one-time code is wrong", field="otp"))
-        user.totp_secret = _seal_totp(user, secret)
+        user.totp_secret = _seal_totp(user, secret, secret_key)
         user.totp_last_step = step
         audit.append(s, "totp_enrolled", who=Who.of(user), object_type="user",
                      object_id=user.id, now=now)

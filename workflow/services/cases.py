@@ -23,7 +23,7 @@ from workflow.programme import DEFAULT_CODE, locking_triggers
 from workflow.programme import known as known_programmes
 from workflow.roles import Actor, Role
 from workflow.rules import EXISTING_BASE_TYPES, RoundRules, RoundStatus
-from workflow.services import audit
+from workflow.services import audit, observe
 from workflow.services.clock import local_date, utcnow
 from workflow.states import DECISIONS, PROGRAMME, register_change
 from workflow.storage import audit_repo, events_repo, register_repo, repo
@@ -361,6 +361,7 @@ class Fired:
     history_id: int
 
 
+@observe.observed("transition", subject="trigger")
 def fire(uow: UnitOfWork, user_id: int, app_id: int, trigger: str, version: int | None,
          reason: str | None = None, deadline: date | None = None,
          now: datetime | None = None, data: dict[str, Any] | None = None,

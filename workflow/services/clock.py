@@ -2,8 +2,9 @@
 
 Two clocks:
 - `utcnow()` is the domain's clock: deadlines, reminders, working days, the dates a case
-  records. `APP_NOW` (ISO 8601 with offset, e.g. ``2006-04-20T09:00+08:00``) pins it for a
-  demo walkthrough or an operator catching up; tests use `freeze`.
+  records. `APP_NOW` (ISO 8601 with offset, e.g. ``2006-04-20T09:00+08:00``, read into
+  `Settings.app_now`) pins it for a demo walkthrough or an operator catching up: the web
+  app and the worker call `pin` with it when they start. Tests use `freeze`.
 - `real_utcnow()` is the machine's clock, never pinned by `APP_NOW`: security (TOTP codes,
   session timeouts, token expiry, lockouts, rate limits), leases between processes and log
   timestamps. `freeze` pins it too, so a test can step over an expiry.
@@ -12,12 +13,12 @@ Nothing else reads the wall clock.
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 CHINA = ZoneInfo("Asia/Shanghai")
 _frozen: datetime | None = None
+_pinned: datetime | None = None
 
 
 def freeze(moment: datetime | None) -> None:
@@ -28,15 +29,20 @@ def freeze(moment: datetime | None) -> None:
     _frozen = moment
 
 
+def pin(moment: datetime | None) -> None:
+    """Pin the domain's clock (`utcnow`, not `real_utcnow`) to `moment`, as
+    `Settings.app_now` says (None: the wall clock)."""
+    global _pinned
+    if moment is not None and moment.tzinfo is None:
+        raise ValueError("pin() needs an aware datetime")
+    _pinned = moment.astimezone(UTC) if moment is not None else None
+
+
 def utcnow() -> datetime:
     if _frozen is not None:
         return _frozen.astimezone(UTC)
-    pinned = os.environ.get("APP_NOW")
-    if pinned:
-        moment = datetime.fromisoformat(pinned)
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=CHINA)
-        return moment.astimezone(UTC)
+    if _pinned is not None:
+        return _pinned
     return datetime.now(UTC)
 
 

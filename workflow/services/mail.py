@@ -34,6 +34,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from babel.support import Translations
+
 from config import Settings, load_settings
 from workflow.errors import NotFound, ValidationFailed, refuse
 from workflow.roles import Role
@@ -53,32 +55,16 @@ _ADDRESS = re.compile(r"^[^@\s<>()\[\],;:\"\\]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za
 # --- language ----------------------------------------------------------------------------
 
 @lru_cache(maxsize=4)
-def _catalogue(locale: str) -> dict[str, str]:
-    """msgid (Chinese) → text in `locale`, from web/translations (compiled .mo if built,
-    else the .po source). Chinese needs none; a missing catalogue falls back to Chinese."""
-    if locale == "zh":
-        return {}
-    folder = TRANSLATIONS / locale / "LC_MESSAGES"
-    try:
-        from babel.messages.mofile import read_mo
-        from babel.messages.pofile import read_po
-
-        if (folder / "messages.mo").exists():
-            with open(folder / "messages.mo", "rb") as fh:
-                cat = read_mo(fh)
-        elif (folder / "messages.po").exists():
-            with open(folder / "messages.po", "rb") as fh:
-                cat = read_po(fh)
-        else:
-            return {}
-    except Exception:  # noqa: BLE001 - a broken catalogue must not stop mail
-        return {}
-    return {str(m.id): str(m.string) for m in cat if m.id and isinstance(m.id, str) and m.string}
+def _translations(locale: str) -> Translations:
+    """Babel's catalogue for `locale` from web/translations (the one the web UI uses);
+    Chinese, the msgids' language, needs none, and a missing catalogue falls back to it."""
+    found = Translations.load(TRANSLATIONS, [locale])
+    return found if isinstance(found, Translations) else Translations()
 
 
 def translate(msgid: str, locale: str, **values: Any) -> str:
     """gettext for mail: the recipient's language, Chinese by default."""
-    text = _catalogue(locale if locale in LOCALES else "zh").get(msgid, msgid)
+    text = _translations(locale if locale in LOCALES else "zh").gettext(msgid)
     return text % values if values else text
 
 
