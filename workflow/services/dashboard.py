@@ -11,15 +11,12 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import and_, select
-
 from workflow.errors import Forbidden, refuse
 from workflow.programme import DEFAULT_CODE
 from workflow.regions import Region
 from workflow.roles import Role
 from workflow.states import DESIGNATED, State
 from workflow.storage import repo, reports_repo, stats
-from workflow.storage.models import ApplicationRow, RoundRow
 from workflow.storage.uow import DbSession, UnitOfWork
 
 GOAL_BASES = 100  # 002 §一: 力争用五年时间…建成100家出口创新基地
@@ -96,12 +93,11 @@ def overview(uow: UnitOfWork, user_id: int) -> Dashboard:
         role = Role(user.role)
         # the dashboard shows notice 002's programme and its goals (002 §一); a province's
         # own programme has its own lists (the inbox's programme filter)
-        scope: Any = ApplicationRow.round_id.in_(
-            select(RoundRow.id).where(RoundRow.programme == DEFAULT_CODE))
+        scope: Any = stats.of_programme(DEFAULT_CODE)
         if role is Role.MINISTRY_REVIEWER:
             code, zh, en = "national", "全国", "National"
         elif role is Role.PROVINCIAL_REVIEWER and user.authority is not None:
-            scope = and_(repo.scope_filter(user, []), scope)
+            scope = stats.both(repo.scope_filter(user, []), scope)
             code, zh, en = user.authority.code, user.authority.name_zh, user.authority.name_en
         else:
             raise Forbidden(refuse("reviewers_only", "只有商务部和省级审核人员可以查看统计",

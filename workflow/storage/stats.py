@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Integer, case, func, select
+from sqlalchemy import Integer, and_, case, func, select
 from sqlalchemy.orm import aliased
 
 from workflow.states import DESIGNATED
@@ -30,6 +30,15 @@ def _designated_exports() -> Any:
     """Sum of the designated bases' high-tech exports (亿美元)."""
     return func.sum(case((ApplicationRow.state.in_(_DESIGNATED),
                           form_value("hightech_exports_100m_usd", label=False)), else_=None))
+
+
+def of_programme(code: str) -> Any:
+    """The cases of a programme's rounds (a scope the functions here take)."""
+    return ApplicationRow.round_id.in_(select(RoundRow.id).where(RoundRow.programme == code))
+
+
+def both(a: Any, b: Any) -> Any:
+    return and_(a, b)
 
 
 def by_state(session: DbSession, scope: Any) -> list[tuple[str, int]]:
