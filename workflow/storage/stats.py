@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Integer, case, func, select
+from sqlalchemy import Integer, case, func, or_, select
 from sqlalchemy.orm import aliased
 
 from workflow.states import DESIGNATED
@@ -78,6 +78,24 @@ def by_round_and_state(session: DbSession, scope: Any) -> list[tuple[int, str, i
          .join(RoundRow, RoundRow.id == ApplicationRow.round_id)
          .where(scope).group_by(RoundRow.year, ApplicationRow.state))
     return [(int(y), s, int(n)) for y, s, n in session.execute(q)]
+
+
+def marks_by_round(session: DbSession, scope: Any) -> dict[int, dict[str, int]]:
+    """Per round: how many cases carry each mark — a step taken after the round's deadline
+    (its trigger: recommend, approve; 002 §六(三)) and `overridden` (a failed criterion
+    overridden by a reviewer, 002 §六)."""
+    q = (select(RoundRow.year, ApplicationRow.late_steps, ApplicationRow.overridden_criteria)
+         .join(RoundRow, RoundRow.id == ApplicationRow.round_id)
+         .where(scope, or_(ApplicationRow.late_steps.is_not(None),
+                           ApplicationRow.overridden_criteria.is_not(None))))
+    out: dict[int, dict[str, int]] = {}
+    for year, late, overridden in session.execute(q):
+        marks = out.setdefault(int(year), {})
+        for trigger in late or ():
+            marks[trigger] = marks.get(trigger, 0) + 1
+        if overridden:
+            marks["overridden"] = marks.get("overridden", 0) + 1
+    return out
 
 
 def round_years(session: DbSession) -> list[int]:

@@ -24,8 +24,8 @@ depends_on = None
 
 def upgrade() -> None:
     op.add_column("applications", sa.Column("overridden_criteria",
-                                            workflow.storage.types.JSONType(), nullable=True))
-    op.add_column("applications", sa.Column("late_steps", workflow.storage.types.JSONType(),
+                                            workflow.storage.types.JSONType, nullable=True))
+    op.add_column("applications", sa.Column("late_steps", workflow.storage.types.JSONType,
                                             nullable=True))
     op.create_table(
         "designation_decisions",
