@@ -525,12 +525,18 @@ def _enter_in_register(s: Session, app: repo.FireCase, trigger: str, status: str
     if entry is None:  # approved now — or before the register existed and not entered
         approved = None if trigger == "approve" else register_repo.approved_at(s, app.id)
         designated_on = local_date(approved) if approved is not None else today
+        # 授牌: the approval joins the round's designation decision of the day (numbered)
+        decision = register_repo.decision_for(s, app.round_id, designated_on, document, now) \
+            if trigger == "approve" else None
         entry = register_repo.designated_entry(
             authority_id=app.authority_id, name=app.values.get("applicant_name") or f"#{app.id}",
             kind=app.kind, industry_field=app.industry_field,
             existing_base_id=app.existing_base_id, application_id=app.id,
-            designated_on=designated_on, document=document if trigger == "approve" else None,
+            designated_on=designated_on,
+            document=(document or decision.document) if decision is not None else None,
             now=now)
+        entry.decision_id = decision.id if decision is not None else None
+        document = entry.designation_document if trigger == "approve" else document
         s.add(entry)
     entry.status, entry.status_since, entry.updated_at = status, today, now
     s.flush()
