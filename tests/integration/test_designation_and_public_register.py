@@ -80,3 +80,27 @@ def test_the_public_register_reads_in_english_too(client: Any, world: Any) -> No
     client.post("/lang/en")
     html = client.get("/register").get_data(as_text=True)
     assert "Register of bases" in html and "Export innovation base" in html
+
+
+def test_the_public_notice_shows_names_not_figures_unless_the_round_says_so(
+        client: Any, world: Any) -> None:
+    from workflow.services import clock
+    from workflow.storage.models import RoundRow
+
+    app_id = factories.published(world)
+    clock.freeze(datetime(2006, 5, 8, 2, tzinfo=UTC))
+    try:
+        html = client.get("/notice").get_data(as_text=True)
+        assert "武汉光谷光电子信息产业集群" in html and "8.6" not in html
+        assert "高新技术产品出口额（亿美元）" not in html
+        one = client.get(f"/api/v1/notices/{app_id}").get_json()
+        assert one["applicant_name"] == "武汉光谷光电子信息产业集群"
+        assert one["hightech_exports_100m_usd"] is None and one["enterprise_count"] is None
+        with world.uow() as u:
+            rnd = u.session.query(RoundRow).filter_by(year=2006).one()
+            rnd.params = {**rnd.params, "notice_shows_figures": True}
+            u.commit()
+        html = client.get(f"/notice/{app_id}").get_data(as_text=True)
+        assert "高新技术产品出口额（亿美元）" in html and "8.6" in html
+    finally:
+        clock.freeze(None)
