@@ -72,10 +72,9 @@ class PublicBaseOut(Schema):
 
 
 class PublicBasesArgs(Schema):
-    type = fields.String(load_default=None, metadata={
-        "enum": ["hightech", "pharmaceutical", "software", "innovation"]})
-    status = fields.String(load_default=None, metadata={
-        "enum": ["designated", "rectifying", "revoked"]})
+    type = fields.String(metadata={
+        "description": "hightech, pharmaceutical, software or innovation"})
+    status = fields.String(metadata={"description": "designated, rectifying or revoked"})
 
 
 class ObjectionIn(Schema):
@@ -146,8 +145,8 @@ class PublicBases(MethodView):
     def get(self, args: dict[str, Any]) -> Any:
         """The register of bases (no login): every base with its designation date and
         document, type and status now (rectifying, revoked: with the decision and date)."""
-        return [asdict(b) for b in bases.public_register(uow(), base_type=args["type"],
-                                                         status=args["status"])]
+        return [asdict(b) for b in bases.public_register(uow(), base_type=args.get("type"),
+                                                         status=args.get("status"))]
 
 
 @bp.route("/notices/<int(max=2147483647):app_id>")
