@@ -80,6 +80,17 @@ def base(base_id: int) -> Any:
     return render_template("bases_register/base.html", entry=entry)
 
 
+@bp.get("/decisions/<int:decision_id>/print")
+@role_required(*READERS)
+def decision_print(decision_id: int) -> Any:
+    """The designation decision (授牌) as a printable page with the bases it designates."""
+    try:
+        decision = bases.designation_decision(uow(), _user().id, decision_id)
+    except DomainError as err:
+        abort(err.status)
+    return render_template("bases_register/decision_print.html", decision=decision)
+
+
 @bp.post("/import")
 @UPLOAD_LIMIT
 @role_required("ministry_reviewer")

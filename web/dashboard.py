@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 
 from web.auth import current_user, role_required
 from web.extensions import uow
-from web.i18n import is_en, region_label, state_label
+from web.i18n import is_en, late_label, region_label, state_label
 from workflow.errors import Forbidden
 from workflow.services import dashboard as service
 from workflow.states import State
@@ -89,7 +89,15 @@ def tables_of(d: service.Dashboard) -> list[Table]:
         [Column(_("申报年度"), "year")] + [Column(state_label(s), "int") for s in states],
         [[year] + [d.rounds_by_state[year].get(s.value, 0) for s in states]
          for year in sorted(d.rounds_by_state)], chart="bar", stacked=True)
-    return [by_state, by_region, by_authority, trends, by_round]
+    marks = Table(
+        "deadlines", _("逾期与越过条件"),
+        [Column(_("申报年度"), "year"), Column(late_label("recommend"), "int"),
+         Column(late_label("approve"), "int"), Column(_("越过未满足条件"), "int")],
+        [[year, m.get("recommend", 0), m.get("approve", 0), m.get("overridden", 0)]
+         for year, m in sorted(d.marks_by_round.items())], chart="bar",
+        note=_("逾期：推荐晚于报送截止日期、核准晚于核准截止日期（商技发〔2006〕6号 六(三)），"
+               "均已说明理由。"))
+    return [by_state, by_region, by_authority, trends, by_round, marks]
 
 
 @bp.get("/dashboard")

@@ -122,6 +122,15 @@ def trigger_label(trigger: str) -> str:
     return spec.en if is_en() else spec.zh
 
 
+def late_label(trigger: str) -> str:
+    """The badge of a step taken after the round's deadline (its transition's `late_zh` /
+    `late_en` in the programme's definition: 逾期推荐, 逾期核准)."""
+    spec = transition_def(trigger)
+    if spec is None or not spec.late_zh:
+        return trigger
+    return spec.late_en if is_en() else spec.late_zh
+
+
 def role_label(role: str | Role) -> str:
     r = Role(role)
     return ROLE_EN[r] if is_en() else r.zh
@@ -237,7 +246,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(
         cn_date=fmt_date, cn_datetime=fmt_datetime, num=fmt_number, state_label=state_label,
         state_tone=state_tone,
-        trigger_label=trigger_label, role_label=role_label, region_label=region_label,
+        trigger_label=trigger_label, late_label=late_label, role_label=role_label, region_label=region_label,
         kind_label=kind_label, industry_label=industry_label, base_type_label=base_type_label,
         base_status_label=base_status_label, decision_label=decision_label,
         attachment_label=attachment_label, authority_label=authority_label,

@@ -28,8 +28,9 @@ from wtforms import StringField, TextAreaField
 from web.extensions import client_ip, limiter, uow
 from web.i18n import lang
 from workflow.errors import NotFound, ValidationFailed
+from workflow.register import BaseStatus, BaseType
+from workflow.services import bases, objections
 from workflow.services import notice as public_notice
-from workflow.services import objections
 
 bp = Blueprint("public", __name__)
 DEFAULT_OBJECTION_LIMIT = "5 per hour"
@@ -53,6 +54,20 @@ def objection_limit() -> str:
 def notice() -> Any:
     """Per round, the cases under notice with their key figures and working days left."""
     return render_template("public/notice.html", notices=public_notice.current_notices(uow()))
+
+
+@bp.get("/register")
+def register() -> Any:
+    """出口基地名录, public: every base with its designation date, type and status now (the
+    decision and its date behind a rectification or revocation); no applicant's figures."""
+    base_type = request.args.get("type") or None
+    status = request.args.get("status") or None
+    try:
+        entries = bases.public_register(uow(), base_type=base_type, status=status)
+    except ValidationFailed:
+        entries, base_type, status = bases.public_register(uow()), None, None
+    return render_template("public/register.html", entries=entries, base_type=base_type,
+                           status=status, types=list(BaseType), statuses=list(BaseStatus))
 
 
 @bp.route("/notice/<int:app_id>", methods=["GET", "POST"])

@@ -27,7 +27,7 @@ from web.security import UPLOAD_LIMIT
 from workflow.assessment import AssessmentRules
 from workflow.errors import DomainError
 from workflow.regions import Region
-from workflow.services import assessment, reports
+from workflow.services import assessment, dashboard, reports
 from workflow.services.clock import today
 from workflow.storage.models import UserRow
 
@@ -254,6 +254,8 @@ def programme() -> Any:
         abort(403)
     year = request.args.get("year", type=int) or assessment.default_period(today())
     share = assessment.programme_share(uow(), user.id, year)
+    marks = dashboard.marks_by_round(uow(), user.id)
     return render_template("reports/programme.html", user=user, share=share, year=year,
+                           marks=marks,
                            goal=AssessmentRules().programme_share_goal_pct,
                            zero=Decimal(0))

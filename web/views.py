@@ -234,8 +234,11 @@ def fire(app_id: int) -> Any:
     reason = request.form.get("reason", "")
     raw_deadline = request.form.get("deadline", "")
     document = request.form.get("document", "")
+    override_reason = request.form.get("override_reason", "")
+    late_reason = request.form.get("late_reason", "")
     typed = {"trigger": trigger, "reason": reason, "deadline": raw_deadline,
-             "document": document}
+             "document": document, "override_reason": override_reason,
+             "late_reason": late_reason}
     try:
         version = int(request.form.get("version", ""))
     except ValueError:
@@ -246,7 +249,9 @@ def fire(app_id: int) -> Any:
                           action_errors={trigger: [_("日期格式应为 YYYY-MM-DD")]})
     try:
         fired = cases.fire(uow(), user.id, app_id, trigger, version, reason=reason or None,
-                           deadline=deadline, document=document or None)
+                           deadline=deadline, document=document or None,
+                           override_reason=override_reason or None,
+                           late_reason=late_reason or None)
     except VersionConflict:
         return _case_page(app_id, status=409, typed=typed, conflict={"trigger": trigger})
     except NotFound:

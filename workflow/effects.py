@@ -11,6 +11,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
+from workflow import guards
 from workflow.model import Case, Context
 from workflow.programme import StateDef, TransitionDef
 from workflow.rules import RoundRules
@@ -45,10 +46,44 @@ def set_rectification_deadline(case: Case, ctx: Context, spec: TransitionDef
     return {"rectification_deadline": ctx.rectification_deadline}
 
 
+def record_override(case: Case, ctx: Context, spec: TransitionDef) -> dict[str, Any]:
+    """The criteria a reviewer moved the case on despite (guard `failed_criteria`): the
+    case is marked for the next reviewer and on the ministry's list (002 §六)."""
+    failed = {v.criterion for v in guards.overridable_failures(case, ctx)}
+    if not failed:
+        return {}
+    return {"overridden_criteria": sorted(failed | set(case.overridden_criteria))}
+
+
+def record_lateness(case: Case, ctx: Context, spec: TransitionDef) -> dict[str, Any]:
+    """A step after the round's deadline (002 §六(三)): the case keeps the mark (its
+    badge is the transition's `late_zh`)."""
+    if guards.missed_deadline(spec, ctx) is None or spec.trigger in case.late_steps:
+        return {}
+    return {"late_steps": [*case.late_steps, spec.trigger]}
+
+
 EFFECTS: dict[str, Effect] = {
     "record_submission": record_submission, "record_recommender": record_recommender,
     "start_notice": start_notice, "set_rectification_deadline": set_rectification_deadline,
+    "record_override": record_override, "record_lateness": record_lateness,
 }
+
+
+def history_notes(case: Case, ctx: Context, spec: TransitionDef) -> dict[str, Any]:
+    """What the history row keeps of an override or a late step: the criteria with their
+    figures and the reason; the deadline missed, its badge and the reason."""
+    out: dict[str, Any] = {}
+    failed = guards.overridable_failures(case, ctx) if "failed_criteria" in spec.guards else []
+    if failed and ctx.override_reason:
+        out["override"] = {"reason": ctx.override_reason.strip(),
+                           "criteria": [v.criterion for v in failed],
+                           "verdicts": [v.as_dict() for v in failed]}
+    missed = guards.missed_deadline(spec, ctx)
+    if missed is not None:
+        out["late"] = {"deadline": missed.isoformat(), "badge_zh": spec.late_zh,
+                       "badge_en": spec.late_en, "reason": (ctx.late_reason or "").strip()}
+    return out
 
 
 def apply(case: Case, ctx: Context, spec: TransitionDef) -> dict[str, Any]:

@@ -7,6 +7,7 @@ which rule said no and why.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 
 from workflow import eligibility, register
 from workflow.errors import Refusal, refuse
@@ -125,18 +126,79 @@ def quota(case: Case, ctx: Context, spec: TransitionSpec) -> Refusal | None:
                   details={"quota": allowed, "used": ctx.quota_used})
 
 
+def _verdicts(case: Case, ctx: Context) -> list[eligibility.Verdict]:
+    return eligibility.evaluate(case.programme.criteria, case.kind, str(case.region),
+                                case.values, case.attestations, ctx.rules, ctx.references)
+
+
+def overridable_failures(case: Case, ctx: Context) -> list[eligibility.Verdict]:
+    """The criteria of 002 §六 the case fails that the round does not make blocking: a
+    reviewer may still act on it, with a reason (`failed_criteria`)."""
+    return [v for v in _verdicts(case, ctx)
+            if v.outcome == eligibility.FAIL and v.criterion not in ctx.rules.blocking_criteria]
+
+
 def blocking_criteria(case: Case, ctx: Context, spec: TransitionSpec) -> Refusal | None:
+    """A criterion the round makes blocking (`RoundRules.blocking_criteria`) that the case
+    fails: no reviewer may move it on, whatever the reason (002 §六(一), §六(二))."""
     if not ctx.rules.blocking_criteria:
         return None
-    verdicts = eligibility.evaluate(case.programme.criteria, case.kind, str(case.region),
-                                    case.values, case.attestations, ctx.rules, ctx.references)
-    failed = [v for v in verdicts
+    failed = [v for v in _verdicts(case, ctx)
               if v.criterion in ctx.rules.blocking_criteria and v.outcome == eligibility.FAIL]
     if not failed:
         return None
-    return refuse("criterion_failed", "未满足本轮设为必须的条件：" + "；".join(v.zh for v in failed),
-                  "a criterion this round requires is not met: " + "; ".join(v.en for v in failed),
-                  guard="blocking_criteria", details={"criteria": [v.criterion for v in failed]})
+    cited = "、".join(dict.fromkeys(v.source for v in failed))
+    return refuse("criterion_blocking",
+                  f"本轮规定该条件必须满足，不能“{spec.zh}”（{cited}）："
+                  + "；".join(v.zh for v in failed),
+                  f"the round makes this criterion blocking: cannot {spec.en.lower()} "
+                  f"({cited}): " + "; ".join(v.en for v in failed),
+                  guard="blocking_criteria",
+                  details={"criteria": [v.criterion for v in failed],
+                           "verdicts": [v.as_dict() for v in failed]})
+
+
+def failed_criteria(case: Case, ctx: Context, spec: TransitionSpec) -> Refusal | None:
+    """A reviewer who recommends, publishes or approves a case that fails a criterion of
+    002 §六(一)/(二) overrides the verdict explicitly, with a reason (`override_reason`),
+    recorded in the history and shown to the next reviewer; the system never lets a
+    failing case pass silently, nor rejects it silently."""
+    failed = overridable_failures(case, ctx)
+    if not failed or (ctx.override_reason and ctx.override_reason.strip()):
+        return None
+    return refuse("criterion_failed",
+                  f"本申报未满足条件，如仍要“{spec.zh}”，须填写理由：" + "；".join(
+                      f"{v.zh}（{v.source}）" for v in failed),
+                  f"the case fails a criterion: to {spec.en.lower()} anyway, give a reason: "
+                  + "; ".join(f"{v.en} ({v.source})" for v in failed),
+                  field="override_reason", guard="failed_criteria",
+                  details={"criteria": [v.criterion for v in failed],
+                           "verdicts": [v.as_dict() for v in failed]})
+
+
+def missed_deadline(spec: TransitionSpec, ctx: Context) -> date | None:
+    """The round's deadline that `spec` comes after today (002 §六(三): recommendations
+    before 30 April, approval by the end of May), or None when it is on time."""
+    if spec.late_after is None:
+        return None
+    deadline: date | None = getattr(ctx.rules, spec.late_after.removeprefix("round."))
+    return deadline if deadline is not None and ctx.today > deadline else None
+
+
+def late_reason(case: Case, ctx: Context, spec: TransitionSpec) -> Refusal | None:
+    """002 §六(三): a recommendation after the submission deadline, or an approval after
+    the approval deadline, states why it is late (the case is marked `late_zh`)."""
+    deadline = missed_deadline(spec, ctx)
+    if deadline is None or (ctx.late_reason and ctx.late_reason.strip()):
+        return None
+    return refuse("late_reason_required",
+                  f"本轮截止日期 {deadline.isoformat()} 已过，“{spec.zh}”须说明逾期理由"
+                  "（002 §六(三)）",
+                  f"the round's deadline {deadline.isoformat()} has passed: "
+                  f"{spec.en.lower()} needs a reason for the delay (002 §六(三))",
+                  field="late_reason", guard="late_reason",
+                  details={"deadline": deadline.isoformat(), "badge_zh": spec.late_zh,
+                           "badge_en": spec.late_en})
 
 
 def calendar_known(case: Case, ctx: Context, spec: TransitionSpec) -> Refusal | None:
@@ -199,11 +261,17 @@ GUARDS: dict[str, Guard] = {
     "required_attachments": required_attachments,
     "recommendation_letter": recommendation_letter, "existing_base": existing_base,
     "quota": quota,
-    "blocking_criteria": blocking_criteria, "calendar_known": calendar_known,
+    "blocking_criteria": blocking_criteria, "failed_criteria": failed_criteria,
+    "late_reason": late_reason, "calendar_known": calendar_known,
     "notice_elapsed": notice_elapsed, "no_open_objection": no_open_objection,
     "has_open_objection": has_open_objection, "rectification_deadline": rectification_deadline,
     "reason": reason,
 }
+
+
+# guards that ask for something when firing (a reason, a deadline, an override): the case
+# page offers the action and asks; they refuse only if it is not given
+ASKED_WHEN_FIRING = ("reason", "rectification_deadline", "failed_criteria", "late_reason")
 
 
 def guards_of(spec: TransitionSpec) -> tuple[str, ...]:

@@ -16,7 +16,7 @@ from typing import Any
 from transitions import Machine, MachineError
 
 from workflow.errors import GuardFailed, InvalidTrigger, Refusal, refuse
-from workflow.guards import GUARDS, guards_of
+from workflow.guards import ASKED_WHEN_FIRING, GUARDS, guards_of
 from workflow.model import Case, Context
 from workflow.programme import Programme, TransitionDef, check_names
 from workflow.states import PROGRAMME
@@ -125,12 +125,20 @@ def options(case: Case, ctx: Context, *, ignore_reason: bool = True
     for spec in case.programme.triggers_from(case.state):
         refusals = check(case, spec.trigger, ctx)
         if ignore_reason:
-            refusals = [r for r in refusals if r.guard not in ("reason", "rectification_deadline")]
+            refusals = [r for r in refusals if r.guard not in ASKED_WHEN_FIRING]
         if not refusals:
             allowed.append(spec.trigger)
         elif refusals[0].guard not in ("role", "scope"):
             refused[spec.trigger] = refusals
     return allowed, refused
+
+
+def asks(case: Case, ctx: Context, trigger: str) -> list[Refusal]:
+    """What firing `trigger` will ask for besides a plain reason: an override of a failed
+    criterion, a reason for being late (shown as a warning beside the action)."""
+    return [r for r in check(case, trigger, ctx)
+            if r.guard in ASKED_WHEN_FIRING and r.guard not in ("reason",
+                                                                  "rectification_deadline")]
 
 
 def available(case: Case, ctx: Context, *, ignore_reason: bool = True) -> list[str]:

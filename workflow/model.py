@@ -57,6 +57,10 @@ class Case:
     # a re-certification: the register entry it names, and the type its form says
     existing_base: ExistingBase | None = None
     existing_base_type: str | None = None
+    # the criteria reviewers overrode on this case, and the steps taken after the round's
+    # deadline (their triggers): the case's marks on lists and pages
+    overridden_criteria: tuple[str, ...] = ()
+    late_steps: tuple[str, ...] = ()
 
 
 @dataclass
@@ -72,6 +76,10 @@ class Context:
     # (counted under the authority's lock when recommending)
     base_claimed_by: int | None = None
     reason: str | None = None
+    # why a reviewer acts on a case that fails a criterion (guard `failed_criteria`), and
+    # why a step comes after the round's deadline (guard `late_reason`), 002 §六(三)
+    override_reason: str | None = None
+    late_reason: str | None = None
     rectification_deadline: date | None = None
     references: dict[int, ReferenceStats] = field(default_factory=dict)
     local_today: date | None = None  # today in Asia/Shanghai (set by the service)

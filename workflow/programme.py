@@ -70,6 +70,11 @@ class TransitionDef:
     locks: str | None = None  # "province": runs under the province's lock (its quota)
     zh: str = ""
     en: str = ""
+    # a deadline that matters (002 §六(三)): after this date (a round's deadline source)
+    # the transition needs a reason and marks the case with the badge `late_zh`/`late_en`
+    late_after: str | None = None
+    late_zh: str = ""
+    late_en: str = ""
 
 
 @dataclass(frozen=True)
@@ -174,7 +179,7 @@ def _strings(path: Path, key: str, raw: Any) -> tuple[str, ...]:
 STATE_KEYS = {"zh", "en", "waiting", "deadline", "terminal", "designated", "uses_quota",
               "editable", "public_notice", "register", "spine", "tone"}
 TRANSITION_KEYS = {"trigger", "from", "to", "roles", "guards", "effects", "reason_required",
-                   "locks", "zh", "en"}
+                   "locks", "zh", "en", "late_after", "late_zh", "late_en"}
 
 
 def _state(path: Path, key: str, raw: dict[str, Any]) -> StateDef:
@@ -233,12 +238,21 @@ def _transition(path: Path, i: int, raw: dict[str, Any], states: dict[str, State
     reason = raw.get("reason_required", False)
     if not isinstance(reason, bool):
         raise _fail(path, f"{where}.reason_required", "must be true or false")
+    late_after = raw.get("late_after")
+    late: dict[str, str] = {}
+    if late_after is not None:
+        if late_after not in DEADLINE_SOURCES or not late_after.startswith("round."):
+            raise _fail(path, f"{where}.late_after", f"unknown round deadline {late_after!r} "
+                        f"(one of {', '.join(d for d in DEADLINE_SOURCES if d.startswith('round.'))})")
+        late = {"late_zh": _text(path, f"{where}.late_zh", raw.get("late_zh")),
+                "late_en": _text(path, f"{where}.late_en", raw.get("late_en"))}
     return TransitionDef(trigger, sources, dest, roles,
                          guards=_strings(path, f"{where}.guards", raw.get("guards", [])),
                          effects=_strings(path, f"{where}.effects", raw.get("effects", [])),
                          reason_required=reason, locks=locks,
                          zh=_text(path, f"{where}.zh", raw.get("zh")),
-                         en=_text(path, f"{where}.en", raw.get("en")))
+                         en=_text(path, f"{where}.en", raw.get("en")),
+                         late_after=late_after, **late)
 
 
 def parse(path: Path, data: dict[str, Any]) -> Programme:

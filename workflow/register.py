@@ -69,6 +69,18 @@ STATUS_ZH = {BaseStatus.DESIGNATED: "已认定", BaseStatus.RECTIFYING: "限期�
              BaseStatus.REVOKED: "已撤销"}
 
 
+# The designation decision (授牌) of approved bases: one per round and day of approval,
+# covering every base approved in that round that day, numbered per year of issue. The
+# form of the number follows the ministry's letters (商技函〔2006〕N号); 002 itself sets no
+# form — an interpretation, the text a ministry reviewer types at approval prevails.
+DECISION_DOCUMENT = "商技函〔{year}〕{number}号"
+
+
+def decision_document(year: int, number: int) -> str:
+    """The designation decision's document number (文号), e.g. 商技函〔2006〕1号."""
+    return DECISION_DOCUMENT.format(year=year, number=number)
+
+
 def counts_as_existing(status: str) -> bool:
     """A base in the register is an existing base (002 §六(三)) until it is revoked."""
     return status != BaseStatus.REVOKED

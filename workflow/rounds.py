@@ -21,7 +21,7 @@ DATES = {  # 002 §六(三) (the 2006 round: 14 April inside the province, 30 Ap
     "approval_deadline": ("核准截止日期", "the approval deadline"),
 }
 EDITABLE = (*DATES, "notice_working_days", "new_base_fields", "quota_overrides",
-            "national_new_target")
+            "national_new_target", "notice_shows_figures")
 CALENDAR_COMMAND = "flask --app web calendar set-day YYYY-MM-DD holiday|workday; " \
                    "flask --app web calendar confirm-year {year}"
 
@@ -79,6 +79,15 @@ def apply(rules: RoundRules, data: dict[str, Any], authority_codes: set[str]
                  "the notice period in working days", errors)
         if n is not None:
             changes["notice_working_days"] = n
+    if "notice_shows_figures" in data:  # 002 §六(三) publishes names; figures if the round says
+        raw = data["notice_shows_figures"]
+        if isinstance(raw, bool) or str(raw).lower() in ("true", "false", "1", "0", "on", ""):
+            changes["notice_shows_figures"] = raw if isinstance(raw, bool) else \
+                str(raw).lower() in ("true", "1", "on")
+        else:
+            errors.append(refuse("invalid_choice", "公示是否列出申报数据应为是或否",
+                                 "notice_shows_figures must be true or false",
+                                 field="notice_shows_figures", details={"value": str(raw)[:40]}))
     if "national_new_target" in data:  # 002 §五(二): 十五个左右
         n = _int("national_new_target", data["national_new_target"], 0, 1000,
                  "全国新基地目标数", "the national target of new bases", errors)

@@ -67,6 +67,9 @@ class RoundRules:
     # the working days after a quarter's end by which its data are due (002 §四(四))
     reminder_rules: tuple[dict[str, Any], ...] = ()
     quarterly_report_working_days: int = 15
+    # 002 §六(三) publishes the recommended names online; the applicants' figures appear on
+    # the public notice only when the round says so
+    notice_shows_figures: bool = False
 
     @property
     def data_year(self) -> int:

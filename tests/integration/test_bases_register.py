@@ -5,6 +5,7 @@ write it, and the ministry imports it from Excel or CSV (all rows or none)."""
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -126,7 +127,16 @@ def test_the_base_named_must_be_in_the_register_of_the_same_authority_not_revoke
         world.bases["420000"], "hightech")  # the type comes from the register
 
 
-def test_a_base_is_re_certified_by_one_case_only(api: Any, world: factories.World) -> None:
+@pytest.fixture
+def in_the_round() -> Iterator[None]:
+    """Reviewers act on 20 April 2006, before the round's submission deadline (002 §六(三))."""
+    clock.freeze(datetime(2006, 4, 20, 2, tzinfo=UTC))
+    yield
+    clock.freeze(None)
+
+
+def test_a_base_is_re_certified_by_one_case_only(api: Any, world: factories.World,
+                                                 in_the_round: None) -> None:
     first = factories.submitted(world, **factories.recertification(world))
     second = factories.submitted(world, "hubei_applicant2", **factories.recertification(world))
     factories.files.attach(world.uow(), world.id("hubei_reviewer"), second,
@@ -149,7 +159,7 @@ def test_a_base_is_re_certified_by_one_case_only(api: Any, world: factories.Worl
 # --- 002 §六(三): "has existing bases" is the register's -----------------------------------------
 
 def test_whether_a_province_has_bases_is_read_from_the_register_not_set_by_anyone(
-        api: Any, world: factories.World) -> None:
+        api: Any, world: factories.World, in_the_round: None) -> None:
     mofcom = api.as_("mofcom")
 
     def has_bases(code: str) -> bool:

@@ -6,12 +6,14 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 from collections import Counter
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from tests import factories
 from workflow.errors import DomainError
+from workflow.services import clock
 
 N_PROCESSES = int(os.environ.get("CONCURRENCY_PROCESSES", "16"))
 REPEATS = int(os.environ.get("CONCURRENCY_REPEATS", "100"))
@@ -44,6 +46,8 @@ def _worker(url: str, user_id: int, barrier: Any, inbox: Any, outbox: Any) -> No
 @pytest.fixture
 def pool(pg_url: str, uow: Any, request: pytest.FixtureRequest) -> Any:
     world = factories.build_world(uow)
+    # the processes recommend within the round (before 30 April 2006, 002 §六(三))
+    clock.freeze(datetime(2006, 4, 20, 2, tzinfo=UTC))
     ctx = mp.get_context("fork")
     barrier = ctx.Barrier(N_PROCESSES)
     inboxes = [ctx.Queue() for _ in range(N_PROCESSES)]
@@ -61,6 +65,7 @@ def pool(pg_url: str, uow: Any, request: pytest.FixtureRequest) -> Any:
         p.join(timeout=10)
         if p.is_alive():
             p.kill()
+    clock.freeze(None)
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from workflow import machine
+from workflow import effects, machine
 from workflow.errors import GuardFailed, InvalidTrigger
 from workflow.model import Case, Context
 from workflow.regions import Region
@@ -33,7 +33,7 @@ COMPLETE = {
     "characteristic_industry": "光电子", "enterprise_count": 10,
     "total_sales_100m_cny": Decimal(1), "total_assets_10k_cny": Decimal(1),
     "exports_100m_usd": Decimal(1), "export_growth_pct": Decimal(1),
-    "profit_tax_10k_cny": Decimal(1), "hightech_exports_100m_usd": Decimal("0.5"),
+    "profit_tax_10k_cny": Decimal(1), "hightech_exports_100m_usd": Decimal(1),
     "hightech_export_growth_pct": Decimal(1), "hightech_export_growth_pct_prev1": Decimal(1),
     "hightech_export_growth_pct_prev2": Decimal(1), "employees": 100,
 }
@@ -50,7 +50,12 @@ def case(state: State = State.DRAFTED, **kw: Any) -> Case:
     return replace(base, **kw)
 
 
-def ctx(actor: Actor, today: date = date(2006, 5, 15), **kw: Any) -> Context:
+def ctx(actor: Actor, today: date | None = None, **kw: Any) -> Context:
+    """Each reviewer within its deadline of 002 §六(三) unless a test says otherwise: the
+    province recommends before 30 April, the ministry acts in May."""
+    if today is None:
+        today = date(2006, 4, 20) if actor.role is Role.PROVINCIAL_REVIEWER \
+            else date(2006, 5, 15)
     return Context(actor=actor, now=NOW, rules=kw.pop("rules", RoundRules()), local_today=today,
                    **kw)
 
@@ -294,9 +299,124 @@ def test_quota_is_data_of_the_round() -> None:
 def test_a_blocking_criterion_stops_the_recommendation_only_when_the_round_says_so() -> None:
     weak = case(State.PROVINCIALLY_REVIEWED,
                 values={**COMPLETE, "hightech_exports_100m_usd": Decimal("0.1")})
-    assert _recommend(weak, 0) == []  # informs only
+    assert _recommend(weak, 0) == ["criterion_failed"]  # overridable, with a reason
     rules = RoundRules(blocking_criteria=frozenset({"hightech_exports_threshold"}))
-    assert refusal_codes(weak, "recommend", ctx(HUBEI, rules=rules)) == ["criterion_failed"]
+    refusals = machine.check(weak, "recommend", ctx(HUBEI, rules=rules,
+                                                    override_reason="省里认为可以"))
+    assert [r.code for r in refusals] == ["criterion_blocking"]
+    assert "002 §六(二)(2)" in refusals[0].zh and "门槛 50 百万美元" in refusals[0].zh
+
+
+# --- a failed criterion: an explicit, reasoned override (issue 16 item 4) ------------
+
+KUNMING = Actor(23, Role.PROVINCIAL_REVIEWER, "530000", "云南审核")
+
+
+def kunming(state: State = State.PROVINCIALLY_REVIEWED, **kw: Any) -> Case:
+    """昆明: US$9.99M of high-tech exports against the west's US$10M (002 §六(二)(2))."""
+    kw.setdefault("values", {**COMPLETE, "hightech_exports_100m_usd": Decimal("0.0999")})
+    return case(state, authority_code="530000", region=Region.WEST, authority_has_bases=False,
+                **kw)
+
+
+def test_recommending_a_case_below_the_threshold_asks_for_an_override_naming_the_figures(
+) -> None:
+    refusals = machine.check(kunming(), "recommend", ctx(KUNMING))
+    assert [(r.code, r.field) for r in refusals] == [("criterion_failed", "override_reason")]
+    assert "9.99 百万美元" in refusals[0].zh and "10 百万美元" in refusals[0].zh
+    assert refusals[0].details["criteria"] == ["hightech_exports_threshold"]
+    assert refusals[0].details["verdicts"][0]["figures"]["threshold_musd"] == "10"
+
+
+@pytest.mark.parametrize(("state", "trigger", "actor"), [
+    (State.PROVINCIALLY_REVIEWED, "recommend", KUNMING),
+    (State.RECOMMENDED, "publish_notice", MOFCOM),
+    (State.PUBLICLY_SHOWN, "approve", MOFCOM),
+])
+def test_every_forward_step_of_a_reviewer_on_a_failing_case_needs_its_own_reason(
+        state: State, trigger: str, actor: Actor) -> None:
+    c = kunming(state)
+    assert "criterion_failed" in refusal_codes(c, trigger, ctx(actor))
+    assert refusal_codes(c, trigger, ctx(actor, override_reason="  ")) == ["criterion_failed"]
+    assert refusal_codes(c, trigger, ctx(actor, override_reason="全省唯一的软件产业集聚区")) == []
+
+
+def test_the_case_page_offers_the_overridable_step_and_says_what_it_asks() -> None:
+    c, context = kunming(), ctx(KUNMING)
+    assert "recommend" in machine.available(c, context)
+    assert [r.code for r in machine.asks(c, context, "recommend")] == ["criterion_failed"]
+    assert machine.asks(case(State.PROVINCIALLY_REVIEWED), ctx(HUBEI), "recommend") == []
+
+
+def test_a_blocking_criterion_is_refused_even_with_a_reason_and_shown_as_unavailable() -> None:
+    rules = RoundRules(blocking_criteria=frozenset({"hightech_exports_threshold"}))
+    context = ctx(KUNMING, rules=rules, override_reason="理由")
+    with pytest.raises(GuardFailed) as err:
+        machine.fire(kunming(), "recommend", context)
+    assert err.value.first.code == "criterion_blocking"
+    allowed, refused = machine.options(kunming(), ctx(KUNMING, rules=rules))
+    assert "recommend" not in allowed and refused["recommend"][0].code == "criterion_blocking"
+
+
+def test_a_criterion_awaiting_a_reviewer_is_not_a_failure_to_override() -> None:
+    pending = kunming(values=dict(COMPLETE), attestations={"local_policy": None})
+    assert refusal_codes(pending, "recommend", ctx(KUNMING)) == []
+
+
+def test_an_attestation_the_reviewer_denied_is_a_failure_to_override() -> None:
+    denied = case(State.RECOMMENDED, attestations={"leading_enterprises": False})
+    refusals = machine.check(denied, "publish_notice", ctx(MOFCOM))
+    assert [r.code for r in refusals] == ["criterion_failed"]
+    assert "002 §六(二)(4)" in refusals[0].zh
+
+
+def test_the_override_marks_the_case_with_the_criteria_and_keeps_the_reason_for_history(
+) -> None:
+    c = kunming()
+    context = ctx(KUNMING, override_reason="省政府专项支持")
+    spec = BY_TRIGGER["recommend"]
+    assert effects.apply(c, context, spec)["overridden_criteria"] == [
+        "hightech_exports_threshold"]
+    notes = effects.history_notes(c, context, spec)
+    assert notes["override"]["reason"] == "省政府专项支持"
+    assert notes["override"]["criteria"] == ["hightech_exports_threshold"]
+    assert "late" not in notes
+
+
+# --- deadlines that matter (002 §六(三), issue 16 item 11) ---------------------------
+
+def test_a_recommendation_after_30_april_needs_a_reason_for_the_delay() -> None:
+    c = case(State.PROVINCIALLY_REVIEWED)
+    assert refusal_codes(c, "recommend", ctx(HUBEI, today=date(2006, 4, 30))) == []
+    refusals = machine.check(c, "recommend", ctx(HUBEI, today=date(2006, 5, 1)))
+    assert [(r.code, r.field) for r in refusals] == [("late_reason_required", "late_reason")]
+    assert "2006-04-30" in refusals[0].zh and "002 §六(三)" in refusals[0].zh
+    assert refusal_codes(c, "recommend", ctx(HUBEI, today=date(2006, 5, 1),
+                                             late_reason="省内评审会延期")) == []
+
+
+def test_an_approval_after_the_end_of_may_needs_a_reason_and_is_marked_late_approval() -> None:
+    c = case(State.PUBLICLY_SHOWN)
+    assert refusal_codes(c, "approve", ctx(MOFCOM, today=date(2006, 5, 31))) == []
+    late = ctx(MOFCOM, today=date(2006, 6, 1), late_reason="异议核查")
+    assert refusal_codes(c, "approve", ctx(MOFCOM, today=date(2006, 6, 1))) == [
+        "late_reason_required"]
+    spec = BY_TRIGGER["approve"]
+    assert effects.apply(c, late, spec)["late_steps"] == ["approve"]
+    assert effects.history_notes(c, late, spec)["late"] == {
+        "deadline": "2006-05-31", "badge_zh": "逾期核准", "badge_en": "Late approval",
+        "reason": "异议核查"}
+
+
+def test_the_deadline_is_the_rounds_own() -> None:
+    rules = RoundRules(submission_deadline=date(2006, 5, 20))
+    c = case(State.PROVINCIALLY_REVIEWED)
+    assert refusal_codes(c, "recommend", ctx(HUBEI, today=date(2006, 5, 15), rules=rules)) == []
+
+
+def test_publishing_the_notice_has_no_deadline_of_its_own() -> None:
+    assert refusal_codes(case(State.RECOMMENDED), "publish_notice",
+                         ctx(MOFCOM, today=date(2006, 6, 20))) == []
 
 
 # --- the public notice ---------------------------------------------------------------

@@ -40,7 +40,7 @@ def test_notice_002_is_a_definition_file_the_engine_accepts() -> None:
                             "rectifying"}
     assert p.waiting_for([Role.PROVINCIAL_REVIEWER]) == {"provincially_reviewed"}
     assert p.by_trigger["recommend"].locks == "province"
-    assert p.by_trigger["publish_notice"].effects == ("start_notice",)
+    assert p.by_trigger["publish_notice"].effects == ("start_notice", "record_override")
 
 
 def test_a_transition_to_a_state_that_does_not_exist_names_it() -> None:

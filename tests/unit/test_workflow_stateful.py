@@ -145,6 +145,7 @@ class Workflow(RuleBasedStateMachine):
                        None)
         ctx = Context(actor=actor, now=datetime.combine(self.today, time(2), UTC), rules=RULES,
                       calendar=CAL, quota_used=used, base_claimed_by=claimed, reason=reason,
+                      late_reason=reason, override_reason=reason,  # given or not, as drawn
                       local_today=self.today,
                       rectification_deadline=self.today + timedelta(days=90))
         before = case.state

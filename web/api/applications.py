@@ -197,6 +197,11 @@ class Summary(Schema):
         "description": "the programme its round runs (GET /api/v1/programmes)",
         "example": "mofcom-2006-6"})
     due_on = fields.Date(allow_none=True)
+    overridden_criteria = fields.List(fields.String(), metadata={
+        "description": "criteria of 002 §六 a reviewer overrode (the reasons: history)"})
+    late_steps = fields.List(fields.String(), metadata={
+        "description": "steps taken after the round's deadline (002 §六(三)): recommend, "
+                       "approve"})
 
 
 class ListOut(Schema):
@@ -214,6 +219,14 @@ class TransitionIn(Schema):
     version = fields.Integer(required=True, validate=validate.Range(1, 2**31 - 1),
                              metadata={"example": 1})
     deadline = fields.Date(allow_none=True, metadata={"description": "限期整改 deadline"})
+    override_reason = fields.String(allow_none=True, validate=validate.Length(max=2000), metadata={
+        "description": "recommend, publish_notice, approve a case that fails a criterion "
+                       "(002 §六): why the reviewer goes on anyway (else 422 criterion_failed "
+                       "naming the criteria and figures); refused whatever the reason when "
+                       "the round makes the criterion blocking (criterion_blocking)"})
+    late_reason = fields.String(allow_none=True, validate=validate.Length(max=2000), metadata={
+        "description": "recommend after the round's submission deadline, approve after its "
+                       "approval deadline (002 §六(三)): why (else 422 late_reason_required)"})
     document = fields.String(allow_none=True, validate=validate.Length(max=100), metadata={
         "description": "the decision's document number (文号) — approve, keep_designation, "
                        "order_rectification, revoke only — recorded in the register of bases",
@@ -248,6 +261,11 @@ class HistoryOut(Schema):
     reason = fields.String(allow_none=True)
     at = fields.DateTime(required=True)
     eligibility = fields.List(fields.Dict())
+    override = fields.Function(lambda h: (h.data or {}).get("override"), metadata={
+        "description": "a failed criterion overridden: criteria, figures, reason (002 §六)"})
+    late = fields.Function(lambda h: (h.data or {}).get("late"), metadata={
+        "description": "a step after the round's deadline: deadline, badge, reason "
+                       "(002 §六(三))"})
 
 
 def summary(row: ApplicationRow) -> dict[str, Any]:
@@ -255,7 +273,8 @@ def summary(row: ApplicationRow) -> dict[str, Any]:
             "applicant_name": row.applicant_name, "authority": row.authority.code,
             "province": row.authority.province.code, "region": row.authority.region,
             "round_year": row.round.year, "programme": row.round.programme,
-            "due_on": row.due_on}
+            "due_on": row.due_on, "overridden_criteria": list(row.overridden_criteria or []),
+            "late_steps": list(row.late_steps or [])}
 
 
 def detail(loaded: cases.Loaded) -> dict[str, Any]:
@@ -321,7 +340,9 @@ class Transitions(MethodView):
         """Fire a trigger (submit, recommend, publish_notice, approve, …)."""
         fired = cases.fire(uow(), api_user_id(), app_id, data["trigger"], data["version"],
                            reason=data.get("reason"), deadline=data.get("deadline"),
-                           document=data.get("document"))
+                           document=data.get("document"),
+                           override_reason=data.get("override_reason"),
+                           late_reason=data.get("late_reason"))
         return {"id": fired.application_id, "trigger": fired.trigger,
                 "from_state": fired.from_state, "state": fired.to_state,
                 "version": fired.version}

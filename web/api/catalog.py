@@ -102,6 +102,10 @@ class RoundIn(Schema):
     quota_overrides = fields.Dict(keys=fields.String(), values=fields.Raw(), metadata={
         "description": "authority code → new-base quota this round", "example": {"620000": 2}})
     national_new_target = fields.Raw(metadata={"example": 15})
+    notice_shows_figures = fields.Raw(metadata={
+        "description": "the public notice lists the applicants' figures too (default false: "
+                       "names, authority, kind and field, as 002 §六(三) publishes)",
+        "example": False})
 
 
 class NewRoundIn(RoundIn):

@@ -14,7 +14,7 @@ from web.api.errors import too_many
 from web.api.schemas import decimal
 from web.api.security import api_user_id
 from web.extensions import client_ip, limiter, uow
-from workflow.services import notice, objections
+from workflow.services import bases, notice, objections
 
 bp = Blueprint("notices_api", __name__, url_prefix="/api/v1",
                description="Public notice (网上公示, 002 §六(三)) and objections (异议)")
@@ -51,6 +51,30 @@ class RoundNoticeOut(Schema):
     ends_on = fields.Date(allow_none=True)
     working_days_left = fields.Integer(allow_none=True)
     cases = fields.List(fields.Nested(PublicCaseOut), required=True)
+
+
+class PublicBaseOut(Schema):
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    authority_zh = fields.String(required=True)
+    authority_en = fields.String(required=True)
+    region = fields.String(required=True)
+    base_type = fields.String(required=True, metadata={
+        "enum": ["hightech", "pharmaceutical", "software", "innovation"]})
+    industry_field = fields.String(allow_none=True)
+    designated_on = fields.Date(required=True)
+    designation_document = fields.String(allow_none=True)
+    status = fields.String(required=True, metadata={
+        "enum": ["designated", "rectifying", "revoked"]})
+    status_since = fields.Date(required=True)
+    status_decision = fields.String(allow_none=True)
+    status_document = fields.String(allow_none=True)
+
+
+class PublicBasesArgs(Schema):
+    type = fields.String(metadata={
+        "description": "hightech, pharmaceutical, software or innovation"})
+    status = fields.String(metadata={"description": "designated, rectifying or revoked"})
 
 
 class ObjectionIn(Schema):
@@ -111,6 +135,18 @@ class Notices(MethodView):
     def get(self) -> Any:
         """Cases under public notice now, per round (no login; no personal data)."""
         return [asdict(n) for n in notice.current_notices(uow())]
+
+
+@bp.route("/public/bases")
+class PublicBases(MethodView):
+    @bp.doc(**PUBLIC)
+    @bp.arguments(PublicBasesArgs, location="query")
+    @bp.response(200, PublicBaseOut(many=True))
+    def get(self, args: dict[str, Any]) -> Any:
+        """The register of bases (no login): every base with its designation date and
+        document, type and status now (rectifying, revoked: with the decision and date)."""
+        return [asdict(b) for b in bases.public_register(uow(), base_type=args.get("type"),
+                                                         status=args.get("status"))]
 
 
 @bp.route("/notices/<int(max=2147483647):app_id>")

@@ -32,8 +32,10 @@ from workflow.services.clock import local_date, utcnow
 from workflow.storage import register_repo, repo
 from workflow.storage.models import (
     AuthorityRow,
+    DesignationDecisionRow,
     ExportBaseEventRow,
     ExportBaseRow,
+    RoundRow,
     UserRow,
 )
 from workflow.storage.uow import DbSession, UnitOfWork
@@ -148,6 +150,72 @@ def entry(uow: UnitOfWork, user_id: int | None, base_id: int) -> Entry:
         recertifies = register_repo.entry(s, row.recertifies_id) if row.recertifies_id else None
         return Entry(row, recertifies, register_repo.recertified(s, [row.id]).get(row.id),
                      register_repo.events_of(s, row.id))
+
+
+# --- the public register and designation decisions (授牌) ---------------------------------
+
+@dataclass(frozen=True)
+class PublicBase:
+    """A base as the public register shows it: its name, authority, type (and field),
+    designation date and document, and its status now with the decision behind it —
+    never an applicant's figures (002 §六(三) publishes names)."""
+
+    id: int
+    name: str
+    authority_zh: str
+    authority_en: str
+    region: str
+    base_type: str
+    industry_field: str | None
+    designated_on: date
+    designation_document: str | None
+    status: str
+    status_since: date
+    status_decision: str | None  # the decision behind the status (approve, revoke, …)
+    status_document: str | None
+
+
+def public_register(uow: UnitOfWork, *, base_type: str | None = None,
+                    status: str | None = None) -> list[PublicBase]:
+    """Every base in the register (anyone, no login), filtered by type and status."""
+    _filters(None, base_type, status)
+    with uow.read():
+        s = uow.session
+        rows = register_repo.entries(s, base_type=base_type, status=status)
+        latest = register_repo.latest_events(s, [r.id for r in rows])
+        out = []
+        for r in rows:
+            event = latest.get(r.id)
+            out.append(PublicBase(
+                r.id, r.name, r.authority.name_zh, r.authority.name_en or r.authority.name_zh,
+                r.authority.region, r.base_type, r.industry_field, r.designated_on,
+                r.designation_document, r.status, r.status_since,
+                event.decision if event is not None else None,
+                event.document if event is not None else None))
+        return out
+
+
+@dataclass
+class Decision:
+    """A designation decision (授牌) and the bases it designated."""
+
+    row: DesignationDecisionRow
+    round_year: int
+    bases: list[ExportBaseRow]
+
+
+def designation_decision(uow: UnitOfWork, user_id: int, decision_id: int) -> Decision:
+    """One designation decision with its bases, for its printed form (reviewers and
+    applicants: the names it lists are public in the register)."""
+    with uow.read():
+        s = uow.session
+        _reader(s, user_id)
+        row = register_repo.decision(s, decision_id)
+        if row is None:
+            raise repo.not_found("decision")
+        rnd = s.get(RoundRow, row.round_id)
+        return Decision(row, rnd.year if rnd is not None else row.year,
+                        register_repo.designated_by(s, row.id))
 
 
 def entry_id_of_case(uow: UnitOfWork, app_id: int) -> int | None:

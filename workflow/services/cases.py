@@ -52,6 +52,9 @@ class Loaded:
     triggers: list[str]
     # what the actor's role could do in this state but a guard refuses now, and why
     refused: dict[str, list[Refusal]] = field(default_factory=dict)
+    # what an allowed trigger will ask for when fired: an override of a failed criterion,
+    # a reason for being late (002 §六, §六(三))
+    asks: dict[str, list[Refusal]] = field(default_factory=dict)
 
 
 def _conflict(expected: int, actual: int) -> VersionConflict:
@@ -108,7 +111,8 @@ def load(uow: UnitOfWork, user_id: int, app_id: int, now: datetime | None = None
         ctx = _context(s, row, actor, now, quota_used=repo.quota_used(s, row),
                        base_claimed_by=register_repo.claimed_by(s, row.id, row.existing_base_id))
         triggers, refused = machine.options(case, ctx)
-        return Loaded(row, case, actor, ctx.rules, triggers, refused)
+        asks = {t: found for t in triggers if (found := machine.asks(case, ctx, t))}
+        return Loaded(row, case, actor, ctx.rules, triggers, refused, asks)
 
 
 def eligibility_of(uow: UnitOfWork, user_id: int, app_id: int) -> list[eligibility.Verdict]:
@@ -366,7 +370,8 @@ def fire(uow: UnitOfWork, user_id: int, app_id: int, trigger: str, version: int 
          reason: str | None = None, deadline: date | None = None,
          now: datetime | None = None, data: dict[str, Any] | None = None,
          also: Callable[[Session, repo.FireCase], None] | None = None,
-         document: str | None = None) -> Fired:
+         document: str | None = None, override_reason: str | None = None,
+         late_reason: str | None = None) -> Fired:
     """Fire `trigger` on an application: one transaction that moves the case and appends
     its history row. Raises `VersionConflict` if `version` is not the current one.
     `also` runs inside the same transaction (e.g. marking an objection upheld).
@@ -382,12 +387,22 @@ def fire(uow: UnitOfWork, user_id: int, app_id: int, trigger: str, version: int 
     `access_denied`."""
     try:
         return _fire(uow, user_id, app_id, trigger, version, reason, deadline, now, data, also,
-                     document)
+                     document, _text(override_reason, "override_reason"),
+                     _text(late_reason, "late_reason"))
     except Forbidden:
         raise
     except DomainError as err:
         _audit_refused(uow, user_id, app_id, trigger, version, err)
         raise
+
+
+def _text(value: str | None, name: str) -> str | None:
+    """A reason typed by a reviewer: stripped, None when blank, at most 2,000 characters."""
+    text = value.strip() if isinstance(value, str) else ""
+    if len(text) > 2000:
+        raise ValidationFailed(refuse("too_long", "理由不得超过 2000 字",
+                                      "the reason is limited to 2,000 characters", field=name))
+    return text or None
 
 
 def _audit_refused(uow: UnitOfWork, user_id: int, app_id: int, trigger: str,
@@ -412,7 +427,8 @@ def _fire(uow: UnitOfWork, user_id: int, app_id: int, trigger: str, version: int
           reason: str | None, deadline: date | None, now: datetime | None,
           data: dict[str, Any] | None,
           also: Callable[[Session, repo.FireCase], None] | None,
-          document: str | None = None) -> Fired:
+          document: str | None = None, override_reason: str | None = None,
+          late_reason: str | None = None) -> Fired:
     now = now or utcnow()
     reason = reason.strip() if isinstance(reason, str) and reason.strip() else None
     if reason and len(reason) > 2000:
@@ -457,9 +473,11 @@ def _fire(uow: UnitOfWork, user_id: int, app_id: int, trigger: str, version: int
         ctx = Context(actor=actor, now=now, rules=repo.fire_rules(row),
                       calendar=repo.load_calendar(uow), references=repo.load_references(uow),
                       local_today=today, reason=reason, rectification_deadline=deadline,
-                      quota_used=quota_used, base_claimed_by=claimed_by)
+                      quota_used=quota_used, base_claimed_by=claimed_by,
+                      override_reason=override_reason, late_reason=late_reason)
         verdicts = eligibility.evaluate(prog.criteria, row.kind, row.region, case.values,
                                         case.attestations, ctx.rules, ctx.references)
+        notes = effects.history_notes(case, ctx, prog.by_trigger[trigger])
         outcome = machine.fire(case, trigger, ctx)
         changes: dict[str, Any] = {"state": outcome.dest, "state_changed_at": now,
                                    "updated_at": now,
@@ -478,7 +496,7 @@ def _fire(uow: UnitOfWork, user_id: int, app_id: int, trigger: str, version: int
             reason=reason, at=now, eligibility=[v.as_dict() for v in verdicts],
             data={"deadline": deadline.isoformat() if deadline else None,
                   "notice_ends_on": notice_ends_on.isoformat() if notice_ends_on else None,
-                  **({"document": document} if document else {}), **(data or {})},
+                  **({"document": document} if document else {}), **notes, **(data or {})},
         )
         if also is not None:
             also(uow.session, row)
@@ -533,12 +551,18 @@ def _enter_in_register(s: Session, app: repo.FireCase, trigger: str, status: str
     if entry is None:  # approved now — or before the register existed and not entered
         approved = None if trigger == "approve" else register_repo.approved_at(s, app.id)
         designated_on = local_date(approved) if approved is not None else today
+        # 授牌: the approval joins the round's designation decision of the day (numbered)
+        decision = register_repo.decision_for(s, app.round_id, designated_on, document, now) \
+            if trigger == "approve" else None
         entry = register_repo.designated_entry(
             authority_id=app.authority_id, name=app.values.get("applicant_name") or f"#{app.id}",
             kind=app.kind, industry_field=app.industry_field,
             existing_base_id=app.existing_base_id, application_id=app.id,
-            designated_on=designated_on, document=document if trigger == "approve" else None,
+            designated_on=designated_on,
+            document=(document or decision.document) if decision is not None else None,
             now=now)
+        entry.decision_id = decision.id if decision is not None else None
+        document = entry.designation_document if trigger == "approve" else document
         s.add(entry)
     entry.status, entry.status_since, entry.updated_at = status, today, now
     s.flush()

@@ -62,6 +62,9 @@ class Dashboard:
     by_authority: list[dict[str, object]]
     trends: list[RoundTrend]
     rounds_by_state: dict[int, dict[str, int]] = field(default_factory=dict)
+    # per round: cases recommended / approved after the round's deadline (002 §六(三)) and
+    # cases on which a reviewer overrode a failed criterion (002 §六)
+    marks_by_round: dict[int, dict[str, int]] = field(default_factory=dict)
     goal_bases: int = GOAL_BASES
     goal_share_pct: Decimal = GOAL_SHARE_PCT
 
@@ -114,6 +117,7 @@ def overview(uow: UnitOfWork, user_id: int) -> Dashboard:
         bases_exports = {int(str(r["year"])): bases_hightech(s, int(str(r["year"])) - 1,
                                                              int(str(r["year"])), scope)
                          for r in rounds}
+        marks = stats.marks_by_round(s, scope)
         rounds_by_state: dict[int, dict[str, int]] = {}
         for year, state, n in stats.by_round_and_state(s, scope):
             rounds_by_state.setdefault(year, {})[state] = n
@@ -121,7 +125,21 @@ def overview(uow: UnitOfWork, user_id: int) -> Dashboard:
                      total=sum(n for _, n in by_state), by_state=by_state, by_region=by_region,
                      by_authority=by_authority,
                      trends=trends_of(rounds, national, bases_exports),
-                     rounds_by_state=rounds_by_state)
+                     rounds_by_state=rounds_by_state, marks_by_round=marks)
+
+
+def marks_by_round(uow: UnitOfWork, user_id: int) -> dict[int, dict[str, int]]:
+    """The programme report's count of late steps and overrides per round, in the
+    reviewer's scope (the same computation as the dashboard's)."""
+    with uow.read():
+        s = uow.session
+        user = repo.user_by_id(s, user_id)
+        if Role(user.role) is Role.MINISTRY_REVIEWER:
+            return stats.marks_by_round(s, True)
+        if Role(user.role) is Role.PROVINCIAL_REVIEWER and user.authority is not None:
+            return stats.marks_by_round(s, repo.scope_filter(user, []))
+    raise Forbidden(refuse("reviewers_only", "只有商务部和省级审核人员可以查看统计",
+                           "only ministry and provincial reviewers see the dashboard"))
 
 
 def bases_hightech(s: DbSession, year: int, rounds_up_to: int | None = None,

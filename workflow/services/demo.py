@@ -215,6 +215,18 @@ REASONS = {
     "revoke": "整改期满仍未达到认定条件",
 }
 
+# the reasons the demo's reviewers give for going on with a case that fails a criterion
+# (002 §六), and for a step after the round's deadline (002 §六(三))
+OVERRIDES = {
+    "recommend": "与门槛差距很小，且为本省唯一的软件与服务外包产业集聚区，建议推荐",
+    "publish_notice": "省级推荐理由充分，公示听取各方意见",
+    "approve": "公示期内无异议，同意省级推荐意见",
+}
+LATE = {
+    "recommend": "省内专家评审会延期召开",
+    "approve": "公示期间补充核查出口数据",
+}
+
 
 def _slug(code: str) -> str:
     from workflow.regions import BY_CODE
@@ -418,8 +430,11 @@ def _make_case(uow: UnitOfWork, ids: dict[str, int], code: str, kind: str, name:
                               now=now)
             continue
         deadline = date(2007, 7, 31) if trigger == "order_rectification" else None
+        # a reviewer going on with a case that fails a criterion says why (002 §六); the
+        # reason is recorded only where a criterion fails or a deadline has passed
         cases.fire(uow, actor, app_id, trigger, None, reason=REASONS.get(trigger), now=now,
-                   deadline=deadline)
+                   deadline=deadline, override_reason=OVERRIDES.get(trigger),
+                   late_reason=LATE.get(trigger))
     return app_id
 
 

@@ -1,7 +1,8 @@
 """The public notice (网上公示) and the ministry's view of the objections (异议) it draws.
 
-The public sees only cases under notice and only their key figures: the contact block of
-the 申报书 is personal data and never leaves this module. 002 §六(三): the ministry
+The public sees only cases under notice: their names, authority, kind and field, and their
+key figures only where the round says so; the contact block of the 申报书 is personal data
+and never leaves this module. 002 §六(三): the ministry
 publishes the names of all recommended cases online before it approves them.
 """
 
@@ -58,8 +59,16 @@ class RoundNotice:
     cases: list[PublicCase] = field(default_factory=list)
 
 
+# the applicants' figures: on the public notice only when the round says so (002 §六(三)
+# publishes the recommended names; `RoundRules.notice_shows_figures`)
+FIGURES = ("enterprise_count", "exports_100m_usd", "hightech_exports_100m_usd",
+           "hightech_export_growth_pct")
+
+
 def _public(row: dict[str, Any], calendar: WorkCalendar, today: date) -> PublicCase:
     keep = {k: row[k] for k in PublicCase.__dataclass_fields__ if k in row}
+    if not (row.get("round_params") or {}).get("notice_shows_figures"):
+        keep.update(dict.fromkeys(FIGURES))
     ends = row["notice_ends_on"]
     left = calendar.working_days_left(today, ends) if ends else None
     return PublicCase(**keep, working_days_left=left,

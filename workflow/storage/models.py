@@ -186,6 +186,10 @@ class ApplicationRow(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     state_changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # the criteria reviewers overrode (002 §六; the reasons are in the history) and the
+    # steps taken after the round's deadline (002 §六(三)): the case's marks on lists
+    overridden_criteria: Mapped[list[Any] | None] = mapped_column(JSONType)
+    late_steps: Mapped[list[Any] | None] = mapped_column(JSONType)
 
     # optimistic concurrency: every UPDATE says "WHERE version = <the version I read>"
     __mapper_args__ = {"version_id_col": version}
@@ -231,8 +235,29 @@ class ExportBaseRow(Base):
     note: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # the designation decision (授牌) that designated it, when this system approved it
+    decision_id: Mapped[int | None] = mapped_column(ForeignKey("designation_decisions.id"),
+                                                    index=True)
 
     authority: Mapped[AuthorityRow] = relationship(lazy="joined")
+
+
+class DesignationDecisionRow(Base):
+    """The ministry's designation decision (授牌, 002 §六(三) 核准): one per round and day of
+    approval, numbered per year, covering every base approved in that round that day."""
+
+    __tablename__ = "designation_decisions"
+    __table_args__ = (
+        UniqueConstraint("year", "number", name="uq_designation_decisions_number"),
+        UniqueConstraint("round_id", "issued_on", name="uq_designation_decisions_day"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"))
+    year: Mapped[int] = mapped_column(Integer)
+    number: Mapped[int] = mapped_column(Integer)
+    document: Mapped[str] = mapped_column(String(100))  # 文号, e.g. 商技函〔2006〕1号
+    issued_on: Mapped[date] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class ExportBaseEventRow(Base):

@@ -40,6 +40,7 @@ PUBLIC_COLUMNS = (
     PROVINCE.name_zh.label("authority_zh"), PROVINCE.name_en.label("authority_en"),
     AuthorityRow.region, RoundRow.year.label("round_year"),
     RoundRow.name_zh.label("round_zh"), RoundRow.name_en.label("round_en"),
+    RoundRow.params.label("round_params"),
 )
 
 

@@ -5,14 +5,22 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, literal_column, or_, select
+from sqlalchemy import ColumnElement, exists, func, literal_column, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from workflow.register import NATIONAL, BaseStatus, BaseType, ExistingBase, ImportRow
+from workflow.register import (
+    NATIONAL,
+    BaseStatus,
+    BaseType,
+    ExistingBase,
+    ImportRow,
+    decision_document,
+)
 from workflow.states import USES_QUOTA
 from workflow.storage.models import (
     ApplicationRow,
     AuthorityRow,
+    DesignationDecisionRow,
     ExportBaseEventRow,
     ExportBaseRow,
     HistoryRow,
@@ -159,6 +167,49 @@ def approved_at(session: Session, app_id: int) -> datetime | None:
     return session.scalar(select(HistoryRow.at).where(
         HistoryRow.application_id == app_id, HistoryRow.trigger == "approve")
         .order_by(HistoryRow.version).limit(1))
+
+
+def decision_for(session: Session, round_id: int, issued_on: date, document: str | None,
+                 now: datetime) -> DesignationDecisionRow:
+    """The designation decision of the round's approvals on `issued_on` (授牌, 002 §六(三)):
+    the existing one, or a new one numbered after the year's last (its 文号 the one typed
+    at approval, else `register.decision_document`)."""
+    found = session.scalars(select(DesignationDecisionRow).where(
+        DesignationDecisionRow.round_id == round_id,
+        DesignationDecisionRow.issued_on == issued_on)).first()
+    if found is not None:
+        return found
+    year = issued_on.year
+    number = (session.scalar(select(func.max(DesignationDecisionRow.number)).where(
+        DesignationDecisionRow.year == year)) or 0) + 1
+    row = DesignationDecisionRow(round_id=round_id, year=year, number=number,
+                                 document=document or decision_document(year, number),
+                                 issued_on=issued_on, created_at=now)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def decision(session: Session, decision_id: int) -> DesignationDecisionRow | None:
+    return session.get(DesignationDecisionRow, decision_id)
+
+
+def designated_by(session: Session, decision_id: int) -> list[ExportBaseRow]:
+    """The bases a designation decision designated, by authority code, then name."""
+    return list(session.scalars(
+        select(ExportBaseRow).join(AuthorityRow, AuthorityRow.id == ExportBaseRow.authority_id)
+        .where(ExportBaseRow.decision_id == decision_id)
+        .order_by(AuthorityRow.code, ExportBaseRow.name, ExportBaseRow.id)).unique())
+
+
+def latest_events(session: Session, base_ids: list[int]) -> dict[int, ExportBaseEventRow]:
+    """Base id -> its newest status change (the decision behind its current status)."""
+    if not base_ids:
+        return {}
+    rows = session.scalars(select(ExportBaseEventRow).where(
+        ExportBaseEventRow.base_id.in_(base_ids)).order_by(ExportBaseEventRow.effective_on,
+                                                            ExportBaseEventRow.id))
+    return {r.base_id: r for r in rows}
 
 
 def designated_entry(*, authority_id: int, name: str, kind: str, industry_field: str | None,

@@ -362,6 +362,8 @@ def case_of(app: ApplicationRow, kinds: frozenset[str], objections: int, *, has_
         parent_region=Region(app.authority.parent.region) if app.authority.parent else None,
         existing_base=base,
         existing_base_type=app.existing_base_type,
+        overridden_criteria=tuple(app.overridden_criteria or ()),
+        late_steps=tuple(app.late_steps or ()),
     )
 
 
@@ -408,6 +410,8 @@ class FireCase:
     existing_base_id: int | None
     existing_base_type: str | None
     industry_field: str | None
+    overridden_criteria: list[str] | None
+    late_steps: list[str] | None
     values: dict[str, Any]
     authority_code: str
     region: str
@@ -439,7 +443,7 @@ _USER_COLS = ("id", "username", "display_name", "role", "authority_id", "is_acti
 _CASE_COLS = ("id", "round_id", "authority_id", "owner_id", "kind", "state", "version",
               "attestations", "recommended_by_id", "submitted_at", "notice_published_on",
               "notice_ends_on", "rectification_deadline", "existing_base_id",
-              "existing_base_type", "industry_field")
+              "existing_base_type", "industry_field", "overridden_criteria", "late_steps")
 _FORM_COLS = ("form", "applicant_name")
 
 
@@ -666,6 +670,8 @@ def fire_case(app: FireCase, kinds: frozenset[str], objections: int,
         parent_region=Region(app.parent_region) if app.parent_region else None,
         existing_base=app.existing_base, existing_base_type=app.existing_base_type,
         programme=prog,
+        overridden_criteria=tuple(app.overridden_criteria or ()),
+        late_steps=tuple(app.late_steps or ()),
     )
 
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Integer, and_, case, func, select
+from sqlalchemy import Integer, Text, and_, case, cast, func, or_, select
 from sqlalchemy.orm import aliased
 
 from workflow.states import DESIGNATED
@@ -93,6 +94,27 @@ def by_round_and_state(session: DbSession, scope: Any) -> list[tuple[int, str, i
          .join(RoundRow, RoundRow.id == ApplicationRow.round_id)
          .where(scope).group_by(RoundRow.year, ApplicationRow.state))
     return [(int(y), s, int(n)) for y, s, n in session.execute(q)]
+
+
+def marks_by_round(session: DbSession, scope: Any) -> dict[int, dict[str, int]]:
+    """Per round: how many cases carry each mark — a step taken after the round's deadline
+    (its trigger: recommend, approve; 002 §六(三)) and `overridden` (a failed criterion
+    overridden by a reviewer, 002 §六). Counted in SQL per distinct set of marks."""
+    late = cast(ApplicationRow.late_steps, Text)
+    overridden = cast(ApplicationRow.overridden_criteria, Text)
+    q = (select(RoundRow.year, late, overridden, func.count())
+         .join(RoundRow, RoundRow.id == ApplicationRow.round_id)
+         .where(scope, or_(ApplicationRow.late_steps.is_not(None),
+                           ApplicationRow.overridden_criteria.is_not(None)))
+         .group_by(RoundRow.year, late, overridden))
+    out: dict[int, dict[str, int]] = {}
+    for year, late_text, overridden_text, n in session.execute(q):
+        marks = out.setdefault(int(year), {})
+        for trigger in json.loads(late_text or "null") or ():
+            marks[trigger] = marks.get(trigger, 0) + int(n)
+        if json.loads(overridden_text or "null"):
+            marks["overridden"] = marks.get("overridden", 0) + int(n)
+    return out
 
 
 def round_years(session: DbSession) -> list[int]:

@@ -7,7 +7,7 @@ field. `applicant_name` stays a column — every programme's case is named by it
 search and the register read it. Lossless both ways: downgrade puts every value back.
 
 Revision ID: 0021
-Revises: 0017
+Revises: 0018
 """
 from datetime import date
 from decimal import Decimal
@@ -18,7 +18,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "0021"
-down_revision = "0017"
+down_revision = "0018"
 branch_labels = None
 depends_on = None
 
