@@ -6,6 +6,7 @@ tests/e2e/vendor/axe-core (it only runs in these tests; the app never serves it)
 from __future__ import annotations
 
 import os
+import re
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -150,6 +151,8 @@ def test_a_form_sent_back_says_what_is_wrong_and_takes_the_keyboard_to_each_fiel
         expect(employees).to_be_focused()
         expect(employees).to_have_attribute("aria-invalid", "true")
         expect(employees).to_have_accessible_description("必填")
+        # the red star is said in words: needed to submit, not to save a draft
+        expect(employees).to_have_accessible_name(re.compile(r"^从业人员（人）\s*（提交时必填）$"))
         # each product row's inputs and button say which row they are on, after adding and
         # removing rows too; removing a row leaves the keyboard in the table
         page.fill("#products-0-name", "光通信设备")
