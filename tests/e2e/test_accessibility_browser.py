@@ -197,3 +197,40 @@ def test_a_form_sent_back_says_what_is_wrong_and_takes_the_keyboard_to_each_fiel
         page.context.close()
     finally:
         clock.freeze(None)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_at_320_pixels_wide_only_tables_scroll_sideways(chromium, live_server, lang):
+    """A phone, or a desktop zoomed to 400 %, reads every screen without scrolling both ways
+    (WCAG 2.1 1.4.10); a wide table scrolls inside its own box."""
+    base = live_server
+    world = factories.build_world(_uow(base))
+    world.upload_dir = Path(os.environ["UPLOAD_DIR"])
+    submitted = factories.submitted(world)
+    draft = factories.draft(world, applicant_name="武汉生物医药基地")
+    screens: dict[str | None, list[str]] = {
+        None: ["/login", "/notice", "/notice/objection-status"],
+        "hubei_applicant": [f"/applications/{draft}/edit", "/reports/", "/bases-register/",
+                            "/tokens"],
+        "hubei_reviewer": ["/inbox", f"/cases/{submitted}", "/dashboard", "/deputies",
+                           "/webhooks", "/rounds"],
+        "mofcom": ["/objections", "/reports/programme", "/rounds/new"],
+    }
+    wider: list[str] = []
+    clock.freeze(T)
+    try:
+        for user, urls in screens.items():
+            page = _login(chromium, base, user, lang)
+            page.set_viewport_size({"width": 320, "height": 640})
+            for url in urls:
+                page.goto(base + url)
+                assert page.url == base + url, f"{user} {url} went to {page.url}"
+                width = page.evaluate("() => document.documentElement.scrollWidth")
+                if width > 320:
+                    wider.append(f"{user or 'public'} {url}: {width}px")
+                # and what scrolls can be scrolled from the keyboard (2.1.1)
+                wider += [f"{user or 'public'} {url}: {v}" for v in axe_violations(page)]
+            page.context.close()
+    finally:
+        clock.freeze(None)
+    assert not wider, "at 320px wide:\n  " + "\n  ".join(wider)

@@ -120,6 +120,32 @@
     });
   }
 
+  /* A table wider than the screen scrolls in its box: the box then takes the keyboard, so
+     the arrow keys scroll it, and is named after its table's caption or heading (WCAG 2.1
+     2.1.1, 1.4.10). Checked again when the window changes size. */
+  var boxes = 0;
+  function syncScrollingTables() {
+    document.querySelectorAll(".table-wrap").forEach(function (box) {
+      var scrolls = box.scrollWidth > box.clientWidth + 1 || box.scrollHeight > box.clientHeight + 1;
+      if (scrolls && !box.hasAttribute("tabindex")) {
+        box.setAttribute("tabindex", "0");
+        box.setAttribute("role", "region");
+        box.setAttribute("data-scroll-focus", "");
+        var caption = box.querySelector("caption");
+        var card = box.closest("section, details, .card");
+        var title = caption || (card && card.querySelector("h2, h3, summary"));
+        if (title) {
+          if (!title.id) title.id = "table-title-" + (++boxes);
+          box.setAttribute("aria-labelledby", title.id);
+        }
+      } else if (!scrolls && box.hasAttribute("data-scroll-focus")) {
+        ["tabindex", "role", "data-scroll-focus", "aria-labelledby"].forEach(function (a) {
+          box.removeAttribute(a);
+        });
+      }
+    });
+  }
+
   /* Print button on the print view. */
   function wirePrint() {
     document.querySelectorAll("[data-print]").forEach(function (b) {
@@ -134,5 +160,7 @@
     wireBase();
     wirePrint();
     wireErrorSummary();
+    syncScrollingTables();
+    window.addEventListener("resize", syncScrollingTables);
   });
 })();
