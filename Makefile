@@ -8,13 +8,14 @@ LOCK := requirements.lock
 
 .PHONY: run test install lock bench lint clean demo-logins messages
 
-# Installs exactly the locked releases, each checked against its hash, then the project
-# itself; a new lock (or pyproject.toml) reinstalls.
+# Installs exactly the locked releases, each checked against its hash (the build backend,
+# setuptools and wheel, too), then the project without build isolation: nothing unhashed
+# is fetched. A new lock (or pyproject.toml) reinstalls.
 $(STAMP): $(LOCK) pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --require-hashes -r $(LOCK)
-	$(BIN)/pip install --quiet --no-deps -e .
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
 	@touch $(STAMP)
 
 install: $(STAMP)

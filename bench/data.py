@@ -11,6 +11,7 @@ a few dozen applications a year (002 §六(三)); 1M cases is decades of synthet
 
 from __future__ import annotations
 
+import json
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -33,10 +34,7 @@ HISTORY_STATES = (("re_evaluated", 45), ("approved", 20), ("declined", 10), ("re
                   ("withdrawn", 8), ("revoked", 5), ("objection_upheld", 2))
 PASSWORD_HASH = "$argon2id$v=19$m=65536,t=3,p=4$YmVuY2g$not-a-usable-hash"
 COLUMNS = ("round_id", "authority_id", "owner_id", "kind", "industry_field", "state",
-           "version", "due_on", "applicant_name", "contact_person", "contact_email",
-           "enterprise_count", "exports_100m_usd", "hightech_exports_100m_usd",
-           "hightech_export_growth_pct", "hightech_export_growth_pct_prev1",
-           "hightech_export_growth_pct_prev2", "employees", "attestations", "submitted_at",
+           "version", "due_on", "applicant_name", "form", "attestations", "submitted_at",
            "rectification_deadline", "created_at", "updated_at", "state_changed_at")
 
 
@@ -144,8 +142,14 @@ def _rows(world: World, rng: random.Random, count: int, *, active: bool,
         yield (world.current_round_id if active else rng.choice(rounds), aid,
                world.applicant_ids[aid], "new_base" if rng.random() < 0.4 else "recertification",
                "information", st, rng.randrange(1, 6), due,
-               f"基地{rng.randrange(10**9)}", "张明", "bench@example.gov.cn",
-               rng.randrange(10, 500), ht * 2, ht, *growth, rng.randrange(1000, 90000), "{}",
+               f"基地{rng.randrange(10**9)}", json.dumps({  # the form's document (FormDef)
+                   "contact_person": "张明", "contact_email": "bench@example.gov.cn",
+                   "enterprise_count": rng.randrange(10, 500), "exports_100m_usd": str(ht * 2),
+                   "hightech_exports_100m_usd": str(ht),
+                   "hightech_export_growth_pct_prev2": str(growth[0]),
+                   "hightech_export_growth_pct_prev1": str(growth[1]),
+                   "hightech_export_growth_pct": str(growth[2]),
+                   "employees": rng.randrange(1000, 90000)}, ensure_ascii=False), "{}",
                submitted, due if st == "rectifying" else None, t0, t0, t0)
 
 

@@ -9,6 +9,7 @@ from celery.signals import worker_process_init
 from kombu import Queue
 
 from config import Settings, load_settings
+from tasks.events import SCAN_SECONDS as EVENT_SCAN_SECONDS
 from tasks.webhooks import SCAN_SECONDS as WEBHOOK_SCAN_SECONDS
 
 QUEUES = ("celery", "mail", "scans", "assessments", "webhooks")
@@ -17,7 +18,8 @@ QUEUES = ("celery", "mail", "scans", "assessments", "webhooks")
 def make_celery(settings: Settings | None = None) -> Celery:
     settings = settings or load_settings()
     app = Celery("eib", include=["tasks.health", "tasks.mail", "tasks.reminders",
-                                 "tasks.assessment", "tasks.webhooks"])
+                                 "tasks.assessment", "tasks.webhooks",
+                                 "tasks.events"])
     app.conf.update(
         broker_url=settings.broker_url,
         result_backend=settings.result_backend,
@@ -35,6 +37,7 @@ def make_celery(settings: Settings | None = None) -> Celery:
         task_queues=[Queue(q) for q in QUEUES],
         task_routes={
             "tasks.mail.*": {"queue": "mail"},
+            "tasks.events.*": {"queue": "mail"},
             "tasks.reminders.*": {"queue": "scans"},
             "tasks.assessment.*": {"queue": "assessments"},
             "tasks.webhooks.*": {"queue": "webhooks"},
@@ -50,6 +53,8 @@ def make_celery(settings: Settings | None = None) -> Celery:
                                "schedule": timedelta(seconds=settings.reminder_scan_seconds)},
             "mail-send-due": {"task": "tasks.mail.send_due",
                               "schedule": timedelta(seconds=settings.mail_flush_seconds)},
+            "events-sweep": {"task": "tasks.events.sweep",
+                             "schedule": timedelta(seconds=EVENT_SCAN_SECONDS)},
             "webhooks-scan": {"task": "tasks.webhooks.scan",
                               "schedule": timedelta(seconds=WEBHOOK_SCAN_SECONDS)},
             # 定期评估 (002 §六(三)): yearly, after the annual reports are due

@@ -106,7 +106,10 @@ def create_app(test_config: dict[str, Any] | None = None,
     app.register_blueprint(bases_register.bp)  # /bases-register: 出口基地名录
     from web import notifications
 
-    app.register_blueprint(notifications.bp)  # 通知 and the admin's outbox (reminders)
+    app.register_blueprint(notifications.bp)
+    from web import collaboration
+
+    app.register_blueprint(collaboration.bp)  # claims and comments on a case (issue 17)  # 通知 and the admin's outbox (reminders)
     register_api(app)
     from web import tokens
 

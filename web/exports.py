@@ -27,7 +27,7 @@ from web import dashboard as dashboard_page
 from web.auth import current_user, login_required, role_required
 from web.extensions import uow
 from workflow import form
-from workflow.programme import state_def
+from workflow.programme import all_kinds, kind_def, known, programme, state_def
 from workflow.regions import Region
 from workflow.rules import EXISTING_BASE_ZH, FIELD_ZH
 from workflow.services import cases, spreadsheets
@@ -46,18 +46,30 @@ def _header(f: form.Field) -> str:
     return f"{f.zh}（{f.unit_zh}）" if f.unit_zh else f.zh
 
 
-# (header, how to read it from a row, kind)
+def _reader(f: form.Field) -> Any:
+    """How a column of the form is read from a row: the title, or the stored document."""
+    if f.name == form.TITLE:
+        return lambda r: r.applicant_name
+    return lambda r: f.decode((r.form or {}).get(f.name))
+
+
+def _kind_zh(key: str) -> str:
+    found = kind_def(key)
+    return found.zh if found else key
+
+
+# (header, how to read it from a row, kind): the columns of notice 002's form
 def _state_zh(state: str) -> str:
     defined = state_def(state)
     return defined.zh if defined else state
 
 
-COLUMNS: list[tuple[str, Any, str]] = [
+CASE_COLUMNS: list[tuple[str, Any, str]] = [
     ("编号", lambda r: r.id, "int"),
     ("申报年度", lambda r: r.round.year, "int"),
     ("省级商务主管部门", lambda r: r.authority.province.name_zh, "text"),
     ("地区", lambda r: Region(r.authority.region).zh, "text"),
-    ("申报类型", lambda r: form.KIND_ZH.get(r.kind, r.kind), "text"),
+    ("申报类型", lambda r: _kind_zh(r.kind), "text"),
     ("产业领域／原基地类型", lambda r: FIELD_ZH.get(r.industry_field or "")
      or EXISTING_BASE_ZH.get(r.existing_base_type or "") or None, "text"),
     ("状态", lambda r: _state_zh(r.state), "text"),
@@ -65,12 +77,19 @@ COLUMNS: list[tuple[str, Any, str]] = [
     ("提交日期", lambda r: local_date(r.submitted_at) if r.submitted_at else None, "date"),
     ("公示开始日期", lambda r: r.notice_published_on, "date"),
     ("公示截止日期", lambda r: r.notice_ends_on, "date"),
-] + [(_header(f), (lambda name: lambda r: getattr(r, name))(f.name),
-      {"date": "date", "int": "int", "money": "number", "pct": "number"}.get(f.kind, "text"))
-     for f in form.FIELDS] + [
-    # a city's case: the city whose bureau drafted it (002 §六(三)); blank for a province's own
-    ("申报地市", lambda r: r.authority.name_zh if r.authority.is_city else None, "text"),
 ]
+CITY_COLUMN = (  # a city's case: the city whose bureau drafted it (002 §六(三))
+    "申报地市", lambda r: r.authority.name_zh if r.authority.is_city else None, "text")
+
+
+def columns(code: str | None) -> list[tuple[str, Any, str]]:
+    """The sheet's columns: the case's, then the form's fields of the programme filtered on
+    (notice 002's when the list is not filtered by programme), then the city."""
+    the_form = programme(code).form if code else programme().form
+    return [*CASE_COLUMNS, *((_header(f), _reader(f),
+                              {"date": "date", "int": "int", "money": "number",
+                               "pct": "number"}.get(f.kind, "text")) for f in the_form.fields),
+            CITY_COLUMN]
 
 
 def _filters() -> dict[str, Any]:
@@ -87,11 +106,15 @@ def _filters() -> dict[str, Any]:
         out["authority"] = a["authority"]
     if a.get("round", "").isdigit():
         out["round_year"] = int(a["round"])
-    if a.get("kind") in form.KINDS:
+    if a.get("kind") in all_kinds():
         out["kind"] = a["kind"]
+    if a.get("programme") in {p.code for p in known()}:
+        out["programme"] = a["programme"]
     q = a.get("q", "").strip()[:100]
     if q:
         out["q"] = q
+    if a.get("mine") == "1":  # assigned to me (issue 17)
+        out["mine"] = True
     return out
 
 
@@ -147,12 +170,13 @@ def applications_xlsx() -> Any:
     wb = Workbook(write_only=True)
     ws = wb.create_sheet("申报列表")
     ws.freeze_panes = "A2"
-    for i, width in enumerate([8, 10, 16, 8, 10, 14, 12] + [14] * (len(COLUMNS) - 7)):
+    cols = columns(filters.get("programme"))
+    for i, width in enumerate([8, 10, 16, 8, 10, 14, 12] + [14] * (len(cols) - 7)):
         ws.column_dimensions[_letter(i)].width = width
-    ws.append(_head_row(ws, [h for h, _, _ in COLUMNS]))
+    ws.append(_head_row(ws, [h for h, _, _ in cols]))
     if first is not None:
         for row in _chain(first, rows):
-            ws.append([_cell(ws, read(row), kind) for _, read, kind in COLUMNS])
+            ws.append([_cell(ws, read(row), kind) for _, read, kind in cols])
     return _send(wb, f"申报列表_{china_today():%Y%m%d}.xlsx")
 
 

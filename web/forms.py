@@ -24,7 +24,7 @@ from workflow.errors import (
 )
 from workflow.roles import Role
 from workflow.rules import EXISTING_BASE_TYPES, NEW_BASE_FIELDS_2006
-from workflow.services import bases, cases, catalog, files, worklist
+from workflow.services import bases, cases, catalog, events, files, worklist
 from workflow.states import State
 
 bp = Blueprint("forms", __name__)
@@ -37,10 +37,10 @@ UPLOAD_KINDS = ("application_form", "development_plan", "other")  # 002 §六(�
 bp.register_error_handler(NotFound, not_found_page)
 
 
-def form_data(posted: MultiDict[str, str]) -> dict[str, Any]:
+def form_data(posted: MultiDict[str, str], the_form: form.FormDef) -> dict[str, Any]:
     """The service's input from the posted form: fields, kind, and product rows in order."""
-    data: dict[str, Any] = {f.name: posted.get(f.name, "") for f in form.FIELDS}
-    data["kind"] = posted.get("kind") or "new_base"
+    data: dict[str, Any] = {f.name: posted.get(f.name, "") for f in the_form.fields}
+    data["kind"] = posted.get("kind") or the_form.kinds[0].key
     data["industry_field"] = posted.get("industry_field", "")
     data["existing_base_type"] = posted.get("existing_base_type", "")
     data["existing_base_id"] = posted.get("existing_base_id", "")
@@ -53,11 +53,11 @@ def form_data(posted: MultiDict[str, str]) -> dict[str, Any]:
     return data
 
 
-INPUTS = frozenset({*(f.name for f in form.FIELDS), "kind", "industry_field",
-                    "existing_base_id", "existing_base_type", "products"})
+CASE_INPUTS = frozenset({"kind", "industry_field", "existing_base_id", "existing_base_type",
+                         "products"})
 
 
-def errors_by_field(err: DomainError) -> dict[str, list[str]]:
+def errors_by_field(err: DomainError, the_form: form.FormDef) -> dict[str, list[str]]:
     """Refusals keyed by the form input they belong to (products[1].name → products-1-name);
     one about no input of the form (the round, the authority) heads the form."""
     out: dict[str, list[str]] = {}
@@ -65,7 +65,8 @@ def errors_by_field(err: DomainError) -> dict[str, list[str]]:
         for name in r.details.get("fields", []) if r.code == "incomplete_form" else []:
             key = "products-0-name" if name == "products" else name
             out.setdefault(key, []).append(_("必填"))
-        key = r.field if r.field and (r.field in INPUTS or r.field.startswith("products[")) \
+        inputs = CASE_INPUTS | set(the_form.by_name)
+        key = r.field if r.field and (r.field in inputs or r.field.startswith("products[")) \
             else "_form"
         m = re.match(r"^products\[(\d+)\](?:\.(\w+))?$", key)
         if m:
@@ -74,11 +75,11 @@ def errors_by_field(err: DomainError) -> dict[str, list[str]]:
     return out
 
 
-def _values_of(row: Any) -> dict[str, Any]:
+def _values_of(row: Any, the_form: form.FormDef, saved: dict[str, Any]) -> dict[str, Any]:
     """A saved draft as the form shows it."""
     data: dict[str, Any] = {}
-    for f in form.FIELDS:
-        v = getattr(row, f.name)
+    for f in the_form.fields:
+        v = saved.get(f.name)
         if v is None:
             data[f.name] = ""
         elif f.kind in ("money", "pct"):
@@ -96,12 +97,15 @@ def _values_of(row: Any) -> dict[str, Any]:
 
 def _render(values: dict[str, Any], *, row: Any = None, errors: dict[str, list[str]] | None = None,
             status: int = 200, conflict: bool = False, attachments: list[Any] | None = None,
-            upload_error: str | None = None, upload_kind: str | None = None) -> Any:
+            upload_error: str | None = None, upload_kind: str | None = None,
+            returned: Any = None) -> Any:
     products = values.get("products") or []
     if not products:
         products = [{"name": "", "exports_10k_usd": ""}]
     # the round it goes into: named on the form, its own fields for new bases
-    rnd = catalog.drafting_round(uow(), me().id, row.round.year if row is not None else None)
+    rnd = (catalog.drafting_round(uow(), me().id, row.round.year, row.round.programme)
+           if row is not None else catalog.drafting_round(uow(), me().id, None, _chosen()))
+    choices = catalog.drafting_rounds(uow(), me().id) if row is None else []
     return render_template(
         "application_form.html", values=values, products=products, row=row,
         errors=errors or {}, conflict=conflict, attachments=attachments or [],
@@ -109,7 +113,9 @@ def _render(values: dict[str, Any], *, row: Any = None, errors: dict[str, list[s
         upload_kind=upload_kind, round=rnd,
         industry_fields=rnd.rules.new_base_fields if rnd else NEW_BASE_FIELDS_2006,
         base_types=EXISTING_BASE_TYPES, base_choices=bases.choices(uow(), me().id),
-        fields=form.FIELDS), status
+        fields=the_form(row).fields, sections=the_form(row).sections,
+        rows=the_form(row).rows, kinds=the_form(row).kinds, choices=choices,
+        returned=returned), status
 
 
 @bp.route("/applications/new", methods=["GET", "POST"])
@@ -120,12 +126,13 @@ def new_application() -> Any:
         return render_template("error.html", status=403,
                                message=_("只有申报单位可以填写申报书")), 403
     if request.method == "GET":
-        return _render({"kind": "new_base", "products": []})
-    data = form_data(request.form)
+        return _render({"kind": the_form().kinds[0].key, "products": []})
+    data = form_data(request.form, the_form())
+    data["programme"] = _chosen()
     try:
         app_id = cases.create_draft(uow(), user.id, data)
     except DomainError as err:
-        return _render(data, errors=errors_by_field(err), status=422)
+        return _render(data, errors=errors_by_field(err, the_form()), status=422)
     flash(_("草稿已保存。可以继续填写、上传附件，完成后提交。"), "success")
     return redirect(url_for("forms.edit_application", app_id=app_id))
 
@@ -141,9 +148,12 @@ def edit_page(app_id: int, *, values: dict[str, Any] | None = None,
     if loaded.actor.role is not Role.APPLICANT or row.state != State.DRAFTED.value:
         return redirect(url_for("views.case", app_id=app_id))
     attachments = worklist.attachments_of(uow(), user.id, app_id)
-    return _render(values if values is not None else _values_of(row), row=row, errors=errors,
+    saved = loaded.case.values
+    return _render(values if values is not None else _values_of(row, the_form(row), saved),
+                   row=row, errors=errors,
                    status=status, conflict=conflict, attachments=attachments,
-                   upload_error=upload_error, upload_kind=upload_kind)
+                   upload_error=upload_error, upload_kind=upload_kind,
+                   returned=events.why_here(uow(), user.id, app_id))
 
 
 @bp.route("/applications/<int:app_id>/edit", methods=["GET", "POST"])
@@ -153,7 +163,8 @@ def edit_application(app_id: int) -> Any:
     if request.method == "GET":
         return edit_page(app_id)
     user = me()
-    data = form_data(request.form)
+    loaded = cases.load(uow(), user.id, app_id)
+    data = form_data(request.form, the_form(loaded.row))
     try:
         version = int(request.form.get("version", ""))
     except ValueError:
@@ -171,7 +182,8 @@ def edit_application(app_id: int) -> Any:
     except NotFound:
         raise
     except DomainError as err:
-        return edit_page(app_id, values=data, errors=errors_by_field(err), status=422,
+        return edit_page(app_id, values=data, errors=errors_by_field(err, the_form(loaded.row)),
+                         status=422,
                          upload_error=not_uploaded, upload_kind=kind)
     if wants_upload:
         # the draft was saved first in this same POST: nothing typed is lost to an upload
@@ -191,7 +203,8 @@ def edit_application(app_id: int) -> Any:
         return edit_page(app_id, values=data, status=409, conflict=True)
     except DomainError as err:
         # the draft is saved; what the submit guard misses is shown next to each field
-        return edit_page(app_id, values=data, errors=errors_by_field(err), status=422)
+        return edit_page(app_id, values=data,
+                         errors=errors_by_field(err, the_form(loaded.row)), status=422)
     flash(_("申报书已提交至省级商务主管部门"), "success")
     return redirect(url_for("views.case", app_id=app_id))
 
@@ -219,12 +232,22 @@ def print_application(app_id: int) -> Any:
     loaded = cases.load(uow(), user.id, app_id)
     attachments = worklist.attachments_of(uow(), user.id, app_id)
     return render_template("application_print.html", row=loaded.row, attachments=attachments,
-                           fields=form.FIELDS, kinds=files.KINDS)
+                           values=loaded.case.values, kinds=files.KINDS)
 
 
-def form_fields() -> tuple[form.Field, ...]:
-    return form.FIELDS
+def the_form(row: Any = None) -> form.FormDef:
+    """The form of a draft's programme (of the round it is in), or the form a new draft
+    gets: that of the round it will go into."""
+    if row is not None:
+        return catalog.programme_of(row.round).form
+    rnd = catalog.drafting_round(uow(), me().id, None, _chosen())
+    return (rnd.programme if rnd is not None else catalog.default_programme()).form
 
 
-bp.add_app_template_global(form_fields, "form_fields")
+def _chosen() -> str | None:
+    """The programme the applicant chose for a new application (several rounds are open
+    to them: notice 002's and their province's own)."""
+    return (request.values.get("programme") or "").strip()[:60] or None
+
+
 bp.add_app_template_global(current_user, "current_user")

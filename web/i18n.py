@@ -18,7 +18,7 @@ from flask_babel import get_locale
 from workflow import form
 from workflow.authorities import KIND_ZH as AUTHORITY_KIND_ZH
 from workflow.errors import Refusal
-from workflow.programme import state_def, transition_def
+from workflow.programme import kind_def, state_def, transition_def
 from workflow.regions import Region
 from workflow.register import STATUS_ZH, TYPE_EN, TYPE_ZH, BaseStatus, BaseType
 from workflow.roles import Role
@@ -35,7 +35,6 @@ BASE_STATUS_EN = {BaseStatus.DESIGNATED: "Designated", BaseStatus.RECTIFYING: "R
                   BaseStatus.REVOKED: "Revoked"}
 ATTACHMENT_EN = {"application_form": "Application form", "development_plan": "Development plan",
                  "recommendation_letter": "Recommendation letter", "other": "Other"}
-KIND_EN = {"new_base": "New base", "recertification": "Re-certification"}
 AUTHORITY_KIND_EN = {
     "province": "Province", "municipality": "Municipality",
     "autonomous_region": "Autonomous region",
@@ -138,7 +137,10 @@ def region_label(region: str | Region | None) -> str:
 def kind_label(kind: str | None) -> str:
     if not kind:
         return "—"
-    return KIND_EN.get(kind, kind) if is_en() else form.KIND_ZH.get(kind, kind)
+    found = kind_def(kind)  # the programme's file names it (programmes/*.toml: form.kinds)
+    if found is None:
+        return kind
+    return found.en if is_en() else found.zh
 
 
 def industry_label(value: str | None) -> str:

@@ -13,7 +13,7 @@ from web.extensions import uow
 from web.i18n import lang
 from workflow.errors import DomainError
 from workflow.roles import Role
-from workflow.services import mail, reminders
+from workflow.services import events, mail, reminders
 
 bp = Blueprint("notifications", __name__)
 
@@ -30,7 +30,8 @@ def index() -> Any:
     assert user is not None
     unread_only = request.args.get("unread") == "1"
     inbox = reminders.notifications(uow(), user.id, unread_only=unread_only)
-    return render_template("notifications.html", inbox=inbox, unread_only=unread_only)
+    return render_template("notifications.html", inbox=inbox, unread_only=unread_only,
+                           notify_by_mail=events.notify_by_mail(uow(), user.id))
 
 
 @bp.post("/notifications/read")
@@ -59,6 +60,21 @@ def preference() -> Any:
         abort(400)
     reminders.set_mail_digest(uow(), user.id, choice == "1")
     flash(_("邮件提醒方式已保存"))
+    return redirect(url_for("notifications.index"))
+
+
+@bp.post("/notifications/channel")
+@login_required
+def channel() -> Any:
+    """In-app only, or in-app and by mail (transitions of one's cases, mentions)."""
+    user = current_user()
+    assert user is not None
+    choice = request.form.get("notify_by_mail")
+    if choice not in ("0", "1"):
+        flash(_("请选择通知方式"), "error")
+        return redirect(url_for("notifications.index"))
+    events.set_notify_by_mail(uow(), user.id, choice == "1")
+    flash(_("通知方式已保存"))
     return redirect(url_for("notifications.index"))
 
 

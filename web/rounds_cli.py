@@ -70,6 +70,10 @@ def _fail(err: DomainError) -> None:
     raise click.ClickException("; ".join(lines))
 
 
+PROGRAMME = click.option("--programme", "code", default="mofcom-2006-6", show_default=True,
+                         help="the programme of the round (programmes/<code>.toml)")
+
+
 def _options(fn: Any) -> Any:
     for opt in reversed((
         click.option("--year", type=int, required=True),
@@ -84,7 +88,8 @@ def _options(fn: Any) -> Any:
         click.option("--target", type=int, help="national target of new bases"),
         click.option("--name-zh"), click.option("--name-en"),
         click.option("--as-user", "username", required=True,
-                     help="the ministry user acting (recorded in the audit log)"),
+                     help="the programme owner acting (recorded in the audit log)"),
+        PROGRAMME,
     )):
         fn = opt(fn)
     return fn
@@ -92,19 +97,20 @@ def _options(fn: Any) -> Any:
 
 @rounds_cli.command("plan")
 @_options
-def plan_command(year: int, username: str, **kw: Any) -> None:
+def plan_command(year: int, username: str, code: str, **kw: Any) -> None:
     """Plan a round (not yet open): its dates may still change."""
     from workflow.services import rounds
 
     try:
-        _report(rounds.plan(uow(), _user_id(username), {"year": year, **_changes(**kw)}))
+        _report(rounds.plan(uow(), _user_id(username),
+                            {"year": year, "programme": code, **_changes(**kw)}))
     except DomainError as err:
         _fail(err)
 
 
 @rounds_cli.command("open")
 @_options
-def open_command(year: int, username: str, **kw: Any) -> None:
+def open_command(year: int, username: str, code: str, **kw: Any) -> None:
     """Open a round today (planning it first if it does not exist; options change it
     before it opens). From then on its rules are frozen."""
     from workflow.services import rounds
@@ -114,12 +120,12 @@ def open_command(year: int, username: str, **kw: Any) -> None:
     changes = _changes(**kw)
     try:
         with uow() as u:
-            exists = repo.round_by_year(u.session, year) is not None
+            exists = repo.round_by_year(u.session, year, code) is not None
         if not exists:
-            rounds.plan(uow(), uid, {"year": year, **changes})
+            rounds.plan(uow(), uid, {"year": year, "programme": code, **changes})
         elif changes:
-            rounds.change(uow(), uid, year, changes)
-        _report(rounds.open_round(uow(), uid, year))
+            rounds.change(uow(), uid, year, changes, code=code)
+        _report(rounds.open_round(uow(), uid, year, code=code))
     except DomainError as err:
         _fail(err)
 
@@ -127,12 +133,13 @@ def open_command(year: int, username: str, **kw: Any) -> None:
 @rounds_cli.command("close")
 @click.option("--year", type=int, required=True)
 @click.option("--as-user", "username", required=True)
-def close_command(year: int, username: str) -> None:
+@PROGRAMME
+def close_command(year: int, username: str, code: str) -> None:
     """Close an open round today."""
     from workflow.services import rounds
 
     try:
-        _report(rounds.close_round(uow(), _user_id(username), year))
+        _report(rounds.close_round(uow(), _user_id(username), year, code=code))
     except DomainError as err:
         _fail(err)
 
@@ -151,4 +158,4 @@ def list_command() -> None:
             click.echo(f"{row.year}  {round_status(row.opened_on, row.closed_on, today()).value:8}"
                        f"  opened {row.opened_on or '—'}  closed {row.closed_on or '—'}  "
                        f"submission {rules.submission_deadline}  approval "
-                       f"{rules.approval_deadline}  {row.name_zh}")
+                       f"{rules.approval_deadline}  {row.programme}  {row.name_zh}")

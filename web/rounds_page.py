@@ -15,6 +15,7 @@ from web.i18n import lang
 from web.views import me
 from workflow import rounds as round_rules
 from workflow.errors import DomainError, Refusal
+from workflow.programme import DEFAULT_CODE, known
 from workflow.rules import FIELD_ZH
 from workflow.services import catalog, rounds
 
@@ -54,21 +55,38 @@ def _render_form(template: str, status: int, **kw: Any) -> Any:
     return render_template(template, fields=FIELD_ZH, **kw), status
 
 
+def programme_arg(code: str) -> str | None:
+    """`?programme=` for a round's links: none for notice 002's (the default)."""
+    return None if code == DEFAULT_CODE else code
+
+
+bp.add_app_template_global(programme_arg, "programme_arg")
+
+
+def _code() -> str:
+    """The programme whose round this is (`?programme=`; notice 002's unless named)."""
+    code = (request.values.get("programme") or "").strip()
+    return code if code in {p.code for p in known()} else DEFAULT_CODE
+
+
 @bp.get("/rounds")
 @login_required
 def index() -> Any:
     user = me()
+    kept = rounds.programmes_kept_by(uow(), user.id)
     return render_template("rounds/index.html", rounds=catalog.rounds(uow(), user.id),
-                           may_keep=rounds.may_keep_rounds(uow(), user.id))
+                           may_keep=bool(kept), kept=kept, programmes={p.code: p for p in known()})
 
 
 @bp.get("/rounds/new")
 @login_required
 def new() -> Any:
-    if not rounds.may_keep_rounds(uow(), me().id):
+    kept = rounds.programmes_kept_by(uow(), me().id)
+    if not kept:
         return render_template("error.html", status=403,
                                message=_("只有商务部科技司可以设立申报年度")), 403
-    return _render_form("rounds/form.html", 200, typed=None, errors={}, year=None)
+    return _render_form("rounds/form.html", 200, typed=None, errors={}, year=None, kept=kept,
+                        code=_code())
 
 
 @bp.post("/rounds")
@@ -76,7 +94,7 @@ def new() -> Any:
 def create() -> Any:
     typed = _typed(request.form)
     typed["year"] = request.form.get("year", "").strip()
-    data = _service_input(typed)
+    data = {**_service_input(typed), "programme": _code()}
     try:
         made = rounds.plan(uow(), me().id, data)
     except DomainError as err:
@@ -84,19 +102,20 @@ def create() -> Any:
     else:
         _flash_warnings(made.warnings)
         flash(_("%(year)s年度已设立（计划中），开放前仍可修改", year=made.row.year), "success")
-        return redirect(url_for("rounds_page.show", year=made.row.year), 303)
+        return redirect(url_for("rounds_page.show", year=made.row.year,
+                                programme=programme_arg(made.row.programme)), 303)
     return _render_form("rounds/form.html", 422, typed=typed, errors=_errors_by_field(errors),
-                        year=None)
+                        year=None, kept=rounds.programmes_kept_by(uow(), me().id), code=_code())
 
 
 @bp.get("/rounds/<int:year>")
 @login_required
 def show(year: int) -> Any:
     user = me()
-    found = catalog.round_of(uow(), user.id, year)
+    found = catalog.round_of(uow(), user.id, year, _code())
     return _render_form("rounds/show.html", 200, r=found, typed=None, errors={},
                         warnings=round_rules.warnings(found.rules, _calendar()),
-                        may_keep=rounds.may_keep_rounds(uow(), user.id))
+                        may_keep=rounds.may_keep_rounds(uow(), user.id, _code()))
 
 
 def _calendar() -> Any:
@@ -112,45 +131,45 @@ def update(year: int) -> Any:
     user = me()
     typed = _typed(request.form)
     try:
-        changed = rounds.change(uow(), user.id, year, _service_input(typed))
+        changed = rounds.change(uow(), user.id, year, _service_input(typed), code=_code())
     except DomainError as err:
         errors = err.refusals
     else:
         _flash_warnings(changed.warnings)
         flash(_("已保存"), "success")
-        return redirect(url_for("rounds_page.show", year=year), 303)
-    found = catalog.round_of(uow(), user.id, year)
+        return redirect(url_for("rounds_page.show", year=year, programme=programme_arg(_code())), 303)
+    found = catalog.round_of(uow(), user.id, year, _code())
     return _render_form("rounds/show.html", 422, r=found, typed=typed,
                         errors=_errors_by_field(errors), warnings=[],
-                        may_keep=rounds.may_keep_rounds(uow(), user.id))
+                        may_keep=rounds.may_keep_rounds(uow(), user.id, _code()))
 
 
 @bp.post("/rounds/<int:year>/open")
 @login_required
 def open_round(year: int) -> Any:
     try:
-        opened = rounds.open_round(uow(), me().id, year)
+        opened = rounds.open_round(uow(), me().id, year, code=_code())
     except DomainError as err:
         for r in err.refusals:
             flash(r.message(lang()), "error")
     else:
         _flash_warnings(opened.warnings)
         flash(_("%(year)s年度已开放申报，规则自即日起冻结", year=year), "success")
-    return redirect(url_for("rounds_page.show", year=year), 303)
+    return redirect(url_for("rounds_page.show", year=year, programme=programme_arg(_code())), 303)
 
 
 @bp.post("/rounds/<int:year>/close")
 @login_required
 def close_round(year: int) -> Any:
     try:
-        rounds.close_round(uow(), me().id, year)
+        rounds.close_round(uow(), me().id, year, code=_code())
     except DomainError as err:
         for r in err.refusals:
             flash(r.message(lang()), "error")
     else:
         flash(_("%(year)s年度已结束：不再接受新申报，未办结的申报不再提醒，已认定基地照常报送数据",
                 year=year), "success")
-    return redirect(url_for("rounds_page.show", year=year), 303)
+    return redirect(url_for("rounds_page.show", year=year, programme=programme_arg(_code())), 303)
 
 
 def _flash_warnings(warnings: list[Refusal]) -> None:

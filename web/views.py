@@ -20,17 +20,18 @@ from flask import (
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
+from web import collaboration
 from web.auth import current_user, login_required
 from web.diagram import svg as diagram_svg
 from web.extensions import uow
 from web.i18n import is_en, lang, state_label, trigger_label
 from web.security import UPLOAD_LIMIT
-from workflow import eligibility
 from workflow.errors import DomainError, NotFound, VersionConflict
-from workflow.programme import transition_def
+from workflow.programme import all_kinds, transition_def
+from workflow.programme import known as known_programmes
 from workflow.regions import Region
 from workflow.roles import Role
-from workflow.services import bases, cases, files, objections, worklist
+from workflow.services import bases, cases, claims, files, objections, worklist
 from workflow.services.clock import today as china_today
 from workflow.states import DECISIONS, State
 from workflow.storage.models import UserRow
@@ -44,7 +45,7 @@ BULK_TRIGGERS = {
     Role.MINISTRY_REVIEWER.value: ("publish_notice", "approve"),
     Role.PROVINCIAL_REVIEWER.value: ("recommend",),
 }
-FILTERS = ("state", "region", "authority", "round", "kind", "q")
+FILTERS = ("state", "region", "authority", "round", "kind", "programme", "q", "mine")
 
 
 @bp.app_context_processor
@@ -87,11 +88,15 @@ def _filters(args: MultiDict[str, str]) -> dict[str, Any]:
         out["authority"] = args["authority"]
     if args.get("round", "").isdigit():
         out["round_year"] = int(args["round"])
-    if args.get("kind") in ("new_base", "recertification"):
+    if args.get("kind") in all_kinds():
         out["kind"] = args["kind"]
+    if args.get("programme") in {p.code for p in known_programmes()}:
+        out["programme"] = args["programme"]
     q = args.get("q", "").strip()[:100]
     if q:
         out["q"] = q
+    if args.get("mine") == "1":  # assigned to me (issue 17)
+        out["mine"] = True
     return out
 
 
@@ -119,10 +124,12 @@ def inbox() -> Any:
     days = worklist.working_days_left(uow(), [r.due_on for r in page.items])
     settled = worklist.settled(uow(), page.items)
     choices = worklist.filter_choices(uow())
+    holders = claims.holders(uow(), page.items) if user.role != Role.APPLICANT.value else None
     args = {k: v for k, v in request.args.items() if k in FILTERS and v}
     return render_template(
         "inbox.html", page=page, tab=tab, counts=counts, days=days, settled=settled,
-        choices=choices,
+        choices=choices, kind_choices=all_kinds(), programme_choices=known_programmes(),
+        holders=holders,
         args=args, error=error, states=list(State), regions=list(Region),
         bulk_triggers=BULK_TRIGGERS.get(user.role, ()), today=china_today(),
         is_first_page=not request.args.get("cursor"))
@@ -179,7 +186,7 @@ def _case_page(app_id: int, *, status: int = 200, typed: dict[str, Any] | None =
     upload_kinds = [k for k, (role, state) in files.WHO_MAY_ATTACH.items()
                     if loaded.actor.role is role and row.state == state.value]
     attestable = () if loaded.actor.role is Role.APPLICANT \
-        else eligibility.ATTESTATIONS.get(row.kind, ())
+        else loaded.case.programme.attestations(row.kind)
     # actions this user's role could take in this state that a guard refuses now: shown
     # disabled with the refusal, in the user's language
     refused = {t: [r.message(lang()) for r in rs] for t, rs in loaded.refused.items()}
@@ -194,6 +201,7 @@ def _case_page(app_id: int, *, status: int = 200, typed: dict[str, Any] | None =
         attest_error=attest_error, today=china_today(), decisions=DECISIONS,
         register_entry_id=bases.entry_id_of_case(uow(), app_id),
         products_total=sum((p.exports_10k_usd or 0) for p in row.products),
+        **collaboration.case_sections(user.id, app_id),
     ), status
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from workflow.errors import DefinitionError
 from workflow.rules import ReferenceStats, RoundRules
 
 PASS, FAIL, PENDING = "pass", "fail", "pending"
@@ -120,39 +121,123 @@ def growth_verdict(region: str, data_year: int, growth_pcts: list[Decimal | None
                    f"regional {regional}%", source, figures)
 
 
-def evaluate(kind: str, region: str, values: dict[str, Any],
-             attestations: dict[str, bool | None], rules: RoundRules,
-             references: dict[int, ReferenceStats]) -> list[Verdict]:
-    """All criteria of the application's kind, in the order of the notice."""
-    if kind == "recertification":  # 002 §六(一)
-        return [
-            _attestation("supporting_policies", attestations.get("supporting_policies"),
-                         "基地已经制定实施科技兴贸配套政策", "the base has implemented supporting policies",
-                         "002 §六(一)(1)"),
-            _attestation("project_funding", attestations.get("project_funding"),
-                         "基地已对科技兴贸项目给予资金支持", "the base has funded 科技兴贸 projects",
-                         "002 §六(一)(2)"),
-            _attestation("characteristic_industry", attestations.get("characteristic_industry"),
-                         "基地内已经形成特色产业", "a characteristic industry has formed",
-                         "002 §六(一)(3)"),
-        ]
-    return [
-        _attestation("local_policy", attestations.get("local_policy"),
-                     "省级出台配套政策并安排专项资金", "the province has policies and special funds",
-                     "002 §六(二)(1)"),
-        threshold_verdict(region, values.get("hightech_exports_100m_usd"), rules),
-        growth_verdict(region, rules.data_year,
-                       [values.get("hightech_export_growth_pct_prev2"),
-                        values.get("hightech_export_growth_pct_prev1"),
-                        values.get("hightech_export_growth_pct")], references),
-        _attestation("leading_enterprises", attestations.get("leading_enterprises"),
-                     "龙头及配套企业出口额在全国位居本行业前列",
-                     "leading enterprises rank near the top of their industry nationally",
-                     "002 §六(二)(4)"),
-    ]
+CRITERION_KINDS = ("attestation", "threshold_by_region", "growth_vs_reference", "at_least",
+                   "is_true", "one_of")
 
 
-ATTESTATIONS = {
-    "new_base": ("local_policy", "leading_enterprises"),
-    "recertification": ("supporting_policies", "project_funding", "characteristic_industry"),
-}
+@dataclass(frozen=True)
+class CriterionDef:
+    """One criterion of a programme, as its file names and parameterises it."""
+
+    key: str
+    kind: str  # one of CRITERION_KINDS: the library function that judges it
+    source: str  # the rule it applies, e.g. "002 §六(二)(2)"
+    kinds: tuple[str, ...] = ()  # the application kinds it applies to (empty: all)
+    zh: str = ""
+    en: str = ""
+    field: str | None = None  # at_least / is_true / one_of / threshold_by_region
+    fields: tuple[str, ...] = ()  # growth_vs_reference: the years' growth, oldest first
+    minimum: Decimal | None = None  # at_least
+    allowed: tuple[str, ...] = ()  # one_of
+
+    def applies_to(self, kind: str) -> bool:
+        return not self.kinds or kind in self.kinds
+
+
+def _field_verdict(c: CriterionDef, value: Any, field_zh: str) -> Verdict:
+    """at_least / is_true / one_of on a field of the form."""
+    if value is None:
+        return Verdict(c.key, PENDING, f"{field_zh}未填写", f"{c.en}: not filled in", c.source,
+                       {"field": c.field})
+    figures: dict[str, Any] = {"field": c.field, "value": value}
+    if c.kind == "at_least":
+        ok = Decimal(value) >= (c.minimum or 0)
+        figures["minimum"] = c.minimum
+        sign_zh, sign_en = ("≥", "at least") if ok else ("<", "below")
+        return Verdict(c.key, PASS if ok else FAIL, f"{c.zh}：{value} {sign_zh} {c.minimum}",
+                       f"{c.en}: {value} {sign_en} {c.minimum}", c.source, figures)
+    if c.kind == "is_true":
+        return Verdict(c.key, PASS if value else FAIL, c.zh + ("" if value else "（否）"),
+                       c.en + ("" if value else " (no)"), c.source, figures)
+    ok = str(value) in c.allowed
+    figures["allowed"] = list(c.allowed)
+    return Verdict(c.key, PASS if ok else FAIL, f"{c.zh}：{value}", f"{c.en}: {value}",
+                   c.source, figures)
+
+
+def evaluate(criteria: tuple[CriterionDef, ...], kind: str, region: str,
+             values: dict[str, Any], attestations: dict[str, bool | None], rules: RoundRules,
+             references: dict[int, ReferenceStats],
+             labels: dict[str, str] | None = None) -> list[Verdict]:
+    """Every criterion of the programme that applies to the application's kind, in the
+    order of its file (the order of the notice)."""
+    out = []
+    for c in criteria:
+        if not c.applies_to(kind):
+            continue
+        if c.kind == "attestation":
+            out.append(_attestation(c.key, attestations.get(c.key), c.zh, c.en, c.source))
+        elif c.kind == "threshold_by_region":
+            v = threshold_verdict(region, values.get(c.field or ""), rules)
+            out.append(Verdict(c.key, v.outcome, v.zh, v.en, c.source, v.figures))
+        elif c.kind == "growth_vs_reference":
+            v = growth_verdict(region, rules.data_year, [values.get(f) for f in c.fields],
+                               references)
+            out.append(Verdict(c.key, v.outcome, v.zh, v.en, c.source, v.figures))
+        else:
+            out.append(_field_verdict(c, values.get(c.field or ""),
+                                      (labels or {}).get(c.field or "", c.zh)))
+    return out
+
+
+def attestations_of(criteria: tuple[CriterionDef, ...], kind: str) -> tuple[str, ...]:
+    """The criteria of this kind of application that a reviewer confirms."""
+    return tuple(c.key for c in criteria if c.kind == "attestation" and c.applies_to(kind))
+
+
+def parse_criteria(file: str, raw: Any, field_names: set[str],
+                   kinds: set[str]) -> tuple[CriterionDef, ...]:
+    """The `[[criteria]]` of a programme file, checked against its form."""
+    out = []
+    seen: set[str] = set()
+    for i, c in enumerate(raw or ()):
+        where = f"{file}: criteria[{i}]"
+        key = c.get("key")
+        if not isinstance(key, str) or not key:
+            raise DefinitionError(f"{where}.key: must be non-empty text")
+        where += f" ({key})"
+        if key in seen:
+            raise DefinitionError(f"{where}: the criterion is defined twice")
+        seen.add(key)
+        kind = c.get("kind")
+        if kind not in CRITERION_KINDS:
+            raise DefinitionError(f"{where}.kind: unknown criterion kind {kind!r} (one of "
+                                  f"{', '.join(CRITERION_KINDS)})")
+        if not c.get("source"):
+            raise DefinitionError(f"{where}.source: say which rule it applies")
+        for k in c.get("kinds", ()):
+            if k not in kinds:
+                raise DefinitionError(f"{where}.kinds: kind {k!r} is not defined")
+        named = [c["field"]] if c.get("field") else []
+        named += list(c.get("fields", ()))
+        for name in named:
+            if name not in field_names:
+                raise DefinitionError(f"{where}: field {name!r} is not defined in the form")
+        if kind != "attestation" and kind != "growth_vs_reference" and not c.get("field"):
+            raise DefinitionError(f"{where}.field: a {kind} criterion judges a field")
+        if kind == "growth_vs_reference" and not c.get("fields"):
+            raise DefinitionError(f"{where}.fields: name the years' growth fields")
+        if kind in ("attestation", "at_least", "is_true", "one_of") and not (
+                c.get("zh") and c.get("en")):
+            raise DefinitionError(f"{where}: zh and en say what it asks")
+        if kind == "at_least" and c.get("minimum") is None:
+            raise DefinitionError(f"{where}.minimum: an at_least criterion needs its minimum")
+        if kind == "one_of" and not c.get("allowed"):
+            raise DefinitionError(f"{where}.allowed: a one_of criterion lists its values")
+        out.append(CriterionDef(
+            key=key, kind=kind, source=str(c["source"]), kinds=tuple(c.get("kinds", ())),
+            zh=str(c.get("zh", "")), en=str(c.get("en", "")), field=c.get("field"),
+            fields=tuple(c.get("fields", ())),
+            minimum=Decimal(str(c["minimum"])) if c.get("minimum") is not None else None,
+            allowed=tuple(str(a) for a in c.get("allowed", ()))))
+    return tuple(out)

@@ -32,6 +32,10 @@ class Refusal:
         return self.en if locale.startswith("en") else self.zh
 
 
+class DefinitionError(Exception):
+    """A programme file is wrong; the message names the file, the key and what."""
+
+
 class DomainError(Exception):
     """Base class of every refusal the domain raises; carries one or more `Refusal`s."""
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from workflow import eligibility, form, register
+from workflow import eligibility, register
 from workflow.errors import Refusal, refuse
 from workflow.model import Case, Context
 from workflow.roles import Role
@@ -64,7 +64,7 @@ def not_the_recommender(case: Case, ctx: Context, spec: TransitionSpec) -> Refus
 
 
 def complete_form(case: Case, ctx: Context, spec: TransitionSpec) -> Refusal | None:
-    missing = form.missing_fields(case.kind, case.values, case.products)
+    missing = case.programme.form.missing(case.kind, case.values, case.products)
     if not missing:
         return None
     names = [m.field for m in missing]
@@ -128,8 +128,8 @@ def quota(case: Case, ctx: Context, spec: TransitionSpec) -> Refusal | None:
 def blocking_criteria(case: Case, ctx: Context, spec: TransitionSpec) -> Refusal | None:
     if not ctx.rules.blocking_criteria:
         return None
-    verdicts = eligibility.evaluate(case.kind, str(case.region), case.values, case.attestations,
-                                    ctx.rules, ctx.references)
+    verdicts = eligibility.evaluate(case.programme.criteria, case.kind, str(case.region),
+                                    case.values, case.attestations, ctx.rules, ctx.references)
     failed = [v for v in verdicts
               if v.criterion in ctx.rules.blocking_criteria and v.outcome == eligibility.FAIL]
     if not failed:

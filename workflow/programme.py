@@ -19,6 +19,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from workflow.eligibility import CriterionDef, parse_criteria
+from workflow.errors import DefinitionError
+from workflow.form import FormDef, KindDef, parse_form
 from workflow.roles import Role
 
 PROGRAMMES_DIR = Path(__file__).resolve().parents[1] / "programmes"
@@ -31,10 +34,6 @@ LOCKS = ("province",)
 
 
 DEFINITION_ERROR_HINT = "see docs/programmes.md"
-
-
-class DefinitionError(Exception):
-    """A programme file is wrong; the message names the file, the key and what."""
 
 
 @dataclass(frozen=True)
@@ -82,10 +81,15 @@ class Programme:
     name_en: str
     citation_zh: str
     citation_en: str
-    owner: Role
+    owner: Role  # the role that plans, opens and closes its rounds
     initial: str
     states: dict[str, StateDef]
     transitions: tuple[TransitionDef, ...]
+    form: FormDef
+    criteria: tuple[CriterionDef, ...] = ()
+    # the authority whose `owner` keeps the rounds and whose tree may apply (a province's
+    # own programme); None: the ministry's, open to every authority
+    authority: str | None = None
     path: Path | None = None
     source: str | None = None  # the definition's text (what a round opening freezes)
     by_trigger: dict[str, TransitionDef] = field(default_factory=dict)
@@ -115,6 +119,22 @@ class Programme:
         """The states in which a case waits on one of these roles."""
         wanted = set(roles)
         return frozenset(k for k, s in self.states.items() if s.waiting & wanted)
+
+    def owned_by(self, role: Role, authority_code: str | None) -> bool:
+        """Does someone in `role` at `authority_code` keep this programme's rounds?"""
+        return role is self.owner and (self.authority is None or authority_code == self.authority)
+
+    def open_to(self, authority_code: str, parent_code: str | None) -> bool:
+        """May an authority (a city: with its province's code) apply in its rounds?"""
+        return self.authority is None or self.authority in (authority_code, parent_code)
+
+    def attestations(self, kind: str) -> tuple[str, ...]:
+        """The criteria of this kind of application a reviewer confirms."""
+        return tuple(c.key for c in self.criteria
+                     if c.kind == "attestation" and c.applies_to(kind))
+
+    def criterion(self, key: str) -> CriterionDef | None:
+        return next((c for c in self.criteria if c.key == key), None)
 
     def triggers_from(self, state: str) -> list[TransitionDef]:
         return [t for t in self.transitions if state in t.sources]
@@ -257,13 +277,17 @@ def parse(path: Path, data: dict[str, Any]) -> Programme:
         owner = Role(str(head.get("owner")))
     except ValueError:
         raise _fail(path, "programme.owner", f"unknown role {head.get('owner')!r}") from None
+    form = parse_form(path.name, data.get("form"))
+    criteria = parse_criteria(path.name, data.get("criteria"), set(form.by_name),
+                              set(form.kind_keys))
     return Programme(code=_text(path, "programme.code", head.get("code")),
                      name_zh=_text(path, "programme.name_zh", head.get("name_zh")),
                      name_en=_text(path, "programme.name_en", head.get("name_en")),
                      citation_zh=_text(path, "programme.citation_zh", head.get("citation_zh")),
                      citation_en=_text(path, "programme.citation_en", head.get("citation_en")),
                      owner=owner, initial=initial, states=states, transitions=transitions,
-                     path=path)
+                     form=form, criteria=criteria, path=path,
+                     authority=str(head["authority"]) if head.get("authority") else None)
 
 
 def load(path: Path) -> Programme:
@@ -375,6 +399,20 @@ def transition_def(trigger: str) -> TransitionDef | None:
         if trigger in p.by_trigger:
             return p.by_trigger[trigger]
     return None
+
+
+def kind_def(key: str) -> KindDef | None:
+    """An application kind's definition (labels) by its key, notice 002's programme first."""
+    for p in (programme(), *known()):
+        found = p.form.kind(key)
+        if found is not None:
+            return found
+    return None
+
+
+def all_kinds() -> list[str]:
+    """Every application kind some programme defines (API enums, filters)."""
+    return sorted({k for p in known() for k in p.form.kind_keys})
 
 
 def known() -> list[Programme]:

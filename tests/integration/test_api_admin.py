@@ -72,7 +72,7 @@ def test_a_reviewer_names_a_deputy_and_everyone_reads_their_own_notifications(
         assert me.delete(f"/api/v1/deputies/{period['id']}").status_code == 204
         problem_of(api.as_("hubei_applicant").get("/api/v1/deputies"), 403, "forbidden")
         inbox = api.as_("hubei_applicant").get("/api/v1/notifications").get_json()
-        assert inbox == {"items": [], "unread": 0, "mail_digest": False}
+        assert inbox == {"items": [], "unread": 0, "mail_digest": False, "notify_by_mail": True}
         assert api.as_("hubei_applicant").post("/api/v1/notifications/read",
                                                json={"ids": None}).get_json() == {"marked": 0}
     finally:

@@ -173,3 +173,78 @@ def test_bases_approved_before_the_register_enter_it_from_their_history(empty_db
             "SELECT code, has_existing_bases FROM authorities")}
     engine.dispose()
     assert {k: bool(v) for k, v in flags.items()} == {"420000": True, "430000": False}
+
+
+FORM_2006 = {  # every column of the 2006 申报书 that schema 0021 moves into the document
+    "contact_person": "张明", "contact_phone": "027-87654321", "contact_email": "zm@hb.gov.cn",
+    "filled_on": "2006-03-31", "address": "武汉市洪山区珞喻路1号",
+    "characteristic_industry": "光电子信息", "enterprise_count": 412,
+    "total_sales_100m_cny": "1234.5678", "total_assets_10k_cny": "98765432.1000",
+    "exports_100m_usd": "12.3000", "export_growth_pct": "-3.25", "profit_tax_10k_cny": "0.0001",
+    "hightech_exports_100m_usd": "8.6000", "hightech_export_growth_pct": "48.00",
+    "hightech_export_growth_pct_prev1": "60.50", "hightech_export_growth_pct_prev2": "9999.99",
+    "employees": 35000,
+}
+
+
+def test_form_columns_move_into_one_document_losslessly_and_back(empty_db: str) -> None:
+    """Schema 0021 on a populated database: every value of every 2006 form column is in the
+    application's form document afterwards, exactly (decimals to the last digit, dates,
+    counts), an empty column leaves no key, and the form reads them back typed; downgrade
+    puts each value back in its column."""
+    from decimal import Decimal
+
+    from sqlalchemy import text
+
+    from workflow.programme import programme
+
+    upgrade(empty_db, "0016")
+    engine = make_engine(empty_db)
+    columns = ", ".join(FORM_2006)
+    params = ", ".join(f":{k}" for k in FORM_2006)
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO authorities (id, code, name_zh, name_en, region, kind, "
+                          "is_active, region_overridden) VALUES (1, '420000', "
+                          "'湖北省', 'Hubei', 'central', 'province', true, false)"))
+        conn.execute(text("INSERT INTO users (id, username, display_name, email, role, "
+                          "authority_id, is_head, password_hash, password_history, "
+                          "must_change_password, is_active, locale, mail_digest, failed_logins, "
+                          "session_epoch, created_at) VALUES (1, 'a', 'a', 'a@x.cn', "
+                          "'applicant', 1, false, 'x', '[]', false, true, 'zh', false, 0, 0, "
+                          "'2006-01-01')"))
+        conn.execute(text("INSERT INTO rounds (id, year, name_zh, name_en, params, opened_on, "
+                          "created_at) VALUES (1, 2006, 'r', 'r', '{}', '2006-01-01', "
+                          "'2006-01-01')"))
+        for app_id, values in ((1, FORM_2006), (2, {k: None for k in FORM_2006})):
+            conn.execute(text(
+                "INSERT INTO applications (id, round_id, authority_id, owner_id, kind, state, "
+                f"version, attestations, applicant_name, {columns}, created_at, updated_at, "
+                f"state_changed_at) VALUES (:id, 1, 1, 1, 'new_base', 'drafted', 1, '{{}}', "
+                f"'武汉光谷', {params}, '2006-01-01', '2006-01-01', '2006-01-01')"),
+                {"id": app_id, **values})
+    engine.dispose()
+    upgrade(empty_db, "0021")
+    engine = make_engine(empty_db)
+    with engine.connect() as conn:
+        docs = dict(conn.execute(text("SELECT id, form FROM applications ORDER BY id")).all())
+        names = conn.execute(text("SELECT applicant_name FROM applications")).scalars().all()
+        left = {c["name"] for c in inspect(conn).get_columns("applications")} & set(FORM_2006)
+    engine.dispose()
+    doc = docs[1] if isinstance(docs[1], dict) else __import__("json").loads(docs[1])
+    empty = docs[2] if isinstance(docs[2], dict) else __import__("json").loads(docs[2])
+    assert left == set()
+    assert doc == FORM_2006 and empty == {}
+    assert names == ["武汉光谷", "武汉光谷"]
+    typed = programme().form.decode(doc, "武汉光谷")
+    assert typed["total_assets_10k_cny"] == Decimal("98765432.1")
+    assert typed["hightech_export_growth_pct_prev2"] == Decimal("9999.99")
+    assert str(typed["filled_on"]) == "2006-03-31" and typed["employees"] == 35000
+    downgrade(empty_db, "0016")
+    engine = make_engine(empty_db)
+    with engine.connect() as conn:
+        back = conn.execute(text(f"SELECT {columns} FROM applications WHERE id = 1")).one()
+        none = conn.execute(text(f"SELECT {columns} FROM applications WHERE id = 2")).one()
+    engine.dispose()
+    for (name, want), got in zip(FORM_2006.items(), back, strict=True):
+        assert str(got) == str(want) or Decimal(str(got)) == Decimal(str(want)), name
+    assert all(v is None for v in none)

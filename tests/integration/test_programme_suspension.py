@@ -30,7 +30,8 @@ def suspension_round(world: factories.World) -> Iterator[int]:
         rounds.plan(world.uow(), world.id("mofcom"), {
             "year": 2007, "programme": "test-suspension", "submission_deadline": "2007-04-30",
             "approval_deadline": "2007-05-31"})
-        opened = rounds.open_round(world.uow(), world.id("mofcom"), 2007)
+        opened = rounds.open_round(world.uow(), world.id("mofcom"), 2007,
+                                   code="test-suspension")
         assert opened.row.programme == "test-suspension" and opened.row.programme_hash
         yield 2007
     finally:
@@ -44,7 +45,8 @@ def at(day: date) -> datetime:
 def approved_2007(world: factories.World) -> int:
     w = world
     app_id = cases.create_draft(w.uow(), w.id("hubei_applicant"), factories.form_data(
-        round_year=2007, filled_on="2007-03-01"), now=at(date(2007, 3, 1)))
+        round_year=2007, filled_on="2007-03-01", programme="test-suspension"),
+        now=at(date(2007, 3, 1)))
     factories.attach_required(w, app_id)
     cases.fire(w.uow(), w.id("hubei_applicant"), app_id, "submit", None, now=at(date(2007, 4, 2)))
     files.attach(w.uow(), w.id("hubei_reviewer"), app_id, "recommendation_letter", "l.pdf",

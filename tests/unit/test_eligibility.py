@@ -8,7 +8,10 @@ import pytest
 
 from workflow.eligibility import FAIL, PASS, PENDING, compound_growth, evaluate, growth_verdict
 from workflow.eligibility import threshold_verdict as threshold
+from workflow.programme import programme
 from workflow.rules import ReferenceStats, RoundRules
+
+CRITERIA = programme().criteria  # notice 002's, as programmes/mofcom-2006-6.toml names them
 
 RULES = RoundRules()
 D = Decimal
@@ -92,11 +95,11 @@ def test_growth_without_reference_statistics_is_pending() -> None:
 def test_new_base_has_four_criteria_and_recertification_three() -> None:
     values = {"hightech_exports_100m_usd": D("0.5"), "hightech_export_growth_pct": D(30),
               "hightech_export_growth_pct_prev1": D(45), "hightech_export_growth_pct_prev2": D(40)}
-    new = evaluate("new_base", "central", values, {"local_policy": True}, RULES, REFS)
+    new = evaluate(CRITERIA, "new_base", "central", values, {"local_policy": True}, RULES, REFS)
     assert [v.criterion for v in new] == ["local_policy", "hightech_exports_threshold",
                                          "three_year_growth", "leading_enterprises"]
     assert [v.outcome for v in new] == [PASS, PASS, PASS, PENDING]
-    recert = evaluate("recertification", "east", values,
+    recert = evaluate(CRITERIA, "recertification", "east", values,
                       {"supporting_policies": True, "project_funding": False}, RULES, REFS)
     assert [v.source for v in recert] == ["002 §六(一)(1)", "002 §六(一)(2)", "002 §六(一)(3)"]
     assert [v.outcome for v in recert] == [PASS, FAIL, PENDING]

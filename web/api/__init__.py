@@ -33,10 +33,12 @@ def register_api(app: Flask) -> None:
         authorities,
         bases,
         catalog,
+        collaboration,
         docs,
         evaluations,
         notices,
         people,
+        programmes,
         reports,
         tokens,
         webhooks,
@@ -44,7 +46,8 @@ def register_api(app: Flask) -> None:
 
     for bp in (auth.bp, catalog.bp, applications.bp, attachments.bp, notices.bp, reports.bp,
                bases.bp, evaluations.bp, people.bp, admin.bp, authorities.bp, tokens.bp,
-               webhooks.bp):
+               webhooks.bp, programmes.bp, collaboration.bp):
         csrf.exempt(bp)
         api.register_blueprint(bp)
+    programmes.register_form_schemas(api.spec)
     app.register_blueprint(docs.bp)

@@ -12,7 +12,7 @@ from web.api.schemas import decimal
 from web.api.security import api_user_id
 from web.extensions import uow
 from workflow import form
-from workflow.programme import state_def
+from workflow.programme import all_kinds, known, programme, state_def
 from workflow.services import cases
 from workflow.states import BY_TRIGGER
 from workflow.storage.models import ApplicationRow
@@ -34,11 +34,30 @@ BOUNDS = {"int": (0, form.MAX_INT), "money": (0, int(form.MAX_DECIMAL)),
           "pct": (int(form.PCT_MIN), int(form.PCT_MAX))}
 
 
+def _every_field() -> list[form.Field]:
+    """The fields of every programme's form, by name (notice 002's first): a case carries
+    its own programme's (each programme's form is `Form.<code>` in the document)."""
+    seen: dict[str, form.Field] = {}
+    for p in sorted(known(), key=lambda p: p.code != programme().code):
+        for f in p.form.fields:
+            seen.setdefault(f.name, f)
+    return list(seen.values())
+
+
 def _form_fields(output: bool) -> dict[str, fields.Field]:
     out: dict[str, fields.Field] = {}
-    for f in form.FIELDS:
+    for f in _every_field():
         meta: dict[str, Any] = {
             "description": f"{f.zh} / {f.en}" + (f" ({f.unit_zh})" if f.unit_zh else "")}
+        if f.kind == "bool":
+            out[f.name] = (fields.Boolean(allow_none=True, metadata=meta) if output
+                           else fields.Raw(allow_none=True, metadata={
+                               **meta, "type": ["boolean", "string"]}))
+            continue
+        if f.kind == "choice":
+            out[f.name] = fields.String(allow_none=True, metadata={
+                **meta, "enum": [o[0] for o in f.options]})
+            continue
         if not output and f.kind in BOUNDS:
             meta["minimum"], meta["maximum"] = BOUNDS[f.kind]
         if f.kind in ("text", "email", "phone"):
@@ -65,19 +84,22 @@ EXISTING_BASE = {"description": "re-certification (002 §五(一)): the national
 
 ApplicationInput = Schema.from_dict({
     **_form_fields(False),
-    "kind": fields.String(validate=validate.OneOf(form.KINDS), metadata={"example": "new_base"}),
+    "kind": fields.String(validate=validate.OneOf(all_kinds()), metadata={"example": "new_base"}),
     "industry_field": fields.String(allow_none=True),
     "existing_base_type": fields.String(allow_none=True),
     "existing_base_id": fields.Integer(allow_none=True, validate=validate.Range(1, 2**31 - 1),
                                        metadata=EXISTING_BASE),
     "round_year": fields.Integer(allow_none=True, validate=validate.Range(1990, 2200),
                                  metadata={"description": "default: the newest open round"}),
+    "programme": fields.String(allow_none=True, validate=validate.Length(max=60), metadata={
+        "description": "the programme to apply in (GET /api/v1/programmes; its form is "
+                       "Form.<code>); default: notice 002's", "example": "mofcom-2006-6"}),
     "products": fields.List(fields.Nested(Product), allow_none=True),
 }, name="ApplicationInput")
 
 ApplicationUpdate = Schema.from_dict({
     **_form_fields(False),
-    "kind": fields.String(validate=validate.OneOf(form.KINDS)),
+    "kind": fields.String(validate=validate.OneOf(all_kinds())),
     "industry_field": fields.String(allow_none=True),
     "existing_base_type": fields.String(allow_none=True),
     "existing_base_id": fields.Integer(allow_none=True, validate=validate.Range(1, 2**31 - 1),
@@ -115,6 +137,7 @@ ApplicationOut = Schema.from_dict({
     "version": fields.Integer(required=True),
     "kind": fields.String(required=True),
     "round_year": fields.Integer(required=True),
+    "programme": fields.String(required=True, metadata={"example": "mofcom-2006-6"}),
     "authority": fields.String(required=True, metadata={
         "description": "GB/T 2260 code of the authority that drafted it: a province-level one "
                        "or a prefecture-level city"}),
@@ -147,7 +170,10 @@ class ListArgs(Schema):
     authority = fields.String(validate=validate.Regexp(r"^[0-9]{6}$"), metadata={
         "description": "GB/T 2260 code; a province's takes in its cities", "example": "420000"})
     round = fields.Integer(validate=validate.Range(1990, 2200), metadata={"example": 2006})
-    kind = fields.String(validate=validate.OneOf(form.KINDS))
+    kind = fields.String(validate=validate.OneOf(all_kinds()))
+    programme = fields.String(validate=validate.OneOf([p.code for p in known()]), metadata={
+        "description": "the programme of the case's round (GET /api/v1/programmes)",
+        "example": "mofcom-2006-6"})
     q = fields.String(validate=validate.Length(max=100),
                       metadata={"description": "part of the applicant's name"})
     waiting_on_me = fields.Boolean(load_default=False)
@@ -167,6 +193,9 @@ class Summary(Schema):
     province = fields.String(required=True)
     region = fields.String(required=True)
     round_year = fields.Integer(required=True)
+    programme = fields.String(required=True, metadata={
+        "description": "the programme its round runs (GET /api/v1/programmes)",
+        "example": "mofcom-2006-6"})
     due_on = fields.Date(allow_none=True)
 
 
@@ -178,7 +207,7 @@ class ListOut(Schema):
 
 class TransitionIn(Schema):
     trigger = fields.String(required=True, metadata={
-        "example": "submit", "enum": sorted(BY_TRIGGER)})
+        "example": "submit", "enum": sorted({t.trigger for p in known() for t in p.transitions})})
     reason = fields.String(allow_none=True, validate=validate.Length(max=2000),
                            metadata={"description": "required to return, decline, reject, "
                                                     "withdraw, revoke, order rectification"})
@@ -224,13 +253,15 @@ class HistoryOut(Schema):
 def summary(row: ApplicationRow) -> dict[str, Any]:
     return {"id": row.id, "state": row.state, "version": row.version, "kind": row.kind,
             "applicant_name": row.applicant_name, "authority": row.authority.code,
-            "province": row.authority.province.code, "region": row.authority.region, "round_year": row.round.year, "due_on": row.due_on}
+            "province": row.authority.province.code, "region": row.authority.region,
+            "round_year": row.round.year, "programme": row.round.programme,
+            "due_on": row.due_on}
 
 
 def detail(loaded: cases.Loaded) -> dict[str, Any]:
     row = loaded.row
     out = summary(row)
-    out.update({name: getattr(row, name) for name in (f.name for f in form.FIELDS)})
+    out.update(loaded.case.values)
     out.update(industry_field=row.industry_field, existing_base_type=row.existing_base_type,
                existing_base_id=row.existing_base_id,
                notice_ends_on=row.notice_ends_on, rectification_deadline=row.rectification_deadline,
@@ -251,7 +282,8 @@ class Applications(MethodView):
             uow(), api_user_id(), state=args.get("state"), region=args.get("region"),
             authority=args.get("authority"), round_year=args.get("round"),
             kind=args.get("kind"), q=args.get("q"), limit=args["limit"],
-            cursor=args.get("cursor"), waiting_on_me=args["waiting_on_me"])
+            cursor=args.get("cursor"), waiting_on_me=args["waiting_on_me"],
+            programme=args.get("programme"))
         return {"items": [summary(r) for r in page.items], "total": page.total,
                 "next_cursor": page.next_cursor}
 

@@ -11,7 +11,7 @@ from marshmallow import Schema, fields, validate
 from web.api.blueprint import Blueprint
 from web.api.security import api_user_id
 from web.extensions import uow
-from workflow.services import deputies, reminders
+from workflow.services import deputies, events, reminders
 
 bp = Blueprint("people_api", __name__, url_prefix="/api/v1",
                description="Your deputies (代理人, reviewers) and notifications (通知)")
@@ -58,6 +58,9 @@ class InboxOut(Schema):
     items = fields.List(fields.Nested(NotificationOut), required=True)
     unread = fields.Integer(required=True)
     mail_digest = fields.Boolean(required=True)
+    notify_by_mail = fields.Boolean(required=True, metadata={
+        "description": "case updates and mentions: in the app and by mail (true) or in "
+                       "the app only (false)"})
 
 
 class InboxArgs(Schema):
@@ -78,6 +81,9 @@ class MarkOut(Schema):
 class DigestIn(Schema):
     mail_digest = fields.Boolean(required=True, metadata={
         "description": "true: one daily digest; false: a mail per reminder"})
+    notify_by_mail = fields.Boolean(load_default=None, allow_none=True, metadata={
+        "description": "case updates and mentions: in the app and by mail (true) or in "
+                       "the app only (false); omitted: unchanged"})
 
 
 @bp.route("/deputies")
@@ -120,7 +126,8 @@ class Notifications(MethodView):
         """Your notifications, newest first (one per reminder mail)."""
         inbox = reminders.notifications(uow(), api_user_id(), limit=args["limit"],
                                         unread_only=args["unread_only"])
-        return {"items": inbox.items, "unread": inbox.unread, "mail_digest": inbox.mail_digest}
+        return {"items": inbox.items, "unread": inbox.unread, "mail_digest": inbox.mail_digest,
+                "notify_by_mail": events.notify_by_mail(uow(), api_user_id())}
 
 
 @bp.route("/notifications/read")
@@ -138,6 +145,8 @@ class Digest(MethodView):
     @bp.arguments(DigestIn)
     @bp.response(204)
     def put(self, data: dict[str, Any]) -> Any:
-        """Mails one by one or as a daily digest."""
+        """Mails one by one or as a daily digest; case updates by mail or in the app only."""
         reminders.set_mail_digest(uow(), api_user_id(), data["mail_digest"])
+        if data.get("notify_by_mail") is not None:
+            events.set_notify_by_mail(uow(), api_user_id(), data["notify_by_mail"])
         return None

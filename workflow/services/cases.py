@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from workflow import effects, eligibility, form, machine, register
+from workflow import effects, eligibility, machine, register
 from workflow.errors import (
     DomainError,
     Forbidden,
@@ -19,14 +19,14 @@ from workflow.errors import (
     refuse,
 )
 from workflow.model import Case, Context
+from workflow.programme import DEFAULT_CODE, locking_triggers
 from workflow.programme import known as known_programmes
-from workflow.programme import locking_triggers
 from workflow.roles import Actor, Role
 from workflow.rules import EXISTING_BASE_TYPES, RoundRules, RoundStatus
 from workflow.services import audit
 from workflow.services.clock import local_date, utcnow
-from workflow.states import DECISIONS, PROGRAMME, State, register_change
-from workflow.storage import audit_repo, register_repo, repo
+from workflow.states import DECISIONS, PROGRAMME, register_change
+from workflow.storage import audit_repo, events_repo, register_repo, repo
 from workflow.storage.models import (
     ApplicationRow,
     AuthorityRow,
@@ -119,9 +119,10 @@ def eligibility_of(uow: UnitOfWork, user_id: int, app_id: int) -> list[eligibili
         _require_case_role(user)
         row = repo.get_application(s, app_id)
         _actor_or_404(s, user, row, local_date(utcnow()))
-        return eligibility.evaluate(row.kind, row.authority.region, repo.values_of(row),
-                                    dict(row.attestations or {}), repo.rules_of(row.round),
-                                    repo.load_references(s))
+        prog = repo.programme_of_round(row.round)
+        return eligibility.evaluate(prog.criteria, row.kind, row.authority.region,
+                                    repo.values_of(row), dict(row.attestations or {}),
+                                    repo.rules_of(row.round), repo.load_references(s))
 
 
 def history_of(uow: UnitOfWork, user_id: int, app_id: int) -> list[HistoryRow]:
@@ -136,32 +137,41 @@ def history_of(uow: UnitOfWork, user_id: int, app_id: int) -> list[HistoryRow]:
 
 # --- drafts -----------------------------------------------------------------------------
 
-def _validated(s: Session, data: dict[str, Any], kind: str | None, rules: RoundRules,
+def _validated(s: Session, data: dict[str, Any], kind: str | None, rnd: RoundRow,
                authority_id: int, row: ApplicationRow | None = None
-               ) -> tuple[dict[str, Any], list[dict[str, Any]] | None]:
-    """The form's values and product rows, and (re-certification) the base it names, each
-    checked; `ValidationFailed` with every error found. The values include
-    `existing_base_id` and `existing_base_type` whenever they are to change."""
-    values, errors = form.clean_form(data)
+               ) -> tuple[dict[str, Any], list[dict[str, Any]] | None, dict[str, Any]]:
+    """The form's values and rows (as the round's programme defines its form), and
+    (re-certification) the base it names, each checked — one round of validation: every
+    error found, format, choice and cross-field alike, in one `ValidationFailed`. Returns
+    (form values, rows, the case's own columns to change: the base it names)."""
+    rules = repo.rules_of(rnd)
+    the_form = repo.programme_of_round(rnd).form
+    values, errors = the_form.clean(data)
     products = None
     if "products" in data:
-        products, perr = form.clean_products(data["products"])
+        products, perr = the_form.clean_rows(data["products"])
         errors += perr
-    if kind is not None and kind not in form.KINDS:
-        errors.append(refuse("invalid_choice", "申报类型应为新基地或重新认定",
-                             "kind must be new_base or recertification", field="kind",
-                             details={"value": str(kind)[:50]}))
+    if kind is not None and kind not in the_form.kind_keys:
+        listed = "、".join(k.zh for k in the_form.kinds)
+        errors.append(refuse("invalid_choice", f"申报类型应为{listed}",
+                             "kind must be one of " + ", ".join(the_form.kind_keys),
+                             field="kind", details={"value": str(kind)[:50]}))
+    if not errors:  # figures across fields, as they will stand once saved
+        current = repo.values_of(row) if row is not None else {}
+        rows_now = products if products is not None else (
+            [{"name": p.name, "exports_10k_usd": p.exports_10k_usd} for p in row.products]
+            if row is not None else [])
+        errors += the_form.cross_checks({**current, **values}, rows_now)
     field_value = data.get("industry_field")
     if field_value not in (None, "") and field_value not in rules.new_base_fields:
         errors.append(refuse("invalid_choice", "产业领域不在本轮范围内",
                              "industry field is not one of this round's fields",
                              field="industry_field", details={"value": str(field_value)[:50]}))
     base, base_errors = _named_base(s, data, kind, authority_id, row)
-    values.update(base)
     errors += base_errors
     if errors:
         raise ValidationFailed(*errors)
-    return values, products
+    return values, products, base
 
 
 def _named_base(s: Session, data: dict[str, Any], kind: str | None, authority_id: int,
@@ -198,13 +208,23 @@ def _named_base(s: Session, data: dict[str, Any], kind: str | None, authority_id
     return {"existing_base_id": base.id, "existing_base_type": declared or base.base_type}, []
 
 
-def _open_round(session: Session, year: int | None, today: date) -> RoundRow:
-    """The round a new draft goes into: that year's, or the newest open one. Applications
-    are drafted only in an open round (issue 14): not in a planned one, not in a closed one."""
+def _open_round(session: Session, year: int | None, today: date, authority: AuthorityRow,
+                code: str | None = None) -> RoundRow:
+    """The round a new draft goes into: that year's of the programme named (notice 002's
+    unless named), or the newest open one the authority may apply in. Applications are
+    drafted only in an open round (issue 14): not in a planned one, not in a closed one —
+    and only by authorities the programme is open to (a province's own: its cities)."""
     if year is None:
-        row = next(iter(repo.open_rounds(session, today)), None)
+        row = next((r for r in repo.open_rounds(session, today, authority)
+                    if code is None or r.programme == code), None)
     else:
-        row = repo.round_by_year(session, int(year))
+        row = repo.round_by_year(session, int(year), code or DEFAULT_CODE)
+    if row is not None and not repo.programme_of_round(row).open_to(
+            authority.code, authority.parent.code if authority.parent else None):
+        prog = repo.programme_of_round(row)
+        raise Forbidden(refuse("programme_not_open_to_you", f"{prog.name_zh}不接受本单位申报",
+                               f"{prog.name_en} does not take applications from your authority",
+                               field="programme", details={"programme": prog.code}))
     if row is None:
         raise ValidationFailed(refuse("no_open_round", "没有开放申报的年度",
                                       "no application round is open", field="round_year"))
@@ -236,16 +256,19 @@ def create_draft(uow: UnitOfWork, user_id: int, data: dict[str, Any],
                                    f"{user.authority.name_en or user.authority.name_zh} is "
                                    "deactivated: it starts no new application",
                                    field="authority", details={"authority": user.authority.code}))
-        rnd = _open_round(s, data.get("round_year"), local_date(now))
-        kind = data.get("kind") or "new_base"
-        values, products = _validated(s, data, kind, repo.rules_of(rnd), user.authority.id)
+        rnd = _open_round(s, data.get("round_year"), local_date(now), user.authority,
+                          data.get("programme") or None)
+        kind = data.get("kind") or repo.programme_of_round(rnd).form.kinds[0].key
+        values, products, base = _validated(s, data, kind, rnd, user.authority.id)
         row = ApplicationRow(round_id=rnd.id, authority_id=user.authority_id, owner_id=user.id,
                              kind=kind, industry_field=data.get("industry_field") or None,
                              state=PROGRAMME.initial, version=1, created_at=now,
                              updated_at=now, state_changed_at=now,
                              due_on=effects.due_on(PROGRAMME.state(PROGRAMME.initial),
                                                    repo.rules_of(rnd), None, None),
-                             next_reminder_on=local_date(now), **values)
+                             next_reminder_on=local_date(now), **base)
+        row.round = rnd
+        repo.write_values(row, values)
         row.products = [ProductRow(position=i, **p) for i, p in enumerate(products or [])]
         s.add(row)
         s.flush()
@@ -269,16 +292,18 @@ def update_draft(uow: UnitOfWork, user_id: int, app_id: int, data: dict[str, Any
         if actor.role is not Role.APPLICANT:
             raise Forbidden(refuse("only_applicants_edit", "只有申报单位可以修改申报书",
                                    "only the applicant can edit the form"))
-        if row.state != State.DRAFTED.value:
+        if not repo.programme_of_round(row.round).state(row.state).editable:
             raise GuardFailed(refuse("not_a_draft", "只有草稿可以修改",
                                      "only drafts can be edited", guard="editable"))
         if row.version != version:
             raise _conflict(version, row.version)
         kind = data.get("kind", row.kind)
-        values, products = _validated(s, data, kind, repo.rules_of(row.round),
-                                      row.authority_id, row)
-        changed = sorted(k for k, v in values.items() if getattr(row, k) != v)
-        for k, v in values.items():
+        values, products, base = _validated(s, data, kind, row.round, row.authority_id, row)
+        before = repo.values_of(row)
+        changed = sorted([k for k, v in values.items() if before.get(k) != v]
+                         + [k for k, v in base.items() if getattr(row, k) != v])
+        repo.write_values(row, values)
+        for k, v in base.items():
             setattr(row, k, v)
         if "industry_field" in data:
             row.industry_field = data["industry_field"] or None
@@ -308,7 +333,7 @@ def set_attestations(uow: UnitOfWork, user_id: int, app_id: int,
         if actor.role is Role.APPLICANT:
             raise Forbidden(refuse("reviewers_attest", "只有审核人员可以确认评估条件",
                                    "only reviewers can confirm criteria"))
-        allowed = eligibility.ATTESTATIONS[row.kind]
+        allowed = repo.programme_of_round(row.round).attestations(row.kind)
         bad = [k for k in values if k not in allowed]
         if bad:
             raise ValidationFailed(refuse("unknown_criterion", "未知的评估条件",
@@ -432,7 +457,7 @@ def _fire(uow: UnitOfWork, user_id: int, app_id: int, trigger: str, version: int
                       calendar=repo.load_calendar(uow), references=repo.load_references(uow),
                       local_today=today, reason=reason, rectification_deadline=deadline,
                       quota_used=quota_used, base_claimed_by=claimed_by)
-        verdicts = eligibility.evaluate(row.kind, row.region, case.values,
+        verdicts = eligibility.evaluate(prog.criteria, row.kind, row.region, case.values,
                                         case.attestations, ctx.rules, ctx.references)
         outcome = machine.fire(case, trigger, ctx)
         changes: dict[str, Any] = {"state": outcome.dest, "state_changed_at": now,
@@ -535,8 +560,10 @@ def list_applications(uow: UnitOfWork, user_id: int, *, state: str | None = None
                       round_year: int | None = None, kind: str | None = None,
                       q: str | None = None, limit: int = 50, cursor: str | None = None,
                       waiting_on_me: bool = False, now: datetime | None = None,
-                      count: bool = True) -> Page:
-    """The applications a user may see, filtered, ordered by due date then id (keyset)."""
+                      count: bool = True, programme: str | None = None,
+                      mine: bool = False) -> Page:
+    """The applications a user may see, filtered, ordered by due date then id (keyset);
+    `mine`: only those assigned to the user (claimed, issue 17) that still wait on them."""
     now = now or utcnow()
     with uow.read():
         s = uow.session
@@ -552,13 +579,19 @@ def list_applications(uow: UnitOfWork, user_id: int, *, state: str | None = None
                 raise ValidationFailed(refuse("invalid_cursor", "分页参数无效",
                                               "the cursor is invalid", field="cursor")) from None
         limit = max(1, min(limit, 200))
+        scope = repo.scope_filter(user, principals)
+        if mine:
+            scope = events_repo.assigned_to(scope, user.id, {
+                role.value: sorted(set().union(*(p.waiting_for([role])
+                                                 for p in known_programmes())))
+                for role in Role})
         rows, total = repo.page_applications(
-            s, repo.scope_filter(user, principals), state=state,
+            s, scope, state=state,
             states=waiting_states(user, principals) if waiting_on_me else None,
             settled_rounds=repo.closed_round_ids(s, local_date(now)) if waiting_on_me else (),
             region=region,
             authority=authority, round_year=round_year, kind=kind, q=q, limit=limit + 1,
-            after=after, count=count)
+            after=after, count=count, programme_code=programme)
         nxt = None
         if len(rows) > limit:
             rows = rows[:limit]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from workflow.programme import DEFAULT_CODE, Programme, programme
 from workflow.rules import RoundRules, RoundStatus
 from workflow.services.clock import today as china_today
 from workflow.storage import api_repo, register_repo, repo
@@ -17,6 +18,11 @@ class Round:
     row: RoundRow
     rules: RoundRules
     status: RoundStatus
+
+    @property
+    def programme(self) -> Programme:
+        """The programme it runs, as it opened with it."""
+        return repo.programme_of_round(self.row)
 
     def calendar(self) -> dict[str, Any]:
         """The round's dates (DOMAIN.md "The calendar"; 002 §六(三), §四(四))."""
@@ -65,24 +71,54 @@ def rounds(uow: UnitOfWork, user_id: int) -> list[Round]:
                 for r in api_repo.rounds(uow.session)]
 
 
-def round_of(uow: UnitOfWork, user_id: int, year: int) -> Round:
+def round_of(uow: UnitOfWork, user_id: int, year: int, code: str = DEFAULT_CODE) -> Round:
     with uow.read():
         repo.user_by_id(uow.session, user_id)
-        row = api_repo.round_by_year(uow.session, year)
+        row = api_repo.round_by_year(uow.session, year, code)
         if row is None:
             raise repo.not_found("round")
         return Round(row, repo.rules_of(row), repo.status_of(row, china_today()))
 
 
-def drafting_round(uow: UnitOfWork, user_id: int, year: int | None = None) -> Round | None:
-    """The round a new application goes into (the newest open one), or the round `year`:
-    the form names it and offers its fields (002 §五(二)). None: no round is open."""
+def drafting_round(uow: UnitOfWork, user_id: int, year: int | None = None,
+                   code: str | None = None) -> Round | None:
+    """The round a new application goes into (the newest open one the user's authority may
+    apply in, of programme `code` if named), or the round `year`: the form names it and
+    offers its fields (002 §五(二)). None: no round is open."""
     with uow.read():
-        repo.user_by_id(uow.session, user_id)
+        user = repo.user_by_id(uow.session, user_id)
         today = china_today()
-        row = (repo.round_by_year(uow.session, year) if year is not None
-               else next(iter(repo.open_rounds(uow.session, today)), None))
+        if year is not None:
+            row = repo.round_by_year(uow.session, year, code or DEFAULT_CODE)
+        else:
+            row = next((r for r in repo.open_rounds(uow.session, today, user.authority)
+                        if code is None or r.programme == code), None)
         return Round(row, repo.rules_of(row), repo.status_of(row, today)) if row else None
+
+
+def drafting_rounds(uow: UnitOfWork, user_id: int) -> list[Round]:
+    """Every open round the user's authority may apply in (one per programme, newest):
+    the new-application page lets them choose when there is more than one."""
+    with uow.read():
+        user = repo.user_by_id(uow.session, user_id)
+        today = china_today()
+        seen: set[str] = set()
+        out = []
+        for r in repo.open_rounds(uow.session, today, user.authority):
+            if r.programme not in seen:
+                seen.add(r.programme)
+                out.append(Round(r, repo.rules_of(r), repo.status_of(r, today)))
+        return out
+
+
+def programme_of(round_row: RoundRow) -> Programme:
+    """The programme a round runs (the definition it opened with)."""
+    return repo.programme_of_round(round_row)
+
+
+def default_programme() -> Programme:
+    """Notice 002's programme: the form shown while no round is open."""
+    return programme()
 
 
 def me(uow: UnitOfWork, user_id: int) -> UserRow:

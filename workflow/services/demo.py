@@ -29,6 +29,7 @@ is what the workflow would have recorded.
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -298,6 +299,10 @@ def seed(uow: UnitOfWork, upload_dir: Path | None = None) -> bool:
                   h, is_head=True)
         for code, (name, _, _, _, slug) in CITIES.items():
             _user(s, f"{slug}_applicant", f"{name}商务局", Role.APPLICANT, by_code[code], h)
+        for code in GD_CITIES:  # the bureaux applying for their enterprises (004 (七))
+            name, slug = CITIES[code][0], CITIES[code][4]
+            _user(s, f"guangdong_city_{slug}", f"{name}商务局（机电产品出口基地企业）",
+                  Role.APPLICANT, by_code[code], h)
         s.flush()
         ids = repo.user_ids(s)
         existing = repo.applicant_names(s)
@@ -458,7 +463,74 @@ def _live(uow: UnitOfWork, ids: dict[str, int], existing: set[str], upload_dir: 
         if name not in existing:
             _make_case(uow, ids, code, kind, name, ht, growth, target, upload_dir, max_bytes,
                        year=today.year, when=when, draft_time=back[12], industry=industry)
+    _guangdong(uow, ids, existing, today, cal, back)
     _base_duties(uow, ids, existing, today, cal)
+
+
+# --- a province's own programme on the same engine: Guangdong's export base enterprises for
+# mechanical and electrical products (seed 004 (七); programmes/guangdong-2006-59.toml)
+GUANGDONG = "guangdong-2006-59"
+GD_CITIES = ("440100", "440400", "440600", "441900")
+# city, enterprise, exports, M&E exports, own-brand exports (万美元), own-brand share %,
+# ISO 9000, ISO 14000, export credit grade, R&D centre, target state
+GD_CASES: list[tuple[str, str, str, str, str, str, bool, bool, str, bool, str]] = [
+    ("440100", "广州珠江机电出口有限公司", "8600", "7200", "2100", "29.17", True, True, "AA",
+     True, "enterprise_designated"),
+    # short of the own-brand share and without ISO 14000: the reviewer sees why
+    ("441900", "东莞精密模具出口有限公司", "5200", "4800", "600", "12.5", True, False, "A",
+     True, "provincially_reviewed"),
+    ("440600", "佛山顺德小家电出口有限公司", "6400", "6100", "1900", "31.15", True, True, "AAA",
+     False, "provincially_reviewed"),
+    ("440400", "珠海打印耗材出口有限公司", "3100", "2900", "900", "31.03", True, True, "A",
+     True, "drafted"),
+]
+
+
+def _guangdong(uow: UnitOfWork, ids: dict[str, int], existing: set[str], today: date,
+               cal: WorkCalendar, back: dict[int, datetime]) -> None:
+    """Guangdong's round of its own programme, opened by the province three weeks ago:
+    enterprises' applications from the cities' bureaux — one designated, two with the
+    province, one still a draft."""
+    from workflow.programme import current_source, digest
+
+    with uow:
+        s = uow.session
+        if repo.round_by_year(s, today.year, GUANGDONG) is None:
+            rules = replace(RoundRules.for_year(today.year),
+                            provincial_internal_deadline=None,
+                            submission_deadline=cal.add_working_days(today, 10),
+                            approval_deadline=cal.add_working_days(today, 25))
+            source = current_source(GUANGDONG)
+            s.add(RoundRow(year=today.year, programme=GUANGDONG, params=rules.to_json(),
+                           name_zh=f"{today.year}年度广东省机电产品出口基地企业认定",
+                           name_en=f"{today.year} Guangdong M&E export base enterprises",
+                           opened_on=today - timedelta(days=21), programme_source=source,
+                           programme_hash=digest(source)))
+            uow.commit()
+    reviewer = ids["guangdong_reviewer"]
+    for (code, name, exports, me, brand, share, iso9000, iso14000, credit, rd,
+         target) in GD_CASES:
+        if name in existing:
+            continue
+        applicant = ids[f"guangdong_city_{CITIES[code][4]}"]
+        data: dict[str, Any] = {
+            "programme": GUANGDONG, "round_year": today.year, "kind": "enterprise",
+            "applicant_name": name,
+            "credit_code": f"9144{code}MA{zlib.crc32(name.encode()) % 10**6:06d}",
+            "contact_person": "陈经理", "contact_phone": "020-83331234",
+            "main_products": "家用电器、电机及零部件", "exports_10k_usd": exports,
+            "me_exports_10k_usd": me, "own_brand_exports_10k_usd": brand,
+            "own_brand_share_pct": share, "iso9000": iso9000, "iso14000": iso14000,
+            "export_credit_grade": credit, "rd_centre": rd}
+        app_id = cases.create_draft(uow, applicant, data, now=back[12])
+        if target == "drafted":
+            continue
+        cases.fire(uow, applicant, app_id, "submit", None, now=back[8])
+        if target == "enterprise_designated":
+            loaded = cases.load(uow, reviewer, app_id, now=back[5])
+            cases.set_attestations(uow, reviewer, app_id, {"city_recommendation": True},
+                                   loaded.row.version)
+            cases.fire(uow, reviewer, app_id, "designate_enterprise", None, now=back[2])
 
 
 def _at(day: date, hour: int = 10) -> datetime:
@@ -508,7 +580,8 @@ def _base_duties(uow: UnitOfWork, ids: dict[str, int], existing: set[str], today
 def _file_reports(s: Any, base: ApplicationRow, today: date, cal: WorkCalendar,
                   late: bool) -> None:
     approved = date(2006, 5, 15)
-    quarterly_base = Decimal(base.hightech_exports_100m_usd or 1) * 2500  # 万美元 a quarter
+    figures = repo.values_of(base)
+    quarterly_base = Decimal(figures["hightech_exports_100m_usd"] or 1) * 2500  # 万美元 a quarter
     year, quarter = quarter_of(approved)
     filed = []
     while True:
@@ -526,7 +599,7 @@ def _file_reports(s: Any, base: ApplicationRow, today: date, cal: WorkCalendar,
         s.add(QuarterlyReportRow(
             application_id=base.id, year=y, quarter=q, revision=1, is_current=True,
             exports_10k_usd=(hightech * Decimal("1.6")).quantize(Decimal("0.01")),
-            hightech_exports_10k_usd=hightech, enterprise_count=base.enterprise_count,
+            hightech_exports_10k_usd=hightech, enterprise_count=figures["enterprise_count"],
             enterprises=[], source="form", submitted_by_id=base.owner_id,
             submitted_at=_at(max(date(y, m, d) + timedelta(days=10), due - timedelta(days=3)))))
     for y in range(2006, today.year):

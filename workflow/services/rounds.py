@@ -12,8 +12,16 @@ from datetime import datetime
 from typing import Any
 
 from workflow import rounds as rules_of_rounds
-from workflow.errors import Refusal, ValidationFailed, WrongStatus, refuse
-from workflow.programme import DEFAULT_CODE, DefinitionError, current_source, digest, programme
+from workflow.errors import Forbidden, Refusal, ValidationFailed, WrongStatus, refuse
+from workflow.programme import (
+    DEFAULT_CODE,
+    DefinitionError,
+    Programme,
+    current_source,
+    digest,
+    known,
+    programme,
+)
 from workflow.roles import Role
 from workflow.rules import RoundRules, RoundStatus
 from workflow.services import audit
@@ -22,7 +30,6 @@ from workflow.storage import repo
 from workflow.storage.models import RoundRow
 from workflow.storage.uow import DbSession, UnitOfWork
 
-OWNERS = (Role.MINISTRY_REVIEWER,)  # 002: the ministry (科技司) runs its rounds
 MIN_YEAR, MAX_YEAR = 2000, 2100
 
 
@@ -36,14 +43,22 @@ class Outcome:
     warnings: list[Refusal] = field(default_factory=list)
 
 
-def _owner(s: DbSession, user_id: int) -> Any:
-    return repo.user_in_role(s, user_id, OWNERS, refuse(
-        "round_owner_only", "只有商务部科技司可以设立、开放和结束申报年度",
-        "only the ministry opens, changes and closes rounds"))
+def _owner(s: DbSession, user_id: int, code: str = DEFAULT_CODE) -> Any:
+    """The user, if they keep the rounds of programme `code`: its owner's role (and, for a
+    province's own programme, at that province)."""
+    prog = programme(code)
+    user = repo.user_by_id(s, user_id)
+    if not prog.owned_by(Role(user.role), user.authority.code if user.authority else None):
+        who_zh = "商务部科技司" if prog.authority is None else "本专项的省级商务主管部门"
+        who_en = "the ministry" if prog.authority is None else "the province that runs it"
+        raise Forbidden(refuse("round_owner_only", f"只有{who_zh}可以设立、开放和结束{prog.name_zh}的申报年度",
+                               f"only {who_en} opens, changes and closes rounds of "
+                               f"{prog.name_en}", details={"programme": code}))
+    return user
 
 
-def _round(s: DbSession, year: int) -> RoundRow:
-    row = repo.round_by_year(s, year)
+def _round(s: DbSession, year: int, code: str = DEFAULT_CODE) -> RoundRow:
+    row = repo.round_by_year(s, year, code)
     if row is None:
         raise repo.not_found("round")
     return row
@@ -85,8 +100,8 @@ def plan(uow: UnitOfWork, user_id: int, data: dict[str, Any],
                              field="year", details={"value": str(raw_year)[:20]}))
     with uow:
         s = uow.session
-        user = _owner(s, user_id)
-        if not errors and repo.round_by_year(s, year) is not None:
+        user = _owner(s, user_id, code)
+        if not errors and repo.round_by_year(s, year, code) is not None:
             errors.append(refuse("round_exists", f"{year}年度已经设立",
                                  f"the {year} round exists already", field="year"))
         changes = {k: v for k, v in data.items()
@@ -108,14 +123,14 @@ def plan(uow: UnitOfWork, user_id: int, data: dict[str, Any],
 
 
 def change(uow: UnitOfWork, user_id: int, year: int, data: dict[str, Any],
-           now: datetime | None = None) -> Outcome:
+           now: datetime | None = None, code: str = DEFAULT_CODE) -> Outcome:
     """Change a planned round's names, dates, quotas or fields. Once it has opened its
     rules are frozen (`round_frozen`)."""
     now = now or utcnow()
     with uow:
         s = uow.session
-        user = _owner(s, user_id)
-        row = _round(s, year)
+        user = _owner(s, user_id, code)
+        row = _round(s, year, code)
         if repo.status_of(row, local_date(now)) is not RoundStatus.PLANNED:
             raise WrongStatus(refuse("round_frozen", f"{year}年度已经开放，规则不能再修改",
                                      f"the {year} round has opened: its rules are frozen",
@@ -139,14 +154,14 @@ def change(uow: UnitOfWork, user_id: int, year: int, data: dict[str, Any],
 
 
 def open_round(uow: UnitOfWork, user_id: int, year: int,
-               now: datetime | None = None) -> Outcome:
+               now: datetime | None = None, code: str = DEFAULT_CODE) -> Outcome:
     """planned → open today: applications may be drafted in it, its rules are frozen."""
     now = now or utcnow()
     today = local_date(now)
     with uow:
         s = uow.session
-        user = _owner(s, user_id)
-        row = _round(s, year)
+        user = _owner(s, user_id, code)
+        row = _round(s, year, code)
         status = repo.status_of(row, today)
         if status is not RoundStatus.PLANNED:
             raise WrongStatus(refuse("round_not_planned", f"{year}年度已经开放或已结束",
@@ -169,15 +184,15 @@ def open_round(uow: UnitOfWork, user_id: int, year: int,
 
 
 def close_round(uow: UnitOfWork, user_id: int, year: int,
-                now: datetime | None = None) -> Outcome:
+                now: datetime | None = None, code: str = DEFAULT_CODE) -> Outcome:
     """open → closed today: no new drafts; its unfinished cases wait on no one and get no
     reminders; its bases keep their reporting duties."""
     now = now or utcnow()
     today = local_date(now)
     with uow:
         s = uow.session
-        user = _owner(s, user_id)
-        row = _round(s, year)
+        user = _owner(s, user_id, code)
+        row = _round(s, year, code)
         status = repo.status_of(row, today)
         if status is not RoundStatus.OPEN:
             raise WrongStatus(refuse("round_not_open", f"{year}年度不在开放状态，无法结束",
@@ -191,7 +206,19 @@ def close_round(uow: UnitOfWork, user_id: int, year: int,
         return out
 
 
-def may_keep_rounds(uow: UnitOfWork, user_id: int) -> bool:
-    """Does this user plan, open and close rounds (the page shows them the controls)?"""
+def programmes_kept_by(uow: UnitOfWork, user_id: int) -> list[Programme]:
+    """The programmes whose rounds this user keeps (the ministry: notice 002's; a
+    province's reviewers: their province's own)."""
     with uow.read():
-        return Role(repo.user_by_id(uow.session, user_id).role) in OWNERS
+        user = repo.user_by_id(uow.session, user_id)
+        code = user.authority.code if user.authority else None
+        return [p for p in known() if p.owned_by(Role(user.role), code)]
+
+
+def may_keep_rounds(uow: UnitOfWork, user_id: int, code: str = DEFAULT_CODE) -> bool:
+    """Does this user plan, open and close rounds of programme `code` (the page shows them
+    the controls)?"""
+    with uow.read():
+        user = repo.user_by_id(uow.session, user_id)
+        return programme(code).owned_by(Role(user.role),
+                                        user.authority.code if user.authority else None)

@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from workflow.programme import DEFAULT_CODE
 from workflow.storage.models import (
     ApiTokenRow,
     AttachmentRow,
@@ -37,8 +38,9 @@ def rounds(session: Session) -> list[RoundRow]:
     return list(session.scalars(select(RoundRow).order_by(RoundRow.year.desc())))
 
 
-def round_by_year(session: Session, year: int) -> RoundRow | None:
-    return session.scalars(select(RoundRow).where(RoundRow.year == year)).first()
+def round_by_year(session: Session, year: int, code: str = DEFAULT_CODE) -> RoundRow | None:
+    return session.scalars(select(RoundRow).where(RoundRow.year == year,
+                                                  RoundRow.programme == code)).first()
 
 
 def attachments_of(session: Session, app_id: int) -> list[AttachmentRow]:

@@ -27,7 +27,8 @@ def authorities(session: Session) -> list[AuthorityRow]:
 
 
 def round_years(session: Session) -> list[int]:
-    return list(session.scalars(select(RoundRow.year).order_by(RoundRow.year.desc())))
+    return list(session.scalars(select(RoundRow.year).distinct()
+                                .order_by(RoundRow.year.desc())))
 
 
 def names_in_scope(session: Session, scope: Any, ids: list[int]) -> dict[int, str | None]:

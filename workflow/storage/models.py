@@ -20,6 +20,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    text,
     true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -101,6 +102,8 @@ class UserRow(Base):
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     locale: Mapped[str] = mapped_column(String(10), default="zh")
     mail_digest: Mapped[bool] = mapped_column(Boolean, default=False)
+    # events (transitions, mentions): in-app only (False) or in-app and by mail (True)
+    notify_by_mail: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None]
     session_epoch: Mapped[int] = mapped_column(Integer, default=0)
@@ -119,8 +122,10 @@ class RoundRow(Base):
     """An application round (申报年度) with its criteria parameters and calendar."""
 
     __tablename__ = "rounds"
+    # one round a year per programme: 002's 2027 round and a province's own are two
+    __table_args__ = (UniqueConstraint("programme", "year", name="uq_rounds_programme_year"),)
     id: Mapped[int] = mapped_column(primary_key=True)
-    year: Mapped[int] = mapped_column(Integer, unique=True)
+    year: Mapped[int] = mapped_column(Integer)
     name_zh: Mapped[str] = mapped_column(String(100))
     name_en: Mapped[str] = mapped_column(String(100))
     params: Mapped[dict[str, Any]] = mapped_column(default=dict)
@@ -166,26 +171,11 @@ class ApplicationRow(Base):
     # the next day the reminder scan must look at this case (None: nothing to remind of);
     # set to today whenever the case changes, moved on by the scan (workflow.reminders)
     next_reminder_on: Mapped[date | None] = mapped_column(Date)
-    # 申报书 — contact block
+    # the case's name: the form's `applicant_name`, kept as a column (lists, search, register)
     applicant_name: Mapped[str | None] = mapped_column(String(200), index=True)
-    contact_person: Mapped[str | None] = mapped_column(String(50))
-    contact_phone: Mapped[str | None] = mapped_column(String(30))
-    contact_email: Mapped[str | None] = mapped_column(String(120))
-    filled_on: Mapped[date | None] = mapped_column(Date)
-    # 第一项：基地基本情况 (figures of the previous year)
-    address: Mapped[str | None] = mapped_column(String(300))
-    characteristic_industry: Mapped[str | None] = mapped_column(String(300))
-    enterprise_count: Mapped[int | None] = mapped_column(Integer)
-    total_sales_100m_cny: Mapped[Decimal | None] = mapped_column(Money)
-    total_assets_10k_cny: Mapped[Decimal | None] = mapped_column(Money)
-    exports_100m_usd: Mapped[Decimal | None] = mapped_column(Money)
-    export_growth_pct: Mapped[Decimal | None] = mapped_column(Pct)
-    profit_tax_10k_cny: Mapped[Decimal | None] = mapped_column(Money)
-    hightech_exports_100m_usd: Mapped[Decimal | None] = mapped_column(Money)
-    hightech_export_growth_pct: Mapped[Decimal | None] = mapped_column(Pct)
-    hightech_export_growth_pct_prev1: Mapped[Decimal | None] = mapped_column(Pct)
-    hightech_export_growth_pct_prev2: Mapped[Decimal | None] = mapped_column(Pct)
-    employees: Mapped[int | None] = mapped_column(Integer)
+    # the rest of the 申报书 as its programme's form defines it: one document, keyed by
+    # field name, values as the form encodes them (workflow.form.FormDef.encode / decode)
+    form: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default=text("'{}'"))
     # reviewer attestations (criteria confirmed by a person), name -> bool
     attestations: Mapped[dict[str, Any]] = mapped_column(default=dict)
     recommended_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -297,7 +287,9 @@ class HistoryRow(Base):
 
     __tablename__ = "transition_history"
     # (application_id, version) also serves every lookup by case: no index of its own
-    __table_args__ = (UniqueConstraint("application_id", "version", name="uq_history_version"),)
+    __table_args__ = (UniqueConstraint("application_id", "version", name="uq_history_version"),
+                      # the notifier's sweep reads the recent transitions (events.sweep)
+                      Index("ix_transition_history_at", "at"))
     id: Mapped[int] = mapped_column(primary_key=True)
     application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"))
     version: Mapped[int] = mapped_column(Integer)  # the case's version after this step
@@ -636,3 +628,60 @@ class WebhookDeliveryRow(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     delivered_at: Mapped[datetime | None]
+
+
+class TransitionNoticeRow(Base):
+    """A transition whose people have been notified (in-app and by mail): the history row
+    is the event, written with the transition; this marks it handled (issue 17, item 2)."""
+
+    __tablename__ = "transition_notices"
+    history_id: Mapped[int] = mapped_column(ForeignKey("transition_history.id"),
+                                            primary_key=True)
+    notified: Mapped[int] = mapped_column(Integer, default=0)  # people told
+    done_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AssignmentRow(Base):
+    """Who works a case now (认领/指派): one reviewer of the role whose turn it is. It holds
+    while the case waits on that role; a case that moves on to another role is free."""
+
+    __tablename__ = "assignments"
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"),
+                                                primary_key=True)
+    assignee_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    role: Mapped[str] = mapped_column(String(30))
+    assigned_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    assigned_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CommentRow(Base):
+    """A comment on a case: an internal note between reviewers, or a remark to the
+    applicant (optionally on one field of the form)."""
+
+    __tablename__ = "comments"
+    __table_args__ = (Index("ix_comments_application", "application_id", "id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"))
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    author_name: Mapped[str] = mapped_column(String(100))
+    author_role: Mapped[str] = mapped_column(String(30))
+    visibility: Mapped[str] = mapped_column(String(20))  # internal | applicant
+    field: Mapped[str | None] = mapped_column(String(60))
+    body: Mapped[str] = mapped_column(Text)
+    mentions: Mapped[list[Any]] = mapped_column(default=list)  # user ids
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+def form_value(name: str, kind: str = "money", label: bool = True) -> Any:
+    """A field of the stored form document as a typed SQL expression (JSONB `->>` on
+    PostgreSQL, JSON_EXTRACT on SQLite), labelled with its name: for sums and lists."""
+    item = ApplicationRow.form[name]
+    if kind == "money":
+        expr = item.as_numeric(18, 4)
+    elif kind == "pct":
+        expr = item.as_numeric(9, 2)
+    elif kind == "int":
+        expr = item.as_integer()
+    else:
+        expr = item.as_string()
+    return expr.label(name) if label else expr

@@ -18,6 +18,7 @@ from workflow.storage.models import (
     AuthorityRow,
     ObjectionRow,
     RoundRow,
+    form_value,
 )
 from workflow.storage.uow import DbSession
 
@@ -32,9 +33,9 @@ _TO_PROVINCE = PROVINCE.id == func.coalesce(AuthorityRow.parent_id, AuthorityRow
 PUBLIC_COLUMNS = (
     ApplicationRow.id, ApplicationRow.applicant_name, ApplicationRow.kind,
     ApplicationRow.industry_field, ApplicationRow.existing_base_type,
-    ApplicationRow.characteristic_industry, ApplicationRow.address,
-    ApplicationRow.enterprise_count, ApplicationRow.exports_100m_usd,
-    ApplicationRow.hightech_exports_100m_usd, ApplicationRow.hightech_export_growth_pct,
+    form_value("characteristic_industry", "text"), form_value("address", "text"),
+    form_value("enterprise_count", "int"), form_value("exports_100m_usd"),
+    form_value("hightech_exports_100m_usd"), form_value("hightech_export_growth_pct", "pct"),
     ApplicationRow.notice_published_on, ApplicationRow.notice_ends_on,
     PROVINCE.name_zh.label("authority_zh"), PROVINCE.name_en.label("authority_en"),
     AuthorityRow.region, RoundRow.year.label("round_year"),

@@ -66,8 +66,6 @@ from workflow.storage.models import (
 )
 from workflow.storage.uow import UnitOfWork
 
-FORM_COLUMNS = tuple(f.name for f in form.FIELDS)
-
 
 def not_found(what: str = "application") -> NotFound:
     return NotFound(refuse("not_found", "未找到该记录，或您无权查看",
@@ -316,7 +314,16 @@ def quota_used(session: Session, app: ApplicationRow | FireCase) -> int:
 
 
 def values_of(app: ApplicationRow) -> dict[str, Any]:
-    return {name: getattr(app, name) for name in FORM_COLUMNS}
+    """The form's values, typed as its programme defines them."""
+    return programme_of_round(app.round).form.decode(app.form, app.applicant_name)
+
+
+def write_values(app: ApplicationRow, values: dict[str, Any]) -> None:
+    """Write form values (as cleaned by the form) onto the row: the title to its column,
+    the rest into the document."""
+    if form.TITLE in values:
+        app.applicant_name = values[form.TITLE]
+    app.form = programme_of_round(app.round).form.merged(app.form, values)
 
 
 def to_case(session: Session, app: ApplicationRow) -> Case:
@@ -433,6 +440,7 @@ _CASE_COLS = ("id", "round_id", "authority_id", "owner_id", "kind", "state", "ve
               "attestations", "recommended_by_id", "submitted_at", "notice_published_on",
               "notice_ends_on", "rectification_deadline", "existing_base_id",
               "existing_base_type", "industry_field")
+_FORM_COLS = ("form", "applicant_name")
 
 
 @cache
@@ -458,7 +466,7 @@ def _fire_read(dialect: str) -> Any:
     base, base_auth = ExportBaseRow.__table__.alias("eb"), AuthorityRow.__table__.alias("ba")
     rounds = RoundRow.__table__
     return (select(*(users[c] for c in _USER_COLS), user_auth.c.code,
-                   *(apps[c] for c in _CASE_COLS), *(apps[c] for c in FORM_COLUMNS),
+                   *(apps[c] for c in _CASE_COLS), *(apps[c] for c in _FORM_COLS),
                    app_auth.c.code, app_auth.c.region, register_repo.has_bases(province.c.id),
                    rounds.c.year, cast(rounds.c.params, Text), rounds.c.programme,
                    rounds.c.programme_hash, base.c.id, base.c.name, base.c.base_type, base.c.status, base_auth.c.code,
@@ -558,7 +566,7 @@ def _json_dumps(value: Any) -> str:
     return json.dumps(value, default=str, ensure_ascii=False)
 
 
-_NU, _NC, _NF = len(_USER_COLS), len(_CASE_COLS), len(FORM_COLUMNS)
+_NU, _NC, _NF = len(_USER_COLS), len(_CASE_COLS), len(_FORM_COLS)
 
 
 def load_for_fire(db: Session | Direct, user_id: int, app_id: int, today: date,
@@ -578,7 +586,7 @@ def load_for_fire(db: Session | Direct, user_id: int, app_id: int, today: date,
     app = None
     if r[_NU + 1] is not None:
         i = _NU + 1 + _NC
-        values = dict(zip(FORM_COLUMNS, r[i:i + _NF], strict=True))
+        values = {"document": r[i], form.TITLE: r[i + 1]}  # typed by `programme_of_fire`
         code, region, has_bases, year, params, prog, prog_hash = r[i + _NF:i + _NF + 7]
         named = r[i + _NF + 7:i + _NF + 12]
         base = ExistingBase(*named) if named[0] is not None else None
@@ -643,6 +651,9 @@ def programme_of_fire(db: Session | Direct, app: FireCase) -> Programme:
 def fire_case(app: FireCase, kinds: frozenset[str], objections: int,
               prog: Programme | None = None) -> Case:
     """The domain `Case` for what `load_for_fire` read."""
+    prog = prog or programme(app.programme_code)
+    if "document" in app.values:  # as read: typed by the programme's form, once
+        app.values = prog.form.decode(app.values["document"], app.values[form.TITLE])
     return Case(
         id=app.id, state=app.state, version=app.version, kind=app.kind,
         authority_code=app.authority_code, region=Region(app.region),
@@ -654,7 +665,7 @@ def fire_case(app: FireCase, kinds: frozenset[str], objections: int,
         rectification_deadline=app.rectification_deadline, parent_code=app.parent_code,
         parent_region=Region(app.parent_region) if app.parent_region else None,
         existing_base=app.existing_base, existing_base_type=app.existing_base_type,
-        programme=prog or programme(app.programme_code),
+        programme=prog,
     )
 
 
@@ -858,10 +869,16 @@ def status_of(round_row: RoundRow, day: date) -> RoundStatus:
     return round_status(round_row.opened_on, round_row.closed_on, day)
 
 
-def open_rounds(session: Session, day: date) -> list[RoundRow]:
-    """Rounds open for applications on `day`, newest first."""
-    return [r for r in session.scalars(select(RoundRow).order_by(RoundRow.year.desc()))
-            if status_of(r, day) is RoundStatus.OPEN]
+def open_rounds(session: Session, day: date, authority: AuthorityRow | None = None
+                ) -> list[RoundRow]:
+    """Rounds open for applications on `day`, newest first (notice 002's first within a
+    year); with `authority`, only those of programmes it may apply in."""
+    rows = session.scalars(select(RoundRow).order_by(RoundRow.year.desc(), RoundRow.id))
+    out = [r for r in rows if status_of(r, day) is RoundStatus.OPEN]
+    if authority is not None:
+        parent = authority.parent.code if authority.parent is not None else None
+        out = [r for r in out if programme_of_round(r).open_to(authority.code, parent)]
+    return sorted(out, key=lambda r: (-r.year, r.programme != DEFAULT_CODE))
 
 
 def closed_round_ids(session: Session, day: date) -> list[int]:
@@ -869,9 +886,10 @@ def closed_round_ids(session: Session, day: date) -> list[int]:
     return list(session.scalars(select(RoundRow.id).where(RoundRow.closed_on <= day)))
 
 
-def round_by_year(session: Session, year: int) -> RoundRow | None:
-    """That year's round."""
-    return session.scalars(select(RoundRow).where(RoundRow.year == year)).first()
+def round_by_year(session: Session, year: int, code: str = DEFAULT_CODE) -> RoundRow | None:
+    """That year's round of a programme (notice 002's unless named)."""
+    return session.scalars(select(RoundRow).where(RoundRow.year == year,
+                                                  RoundRow.programme == code)).first()
 
 
 def authorities_by_code(session: Session) -> dict[str, AuthorityRow]:
@@ -901,7 +919,7 @@ def page_applications(session: Session, scope: Any, *, state: str | None, states
                       region: str | None, authority: str | None, round_year: int | None,
                       kind: str | None, q: str | None, limit: int,
                       after: tuple[date, int] | None, count: bool,
-                      settled_rounds: Sequence[int] = ()
+                      settled_rounds: Sequence[int] = (), programme_code: str | None = None
                       ) -> tuple[list[ApplicationRow], int]:
     """Applications in `scope`, filtered, ordered by (due date, id), keyset-paginated.
     In `settled_rounds` (closed ones) only designated bases are listed."""
@@ -925,9 +943,13 @@ def page_applications(session: Session, scope: Any, *, state: str | None, states
             named = select(AuthorityRow.id).where(AuthorityRow.code == authority)
             sub = sub.where(or_(AuthorityRow.id.in_(named), AuthorityRow.parent_id.in_(named)))
         where.append(ApplicationRow.authority_id.in_(sub))
-    if round_year:
-        where.append(ApplicationRow.round_id.in_(select(RoundRow.id).where(
-            RoundRow.year == round_year)))
+    if round_year or programme_code:
+        rounds_wanted = select(RoundRow.id)
+        if round_year:
+            rounds_wanted = rounds_wanted.where(RoundRow.year == round_year)
+        if programme_code:
+            rounds_wanted = rounds_wanted.where(RoundRow.programme == programme_code)
+        where.append(ApplicationRow.round_id.in_(rounds_wanted))
     total = int(session.scalar(select(func.count()).select_from(ApplicationRow).where(*where))
                 or 0) if count else -1
     due_key = func.coalesce(ApplicationRow.due_on, FAR_FUTURE)

@@ -42,6 +42,7 @@ from workflow.storage.models import (
     QuarterlyReportRow,
     ReferenceStatRow,
     RoundRow,
+    form_value,
 )
 from workflow.storage.types import UTCDateTime
 
@@ -155,10 +156,10 @@ def snapshot(session: Session, period: int) -> Snapshot:
     bases = conn.execute(
         select(ApplicationRow.id, ApplicationRow.kind, ApplicationRow.state,
                ApplicationRow.applicant_name, ApplicationRow.round_id,
-               ApplicationRow.hightech_exports_100m_usd,
-               ApplicationRow.hightech_export_growth_pct_prev2,
-               ApplicationRow.hightech_export_growth_pct_prev1,
-               ApplicationRow.hightech_export_growth_pct,
+               form_value("hightech_exports_100m_usd"),
+               form_value("hightech_export_growth_pct_prev2", "pct"),
+               form_value("hightech_export_growth_pct_prev1", "pct"),
+               form_value("hightech_export_growth_pct", "pct"),
                ApplicationRow.rectification_deadline, AuthorityRow.region)
         .join(AuthorityRow, AuthorityRow.id == ApplicationRow.authority_id)
         .where(designated).order_by(ApplicationRow.id)).all()
@@ -330,7 +331,7 @@ def hightech_by_region(session: Session, year: int, *, rounds_up_to: int | None 
                 .group_by(QuarterlyReportRow.application_id).subquery())
     figure = case((per_base.c.quarters == 4, per_base.c.total),
                   (RoundRow.year - 1 == year,
-                   ApplicationRow.hightech_exports_100m_usd * 10000), else_=None)
+                   form_value("hightech_exports_100m_usd", label=False) * 10000), else_=None)
     q = (select(AuthorityRow.region, func.count(ApplicationRow.id),
                 func.coalesce(func.sum(figure), 0), func.count(figure))
          .select_from(ApplicationRow)

@@ -9,7 +9,13 @@ from sqlalchemy import Integer, case, func, select
 from sqlalchemy.orm import aliased
 
 from workflow.states import DESIGNATED
-from workflow.storage.models import ApplicationRow, AuthorityRow, ReferenceStatRow, RoundRow
+from workflow.storage.models import (
+    ApplicationRow,
+    AuthorityRow,
+    ReferenceStatRow,
+    RoundRow,
+    form_value,
+)
 from workflow.storage.uow import DbSession
 
 _DESIGNATED = [s.value for s in DESIGNATED]
@@ -23,7 +29,7 @@ def _designated() -> Any:
 def _designated_exports() -> Any:
     """Sum of the designated bases' high-tech exports (亿美元)."""
     return func.sum(case((ApplicationRow.state.in_(_DESIGNATED),
-                          ApplicationRow.hightech_exports_100m_usd), else_=None))
+                          form_value("hightech_exports_100m_usd", label=False)), else_=None))
 
 
 def by_state(session: DbSession, scope: Any) -> list[tuple[str, int]]:

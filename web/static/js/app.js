@@ -84,7 +84,7 @@
     function sync() {
       var kind = (document.querySelector("input[name=kind]:checked") || {}).value;
       document.querySelectorAll("[data-kind-only]").forEach(function (el) {
-        el.hidden = el.getAttribute("data-kind-only") !== kind;
+        el.hidden = el.getAttribute("data-kind-only").split(" ").indexOf(kind) < 0;
       });
     }
     radios.forEach(function (r) { r.addEventListener("change", sync); });

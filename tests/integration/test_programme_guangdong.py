@@ -1,0 +1,151 @@
+"""A province runs its own designation programme on the same engine: Guangdong's export
+base enterprises for mechanical and electrical products (seed 004 (七);
+programmes/guangdong-2006-59.toml). Its owner — the provincial department, not the
+ministry — plans and opens its round through the API; a city's commerce bureau applies for
+an enterprise with the programme's own form (stored as one document, published as JSON
+Schema in the OpenAPI document); the province decides with the programme's own criteria;
+the ministry has no step in it. SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from openpyxl import load_workbook
+
+from tests import factories
+from workflow.services import clock
+
+GD = "guangdong-2006-59"
+ENTERPRISE = {
+    "programme": GD, "round_year": 2007, "kind": "enterprise",
+    "applicant_name": "广州珠江机电出口有限公司", "credit_code": "91440100MA59XXXX1",
+    "contact_person": "陈经理", "contact_phone": "020-83331234",
+    "main_products": "家用电器、电机", "exports_10k_usd": "8600", "me_exports_10k_usd": "7200",
+    "own_brand_exports_10k_usd": "2100", "own_brand_share_pct": "29.17%", "iso9000": True,
+    "iso14000": "true", "export_credit_grade": "AA", "rd_centre": True,
+}
+
+
+@pytest.fixture
+def gd_round(api: Any, world: factories.World) -> Iterator[int]:
+    clock.freeze(datetime(2007, 3, 1, 2, tzinfo=UTC))
+    try:
+        body = {"year": 2007, "submission_deadline": "2007-04-30",
+                "approval_deadline": "2007-06-29"}
+        # the ministry does not keep a province's programme, nor does another province
+        for outsider in ("mofcom", "hubei_reviewer"):
+            r = api.as_(outsider).post(f"/api/v1/programmes/{GD}/rounds", json=body)
+            assert r.status_code == 403, r.get_json()
+            assert r.get_json()["errors"][0]["code"] == "round_owner_only"
+        r = api.as_("guangdong_reviewer").post(f"/api/v1/programmes/{GD}/rounds", json=body)
+        assert r.status_code == 201, r.get_json()
+        assert r.get_json()["programme"] == GD and r.get_json()["status"] == "planned"
+        r = api.as_("guangdong_reviewer").post(f"/api/v1/programmes/{GD}/rounds/2007/open")
+        assert r.status_code == 200, r.get_json()
+        assert len(r.get_json()["programme_hash"]) == 64
+        # notice 002's 2007 round is another round of the same year
+        r = api.as_("mofcom").post("/api/v1/rounds", json=body)
+        assert r.status_code == 201, r.get_json()
+        yield 2007
+    finally:
+        clock.freeze(None)
+
+
+def test_the_provinces_own_programme_runs_from_draft_to_designation(
+        api: Any, client: Any, world: factories.World, gd_round: int) -> None:
+    city = api.as_("guangzhou_applicant")
+    r = city.post("/api/v1/applications", json=ENTERPRISE)
+    assert r.status_code == 201, r.get_json()
+    app = r.get_json()
+    app_id = app["id"]
+    assert app["programme"] == GD and app["kind"] == "enterprise"
+    # its own form's values, typed: "29.17%" taken as 29.17, "true" as yes
+    assert app["own_brand_share_pct"] == "29.17" and app["iso14000"] is True
+    assert app["export_credit_grade"] == "AA"
+
+    # the programme's own state names and actions; the ministry has no step in it
+    r = city.post(f"/api/v1/applications/{app_id}/transitions",
+                  json={"trigger": "submit", "version": app["version"]})
+    assert r.status_code == 200, r.get_json()
+    assert r.get_json()["state"] == "provincially_reviewed"
+    ministry = api.as_("mofcom").get("/api/v1/applications?waiting_on_me=true&programme=" + GD)
+    assert ministry.get_json()["items"] == []
+    mine = api.as_("guangdong_reviewer").get(
+        "/api/v1/applications?waiting_on_me=true&programme=" + GD).get_json()["items"]
+    assert [c["id"] for c in mine] == [app_id]
+    detail = api.as_("guangdong_reviewer").get(f"/api/v1/applications/{app_id}").get_json()
+    assert "designate_enterprise" in detail["available_triggers"]
+    assert "recommend" not in detail["available_triggers"]
+
+    # the programme's criteria, with the figures behind them
+    verdicts = {v["criterion"]: v for v in api.as_("guangdong_reviewer").get(
+        f"/api/v1/applications/{app_id}/eligibility").get_json()}
+    assert verdicts["me_exports_minimum"]["outcome"] == "pass"
+    assert verdicts["export_credit"]["outcome"] == "pass"
+    assert verdicts["city_recommendation"]["outcome"] == "pending"
+    assert verdicts["own_brand_share"]["source"].startswith("004")
+
+    r = api.as_("guangdong_reviewer").post(
+        f"/api/v1/applications/{app_id}/transitions",
+        json={"trigger": "designate_enterprise", "version": detail["version"]})
+    assert r.status_code == 200, r.get_json()
+    assert r.get_json()["state"] == "enterprise_designated"
+
+    # the case page speaks the programme's words
+    factories.login(client, "guangdong_reviewer")
+    page = client.get(f"/cases/{app_id}").get_data(as_text=True)
+    assert "已认定为出口基地企业" in page and "自主品牌出口占比" in page
+    assert "撤销认定" in page  # the one action left, from the file
+
+    # its Excel list has the programme's own columns
+    sheet = client.get(f"/exports/applications.xlsx?tab=all&programme={GD}")
+    assert sheet.status_code == 200
+    ws = load_workbook(io.BytesIO(sheet.data), read_only=True).active
+    rows = [list(r) for r in ws.iter_rows(values_only=True)]
+    header = rows[0]
+    assert "自主品牌出口占比（%）" in header and "高新技术产品出口额（亿美元）" not in header
+    assert [r[header.index("企业名称")] for r in rows[1:]] == ["广州珠江机电出口有限公司"]
+    assert rows[1][header.index("出口信用等级")] == "AA"
+
+
+def test_the_programmes_form_refuses_bad_figures_in_one_round(
+        api: Any, world: factories.World, gd_round: int) -> None:
+    bad = {**ENTERPRISE, "me_exports_10k_usd": "9000", "export_credit_grade": "AAAA",
+           "iso9000": "maybe"}
+    r = api.as_("guangzhou_applicant").post("/api/v1/applications", json=bad)
+    assert r.status_code == 422
+    fields = {e.get("field"): e["code"] for e in r.get_json()["errors"]}
+    assert fields == {"export_credit_grade": "not_a_choice", "iso9000": "not_yes_no"}
+    # figures across fields once each is well-formed: M&E exports above all exports
+    r = api.as_("guangzhou_applicant").post("/api/v1/applications",
+                                            json={**ENTERPRISE, "me_exports_10k_usd": "9000"})
+    assert r.status_code == 422
+    assert [(e["field"], e["code"]) for e in r.get_json()["errors"]] == [
+        ("me_exports_10k_usd", "inconsistent_figures")]
+    listed = api.as_("guangzhou_applicant").get("/api/v1/applications").get_json()
+    assert listed["items"] == []  # nothing was stored
+
+
+def test_only_the_provinces_cities_apply_and_the_api_publishes_the_form(
+        api: Any, world: factories.World, gd_round: int) -> None:
+    r = api.as_("wuhan_applicant").post("/api/v1/applications", json=ENTERPRISE)
+    assert r.status_code == 403
+    assert r.get_json()["errors"][0]["code"] == "programme_not_open_to_you"
+    listed = {p["code"]: p for p in api.as_("mofcom").get("/api/v1/programmes").get_json()}
+    assert set(listed) >= {"mofcom-2006-6", GD}
+    assert listed[GD]["owner"] == "provincial_reviewer" and listed[GD]["authority"] == "440000"
+    one = api.as_("wuhan_applicant").get(f"/api/v1/programmes/{GD}").get_json()
+    assert "enterprise_designated" in {s["key"] for s in one["states"]}
+    assert "designate_enterprise" in one["diagram_mermaid"] or "认定为出口基地企业" in \
+        one["diagram_mermaid"]
+    spec = api.client.get("/api/v1/openapi.json").get_json()
+    form = spec["components"]["schemas"][f"Form.{GD}"]
+    assert form["properties"]["export_credit_grade"]["enum"] == ["AAA", "AA", "A", "B", "none"]
+    assert form["properties"]["iso9000"]["type"] == "boolean"
+    assert "hightech_exports_100m_usd" in \
+        spec["components"]["schemas"]["Form.mofcom-2006-6"]["properties"]
+    assert api.as_("mofcom").get("/api/v1/programmes/no-such").status_code == 404

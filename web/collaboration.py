@@ -1,0 +1,114 @@
+"""Working a case together (issue 17, item 3): claim / assign / release, and comments with
+@-mentions. The case page shows both in their own sections (`case_sections`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, flash, g, redirect, request, url_for
+from flask_babel import gettext as _
+
+from web.auth import current_user, login_required
+from web.extensions import uow
+from web.i18n import lang
+from workflow.errors import DomainError, NotFound
+from workflow.roles import Role
+from workflow.services import claims, comments
+
+bp = Blueprint("collaboration", __name__)
+
+
+def case_sections(user_id: int, app_id: int) -> dict[str, Any]:
+    """What the case page's assignment and comment sections show."""
+    typed = getattr(g, "comment_typed", None) or {}
+    claim = claims.panel(uow(), user_id, app_id)
+    return {
+        "holder": claim.holder,
+        "assign_to": claim.assign_to,
+        "claim_history": claim.history,
+        "comments": comments.of_case(uow(), user_id, app_id),
+        "comment_typed": typed,
+        "comment_errors": getattr(g, "comment_errors", None) or {},
+    }
+
+
+def _me() -> Any:
+    user = current_user()
+    assert user is not None
+    return user
+
+
+def _back(app_id: int) -> Any:
+    return redirect(url_for("views.case", app_id=app_id) + "#assignment")
+
+
+@bp.post("/cases/<int:app_id>/claim")
+@login_required
+def claim(app_id: int) -> Any:
+    try:
+        got = claims.assign(uow(), _me().id, app_id,
+                            take_over=request.form.get("take_over") == "1")
+    except NotFound:
+        raise
+    except DomainError as err:
+        flash(err.first.message(lang()), "error")
+        return _back(app_id)
+    flash(_("您已认领此申报：%(name)s 办理中", name=got.name), "success")
+    return _back(app_id)
+
+
+@bp.post("/cases/<int:app_id>/assign")
+@login_required
+def assign(app_id: int) -> Any:
+    raw = request.form.get("assignee", "")
+    try:
+        got = claims.assign(uow(), _me().id, app_id, int(raw) if raw.isdigit() else -1)
+    except NotFound:
+        raise
+    except DomainError as err:
+        flash(err.first.message(lang()), "error")
+        return _back(app_id)
+    flash(_("已指派给 %(name)s", name=got.name), "success")
+    return _back(app_id)
+
+
+@bp.post("/cases/<int:app_id>/unassign")
+@login_required
+def unassign(app_id: int) -> Any:
+    try:
+        claims.unassign(uow(), _me().id, app_id)
+    except NotFound:
+        raise
+    except DomainError as err:
+        flash(err.first.message(lang()), "error")
+        return _back(app_id)
+    flash(_("已释放此申报，目前无人认领"), "success")
+    return _back(app_id)
+
+
+@bp.post("/cases/<int:app_id>/comments")
+@login_required
+def comment(app_id: int) -> Any:
+    user = _me()
+    typed = {k: request.form.get(k, "") for k in ("body", "visibility", "field")}
+    if Role(user.role) is Role.APPLICANT:
+        typed["visibility"] = "applicant"
+    try:
+        comments.post(uow(), user.id, app_id, typed["body"], typed["visibility"] or "internal",
+                      typed["field"] or None)
+    except NotFound:
+        raise
+    except DomainError as err:
+        from web.views import _case_page
+
+        g.comment_typed = typed
+        errors: dict[str, list[str]] = {}
+        for r in err.refusals:
+            errors.setdefault(r.field or "body", []).append(r.message(lang()))
+        g.comment_errors = errors
+        return _case_page(app_id, status=422)
+    from tasks.mail import nudge
+
+    nudge()
+    flash(_("评论已发表"), "success")
+    return redirect(url_for("views.case", app_id=app_id) + "#comments")
