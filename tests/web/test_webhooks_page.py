@@ -24,7 +24,7 @@ def _loopback_allowed(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def main(html: str) -> str:
-    return html.split('<main class="page">', 1)[1].split("</main>", 1)[0]
+    return re.split(r"<main\b[^>]*>", html, maxsplit=1)[1].split("</main>", 1)[0]
 
 
 def hook_ids(html: str) -> list[int]:

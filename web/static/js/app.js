@@ -15,13 +15,21 @@
 
   /* 申报书: add and remove product rows in place. The last row is a template. */
   function renumber(tbody) {
-    tbody.querySelectorAll("tr[data-product-row]").forEach(function (tr, i) {
+    tbody.querySelectorAll("tr[data-product-row]").forEach(function (tr, n) {
+      function shift(value) { return value.replace(/products-\d+-/g, "products-" + n + "-"); }
       tr.querySelectorAll("input").forEach(function (input) {
-        input.name = input.name.replace(/products-\d+-/, "products-" + i + "-");
+        input.name = shift(input.name);
         input.id = input.name;
       });
+      /* each input and button is named by its column and its row number */
+      tr.querySelectorAll("[id]").forEach(function (el) { el.id = shift(el.id); });
+      ["aria-labelledby", "aria-describedby"].forEach(function (attr) {
+        tr.querySelectorAll("[" + attr + "]").forEach(function (el) {
+          el.setAttribute(attr, shift(el.getAttribute(attr)));
+        });
+      });
       var idx = tr.querySelector("[data-row-number]");
-      if (idx) idx.textContent = String(i + 1);
+      if (idx) idx.textContent = String(n + 1);
     });
   }
 
@@ -38,7 +46,11 @@
         var fresh = last.cloneNode(true);
         fresh.querySelectorAll("input").forEach(function (i) { i.value = ""; });
         fresh.querySelectorAll(".field-error").forEach(function (e) { e.remove(); });
-        fresh.classList.remove("invalid");
+        fresh.querySelectorAll(".invalid").forEach(function (e) { e.classList.remove("invalid"); });
+        fresh.querySelectorAll("[aria-invalid]").forEach(function (e) {
+          e.removeAttribute("aria-invalid");
+          e.removeAttribute("aria-describedby");
+        });
         tbody.appendChild(fresh);
         renumber(tbody);
         var first = fresh.querySelector("input");
@@ -51,12 +63,17 @@
       ev.preventDefault();
       var rows = tbody.querySelectorAll("tr[data-product-row]");
       var tr = btn.closest("tr");
+      /* the keyboard stays in the table: on the row that takes its place, else the one above */
+      var next = tr;
       if (rows.length <= 1) {
         tr.querySelectorAll("input").forEach(function (i) { i.value = ""; });
       } else {
+        next = tr.nextElementSibling || tr.previousElementSibling;
         tr.remove();
       }
       renumber(tbody);
+      var input = next && next.querySelector("input");
+      if (input) input.focus();
     });
   }
 
@@ -85,6 +102,50 @@
     });
   }
 
+  /* A form sent back with problems: the summary is read first, and each of its links puts
+     the keyboard in the field it names (WCAG 2.1 3.3.1). */
+  function wireErrorSummary() {
+    var summary = document.querySelector("[data-error-summary]");
+    if (!summary) return;
+    summary.focus();
+    summary.addEventListener("click", function (ev) {
+      var link = ev.target.closest("a[href^='#']");
+      var field = link && document.getElementById(link.getAttribute("href").slice(1));
+      if (!field) return;
+      ev.preventDefault();
+      var focusable = field.matches("input, select, textarea") ? field
+        : field.querySelector("input, select, textarea");
+      (field.closest(".field, fieldset, td") || field).scrollIntoView({block: "center"});
+      if (focusable) focusable.focus({preventScroll: true});
+    });
+  }
+
+  /* A table wider than the screen scrolls in its box: the box then takes the keyboard, so
+     the arrow keys scroll it, and is named after its table's caption or heading (WCAG 2.1
+     2.1.1, 1.4.10). Checked again when the window changes size. */
+  var boxes = 0;
+  function syncScrollingTables() {
+    document.querySelectorAll(".table-wrap").forEach(function (box) {
+      var scrolls = box.scrollWidth > box.clientWidth + 1 || box.scrollHeight > box.clientHeight + 1;
+      if (scrolls && !box.hasAttribute("tabindex")) {
+        box.setAttribute("tabindex", "0");
+        box.setAttribute("role", "region");
+        box.setAttribute("data-scroll-focus", "");
+        var caption = box.querySelector("caption");
+        var card = box.closest("section, details, .card");
+        var title = caption || (card && card.querySelector("h2, h3, summary"));
+        if (title) {
+          if (!title.id) title.id = "table-title-" + (++boxes);
+          box.setAttribute("aria-labelledby", title.id);
+        }
+      } else if (!scrolls && box.hasAttribute("data-scroll-focus")) {
+        ["tabindex", "role", "data-scroll-focus", "aria-labelledby"].forEach(function (a) {
+          box.removeAttribute(a);
+        });
+      }
+    });
+  }
+
   /* Print button on the print view. */
   function wirePrint() {
     document.querySelectorAll("[data-print]").forEach(function (b) {
@@ -98,5 +159,8 @@
     wireKind();
     wireBase();
     wirePrint();
+    wireErrorSummary();
+    syncScrollingTables();
+    window.addEventListener("resize", syncScrollingTables);
   });
 })();
