@@ -45,10 +45,11 @@ run: $(STAMP)
 messages: $(STAMP)
 	@$(BIN)/pybabel compile -d web/translations >/dev/null
 
-## make test: lint, then the whole suite (SQLite and PostgreSQL; Redis, SMTP and browser tests included)
+## make test: lint, then the whole suite (SQLite and PostgreSQL; Redis, SMTP and browser tests
+## included); the ten-minute soak of make run runs beside it (tests/run.sh)
 test: $(STAMP) lint
 	@bash tests/ensure_browser.sh
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	@PYTEST_ARGS="$(PYTEST_ARGS)" bash tests/run.sh
 
 bench: $(STAMP)
 	$(BIN)/python -m bench $(BENCH_ARGS)
