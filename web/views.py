@@ -15,6 +15,7 @@ from flask import (
     render_template,
     request,
     send_file,
+    session,
     url_for,
 )
 from flask_babel import gettext as _
@@ -155,10 +156,31 @@ def bulk() -> Any:
         return redirect(request.referrer or url_for("views.inbox"))
     results = cases.bulk_fire(uow, user.id, ids, trigger,
                               reason=request.form.get("reason") or None)
-    names = worklist.names_of(uow(), user.id, ids)
-    ok = sum(1 for r in results if r["ok"])
+    # post/redirect/get: the results are shown by a GET, so a reload does not act again
+    session["bulk_results"] = {"trigger": trigger, "results": [
+        [r["id"], r["ok"], r.get("state") or "", [e.get("message_zh", "") for e in
+                                                    r.get("errors", [])],
+         [e.get("message_en", "") for e in r.get("errors", [])]] for r in results]}
+    return redirect(url_for("views.bulk_results"), 303)
+
+
+@bp.get("/inbox/bulk/results")
+@login_required
+def bulk_results() -> Any:
+    """What the last bulk action did, case by case (once: a reload shows the inbox)."""
+    user = me()
+    done = session.pop("bulk_results", None)
+    if not done:
+        return redirect(url_for("views.inbox"))
+    results = [{"id": i, "ok": ok, "state": state,
+                "errors": [{"message_zh": zh, "message_en": en} for zh, en in zip(zhs, ens,
+                                                                                    strict=False)]}
+               for i, ok, state, zhs, ens in done["results"]]
+    names = worklist.names_of(uow(), user.id, [r["id"] for r in results])
+    ok_count = sum(1 for r in results if r["ok"])
     return render_template("bulk_results.html", results=results, names=names,
-                           trigger=trigger, ok=ok, refused=len(results) - ok)
+                           trigger=done["trigger"], ok=ok_count,
+                           refused=len(results) - ok_count)
 
 
 # --- case page ----------------------------------------------------------------------
@@ -268,8 +290,9 @@ def fire(app_id: int) -> Any:
 def attest(app_id: int) -> Any:
     user = me()
     values: dict[str, bool | None] = {}
-    for name in ("local_policy", "leading_enterprises", "supporting_policies",
-                 "project_funding", "characteristic_industry"):
+    loaded = cases.load(uow(), user.id, app_id)
+    # the criteria a reviewer confirms, as the case's programme names them
+    for name in loaded.case.programme.attestations(loaded.row.kind):
         raw = request.form.get(f"att-{name}")
         if raw is not None:
             values[name] = {"yes": True, "no": False}.get(raw)

@@ -89,6 +89,16 @@ def test_the_provinces_own_programme_runs_from_draft_to_designation(
     assert verdicts["city_recommendation"]["outcome"] == "pending"
     assert verdicts["own_brand_share"]["source"].startswith("004")
 
+    # the city's recommendation, confirmed on the case page: the programme's attestation
+    factories.login(client, "guangdong_reviewer")
+    r = client.post(f"/cases/{app_id}/attestations",
+                    data={"version": detail["version"], "att-city_recommendation": "yes"})
+    assert r.status_code == 302, r.get_data(as_text=True)[:300]
+    verdicts = {v["criterion"]: v["outcome"] for v in api.as_("guangdong_reviewer").get(
+        f"/api/v1/applications/{app_id}/eligibility").get_json()}
+    assert verdicts["city_recommendation"] == "pass"
+    detail = api.as_("guangdong_reviewer").get(f"/api/v1/applications/{app_id}").get_json()
+
     r = api.as_("guangdong_reviewer").post(
         f"/api/v1/applications/{app_id}/transitions",
         json={"trigger": "designate_enterprise", "version": detail["version"]})

@@ -58,11 +58,23 @@ def test_bulk_publish_reports_each_case_and_why_one_was_refused(browser, world):
     shown = factories.published(world, applicant="hunan_applicant", reviewer="hunan_reviewer")
     b = browser.login("mofcom")
     r = b.post("/inbox/bulk", data={"trigger": "publish_notice", "ids": [ok_id, shown]})
-    page = r.get_data(as_text=True)
-    assert r.status_code == 200
+    # post/redirect/get: the results are a page of their own; reloading it acts no more
+    assert r.status_code == 303 and r.headers["Location"].endswith("/inbox/bulk/results")
+    page = b.text("/inbox/bulk/results")
     assert "成功 1 件，未办理 1 件" in page
     assert re.search(rf'data-case="{ok_id}" class="ok".*?公示中', page, re.S)
     assert re.search(rf'data-case="{shown}" class="refused"', page)
+    again = b.get("/inbox/bulk/results")
+    assert again.status_code == 302 and again.headers["Location"].endswith("/inbox")
+
+
+def test_bulk_with_nothing_selected_says_so(browser, world):
+    factories.recommended(world)
+    b = browser.login("mofcom")
+    r = b.post("/inbox/bulk", data={"trigger": "publish_notice"},
+               headers={"Referer": "http://localhost/inbox"})
+    assert r.status_code == 302
+    assert "请先勾选要办理的申报" in b.text("/inbox")
 
 
 def test_case_page_shows_units_eligibility_history_and_only_allowed_actions(browser, world,
