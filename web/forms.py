@@ -75,6 +75,18 @@ def errors_by_field(err: DomainError, the_form: form.FormDef) -> dict[str, list[
     return out
 
 
+def _still_missing(the_form: form.FormDef, data: dict[str, Any]) -> dict[str, list[str]]:
+    """The required fields left blank in what was typed (submitting needs them), each with
+    its message naming it — said with the format errors, not a round later."""
+    rows = [r for r in data.get("products") or [] if any((v or "").strip() for v in r.values())]
+    typed = {k: v for k, v in data.items() if isinstance(v, str) and v.strip()}
+    out: dict[str, list[str]] = {}
+    for r in the_form.missing(str(data.get("kind") or ""), typed, rows):
+        key = "products-0-name" if r.field == "products" else (r.field or "_form")
+        out.setdefault(key, []).append(r.message(lang()))
+    return out
+
+
 def _values_of(row: Any, the_form: form.FormDef, saved: dict[str, Any]) -> dict[str, Any]:
     """A saved draft as the form shows it."""
     data: dict[str, Any] = {}
@@ -182,8 +194,11 @@ def edit_application(app_id: int) -> Any:
     except NotFound:
         raise
     except DomainError as err:
-        return edit_page(app_id, values=data, errors=errors_by_field(err, the_form(loaded.row)),
-                         status=422,
+        errors = errors_by_field(err, the_form(loaded.row))
+        if action == "submit":  # one round: what submitting needs is said now as well
+            for field, messages in _still_missing(the_form(loaded.row), data).items():
+                errors.setdefault(field, messages)
+        return edit_page(app_id, values=data, errors=errors, status=422,
                          upload_error=not_uploaded, upload_kind=kind)
     if wants_upload:
         # the draft was saved first in this same POST: nothing typed is lost to an upload

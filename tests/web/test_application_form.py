@@ -73,3 +73,25 @@ def test_print_view_lays_out_the_official_form_one_section_per_page(browser, wor
     assert "第一项：基地基本情况" in page and "2005 年度" in page
     assert page.count('class="sheet"') == 4
     assert "application_form.pdf" in page
+
+
+def test_submitting_says_every_problem_at_once_each_naming_its_field(browser, world):
+    """One round of validation: a malformed figure, a blank required field and a figure
+    above its total are all said on the first submit, each by its field; "35%" is a
+    percentage as typed."""
+    b = browser.login("hubei_applicant")
+    r = b.post("/applications/new", data=_post_fields(employees=""))
+    edit = r.headers["Location"]
+    r = b.post(edit, data=_post_fields(contact_email="not-an-email", contact_person="",
+                                       export_growth_pct="35%", employees="", action="submit",
+                                       version="1"))
+    page = r.get_data(as_text=True)
+    assert r.status_code == 422
+    assert 'data-error-for="contact_email">电子信箱：电子信箱格式不正确' in page
+    assert 'data-error-for="contact_person">联系人：必填' in page
+    assert 'data-error-for="employees">从业人员：必填' in page
+    assert 'data-error-for="export_growth_pct"' not in page  # 35% is 35 %
+    r = b.post(edit, data=_post_fields(hightech_exports_100m_usd="20", exports_100m_usd="12.3",
+                                       version="1"))
+    assert r.status_code == 422
+    assert "高新技术产品出口额不能大于出口额" in r.get_data(as_text=True)
