@@ -97,7 +97,10 @@ def create_app(test_config: dict[str, Any] | None = None,
     app.register_blueprint(notifications.bp)
     from web import collaboration
 
-    app.register_blueprint(collaboration.bp)  # claims and comments on a case (issue 17)  # 通知 and the admin's outbox (reminders)
+    app.register_blueprint(collaboration.bp)  # claims and comments on a case (issue 17)
+    from web import supervision
+
+    app.register_blueprint(supervision.bp)  # ad hoc reports, provinces' assessments
     register_api(app)
     from web import tokens
 

@@ -27,7 +27,7 @@ from web.security import UPLOAD_LIMIT
 from workflow.assessment import AssessmentRules
 from workflow.errors import DomainError
 from workflow.regions import Region
-from workflow.services import assessment, dashboard, reports
+from workflow.services import assessment, dashboard, reports, supervision
 from workflow.services.clock import today
 from workflow.storage.models import UserRow
 
@@ -229,7 +229,7 @@ def proposals(period: int) -> Any:
     proposal = request.args.get("proposal") or None
     rows = assessment.proposals(uow(), user.id, period, proposal=proposal)
     return render_template("reports/proposals.html", user=user, period=period, rows=rows,
-                           proposal=proposal, results=None)
+                           proposal=proposal, results=None, **_provincial(user.id, period))
 
 
 @bp.post("/assessment/<int:period>/confirm")
@@ -240,10 +240,18 @@ def confirm(period: int) -> Any:
     results = assessment.confirm(uow, user.id, ids)
     rows = assessment.proposals(uow(), user.id, period)
     ok = sum(1 for r in results if r["ok"])
+    extra = _provincial(user.id, period)
     flash(_("已确认 %(ok)s 项，未通过 %(bad)s 项", ok=ok, bad=len(results) - ok),
           "success" if ok == len(results) else "error")
     return render_template("reports/proposals.html", user=user, period=period, rows=rows,
-                           proposal=None, results=results)
+                           proposal=None, results=results, **extra)
+
+
+def _provincial(user_id: int, period: int) -> dict[str, Any]:
+    """The provinces' suggestions beside the proposals (002 §六(三)), and the labels."""
+    return {"provincial": supervision.suggestions(uow(), user_id, period),
+            "suggestion_zh": supervision.SUGGESTION_ZH,
+            "suggestion_en": supervision.SUGGESTION_EN}
 
 
 @bp.get("/programme")

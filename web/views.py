@@ -21,7 +21,7 @@ from flask import (
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
-from web import collaboration
+from web import collaboration, supervision
 from web.auth import current_user, login_required
 from web.diagram import svg as diagram_svg
 from web.extensions import uow
@@ -231,6 +231,7 @@ def _case_page(app_id: int, *, status: int = 200, typed: dict[str, Any] | None =
         register_entry_id=bases.entry_id_of_case(uow(), app_id),
         products_total=sum((p.exports_10k_usd or 0) for p in row.products),
         **collaboration.case_sections(user.id, app_id),
+        **supervision.case_section(user.id, app_id),
     ), status
 
 

@@ -153,6 +153,17 @@ def _assess_all(session: DbSession, period: int, today: date, skip: set[int] | N
     return out
 
 
+def proposals_for(uow: UnitOfWork, period: int, now: datetime, only: set[int]
+                  ) -> dict[int, Assessment]:
+    """The system's proposal for `period` for some bases (a province's), nothing written:
+    what the province sees beside its own assessment (workflow.services.supervision)."""
+    if not only:
+        return {}
+    with uow.read():
+        items = _assess_all(uow.session, period, local_date(now))
+    return {a.application_id: a for a, _n, _r in items if a.application_id in only}
+
+
 def _row(a: Assessment, run_id: int) -> dict[str, Any]:
     return {"application_id": a.application_id, "period": a.period, "run_id": run_id,
             "proposal": a.proposal, "findings": a.findings_json(),

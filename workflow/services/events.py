@@ -47,7 +47,7 @@ class Message:
     recipient: er.Recipient
     dedupe_key: str
     kind: str
-    application_id: int
+    application_id: int | None  # None: about no one case (a province's report)
     subject: str
     body: str
     link: str

@@ -710,3 +710,41 @@ def form_value(name: str, kind: str = "money", label: bool = True) -> Any:
     else:
         expr = item.as_string()
     return expr.label(name) if label else expr
+
+
+class CaseReportRow(Base):
+    """An ad hoc report on a base (重要信息报送): an important development or a problem,
+    filed by the base, its province or the ministry, kept with the case (002 §四(四),
+    §六(三))."""
+
+    __tablename__ = "case_reports"
+    __table_args__ = (Index("ix_case_reports_application", "application_id", "id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"))
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    author_name: Mapped[str] = mapped_column(String(100))
+    author_role: Mapped[str] = mapped_column(String(30))
+    kind: Mapped[str] = mapped_column(String(20))  # development | problem
+    title: Mapped[str] = mapped_column(String(100))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ProvincialAssessmentRow(Base):
+    """A province's periodic assessment of the bases in its scope, reported to the ministry
+    with its findings and a suggestion per base (002 §六(三): 地方…动态跟踪、定期评估和报告);
+    the ministry decides. A new submission for the same period is a new revision."""
+
+    __tablename__ = "provincial_assessments"
+    __table_args__ = (UniqueConstraint("period", "authority_id", "revision",
+                                       name="uq_provincial_assessment_revision"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    period: Mapped[int] = mapped_column(Integer)
+    authority_id: Mapped[int] = mapped_column(ForeignKey("authorities.id"), index=True)
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+    submitted_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    submitted_by_name: Mapped[str] = mapped_column(String(100))
+    submitted_at: Mapped[datetime] = mapped_column(default=utcnow)
+    summary: Mapped[str] = mapped_column(Text)
+    # [{"application_id", "name", "suggestion": keep|rectify|revoke, "findings"}]
+    items: Mapped[list[Any]] = mapped_column(default=list)
