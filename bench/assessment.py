@@ -63,9 +63,9 @@ def _bases(world: data.World, rng: random.Random, n: int) -> Iterator[tuple[obje
                     if st == "rectifying" else None)
         yield (world.current_round_id, aid, world.applicant_ids[aid],
                "new_base" if rng.random() < 0.5 else "recertification", "information", st,
-               rng.randrange(1, 6), None, f"基地{rng.randrange(10**9)}", "张明",
-               "bench@example.gov.cn", rng.randrange(10, 500), ht * 2, ht, *growth,
-               rng.randrange(1000, 90000), "{}", t0, deadline, t0, t0, t0)
+               rng.randrange(1, 6), None, f"基地{rng.randrange(10**9)}",
+               data.form_document(ht, growth, rng.randrange(10, 500), rng.randrange(1000, 90000)),
+               "{}", t0, deadline, t0, t0, t0)
 
 
 def _quarters(ids: list[int], rng: random.Random) -> Iterator[tuple[object, ...]]:

@@ -120,6 +120,19 @@ def seed_world(url: str) -> World:
     return World(url, ministry, reviewers, applicants, rounds[2006], (0, -1))
 
 
+def form_document(hightech: Decimal, growth: list[Decimal], enterprises: int,
+                  employees: int) -> str:
+    """The application's form as stored (one JSON document, workflow.form.FormDef)."""
+    return json.dumps({
+        "contact_person": "张明", "contact_email": "bench@example.gov.cn",
+        "enterprise_count": enterprises, "exports_100m_usd": str(hightech * 2),
+        "hightech_exports_100m_usd": str(hightech),
+        "hightech_export_growth_pct_prev2": str(growth[0]),
+        "hightech_export_growth_pct_prev1": str(growth[1]),
+        "hightech_export_growth_pct": str(growth[2]), "employees": employees},
+        ensure_ascii=False)
+
+
 def _weighted(rng: random.Random, table: tuple[tuple[str, int], ...]) -> str:
     return rng.choices([s for s, _ in table], weights=[w for _, w in table])[0]
 
@@ -142,14 +155,9 @@ def _rows(world: World, rng: random.Random, count: int, *, active: bool,
         yield (world.current_round_id if active else rng.choice(rounds), aid,
                world.applicant_ids[aid], "new_base" if rng.random() < 0.4 else "recertification",
                "information", st, rng.randrange(1, 6), due,
-               f"基地{rng.randrange(10**9)}", json.dumps({  # the form's document (FormDef)
-                   "contact_person": "张明", "contact_email": "bench@example.gov.cn",
-                   "enterprise_count": rng.randrange(10, 500), "exports_100m_usd": str(ht * 2),
-                   "hightech_exports_100m_usd": str(ht),
-                   "hightech_export_growth_pct_prev2": str(growth[0]),
-                   "hightech_export_growth_pct_prev1": str(growth[1]),
-                   "hightech_export_growth_pct": str(growth[2]),
-                   "employees": rng.randrange(1000, 90000)}, ensure_ascii=False), "{}",
+               f"基地{rng.randrange(10**9)}",
+               form_document(ht, growth, rng.randrange(10, 500), rng.randrange(1000, 90000)),
+               "{}",
                submitted, due if st == "rectifying" else None, t0, t0, t0)
 
 
