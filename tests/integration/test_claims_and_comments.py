@@ -3,6 +3,7 @@ through the case page, the inbox and the API."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -79,7 +80,8 @@ def test_an_assignment_ends_when_the_case_moves_on_to_another_role(
     factories.files.attach(world.uow(), world.id("hubei_reviewer"), app_id,
                            "recommendation_letter", "letter.pdf", factories.PDF,
                            world.upload_dir, 10 * 1024 * 1024)
-    cases.fire(world.uow(), world.id("hubei_reviewer"), app_id, "recommend", None)
+    cases.fire(world.uow(), world.id("hubei_reviewer"), app_id, "recommend", None,
+               now=datetime(2006, 4, 20, 2, tzinfo=UTC))  # within the round (not late)
     got = api.as_("mofcom").get(f"/api/v1/applications/{app_id}/assignment").get_json()
     assert got["assignee_id"] is None
     # and an applicant cannot claim
