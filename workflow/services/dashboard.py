@@ -12,7 +12,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from workflow.errors import Forbidden, refuse
-from workflow.goals import GoalYear, Goals
+from workflow.goals import Goals, GoalYear
 from workflow.goals import path as goal_path
 from workflow.programme import DEFAULT_CODE, programme
 from workflow.regions import Region
@@ -21,6 +21,7 @@ from workflow.services.clock import local_date, utcnow
 from workflow.states import DESIGNATED, State
 from workflow.storage import repo, reports_repo, stats
 from workflow.storage.uow import DbSession, UnitOfWork
+
 
 @dataclass(frozen=True)
 class Share:
