@@ -107,5 +107,5 @@ def index() -> Any:
     assert user is not None
     d = load(user.id)
     return render_template("dashboard/index.html", d=d, tables=tables_of(d),
-                           share=d.share, goal_share=service.GOAL_SHARE_PCT,
+                           share=d.share, goal_share=d.goal_share_pct,
                            zero=Decimal(0))

@@ -161,6 +161,8 @@ def reference() -> Any:
         if user.role != MINISTRY:
             abort(403)
         form = request.form.to_dict()
+        if form.get("what") in ("locality", "locality_csv"):
+            return _save_localities(user, form)
         data: dict[str, Any] = {k: form.get(k) for k in ("national_hightech_exports_100m_usd",
                                                           "national_hightech_growth_pct")}
         data["region_export_growth_pct"] = {r.value: form.get(f"region_{r.value}")
@@ -175,9 +177,35 @@ def reference() -> Any:
         else:
             flash(_("%(year)s 年参考统计数据已保存", year=year), "success")
             return redirect(url_for("reports.reference"))
-    rows = reports.reference_stats(uow(), user.id)
-    return render_template("reports/reference.html", user=user, rows=rows, regions=list(Region),
-                           errors=errors, form=form), status
+    return _reference_page(user, errors, form, status)
+
+
+def _reference_page(user: UserRow, errors: list[Any], form: dict[str, Any], status: int,
+                    locality_errors: list[Any] | None = None) -> Any:
+    return render_template("reports/reference.html", user=user,
+                           rows=reports.reference_stats(uow(), user.id),
+                           localities=reports.locality_stats(uow(), user.id),
+                           columns=reports.LOCALITY_COLUMNS, regions=list(Region),
+                           errors=errors, form=form, locality_errors=locality_errors or []
+                           ), status
+
+
+def _save_localities(user: UserRow, form: dict[str, Any]) -> Any:
+    """One authority's figure, or a CSV of many (002 §六(二)(3) 本地区外贸出口增幅)."""
+    try:
+        if form["what"] == "locality_csv":
+            upload = request.files.get("csv_file")
+            text = upload.read().decode("utf-8-sig") if upload and upload.filename else ""
+            saved = reports.import_locality_csv(uow(), user.id, text or form.get("csv", ""))
+        else:
+            saved = reports.save_locality_stats(uow(), user.id, [
+                {k: form.get(k) for k in reports.LOCALITY_COLUMNS}])
+    except UnicodeDecodeError:
+        return _reference_page(user, [], form, 422, [_("文件须为 UTF-8 编码的 CSV")])
+    except DomainError as err:
+        return _reference_page(user, [], form, 422, err.refusals)
+    flash(_("已保存 %(n)s 条本地区统计数据", n=saved), "success")
+    return redirect(url_for("reports.reference"))
 
 
 @bp.get("/assessment")

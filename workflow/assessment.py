@@ -104,6 +104,8 @@ class BaseFigures:
     annual: Mapping[int, AnnualFigures] = field(default_factory=dict)
     rectification_deadline: date | None = None
     name: str = ""
+    # its own authority, then its province if another: whose statistics are 本地区's
+    authorities: tuple[str, ...] = ()
 
 
 @dataclass
@@ -368,7 +370,7 @@ def assess(base: BaseFigures, period: int, today: date, round_rules: RoundRules,
         findings.append(growth_verdict(
             base.region, period,
             [_growth(base, period - 2, yearly), _growth(base, period - 1, yearly), growth],
-            dict(references)))
+            dict(references), base.authorities))
     findings += _policies(base, period)
     indicators = _indicators(period, reported, growth, references, yearly)
     return Assessment(base.application_id, period, _propose(base, findings, today, indicators),

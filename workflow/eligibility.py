@@ -80,10 +80,54 @@ def threshold_verdict(region: str, exports_100m_usd: Decimal | None,
         source, figures)
 
 
+# The locality figure a case is judged against, most specific first (002 §六(二)(3)).
+CITY, PROVINCE, MACRO_REGION_FALLBACK = "city", "province", "macro_region_fallback"
+
+
+def locality_growth(authorities: tuple[str, ...], region: str, years: list[int],
+                    references: dict[int, ReferenceStats]) -> tuple[Decimal | None,
+                                                                    dict[str, Any]]:
+    """本地区外贸出口增幅 over `years`: the applicant's own authority's figures (a city's when
+    the applicant is a city), else its province's, each only if all the years are entered;
+    else the old macro-region figure, labelled as a fallback. `authorities` is the
+    applicant's own authority, then its province if that is another."""
+    for i, code in enumerate(authorities):
+        stats = [references[y].localities.get(code) if y in references else None
+                 for y in years]
+        if all(stats):
+            found = [st for st in stats if st is not None]
+            level = CITY if i == 0 and len(authorities) > 1 else PROVINCE
+            return compound_growth([st.export_growth_pct for st in found]), {
+                "basis": level, "authority_code": code, "name_zh": found[0].name_zh,
+                "name_en": found[0].name_en,
+                "yearly_pct": [st.export_growth_pct for st in found],
+                "sources": [st.source for st in found],
+                "catalogues": [st.catalogue for st in found]}
+    reg = [references[y].region_export_growth_pct.get(region) if y in references else None
+           for y in years]
+    if all(x is not None for x in reg):
+        return compound_growth([x for x in reg if x is not None]), {
+            "basis": MACRO_REGION_FALLBACK, "region": region,
+            "yearly_pct": reg, "sources": ["商务部按大区录入（非本地区统计，替代值）"],
+            "catalogues": []}
+    return None, {"basis": None, "authorities": list(authorities)}
+
+
+def _locality_words(found: dict[str, Any]) -> tuple[str, str]:
+    """Which locality figure was used, in words (zh, en)."""
+    if found["basis"] == MACRO_REGION_FALLBACK:
+        return (f"（{found['region']} 大区替代值，本地区数据未录入）",
+                f" ({found['region']} macro-region fallback: no local figures entered)")
+    sources = "；".join(dict.fromkeys(found["sources"]))
+    return (f"（{found['name_zh'] or found['authority_code']}，来源：{sources}）",
+            f" ({found['name_en'] or found['authority_code']}, source: {sources})")
+
+
 def growth_verdict(region: str, data_year: int, growth_pcts: list[Decimal | None],
-                   references: dict[int, ReferenceStats]) -> Verdict:
+                   references: dict[int, ReferenceStats],
+                   authorities: tuple[str, ...] = ()) -> Verdict:
     """002 §六(二)(3): three-year high-tech export growth above the national high-tech
-    growth or the region's export growth over the same years."""
+    growth or the applicant's own locality's export growth over the same years."""
     source = "002 §六(二)(3)"
     years = [data_year - 2, data_year - 1, data_year]
     if any(g is None for g in growth_pcts):
@@ -91,34 +135,38 @@ def growth_verdict(region: str, data_year: int, growth_pcts: list[Decimal | None
                        "three years of high-tech export growth are not all filled in", source,
                        {"years": years})
     own = compound_growth([Decimal(g) for g in growth_pcts if g is not None])
-    nat = [references.get(y) and references[y].national_hightech_growth_pct for y in years]
-    reg = [references.get(y) and references[y].region_export_growth_pct.get(region)
+    nat = [references[y].national_hightech_growth_pct if y in references else None
            for y in years]
+    national = compound_growth([x for x in nat if x is not None]) if all(
+        x is not None for x in nat) else None
+    local, found = locality_growth(authorities, region, years, references)
     figures: dict[str, Any] = {"years": years, "own_growth_pct": own,
-                               "method": "Π(1+g)−1 over the three years"}
-    national = compound_growth(nat) if all(x is not None for x in nat) else None  # type: ignore[arg-type]
-    regional = compound_growth(reg) if all(x is not None for x in reg) else None  # type: ignore[arg-type]
-    figures["national_hightech_growth_pct"] = national
-    figures["region_export_growth_pct"] = regional
-    if national is None and regional is None:
+                               "method": "Π(1+g)−1 over the three years",
+                               "national_hightech_growth_pct": national,
+                               "locality_export_growth_pct": local, "locality": found}
+    if national is None and local is None:
         return Verdict("three_year_growth", PENDING,
                        f"缺少 {years[0]}–{years[-1]} 年参考统计数据，无法比较",
                        f"reference statistics for {years[0]}–{years[-1]} are missing", source,
                        figures)
     beats_nat = national is not None and own > national
-    beats_reg = regional is not None and own > regional
-    figures["beats_national"], figures["beats_region"] = beats_nat, beats_reg
-    if beats_nat or beats_reg:
-        what_zh = "全国高新技术产品出口增幅" if beats_nat else "本地区外贸出口增幅"
-        what_en = "the national high-tech growth" if beats_nat else "the region's export growth"
-        bench = national if beats_nat else regional
+    beats_local = local is not None and own > local
+    figures["beats_national"], figures["beats_locality"] = beats_nat, beats_local
+    where_zh, where_en = _locality_words(found) if local is not None else ("", "")
+    if beats_nat:
         return Verdict("three_year_growth", PASS,
-                       f"近三年增幅 {own}% 高于{what_zh} {bench}%",
-                       f"three-year growth {own}% beats {what_en} {bench}%", source, figures)
+                       f"近三年增幅 {own}% 高于全国高新技术产品出口增幅 {national}%",
+                       f"three-year growth {own}% beats the national high-tech growth "
+                       f"{national}%", source, {**figures, "used": "national"})
+    if beats_local:
+        return Verdict("three_year_growth", PASS,
+                       f"近三年增幅 {own}% 高于本地区外贸出口增幅 {local}%{where_zh}",
+                       f"three-year growth {own}% beats the local export growth "
+                       f"{local}%{where_en}", source, {**figures, "used": "locality"})
     return Verdict("three_year_growth", FAIL,
-                   f"近三年增幅 {own}% 未高于全国 {national}% 或本地区 {regional}%",
+                   f"近三年增幅 {own}% 未高于全国 {national}% 或本地区 {local}%{where_zh}",
                    f"three-year growth {own}% beats neither national {national}% nor "
-                   f"regional {regional}%", source, figures)
+                   f"local {local}%{where_en}", source, figures)
 
 
 CRITERION_KINDS = ("attestation", "threshold_by_region", "growth_vs_reference", "at_least",
@@ -168,9 +216,11 @@ def _field_verdict(c: CriterionDef, value: Any, field_zh: str) -> Verdict:
 def evaluate(criteria: tuple[CriterionDef, ...], kind: str, region: str,
              values: dict[str, Any], attestations: dict[str, bool | None], rules: RoundRules,
              references: dict[int, ReferenceStats],
-             labels: dict[str, str] | None = None) -> list[Verdict]:
+             labels: dict[str, str] | None = None,
+             authorities: tuple[str, ...] = ()) -> list[Verdict]:
     """Every criterion of the programme that applies to the application's kind, in the
-    order of its file (the order of the notice)."""
+    order of its file (the order of the notice). `authorities`: the applicant's own
+    authority, then its province if another (whose statistics are 本地区's)."""
     out = []
     for c in criteria:
         if not c.applies_to(kind):
@@ -182,7 +232,7 @@ def evaluate(criteria: tuple[CriterionDef, ...], kind: str, region: str,
             out.append(Verdict(c.key, v.outcome, v.zh, v.en, c.source, v.figures))
         elif c.kind == "growth_vs_reference":
             v = growth_verdict(region, rules.data_year, [values.get(f) for f in c.fields],
-                               references)
+                               references, authorities)
             out.append(Verdict(c.key, v.outcome, v.zh, v.en, c.source, v.figures))
         else:
             out.append(_field_verdict(c, values.get(c.field or ""),

@@ -128,7 +128,8 @@ def quota(case: Case, ctx: Context, spec: TransitionSpec) -> Refusal | None:
 
 def _verdicts(case: Case, ctx: Context) -> list[eligibility.Verdict]:
     return eligibility.evaluate(case.programme.criteria, case.kind, str(case.region),
-                                case.values, case.attestations, ctx.rules, ctx.references)
+                                case.values, case.attestations, ctx.rules, ctx.references,
+                                authorities=case.locality_codes)
 
 
 def overridable_failures(case: Case, ctx: Context) -> list[eligibility.Verdict]:

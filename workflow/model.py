@@ -50,6 +50,13 @@ class Case:
         return self.parent_code or self.authority_code
 
     @property
+    def locality_codes(self) -> tuple[str, ...]:
+        """Whose statistics are 本地区's: the applicant's own authority, then its province
+        (002 §六(二)(3))."""
+        return (self.authority_code, self.parent_code) if self.parent_code else (
+            self.authority_code,)
+
+    @property
     def province_region(self) -> Region:
         """The province's region: the quota of 002 §六(三) depends on it, not on a city's
         own class."""

@@ -22,6 +22,7 @@ from typing import Any
 from workflow.eligibility import CriterionDef, parse_criteria
 from workflow.errors import DefinitionError
 from workflow.form import FormDef, KindDef, parse_form
+from workflow.goals import Goals, parse_goals
 from workflow.roles import Role
 
 PROGRAMMES_DIR = Path(__file__).resolve().parents[1] / "programmes"
@@ -92,6 +93,7 @@ class Programme:
     transitions: tuple[TransitionDef, ...]
     form: FormDef
     criteria: tuple[CriterionDef, ...] = ()
+    goals: Goals | None = None  # what it aims at (002 §一, §五(二)); None: none set
     # the authority whose `owner` keeps the rounds and whose tree may apply (a province's
     # own programme); None: the ministry's, open to every authority
     authority: str | None = None
@@ -301,6 +303,7 @@ def parse(path: Path, data: dict[str, Any]) -> Programme:
                      citation_en=_text(path, "programme.citation_en", head.get("citation_en")),
                      owner=owner, initial=initial, states=states, transitions=transitions,
                      form=form, criteria=criteria, path=path,
+                     goals=parse_goals(path.name, data.get("goals")),
                      authority=str(head["authority"]) if head.get("authority") else None)
 
 

@@ -152,6 +152,25 @@ def round_status(opened_on: date | None, closed_on: date | None, day: date) -> R
     return RoundStatus.OPEN
 
 
+# The statistics catalogue a figure was compiled against: 国家/地方高新技术产品出口目录
+CATALOGUES = {"national": ("国家高新技术产品出口目录", "national catalogue"),
+              "local": ("地方高新技术产品出口目录", "local catalogue")}
+
+
+@dataclass(frozen=True)
+class LocalityStat:
+    """One authority's (a province's or a city's) own export growth of one year, as its
+    statistics say: 本地区外贸出口增幅 of 002 §六(二)(3)."""
+
+    authority_code: str
+    year: int
+    export_growth_pct: Decimal
+    source: str  # who compiled it, e.g. "浙江省统计局《2005年统计公报》"
+    catalogue: str  # a key of CATALOGUES
+    name_zh: str = ""  # the authority's name, for the verdict's words
+    name_en: str = ""
+
+
 @dataclass(frozen=True)
 class ReferenceStats:
     """Ministry-entered statistics of one year that the criteria compare against."""
@@ -159,4 +178,8 @@ class ReferenceStats:
     year: int
     national_hightech_exports_100m_usd: Decimal | None = None
     national_hightech_growth_pct: Decimal | None = None
+    # before issue 16 the ministry typed one figure per macro-region; kept as a labelled
+    # fallback for an authority whose own figures were never entered
     region_export_growth_pct: dict[str, Decimal] = field(default_factory=dict)
+    # authority code -> its own figure of the year (本地区: the province or the city)
+    localities: dict[str, LocalityStat] = field(default_factory=dict)

@@ -111,3 +111,25 @@ def test_aggregations_run_in_the_database(world: factories.World, two_bases: lis
         event.remove(engine, "before_cursor_execute", remember)
     counting = [s for s in seen if "FROM applications" in s]
     assert counting and all("GROUP BY" in s for s in counting)
+
+
+def test_the_dashboard_shows_the_path_to_100_bases_year_by_year_beside_the_actual(
+        client: Any, world: factories.World, two_bases: list[int]) -> None:
+    # 002 §五(二): about 15 new bases in 2006; §一: 100 by 2010. Two bases by the end of
+    # 2006: the line runs 2 → 27 → 51 → 76 → 100
+    from datetime import UTC, datetime
+
+    from workflow.services import clock
+    clock.freeze(datetime(2007, 3, 1, 2, tzinfo=UTC))
+    try:
+        d = dashboard.overview(world.uow(), world.id("mofcom"))
+        login(client, "mofcom")
+        html = client.get("/dashboard").get_data(as_text=True)
+    finally:
+        clock.freeze(None)
+    assert [(g.year, g.target, g.actual) for g in d.goal_path] == [
+        (2006, 2, 2), (2007, 27, 2), (2008, 51, None), (2009, 76, None), (2010, 100, None)]
+    assert (d.goal_path[0].new_target, d.goal_path[0].new_actual) == (15, 2)
+    assert 'data-testid="goal-path"' in html
+    assert '<tr data-year="2010"><td>2010</td><td class="num" data-testid="target">100</td>' in html
+    assert "约 15" in html

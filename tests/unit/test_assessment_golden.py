@@ -138,7 +138,7 @@ def test_growth_beating_the_region_but_not_the_nation_passes() -> None:
     g = finding(a, "three_year_growth")
     assert g["outcome"] == PASS
     assert g["figures"]["own_growth_pct"] == D("100.00")
-    assert (g["figures"]["beats_national"], g["figures"]["beats_region"]) == (False, True)
+    assert (g["figures"]["beats_national"], g["figures"]["beats_locality"]) == (False, True)
     assert "本地区外贸出口增幅 92.15%" in g["zh"]
     assert a.proposal == KEEP
 

@@ -66,11 +66,14 @@ def test_three_year_growth_compounds_the_yearly_rates() -> None:
     assert compound_growth([D(10), D(10), D(10)]) == D("33.10")
 
 
-def test_growth_beating_the_region_but_not_the_nation_passes() -> None:
-    # own: 1.4 * 1.45 * 1.3 - 1 = 163.9%; national 222.09%; central 128.56%
+def test_growth_beating_the_old_macro_region_figure_passes_labelled_as_a_fallback() -> None:
+    # own: 1.4 * 1.45 * 1.3 - 1 = 163.9%; national 222.09%; central 128.56%; no authority
+    # has figures of its own, so the old per-region figure stands in and says so
     v = growth_verdict("central", 2005, [D(40), D(45), D(30)], REFS)
     assert v.outcome == PASS
-    assert v.figures["beats_region"] and not v.figures["beats_national"]
+    assert v.figures["beats_locality"] and not v.figures["beats_national"]
+    assert v.figures["locality"]["basis"] == "macro_region_fallback"
+    assert "大区替代值" in v.zh
     assert v.source == "002 §六(二)(3)"
 
 
@@ -78,12 +81,12 @@ def test_growth_beating_neither_fails_with_both_figures() -> None:
     v = growth_verdict("central", 2005, [D(20), D(20), D(20)], REFS)
     assert v.outcome == FAIL
     assert v.figures["national_hightech_growth_pct"] == D("222.09")
-    assert v.figures["region_export_growth_pct"] == D("128.56")
+    assert v.figures["locality_export_growth_pct"] == D("128.56")
 
 
 def test_growth_equal_to_the_benchmark_is_not_higher() -> None:
     v = growth_verdict("central", 2005, [D("30.2"), D("40.1"), D("25.3")], REFS)
-    assert v.figures["own_growth_pct"] == v.figures["region_export_growth_pct"]
+    assert v.figures["own_growth_pct"] == v.figures["locality_export_growth_pct"]
     assert v.outcome == FAIL  # 高于 means strictly higher
 
 

@@ -18,7 +18,7 @@ from workflow.eligibility import FAIL, PASS, growth_verdict, threshold_verdict
 from workflow.regions import AUTHORITIES, BY_CODE, Region
 from workflow.reporting import annual_due, quarter_end, quarterly_due
 from workflow.roles import Actor, Role
-from workflow.rules import ReferenceStats, RoundRules
+from workflow.rules import LocalityStat, ReferenceStats, RoundRules
 from workflow.states import State
 
 D = Decimal
@@ -77,37 +77,40 @@ def test_every_authority_gets_the_threshold_of_its_region() -> None:
 
 # --- growth: 002 §六(二)(3) -------------------------------------------------------------
 
-def _refs(national: str, region: str) -> dict[int, ReferenceStats]:
-    """2003–2005 with the same yearly national and regional growth each year."""
-    return {y: ReferenceStats(y, national_hightech_growth_pct=D(national),
-                              region_export_growth_pct={"central": D(region)})
+HUBEI = ("420000",)
+
+
+def _refs(national: str, local: str) -> dict[int, ReferenceStats]:
+    """2003–2005 with the same yearly national and Hubei's own growth each year."""
+    return {y: ReferenceStats(y, national_hightech_growth_pct=D(national), localities={
+        "420000": LocalityStat("420000", y, D(local), "湖北省统计局", "national")})
             for y in (2003, 2004, 2005)}
 
 
 def test_growth_is_compared_over_the_three_years_before_the_round() -> None:
     # 002 §六(二)(3) 近三年: the 2006 round looks at 2003, 2004 and 2005
-    v = growth_verdict("central", RULES.data_year, [D(10), D(10), D(10)], _refs("5", "5"))
+    v = growth_verdict("central", RULES.data_year, [D(10), D(10), D(10)], _refs("5", "5"), HUBEI)
     assert v.figures["years"] == [2003, 2004, 2005]
 
 
 def test_growth_equal_to_the_national_growth_is_not_higher() -> None:
     # 002 §六(二)(3) 高于: strictly higher; 10 % a year for three years on both sides
-    v = growth_verdict("central", 2005, [D(10), D(10), D(10)], _refs("10", "50"))
+    v = growth_verdict("central", 2005, [D(10), D(10), D(10)], _refs("10", "50"), HUBEI)
     assert v.figures["own_growth_pct"] == v.figures["national_hightech_growth_pct"] == D("33.10")
     assert v.outcome == FAIL and not v.figures["beats_national"]
 
 
 def test_growth_equal_to_the_local_export_growth_is_not_higher() -> None:
-    v = growth_verdict("central", 2005, [D(10), D(10), D(10)], _refs("50", "10"))
-    assert v.figures["own_growth_pct"] == v.figures["region_export_growth_pct"] == D("33.10")
-    assert v.outcome == FAIL and not v.figures["beats_region"]  # 002 §六(二)(3)
+    v = growth_verdict("central", 2005, [D(10), D(10), D(10)], _refs("50", "10"), HUBEI)
+    assert v.figures["own_growth_pct"] == v.figures["locality_export_growth_pct"] == D("33.10")
+    assert v.outcome == FAIL and not v.figures["beats_locality"]  # 002 §六(二)(3)
 
 
 @pytest.mark.parametrize(("national", "region"), [("10", "50"), ("50", "10")])
 def test_growth_a_hundredth_of_a_point_higher_than_either_passes(national: str,
                                                                  region: str) -> None:
     # 1.1 × 1.1 × 1.1001 − 1 = 33.11 % against 33.10 %: either comparison suffices (或)
-    v = growth_verdict("central", 2005, [D(10), D(10), D("10.01")], _refs(national, region))
+    v = growth_verdict("central", 2005, [D(10), D(10), D("10.01")], _refs(national, region), HUBEI)
     assert v.figures["own_growth_pct"] == D("33.11")
     assert v.outcome == PASS  # 002 §六(二)(3)
 

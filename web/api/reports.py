@@ -110,6 +110,41 @@ class ReferenceOut(Schema):
     updated_at = fields.DateTime(allow_none=True)
 
 
+class LocalityIn(Schema):
+    authority = fields.String(required=True, metadata={
+        "description": "地区代码（省级或地级市）", "example": "330000"})
+    year = fields.Raw(required=True, metadata={"type": ["integer", "string"], "example": 2005})
+    export_growth_pct = fields.Raw(required=True, metadata={
+        **NUM, "description": "本地区外贸出口增幅（%）", "example": "27.4"})
+    source = fields.String(required=True, metadata={
+        "description": "数据来源", "example": "浙江省统计局《2005年国民经济和社会发展统计公报》"})
+    catalogue = fields.String(required=True, metadata={
+        "description": "统计目录：national（国家高新技术产品出口目录）或 local（地方目录）",
+        "example": "national"})
+
+
+class LocalitiesIn(Schema):
+    rows = fields.List(fields.Raw(), required=True, metadata={
+        "description": "每行一个地区一年的数字（字段见 LocalityIn）；全部有效才保存",
+        "example": [{"authority": "330000", "year": 2005, "export_growth_pct": "27.4",
+                     "source": "浙江省统计局", "catalogue": "national"}]})
+
+
+class LocalityOut(Schema):
+    authority = fields.String(attribute="authority.code", required=True)
+    authority_zh = fields.String(attribute="authority.name_zh", required=True)
+    authority_en = fields.String(attribute="authority.name_en", required=True)
+    year = fields.Integer(required=True)
+    export_growth_pct = decimal(required=True)
+    source = fields.String(required=True)
+    catalogue = fields.String(required=True)
+    updated_at = fields.DateTime(allow_none=True)
+
+
+class LocalitiesSaved(Schema):
+    saved = fields.Integer(required=True)
+
+
 @bp.route(f"{APP}/quarterly-reports")
 class Quarters(MethodView):
     @bp.response(200, QuarterOut(many=True))
@@ -215,3 +250,19 @@ class OneReference(MethodView):
         """Enter a year's reference statistics (ministry)."""
         reports.save_reference_stats(uow(), api_user_id(), year, data)
         return None
+
+
+@bp.route("/reference-statistics/localities")
+class Localities(MethodView):
+    @bp.response(200, LocalityOut(many=True))
+    def get(self) -> Any:
+        """Each province's and city's own export growth (本地区外贸出口增幅, 002 §六(二)(3)),
+        newest year first."""
+        return reports.locality_stats(uow(), api_user_id())
+
+    @bp.arguments(LocalitiesIn)
+    @bp.response(200, LocalitiesSaved)
+    def post(self, data: dict[str, Any]) -> Any:
+        """Enter or import authorities' figures (ministry): all rows or none; an authority
+        and year already entered is replaced."""
+        return {"saved": reports.save_locality_stats(uow(), api_user_id(), data["rows"])}

@@ -147,7 +147,8 @@ def _assess_all(session: DbSession, period: int, today: date, skip: set[int] | N
                               b.hightech_export_growth_pct_prev1, b.hightech_export_growth_pct),
             quarters=quarters.get(b.id, {}), yearly_hightech_10k_usd=years.get(b.id, {}),
             annual={period: annual[b.id]} if b.id in annual else {},
-            rectification_deadline=b.rectification_deadline, name=b.applicant_name or "")
+            rectification_deadline=b.rectification_deadline, name=b.applicant_name or "",
+            authorities=tuple(c for c in (b.authority_code, b.province_code) if c))
         out.append((assess(figures, period, today, round_rules, references, rules, cal),
                     b.applicant_name or "", b.region))
     return out

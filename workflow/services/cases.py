@@ -126,7 +126,8 @@ def eligibility_of(uow: UnitOfWork, user_id: int, app_id: int) -> list[eligibili
         prog = repo.programme_of_round(row.round)
         return eligibility.evaluate(prog.criteria, row.kind, row.authority.region,
                                     repo.values_of(row), dict(row.attestations or {}),
-                                    repo.rules_of(row.round), repo.load_references(s))
+                                    repo.rules_of(row.round), repo.load_references(s),
+                                    authorities=row.authority.locality_codes)
 
 
 def history_of(uow: UnitOfWork, user_id: int, app_id: int) -> list[HistoryRow]:
@@ -476,7 +477,8 @@ def _fire(uow: UnitOfWork, user_id: int, app_id: int, trigger: str, version: int
                       quota_used=quota_used, base_claimed_by=claimed_by,
                       override_reason=override_reason, late_reason=late_reason)
         verdicts = eligibility.evaluate(prog.criteria, row.kind, row.region, case.values,
-                                        case.attestations, ctx.rules, ctx.references)
+                                        case.attestations, ctx.rules, ctx.references,
+                                        authorities=case.locality_codes)
         notes = effects.history_notes(case, ctx, prog.by_trigger[trigger])
         outcome = machine.fire(case, trigger, ctx)
         changes: dict[str, Any] = {"state": outcome.dest, "state_changed_at": now,

@@ -1,6 +1,6 @@
 """The dashboard: counts by state, region, province and round, and progress towards the
-programme's goals (002 §一): 100 bases within five years, and the bases' high-tech exports
-at about 70% of the nation's.
+programme's goals as its definition file sets them (`[goals]`: 002 §一 100 bases by 2010
+with the path year by year, §五(二) about 15 new bases in 2006, the ~70 % share).
 
 The ministry sees everything; a province sees the cases submitted to it (the inbox scope).
 """
@@ -12,15 +12,15 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from workflow.errors import Forbidden, refuse
-from workflow.programme import DEFAULT_CODE
+from workflow.goals import Goals, GoalYear
+from workflow.goals import path as goal_path
+from workflow.programme import DEFAULT_CODE, programme
 from workflow.regions import Region
 from workflow.roles import Role
+from workflow.services.clock import local_date, utcnow
 from workflow.states import DESIGNATED, State
 from workflow.storage import repo, reports_repo, stats
 from workflow.storage.uow import DbSession, UnitOfWork
-
-GOAL_BASES = 100  # 002 §一: 力争用五年时间…建成100家出口创新基地
-GOAL_SHARE_PCT = Decimal(70)  # 002 §一: …占全国高新技术产品出口总额的比重提高到70%左右
 
 
 @dataclass(frozen=True)
@@ -47,6 +47,7 @@ class RoundTrend:
     applications: int
     designated: int
     designated_cumulative: int
+    designated_new: int  # of `designated`, new bases (not re-certifications)
     hightech_100m_usd: Decimal  # designated bases of this round
     share: Share  # all bases designated up to this round vs the nation in its data year
 
@@ -65,15 +66,25 @@ class Dashboard:
     # per round: cases recommended / approved after the round's deadline (002 §六(三)) and
     # cases on which a reviewer overrode a failed criterion (002 §六)
     marks_by_round: dict[int, dict[str, int]] = field(default_factory=dict)
-    goal_bases: int = GOAL_BASES
-    goal_share_pct: Decimal = GOAL_SHARE_PCT
+    goals: Goals | None = None  # the programme's (002 §一, §五(二)); None: none set
+    goal_path: list[GoalYear] = field(default_factory=list)
+
+    @property
+    def goal_bases(self) -> int:
+        return self.goals.bases if self.goals else 0
+
+    @property
+    def goal_share_pct(self) -> Decimal | None:
+        return self.goals.share_pct if self.goals else None
 
     @property
     def designated(self) -> int:
         return sum(n for s, n in self.by_state if s in DESIGNATED)
 
     @property
-    def goal_progress_pct(self) -> Decimal:
+    def goal_progress_pct(self) -> Decimal | None:
+        if not self.goal_bases:
+            return None
         return (Decimal(self.designated) * 100 / self.goal_bases).quantize(Decimal("0.1"))
 
     @property
@@ -121,11 +132,23 @@ def overview(uow: UnitOfWork, user_id: int) -> Dashboard:
         rounds_by_state: dict[int, dict[str, int]] = {}
         for year, state, n in stats.by_round_and_state(s, scope):
             rounds_by_state.setdefault(year, {})[state] = n
+    trends = trends_of(rounds, national, bases_exports)
+    goals = programme(DEFAULT_CODE).goals
     return Dashboard(scope=code, scope_zh=zh, scope_en=en,
                      total=sum(n for _, n in by_state), by_state=by_state, by_region=by_region,
-                     by_authority=by_authority,
-                     trends=trends_of(rounds, national, bases_exports),
-                     rounds_by_state=rounds_by_state, marks_by_round=marks)
+                     by_authority=by_authority, trends=trends,
+                     rounds_by_state=rounds_by_state, marks_by_round=marks, goals=goals,
+                     goal_path=goal_path_of(goals, trends, local_date(utcnow()).year))
+
+
+def goal_path_of(goals: Goals | None, trends: list[RoundTrend],
+                 this_year: int) -> list[GoalYear]:
+    """The year-by-year path to the programme's goal with the bases designated beside it
+    (each round's designations count in its year)."""
+    if goals is None:
+        return []
+    return goal_path(goals, {t.year: t.designated_cumulative for t in trends},
+                     {t.year: t.designated_new for t in trends}, this_year)
 
 
 def marks_by_round(uow: UnitOfWork, user_id: int) -> dict[int, dict[str, int]]:
@@ -163,7 +186,8 @@ def trends_of(rounds: list[dict[str, object]], national: dict[int, Decimal],
         hightech = Decimal(str(r["designated_hightech_100m_usd"]))
         count += designated
         data_year = year - 1
-        out.append(RoundTrend(year, int(str(r["applications"])), designated, count, hightech,
+        out.append(RoundTrend(year, int(str(r["applications"])), designated, count,
+                              int(str(r.get("designated_new") or 0)), hightech,
                               Share(data_year, bases_exports.get(year, Decimal(0)),
                                     national.get(data_year))))
     return out

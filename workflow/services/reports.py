@@ -5,7 +5,9 @@ statistics. Every write is all-or-nothing; a re-filed period keeps its history
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -18,6 +20,7 @@ from workflow.form import Field, parse_value
 from workflow.quarterly_data import QuarterData
 from workflow.regions import Region
 from workflow.roles import Role
+from workflow.rules import CATALOGUES
 from workflow.services import files, quarterly_excel
 from workflow.services.clock import local_date, utcnow
 from workflow.states import DESIGNATED
@@ -26,6 +29,7 @@ from workflow.storage.models import (
     AnnualReportRow,
     ApplicationRow,
     AttachmentRow,
+    LocalityStatRow,
     QuarterlyReportRow,
     ReferenceStatRow,
     UserRow,
@@ -365,6 +369,116 @@ def save_reference_stats(uow: UnitOfWork, user_id: int, year: int, data: dict[st
         row.updated_by_id, row.updated_at = user.id, now
         uow.record("reference_statistics_saved", year=int(year), user_id=user.id)
         uow.commit()
+
+
+LOCALITY_GROWTH = Field("export_growth_pct", "本地区外贸出口增幅", "Local export growth", "pct",
+                        "%", "%")
+LOCALITY_COLUMNS = ("authority", "year", "export_growth_pct", "source", "catalogue")
+
+
+def save_locality_stats(uow: UnitOfWork, user_id: int, rows: list[dict[str, Any]],
+                        now: datetime | None = None) -> int:
+    """The ministry enters or imports authorities' own export growth (本地区外贸出口增幅,
+    002 §六(二)(3)), each with its source and catalogue; all rows or none. Returns how many
+    were saved (a row for an authority and year already entered replaces it)."""
+    now = now or utcnow()
+    if not rows:
+        raise ValidationFailed(refuse("no_rows", "没有要导入的数据", "no rows to import",
+                                      field="rows"))
+    errors, clean = [], []
+    with uow:
+        s = uow.session
+        user = _ministry(s, user_id)
+        seen: dict[tuple[str, int], int] = {}
+        for i, raw in enumerate(rows):
+            row, errs = _locality_row(s, i, raw, now)
+            errors += errs
+            if row is not None:
+                key = (row["authority"].code, row["year"])
+                if key in seen:
+                    errors.append(refuse(
+                        "duplicate_row", f"第 {i + 1} 行与第 {seen[key] + 1} 行重复",
+                        f"row {i + 1} repeats row {seen[key] + 1}", field=f"rows[{i}]"))
+                seen[key] = i
+                clean.append(row)
+        if errors:
+            raise ValidationFailed(*errors)
+        for row in clean:
+            found = reports_repo.locality_row(s, row["authority"].id, row["year"])
+            if found is None:
+                found = LocalityStatRow(authority_id=row["authority"].id, year=row["year"])
+                s.add(found)
+            found.export_growth_pct, found.source = row["export_growth_pct"], row["source"]
+            found.catalogue = row["catalogue"]
+            found.updated_by_id, found.updated_at = user.id, now
+        uow.record("locality_statistics_saved", rows=len(clean), user_id=user.id)
+        uow.commit()
+    return len(clean)
+
+
+def _locality_row(s: DbSession, i: int, raw: Any, now: datetime) -> tuple[
+        dict[str, Any] | None, list[Any]]:
+    """One row of an import, checked; errors name the row and the field."""
+    where = f"rows[{i}]"
+    if not isinstance(raw, dict):
+        return None, [refuse("invalid_row", f"第 {i + 1} 行格式无效", f"row {i + 1} is malformed",
+                             field=where)]
+    errors = []
+    code = str(raw.get("authority") or "").strip()
+    authority = repo.authority_by_code(s, code) if code else None
+    if authority is None:
+        errors.append(refuse("unknown_authority", f"第 {i + 1} 行：地区代码无效",
+                             f"row {i + 1}: unknown authority", field=f"{where}.authority",
+                             details={"value": code}))
+    year = None
+    try:
+        year = int(str(raw.get("year") or "").strip())
+    except ValueError:
+        pass
+    if year is None or not 2000 <= year <= local_date(now).year:
+        errors.append(refuse("invalid_year", f"第 {i + 1} 行：年度无效",
+                             f"row {i + 1}: invalid year", field=f"{where}.year",
+                             details={"value": str(raw.get("year"))}))
+    growth, err = parse_value(LOCALITY_GROWTH, raw.get("export_growth_pct"), f"{where}.")
+    if err:
+        errors.append(err)
+    elif growth is None:
+        errors.append(refuse("required", f"第 {i + 1} 行：外贸出口增幅未填写",
+                             f"row {i + 1}: export growth is required",
+                             field=f"{where}.export_growth_pct"))
+    source = str(raw.get("source") or "").strip()
+    if not source or len(source) > 200:
+        errors.append(refuse("invalid_source", f"第 {i + 1} 行：请注明数据来源（200字以内）",
+                             f"row {i + 1}: name the source (at most 200 characters)",
+                             field=f"{where}.source"))
+    catalogue = str(raw.get("catalogue") or "").strip()
+    if catalogue not in CATALOGUES:
+        errors.append(refuse("invalid_catalogue", f"第 {i + 1} 行：统计目录须为 national 或 local",
+                             f"row {i + 1}: the catalogue is national or local",
+                             field=f"{where}.catalogue", details={"value": catalogue}))
+    if errors:
+        return None, errors
+    return {"authority": authority, "year": year, "export_growth_pct": growth,
+            "source": source, "catalogue": catalogue}, []
+
+
+def import_locality_csv(uow: UnitOfWork, user_id: int, text: str,
+                        now: datetime | None = None) -> int:
+    """Import authorities' figures from CSV text whose columns are LOCALITY_COLUMNS (a
+    header row naming them is skipped)."""
+    lines = [r for r in csv.reader(io.StringIO(text.strip())) if any(c.strip() for c in r)]
+    if lines and [c.strip() for c in lines[0]][:1] == ["authority"]:
+        lines = lines[1:]
+    rows = [dict(zip(LOCALITY_COLUMNS, (c.strip() for c in r), strict=False)) for r in lines]
+    return save_locality_stats(uow, user_id, rows, now)
+
+
+def locality_stats(uow: UnitOfWork, user_id: int) -> list[LocalityStatRow]:
+    """Every authority's entered figures, newest year first (visible to reviewers)."""
+    with uow.read():
+        s = uow.session
+        _refuse_admin(repo.user_by_id(s, user_id))
+        return reports_repo.locality_rows(s)
 
 
 def reference_stats(uow: UnitOfWork, user_id: int) -> list[ReferenceStatRow]:

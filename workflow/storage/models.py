@@ -77,6 +77,11 @@ class AuthorityRow(Base):
         return self.parent or self
 
     @property
+    def locality_codes(self) -> tuple[str, ...]:
+        """Whose statistics are 本地区's: its own, then its province's (002 §六(二)(3))."""
+        return (self.code, self.parent.code) if self.parent else (self.code,)
+
+    @property
     def is_city(self) -> bool:
         return self.parent_id is not None
 
@@ -467,6 +472,25 @@ class ReferenceStatRow(Base):
     region_export_growth_pct: Mapped[dict[str, Any]] = mapped_column(default=dict)
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class LocalityStatRow(Base):
+    """One authority's own export growth of one year (本地区外贸出口增幅, 002 §六(二)(3)),
+    with who compiled it and against which catalogue."""
+
+    __tablename__ = "locality_statistics"
+    __table_args__ = (UniqueConstraint("authority_id", "year",
+                                       name="uq_locality_statistics_authority_year"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    authority_id: Mapped[int] = mapped_column(ForeignKey("authorities.id"), index=True)
+    year: Mapped[int] = mapped_column(Integer)
+    export_growth_pct: Mapped[Decimal] = mapped_column(Pct)
+    source: Mapped[str] = mapped_column(String(200))
+    catalogue: Mapped[str] = mapped_column(String(10))  # national | local
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    authority: Mapped[AuthorityRow] = relationship(lazy="joined")
 
 
 class EvaluationRunRow(Base):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 from functools import cache
@@ -43,7 +43,7 @@ from workflow.programme import DEFAULT_CODE, Programme, frozen, programme
 from workflow.regions import Region
 from workflow.register import ExistingBase
 from workflow.roles import Actor, Role
-from workflow.rules import ReferenceStats, RoundRules, RoundStatus, round_status
+from workflow.rules import LocalityStat, ReferenceStats, RoundRules, RoundStatus, round_status
 from workflow.states import DESIGNATED, USES_QUOTA
 from workflow.storage import audit_repo, register_repo
 from workflow.storage.db import kept_connection, may_have_written
@@ -58,6 +58,7 @@ from workflow.storage.models import (
     DeputyRow,
     ExportBaseRow,
     HistoryRow,
+    LocalityStatRow,
     ObjectionRow,
     ProductRow,
     ReferenceStatRow,
@@ -186,7 +187,8 @@ def rules_of(round_row: RoundRow) -> RoundRules:
 # through SQLAlchemy in this process clears the cache at once (see `_invalidate_on_write`);
 # other processes see a change within REFERENCE_CACHE_SECONDS.
 REFERENCE_CACHE_SECONDS = 30.0
-_CACHED_TABLES = ("calendar_days", "calendar_years", "reference_statistics")
+_CACHED_TABLES = ("calendar_days", "calendar_years", "reference_statistics",
+                  "locality_statistics")
 _cache: dict[tuple[str, str], tuple[float, Any]] = {}
 _engine_keys: dict[int, tuple[Any, str]] = {}  # id(engine) -> (engine, its URL as text)
 _watched: set[int] = set()
@@ -257,6 +259,15 @@ def _load_references(session: Session) -> dict[int, ReferenceStats]:
                                       for k, v in (r.region_export_growth_pct or {}).items()
                                       if v is not None},
         )
+    localities: dict[int, dict[str, LocalityStat]] = {}
+    for row in session.scalars(select(LocalityStatRow)):
+        a = row.authority
+        localities.setdefault(row.year, {})[a.code] = LocalityStat(
+            authority_code=a.code, year=row.year, export_growth_pct=row.export_growth_pct,
+            source=row.source, catalogue=row.catalogue, name_zh=a.name_zh, name_en=a.name_en)
+    for year, by_code in localities.items():
+        ref = out.get(year) or ReferenceStats(year=year)
+        out[year] = replace(ref, localities=by_code)
     return out
 
 

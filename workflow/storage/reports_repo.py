@@ -29,7 +29,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from workflow.states import DESIGNATED
 from workflow.storage.models import (
@@ -39,6 +39,7 @@ from workflow.storage.models import (
     AuthorityRow,
     EvaluationRow,
     EvaluationRunRow,
+    LocalityStatRow,
     QuarterlyReportRow,
     ReferenceStatRow,
     RoundRow,
@@ -121,6 +122,18 @@ def reference_rows(session: Session) -> list[ReferenceStatRow]:
     return list(session.scalars(select(ReferenceStatRow).order_by(ReferenceStatRow.year.desc())))
 
 
+def locality_rows(session: Session) -> list[LocalityStatRow]:
+    """Authorities' own figures, newest year first, then by authority code."""
+    return list(session.scalars(
+        select(LocalityStatRow).join(AuthorityRow, AuthorityRow.id == LocalityStatRow.authority_id)
+        .order_by(LocalityStatRow.year.desc(), AuthorityRow.code)))
+
+
+def locality_row(session: Session, authority_id: int, year: int) -> LocalityStatRow | None:
+    return session.scalars(select(LocalityStatRow).where(
+        LocalityStatRow.authority_id == authority_id, LocalityStatRow.year == year)).first()
+
+
 def reference_row(session: Session, year: int) -> ReferenceStatRow | None:
     return session.scalars(select(ReferenceStatRow).where(ReferenceStatRow.year == year)).first()
 
@@ -153,6 +166,7 @@ def snapshot(session: Session, period: int) -> Snapshot:
     them). Five SELECTs whatever the number of bases; plain rows, no ORM objects."""
     conn = session.connection()
     designated = ApplicationRow.state.in_(DESIGNATED_STATES)
+    province = aliased(AuthorityRow)
     bases = conn.execute(
         select(ApplicationRow.id, ApplicationRow.kind, ApplicationRow.state,
                ApplicationRow.applicant_name, ApplicationRow.round_id,
@@ -160,8 +174,11 @@ def snapshot(session: Session, period: int) -> Snapshot:
                form_value("hightech_export_growth_pct_prev2", "pct"),
                form_value("hightech_export_growth_pct_prev1", "pct"),
                form_value("hightech_export_growth_pct", "pct"),
-               ApplicationRow.rectification_deadline, AuthorityRow.region)
+               ApplicationRow.rectification_deadline, AuthorityRow.region,
+               AuthorityRow.code.label("authority_code"),
+               province.code.label("province_code"))
         .join(AuthorityRow, AuthorityRow.id == ApplicationRow.authority_id)
+        .outerjoin(province, province.id == AuthorityRow.parent_id)
         .where(designated).order_by(ApplicationRow.id)).all()
     in_designated = select(ApplicationRow.id).where(designated)
     current = (QuarterlyReportRow.is_current.is_(True),

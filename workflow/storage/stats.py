@@ -79,9 +79,12 @@ def by_authority(session: DbSession, scope: Any, *, by_province: bool) -> list[d
 
 
 def by_round(session: DbSession, scope: Any) -> list[dict[str, Any]]:
-    """Per round: applications, bases designated, their high-tech exports (亿美元)."""
+    """Per round: applications, bases designated (and how many of them new bases), their
+    high-tech exports (亿美元)."""
+    new = func.sum(case((ApplicationRow.state.in_(_DESIGNATED)
+                         & (ApplicationRow.kind == "new_base"), 1), else_=0)).cast(Integer)
     q = (select(RoundRow.year, func.count().label("applications"),
-                _designated().label("designated"),
+                _designated().label("designated"), new.label("designated_new"),
                 _designated_exports().label("designated_hightech_100m_usd"))
          .join(RoundRow, RoundRow.id == ApplicationRow.round_id)
          .where(scope).group_by(RoundRow.year).order_by(RoundRow.year))

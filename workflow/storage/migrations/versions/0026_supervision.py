@@ -3,7 +3,7 @@
 (`provincial_assessments`).
 
 Revision ID: 0026
-Revises: 0022
+Revises: 0024
 """
 import sqlalchemy as sa
 from alembic import op
@@ -12,7 +12,7 @@ from sqlalchemy.dialects import postgresql
 import workflow.storage.types
 
 revision = "0026"
-down_revision = "0022"
+down_revision = "0024"
 branch_labels = None
 depends_on = None
 
