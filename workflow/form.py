@@ -26,6 +26,7 @@ MAX_DECIMAL = Decimal("1e12")
 MAX_INT = 2_147_483_647  # counts are stored in INTEGER columns
 
 
+CHECKS = ("not_more_than", "same_scale")
 TITLE = "applicant_name"  # every form has it: the case's name, kept beside the document
 TYPES = ("text", "email", "phone", "date", "int", "money", "pct", "choice", "bool")
 
@@ -91,8 +92,10 @@ class Rows:
 
 @dataclass(frozen=True)
 class Check:
-    """A check across fields: `field` (or the sum of a row column times `factor`) must not
-    be more than `limit`."""
+    """A check across fields. `not_more_than`: `field` (or the sum of a row column times
+    `factor`) must not be more than `limit`. `same_scale`: `limit` must not be more than
+    `ratio` times that figure — a figure thousands of times its peer was most likely typed
+    in the wrong unit (万美元 into an 亿美元 box)."""
 
     check: str
     limit: str
@@ -101,6 +104,7 @@ class Check:
     field: str | None = None
     rows_sum: str | None = None
     factor: Decimal = Decimal(1)
+    ratio: Decimal = Decimal(1000)
 
 
 @dataclass(frozen=True)
@@ -201,7 +205,16 @@ class FormDef:
                 column = c.rows_sum or ""
                 amounts = [Decimal(r[column]) for r in rows if r.get(column) is not None]
                 value = sum(amounts, Decimal(0)) * c.factor if amounts else None
-            if value is None or limit is None or Decimal(value) <= Decimal(limit):
+            if value is None or limit is None:
+                continue
+            if c.check == "same_scale":
+                if Decimal(value) <= 0 or Decimal(limit) <= Decimal(value) * c.ratio:
+                    continue
+                out.append(refuse("unit_suspect", c.zh, c.en, field=c.limit,
+                                  details={"value": str(limit), "compared_with": str(value),
+                                           "ratio": str(c.ratio)}))
+                continue
+            if Decimal(value) <= Decimal(limit):
                 continue
             where = c.field or (self.rows.name if self.rows else c.limit)
             out.append(refuse("inconsistent_figures", c.zh, c.en, field=where,
@@ -449,9 +462,9 @@ def parse_form(file: str, raw: Any) -> FormDef:
     checks = []
     for i, c in enumerate(raw.get("checks", ())):
         at = f"{where}.checks[{i}]"
-        if c.get("check") != "not_more_than":
+        if c.get("check") not in CHECKS:
             raise DefinitionError(f"{at}.check: unknown check {c.get('check')!r} "
-                                  "(one of not_more_than)")
+                                  f"(one of {', '.join(CHECKS)})")
         for key in ("field", "limit"):
             if c.get(key) is not None and c[key] not in names:
                 raise DefinitionError(f"{at}.{key}: field {c[key]!r} is not defined")
@@ -460,8 +473,9 @@ def parse_form(file: str, raw: Any) -> FormDef:
         if c.get("rows_sum") is not None and (rows is None or c["rows_sum"] not in
                                               {f.name for f in rows.fields}):
             raise DefinitionError(f"{at}.rows_sum: column {c['rows_sum']!r} is not defined")
-        checks.append(Check(check="not_more_than", limit=c["limit"], zh=_need(at, c, "zh"),
+        checks.append(Check(check=c["check"], limit=c["limit"], zh=_need(at, c, "zh"),
                             en=_need(at, c, "en"), field=c.get("field"),
-                            rows_sum=c.get("rows_sum"), factor=Decimal(str(c.get("factor", 1)))))
+                            rows_sum=c.get("rows_sum"), factor=Decimal(str(c.get("factor", 1))),
+                            ratio=Decimal(str(c.get("ratio", 1000)))))
     return FormDef(kinds=kinds, sections=sections, fields=fields, rows=rows,
                    checks=tuple(checks))
