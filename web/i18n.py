@@ -18,13 +18,12 @@ from flask_babel import get_locale
 from workflow import form
 from workflow.authorities import KIND_ZH as AUTHORITY_KIND_ZH
 from workflow.errors import Refusal
-from workflow.programme import kind_def, state_def, transition_def
+from workflow.programme import attachment_def, kind_def, state_def, transition_def
 from workflow.regions import Region
 from workflow.register import STATUS_ZH, TYPE_EN, TYPE_ZH, BaseStatus, BaseType
 from workflow.roles import Role
 from workflow.rules import FIELD_ZH
 from workflow.services.clock import CHINA
-from workflow.services.files import KIND_ZH as ATTACHMENT_ZH
 from workflow.states import State
 
 FIELD_EN = {"information": "Information", "pharmaceuticals": "Pharmaceuticals",
@@ -33,8 +32,6 @@ FIELD_EN = {"information": "Information", "pharmaceuticals": "Pharmaceuticals",
             "aerospace": "Aerospace"}
 BASE_STATUS_EN = {BaseStatus.DESIGNATED: "Designated", BaseStatus.RECTIFYING: "Rectifying",
                   BaseStatus.REVOKED: "Revoked"}
-ATTACHMENT_EN = {"application_form": "Application form", "development_plan": "Development plan",
-                 "recommendation_letter": "Recommendation letter", "other": "Other"}
 AUTHORITY_KIND_EN = {
     "province": "Province", "municipality": "Municipality",
     "autonomous_region": "Autonomous region",
@@ -182,7 +179,11 @@ def decision_label(value: str) -> str:
 
 
 def attachment_label(kind: str) -> str:
-    return ATTACHMENT_EN.get(kind, kind) if is_en() else ATTACHMENT_ZH.get(kind, kind)
+    """A kind of attachment's label, as its programme's definition words it."""
+    defined = attachment_def(kind)
+    if defined is None:
+        return kind
+    return defined.en if is_en() else defined.zh
 
 
 def authority_label(authority: Any) -> str:
