@@ -22,6 +22,7 @@ from workflow.errors import (
     VersionConflict,
     refuse,
 )
+from workflow.programme import Programme
 from workflow.roles import Role
 from workflow.rules import EXISTING_BASE_TYPES, NEW_BASE_FIELDS_2006
 from workflow.services import bases, cases, catalog, events, files, worklist
@@ -121,6 +122,7 @@ def _render(values: dict[str, Any], *, row: Any = None, errors: dict[str, list[s
         "application_form.html", values=values, products=products, row=row,
         errors=errors or {}, conflict=conflict, attachments=attachments or [],
         upload_kinds=_upload_kinds(row), upload_error=upload_error,
+        submit_needs=[a.kind for a in _programme_of(row, rnd).required_attachments("submit")],
         upload_kind=upload_kind, round=rnd,
         industry_fields=rnd.rules.new_base_fields if rnd else NEW_BASE_FIELDS_2006,
         base_types=EXISTING_BASE_TYPES, base_choices=bases.choices(uow(), me().id),
@@ -248,6 +250,13 @@ def print_application(app_id: int) -> Any:
     return render_template("application_print.html", row=loaded.row, attachments=attachments,
                            values=loaded.case.values,
                            kinds=[a.kind for a in loaded.case.programme.attachments])
+
+
+def _programme_of(row: Any, rnd: Any) -> Programme:
+    """A draft's programme, or that of the round a new draft goes into."""
+    if row is not None:
+        return catalog.programme_of(row.round)
+    return rnd.programme if rnd is not None else catalog.default_programme()
 
 
 def _upload_kinds(row: Any) -> list[str]:

@@ -186,6 +186,11 @@ def attachment_label(kind: str) -> str:
     return defined.en if is_en() else defined.zh
 
 
+def attachment_labels(kinds: Any) -> str:
+    """Several kinds' labels as one list (申报书、发展方案 / Application form, Development plan)."""
+    return (", " if is_en() else "、").join(attachment_label(k) for k in kinds)
+
+
 def authority_label(authority: Any) -> str:
     """An authority's name; a city's with its province's (湖北省武汉市, Wuhan, Hubei). An
     English name not on file falls back to the Chinese one."""
@@ -250,7 +255,8 @@ def init_app(app: Flask) -> None:
         trigger_label=trigger_label, late_label=late_label, role_label=role_label, region_label=region_label,
         kind_label=kind_label, industry_label=industry_label, base_type_label=base_type_label,
         base_status_label=base_status_label, decision_label=decision_label,
-        attachment_label=attachment_label, authority_label=authority_label,
+        attachment_label=attachment_label, attachment_labels=attachment_labels,
+        authority_label=authority_label,
         authority_kind_label=authority_kind_label,
         field_label=field_label, unit_label=unit_label, refusal_text=refusal_text, paren=paren,
         filesize=filesize,
