@@ -70,6 +70,14 @@ def complete_form(case: Case, ctx: Context, spec: TransitionSpec) -> Refusal | N
                   guard="complete_form", details={"fields": names})
 
 
+def _in_sentence(label: str) -> str:
+    """A label inside an English sentence: "Recommendation letter" → "recommendation letter";
+    an acronym stays ("ISO 9000 certificates")."""
+    if len(label) > 1 and label[0].isupper() and label[1].islower():
+        return label[0].lower() + label[1:]
+    return label
+
+
 def required_attachments(case: Case, ctx: Context, spec: TransitionSpec) -> Refusal | None:
     """The files the programme needs for this step (`required_for` in its [[attachments]];
     002 §六(三): 申报书 and 发展方案 to submit, the province's 推荐文件 to recommend)."""
@@ -78,7 +86,7 @@ def required_attachments(case: Case, ctx: Context, spec: TransitionSpec) -> Refu
     if not lacking:
         return None
     return refuse("missing_attachment", "缺少附件：" + "、".join(a.zh for a in lacking),
-                  "missing attachment(s): " + ", ".join(a.en for a in lacking),
+                  "missing attachment(s): " + ", ".join(_in_sentence(a.en) for a in lacking),
                   guard="required_attachments",
                   details={"attachments": [a.kind for a in lacking]})
 

@@ -91,5 +91,5 @@ def test_the_missing_papers_are_named_in_the_programmes_words() -> None:
                                     p.by_trigger["submit"])
     assert r is not None and r.code == "missing_attachment"
     assert r.zh == "缺少附件：城市商务局推荐函"
-    assert r.en == "missing attachment(s): City bureau's recommendation letter"
+    assert r.en == "missing attachment(s): city bureau's recommendation letter"
     assert r.details == {"attachments": ["city_recommendation_letter"]}
