@@ -11,7 +11,14 @@ import pytest
 
 from tests.unit.test_guards import case, ctx
 from workflow import guards
-from workflow.programme import PROGRAMMES_DIR, DefinitionError, parse, programme
+from workflow.programme import (
+    PROGRAMMES_DIR,
+    DefinitionError,
+    digest,
+    frozen,
+    parse,
+    programme,
+)
 from workflow.roles import Actor, Role
 
 SOURCE = PROGRAMMES_DIR / "mofcom-2006-6.toml"
@@ -93,3 +100,15 @@ def test_the_missing_papers_are_named_in_the_programmes_words() -> None:
     assert r.zh == "缺少附件：城市商务局推荐函"
     assert r.en == "missing attachment(s): city bureau's recommendation letter"
     assert r.details == {"attachments": ["city_recommendation_letter"]}
+
+
+def test_a_round_opened_before_attachments_were_in_the_file_asks_for_the_same_papers() -> None:
+    source = SOURCE.read_text(encoding="utf-8")
+    start = source.index("# --- attachments")
+    older = source[:start] + source[source.index("# --- the application form"):]
+    older = older.replace('"required_attachments",', '"recommendation_letter",', 2)
+    assert "[[attachments]]" not in older
+    p = frozen(digest(older), older)
+    assert [a.kind for a in p.required_attachments("recommend")] == ["recommendation_letter"]
+    assert [a.kind for a in p.required_attachments("submit")] == [
+        "application_form", "development_plan"]
