@@ -22,6 +22,7 @@ from workflow.errors import (
     VersionConflict,
     refuse,
 )
+from workflow.programme import Programme
 from workflow.roles import Role
 from workflow.rules import EXISTING_BASE_TYPES, NEW_BASE_FIELDS_2006
 from workflow.services import bases, cases, catalog, events, files, worklist
@@ -31,7 +32,6 @@ bp = Blueprint("forms", __name__)
 
 PRODUCT_KEY = re.compile(r"^products-(\d{1,3})-(name|exports_10k_usd)$")
 MAX_PRODUCTS = 200
-UPLOAD_KINDS = ("application_form", "development_plan", "other")  # 002 §六(三)
 
 
 bp.register_error_handler(NotFound, not_found_page)
@@ -121,7 +121,8 @@ def _render(values: dict[str, Any], *, row: Any = None, errors: dict[str, list[s
     return render_template(
         "application_form.html", values=values, products=products, row=row,
         errors=errors or {}, conflict=conflict, attachments=attachments or [],
-        upload_kinds=UPLOAD_KINDS if row is not None else (), upload_error=upload_error,
+        upload_kinds=_upload_kinds(row), upload_error=upload_error,
+        submit_needs=[a.kind for a in _programme_of(row, rnd).required_attachments("submit")],
         upload_kind=upload_kind, round=rnd,
         industry_fields=rnd.rules.new_base_fields if rnd else NEW_BASE_FIELDS_2006,
         base_types=EXISTING_BASE_TYPES, base_choices=bases.choices(uow(), me().id),
@@ -247,7 +248,22 @@ def print_application(app_id: int) -> Any:
     loaded = cases.load(uow(), user.id, app_id)
     attachments = worklist.attachments_of(uow(), user.id, app_id)
     return render_template("application_print.html", row=loaded.row, attachments=attachments,
-                           values=loaded.case.values, kinds=files.KINDS)
+                           values=loaded.case.values,
+                           kinds=[a.kind for a in loaded.case.programme.attachments])
+
+
+def _programme_of(row: Any, rnd: Any) -> Programme:
+    """A draft's programme, or that of the round a new draft goes into."""
+    if row is not None:
+        return catalog.programme_of(row.round)
+    return rnd.programme if rnd is not None else catalog.default_programme()
+
+
+def _upload_kinds(row: Any) -> list[str]:
+    """What the applicant may attach to a saved draft: its programme's kinds for drafts."""
+    if row is None:
+        return []
+    return [a.kind for a in catalog.programme_of(row.round).attachable(Role.APPLICANT, row.state)]
 
 
 def the_form(row: Any = None) -> form.FormDef:

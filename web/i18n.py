@@ -18,13 +18,12 @@ from flask_babel import get_locale
 from workflow import form
 from workflow.authorities import KIND_ZH as AUTHORITY_KIND_ZH
 from workflow.errors import Refusal
-from workflow.programme import kind_def, state_def, transition_def
+from workflow.programme import attachment_def, kind_def, state_def, transition_def
 from workflow.regions import Region
 from workflow.register import STATUS_ZH, TYPE_EN, TYPE_ZH, BaseStatus, BaseType
 from workflow.roles import Role
 from workflow.rules import FIELD_ZH
 from workflow.services.clock import CHINA
-from workflow.services.files import KIND_ZH as ATTACHMENT_ZH
 from workflow.states import State
 
 FIELD_EN = {"information": "Information", "pharmaceuticals": "Pharmaceuticals",
@@ -33,8 +32,6 @@ FIELD_EN = {"information": "Information", "pharmaceuticals": "Pharmaceuticals",
             "aerospace": "Aerospace"}
 BASE_STATUS_EN = {BaseStatus.DESIGNATED: "Designated", BaseStatus.RECTIFYING: "Rectifying",
                   BaseStatus.REVOKED: "Revoked"}
-ATTACHMENT_EN = {"application_form": "Application form", "development_plan": "Development plan",
-                 "recommendation_letter": "Recommendation letter", "other": "Other"}
 AUTHORITY_KIND_EN = {
     "province": "Province", "municipality": "Municipality",
     "autonomous_region": "Autonomous region",
@@ -182,7 +179,16 @@ def decision_label(value: str) -> str:
 
 
 def attachment_label(kind: str) -> str:
-    return ATTACHMENT_EN.get(kind, kind) if is_en() else ATTACHMENT_ZH.get(kind, kind)
+    """A kind of attachment's label, as its programme's definition words it."""
+    defined = attachment_def(kind)
+    if defined is None:
+        return kind
+    return defined.en if is_en() else defined.zh
+
+
+def attachment_labels(kinds: Any) -> str:
+    """Several kinds' labels as one list (申报书、发展方案 / Application form, Development plan)."""
+    return (", " if is_en() else "、").join(attachment_label(k) for k in kinds)
 
 
 def authority_label(authority: Any) -> str:
@@ -249,7 +255,8 @@ def init_app(app: Flask) -> None:
         trigger_label=trigger_label, late_label=late_label, role_label=role_label, region_label=region_label,
         kind_label=kind_label, industry_label=industry_label, base_type_label=base_type_label,
         base_status_label=base_status_label, decision_label=decision_label,
-        attachment_label=attachment_label, authority_label=authority_label,
+        attachment_label=attachment_label, attachment_labels=attachment_labels,
+        authority_label=authority_label,
         authority_kind_label=authority_kind_label,
         field_label=field_label, unit_label=unit_label, refusal_text=refusal_text, paren=paren,
         filesize=filesize,

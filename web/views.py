@@ -212,8 +212,7 @@ def _case_page(app_id: int, *, status: int = 200, typed: dict[str, Any] | None =
     settled = worklist.settled(uow(), [row])
     diagram = diagram_svg(row.state, state_label, trigger_label, _("申报流程图"),
                           loaded.case.programme)
-    upload_kinds = [k for k, (role, state) in files.WHO_MAY_ATTACH.items()
-                    if loaded.actor.role is role and row.state == state.value]
+    upload_kinds = [a.kind for a in loaded.case.programme.attachable(loaded.actor.role, row.state)]
     attestable = () if loaded.actor.role is Role.APPLICANT \
         else loaded.case.programme.attestations(row.kind)
     # actions this user's role could take in this state that a guard refuses now: shown

@@ -17,10 +17,6 @@ from workflow.states import TransitionSpec
 
 Guard = Callable[[Case, Context, TransitionSpec], "Refusal | None"]
 
-ATTACHMENT_ZH = {"recommendation_letter": "推荐文件", "application_form": "申报书",
-                 "development_plan": "发展方案"}
-ATTACHMENT_EN = {"recommendation_letter": "recommendation letter",
-                 "application_form": "application form", "development_plan": "development plan"}
 
 
 def role(case: Case, ctx: Context, spec: TransitionSpec) -> Refusal | None:
@@ -74,23 +70,25 @@ def complete_form(case: Case, ctx: Context, spec: TransitionSpec) -> Refusal | N
                   guard="complete_form", details={"fields": names})
 
 
-def _attachments(case: Case, kinds: tuple[str, ...], guard: str) -> Refusal | None:
-    lacking = [k for k in kinds if k not in case.attachment_kinds]
-    if not lacking:
-        return None
-    zh = "、".join(ATTACHMENT_ZH.get(k, k) for k in lacking)
-    return refuse("missing_attachment", f"缺少附件：{zh}",
-                  "missing attachment(s): " + ", ".join(ATTACHMENT_EN.get(k, k) for k in lacking),
-                  guard=guard,
-                  details={"attachments": lacking})
+def _in_sentence(label: str) -> str:
+    """A label inside an English sentence: "Recommendation letter" → "recommendation letter";
+    an acronym stays ("ISO 9000 certificates")."""
+    if len(label) > 1 and label[0].isupper() and label[1].islower():
+        return label[0].lower() + label[1:]
+    return label
 
 
 def required_attachments(case: Case, ctx: Context, spec: TransitionSpec) -> Refusal | None:
-    return _attachments(case, ctx.rules.attachments_to_submit, "required_attachments")
-
-
-def recommendation_letter(case: Case, ctx: Context, spec: TransitionSpec) -> Refusal | None:
-    return _attachments(case, ctx.rules.attachments_to_recommend, "recommendation_letter")
+    """The files the programme needs for this step (`required_for` in its [[attachments]];
+    002 §六(三): 申报书 and 发展方案 to submit, the province's 推荐文件 to recommend)."""
+    lacking = [a for a in case.programme.required_attachments(spec.trigger)
+               if a.kind not in case.attachment_kinds]
+    if not lacking:
+        return None
+    return refuse("missing_attachment", "缺少附件：" + "、".join(a.zh for a in lacking),
+                  "missing attachment(s): " + ", ".join(_in_sentence(a.en) for a in lacking),
+                  guard="required_attachments",
+                  details={"attachments": [a.kind for a in lacking]})
 
 
 def existing_base(case: Case, ctx: Context, spec: TransitionSpec) -> Refusal | None:
@@ -260,7 +258,8 @@ GUARDS: dict[str, Guard] = {
     "role": role, "scope": scope, "not_the_drafter": not_the_drafter,
     "not_the_recommender": not_the_recommender, "complete_form": complete_form,
     "required_attachments": required_attachments,
-    "recommendation_letter": recommendation_letter, "existing_base": existing_base,
+    # its old name: rounds opened before the attachments were in the file still name it
+    "recommendation_letter": required_attachments, "existing_base": existing_base,
     "quota": quota,
     "blocking_criteria": blocking_criteria, "failed_criteria": failed_criteria,
     "late_reason": late_reason, "calendar_known": calendar_known,

@@ -79,6 +79,27 @@ class TransitionDef:
 
 
 @dataclass(frozen=True)
+class AttachmentDef:
+    """A kind of file a case may carry (附件): its label, who adds it and in which states,
+    and the steps that need it (002 §六(三): 推荐文件、申报书、发展方案)."""
+
+    kind: str
+    zh: str
+    en: str
+    role: Role | None = None  # who may add it (None: the system files it, never `attach`)
+    states: frozenset[str] = frozenset()  # the states it may be added in
+    required_for: frozenset[str] = frozenset()  # triggers refused while it is missing
+
+
+# Files the system stores for its own steps, never chosen by a user: evidence sent with an
+# objection (异议, 002 §六(三) 网上公示) and a province's annual work report (002 §四(四)).
+SYSTEM_ATTACHMENTS = (
+    AttachmentDef("objection_evidence", "异议证明材料", "Evidence for an objection"),
+    AttachmentDef("annual_report", "年度工作报告", "Annual work report"),
+)
+
+
+@dataclass(frozen=True)
 class Programme:
     """A compiled programme definition."""
 
@@ -94,6 +115,7 @@ class Programme:
     form: FormDef
     criteria: tuple[CriterionDef, ...] = ()
     goals: Goals | None = None  # what it aims at (002 §一, §五(二)); None: none set
+    attachments: tuple[AttachmentDef, ...] = ()  # the kinds users add, in the file's order
     # the authority whose `owner` keeps the rounds and whose tree may apply (a province's
     # own programme); None: the ministry's, open to every authority
     authority: str | None = None
@@ -146,6 +168,18 @@ class Programme:
     def triggers_from(self, state: str) -> list[TransitionDef]:
         return [t for t in self.transitions if state in t.sources]
 
+    def attachment(self, kind: str) -> AttachmentDef | None:
+        """A kind of attachment users of this programme add, by its key."""
+        return next((a for a in self.attachments if a.kind == kind), None)
+
+    def required_attachments(self, trigger: str) -> tuple[AttachmentDef, ...]:
+        """The attachments a step needs, in the file's order."""
+        return tuple(a for a in self.attachments if trigger in a.required_for)
+
+    def attachable(self, role: Role, state: str) -> tuple[AttachmentDef, ...]:
+        """The kinds someone in `role` may add to a case in `state`."""
+        return tuple(a for a in self.attachments if a.role is role and state in a.states)
+
 
 # --- loading and checking ---------------------------------------------------------------------
 
@@ -178,6 +212,8 @@ def _strings(path: Path, key: str, raw: Any) -> tuple[str, ...]:
     return tuple(raw)
 
 
+ATTACHMENT_KEYS = {"kind", "zh", "en", "role", "states", "required_for"}
+ATTACHMENT_GUARDS = ("required_attachments", "recommendation_letter")  # the second: its old name
 STATE_KEYS = {"zh", "en", "waiting", "deadline", "terminal", "designated", "uses_quota",
               "editable", "public_notice", "register", "spine", "tone"}
 TRANSITION_KEYS = {"trigger", "from", "to", "roles", "guards", "effects", "reason_required",
@@ -257,6 +293,60 @@ def _transition(path: Path, i: int, raw: dict[str, Any], states: dict[str, State
                          late_after=late_after, **late)
 
 
+def _attachments(path: Path, raw: Any, states: dict[str, StateDef],
+                 transitions: tuple[TransitionDef, ...]) -> tuple[AttachmentDef, ...]:
+    """The `[[attachments]]` tables: each kind's labels, who adds it in which states, and the
+    triggers that need it (each of those runs the guard `required_attachments`)."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise _fail(path, "attachments", "must be a list of [[attachments]] tables")
+    by_trigger = {t.trigger: t for t in transitions}
+    system = {a.kind for a in SYSTEM_ATTACHMENTS}
+    out: list[AttachmentDef] = []
+    for i, entry in enumerate(raw):
+        kind = entry.get("kind") if isinstance(entry, dict) else None
+        where = f"attachments[{i}]" + (f" ({kind})" if isinstance(kind, str) else "")
+        if not isinstance(entry, dict):
+            raise _fail(path, where, "must be a table")
+        unknown = sorted(set(entry) - ATTACHMENT_KEYS)
+        if unknown:
+            raise _fail(path, f"{where}.{unknown[0]}", "is not an attachment setting (one of "
+                        f"{', '.join(sorted(ATTACHMENT_KEYS))})")
+        kind = _text(path, f"{where}.kind", kind)
+        if not kind.isidentifier() or not kind.isascii():
+            raise _fail(path, f"{where}.kind", f"{kind!r} is not a name (letters, digits, _)")
+        if kind in system:
+            raise _fail(path, f"{where}.kind", f"{kind!r} is filed by the system, not added")
+        if any(a.kind == kind for a in out):
+            raise _fail(path, f"{where}.kind", f"{kind!r} is defined twice")
+        role_raw = entry.get("role")
+        try:
+            role = Role(str(role_raw))
+        except ValueError:
+            raise _fail(path, f"{where}.role", f"unknown role {role_raw!r} (one of "
+                        f"{', '.join(x.value for x in Role)})") from None
+        if role.is_admin:
+            raise _fail(path, f"{where}.role", f"{role.value!r} cannot act on cases")
+        in_states = _strings(path, f"{where}.states", entry.get("states"))
+        if not in_states:
+            raise _fail(path, f"{where}.states", "names no state")
+        for s in in_states:
+            if s not in states:
+                raise _fail(path, f"{where}.states", f"state {s!r} is not defined")
+        required_for = _strings(path, f"{where}.required_for", entry.get("required_for", []))
+        for t in required_for:
+            if t not in by_trigger:
+                raise _fail(path, f"{where}.required_for", f"trigger {t!r} is not defined")
+            if not set(ATTACHMENT_GUARDS) & set(by_trigger[t].guards):
+                raise _fail(path, f"{where}.required_for", f"transition {t!r} does not run the "
+                            "guard 'required_attachments' (it would never be asked for)")
+        out.append(AttachmentDef(kind, _text(path, f"{where}.zh", entry.get("zh")),
+                                 _text(path, f"{where}.en", entry.get("en")), role,
+                                 frozenset(in_states), frozenset(required_for)))
+    return tuple(out)
+
+
 def parse(path: Path, data: dict[str, Any]) -> Programme:
     """A programme from a parsed definition, checked."""
     head = data.get("programme")
@@ -293,6 +383,7 @@ def parse(path: Path, data: dict[str, Any]) -> Programme:
         owner = Role(str(head.get("owner")))
     except ValueError:
         raise _fail(path, "programme.owner", f"unknown role {head.get('owner')!r}") from None
+    attachments = _attachments(path, data.get("attachments"), states, transitions)
     form = parse_form(path.name, data.get("form"))
     criteria = parse_criteria(path.name, data.get("criteria"), set(form.by_name),
                               set(form.kind_keys))
@@ -302,7 +393,7 @@ def parse(path: Path, data: dict[str, Any]) -> Programme:
                      citation_zh=_text(path, "programme.citation_zh", head.get("citation_zh")),
                      citation_en=_text(path, "programme.citation_en", head.get("citation_en")),
                      owner=owner, initial=initial, states=states, transitions=transitions,
-                     form=form, criteria=criteria, path=path,
+                     form=form, criteria=criteria, attachments=attachments, path=path,
                      goals=parse_goals(path.name, data.get("goals")),
                      authority=str(head["authority"]) if head.get("authority") else None)
 
@@ -373,8 +464,11 @@ def frozen(source_hash: str, source: str | None = None) -> Programme:
     if found is None:
         if source is None:
             raise KeyError(source_hash)
-        found = _frozen[source_hash] = parse(Path(f"{source_hash[:12]}.toml"),
-                                             tomllib.loads(source))
+        found = parse(Path(f"{source_hash[:12]}.toml"), tomllib.loads(source))
+        if not found.attachments and path_of(found.code).exists():
+            # a round opened before its attachment kinds were in the file: the file's now
+            found = replace(found, attachments=programme(found.code).attachments)
+        _frozen[source_hash] = found
     return found
 
 
@@ -425,6 +519,24 @@ def kind_def(key: str) -> KindDef | None:
         if found is not None:
             return found
     return None
+
+
+def attachment_def(kind: str) -> AttachmentDef | None:
+    """A kind of attachment by its key (labels): the system's, then notice 002's programme,
+    then any other known one."""
+    for a in SYSTEM_ATTACHMENTS:
+        if a.kind == kind:
+            return a
+    for p in (programme(), *known()):
+        found = p.attachment(kind)
+        if found is not None:
+            return found
+    return None
+
+
+def all_attachment_kinds() -> list[str]:
+    """Every kind of attachment a user of some programme may add (the API's enum)."""
+    return sorted({a.kind for p in known() for a in p.attachments})
 
 
 def all_kinds() -> list[str]:

@@ -58,8 +58,6 @@ class RoundRules:
     national_new_target: int = 15  # 002 §五(二): 十五个左右
     new_base_fields: tuple[str, ...] = NEW_BASE_FIELDS_2006
     blocking_criteria: frozenset[str] = frozenset()
-    attachments_to_submit: tuple[str, ...] = ("application_form", "development_plan")
-    attachments_to_recommend: tuple[str, ...] = ("recommendation_letter",)
     reminder_days_before: tuple[int, ...] = (10, 5, 2, 1)
     escalate_every_working_days: int = 3
     rectification_working_days: int = 60

@@ -7,6 +7,7 @@ enterprise with the programme's own button — no ministry step."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,8 +20,10 @@ pytestmark = [pytest.mark.browser, pytest.mark.postgres]
 
 
 def test_a_province_runs_its_own_programme_in_the_browser(chromium: Any, live_server: str,
-                                                          shots: Any) -> None:
+                                                          shots: Any, tmp_path: Path) -> None:
     base = live_server
+    pdf = tmp_path / "营业执照.pdf"
+    pdf.write_bytes(factories.PDF)
     factories.build_world(_uow(live_server))
     try:
         at("2007-03-01")
@@ -60,6 +63,15 @@ def test_a_province_runs_its_own_programme_in_the_browser(chromium: Any, live_se
         city.wait_for_url(re.compile(r".*/applications/\d+/edit.*"))
         assert city.locator("#own_brand_share_pct").input_value() == "31"
         assert city.locator("#export_credit_grade").input_value() == "AA"
+        # the programme's own papers: what its file needs to submit, said on the page
+        assert "提交前须上传：企业营业执照、城市商务局推荐函。" in city.locator(
+            "#attachments").inner_text()
+        assert city.locator("#up-kind option[value=development_plan]").count() == 0
+        for kind in ("business_licence", "city_recommendation_letter"):
+            city.select_option("#up-kind", kind)
+            city.set_input_files("#up-file", str(pdf))
+            city.click("[data-testid=upload]")
+            city.wait_for_selector(".flash-success")
         shots(city, "guangdong-enterprise-form")
         city.click("[data-testid=submit]")
         city.wait_for_url(re.compile(r".*/cases/\d+$"))

@@ -55,6 +55,50 @@ def gd_round(api: Any, world: factories.World) -> Iterator[int]:
         clock.freeze(None)
 
 
+def upload(client: Any, app_id: int, kind: str, name: str = "file.pdf") -> Any:
+    return client.post(f"/api/v1/applications/{app_id}/attachments",
+                       data={"kind": kind, "file": (io.BytesIO(factories.PDF), name)},
+                       content_type="multipart/form-data")
+
+
+def test_an_enterprise_is_submitted_only_with_the_papers_its_programme_asks_for(
+        api: Any, client: Any, world: factories.World, gd_round: int) -> None:
+    city = api.as_("guangzhou_applicant")
+    app = city.post("/api/v1/applications", json=ENTERPRISE).get_json()
+    app_id = app["id"]
+    # the programme's kinds, not notice 002's
+    r = upload(city, app_id, "development_plan")
+    assert r.status_code == 422, r.get_json()
+    assert r.get_json()["errors"][0]["code"] == "invalid_choice"
+    assert r.get_json()["errors"][0]["field"] == "kind"
+    assert upload(city, app_id, "business_licence", "营业执照.pdf").status_code == 201
+
+    r = city.post(f"/api/v1/applications/{app_id}/transitions",
+                  json={"trigger": "submit", "version": app["version"]})
+    assert r.status_code == 422, r.get_json()
+    error = r.get_json()["errors"][0]
+    assert error["code"] == "missing_attachment"
+    assert error["details"]["attachments"] == ["city_recommendation_letter"]
+    assert "城市商务局推荐函" in error["message_zh"] and "营业执照" not in error["message_zh"]
+    assert city.get(f"/api/v1/applications/{app_id}").get_json()["state"] == "drafted"
+
+    # the draft's page offers the programme's kinds, in its words
+    factories.login(client, "guangzhou_applicant")
+    page = client.get(f"/applications/{app_id}/edit").get_data(as_text=True)
+    assert "城市商务局推荐函" in page and "ISO9000／ISO14000认证证书" in page
+    assert "发展方案" not in page
+
+    assert upload(city, app_id, "city_recommendation_letter", "推荐函.pdf").status_code == 201
+    r = city.post(f"/api/v1/applications/{app_id}/transitions",
+                  json={"trigger": "submit", "version": app["version"]})
+    assert r.status_code == 200, r.get_json()
+    assert r.get_json()["state"] == "provincially_reviewed"
+    # the definition is published with its papers
+    detail = api.as_("guangdong_reviewer").get(f"/api/v1/programmes/{GD}").get_json()
+    assert {a["kind"]: a["required_for"] for a in detail["attachments"]}[
+        "business_licence"] == ["submit"]
+
+
 def test_the_provinces_own_programme_runs_from_draft_to_designation(
         api: Any, client: Any, world: factories.World, gd_round: int) -> None:
     city = api.as_("guangzhou_applicant")
@@ -67,7 +111,11 @@ def test_the_provinces_own_programme_runs_from_draft_to_designation(
     assert app["own_brand_share_pct"] == "29.17" and app["iso14000"] is True
     assert app["export_credit_grade"] == "AA"
 
-    # the programme's own state names and actions; the ministry has no step in it
+    # the programme's own papers, then its own state names and actions; the ministry has no
+    # step in it
+    for kind in ("business_licence", "city_recommendation_letter"):
+        upload(city, app_id, kind)
+    app = city.get(f"/api/v1/applications/{app_id}").get_json()
     r = city.post(f"/api/v1/applications/{app_id}/transitions",
                   json={"trigger": "submit", "version": app["version"]})
     assert r.status_code == 200, r.get_json()

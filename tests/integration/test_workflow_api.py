@@ -45,7 +45,7 @@ def test_transitions_answer_200_409_and_422_naming_the_guard(api: Any, world: An
     r = reviewer.post(f"/api/v1/applications/{app_id}/transitions",
                       json={"trigger": "recommend", "version": case["version"]})
     assert r.status_code == 422
-    assert r.get_json()["errors"][0]["guard"] == "recommendation_letter"
+    assert r.get_json()["errors"][0]["guard"] == "required_attachments"
 
     r = reviewer.post(f"/api/v1/applications/{app_id}/transitions",
                       json={"trigger": "return_for_revision", "version": case["version"]})

@@ -60,7 +60,7 @@ def test_a_state_no_transition_leaves_is_refused_unless_terminal() -> None:
 
 def test_an_unknown_guard_or_effect_is_named_with_its_transition() -> None:
     data = definition()
-    data["transitions"][0]["guards"] = ["scope", "has_a_nice_logo"]
+    data["transitions"][0]["guards"] = ["scope", "required_attachments", "has_a_nice_logo"]
     assert "transitions (submit).guards: unknown guard 'has_a_nice_logo'" in refused(data, True)
     data = definition()
     data["transitions"][0]["effects"] = ["send_flowers"]

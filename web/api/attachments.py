@@ -14,6 +14,7 @@ from web.api.security import api_user_id
 from web.extensions import uow
 from web.security import UPLOAD_LIMIT, UPLOAD_TOO_MANY
 from workflow.errors import ValidationFailed, refuse
+from workflow.programme import all_attachment_kinds
 from workflow.services import attachments, files
 
 bp = Blueprint("attachments_api", __name__, url_prefix="/api/v1",
@@ -21,9 +22,12 @@ bp = Blueprint("attachments_api", __name__, url_prefix="/api/v1",
 
 UPLOAD_DOC = {"requestBody": {"required": True, "content": {"multipart/form-data": {
     "schema": {"type": "object", "required": ["kind", "file"], "properties": {
-        "kind": {"type": "string", "enum": list(files.KINDS),
-                 "description": "application_form / development_plan / other: the applicant "
-                                "while drafting; recommendation_letter: the province"},
+        "kind": {"type": "string", "enum": all_attachment_kinds(),
+                 "description": "a kind of the case's programme ([[attachments]] in its "
+                                "definition, GET /api/v1/programmes/{code}: who adds it, "
+                                "in which states); notice 002: application_form / "
+                                "development_plan / other by the applicant while drafting, "
+                                "recommendation_letter by the province"},
         "file": {"type": "string", "format": "binary",
                  "description": "PDF, DOC(X), XLS(X), PNG or JPG; checked by content"}}},
     "encoding": {"file": {"contentType": ", ".join(sorted(set(files.EXTENSIONS.values())))}},

@@ -51,6 +51,9 @@ class ProgrammeDetail(ProgrammeOut):
     form = fields.Dict(required=True, metadata={"description": "the form as JSON Schema"})
     criteria = fields.List(fields.Dict(), required=True, metadata={
         "description": "the criteria: key, kind (from the library), parameters, source"})
+    attachments = fields.List(fields.Dict(), required=True, metadata={
+        "description": "the kinds of attachment: kind, zh, en, role (who adds it), states "
+                       "(in which), required_for (the triggers that need it)"})
     diagram_mermaid = fields.String(required=True, metadata={
         "description": "the life cycle as mermaid stateDiagram-v2"})
     sha256 = fields.String(required=True, metadata={
@@ -92,8 +95,12 @@ def _detail(p: Programme) -> dict[str, Any]:
                  "source": c.source, "field": c.field, "fields": list(c.fields),
                  "minimum": None if c.minimum is None else str(c.minimum),
                  "allowed": list(c.allowed)} for c in p.criteria]
+    attachments = [{"kind": a.kind, "zh": a.zh, "en": a.en,
+                    "role": a.role.value if a.role else None, "states": sorted(a.states),
+                    "required_for": sorted(a.required_for)} for a in p.attachments]
     return {**_summary(p), "states": states, "transitions": transitions,
             "form": p.form.json_schema(p.name_zh), "criteria": criteria,
+            "attachments": attachments,
             "diagram_mermaid": diagram.mermaid(None, "zh", p),
             "sha256": digest(current_source(p.code))}
 

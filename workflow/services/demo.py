@@ -478,7 +478,7 @@ def _live(uow: UnitOfWork, ids: dict[str, int], existing: set[str], upload_dir: 
         if name not in existing:
             _make_case(uow, ids, code, kind, name, ht, growth, target, upload_dir, max_bytes,
                        year=today.year, when=when, draft_time=back[12], industry=industry)
-    _guangdong(uow, ids, existing, today, cal, back)
+    _guangdong(uow, ids, existing, today, cal, back, upload_dir, max_bytes)
     _base_duties(uow, ids, existing, today, cal)
 
 
@@ -502,7 +502,8 @@ GD_CASES: list[tuple[str, str, str, str, str, str, bool, bool, str, bool, str]] 
 
 
 def _guangdong(uow: UnitOfWork, ids: dict[str, int], existing: set[str], today: date,
-               cal: WorkCalendar, back: dict[int, datetime]) -> None:
+               cal: WorkCalendar, back: dict[int, datetime], upload_dir: Path,
+               max_bytes: int) -> None:
     """Guangdong's round of its own programme, opened by the province three weeks ago:
     enterprises' applications from the cities' bureaux — one designated, two with the
     province, one still a draft."""
@@ -540,6 +541,11 @@ def _guangdong(uow: UnitOfWork, ids: dict[str, int], existing: set[str], today: 
         app_id = cases.create_draft(uow, applicant, data, now=back[12])
         if target == "drafted":
             continue
+        # what the programme needs to submit ([[attachments]] of its file)
+        for kind_, file_name in (("business_licence", "营业执照.pdf"),
+                                 ("city_recommendation_letter", "推荐函.pdf")):
+            files.attach(uow, applicant, app_id, kind_, file_name, PDF, upload_dir, max_bytes,
+                         now=back[12] + timedelta(hours=1))
         cases.fire(uow, applicant, app_id, "submit", None, now=back[8])
         if target == "enterprise_designated":
             loaded = cases.load(uow, reviewer, app_id, now=back[5])

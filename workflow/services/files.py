@@ -12,20 +12,18 @@ from datetime import datetime
 from pathlib import Path
 
 from workflow.errors import Forbidden, GuardFailed, ValidationFailed, refuse
+from workflow.programme import all_attachment_kinds
 from workflow.roles import Role
 from workflow.services import archives, audit
 from workflow.services.clock import local_date, utcnow
-from workflow.states import State
 from workflow.storage import repo
 from workflow.storage.models import AttachmentRow
 from workflow.storage.uow import UnitOfWork
 
-KINDS = ("application_form", "development_plan", "recommendation_letter", "other")
-KIND_ZH = {"application_form": "申报书", "development_plan": "发展方案",
-           "recommendation_letter": "推荐文件", "other": "其他材料",
-           "objection_evidence": "异议证明材料", "annual_report": "年度工作报告"}
-# Filed by the public with an objection (异议), linked to the case it objects to. Not in
-# KINDS: `attach` never takes it; only `objections.file_objection` stores one.
+# The kinds users add, who adds them and when, are each programme's ([[attachments]] in
+# programmes/<code>.toml). Filed by the public with an objection (异议), linked to the case
+# it objects to, is a system kind: `attach` never takes it; only
+# `objections.file_objection` stores one.
 OBJECTION_EVIDENCE = "objection_evidence"
 # Kinds that may hold personal data of people outside the case (the objector's name,
 # contacts, papers): seen and downloaded by the ministry only, who handles objections
@@ -41,13 +39,6 @@ EXTENSIONS = {"pdf": "application/pdf", "doc": "application/msword",
               "xls": "application/vnd.ms-excel",
               "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
               "png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg"}
-# Which state each kind of attachment may be added in, and by whom.
-WHO_MAY_ATTACH = {
-    "application_form": (Role.APPLICANT, State.DRAFTED),
-    "development_plan": (Role.APPLICANT, State.DRAFTED),
-    "other": (Role.APPLICANT, State.DRAFTED),
-    "recommendation_letter": (Role.PROVINCIAL_REVIEWER, State.PROVINCIALLY_REVIEWED),
-}
 
 
 def sniff(data: bytes) -> str | None:
@@ -110,6 +101,11 @@ def check_upload(filename: str, data: bytes, max_bytes: int,
     return name, EXTENSIONS[ext]
 
 
+def _unknown_kind(kind: str) -> ValidationFailed:
+    return ValidationFailed(refuse("invalid_choice", "附件类型无效", "unknown attachment kind",
+                                   field="kind", details={"value": str(kind)[:40]}))
+
+
 @dataclass
 class Stored:
     id: int
@@ -131,9 +127,8 @@ def attach(uow: UnitOfWork, user_id: int, app_id: int, kind: str, filename: str,
            upload_dir: Path, max_bytes: int, now: datetime | None = None) -> Stored:
     """Add a file to an application; a new file of the same kind supersedes the old one."""
     now = now or utcnow()
-    if kind not in KINDS:
-        raise ValidationFailed(refuse("invalid_choice", "附件类型无效", "unknown attachment kind",
-                                      field="kind", details={"value": str(kind)[:40]}))
+    if kind not in all_attachment_kinds():
+        raise _unknown_kind(kind)
     name, ctype = check_upload(filename, data, max_bytes)
     with uow:
         s = uow.session
@@ -145,10 +140,12 @@ def attach(uow: UnitOfWork, user_id: int, app_id: int, kind: str, filename: str,
         actor = repo.actor_for_case(s, user, row, local_date(now))
         if actor is None:
             raise repo.not_found()
-        role, state = WHO_MAY_ATTACH[kind]
-        if actor.role is not role or row.state != state.value:
-            raise GuardFailed(refuse("cannot_attach_now", f"当前不能上传“{KIND_ZH[kind]}”",
-                                     f"{kind.replace('_', ' ')} cannot be uploaded now",
+        defined = repo.programme_of_round(row.round).attachment(kind)
+        if defined is None:  # another programme's kind
+            raise _unknown_kind(kind)
+        if actor.role is not defined.role or row.state not in defined.states:
+            raise GuardFailed(refuse("cannot_attach_now", f"当前不能上传“{defined.zh}”",
+                                     f"“{defined.en}” cannot be uploaded now",
                                      guard="attach", field="kind"))
         digest = hashlib.sha256(data).hexdigest()
         stored = store_bytes(upload_dir, data)
