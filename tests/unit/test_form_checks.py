@@ -1,5 +1,5 @@
 """Checks across the form's fields, as notice 002's programme file states them: high-tech
-exports within total exports, the products within total exports, and a figure a thousand
+exports within total exports, the products within total exports, and a figure thousands of
 times its peer flagged as typed in the wrong unit (万美元 into an 亿美元 box)."""
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ def test_exports_typed_in_ten_thousands_are_flagged_as_the_wrong_unit() -> None:
     # 123000 (万美元) typed into the 亿美元 box: 410,000 times the products' 0.3 亿美元
     assert codes({"exports_100m_usd": D("123000")}, PRODUCTS) == {
         ("unit_suspect", "exports_100m_usd")}
-    assert codes({"exports_100m_usd": D("299")}, PRODUCTS) == set()  # under 1000×: plausible
+    assert codes({"exports_100m_usd": D("1499")}, PRODUCTS) == set()  # under 5000×
 
 
 def test_a_missing_figure_checks_nothing() -> None:
