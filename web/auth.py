@@ -120,11 +120,22 @@ def _gate() -> Any:
     return None
 
 
+def return_to() -> str:
+    """Where to come back to after logging in again: the page itself, or for a form posted
+    after the session ended, the page the form was on (its typed text waits there)."""
+    if request.method in ("GET", "HEAD"):
+        return request.full_path.rstrip("?")
+    ref = urlsplit(request.referrer or "")
+    if ref.netloc == request.host and ref.path.startswith("/"):
+        return _safe_next(ref.path + (f"?{ref.query}" if ref.query else ""))
+    return url_for("views.inbox")
+
+
 def login_required(view: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(view)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
         if current_user() is None:
-            return redirect(url_for("auth.login", next=request.full_path,
+            return redirect(url_for("auth.login", next=return_to(),
                                     reason=g.get("session_end_reason")))
         return _gate() or view(*args, **kwargs)
 

@@ -21,7 +21,7 @@ from flask import (
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
-from web import collaboration
+from web import collaboration, keep
 from web.auth import current_user, login_required
 from web.diagram import svg as diagram_svg
 from web.extensions import uow
@@ -280,6 +280,7 @@ def fire(app_id: int) -> Any:
     except DomainError as err:
         return _case_page(app_id, status=422, typed=typed,
                           action_errors={trigger: [r.message(lang()) for r in err.refusals]})
+    keep.saved(f"case:{app_id}:{trigger}")
     flash(_("已办理：%(action)s。当前状态：%(state)s", action=trigger_label(trigger),
             state=state_label(fired.to_state)), "success")
     return redirect(url_for("views.case", app_id=app_id))
