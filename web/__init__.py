@@ -117,6 +117,9 @@ def create_app(test_config: dict[str, Any] | None = None,
     from web import errors
 
     errors.init_app(app)  # 400…500 pages in the layout and the user's language
+    from web import keep
+
+    keep.init_app(app)  # typed text kept in the browser until saved
     cli.init_app(app)
     from web import metrics, requestlog
 

@@ -20,6 +20,7 @@ from flask import (
     abort,
     current_app,
     g,
+    make_response,
     redirect,
     render_template,
     request,
@@ -44,7 +45,10 @@ bp = Blueprint("auth", __name__)
 PENDING_SECONDS = 300  # between the password and the one-time code
 # pages a user may still open while they must change their password or enrol TOTP
 ALWAYS_ALLOWED = {"auth.login", "auth.login_otp", "auth.logout", "auth.change_password",
-                  "auth.enrol_totp", "auth.set_language", "static"}
+                  "auth.enrol_totp", "auth.recovery_codes", "auth.set_language", "static"}
+# authenticator apps that read the QR code (named on the enrolment page)
+AUTHENTICATOR_APPS = ("腾讯身份验证器", "Microsoft Authenticator", "Google Authenticator",
+                      "FreeOTP")
 
 
 class LoginForm(FlaskForm):
@@ -53,7 +57,8 @@ class LoginForm(FlaskForm):
 
 
 class OtpForm(FlaskForm):
-    otp = StringField(_l("动态口令"), validators=[DataRequired(), Length(min=6, max=8)])
+    # a 6-digit code, or a recovery code "xxxxx-xxxxx" (spaces tolerated)
+    otp = StringField(_l("动态口令或恢复码"), validators=[DataRequired(), Length(min=6, max=24)])
 
 
 class PasswordForm(FlaskForm):
@@ -63,6 +68,10 @@ class PasswordForm(FlaskForm):
         DataRequired(), EqualTo("new_password", message=_l("两次输入的新密码不一致"))])
     # login tokens always end with the password; personal tokens only if the user says so
     revoke_personal_tokens = BooleanField(_l("同时吊销我的全部个人访问令牌"), default=True)
+
+
+class RecoveryForm(FlaskForm):
+    password = PasswordField(_l("当前密码"), validators=[DataRequired(), Length(max=200)])
 
 
 class EnrolForm(FlaskForm):
@@ -120,11 +129,22 @@ def _gate() -> Any:
     return None
 
 
+def return_to() -> str:
+    """Where to come back to after logging in again: the page itself, or for a form posted
+    after the session ended, the page the form was on (its typed text waits there)."""
+    if request.method in ("GET", "HEAD"):
+        return request.full_path.rstrip("?")
+    ref = urlsplit(request.referrer or "")
+    if ref.netloc == request.host and ref.path.startswith("/"):
+        return _safe_next(ref.path + (f"?{ref.query}" if ref.query else ""))
+    return url_for("views.inbox")
+
+
 def login_required(view: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(view)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
         if current_user() is None:
-            return redirect(url_for("auth.login", next=request.full_path,
+            return redirect(url_for("auth.login", next=return_to(),
                                     reason=g.get("session_end_reason")))
         return _gate() or view(*args, **kwargs)
 
@@ -268,25 +288,64 @@ def enrol_totp() -> Any:
     user = current_user()
     assert user is not None
     if user.totp_secret is not None:
-        return render_template("account/totp.html", enrolled=True, form=None)
+        return render_template("account/totp.html", enrolled=True, form=None,
+                               left=accounts.recovery_codes_left(uow(), user.id))
     form = EnrolForm()
     secret = session.get("totp_pending")
     error = None
     if form.validate_on_submit() and secret:
         try:
-            accounts.enrol_totp(uow(), user.id, secret, form.otp.data or "",
-                                secret_key=settings().secret_key)
+            codes = accounts.enrol_totp(uow(), user.id, secret, form.otp.data or "",
+                                        secret_key=settings().secret_key)
         except DomainError as err:
             error = err.first.message(_lang())
         else:
             session.pop("totp_pending", None)
-            return redirect(url_for("views.inbox"))
+            return _show_codes(codes, enrolled_now=True)
     if not secret or request.method == "GET":
         secret = session["totp_pending"] = accounts.new_totp_secret()
     uri = accounts.totp_uri(secret, user.username)
     return render_template("account/totp.html", enrolled=False, form=form, secret=secret,
+                           grouped=_grouped(secret), apps=AUTHENTICATOR_APPS,
                            qr=_qr_svg(uri), error=error,
                            required=bool(g.get("must_enrol_totp"))), 422 if error else 200
+
+
+def _grouped(secret: str) -> str:
+    """The key in blocks of four, as it is typed into an app ("ABCD EFGH …")."""
+    return " ".join(secret[i:i + 4] for i in range(0, len(secret), 4))
+
+
+def _show_codes(codes: list[str], *, enrolled_now: bool) -> Any:
+    """The recovery codes, this once (the response is never stored by the browser: the
+    codes are kept only hashed; a page to reload does not exist, hence no redirect)."""
+    resp = make_response(render_template("account/recovery_codes.html", codes=codes,
+                                          enrolled_now=enrolled_now))
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
+
+
+@bp.route("/account/recovery-codes", methods=["GET", "POST"])
+@login_required
+def recovery_codes() -> Any:
+    """How many recovery codes are left; new ones (the old ones then stop working)."""
+    user = current_user()
+    assert user is not None
+    if user.totp_secret is None:
+        return redirect(url_for("auth.enrol_totp"))
+    form = RecoveryForm()
+    error = None
+    if form.validate_on_submit():
+        try:
+            codes = accounts.regenerate_recovery_codes(uow(), user.id, form.password.data or "",
+                                                       client_ip())
+        except DomainError as err:
+            error = err.first.message(_lang())
+        else:
+            return _show_codes(codes, enrolled_now=False)
+    return render_template("account/recovery_form.html", form=form, error=error,
+                           left=accounts.recovery_codes_left(uow(), user.id)), \
+        422 if error else 200
 
 
 @bp.post("/lang/<code>")

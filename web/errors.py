@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, g, render_template, request
+from flask import Flask, g, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -26,24 +26,30 @@ def _words(status: int) -> tuple[str, str]:
     }.get(status, (_("系统出错"), _("已记录此错误，请稍后重试；如需联系管理员，请提供下方的请求编号。")))
 
 
-def page(status: int, message: str | None = None, title: str | None = None) -> Any:
+def page(status: int, message: str | None = None, title: str | None = None,
+         go_on: tuple[str, str] | None = None) -> Any:
+    """The error page; `go_on` is (link, words) of the way to continue, if there is one."""
     default_title, default_message = _words(status)
     return render_template("error.html", status=status, title=title or default_title,
-                           message=message or default_message,
+                           message=message or default_message, go_on=go_on,
                            request_id=g.get("request_id")), status
 
 
 def init_app(app: Flask) -> None:
     from web.api.errors import http_problem
+    from web.auth import current_user, return_to
 
     @app.errorhandler(CSRFError)
     def _csrf(err: CSRFError) -> Any:
         if request.path.startswith("/api/"):
             return http_problem(err)
+        back = return_to()
+        go_on = ((back, _("回到原来的页面")) if current_user() is not None else
+                 (url_for("auth.login", next=back), _("重新登录并回到原来的页面")))
         return page(400, title=_("页面已过期"), message=_(
             "为保护您的账户，表单只能在登录有效期内提交，而这一页已经过期（例如长时间未操作后会话结束）。"
-            "请点浏览器的“后退”回到上一页（填写的内容通常仍在），复制好内容后重新登录再提交；"
-            "本次提交没有保存任何内容。"))
+            "本次提交没有保存，但您填写的内容已保存在本浏览器中：重新登录回到原来的页面后，"
+            "点“恢复未保存的内容”即可继续。"), go_on=go_on)
 
     @app.errorhandler(HTTPException)  # (replaces the API's own handler: problems for /api/)
     def _http(err: HTTPException) -> Any:

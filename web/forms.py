@@ -9,6 +9,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import gettext as _
 from werkzeug.datastructures import FileStorage, MultiDict
 
+from web import keep
 from web.auth import current_user, login_required
 from web.extensions import uow
 from web.i18n import lang
@@ -146,6 +147,7 @@ def new_application() -> Any:
         app_id = cases.create_draft(uow(), user.id, data)
     except DomainError as err:
         return _render(data, errors=errors_by_field(err, the_form()), status=422)
+    keep.saved("application:new", f"application:{app_id}")
     flash(_("草稿已保存。可以继续填写、上传附件，完成后提交。"), "success")
     return redirect(url_for("forms.edit_application", app_id=app_id))
 
@@ -201,6 +203,7 @@ def edit_application(app_id: int) -> Any:
                 errors.setdefault(field, messages)
         return edit_page(app_id, values=data, errors=errors, status=422,
                          upload_error=not_uploaded, upload_kind=kind)
+    keep.saved(f"application:{app_id}")
     if wants_upload:
         # the draft was saved first in this same POST: nothing typed is lost to an upload
         error = _attach(user.id, app_id, kind, file)

@@ -21,14 +21,14 @@ from flask import (
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
-from web import collaboration, supervision
+from web import collaboration, keep, supervision
 from web.auth import current_user, login_required
 from web.diagram import svg as diagram_svg
 from web.extensions import uow
 from web.i18n import is_en, lang, state_label, trigger_label
 from web.security import UPLOAD_LIMIT
 from workflow.errors import DomainError, NotFound, VersionConflict
-from workflow.programme import DEFAULT_CODE, all_kinds, transition_def
+from workflow.programme import all_kinds, transition_def
 from workflow.programme import known as known_programmes
 from workflow.regions import Region
 from workflow.roles import Role
@@ -47,6 +47,7 @@ BULK_TRIGGERS = {
     Role.PROVINCIAL_REVIEWER.value: ("recommend",),
 }
 FILTERS = ("state", "region", "authority", "round", "kind", "programme", "q", "mine")
+SORTS = ("due", "applicant", "state", "submitted")  # the inbox's sortable columns
 
 
 @bp.app_context_processor
@@ -77,11 +78,13 @@ def index() -> Any:
 # --- inbox --------------------------------------------------------------------------
 
 def _state_keys() -> list[str]:
-    """Every programme's states, notice 002's first, each key once (the inbox's filter)."""
-    keys: list[str] = []
-    for p in sorted(known_programmes(), key=lambda p: p.code != DEFAULT_CODE):
-        keys += [k for k in p.states if k not in keys]
-    return keys
+    return cases.state_keys()
+
+
+def _sorting(args: MultiDict[str, str]) -> dict[str, Any]:
+    """The inbox's order from the query string (`sort`, `dir`): due date first by default."""
+    sort = args.get("sort", "")
+    return {"sort": sort if sort in SORTS else "due", "descending": args.get("dir") == "desc"}
 
 
 def _filters(args: MultiDict[str, str]) -> dict[str, Any]:
@@ -117,15 +120,16 @@ def inbox() -> Any:
         return redirect(url_for("admin.home"))
     tab = "all" if request.args.get("tab") == "all" else "waiting"
     filters = _filters(request.args)
+    order = _sorting(request.args)
     error = None
     try:
         page = cases.list_applications(uow(), user.id, waiting_on_me=tab == "waiting",
                                        limit=PAGE_SIZE, cursor=request.args.get("cursor"),
-                                       **filters)
+                                       **filters, **order)
     except DomainError as err:
         error = err.first.message(lang())
         page = cases.list_applications(uow(), user.id, waiting_on_me=tab == "waiting",
-                                       limit=PAGE_SIZE, **filters)
+                                       limit=PAGE_SIZE, **filters, **order)
     other = cases.list_applications(uow(), user.id, waiting_on_me=tab != "waiting", limit=1,
                                     **filters)
     counts = {tab: page.total, ("all" if tab == "waiting" else "waiting"): other.total}
@@ -134,8 +138,12 @@ def inbox() -> Any:
     choices = worklist.filter_choices(uow())
     holders = claims.holders(uow(), page.items) if user.role != Role.APPLICANT.value else None
     args = {k: v for k, v in request.args.items() if k in FILTERS and v}
+    sorted_by = {"sort": order["sort"], "dir": "desc" if order["descending"] else "asc"}
     return render_template(
         "inbox.html", page=page, tab=tab, counts=counts, days=days, settled=settled,
+        sorted_by=sorted_by, order_args=(order_args := {
+            k: v for k, v in request.args.items() if k in ("sort", "dir") and v}),
+        keep_args={**args, **order_args},  # links that keep the filters and the order
         choices=choices, kind_choices=all_kinds(), programme_choices=known_programmes(),
         holders=holders,
         args=args, error=error, states=_state_keys(), regions=list(Region),
@@ -280,6 +288,7 @@ def fire(app_id: int) -> Any:
     except DomainError as err:
         return _case_page(app_id, status=422, typed=typed,
                           action_errors={trigger: [r.message(lang()) for r in err.refusals]})
+    keep.saved(f"case:{app_id}:{trigger}")
     flash(_("已办理：%(action)s。当前状态：%(state)s", action=trigger_label(trigger),
             state=state_label(fired.to_state)), "success")
     return redirect(url_for("views.case", app_id=app_id))

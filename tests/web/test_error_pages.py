@@ -39,8 +39,17 @@ def test_an_expired_form_says_so_in_chinese_and_saves_nothing(csrf_client: Any,
     r = csrf_client.post("/login", data={"username": "hubei_applicant",
                                          "password": factories.PASSWORD})
     page = r.get_data(as_text=True)
-    assert r.status_code == 400 and "页面已过期" in page and "后退" in page
+    assert r.status_code == 400 and "页面已过期" in page and "恢复未保存的内容" in page
     assert "CSRF" not in page and "Bad Request" not in page
+    assert "重新登录并回到原来的页面" in page and "/login?next=" in page
+
+
+def test_a_form_posted_after_the_session_ended_brings_the_user_back_to_its_page(
+        csrf_client: Any, world: factories.World) -> None:
+    r = csrf_client.post("/cases/1/fire", data={"trigger": "recommend"},
+                         headers={"Referer": "http://localhost/cases/1?tab=x"})
+    page = r.get_data(as_text=True)
+    assert r.status_code == 400 and "/login?next=/cases/1?tab%3Dx" in page.replace("&amp;", "&")
 
 
 def test_the_api_still_answers_problems_not_pages(client: Any) -> None:

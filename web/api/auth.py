@@ -22,9 +22,10 @@ class Credentials(Schema):
                              metadata={"example": "hubei_reviewer"})
     password = fields.String(required=True, validate=validate.Length(1, 200),
                              metadata={"example": "demo-password-1"})
-    otp = fields.String(load_default=None, validate=validate.Length(6, 8), metadata={
+    otp = fields.String(load_default=None, validate=validate.Length(6, 24), metadata={
         "description": "the current one-time code, for users who enrolled a TOTP app "
-                       "(admins must)", "example": "123456"})
+                       "(admins must), or one of their recovery codes (spent by this use)",
+        "example": "123456"})
 
 
 class TokenOut(Schema):

@@ -372,7 +372,8 @@ def _totp_step(secret: str, code: str, after_step: int | None, now: datetime) ->
 
 def check_totp(uow: UnitOfWork, user_id: int, code: str, ip: str = "-",
                now: datetime | None = None, *, secret_key: str) -> Login:
-    """Second login step: a TOTP code, each accepted once; failures count toward lockout.
+    """Second login step: a TOTP code, each accepted once, or one of the user's recovery
+    codes, which is then spent; failures count toward lockout.
     `secret_key` (Settings.secret_key) opens the sealed TOTP secret."""
     now = now or real_utcnow()
     with uow:
@@ -380,6 +381,11 @@ def check_totp(uow: UnitOfWork, user_id: int, code: str, ip: str = "-",
         pol = _policy(s)
         user = repo.user_by_id(s, user_id)
         _check_not_locked(s, user.username, ip, now)
+        if _spend_recovery_code(s, user, code, ip, now):
+            _succeed(s, user, user.username, ip, now)
+            uow.commit()
+            return Login(user.id, user.role, user.session_epoch, False, False,
+                         password_expired(user, pol, now))
         secret = _totp_secret(user, secret_key)
         step = _totp_step(secret, code, user.totp_last_step, now) if secret else None
         if step is None:
@@ -388,9 +394,9 @@ def check_totp(uow: UnitOfWork, user_id: int, code: str, ip: str = "-",
             uow.commit()
             if until:
                 raise _locked(until, now)
-            raise LoginFailed(refuse("invalid_totp", "动态口令不正确或已使用",
-                                     "the one-time code is wrong or already used",
-                                     field="otp"))
+            raise LoginFailed(refuse("invalid_totp", "动态口令或恢复码不正确或已使用",
+                                     "the one-time code or recovery code is wrong or "
+                                     "already used", field="otp"))
         user.totp_last_step = step
         _succeed(s, user, user.username, ip, now)
         uow.commit()
@@ -506,9 +512,10 @@ def totp_uri(secret: str, username: str) -> str:
 
 
 def enrol_totp(uow: UnitOfWork, user_id: int, secret: str, code: str,
-               now: datetime | None = None, *, secret_key: str) -> None:
+               now: datetime | None = None, *, secret_key: str) -> list[str]:
     """Turn on the second factor once the user proves their app shows the right code;
-    the secret is stored sealed with `secret_key` (Settings.secret_key)."""
+    the secret is stored sealed with `secret_key` (Settings.secret_key). Returns the
+    user's recovery codes in clear: shown once, stored only hashed."""
     now = now or real_utcnow()
     with uow:
         s = uow.session
@@ -527,9 +534,86 @@ def enrol_totp(uow: UnitOfWork, user_id: int, secret: str, code: str,
                                           "the one-time code is wrong", field="otp"))
         user.totp_secret = _seal_totp(user, secret, secret_key)
         user.totp_last_step = step
+        codes = _new_recovery_codes(user)
         audit.append(s, "totp_enrolled", who=Who.of(user), object_type="user",
-                     object_id=user.id, now=now)
+                     object_id=user.id, details={"recovery_codes": len(codes)}, now=now)
         uow.commit()
+        return codes
+
+
+# --- recovery codes (for a lost or broken authenticator) ---------------------------------
+
+RECOVERY_CODES = 10
+RECOVERY_ALPHABET = "23456789abcdefghjkmnpqrstuvwxyz"  # no 0/o, 1/l/i: read off paper
+RECOVERY_LENGTH = 10  # 31**10, about 2**49: ten guesses per lockout cannot find one
+
+
+def _recovery_plain(code: str) -> str | None:
+    """A typed recovery code as stored (lower case, no spaces or dashes), if it can be one."""
+    plain = "".join(ch for ch in (code or "").lower() if ch not in " -")
+    if len(plain) != RECOVERY_LENGTH or any(ch not in RECOVERY_ALPHABET for ch in plain):
+        return None
+    return plain
+
+
+def _new_recovery_codes(user: UserRow) -> list[str]:
+    """Ten fresh codes for `user` (any older ones stop working), grouped "xxxxx-xxxxx"."""
+    plain = ["".join(secrets.choice(RECOVERY_ALPHABET) for _ in range(RECOVERY_LENGTH))
+             for _ in range(RECOVERY_CODES)]
+    user.totp_recovery_codes = [hash_password(p) for p in plain]
+    return [f"{p[:5]}-{p[5:]}" for p in plain]
+
+
+def _spend_recovery_code(s: DbSession, user: UserRow, code: str, ip: str,
+                         now: datetime) -> bool:
+    """Whether `code` is one of the user's unused recovery codes; if so it is spent."""
+    plain = _recovery_plain(code)
+    if plain is None or user.totp_secret is None:
+        return False
+    hashes = list(user.totp_recovery_codes or [])
+    for stored in hashes:
+        if verify_password(stored, plain):
+            hashes.remove(stored)
+            user.totp_recovery_codes = hashes
+            audit.append(s, "recovery_code_used", who=Who.of(user), object_type="user",
+                         object_id=user.id, ip=ip, details={"left": len(hashes)}, now=now)
+            return True
+    return False
+
+
+def recovery_codes_left(uow: UnitOfWork, user_id: int) -> int:
+    """How many of the user's recovery codes are still unused."""
+    with uow:
+        return len(repo.user_by_id(uow.session, user_id).totp_recovery_codes or [])
+
+
+def regenerate_recovery_codes(uow: UnitOfWork, user_id: int, password: str, ip: str = "-",
+                              now: datetime | None = None) -> list[str]:
+    """New recovery codes, in clear, once; every older code stops working. The user
+    confirms with their password (a session left open is not enough); a wrong one counts
+    toward the lockout like a failed login."""
+    now = now or real_utcnow()
+    with uow:
+        s = uow.session
+        user = repo.user_by_id(s, user_id)
+        _check_not_locked(s, user.username, ip, now)
+        if user.totp_secret is None:
+            raise ValidationFailed(refuse("totp_not_enrolled", "尚未绑定动态口令，没有恢复码",
+                                          "no one-time-code app is enrolled, so there are "
+                                          "no recovery codes"))
+        if not verify_password(user.password_hash, password):
+            until = _count_failure(s, user, user.username, ip, _policy(s), now,
+                                   "wrong_password")
+            uow.commit()
+            if until:
+                raise _locked(until, now)
+            raise ValidationFailed(refuse("wrong_current_password", "当前密码不正确",
+                                          "the current password is wrong", field="password"))
+        codes = _new_recovery_codes(user)
+        audit.append(s, "recovery_codes_regenerated", who=Who.of(user), object_type="user",
+                     object_id=user.id, details={"recovery_codes": len(codes)}, now=now)
+        uow.commit()
+        return codes
 
 
 # --- tokens -------------------------------------------------------------------------------
@@ -770,6 +854,7 @@ def reset_totp(uow: UnitOfWork, admin_id: int, user_id: int, now: datetime | Non
         user = _target(s, admin, user_id)
         user.totp_secret = None
         user.totp_last_step = None
+        user.totp_recovery_codes = []
         revoked = _end_sessions(s, user, now)
         audit.append(s, "totp_reset", who=Who.of(admin), object_type="user",
                      object_id=user.id,

@@ -22,7 +22,7 @@ from workflow.model import Case, Context
 from workflow.programme import DEFAULT_CODE, locking_triggers
 from workflow.programme import known as known_programmes
 from workflow.roles import Actor, Role
-from workflow.rules import EXISTING_BASE_TYPES, RoundRules, RoundStatus
+from workflow.rules import EXISTING_BASE_TYPES, FIELD_ZH, RoundRules, RoundStatus
 from workflow.services import audit, observe
 from workflow.services.clock import local_date, utcnow
 from workflow.states import DECISIONS, PROGRAMME, register_change
@@ -588,10 +588,15 @@ def list_applications(uow: UnitOfWork, user_id: int, *, state: str | None = None
                       q: str | None = None, limit: int = 50, cursor: str | None = None,
                       waiting_on_me: bool = False, now: datetime | None = None,
                       count: bool = True, programme: str | None = None,
-                      mine: bool = False) -> Page:
-    """The applications a user may see, filtered, ordered by due date then id (keyset);
-    `mine`: only those assigned to the user (claimed, issue 17) that still wait on them."""
+                      mine: bool = False, sort: str = "due",
+                      descending: bool = False) -> Page:
+    """The applications a user may see, filtered, ordered by `sort` (due date, applicant,
+    state or submission date; either way) then id (keyset); `q` searches the applicant,
+    the city or province, the case number and the industry field; `mine`: only those
+    assigned to the user (claimed, issue 17) that still wait on them."""
     now = now or utcnow()
+    sort = sort if sort in repo.INBOX_SORTS else "due"
+    order = state_keys()
     with uow.read():
         s = uow.session
         user = repo.user_by_id(s, user_id)
@@ -600,8 +605,8 @@ def list_applications(uow: UnitOfWork, user_id: int, *, state: str | None = None
         after = None
         if cursor:
             try:
-                cdue, cid = cursor.split("_", 1)
-                after = (date.fromisoformat(cdue), int(cid))
+                value, cid = cursor.rsplit("_", 1)
+                after = (_cursor_value(sort, value), int(cid))
             except ValueError:
                 raise ValidationFailed(refuse("invalid_cursor", "分页参数无效",
                                               "the cursor is invalid", field="cursor")) from None
@@ -618,13 +623,44 @@ def list_applications(uow: UnitOfWork, user_id: int, *, state: str | None = None
             settled_rounds=repo.closed_round_ids(s, local_date(now)) if waiting_on_me else (),
             region=region,
             authority=authority, round_year=round_year, kind=kind, q=q, limit=limit + 1,
-            after=after, count=count, programme_code=programme)
+            after=after, count=count, programme_code=programme, sort=sort,
+            descending=descending, state_order=order,
+            industry_codes=_industries_named(q) if q else ())
         nxt = None
         if len(rows) > limit:
             rows = rows[:limit]
-            last = rows[-1]
-            nxt = f"{(last.due_on or repo.FAR_FUTURE).isoformat()}_{last.id}"
+            value = repo.inbox_sort_value(rows[-1], sort, order)
+            nxt = f"{value.isoformat() if isinstance(value, date) else value}_{rows[-1].id}"
         return Page(rows, total, nxt)
+
+
+def state_keys() -> list[str]:
+    """Every programme's states in their order, notice 002's first, each key once (the
+    inbox's state filter and its state sort)."""
+    keys: list[str] = []
+    for p in sorted(known_programmes(), key=lambda p: p.code != DEFAULT_CODE):
+        keys += [k for k in p.states if k not in keys]
+    return keys
+
+
+def _cursor_value(sort: str, raw: str) -> Any:
+    """The sort key's value a cursor carries (ValueError when it is not one)."""
+    if sort == "applicant":
+        return raw
+    if sort == "state":
+        return int(raw)
+    if sort == "submitted":
+        moment = datetime.fromisoformat(raw)
+        if moment.tzinfo is None:
+            raise ValueError(raw)
+        return moment
+    return date.fromisoformat(raw)
+
+
+def _industries_named(q: str) -> list[str]:
+    """The industry fields (002 §五(二)) whose code or Chinese name contains `q`."""
+    term = q.strip().lower()
+    return [code for code, zh in FIELD_ZH.items() if term in zh or term in code]
 
 
 def waiting_states(user: UserRow, principals: list[UserRow]) -> list[str]:

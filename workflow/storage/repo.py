@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from functools import cache
 from typing import Any
@@ -20,6 +20,7 @@ from sqlalchemy import (
     Text,
     and_,
     bindparam,
+    case,
     cast,
     func,
     insert,
@@ -65,6 +66,7 @@ from workflow.storage.models import (
     RoundRow,
     UserRow,
 )
+from workflow.storage.types import UTCDateTime
 from workflow.storage.uow import UnitOfWork
 
 
@@ -932,14 +934,61 @@ def applicant_names(session: Session) -> set[str]:
 FAR_FUTURE = date(9999, 12, 31)
 
 
+FAR_PAST = datetime(1900, 1, 1, tzinfo=UTC)  # a draft's submission date, for sorting
+INBOX_SORTS = ("due", "applicant", "state", "submitted")
+
+
+def inbox_sort_key(sort: str, state_order: Sequence[str] = ()) -> Any:
+    """The SQL value an inbox sort orders by (never NULL, so a keyset can compare it):
+    due date, applicant name, state in its programme's order, or submission date."""
+    if sort == "applicant":
+        return func.coalesce(ApplicationRow.applicant_name, "")
+    if sort == "state":
+        return case({k: i for i, k in enumerate(state_order)}, value=ApplicationRow.state,
+                    else_=len(state_order))
+    if sort == "submitted":
+        return func.coalesce(ApplicationRow.submitted_at, literal(FAR_PAST, UTCDateTime()))
+    return func.coalesce(ApplicationRow.due_on, FAR_FUTURE)
+
+
+def inbox_sort_value(row: ApplicationRow, sort: str, state_order: Sequence[str] = ()) -> Any:
+    """A row's value of `inbox_sort_key` (for the next page's cursor)."""
+    if sort == "applicant":
+        return row.applicant_name or ""
+    if sort == "state":
+        return state_order.index(row.state) if row.state in state_order else len(state_order)
+    if sort == "submitted":
+        return row.submitted_at or FAR_PAST
+    return row.due_on or FAR_FUTURE
+
+
+def _matching(q: str, industry_codes: Sequence[str]) -> Any:
+    """An application matching a search: its applicant's name, its authority's name (or
+    its province's), its case number, or its industry field."""
+    term = q.strip()
+    named = select(AuthorityRow.id).where(or_(
+        AuthorityRow.name_zh.contains(term, autoescape=True),
+        AuthorityRow.name_en.icontains(term, autoescape=True)))
+    found = [ApplicationRow.applicant_name.contains(term, autoescape=True),
+             ApplicationRow.authority_id.in_(select(AuthorityRow.id).where(or_(
+                 AuthorityRow.id.in_(named), AuthorityRow.parent_id.in_(named)))),
+             ApplicationRow.industry_field.in_(list(industry_codes))]
+    number = term.lstrip("#＃")
+    if number.isdigit() and len(number) < 10:
+        found.append(ApplicationRow.id == int(number))
+    return or_(*found)
+
+
 def page_applications(session: Session, scope: Any, *, state: str | None, states: list[str] | None,
                       region: str | None, authority: str | None, round_year: int | None,
                       kind: str | None, q: str | None, limit: int,
-                      after: tuple[date, int] | None, count: bool,
-                      settled_rounds: Sequence[int] = (), programme_code: str | None = None
+                      after: tuple[Any, int] | None, count: bool,
+                      settled_rounds: Sequence[int] = (), programme_code: str | None = None,
+                      sort: str = "due", descending: bool = False,
+                      state_order: Sequence[str] = (), industry_codes: Sequence[str] = ()
                       ) -> tuple[list[ApplicationRow], int]:
-    """Applications in `scope`, filtered, ordered by (due date, id), keyset-paginated.
-    In `settled_rounds` (closed ones) only designated bases are listed."""
+    """Applications in `scope`, filtered, ordered by (`sort` key, id) either way,
+    keyset-paginated. In `settled_rounds` (closed ones) only designated bases are listed."""
     where = [scope]
     if state:
         where.append(ApplicationRow.state == state)
@@ -951,7 +1000,7 @@ def page_applications(session: Session, scope: Any, *, state: str | None, states
     if kind:
         where.append(ApplicationRow.kind == kind)
     if q:
-        where.append(ApplicationRow.applicant_name.contains(q.strip(), autoescape=True))
+        where.append(_matching(q, industry_codes))
     if region or authority:
         sub = select(AuthorityRow.id)
         if region:
@@ -969,12 +1018,16 @@ def page_applications(session: Session, scope: Any, *, state: str | None, states
         where.append(ApplicationRow.round_id.in_(rounds_wanted))
     total = int(session.scalar(select(func.count()).select_from(ApplicationRow).where(*where))
                 or 0) if count else -1
-    due_key = func.coalesce(ApplicationRow.due_on, FAR_FUTURE)
+    key = inbox_sort_key(sort, state_order)
     query = select(ApplicationRow).where(*where)
     if after:
-        cdate, cid = after
-        query = query.where((due_key > cdate) | ((due_key == cdate) & (ApplicationRow.id > cid)))
-    rows = list(session.scalars(query.order_by(due_key, ApplicationRow.id).limit(limit)).unique())
+        value, cid = after
+        if descending:
+            query = query.where((key < value) | ((key == value) & (ApplicationRow.id < cid)))
+        else:
+            query = query.where((key > value) | ((key == value) & (ApplicationRow.id > cid)))
+    order = (key.desc(), ApplicationRow.id.desc()) if descending else (key, ApplicationRow.id)
+    rows = list(session.scalars(query.order_by(*order).limit(limit)).unique())
     return rows, total
 
 

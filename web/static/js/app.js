@@ -146,6 +146,122 @@
     });
   }
 
+
+  /* Nothing typed is lost: a form marked data-keep copies what is typed into this browser
+     (per user and form) until the server says it is saved (body data-kept-saved). When the
+     session ended before a save, the form offers the copy back after logging in again. */
+  var KEEP = "keep:";
+  function keepStore() {
+    try { return window.localStorage; } catch (e) { return null; }
+  }
+
+  function keptInputs(form) {
+    return Array.prototype.filter.call(form.elements, function (el) {
+      return el.name && el.name !== "csrf_token" && el.name !== "version" &&
+        ["hidden", "file", "submit", "button", "password"].indexOf(el.type) < 0;
+    });
+  }
+
+  function typedIn(form) {
+    var values = {};
+    keptInputs(form).forEach(function (el) {
+      if (el.type === "radio" || el.type === "checkbox") {
+        if (el.checked) values[el.name] = el.value;
+        else if (!(el.name in values)) values[el.name] = el.type === "radio" ? null : "";
+      } else {
+        values[el.name] = el.value;
+      }
+    });
+    return values;
+  }
+
+  function fieldsNamed(form, name) {
+    return keptInputs(form).filter(function (el) { return el.name === name; });
+  }
+
+  function putBack(form, values) {
+    Object.keys(values).forEach(function (name) {
+      var row = /^products-(\d+)-/.exec(name);
+      var add = document.querySelector("[data-add-product]");
+      while (row && add && !fieldsNamed(form, name).length &&
+             form.querySelectorAll("tr[data-product-row]").length <= Number(row[1])) {
+        add.click();
+      }
+      fieldsNamed(form, name).forEach(function (el) {
+        if (el.type === "radio" || el.type === "checkbox") el.checked = el.value === values[name];
+        else if (values[name] !== null) el.value = values[name];
+        el.dispatchEvent(new Event("change", {bubbles: true}));
+      });
+    });
+  }
+
+  function differs(form, values) {
+    var now = typedIn(form);
+    return Object.keys(values).some(function (name) {
+      return values[name] !== null && (now[name] || "") !== (values[name] || "");
+    });
+  }
+
+  function forgetSaved(store, user) {
+    var saved = (document.body.getAttribute("data-kept-saved") || "").split(" ");
+    saved.filter(Boolean).forEach(function (key) {
+      var exact = KEEP + user + ":" + key;
+      for (var i = store.length - 1; i >= 0; i--) {
+        var name = store.key(i);
+        if (name === exact || name.indexOf(exact + ":") === 0) store.removeItem(name);
+      }
+    });
+  }
+
+  function offer(form, key, kept, store, done) {
+    var tpl = document.getElementById("keep-offer");
+    if (!tpl) { done(); return; }
+    var box = tpl.content.firstElementChild.cloneNode(true);
+    var when = box.querySelector("[data-keep-when]");
+    if (when && kept.at) when.textContent = new Date(kept.at).toLocaleString();
+    form.parentNode.insertBefore(box, form);
+    box.querySelector("[data-keep-restore]").addEventListener("click", function () {
+      putBack(form, kept.values);
+      box.remove();
+      var note = document.getElementById("keep-restored");
+      if (note) {
+        var shown = note.content.firstElementChild.cloneNode(true);
+        form.parentNode.insertBefore(shown, form);
+        shown.focus();
+      }
+      done();
+      store.setItem(key, JSON.stringify({at: Date.now(), values: typedIn(form)}));
+    });
+    box.querySelector("[data-keep-discard]").addEventListener("click", function () {
+      store.removeItem(key);
+      box.remove();
+      done();
+    });
+  }
+
+  function wireKeep() {
+    var store = keepStore();
+    var user = document.body.getAttribute("data-user");
+    if (!store || !user) return;
+    forgetSaved(store, user);
+    document.querySelectorAll("form[data-keep]").forEach(function (form) {
+      var key = KEEP + user + ":" + form.getAttribute("data-keep");
+      var deciding = false;  /* an offer on screen: its copy is not overwritten meanwhile */
+      function keepNow() {
+        if (!deciding) store.setItem(key, JSON.stringify({at: Date.now(), values: typedIn(form)}));
+      }
+      var kept = null;
+      try { kept = JSON.parse(store.getItem(key) || "null"); } catch (e) { kept = null; }
+      if (kept && kept.values && differs(form, kept.values)) {
+        deciding = true;
+        offer(form, key, kept, store, function () { deciding = false; });
+      }
+      ["input", "change", "submit"].forEach(function (type) {
+        form.addEventListener(type, function (ev) { if (ev.isTrusted) keepNow(); });
+      });
+    });
+  }
+
   /* Print button on the print view. */
   function wirePrint() {
     document.querySelectorAll("[data-print]").forEach(function (b) {
@@ -160,6 +276,7 @@
     wireBase();
     wirePrint();
     wireErrorSummary();
+    wireKeep();
     syncScrollingTables();
     window.addEventListener("resize", syncScrollingTables);
   });

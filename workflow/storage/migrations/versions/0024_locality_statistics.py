@@ -9,7 +9,7 @@ says so (basis `macro_region_fallback`). They are not copied to the provinces: a
 macro-region's figure is no province's statistic.
 
 Revision ID: 0024
-Revises: 0022
+Revises: 0023
 """
 import sqlalchemy as sa
 from alembic import op
@@ -17,7 +17,7 @@ from alembic import op
 import workflow.storage.types
 
 revision = "0024"
-down_revision = "0022"
+down_revision = "0023"
 branch_labels = None
 depends_on = None
 
