@@ -98,12 +98,14 @@ def _run_make(env_extra: dict[str, str], tmp_path: Path, idle: bool = False) -> 
     # honcho returns once its three children are gone; a worker's pool process may take a
     # moment more to exit: none may still be there ten seconds later
     for _ in range(20):
-        leftover = subprocess.run(["ps", "-o", "pid=,args=", "-g", str(proc.pid)],
-                                  capture_output=True, text=True)
-        if not leftover.stdout.strip():
+        leftover = subprocess.run(["pgrep", "-g", str(proc.pid)], capture_output=True,
+                                  text=True).stdout.split()
+        if not leftover:
             break
         time.sleep(0.5)
-    assert leftover.stdout.strip() == "", f"processes survived Ctrl-C:\n{leftover.stdout}"
+    described = subprocess.run(["ps", "-o", "pid=,args=", "-p", ",".join(leftover) or "0"],
+                               capture_output=True, text=True).stdout if leftover else ""
+    assert not leftover, f"processes survived Ctrl-C:\n{described}"
 
 
 def test_make_run_on_the_embedded_defaults(tmp_path: Path) -> None:
