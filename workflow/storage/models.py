@@ -115,7 +115,8 @@ class UserRow(Base):
     totp_secret: Mapped[str | None] = mapped_column(String(200))  # sealed: storage/sealed.py
     totp_last_step: Mapped[int | None] = mapped_column(Integer)  # a code is accepted once
     # one-time recovery codes for a lost authenticator: argon2 hashes of those not yet used
-    totp_recovery_codes: Mapped[list[Any]] = mapped_column(default=list)
+    totp_recovery_codes: Mapped[list[Any]] = mapped_column(default=list,
+                                                           server_default=text("'[]'"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     authority: Mapped[AuthorityRow | None] = relationship(lazy="joined")

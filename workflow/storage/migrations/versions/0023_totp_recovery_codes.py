@@ -18,9 +18,7 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("users") as batch:
         batch.add_column(sa.Column("totp_recovery_codes", workflow.storage.types.JSONType,
-                                   nullable=False, server_default="[]"))
-    with op.batch_alter_table("users") as batch:
-        batch.alter_column("totp_recovery_codes", server_default=None)
+                                   nullable=False, server_default="[]"))  # none yet
 
 
 def downgrade() -> None:
