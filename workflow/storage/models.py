@@ -280,7 +280,8 @@ class ExportBaseEventRow(Base):
     decision: Mapped[str] = mapped_column(String(40))  # import | approve | revoke | …
     document: Mapped[str | None] = mapped_column(String(100))
     reason: Mapped[str | None] = mapped_column(Text)
-    application_id: Mapped[int | None] = mapped_column(ForeignKey("applications.id"))
+    application_id: Mapped[int | None] = mapped_column(ForeignKey("applications.id"),
+                                                      index=True)
     history_id: Mapped[int | None] = mapped_column(ForeignKey("transition_history.id"))
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -392,7 +393,9 @@ class OutboxRow(Base):
     # pending → sending → sent | failed (retried) | dead; held → digested (daily digest);
     # cancelled (its reason went away before it was sent)
     status: Mapped[str] = mapped_column(String(20), default="pending")
-    digest_id: Mapped[int | None] = mapped_column(ForeignKey("outbox.id"))
+    # indexed: each deleted or folded row is looked up by it (SQLite's foreign-key check
+    # scans the whole outbox per row otherwise)
+    digest_id: Mapped[int | None] = mapped_column(ForeignKey("outbox.id"), index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_error: Mapped[str | None] = mapped_column(Text)
@@ -408,8 +411,9 @@ class NotificationRow(Base):
     __tablename__ = "notifications"
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
-    outbox_id: Mapped[int | None] = mapped_column(ForeignKey("outbox.id"))
-    application_id: Mapped[int | None] = mapped_column(ForeignKey("applications.id"))
+    outbox_id: Mapped[int | None] = mapped_column(ForeignKey("outbox.id"), index=True)
+    application_id: Mapped[int | None] = mapped_column(ForeignKey("applications.id"),
+                                                      index=True)
     title: Mapped[str] = mapped_column(String(300))
     body: Mapped[str] = mapped_column(Text)
     link: Mapped[str | None] = mapped_column(String(300))
