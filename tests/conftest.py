@@ -19,6 +19,7 @@ from sqlalchemy import text
 
 from tests import factories
 from tests.databases import create_database, drop_database
+from tests.smtp_sink import SmtpServer
 
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
 PG_BASE = os.environ.get("TEST_DATABASE_URL",
@@ -184,3 +185,14 @@ def client(app: Any) -> Any:
 def api(client: Any) -> factories.ApiClient:
     """Call the JSON API as any demo user: `api.as_("hubei_reviewer").get(...)`."""
     return factories.ApiClient(client)
+
+
+@pytest.fixture
+def smtp(monkeypatch: pytest.MonkeyPatch) -> Iterator[SmtpServer]:
+    """A real SMTP server (aiosmtpd) the app sends to, for the test's length."""
+    server = SmtpServer()
+    server.start()
+    for k, v in server.env().items():
+        monkeypatch.setenv(k, v)
+    yield server
+    server.stop()

@@ -42,48 +42,41 @@ def _back(app_id: int) -> Any:
     return redirect(url_for("views.case", app_id=app_id) + "#assignment")
 
 
-@bp.post("/cases/<int:app_id>/claim")
-@login_required
-def claim(app_id: int) -> Any:
+def _act(app_id: int, call: Any, done: Any) -> Any:
+    """Run a claim service call; its refusal or `done(result)` flashed, back to the case."""
     try:
-        got = claims.assign(uow(), _me().id, app_id,
-                            take_over=request.form.get("take_over") == "1")
+        got = call()
     except NotFound:
         raise
     except DomainError as err:
         flash(err.first.message(lang()), "error")
         return _back(app_id)
-    flash(_("您已认领此申报：%(name)s 办理中", name=got.name), "success")
+    flash(done(got), "success")
     return _back(app_id)
+
+
+@bp.post("/cases/<int:app_id>/claim")
+@login_required
+def claim(app_id: int) -> Any:
+    return _act(app_id, lambda: claims.assign(uow(), _me().id, app_id,
+                                              take_over=request.form.get("take_over") == "1"),
+                lambda got: _("您已认领此申报：%(name)s 办理中", name=got.name))
 
 
 @bp.post("/cases/<int:app_id>/assign")
 @login_required
 def assign(app_id: int) -> Any:
     raw = request.form.get("assignee", "")
-    try:
-        got = claims.assign(uow(), _me().id, app_id, int(raw) if raw.isdigit() else -1)
-    except NotFound:
-        raise
-    except DomainError as err:
-        flash(err.first.message(lang()), "error")
-        return _back(app_id)
-    flash(_("已指派给 %(name)s", name=got.name), "success")
-    return _back(app_id)
+    return _act(app_id, lambda: claims.assign(uow(), _me().id, app_id,
+                                              int(raw) if raw.isdigit() else -1),
+                lambda got: _("已指派给 %(name)s", name=got.name))
 
 
 @bp.post("/cases/<int:app_id>/unassign")
 @login_required
 def unassign(app_id: int) -> Any:
-    try:
-        claims.unassign(uow(), _me().id, app_id)
-    except NotFound:
-        raise
-    except DomainError as err:
-        flash(err.first.message(lang()), "error")
-        return _back(app_id)
-    flash(_("已释放此申报，目前无人认领"), "success")
-    return _back(app_id)
+    return _act(app_id, lambda: claims.unassign(uow(), _me().id, app_id),
+                lambda _got: _("已释放此申报，目前无人认领"))
 
 
 @bp.post("/cases/<int:app_id>/comments")

@@ -119,6 +119,7 @@ def _render(values: dict[str, Any], *, row: Any = None, errors: dict[str, list[s
     rnd = (catalog.drafting_round(uow(), me().id, row.round.year, row.round.programme)
            if row is not None else catalog.drafting_round(uow(), me().id, None, _chosen()))
     choices = catalog.drafting_rounds(uow(), me().id) if row is None else []
+    shown = _programme_of(row, rnd).form  # its round's programme's form, read once
     return render_template(
         "application_form.html", values=values, products=products, row=row,
         errors=errors or {}, conflict=conflict, attachments=attachments or [],
@@ -127,8 +128,8 @@ def _render(values: dict[str, Any], *, row: Any = None, errors: dict[str, list[s
         upload_kind=upload_kind, round=rnd,
         industry_fields=rnd.rules.new_base_fields if rnd else NEW_BASE_FIELDS_2006,
         base_types=EXISTING_BASE_TYPES, base_choices=bases.choices(uow(), me().id),
-        fields=the_form(row).fields, sections=the_form(row).sections,
-        rows=the_form(row).rows, kinds=the_form(row).kinds, choices=choices,
+        fields=shown.fields, sections=shown.sections, rows=shown.rows, kinds=shown.kinds,
+        choices=choices,
         returned=returned), status
 
 
@@ -272,10 +273,8 @@ def _upload_kinds(row: Any) -> list[str]:
 def the_form(row: Any = None) -> form.FormDef:
     """The form of a draft's programme (of the round it is in), or the form a new draft
     gets: that of the round it will go into."""
-    if row is not None:
-        return catalog.programme_of(row.round).form
-    rnd = catalog.drafting_round(uow(), me().id, None, _chosen())
-    return (rnd.programme if rnd is not None else catalog.default_programme()).form
+    rnd = None if row is not None else catalog.drafting_round(uow(), me().id, None, _chosen())
+    return _programme_of(row, rnd).form
 
 
 def _chosen() -> str | None:

@@ -439,12 +439,14 @@ def path_of(code: str) -> Path:
 def programme(code: str = DEFAULT_CODE) -> Programme:
     """The programme `code` as its file says now (`programmes/<code>.toml`, or one
     `register`ed), loaded once per process."""
+    global _known
     found = _loaded.get(code)
     if found is None:
         path = path_of(code)
         if not path.exists():
             raise DefinitionError(f"no programme {code!r} ({path} does not exist)")
         found = _loaded[code] = load(path)
+        _known = None
         _frozen.setdefault(digest(path.read_text(encoding="utf-8")), found)
     return found
 
@@ -475,8 +477,9 @@ def frozen(source_hash: str, source: str | None = None) -> Programme:
 def register(p: Programme) -> Programme:
     """Make a programme known to this process under its code (a definition kept outside
     `programmes/`, e.g. a test's)."""
-    global _locking
+    global _locking, _known
     _loaded[p.code] = p
+    _known = None
     if p.source is not None:
         _frozen[digest(p.source)] = p
     _locking = None
@@ -544,8 +547,15 @@ def all_kinds() -> list[str]:
     return sorted({k for p in known() for k in p.form.kind_keys})
 
 
+_known: list[Programme] | None = None  # sorted by code; None: a programme was added
+
+
 def known() -> list[Programme]:
-    """Every programme: the files under `programmes/` and those registered."""
-    for path in sorted(PROGRAMMES_DIR.glob("*.toml")):
-        programme(path.stem)
-    return sorted(_loaded.values(), key=lambda p: p.code)
+    """Every programme: the files under `programmes/` (looked for once per process) and
+    those registered. Labels and filters ask it on every row: it is a list, not a scan."""
+    global _known
+    if _known is None:
+        for path in sorted(PROGRAMMES_DIR.glob("*.toml")):
+            programme(path.stem)
+        _known = sorted(_loaded.values(), key=lambda p: p.code)
+    return _known

@@ -4,10 +4,8 @@ their language, once, as they chose."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from sqlalchemy import func, select, update
 
 from tests import factories
@@ -18,16 +16,6 @@ from workflow.storage.models import NotificationRow, OutboxRow, UserRow
 BASE = "http://eib.test"
 RETURNED_AT = datetime(2006, 4, 10, 2, tzinfo=UTC)
 LATER = RETURNED_AT + timedelta(minutes=1)
-
-
-@pytest.fixture
-def smtp(monkeypatch: pytest.MonkeyPatch) -> Iterator[SmtpServer]:
-    server = SmtpServer()
-    server.start()
-    for k, v in server.env().items():
-        monkeypatch.setenv(k, v)
-    yield server
-    server.stop()
 
 
 def deliver(world: factories.World, at: datetime) -> None:

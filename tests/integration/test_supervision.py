@@ -21,16 +21,6 @@ NOW = datetime(2007, 2, 1, 2, tzinfo=UTC)
 
 
 @pytest.fixture
-def smtp(monkeypatch: pytest.MonkeyPatch) -> Iterator[SmtpServer]:
-    server = SmtpServer()
-    server.start()
-    for k, v in server.env().items():
-        monkeypatch.setenv(k, v)
-    yield server
-    server.stop()
-
-
-@pytest.fixture
 def base(world: factories.World) -> Iterator[int]:
     app_id = factories.approved(world)  # 武汉 (Hubei) approved in May 2006
     clock.freeze(NOW)
