@@ -23,6 +23,7 @@ LOGINS = [
     ("sichuan_reviewer", "四川省（西部）审核 / Sichuan reviewer (west)"),
     ("liaoning_reviewer", "辽宁省（东北）审核 / Liaoning reviewer (northeast)"),
     ("wuhan_applicant", "武汉市商务局（湖北的地级市）/ Wuhan, a Hubei city's applicant"),
+    ("guangdong_city_guangzhou", "广州市商务局：广东省机电产品出口基地企业 / Guangzhou, Guangdong's own programme"),
     ("hubei_applicant", "湖北省级申报 / Hubei's own applications"),
     ("sysadmin / secadmin / auditor", "三员管理 / the three admin roles"),
 ]
