@@ -36,7 +36,14 @@ from wtforms.validators import DataRequired, EqualTo, Length
 from web.extensions import client_ip, settings, uow
 from web.security import LOGIN_LIMITS
 from workflow.errors import DomainError
-from workflow.services import accounts
+from workflow.services import (
+    authentication,
+    lockout,
+    passwords,
+    second_factor,
+    security_policy,
+    sessions,
+)
 from workflow.services.clock import real_utcnow
 from workflow.storage.models import UserRow
 
@@ -79,9 +86,9 @@ class EnrolForm(FlaskForm):
     nonce = HiddenField()
 
 
-def _defaults() -> accounts.Policy:
+def _defaults() -> security_policy.Policy:
     settings = current_app.config["SETTINGS"]
-    return accounts.Policy(session_idle_minutes=settings.session_idle_minutes,
+    return security_policy.Policy(session_idle_minutes=settings.session_idle_minutes,
                            session_absolute_hours=settings.session_absolute_hours)
 
 
@@ -104,7 +111,7 @@ def current_user() -> UserRow | None:
     g.user = None
     uid = session.get("user_id")
     if uid:
-        check = accounts.check_session(uow(), uid, session.get("epoch"),
+        check = sessions.check_session(uow(), uid, session.get("epoch"),
                                        float(session.get("started", 0)),
                                        float(session.get("seen", 0)), _defaults())
         if check.user is None:
@@ -173,7 +180,7 @@ def _safe_next(target: str | None) -> str:
     return target
 
 
-def _start_session(login: accounts.Login) -> None:
+def _start_session(login: authentication.Login) -> None:
     """A brand-new session (new contents, new signature) for a user who passed every step."""
     _end_session(None)
     now = real_utcnow().timestamp()
@@ -198,9 +205,9 @@ def login() -> Any:
     error = None
     if form.validate_on_submit():
         try:
-            result = accounts.check_password(uow(), form.username.data or "",
+            result = authentication.check_password(uow(), form.username.data or "",
                                              form.password.data or "", client_ip())
-        except accounts.LoginFailed as err:
+        except lockout.LoginFailed as err:
             error = err.first.message(_lang())
         else:
             nxt = request.args.get("next")
@@ -227,11 +234,11 @@ def login_otp() -> Any:
     error = None
     if form.validate_on_submit():
         try:
-            result = accounts.check_totp(uow(), int(pending["uid"]), form.otp.data or "",
+            result = authentication.check_totp(uow(), int(pending["uid"]), form.otp.data or "",
                                          client_ip(), secret_key=settings().secret_key)
-        except accounts.LoginFailed as err:
+        except lockout.LoginFailed as err:
             error = err.first.message(_lang())
-            if isinstance(err, accounts.AccountLocked):
+            if isinstance(err, lockout.AccountLocked):
                 session.pop("pending", None)
         else:
             _start_session(result)
@@ -245,7 +252,7 @@ def logout() -> Any:
     """Log out: every session of this user ends (GB/T 22239 8.1.4.1 b)."""
     uid = session.get("user_id")
     if uid and current_user() is not None:
-        accounts.logout_everywhere(uow(), uid)
+        sessions.logout_everywhere(uow(), uid)
     _end_session(None)
     return redirect(url_for("auth.login", reason="logged_out"))
 
@@ -259,7 +266,7 @@ def change_password() -> Any:
     errors: list[Any] = []
     if form.validate_on_submit():
         try:
-            epoch = accounts.change_password(
+            epoch = passwords.change_password(
                 uow(), user.id, form.current_password.data or "", form.new_password.data or "",
                 revoke_personal_tokens=bool(form.revoke_personal_tokens.data))
         except DomainError as err:
@@ -268,7 +275,7 @@ def change_password() -> Any:
             session["epoch"] = epoch  # this session stays; every other one ends
             return redirect(url_for("views.inbox"))
     return render_template("account/password.html", form=form, errors=errors,
-                           forced=bool(g.get("password_expired")), min_length=accounts.PASSWORD_MIN,
+                           forced=bool(g.get("password_expired")), min_length=passwords.PASSWORD_MIN,
                            lang=_lang()), 422 if errors else 200
 
 
@@ -289,13 +296,13 @@ def enrol_totp() -> Any:
     assert user is not None
     if user.totp_secret is not None:
         return render_template("account/totp.html", enrolled=True, form=None,
-                               left=accounts.recovery_codes_left(uow(), user.id))
+                               left=second_factor.recovery_codes_left(uow(), user.id))
     form = EnrolForm()
     secret = session.get("totp_pending")
     error = None
     if form.validate_on_submit() and secret:
         try:
-            codes = accounts.enrol_totp(uow(), user.id, secret, form.otp.data or "",
+            codes = second_factor.enrol_totp(uow(), user.id, secret, form.otp.data or "",
                                         secret_key=settings().secret_key)
         except DomainError as err:
             error = err.first.message(_lang())
@@ -303,8 +310,8 @@ def enrol_totp() -> Any:
             session.pop("totp_pending", None)
             return _show_codes(codes, enrolled_now=True)
     if not secret or request.method == "GET":
-        secret = session["totp_pending"] = accounts.new_totp_secret()
-    uri = accounts.totp_uri(secret, user.username)
+        secret = session["totp_pending"] = second_factor.new_totp_secret()
+    uri = second_factor.totp_uri(secret, user.username)
     return render_template("account/totp.html", enrolled=False, form=form, secret=secret,
                            grouped=_grouped(secret), apps=AUTHENTICATOR_APPS,
                            qr=_qr_svg(uri), error=error,
@@ -337,14 +344,14 @@ def recovery_codes() -> Any:
     error = None
     if form.validate_on_submit():
         try:
-            codes = accounts.regenerate_recovery_codes(uow(), user.id, form.password.data or "",
+            codes = second_factor.regenerate_recovery_codes(uow(), user.id, form.password.data or "",
                                                        client_ip())
         except DomainError as err:
             error = err.first.message(_lang())
         else:
             return _show_codes(codes, enrolled_now=False)
     return render_template("account/recovery_form.html", form=form, error=error,
-                           left=accounts.recovery_codes_left(uow(), user.id)), \
+                           left=second_factor.recovery_codes_left(uow(), user.id)), \
         422 if error else 200
 
 

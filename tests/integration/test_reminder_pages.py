@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select, update
 
 from tests import factories
-from workflow.services import accounts, clock, mail
+from workflow.services import clock, mail, second_factor
 from workflow.services import reminders as svc
 from workflow.storage.models import OutboxRow, UserRow
 
@@ -28,8 +28,8 @@ def admin_login(client: Any, world: factories.World, username: str = "sysadmin")
     """Admins log in with a second factor (TOTP): enrol one, then pass the code."""
     t = datetime.now(UTC).replace(second=0, microsecond=0)
     clock.freeze(t)
-    secret = accounts.new_totp_secret()
-    accounts.enrol_totp(world.uow(), world.id(username), secret, pyotp.TOTP(secret).at(t),
+    secret = second_factor.new_totp_secret()
+    second_factor.enrol_totp(world.uow(), world.id(username), secret, pyotp.TOTP(secret).at(t),
                         secret_key=client.application.config["SETTINGS"].secret_key)
     clock.freeze(t + timedelta(minutes=1))
     client.post("/logout")

@@ -18,7 +18,7 @@ from werkzeug.routing import Rule
 from tests import factories
 from tests.crawl import ADMINS, browser, url_for_rule
 from tests.factories import PASSWORD, PDF
-from workflow.services import accounts, cases, clock, objections
+from workflow.services import cases, clock, objections, tokens
 from workflow.storage.db import get_engine
 from workflow.storage.models import Base
 
@@ -102,7 +102,7 @@ def as_user(app: Any, world: factories.World, who: str | None, n: int
     client = browser(app, world, who, T, n)
     if who is None:
         return client, {}
-    token = accounts.issue_token(world.uow(), world.id(who)).token
+    token = tokens.issue_token(world.uow(), world.id(who)).token
     return client, {"Authorization": f"Bearer {token}"}
 
 

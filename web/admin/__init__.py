@@ -33,7 +33,7 @@ from workflow.authorities import PARENT_KINDS
 from workflow.errors import DomainError
 from workflow.regions import Region
 from workflow.roles import ADMIN_ROLES, CASE_ROLES, ROLE_ZH, Role
-from workflow.services import accounts, audit, authorities
+from workflow.services import audit, authorities, security_policy, user_admin
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -79,7 +79,7 @@ def home() -> Any:
 
 def _accounts_page(errors: list[Any] | None = None, typed: dict[str, Any] | None = None,
                    status: int = 200) -> Any:
-    users, locked = accounts.list_users(uow(), _me())
+    users, locked = user_admin.list_users(uow(), _me())
     return _render("admin/accounts.html", status, users=users, locked=locked,
                    errors=errors or [], typed=typed or {},
                    case_roles=[r for r in Role if r in CASE_ROLES])
@@ -97,7 +97,7 @@ def create_account() -> Any:
     data = {k: request.form.get(k, "") for k in ("username", "display_name", "email", "role",
                                                  "authority", "organisation", "password")}
     try:
-        accounts.create_user(uow(), _me(), data)
+        user_admin.create_user(uow(), _me(), data)
     except DomainError as err:
         if err.status in (403, 404):
             _refused(err)
@@ -120,7 +120,7 @@ def enable_account(user_id: int) -> Any:
 
 def _set_active(user_id: int, active: bool) -> Any:
     try:
-        accounts.set_active(uow(), _me(), user_id, active)
+        user_admin.set_active(uow(), _me(), user_id, active)
     except DomainError as err:
         _refused(err)
     return redirect(url_for("admin.accounts_page", done="enabled" if active else "disabled"))
@@ -130,7 +130,7 @@ def _set_active(user_id: int, active: bool) -> Any:
 @role_required(SYSTEM)
 def reset_password(user_id: int) -> Any:
     try:
-        accounts.reset_password(uow(), _me(), user_id, request.form.get("password", ""))
+        user_admin.reset_password(uow(), _me(), user_id, request.form.get("password", ""))
     except DomainError as err:
         if err.status in (403, 404):
             _refused(err)
@@ -244,22 +244,22 @@ def security() -> Any:
     errors: list[Any] = []
     if request.method == "POST":
         try:
-            accounts.update_policy(uow(), _me(), dict(request.form))
+            user_admin.update_policy(uow(), _me(), dict(request.form))
         except DomainError as err:
             if err.status in (403, 404):
                 _refused(err)
             errors = err.refusals
         else:
             return redirect(url_for("admin.security", done="saved"))
-    current = accounts.policy(uow())
+    current = security_policy.policy(uow())
     typed = dict(request.form) if errors else asdict(current)
     return _render("admin/security.html", 422 if errors else 200, policy=current,
-                   typed=typed, errors=errors, labels=accounts.POLICY_ZH,
-                   limits=accounts.LIMITS)
+                   typed=typed, errors=errors, labels=security_policy.POLICY_ZH,
+                   limits=security_policy.LIMITS)
 
 
 def _roles_page(errors: list[Any] | None = None, status: int = 200) -> Any:
-    users, locked = accounts.list_users(uow(), _me())
+    users, locked = user_admin.list_users(uow(), _me())
     return _render("admin/roles.html", status, users=users, locked=locked,
                    errors=errors or [], all_roles=[r for r in Role],
                    admin_roles=ADMIN_ROLES)
@@ -275,7 +275,7 @@ def roles() -> Any:
 @role_required(SECURITY)
 def set_role(user_id: int) -> Any:
     try:
-        accounts.set_role(uow(), _me(), user_id, request.form.get("role", ""),
+        user_admin.set_role(uow(), _me(), user_id, request.form.get("role", ""),
                           request.form.get("authority") or None)
     except DomainError as err:
         if err.status in (403, 404):
@@ -288,7 +288,7 @@ def set_role(user_id: int) -> Any:
 @role_required(SECURITY)
 def unlock(user_id: int) -> Any:
     try:
-        accounts.unlock(uow(), _me(), user_id)
+        user_admin.unlock(uow(), _me(), user_id)
     except DomainError as err:
         _refused(err)
     return redirect(url_for("admin.roles", done="unlocked"))
@@ -298,7 +298,7 @@ def unlock(user_id: int) -> Any:
 @role_required(SECURITY)
 def reset_totp(user_id: int) -> Any:
     try:
-        accounts.reset_totp(uow(), _me(), user_id)
+        user_admin.reset_totp(uow(), _me(), user_id)
     except DomainError as err:
         _refused(err)
     return redirect(url_for("admin.roles", done="totp_reset"))

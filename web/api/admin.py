@@ -12,7 +12,7 @@ from web.api.blueprint import Blueprint
 from web.api.security import api_user_id
 from web.extensions import uow
 from workflow.roles import Role
-from workflow.services import accounts, audit, mail
+from workflow.services import audit, mail, user_admin
 
 bp = Blueprint("admin_api", __name__, url_prefix="/api/v1",
                description="Accounts (系统管理员), outbox (系统管理员), audit log (审计管理员)")
@@ -115,7 +115,7 @@ class Users(MethodView):
     @bp.response(200, UserOut(many=True))
     def get(self) -> Any:
         """Every account, with who is locked out now (system and security admin)."""
-        users, locked = accounts.list_users(uow(), api_user_id())
+        users, locked = user_admin.list_users(uow(), api_user_id())
         return [{"id": u.id, "username": u.username, "display_name": u.display_name,
                  "email": u.email, "role": u.role,
                  "authority": u.authority.code if u.authority else None,
@@ -128,7 +128,7 @@ class Users(MethodView):
     @bp.response(201, UserCreated)
     def post(self, data: dict[str, Any]) -> Any:
         """Open an account for a case role (system admin); the password is temporary."""
-        return {"id": accounts.create_user(uow(), api_user_id(), data)}
+        return {"id": user_admin.create_user(uow(), api_user_id(), data)}
 
 
 @bp.route("/users/<int(max=2147483647):user_id>/active")
@@ -137,7 +137,7 @@ class Active(MethodView):
     @bp.response(204)
     def put(self, data: dict[str, Any], user_id: int) -> Any:
         """Disable (ends sessions, revokes API tokens) or re-enable an account."""
-        accounts.set_active(uow(), api_user_id(), user_id, data["active"])
+        user_admin.set_active(uow(), api_user_id(), user_id, data["active"])
         return None
 
 

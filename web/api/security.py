@@ -10,8 +10,8 @@ from werkzeug.exceptions import Unauthorized
 from web.extensions import uow
 from workflow.errors import Forbidden, refuse
 from workflow.services import audit, tokens
-from workflow.services.accounts import token_digest
 from workflow.services.clock import real_utcnow
+from workflow.services.tokens import token_digest
 
 READ_METHODS = ("GET", "HEAD", "OPTIONS")
 

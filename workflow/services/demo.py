@@ -44,8 +44,8 @@ from workflow.reporting import QUARTER_END, quarter_of, quarterly_due
 from workflow.roles import Role
 from workflow.rules import RoundRules
 from workflow.services import bases, cases, files, objections
-from workflow.services.accounts import hash_password
 from workflow.services.clock import CHINA, local_date, real_utcnow
+from workflow.services.passwords import hash_password
 from workflow.storage import authorities_repo, register_repo, repo
 from workflow.storage.models import (
     AnnualReportRow,
