@@ -221,17 +221,16 @@ def runs() -> Any:
 @bp.post("/assessment/run")
 @role_required(MINISTRY)
 def start_run() -> Any:
+    from tasks.assessment import queue
+
     user = _user()
     try:
         period = int(request.form.get("period") or 0)
-        run_id = assessment.start(uow(), user.id, period)
+        run_id = assessment.request_run(uow(), user.id, period, queue)
     except (ValueError, DomainError) as err:
         flash(err.first.message(lang()) if isinstance(err, DomainError) else _("年度无效"),
               "error")
         return redirect(url_for("reports.runs"))
-    from tasks import celery_app
-
-    celery_app.send_task("tasks.assessment.execute", args=[run_id])
     flash(_("第 %(id)s 批评估已开始（%(period)s 年度），完成后可在此确认建议", id=run_id,
             period=period), "success")
     return redirect(url_for("reports.runs"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import jsonify, url_for
 from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
@@ -119,9 +120,18 @@ class Runs(MethodView):
         return assessment.runs(uow(), api_user_id())
 
     @bp.arguments(RunIn, example={"period": 2006, "dry_run": True})
-    @bp.response(201, RunOut)
+    @bp.response(201, RunOut, description="a dry run: every proposal, nothing stored")
+    @bp.alt_response(202, schema=RunRow, description=(
+        "a run: recorded (status `queued`) and queued for the worker, as on the page; "
+        "`Location` is the run, whose `status` becomes `running` and then `finished` "
+        "(its proposals are then under `GET /evaluations?period=`)"),
+        headers={"Location": {"description": "the run: GET /api/v1/evaluation-runs/{id}",
+                              "schema": {"type": "string"}}})
     def post(self, data: dict[str, Any]) -> Any:
-        """Run a re-evaluation for a year, or a dry run that stores nothing (ministry)."""
+        """Ask for a re-evaluation of a year, done by the worker (202), or a dry run that
+        stores nothing and answers at once (201) (ministry)."""
+        from tasks.assessment import queue
+
         uid = api_user_id()
         if data["dry_run"]:
             pre = assessment.preview(uow(), uid, data["period"])
@@ -132,8 +142,18 @@ class Runs(MethodView):
                  "proposal": a.proposal, "explanation_zh": a.explanation("zh"),
                  "explanation_en": a.explanation("en"), "findings": a.findings_json()}
                 for a, name, region in pre.items]}
-        counts = assessment.run(uow(), data["period"], user_id=uid)
-        return {"counts": counts.as_dict(), "items": []}
+        run_id = assessment.request_run(uow(), uid, data["period"], queue)
+        run = RunRow().dump(assessment.run_of(uow(), uid, run_id))
+        return jsonify(run), 202, {"Location": url_for("evaluations_api.Run", run_id=run_id)}
+
+
+@bp.route("/evaluation-runs/<int(max=2147483647):run_id>")
+class Run(MethodView):
+    @bp.response(200, RunRow)
+    def get(self, run_id: int) -> Any:
+        """One re-evaluation run and its status: queued, running, finished (with its
+        counts in `summary`) or superseded by a later run of the year (ministry)."""
+        return assessment.run_of(uow(), api_user_id(), run_id)
 
 
 @bp.route("/evaluations")

@@ -1,6 +1,7 @@
 """Periodic assessment (定期评估, 002 §六(三)) and its confirmation by the ministry.
 
-`run(uow, period, dry_run)` assesses every designated base from one snapshot read in a fixed
+The ministry's runs (page and API alike) are recorded and queued by `request_run` and done
+by the worker; `run(uow, period, dry_run)` assesses every designated base from one snapshot read in a fixed
 number of statements, and writes one evaluation per (base, period) — running twice gives
 the same single row; a run killed half-way is finished by `execute(uow, run_id)` (the
 Celery task is redelivered: acks_late), skipping what it already wrote. A dry run ("what if
@@ -212,6 +213,16 @@ def start(uow: UnitOfWork, user_id: int | None, period: int, now: datetime | Non
         return run.id
 
 
+def request_run(uow: UnitOfWork, user_id: int, period: int, queue: Callable[[int], object],
+                now: datetime | None = None) -> int:
+    """The ministry asks for a run of `period`, on the page or through the API alike: the
+    run is recorded (queued) and, once that has committed, its id handed to `queue` — the
+    worker then does it (`execute`). Returns the run's id."""
+    run_id = start(uow, user_id, period, now)
+    queue(run_id)
+    return run_id
+
+
 def execute(uow: UnitOfWork, run_id: int, *, now: datetime | None = None, chunk_size: int = 0,
             pause_seconds: float = 0.0,
             progress: Callable[[int, int], None] | None = None) -> RunCounts:
@@ -291,9 +302,20 @@ def scheduled(uow: UnitOfWork, now: datetime | None = None) -> RunCounts:
 
 
 def runs(uow: UnitOfWork, user_id: int) -> list[EvaluationRunRow]:
+    """The recent runs, newest first (ministry)."""
     with uow.read():
         _ministry(uow.session, user_id)
         return reports_repo.runs(uow.session)
+
+
+def run_of(uow: UnitOfWork, user_id: int, run_id: int) -> EvaluationRunRow:
+    """One run and how far it is: queued, running, finished or superseded (ministry)."""
+    with uow.read():
+        _ministry(uow.session, user_id)
+        row = reports_repo.run_row(uow.session, run_id)
+        if row is None:
+            raise NotFound(refuse("not_found", "未找到该评估批次", "assessment run not found"))
+        return row
 
 
 def proposals(uow: UnitOfWork, user_id: int, period: int, *, proposal: str | None = None,
@@ -430,4 +452,5 @@ def confirm(uow_factory: Callable[[], UnitOfWork], user_id: int, evaluation_ids:
 
 
 __all__ = ["KEEP", "RECTIFY", "REVOKE", "Preview", "RunCounts", "confirm", "confirm_one",
-           "execute", "preview", "proposals", "run", "runs", "scheduled", "start"]
+           "execute", "preview", "proposals", "request_run", "run", "run_of", "runs",
+           "scheduled", "start"]
