@@ -264,7 +264,7 @@ def proposals(period: int) -> Any:
 def confirm(period: int) -> Any:
     user = _user()
     ids = [int(i) for i in request.form.getlist("evaluation_id") if i.isdigit()]
-    results = assessment.confirm(uow, user.id, ids)
+    results = assessment.confirm(uow(), user.id, ids)
     rows = assessment.proposals(uow(), user.id, period)
     ok = sum(1 for r in results if r["ok"])
     extra = _provincial(user.id, period)

@@ -162,7 +162,7 @@ def bulk() -> Any:
     if not ids:
         flash(_("请先勾选要办理的申报"), "error")
         return redirect(request.referrer or url_for("views.inbox"))
-    results = cases.bulk_fire(uow, user.id, ids, trigger,
+    results = cases.bulk_fire(uow(), user.id, ids, trigger,
                               reason=request.form.get("reason") or None)
     # post/redirect/get: the results are shown by a GET, so a reload does not act again
     session["bulk_results"] = {"trigger": trigger, "results": [

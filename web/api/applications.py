@@ -371,7 +371,7 @@ class BulkTransitions(MethodView):
     def post(self, data: dict[str, Any]) -> Any:
         """Fire one trigger on many cases: each its own guards, history row and transaction;
         the result says which succeeded and why the others were refused."""
-        return cases.bulk_fire(uow, api_user_id(), data["ids"], data["trigger"],
+        return cases.bulk_fire(uow(), api_user_id(), data["ids"], data["trigger"],
                                reason=data.get("reason"))
 
 

@@ -174,7 +174,7 @@ class Confirm(MethodView):
     def post(self, data: dict[str, Any]) -> Any:
         """Confirm proposals: keep, order rectification (with a deadline) or revoke — each
         its own transition with guards and history; the result says which succeeded."""
-        return assessment.confirm(uow, api_user_id(), data["evaluation_ids"])
+        return assessment.confirm(uow(), api_user_id(), data["evaluation_ids"])
 
 
 @bp.route("/applications/<int(max=2147483647):app_id>/evaluations")

@@ -398,15 +398,15 @@ def _deadline(session: DbSession, row: ApplicationRow, today: date) -> date:
     return repo.load_calendar(session).add_working_days(today, rules.rectification_working_days)
 
 
-def confirm_one(uow_factory: Callable[[], UnitOfWork], user_id: int, evaluation_id: int,
+def confirm_one(uow: UnitOfWork, user_id: int, evaluation_id: int,
                 now: datetime | None = None) -> cases.Fired:
     """The ministry confirms one proposal: keep → keep_designation, rectify →
     order_rectification with a deadline, revoke → revoke with the explanation as reason —
     through `cases.fire`, with its guards and a history row, in one transaction."""
     now = now or utcnow()
     today = local_date(now)
-    with uow_factory() as u:
-        s = u.session
+    with uow:
+        s = uow.session
         _ministry(s, user_id)
         ev = reports_repo.evaluation(s, evaluation_id)
         if ev is None:
@@ -428,21 +428,22 @@ def confirm_one(uow_factory: Callable[[], UnitOfWork], user_id: int, evaluation_
                                      "someone else confirmed this proposal first",
                                      guard="evaluation"))
 
-    return cases.fire(uow_factory(), user_id, app_id, trigger, None,
+    return cases.fire(uow, user_id, app_id, trigger, None,
                       reason=reason, deadline=deadline,
                       now=now, also=mark,
                       data={"evaluation_id": evaluation_id, "period": period,
                             "proposal": proposal})
 
 
-def confirm(uow_factory: Callable[[], UnitOfWork], user_id: int, evaluation_ids: list[int],
+def confirm(uow: UnitOfWork, user_id: int, evaluation_ids: list[int],
             now: datetime | None = None) -> list[dict[str, Any]]:
-    """Confirm many proposals; each gets its own guard check, history row and transaction.
+    """Confirm many proposals; each gets its own guard check, history row and transaction
+    (`uow` entered anew for each).
     Returns per evaluation what happened, or the refusal and why."""
     results = []
     for ev_id in evaluation_ids:
         try:
-            fired = confirm_one(uow_factory, user_id, ev_id, now)
+            fired = confirm_one(uow, user_id, ev_id, now)
             results.append({"evaluation_id": ev_id, "application_id": fired.application_id,
                             "ok": True, "trigger": fired.trigger, "state": fired.to_state})
         except DomainError as err:

@@ -670,14 +670,15 @@ def waiting_states(user: UserRow, principals: list[UserRow]) -> list[str]:
     return sorted(set().union(*(p.waiting_for(roles) for p in known_programmes())))
 
 
-def bulk_fire(uow_factory: Any, user_id: int, app_ids: list[int], trigger: str,
+def bulk_fire(uow: UnitOfWork, user_id: int, app_ids: list[int], trigger: str,
               reason: str | None = None, now: datetime | None = None) -> list[dict[str, Any]]:
     """Fire one trigger on many cases; each gets its own guard check, history row and
-    transaction. Returns per case what succeeded and what was refused and why."""
+    transaction (each `fire` enters `uow` anew). Returns per case what succeeded and what
+    was refused and why."""
     results = []
     for app_id in app_ids:
         try:
-            fired = fire(uow_factory(), user_id, app_id, trigger, None, reason=reason, now=now)
+            fired = fire(uow, user_id, app_id, trigger, None, reason=reason, now=now)
             results.append({"id": app_id, "ok": True, "state": fired.to_state})
         except DomainError as err:
             results.append({"id": app_id, "ok": False, "code": err.code,

@@ -23,7 +23,12 @@ def on_event(listener: Callable[[str, dict[str, Any]], None]) -> None:
 
 
 class UnitOfWork:
-    """``with UnitOfWork(url) as uow: … uow.commit()`` — rolls back unless committed."""
+    """``with UnitOfWork(url) as uow: … uow.commit()`` — rolls back unless committed.
+
+    Every service takes one of these. Each ``with uow:`` (or ``with uow.read():``) is a
+    fresh transaction on a fresh session, so a service that needs one transaction per item
+    (`cases.bulk_fire`, `assessment.confirm`) or several in turn (`assessment.execute`)
+    enters the same instance again; only one block is open at a time."""
 
     def __init__(self, url: str | None = None, factory: sessionmaker[Session] | None = None):
         if factory is None:
