@@ -1,4 +1,10 @@
-"""Unit of work: one database transaction per use case, events dispatched after commit."""
+"""Unit of work: one database transaction per use case.
+
+A service records what happened (`uow.record("case_transitioned", …)`); once the
+transaction has committed, the unit of work hands each event to the listeners registered
+with `on_event` — never before, and never for a rolled-back one. No listener is registered
+today: notifications and webhooks are built from the transition history by the worker's
+sweeps (`services/events.py`, `services/webhooks.py`), metrics by `services/observe.py`."""
 
 from __future__ import annotations
 
@@ -17,9 +23,11 @@ AfterCommit = Callable[[], Any]
 _listeners: list[Callable[[str, dict[str, Any]], None]] = []
 
 
-def on_event(listener: Callable[[str, dict[str, Any]], None]) -> None:
-    """Register a handler for domain events (called after commit, never inside it)."""
+def on_event(listener: Callable[[str, dict[str, Any]], None]) -> Callable[[], None]:
+    """Register a handler for domain events (called after commit, never inside it);
+    returns what unregisters it."""
     _listeners.append(listener)
+    return lambda: _listeners.remove(listener)
 
 
 class UnitOfWork:
