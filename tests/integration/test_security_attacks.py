@@ -81,6 +81,8 @@ NEEDS_MORE = {
     "/objections/<int:objection_id>/evidence": "an objection with evidence",
     "/reports/assessment/preview": "a period to preview (422 names the field)",
     "/api/v1/evaluations": "a period (422 names the field)",
+    "/api/v1/evaluation-runs/<int(max=2147483647):run_id>": "a run queued first: "
+    "tests/integration/test_api_reports.py",
     "/api/v1/webhooks/<int(max=2147483647):webhook_id>/deliveries": "a webhook id: "
     "tests/integration/test_webhooks.py",
     "/webhooks/<int:webhook_id>": "a webhook id: tests/web/test_webhooks_page.py",
