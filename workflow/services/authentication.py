@@ -39,6 +39,8 @@ from workflow.storage.uow import DbSession, UnitOfWork
 
 
 class SecondFactorRequired(LoginFailed):
+    """The password checked out but a one-time code is missing (401)."""
+
     code = "totp_required"
     status = 401
 

@@ -18,21 +18,27 @@ from workflow.storage.uow import DbSession
 
 
 class LoginFailed(DomainError):
+    """A login refused: wrong user name, password or code (401)."""
+
     code = "invalid_credentials"
     status = 401
 
 
 class AccountLocked(LoginFailed):
+    """Too many consecutive failures from this address: locked for a while (429)."""
+
     code = "account_locked"
     status = 429
 
 
 def bad_login() -> LoginFailed:
+    """The one refusal for a wrong user name or password (it says not which)."""
     return LoginFailed(refuse("invalid_credentials", "用户名或密码错误",
                               "wrong username or password"))
 
 
 def locked(until: datetime, now: datetime) -> AccountLocked:
+    """The refusal while locked, saying for how many more minutes."""
     minutes = max(1, int((until - now).total_seconds() + 59) // 60)
     return AccountLocked(refuse("account_locked",
                                 f"登录失败次数过多，请 {minutes} 分钟后再试，或联系安全管理员解锁",
@@ -42,6 +48,7 @@ def locked(until: datetime, now: datetime) -> AccountLocked:
 
 
 def check_not_locked(s: DbSession, username: str, ip: str, now: datetime) -> None:
+    """Refused (`AccountLocked`) while (username, ip) is locked out."""
     row = security_repo.login_failure(s, username, ip)
     if row is not None and row.locked_until is not None and row.locked_until > now:
         raise locked(row.locked_until, now)

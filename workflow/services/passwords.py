@@ -49,10 +49,12 @@ CHANGE_PASSWORD_FIRST = refuse(
 
 
 def hash_password(password: str) -> str:
+    """The argon2id hash stored for `password`."""
     return _hasher.hash(password)
 
 
 def verify_password(stored: str, password: str) -> bool:
+    """Whether `password` is the one `stored` was hashed from."""
     try:
         return _hasher.verify(stored, password)
     except (VerificationError, InvalidHashError):

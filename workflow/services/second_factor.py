@@ -64,10 +64,12 @@ def open_totp_secret(user: UserRow, secret_key: str) -> str | None:
 
 
 def new_totp_secret() -> str:
+    """A fresh secret for enrolment (shown once as a QR code)."""
     return pyotp.random_base32()
 
 
 def totp_uri(secret: str, username: str) -> str:
+    """The otpauth:// URI an authenticator app reads from the QR code."""
     return pyotp.TOTP(secret).provisioning_uri(name=username, issuer_name=ISSUER)
 
 

@@ -36,6 +36,7 @@ POLICY_ZH = {"lockout_threshold": "连续登录失败锁定次数", "lockout_min
 
 
 def read_policy(session: DbSession, defaults: Policy | None = None) -> Policy:
+    """The settings in force, read in an open session (stored values over `defaults`)."""
     base = defaults or Policy()
     stored = security_repo.settings(session, list(LIMITS))
     values = {k: int(v) for k, v in stored.items() if isinstance(v, int)}
