@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from celery.signals import before_task_publish
 
 from tests import factories
 from tests.integration.test_api_errors import problem_of
@@ -62,19 +61,6 @@ def february_2007() -> Any:
     clock.freeze(datetime(2007, 2, 1, 2, tzinfo=UTC))
     yield
     clock.freeze(None)
-
-
-@pytest.fixture
-def published_tasks() -> Any:
-    """(task name, args) of every task published while the test runs (Celery's signal)."""
-    seen: list[tuple[str, list[Any]]] = []
-
-    def capture(headers: dict[str, Any] | None = None, body: Any = None, **_: Any) -> None:
-        seen.append(((headers or {}).get("task", ""), list(body[0]) if body else []))
-
-    before_task_publish.connect(capture, weak=False)
-    yield seen
-    before_task_publish.disconnect(capture)
 
 
 def test_the_ministry_queues_a_re_evaluation_and_follows_it_to_its_proposals(
