@@ -18,7 +18,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from workflow import reporting
+from workflow import permissions, reporting
 from workflow.assessment import (
     KEEP,
     PROPOSAL_TRIGGER,
@@ -34,7 +34,6 @@ from workflow.assessment import (
 )
 from workflow.errors import (
     DomainError,
-    Forbidden,
     GuardFailed,
     NotFound,
     Refusal,
@@ -79,9 +78,7 @@ class Preview:
 
 def _ministry(session: DbSession, user_id: int) -> UserRow:
     user = repo.user_by_id(session, user_id)
-    if user.role != "ministry_reviewer":
-        raise Forbidden(refuse("ministry_only", "只有商务部可以进行复评",
-                               "only the ministry runs and confirms re-evaluations"))
+    permissions.require(user, "assessment.run")
     return user
 
 
@@ -309,9 +306,7 @@ def evaluations_of(uow: UnitOfWork, user_id: int, app_id: int) -> list[Any]:
     with uow.read():
         s = uow.session
         user = repo.user_by_id(s, user_id)
-        if user.role in ("system_admin", "security_admin", "auditor"):
-            raise Forbidden(refuse("admin_cannot_act_on_cases", "管理员角色不能办理申报业务",
-                                   "admin roles cannot act on cases"))
+        permissions.require(user, "reports.view")
         row = repo.get_application(s, app_id)
         if repo.actor_for_case(s, user, row, local_date(utcnow())) is None:
             raise repo.not_found("base")
@@ -355,8 +350,7 @@ def programme_share(uow: UnitOfWork, user_id: int, year: int) -> ProgrammeShare:
     with uow.read():
         s = uow.session
         user = repo.user_by_id(s, user_id)
-        if user.role not in ("ministry_reviewer", "provincial_reviewer"):
-            raise Forbidden(refuse("reviewers_only", "只有审核人员可以查看", "reviewers only"))
+        permissions.require(user, "reports.programme")
         ref = reports_repo.reference_row(s, year)
         national = ref.national_hightech_exports_100m_usd if ref else None
         rows = reports_repo.hightech_by_region(s, year)

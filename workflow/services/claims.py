@@ -20,7 +20,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from workflow.errors import Forbidden, GuardFailed, ValidationFailed, refuse
+from workflow import permissions
+from workflow.errors import GuardFailed, ValidationFailed, refuse
 from workflow.roles import Role
 from workflow.services import audit
 from workflow.services.clock import utcnow
@@ -49,9 +50,7 @@ def _reviewer_on(s: DbSession, user_id: int, app_id: int
     """The reviewer and the case, if the case is in their scope and waits on their role."""
     user = repo.user_by_id(s, user_id)
     row = repo.get_application(s, app_id)
-    if Role(user.role) not in REVIEWERS:
-        raise Forbidden(refuse("reviewers_only_claim", "只有审核人员可以认领或指派申报",
-                               "only reviewers can claim or assign cases"))
+    permissions.require(user, "case.claim")
     if not repo.in_scope(user, row):
         raise repo.not_found()
     if not waits_on(row, user.role):
@@ -86,7 +85,7 @@ def holder(uow: UnitOfWork, user_id: int, app_id: int) -> Holder | None:
         row = repo.get_application(s, app_id)
         if not repo.in_scope(user, row):
             raise repo.not_found()
-        if Role(user.role) is Role.APPLICANT:
+        if not permissions.allowed(user, "case.internal"):
             return None  # the applicant is not told who reviews
         return holder_of(s, row)
 

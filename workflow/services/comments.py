@@ -9,7 +9,8 @@ import re
 from datetime import datetime
 
 from config import load_settings
-from workflow.errors import Forbidden, Refusal, ValidationFailed, refuse
+from workflow import permissions
+from workflow.errors import Refusal, ValidationFailed, refuse
 from workflow.roles import Role
 from workflow.services import audit, events
 from workflow.services.clock import local_date, utcnow
@@ -32,10 +33,7 @@ def mentioned_names(body: str) -> list[str]:
 
 
 def _case_for(s: DbSession, user_id: int, app_id: int) -> tuple[UserRow, ApplicationRow]:
-    user = repo.user_by_id(s, user_id)
-    if Role(user.role).is_admin:
-        raise Forbidden(refuse("admin_cannot_act_on_cases", "管理员角色不能办理申报业务",
-                               "admin roles cannot act on cases"))
+    user = permissions.require(repo.user_by_id(s, user_id), "case.comment")
     row = repo.get_application(s, app_id)
     if repo.actor_for_case(s, user, row, local_date(utcnow())) is None:
         raise repo.not_found()
@@ -43,10 +41,10 @@ def _case_for(s: DbSession, user_id: int, app_id: int) -> tuple[UserRow, Applica
 
 
 def _sees(s: DbSession, user: UserRow, row: ApplicationRow, visibility: str) -> bool:
-    if Role(user.role).is_admin or repo.actor_for_case(s, user, row,
-                                                       local_date(utcnow())) is None:
+    if not permissions.allowed(user, "case.comment") or repo.actor_for_case(
+            s, user, row, local_date(utcnow())) is None:
         return False
-    return visibility == "applicant" or Role(user.role) is not Role.APPLICANT
+    return visibility == "applicant" or permissions.allowed(user, "case.internal")
 
 
 def _checked(s: DbSession, user: UserRow, row: ApplicationRow, body: str, visibility: str,

@@ -14,8 +14,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from workflow import quarterly_data
-from workflow.errors import Forbidden, GuardFailed, ValidationFailed, refuse
+from workflow import permissions, quarterly_data
+from workflow.errors import GuardFailed, ValidationFailed, refuse
 from workflow.form import Field, parse_value
 from workflow.quarterly_data import QuarterData
 from workflow.regions import Region
@@ -42,16 +42,10 @@ TEXT_MAX = 5000
 REPORTERS = (Role.APPLICANT, Role.PROVINCIAL_REVIEWER)
 
 
-def _refuse_admin(user: UserRow) -> None:
-    if Role(user.role).is_admin:
-        raise Forbidden(refuse("admin_cannot_act_on_cases", "管理员角色不能办理申报业务",
-                               "admin roles cannot act on cases"))
-
-
 def _base(session: DbSession, user: UserRow, app_id: int, today: date, *,
           write: bool) -> ApplicationRow:
     """A designated base the user may see (and, with `write`, report for)."""
-    _refuse_admin(user)
+    permissions.require(user, "reports.view")
     row = repo.get_application(session, app_id)
     actor = repo.actor_for_case(session, user, row, today)
     if actor is None:
@@ -59,9 +53,8 @@ def _base(session: DbSession, user: UserRow, app_id: int, today: date, *,
     if row.state not in DESIGNATED:
         raise GuardFailed(refuse("not_a_designated_base", "只有已核准的出口创新基地需要报送数据",
                                  "only designated bases file reports", guard="designated"))
-    if write and actor.role not in REPORTERS:
-        raise Forbidden(refuse("reporters_only", "数据由基地申报单位或省级商务主管部门报送",
-                               "reports are filed by the base or its province"))
+    if write:
+        permissions.require(actor, "reports.file")
     return row
 
 
@@ -326,8 +319,9 @@ NATIONAL_GROWTH = Field("national_hightech_growth_pct", "全国高新技术产�
 
 
 def _ministry(session: DbSession, user_id: int) -> UserRow:
-    return repo.user_in_role(session, user_id, Role.MINISTRY_REVIEWER, refuse(
-        "ministry_only", "只有商务部可以进行此操作", "only the ministry may do this"))
+    user = repo.user_by_id(session, user_id)
+    permissions.require(user, "reports.reference")
+    return user
 
 
 def save_reference_stats(uow: UnitOfWork, user_id: int, year: int, data: dict[str, Any],
@@ -477,7 +471,7 @@ def locality_stats(uow: UnitOfWork, user_id: int) -> list[LocalityStatRow]:
     """Every authority's entered figures, newest year first (visible to reviewers)."""
     with uow.read():
         s = uow.session
-        _refuse_admin(repo.user_by_id(s, user_id))
+        permissions.require(repo.user_by_id(s, user_id), "reports.view")
         return reports_repo.locality_rows(s)
 
 
@@ -486,7 +480,7 @@ def reference_stats(uow: UnitOfWork, user_id: int) -> list[ReferenceStatRow]:
     with uow.read():
         s = uow.session
         user = repo.user_by_id(s, user_id)
-        _refuse_admin(user)
+        permissions.require(user, "reports.view")
         return reports_repo.reference_rows(s)
 
 
@@ -495,6 +489,6 @@ def bases_for(uow: UnitOfWork, user_id: int) -> list[ApplicationRow]:
     with uow.read():
         s = uow.session
         user = repo.user_by_id(s, user_id)
-        _refuse_admin(user)
+        permissions.require(user, "reports.view")
         principals = repo.principals_of(s, user.id, local_date(utcnow()))
         return reports_repo.designated_in_scope(s, repo.scope_filter(user, principals))

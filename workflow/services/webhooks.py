@@ -27,6 +27,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from config import Settings, load_settings
+from workflow import permissions
 from workflow.errors import ValidationFailed, refuse
 from workflow.roles import Role
 from workflow.services import audit
@@ -89,15 +90,6 @@ def verify(secret: str, timestamp: str, body: bytes, header: str, now: float | N
 def body_of(payload: dict[str, Any]) -> bytes:
     return json.dumps(payload, ensure_ascii=False, separators=(",", ":"),
                       sort_keys=True).encode()
-
-
-# --- who may do what ----------------------------------------------------------------------
-
-def _manager(s: DbSession, user_id: int) -> UserRow:
-    """Reviewers only: provincial (their authority's cases) and ministry (all cases)."""
-    return repo.user_in_role(s, user_id, MANAGERS, refuse(
-        "reviewers_only", "只有省级和商务部审核人员可以管理 Webhook",
-        "only provincial and ministry reviewers manage webhooks"))
 
 
 def _sees_all(user: UserRow) -> bool:
@@ -225,7 +217,7 @@ def create(uow: UnitOfWork, user_id: int, url: str, now: datetime | None = None,
     settings = settings or load_settings()
     with uow:
         s = uow.session
-        user = _manager(s, user_id)
+        user = permissions.require(repo.user_by_id(s, user_id), "webhooks.manage")
         clean = check_url(url, settings)
         secret = secrets.token_urlsafe(32)
         top = wr.max_history_id(s)  # no backfill: only transitions from now on
@@ -247,7 +239,7 @@ def list_visible(uow: UnitOfWork, user_id: int) -> list[WebhookRow]:
     """The live webhooks in the user's scope, newest first."""
     with uow.read():
         s = uow.session
-        user = _manager(s, user_id)
+        user = permissions.require(repo.user_by_id(s, user_id), "webhooks.manage")
         rows = wr.visible(s, user.authority_id, _sees_all(user))
         for row in rows:
             _ = row.authority  # loaded before the session closes
@@ -263,7 +255,7 @@ def delete(uow: UnitOfWork, user_id: int, webhook_id: int, now: datetime | None 
     now = now or utcnow()
     with uow:
         s = uow.session
-        user = _manager(s, user_id)
+        user = permissions.require(repo.user_by_id(s, user_id), "webhooks.manage")
         row = _webhook(s, user, webhook_id)
         row.deleted_at = now
         s.flush()
@@ -285,7 +277,7 @@ def with_deliveries(uow: UnitOfWork, user_id: int, webhook_id: int, limit: int =
     """The webhook (its authority loaded) and its latest deliveries, newest first."""
     with uow.read():
         s = uow.session
-        row = _webhook(s, _manager(s, user_id), webhook_id)
+        row = _webhook(s, permissions.require(repo.user_by_id(s, user_id), "webhooks.manage"), webhook_id)
         _ = row.authority  # loaded before the session closes
         return row, wr.deliveries_of(s, row.id, limit)
 
@@ -296,7 +288,7 @@ def retry(uow: UnitOfWork, user_id: int, webhook_id: int, delivery_id: int,
     now = now or utcnow()
     with uow:
         s = uow.session
-        user = _manager(s, user_id)
+        user = permissions.require(repo.user_by_id(s, user_id), "webhooks.manage")
         hook = _webhook(s, user, webhook_id)
         row = s.get(WebhookDeliveryRow, delivery_id)
         if row is None or row.subscription_id != hook.id:

@@ -7,8 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from workflow.errors import Forbidden, refuse
-from workflow.roles import Role
+from workflow import permissions
 from workflow.services import files
 from workflow.services.clock import today as china_today
 from workflow.states import DESIGNATED
@@ -18,11 +17,7 @@ from workflow.storage.uow import DbSession, UnitOfWork
 
 
 def _case_user(session: DbSession, user_id: int) -> UserRow:
-    user = repo.user_by_id(session, user_id)
-    if Role(user.role).is_admin:
-        raise Forbidden(refuse("admin_cannot_act_on_cases", "管理员角色不能办理申报业务",
-                               "admin roles cannot act on cases"))
-    return user
+    return permissions.require(repo.user_by_id(session, user_id), "case.view")
 
 
 def working_days_left(uow: UnitOfWork, deadlines: list[date | None],
