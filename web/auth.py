@@ -1,5 +1,5 @@
 """Login (password, then a one-time code when enrolled), logout, the user's own password
-and second factor; `login_required`, `role_required` and `current_user` for views.
+and second factor; `requires(action)` (`workflow.permissions`) and `current_user` for views.
 
 A session holds the user's id, their session epoch (bumped by logout, a password change,
 disabling or a role change, which ends every session and login token of that user at
@@ -17,7 +17,6 @@ from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
-    abort,
     current_app,
     g,
     make_response,
@@ -33,8 +32,11 @@ from markupsafe import Markup
 from wtforms import BooleanField, HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
+from web.errors import page as error_page
 from web.extensions import client_ip, settings, uow
+from web.i18n import lang
 from web.security import LOGIN_LIMITS
+from workflow import permissions
 from workflow.errors import DomainError
 from workflow.services import accounts
 from workflow.services.clock import real_utcnow
@@ -151,17 +153,41 @@ def login_required(view: Callable[..., Any]) -> Callable[..., Any]:
     return wrapped
 
 
-def role_required(*roles: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+def requires(action: str, *, elsewhere: str | None = None
+             ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """A view for users who may take `action` (`workflow.permissions.ACTIONS`): the login
+    page for nobody, 403 for a role the table leaves out (or a redirect to the endpoint
+    `elsewhere`). The view carries the action as `permission`: a test checks every route
+    declares one or is listed as public."""
+    permissions.rule(action)  # an action the table lacks fails at import, not at request
+
     def deco(view: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(view)
         @login_required
         def wrapped(*args: Any, **kwargs: Any) -> Any:
-            user = current_user()
-            if user is None or user.role not in roles:
-                abort(403)
+            if not permissions.allowed(current_user(), action):
+                if elsewhere is not None:
+                    return redirect(url_for(elsewhere))
+                said = permissions.rule(action)  # the table's words, in the user's language
+                return error_page(403, message=said.en if lang() == "en" else said.zh)
             return view(*args, **kwargs)
 
+        wrapped.permission = action  # type: ignore[attr-defined]
         return wrapped
+
+    return deco
+
+
+def declares(**actions: str) -> Callable[[type], type]:
+    """An API resource's action per HTTP method, e.g. `@declares(get="case.view",
+    post="case.create")`: the services it calls enforce them (`workflow.permissions`), and
+    a test checks every route declares one for each method or is listed as public."""
+    for action in actions.values():
+        permissions.rule(action)
+
+    def deco(cls: type) -> type:
+        cls.permissions = {m.upper(): a for m, a in actions.items()}  # type: ignore[attr-defined]
+        return cls
 
     return deco
 
@@ -251,7 +277,7 @@ def logout() -> Any:
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
-@login_required
+@requires("account.own")
 def change_password() -> Any:
     user = current_user()
     assert user is not None
@@ -282,7 +308,7 @@ def _qr_svg(uri: str) -> Markup:
 
 
 @bp.route("/account/totp", methods=["GET", "POST"])
-@login_required
+@requires("account.own")
 def enrol_totp() -> Any:
     """Enrol a TOTP app: scan the QR code (or type the key), then confirm one code."""
     user = current_user()
@@ -326,7 +352,7 @@ def _show_codes(codes: list[str], *, enrolled_now: bool) -> Any:
 
 
 @bp.route("/account/recovery-codes", methods=["GET", "POST"])
-@login_required
+@requires("account.own")
 def recovery_codes() -> Any:
     """How many recovery codes are left; new ones (the old ones then stop working)."""
     user = current_user()

@@ -74,6 +74,9 @@ ACTIONS: dict[str, Rule] = {
                         "只有申报单位可以填写申报书", "only applicants can draft an application"),
     "case.edit_draft": Rule({A: Scope.OWN_CASE}, "only_applicants_edit",
                             "只有申报单位可以修改申报书", "only the applicant can edit the form"),
+    # the gate to a case's transitions; which trigger a role fires is the programme's
+    # (`case.fire:<trigger>`)
+    "case.fire": Rule(CASES, *_NO_CASES),
     "case.attest": Rule(REVIEWERS, "reviewers_attest", "只有审核人员可以确认评估条件",
                         "only reviewers can confirm criteria"),
     # which kinds each role adds in which state is the programme's `attachments` table
@@ -97,8 +100,11 @@ ACTIONS: dict[str, Rule] = {
                               "only the ministry may do this"),
     "reports.programme": Rule(REVIEWERS, "reviewers_only", "只有审核人员可以查看",
                               "reviewers only"),
-    "dashboard.view": Rule(REVIEWERS, "reviewers_only", "只有审核人员可以查看",
-                           "reviewers only"),
+    "dashboard.view": Rule(REVIEWERS, "reviewers_only", "只有商务部和省级审核人员可以查看统计",
+                           "only ministry and provincial reviewers see the dashboard"),
+    # the reference statistics' page (the ministry enters them: `reports.reference`)
+    "reports.reference_view": Rule(REVIEWERS, "reviewers_only", "只有审核人员可以查看",
+                                   "reviewers only"),
     # 002 §六(三): the ministry re-evaluates, decides rectification and revocation
     "assessment.run": Rule(MINISTRY, "ministry_only", "只有商务部可以进行复评",
                            "only the ministry runs and confirms re-evaluations"),
@@ -111,6 +117,8 @@ ACTIONS: dict[str, Rule] = {
                                "只有省级商务主管部门的审核人员可以报送本省基地的评估",
                                "only a province's reviewers report on the bases in its "
                                "scope"),
+    # the catalogue: authorities, programmes and the calendar of rounds (anyone signed in)
+    "catalog.view": Rule(dict.fromkeys(Role, Scope.ANY), "forbidden", "请先登录", "log in first"),
     # --- the register of bases, public notice, objections -------------------------------
     "register.view": Rule(CASES, "admin_cannot_act_on_cases", "管理员角色不办理出口基地名录",
                           "admin roles do not handle the register of bases"),
@@ -128,6 +136,8 @@ ACTIONS: dict[str, Rule] = {
     "rounds.manage": Rule({P: Scope.AUTHORITY_TREE, M: Scope.NATIONAL}, "round_owner_only",
                           "只有专项的主管部门可以设立、开放和结束申报年度",
                           "only the programme's owner opens, changes and closes rounds"),
+    "admin.home": Rule({SYS: Scope.ANY, SEC: Scope.ANY, AUD: Scope.ANY}, "forbidden",
+                       "您的角色不能访问此页面", "your role cannot open this page"),
     # --- the three admins (三员分立): each its own duties, none a case -------------------
     "accounts.admin": _admin(SYS, "not_your_duty", "只有系统管理员可以管理账号",
                              "only the system admin may do this"),

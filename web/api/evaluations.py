@@ -9,6 +9,7 @@ from marshmallow import Schema, fields, validate
 
 from web.api.blueprint import Blueprint
 from web.api.security import api_user_id
+from web.auth import declares
 from web.extensions import uow
 from workflow.assessment import PROPOSALS
 from workflow.services import assessment
@@ -112,6 +113,7 @@ def evaluation_out(ev: Any, name: str | None = None, region: str | None = None,
 
 
 @bp.route("/evaluation-runs")
+@declares(get="assessment.run", post="assessment.run")
 class Runs(MethodView):
     @bp.response(200, RunRow(many=True))
     def get(self) -> Any:
@@ -137,6 +139,7 @@ class Runs(MethodView):
 
 
 @bp.route("/evaluations")
+@declares(get="assessment.run")
 class Evaluations(MethodView):
     @bp.arguments(ProposalArgs, location="query")
     @bp.response(200, EvaluationOut(many=True))
@@ -148,6 +151,7 @@ class Evaluations(MethodView):
 
 
 @bp.route("/evaluations/confirm")
+@declares(post="assessment.run")
 class Confirm(MethodView):
     @bp.arguments(ConfirmIn)
     @bp.response(200, ConfirmResult(many=True))
@@ -158,6 +162,7 @@ class Confirm(MethodView):
 
 
 @bp.route("/applications/<int(max=2147483647):app_id>/evaluations")
+@declares(get="reports.view")
 class OfBase(MethodView):
     @bp.response(200, EvaluationOut(many=True))
     def get(self, app_id: int) -> Any:

@@ -441,7 +441,7 @@ def _fire(uow: UnitOfWork, user_id: int, app_id: int, trigger: str, version: int
         user, row = found.user, found.app
         if user is None or not user.is_active:
             raise repo.not_found("user")
-        permissions.require(user, "case.view")
+        permissions.require(user, "case.fire")
         if row is None:
             raise repo.not_found()
         actor = repo.actor_for_case(uow, user, row, today, deputising=found.deputising)

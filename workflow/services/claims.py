@@ -31,7 +31,6 @@ from workflow.storage import events_repo as er
 from workflow.storage.models import ApplicationRow, AssignmentRow, AuditRow, UserRow
 from workflow.storage.uow import DbSession, UnitOfWork
 
-REVIEWERS = (Role.PROVINCIAL_REVIEWER, Role.MINISTRY_REVIEWER)
 EVENTS = ("case_claimed", "case_assigned", "case_unassigned")
 
 
@@ -178,7 +177,7 @@ def panel(uow: UnitOfWork, user_id: int, app_id: int) -> Panel:
         s = uow.session
         user = repo.user_by_id(s, user_id)
         row = repo.get_application(s, app_id)
-        if Role(user.role) not in REVIEWERS or not repo.in_scope(user, row):
+        if not permissions.allowed(user, "case.claim") or not repo.in_scope(user, row):
             return Panel(None, [], [])
         mine = waits_on(row, user.role)
         return Panel(holder_of(s, row),

@@ -11,7 +11,6 @@ from datetime import datetime
 from config import load_settings
 from workflow import permissions
 from workflow.errors import Refusal, ValidationFailed, refuse
-from workflow.roles import Role
 from workflow.services import audit, events
 from workflow.services.clock import local_date, utcnow
 from workflow.services.mail import translate
@@ -64,7 +63,7 @@ def _checked(s: DbSession, user: UserRow, row: ApplicationRow, body: str, visibi
         errors.append(refuse("invalid_choice", "请选择内部备注或给申报单位的意见",
                              "visibility must be internal or applicant", field="visibility",
                              details={"value": str(visibility)[:20]}))
-    elif visibility == "internal" and Role(user.role) is Role.APPLICANT:
+    elif visibility == "internal" and not permissions.allowed(user, "case.internal"):
         errors.append(refuse("reviewers_only_internal", "只有审核人员可以写内部备注",
                              "only reviewers write internal notes", field="visibility"))
     if field and field not in repo.programme_of_round(row.round).form.by_name:
@@ -113,7 +112,7 @@ def post(uow: UnitOfWork, user_id: int, app_id: int, body: str, visibility: str 
         s.add(comment)
         s.flush()
         told = {p.id for p in mentioned}
-        if visibility == "applicant" and Role(user.role) is not Role.APPLICANT \
+        if visibility == "applicant" and permissions.allowed(user, "case.internal") \
                 and row.owner_id != user.id:
             told.add(row.owner_id)
         people = er.recipients(s, UserRow.id.in_(told)) if told else []
@@ -158,4 +157,4 @@ def of_case(uow: UnitOfWork, user_id: int, app_id: int) -> list[CommentRow]:
     with uow.read():
         s = uow.session
         user, _row = _case_for(s, user_id, app_id)
-        return er.comments(s, app_id, internal=Role(user.role) is not Role.APPLICANT)
+        return er.comments(s, app_id, internal=permissions.allowed(user, "case.internal"))

@@ -11,7 +11,6 @@ from datetime import date, datetime, timedelta
 
 from workflow import permissions
 from workflow.errors import GuardFailed, ValidationFailed, refuse
-from workflow.roles import Role
 from workflow.services import audit
 from workflow.services.clock import local_date, utcnow
 from workflow.storage import deputies as store
@@ -19,7 +18,6 @@ from workflow.storage import repo
 from workflow.storage.models import DeputyRow, UserRow
 from workflow.storage.uow import UnitOfWork
 
-REVIEWERS = (Role.PROVINCIAL_REVIEWER, Role.MINISTRY_REVIEWER)
 MAX_DAYS = 366
 
 

@@ -19,7 +19,6 @@ from workflow.errors import GuardFailed, ValidationFailed, refuse
 from workflow.form import Field, parse_value
 from workflow.quarterly_data import QuarterData
 from workflow.regions import Region
-from workflow.roles import Role
 from workflow.rules import CATALOGUES
 from workflow.services import files, quarterly_excel
 from workflow.services.clock import local_date, utcnow
@@ -39,7 +38,6 @@ from workflow.storage.uow import DbSession, UnitOfWork
 ANNUAL_REPORT_KIND = "annual_report"  # attachments.kind of a 年度工作报告 file
 ANNUAL_REPORT_TYPES = ("pdf", "doc", "docx")
 TEXT_MAX = 5000
-REPORTERS = (Role.APPLICANT, Role.PROVINCIAL_REVIEWER)
 
 
 def _base(session: DbSession, user: UserRow, app_id: int, today: date, *,

@@ -29,7 +29,7 @@ from urllib.parse import urlsplit
 from config import Settings, load_settings
 from workflow import permissions
 from workflow.errors import ValidationFailed, refuse
-from workflow.roles import Role
+from workflow.permissions import Scope
 from workflow.services import audit
 from workflow.services.clock import utcnow
 from workflow.storage import repo, sealed
@@ -61,7 +61,6 @@ ERROR_CHARS = 500
 NO_ANSWER = "no HTTP answer"
 NOT_ALLOWED = "destination not allowed (loopback, private or link-local address)"
 RETRYABLE = ("failed", "dead")
-MANAGERS = (Role.PROVINCIAL_REVIEWER, Role.MINISTRY_REVIEWER)
 
 _log = logging.getLogger(__name__)
 
@@ -93,7 +92,7 @@ def body_of(payload: dict[str, Any]) -> bytes:
 
 
 def _sees_all(user: UserRow) -> bool:
-    return Role(user.role) is Role.MINISTRY_REVIEWER
+    return permissions.scope_of(user, "webhooks.manage") is Scope.NATIONAL
 
 
 def _webhook(s: DbSession, user: UserRow, webhook_id: int) -> WebhookRow:
