@@ -178,6 +178,17 @@ def requires(action: str, *, elsewhere: str | None = None
     return deco
 
 
+def may(action: str, who: Any = None) -> bool:
+    """May the logged-in user (or `who`, e.g. the actor on a case) take `action`?
+    Templates ask it (`may('dashboard.view')`) so links show what the routes allow."""
+    return permissions.allowed(who if who is not None else current_user(), action)
+
+
+@bp.app_context_processor
+def _may() -> dict[str, Any]:
+    return {"may": may}
+
+
 def declares(**actions: str) -> Callable[[type], type]:
     """An API resource's action per HTTP method, e.g. `@declares(get="case.view",
     post="case.create")`: the services it calls enforce them (`workflow.permissions`), and

@@ -136,9 +136,9 @@ ACTIONS: dict[str, Rule] = {
     "rounds.manage": Rule({P: Scope.AUTHORITY_TREE, M: Scope.NATIONAL}, "round_owner_only",
                           "只有专项的主管部门可以设立、开放和结束申报年度",
                           "only the programme's owner opens, changes and closes rounds"),
+    # --- the three admins (三员分立): each its own duties, none a case -------------------
     "admin.home": Rule({SYS: Scope.ANY, SEC: Scope.ANY, AUD: Scope.ANY}, "forbidden",
                        "您的角色不能访问此页面", "your role cannot open this page"),
-    # --- the three admins (三员分立): each its own duties, none a case -------------------
     "accounts.admin": _admin(SYS, "not_your_duty", "只有系统管理员可以管理账号",
                              "only the system admin may do this"),
     "accounts.list": Rule({SYS: Scope.ANY, SEC: Scope.ANY}, "not_your_duty",
