@@ -153,19 +153,26 @@ def login_required(view: Callable[..., Any]) -> Callable[..., Any]:
     return wrapped
 
 
-def requires(action: str, *, elsewhere: str | None = None
+# On one case's API routes the service asks the table itself, after the case's scope: a
+# case outside yours is "not found" (404) whatever your role, and only then "forbidden".
+ON_A_CASE = "app_id"
+
+
+def requires(action: str, *, elsewhere: str | None = None, after_scope: bool = False
              ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """A view for users who may take `action` (`workflow.permissions.ACTIONS`): the login
     page for nobody, 403 for a role the table leaves out (or a redirect to the endpoint
-    `elsewhere`). The view carries the action as `permission`: a test checks every route
-    declares one or is listed as public."""
+    `elsewhere`). `after_scope`: a page of one case whose service asks the table after the
+    case's scope (404 first), and whose view says the refusal on the case page. The view
+    carries the action as `permission`: a test checks every route declares one or is
+    listed as public."""
     permissions.rule(action)  # an action the table lacks fails at import, not at request
 
     def deco(view: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(view)
         @login_required
         def wrapped(*args: Any, **kwargs: Any) -> Any:
-            if not permissions.allowed(current_user(), action):
+            if not after_scope and not permissions.allowed(current_user(), action):
                 if elsewhere is not None:
                     return redirect(url_for(elsewhere))
                 said = permissions.rule(action)  # the table's words, in the user's language
@@ -191,16 +198,31 @@ def _may() -> dict[str, Any]:
 
 def declares(**actions: str) -> Callable[[type], type]:
     """An API resource's action per HTTP method, e.g. `@declares(get="case.view",
-    post="case.create")`: the services it calls enforce them (`workflow.permissions`), and
-    a test checks every route declares one for each method or is listed as public."""
+    post="case.create")`: a token whose owner's role the table leaves out is refused (403
+    with the table's words) before the request is read; the services ask the table again,
+    with the object's scope. A test checks every route declares one or is public."""
     for action in actions.values():
         permissions.rule(action)
 
     def deco(cls: type) -> type:
+        for method, action in actions.items():
+            setattr(cls, method, _api_guard(getattr(cls, method), action))
         cls.permissions = {m.upper(): a for m, a in actions.items()}  # type: ignore[attr-defined]
         return cls
 
     return deco
+
+
+def _api_guard(method: Callable[..., Any], action: str) -> Callable[..., Any]:
+    from web.api.security import api_user_may  # late: the API imports this module
+
+    @functools.wraps(method)
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        if ON_A_CASE not in kwargs and not api_user_may(action):
+            permissions.forbid(action)
+        return method(*args, **kwargs)
+
+    return guarded
 
 
 def _safe_next(target: str | None) -> str:

@@ -56,7 +56,7 @@ def _act(app_id: int, call: Any, done: Any) -> Any:
 
 
 @bp.post("/cases/<int:app_id>/claim")
-@requires("case.claim")
+@requires("case.claim", after_scope=True)
 def claim(app_id: int) -> Any:
     return _act(app_id, lambda: claims.assign(uow(), _me().id, app_id,
                                               take_over=request.form.get("take_over") == "1"),
@@ -64,7 +64,7 @@ def claim(app_id: int) -> Any:
 
 
 @bp.post("/cases/<int:app_id>/assign")
-@requires("case.claim")
+@requires("case.claim", after_scope=True)
 def assign(app_id: int) -> Any:
     raw = request.form.get("assignee", "")
     return _act(app_id, lambda: claims.assign(uow(), _me().id, app_id,
@@ -73,14 +73,14 @@ def assign(app_id: int) -> Any:
 
 
 @bp.post("/cases/<int:app_id>/unassign")
-@requires("case.claim")
+@requires("case.claim", after_scope=True)
 def unassign(app_id: int) -> Any:
     return _act(app_id, lambda: claims.unassign(uow(), _me().id, app_id),
                 lambda _got: _("已释放此申报，目前无人认领"))
 
 
 @bp.post("/cases/<int:app_id>/comments")
-@requires("case.comment")
+@requires("case.comment", after_scope=True)
 def comment(app_id: int) -> Any:
     user = _me()
     typed = {k: request.form.get(k, "") for k in ("body", "visibility", "field")}

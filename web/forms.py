@@ -172,7 +172,7 @@ def edit_page(app_id: int, *, values: dict[str, Any] | None = None,
 
 @bp.route("/applications/<int:app_id>/edit", methods=["GET", "POST"])
 @UPLOAD_LIMIT  # only a POST that carries a file counts
-@requires("case.view")  # a reviewer is sent to the case page
+@requires("case.view", after_scope=True)  # a reviewer is sent to the case page
 def edit_application(app_id: int) -> Any:
     if request.method == "GET":
         return edit_page(app_id)
@@ -244,7 +244,7 @@ def _attach(user_id: int, app_id: int, kind: str, file: FileStorage | None) -> s
 
 
 @bp.get("/applications/<int:app_id>/print")
-@requires("case.view")
+@requires("case.view", after_scope=True)
 def print_application(app_id: int) -> Any:
     user = me()
     loaded = cases.load(uow(), user.id, app_id)

@@ -37,7 +37,7 @@ def _me() -> Any:
 
 
 @bp.post("/cases/<int:app_id>/reports")
-@requires("case.report")
+@requires("case.report", after_scope=True)
 def file_report(app_id: int) -> Any:
     typed = {k: request.form.get(k, "") for k in ("kind", "title", "body")}
     try:

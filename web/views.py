@@ -246,7 +246,7 @@ def _case_page(app_id: int, *, status: int = 200, typed: dict[str, Any] | None =
 
 
 @bp.get("/cases/<int:app_id>")
-@requires("case.view")
+@requires("case.view", after_scope=True)
 def case(app_id: int) -> Any:
     return _case_page(app_id)
 
@@ -259,7 +259,7 @@ def _parse_deadline(raw: str | None) -> date | None:
 
 
 @bp.post("/cases/<int:app_id>/fire")
-@requires("case.fire")
+@requires("case.fire", after_scope=True)
 def fire(app_id: int) -> Any:
     user = me()
     trigger = request.form.get("trigger", "")
@@ -298,7 +298,7 @@ def fire(app_id: int) -> Any:
 
 
 @bp.post("/cases/<int:app_id>/attestations")
-@requires("case.attest")
+@requires("case.attest", after_scope=True)
 def attest(app_id: int) -> Any:
     user = me()
     values: dict[str, bool | None] = {}
@@ -325,7 +325,7 @@ def attest(app_id: int) -> Any:
 
 @bp.post("/cases/<int:app_id>/attachments")
 @UPLOAD_LIMIT
-@requires("case.attach")
+@requires("case.attach", after_scope=True)
 def upload(app_id: int) -> Any:
     """Upload one file; errors are shown next to the field on the page it came from."""
     user = me()
@@ -357,7 +357,7 @@ def upload(app_id: int) -> Any:
 
 
 @bp.get("/cases/<int:app_id>/attachments/<int:attachment_id>")
-@requires("case.view")
+@requires("case.view", after_scope=True)
 def download(app_id: int, attachment_id: int) -> Response:
     """The stored file, as a download, only to someone who may see its case."""
     user = me()

@@ -87,7 +87,7 @@ ACTIONS: dict[str, Rule] = {
                           "reviewers only"),
     "case.claim": Rule(REVIEWERS, "reviewers_only_claim", "只有审核人员可以认领或指派申报",
                        "only reviewers can claim or assign cases"),
-    # an ad hoc report on a base (情况报告); to anyone else the case is not found (404)
+    # an ad hoc report on a base (情况报告)
     "case.report": Rule(CASES, *_NO_CASES),
     "case.export": Rule(CASES, *_NO_CASES),
     # --- bases: quarterly data, annual reports, case reports, evaluations ---------------

@@ -50,10 +50,9 @@ MAX_TITLE, MAX_BODY, MAX_FINDINGS = 100, 4000, 2000
 # --- ad hoc reports ---------------------------------------------------------------------------
 
 def _case(s: DbSession, user_id: int, app_id: int) -> tuple[UserRow, ApplicationRow]:
-    user = repo.user_by_id(s, user_id)
+    user = permissions.require(repo.user_by_id(s, user_id), "case.report")
     row = repo.get_application(s, app_id)
-    if not permissions.allowed(user, "case.report") or repo.actor_for_case(
-            s, user, row, local_date(utcnow())) is None:
+    if repo.actor_for_case(s, user, row, local_date(utcnow())) is None:
         raise repo.not_found()
     return user, row
 
