@@ -45,7 +45,7 @@ from workflow.services import cases
 from workflow.services.clock import local_date, utcnow
 from workflow.states import State
 from workflow.storage import repo, reports_repo
-from workflow.storage.models import ApplicationRow, EvaluationRunRow, UserRow
+from workflow.storage.models import ApplicationRow, EvaluationRunRow
 from workflow.storage.uow import DbSession, UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -74,12 +74,6 @@ class Preview:
     counts: RunCounts
     items: list[tuple[Assessment, str, str]]  # (assessment, base name, region)
     provisional: Refusal | None = None  # why the findings may still change (year not closed)
-
-
-def _ministry(session: DbSession, user_id: int) -> UserRow:
-    user = repo.user_by_id(session, user_id)
-    permissions.require(user, "assessment.run")
-    return user
 
 
 def _check_period(period: int, today: date) -> None:
@@ -180,7 +174,7 @@ def preview(uow: UnitOfWork, user_id: int | None, period: int, now: datetime | N
     with uow.read():
         s = uow.session
         if user_id is not None:
-            _ministry(s, user_id)
+            permissions.require(repo.user_by_id(s, user_id), "assessment.run")
         items = _assess_all(s, period, today)
         provisional = _not_closed(s, period, today)
     counts = RunCounts(period, True, bases=len(items))
@@ -195,7 +189,7 @@ def start(uow: UnitOfWork, user_id: int | None, period: int, now: datetime | Non
     with uow:
         s = uow.session
         if user_id is not None:
-            _ministry(s, user_id)
+            permissions.require(repo.user_by_id(s, user_id), "assessment.run")
         not_closed = _not_closed(s, period, local_date(now))
         if not_closed is not None:
             raise ValidationFailed(not_closed)
@@ -289,7 +283,7 @@ def scheduled(uow: UnitOfWork, now: datetime | None = None) -> RunCounts:
 
 def runs(uow: UnitOfWork, user_id: int) -> list[EvaluationRunRow]:
     with uow.read():
-        _ministry(uow.session, user_id)
+        permissions.require(repo.user_by_id(uow.session, user_id), "assessment.run")
         return reports_repo.runs(uow.session)
 
 
@@ -297,7 +291,7 @@ def proposals(uow: UnitOfWork, user_id: int, period: int, *, proposal: str | Non
               status: str | None = None) -> list[tuple[Any, str | None, str, str]]:
     """Stored evaluations of a period: (evaluation, base name, region, case state)."""
     with uow.read():
-        _ministry(uow.session, user_id)
+        permissions.require(repo.user_by_id(uow.session, user_id), "assessment.run")
         return reports_repo.evaluations(uow.session, period, proposal=proposal, status=status)
 
 
@@ -379,7 +373,7 @@ def confirm_one(uow_factory: Callable[[], UnitOfWork], user_id: int, evaluation_
     today = local_date(now)
     with uow_factory() as u:
         s = u.session
-        _ministry(s, user_id)
+        permissions.require(repo.user_by_id(s, user_id), "assessment.run")
         ev = reports_repo.evaluation(s, evaluation_id)
         if ev is None:
             raise NotFound(refuse("not_found", "未找到该评估结果", "evaluation not found"))

@@ -244,7 +244,7 @@ def import_file(uow: UnitOfWork, user_id: int, filename: str, data: bytes, max_b
     the file's, a change of status recorded with its date."""
     now = now or utcnow()
     with uow.read():  # who may import, before the file is looked at
-        _importer(uow.session, user_id)
+        permissions.require(repo.user_by_id(uow.session, user_id), "register.import")
     raw = _read_file(filename, data, max_bytes)  # no transaction held while parsing
     return import_rows(uow, user_id, raw, now, filename=filename)
 
@@ -254,7 +254,7 @@ def import_rows(uow: UnitOfWork, user_id: int, raw: list[list[Any]], now: dateti
     """Import rows of plain values (the heading first), as a file's are."""
     with uow:
         s = uow.session
-        user = _importer(s, user_id)
+        user = permissions.require(repo.user_by_id(s, user_id), "register.import")
         authorities = repo.authorities_by_code(s)
         rows, errors = register.read_rows(raw, _spellings(authorities), local_date(now))
         if errors:
@@ -265,10 +265,6 @@ def import_rows(uow: UnitOfWork, user_id: int, raw: list[list[Any]], now: dateti
                               "updated": done.updated, "unchanged": done.unchanged})
         uow.commit()
         return done
-
-
-def _importer(s: DbSession, user_id: int) -> UserRow:
-    return permissions.require(repo.user_by_id(s, user_id), "register.import")
 
 
 def _spellings(authorities: dict[str, AuthorityRow]) -> dict[str, str]:

@@ -316,12 +316,6 @@ NATIONAL_GROWTH = Field("national_hightech_growth_pct", "全国高新技术产�
                         "National high-tech export growth", "pct", "%", "%", required=False)
 
 
-def _ministry(session: DbSession, user_id: int) -> UserRow:
-    user = repo.user_by_id(session, user_id)
-    permissions.require(user, "reports.reference")
-    return user
-
-
 def save_reference_stats(uow: UnitOfWork, user_id: int, year: int, data: dict[str, Any],
                          now: datetime | None = None) -> None:
     """The ministry enters a year's national figures and each region's export growth."""
@@ -350,7 +344,7 @@ def save_reference_stats(uow: UnitOfWork, user_id: int, year: int, data: dict[st
         raise ValidationFailed(*errors)
     with uow:
         s = uow.session
-        user = _ministry(s, user_id)
+        user = permissions.require(repo.user_by_id(s, user_id), "reports.reference")
         row = reports_repo.reference_row(s, int(year))
         if row is None:
             row = ReferenceStatRow(year=int(year))
@@ -380,7 +374,7 @@ def save_locality_stats(uow: UnitOfWork, user_id: int, rows: list[dict[str, Any]
     errors, clean = [], []
     with uow:
         s = uow.session
-        user = _ministry(s, user_id)
+        user = permissions.require(repo.user_by_id(s, user_id), "reports.reference")
         seen: dict[tuple[str, int], int] = {}
         for i, raw in enumerate(rows):
             row, errs = _locality_row(s, i, raw, now)
