@@ -7,8 +7,9 @@ decorator reads the same table, and a test walks every route against it.
 
 A case's own transitions are not repeated here: who may fire a trigger is the programme's
 transition table (`programmes/*.toml`, `workflow.programme`), so `case.fire:<trigger>`
-asks the programme given as `obj`. Likewise who keeps a programme's rounds is the
-programme's `owner` (`rounds.manage`).
+asks the programme given as `obj`. Likewise which reviewers keep one programme's rounds is
+that programme's `owner` and authority (`Programme.owned_by`); `rounds.manage` is the
+roles any programme may name.
 
 Scopes (DOMAIN.md "Who uses it"; 002 §六(三)): an applicant reaches the cases it drafted
 (a city bureau's accounts every case of their city), a provincial reviewer the submitted
@@ -132,7 +133,8 @@ ACTIONS: dict[str, Rule] = {
                             "只有审核人员可以指定代理人", "only reviewers can name a deputy"),
     "webhooks.manage": Rule(REVIEWERS, "reviewers_only", "只有省级和商务部审核人员可以管理 Webhook",
                             "only provincial and ministry reviewers manage webhooks"),
-    # the programme's `owner` (and, for a province's own programme, that province)
+    # a programme's `owner` (and, for a province's own programme, that province's):
+    # `Programme.owned_by` says which programme, this the roles that may keep any
     "rounds.manage": Rule({P: Scope.AUTHORITY_TREE, M: Scope.NATIONAL}, "round_owner_only",
                           "只有专项的主管部门可以设立、开放和结束申报年度",
                           "only the programme's owner opens, changes and closes rounds"),
@@ -191,16 +193,13 @@ def role_of(user: HasRole | None) -> Role | None:
 
 
 def roles_for(action: str, obj: Any = None) -> frozenset[Role]:
-    """The roles that may take `action` (for `case.fire:<trigger>`, on `obj`'s programme;
-    for `rounds.manage`, its owner)."""
+    """The roles that may take `action` (for `case.fire:<trigger>`, on `obj`'s programme)."""
     if action.startswith(FIRE):
         programme = getattr(obj, "programme", obj)
         if programme is None:
             raise ValueError(f"{action!r} needs the case or its programme as obj")
         defined = programme.by_trigger.get(action[len(FIRE):])
         return frozenset(defined.roles) if defined is not None else frozenset()
-    if action == "rounds.manage" and obj is not None:
-        return frozenset({obj.owner})
     return frozenset(rule(action).roles)
 
 

@@ -62,6 +62,11 @@ def test_who_fires_a_trigger_is_read_from_each_programmes_transitions() -> None:
     assert not permissions.allowed(as_(Role.MINISTRY_REVIEWER), FIRE + "no_such", programme())
 
 
+def test_every_programmes_owner_is_a_role_that_may_keep_rounds() -> None:
+    for prog in known():
+        assert prog.owner in ACTIONS["rounds.manage"].roles, prog.code
+
+
 def test_a_refusal_carries_the_tables_code_words_and_action() -> None:
     with pytest.raises(Forbidden) as err:
         permissions.require(as_(Role.SYSTEM_ADMIN), "audit.read")
