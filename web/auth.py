@@ -176,7 +176,7 @@ def requires(action: str, *, elsewhere: str | None = None, after_scope: bool = F
                 if elsewhere is not None:
                     return redirect(url_for(elsewhere))
                 said = permissions.rule(action)  # the table's words, in the user's language
-                return error_page(403, message=said.en if lang() == "en" else said.zh)
+                return error_page(403, message=said.en if lang().startswith("en") else said.zh)
             return view(*args, **kwargs)
 
         wrapped.permission = action  # type: ignore[attr-defined]
