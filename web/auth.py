@@ -1,5 +1,5 @@
 """Login (password, then a one-time code when enrolled), logout, the user's own password
-and second factor; `login_required`, `role_required` and `current_user` for views.
+and second factor; `requires(action)` (`workflow.permissions`) and `current_user` for views.
 
 A session holds the user's id, their session epoch (bumped by logout, a password change,
 disabling or a role change, which ends every session and login token of that user at
@@ -17,7 +17,6 @@ from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
-    abort,
     current_app,
     g,
     make_response,
@@ -33,8 +32,11 @@ from markupsafe import Markup
 from wtforms import BooleanField, HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
+from web.errors import page as error_page
 from web.extensions import client_ip, settings, uow
+from web.i18n import lang
 from web.security import LOGIN_LIMITS
+from workflow import permissions
 from workflow.errors import DomainError
 from workflow.services import (
     authentication,
@@ -158,19 +160,76 @@ def login_required(view: Callable[..., Any]) -> Callable[..., Any]:
     return wrapped
 
 
-def role_required(*roles: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+# On one case's API routes the service asks the table itself, after the case's scope: a
+# case outside yours is "not found" (404) whatever your role, and only then "forbidden".
+ON_A_CASE = "app_id"
+
+
+def requires(action: str, *, elsewhere: str | None = None, after_scope: bool = False
+             ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """A view for users who may take `action` (`workflow.permissions.ACTIONS`): the login
+    page for nobody, 403 for a role the table leaves out (or a redirect to the endpoint
+    `elsewhere`). `after_scope`: a page of one case whose service asks the table after the
+    case's scope (404 first), and whose view says the refusal on the case page. The view
+    carries the action as `permission`: a test checks every route declares one or is
+    listed as public."""
+    permissions.rule(action)  # an action the table lacks fails at import, not at request
+
     def deco(view: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(view)
         @login_required
         def wrapped(*args: Any, **kwargs: Any) -> Any:
-            user = current_user()
-            if user is None or user.role not in roles:
-                abort(403)
+            if not after_scope and not permissions.allowed(current_user(), action):
+                if elsewhere is not None:
+                    return redirect(url_for(elsewhere))
+                said = permissions.rule(action)  # the table's words, in the user's language
+                return error_page(403, message=said.en if lang().startswith("en") else said.zh)
             return view(*args, **kwargs)
 
+        wrapped.permission = action  # type: ignore[attr-defined]
         return wrapped
 
     return deco
+
+
+def may(action: str, who: Any = None) -> bool:
+    """May the logged-in user (or `who`, e.g. the actor on a case) take `action`?
+    Templates ask it (`may('dashboard.view')`) so links show what the routes allow."""
+    return permissions.allowed(who if who is not None else current_user(), action)
+
+
+@bp.app_context_processor
+def _may() -> dict[str, Any]:
+    return {"may": may}
+
+
+def declares(**actions: str) -> Callable[[type], type]:
+    """An API resource's action per HTTP method, e.g. `@declares(get="case.view",
+    post="case.create")`: a token whose owner's role the table leaves out is refused (403
+    with the table's words) before the request is read; the services ask the table again,
+    with the object's scope. A test checks every route declares one or is public."""
+    for action in actions.values():
+        permissions.rule(action)
+
+    def deco(cls: type) -> type:
+        for method, action in actions.items():
+            setattr(cls, method, _api_guard(getattr(cls, method), action))
+        cls.permissions = {m.upper(): a for m, a in actions.items()}  # type: ignore[attr-defined]
+        return cls
+
+    return deco
+
+
+def _api_guard(method: Callable[..., Any], action: str) -> Callable[..., Any]:
+    from web.api.security import api_user_may  # late: the API imports this module
+
+    @functools.wraps(method)
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        if ON_A_CASE not in kwargs and not api_user_may(action):
+            permissions.forbid(action)
+        return method(*args, **kwargs)
+
+    return guarded
 
 
 def _safe_next(target: str | None) -> str:
@@ -258,7 +317,7 @@ def logout() -> Any:
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
-@login_required
+@requires("account.own")
 def change_password() -> Any:
     user = current_user()
     assert user is not None
@@ -289,7 +348,7 @@ def _qr_svg(uri: str) -> Markup:
 
 
 @bp.route("/account/totp", methods=["GET", "POST"])
-@login_required
+@requires("account.own")
 def enrol_totp() -> Any:
     """Enrol a TOTP app: scan the QR code (or type the key), then confirm one code."""
     user = current_user()
@@ -333,7 +392,7 @@ def _show_codes(codes: list[str], *, enrolled_now: bool) -> Any:
 
 
 @bp.route("/account/recovery-codes", methods=["GET", "POST"])
-@login_required
+@requires("account.own")
 def recovery_codes() -> Any:
     """How many recovery codes are left; new ones (the old ones then stop working)."""
     user = current_user()

@@ -10,12 +10,12 @@ from flask_babel import gettext as _
 from werkzeug.datastructures import FileStorage, MultiDict
 
 from web import keep
-from web.auth import current_user, login_required
+from web.auth import current_user, requires
 from web.extensions import uow
 from web.i18n import lang
 from web.security import UPLOAD_LIMIT
 from web.views import me, not_found_page
-from workflow import form
+from workflow import form, permissions
 from workflow.errors import (
     DomainError,
     NotFound,
@@ -134,12 +134,9 @@ def _render(values: dict[str, Any], *, row: Any = None, errors: dict[str, list[s
 
 
 @bp.route("/applications/new", methods=["GET", "POST"])
-@login_required
+@requires("case.create")
 def new_application() -> Any:
     user = me()
-    if user.role != Role.APPLICANT.value:
-        return render_template("error.html", status=403,
-                               message=_("只有申报单位可以填写申报书")), 403
     if request.method == "GET":
         return _render({"kind": the_form().kinds[0].key, "products": []})
     data = form_data(request.form, the_form())
@@ -161,7 +158,8 @@ def edit_page(app_id: int, *, values: dict[str, Any] | None = None,
     user = me()
     loaded = cases.load(uow(), user.id, app_id)
     row = loaded.row
-    if loaded.actor.role is not Role.APPLICANT or row.state != State.DRAFTED.value:
+    if not permissions.allowed(loaded.actor, "case.edit_draft") \
+            or row.state != State.DRAFTED.value:
         return redirect(url_for("views.case", app_id=app_id))
     attachments = worklist.attachments_of(uow(), user.id, app_id)
     saved = loaded.case.values
@@ -174,7 +172,7 @@ def edit_page(app_id: int, *, values: dict[str, Any] | None = None,
 
 @bp.route("/applications/<int:app_id>/edit", methods=["GET", "POST"])
 @UPLOAD_LIMIT  # only a POST that carries a file counts
-@login_required
+@requires("case.view", after_scope=True)  # a reviewer is sent to the case page
 def edit_application(app_id: int) -> Any:
     if request.method == "GET":
         return edit_page(app_id)
@@ -246,7 +244,7 @@ def _attach(user_id: int, app_id: int, kind: str, file: FileStorage | None) -> s
 
 
 @bp.get("/applications/<int:app_id>/print")
-@login_required
+@requires("case.view", after_scope=True)
 def print_application(app_id: int) -> Any:
     user = me()
     loaded = cases.load(uow(), user.id, app_id)

@@ -10,6 +10,7 @@ from marshmallow import Schema, fields, validate
 
 from web.api.blueprint import Blueprint
 from web.api.security import api_user_id
+from web.auth import declares
 from web.extensions import uow
 from workflow.roles import Role
 from workflow.services import audit, mail, user_admin
@@ -111,6 +112,7 @@ class AuditOut(Schema):
 
 
 @bp.route("/users")
+@declares(get="accounts.list", post="accounts.admin")
 class Users(MethodView):
     @bp.response(200, UserOut(many=True))
     def get(self) -> Any:
@@ -132,6 +134,7 @@ class Users(MethodView):
 
 
 @bp.route("/users/<int(max=2147483647):user_id>/active")
+@declares(put="accounts.admin")
 class Active(MethodView):
     @bp.arguments(ActiveIn)
     @bp.response(204)
@@ -142,6 +145,7 @@ class Active(MethodView):
 
 
 @bp.route("/outbox")
+@declares(get="mail.admin")
 class Outbox(MethodView):
     @bp.arguments(OutboxArgs, location="query")
     @bp.response(200, OutboxOut)
@@ -154,6 +158,7 @@ class Outbox(MethodView):
 
 
 @bp.route("/outbox/<int(max=2147483647):outbox_id>/retry")
+@declares(post="mail.admin")
 class Retry(MethodView):
     @bp.response(204)
     def post(self, outbox_id: int) -> Any:
@@ -163,6 +168,7 @@ class Retry(MethodView):
 
 
 @bp.route("/audit-log")
+@declares(get="audit.read")
 class AuditLog(MethodView):
     @bp.arguments(AuditArgs, location="query")
     @bp.response(200, AuditOut(many=True))

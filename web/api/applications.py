@@ -10,6 +10,7 @@ from marshmallow import Schema, fields, validate
 from web.api.blueprint import Blueprint
 from web.api.schemas import decimal
 from web.api.security import api_user_id
+from web.auth import declares
 from web.extensions import uow
 from workflow import form
 from workflow.programme import all_kinds, known, programme, state_def
@@ -292,6 +293,7 @@ def detail(loaded: cases.Loaded) -> dict[str, Any]:
 
 
 @bp.route("")
+@declares(get="case.view", post="case.create")
 class Applications(MethodView):
     @bp.arguments(ListArgs, location="query")
     @bp.response(200, ListOut)
@@ -316,6 +318,7 @@ class Applications(MethodView):
 
 
 @bp.route("/<int(max=2147483647):app_id>")
+@declares(get="case.view", patch="case.edit_draft")
 class Application(MethodView):
     @bp.response(200, ApplicationOut)
     def get(self, app_id: int) -> Any:
@@ -333,6 +336,7 @@ class Application(MethodView):
 
 
 @bp.route("/<int(max=2147483647):app_id>/transitions")
+@declares(post="case.fire")
 class Transitions(MethodView):
     @bp.arguments(TransitionIn, example={"trigger": "submit", "version": 3})
     @bp.response(200, TransitionOut)
@@ -365,6 +369,7 @@ class BulkResult(Schema):
 
 
 @bp.route("/transitions")
+@declares(post="case.fire")
 class BulkTransitions(MethodView):
     @bp.arguments(BulkIn, example={"ids": [12, 15], "trigger": "publish_notice"})
     @bp.response(200, BulkResult(many=True))
@@ -376,6 +381,7 @@ class BulkTransitions(MethodView):
 
 
 @bp.route("/<int(max=2147483647):app_id>/eligibility")
+@declares(get="case.view")
 class Eligibility(MethodView):
     @bp.response(200, VerdictOut(many=True))
     def get(self, app_id: int) -> Any:
@@ -384,6 +390,7 @@ class Eligibility(MethodView):
 
 
 @bp.route("/<int(max=2147483647):app_id>/history")
+@declares(get="case.view")
 class History(MethodView):
     @bp.response(200, HistoryOut(many=True))
     def get(self, app_id: int) -> Any:
@@ -405,6 +412,7 @@ class VersionOut(Schema):
 
 
 @bp.route("/<int(max=2147483647):app_id>/attestations")
+@declares(put="case.attest")
 class Attestations(MethodView):
     @bp.arguments(AttestationsIn)
     @bp.response(200, VersionOut)

@@ -10,6 +10,7 @@ from marshmallow import Schema, fields, validate
 
 from web.api.blueprint import Blueprint
 from web.api.security import api_user_id
+from web.auth import declares
 from web.extensions import uow
 from workflow.assessment import PROPOSALS
 from workflow.services import assessment
@@ -113,6 +114,7 @@ def evaluation_out(ev: Any, name: str | None = None, region: str | None = None,
 
 
 @bp.route("/evaluation-runs")
+@declares(get="assessment.run", post="assessment.run")
 class Runs(MethodView):
     @bp.response(200, RunRow(many=True))
     def get(self) -> Any:
@@ -148,6 +150,7 @@ class Runs(MethodView):
 
 
 @bp.route("/evaluation-runs/<int(max=2147483647):run_id>")
+@declares(get="assessment.run")
 class Run(MethodView):
     @bp.response(200, RunRow)
     def get(self, run_id: int) -> Any:
@@ -157,6 +160,7 @@ class Run(MethodView):
 
 
 @bp.route("/evaluations")
+@declares(get="assessment.run")
 class Evaluations(MethodView):
     @bp.arguments(ProposalArgs, location="query")
     @bp.response(200, EvaluationOut(many=True))
@@ -168,6 +172,7 @@ class Evaluations(MethodView):
 
 
 @bp.route("/evaluations/confirm")
+@declares(post="assessment.run")
 class Confirm(MethodView):
     @bp.arguments(ConfirmIn)
     @bp.response(200, ConfirmResult(many=True))
@@ -178,6 +183,7 @@ class Confirm(MethodView):
 
 
 @bp.route("/applications/<int(max=2147483647):app_id>/evaluations")
+@declares(get="reports.view")
 class OfBase(MethodView):
     @bp.response(200, EvaluationOut(many=True))
     def get(self, app_id: int) -> Any:

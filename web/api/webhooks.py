@@ -10,6 +10,7 @@ from marshmallow import Schema, fields, validate
 
 from web.api.blueprint import Blueprint
 from web.api.security import api_user_id
+from web.auth import declares
 from web.extensions import uow
 from workflow.services import webhooks
 
@@ -74,6 +75,7 @@ def delivery_out(row: Any) -> dict[str, Any]:
 
 
 @bp.route("")
+@declares(get="webhooks.manage", post="webhooks.manage")
 class Webhooks(MethodView):
     @bp.response(200, Webhook(many=True))
     def get(self) -> Any:
@@ -88,6 +90,7 @@ class Webhooks(MethodView):
 
 
 @bp.route(f"/<{ID}:webhook_id>")
+@declares(delete="webhooks.manage")
 class OneWebhook(MethodView):
     @bp.response(204)
     def delete(self, webhook_id: int) -> Any:
@@ -97,6 +100,7 @@ class OneWebhook(MethodView):
 
 
 @bp.route(f"/<{ID}:webhook_id>/deliveries")
+@declares(get="webhooks.manage")
 class Deliveries(MethodView):
     @bp.response(200, WebhookDelivery(many=True))
     def get(self, webhook_id: int) -> Any:
@@ -105,6 +109,7 @@ class Deliveries(MethodView):
 
 
 @bp.route(f"/<{ID}:webhook_id>/deliveries/<{ID}:delivery_id>/retry")
+@declares(post="webhooks.manage")
 class RetryDelivery(MethodView):
     @bp.response(200, WebhookDelivery)
     def post(self, webhook_id: int, delivery_id: int) -> Any:

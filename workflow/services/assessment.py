@@ -19,7 +19,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from workflow import reporting
+from workflow import permissions, reporting
 from workflow.assessment import (
     KEEP,
     PROPOSAL_TRIGGER,
@@ -35,7 +35,6 @@ from workflow.assessment import (
 )
 from workflow.errors import (
     DomainError,
-    Forbidden,
     GuardFailed,
     NotFound,
     Refusal,
@@ -47,7 +46,7 @@ from workflow.services import cases
 from workflow.services.clock import local_date, utcnow
 from workflow.states import State
 from workflow.storage import repo, reports_repo
-from workflow.storage.models import ApplicationRow, EvaluationRunRow, UserRow
+from workflow.storage.models import ApplicationRow, EvaluationRunRow
 from workflow.storage.uow import DbSession, UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -76,14 +75,6 @@ class Preview:
     counts: RunCounts
     items: list[tuple[Assessment, str, str]]  # (assessment, base name, region)
     provisional: Refusal | None = None  # why the findings may still change (year not closed)
-
-
-def _ministry(session: DbSession, user_id: int) -> UserRow:
-    user = repo.user_by_id(session, user_id)
-    if user.role != "ministry_reviewer":
-        raise Forbidden(refuse("ministry_only", "只有商务部可以进行复评",
-                               "only the ministry runs and confirms re-evaluations"))
-    return user
 
 
 def _check_period(period: int, today: date) -> None:
@@ -184,7 +175,7 @@ def preview(uow: UnitOfWork, user_id: int | None, period: int, now: datetime | N
     with uow.read():
         s = uow.session
         if user_id is not None:
-            _ministry(s, user_id)
+            permissions.require(repo.user_by_id(s, user_id), "assessment.run")
         items = _assess_all(s, period, today)
         provisional = _not_closed(s, period, today)
     counts = RunCounts(period, True, bases=len(items))
@@ -199,7 +190,7 @@ def start(uow: UnitOfWork, user_id: int | None, period: int, now: datetime | Non
     with uow:
         s = uow.session
         if user_id is not None:
-            _ministry(s, user_id)
+            permissions.require(repo.user_by_id(s, user_id), "assessment.run")
         not_closed = _not_closed(s, period, local_date(now))
         if not_closed is not None:
             raise ValidationFailed(not_closed)
@@ -304,14 +295,14 @@ def scheduled(uow: UnitOfWork, now: datetime | None = None) -> RunCounts:
 def runs(uow: UnitOfWork, user_id: int) -> list[EvaluationRunRow]:
     """The recent runs, newest first (ministry)."""
     with uow.read():
-        _ministry(uow.session, user_id)
+        permissions.require(repo.user_by_id(uow.session, user_id), "assessment.run")
         return reports_repo.runs(uow.session)
 
 
 def run_of(uow: UnitOfWork, user_id: int, run_id: int) -> EvaluationRunRow:
     """One run and how far it is: queued, running, finished or superseded (ministry)."""
     with uow.read():
-        _ministry(uow.session, user_id)
+        permissions.require(repo.user_by_id(uow.session, user_id), "assessment.run")
         row = reports_repo.run_row(uow.session, run_id)
         if row is None:
             raise NotFound(refuse("not_found", "未找到该评估批次", "assessment run not found"))
@@ -322,7 +313,7 @@ def proposals(uow: UnitOfWork, user_id: int, period: int, *, proposal: str | Non
               status: str | None = None) -> list[tuple[Any, str | None, str, str]]:
     """Stored evaluations of a period: (evaluation, base name, region, case state)."""
     with uow.read():
-        _ministry(uow.session, user_id)
+        permissions.require(repo.user_by_id(uow.session, user_id), "assessment.run")
         return reports_repo.evaluations(uow.session, period, proposal=proposal, status=status)
 
 
@@ -331,9 +322,7 @@ def evaluations_of(uow: UnitOfWork, user_id: int, app_id: int) -> list[Any]:
     with uow.read():
         s = uow.session
         user = repo.user_by_id(s, user_id)
-        if user.role in ("system_admin", "security_admin", "auditor"):
-            raise Forbidden(refuse("admin_cannot_act_on_cases", "管理员角色不能办理申报业务",
-                                   "admin roles cannot act on cases"))
+        permissions.require(user, "reports.view")
         row = repo.get_application(s, app_id)
         if repo.actor_for_case(s, user, row, local_date(utcnow())) is None:
             raise repo.not_found("base")
@@ -377,8 +366,7 @@ def programme_share(uow: UnitOfWork, user_id: int, year: int) -> ProgrammeShare:
     with uow.read():
         s = uow.session
         user = repo.user_by_id(s, user_id)
-        if user.role not in ("ministry_reviewer", "provincial_reviewer"):
-            raise Forbidden(refuse("reviewers_only", "只有审核人员可以查看", "reviewers only"))
+        permissions.require(user, "reports.programme")
         ref = reports_repo.reference_row(s, year)
         national = ref.national_hightech_exports_100m_usd if ref else None
         rows = reports_repo.hightech_by_region(s, year)
@@ -407,7 +395,7 @@ def confirm_one(uow: UnitOfWork, user_id: int, evaluation_id: int,
     today = local_date(now)
     with uow:
         s = uow.session
-        _ministry(s, user_id)
+        permissions.require(repo.user_by_id(s, user_id), "assessment.run")
         ev = reports_repo.evaluation(s, evaluation_id)
         if ev is None:
             raise NotFound(refuse("not_found", "未找到该评估结果", "evaluation not found"))

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from workflow import effects, eligibility, machine, register
+from workflow import effects, eligibility, machine, permissions, register
 from workflow.errors import (
     DomainError,
     Forbidden,
@@ -92,19 +92,13 @@ def _who(user: UserRow, actor: Actor) -> audit.Who:
     return audit.Who(user.id, user.username, actor.role.value, actor.on_behalf_of_id)
 
 
-def _require_case_role(user: UserRow | repo.FireUser) -> None:
-    if Role(user.role).is_admin:
-        raise Forbidden(refuse("admin_cannot_act_on_cases", "管理员角色不能办理申报业务",
-                               "admin roles cannot act on cases"))
-
-
 def load(uow: UnitOfWork, user_id: int, app_id: int, now: datetime | None = None) -> Loaded:
     """Read one application the user may see, with the triggers they may fire now."""
     now = now or utcnow()
     with uow.read():
         s = uow.session
         user = repo.user_by_id(s, user_id)
-        _require_case_role(user)
+        permissions.require(user, "case.view")
         row = repo.get_application(s, app_id)
         actor = _actor_or_404(s, user, row, local_date(now))
         case = repo.to_case(s, row)
@@ -120,7 +114,7 @@ def eligibility_of(uow: UnitOfWork, user_id: int, app_id: int) -> list[eligibili
     with uow.read():
         s = uow.session
         user = repo.user_by_id(s, user_id)
-        _require_case_role(user)
+        permissions.require(user, "case.view")
         row = repo.get_application(s, app_id)
         _actor_or_404(s, user, row, local_date(utcnow()))
         prog = repo.programme_of_round(row.round)
@@ -134,7 +128,7 @@ def history_of(uow: UnitOfWork, user_id: int, app_id: int) -> list[HistoryRow]:
     with uow.read():
         s = uow.session
         user = repo.user_by_id(s, user_id)
-        _require_case_role(user)
+        permissions.require(user, "case.view")
         row = repo.get_application(s, app_id)
         _actor_or_404(s, user, row, local_date(utcnow()))
         return repo.history(s, app_id)
@@ -252,9 +246,8 @@ def create_draft(uow: UnitOfWork, user_id: int, data: dict[str, Any],
     with uow:
         s = uow.session
         user = repo.user_by_id(s, user_id)
-        if Role(user.role) is not Role.APPLICANT or user.authority is None:
-            raise Forbidden(refuse("only_applicants_draft", "只有申报单位可以填写申报书",
-                                   "only applicants can draft an application"))
+        if user.authority is None or not permissions.allowed(user, "case.create"):
+            permissions.forbid("case.create")  # an applicant of no authority drafts for none
         if not user.authority.is_active:  # its cases stay; it starts no new one
             raise Forbidden(refuse("authority_inactive",
                                    f"{user.authority.name_zh}已停用，不能新建申报书",
@@ -291,12 +284,10 @@ def update_draft(uow: UnitOfWork, user_id: int, app_id: int, data: dict[str, Any
     with uow:
         s = uow.session
         user = repo.user_by_id(s, user_id)
-        _require_case_role(user)
+        permissions.require(user, "case.view")
         row = repo.get_application(s, app_id)
         actor = _actor_or_404(s, user, row, local_date(now))
-        if actor.role is not Role.APPLICANT:
-            raise Forbidden(refuse("only_applicants_edit", "只有申报单位可以修改申报书",
-                                   "only the applicant can edit the form"))
+        permissions.require(actor, "case.edit_draft")
         if not repo.programme_of_round(row.round).state(row.state).editable:
             raise GuardFailed(refuse("not_a_draft", "只有草稿可以修改",
                                      "only drafts can be edited", guard="editable"))
@@ -332,12 +323,10 @@ def set_attestations(uow: UnitOfWork, user_id: int, app_id: int,
     with uow:
         s = uow.session
         user = repo.user_by_id(s, user_id)
-        _require_case_role(user)
+        permissions.require(user, "case.view")
         row = repo.get_application(s, app_id)
         actor = _actor_or_404(s, user, row, local_date(utcnow()))
-        if actor.role is Role.APPLICANT:
-            raise Forbidden(refuse("reviewers_attest", "只有审核人员可以确认评估条件",
-                                   "only reviewers can confirm criteria"))
+        permissions.require(actor, "case.attest")
         allowed = repo.programme_of_round(row.round).attestations(row.kind)
         bad = [k for k in values if k not in allowed]
         if bad:
@@ -452,7 +441,7 @@ def _fire(uow: UnitOfWork, user_id: int, app_id: int, trigger: str, version: int
         user, row = found.user, found.app
         if user is None or not user.is_active:
             raise repo.not_found("user")
-        _require_case_role(user)
+        permissions.require(user, "case.fire")
         if row is None:
             raise repo.not_found()
         actor = repo.actor_for_case(uow, user, row, today, deputising=found.deputising)
@@ -600,7 +589,7 @@ def list_applications(uow: UnitOfWork, user_id: int, *, state: str | None = None
     with uow.read():
         s = uow.session
         user = repo.user_by_id(s, user_id)
-        _require_case_role(user)
+        permissions.require(user, "case.view")
         principals = repo.principals_of(s, user.id, local_date(now))
         after = None
         if cursor:

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from workflow.errors import Forbidden, GuardFailed, ValidationFailed, refuse
+from workflow import permissions
+from workflow.errors import GuardFailed, ValidationFailed, refuse
 from workflow.programme import all_attachment_kinds
 from workflow.roles import Role
 from workflow.services import archives, audit
@@ -133,9 +134,7 @@ def attach(uow: UnitOfWork, user_id: int, app_id: int, kind: str, filename: str,
     with uow:
         s = uow.session
         user = repo.user_by_id(s, user_id)
-        if Role(user.role).is_admin:
-            raise Forbidden(refuse("admin_cannot_act_on_cases", "管理员角色不能办理申报业务",
-                                   "admin roles cannot act on cases"))
+        permissions.require(user, "case.attach")
         row = repo.get_application(s, app_id)
         actor = repo.actor_for_case(s, user, row, local_date(now))
         if actor is None:

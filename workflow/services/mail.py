@@ -37,8 +37,8 @@ from typing import Any
 from babel.support import Translations
 
 from config import Settings, load_settings
+from workflow import permissions
 from workflow.errors import NotFound, ValidationFailed, refuse
-from workflow.roles import Role
 from workflow.services.clock import utcnow
 from workflow.storage import reminders_repo as rr
 from workflow.storage import repo
@@ -472,12 +472,6 @@ STATUSES = ("pending", "held", "sending", "sent", "failed", "dead", "digested", 
 RETRYABLE = ("failed", "dead", "cancelled")
 
 
-def _require_system_admin(s: Any, user_id: int) -> None:
-    repo.user_in_role(s, user_id, Role.SYSTEM_ADMIN, refuse(
-        "system_admin_only", "只有系统管理员可以管理发信队列",
-        "only the system admin can manage the outbox"))
-
-
 @dataclass
 class OutboxPage:
     rows: list[OutboxRow]
@@ -496,7 +490,7 @@ def outbox_page(uow: UnitOfWork, user_id: int, *, status: str | None = None,
     limit = max(1, min(limit, 200))
     with uow.read():
         s = uow.session
-        _require_system_admin(s, user_id)
+        permissions.require(repo.user_by_id(s, user_id), "mail.admin")
         rows = rr.outbox_rows(s, status=status or None, kind=kind or None,
                               q=(q or "").strip() or None, limit=limit + 1, before_id=before_id)
         nxt = rows[limit - 1].id if len(rows) > limit else None
@@ -508,7 +502,7 @@ def retry(uow: UnitOfWork, user_id: int, outbox_id: int, now: datetime | None = 
     now = now or utcnow()
     with uow:
         s = uow.session
-        _require_system_admin(s, user_id)
+        permissions.require(repo.user_by_id(s, user_id), "mail.admin")
         row = s.get(OutboxRow, outbox_id)
         if row is None:
             raise NotFound(refuse("not_found", "未找到该邮件", "message not found"))

@@ -13,9 +13,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from workflow import permissions
 from workflow.calendar import WorkCalendar
-from workflow.errors import refuse
-from workflow.roles import Role
 from workflow.services.clock import today as china_today
 from workflow.storage import notices, repo
 from workflow.storage.uow import UnitOfWork
@@ -129,19 +128,10 @@ class OpenObjection:
     attachment_name: str | None
 
 
-MINISTRY_HANDLES_OBJECTIONS = refuse("ministry_only", "只有商务部审核人员可以处理异议",
-                                     "only the ministry handles objections")
-
-
-def _ministry_only(uow: UnitOfWork, user_id: int) -> None:
-    repo.user_in_role(uow.session, user_id, Role.MINISTRY_REVIEWER,
-                      MINISTRY_HANDLES_OBJECTIONS)
-
-
 def open_objections(uow: UnitOfWork, user_id: int) -> list[OpenObjection]:
     """Objections not yet upheld or dismissed, oldest first (ministry reviewers only)."""
     with uow.read():
-        _ministry_only(uow, user_id)
+        permissions.require(repo.user_by_id(uow.session, user_id), "objections.decide")
         return [OpenObjection(**row) for row in notices.open_objections(uow.session)]
 
 
@@ -155,7 +145,7 @@ class Evidence:
 def evidence_of(uow: UnitOfWork, user_id: int, objection_id: int) -> Evidence:
     """The file filed with an objection (ministry reviewers only)."""
     with uow.read():
-        _ministry_only(uow, user_id)
+        permissions.require(repo.user_by_id(uow.session, user_id), "objections.decide")
         row = notices.evidence_of(uow.session, objection_id)
         if row is None:
             raise repo.not_found("attachment")

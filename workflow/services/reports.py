@@ -14,12 +14,11 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from workflow import quarterly_data
-from workflow.errors import Forbidden, GuardFailed, ValidationFailed, refuse
+from workflow import permissions, quarterly_data
+from workflow.errors import GuardFailed, ValidationFailed, refuse
 from workflow.form import Field, parse_value
 from workflow.quarterly_data import QuarterData
 from workflow.regions import Region
-from workflow.roles import Role
 from workflow.rules import CATALOGUES
 from workflow.services import files, quarterly_excel
 from workflow.services.clock import local_date, utcnow
@@ -39,19 +38,12 @@ from workflow.storage.uow import DbSession, UnitOfWork
 ANNUAL_REPORT_KIND = "annual_report"  # attachments.kind of a 年度工作报告 file
 ANNUAL_REPORT_TYPES = ("pdf", "doc", "docx")
 TEXT_MAX = 5000
-REPORTERS = (Role.APPLICANT, Role.PROVINCIAL_REVIEWER)
-
-
-def _refuse_admin(user: UserRow) -> None:
-    if Role(user.role).is_admin:
-        raise Forbidden(refuse("admin_cannot_act_on_cases", "管理员角色不能办理申报业务",
-                               "admin roles cannot act on cases"))
 
 
 def _base(session: DbSession, user: UserRow, app_id: int, today: date, *,
           write: bool) -> ApplicationRow:
     """A designated base the user may see (and, with `write`, report for)."""
-    _refuse_admin(user)
+    permissions.require(user, "reports.view")
     row = repo.get_application(session, app_id)
     actor = repo.actor_for_case(session, user, row, today)
     if actor is None:
@@ -59,9 +51,8 @@ def _base(session: DbSession, user: UserRow, app_id: int, today: date, *,
     if row.state not in DESIGNATED:
         raise GuardFailed(refuse("not_a_designated_base", "只有已核准的出口创新基地需要报送数据",
                                  "only designated bases file reports", guard="designated"))
-    if write and actor.role not in REPORTERS:
-        raise Forbidden(refuse("reporters_only", "数据由基地申报单位或省级商务主管部门报送",
-                               "reports are filed by the base or its province"))
+    if write:
+        permissions.require(actor, "reports.file")
     return row
 
 
@@ -325,11 +316,6 @@ NATIONAL_GROWTH = Field("national_hightech_growth_pct", "全国高新技术产�
                         "National high-tech export growth", "pct", "%", "%", required=False)
 
 
-def _ministry(session: DbSession, user_id: int) -> UserRow:
-    return repo.user_in_role(session, user_id, Role.MINISTRY_REVIEWER, refuse(
-        "ministry_only", "只有商务部可以进行此操作", "only the ministry may do this"))
-
-
 def save_reference_stats(uow: UnitOfWork, user_id: int, year: int, data: dict[str, Any],
                          now: datetime | None = None) -> None:
     """The ministry enters a year's national figures and each region's export growth."""
@@ -358,7 +344,7 @@ def save_reference_stats(uow: UnitOfWork, user_id: int, year: int, data: dict[st
         raise ValidationFailed(*errors)
     with uow:
         s = uow.session
-        user = _ministry(s, user_id)
+        user = permissions.require(repo.user_by_id(s, user_id), "reports.reference")
         row = reports_repo.reference_row(s, int(year))
         if row is None:
             row = ReferenceStatRow(year=int(year))
@@ -388,7 +374,7 @@ def save_locality_stats(uow: UnitOfWork, user_id: int, rows: list[dict[str, Any]
     errors, clean = [], []
     with uow:
         s = uow.session
-        user = _ministry(s, user_id)
+        user = permissions.require(repo.user_by_id(s, user_id), "reports.reference")
         seen: dict[tuple[str, int], int] = {}
         for i, raw in enumerate(rows):
             row, errs = _locality_row(s, i, raw, now)
@@ -477,7 +463,7 @@ def locality_stats(uow: UnitOfWork, user_id: int) -> list[LocalityStatRow]:
     """Every authority's entered figures, newest year first (visible to reviewers)."""
     with uow.read():
         s = uow.session
-        _refuse_admin(repo.user_by_id(s, user_id))
+        permissions.require(repo.user_by_id(s, user_id), "reports.view")
         return reports_repo.locality_rows(s)
 
 
@@ -486,7 +472,7 @@ def reference_stats(uow: UnitOfWork, user_id: int) -> list[ReferenceStatRow]:
     with uow.read():
         s = uow.session
         user = repo.user_by_id(s, user_id)
-        _refuse_admin(user)
+        permissions.require(user, "reports.view")
         return reports_repo.reference_rows(s)
 
 
@@ -495,6 +481,6 @@ def bases_for(uow: UnitOfWork, user_id: int) -> list[ApplicationRow]:
     with uow.read():
         s = uow.session
         user = repo.user_by_id(s, user_id)
-        _refuse_admin(user)
+        permissions.require(user, "reports.view")
         principals = repo.principals_of(s, user.id, local_date(utcnow()))
         return reports_repo.designated_in_scope(s, repo.scope_filter(user, principals))

@@ -20,8 +20,10 @@ from datetime import datetime
 from typing import Any
 
 from config import load_settings
+from workflow import permissions
 from workflow.assessment import PROPOSALS
-from workflow.errors import Forbidden, GuardFailed, ValidationFailed, refuse
+from workflow.errors import GuardFailed, ValidationFailed, refuse
+from workflow.permissions import Scope
 from workflow.roles import Role
 from workflow.services import assessment, audit, events
 from workflow.services.clock import local_date, utcnow
@@ -43,16 +45,14 @@ KINDS = {"development": ("重要进展", "Important development"),
 SUGGESTION_ZH = {"keep": "建议保留", "rectify": "建议限期整改", "revoke": "建议撤销"}
 SUGGESTION_EN = {"keep": "keep", "rectify": "rectify by a deadline", "revoke": "revoke"}
 MAX_TITLE, MAX_BODY, MAX_FINDINGS = 100, 4000, 2000
-REPORTERS = (Role.APPLICANT, Role.PROVINCIAL_REVIEWER, Role.MINISTRY_REVIEWER)
 
 
 # --- ad hoc reports ---------------------------------------------------------------------------
 
 def _case(s: DbSession, user_id: int, app_id: int) -> tuple[UserRow, ApplicationRow]:
-    user = repo.user_by_id(s, user_id)
+    user = permissions.require(repo.user_by_id(s, user_id), "case.report")
     row = repo.get_application(s, app_id)
-    if Role(user.role) not in REPORTERS or repo.actor_for_case(
-            s, user, row, local_date(utcnow())) is None:
+    if repo.actor_for_case(s, user, row, local_date(utcnow())) is None:
         raise repo.not_found()
     return user, row
 
@@ -164,11 +164,10 @@ class BaseUnderReview:
 
 def _province(s: DbSession, user_id: int) -> UserRow:
     user = repo.user_by_id(s, user_id)
-    if Role(user.role) is not Role.PROVINCIAL_REVIEWER or user.authority is None \
-            or user.authority.parent_id is not None:
-        raise Forbidden(refuse("province_only", "只有省级商务主管部门的审核人员可以报送本省基地的评估",
-                               "only a province's reviewers report on the bases in its scope"))
-    return user
+    # a province-level authority's reviewers (002 §六(三)), not a city's
+    if user.authority is None or user.authority.parent_id is not None:
+        permissions.forbid("supervision.submit")
+    return permissions.require(user, "supervision.submit")
 
 
 def bases_for_review(uow: UnitOfWork, user_id: int, period: int,
@@ -287,8 +286,7 @@ def assessments(uow: UnitOfWork, user_id: int, period: int
     with uow.read():
         s = uow.session
         user = repo.user_by_id(s, user_id)
-        role = Role(user.role)
-        if role is Role.MINISTRY_REVIEWER:
+        if permissions.scope_of(user, "supervision.view") is Scope.NATIONAL:
             return sr.latest_assessments(s, period)
         user = _province(s, user_id)
         return sr.latest_assessments(s, period, user.authority_id)

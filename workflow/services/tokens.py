@@ -38,6 +38,7 @@ class Principal:
     user_id: int
     scope: str
     token_id: int
+    role: str = ""  # the owner's role now (a role change revokes the owner's tokens)
 
 
 @dataclass
@@ -182,4 +183,4 @@ def authenticate(uow: UnitOfWork, token: str, now: datetime | None = None) -> Pr
         if row.last_used_at is None or now - row.last_used_at > LAST_USED_GRANULARITY:
             row.last_used_at = now
             uow.commit()
-        return Principal(user.id, row.scope or "read_write", row.id)
+        return Principal(user.id, row.scope or "read_write", row.id, user.role)

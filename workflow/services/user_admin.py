@@ -13,6 +13,7 @@ from dataclasses import fields, replace
 from datetime import datetime
 from typing import Any
 
+from workflow import permissions
 from workflow.errors import Forbidden, NotFound, ValidationFailed, refuse
 from workflow.roles import ADMIN_ROLES, CASE_ROLES, Role
 from workflow.services import audit
@@ -26,14 +27,6 @@ from workflow.storage.models import UserRow
 from workflow.storage.uow import DbSession, UnitOfWork
 
 # --- the three admins' work (三员分立) -------------------------------------------------------
-
-def _admin(s: DbSession, admin_id: int, role: Role, action: str) -> UserRow:
-    """The acting admin, if their role is the one for `action`; else refused and audited."""
-    return repo.user_in_role(s, admin_id, role, refuse(
-        "not_your_duty", f"只有{role.zh}可以{action}",
-        f"only the {role.value.replace('_', ' ')} may do this",
-        details={"required_role": role.value}))
-
 
 def _target(s: DbSession, admin: UserRow, user_id: int) -> UserRow:
     target = s.get(UserRow, user_id)
@@ -87,10 +80,7 @@ def list_users(uow: UnitOfWork, admin_id: int, now: datetime | None = None
     now = now or real_utcnow()
     with uow.read():
         s = uow.session
-        admin = repo.user_by_id(s, admin_id)
-        if Role(admin.role) not in (Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN):
-            raise Forbidden(refuse("not_your_duty", "只有系统管理员和安全管理员可以查看账号",
-                                   "only the system and security admins may list accounts"))
+        permissions.require(repo.user_by_id(s, admin_id), "accounts.list")
         return security_repo.all_users(s), security_repo.locked_usernames(s, now)
 
 
@@ -118,7 +108,7 @@ def create_user(uow: UnitOfWork, admin_id: int, data: dict[str, Any],
         raise ValidationFailed(*errors)
     with uow:
         s = uow.session
-        admin = _admin(s, admin_id, Role.SYSTEM_ADMIN, "开设账号")
+        admin = permissions.require(repo.user_by_id(s, admin_id), "accounts.admin")
         role = _role(str(data.get("role") or ""), CASE_ROLES)
         authority_id = _authority_id(s, role, data.get("authority"))
         if repo.user_by_username(s, username) is not None:
@@ -145,7 +135,7 @@ def set_active(uow: UnitOfWork, admin_id: int, user_id: int, active: bool,
     now = now or real_utcnow()
     with uow:
         s = uow.session
-        admin = _admin(s, admin_id, Role.SYSTEM_ADMIN, "停用账号")
+        admin = permissions.require(repo.user_by_id(s, admin_id), "accounts.admin")
         user = _target(s, admin, user_id)
         user.is_active = active
         revoked = 0
@@ -164,7 +154,7 @@ def reset_password(uow: UnitOfWork, admin_id: int, user_id: int, temporary: str,
     now = now or real_utcnow()
     with uow:
         s = uow.session
-        admin = _admin(s, admin_id, Role.SYSTEM_ADMIN, "重置密码")
+        admin = permissions.require(repo.user_by_id(s, admin_id), "accounts.admin")
         user = _target(s, admin, user_id)
         problems = password_problems(temporary, user.username)
         if problems:
@@ -184,7 +174,7 @@ def set_role(uow: UnitOfWork, admin_id: int, user_id: int, role: str,
     now = now or real_utcnow()
     with uow:
         s = uow.session
-        admin = _admin(s, admin_id, Role.SECURITY_ADMIN, "分配角色")
+        admin = permissions.require(repo.user_by_id(s, admin_id), "security.admin")
         user = _target(s, admin, user_id)
         new_role = _role(role, CASE_ROLES | ADMIN_ROLES)
         authority_id = _authority_id(s, new_role, authority)
@@ -207,7 +197,7 @@ def unlock(uow: UnitOfWork, admin_id: int, user_id: int, now: datetime | None = 
     now = now or real_utcnow()
     with uow:
         s = uow.session
-        admin = _admin(s, admin_id, Role.SECURITY_ADMIN, "解锁账号")
+        admin = permissions.require(repo.user_by_id(s, admin_id), "security.admin")
         user = s.get(UserRow, user_id)
         if user is None:
             raise repo.not_found("user")
@@ -227,7 +217,7 @@ def reset_totp(uow: UnitOfWork, admin_id: int, user_id: int, now: datetime | Non
     now = now or real_utcnow()
     with uow:
         s = uow.session
-        admin = _admin(s, admin_id, Role.SECURITY_ADMIN, "重置动态口令")
+        admin = permissions.require(repo.user_by_id(s, admin_id), "security.admin")
         user = _target(s, admin, user_id)
         user.totp_secret = None
         user.totp_last_step = None
@@ -262,7 +252,7 @@ def update_policy(uow: UnitOfWork, admin_id: int, changes: dict[str, Any],
         raise ValidationFailed(*errors)
     with uow:
         s = uow.session
-        admin = _admin(s, admin_id, Role.SECURITY_ADMIN, "修改安全设置")
+        admin = permissions.require(repo.user_by_id(s, admin_id), "security.admin")
         before = read_policy(s)
         for name, value in clean.items():
             security_repo.put_setting(s, name, value, now)
@@ -281,7 +271,7 @@ def lockouts(uow: UnitOfWork, admin_id: int, user_id: int, now: datetime | None 
     now = now or real_utcnow()
     with uow.read():
         s = uow.session
-        _admin(s, admin_id, Role.SECURITY_ADMIN, "查看锁定")
+        permissions.require(repo.user_by_id(s, admin_id), "security.admin")
         user = s.get(UserRow, user_id)
         if user is None:
             raise NotFound(refuse("not_found", "未找到该记录", "not found"))

@@ -7,22 +7,13 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from workflow.errors import Forbidden, refuse
-from workflow.roles import Role
+from workflow import permissions
 from workflow.services import files
 from workflow.services.clock import today as china_today
 from workflow.states import DESIGNATED
 from workflow.storage import casepages, repo
-from workflow.storage.models import ApplicationRow, AttachmentRow, AuthorityRow, UserRow
-from workflow.storage.uow import DbSession, UnitOfWork
-
-
-def _case_user(session: DbSession, user_id: int) -> UserRow:
-    user = repo.user_by_id(session, user_id)
-    if Role(user.role).is_admin:
-        raise Forbidden(refuse("admin_cannot_act_on_cases", "管理员角色不能办理申报业务",
-                               "admin roles cannot act on cases"))
-    return user
+from workflow.storage.models import ApplicationRow, AttachmentRow, AuthorityRow
+from workflow.storage.uow import UnitOfWork
 
 
 def working_days_left(uow: UnitOfWork, deadlines: list[date | None],
@@ -60,7 +51,7 @@ def names_of(uow: UnitOfWork, user_id: int, app_ids: list[int]) -> dict[int, str
     """Applicant names of the cases this user may see (others are simply absent)."""
     with uow.read():
         s = uow.session
-        user = _case_user(s, user_id)
+        user = permissions.require(repo.user_by_id(s, user_id), "case.view")
         principals = repo.principals_of(s, user.id, china_today())
         return casepages.names_in_scope(s, repo.scope_filter(user, principals), app_ids)
 
@@ -70,7 +61,7 @@ def attachments_of(uow: UnitOfWork, user_id: int, app_id: int) -> list[Attachmen
     evidence only to the ministry (files.may_see)."""
     with uow.read():
         s = uow.session
-        user = _case_user(s, user_id)
+        user = permissions.require(repo.user_by_id(s, user_id), "case.view")
         row = repo.get_application(s, app_id)
         actor = repo.actor_for_case(s, user, row, china_today())
         if actor is None:
@@ -84,7 +75,7 @@ def attachment_for_download(uow: UnitOfWork, user_id: int, app_id: int, attachme
     """An attachment and where its bytes are, if the user may see its case (404 otherwise)."""
     with uow.read():
         s = uow.session
-        user = _case_user(s, user_id)
+        user = permissions.require(repo.user_by_id(s, user_id), "case.view")
         att = casepages.attachment(s, attachment_id)
         if att is None or att.application_id != app_id:
             raise repo.not_found("attachment")

@@ -38,7 +38,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from workflow import form
 from workflow.calendar import WorkCalendar
-from workflow.errors import Forbidden, NotFound, Refusal, refuse
+from workflow.errors import NotFound, refuse
 from workflow.model import Case
 from workflow.programme import DEFAULT_CODE, Programme, frozen, programme
 from workflow.regions import Region
@@ -823,16 +823,6 @@ def user_by_id(session: Session, user_id: int) -> UserRow:
     user = session.get(UserRow, user_id)
     if user is None or not user.is_active:
         raise not_found("user")
-    return user
-
-
-def user_in_role(session: Session, user_id: int, role: Role | tuple[Role, ...],
-                 refusal: Refusal) -> UserRow:
-    """The active user `user_id` if they hold `role` (or one of the roles given);
-    `Forbidden(refusal)` otherwise."""
-    user = user_by_id(session, user_id)
-    if Role(user.role) not in (role if isinstance(role, tuple) else (role,)):
-        raise Forbidden(refusal)
     return user
 
 
