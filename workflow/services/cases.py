@@ -372,7 +372,7 @@ def set_review_fields(uow: UnitOfWork, user_id: int, app_id: int, data: dict[str
         prog = repo.programme_of_round(row.round)
         the_form = prog.form
         mine = [f for f in the_form.filled_by(actor.role.value) if f.applies_to(row.kind)]
-        if not mine:
+        if not mine or actor.role is Role.APPLICANT:  # the applicant edits its draft
             raise Forbidden(refuse("nothing_to_state", "本申报没有由您填写的项目",
                                    "this application has no fields for your role to state"))
         if actor.role not in prog.state(row.state).waiting:
