@@ -220,3 +220,14 @@ def test_the_provinces_fields_do_not_block_the_recommendation_by_the_file() -> N
     # programmes/mofcom-2006-6.toml: the rank is weighed, not a material of §六(三)
     c = case(state="provincially_reviewed")
     assert [r.code for r in machine.check(c, "recommend", ctx(HUBEI))] == []
+
+
+def test_the_province_cannot_recommend_an_eastern_cluster_either() -> None:
+    # a cluster saved before its city was moved to an eastern province, say: refused again
+    from workflow.roles import Actor, Role
+
+    guangdong = Actor(22, Role.PROVINCIAL_REVIEWER, "440000", "广东审核")
+    eastern = case(state="provincially_reviewed", authority_code="440000", region=Region.EAST,
+                   authority_has_bases=False, values=dict(CLUSTER))
+    refusals = machine.check(eastern, "recommend", ctx(guangdong))
+    assert ("not_in_this_region", "applicant_type") in fields_of(refusals)
