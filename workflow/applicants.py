@@ -21,12 +21,12 @@ def preparer(applicant_type: str | None, drafted_by_city: bool) -> tuple[str, st
         if drafted_by_city:
             return ("龙头企业所在地级市商务主管部门组织申报材料（产业集群，002 §六(三)）",
                     "prepared by the commerce bureau of the city where the leading enterprise "
-                    "is (industry cluster, 002 §六(三))")
+                    "is (industry cluster, notice 002, §6(3))")
         return ("省级商务主管部门组织申报材料（省级龙头企业，002 §六(三)）",
                 "prepared by the province's commerce department (provincial leading "
-                "enterprise, 002 §六(三))")
+                "enterprise, notice 002, §6(3))")
     if drafted_by_city:
         return ("地级市商务主管部门组织申报材料（002 §六(三)）",
-                "prepared by the city's commerce bureau (002 §六(三))")
+                "prepared by the city's commerce bureau (notice 002, §6(3))")
     return ("省级商务主管部门组织申报材料（002 §六(三)）",
-            "prepared by the province-level commerce department (002 §六(三))")
+            "prepared by the province-level commerce department (notice 002, §6(3))")
