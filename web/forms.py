@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from typing import Any
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
@@ -14,8 +15,9 @@ from web.auth import current_user, requires
 from web.extensions import uow
 from web.i18n import lang
 from web.security import UPLOAD_LIMIT
-from web.views import me, not_found_page
+from web.views import _case_page, me, not_found_page
 from workflow import form, permissions
+from workflow.applicants import preparer
 from workflow.errors import (
     DomainError,
     NotFound,
@@ -33,14 +35,20 @@ bp = Blueprint("forms", __name__)
 
 PRODUCT_KEY = re.compile(r"^products-(\d{1,3})-(name|exports_10k_usd)$")
 MAX_PRODUCTS = 200
+BLANK_ROWS = 2  # empty rows a document table offers beyond those filled (more after saving)
 
 
 bp.register_error_handler(NotFound, not_found_page)
 
 
+TABLE_KEY = re.compile(r"^([a-z_]{1,40})-(\d{1,3})-([a-z0-9_]{1,40})$")
+
+
 def form_data(posted: MultiDict[str, str], the_form: form.FormDef) -> dict[str, Any]:
-    """The service's input from the posted form: fields, kind, and product rows in order."""
-    data: dict[str, Any] = {f.name: posted.get(f.name, "") for f in the_form.fields}
+    """The service's input from the posted form: the applicant's fields, kind, product rows
+    and the document's tables (a cluster's leading enterprises), rows in order."""
+    data: dict[str, Any] = {f.name: posted.get(f.name, "")
+                            for f in the_form.filled_by(form.APPLICANT)}
     data["kind"] = posted.get("kind") or the_form.kinds[0].key
     data["industry_field"] = posted.get("industry_field", "")
     data["existing_base_type"] = posted.get("existing_base_type", "")
@@ -51,6 +59,13 @@ def form_data(posted: MultiDict[str, str], the_form: form.FormDef) -> dict[str, 
         if m and int(m.group(1)) < MAX_PRODUCTS:
             rows.setdefault(int(m.group(1)), {})[m.group(2)] = value
     data["products"] = [rows[i] for i in sorted(rows)]
+    tables: dict[str, dict[int, dict[str, str]]] = {t.name: {} for t in the_form.tables}
+    for key, value in posted.items():
+        m = TABLE_KEY.match(key)
+        if m and m.group(1) in tables and int(m.group(2)) < MAX_PRODUCTS:
+            tables[m.group(1)].setdefault(int(m.group(2)), {})[m.group(3)] = value
+    for name, got in tables.items():
+        data[name] = [got[i] for i in sorted(got)]
     return data
 
 
@@ -64,27 +79,33 @@ def errors_by_field(err: DomainError, the_form: form.FormDef) -> dict[str, list[
     out: dict[str, list[str]] = {}
     for r in err.refusals:
         for name in r.details.get("fields", []) if r.code == "incomplete_form" else []:
-            key = "products-0-name" if name == "products" else name
-            out.setdefault(key, []).append(_("必填"))
-        inputs = CASE_INPUTS | set(the_form.by_name)
-        key = r.field if r.field and (r.field in inputs or r.field.startswith("products[")) \
-            else "_form"
-        m = re.match(r"^products\[(\d+)\](?:\.(\w+))?$", key)
-        if m:
-            key = f"products-{m.group(1)}-{m.group(2) or 'name'}"
-        out.setdefault(key, []).append(r.message(lang()))
+            out.setdefault(_input_of(name, the_form), []).append(_("必填"))
+        out.setdefault(_input_of(r.field, the_form), []).append(r.message(lang()))
     return out
+
+
+def _input_of(name: str | None, the_form: form.FormDef) -> str:
+    """The form input a refusal's field names: products[1].name → products-1-name, a
+    table's missing rows → its first row's first cell, anything else of no input → _form."""
+    tables = {t.name: t for t in (the_form.rows, *the_form.tables) if t is not None}
+    if name in tables:
+        return f"{name}-0-{tables[name].fields[0].name}"
+    m = re.match(r"^(\w+)\[(\d+)\](?:\.(\w+))?$", name or "")
+    if m and m.group(1) in tables:
+        return f"{m.group(1)}-{m.group(2)}-{m.group(3) or tables[m.group(1)].fields[0].name}"
+    return name if name and name in CASE_INPUTS | set(the_form.by_name) else "_form"
 
 
 def _still_missing(the_form: form.FormDef, data: dict[str, Any]) -> dict[str, list[str]]:
     """The required fields left blank in what was typed (submitting needs them), each with
     its message naming it — said with the format errors, not a round later."""
-    rows = [r for r in data.get("products") or [] if any((v or "").strip() for v in r.values())]
-    typed = {k: v for k, v in data.items() if isinstance(v, str) and v.strip()}
+    def filled(rows: Any) -> list[dict[str, Any]]:
+        return [r for r in rows or [] if any((v or "").strip() for v in r.values())]
+    typed: dict[str, Any] = {k: v for k, v in data.items() if isinstance(v, str) and v.strip()}
+    typed.update({t.name: filled(data.get(t.name)) for t in the_form.tables})
     out: dict[str, list[str]] = {}
-    for r in the_form.missing(str(data.get("kind") or ""), typed, rows):
-        key = "products-0-name" if r.field == "products" else (r.field or "_form")
-        out.setdefault(key, []).append(r.message(lang()))
+    for r in the_form.missing(str(data.get("kind") or ""), typed, filled(data.get("products"))):
+        out.setdefault(_input_of(r.field, the_form), []).append(r.message(lang()))
     return out
 
 
@@ -105,6 +126,10 @@ def _values_of(row: Any, the_form: form.FormDef, saved: dict[str, Any]) -> dict[
     data["existing_base_id"] = str(row.existing_base_id or "")
     data["products"] = [{"name": p.name, "exports_10k_usd": "" if p.exports_10k_usd is None
                          else format(p.exports_10k_usd.normalize(), "f")} for p in row.products]
+    for t in the_form.tables:
+        data[t.name] = [{c: "" if v is None else format(v.normalize(), "f")
+                         if isinstance(v, Decimal) else str(v) for c, v in r.items()}
+                        for r in saved.get(t.name) or []]
     return data
 
 
@@ -128,7 +153,8 @@ def _render(values: dict[str, Any], *, row: Any = None, errors: dict[str, list[s
         upload_kind=upload_kind, round=rnd,
         industry_fields=rnd.rules.new_base_fields if rnd else NEW_BASE_FIELDS_2006,
         base_types=EXISTING_BASE_TYPES, base_choices=bases.choices(uow(), me().id),
-        fields=shown.fields, sections=shown.sections, rows=shown.rows, kinds=shown.kinds,
+        fields=shown.filled_by(form.APPLICANT), sections=shown.sections, rows=shown.rows,
+        kinds=shown.kinds, tables=shown.tables, blank_rows=BLANK_ROWS,
         choices=choices,
         returned=returned), status
 
@@ -250,7 +276,7 @@ def print_application(app_id: int) -> Any:
     loaded = cases.load(uow(), user.id, app_id)
     attachments = worklist.attachments_of(uow(), user.id, app_id)
     return render_template("application_print.html", row=loaded.row, attachments=attachments,
-                           values=loaded.case.values,
+                           values=loaded.case.values, programme=loaded.case.programme,
                            kinds=[a.kind for a in loaded.case.programme.attachments])
 
 
@@ -281,4 +307,31 @@ def _chosen() -> str | None:
     return (request.values.get("programme") or "").strip()[:60] or None
 
 
+@bp.post("/cases/<int:app_id>/review-fields")
+@requires("case.view", after_scope=True)  # whose fields: the programme's `filled_by`
+def review_fields(app_id: int) -> Any:
+    """A reviewer states the form's fields their role fills in (002 §六(二)(2): the
+    province's statement of the applicant's rank in its locality)."""
+    user = me()
+    loaded = cases.load(uow(), user.id, app_id)
+    names = [f.name for f in loaded.case.programme.form.filled_by(loaded.actor.role.value)]
+    data = {n: request.form.get(n, "") for n in names if n in request.form}
+    try:
+        version = int(request.form.get("version", ""))
+    except ValueError:
+        version = -1
+    try:
+        cases.set_review_fields(uow(), user.id, app_id, data, version)
+    except VersionConflict:
+        return _case_page(app_id, status=409, conflict={"trigger": "review_fields"})
+    except NotFound:
+        raise
+    except DomainError as err:
+        return _case_page(app_id, status=422, typed={"review_fields": data},
+                          attest_error="；".join(r.message(lang()) for r in err.refusals))
+    flash(_("已保存"), "success")
+    return redirect(url_for("views.case", app_id=app_id) + "#eligibility")
+
+
 bp.add_app_template_global(current_user, "current_user")
+bp.add_app_template_global(preparer, "preparer")

@@ -161,6 +161,10 @@ def _validated(s: Session, data: dict[str, Any], kind: str | None, rnd: RoundRow
             [{"name": p.name, "exports_10k_usd": p.exports_10k_usd} for p in row.products]
             if row is not None else [])
         errors += the_form.cross_checks({**current, **values}, rows_now)
+        authority = s.get(AuthorityRow, authority_id)
+        if authority is not None and kind is not None:  # 002 §六: clusters central/west only
+            errors += the_form.region_checks(kind, {**current, **values},
+                                             authority.province.region)
     field_value = data.get("industry_field")
     if field_value not in (None, "") and field_value not in rules.new_base_fields:
         errors.append(refuse("invalid_choice", "产业领域不在本轮范围内",
@@ -339,6 +343,53 @@ def set_attestations(uow: UnitOfWork, user_id: int, app_id: int,
         audit.append(s, "attestations_confirmed", who=_who(user, actor),
                      object_type="application", object_id=row.id,
                      details={"version": row.version, "values": values})
+        uow.commit()
+        return row.version
+
+
+def set_review_fields(uow: UnitOfWork, user_id: int, app_id: int, data: dict[str, Any],
+                      version: int) -> int:
+    """A reviewer states the form's fields their role fills in (`filled_by`; 002 §六(二)(2):
+    the province states the applicant's rank in its locality and the catalogue used) while
+    the case waits on that role; returns the new version."""
+    with uow:
+        s = uow.session
+        user = repo.user_by_id(s, user_id)
+        permissions.require(user, "case.view")
+        row = repo.get_application(s, app_id)
+        actor = _actor_or_404(s, user, row, local_date(utcnow()))
+        prog = repo.programme_of_round(row.round)
+        the_form = prog.form
+        mine = [f for f in the_form.filled_by(actor.role.value) if f.applies_to(row.kind)]
+        if not mine or actor.role is Role.APPLICANT:  # the applicant edits its draft
+            raise Forbidden(refuse("nothing_to_state", "本申报没有由您填写的项目",
+                                   "this application has no fields for your role to state"))
+        if actor.role not in prog.state(row.state).waiting:
+            raise GuardFailed(refuse("not_your_turn", "只能在申报等待您审核时填写",
+                                     "these fields are stated while the case waits on you",
+                                     guard="review_fields"))
+        if row.version != version:
+            raise _conflict(version, row.version)
+        names = {f.name for f in mine}
+        values, errors = the_form.clean({k: v for k, v in data.items() if k in names},
+                                        role=actor.role.value)
+        unknown = [k for k in data if k not in names]
+        errors += [refuse("unknown_field", "未知的填写项目", f"unknown field: {k}", field=k)
+                   for k in unknown[:1]]
+        if not errors:
+            errors += the_form.cross_checks({**repo.values_of(row), **values},
+                                            [{"name": p.name, "exports_10k_usd":
+                                              p.exports_10k_usd} for p in row.products])
+        if errors:
+            raise ValidationFailed(*errors)
+        before = repo.values_of(row)
+        repo.write_values(row, values)
+        row.updated_at = utcnow()
+        _flush_or_conflict(s, version)
+        audit.append(s, "review_fields_stated", who=_who(user, actor), object_type="application",
+                     object_id=row.id, details={
+                         "version": row.version,
+                         "fields": sorted(k for k, v in values.items() if before.get(k) != v)})
         uow.commit()
         return row.version
 
