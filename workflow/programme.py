@@ -23,6 +23,7 @@ from workflow.eligibility import CriterionDef, parse_criteria
 from workflow.errors import DefinitionError
 from workflow.form import FormDef, KindDef, parse_form
 from workflow.goals import Goals, parse_goals
+from workflow.reminders import ReminderDef, parse_reminders
 from workflow.roles import Role
 
 PROGRAMMES_DIR = Path(__file__).resolve().parents[1] / "programmes"
@@ -119,6 +120,9 @@ class Programme:
     # the authority whose `owner` keeps the rounds and whose tree may apply (a province's
     # own programme); None: the ministry's, open to every authority
     authority: str | None = None
+    # its reminder table (`[[reminders]]`); None: the file has none (a round frozen before
+    # the table moved into the file takes the file's own, `frozen`)
+    reminders: tuple[ReminderDef, ...] | None = None
     path: Path | None = None
     source: str | None = None  # the definition's text (what a round opening freezes)
     by_trigger: dict[str, TransitionDef] = field(default_factory=dict)
@@ -167,6 +171,11 @@ class Programme:
 
     def triggers_from(self, state: str) -> list[TransitionDef]:
         return [t for t in self.transitions if state in t.sources]
+
+    @property
+    def reminder_table(self) -> tuple[ReminderDef, ...]:
+        """Who is reminded of what before which deadline, in its cases' states."""
+        return self.reminders or ()
 
     def attachment(self, kind: str) -> AttachmentDef | None:
         """A kind of attachment users of this programme add, by its key."""
@@ -395,6 +404,7 @@ def parse(path: Path, data: dict[str, Any]) -> Programme:
                      owner=owner, initial=initial, states=states, transitions=transitions,
                      form=form, criteria=criteria, attachments=attachments, path=path,
                      goals=parse_goals(path.name, data.get("goals")),
+                     reminders=parse_reminders(path.name, data.get("reminders"), set(states)),
                      authority=str(head["authority"]) if head.get("authority") else None)
 
 
@@ -470,6 +480,9 @@ def frozen(source_hash: str, source: str | None = None) -> Programme:
         if not found.attachments and path_of(found.code).exists():
             # a round opened before its attachment kinds were in the file: the file's now
             found = replace(found, attachments=programme(found.code).attachments)
+        if found.reminders is None and path_of(found.code).exists():
+            # nor its reminder table: the file's now
+            found = replace(found, reminders=programme(found.code).reminders)
         _frozen[source_hash] = found
     return found
 
@@ -559,3 +572,13 @@ def known() -> list[Programme]:
             programme(path.stem)
         _known = sorted(_loaded.values(), key=lambda p: p.code)
     return _known
+
+
+def reminder_kinds() -> dict[str, ReminderDef]:
+    """Every kind of reminder some programme defines, by its key, notice 002's first (the
+    outbox's filter and labels)."""
+    out: dict[str, ReminderDef] = {}
+    for p in (programme(), *known()):
+        for r in p.reminder_table:
+            out.setdefault(r.kind, r)
+    return out

@@ -52,7 +52,7 @@ def outbox(world: factories.World) -> list[OutboxRow]:
 def test_a_user_reads_their_reminders_in_the_notification_list_and_marks_them_read(
         client: Any, world: factories.World) -> None:
     app_id = factories.draft(world, applicant_name="光谷基地")
-    svc.scan(world.uow(), SCAN_AT)
+    svc.scan(world.uow(), SCAN_AT, base_url="http://eib.test")
     login(client, "hubei_applicant")
     page = client.get("/notifications").get_data(as_text=True)
     assert "未读 1 条" in page and "【提醒】光谷基地：申报书尚未提交，还剩 5 个工作日" in page
@@ -84,7 +84,7 @@ def test_the_system_admin_sees_a_permanent_failure_and_retries_it(
                           .values(email="no-at-sign"))
         u.commit()
     factories.draft(world)
-    svc.scan(world.uow(), SCAN_AT)
+    svc.scan(world.uow(), SCAN_AT, base_url="http://eib.test")
     mail.send_due(world.uow())
     (row,) = outbox(world)
     admin_login(client, world)

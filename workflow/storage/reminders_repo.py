@@ -141,12 +141,30 @@ def annual_filed(s: Session, ids: Sequence[int]) -> dict[int, set[int]]:
     return out
 
 
-def round_params(s: Session, ids: Iterable[int]
-                 ) -> dict[int, tuple[int, dict[str, Any], date | None, date | None]]:
-    """round id -> (year, params, opened_on, closed_on)."""
+@dataclass(frozen=True)
+class RoundRecord:
+    """The columns of a round the reminder scan needs."""
+
+    year: int
+    params: dict[str, Any]
+    opened_on: date | None
+    closed_on: date | None
+    programme: str  # its programme's code
+    programme_hash: str | None  # the definition it opened with (None: planned, the file)
+
+
+def round_params(s: Session, ids: Iterable[int]) -> dict[int, RoundRecord]:
+    """round id -> what the scan needs of it."""
     q = select(RoundRow.id, RoundRow.year, RoundRow.params, RoundRow.opened_on,
-               RoundRow.closed_on).where(RoundRow.id.in_(set(ids)))
-    return {i: (y, p or {}, o, c) for i, y, p, o, c in s.execute(q)}
+               RoundRow.closed_on, RoundRow.programme, RoundRow.programme_hash
+               ).where(RoundRow.id.in_(set(ids)))
+    return {i: RoundRecord(y, p or {}, o, c, code, h)
+            for i, y, p, o, c, code, h in s.execute(q)}
+
+
+def programme_source(s: Session, round_id: int) -> str | None:
+    """The definition's text a round opened with (read once per process and version)."""
+    return s.scalar(select(RoundRow.programme_source).where(RoundRow.id == round_id))
 
 
 @dataclass(frozen=True)
