@@ -18,7 +18,6 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import update
 
-import config
 from tests import factories
 from tests.smtp_sink import SmtpServer
 from workflow.calendar import WorkCalendar
@@ -245,8 +244,7 @@ def test_a_guangdong_case_is_reminded_in_the_provinces_words_not_notice_002s(
                           .values(locale="en"))
         u.commit()
     # five working days before the round's submission deadline, then before its approval one
-    settings = config.for_tests(tmp_path, smtp_host="127.0.0.1", smtp_port=smtp.port,
-                                smtp_timeout=5, base_url="https://eib.example.gov.cn")
+    settings = smtp.settings(tmp_path, base_url="https://eib.example.gov.cn")
     cal = WorkCalendar()
     for deadline in (date(2007, 4, 30), date(2007, 6, 29)):
         day = cal.working_days_before(deadline, 5)

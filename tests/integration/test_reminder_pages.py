@@ -11,6 +11,7 @@ import pyotp
 import pytest
 from sqlalchemy import select, update
 
+from config import for_tests
 from tests import factories
 from workflow.services import accounts, clock, mail
 from workflow.services import reminders as svc
@@ -76,16 +77,15 @@ def test_a_user_switches_to_the_daily_digest(client: Any, world: factories.World
 
 
 def test_the_system_admin_sees_a_permanent_failure_and_retries_it(
-        client: Any, world: factories.World, monkeypatch: Any, tmp_path: Any) -> None:
-    monkeypatch.delenv("SMTP_HOST", raising=False)
-    monkeypatch.setenv("MAIL_DIR", str(tmp_path / "mail"))
+        client: Any, world: factories.World, tmp_path: Any) -> None:
+    settings = for_tests(tmp_path, mail_dir=tmp_path / "mail")  # no SMTP: .eml files
     with world.uow() as u:
         u.session.execute(update(UserRow).where(UserRow.username == "hubei_applicant")
                           .values(email="no-at-sign"))
         u.commit()
     factories.draft(world)
     svc.scan(world.uow(), SCAN_AT, base_url="http://eib.test")
-    mail.send_due(world.uow())
+    mail.send_due(world.uow(), settings=settings)
     (row,) = outbox(world)
     admin_login(client, world)
     page = client.get("/admin/outbox?status=dead").get_data(as_text=True)
