@@ -163,6 +163,15 @@ def test_the_provinces_own_programme_runs_from_draft_to_designation(
     page = client.get(f"/cases/{app_id}").get_data(as_text=True)
     assert "已认定为出口基地企业" in page and "自主品牌出口占比" in page
     assert "撤销认定" in page  # the one action left, from the file
+    # its 申报书 prints from its own form, and cites its own document, none of 002's
+    r = client.get(f"/applications/{app_id}/print")
+    assert r.status_code == 200
+    printed = r.get_data(as_text=True)
+    assert "广东省机电产品出口基地企业" in printed and "粤府办〔2006〕59号" in printed
+    assert "自主品牌出口占比（%）" in printed and "AA" in printed and "品牌、认证与研发" in printed
+    assert 'data-testid="papers-rule"' not in printed and "城市商务局推荐函" in printed
+    main = printed.split("<main")[1].split("</main>")[0]
+    assert "商技发" not in main and "出口创新基地申报书" not in main
 
     # the pages that count cases take the province's own programme in their stride: the
     # dashboard and the programme report stay notice 002's; the inbox filters by its states

@@ -73,6 +73,8 @@ def test_print_view_lays_out_the_official_form_one_section_per_page(browser, wor
     assert "第一项：基地基本情况" in page and "2005 年度" in page
     assert page.count('class="sheet"') == 4
     assert "application_form.pdf" in page
+    # the papers' list cites the rule its programme's file names (002 §六(三))
+    assert "依据商技发〔2006〕6号 第六条第三款" in page
 
 
 def test_submitting_says_every_problem_at_once_each_naming_its_field(browser, world):
