@@ -3,6 +3,10 @@
 Pure rules, no database: the scan (`workflow.services.reminders`) gives a case's facts
 and a day, and gets back the reminders due that day and the next day anything is due.
 
+The table itself is each programme's data: `[[reminders]]` in its definition file, read by
+`parse_reminders` (who, about what, before which deadline, in its own zh/en words); a
+round runs its programme's table with its own days (`rules_of_round`).
+
 - A reminder goes out N working days before its deadline (round default 10, 5, 2, 1 —
   `RoundRules.reminder_days_before`), only on working days of China's calendar.
 - Once a deadline has passed, the case is escalated to the next level (province head
