@@ -163,6 +163,9 @@ def test_the_provinces_own_programme_runs_from_draft_to_designation(
     page = client.get(f"/cases/{app_id}").get_data(as_text=True)
     assert "已认定为出口基地企业" in page and "自主品牌出口占比" in page
     assert "撤销认定" in page  # the one action left, from the file
+    # and its footer cites the province's document, not notice 002
+    footer = page.split('data-testid="citation">')[1].split("</span>")[0]
+    assert "粤府办〔2006〕59号" in footer and "商技发" not in footer
     # its 申报书 prints from its own form, and cites its own document, none of 002's
     r = client.get(f"/applications/{app_id}/print")
     assert r.status_code == 200

@@ -51,7 +51,10 @@ def test_a_draft_is_saved_resumed_and_submitted_with_its_attachments(browser, wo
     version = re.search(r'name="version" value="(\d+)"', b.text(edit)).group(1)
     r = b.post(edit, data=_post_fields(employees="35000", action="submit", version=version))
     assert r.status_code == 302 and r.headers["Location"].endswith(f"/cases/{app_id}")
-    assert "省级审核中" in b.text(f"/cases/{app_id}")
+    page = b.text(f"/cases/{app_id}")
+    assert "省级审核中" in page
+    # the case page's footer cites its programme's document (citation_zh in its file)
+    assert "依据商务部关于开展科技兴贸出口创新基地申报工作的通知（商技发〔2006〕6号）" in page
 
 
 def test_saving_over_a_newer_version_says_so_and_keeps_the_typing(browser, world):
