@@ -128,3 +128,14 @@ def test_reminders_that_are_not_a_list_of_tables_are_refused() -> None:
     data = definition(GUANGDONG)
     data["reminders"] = {"kind": "enterprise_draft"}
     assert refused(data) == "broken.toml: reminders: must be a list of [[reminders]] tables"
+
+
+def test_the_outbox_filter_names_every_programmes_reminders_in_the_readers_language() -> None:
+    from workflow.services.reminders import kind_labels
+
+    zh, en = kind_labels("zh"), kind_labels("en")
+    assert zh["provincial_review"] == "申报待省级审核推荐"
+    assert zh["enterprise_designation"] == "企业申请待省商务厅认定"
+    assert en["enterprise_draft"] == ("enterprise's application not yet sent to the "
+                                      "provincial department")
+    assert (zh["digest"], en["digest"]) == ("每日提醒汇总", "daily digest")
