@@ -139,3 +139,13 @@ def test_the_outbox_filter_names_every_programmes_reminders_in_the_readers_langu
     assert en["enterprise_draft"] == ("enterprise's application not yet sent to the "
                                       "provincial department")
     assert (zh["digest"], en["digest"]) == ("每日提醒汇总", "daily digest")
+
+
+def test_replanning_skips_the_final_states_of_every_programme() -> None:
+    from workflow.storage.reminders_repo import final_states
+
+    final = final_states()
+    assert {"withdrawn", "declined", "revoked", "rejected", "objection_upheld",
+            "designation_revoked"} <= set(final)  # Guangdong's own final state too
+    assert not {"drafted", "provincially_reviewed", "approved", "enterprise_designated"} & \
+        set(final)

@@ -23,8 +23,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from workflow.programme import known
 from workflow.roles import Role
-from workflow.states import TERMINAL
 from workflow.storage.models import (
     AnnualReportRow,
     ApplicationRow,
@@ -240,10 +240,17 @@ def move_next_reminder(s: Session, plans: list[dict[str, Any]]) -> None:
     s.connection().execute(stmt, plans)
 
 
+def final_states() -> list[str]:
+    """The states final in every programme that has them (a case there is never reminded)."""
+    progs = known()
+    keys = {k for p in progs for k in p.terminal}
+    return sorted(k for k in keys if all(k in p.terminal for p in progs if k in p.states))
+
+
 def replan_open_cases(s: Session, day: date, round_id: int | None = None) -> int:
     """Ask the next scan to re-plan every unfinished case (after a round's dates change)."""
     t = _table(ApplicationRow)
-    stmt = update(t).where(t.c.state.not_in(sorted(TERMINAL)))  # the programme's final states
+    stmt = update(t).where(t.c.state.not_in(final_states()))
     if round_id is not None:
         stmt = stmt.where(t.c.round_id == round_id)
     return _rowcount(s.execute(stmt.values(next_reminder_on=day)))
