@@ -9,7 +9,7 @@ from flask import Blueprint, flash, g, redirect, request, url_for
 from flask_babel import gettext as _
 
 from web.auth import current_user, requires
-from web.extensions import uow
+from web.extensions import settings, uow
 from web.i18n import lang
 from workflow import permissions
 from workflow.errors import DomainError, NotFound
@@ -88,7 +88,7 @@ def comment(app_id: int) -> Any:
         typed["visibility"] = "applicant"
     try:
         comments.post(uow(), user.id, app_id, typed["body"], typed["visibility"] or "internal",
-                      typed["field"] or None)
+                      typed["field"] or None, base_url=settings().base_url)
     except NotFound:
         raise
     except DomainError as err:

@@ -275,9 +275,15 @@ def print_application(app_id: int) -> Any:
     user = me()
     loaded = cases.load(uow(), user.id, app_id)
     attachments = worklist.attachments_of(uow(), user.id, app_id)
-    return render_template("application_print.html", row=loaded.row, attachments=attachments,
-                           values=loaded.case.values, programme=loaded.case.programme,
-                           kinds=[a.kind for a in loaded.case.programme.attachments])
+    prog = loaded.case.programme
+    # notice 002's form has its official layout (its annex); any other programme's form is
+    # laid out from its definition, section by section
+    layout = ("application_print.html" if prog.form == catalog.default_programme().form
+              else "application_print_fields.html")
+    return render_template(layout, row=loaded.row, attachments=attachments,
+                           values=loaded.case.values,
+                           kinds=[a.kind for a in loaded.case.programme.attachments],
+                           programme=loaded.case.programme)
 
 
 def _programme_of(row: Any, rnd: Any) -> Programme:

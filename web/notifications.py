@@ -92,7 +92,8 @@ def outbox() -> Any:
         errors = list(err.refusals)
         page = mail.outbox_page(uow(), user.id)
     return render_template("admin/outbox.html", page=page, filters=filters, errors=errors,
-                           statuses=mail.STATUSES, status_zh=STATUS_ZH, kind_zh=reminders.rules_mod.KIND_ZH,
+                           statuses=mail.STATUSES, status_zh=STATUS_ZH,
+                           kinds=reminders.kind_labels(lang()),
                            retryable=mail.RETRYABLE, lang=lang(),
                            done=request.args.get("done"))
 

@@ -10,7 +10,7 @@ from flask import Blueprint, flash, g, redirect, render_template, request, url_f
 from flask_babel import gettext as _
 
 from web.auth import current_user, requires
-from web.extensions import uow
+from web.extensions import settings, uow
 from web.i18n import lang
 from workflow import permissions
 from workflow.errors import DomainError, NotFound
@@ -42,7 +42,7 @@ def file_report(app_id: int) -> Any:
     typed = {k: request.form.get(k, "") for k in ("kind", "title", "body")}
     try:
         supervision.file_report(uow(), _me().id, app_id, typed["kind"], typed["title"],
-                                typed["body"])
+                                typed["body"], base_url=settings().base_url)
     except NotFound:
         raise
     except DomainError as err:
@@ -105,7 +105,8 @@ def submit() -> Any:
             items.setdefault(int(tail), {})[head] = value
     summary = request.form.get("summary", "")
     try:
-        row = supervision.submit_assessment(uow(), user.id, period, summary, items)
+        row = supervision.submit_assessment(uow(), user.id, period, summary, items,
+                                            base_url=settings().base_url)
     except DomainError as err:
         errors: dict[str, list[str]] = {}
         for r in err.refusals:

@@ -10,7 +10,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from web.auth import requires
-from web.extensions import uow
+from web.extensions import settings, uow
 from web.i18n import lang
 from web.views import me
 from workflow.errors import ValidationFailed
@@ -38,7 +38,7 @@ def create() -> Any:
     values = {"url": request.form.get("url", "").strip()}
     errors: dict[str, list[str]] = {}
     try:
-        made = webhooks.create(uow(), me().id, values["url"])
+        made = webhooks.create(uow(), me().id, values["url"], settings=settings())
     except ValidationFailed as err:
         for r in err.refusals:
             errors.setdefault(r.field or "_form", []).append(r.message(lang()))

@@ -7,6 +7,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from config import for_tests
 from workflow.eligibility import FAIL
 from workflow.services import cases, demo
 from workflow.states import State
@@ -30,9 +31,9 @@ def _counts(uow: Any) -> tuple[int, int, int, int]:
 def test_demo_data_covers_every_state_and_region_and_loads_only_once(
         uow: Any, tmp_path: Path, monkeypatch: Any) -> None:
     monkeypatch.setenv("INSTANCE_PATH", str(tmp_path))
-    assert demo.seed(uow(), upload_dir=tmp_path / "uploads") is True
+    assert demo.seed(uow(), for_tests(tmp_path)) is True
     first = _counts(uow)
-    assert demo.seed(uow(), upload_dir=tmp_path / "uploads") is False  # `make run` twice
+    assert demo.seed(uow(), for_tests(tmp_path)) is False  # `make run` twice
     assert _counts(uow) == first
     authorities, _, applications, _ = first
     assert authorities == 37 + len(demo.CITIES) and applications >= 30
@@ -66,7 +67,7 @@ def test_demo_data_covers_every_state_and_region_and_loads_only_once(
 def test_the_demo_has_a_city_tier_whose_applicants_see_their_own_citys_cases(
         uow: Any, tmp_path: Path, monkeypatch: Any) -> None:
     monkeypatch.setenv("INSTANCE_PATH", str(tmp_path))
-    demo.seed(uow(), upload_dir=tmp_path / "uploads")
+    demo.seed(uow(), for_tests(tmp_path))
     with uow() as u:
         s = u.session
         cities = {a.code: a for a in s.query(AuthorityRow).filter(
@@ -107,7 +108,7 @@ TYPE_IN_NAME = {"软件出口基地": "software", "医药出口基地": "pharmac
 def test_the_demo_register_holds_the_bases_its_cases_imply_and_the_cases_agree_with_it(
         uow: Any, tmp_path: Path, monkeypatch: Any) -> None:
     monkeypatch.setenv("INSTANCE_PATH", str(tmp_path))
-    demo.seed(uow(), upload_dir=tmp_path / "uploads")
+    demo.seed(uow(), for_tests(tmp_path))
     with uow() as u:
         s = u.session
         entries = s.query(ExportBaseRow).all()
@@ -152,7 +153,7 @@ def test_the_demo_register_holds_the_bases_its_cases_imply_and_the_cases_agree_w
 def test_a_demo_loaded_before_the_register_gets_it_on_the_next_run(
         uow: Any, tmp_path: Path, monkeypatch: Any) -> None:
     monkeypatch.setenv("INSTANCE_PATH", str(tmp_path))
-    demo.seed(uow(), upload_dir=tmp_path / "uploads")
+    demo.seed(uow(), for_tests(tmp_path))
     with uow() as u:  # as a demo loaded before 0014 was: no national base, nothing named
         s = u.session
         national = [e for e in s.query(ExportBaseRow) if e.application_id is None]
@@ -165,7 +166,7 @@ def test_a_demo_loaded_before_the_register_gets_it_on_the_next_run(
         s.query(ExportBaseEventRow).filter(ExportBaseEventRow.base_id.in_(ids)).delete()
         s.query(ExportBaseRow).filter(ExportBaseRow.id.in_(ids)).delete()
         u.commit()
-    assert demo.seed(uow(), upload_dir=tmp_path / "uploads") is False
+    assert demo.seed(uow(), for_tests(tmp_path)) is False
     with uow() as u:
         s = u.session
         assert s.query(ExportBaseRow).filter(ExportBaseRow.application_id.is_(None)).count() \

@@ -10,7 +10,7 @@ from marshmallow import Schema, fields, validate
 from web.api.blueprint import Blueprint
 from web.api.security import api_user_id
 from web.auth import declares
-from web.extensions import uow
+from web.extensions import settings, uow
 from workflow.services import claims, comments
 
 bp = Blueprint("collaboration_api", __name__, url_prefix="/api/v1/applications",
@@ -123,4 +123,4 @@ class Comments(MethodView):
     def post(self, data: dict[str, Any], app_id: int) -> Any:
         """Comment on a case; the people it @-mentions are notified."""
         return comments.post(uow(), api_user_id(), app_id, data["body"], data["visibility"],
-                             data.get("field"))
+                             data.get("field"), base_url=settings().base_url)

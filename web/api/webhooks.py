@@ -11,7 +11,7 @@ from marshmallow import Schema, fields, validate
 from web.api.blueprint import Blueprint
 from web.api.security import api_user_id
 from web.auth import declares
-from web.extensions import uow
+from web.extensions import settings, uow
 from workflow.services import webhooks
 
 bp = Blueprint("webhooks_api", __name__, url_prefix="/api/v1/webhooks",
@@ -86,7 +86,8 @@ class Webhooks(MethodView):
     @bp.response(201, CreatedWebhook)
     def post(self, data: dict[str, Any]) -> Any:
         """Register a URL for your scope's transitions; copy the secret now."""
-        return asdict(webhooks.create(uow(), api_user_id(), data["url"]))
+        return asdict(webhooks.create(uow(), api_user_id(), data["url"],
+                                      settings=settings()))
 
 
 @bp.route(f"/<{ID}:webhook_id>")

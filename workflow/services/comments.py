@@ -8,7 +8,6 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from config import load_settings
 from workflow import permissions
 from workflow.errors import Refusal, ValidationFailed, refuse
 from workflow.services import audit, events
@@ -95,11 +94,11 @@ def _checked(s: DbSession, user: UserRow, row: ApplicationRow, body: str, visibi
 
 def post(uow: UnitOfWork, user_id: int, app_id: int, body: str, visibility: str = "internal",
          field: str | None = None, *, now: datetime | None = None,
-         base_url: str | None = None) -> CommentRow:
+         base_url: str) -> CommentRow:
     """Add a comment; the people it mentions (and, for a remark to the applicant, the
-    applicant) are told in the same transaction."""
+    applicant) are told in the same transaction, with a link under `base_url` (the
+    settings' BASE_URL, given by the caller)."""
     now = now or utcnow()
-    base_url = base_url or load_settings().base_url
     field = (field or "").strip() or None
     with uow:
         s = uow.session

@@ -36,6 +36,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from config import Settings
 from workflow.authorities import City
 from workflow.calendar import WorkCalendar
 from workflow.regions import AUTHORITIES, Region
@@ -293,11 +294,9 @@ def _user(s: Any, username: str, name: str, role: Role, authority: AuthorityRow 
                   password_changed_at=datetime.now(UTC)))
 
 
-def seed(uow: UnitOfWork, upload_dir: Path | None = None) -> bool:
-    """Load the demo data unless it is there already; True if it loaded it."""
-    from config import load_settings
-
-    settings = load_settings()
+def seed(uow: UnitOfWork, settings: Settings, upload_dir: Path | None = None) -> bool:
+    """Load the demo data unless it is there already; True if it loaded it. Its files go
+    to `upload_dir` (default: the settings' UPLOAD_DIR), within their MAX_UPLOAD_MB."""
     upload_dir = upload_dir or settings.upload_dir
     with uow:
         loaded = uow.session.get(SettingRow, MARKER) is not None

@@ -36,7 +36,7 @@ from typing import Any
 
 from babel.support import Translations
 
-from config import Settings, load_settings
+from config import Settings
 from workflow import permissions
 from workflow.errors import NotFound, ValidationFailed, refuse
 from workflow.services.clock import utcnow
@@ -374,8 +374,8 @@ def backoff(attempts: int, settings: Settings) -> timedelta:
 CLAIM_BATCH = 20  # rows one claim takes on PostgreSQL (SQLite: one at a time)
 
 
-def send_due(uow: UnitOfWork, *, limit: int = 100, only_id: int | None = None,
-             settings: Settings | None = None, link: SmtpLink | None = None) -> Delivery:
+def send_due(uow: UnitOfWork, *, settings: Settings, limit: int = 100,
+             only_id: int | None = None, link: SmtpLink | None = None) -> Delivery:
     """Send up to `limit` due messages; safe to run in many workers at once.
 
     With `only_id` (the `deliver` task, "a nudge to look at the outbox"): that message
@@ -389,10 +389,11 @@ def send_due(uow: UnitOfWork, *, limit: int = 100, only_id: int | None = None,
     lease runs out. A batch is sent only while half the lease is left; rows it does not
     reach in time are given back at once. `link` keeps one SMTP connection across runs
     (the worker's, per process); without it this run opens one and closes it at the end.
+    `settings` (SMTP, sender, retries, lease) come from the caller: the worker's Celery
+    app, the CLI's Flask app.
     """
     from workflow.services import reminders  # the relevance check of reminder rows
 
-    settings = settings or load_settings()
     lease = timedelta(seconds=settings.mail_lease_seconds)
     own_link = link is None
     link = link or SmtpLink(watch=False)

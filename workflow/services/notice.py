@@ -15,6 +15,7 @@ from typing import Any
 
 from workflow import permissions
 from workflow.calendar import WorkCalendar
+from workflow.programme import NoticeText, known, programme
 from workflow.services.clock import today as china_today
 from workflow.storage import notices, repo
 from workflow.storage.uow import UnitOfWork
@@ -47,7 +48,8 @@ class PublicCase:
 
 @dataclass
 class RoundNotice:
-    """One round's notice: the cases under notice and when the notice ends."""
+    """One round's notice: what its programme's notice says (`[notice]` in the definition
+    file), the cases under notice and when the notice ends."""
 
     year: int
     name_zh: str
@@ -55,6 +57,7 @@ class RoundNotice:
     published_on: date | None
     ends_on: date | None
     working_days_left: int | None
+    wording: NoticeText | None = None  # None: the programme says nothing above the list
     cases: list[PublicCase] = field(default_factory=list)
 
 
@@ -81,11 +84,13 @@ def current_notices(uow: UnitOfWork, today: date | None = None) -> list[RoundNot
         s = uow.session
         rows = notices.public_cases(s)
         calendar = repo.load_calendar(s)
-    out: dict[int, RoundNotice] = {}
+    out: dict[tuple[str, int], RoundNotice] = {}
     for row in rows:
         case = _public(row, calendar, today)
-        notice = out.setdefault(case.round_year, RoundNotice(
-            case.round_year, row["round_zh"], row["round_en"], None, None, None))
+        # a programme's rounds of one year are one notice; the wording is its file's now
+        notice = out.setdefault((row["programme"], case.round_year), RoundNotice(
+            case.round_year, row["round_zh"], row["round_en"], None, None, None,
+            programme(row["programme"]).notice))
         notice.cases.append(case)
         published, ends = case.notice_published_on, case.notice_ends_on
         if published and (notice.published_on is None or published < notice.published_on):
@@ -93,6 +98,14 @@ def current_notices(uow: UnitOfWork, today: date | None = None) -> list[RoundNot
         if ends and (notice.ends_on is None or ends > notice.ends_on):
             notice.ends_on, notice.working_days_left = ends, case.working_days_left
     return list(out.values())
+
+
+def wordings(notices: list[RoundNotice]) -> list[NoticeText]:
+    """What the notice page says above its lists: the programmes' of the notices running,
+    or, with none running, of every programme that has a public notice (each once)."""
+    found = [n.wording for n in notices if n.wording is not None] or \
+        [p.notice for p in known() if p.notice is not None]
+    return list(dict.fromkeys(found))
 
 
 def public_case(uow: UnitOfWork, app_id: int, today: date | None = None) -> PublicCase:

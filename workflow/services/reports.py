@@ -17,6 +17,7 @@ from typing import Any
 from workflow import permissions, quarterly_data
 from workflow.errors import GuardFailed, ValidationFailed, refuse
 from workflow.form import Field, parse_value
+from workflow.programme import Programme, QuarterlyTemplate, programme
 from workflow.quarterly_data import QuarterData
 from workflow.regions import Region
 from workflow.rules import CATALOGUES
@@ -188,19 +189,30 @@ def quarter_history(uow: UnitOfWork, user_id: int, app_id: int, year: int, quart
         return reports_repo.quarter_revisions(s, app_id, year, quarter)
 
 
+def _quarterly(prog: Programme) -> QuarterlyTemplate:
+    """A programme's quarterly template; refused for one whose bases file no quarterly data."""
+    if prog.quarterly is None:
+        raise GuardFailed(refuse("no_quarterly_data", f"“{prog.name_zh}”不报送季度数据",
+                                 f"{prog.name_en}: no quarterly data is filed",
+                                 guard="designated"))
+    return prog.quarterly
+
+
 def template_for(uow: UnitOfWork, user_id: int, app_id: int | None = None) -> bytes:
-    """The Excel template; for a base, named and pre-filled with what is on file."""
+    """The Excel template, headed as the programme's definition says (`[quarterly]`); for a
+    base, named and pre-filled with what is on file."""
     if app_id is None:
-        return quarterly_excel.template()
+        return quarterly_excel.template(_quarterly(programme()).heading_zh)
     with uow.read():
         s = uow.session
         user = repo.user_by_id(s, user_id)
         row = _base(s, user, app_id, local_date(utcnow()), write=False)
+        heading = _quarterly(repo.programme_of_round(row.round)).heading_zh
         rows = [QuarterData(q.year, q.quarter, q.exports_10k_usd or Decimal(0),
                             q.hightech_exports_10k_usd or Decimal(0), q.enterprise_count,
                             list(q.enterprises or []))
                 for q in reports_repo.current_quarters(s, app_id)]
-        return quarterly_excel.template(row.applicant_name or "", rows)
+        return quarterly_excel.template(heading, row.applicant_name or "", rows)
 
 
 # --- annual work report -----------------------------------------------------------------------

@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from config import load_settings
 from workflow import permissions
 from workflow.assessment import PROPOSALS
 from workflow.errors import GuardFailed, ValidationFailed, refuse
@@ -72,11 +71,10 @@ def may_report(uow: UnitOfWork, user_id: int, app_id: int) -> bool:
 
 
 def file_report(uow: UnitOfWork, user_id: int, app_id: int, kind: str, title: str,
-                body: str, *, now: datetime | None = None,
-                base_url: str | None = None) -> CaseReportRow:
-    """File an ad hoc report on a base; every error at once, each naming its field."""
+                body: str, *, base_url: str, now: datetime | None = None) -> CaseReportRow:
+    """File an ad hoc report on a base; every error at once, each naming its field. The
+    people told get a link under `base_url` (the settings' BASE_URL, from the caller)."""
     now = now or utcnow()
-    base_url = base_url or load_settings().base_url
     title, body = (title or "").strip(), (body or "").strip()
     errors = []
     if kind not in KINDS:
@@ -190,13 +188,13 @@ def bases_for_review(uow: UnitOfWork, user_id: int, period: int,
 
 
 def submit_assessment(uow: UnitOfWork, user_id: int, period: int, summary: str,
-                      items: dict[int, dict[str, str]], *, now: datetime | None = None,
-                      base_url: str | None = None) -> ProvincialAssessmentRow:
+                      items: dict[int, dict[str, str]], *, base_url: str,
+                      now: datetime | None = None) -> ProvincialAssessmentRow:
     """The province's report for `period`: a summary and, for each base in its scope, a
     suggestion (keep, rectify, revoke) with its findings. Every error at once, each naming
-    its field (`items[<id>].suggestion`, …); nothing is stored on an error."""
+    its field (`items[<id>].suggestion`, …); nothing is stored on an error. The ministry
+    is told with a link under `base_url` (the settings' BASE_URL, from the caller)."""
     now = now or utcnow()
-    base_url = base_url or load_settings().base_url
     summary = (summary or "").strip()
     with uow:
         s = uow.session

@@ -26,7 +26,7 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
-from config import Settings, load_settings
+from config import Settings
 from workflow import permissions
 from workflow.errors import ValidationFailed, refuse
 from workflow.permissions import Scope
@@ -209,11 +209,11 @@ class Created:
     created_at: datetime
 
 
-def create(uow: UnitOfWork, user_id: int, url: str, now: datetime | None = None,
-           settings: Settings | None = None) -> Created:
-    """Register `url` for the user's scope; the signing secret is returned once."""
+def create(uow: UnitOfWork, user_id: int, url: str, *, settings: Settings,
+           now: datetime | None = None) -> Created:
+    """Register `url` for the user's scope; the signing secret is returned once (sealed
+    with the settings' SECRET_KEY; the URL checked against WEBHOOK_ALLOWED_HOSTS)."""
     now = now or utcnow()
-    settings = settings or load_settings()
     with uow:
         s = uow.session
         user = permissions.require(repo.user_by_id(s, user_id), "webhooks.manage")
@@ -469,14 +469,13 @@ def _send(out: wr.Outgoing, settings: Settings) -> tuple[int | None, str | None]
                 allowed=Destinations.of(settings.webhook_allowed_hosts))
 
 
-def deliver_due(uow: UnitOfWork, *, limit: int = 100,
-                settings: Settings | None = None) -> Delivery:
+def deliver_due(uow: UnitOfWork, *, settings: Settings, limit: int = 100) -> Delivery:
     """POST up to `limit` due deliveries; safe to run in many workers at once (each claim
     is fenced). A claim is committed before any POST, so no lock is held while waiting
     for a receiver; a worker killed mid-POST leaves a 'sending' row that is claimed again
     after LEASE (the receiver may then get that delivery twice: it has the same
-    X-EIB-Delivery id)."""
-    settings = settings or load_settings()
+    X-EIB-Delivery id). `settings` (SECRET_KEY, WEBHOOK_ALLOWED_HOSTS) come from the
+    caller: the worker's Celery app, the web app."""
     done = Delivery()
     with uow:
         s = uow.session
