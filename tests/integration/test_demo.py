@@ -180,12 +180,11 @@ def test_a_demo_loaded_before_the_register_gets_it_on_the_next_run(
 
 
 def test_the_demo_judges_its_own_locality_and_shows_clusters_and_the_provinces_rank(
-        uow: Any, tmp_path: Path, monkeypatch: Any) -> None:
+        uow: Any, tmp_path: Path) -> None:
     """002 §六(二)(3): each demo province's own export growth is entered, so criterion (3)
     uses the applicant's locality; 002 §六, §六(二)(4): a central cluster with its leading
     enterprises and their national ranks; 002 §六(二)(2): the province stated the rank."""
-    monkeypatch.setenv("INSTANCE_PATH", str(tmp_path))
-    demo.seed(uow(), upload_dir=tmp_path / "uploads")
+    demo.seed(uow(), for_tests(tmp_path))
     with uow() as u:
         users = {x.username: x.id for x in u.session.query(UserRow)}
         by_name = {r.applicant_name: r.id for r in u.session.query(ApplicationRow)}
