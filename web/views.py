@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Any
+from urllib.parse import parse_qsl
 
 from flask import (
     Blueprint,
@@ -32,7 +33,7 @@ from workflow.programme import all_kinds, transition_def
 from workflow.programme import known as known_programmes
 from workflow.regions import Region
 from workflow.roles import Role
-from workflow.services import bases, cases, claims, files, objections, worklist
+from workflow.services import bases, cases, claims, files, objections, saved_filters, worklist
 from workflow.services.clock import today as china_today
 from workflow.states import DECISIONS
 from workflow.storage.models import UserRow
@@ -40,6 +41,7 @@ from workflow.storage.models import UserRow
 bp = Blueprint("views", __name__)
 
 PAGE_SIZE = 50
+PAGE_SIZES = (10, 20, 50, 100)  # the inbox's `per` choices (每页件数)
 # Triggers offered for many cases at once (each case still gets its own guard check and
 # history row). 002 §六(三): the ministry publishes all recommended names in one notice.
 BULK_TRIGGERS = {
@@ -47,6 +49,7 @@ BULK_TRIGGERS = {
     Role.PROVINCIAL_REVIEWER.value: ("recommend",),
 }
 FILTERS = ("state", "region", "authority", "round", "kind", "programme", "q", "mine")
+VIEW_ARGS = (*FILTERS, "sort", "dir", "per")  # what a saved filter keeps
 SORTS = ("due", "applicant", "state", "submitted")  # the inbox's sortable columns
 
 
@@ -121,15 +124,18 @@ def inbox() -> Any:
     tab = "all" if request.args.get("tab") == "all" else "waiting"
     filters = _filters(request.args)
     order = _sorting(request.args)
+    per = request.args.get("per", type=int)
+    per = per if per in PAGE_SIZES else PAGE_SIZE
     error = None
     try:
         page = cases.list_applications(uow(), user.id, waiting_on_me=tab == "waiting",
-                                       limit=PAGE_SIZE, cursor=request.args.get("cursor"),
+                                       limit=per, cursor=request.args.get("cursor"),
+                                       before=request.args.get("before"),
                                        **filters, **order)
     except DomainError as err:
         error = err.first.message(lang())
         page = cases.list_applications(uow(), user.id, waiting_on_me=tab == "waiting",
-                                       limit=PAGE_SIZE, **filters, **order)
+                                       limit=per, **filters, **order)
     other = cases.list_applications(uow(), user.id, waiting_on_me=tab != "waiting", limit=1,
                                     **filters)
     counts = {tab: page.total, ("all" if tab == "waiting" else "waiting"): other.total}
@@ -142,13 +148,60 @@ def inbox() -> Any:
     return render_template(
         "inbox.html", page=page, tab=tab, counts=counts, days=days, settled=settled,
         sorted_by=sorted_by, order_args=(order_args := {
-            k: v for k, v in request.args.items() if k in ("sort", "dir") and v}),
+            k: v for k, v in request.args.items() if k in ("sort", "dir", "per") and v}),
+        per=per, page_sizes=PAGE_SIZES,
         keep_args={**args, **order_args},  # links that keep the filters and the order
         choices=choices, kind_choices=all_kinds(), programme_choices=known_programmes(),
         holders=holders,
         args=args, error=error, states=_state_keys(), regions=list(Region),
         bulk_triggers=BULK_TRIGGERS.get(user.role, ()), today=china_today(),
-        is_first_page=not request.args.get("cursor"))
+        is_first_page=page.prev_cursor is None,
+        saved=saved_filters.list_for(uow(), user.id),
+        view_args={**keep_args_of(request.args), **({"tab": "all"} if tab == "all" else {})},
+        save_error=session.pop(SAVE_ERROR, None))
+
+
+SAVE_ERROR = "saved_filter_error"  # a refused save, shown once after the redirect
+
+
+def keep_args_of(args: MultiDict[str, str]) -> dict[str, str]:
+    """The inbox's filters, search and order from query arguments (no paging)."""
+    return {k: v for k, v in args.items() if k in VIEW_ARGS and v}
+
+
+def _inbox_of(raw: str) -> dict[str, Any]:
+    """The inbox view a form posted back (`view`: its query string), known keys only."""
+    args = MultiDict(parse_qsl(raw or ""))
+    view: dict[str, Any] = keep_args_of(args)
+    if args.get("tab") == "all":
+        view["tab"] = "all"
+    return view
+
+
+@bp.post("/inbox/filters")
+@login_required
+def save_filter() -> Any:
+    """Save the inbox's current filters, search and order under a name (per user)."""
+    user = me()
+    view = _inbox_of(request.form.get("view", ""))
+    name = request.form.get("name", "")
+    try:
+        saved = saved_filters.save(uow(), user.id, name, view)
+    except DomainError as err:
+        session[SAVE_ERROR] = {"name": name[:200], "message": err.first.message(lang())}
+        return redirect(url_for("views.inbox", **view) + "#save-filter", 303)
+    flash(_("已保存筛选：%(name)s", name=saved.name), "success")
+    return redirect(url_for("views.inbox", **view), 303)
+
+
+@bp.post("/inbox/filters/<int:filter_id>/delete")
+@login_required
+def delete_filter(filter_id: int) -> Any:
+    """Delete one of the user's saved filters; the inbox stays as it was."""
+    user = me()
+    name = saved_filters.delete(uow(), user.id, filter_id)
+    flash(_("已删除筛选：%(name)s", name=name), "success")
+    return redirect(url_for("views.inbox", **_inbox_of(request.form.get("view", ""))), 303)
 
 
 @bp.post("/inbox/bulk")

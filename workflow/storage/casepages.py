@@ -7,7 +7,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workflow.storage.models import ApplicationRow, AttachmentRow, AuthorityRow, RoundRow
+from workflow.storage.models import (
+    ApplicationRow,
+    AttachmentRow,
+    AuthorityRow,
+    RoundRow,
+    SavedFilterRow,
+)
 
 
 def attachments_of(session: Session, app_id: int) -> list[AttachmentRow]:
@@ -36,3 +42,10 @@ def names_in_scope(session: Session, scope: Any, ids: list[int]) -> dict[int, st
     q = select(ApplicationRow.id, ApplicationRow.applicant_name).where(
         scope, ApplicationRow.id.in_(ids))
     return {i: n for i, n in session.execute(q)}
+
+
+def saved_filters_of(session: Session, user_id: int) -> list[SavedFilterRow]:
+    """A user's saved inbox filters, oldest first."""
+    q = (select(SavedFilterRow).where(SavedFilterRow.user_id == user_id)
+         .order_by(SavedFilterRow.id))
+    return list(session.scalars(q))
