@@ -163,7 +163,7 @@ def edit_page(app_id: int, *, values: dict[str, Any] | None = None,
     row = loaded.row
     if loaded.actor.role is not Role.APPLICANT or row.state != State.DRAFTED.value:
         return redirect(url_for("views.case", app_id=app_id))
-    attachments = worklist.attachments_of(uow(), user.id, app_id)
+    attachments = worklist.attachment_files(uow(), user.id, app_id)
     saved = loaded.case.values
     return _render(values if values is not None else _values_of(row, the_form(row), saved),
                    row=row, errors=errors,

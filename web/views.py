@@ -267,7 +267,7 @@ def _case_page(app_id: int, *, status: int = 200, typed: dict[str, Any] | None =
     verdicts = cases.eligibility_of(uow(), user.id, app_id)
     history = cases.history_of(uow(), user.id, app_id)
     timeline = _timeline(history, objections.trail_of(uow(), user.id, app_id))
-    attachments = worklist.attachments_of(uow(), user.id, app_id)
+    attachments = worklist.attachment_files(uow(), user.id, app_id)
     row = loaded.row
     days = worklist.working_days_left(uow(), [row.due_on])
     settled = worklist.settled(uow(), [row])
@@ -417,6 +417,30 @@ def download(app_id: int, attachment_id: int) -> Response:
     response = send_file(path, mimetype=att.content_type, as_attachment=True,
                          download_name=att.filename, max_age=0)
     response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+# A file shown inside the case page: nothing in it runs, and only this site may frame it.
+PREVIEW_CSP = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'self'"
+
+
+@bp.get("/cases/<int:app_id>/attachments/<int:attachment_id>/preview")
+@login_required
+def preview(app_id: int, attachment_id: int) -> Any:
+    """A PDF or an image, shown in the page (inline), only to someone who may see its case;
+    other types are downloaded, never shown."""
+    user = me()
+    settings = current_app.config["SETTINGS"]
+    att, path = worklist.attachment_for_download(uow(), user.id, app_id, attachment_id,
+                                                 settings.upload_dir)
+    if att.content_type not in files.PREVIEWABLE:
+        return render_template("error.html", status=404,
+                               message=_("该类型的文件不能在线预览，请下载后查看")), 404
+    response = send_file(path, mimetype=att.content_type, as_attachment=False,
+                         download_name=att.filename, max_age=0)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = PREVIEW_CSP
+    response.headers["X-Frame-Options"] = "SAMEORIGIN"
     return response
 
 

@@ -40,6 +40,10 @@ EXTENSIONS = {"pdf": "application/pdf", "doc": "application/msword",
               "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
               "png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg"}
 
+# Shown in the page as well as downloaded (issue 17): a browser displays these itself; the
+# Office formats are listed with their metadata and downloaded.
+PREVIEWABLE = frozenset({"application/pdf", "image/png", "image/jpeg"})
+
 
 def sniff(data: bytes) -> str | None:
     """The file type from its first bytes (not its name): pdf, doc/xls, docx, xlsx, png, jpg."""

@@ -13,6 +13,7 @@ from workflow.storage.models import (
     AuthorityRow,
     RoundRow,
     SavedFilterRow,
+    UserRow,
 )
 
 
@@ -22,6 +23,17 @@ def attachments_of(session: Session, app_id: int) -> list[AttachmentRow]:
          .where(AttachmentRow.application_id == app_id, AttachmentRow.superseded.is_(False))
          .order_by(AttachmentRow.uploaded_at, AttachmentRow.id))
     return list(session.scalars(q))
+
+
+def every_attachment_of(session: Session, app_id: int
+                        ) -> list[tuple[AttachmentRow, str | None]]:
+    """Every file of an application, superseded versions included, oldest first, each
+    with its uploader's display name."""
+    q = (select(AttachmentRow, UserRow.display_name)
+         .outerjoin(UserRow, UserRow.id == AttachmentRow.uploaded_by_id)
+         .where(AttachmentRow.application_id == app_id)
+         .order_by(AttachmentRow.uploaded_at, AttachmentRow.id))
+    return [(a, name) for a, name in session.execute(q).all()]
 
 
 def attachment(session: Session, attachment_id: int) -> AttachmentRow | None:
