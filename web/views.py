@@ -271,8 +271,9 @@ def _case_page(app_id: int, *, status: int = 200, typed: dict[str, Any] | None =
     row = loaded.row
     days = worklist.working_days_left(uow(), [row.due_on])
     settled = worklist.settled(uow(), [row])
-    diagram = diagram_svg(row.state, state_label, trigger_label, _("申报流程图"),
-                          loaded.case.programme)
+    programme = loaded.case.programme
+    diagram = diagram_svg(row.state, lambda s: state_label(s, programme),
+                          lambda t: trigger_label(t, programme), _("申报流程图"), programme)
     upload_kinds = [a.kind for a in loaded.case.programme.attachable(loaded.actor.role, row.state)]
     attestable = () if loaded.actor.role is Role.APPLICANT \
         else loaded.case.programme.attestations(row.kind)
