@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from typing import Any
 from urllib.parse import parse_qsl
@@ -261,7 +262,8 @@ def _timeline(history: list[Any], trail: list[Any]) -> list[tuple[str, Any, Any]
 def _case_page(app_id: int, *, status: int = 200, typed: dict[str, Any] | None = None,
                action_errors: dict[str, list[str]] | None = None,
                conflict: dict[str, Any] | None = None,
-               upload_error: str | None = None, attest_error: str | None = None) -> Any:
+               upload_error: str | None = None, attest_error: str | None = None,
+               typed_in_browser: bool = False) -> Any:
     user = me()
     loaded = cases.load(uow(), user.id, app_id)
     verdicts = cases.eligibility_of(uow(), user.id, app_id)
@@ -288,7 +290,8 @@ def _case_page(app_id: int, *, status: int = 200, typed: dict[str, Any] | None =
         upload_kinds=upload_kinds,
         attestable=attestable, specs=loaded.case.programme.by_trigger, typed=typed or {},
         action_errors=action_errors or {}, conflict=conflict, upload_error=upload_error,
-        attest_error=attest_error, today=china_today(), decisions=DECISIONS,
+        attest_error=attest_error, typed_in_browser=typed_in_browser, today=china_today(),
+        decisions=DECISIONS,
         register_entry_id=bases.entry_id_of_case(uow(), app_id),
         products_total=sum((p.exports_10k_usd or 0) for p in row.products),
         **collaboration.case_sections(user.id, app_id),
@@ -296,9 +299,32 @@ def _case_page(app_id: int, *, status: int = 200, typed: dict[str, Any] | None =
     ), status
 
 
+# A refused case action or attestation (post/redirect/get, issue 17): what went wrong and
+# what was typed, kept in the session for the case page the browser is sent to, shown once.
+PENDING = "case_refusal"
+# The session is a signed cookie (4 KB at most in a browser): longer typing stays in the
+# browser's own copy of the form (data-keep, web/keep.py), which the page offers back.
+TYPED_BUDGET = 2400  # characters of the typed fields as JSON
+
+
+def _refused_at(app_id: int, anchor: str, **shown: Any) -> Any:
+    """Keep what the case page should show about a refused POST; send the browser there."""
+    typed = shown.get("typed") or {}
+    if len(json.dumps(typed)) > TYPED_BUDGET:
+        shown["typed"] = {"trigger": typed.get("trigger", "")}
+        shown["typed_in_browser"] = True
+    session[PENDING] = {"app_id": app_id, **shown}
+    return redirect(url_for("views.case", app_id=app_id) + anchor, 303)
+
+
 @bp.get("/cases/<int:app_id>")
 @login_required
 def case(app_id: int) -> Any:
+    pending = session.get(PENDING)
+    if pending and pending.get("app_id") == app_id:
+        session.pop(PENDING)
+        return _case_page(app_id, **{k: v for k, v in pending.items() if k in (
+            "typed", "action_errors", "conflict", "attest_error", "typed_in_browser")})
     return _case_page(app_id)
 
 
@@ -327,24 +353,27 @@ def fire(app_id: int) -> Any:
     except ValueError:
         version = None
     deadline = _parse_deadline(raw_deadline)
+    anchor = f"#action-{trigger}"
     if raw_deadline and deadline is None:
-        return _case_page(app_id, status=422, typed=typed,
-                          action_errors={trigger: [_("日期格式应为 YYYY-MM-DD")]})
+        cases.load(uow(), user.id, app_id)  # 404 for a case not theirs, as below
+        return _refused_at(app_id, anchor, typed=typed,
+                           action_errors={trigger: [_("日期格式应为 YYYY-MM-DD")]})
     try:
         fired = cases.fire(uow(), user.id, app_id, trigger, version, reason=reason or None,
                            deadline=deadline, document=document or None,
                            override_reason=override_reason or None,
                            late_reason=late_reason or None)
     except VersionConflict:
-        return _case_page(app_id, status=409, typed=typed, conflict={"trigger": trigger})
+        return _refused_at(app_id, "#conflict", typed=typed, conflict={"trigger": trigger})
     except NotFound:
         raise
     except DomainError as err:
-        return _case_page(app_id, status=422, typed=typed,
-                          action_errors={trigger: [r.message(lang()) for r in err.refusals]})
+        return _refused_at(app_id, anchor, typed=typed,
+                           action_errors={trigger: [r.message(lang()) for r in err.refusals]})
     keep.saved(f"case:{app_id}:{trigger}")
-    flash(_("已办理：%(action)s。当前状态：%(state)s", action=trigger_label(trigger),
-            state=state_label(fired.to_state)), "success")
+    programme = cases.load(uow(), user.id, app_id).case.programme
+    flash(_("已办理：%(action)s。当前状态：%(state)s", action=trigger_label(trigger, programme),
+            state=state_label(fired.to_state, programme)), "success")
     return redirect(url_for("views.case", app_id=app_id))
 
 
@@ -363,13 +392,13 @@ def attest(app_id: int) -> Any:
         version = int(request.form.get("version", ""))
         cases.set_attestations(uow(), user.id, app_id, values, version)
     except ValueError:
-        return _case_page(app_id, status=422, attest_error=_("缺少版本号，请刷新页面"))
+        return _refused_at(app_id, "#attest-error", attest_error=_("缺少版本号，请刷新页面"))
     except VersionConflict:
-        return _case_page(app_id, status=409, conflict={"trigger": "attestations"})
+        return _refused_at(app_id, "#conflict", conflict={"trigger": "attestations"})
     except NotFound:
         raise
     except DomainError as err:
-        return _case_page(app_id, status=422, attest_error=err.first.message(lang()))
+        return _refused_at(app_id, "#attest-error", attest_error=err.first.message(lang()))
     flash(_("评估条件确认已保存"), "success")
     return redirect(url_for("views.case", app_id=app_id) + "#eligibility")
 
