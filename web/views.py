@@ -450,8 +450,12 @@ def download(app_id: int, attachment_id: int) -> Response:
     return response
 
 
-# A file shown inside the case page: nothing in it runs, and only this site may frame it.
-PREVIEW_CSP = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'self'"
+# A file shown inside the case page: only this site may frame it; an image loads nothing
+# else. A PDF keeps the browser's own viewer working (it is an internal plugin that a
+# `default-src 'none'` on the document may block), its type checked by content at upload.
+PREVIEW_CSP = {"application/pdf": "frame-ancestors 'self'",
+               "image/png": "default-src 'none'; frame-ancestors 'self'",
+               "image/jpeg": "default-src 'none'; frame-ancestors 'self'"}
 
 
 @bp.get("/cases/<int:app_id>/attachments/<int:attachment_id>/preview")
@@ -463,13 +467,13 @@ def preview(app_id: int, attachment_id: int) -> Any:
     settings = current_app.config["SETTINGS"]
     att, path = worklist.attachment_for_download(uow(), user.id, app_id, attachment_id,
                                                  settings.upload_dir)
-    if att.content_type not in files.PREVIEWABLE:
+    if att.content_type not in files.PREVIEWABLE or att.content_type not in PREVIEW_CSP:
         return render_template("error.html", status=404,
                                message=_("该类型的文件不能在线预览，请下载后查看")), 404
     response = send_file(path, mimetype=att.content_type, as_attachment=False,
                          download_name=att.filename, max_age=0)
     response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Content-Security-Policy"] = PREVIEW_CSP
+    response.headers["Content-Security-Policy"] = PREVIEW_CSP[att.content_type]
     response.headers["X-Frame-Options"] = "SAMEORIGIN"
     return response
 

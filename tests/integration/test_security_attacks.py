@@ -77,6 +77,8 @@ NEEDS_MORE = {
     "/static/<path:filename>": "a real file name (the crawl asks for a missing one)",
     "/cases/<int:app_id>/attachments/<int:attachment_id>": "an attachment id: "
     "test_a_stored_file_is_served_as_an_attachment_under_its_checked_name",
+    "/cases/<int:app_id>/attachments/<int:attachment_id>/preview": "an attachment id: "
+    "tests/web/test_attachment_preview_and_versions.py",
     "/api/v1/attachments/<int(max=2147483647):attachment_id>/content": "an attachment id",
     "/objections/<int:objection_id>/evidence": "an objection with evidence",
     "/reports/assessment/preview": "a period to preview (422 names the field)",
