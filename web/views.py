@@ -190,7 +190,8 @@ def save_filter() -> Any:
         saved = saved_filters.save(uow(), user.id, name, view)
     except DomainError as err:
         session[SAVE_ERROR] = {"name": name[:200], "message": err.first.message(lang())}
-        return redirect(url_for("views.inbox", **view) + "#save-filter", 303)
+        # no fragment: a URL's target would stop the browser focusing the field (autofocus)
+        return redirect(url_for("views.inbox", **view), 303)
     flash(_("已保存筛选：%(name)s", name=saved.name), "success")
     return redirect(url_for("views.inbox", **view), 303)
 
@@ -307,14 +308,16 @@ PENDING = "case_refusal"
 TYPED_BUDGET = 2400  # characters of the typed fields as JSON
 
 
-def _refused_at(app_id: int, anchor: str, **shown: Any) -> Any:
-    """Keep what the case page should show about a refused POST; send the browser there."""
+def _refused_at(app_id: int, **shown: Any) -> Any:
+    """Keep what the case page should show about a refused POST; send the browser there
+    (no fragment: the page focuses the message itself, autofocus, which a URL's target
+    element would stop)."""
     typed = shown.get("typed") or {}
     if len(json.dumps(typed)) > TYPED_BUDGET:
         shown["typed"] = {"trigger": typed.get("trigger", "")}
         shown["typed_in_browser"] = True
     session[PENDING] = {"app_id": app_id, **shown}
-    return redirect(url_for("views.case", app_id=app_id) + anchor, 303)
+    return redirect(url_for("views.case", app_id=app_id), 303)
 
 
 @bp.get("/cases/<int:app_id>")
@@ -353,10 +356,9 @@ def fire(app_id: int) -> Any:
     except ValueError:
         version = None
     deadline = _parse_deadline(raw_deadline)
-    anchor = f"#action-{trigger}"
     if raw_deadline and deadline is None:
         cases.load(uow(), user.id, app_id)  # 404 for a case not theirs, as below
-        return _refused_at(app_id, anchor, typed=typed,
+        return _refused_at(app_id, typed=typed,
                            action_errors={trigger: [_("日期格式应为 YYYY-MM-DD")]})
     try:
         fired = cases.fire(uow(), user.id, app_id, trigger, version, reason=reason or None,
@@ -364,11 +366,11 @@ def fire(app_id: int) -> Any:
                            override_reason=override_reason or None,
                            late_reason=late_reason or None)
     except VersionConflict:
-        return _refused_at(app_id, "#conflict", typed=typed, conflict={"trigger": trigger})
+        return _refused_at(app_id, typed=typed, conflict={"trigger": trigger})
     except NotFound:
         raise
     except DomainError as err:
-        return _refused_at(app_id, anchor, typed=typed,
+        return _refused_at(app_id, typed=typed,
                            action_errors={trigger: [r.message(lang()) for r in err.refusals]})
     keep.saved(f"case:{app_id}:{trigger}")
     programme = cases.load(uow(), user.id, app_id).case.programme
@@ -392,13 +394,13 @@ def attest(app_id: int) -> Any:
         version = int(request.form.get("version", ""))
         cases.set_attestations(uow(), user.id, app_id, values, version)
     except ValueError:
-        return _refused_at(app_id, "#attest-error", attest_error=_("缺少版本号，请刷新页面"))
+        return _refused_at(app_id, attest_error=_("缺少版本号，请刷新页面"))
     except VersionConflict:
-        return _refused_at(app_id, "#conflict", conflict={"trigger": "attestations"})
+        return _refused_at(app_id, conflict={"trigger": "attestations"})
     except NotFound:
         raise
     except DomainError as err:
-        return _refused_at(app_id, "#attest-error", attest_error=err.first.message(lang()))
+        return _refused_at(app_id, attest_error=err.first.message(lang()))
     flash(_("评估条件确认已保存"), "success")
     return redirect(url_for("views.case", app_id=app_id) + "#eligibility")
 
