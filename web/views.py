@@ -300,7 +300,7 @@ def _case_page(app_id: int, *, status: int = 200, typed: dict[str, Any] | None =
     ), status
 
 
-# A refused case action or attestation (post/redirect/get, issue 17): what went wrong and
+# A refused case action, attestation or upload (post/redirect/get, issue 17): what went wrong and
 # what was typed, kept in the session for the case page the browser is sent to, shown once.
 PENDING = "case_refusal"
 # The session is a signed cookie (4 KB at most in a browser): longer typing stays in the
@@ -311,7 +311,8 @@ TYPED_BUDGET = 2400  # characters of the typed fields as JSON
 def _refused_at(app_id: int, **shown: Any) -> Any:
     """Keep what the case page should show about a refused POST; send the browser there
     (no fragment: the page focuses the message itself, autofocus, which a URL's target
-    element would stop)."""
+    element would stop). A case the user may not see is not found, as its page would be."""
+    cases.load(uow(), me().id, app_id)
     typed = shown.get("typed") or {}
     if len(json.dumps(typed)) > TYPED_BUDGET:
         shown["typed"] = {"trigger": typed.get("trigger", "")}
@@ -327,7 +328,8 @@ def case(app_id: int) -> Any:
     if pending and pending.get("app_id") == app_id:
         session.pop(PENDING)
         return _case_page(app_id, **{k: v for k, v in pending.items() if k in (
-            "typed", "action_errors", "conflict", "attest_error", "typed_in_browser")})
+            "typed", "action_errors", "conflict", "attest_error", "upload_error",
+            "typed_in_browser")})
     return _case_page(app_id)
 
 
@@ -357,7 +359,6 @@ def fire(app_id: int) -> Any:
         version = None
     deadline = _parse_deadline(raw_deadline)
     if raw_deadline and deadline is None:
-        cases.load(uow(), user.id, app_id)  # 404 for a case not theirs, as below
         return _refused_at(app_id, typed=typed,
                            action_errors={trigger: [_("日期格式应为 YYYY-MM-DD")]})
     try:
@@ -409,7 +410,8 @@ def attest(app_id: int) -> Any:
 @UPLOAD_LIMIT
 @login_required
 def upload(app_id: int) -> Any:
-    """Upload one file; errors are shown next to the field on the page it came from."""
+    """Upload one file; errors are shown next to the field on the page it came from (the
+    case page's after a redirect)."""
     user = me()
     settings = current_app.config["SETTINGS"]
     kind = request.form.get("kind", "")
@@ -431,7 +433,7 @@ def upload(app_id: int) -> Any:
             from web.forms import edit_page
 
             return edit_page(app_id, status=422, upload_error=message, upload_kind=kind)
-        return _case_page(app_id, status=422, upload_error=message)
+        return _refused_at(app_id, upload_error=message)
     flash(_("已上传：%(name)s", name=file.filename), "success")
     if back_to_form:
         return redirect(url_for("forms.edit_application", app_id=app_id) + "#attachments")

@@ -140,12 +140,15 @@ def test_an_upload_of_the_wrong_type_is_refused_next_to_the_field(browser, world
     import io
 
     app_id = factories.submitted(world)
-    r = browser.login("hubei_reviewer").post(
+    b = browser.login("hubei_reviewer")
+    r = b.post(
         f"/cases/{app_id}/attachments", content_type="multipart/form-data",
         data={"kind": "recommendation_letter", "file": (io.BytesIO(b"MZ\x90\x00"), "letter.pdf")})
-    page = r.get_data(as_text=True)
-    assert r.status_code == 422
+    assert r.status_code == 303  # post/redirect/get: the case page shows it, once
+    page = b.text(r.headers["Location"])
     assert 'data-testid="upload-error">文件内容与扩展名不符' in page
+    assert 'aria-describedby="up-file-error" autofocus' in page
+    assert 'data-testid="upload-error"' not in b.text(f"/cases/{app_id}")
 
 
 def test_the_language_choice_is_remembered_for_the_next_login(browser, world):
