@@ -129,7 +129,8 @@ def store_bytes(upload_dir: Path, data: bytes) -> str:
 
 def attach(uow: UnitOfWork, user_id: int, app_id: int, kind: str, filename: str, data: bytes,
            upload_dir: Path, max_bytes: int, now: datetime | None = None) -> Stored:
-    """Add a file to an application; a new file of the same kind supersedes the old one."""
+    """Add a file to an application; a new file of the same kind supersedes the old one,
+    which is kept as its earlier version (listed and downloadable, never deleted)."""
     now = now or utcnow()
     if kind not in all_attachment_kinds():
         raise _unknown_kind(kind)
