@@ -13,7 +13,7 @@ from werkzeug.datastructures import FileStorage, MultiDict
 from web import keep
 from web.auth import current_user, requires
 from web.extensions import uow
-from web.i18n import lang
+from web.i18n import lang, state_label, trigger_label
 from web.security import UPLOAD_LIMIT
 from web.views import _case_page, me, not_found_page
 from workflow import form, permissions
@@ -144,12 +144,15 @@ def _render(values: dict[str, Any], *, row: Any = None, errors: dict[str, list[s
     rnd = (catalog.drafting_round(uow(), me().id, row.round.year, row.round.programme)
            if row is not None else catalog.drafting_round(uow(), me().id, None, _chosen()))
     choices = catalog.drafting_rounds(uow(), me().id) if row is None else []
-    shown = _programme_of(row, rnd).form  # its round's programme's form, read once
+    programme = _programme_of(row, rnd)
+    shown = programme.form  # its round's programme's form, read once
     return render_template(
         "application_form.html", values=values, products=products, row=row,
         errors=errors or {}, conflict=conflict, attachments=attachments or [],
         upload_kinds=_upload_kinds(row), upload_error=upload_error,
-        submit_needs=[a.kind for a in _programme_of(row, rnd).required_attachments("submit")],
+        submit_needs=[a.kind for a in programme.required_attachments("submit")],
+        # the submit button says what the programme's own `submit` step says
+        submit_label=trigger_label("submit", programme),
         upload_kind=upload_kind, round=rnd,
         industry_fields=rnd.rules.new_base_fields if rnd else NEW_BASE_FIELDS_2006,
         base_types=EXISTING_BASE_TYPES, base_choices=bases.choices(uow(), me().id),
@@ -187,7 +190,7 @@ def edit_page(app_id: int, *, values: dict[str, Any] | None = None,
     if not permissions.allowed(loaded.actor, "case.edit_draft") \
             or row.state != State.DRAFTED.value:
         return redirect(url_for("views.case", app_id=app_id))
-    attachments = worklist.attachments_of(uow(), user.id, app_id)
+    attachments = worklist.attachment_files(uow(), user.id, app_id)
     saved = loaded.case.values
     return _render(values if values is not None else _values_of(row, the_form(row), saved),
                    row=row, errors=errors,
@@ -242,14 +245,17 @@ def edit_application(app_id: int) -> Any:
         return redirect(url_for("forms.edit_application", app_id=app_id)
                         + ("#attachments" if wants_upload else ""))
     try:
-        cases.fire(uow(), user.id, app_id, "submit", version)
+        fired = cases.fire(uow(), user.id, app_id, "submit", version)
     except VersionConflict:
         return edit_page(app_id, values=data, status=409, conflict=True)
     except DomainError as err:
         # the draft is saved; what the submit guard misses is shown next to each field
         return edit_page(app_id, values=data,
                          errors=errors_by_field(err, the_form(loaded.row)), status=422)
-    flash(_("申报书已提交至省级商务主管部门"), "success")
+    # in the case's programme's words (粤府办[2006]59号's cases go to the 省商务厅)
+    flash(_("已办理：%(action)s。当前状态：%(state)s",
+            action=trigger_label("submit", loaded.case.programme),
+            state=state_label(fired.to_state, loaded.case.programme)), "success")
     return redirect(url_for("views.case", app_id=app_id))
 
 

@@ -620,6 +620,7 @@ class Page:
     items: list[ApplicationRow]
     total: int
     next_cursor: str | None
+    prev_cursor: str | None = None  # None: this is the first page
 
 
 def list_applications(uow: UnitOfWork, user_id: int, *, state: str | None = None,
@@ -629,11 +630,13 @@ def list_applications(uow: UnitOfWork, user_id: int, *, state: str | None = None
                       waiting_on_me: bool = False, now: datetime | None = None,
                       count: bool = True, programme: str | None = None,
                       mine: bool = False, sort: str = "due",
-                      descending: bool = False) -> Page:
+                      descending: bool = False, before: str | None = None) -> Page:
     """The applications a user may see, filtered, ordered by `sort` (due date, applicant,
     state or submission date; either way) then id (keyset); `q` searches the applicant,
     the city or province, the case number and the industry field; `mine`: only those
-    assigned to the user (claimed, issue 17) that still wait on them."""
+    assigned to the user (claimed, issue 17) that still wait on them. Pages go both ways:
+    `cursor` is a page's `next_cursor` (the rows after it), `before` a page's
+    `prev_cursor` (the rows just before it)."""
     now = now or utcnow()
     sort = sort if sort in repo.INBOX_SORTS else "due"
     order = state_keys()
@@ -642,14 +645,8 @@ def list_applications(uow: UnitOfWork, user_id: int, *, state: str | None = None
         user = repo.user_by_id(s, user_id)
         permissions.require(user, "case.view")
         principals = repo.principals_of(s, user.id, local_date(now))
-        after = None
-        if cursor:
-            try:
-                value, cid = cursor.rsplit("_", 1)
-                after = (_cursor_value(sort, value), int(cid))
-            except ValueError:
-                raise ValidationFailed(refuse("invalid_cursor", "分页参数无效",
-                                              "the cursor is invalid", field="cursor")) from None
+        after = _parse_cursor(sort, cursor, "cursor")
+        back = None if after else _parse_cursor(sort, before, "before")
         limit = max(1, min(limit, 200))
         scope = repo.scope_filter(user, principals)
         if mine:
@@ -657,21 +654,55 @@ def list_applications(uow: UnitOfWork, user_id: int, *, state: str | None = None
                 role.value: sorted(set().union(*(p.waiting_for([role])
                                                  for p in known_programmes())))
                 for role in Role})
-        rows, total = repo.page_applications(
-            s, scope, state=state,
-            states=waiting_states(user, principals) if waiting_on_me else None,
-            settled_rounds=repo.closed_round_ids(s, local_date(now)) if waiting_on_me else (),
-            region=region,
-            authority=authority, round_year=round_year, kind=kind, q=q, limit=limit + 1,
-            after=after, count=count, programme_code=programme, sort=sort,
-            descending=descending, state_order=order,
-            industry_codes=_industries_named(q) if q else ())
-        nxt = None
-        if len(rows) > limit:
+        def fetch(n: int, *, after: Any = None, before: Any = None,
+                  count: bool = False) -> tuple[list[ApplicationRow], int]:
+            return repo.page_applications(
+                s, scope, state=state,
+                states=waiting_states(user, principals) if waiting_on_me else None,
+                settled_rounds=repo.closed_round_ids(s, local_date(now)) if waiting_on_me
+                else (),
+                region=region,
+                authority=authority, round_year=round_year, kind=kind, q=q, limit=n,
+                after=after, before=before, count=count, programme_code=programme,
+                sort=sort, descending=descending, state_order=order,
+                industry_codes=_industries_named(q) if q else ())
+
+        if back is not None:  # the page before: its first row is `limit` rows back
+            rows, total = fetch(limit + 1, before=back, count=count)
+            more_before = len(rows) > limit
+            rows = rows[-limit:]
+            more_after = True  # the row `before` points at, at least
+        else:
+            rows, total = fetch(limit + 1, after=after, count=count)
+            more_after = len(rows) > limit
             rows = rows[:limit]
-            value = repo.inbox_sort_value(rows[-1], sort, order)
-            nxt = f"{value.isoformat() if isinstance(value, date) else value}_{rows[-1].id}"
-        return Page(rows, total, nxt)
+            more_before = after is not None and bool(rows) and bool(
+                fetch(1, before=_key_of(rows[0], sort, order))[0])
+        nxt = _cursor_of(rows[-1], sort, order) if rows and more_after else None
+        prev = _cursor_of(rows[0], sort, order) if rows and more_before else None
+        return Page(rows, total, nxt, prev)
+
+
+def _key_of(row: ApplicationRow, sort: str, order: list[str]) -> tuple[Any, int]:
+    return repo.inbox_sort_value(row, sort, order), row.id
+
+
+def _cursor_of(row: ApplicationRow, sort: str, order: list[str]) -> str:
+    """A keyset cursor: the row's sort value and its id (`value_id`)."""
+    value = repo.inbox_sort_value(row, sort, order)
+    return f"{value.isoformat() if isinstance(value, date) else value}_{row.id}"
+
+
+def _parse_cursor(sort: str, raw: str | None, field: str) -> tuple[Any, int] | None:
+    """A cursor's (sort value, id), None when there is none; refused when malformed."""
+    if not raw:
+        return None
+    try:
+        value, cid = raw.rsplit("_", 1)
+        return _cursor_value(sort, value), int(cid)
+    except ValueError:
+        raise ValidationFailed(refuse("invalid_cursor", "分页参数无效",
+                                      "the cursor is invalid", field=field)) from None
 
 
 def state_keys() -> list[str]:

@@ -41,6 +41,10 @@ EXTENSIONS = {"pdf": "application/pdf", "doc": "application/msword",
               "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
               "png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg"}
 
+# Shown in the page as well as downloaded (issue 17): a browser displays these itself; the
+# Office formats are listed with their metadata and downloaded.
+PREVIEWABLE = frozenset({"application/pdf", "image/png", "image/jpeg"})
+
 
 def sniff(data: bytes) -> str | None:
     """The file type from its first bytes (not its name): pdf, doc/xls, docx, xlsx, png, jpg."""
@@ -126,7 +130,8 @@ def store_bytes(upload_dir: Path, data: bytes) -> str:
 
 def attach(uow: UnitOfWork, user_id: int, app_id: int, kind: str, filename: str, data: bytes,
            upload_dir: Path, max_bytes: int, now: datetime | None = None) -> Stored:
-    """Add a file to an application; a new file of the same kind supersedes the old one."""
+    """Add a file to an application; a new file of the same kind supersedes the old one,
+    which is kept as its earlier version (listed and downloadable, never deleted)."""
     now = now or utcnow()
     if kind not in all_attachment_kinds():
         raise _unknown_kind(kind)

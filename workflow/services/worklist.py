@@ -70,6 +70,46 @@ def attachments_of(uow: UnitOfWork, user_id: int, app_id: int) -> list[Attachmen
                 if files.may_see(actor.role, a.kind)]
 
 
+@dataclass
+class AttachmentFile:
+    """One stored file as the case page lists it: its version among the files of its kind
+    (None where files of a kind are not versions of one another, e.g. objections' evidence),
+    who uploaded it, whether the page can show it, and the versions it replaced."""
+
+    row: AttachmentRow
+    uploader: str
+    version: int | None
+    previewable: bool
+    earlier: list[AttachmentFile]
+
+
+def attachment_files(uow: UnitOfWork, user_id: int, app_id: int) -> list[AttachmentFile]:
+    """The current attachments of a case the user may see (404 otherwise), oldest first,
+    each with its earlier versions, newest first: a replaced file is kept, never lost."""
+    with uow.read():
+        s = uow.session
+        user = permissions.require(repo.user_by_id(s, user_id), "case.view")
+        row = repo.get_application(s, app_id)
+        actor = repo.actor_for_case(s, user, row, china_today())
+        if actor is None:
+            raise repo.not_found()
+        by_kind: dict[str, list[tuple[AttachmentRow, str | None]]] = {}
+        for att, name in casepages.every_attachment_of(s, app_id):
+            if files.may_see(actor.role, att.kind):
+                by_kind.setdefault(att.kind, []).append((att, name))
+        out: list[AttachmentFile] = []
+        for rows in by_kind.values():
+            chain = sum(1 for a, _ in rows if not a.superseded) == 1
+            listed = [AttachmentFile(a, name or "—", (n + 1) if chain else None,
+                                     a.content_type in files.PREVIEWABLE, [])
+                      for n, (a, name) in enumerate(rows)]
+            current = [f for f in listed if not f.row.superseded] or listed
+            if chain:
+                current[0].earlier = [e for e in reversed(listed) if e.row.superseded]
+            out += current
+        return sorted(out, key=lambda f: (f.row.uploaded_at, f.row.id))
+
+
 def attachment_for_download(uow: UnitOfWork, user_id: int, app_id: int, attachment_id: int,
                             upload_dir: Path) -> tuple[AttachmentRow, Path]:
     """An attachment and where its bytes are, if the user may see its case (404 otherwise)."""
