@@ -12,13 +12,13 @@ from typing import Any
 import pyotp
 
 from tests import factories
-from workflow.services import accounts
+from workflow.services import second_factor
 
 
 def _auditor(app: Any, world: factories.World, frozen: Any, lang: str | None = None) -> Any:
     """The auditor's browser: TOTP enrolled, logged in with a code (admins need one)."""
-    secret = accounts.new_totp_secret()
-    accounts.enrol_totp(world.uow(), world.id("auditor"), secret,
+    secret = second_factor.new_totp_secret()
+    second_factor.enrol_totp(world.uow(), world.id("auditor"), secret,
                         pyotp.TOTP(secret).at(frozen.utcnow()),
                         secret_key=app.config["SETTINGS"].secret_key)
     frozen.freeze(frozen.utcnow() + timedelta(minutes=1))
