@@ -22,7 +22,7 @@ from workflow.programme import Programme, frozen, programme, reminder_kinds
 from workflow.reminders import Audience, CaseFacts, Days, Due, ReminderRule
 from workflow.rules import RoundRules, RoundStatus, round_status
 from workflow.services.clock import CHINA, local_date, real_utcnow, utcnow
-from workflow.services.mail import fmt_date, translate
+from workflow.services.language import fmt_date, translate
 from workflow.storage import reminders_repo as rr
 from workflow.storage import repo
 from workflow.storage.models import OutboxRow
