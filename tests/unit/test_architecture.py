@@ -204,3 +204,11 @@ def test_the_environment_check_sees_each_way_of_reading_it(tmp_path: Path) -> No
                    "a = os.environ['X']\nb = load_settings().database_url\n")
     assert [r.split(" ")[0] for r in environment_reads(bad)] == \
         ["from", "os.environ", "load_settings()"]
+
+
+def test_a_unit_of_work_without_its_database_says_what_it_needs() -> None:
+    """It used to read DATABASE_URL itself; now the caller's settings say which database."""
+    from workflow.storage.uow import UnitOfWork
+
+    with pytest.raises(TypeError, match=r"url \(Settings.database_url\) or a session factory"):
+        UnitOfWork()
