@@ -11,8 +11,8 @@ from typing import Any
 from celery import shared_task
 from celery.schedules import crontab
 
+from tasks.context import uow
 from workflow.services import assessment
-from workflow.storage.uow import UnitOfWork
 
 
 def cron_schedule(expr: str) -> crontab:
@@ -31,7 +31,7 @@ def cron_schedule(expr: str) -> crontab:
              time_limit=1860)
 def execute(run_id: int, chunk_size: int = 0, pause_seconds: float = 0.0) -> dict[str, Any]:
     """Do or resume one recorded run (`assessment.start` created it)."""
-    return assessment.execute(UnitOfWork(), run_id, chunk_size=chunk_size,
+    return assessment.execute(uow(), run_id, chunk_size=chunk_size,
                               pause_seconds=pause_seconds).as_dict()
 
 
@@ -39,7 +39,7 @@ def execute(run_id: int, chunk_size: int = 0, pause_seconds: float = 0.0) -> dic
              time_limit=1860)
 def scheduled() -> dict[str, Any]:
     """The yearly run for the last complete year (resumes an unfinished one)."""
-    return assessment.scheduled(UnitOfWork()).as_dict()
+    return assessment.scheduled(uow()).as_dict()
 
 
 def queue(run_id: int) -> None:

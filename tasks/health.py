@@ -7,6 +7,7 @@ import socket
 
 from celery import shared_task
 
+from tasks.context import uow
 from workflow.services import health
 
 
@@ -18,4 +19,4 @@ def ping() -> str:
 @shared_task(name="tasks.health.heartbeat", acks_late=False, soft_time_limit=30,
              time_limit=45)
 def heartbeat() -> None:
-    health.beat(f"worker@{socket.gethostname()}:{os.getpid()}")
+    health.beat(f"worker@{socket.gethostname()}:{os.getpid()}", uow())

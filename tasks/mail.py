@@ -1,7 +1,7 @@
 """Mail delivery tasks. The outbox table is the queue; a task is only a nudge to look at
 it, so a lost, duplicated or redelivered task message changes nothing.
 
-A worker process runs with its Celery app's settings and keeps one SMTP connection (`mail.SmtpLink`)
+A worker process runs with its Celery app's settings and keeps one SMTP connection (`SmtpLink`)
 across tasks: the connection is closed after `IDLE_SECONDS` without mail and when the
 process shuts down."""
 
@@ -13,18 +13,14 @@ from celery import shared_task
 from celery.signals import worker_process_shutdown
 
 from tasks.context import settings as _settings
+from tasks.context import uow as _uow
 from workflow.services import mail
-from workflow.storage.db import session_factory
-from workflow.storage.uow import UnitOfWork
+from workflow.services.mail_transport import SmtpLink
 
 IDLE_SECONDS = 30.0
 DELIVER_BATCH = mail.CLAIM_BATCH  # other due messages one `deliver` may send after its own
 
-link = mail.SmtpLink(idle_seconds=IDLE_SECONDS)
-
-
-def _uow() -> UnitOfWork:
-    return UnitOfWork(factory=session_factory(_settings().database_url))
+link = SmtpLink(idle_seconds=IDLE_SECONDS)
 
 
 @shared_task(name="tasks.mail.send_due", acks_late=True, reject_on_worker_lost=True,

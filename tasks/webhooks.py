@@ -8,9 +8,8 @@ from typing import Any
 
 from celery import shared_task
 
-from tasks.context import settings
+from tasks.context import settings, uow
 from workflow.services import webhooks
-from workflow.storage.uow import UnitOfWork
 
 SCAN_SECONDS = 30
 
@@ -20,7 +19,7 @@ SCAN_SECONDS = 30
 def scan() -> dict[str, Any]:
     """Queue new transitions for every webhook, then ask for delivery (which also sends
     the retries that have come due)."""
-    result = webhooks.scan(UnitOfWork())
+    result = webhooks.scan(uow())
     nudge()
     return result.as_dict()
 
@@ -29,7 +28,7 @@ def scan() -> dict[str, Any]:
              ignore_result=True)
 def deliver_due(limit: int = 100) -> dict[str, Any]:
     """POST the deliveries that are due (each claimed, so workers never send one twice)."""
-    return webhooks.deliver_due(UnitOfWork(), limit=limit, settings=settings()).as_dict()
+    return webhooks.deliver_due(uow(), limit=limit, settings=settings()).as_dict()
 
 
 def nudge() -> None:

@@ -6,7 +6,16 @@ import re
 from decimal import Decimal
 from typing import Any
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from werkzeug.datastructures import FileStorage, MultiDict
 
@@ -204,6 +213,11 @@ def edit_page(app_id: int, *, values: dict[str, Any] | None = None,
 @requires("case.view", after_scope=True)  # a reviewer is sent to the case page
 def edit_application(app_id: int) -> Any:
     if request.method == "GET":
+        refused = session.get(UPLOAD_REFUSAL)
+        if refused and refused.get("app_id") == app_id:
+            session.pop(UPLOAD_REFUSAL)
+            return edit_page(app_id, upload_error=refused.get("message"),
+                             upload_kind=refused.get("kind"))
         return edit_page(app_id)
     user = me()
     loaded = cases.load(uow(), user.id, app_id)
@@ -237,8 +251,7 @@ def edit_application(app_id: int) -> Any:
         error = _attach(user.id, app_id, kind, file)
         if error is not None:
             flash(_("草稿已保存"), "success")
-            return edit_page(app_id, values=data, status=422, upload_error=error,
-                             upload_kind=kind)
+            return upload_refused_at(app_id, error, kind)
         flash(_("已上传：%(name)s", name=file.filename if file else ""), "success")
     if action != "submit":
         flash(_("草稿已保存"), "success")
@@ -257,6 +270,21 @@ def edit_application(app_id: int) -> Any:
             action=trigger_label("submit", loaded.case.programme),
             state=state_label(fired.to_state, loaded.case.programme)), "success")
     return redirect(url_for("views.case", app_id=app_id))
+
+
+# An upload refused on the 申报书 page (post/redirect/get, issue 17): the refusal and the
+# kind chosen, kept in the session for the draft's form the browser is sent to, shown once
+# beside the file field (as the case page does, web/views.py `_refused_at`).
+UPLOAD_REFUSAL = "form_upload_refusal"
+
+
+def upload_refused_at(app_id: int, message: str, kind: str) -> Any:
+    """Keep why an upload from the draft's form was refused; send the browser back to the
+    form (303, no fragment: the file field takes the focus itself, autofocus). A case the
+    user may not see is not found, as its form would be."""
+    cases.load(uow(), me().id, app_id)
+    session[UPLOAD_REFUSAL] = {"app_id": app_id, "message": message[:500], "kind": kind[:100]}
+    return redirect(url_for("forms.edit_application", app_id=app_id), 303)
 
 
 def _attach(user_id: int, app_id: int, kind: str, file: FileStorage | None) -> str | None:

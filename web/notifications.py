@@ -12,7 +12,8 @@ from web.auth import current_user, requires
 from web.extensions import uow
 from web.i18n import lang
 from workflow.errors import DomainError
-from workflow.services import events, mail, reminders
+from workflow.services import events, reminders
+from workflow.services import outbox as outbox_service
 
 bp = Blueprint("notifications", __name__)
 
@@ -85,16 +86,16 @@ def outbox() -> Any:
     before = request.args.get("before", type=int)
     errors: list[Any] = []
     try:
-        page = mail.outbox_page(uow(), user.id, status=filters["status"] or None,
-                                kind=filters["kind"] or None, q=filters["q"] or None,
-                                before_id=before)
+        page = outbox_service.outbox_page(uow(), user.id, status=filters["status"] or None,
+                                          kind=filters["kind"] or None, q=filters["q"] or None,
+                                          before_id=before)
     except DomainError as err:
         errors = list(err.refusals)
-        page = mail.outbox_page(uow(), user.id)
+        page = outbox_service.outbox_page(uow(), user.id)
     return render_template("admin/outbox.html", page=page, filters=filters, errors=errors,
-                           statuses=mail.STATUSES, status_zh=STATUS_ZH,
+                           statuses=outbox_service.STATUSES, status_zh=STATUS_ZH,
                            kinds=reminders.kind_labels(lang()),
-                           retryable=mail.RETRYABLE, lang=lang(),
+                           retryable=outbox_service.RETRYABLE, lang=lang(),
                            done=request.args.get("done"))
 
 
@@ -104,7 +105,7 @@ def retry(outbox_id: int) -> Any:
     user = current_user()
     assert user is not None
     try:
-        mail.retry(uow(), user.id, outbox_id)
+        outbox_service.retry(uow(), user.id, outbox_id)
     except DomainError as err:
         flash(err.first.message(lang()), "error")
         return redirect(url_for("notifications.outbox"))

@@ -413,8 +413,8 @@ def attest(app_id: int) -> Any:
 @UPLOAD_LIMIT
 @requires("case.attach", after_scope=True)
 def upload(app_id: int) -> Any:
-    """Upload one file; errors are shown next to the field on the page it came from (the
-    case page's after a redirect)."""
+    """Upload one file; a refusal is shown once next to the file field of the page it came
+    from — the case page or the draft's form (`back=edit`) — after a 303 to it."""
     user = me()
     settings = current_app.config["SETTINGS"]
     kind = request.form.get("kind", "")
@@ -433,9 +433,9 @@ def upload(app_id: int) -> Any:
     except DomainError as err:
         message = err.first.message(lang())
         if back_to_form:
-            from web.forms import edit_page
+            from web.forms import upload_refused_at  # web.forms imports this module
 
-            return edit_page(app_id, status=422, upload_error=message, upload_kind=kind)
+            return upload_refused_at(app_id, message, kind)
         return _refused_at(app_id, upload_error=message)
     flash(_("已上传：%(name)s", name=file.filename), "success")
     if back_to_form:

@@ -16,8 +16,9 @@ from config import Settings, for_tests
 from tests import factories
 from tests.smtp_sink import SmtpServer
 from workflow.errors import Forbidden
-from workflow.services import clock, mail
+from workflow.services import clock, mail, outbox
 from workflow.services import reminders as svc
+from workflow.services.mail_transport import SmtpLink
 from workflow.storage.models import OutboxRow, UserRow
 
 SCAN_AT = datetime(2006, 4, 7, 1, tzinfo=UTC)  # 09:00 in Beijing, 5 working days before 14 April
@@ -110,7 +111,7 @@ def test_invalid_addresses_are_dead_at_once_and_listed_for_the_admin(
     reminders_for(world, "hubei_applicant", "hunan_applicant", "sichuan_applicant")
     done = mail.send_due(world.uow(), settings=settings)
     assert (done.sent, done.dead, done.failed) == (1, 2, 0)
-    page = mail.outbox_page(world.uow(), world.id("sysadmin"), status="dead")
+    page = outbox.outbox_page(world.uow(), world.id("sysadmin"), status="dead")
     errors = {r.recipient_email: r.last_error for r in page.rows}
     assert "invalid address" in errors["not an address"]
     assert errors["bounce@example.gov.cn"].startswith("recipient refused: 550")
@@ -155,8 +156,8 @@ def test_the_admin_retries_a_dead_message_and_it_goes_out(
         u.session.execute(update(OutboxRow).values(recipient_email="fixed@example.gov.cn"))
         u.commit()
     with pytest.raises(Forbidden):
-        mail.retry(world.uow(), world.id("hubei_reviewer"), row.id)
-    mail.retry(world.uow(), world.id("sysadmin"), row.id)
+        outbox.retry(world.uow(), world.id("hubei_reviewer"), row.id)
+    outbox.retry(world.uow(), world.id("sysadmin"), row.id)
     assert mail.send_due(world.uow(), settings=settings).sent == 1
     assert smtp.sink.messages[0]["To"] == "fixed@example.gov.cn"
 
@@ -224,7 +225,7 @@ APPLICANTS = ("hubei_applicant", "hubei_applicant2", "hunan_applicant", "hunan_a
 
 def test_one_smtp_session_carries_many_messages_and_a_restarted_server_costs_no_retry(
         world: factories.World, smtp: SmtpServer, settings: Settings) -> None:
-    link = mail.SmtpLink(watch=False)
+    link = SmtpLink(watch=False)
     reminders_for(world, *APPLICANTS[:3])
     assert mail.send_due(world.uow(), settings=settings, link=link).sent == 3
     assert smtp.sink.sessions() == 1 and link.connected  # kept open for the next run
@@ -246,7 +247,7 @@ def test_a_refused_message_on_a_kept_connection_is_classified_as_on_a_fresh_one(
         world: factories.World, smtp: SmtpServer, settings: Settings) -> None:
     set_email(world, "hunan_applicant", "bounce@example.gov.cn")
     set_email(world, "hunan_applicant2", "later@example.gov.cn")
-    link = mail.SmtpLink(watch=False)
+    link = SmtpLink(watch=False)
     reminders_for(world, *APPLICANTS)
     try:
         done = mail.send_due(world.uow(), settings=settings, link=link)
@@ -306,7 +307,7 @@ def test_a_batch_gives_back_what_it_cannot_send_within_half_the_lease(
 
 
 def test_an_idle_connection_is_closed(world: factories.World, smtp: SmtpServer, settings: Settings) -> None:
-    link = mail.SmtpLink(idle_seconds=0.5)
+    link = SmtpLink(idle_seconds=0.5)
     reminders_for(world, APPLICANTS[0])
     assert mail.send_due(world.uow(), settings=settings, link=link).sent == 1 and link.connected
     deadline = time.monotonic() + 60  # idle after 0.5 s; the bound only ends a failing run

@@ -108,3 +108,107 @@ def test_no_private_attribute_of_the_rate_limiter_is_used(path: Path) -> None:
                if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name)
                and n.value.id == "limiter" and n.attr.startswith("_")]
     assert not private, f"{path.relative_to(ROOT)} uses {private}"
+
+
+SERVICES = ROOT / "workflow" / "services"
+
+
+def services_imported(path: Path) -> set[str]:
+    """The workflow.services modules `path` imports — at the top or inside a function (a
+    late import hides a cycle from the interpreter, not from a reader)."""
+    names = {p.stem for p in SERVICES.glob("*.py")}
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            if node.module == "workflow.services":
+                found |= {a.name for a in node.names if a.name in names}
+            elif node.module.startswith("workflow.services."):
+                found.add(node.module.split(".")[2])
+        elif isinstance(node, ast.Import):
+            found |= {a.name.split(".")[2] for a in node.names
+                      if a.name.startswith("workflow.services.")}
+    return found - {path.stem, "__init__"}
+
+
+def import_cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    """One cycle in `graph` (module → modules it imports) as a path, or None."""
+    done: set[str] = set()
+
+    def visit(node: str, path: list[str]) -> list[str] | None:
+        if node in path:
+            return path[path.index(node):] + [node]
+        if node in done:
+            return None
+        for nxt in sorted(graph.get(node, ())):
+            found = visit(nxt, path + [node])
+            if found:
+                return found
+        done.add(node)
+        return None
+
+    return next((c for c in (visit(n, []) for n in sorted(graph)) if c), None)
+
+
+def test_no_two_services_import_each_other() -> None:
+    """mail delivers reminders (and checks their relevance), reminders words its mails
+    (services/language.py): one direction each, so each reads on its own."""
+    graph = {p.stem: services_imported(p) for p in SERVICES.glob("*.py")}
+    assert "reminders" in graph["mail"] and "mail" not in graph["reminders"]
+    assert "language" in graph["reminders"]
+    cycle = import_cycle(graph)
+    assert cycle is None, "services import each other: " + " → ".join(cycle or [])
+
+
+def test_the_cycle_check_finds_a_late_import(tmp_path: Path) -> None:
+    late = tmp_path / "mail.py"
+    late.write_text("def f():\n    from workflow.services import reminders\n")
+    assert services_imported(late) == {"reminders"}
+    assert import_cycle({"mail": {"reminders"}, "reminders": {"language", "mail"},
+                         "language": set()}) == ["mail", "reminders", "mail"]
+
+
+# Settings are read once, by an entry point, and handed on (issue 19): `create_app`'s
+# default, the Celery app, the migrations (run by Alembic) and the banner CLI read them.
+READS_THE_ENVIRONMENT = ("config/", "web/__init__.py", "web/banner.py", "tasks/app.py",
+                         "workflow/storage/migrations/")
+
+
+def environment_reads(path: Path) -> list[str]:
+    """Where `path` reads the environment: os.environ / os.getenv, or load_settings()."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) \
+                and node.value.id == "os" and node.attr in ("environ", "getenv"):
+            found.append(f"os.{node.attr} (line {node.lineno})")
+        elif isinstance(node, ast.ImportFrom) and node.module == "os" \
+                and {a.name for a in node.names} & {"environ", "getenv"}:
+            found.append(f"from os import … (line {node.lineno})")
+        elif isinstance(node, ast.Call) and (
+                isinstance(node.func, ast.Name) and node.func.id == "load_settings"
+                or isinstance(node.func, ast.Attribute) and node.func.attr == "load_settings"):
+            found.append(f"load_settings() (line {node.lineno})")
+    return found
+
+
+def test_only_the_entry_points_read_the_environment() -> None:
+    readers = {str(p.relative_to(ROOT)): reads for p in PROJECT_FILES
+               if (reads := environment_reads(p))}
+    leaked = {f: r for f, r in readers.items() if not f.startswith(READS_THE_ENVIRONMENT)}
+    assert not leaked, f"read the environment outside config/ and the entry points: {leaked}"
+    assert "web/__init__.py" in readers and "tasks/app.py" in readers  # the check sees them
+
+
+def test_the_environment_check_sees_each_way_of_reading_it(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.py"
+    bad.write_text("import os\nfrom os import getenv\nfrom config import load_settings\n"
+                   "a = os.environ['X']\nb = load_settings().database_url\n")
+    assert [r.split(" ")[0] for r in environment_reads(bad)] == \
+        ["from", "os.environ", "load_settings()"]
+
+
+def test_a_unit_of_work_without_its_database_says_what_it_needs() -> None:
+    """It used to read DATABASE_URL itself; now the caller's settings say which database."""
+    from workflow.storage.uow import UnitOfWork
+
+    with pytest.raises(TypeError, match=r"url \(Settings.database_url\) or a session factory"):
+        UnitOfWork()

@@ -13,7 +13,7 @@ from web.api.security import api_user_id
 from web.auth import declares
 from web.extensions import uow
 from workflow.roles import Role
-from workflow.services import audit, mail, user_admin
+from workflow.services import audit, outbox, user_admin
 
 bp = Blueprint("admin_api", __name__, url_prefix="/api/v1",
                description="Accounts (系统管理员), outbox (系统管理员), audit log (审计管理员)")
@@ -54,7 +54,7 @@ class ActiveIn(Schema):
 
 
 class OutboxArgs(Schema):
-    status = fields.String(validate=validate.OneOf(mail.STATUSES))
+    status = fields.String(validate=validate.OneOf(outbox.STATUSES))
     kind = fields.String(validate=validate.Length(max=40))
     q = fields.String(validate=validate.Length(max=100))
     limit = fields.Integer(load_default=50, validate=validate.Range(1, 200))
@@ -151,9 +151,9 @@ class Outbox(MethodView):
     @bp.response(200, OutboxOut)
     def get(self, args: dict[str, Any]) -> Any:
         """Messages waiting, sent or failed, newest first (system admin)."""
-        page = mail.outbox_page(uow(), api_user_id(), status=args.get("status"),
-                                kind=args.get("kind"), q=args.get("q"), limit=args["limit"],
-                                before_id=args.get("before_id"))
+        page = outbox.outbox_page(uow(), api_user_id(), status=args.get("status"),
+                                  kind=args.get("kind"), q=args.get("q"), limit=args["limit"],
+                                  before_id=args.get("before_id"))
         return {"items": page.rows, "counts": page.counts, "next_before": page.next_before}
 
 
@@ -163,7 +163,7 @@ class Retry(MethodView):
     @bp.response(204)
     def post(self, outbox_id: int) -> Any:
         """Queue a failed, dead or cancelled message again (system admin)."""
-        mail.retry(uow(), api_user_id(), outbox_id)
+        outbox.retry(uow(), api_user_id(), outbox_id)
         return None
 
 

@@ -12,7 +12,7 @@ from workflow import permissions
 from workflow.errors import Refusal, ValidationFailed, refuse
 from workflow.services import audit, events
 from workflow.services.clock import local_date, utcnow
-from workflow.services.mail import translate
+from workflow.services.language import translate
 from workflow.services.reminders import case_link
 from workflow.storage import audit_repo, repo
 from workflow.storage import events_repo as er

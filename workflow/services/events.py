@@ -24,7 +24,7 @@ from typing import Any
 from workflow.programme import Programme, StateDef
 from workflow.roles import Role
 from workflow.services.clock import local_date, utcnow
-from workflow.services.mail import translate
+from workflow.services.language import translate
 from workflow.services.reminders import case_link
 from workflow.storage import events_repo as er
 from workflow.storage import reminders_repo as rr

@@ -14,9 +14,8 @@ def database_ok(uow: UnitOfWork) -> None:
         repo.ping(uow.session)
 
 
-def beat(name: str, uow: UnitOfWork | None = None) -> None:
+def beat(name: str, uow: UnitOfWork) -> None:
     """Record that `name` is alive now."""
-    uow = uow or UnitOfWork()
     with uow:
         row = uow.session.get(HeartbeatRow, name) or HeartbeatRow(name=name)
         row.at = utcnow()

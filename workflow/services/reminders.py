@@ -22,7 +22,7 @@ from workflow.programme import Programme, frozen, programme, reminder_kinds
 from workflow.reminders import Audience, CaseFacts, Days, Due, ReminderRule
 from workflow.rules import RoundRules, RoundStatus, round_status
 from workflow.services.clock import CHINA, local_date, real_utcnow, utcnow
-from workflow.services.mail import fmt_date, translate
+from workflow.services.language import fmt_date, translate
 from workflow.storage import reminders_repo as rr
 from workflow.storage import repo
 from workflow.storage.models import OutboxRow
@@ -422,44 +422,51 @@ def compose_digests(uow: UnitOfWork, at: datetime, *, base_url: str,
                 by_user[row.recipient_id].append(row)
         now = utcnow()
         for user_id, items in by_user.items():
-            person = rr.person(s, user_id)
-            keep = []
-            for item in items:
-                why = reason_gone(s, item, now)
-                if why:
-                    rr.cancel(s, item.id, why)
-                else:
-                    keep.append(item)
-            if not keep or person is None:
-                continue
-            loc = person.locale if person.locale in ("zh", "en") else "zh"
-            subject = translate("【每日提醒】%(date)s 您有 %(n)s 项待办提醒", loc,
-                                date=fmt_date(day, loc), n=len(keep))
-            parts = [translate("%(name)s，您好：", loc, name=person.name), "",
-                     translate("以下是今天的提醒汇总：", loc), ""]
-            for i, item in enumerate(keep, 1):
-                parts.append(f"{i}. {item.subject}")
-                if item.application_id:
-                    parts.append(f"   {case_link(base_url, item.application_id)}")
-            parts += ["", translate("可在“通知”页面改为逐条发送。", loc),
-                      translate("本邮件由系统自动发送，请勿直接回复。", loc)]
-            got = rr.add_outbox(s, [{
-                "dedupe_key": f"digest|{user_id}|{day.isoformat()}", "application_id": None,
-                "recipient_id": user_id, "recipient_email": person.email or "",
-                "kind": "digest", "due_on": day, "locale": loc, "subject": subject[:300],
-                "body": "\n".join(parts), "status": "pending", "attempts": 0,
-                "next_attempt_at": now, "created_at": now}])
-            if not got:
-                continue  # today's digest went out already: these wait for tomorrow's
-            for item in keep:
-                item.status, item.digest_id = "digested", got[0].id
-            written += 1
+            written += _digest(s, user_id, items, day, base_url, now)
         rr.release_lease(s, rr.SCAN_LOCK, holder)
         s.flush()
         if written:
             uow.record("outbox_written", count=written)
         uow.commit()
     return written
+
+
+def _digest(s: DbSession, user_id: int, items: list[OutboxRow], day: date, base_url: str,
+            now: datetime) -> int:
+    """Today's digest for one user, of the held items still relevant (the others are
+    cancelled): 1 if it was written, 0 if nothing is left or it went out already."""
+    person = rr.person(s, user_id)
+    keep = []
+    for item in items:
+        why = reason_gone(s, item, now)
+        if why:
+            rr.cancel(s, item.id, why)
+        else:
+            keep.append(item)
+    if not keep or person is None:
+        return 0
+    loc = person.locale if person.locale in ("zh", "en") else "zh"
+    subject = translate("【每日提醒】%(date)s 您有 %(n)s 项待办提醒", loc,
+                        date=fmt_date(day, loc), n=len(keep))
+    parts = [translate("%(name)s，您好：", loc, name=person.name), "",
+             translate("以下是今天的提醒汇总：", loc), ""]
+    for i, item in enumerate(keep, 1):
+        parts.append(f"{i}. {item.subject}")
+        if item.application_id:
+            parts.append(f"   {case_link(base_url, item.application_id)}")
+    parts += ["", translate("可在“通知”页面改为逐条发送。", loc),
+              translate("本邮件由系统自动发送，请勿直接回复。", loc)]
+    got = rr.add_outbox(s, [{
+        "dedupe_key": f"digest|{user_id}|{day.isoformat()}", "application_id": None,
+        "recipient_id": user_id, "recipient_email": person.email or "",
+        "kind": "digest", "due_on": day, "locale": loc, "subject": subject[:300],
+        "body": "\n".join(parts), "status": "pending", "attempts": 0,
+        "next_attempt_at": now, "created_at": now}])
+    if not got:
+        return 0  # today's digest went out already: these wait for tomorrow's
+    for item in keep:
+        item.status, item.digest_id = "digested", got[0].id
+    return 1
 
 
 # --- operations ----------------------------------------------------------------------------

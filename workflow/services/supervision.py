@@ -26,7 +26,7 @@ from workflow.permissions import Scope
 from workflow.roles import Role
 from workflow.services import assessment, audit, events
 from workflow.services.clock import local_date, utcnow
-from workflow.services.mail import translate
+from workflow.services.language import translate
 from workflow.services.reminders import case_link
 from workflow.storage import audit_repo, repo
 from workflow.storage import events_repo as er

@@ -39,11 +39,12 @@ class UnitOfWork:
     enters the same instance again; only one block is open at a time."""
 
     def __init__(self, url: str | None = None, factory: sessionmaker[Session] | None = None):
+        """On `url` (the caller's `Settings.database_url`) or a session `factory` bound to
+        one: the unit of work never reads the environment (issue 19)."""
         if factory is None:
             if url is None:
-                from config import load_settings
-
-                url = load_settings().database_url
+                raise TypeError("UnitOfWork needs the database: a url (Settings.database_url) "
+                                "or a session factory")
             factory = session_factory(url)
         self._factory = factory
         self.events: list[tuple[str, dict[str, Any]]] = []

@@ -1,0 +1,47 @@
+"""A file refused on the 申报书 page (post/redirect/get, issue 17): the applicant is back
+on the form's own address, the refusal is beside the file field, which has the focus, and
+what they typed was saved; a reload re-posts nothing and shows the plain form."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests import factories
+from tests.e2e.test_walkthrough import _uow, at, login
+from workflow.services import clock
+
+pytestmark = [pytest.mark.browser, pytest.mark.postgres]
+
+
+def test_a_refused_file_brings_the_applicant_back_to_the_file_field(
+        chromium: Any, live_server: str, tmp_path: Path) -> None:
+    base = live_server
+    world = factories.build_world(_uow(live_server))
+    try:
+        app_id = factories.draft(world)
+        at("2006-04-03")
+        page = login(chromium, base, "hubei_applicant")
+        page.goto(f"{base}/applications/{app_id}/edit")
+        page.fill("#address", "武汉市东湖新技术开发区高新大道 1 号")
+        fake = tmp_path / "发展方案.pdf"
+        fake.write_bytes(b"MZ\x90\x00 not a pdf")
+        page.select_option("#up-kind", "development_plan")
+        page.set_input_files("#up-file", str(fake))
+        page.click("[data-testid=upload]")
+        page.wait_for_url(re.compile(rf".*/applications/{app_id}/edit$"))  # no fragment
+        error = page.locator("[data-testid=upload-error]")
+        assert "文件内容与扩展名不符" in error.inner_text()
+        assert page.evaluate("document.activeElement.id") == "up-file"
+        assert page.get_attribute("#up-file", "aria-describedby") == "up-file-error"
+        assert page.input_value("#address") == "武汉市东湖新技术开发区高新大道 1 号"
+        assert "草稿已保存" in page.locator(".flash").first.inner_text()
+        page.reload()  # a GET: nothing is posted again, and the refusal was shown once
+        assert page.locator("[data-testid=upload-error]").count() == 0
+        assert page.input_value("#address") == "武汉市东湖新技术开发区高新大道 1 号"
+        page.context.close()
+    finally:
+        clock.freeze(None)
