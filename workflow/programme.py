@@ -175,6 +175,15 @@ class Programme:
         return self.keys_where("designated")
 
     @property
+    def designating(self) -> frozenset[str]:
+        """The triggers that make a case a base: into a designated state from one that is
+        not (notice 002's `approve`, 核准 002 §六(三)) — when a base was designated is when
+        one of these first fired."""
+        designated = self.designated
+        return frozenset(t.trigger for t in self.transitions if t.dest in designated
+                         and any(s not in designated for s in t.sources))
+
+    @property
     def uses_quota(self) -> frozenset[str]:
         return self.keys_where("uses_quota")
 
