@@ -201,6 +201,14 @@ def _quarterly(prog: Programme) -> QuarterlyTemplate:
     return prog.quarterly
 
 
+def columns_of(uow: UnitOfWork, user_id: int, app_id: int) -> quarterly_data.Columns:
+    """What a base reports each quarter: its programme's columns (the page's table, form)."""
+    with uow.read():
+        s = uow.session
+        return _columns(_base(s, repo.user_by_id(s, user_id), app_id, local_date(utcnow()),
+                              write=False))
+
+
 def _columns(row: ApplicationRow) -> quarterly_data.Columns:
     """What the base's programme has it report each quarter (`[[quarterly.columns]]`)."""
     columns = _quarterly(repo.programme_of_round(row.round)).columns
