@@ -11,7 +11,15 @@ from typing import Any
 
 import pytest
 
-from workflow.programme import PROGRAMMES_DIR, DefinitionError, load, parse, programme
+from workflow.programme import (
+    PROGRAMMES_DIR,
+    DefinitionError,
+    digest,
+    frozen,
+    load,
+    parse,
+    programme,
+)
 from workflow.quarterly_data import check_values
 
 SOURCE = PROGRAMMES_DIR / "mofcom-2006-6.toml"
@@ -117,3 +125,12 @@ def test_a_file_with_quarterly_data_says_what_a_base_reports(tmp_path: Path) -> 
         load(bare)
     assert str(err.value).startswith("bare.toml: quarterly.columns: the [[quarterly.columns]] "
                                      "tables are missing")
+
+
+def test_a_round_opened_before_the_columns_were_in_the_file_takes_the_files() -> None:
+    text = SOURCE.read_text(encoding="utf-8")
+    start = text.index("[[quarterly.columns]]")
+    older = text[:start] + text[text.index("# ---", start):]  # as rounds froze it before
+    then = frozen(digest(older), older)
+    assert then.quarterly is not None and then.quarterly.heading_zh.startswith("科技兴贸")
+    assert then.quarterly.columns == programme().quarterly.columns  # type: ignore[union-attr]
