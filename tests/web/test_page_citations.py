@@ -33,9 +33,10 @@ def test_a_province_with_no_programme_of_its_own_sees_notice_002_alone(
 
 def test_pages_about_bases_cite_the_programmes_that_have_bases_not_guangdongs_list(
         browser: Browser) -> None:
-    # Guangdong's list has no register, no quarterly data and no supervision of bases
+    # Guangdong's list has no register, no quarterly data, no supervision of bases and no
+    # goals the dashboard counts
     browser.login("guangdong_reviewer")
-    for url in ("/supervision", "/bases-register/", "/reports/"):
+    for url in ("/supervision", "/bases-register/", "/reports/", "/dashboard"):
         cited = footer(browser.text(url))
         assert "商技发〔2006〕6号" in cited and GUANGDONG not in cited, url
     browser.post("/logout")
