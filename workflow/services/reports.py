@@ -106,6 +106,11 @@ def submit_quarter(uow: UnitOfWork, user_id: int, app_id: int, data: dict[str, A
         ent = ent if isinstance(ent, dict) else {}
         if all(v in (None, "") for v in ent.values()):
             continue
+        known = {quarterly_data.NAME.name, *(c.name for c in cols.enterprise)}
+        for key in sorted(k for k in map(str, ent) if k not in known):  # not the programme's
+            errors.append(refuse("unknown_field", f"重点企业第 {i + 1} 行：未知字段 {key[:40]}",
+                                 f"enterprise row {i + 1}: unknown field {key[:40]}",
+                                 field=f"enterprises[{i}].{key[:40]}"))
         e_clean, e_err = quarterly_data.check_values(
             ent, (quarterly_data.NAME, *cols.enterprise), today,
             lambda name, i=i: {"field": f"enterprises[{i}].{name}",
