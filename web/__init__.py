@@ -95,6 +95,9 @@ def create_app(test_config: dict[str, Any] | None = None,
     from web import bases_register
 
     app.register_blueprint(bases_register.bp)  # /bases-register: 出口基地名录
+    from web import citations
+
+    app.register_blueprint(citations.bp)  # what a page's footer cites: its programmes
     from web import notifications
 
     app.register_blueprint(notifications.bp)

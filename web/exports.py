@@ -86,10 +86,38 @@ def columns(code: str | None) -> list[tuple[str, Any, str]]:
     """The sheet's columns: the case's, then the form's fields of the programme filtered on
     (notice 002's when the list is not filtered by programme), then the city."""
     the_form = programme(code).form if code else programme().form
-    return [*CASE_COLUMNS, *((_header(f), _reader(f),
-                              {"date": "date", "int": "int", "money": "number",
-                               "pct": "number"}.get(f.kind, "text")) for f in the_form.fields),
+    return [*CASE_COLUMNS, *((_header(f), _reader(f), _kind_of(f)) for f in the_form.fields),
             CITY_COLUMN]
+
+
+def _kind_of(f: form.Field) -> str:
+    return {"date": "date", "int": "int", "money": "number", "pct": "number"}.get(f.kind, "text")
+
+
+TABLE_CASE_COLUMNS: list[tuple[str, Any, str]] = [  # on each row of a table's sheet
+    ("编号", lambda r: r.id, "int"),
+    ("申请单位全称", lambda r: r.applicant_name, "text"),
+]
+
+
+def _main_rows(table: form.Rows) -> Any:
+    """How the main table's rows (notice 002's products, kept in their own table) are read."""
+    return lambda r: [{f.name: getattr(p, f.name, None) for f in table.fields}
+                      for p in r.products]
+
+
+def _document_rows(table: form.Rows) -> Any:
+    """How a further table's rows are read from the form's stored document."""
+    return lambda r: [{f.name: f.decode(row.get(f.name)) for f in table.fields}
+                      for row in (r.form or {}).get(table.name) or []]
+
+
+def tables(code: str | None) -> list[tuple[form.Rows, Any]]:
+    """The form's tables (the main export products; a cluster's leading enterprises, 002
+    §六(二)(4)), each with how its rows are read from a case: one sheet each."""
+    the_form = programme(code).form if code else programme().form
+    main = [(the_form.rows, _main_rows(the_form.rows))] if the_form.rows else []
+    return [*main, *((t, _document_rows(t)) for t in the_form.tables)]
 
 
 def _filters() -> dict[str, Any]:
@@ -161,7 +189,8 @@ def _send(wb: Workbook, filename: str) -> Any:
 @bp.get("/exports/applications.xlsx")
 @requires("case.export")
 def applications_xlsx() -> Any:
-    """The filtered list (same scope and filters as the inbox), every page of it."""
+    """The filtered list (same scope and filters as the inbox), every page of it; then a
+    sheet per table of the form, each row with its case's number and applicant."""
     user = current_user()
     assert user is not None
     filters = _filters()
@@ -174,9 +203,24 @@ def applications_xlsx() -> Any:
     for i, width in enumerate([8, 10, 16, 8, 10, 14, 12] + [14] * (len(cols) - 7)):
         ws.column_dimensions[_letter(i)].width = width
     ws.append(_head_row(ws, [h for h, _, _ in cols]))
+    sheets = []
+    for table, read_rows in tables(filters.get("programme")):
+        sheet = wb.create_sheet(table.zh[:31])
+        sheet.freeze_panes = "A2"
+        for i, width in enumerate([8, 30] + [16] * len(table.fields)):
+            sheet.column_dimensions[_letter(i)].width = width
+        sheet.append(_head_row(sheet, [h for h, _, _ in TABLE_CASE_COLUMNS]
+                               + [_header(f) for f in table.fields]))
+        sheets.append((sheet, table, read_rows))
     if first is not None:
         for row in _chain(first, rows):
             ws.append([_cell(ws, read(row), kind) for _, read, kind in cols])
+            for sheet, table, read_rows in sheets:
+                case = [(read(row), kind) for _, read, kind in TABLE_CASE_COLUMNS]
+                for values in read_rows(row):  # a cell is written once: new ones per row
+                    sheet.append([_cell(sheet, v, kind) for v, kind in case]
+                                 + [_cell(sheet, values.get(f.name), _kind_of(f))
+                                    for f in table.fields])
     return _send(wb, f"申报列表_{china_today():%Y%m%d}.xlsx")
 
 

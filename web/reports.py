@@ -27,6 +27,8 @@ from web.security import UPLOAD_LIMIT
 from workflow import permissions
 from workflow.assessment import AssessmentRules
 from workflow.errors import DomainError
+from workflow.form import Field
+from workflow.programme import known
 from workflow.regions import Region
 from workflow.services import assessment, dashboard, reports, supervision
 from workflow.services.clock import today
@@ -41,6 +43,17 @@ def _user() -> UserRow:
     if user is None:
         abort(401)
     return user
+
+
+def column_label(f: Field) -> str:
+    """A quarterly column's heading in the page's language, with its unit (from the
+    programme's `[[quarterly.columns]]`)."""
+    if lang() == "en":
+        return f"{f.en} ({f.unit_en})" if f.unit_en else f.en
+    return f"{f.zh}（{f.unit_zh}）" if f.unit_zh else f.zh
+
+
+bp.add_app_template_global(column_label, "column_label")
 
 
 def _max_bytes() -> int:
@@ -61,12 +74,14 @@ def _base_page(app_id: int, status: int = 200, **extra: Any) -> Any:
         quarters = reports.quarters_of(uow(), user.id, app_id)
         annual = reports.annual_reports_of(uow(), user.id, app_id)
         evaluations = assessment.evaluations_of(uow(), user.id, app_id)
+        columns = reports.columns_of(uow(), user.id, app_id)
     except DomainError as err:
         abort(404 if err.status == 404 else 403)
     base = next((b for b in reports.bases_for(uow(), user.id) if b.id == app_id), None)
     if base is None:
         abort(404)
     ctx = {"user": user, "base": base, "quarters": quarters, "annual": annual,
+           "columns": columns,
            "evaluations": evaluations, "can_report": permissions.allowed(user, "reports.file"),
            "form": {}, "errors": [], "upload_errors": [], "annual_errors": [],
            "annual_form": {}, "this_year": today().year}
@@ -84,12 +99,16 @@ def base(app_id: int) -> Any:
 @requires("reports.file")
 def submit_quarter(app_id: int) -> Any:
     f = request.form
-    data: dict[str, Any] = {k: f.get(k, "") for k in (
-        "year", "quarter", "exports_10k_usd", "hightech_exports_10k_usd", "enterprise_count")}
+    try:  # the base's programme's columns (`[[quarterly.columns]]`) name the inputs
+        cols = reports.columns_of(uow(), _user().id, app_id)
+    except DomainError as err:
+        abort(err.status)
+    data: dict[str, Any] = {x.name: f.get(x.name, "") for x in cols.base_sheet}
+    names = f.getlist("ent_name")
+    figures = {x.name: f.getlist(f"ent_{x.name}") for x in cols.enterprise}
     data["enterprises"] = [
-        {"name": n, "exports_10k_usd": e, "hightech_exports_10k_usd": h}
-        for n, e, h in zip(f.getlist("ent_name"), f.getlist("ent_exports"),
-                           f.getlist("ent_hightech"), strict=False)]
+        {"name": n, **{k: (v[i] if i < len(v) else "") for k, v in figures.items()}}
+        for i, n in enumerate(names)]
     try:
         rev = reports.submit_quarter(uow(), _user().id, app_id, data)
     except DomainError as err:
@@ -121,8 +140,13 @@ def upload(app_id: int) -> Any:
 @bp.get("/bases/<int:app_id>/template.xlsx")
 @requires("reports.view")
 def template(app_id: int | None = None) -> Any:
+    """The blank template of notice 002's programme, or of `?programme=<code>`; a base's
+    own, pre-filled."""
+    code = request.args.get("programme") or None
+    if code is not None and code not in {p.code for p in known()}:
+        abort(404)
     try:
-        data = reports.template_for(uow(), _user().id, app_id)
+        data = reports.template_for(uow(), _user().id, app_id, code)
     except DomainError as err:
         abort(err.status)
     return Response(data, mimetype=XLSX, headers={

@@ -23,6 +23,7 @@ from workflow.eligibility import CriterionDef, parse_criteria
 from workflow.errors import DefinitionError
 from workflow.form import FormDef, KindDef, parse_form
 from workflow.goals import Goals, parse_goals
+from workflow.quarterly_data import Columns, parse_columns
 from workflow.reminders import ReminderDef, parse_reminders
 from workflow.roles import Role
 
@@ -111,9 +112,12 @@ class NoticeText:
 @dataclass(frozen=True)
 class QuarterlyTemplate:
     """The quarterly data template of a programme whose bases report every quarter: the
-    heading its notes sheet opens with, citing the rule (the template is in Chinese)."""
+    heading its notes sheet opens with, citing the rule (the template is in Chinese), and
+    the columns a base reports (`[[quarterly.columns]]`; None only in a round frozen before
+    they were in the file, which takes the file's)."""
 
     heading_zh: str
+    columns: Columns | None = None
 
 
 # Files the system stores for its own steps, never chosen by a user: evidence sent with an
@@ -173,6 +177,15 @@ class Programme:
     @property
     def designated(self) -> frozenset[str]:
         return self.keys_where("designated")
+
+    @property
+    def designating(self) -> frozenset[str]:
+        """The triggers that make a case a base: into a designated state from one that is
+        not (notice 002's `approve`, 核准 002 §六(三)) — when a base was designated is when
+        one of these first fired."""
+        designated = self.designated
+        return frozenset(t.trigger for t in self.transitions if t.dest in designated
+                         and any(s not in designated for s in t.sources))
 
     @property
     def uses_quota(self) -> frozenset[str]:
@@ -414,12 +427,14 @@ def _notice(path: Path, raw: Any, states: dict[str, StateDef]) -> NoticeText | N
 
 
 def _quarterly(path: Path, raw: Any, states: dict[str, StateDef]) -> QuarterlyTemplate | None:
-    texts = _table(path, "quarterly", raw, QUARTERLY_KEYS)
+    columns = raw.get("columns") if isinstance(raw, dict) else None
+    texts = _table(path, "quarterly", {k: v for k, v in raw.items() if k != "columns"}
+                   if isinstance(raw, dict) else raw, QUARTERLY_KEYS)
     if texts is None:
         return None
     if not any(s.designated for s in states.values()):
         raise _fail(path, "quarterly", "no state is designated (no base would ever report)")
-    return QuarterlyTemplate(**texts)
+    return QuarterlyTemplate(**texts, columns=parse_columns(path.name, columns))
 
 
 def _papers(path: Path, head: dict[str, Any]) -> tuple[str, str]:
@@ -494,6 +509,9 @@ def load(path: Path) -> Programme:
     except tomllib.TOMLDecodeError as exc:
         raise DefinitionError(f"{path.name}: not valid TOML: {exc}") from None
     found = parse(path, data)
+    if found.quarterly is not None and found.quarterly.columns is None:
+        raise _fail(path, "quarterly.columns", "the [[quarterly.columns]] tables are missing: "
+                    "what does a base report each quarter?")
     shown = sorted(found.keys_where("public_notice"))
     if shown and found.notice is None:
         raise _fail(path, "notice", f"the [notice] table is missing: {', '.join(shown)} "
@@ -570,11 +588,22 @@ def frozen(source_hash: str, source: str | None = None) -> Programme:
             found = replace(
                 found, reminders=found.reminders if found.reminders is not None
                 else now.reminders, notice=found.notice or now.notice,
-                quarterly=found.quarterly or now.quarterly,
+                quarterly=_with_columns(found.quarterly, now.quarterly),
                 papers_zh=found.papers_zh or now.papers_zh,
                 papers_en=found.papers_en or now.papers_en)
         _frozen[source_hash] = found
     return found
+
+
+def _with_columns(then: QuarterlyTemplate | None, now: QuarterlyTemplate | None
+                  ) -> QuarterlyTemplate | None:
+    """A frozen round's quarterly template: its own, with the file's columns if it had none
+    yet; the file's if it had no template."""
+    if then is None:
+        return now
+    if then.columns is None and now is not None:
+        return replace(then, columns=now.columns)
+    return then
 
 
 def register(p: Programme) -> Programme:

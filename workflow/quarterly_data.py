@@ -1,7 +1,10 @@
 """Quarterly data of a base and its key enterprises (002 §四(四) 每季度上报): the fields, their
 units and checks, and the checks of the rows read from an uploaded template.
 
-One definition shared by the web form, the Excel upload and the API. An upload is checked
+The columns a base reports (its totals, each key enterprise's figures) are its programme's,
+`[[quarterly.columns]]` in its file (`parse_columns`); the year, the quarter and an
+enterprise's name key the rows and are the system's. One definition shared by the web form,
+the Excel upload and the API. An upload is checked
 in full before anything is stored; every error names its sheet, row and column. Writing
 and reading the .xlsx itself (openpyxl) is `workflow.services.quarterly_excel`'s job: this
 module sees rows of plain values.
@@ -15,7 +18,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from workflow.errors import Refusal, refuse
+from workflow.errors import DefinitionError, Refusal, refuse
 from workflow.form import Field, parse_value
 from workflow.reporting import quarter_end, quarter_has_ended
 
@@ -25,16 +28,121 @@ BASE_SHEET = "基地季度数据"
 ENTERPRISE_SHEET = "重点企业"
 HELP_SHEET = "填表说明"
 
+# the rows' keys: the system's, never a programme's column
 YEAR = Field("year", "年度", "Year", "int")
 QUARTER = Field("quarter", "季度", "Quarter", "int")
-EXPORTS = Field("exports_10k_usd", "出口额", "Exports", "money", "万美元", "USD 10k")
-HIGHTECH = Field("hightech_exports_10k_usd", "高新技术产品出口额", "High-tech exports", "money",
-                 "万美元", "USD 10k")
-COUNT = Field("enterprise_count", "企业数", "Number of enterprises", "int", "个",
-              "enterprises", required=False)
 NAME = Field("name", "企业名称", "Enterprise", "text", max_len=200)
-BASE_COLUMNS = (YEAR, QUARTER, EXPORTS, HIGHTECH, COUNT)
-ENTERPRISE_COLUMNS = (YEAR, QUARTER, NAME, EXPORTS, HIGHTECH)
+ROW_KEYS = (YEAR.name, QUARTER.name, NAME.name)
+# a base's figures are kept in these columns of its quarterly report (the assessment reads
+# them by key); an enterprise's are kept in its row of the report's list, any key
+STORED_BASE_KEYS = ("exports_10k_usd", "hightech_exports_10k_usd", "enterprise_count")
+SHEET_KINDS = ("base", "enterprise")
+COLUMN_TYPES = ("int", "money", "pct", "text")
+COLUMN_KEYS = {"key", "sheet", "zh", "en", "type", "unit_zh", "unit_en", "required",
+               "not_more_than"}
+
+
+@dataclass(frozen=True)
+class Limit:
+    """A figure that may not be more than another of the same row (high-tech exports are
+    part of exports)."""
+
+    sheet: str  # base | enterprise
+    key: str
+    limit: str
+
+
+@dataclass(frozen=True)
+class Columns:
+    """What a base reports each quarter, as its programme's file says: its own figures and
+    each key enterprise's (002 §四(四)), with their labels, units and types."""
+
+    base: tuple[Field, ...]
+    enterprise: tuple[Field, ...]
+    limits: tuple[Limit, ...] = ()
+
+    @property
+    def base_sheet(self) -> tuple[Field, ...]:
+        """The base sheet's columns: the year and quarter, then the base's figures."""
+        return (YEAR, QUARTER, *self.base)
+
+    @property
+    def enterprise_sheet(self) -> tuple[Field, ...]:
+        """The enterprise sheet's columns: year, quarter and name, then its figures."""
+        return (YEAR, QUARTER, NAME, *self.enterprise)
+
+    def limits_of(self, sheet: str) -> tuple[Limit, ...]:
+        return tuple(x for x in self.limits if x.sheet == sheet)
+
+
+def parse_columns(file: str, raw: Any) -> Columns | None:
+    """The `[[quarterly.columns]]` tables, checked (errors name the file and the key); None
+    when there are none."""
+    if raw is None:
+        return None
+
+    def fail(key: str, what: str) -> DefinitionError:
+        return DefinitionError(f"{file}: {key}: {what}")
+
+    if not isinstance(raw, list) or not raw:
+        raise fail("quarterly.columns", "must be a list of [[quarterly.columns]] tables")
+    out: dict[str, list[Field]] = {"base": [], "enterprise": []}
+    wanted: list[tuple[str, str, str, str]] = []
+    for i, entry in enumerate(raw):
+        key = entry.get("key") if isinstance(entry, dict) else None
+        where = f"quarterly.columns[{i}]" + (f" ({key})" if isinstance(key, str) else "")
+        if not isinstance(entry, dict):
+            raise fail(where, "must be a table")
+        unknown = sorted(set(entry) - COLUMN_KEYS)
+        if unknown:
+            raise fail(f"{where}.{unknown[0]}", "is not a column setting (one of "
+                       f"{', '.join(sorted(COLUMN_KEYS))})")
+        texts = {}
+        for name in ("key", "sheet", "zh", "en"):
+            value = entry.get(name)
+            if not isinstance(value, str) or not value.strip():
+                raise fail(f"{where}.{name}", "must be a non-empty text")
+            texts[name] = value
+        key, sheet = texts["key"], texts["sheet"]
+        if not key.isidentifier() or not key.isascii():
+            raise fail(f"{where}.key", f"{key!r} is not a name (letters, digits, _)")
+        if sheet not in SHEET_KINDS:
+            raise fail(f"{where}.sheet", f"unknown sheet {sheet!r} (one of "
+                       f"{', '.join(SHEET_KINDS)})")
+        if key in ROW_KEYS:
+            raise fail(f"{where}.key", f"{key!r} keys the rows: the system's own column")
+        if any(f.name == key for f in out[sheet]):
+            raise fail(f"{where}.key", f"{key!r} is defined twice for the {sheet} sheet")
+        if sheet == "base" and key not in STORED_BASE_KEYS:
+            raise fail(f"{where}.key", f"a base's figure {key!r} is not kept (one of "
+                       f"{', '.join(STORED_BASE_KEYS)})")
+        kind = entry.get("type")
+        if kind not in COLUMN_TYPES:
+            raise fail(f"{where}.type", f"unknown type {kind!r} (one of "
+                       f"{', '.join(COLUMN_TYPES)})")
+        units = [entry.get("unit_zh"), entry.get("unit_en")]
+        if any(u is not None for u in units) and not all(
+                isinstance(u, str) and u.strip() for u in units):
+            raise fail(f"{where}.unit_zh", "unit_zh and unit_en go together, both texts")
+        required = entry.get("required", True)
+        if not isinstance(required, bool):
+            raise fail(f"{where}.required", "must be true or false")
+        limit = entry.get("not_more_than")
+        if limit is not None:
+            if not isinstance(limit, str):
+                raise fail(f"{where}.not_more_than", "must be the key of a column")
+            wanted.append((where, sheet, key, limit))
+        out[sheet].append(Field(key, texts["zh"], texts["en"], str(kind),
+                                str(units[0] or ""), str(units[1] or ""), required=required))
+    if not out["base"]:
+        raise fail("quarterly.columns", "no column is on the base sheet")
+    limits = []
+    for where, sheet, key, limit in wanted:
+        if not any(f.name == limit and f.kind in ("money", "int", "pct") for f in out[sheet]):
+            raise fail(f"{where}.not_more_than", f"{limit!r} is not a figure of the {sheet} "
+                       "sheet")
+        limits.append(Limit(sheet, key, limit))
+    return Columns(tuple(out["base"]), tuple(out["enterprise"]), tuple(limits))
 
 
 def column_letter(n: int) -> str:
@@ -53,21 +161,40 @@ def header(f: Field) -> str:
 
 @dataclass
 class QuarterData:
-    """One quarter of a base, checked: figures in 万美元 and its key enterprises."""
+    """One quarter of a base, checked: its figures (by key, `STORED_BASE_KEYS`) and its key
+    enterprises (each a row of its programme's enterprise columns, figures as text)."""
 
     year: int
     quarter: int
-    exports_10k_usd: Decimal
-    hightech_exports_10k_usd: Decimal
+    exports_10k_usd: Decimal | None = None
+    hightech_exports_10k_usd: Decimal | None = None
     enterprise_count: int | None = None
     enterprises: list[dict[str, Any]] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, clean: dict[str, Any], enterprises: list[dict[str, Any]] | None = None
+           ) -> QuarterData:
+        """A quarter from the checked values of its base row."""
+        return cls(clean["year"], clean["quarter"],
+                   **{k: clean.get(k) for k in STORED_BASE_KEYS}, enterprises=enterprises or [])
+
+    def figure(self, key: str) -> Any:
+        return getattr(self, key) if key in STORED_BASE_KEYS else None
+
+
+def stored_row(clean: dict[str, Any]) -> dict[str, Any]:
+    """An enterprise's checked row as kept in the report's list: decimals as their text."""
+    return {k: str(v) if isinstance(v, Decimal) else v for k, v in clean.items()
+            if k not in (YEAR.name, QUARTER.name)}
 
 
 # --- checking one quarter (the form and every upload row) ----------------------------
 
 def check_values(raw: dict[str, Any], columns: tuple[Field, ...], today: date,
-                 where: Any = None) -> tuple[dict[str, Any], list[Refusal]]:
-    """Parse one row / form; `where(field_name)` says where an error is (a cell or field)."""
+                 where: Any = None, limits: tuple[Limit, ...] = ()
+                 ) -> tuple[dict[str, Any], list[Refusal]]:
+    """Parse one row / form; `where(field_name)` says where an error is (a cell or field);
+    `limits`: the figures that may not be more than another."""
     where = where or (lambda name: {"field": name})
     clean: dict[str, Any] = {}
     errors: list[Refusal] = []
@@ -102,9 +229,14 @@ def check_values(raw: dict[str, Any], columns: tuple[Field, ...], today: date,
         end = quarter_end(year, quarter)
         bad(QUARTER, "quarter_in_future", f"{year} 年第 {quarter} 季度尚未结束（{end}），不能报送",
             f"{year} Q{quarter} has not ended yet ({end}): it cannot be reported", quarter)
-    hi, ex = clean.get(HIGHTECH.name), clean.get(EXPORTS.name)
-    if hi is not None and ex is not None and hi > ex:
-        bad(HIGHTECH, "exceeds_exports", "不能大于出口额", "cannot exceed exports", hi)
+    by_name = {f.name: f for f in columns}
+    for x in limits:
+        value, cap = clean.get(x.key), clean.get(x.limit)
+        if x.key in by_name and value is not None and cap is not None and value > cap:
+            other = by_name[x.limit]
+            code = "exceeds_exports" if x.limit == "exports_10k_usd" else "exceeds_limit"
+            bad(by_name[x.key], code, f"不能大于{other.zh}", f"cannot exceed {other.en.lower()}",
+                value)
     return clean, errors
 
 
@@ -150,10 +282,11 @@ def _rows(sheet: str, cells: Iterable[Sequence[Any]], columns: tuple[Field, ...]
     return out
 
 
-def read_sheets(sheets: Mapping[str, Iterable[Sequence[Any]]], today: date
+def read_sheets(sheets: Mapping[str, Iterable[Sequence[Any]]], today: date, cols: Columns
                 ) -> tuple[list[QuarterData], list[Refusal]]:
     """Every quarter in the template's two sheets (each the rows' values, the heading row
-    first, read lazily), or every error found (sheet, row, column)."""
+    first, read lazily) with the programme's columns `cols`, or every error found (sheet,
+    row, column)."""
     errors: list[Refusal] = []
     for name in (BASE_SHEET, ENTERPRISE_SHEET):
         if name not in sheets:
@@ -162,12 +295,13 @@ def read_sheets(sheets: Mapping[str, Iterable[Sequence[Any]]], today: date
                                  field=name, details={"sheet": name}))
     if errors:
         return [], errors
-    base_rows = _rows(BASE_SHEET, sheets[BASE_SHEET], BASE_COLUMNS, errors)
-    ent_rows = _rows(ENTERPRISE_SHEET, sheets[ENTERPRISE_SHEET], ENTERPRISE_COLUMNS, errors)
+    base_rows = _rows(BASE_SHEET, sheets[BASE_SHEET], cols.base_sheet, errors)
+    ent_rows = _rows(ENTERPRISE_SHEET, sheets[ENTERPRISE_SHEET], cols.enterprise_sheet, errors)
     quarters: dict[tuple[int, int], QuarterData] = {}
     first_row: dict[tuple[Any, ...], int] = {}
-    for sheet, columns, rows in ((BASE_SHEET, BASE_COLUMNS, base_rows),
-                                 (ENTERPRISE_SHEET, ENTERPRISE_COLUMNS, ent_rows)):
+    for sheet, columns, rows in ((BASE_SHEET, cols.base_sheet, base_rows),
+                                 (ENTERPRISE_SHEET, cols.enterprise_sheet, ent_rows)):
+        limits = cols.limits_of("base" if sheet == BASE_SHEET else "enterprise")
         for n, raw in rows:
             def where(name: str, sheet: str = sheet, n: int = n,
                       columns: tuple[Field, ...] = columns) -> dict[str, Any]:
@@ -177,7 +311,7 @@ def read_sheets(sheets: Mapping[str, Iterable[Sequence[Any]]], today: date
                         "label_en": f"sheet '{sheet}', row {n}, column {letter}: ",
                         "details": {"sheet": sheet, "row": n, "column": letter}}
 
-            clean, errs = check_values(raw, columns, today, where)
+            clean, errs = check_values(raw, columns, today, where, limits)
             errors += errs
             if errs:
                 continue
@@ -193,18 +327,14 @@ def read_sheets(sheets: Mapping[str, Iterable[Sequence[Any]]], today: date
             first_row[dup_key] = n
             y, q = clean["year"], clean["quarter"]
             if sheet == BASE_SHEET:
-                quarters[(y, q)] = QuarterData(y, q, clean["exports_10k_usd"],
-                                               clean["hightech_exports_10k_usd"],
-                                               clean.get("enterprise_count"))
+                quarters[(y, q)] = QuarterData.of(clean)
             elif (y, q) not in quarters:
                 errors.append(_cell_error(
                     sheet, n, 2, "quarter_not_in_base_sheet",
                     f"{y} 年第 {q} 季度在“{BASE_SHEET}”中没有对应行",
                     f"{y} Q{q} has no row in the sheet '{BASE_SHEET}'", q))
             else:
-                quarters[(y, q)].enterprises.append(
-                    {"name": clean["name"], "exports_10k_usd": str(clean["exports_10k_usd"]),
-                     "hightech_exports_10k_usd": str(clean["hightech_exports_10k_usd"])})
+                quarters[(y, q)].enterprises.append(stored_row(clean))
     if not quarters and not errors:
         errors.append(refuse("empty_upload", f"工作表“{BASE_SHEET}”中没有数据行",
                              f"the sheet '{BASE_SHEET}' has no data rows", field=BASE_SHEET,

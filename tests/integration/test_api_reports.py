@@ -111,3 +111,18 @@ def test_the_ministry_dry_runs_a_re_evaluation_without_storing_anything(
     assert ministry.get("/api/v1/evaluations?period=2006").get_json() == []
     problem_of(api.as_("hubei_reviewer").post("/api/v1/evaluation-runs",
                                               json={"period": 2006}), 403, "forbidden")
+
+
+def test_an_enterprise_figure_its_programme_does_not_ask_for_is_refused_by_name(
+        api: Any, world: factories.World, october_2006: Any) -> None:
+    app_id = factories.approved(world)
+    url = f"/api/v1/applications/{app_id}/quarterly-reports"
+    r = api.as_("hubei_applicant").post(url, json={
+        "year": 2006, "quarter": 3, "exports_10k_usd": "52000",
+        "hightech_exports_10k_usd": "31000",
+        "enterprises": [{"name": "烽火通信", "exports_10k_usd": "8000",
+                         "hightech_exports_10k_usd": "7000", "rd_spending_10k_usd": "650"}]})
+    errors = problem_of(r, 422, "validation_error")["errors"]
+    assert [(e["code"], e["field"]) for e in errors] == [
+        ("unknown_field", "enterprises[0].rd_spending_10k_usd")]
+    assert api.as_("hubei_applicant").get(url).get_json() == []  # nothing is kept

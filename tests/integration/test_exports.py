@@ -89,3 +89,32 @@ def test_dashboard_export_has_one_sheet_per_table_with_the_goals(
     assert trends[0][0] == "申报年度" and trends[1][0] == 2006
     assert "已认定基地高新技术产品出口额（亿美元）" in next(
         wb["按省级商务主管部门统计"].iter_rows(values_only=True))
+
+
+def test_the_forms_tables_each_have_a_sheet_whose_rows_name_their_case(
+        client: Any, world: factories.World) -> None:
+    # 002 §六(二)(4): a cluster's leading enterprises; the annex's main export products
+    cluster = factories.submitted(
+        world, "hubei_applicant", applicant_type="cluster", applicant_name="武汉光谷产业集群",
+        products=[{"name": "光通信设备", "exports_10k_usd": "3000"},
+                  {"name": "激光器", "exports_10k_usd": "1200.5"}],
+        leading_enterprises=[{"name": "烽火通信科技股份有限公司", "city": "武汉市",
+                              "national_rank": "3", "exports_10k_usd": "9000"}])
+    region = factories.submitted(world, "hubei_applicant2", applicant_name="襄阳出口基地")
+    login(client, "hubei_reviewer")
+    wb = workbook(client.get("/exports/applications.xlsx?tab=all"))
+    assert wb.sheetnames == ["申报列表", "主要出口产品", "龙头企业"]
+    assert wb.active.title == "申报列表"
+    products = list(wb["主要出口产品"].iter_rows(values_only=True))
+    assert products[0] == ("编号", "申请单位全称", "主要出口产品", "主要出口产品出口额（万美元）")
+    assert sorted(products[1:]) == sorted([
+        (cluster, "武汉光谷产业集群", "光通信设备", 3000),
+        (cluster, "武汉光谷产业集群", "激光器", 1200.5),
+        (region, "襄阳出口基地", "光通信设备", 3000)])
+    leaders = list(wb["龙头企业"].iter_rows(values_only=True))
+    head = leaders[0]
+    assert head[:2] == ("编号", "申请单位全称") and "企业名称" in "".join(map(str, head))
+    assert len(leaders) == 2  # the region's case has no leading enterprises
+    row = dict(zip(head, leaders[1], strict=True))
+    assert row["编号"] == cluster and row["申请单位全称"] == "武汉光谷产业集群"
+    assert "烽火通信科技股份有限公司" in row.values() and 3 in row.values()

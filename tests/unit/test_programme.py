@@ -88,3 +88,18 @@ def test_a_trigger_defined_twice_is_refused() -> None:
     data = definition()
     data["transitions"].append(dict(data["transitions"][0]))
     assert "transitions (submit): the trigger is defined twice" in refused(data)
+
+
+def test_when_a_base_was_designated_is_found_from_its_states_not_a_trigger_name() -> None:
+    # 002 §六(三) 核准: the step into a designated state from one that is not
+    assert programme().designating == {"approve"}
+    data = definition()
+    for t in data["transitions"]:
+        if t["trigger"] == "approve":
+            t["trigger"] = "grant_designation"
+    renamed = parse(Path("renamed.toml"), data)
+    assert renamed.designating == {"grant_designation"}
+    # re-evaluation keeps a base a base: it does not designate it again
+    assert "keep_designation" not in renamed.designating
+    # a programme with no designated state designates nothing (Guangdong's list)
+    assert programme("guangdong-2006-59").designating == frozenset()

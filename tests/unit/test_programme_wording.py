@@ -63,7 +63,8 @@ def test_a_programme_with_a_public_notice_must_word_it(tmp_path: Path) -> None:
     ("notice", {"footer": "x"}, "notice.footer: is not a notice setting (one of lead_en, "
      "lead_zh, title_en, title_zh)"),
     ("quarterly", {"heading_zh": 5}, "quarterly.heading_zh: must be a non-empty text"),
-    ("quarterly", {"columns": []}, "quarterly.columns: is not a quarterly setting"),
+    ("quarterly", {"rows": []}, "quarterly.rows: is not a quarterly setting"),
+    ("quarterly", {"columns": []}, "quarterly.columns: must be a list of [[quarterly.columns]]"),
 ])
 def test_each_wrong_wording_is_named_with_its_file_and_key(
         table: str, changes: dict[str, Any], message: str) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import current_app, request, send_file
 from flask.views import MethodView
-from marshmallow import Schema, fields, validate
+from marshmallow import INCLUDE, Schema, fields, validate
 
 from web.api.blueprint import Blueprint
 from web.api.errors import MULTIPART_ENDPOINTS, too_many
@@ -41,6 +41,12 @@ def _max_bytes() -> int:
 
 
 class EnterpriseIn(Schema):
+    """A key enterprise's row: its name and the figures of its programme's enterprise
+    columns (`[[quarterly.columns]]`; notice 002's below); another key is refused by name."""
+
+    class Meta:
+        unknown = INCLUDE  # the programme's columns decide, in the service
+
     name = fields.String(allow_none=True, metadata={"example": "武汉光迅科技股份有限公司"})
     exports_10k_usd = fields.Raw(allow_none=True, metadata={**NUM, "example": "1200"})
     hightech_exports_10k_usd = fields.Raw(allow_none=True, metadata={**NUM, "example": "900"})

@@ -557,7 +557,7 @@ def _fire(uow: UnitOfWork, user_id: int, app_id: int, trigger: str, version: int
             raise _conflict(expected, expected + 1) from None
         if status is not None:
             _enter_in_register(uow.session, row, trigger, status.value, today, now, history_id,
-                               actor, document, reason)
+                               actor, document, reason, prog.designating)
         uow.record("case_transitioned", application_id=row.id, trigger=trigger,
                    from_state=outcome.source, to_state=outcome.dest,
                    actor_id=actor.user_id, version=expected + 1)
@@ -585,17 +585,19 @@ def _document(trigger: str, document: str | None) -> str | None:
 
 def _enter_in_register(s: Session, app: repo.FireCase, trigger: str, status: str, today: date,
                        now: datetime, history_id: int, actor: Actor, document: str | None,
-                       reason: str | None) -> None:
+                       reason: str | None, designating: frozenset[str]) -> None:
     """The base's entry in the register after `trigger`: approval enters it (an export
     innovation base: 002 §六(三) 核准); rectification, keep and revocation change its
-    status. Each change is an event with its date, decision and document."""
+    status. Each change is an event with its date, decision and document. `designating`:
+    the programme's triggers that make a case a base (`Programme.designating`)."""
+    designates = trigger in designating
     entry = register_repo.entry_of_case(s, app.id)
     if entry is None:  # approved now — or before the register existed and not entered
-        approved = None if trigger == "approve" else register_repo.approved_at(s, app.id)
+        approved = None if designates else register_repo.approved_at(s, app.id, designating)
         designated_on = local_date(approved) if approved is not None else today
         # 授牌: the approval joins the round's designation decision of the day (numbered)
         decision = register_repo.decision_for(s, app.round_id, designated_on, document, now) \
-            if trigger == "approve" else None
+            if designates else None
         entry = register_repo.designated_entry(
             authority_id=app.authority_id, name=app.values.get("applicant_name") or f"#{app.id}",
             kind=app.kind, industry_field=app.industry_field,
@@ -604,7 +606,7 @@ def _enter_in_register(s: Session, app: repo.FireCase, trigger: str, status: str
             document=(document or decision.document) if decision is not None else None,
             now=now)
         entry.decision_id = decision.id if decision is not None else None
-        document = entry.designation_document if trigger == "approve" else document
+        document = entry.designation_document if designates else document
         s.add(entry)
     entry.status, entry.status_since, entry.updated_at = status, today, now
     s.flush()

@@ -34,9 +34,10 @@ class MemoryLimitExceeded(Exception):
 def call(fn: Callable[..., T], *args: Any, seconds: float, memory_bytes: int) -> T:
     """`fn(*args)` in a child process: its result, or the exception it raised;
     `TimeLimitExceeded` after `seconds`, `MemoryLimitExceeded` past `memory_bytes`.
-    `fn` is a module-level function; its arguments and result must pickle."""
-    job = pickle.dumps((list(sys.path), f"{fn.__module__}:{fn.__qualname__}", args,
-                        memory_bytes))
+    `fn` is a module-level function; its arguments and result must pickle. The arguments
+    are pickled apart, read once the child has our `sys.path` (they may be our classes)."""
+    job = pickle.dumps((list(sys.path), f"{fn.__module__}:{fn.__qualname__}",
+                        pickle.dumps(args), memory_bytes))
     with subprocess.Popen([sys.executable, "-I", "-c", _BOOT], stdin=subprocess.PIPE,
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE) as child:
         try:
@@ -56,9 +57,10 @@ def call(fn: Callable[..., T], *args: Any, seconds: float, memory_bytes: int) ->
     return value  # type: ignore[no-any-return]
 
 
-def child_main(job: tuple[list[str], str, tuple[Any, ...], int]) -> None:
+def child_main(job: tuple[list[str], str, bytes, int]) -> None:
     """In the child: cap the address space, run the function, write the outcome."""
-    _, target, args, memory_bytes = job
+    _, target, pickled, memory_bytes = job
+    args = pickle.loads(pickled)  # noqa: S301 - our own parent's job, on our stdin
     _, hard = resource.getrlimit(resource.RLIMIT_AS)
     limit = memory_bytes if hard == resource.RLIM_INFINITY else min(memory_bytes, hard)
     resource.setrlimit(resource.RLIMIT_AS, (limit, hard))

@@ -23,13 +23,12 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from workflow.errors import Refusal, refuse
 from workflow.form import Field
 from workflow.quarterly_data import (
-    BASE_COLUMNS,
     BASE_SHEET,
-    ENTERPRISE_COLUMNS,
     ENTERPRISE_SHEET,
     HELP_SHEET,
     MAX_ROWS,
     QUARTER,
+    Columns,
     QuarterData,
     header,
     not_a_spreadsheet,
@@ -60,30 +59,40 @@ def _sheet(ws: Any, columns: tuple[Field, ...]) -> None:
     ws.add_data_validation(dv)
 
 
-def template(heading: str, base_name: str = "", rows: list[QuarterData] | None = None
-             ) -> bytes:
-    """The .xlsx template: one sheet for the base, one for its key enterprises, and notes
-    opening with `heading` (the programme's `[quarterly]`, citing its rule). `rows`
-    pre-fills it (e.g. with what is on file)."""
+def _rules(cols: Columns) -> str:
+    """The notes' line on units and limits, from the programme's columns."""
+    units = sorted({f.unit_zh for f in (*cols.base, *cols.enterprise) if f.kind == "money"})
+    by_name = {f.name: f for f in (*cols.base, *cols.enterprise)}
+    line = f"金额单位为{'、'.join(units)}，" if units else ""
+    if "万美元" in units:
+        line = "金额单位为万美元（1 亿美元 = 10000 万美元），"
+    line += "不得为负数"
+    caps = dict.fromkeys(f"{by_name[x.key].zh}不得大于{by_name[x.limit].zh}" for x in cols.limits)
+    return line + "".join(f"；{c}" for c in caps) + "。"
+
+
+def template(heading: str, cols: Columns, base_name: str = "",
+             rows: list[QuarterData] | None = None) -> bytes:
+    """The .xlsx template: one sheet for the base, one for its key enterprises, with the
+    programme's columns `cols`, and notes opening with `heading` (the programme's
+    `[quarterly]`, citing its rule). `rows` pre-fills it (e.g. with what is on file)."""
     wb = Workbook()
     ws = wb.active
     ws.title = BASE_SHEET
-    _sheet(ws, BASE_COLUMNS)
+    _sheet(ws, cols.base_sheet)
     we = wb.create_sheet(ENTERPRISE_SHEET)
-    _sheet(we, ENTERPRISE_COLUMNS)
+    _sheet(we, cols.enterprise_sheet)
     for q in rows or []:  # what is on file, typed by the base: never run as a formula
-        ws.append(spreadsheets.row([q.year, q.quarter, q.exports_10k_usd,
-                                    q.hightech_exports_10k_usd, q.enterprise_count]))
+        ws.append(spreadsheets.row([q.year, q.quarter, *(q.figure(f.name) for f in cols.base)]))
         for e in q.enterprises:
             we.append(spreadsheets.row([q.year, q.quarter, e.get("name"),
-                                        e.get("exports_10k_usd"),
-                                        e.get("hightech_exports_10k_usd")]))
+                                        *(e.get(f.name) for f in cols.enterprise)]))
     wh = wb.create_sheet(HELP_SHEET)
     notes = [
         heading,
         f"基地：{base_name}" if base_name else "基地：",
         f"“{BASE_SHEET}”每个季度一行；“{ENTERPRISE_SHEET}”每个企业每个季度一行。",
-        "金额单位为万美元（1 亿美元 = 10000 万美元），不得为负数；高新技术产品出口额不得大于出口额。",
+        _rules(cols),
         "只能报送已经结束的季度；同一季度重复上传时以最新一次为准，历史版本保留。",
         "上传时全部数据逐项检查，有任何错误均不导入，并列出工作表、行和列。",
     ]
@@ -111,12 +120,14 @@ def _memory_limit() -> Refusal:
                   "odd structure); use the generated template", field="file")
 
 
-def read_workbook(data: bytes, today: date) -> tuple[list[QuarterData], list[Refusal]]:
-    """Every quarter in an uploaded workbook, or every error found (sheet, row, column);
-    `ValidationFailed` for a file that may not be parsed at all (zip bomb, DTD)."""
+def read_workbook(data: bytes, today: date, cols: Columns
+                  ) -> tuple[list[QuarterData], list[Refusal]]:
+    """Every quarter in an uploaded workbook with the programme's columns, or every error
+    found (sheet, row, column); `ValidationFailed` for a file that may not be parsed at all
+    (zip bomb, DTD)."""
     archives.inspect(data, archives.SPREADSHEET)
     try:
-        return isolated.call(_read, data, today, seconds=PARSE_SECONDS,
+        return isolated.call(_read, data, today, cols, seconds=PARSE_SECONDS,
                              memory_bytes=PARSE_MEMORY)
     except isolated.TimeLimitExceeded:
         return [], [_time_limit()]
@@ -127,7 +138,7 @@ def read_workbook(data: bytes, today: date) -> tuple[list[QuarterData], list[Ref
 _UNREADABLE = (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError, ParseError)
 
 
-def _read(data: bytes, today: date) -> tuple[list[QuarterData], list[Refusal]]:
+def _read(data: bytes, today: date, cols: Columns) -> tuple[list[QuarterData], list[Refusal]]:
     """In the child: open the workbook and hand its two sheets' rows to the domain."""
     try:
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
@@ -137,7 +148,7 @@ def _read(data: bytes, today: date) -> tuple[list[QuarterData], list[Refusal]]:
         sheets = {name: ([spreadsheets.plain(v) for v in r]
                          for r in wb[name].iter_rows(values_only=True))
                   for name in (BASE_SHEET, ENTERPRISE_SHEET) if name in wb.sheetnames}
-        return read_sheets(sheets, today)
+        return read_sheets(sheets, today, cols)
     except _UNREADABLE as exc:
         return [], [_unreadable(exc)]
     finally:

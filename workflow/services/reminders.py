@@ -68,7 +68,8 @@ class RoundRun:
 def _facts(s: DbSession, records: list[rr.CaseRecord], rounds: dict[int, RoundRun]
            ) -> dict[int, CaseFacts]:
     designated = [r.id for r in records if r.state in rounds[r.round_id].programme.designated]
-    approved = rr.approved_on(s, designated) if designated else {}
+    designating = {t for run in rounds.values() for t in run.programme.designating}
+    approved = rr.approved_on(s, designated, designating) if designated else {}
     quarters = rr.quarterly_filed(s, designated) if designated else {}
     years = rr.annual_filed(s, designated) if designated else {}
     out = {}

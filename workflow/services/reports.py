@@ -90,7 +90,11 @@ def submit_quarter(uow: UnitOfWork, user_id: int, app_id: int, data: dict[str, A
     enterprises [{name, exports_10k_usd, hightech_exports_10k_usd}]."""
     now = now or utcnow()
     today = local_date(now)
-    clean, errors = quarterly_data.check_values(data, quarterly_data.BASE_COLUMNS, today)
+    with uow.read():  # the base's programme says what it reports
+        s = uow.session
+        cols = _columns(_base(s, repo.user_by_id(s, user_id), app_id, today, write=False))
+    clean, errors = quarterly_data.check_values(data, cols.base_sheet, today,
+                                                limits=cols.limits_of("base"))
     enterprises = []
     seen: set[str] = set()
     raw_rows = data.get("enterprises") or []
@@ -102,11 +106,17 @@ def submit_quarter(uow: UnitOfWork, user_id: int, app_id: int, data: dict[str, A
         ent = ent if isinstance(ent, dict) else {}
         if all(v in (None, "") for v in ent.values()):
             continue
-        cols = (quarterly_data.NAME, quarterly_data.EXPORTS, quarterly_data.HIGHTECH)
+        known = {quarterly_data.NAME.name, *(c.name for c in cols.enterprise)}
+        for key in sorted(k for k in map(str, ent) if k not in known):  # not the programme's
+            errors.append(refuse("unknown_field", f"重点企业第 {i + 1} 行：未知字段 {key[:40]}",
+                                 f"enterprise row {i + 1}: unknown field {key[:40]}",
+                                 field=f"enterprises[{i}].{key[:40]}"))
         e_clean, e_err = quarterly_data.check_values(
-            ent, cols, today, lambda name, i=i: {"field": f"enterprises[{i}].{name}",
-                                                 "label_zh": f"重点企业第 {i + 1} 行 ",
-                                                 "label_en": f"enterprise row {i + 1}: "})
+            ent, (quarterly_data.NAME, *cols.enterprise), today,
+            lambda name, i=i: {"field": f"enterprises[{i}].{name}",
+                               "label_zh": f"重点企业第 {i + 1} 行 ",
+                               "label_en": f"enterprise row {i + 1}: "},
+            cols.limits_of("enterprise"))
         errors += e_err
         if not e_err and e_clean["name"] in seen:
             errors.append(refuse("duplicate_row", f"重点企业第 {i + 1} 行：企业重复",
@@ -114,13 +124,10 @@ def submit_quarter(uow: UnitOfWork, user_id: int, app_id: int, data: dict[str, A
                                  field=f"enterprises[{i}].name"))
         elif not e_err:
             seen.add(e_clean["name"])
-            enterprises.append({k: str(v) if isinstance(v, Decimal) else v
-                                for k, v in e_clean.items()})
+            enterprises.append(quarterly_data.stored_row(e_clean))
     if errors:
         raise ValidationFailed(*errors)
-    quarter = QuarterData(clean["year"], clean["quarter"], clean["exports_10k_usd"],
-                          clean["hightech_exports_10k_usd"], clean.get("enterprise_count"),
-                          enterprises)
+    quarter = QuarterData.of(clean, enterprises)
     with uow:
         s = uow.session
         user = repo.user_by_id(s, user_id)
@@ -154,9 +161,10 @@ def upload_quarters(uow: UnitOfWork, user_id: int, app_id: int, filename: str, d
     now = now or utcnow()
     today = local_date(now)
     with uow.read():  # who may file, before the file is looked at
-        _base(uow.session, repo.user_by_id(uow.session, user_id), app_id, today, write=True)
+        cols = _columns(_base(uow.session, repo.user_by_id(uow.session, user_id), app_id,
+                              today, write=True))
     _spreadsheet_check(filename, data, max_bytes)
-    quarters, errors = quarterly_excel.read_workbook(data, today)  # no transaction held
+    quarters, errors = quarterly_excel.read_workbook(data, today, cols)  # no transaction held
     if errors:
         raise ValidationFailed(*errors)
     with uow:
@@ -198,21 +206,41 @@ def _quarterly(prog: Programme) -> QuarterlyTemplate:
     return prog.quarterly
 
 
-def template_for(uow: UnitOfWork, user_id: int, app_id: int | None = None) -> bytes:
-    """The Excel template, headed as the programme's definition says (`[quarterly]`); for a
-    base, named and pre-filled with what is on file."""
+def columns_of(uow: UnitOfWork, user_id: int, app_id: int) -> quarterly_data.Columns:
+    """What a base reports each quarter: its programme's columns (the page's table, form)."""
+    with uow.read():
+        s = uow.session
+        return _columns(_base(s, repo.user_by_id(s, user_id), app_id, local_date(utcnow()),
+                              write=False))
+
+
+def _columns(row: ApplicationRow) -> quarterly_data.Columns:
+    """What the base's programme has it report each quarter (`[[quarterly.columns]]`)."""
+    columns = _quarterly(repo.programme_of_round(row.round)).columns
+    assert columns is not None  # a file's [quarterly] has them; a frozen round takes the file's
+    return columns
+
+
+def template_for(uow: UnitOfWork, user_id: int, app_id: int | None = None,
+                 code: str | None = None) -> bytes:
+    """The Excel template with the columns and heading the programme's definition says
+    (`[quarterly]`; notice 002's unless `code` names another); for a base, its programme's,
+    named and pre-filled with what is on file."""
     if app_id is None:
-        return quarterly_excel.template(_quarterly(programme()).heading_zh)
+        found = _quarterly(programme(code) if code else programme())
+        assert found.columns is not None
+        return quarterly_excel.template(found.heading_zh, found.columns)
     with uow.read():
         s = uow.session
         user = repo.user_by_id(s, user_id)
         row = _base(s, user, app_id, local_date(utcnow()), write=False)
-        heading = _quarterly(repo.programme_of_round(row.round)).heading_zh
-        rows = [QuarterData(q.year, q.quarter, q.exports_10k_usd or Decimal(0),
-                            q.hightech_exports_10k_usd or Decimal(0), q.enterprise_count,
-                            list(q.enterprises or []))
+        found = _quarterly(repo.programme_of_round(row.round))
+        assert found.columns is not None
+        rows = [QuarterData(q.year, q.quarter, q.exports_10k_usd, q.hightech_exports_10k_usd,
+                            q.enterprise_count, list(q.enterprises or []))
                 for q in reports_repo.current_quarters(s, app_id)]
-        return quarterly_excel.template(heading, row.applicant_name or "", rows)
+        return quarterly_excel.template(found.heading_zh, found.columns,
+                                        row.applicant_name or "", rows)
 
 
 # --- annual work report -----------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
@@ -162,10 +163,12 @@ def entry_of_case(session: Session, app_id: int) -> ExportBaseRow | None:
         ExportBaseRow.application_id == app_id)).first()
 
 
-def approved_at(session: Session, app_id: int) -> datetime | None:
-    """When the case was approved (its first approval in the history), if it was."""
+def approved_at(session: Session, app_id: int, designating: Iterable[str]) -> datetime | None:
+    """When the case was approved (the first of its programme's `designating` triggers in
+    its history), if it was."""
     return session.scalar(select(HistoryRow.at).where(
-        HistoryRow.application_id == app_id, HistoryRow.trigger == "approve")
+        HistoryRow.application_id == app_id,
+        HistoryRow.trigger.in_(sorted(set(designating))))
         .order_by(HistoryRow.version).limit(1))
 
 

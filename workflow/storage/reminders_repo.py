@@ -114,10 +114,13 @@ def cases(s: Session, ids: Sequence[int]) -> list[CaseRecord]:
     return [CaseRecord(**row._mapping) for row in s.execute(q)]
 
 
-def approved_on(s: Session, ids: Sequence[int]) -> dict[int, datetime]:
-    """When each case was approved (核准), from its history."""
+def approved_on(s: Session, ids: Sequence[int], designating: Iterable[str]
+                ) -> dict[int, datetime]:
+    """When each case was approved (核准), from its history: the first of the `designating`
+    triggers (its programme's, `Programme.designating`)."""
     q = (select(HistoryRow.application_id, func.min(HistoryRow.at))
-         .where(HistoryRow.application_id.in_(ids), HistoryRow.trigger == "approve")
+         .where(HistoryRow.application_id.in_(ids),
+                HistoryRow.trigger.in_(sorted(set(designating))))
          .group_by(HistoryRow.application_id))
     return {i: at for i, at in s.execute(q)}
 
