@@ -149,12 +149,12 @@ def list_command() -> None:
     """Every round with its status and dates."""
     from workflow.rules import round_status
     from workflow.services.clock import today
-    from workflow.storage import repo
+    from workflow.storage import cases_repo
     from workflow.storage.models import RoundRow
 
     with uow() as u:
         for row in u.session.query(RoundRow).order_by(RoundRow.year.desc()):
-            rules = repo.rules_of(row)
+            rules = cases_repo.rules_of(row)
             click.echo(f"{row.year}  {round_status(row.opened_on, row.closed_on, today()).value:8}"
                        f"  opened {row.opened_on or '—'}  closed {row.closed_on or '—'}  "
                        f"submission {rules.submission_deadline}  approval "

@@ -45,7 +45,7 @@ from workflow.rules import RoundRules
 from workflow.services import cases
 from workflow.services.clock import local_date, utcnow
 from workflow.states import State
-from workflow.storage import repo, reports_repo
+from workflow.storage import cases_repo, repo, reports_repo
 from workflow.storage.models import ApplicationRow, EvaluationRunRow, UserRow
 from workflow.storage.uow import DbSession, UnitOfWork
 
@@ -372,7 +372,7 @@ def programme_share(uow: UnitOfWork, user_id: int, year: int) -> ProgrammeShare:
 
 def _deadline(session: DbSession, row: ApplicationRow, today: date) -> date:
     """限期整改: RoundRules.rectification_working_days working days from today."""
-    rules = repo.rules_of(row.round)
+    rules = cases_repo.rules_of(row.round)
     return repo.load_calendar(session).add_working_days(today, rules.rectification_working_days)
 
 

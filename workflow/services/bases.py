@@ -29,7 +29,7 @@ from workflow.register import COLUMNS, BaseStatus, BaseType, ImportRow
 from workflow.roles import Role
 from workflow.services import archives, audit, files, isolated, spreadsheets
 from workflow.services.clock import local_date, utcnow
-from workflow.storage import register_repo, repo
+from workflow.storage import cases_repo, register_repo, repo
 from workflow.storage.models import (
     AuthorityRow,
     DesignationDecisionRow,
@@ -291,7 +291,7 @@ def _store(s: DbSession, rows: list[ImportRow], authorities: dict[str, Authority
     # one authority's entries are written by one import at a time (and not while its
     # quota is being counted: the same lock)
     for authority_id in sorted({authorities[r.authority_code].id for r in rows}):
-        repo.lock_authority(s, authority_id)
+        cases_repo.lock_authority(s, authority_id)
     added = updated = unchanged = 0
     for r in rows:
         authority = authorities[r.authority_code]

@@ -19,14 +19,14 @@ from workflow.errors import (
     refuse,
 )
 from workflow.model import Case, Context
-from workflow.programme import DEFAULT_CODE, locking_triggers
+from workflow.programme import DEFAULT_CODE, TransitionDef
 from workflow.programme import known as known_programmes
 from workflow.roles import Actor, Role
 from workflow.rules import EXISTING_BASE_TYPES, FIELD_ZH, RoundRules, RoundStatus
 from workflow.services import audit, observe
 from workflow.services.clock import local_date, utcnow
 from workflow.states import DECISIONS, PROGRAMME, register_change
-from workflow.storage import audit_repo, events_repo, register_repo, repo
+from workflow.storage import audit_repo, cases_repo, events_repo, register_repo, repo
 from workflow.storage.models import (
     ApplicationRow,
     AuthorityRow,
@@ -73,14 +73,21 @@ def _flush_or_conflict(session: Session, expected: int) -> None:
         raise _conflict(expected, expected + 1) from None
 
 
-def _context(session: Session, row: ApplicationRow, actor: Actor, now: datetime,
+def _context(session: Session, stored: cases_repo.StoredCase, actor: Actor, now: datetime,
              **kw: Any) -> Context:
-    return Context(actor=actor, now=now, rules=repo.rules_of(row.round),
+    return Context(actor=actor, now=now, rules=stored.rules,
                    calendar=repo.load_calendar(session), references=repo.load_references(session),
                    local_today=local_date(now), **kw)
 
 
-def _actor_or_404(session: Session, user: UserRow, row: ApplicationRow, today: date) -> Actor:
+def _read(session: Session, user_id: int, app_id: int, today: date) -> cases_repo.CaseRead:
+    """The case and the acting user as `cases_repo.read_case` reads them (the case's
+    audit chain head included)."""
+    return cases_repo.read_case(session, user_id, app_id, today,
+                                audit.chain_of("application", app_id))
+
+
+def _actor_or_404(session: Session, user: UserRow, row: repo.Placed, today: date) -> Actor:
     actor = repo.actor_for_case(session, user, row, today)
     if actor is None:
         raise repo.not_found()
@@ -92,7 +99,7 @@ def _who(user: UserRow, actor: Actor) -> audit.Who:
     return audit.Who(user.id, user.username, actor.role.value, actor.on_behalf_of_id)
 
 
-def _require_case_role(user: UserRow | repo.FireUser) -> None:
+def _require_case_role(user: repo.Someone) -> None:
     if Role(user.role).is_admin:
         raise Forbidden(refuse("admin_cannot_act_on_cases", "管理员角色不能办理申报业务",
                                "admin roles cannot act on cases"))
@@ -107,8 +114,12 @@ def load(uow: UnitOfWork, user_id: int, app_id: int, now: datetime | None = None
         _require_case_role(user)
         row = repo.get_application(s, app_id)
         actor = _actor_or_404(s, user, row, local_date(now))
-        case = repo.to_case(s, row)
-        ctx = _context(s, row, actor, now, quota_used=repo.quota_used(s, row),
+        stored = _read(s, user_id, app_id, local_date(now)).stored
+        assert stored is not None  # `get_application` found it
+        case = stored.case
+        cases_repo.read_products(s, case)
+        ctx = _context(s, stored, actor, now, quota_used=cases_repo.quota_used(
+            s, stored.id, stored.round_id, stored.province_id),
                        base_claimed_by=register_repo.claimed_by(s, row.id, row.existing_base_id))
         triggers, refused = machine.options(case, ctx)
         asks = {t: found for t in triggers if (found := machine.asks(case, ctx, t))}
@@ -121,13 +132,15 @@ def eligibility_of(uow: UnitOfWork, user_id: int, app_id: int) -> list[eligibili
         s = uow.session
         user = repo.user_by_id(s, user_id)
         _require_case_role(user)
-        row = repo.get_application(s, app_id)
-        _actor_or_404(s, user, row, local_date(utcnow()))
-        prog = repo.programme_of_round(row.round)
-        return eligibility.evaluate(prog.criteria, row.kind, row.authority.region,
-                                    repo.values_of(row), dict(row.attestations or {}),
-                                    repo.rules_of(row.round), repo.load_references(s),
-                                    authorities=row.authority.locality_codes)
+        today = local_date(utcnow())
+        stored = _read(s, user_id, app_id, today).stored
+        if stored is None:
+            raise repo.not_found()
+        _actor_or_404(s, user, stored, today)
+        case = stored.case
+        return eligibility.evaluate(case.programme.criteria, case.kind, case.region,
+                                    case.values, case.attestations, stored.rules,
+                                    repo.load_references(s), authorities=case.locality_codes)
 
 
 def history_of(uow: UnitOfWork, user_id: int, app_id: int) -> list[HistoryRow]:
@@ -149,7 +162,7 @@ def _validated(s: Session, data: dict[str, Any], kind: str | None, rnd: RoundRow
     (re-certification) the base it names, each checked — one round of validation: every
     error found, format, choice and cross-field alike, in one `ValidationFailed`. Returns
     (form values, rows, the case's own columns to change: the base it names)."""
-    rules = repo.rules_of(rnd)
+    rules = cases_repo.rules_of(rnd)
     the_form = repo.programme_of_round(rnd).form
     values, errors = the_form.clean(data)
     products = None
@@ -270,7 +283,7 @@ def create_draft(uow: UnitOfWork, user_id: int, data: dict[str, Any],
                              state=PROGRAMME.initial, version=1, created_at=now,
                              updated_at=now, state_changed_at=now,
                              due_on=effects.due_on(PROGRAMME.state(PROGRAMME.initial),
-                                                   repo.rules_of(rnd), None, None),
+                                                   cases_repo.rules_of(rnd), None, None),
                              next_reminder_on=local_date(now), **base)
         row.round = rnd
         repo.write_values(row, values)
@@ -356,6 +369,9 @@ def set_attestations(uow: UnitOfWork, user_id: int, app_id: int,
 
 # --- transitions ------------------------------------------------------------------------
 
+Also = Callable[[Session, cases_repo.StoredCase], None]  # more to write in fire's transaction
+
+
 @dataclass
 class Fired:
     application_id: int
@@ -370,7 +386,7 @@ class Fired:
 def fire(uow: UnitOfWork, user_id: int, app_id: int, trigger: str, version: int | None,
          reason: str | None = None, deadline: date | None = None,
          now: datetime | None = None, data: dict[str, Any] | None = None,
-         also: Callable[[Session, repo.FireCase], None] | None = None,
+         also: Also | None = None,
          document: str | None = None, override_reason: str | None = None,
          late_reason: str | None = None) -> Fired:
     """Fire `trigger` on an application: one transaction that moves the case and appends
@@ -426,104 +442,125 @@ def _audit_refused(uow: UnitOfWork, user_id: int, app_id: int, trigger: str,
 
 def _fire(uow: UnitOfWork, user_id: int, app_id: int, trigger: str, version: int | None,
           reason: str | None, deadline: date | None, now: datetime | None,
-          data: dict[str, Any] | None,
-          also: Callable[[Session, repo.FireCase], None] | None,
-          document: str | None = None, override_reason: str | None = None,
-          late_reason: str | None = None) -> Fired:
+          data: dict[str, Any] | None, also: Also | None, document: str | None = None,
+          override_reason: str | None = None, late_reason: str | None = None) -> Fired:
+    """`fire` in one transaction of `uow`: read the case, let the domain decide, write the
+    move conditional on the version read (no row lock: of concurrent triggers exactly one
+    moves the case, every other gets a version conflict). A transition whose definition
+    says `locks = "province"` counts the province's quota under its lock first."""
     now = now or utcnow()
-    reason = reason.strip() if isinstance(reason, str) and reason.strip() else None
-    if reason and len(reason) > 2000:
-        raise ValidationFailed(refuse("too_long", "理由不得超过 2000 字",
-                                      "the reason is limited to 2,000 characters", field="reason"))
+    reason = _text(reason, "reason")
     document = _document(trigger, document)
     today = local_date(now)
     with uow:
-        # one read; the write below is conditional on the version read here, so of
-        # concurrent triggers exactly one moves the case and every other gets a clean
-        # version conflict (the case's audit chain head is read here for the same reason).
-        # Those two statements need no transaction around them, unless the quota is
-        # counted under a lock (recommend) or the caller writes more (`also`): on
-        # PostgreSQL they then run on the thread's driver connection in autocommit, and
-        # no ORM session is opened at all.
-        # a transition that counts under a lock (the quota) runs in a transaction
-        db = repo.statement_at_a_time(uow, trigger not in locking_triggers() and also is None)
-        found = repo.load_for_fire(db, user_id, app_id, today,
-                                   audit.chain_of("application", app_id))
-        user, row = found.user, found.app
-        if user is None or not user.is_active:
-            raise repo.not_found("user")
-        _require_case_role(user)
-        if row is None:
-            raise repo.not_found()
-        actor = repo.actor_for_case(uow, user, row, today, deputising=found.deputising)
-        if actor is None:
-            raise repo.not_found()
-        expected = row.version if version is None else version
-        if row.version != expected:
-            raise _conflict(expected, row.version)
-        prog = repo.programme_of_fire(db, row)  # the rules the case's round runs by
-        spec = machine.spec_for(trigger, row.state, prog)  # unknown / wrong state first
+        s = uow.session
+        user, stored, actor, audit_head = _acting_on(s, user_id, app_id, today)
+        case = stored.case
+        expected = case.version if version is None else version
+        if case.version != expected:
+            raise _conflict(expected, case.version)
+        spec = machine.spec_for(trigger, case.state, case.programme)  # unknown / wrong state
         if "complete_form" in spec.guards:
-            repo.fire_products(db, row)
-        quota_used, claimed_by = 0, None
-        if spec.locks == "province":  # 002 §六(三): the province's quota, under its lock
-            repo.lock_authority(uow.session, row.province_id)
-            quota_used = repo.quota_used(uow.session, row)
-            claimed_by = register_repo.claimed_by(uow.session, row.id, row.existing_base_id)
-        case = repo.fire_case(row, found.attachment_kinds, found.open_objections, prog)
-        ctx = Context(actor=actor, now=now, rules=repo.fire_rules(row),
-                      calendar=repo.load_calendar(uow), references=repo.load_references(uow),
-                      local_today=today, reason=reason, rectification_deadline=deadline,
-                      quota_used=quota_used, base_claimed_by=claimed_by,
-                      override_reason=override_reason, late_reason=late_reason)
-        verdicts = eligibility.evaluate(prog.criteria, row.kind, row.region, case.values,
-                                        case.attestations, ctx.rules, ctx.references,
-                                        authorities=case.locality_codes)
-        notes = effects.history_notes(case, ctx, prog.by_trigger[trigger])
-        outcome = machine.fire(case, trigger, ctx)
-        changes: dict[str, Any] = {"state": outcome.dest, "state_changed_at": now,
-                                   "updated_at": now,
-                                   **effects.apply(case, ctx, prog.by_trigger[trigger])}
-        notice_ends_on = changes.get("notice_ends_on", row.notice_ends_on)
-        changes["due_on"] = effects.due_on(prog.state(outcome.dest), ctx.rules,
-                                           notice_ends_on,
-                                           changes.get("rectification_deadline",
-                                                       row.rectification_deadline))
-        changes["next_reminder_on"] = today  # the reminder scan re-plans it
-        history = dict(
-            application_id=row.id, version=expected + 1, trigger=trigger,
-            from_state=outcome.source, to_state=outcome.dest,
-            actor_id=actor.user_id, actor_role=actor.role.value, actor_name=actor.name,
-            on_behalf_of_id=actor.on_behalf_of_id, on_behalf_of_name=actor.on_behalf_of_name,
-            reason=reason, at=now, eligibility=[v.as_dict() for v in verdicts],
-            data={"deadline": deadline.isoformat() if deadline else None,
-                  "notice_ends_on": notice_ends_on.isoformat() if notice_ends_on else None,
-                  **({"document": document} if document else {}), **notes, **(data or {})},
-        )
+            cases_repo.read_products(s, case)
+        ctx = _context(s, stored, actor, now, reason=reason, rectification_deadline=deadline,
+                       override_reason=override_reason, late_reason=late_reason,
+                       **_counted_under_lock(s, stored, spec))
+        outcome, changes, history = _decide(case, ctx, trigger, deadline, document, data)
         if also is not None:
-            also(uow.session, row)
-        record = audit.record(
-            "case_action", prev=found.audit_head or audit.GENESIS,
-            who=audit.Who(user.id, user.username, actor.role.value, actor.on_behalf_of_id),
-            object_type="application", object_id=row.id,
-            details={"trigger": trigger, "from": outcome.source,
-                     "to": outcome.dest, "version": expected + 1})
-        # the register of bases changes with the case, in its transaction
-        status = register_change(outcome.source, outcome.dest, prog)
-        try:
-            history_id = repo.write_transition(db if status is None else uow.session, row.id,
-                                               expected, changes, history, record)
-        except repo.Conflict:
-            raise _conflict(expected, expected + 1) from None
-        if status is not None:
-            _enter_in_register(uow.session, row, trigger, status.value, today, now, history_id,
+            also(s, stored)
+        history_id = _write(s, user, actor, case, outcome, changes, history, audit_head)
+        status = register_change(outcome.source, outcome.dest, case.programme)
+        if status is not None:  # the register of bases changes with the case, in its transaction
+            _enter_in_register(s, stored, trigger, status.value, today, now, history_id,
                                actor, document, reason)
-        uow.record("case_transitioned", application_id=row.id, trigger=trigger,
+        uow.record("case_transitioned", application_id=stored.id, trigger=trigger,
                    from_state=outcome.source, to_state=outcome.dest,
                    actor_id=actor.user_id, version=expected + 1)
         uow.commit()
-        return Fired(row.id, trigger, outcome.source, outcome.dest, expected + 1,
+        return Fired(stored.id, trigger, outcome.source, outcome.dest, expected + 1,
                      history_id)
+
+
+def _acting_on(s: Session, user_id: int, app_id: int, today: date
+               ) -> tuple[cases_repo.Person, cases_repo.StoredCase, Actor, str | None]:
+    """The active user, the case they may act on, as whom, and the head of the case's
+    audit chain — or `NotFound` (`Forbidden` for a role that never acts on cases)."""
+    found = _read(s, user_id, app_id, today)
+    user, stored = found.user, found.stored
+    if user is None or not user.is_active:
+        raise repo.not_found("user")
+    _require_case_role(user)
+    if stored is None:
+        raise repo.not_found()
+    actor = repo.actor_for_case(s, user, stored, today, deputising=found.deputising)
+    if actor is None:
+        raise repo.not_found()
+    return user, stored, actor, found.audit_head
+
+
+def _counted_under_lock(s: Session, stored: cases_repo.StoredCase,
+                        spec: TransitionDef) -> dict[str, Any]:
+    """What a transition whose definition says `locks = "province"` counts under the
+    province's lock (002 §六(三): its quota of new bases, and whether another case claims
+    the base a re-certification names); nothing for the others."""
+    if spec.locks != "province":
+        return {}
+    cases_repo.lock_authority(s, stored.province_id)
+    return {"quota_used": cases_repo.quota_used(s, stored.id, stored.round_id,
+                                                stored.province_id),
+            "base_claimed_by": register_repo.claimed_by(s, stored.id,
+                                                        stored.existing_base_id)}
+
+
+def _decide(case: Case, ctx: Context, trigger: str, deadline: date | None,
+            document: str | None, data: dict[str, Any] | None
+            ) -> tuple[machine.Outcome, dict[str, Any], dict[str, Any]]:
+    """Fire `trigger` in the domain: its outcome, the case's changed columns and its
+    history row (with the eligibility snapshot and the effects' notes)."""
+    prog, now = case.programme, ctx.now
+    verdicts = eligibility.evaluate(prog.criteria, case.kind, case.region, case.values,
+                                    case.attestations, ctx.rules, ctx.references,
+                                    authorities=case.locality_codes)
+    notes = effects.history_notes(case, ctx, prog.by_trigger[trigger])
+    outcome = machine.fire(case, trigger, ctx)
+    changes: dict[str, Any] = {"state": outcome.dest, "state_changed_at": now,
+                               "updated_at": now,
+                               **effects.apply(case, ctx, prog.by_trigger[trigger])}
+    notice_ends_on = changes.get("notice_ends_on", case.notice_ends_on)
+    changes["due_on"] = effects.due_on(prog.state(outcome.dest), ctx.rules, notice_ends_on,
+                                       changes.get("rectification_deadline",
+                                                   case.rectification_deadline))
+    changes["next_reminder_on"] = ctx.today  # the reminder scan re-plans it
+    actor = ctx.actor
+    history = dict(
+        application_id=case.id, version=case.version + 1, trigger=trigger,
+        from_state=outcome.source, to_state=outcome.dest,
+        actor_id=actor.user_id, actor_role=actor.role.value, actor_name=actor.name,
+        on_behalf_of_id=actor.on_behalf_of_id, on_behalf_of_name=actor.on_behalf_of_name,
+        reason=ctx.reason, at=now, eligibility=[v.as_dict() for v in verdicts],
+        data={"deadline": deadline.isoformat() if deadline else None,
+              "notice_ends_on": notice_ends_on.isoformat() if notice_ends_on else None,
+              **({"document": document} if document else {}), **notes, **(data or {})},
+    )
+    return outcome, changes, history
+
+
+def _write(s: Session, user: cases_repo.Person, actor: Actor, case: Case,
+           outcome: machine.Outcome, changes: dict[str, Any], history: dict[str, Any],
+           audit_head: str | None) -> int:
+    """Write the move, its history row and its audit record (`VersionConflict` if another
+    writer moved the case first); returns the history row's id."""
+    record = audit.record(
+        "case_action", prev=audit_head or audit.GENESIS,
+        who=audit.Who(user.id, user.username, actor.role.value, actor.on_behalf_of_id),
+        object_type="application", object_id=case.id,
+        details={"trigger": history["trigger"], "from": outcome.source,
+                 "to": outcome.dest, "version": case.version + 1})
+    try:
+        return cases_repo.write_transition(s, history["application_id"], case.version,
+                                           changes, history, record)
+    except cases_repo.Conflict:
+        raise _conflict(case.version, case.version + 1) from None
 
 
 def _document(trigger: str, document: str | None) -> str | None:
@@ -543,9 +580,9 @@ def _document(trigger: str, document: str | None) -> str | None:
     return text
 
 
-def _enter_in_register(s: Session, app: repo.FireCase, trigger: str, status: str, today: date,
-                       now: datetime, history_id: int, actor: Actor, document: str | None,
-                       reason: str | None) -> None:
+def _enter_in_register(s: Session, app: cases_repo.StoredCase, trigger: str, status: str,
+                       today: date, now: datetime, history_id: int, actor: Actor,
+                       document: str | None, reason: str | None) -> None:
     """The base's entry in the register after `trigger`: approval enters it (an export
     innovation base: 002 §六(三) 核准); rectification, keep and revocation change its
     status. Each change is an event with its date, decision and document."""
@@ -557,8 +594,9 @@ def _enter_in_register(s: Session, app: repo.FireCase, trigger: str, status: str
         decision = register_repo.decision_for(s, app.round_id, designated_on, document, now) \
             if trigger == "approve" else None
         entry = register_repo.designated_entry(
-            authority_id=app.authority_id, name=app.values.get("applicant_name") or f"#{app.id}",
-            kind=app.kind, industry_field=app.industry_field,
+            authority_id=app.authority_id,
+            name=app.case.values.get("applicant_name") or f"#{app.id}",
+            kind=app.case.kind, industry_field=app.industry_field,
             existing_base_id=app.existing_base_id, application_id=app.id,
             designated_on=designated_on,
             document=(document or decision.document) if decision is not None else None,

@@ -8,7 +8,7 @@ from typing import Any
 from workflow.programme import DEFAULT_CODE, Programme, programme
 from workflow.rules import RoundRules, RoundStatus
 from workflow.services.clock import today as china_today
-from workflow.storage import api_repo, register_repo, repo
+from workflow.storage import api_repo, cases_repo, register_repo, repo
 from workflow.storage.models import RoundRow, UserRow
 from workflow.storage.uow import UnitOfWork
 
@@ -67,7 +67,7 @@ def rounds(uow: UnitOfWork, user_id: int) -> list[Round]:
     with uow.read():
         repo.user_by_id(uow.session, user_id)
         today = china_today()
-        return [Round(r, repo.rules_of(r), repo.status_of(r, today))
+        return [Round(r, cases_repo.rules_of(r), repo.status_of(r, today))
                 for r in api_repo.rounds(uow.session)]
 
 
@@ -77,7 +77,7 @@ def round_of(uow: UnitOfWork, user_id: int, year: int, code: str = DEFAULT_CODE)
         row = api_repo.round_by_year(uow.session, year, code)
         if row is None:
             raise repo.not_found("round")
-        return Round(row, repo.rules_of(row), repo.status_of(row, china_today()))
+        return Round(row, cases_repo.rules_of(row), repo.status_of(row, china_today()))
 
 
 def drafting_round(uow: UnitOfWork, user_id: int, year: int | None = None,
@@ -93,7 +93,7 @@ def drafting_round(uow: UnitOfWork, user_id: int, year: int | None = None,
         else:
             row = next((r for r in repo.open_rounds(uow.session, today, user.authority)
                         if code is None or r.programme == code), None)
-        return Round(row, repo.rules_of(row), repo.status_of(row, today)) if row else None
+        return Round(row, cases_repo.rules_of(row), repo.status_of(row, today)) if row else None
 
 
 def drafting_rounds(uow: UnitOfWork, user_id: int) -> list[Round]:
@@ -107,7 +107,7 @@ def drafting_rounds(uow: UnitOfWork, user_id: int) -> list[Round]:
         for r in repo.open_rounds(uow.session, today, user.authority):
             if r.programme not in seen:
                 seen.add(r.programme)
-                out.append(Round(r, repo.rules_of(r), repo.status_of(r, today)))
+                out.append(Round(r, cases_repo.rules_of(r), repo.status_of(r, today)))
         return out
 
 

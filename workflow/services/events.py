@@ -2,7 +2,7 @@
 told in the app and — if they chose so — by mail, in their language (Chinese first).
 
 Nothing is lost: the transition's history row is the event, written in the transition's
-own statement (`repo.write_transition`), so nothing is added to that path. The worker's
+own statement (`cases_repo.write_transition`), so nothing is added to that path. The worker's
 sweep (`sweep`, beat every few seconds) turns each history row not yet told into
 notifications and outbox rows in one transaction with a marker (`transition_notices`),
 so a transition is told once however often or however concurrently the sweep runs, and a

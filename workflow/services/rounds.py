@@ -26,7 +26,7 @@ from workflow.roles import Role
 from workflow.rules import RoundRules, RoundStatus
 from workflow.services import audit
 from workflow.services.clock import local_date, utcnow
-from workflow.storage import repo
+from workflow.storage import cases_repo, repo
 from workflow.storage.models import RoundRow
 from workflow.storage.uow import DbSession, UnitOfWork
 
@@ -65,7 +65,7 @@ def _round(s: DbSession, year: int, code: str = DEFAULT_CODE) -> RoundRow:
 
 
 def _outcome(s: DbSession, row: RoundRow, now: datetime) -> Outcome:
-    rules = repo.rules_of(row)
+    rules = cases_repo.rules_of(row)
     return Outcome(row, rules, repo.status_of(row, local_date(now)),
                    rules_of_rounds.warnings(rules, repo.load_calendar(s)))
 
@@ -136,7 +136,7 @@ def change(uow: UnitOfWork, user_id: int, year: int, data: dict[str, Any],
                                      f"the {year} round has opened: its rules are frozen",
                                      field="year"))
         changes = {k: v for k, v in data.items() if k not in ("name_zh", "name_en")}
-        rules, errors = rules_of_rounds.apply(repo.rules_of(row), changes,
+        rules, errors = rules_of_rounds.apply(cases_repo.rules_of(row), changes,
                                               set(repo.authorities_by_code(s)))
         if errors:
             raise ValidationFailed(*errors)
@@ -167,7 +167,7 @@ def open_round(uow: UnitOfWork, user_id: int, year: int,
             raise WrongStatus(refuse("round_not_planned", f"{year}年度已经开放或已结束",
                                      f"the {year} round is {status.value}, not planned",
                                      field="year", details={"status": status.value}))
-        rules = repo.rules_of(row)
+        rules = cases_repo.rules_of(row)
         refused = rules_of_rounds.openable(rules, today)
         if refused:
             raise ValidationFailed(*refused)

@@ -2,72 +2,53 @@
 
 from __future__ import annotations
 
-import json
+import time
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from functools import cache
-from typing import Any
+from typing import Any, Protocol
 
-import psycopg
-from psycopg.types.json import Jsonb
 from sqlalchemy import (
-    BigInteger,
-    Date,
-    Integer,
     String,
-    Text,
     and_,
-    bindparam,
     case,
     cast,
+    event,
     func,
-    insert,
     literal,
-    literal_column,
     or_,
     select,
     text,
     union_all,
-    update,
 )
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
 from workflow import form
 from workflow.calendar import WorkCalendar
 from workflow.errors import Forbidden, NotFound, Refusal, refuse
-from workflow.model import Case
 from workflow.programme import DEFAULT_CODE, Programme, frozen, programme
-from workflow.regions import Region
-from workflow.register import ExistingBase
 from workflow.roles import Actor, Role
-from workflow.rules import LocalityStat, ReferenceStats, RoundRules, RoundStatus, round_status
-from workflow.states import DESIGNATED, USES_QUOTA
-from workflow.storage import audit_repo, register_repo
-from workflow.storage.db import kept_connection, may_have_written
+from workflow.rules import LocalityStat, ReferenceStats, RoundStatus, round_status
+from workflow.states import DESIGNATED
 from workflow.storage.models import (
     ApiTokenRow,
     ApplicationRow,
     AttachmentRow,
-    AuditRow,
     AuthorityRow,
     CalendarDayRow,
     CalendarYearRow,
     DeputyRow,
-    ExportBaseRow,
     HistoryRow,
     LocalityStatRow,
     ObjectionRow,
-    ProductRow,
     ReferenceStatRow,
     RoundRow,
     UserRow,
 )
 from workflow.storage.types import UTCDateTime
-from workflow.storage.uow import UnitOfWork
 
 
 def not_found(what: str = "application") -> NotFound:
@@ -77,7 +58,39 @@ def not_found(what: str = "application") -> NotFound:
 
 # --- actors and scope ---------------------------------------------------------------
 
-def actor_of(user: UserRow | FireUser, on_behalf_of: UserRow | None = None) -> Actor:
+class Someone(Protocol):
+    """A user as scope checks read them: a `UserRow`, or `cases_repo.Person`."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def role(self) -> str: ...
+    @property
+    def authority_id(self) -> int | None: ...
+    @property
+    def authority_code(self) -> str | None: ...
+    @property
+    def display_name(self) -> str: ...
+
+
+class Placed(Protocol):
+    """A case as scope checks read it: an `ApplicationRow`, or `cases_repo.StoredCase`."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def owner_id(self) -> int: ...
+    @property
+    def authority_id(self) -> int: ...
+    @property
+    def province_id(self) -> int: ...
+    @property
+    def submitted_at(self) -> datetime | None: ...
+    @property
+    def parent_code(self) -> str | None: ...
+
+
+def actor_of(user: Someone, on_behalf_of: Someone | None = None) -> Actor:
     """The domain's view of a user; acting for `on_behalf_of` takes that person's scope."""
     who = on_behalf_of or user
     return Actor(
@@ -97,7 +110,7 @@ def principals_of(session: Session, user_id: int, today: date) -> list[UserRow]:
     return list(session.scalars(q).unique())
 
 
-def in_scope(user: UserRow | FireUser, app: ApplicationRow | FireCase) -> bool:
+def in_scope(user: Someone, app: Placed) -> bool:
     """The tree of authorities (workflow.authorities): an applicant sees what it drafted,
     and a city bureau's accounts every case of their city; a province what was submitted
     to it by itself or its cities (including cases it returned).
@@ -116,20 +129,18 @@ def in_scope(user: UserRow | FireUser, app: ApplicationRow | FireCase) -> bool:
     return False
 
 
-def actor_for_case(db: Session | UnitOfWork, user: UserRow | FireUser,
-                   app: ApplicationRow | FireCase, today: date, *,
+def actor_for_case(session: Session, user: Someone, app: Placed, today: date, *,
                    deputising: bool = True) -> Actor | None:
     """The actor `user` may be on `app`: themself, or a deputy for someone; None if neither.
 
     A deputy acts "on behalf of" the person they cover for the cases that person holds
     (drafted, or last handled at that level), so history reads "X 代 Y" even when the two
     share a scope; other cases in their own scope they handle in their own name.
-    `deputising=False`: the caller already knows `user` covers for nobody today (given a
-    unit of work, its session is then not even opened).
+    `deputising=False`: the caller already knows `user` covers for nobody today (the
+    deputies are then not looked up).
     """
     if not deputising:
         return actor_of(user) if in_scope(user, app) else None
-    session = db.session if isinstance(db, UnitOfWork) else db
     principals = principals_of(session, user.id, today)
     if principals:
         holders = case_holders(session, app)
@@ -144,7 +155,7 @@ def actor_for_case(db: Session | UnitOfWork, user: UserRow | FireUser,
     return None
 
 
-def case_holders(session: Session, app: ApplicationRow | FireCase) -> set[int]:
+def case_holders(session: Session, app: Placed) -> set[int]:
     """Who holds a case: its drafter, and the last person to act on it at each role."""
     holders = {app.owner_id}
     last: dict[str, int | None] = {}
@@ -180,9 +191,6 @@ def tree_ids(province_id: int) -> Any:
 
 # --- rounds, calendar, reference statistics ----------------------------------------
 
-def rules_of(round_row: RoundRow) -> RoundRules:
-    return RoundRules.from_json({**round_row.params, "year": round_row.year})
-
 
 # Calendar overrides and reference statistics change a few times a year but are read on
 # every transition: each process keeps them, keyed by database. Any write to those tables
@@ -207,11 +215,8 @@ def clear_reference_cache() -> None:
     _cache.clear()
 
 
-def _cached(source: Session | UnitOfWork, what: str, load: Any) -> Any:
-    from sqlalchemy import event
-
-    # a unit of work's session is opened only on a cache miss
-    engine = source.engine if isinstance(source, UnitOfWork) else source.get_bind().engine
+def _cached(session: Session, what: str, load: Any) -> Any:
+    engine = session.get_bind().engine
     known = _engine_keys.get(id(engine))
     if known is None or known[0] is not engine:
         known = _engine_keys[id(engine)] = (engine, str(engine.url))  # holds the engine
@@ -223,18 +228,16 @@ def _cached(source: Session | UnitOfWork, what: str, load: Any) -> Any:
     if id(engine) not in _watched:
         event.listen(engine, "before_cursor_execute", _invalidate_on_write)
         _watched.add(id(engine))
-    value = load(source.session if isinstance(source, UnitOfWork) else source)
+    value = load(session)
     _cache[key] = (now, value)
     return value
 
 
 def _monotonic() -> float:
-    import time
-
     return time.monotonic()
 
 
-def load_calendar(session: Session | UnitOfWork) -> WorkCalendar:
+def load_calendar(session: Session) -> WorkCalendar:
     """The working-day calendar with admin overrides (cached per process, see above)."""
     return _cached(session, "calendar", _load_calendar)  # type: ignore[no-any-return]
 
@@ -245,7 +248,7 @@ def _load_calendar(session: Session) -> WorkCalendar:
     return WorkCalendar(overrides=overrides, complete_years=years)
 
 
-def load_references(session: Session | UnitOfWork) -> dict[int, ReferenceStats]:
+def load_references(session: Session) -> dict[int, ReferenceStats]:
     """Reference statistics by year (cached per process; callers get their own dict)."""
     return dict(_cached(session, "references", _load_references))
 
@@ -315,17 +318,6 @@ def attachments_and_objections(session: Session, app_id: int) -> tuple[frozenset
     return frozenset(found), n
 
 
-def quota_used(session: Session, app: ApplicationRow | FireCase) -> int:
-    """New-base recommendations in this round of the province `app` belongs to (its own
-    and its cities', 002 §六(三)), other than `app`."""
-    q = select(func.count()).select_from(ApplicationRow).where(
-        ApplicationRow.round_id == app.round_id,
-        ApplicationRow.authority_id.in_(tree_ids(app.province_id)),
-        ApplicationRow.kind == "new_base", ApplicationRow.id != app.id,
-        ApplicationRow.state.in_([s.value for s in USES_QUOTA]))
-    return int(session.scalar(q) or 0)
-
-
 def values_of(app: ApplicationRow) -> dict[str, Any]:
     """The form's values, typed as its programme defines them."""
     return programme_of_round(app.round).form.decode(app.form, app.applicant_name)
@@ -339,484 +331,11 @@ def write_values(app: ApplicationRow, values: dict[str, Any]) -> None:
     app.form = programme_of_round(app.round).form.merged(app.form, values)
 
 
-def to_case(session: Session, app: ApplicationRow) -> Case:
-    """The domain `Case` for an application row (attachments, objections and what the
-    register says of its authority and of the base it names included)."""
-    return case_of(app, *attachments_and_objections(session, app.id),
-                   has_bases=register_repo.authority_has_bases(session, app.authority.province_id),
-                   base=register_repo.existing_base(session, app.existing_base_id))
-
-
-def case_of(app: ApplicationRow, kinds: frozenset[str], objections: int, *, has_bases: bool,
-            base: ExistingBase | None) -> Case:
-    """The domain `Case` for an application row whose attachments, objections and
-    register facts the caller has already read."""
-    return Case(
-        id=app.id,
-        state=app.state,
-        programme=programme_of_round(app.round),
-        version=app.version,
-        kind=app.kind,
-        authority_code=app.authority.code,
-        region=Region(app.authority.region),
-        authority_has_bases=has_bases,
-        round_year=app.round.year,
-        owner_id=app.owner_id,
-        values=values_of(app),
-        products=[{"name": p.name, "exports_10k_usd": p.exports_10k_usd} for p in app.products],
-        attachment_kinds=kinds,
-        attestations=dict(app.attestations or {}),
-        recommended_by_id=app.recommended_by_id,
-        open_objections=objections,
-        notice_published_on=app.notice_published_on,
-        notice_ends_on=app.notice_ends_on,
-        rectification_deadline=app.rectification_deadline,
-        parent_code=app.authority.parent.code if app.authority.parent else None,
-        parent_region=Region(app.authority.parent.region) if app.authority.parent else None,
-        existing_base=base,
-        existing_base_type=app.existing_base_type,
-        overridden_criteria=tuple(app.overridden_criteria or ()),
-        late_steps=tuple(app.late_steps or ()),
-    )
-
-
-# --- firing a trigger: one statement to read, one to write ---------------------------
-#
-# `cases.fire` is the hot path of the whole product (every decision of every reviewer, and
-# every confirmed re-evaluation). It reads plain rows, not ORM objects, and on PostgreSQL
-# sends its two statements straight to the driver: SQLAlchemy builds and compiles them
-# once per process (`_Raw`), psycopg prepares them on the server after a few uses. The
-# rows of PostgreSQL come back typed (dates, Decimals, JSON), so nothing is lost by
-# skipping SQLAlchemy's result processing; SQLite goes through SQLAlchemy Core as usual.
-
-
-@dataclass(slots=True)
-class FireUser:
-    """The acting user, as `fire` and its guards read it (same names as `UserRow`)."""
-
-    id: int
-    username: str
-    display_name: str
-    role: str
-    authority_id: int | None
-    is_active: bool
-    authority_code: str | None
-
-
-@dataclass(slots=True)
-class FireCase:
-    """The application as `fire` and its guards read it (same names as `ApplicationRow`)."""
-
-    id: int
-    round_id: int
-    authority_id: int
-    owner_id: int
-    kind: str
-    state: str
-    version: int
-    attestations: dict[str, Any] | None
-    recommended_by_id: int | None
-    submitted_at: Any
-    notice_published_on: date | None
-    notice_ends_on: date | None
-    rectification_deadline: date | None
-    existing_base_id: int | None
-    existing_base_type: str | None
-    industry_field: str | None
-    overridden_criteria: list[str] | None
-    late_steps: list[str] | None
-    values: dict[str, Any]
-    authority_code: str
-    region: str
-    has_existing_bases: bool  # the register, for the province and its cities (002 §六(三))
-    round_year: int
-    round_params: str  # the round's parameters as stored (JSON text): see `fire_rules`
-    existing_base: ExistingBase | None  # the register entry a re-certification names
-    products: list[dict[str, Any]]
-    province_id: int  # the province-level authority (a city's parent, else the authority)
-    parent_code: str | None  # a city's province: its code and region; None for a province
-    parent_region: str | None
-    programme_code: str = DEFAULT_CODE  # the round's programme, and the definition it
-    programme_hash: str | None = None  # opened with (None: planned, follows the file)
-
-
-@dataclass
-class ForFire:
-    """Everything `cases.fire` reads, from one statement."""
-
-    user: FireUser | None
-    app: FireCase | None
-    attachment_kinds: frozenset[str]
-    open_objections: int
-    deputising: bool  # the user covers for someone today (see `actor_for_case`)
-    audit_head: str | None  # the hash of the newest record in the case's audit chain
-
-
-_USER_COLS = ("id", "username", "display_name", "role", "authority_id", "is_active")
-_CASE_COLS = ("id", "round_id", "authority_id", "owner_id", "kind", "state", "version",
-              "attestations", "recommended_by_id", "submitted_at", "notice_published_on",
-              "notice_ends_on", "rectification_deadline", "existing_base_id",
-              "existing_base_type", "industry_field", "overridden_criteria", "late_steps")
-_FORM_COLS = ("form", "applicant_name")
-
-
-@cache
-def _fire_read(dialect: str) -> Any:
-    app_id, user_id = bindparam("app_id", type_=Integer), bindparam("user_id", type_=Integer)
-    today = bindparam("today", type_=Date)
-    comma: Any = literal_column("','")
-    agg = func.string_agg if dialect == "postgresql" else func.group_concat
-    kinds = (select(agg(AttachmentRow.kind, comma))
-             .where(AttachmentRow.application_id == app_id,
-                    AttachmentRow.superseded.is_(False)).scalar_subquery())
-    objections = (select(func.count()).select_from(ObjectionRow)
-                  .where(ObjectionRow.application_id == app_id,
-                         ObjectionRow.status == literal_column("'open'"))
-                  .scalar_subquery())
-    deputising = (select(DeputyRow.id).where(DeputyRow.deputy_id == user_id,
-                                             DeputyRow.starts_on <= today,
-                                             DeputyRow.ends_on >= today).exists())
-    head = audit_repo.head_of(bindparam("audit_chain", type_=String))
-    users, apps = UserRow.__table__.c, ApplicationRow.__table__.c
-    user_auth, app_auth = AuthorityRow.__table__.alias("ua"), AuthorityRow.__table__.alias("aa")
-    province = AuthorityRow.__table__.alias("pa")  # a city's parent, else the authority
-    base, base_auth = ExportBaseRow.__table__.alias("eb"), AuthorityRow.__table__.alias("ba")
-    rounds = RoundRow.__table__
-    return (select(*(users[c] for c in _USER_COLS), user_auth.c.code,
-                   *(apps[c] for c in _CASE_COLS), *(apps[c] for c in _FORM_COLS),
-                   app_auth.c.code, app_auth.c.region, register_repo.has_bases(province.c.id),
-                   rounds.c.year, cast(rounds.c.params, Text), rounds.c.programme,
-                   rounds.c.programme_hash, base.c.id, base.c.name, base.c.base_type, base.c.status, base_auth.c.code,
-                   province.c.id, province.c.code, province.c.region, app_auth.c.parent_id,
-                   kinds, objections, deputising, head)
-            .select_from(UserRow.__table__)
-            .outerjoin(user_auth, user_auth.c.id == users.authority_id)
-            .outerjoin(ApplicationRow.__table__, apps.id == app_id)
-            .outerjoin(app_auth, app_auth.c.id == apps.authority_id)
-            .outerjoin(province, province.c.id == func.coalesce(app_auth.c.parent_id,
-                                                                app_auth.c.id))
-            .outerjoin(rounds, rounds.c.id == apps.round_id)
-            .outerjoin(base, base.c.id == apps.existing_base_id)
-            .outerjoin(base_auth, base_auth.c.id == base.c.authority_id)
-            .where(users.id == user_id))
-
-
-@cache
-def _fire_products() -> Any:
-    return (select(ProductRow.name, ProductRow.exports_10k_usd)
-            .where(ProductRow.application_id == bindparam("app_id", type_=Integer))
-            .order_by(ProductRow.position))
-
-
-class _Raw:
-    """A Core statement compiled once for psycopg and run on the driver's cursor."""
-
-    def __init__(self, statement: Any, dialect: Any) -> None:
-        compiled = statement.compile(dialect=dialect)
-        self.sql = compiled.string
-        # bytes, encoded once: psycopg looks its conversion and prepared statement up by
-        # the query's bytes, and a str would be encoded (and hashed) again on every call
-        self.query = self.sql.encode()
-        self.defaults = {k: v for k, v in compiled.params.items() if v is not None}
-
-    def run(self, driver: Any, params: dict[str, Any]) -> Any:
-        """Execute on `driver`, a psycopg connection or cursor; returns the cursor."""
-        bound = {**self.defaults, **{k: Jsonb(v, dumps=_json_dumps)
-                                     if isinstance(v, dict | list) else v
-                                     for k, v in params.items()}}
-        return driver.execute(self.query, bound)
-
-
-# (id(dialect), id(statement)) -> the compiled statement; the value keeps both alive, so
-# their ids cannot be reused (the statements themselves are built once, by @cache)
-_raw: dict[tuple[int, int], tuple[Any, Any, _Raw]] = {}
-
-
-class Direct:
-    """The thread's psycopg connection in autocommit (`db.kept_connection`), for a use
-    case made of one read and one conditional single-statement write (`cases.fire`): no
-    BEGIN, no COMMIT, no ORM session around them."""
-
-    def __init__(self, engine: Any) -> None:
-        self._engine = engine
-        self._kept = kept_connection(engine)
-        self.dialect = self._kept.engine.dialect
-        self.driver = self._kept.cursor  # one cursor, reused: its adapters stay set up
-
-    def invalidate(self, exc: BaseException) -> None:
-        self._kept.pooled.invalidate(exc)
-
-    def reconnect(self) -> None:
-        """Go on with the thread's connection afresh (this one was lost)."""
-        self._kept = kept_connection(self._engine)
-        self.driver = self._kept.cursor
-
-
-def _run(target: Any, statement: Any, params: dict[str, Any]) -> Any:
-    """Execute `statement` on `target`: a `Direct` or a SQLAlchemy connection. On
-    PostgreSQL it runs on the psycopg cursor (compiled once per process); elsewhere
-    through SQLAlchemy (a Result)."""
-    dialect = target.dialect
-    if isinstance(target, Direct):
-        driver = target.driver
-    elif dialect.name != "postgresql" or dialect.driver != "psycopg":
-        return target.execute(statement, params)
-    else:
-        driver = target.connection.driver_connection
-    hit = _raw.get((id(dialect), id(statement)))
-    if hit is None:
-        hit = _raw[id(dialect), id(statement)] = (dialect, statement,
-                                                   _Raw(statement, dialect))
-    raw = hit[2]
-    try:
-        return raw.run(driver, params)
-    except psycopg.Error as exc:  # the same exceptions as through SQLAlchemy
-        lost = dialect.is_disconnect(exc, driver.connection if isinstance(
-            driver, psycopg.Cursor) else driver, None)
-        if lost:
-            target.invalidate(exc)
-        raise DBAPIError.instance(raw.sql, params, exc, psycopg.Error,
-                                  connection_invalidated=lost) from exc
-
-
-def _json_dumps(value: Any) -> str:
-    return json.dumps(value, default=str, ensure_ascii=False)
-
-
-_NU, _NC, _NF = len(_USER_COLS), len(_CASE_COLS), len(_FORM_COLS)
-
-
-def load_for_fire(db: Session | Direct, user_id: int, app_id: int, today: date,
-                  audit_chain: str) -> ForFire:
-    """The acting user, the application (authority, round) and the facts its guards need,
-    in one round trip (not the product rows: see `fire_products`). No row
-    lock: the write is conditional on the version read here (`write_transition`), so a
-    concurrent change makes it a conflict."""
-    conn = _target(db)
-    dialect = conn.dialect.name
-    r = _run(conn, _fire_read(dialect),
-             {"app_id": app_id, "user_id": user_id, "today": today,
-              "audit_chain": audit_chain}).fetchone()
-    if r is None:
-        return ForFire(None, None, frozenset(), 0, False, None)
-    user = FireUser(*r[:_NU + 1])
-    app = None
-    if r[_NU + 1] is not None:
-        i = _NU + 1 + _NC
-        values = {"document": r[i], form.TITLE: r[i + 1]}  # typed by `programme_of_fire`
-        code, region, has_bases, year, params, prog, prog_hash = r[i + _NF:i + _NF + 7]
-        named = r[i + _NF + 7:i + _NF + 12]
-        base = ExistingBase(*named) if named[0] is not None else None
-        province_id, province_code, province_region, parent_id = r[i + _NF + 12:i + _NF + 16]
-        city = parent_id is not None
-        app = FireCase(*r[_NU + 1:i], values, code, region,  # type: ignore[call-arg]
-                       bool(has_bases), year, params or "{}", base, [], province_id,
-                       province_code if city else None, province_region if city else None,
-                       prog, prog_hash)
-    k, n, dep, head = r[-4:]
-    return ForFire(user, app, frozenset(k.split(",")) if k else frozenset(), int(n or 0),
-                   bool(dep), head)
-
-
-def _target(db: Session | Direct) -> Any:
-    return db if isinstance(db, Direct) else db.connection()
-
-
-def statement_at_a_time(uow: UnitOfWork, wanted: bool = True) -> Session | Direct:
-    """Where `cases.fire` runs its statements: on PostgreSQL (when `wanted`) a `Direct`
-    connection without an explicit transaction — the read and the conditional write are
-    one statement each, the write's CTEs atomic, so that is the same guarantee with two
-    round trips fewer; otherwise the unit of work's session, in its transaction."""
-    engine = uow.engine
-    if not wanted or engine.dialect.name != "postgresql":
-        return uow.session
-    return Direct(engine)
-
-
-def fire_products(db: Session | Direct, app: FireCase) -> None:
-    """Read the case's product rows into `app` (only the form-completeness guard reads
-    them, so `fire` asks for them only for the triggers that have it)."""
-    app.products = [{"name": n, "exports_10k_usd": e} for n, e in _run(
-        _target(db), _fire_products(), {"app_id": app.id})]
-
-
-@cache
-def _round_source() -> Any:
-    return select(RoundRow.programme_source).where(
-        RoundRow.id == bindparam("round_id", type_=Integer))
-
-
 def programme_of_round(round_row: RoundRow) -> Programme:
     """The rules a round runs by: the definition it opened with, or (planned) the file."""
     if round_row.programme_hash:
         return frozen(round_row.programme_hash, round_row.programme_source)
     return programme(round_row.programme)
-
-
-def programme_of_fire(db: Session | Direct, app: FireCase) -> Programme:
-    """`programme_of_round` for what `load_for_fire` read (the definition's text is read
-    only the first time this process meets a round's frozen version)."""
-    if app.programme_hash is None:
-        return programme(app.programme_code)
-    try:
-        return frozen(app.programme_hash)
-    except KeyError:
-        row = _run(_target(db), _round_source(), {"round_id": app.round_id}).fetchone()
-        return frozen(app.programme_hash, row[0])
-
-
-def fire_case(app: FireCase, kinds: frozenset[str], objections: int,
-              prog: Programme | None = None) -> Case:
-    """The domain `Case` for what `load_for_fire` read."""
-    prog = prog or programme(app.programme_code)
-    if "document" in app.values:  # as read: typed by the programme's form, once
-        app.values = prog.form.decode(app.values["document"], app.values[form.TITLE])
-    return Case(
-        id=app.id, state=app.state, version=app.version, kind=app.kind,
-        authority_code=app.authority_code, region=Region(app.region),
-        authority_has_bases=app.has_existing_bases, round_year=app.round_year,
-        owner_id=app.owner_id, values=app.values, products=app.products,
-        attachment_kinds=kinds, attestations=dict(app.attestations or {}),
-        recommended_by_id=app.recommended_by_id, open_objections=objections,
-        notice_published_on=app.notice_published_on, notice_ends_on=app.notice_ends_on,
-        rectification_deadline=app.rectification_deadline, parent_code=app.parent_code,
-        parent_region=Region(app.parent_region) if app.parent_region else None,
-        existing_base=app.existing_base, existing_base_type=app.existing_base_type,
-        programme=prog,
-        overridden_criteria=tuple(app.overridden_criteria or ()),
-        late_steps=tuple(app.late_steps or ()),
-    )
-
-
-_rules: dict[tuple[int, str], RoundRules] = {}
-
-
-def fire_rules(app: FireCase) -> RoundRules:
-    """The round's rules, parsed once per process for each version of its parameters
-    (keyed by their stored text, so an edited round is parsed again at once)."""
-    key = (app.round_year, app.round_params)
-    rules = _rules.get(key)
-    if rules is None:
-        if len(_rules) > 64:
-            _rules.clear()
-        rules = _rules[key] = RoundRules.from_json({**json.loads(app.round_params or "{}"),
-                                                    "year": app.round_year})
-    return rules
-
-
-def write_transition(db: Session | Direct, app_id: int, version: int,
-                     changes: dict[str, Any], history: dict[str, Any],
-                     audit: dict[str, Any]) -> int:
-    """Move the case from `version` to `version + 1` with `changes`, append its history row
-    and its audit record; returns the history row's id. `Conflict` if the case is no longer
-    at `version` (or its history / audit chain already moved on).
-
-    PostgreSQL: one statement (data-modifying CTEs), so a transition costs the same round
-    trips as the hand-written transaction; elsewhere (SQLite, in-process) three."""
-    params = {"app_id": app_id, "version": version, "new_version": version + 1,
-              "chain_key": audit_repo.chain_lock_key(audit["chain"]),
-              **{f"c_{k}": v for k, v in changes.items()},
-              **{f"h_{k}": v for k, v in history.items()},
-              **{f"a_{k}": v for k, v in audit.items()}}
-    conn = _target(db)
-    pg = conn.dialect.name == "postgresql"
-    move, hist, aud = _fire_write(pg, tuple(changes), tuple(history), tuple(audit))
-    if isinstance(db, Direct):
-        may_have_written()  # in autocommit: it may stand even if its answer is lost
-    try:
-        if pg:
-            try:
-                found = _run(conn, move, params).fetchone()
-            except DBAPIError as exc:
-                if not (isinstance(db, Direct) and exc.connection_invalidated):
-                    raise
-                found = _settle_lost_write(db, move, params)
-            history_id = found[0] if found else None
-        elif conn.execute(move, params).rowcount == 1:
-            history_id = conn.execute(hist, params).scalar()
-            conn.execute(aud, params)
-        else:
-            history_id = None
-    except IntegrityError:
-        _rollback(db)
-        raise Conflict() from None
-    if history_id is None:
-        _rollback(db)
-        raise Conflict()
-    return int(history_id)
-
-
-def _settle_lost_write(db: Direct, move: Any, params: dict[str, Any]) -> Any:
-    """The answer to a transition write whose connection was lost before its answer came
-    (a killed server process, a restart): on a new connection, the history row at the
-    new version says whether it stood — this write's (same actor, trigger and time: its
-    id) or another's (None: a conflict). If there is none, nothing of it stood and it is
-    sent again: being conditional on the case's version, it still moves the case at most
-    once, whichever copy lands."""
-    db.reconnect()
-    mine = (params["h_actor_id"], params["h_trigger"], params["h_at"])
-    there = _run(db, _history_at(), params).fetchone()
-    if there is None:
-        again = _run(db, move, params).fetchone()
-        if again is not None:
-            return again
-        there = _run(db, _history_at(), params).fetchone()
-    return there if there is not None and tuple(there[1:]) == mine else None
-
-
-@cache
-def _history_at() -> Any:
-    return (select(HistoryRow.id, HistoryRow.actor_id, HistoryRow.trigger, HistoryRow.at)
-            .where(HistoryRow.application_id == bindparam("app_id", type_=Integer),
-                   HistoryRow.version == bindparam("new_version", type_=Integer)))
-
-
-def _rollback(db: Session | Direct) -> None:
-    if not isinstance(db, Direct):  # a Direct statement did all or nothing by itself
-        db.rollback()
-
-
-@cache
-def _fire_write(pg: bool, changes: tuple[str, ...], history: tuple[str, ...],
-                audit: tuple[str, ...]) -> tuple[Any, Any, Any]:
-    """The statements of `write_transition` for these columns (built once, then bound)."""
-    apps = ApplicationRow.__table__
-    moved = (update(ApplicationRow)
-             .where(apps.c.id == bindparam("app_id"), apps.c.version == bindparam("version"))
-             .values({**{apps.c[k]: bindparam(f"c_{k}", type_=apps.c[k].type)
-                         for k in changes}, apps.c.version: bindparam("new_version")}))
-    if not pg:
-        return (moved, _insert_of(HistoryRow, "h_", history).returning(HistoryRow.id),
-                _insert_of(AuditRow, "a_", audit))
-    step = moved.returning(apps.c.id).cte("moved")
-    hist = _insert_of(HistoryRow, "h_", history, step).returning(HistoryRow.id).cte("hist")
-    # the audit record waits for its chain's lock, taken after the case's row lock (the
-    # order every other writer of a case's chain uses): an append racing it for the chain
-    # then either follows it or makes this write a conflict (UNIQUE chain, prev_hash)
-    chain_locked = select(cast(func.pg_advisory_xact_lock(
-        bindparam("chain_key", type_=BigInteger)), String)).scalar_subquery().is_not(None)
-    aud = _insert_of(AuditRow, "a_", audit, step, chain_locked).cte("aud")
-    return select(hist.c.id).add_cte(step, aud), None, None
-
-
-def _insert_of(model: Any, prefix: str, names: tuple[str, ...], step: Any = None,
-               *where: Any) -> Any:
-    """INSERT INTO model (names) VALUES (bound parameters) — or, given a CTE `step`,
-    INSERT … SELECT those parameters FROM step [WHERE …] (one row if the step produced
-    one)."""
-    cols = model.__table__.c
-    if step is None:
-        return insert(model).values({cols[k]: bindparam(prefix + k, type_=cols[k].type)
-                                     for k in names})
-    row = select(*(bindparam(prefix + k, type_=cols[k].type).label(k) for k in names))
-    return insert(model).from_select(list(names), row.select_from(step).where(*where))
-
-
-def lock_authority(session: Session, authority_id: int) -> None:
-    """Serialise quota checks of one authority — a province-level one for its cities too
-    (PostgreSQL row lock; SQLite serialises writers already with BEGIN IMMEDIATE)."""
-    session.execute(select(AuthorityRow.id).where(AuthorityRow.id == authority_id)
-                    .with_for_update())
 
 
 def user_by_id(session: Session, user_id: int) -> UserRow:

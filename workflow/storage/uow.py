@@ -39,8 +39,7 @@ class UnitOfWork:
 
     @property
     def session(self) -> Session:
-        """The ORM session, opened on first use (a use case that runs its statements on a
-        `repo.Direct` connection never opens one)."""
+        """The unit of work's session (its transaction), opened on first use."""
         if self._session is None:
             self._session = (self._factory(execution_options={READ_ONLY: True})
                              if self._reading else self._factory())
