@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -36,7 +36,7 @@ from workflow.storage.models import (
     UserRow,
 )
 from workflow.storage.uow import DbSession as Session
-from workflow.storage.uow import UnitOfWork
+from workflow.storage.uow import UnitOfWork, lost_connection
 
 _log = logging.getLogger(__name__)
 
@@ -403,7 +403,7 @@ def fire(uow: UnitOfWork, user_id: int, app_id: int, trigger: str, version: int 
     (a role that never acts on cases) surfaces as a 403, which the web layer audits as
     `access_denied`."""
     try:
-        return _fire(uow, user_id, app_id, trigger, version, reason, deadline, now, data, also,
+        return _fire_settled(uow, user_id, app_id, trigger, version, reason, deadline, now, data, also,
                      document, _text(override_reason, "override_reason"),
                      _text(late_reason, "late_reason"))
     except Forbidden:
@@ -438,6 +438,36 @@ def _audit_refused(uow: UnitOfWork, user_id: int, app_id: int, trigger: str,
             log.commit()
     except Exception:  # noqa: BLE001 - the user gets the refusal even if the log is down
         _log.exception("could not audit a refused %s on application %s", trigger, app_id)
+
+
+class _CommitLost(Exception):
+    """The connection was lost while the transition's COMMIT was under way: whether it
+    stood is read afresh (`_fire_settled`)."""
+
+    def __init__(self, fired: Fired, actor_id: int, at: datetime) -> None:
+        super().__init__(fired.application_id)
+        self.fired, self.actor_id, self.at = fired, actor_id, at
+
+
+def _fire_settled(uow: UnitOfWork, user_id: int, app_id: int, trigger: str, *args: Any
+                  ) -> Fired:
+    """`_fire`, answered even when the connection is lost during its COMMIT (a killed
+    server process, a restart): on a new connection the history row at the new version
+    says whether it stood — this transition's (its actor, trigger and time: done) or
+    another's (a version conflict). If there is none, nothing of it stood and it runs
+    once more; being conditional on the case's version, it still moves the case at most
+    once."""
+    try:
+        return _fire(uow, user_id, app_id, trigger, *args)
+    except _CommitLost as lost:
+        fired = lost.fired
+        with uow.another().read() as check:
+            there = cases_repo.transition_at(check.session, app_id, fired.version)
+        if there is None:
+            return _fire(uow, user_id, app_id, trigger, *args)
+        if (there.actor_id, there.trigger, there.at) == (lost.actor_id, trigger, lost.at):
+            return replace(fired, history_id=there.id)
+        raise _conflict(fired.version - 1, fired.version) from None
 
 
 def _fire(uow: UnitOfWork, user_id: int, app_id: int, trigger: str, version: int | None,
@@ -476,9 +506,15 @@ def _fire(uow: UnitOfWork, user_id: int, app_id: int, trigger: str, version: int
         uow.record("case_transitioned", application_id=stored.id, trigger=trigger,
                    from_state=outcome.source, to_state=outcome.dest,
                    actor_id=actor.user_id, version=expected + 1)
-        uow.commit()
-        return Fired(stored.id, trigger, outcome.source, outcome.dest, expected + 1,
-                     history_id)
+        fired = Fired(stored.id, trigger, outcome.source, outcome.dest, expected + 1,
+                      history_id)
+        try:
+            uow.commit()
+        except Exception as exc:
+            if lost_connection(exc):
+                raise _CommitLost(fired, actor.user_id, now) from exc
+            raise
+        return fired
 
 
 def _acting_on(s: Session, user_id: int, app_id: int, today: date

@@ -354,6 +354,15 @@ def _write_statements(pg: bool, changes: tuple[str, ...], history: tuple[str, ..
     return select(hist.c.id).add_cte(step, aud), None, None
 
 
+def transition_at(session: Session, app_id: int, version: int) -> Any:
+    """The history row that moved the case to `version` (its id, actor, trigger and
+    time), or None."""
+    return session.execute(
+        select(HistoryRow.id, HistoryRow.actor_id, HistoryRow.trigger, HistoryRow.at)
+        .where(HistoryRow.application_id == app_id, HistoryRow.version == version)
+    ).one_or_none()
+
+
 def _insert_of(model: Any, prefix: str, names: tuple[str, ...], step: Any = None,
                *where: Any) -> Any:
     """INSERT INTO model (names) VALUES (bound parameters) — or, given a CTE `step`,

@@ -7,6 +7,7 @@ from types import TracebackType
 from typing import Any
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from workflow.storage.db import READ_ONLY, session_factory
@@ -20,6 +21,11 @@ _listeners: list[Callable[[str, dict[str, Any]], None]] = []
 def on_event(listener: Callable[[str, dict[str, Any]], None]) -> None:
     """Register a handler for domain events (called after commit, never inside it)."""
     _listeners.append(listener)
+
+
+def lost_connection(exc: BaseException) -> bool:
+    """Did `exc` come from a database connection that was lost (killed, restarted, cut)?"""
+    return isinstance(exc, DBAPIError) and bool(exc.connection_invalidated)
 
 
 class UnitOfWork:
