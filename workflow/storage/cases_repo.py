@@ -181,9 +181,10 @@ def read_case(session: Session, user_id: int, app_id: int, today: date,
     """The acting user and the case (authority, round, attachments, objections, the base
     it names), with its programme and its round's rules, in one round trip; not its
     product rows (`read_products`). No row lock: see the module's docstring."""
-    r = session.execute(_read_statement(session.get_bind().dialect.name),
-                        {"app_id": app_id, "user_id": user_id, "today": today,
-                         "audit_chain": audit_chain}).one_or_none()
+    conn = session.connection()  # Core on the session's connection: no ORM row loading
+    r = conn.execute(_read_statement(conn.dialect.name),
+                     {"app_id": app_id, "user_id": user_id, "today": today,
+                      "audit_chain": audit_chain}).one_or_none()
     if r is None:
         return CaseRead(None, None, False, None)
     user = Person(r.user_id, r.username, r.display_name, r.role, r.user_authority_id,
@@ -229,7 +230,8 @@ def read_products(session: Session, case: Case) -> None:
     """Read the case's product rows (主要出口产品) into `case`: only the form-completeness
     guard reads them, so `fire` asks for them only for the triggers that have it."""
     case.products = [{"name": p.name, "exports_10k_usd": p.exports_10k_usd}
-                     for p in session.execute(_products_statement(), {"app_id": case.id})]
+                     for p in session.connection().execute(_products_statement(),
+                                                           {"app_id": case.id})]
 
 
 @cache
@@ -310,14 +312,15 @@ def write_transition(session: Session, app_id: int, version: int,
               **{f"c_{k}": v for k, v in changes.items()},
               **{f"h_{k}": v for k, v in history.items()},
               **{f"a_{k}": v for k, v in audit.items()}}
-    pg = session.get_bind().dialect.name == "postgresql"
+    conn = session.connection()
+    pg = conn.dialect.name == "postgresql"
     move, hist, aud = _write_statements(pg, tuple(changes), tuple(history), tuple(audit))
     try:
         if pg:
-            history_id = session.scalar(move, params)
-        elif session.execute(move, params).rowcount == 1:  # type: ignore[attr-defined]
-            history_id = session.scalar(hist, params)
-            session.execute(aud, params)
+            history_id = conn.scalar(move, params)
+        elif conn.execute(move, params).rowcount == 1:
+            history_id = conn.scalar(hist, params)
+            conn.execute(aud, params)
         else:
             history_id = None
     except IntegrityError:
