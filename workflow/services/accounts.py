@@ -29,7 +29,7 @@ from workflow.roles import ADMIN_ROLES, CASE_ROLES, Role
 from workflow.services import audit
 from workflow.services.audit import Who
 from workflow.services.clock import real_utcnow
-from workflow.storage import repo, sealed, security_repo
+from workflow.storage import authorities_repo, scope_repo, sealed, security_repo, users_repo
 from workflow.storage.models import ApiTokenRow, UserRow
 from workflow.storage.uow import DbSession, UnitOfWork
 
@@ -219,7 +219,7 @@ def change_password(uow: UnitOfWork, user_id: int, current: str, new: str,
     now = now or real_utcnow()
     with uow:
         s = uow.session
-        user = repo.user_by_id(s, user_id)
+        user = users_repo.user_by_id(s, user_id)
         if not verify_password(user.password_hash, current):
             audit.append(s, "password_change_failed", who=Who.of(user), result="refused",
                          object_type="user", object_id=user.id, now=now)
@@ -325,7 +325,7 @@ def check_password(uow: UnitOfWork, username: str, password: str, ip: str = "-",
                          details={"reason": "locked"}, now=now)
             uow.commit()
             raise
-        user = repo.user_by_username(s, username)
+        user = users_repo.user_by_username(s, username)
         if user is None or not user.is_active:
             verify_password(_DUMMY, password)  # same time whether or not the user exists
             until = _count_failure(s, None, username, ip, pol, now,
@@ -379,7 +379,7 @@ def check_totp(uow: UnitOfWork, user_id: int, code: str, ip: str = "-",
     with uow:
         s = uow.session
         pol = _policy(s)
-        user = repo.user_by_id(s, user_id)
+        user = users_repo.user_by_id(s, user_id)
         _check_not_locked(s, user.username, ip, now)
         if _spend_recovery_code(s, user, code, ip, now):
             _succeed(s, user, user.username, ip, now)
@@ -519,7 +519,7 @@ def enrol_totp(uow: UnitOfWork, user_id: int, secret: str, code: str,
     now = now or real_utcnow()
     with uow:
         s = uow.session
-        user = repo.user_by_id(s, user_id)
+        user = users_repo.user_by_id(s, user_id)
         if user.totp_secret is not None:
             raise ValidationFailed(refuse("totp_already_enrolled", "已绑定动态口令",
                                           "a one-time-code app is already enrolled"))
@@ -584,7 +584,7 @@ def _spend_recovery_code(s: DbSession, user: UserRow, code: str, ip: str,
 def recovery_codes_left(uow: UnitOfWork, user_id: int) -> int:
     """How many of the user's recovery codes are still unused."""
     with uow:
-        return len(repo.user_by_id(uow.session, user_id).totp_recovery_codes or [])
+        return len(users_repo.user_by_id(uow.session, user_id).totp_recovery_codes or [])
 
 
 def regenerate_recovery_codes(uow: UnitOfWork, user_id: int, password: str, ip: str = "-",
@@ -595,7 +595,7 @@ def regenerate_recovery_codes(uow: UnitOfWork, user_id: int, password: str, ip: 
     now = now or real_utcnow()
     with uow:
         s = uow.session
-        user = repo.user_by_id(s, user_id)
+        user = users_repo.user_by_id(s, user_id)
         _check_not_locked(s, user.username, ip, now)
         if user.totp_secret is None:
             raise ValidationFailed(refuse("totp_not_enrolled", "尚未绑定动态口令，没有恢复码",
@@ -635,7 +635,7 @@ def issue_token(uow: UnitOfWork, user_id: int, name: str = LOGIN_TOKEN,
     token = "eib_" + secrets.token_urlsafe(32)
     now = real_utcnow()
     with uow:
-        user = repo.user_by_id(uow.session, user_id)
+        user = users_repo.user_by_id(uow.session, user_id)
         row = ApiTokenRow(user_id=user_id, name=name[:100], token_hash=token_digest(token),
                           prefix=token[:12], created_at=now,
                           expires_at=now + ttl if ttl else None)
@@ -652,7 +652,7 @@ def issue_token(uow: UnitOfWork, user_id: int, name: str = LOGIN_TOKEN,
 
 def _admin(s: DbSession, admin_id: int, role: Role, action: str) -> UserRow:
     """The acting admin, if their role is the one for `action`; else refused and audited."""
-    return repo.user_in_role(s, admin_id, role, refuse(
+    return users_repo.user_in_role(s, admin_id, role, refuse(
         "not_your_duty", f"只有{role.zh}可以{action}",
         f"only the {role.value.replace('_', ' ')} may do this",
         details={"required_role": role.value}))
@@ -661,7 +661,7 @@ def _admin(s: DbSession, admin_id: int, role: Role, action: str) -> UserRow:
 def _target(s: DbSession, admin: UserRow, user_id: int) -> UserRow:
     target = s.get(UserRow, user_id)
     if target is None:
-        raise repo.not_found("user")
+        raise scope_repo.not_found("user")
     if target.id == admin.id:
         raise Forbidden(refuse("not_on_yourself", "不能对自己的账号执行此操作",
                                "admins may not do this to their own account"))
@@ -675,7 +675,7 @@ def _authority_id(s: DbSession, role: Role, code: str | None) -> int | None:
     inactive city takes no new account."""
     if role not in (Role.APPLICANT, Role.PROVINCIAL_REVIEWER):
         return None
-    authority = repo.authority_by_code(s, code or "")
+    authority = authorities_repo.authority_by_code(s, code or "")
     if authority is None:
         raise ValidationFailed(refuse("authority_required", "申报单位和省级审核人员须选择所属单位",
                                       "applicants and provincial reviewers need an authority",
@@ -710,7 +710,7 @@ def list_users(uow: UnitOfWork, admin_id: int, now: datetime | None = None
     now = now or real_utcnow()
     with uow.read():
         s = uow.session
-        admin = repo.user_by_id(s, admin_id)
+        admin = users_repo.user_by_id(s, admin_id)
         if Role(admin.role) not in (Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN):
             raise Forbidden(refuse("not_your_duty", "只有系统管理员和安全管理员可以查看账号",
                                    "only the system and security admins may list accounts"))
@@ -744,7 +744,7 @@ def create_user(uow: UnitOfWork, admin_id: int, data: dict[str, Any],
         admin = _admin(s, admin_id, Role.SYSTEM_ADMIN, "开设账号")
         role = _role(str(data.get("role") or ""), CASE_ROLES)
         authority_id = _authority_id(s, role, data.get("authority"))
-        if repo.user_by_username(s, username) is not None:
+        if users_repo.user_by_username(s, username) is not None:
             raise ValidationFailed(refuse("username_taken", "用户名已被使用",
                                           "that user name is taken", field="username"))
         user = UserRow(username=username, display_name=name, email=email, role=role.value,
@@ -833,7 +833,7 @@ def unlock(uow: UnitOfWork, admin_id: int, user_id: int, now: datetime | None = 
         admin = _admin(s, admin_id, Role.SECURITY_ADMIN, "解锁账号")
         user = s.get(UserRow, user_id)
         if user is None:
-            raise repo.not_found("user")
+            raise scope_repo.not_found("user")
         cleared = security_repo.clear_login_failures(s, user.username)
         user.failed_logins = 0
         user.locked_until = None

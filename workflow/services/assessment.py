@@ -45,7 +45,14 @@ from workflow.rules import RoundRules
 from workflow.services import cases
 from workflow.services.clock import local_date, utcnow
 from workflow.states import State
-from workflow.storage import cases_repo, repo, reports_repo
+from workflow.storage import (
+    cases_repo,
+    reference_repo,
+    reports_repo,
+    rounds_repo,
+    scope_repo,
+    users_repo,
+)
 from workflow.storage.models import ApplicationRow, EvaluationRunRow, UserRow
 from workflow.storage.uow import DbSession, UnitOfWork
 
@@ -78,7 +85,7 @@ class Preview:
 
 
 def _ministry(session: DbSession, user_id: int) -> UserRow:
-    user = repo.user_by_id(session, user_id)
+    user = users_repo.user_by_id(session, user_id)
     if user.role != "ministry_reviewer":
         raise Forbidden(refuse("ministry_only", "只有商务部可以进行复评",
                                "only the ministry runs and confirms re-evaluations"))
@@ -95,7 +102,7 @@ def _check_period(period: int, today: date) -> None:
 def _not_closed(session: DbSession, period: int, today: date) -> Refusal | None:
     """Why `period` cannot be assessed for real yet: its last report is not yet due."""
     closes = reporting.period_closes_on(period, RoundRules.for_year(period),
-                                        repo.load_calendar(session))
+                                        reference_repo.load_calendar(session))
     if today > closes:
         return None
     return refuse("period_not_closed",
@@ -118,8 +125,8 @@ def _assess_all(session: DbSession, period: int, today: date, skip: set[int] | N
                 ) -> list[tuple[Assessment, str, str]]:
     """Assess every designated base from one snapshot (a fixed number of SELECTs)."""
     snap = reports_repo.snapshot(session, period)
-    references = repo.load_references(session)
-    cal = repo.load_calendar(session)
+    references = reference_repo.load_references(session)
+    cal = reference_repo.load_calendar(session)
     quarters: dict[int, dict[tuple[int, int], QuarterFigures]] = defaultdict(dict)
     for app_id, y, q, exports, hightech, at in snap.quarters:
         quarters[app_id][(y, q)] = QuarterFigures(y, q, Decimal(exports or 0),
@@ -308,13 +315,13 @@ def evaluations_of(uow: UnitOfWork, user_id: int, app_id: int) -> list[Any]:
     """A base's evaluations, newest period first (whoever may see the base)."""
     with uow.read():
         s = uow.session
-        user = repo.user_by_id(s, user_id)
+        user = users_repo.user_by_id(s, user_id)
         if user.role in ("system_admin", "security_admin", "auditor"):
             raise Forbidden(refuse("admin_cannot_act_on_cases", "管理员角色不能办理申报业务",
                                    "admin roles cannot act on cases"))
-        row = repo.get_application(s, app_id)
-        if repo.actor_for_case(s, user, row, local_date(utcnow())) is None:
-            raise repo.not_found("base")
+        row = cases_repo.get_application(s, app_id)
+        if scope_repo.actor_for_case(s, user, row, local_date(utcnow())) is None:
+            raise scope_repo.not_found("base")
         return reports_repo.evaluations_of_base(s, app_id)
 
 
@@ -354,7 +361,7 @@ def programme_share(uow: UnitOfWork, user_id: int, year: int) -> ProgrammeShare:
     the ministry entered (reference statistics)."""
     with uow.read():
         s = uow.session
-        user = repo.user_by_id(s, user_id)
+        user = users_repo.user_by_id(s, user_id)
         if user.role not in ("ministry_reviewer", "provincial_reviewer"):
             raise Forbidden(refuse("reviewers_only", "只有审核人员可以查看", "reviewers only"))
         ref = reports_repo.reference_row(s, year)
@@ -372,8 +379,8 @@ def programme_share(uow: UnitOfWork, user_id: int, year: int) -> ProgrammeShare:
 
 def _deadline(session: DbSession, row: ApplicationRow, today: date) -> date:
     """限期整改: RoundRules.rectification_working_days working days from today."""
-    rules = cases_repo.rules_of(row.round)
-    return repo.load_calendar(session).add_working_days(today, rules.rectification_working_days)
+    rules = rounds_repo.rules_of(row.round)
+    return reference_repo.load_calendar(session).add_working_days(today, rules.rectification_working_days)
 
 
 def confirm_one(uow_factory: Callable[[], UnitOfWork], user_id: int, evaluation_id: int,
@@ -394,7 +401,7 @@ def confirm_one(uow_factory: Callable[[], UnitOfWork], user_id: int, evaluation_
                                      guard="evaluation"))
         app_id, proposal, period = ev.application_id, ev.proposal, ev.period
         reason = ev.explanation_zh[:2000]
-        row = repo.get_application(s, app_id)
+        row = cases_repo.get_application(s, app_id)
         trigger = PROPOSAL_TRIGGER[proposal]
         if proposal == RECTIFY and row.state == State.RECTIFYING.value:
             trigger = "continue_rectification"  # still within its deadline: it stands

@@ -25,7 +25,7 @@ from workflow.errors import ValidationFailed, refuse
 from workflow.roles import Role
 from workflow.services import spreadsheets
 from workflow.services.clock import CHINA, real_utcnow
-from workflow.storage import audit_repo, repo
+from workflow.storage import audit_repo, users_repo
 from workflow.storage.models import AuditRow, UserRow
 from workflow.storage.uow import DbSession, UnitOfWork
 
@@ -274,7 +274,7 @@ EXPORT_COLUMNS = ("id", "at_utc", "utc_offset", "actor_id", "actor_name", "actor
 
 
 def _require_auditor(session: DbSession, user_id: int) -> UserRow:
-    return repo.user_in_role(session, user_id, Role.AUDITOR, refuse(
+    return users_repo.user_in_role(session, user_id, Role.AUDITOR, refuse(
         "auditor_only", "只有审计管理员可以查看审计记录",
         "only the auditor may read the audit log"))
 

@@ -18,9 +18,9 @@ from workflow.errors import NotFound, ValidationFailed, VersionConflict, refuse
 from workflow.roles import Role
 from workflow.services import audit, authority_import
 from workflow.services.clock import real_utcnow
-from workflow.storage import authorities_repo, repo
+from workflow.storage import authorities_repo, users_repo
 from workflow.storage.models import AuthorityRow, UserRow
-from workflow.storage.uow import DbSession, UnitOfWork
+from workflow.storage.uow import Conflict, DbSession, UnitOfWork, flush_or_conflict
 
 MAX_ERRORS = 200  # of a refused list, the first this many are named
 
@@ -73,7 +73,7 @@ def _entry(row: AuthorityRow, held: tuple[int, int] | None = None) -> Entry:
 
 
 def _admin(s: DbSession, admin_id: int) -> UserRow:
-    return repo.user_in_role(s, admin_id, Role.SYSTEM_ADMIN, refuse(
+    return users_repo.user_in_role(s, admin_id, Role.SYSTEM_ADMIN, refuse(
         "not_your_duty", "只有系统管理员可以管理单位（省级单位和地级市）",
         "only the system admin manages the authorities (provinces and cities)",
         details={"required_role": Role.SYSTEM_ADMIN.value}))
@@ -82,7 +82,7 @@ def _admin(s: DbSession, admin_id: int) -> UserRow:
 def tree(uow: UnitOfWork, user_id: int) -> list[Entry]:
     """Every authority, each province-level one followed by its cities (anyone signed in)."""
     with uow.read():
-        repo.user_by_id(uow.session, user_id)
+        users_repo.user_by_id(uow.session, user_id)
         return [_entry(r) for r in authorities_repo.all_rows(uow.session)]
 
 
@@ -111,8 +111,8 @@ def _city_row(s: DbSession, code: str) -> AuthorityRow:
 
 def _stored(s: DbSession) -> None:
     try:
-        repo.flush_or_conflict(s)
-    except repo.Conflict:
+        flush_or_conflict(s)
+    except Conflict:
         raise VersionConflict(refuse("version_conflict", "单位列表已被他人修改，请刷新后重试",
                                      "someone changed the authorities meanwhile; reload and "
                                      "try again")) from None
@@ -136,7 +136,7 @@ def add_city(uow: UnitOfWork, admin_id: int, data: dict[str, Any],
         if errors:
             raise ValidationFailed(*errors)
         assert city is not None
-        parent = repo.authority_by_code(s, city.parent_code)
+        parent = authorities_repo.authority_by_code(s, city.parent_code)
         assert parent is not None
         row = authorities_repo.add_city(s, city, parent)
         _stored(s)
@@ -254,7 +254,7 @@ def import_list(uow: UnitOfWork, admin_id: int, filename: str, data: bytes, max_
         if checked.errors:
             raise ValidationFailed(*checked.errors[:MAX_ERRORS])
         out = Imported(unchanged=[c.code for c in checked.unchanged])
-        parents = {c.parent_code: repo.authority_by_code(s, c.parent_code)
+        parents = {c.parent_code: authorities_repo.authority_by_code(s, c.parent_code)
                    for c in [*checked.new, *checked.changed]}
         for city in checked.new:
             parent = parents[city.parent_code]

@@ -29,7 +29,7 @@ from workflow.register import COLUMNS, BaseStatus, BaseType, ImportRow
 from workflow.roles import Role
 from workflow.services import archives, audit, files, isolated, spreadsheets
 from workflow.services.clock import local_date, utcnow
-from workflow.storage import cases_repo, register_repo, repo
+from workflow.storage import authorities_repo, cases_repo, register_repo, scope_repo, users_repo
 from workflow.storage.models import (
     AuthorityRow,
     DesignationDecisionRow,
@@ -75,7 +75,7 @@ def _reader(s: DbSession, user_id: int | None) -> UserRow | None:
     """The user reading the register (None: the operator at the console reads it all)."""
     if user_id is None:
         return None
-    user = repo.user_by_id(s, user_id)
+    user = users_repo.user_by_id(s, user_id)
     if Role(user.role).is_admin:
         raise Forbidden(refuse("admin_cannot_act_on_cases", "管理员角色不办理出口基地名录",
                                "admin roles do not handle the register of bases"))
@@ -90,7 +90,7 @@ def _scope(s: DbSession, user: UserRow | None) -> set[int] | None:
     if user.authority_id is None:
         return set()
     if Role(user.role) is Role.PROVINCIAL_REVIEWER:
-        return set(s.scalars(repo.tree_ids(user.authority_id)))
+        return set(s.scalars(scope_repo.tree_ids(user.authority_id)))
     return {user.authority_id}
 
 
@@ -146,7 +146,7 @@ def entry(uow: UnitOfWork, user_id: int | None, base_id: int) -> Entry:
         row = register_repo.entry(s, base_id)
         scope = _scope(s, user)
         if row is None or (scope is not None and row.authority_id not in scope):
-            raise repo.not_found("base")
+            raise scope_repo.not_found("base")
         recertifies = register_repo.entry(s, row.recertifies_id) if row.recertifies_id else None
         return Entry(row, recertifies, register_repo.recertified(s, [row.id]).get(row.id),
                      register_repo.events_of(s, row.id))
@@ -212,7 +212,7 @@ def designation_decision(uow: UnitOfWork, user_id: int, decision_id: int) -> Dec
         _reader(s, user_id)
         row = register_repo.decision(s, decision_id)
         if row is None:
-            raise repo.not_found("decision")
+            raise scope_repo.not_found("decision")
         rnd = s.get(RoundRow, row.round_id)
         return Decision(row, rnd.year if rnd is not None else row.year,
                         register_repo.designated_by(s, row.id))
@@ -231,7 +231,7 @@ def choices(uow: UnitOfWork, user_id: int) -> list[ExportBaseRow]:
     that are not revoked (002 §五(一))."""
     with uow.read():
         s = uow.session
-        user = repo.user_by_id(s, user_id)
+        user = users_repo.user_by_id(s, user_id)
         if user.authority_id is None:
             return []
         return register_repo.recertifiable(s, user.authority_id)
@@ -258,7 +258,7 @@ def import_rows(uow: UnitOfWork, user_id: int, raw: list[list[Any]], now: dateti
     with uow:
         s = uow.session
         user = _importer(s, user_id)
-        authorities = repo.authorities_by_code(s)
+        authorities = authorities_repo.authorities_by_code(s)
         rows, errors = register.read_rows(raw, _spellings(authorities), local_date(now))
         if errors:
             raise ValidationFailed(*errors[:200])
@@ -271,7 +271,7 @@ def import_rows(uow: UnitOfWork, user_id: int, raw: list[list[Any]], now: dateti
 
 
 def _importer(s: DbSession, user_id: int) -> UserRow:
-    user = repo.user_by_id(s, user_id)
+    user = users_repo.user_by_id(s, user_id)
     if not may_import(user):
         raise Forbidden(refuse("only_ministry_imports_bases",
                                "只有商务部审核人员可以导入出口基地名录",

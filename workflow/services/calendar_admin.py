@@ -14,13 +14,13 @@ from workflow.calendar import WorkCalendar
 from workflow.errors import ValidationFailed, refuse
 from workflow.roles import Role
 from workflow.services.clock import utcnow
-from workflow.storage import repo
+from workflow.storage import reference_repo, users_repo
 from workflow.storage.models import CalendarDayRow, CalendarYearRow
 from workflow.storage.uow import UnitOfWork
 
 
 def _require_sysadmin(uow: UnitOfWork, user_id: int) -> None:
-    repo.user_in_role(uow.session, user_id, Role.SYSTEM_ADMIN, refuse(
+    users_repo.user_in_role(uow.session, user_id, Role.SYSTEM_ADMIN, refuse(
         "system_admin_only", "只有系统管理员可以维护节假日安排",
         "only the system administrator maintains the holiday calendar"))
 
@@ -33,7 +33,7 @@ def set_day(uow: UnitOfWork, user_id: int, day: date, is_workday: bool,
                                       "the note is limited to 100 characters", field="note"))
     with uow:
         _require_sysadmin(uow, user_id)
-        row = repo.calendar_day(uow.session, day) or CalendarDayRow(day=day)
+        row = reference_repo.calendar_day(uow.session, day) or CalendarDayRow(day=day)
         row.is_workday, row.note = is_workday, note
         uow.session.add(row)
         uow.commit()
@@ -45,7 +45,7 @@ def confirm_year(uow: UnitOfWork, user_id: int, year: int) -> None:
         raise ValidationFailed(refuse("invalid_year", "年份无效", "invalid year", field="year"))
     with uow:
         _require_sysadmin(uow, user_id)
-        if repo.calendar_year(uow.session, year) is None:
+        if reference_repo.calendar_year(uow.session, year) is None:
             uow.session.add(CalendarYearRow(year=year, confirmed_by_id=user_id,
                                             confirmed_at=utcnow()))
         uow.commit()
@@ -61,8 +61,8 @@ class YearStatus:
 def year_status(uow: UnitOfWork, year: int) -> YearStatus:
     """What the system knows of `year`: covered or not, and the admin's entries."""
     with uow.read():
-        cal = repo.load_calendar(uow.session)
-        rows = repo.calendar_entries(uow.session, year)
+        cal = reference_repo.load_calendar(uow.session)
+        rows = reference_repo.calendar_entries(uow.session, year)
         return YearStatus(year, cal.covers(year), [(r.day, r.is_workday, r.note) for r in rows])
 
 

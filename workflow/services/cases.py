@@ -26,7 +26,17 @@ from workflow.rules import EXISTING_BASE_TYPES, FIELD_ZH, RoundRules, RoundStatu
 from workflow.services import audit, observe
 from workflow.services.clock import local_date, utcnow
 from workflow.states import DECISIONS, PROGRAMME, register_change
-from workflow.storage import audit_repo, cases_repo, events_repo, register_repo, repo
+from workflow.storage import (
+    audit_repo,
+    cases_repo,
+    events_repo,
+    inbox_repo,
+    reference_repo,
+    register_repo,
+    rounds_repo,
+    scope_repo,
+    users_repo,
+)
 from workflow.storage.models import (
     ApplicationRow,
     AuthorityRow,
@@ -35,8 +45,8 @@ from workflow.storage.models import (
     RoundRow,
     UserRow,
 )
+from workflow.storage.uow import Conflict, UnitOfWork, flush_or_conflict, lost_connection
 from workflow.storage.uow import DbSession as Session
-from workflow.storage.uow import UnitOfWork, lost_connection
 
 _log = logging.getLogger(__name__)
 
@@ -68,15 +78,15 @@ def _flush_or_conflict(session: Session, expected: int) -> None:
     """Flush with the version check; a concurrent writer that got there first makes this
     one a `VersionConflict` (stale version or duplicate history row)."""
     try:
-        repo.flush_or_conflict(session)
-    except repo.Conflict:
+        flush_or_conflict(session)
+    except Conflict:
         raise _conflict(expected, expected + 1) from None
 
 
 def _context(session: Session, stored: cases_repo.StoredCase, actor: Actor, now: datetime,
              **kw: Any) -> Context:
     return Context(actor=actor, now=now, rules=stored.rules,
-                   calendar=repo.load_calendar(session), references=repo.load_references(session),
+                   calendar=reference_repo.load_calendar(session), references=reference_repo.load_references(session),
                    local_today=local_date(now), **kw)
 
 
@@ -87,10 +97,10 @@ def _read(session: Session, user_id: int, app_id: int, today: date) -> cases_rep
                                 audit.chain_of("application", app_id))
 
 
-def _actor_or_404(session: Session, user: UserRow, row: repo.Placed, today: date) -> Actor:
-    actor = repo.actor_for_case(session, user, row, today)
+def _actor_or_404(session: Session, user: UserRow, row: scope_repo.Placed, today: date) -> Actor:
+    actor = scope_repo.actor_for_case(session, user, row, today)
     if actor is None:
-        raise repo.not_found()
+        raise scope_repo.not_found()
     return actor
 
 
@@ -99,7 +109,7 @@ def _who(user: UserRow, actor: Actor) -> audit.Who:
     return audit.Who(user.id, user.username, actor.role.value, actor.on_behalf_of_id)
 
 
-def _require_case_role(user: repo.Someone) -> None:
+def _require_case_role(user: scope_repo.Someone) -> None:
     if Role(user.role).is_admin:
         raise Forbidden(refuse("admin_cannot_act_on_cases", "管理员角色不能办理申报业务",
                                "admin roles cannot act on cases"))
@@ -110,9 +120,9 @@ def load(uow: UnitOfWork, user_id: int, app_id: int, now: datetime | None = None
     now = now or utcnow()
     with uow.read():
         s = uow.session
-        user = repo.user_by_id(s, user_id)
+        user = users_repo.user_by_id(s, user_id)
         _require_case_role(user)
-        row = repo.get_application(s, app_id)
+        row = cases_repo.get_application(s, app_id)
         actor = _actor_or_404(s, user, row, local_date(now))
         stored = _read(s, user_id, app_id, local_date(now)).stored
         assert stored is not None  # `get_application` found it
@@ -130,27 +140,27 @@ def eligibility_of(uow: UnitOfWork, user_id: int, app_id: int) -> list[eligibili
     """Per-criterion verdicts with their figures (002 §六)."""
     with uow.read():
         s = uow.session
-        user = repo.user_by_id(s, user_id)
+        user = users_repo.user_by_id(s, user_id)
         _require_case_role(user)
         today = local_date(utcnow())
         stored = _read(s, user_id, app_id, today).stored
         if stored is None:
-            raise repo.not_found()
+            raise scope_repo.not_found()
         _actor_or_404(s, user, stored, today)
         case = stored.case
         return eligibility.evaluate(case.programme.criteria, case.kind, case.region,
                                     case.values, case.attestations, stored.rules,
-                                    repo.load_references(s), authorities=case.locality_codes)
+                                    reference_repo.load_references(s), authorities=case.locality_codes)
 
 
 def history_of(uow: UnitOfWork, user_id: int, app_id: int) -> list[HistoryRow]:
     with uow.read():
         s = uow.session
-        user = repo.user_by_id(s, user_id)
+        user = users_repo.user_by_id(s, user_id)
         _require_case_role(user)
-        row = repo.get_application(s, app_id)
+        row = cases_repo.get_application(s, app_id)
         _actor_or_404(s, user, row, local_date(utcnow()))
-        return repo.history(s, app_id)
+        return cases_repo.history(s, app_id)
 
 
 # --- drafts -----------------------------------------------------------------------------
@@ -162,8 +172,8 @@ def _validated(s: Session, data: dict[str, Any], kind: str | None, rnd: RoundRow
     (re-certification) the base it names, each checked — one round of validation: every
     error found, format, choice and cross-field alike, in one `ValidationFailed`. Returns
     (form values, rows, the case's own columns to change: the base it names)."""
-    rules = cases_repo.rules_of(rnd)
-    the_form = repo.programme_of_round(rnd).form
+    rules = rounds_repo.rules_of(rnd)
+    the_form = rounds_repo.programme_of_round(rnd).form
     values, errors = the_form.clean(data)
     products = None
     if "products" in data:
@@ -175,7 +185,7 @@ def _validated(s: Session, data: dict[str, Any], kind: str | None, rnd: RoundRow
                              "kind must be one of " + ", ".join(the_form.kind_keys),
                              field="kind", details={"value": str(kind)[:50]}))
     if not errors:  # figures across fields, as they will stand once saved
-        current = repo.values_of(row) if row is not None else {}
+        current = cases_repo.values_of(row) if row is not None else {}
         rows_now = products if products is not None else (
             [{"name": p.name, "exports_10k_usd": p.exports_10k_usd} for p in row.products]
             if row is not None else [])
@@ -233,20 +243,20 @@ def _open_round(session: Session, year: int | None, today: date, authority: Auth
     drafted only in an open round (issue 14): not in a planned one, not in a closed one —
     and only by authorities the programme is open to (a province's own: its cities)."""
     if year is None:
-        row = next((r for r in repo.open_rounds(session, today, authority)
+        row = next((r for r in rounds_repo.open_rounds(session, today, authority)
                     if code is None or r.programme == code), None)
     else:
-        row = repo.round_by_year(session, int(year), code or DEFAULT_CODE)
-    if row is not None and not repo.programme_of_round(row).open_to(
+        row = rounds_repo.round_by_year(session, int(year), code or DEFAULT_CODE)
+    if row is not None and not rounds_repo.programme_of_round(row).open_to(
             authority.code, authority.parent.code if authority.parent else None):
-        prog = repo.programme_of_round(row)
+        prog = rounds_repo.programme_of_round(row)
         raise Forbidden(refuse("programme_not_open_to_you", f"{prog.name_zh}不接受本单位申报",
                                f"{prog.name_en} does not take applications from your authority",
                                field="programme", details={"programme": prog.code}))
     if row is None:
         raise ValidationFailed(refuse("no_open_round", "没有开放申报的年度",
                                       "no application round is open", field="round_year"))
-    status = repo.status_of(row, today)
+    status = rounds_repo.status_of(row, today)
     if status is RoundStatus.CLOSED:
         raise ValidationFailed(refuse("round_closed", f"{row.year}年度申报已结束，不再接受新的申报书",
                                       f"the {row.year} round has closed: it takes no new "
@@ -264,7 +274,7 @@ def create_draft(uow: UnitOfWork, user_id: int, data: dict[str, Any],
     now = now or utcnow()
     with uow:
         s = uow.session
-        user = repo.user_by_id(s, user_id)
+        user = users_repo.user_by_id(s, user_id)
         if Role(user.role) is not Role.APPLICANT or user.authority is None:
             raise Forbidden(refuse("only_applicants_draft", "只有申报单位可以填写申报书",
                                    "only applicants can draft an application"))
@@ -276,17 +286,17 @@ def create_draft(uow: UnitOfWork, user_id: int, data: dict[str, Any],
                                    field="authority", details={"authority": user.authority.code}))
         rnd = _open_round(s, data.get("round_year"), local_date(now), user.authority,
                           data.get("programme") or None)
-        kind = data.get("kind") or repo.programme_of_round(rnd).form.kinds[0].key
+        kind = data.get("kind") or rounds_repo.programme_of_round(rnd).form.kinds[0].key
         values, products, base = _validated(s, data, kind, rnd, user.authority.id)
         row = ApplicationRow(round_id=rnd.id, authority_id=user.authority_id, owner_id=user.id,
                              kind=kind, industry_field=data.get("industry_field") or None,
                              state=PROGRAMME.initial, version=1, created_at=now,
                              updated_at=now, state_changed_at=now,
                              due_on=effects.due_on(PROGRAMME.state(PROGRAMME.initial),
-                                                   cases_repo.rules_of(rnd), None, None),
+                                                   rounds_repo.rules_of(rnd), None, None),
                              next_reminder_on=local_date(now), **base)
         row.round = rnd
-        repo.write_values(row, values)
+        cases_repo.write_values(row, values)
         row.products = [ProductRow(position=i, **p) for i, p in enumerate(products or [])]
         s.add(row)
         s.flush()
@@ -303,24 +313,24 @@ def update_draft(uow: UnitOfWork, user_id: int, app_id: int, data: dict[str, Any
     now = now or utcnow()
     with uow:
         s = uow.session
-        user = repo.user_by_id(s, user_id)
+        user = users_repo.user_by_id(s, user_id)
         _require_case_role(user)
-        row = repo.get_application(s, app_id)
+        row = cases_repo.get_application(s, app_id)
         actor = _actor_or_404(s, user, row, local_date(now))
         if actor.role is not Role.APPLICANT:
             raise Forbidden(refuse("only_applicants_edit", "只有申报单位可以修改申报书",
                                    "only the applicant can edit the form"))
-        if not repo.programme_of_round(row.round).state(row.state).editable:
+        if not rounds_repo.programme_of_round(row.round).state(row.state).editable:
             raise GuardFailed(refuse("not_a_draft", "只有草稿可以修改",
                                      "only drafts can be edited", guard="editable"))
         if row.version != version:
             raise _conflict(version, row.version)
         kind = data.get("kind", row.kind)
         values, products, base = _validated(s, data, kind, row.round, row.authority_id, row)
-        before = repo.values_of(row)
+        before = cases_repo.values_of(row)
         changed = sorted([k for k, v in values.items() if before.get(k) != v]
                          + [k for k, v in base.items() if getattr(row, k) != v])
-        repo.write_values(row, values)
+        cases_repo.write_values(row, values)
         for k, v in base.items():
             setattr(row, k, v)
         if "industry_field" in data:
@@ -344,14 +354,14 @@ def set_attestations(uow: UnitOfWork, user_id: int, app_id: int,
     """A reviewer confirms (or not) the criteria that only a person can judge."""
     with uow:
         s = uow.session
-        user = repo.user_by_id(s, user_id)
+        user = users_repo.user_by_id(s, user_id)
         _require_case_role(user)
-        row = repo.get_application(s, app_id)
+        row = cases_repo.get_application(s, app_id)
         actor = _actor_or_404(s, user, row, local_date(utcnow()))
         if actor.role is Role.APPLICANT:
             raise Forbidden(refuse("reviewers_attest", "只有审核人员可以确认评估条件",
                                    "only reviewers can confirm criteria"))
-        allowed = repo.programme_of_round(row.round).attestations(row.kind)
+        allowed = rounds_repo.programme_of_round(row.round).attestations(row.kind)
         bad = [k for k in values if k not in allowed]
         if bad:
             raise ValidationFailed(refuse("unknown_criterion", "未知的评估条件",
@@ -524,13 +534,13 @@ def _acting_on(s: Session, user_id: int, app_id: int, today: date
     found = _read(s, user_id, app_id, today)
     user, stored = found.user, found.stored
     if user is None or not user.is_active:
-        raise repo.not_found("user")
+        raise scope_repo.not_found("user")
     _require_case_role(user)
     if stored is None:
-        raise repo.not_found()
-    actor = repo.actor_for_case(s, user, stored, today, deputising=found.deputising)
+        raise scope_repo.not_found()
+    actor = scope_repo.actor_for_case(s, user, stored, today, deputising=found.deputising)
     if actor is None:
-        raise repo.not_found()
+        raise scope_repo.not_found()
     return user, stored, actor, found.audit_head
 
 
@@ -595,7 +605,7 @@ def _write(s: Session, user: cases_repo.Person, actor: Actor, case: Case,
     try:
         return cases_repo.write_transition(s, history["application_id"], case.version,
                                            changes, history, record)
-    except cases_repo.Conflict:
+    except Conflict:
         raise _conflict(case.version, case.version + 1) from None
 
 
@@ -669,13 +679,13 @@ def list_applications(uow: UnitOfWork, user_id: int, *, state: str | None = None
     the city or province, the case number and the industry field; `mine`: only those
     assigned to the user (claimed, issue 17) that still wait on them."""
     now = now or utcnow()
-    sort = sort if sort in repo.INBOX_SORTS else "due"
+    sort = sort if sort in inbox_repo.INBOX_SORTS else "due"
     order = state_keys()
     with uow.read():
         s = uow.session
-        user = repo.user_by_id(s, user_id)
+        user = users_repo.user_by_id(s, user_id)
         _require_case_role(user)
-        principals = repo.principals_of(s, user.id, local_date(now))
+        principals = scope_repo.principals_of(s, user.id, local_date(now))
         after = None
         if cursor:
             try:
@@ -685,16 +695,16 @@ def list_applications(uow: UnitOfWork, user_id: int, *, state: str | None = None
                 raise ValidationFailed(refuse("invalid_cursor", "分页参数无效",
                                               "the cursor is invalid", field="cursor")) from None
         limit = max(1, min(limit, 200))
-        scope = repo.scope_filter(user, principals)
+        scope = scope_repo.scope_filter(user, principals)
         if mine:
             scope = events_repo.assigned_to(scope, user.id, {
                 role.value: sorted(set().union(*(p.waiting_for([role])
                                                  for p in known_programmes())))
                 for role in Role})
-        rows, total = repo.page_applications(
+        rows, total = inbox_repo.page_applications(
             s, scope, state=state,
             states=waiting_states(user, principals) if waiting_on_me else None,
-            settled_rounds=repo.closed_round_ids(s, local_date(now)) if waiting_on_me else (),
+            settled_rounds=rounds_repo.closed_round_ids(s, local_date(now)) if waiting_on_me else (),
             region=region,
             authority=authority, round_year=round_year, kind=kind, q=q, limit=limit + 1,
             after=after, count=count, programme_code=programme, sort=sort,
@@ -703,7 +713,7 @@ def list_applications(uow: UnitOfWork, user_id: int, *, state: str | None = None
         nxt = None
         if len(rows) > limit:
             rows = rows[:limit]
-            value = repo.inbox_sort_value(rows[-1], sort, order)
+            value = inbox_repo.inbox_sort_value(rows[-1], sort, order)
             nxt = f"{value.isoformat() if isinstance(value, date) else value}_{rows[-1].id}"
         return Page(rows, total, nxt)
 

@@ -1,7 +1,7 @@
 """Deputies (代理人): a reviewer names a colleague to act for them over a date range.
 
 While the period runs the deputy sees the principal's cases in their inbox and may act
-on them; history records "X 代 Y" (repo.actor_for_case, repo.principals_of).
+on them; history records "X 代 Y" (scope_repo.actor_for_case, scope_repo.principals_of).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from workflow.roles import Role
 from workflow.services import audit
 from workflow.services.clock import local_date, utcnow
 from workflow.storage import deputies as store
-from workflow.storage import repo
+from workflow.storage import scope_repo, users_repo
 from workflow.storage.models import DeputyRow, UserRow
 from workflow.storage.uow import DbSession, UnitOfWork
 
@@ -37,7 +37,7 @@ class Period:
 
 
 def _reviewer(session: DbSession, user_id: int) -> UserRow:
-    return repo.user_in_role(session, user_id, REVIEWERS, refuse(
+    return users_repo.user_in_role(session, user_id, REVIEWERS, refuse(
         "reviewers_only", "只有审核人员可以指定代理人", "only reviewers can name a deputy"))
 
 
@@ -108,7 +108,7 @@ def end_period(uow: UnitOfWork, user_id: int, period_id: int,
         user = _reviewer(s, user_id)
         row = store.get(s, period_id)
         if row is None or row.principal_id != user.id:
-            raise repo.not_found("deputy period")
+            raise scope_repo.not_found("deputy period")
         details = {"deputy_id": row.deputy_id, "starts_on": row.starts_on.isoformat(),
                    "ends_on": row.ends_on.isoformat()}
         if row.starts_on >= today:

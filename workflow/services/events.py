@@ -27,9 +27,9 @@ from workflow.roles import Role
 from workflow.services.clock import local_date, utcnow
 from workflow.services.mail import translate
 from workflow.services.reminders import case_link
+from workflow.storage import cases_repo, rounds_repo, users_repo
 from workflow.storage import events_repo as er
 from workflow.storage import reminders_repo as rr
-from workflow.storage import repo
 from workflow.storage.models import ApplicationRow, HistoryRow, UserRow
 from workflow.storage.uow import DbSession, UnitOfWork
 
@@ -137,8 +137,8 @@ def notify_transition(uow: UnitOfWork, history_id: int, *, base_url: str | None 
         history = s.get(HistoryRow, history_id)
         if marker is None or history is None:
             return 0
-        app = repo.get_application(s, history.application_id)
-        prog = repo.programme_of_round(app.round)
+        app = cases_repo.get_application(s, history.application_id)
+        prog = rounds_repo.programme_of_round(app.round)
         if history.to_state not in prog.states:
             uow.commit()  # a state this programme no longer knows: nobody to tell
             return 0
@@ -168,14 +168,14 @@ def sweep(uow: UnitOfWork, *, now: datetime | None = None, base_url: str | None 
 def set_notify_by_mail(uow: UnitOfWork, user_id: int, by_mail: bool) -> None:
     """In-app only (False) or in-app and by mail (True), for transitions and mentions."""
     with uow:
-        user = repo.user_by_id(uow.session, user_id)
+        user = users_repo.user_by_id(uow.session, user_id)
         user.notify_by_mail = bool(by_mail)
         uow.commit()
 
 
 def notify_by_mail(uow: UnitOfWork, user_id: int) -> bool:
     with uow.read():
-        return bool(repo.user_by_id(uow.session, user_id).notify_by_mail)
+        return bool(users_repo.user_by_id(uow.session, user_id).notify_by_mail)
 
 
 def why_here(uow: UnitOfWork, user_id: int, app_id: int) -> HistoryRow | None:

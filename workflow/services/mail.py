@@ -41,7 +41,7 @@ from workflow.errors import NotFound, ValidationFailed, refuse
 from workflow.roles import Role
 from workflow.services.clock import utcnow
 from workflow.storage import reminders_repo as rr
-from workflow.storage import repo
+from workflow.storage import users_repo
 from workflow.storage.models import OutboxRow
 from workflow.storage.uow import UnitOfWork
 
@@ -473,7 +473,7 @@ RETRYABLE = ("failed", "dead", "cancelled")
 
 
 def _require_system_admin(s: Any, user_id: int) -> None:
-    repo.user_in_role(s, user_id, Role.SYSTEM_ADMIN, refuse(
+    users_repo.user_in_role(s, user_id, Role.SYSTEM_ADMIN, refuse(
         "system_admin_only", "只有系统管理员可以管理发信队列",
         "only the system admin can manage the outbox"))
 

@@ -17,7 +17,7 @@ from workflow.calendar import WorkCalendar
 from workflow.errors import refuse
 from workflow.roles import Role
 from workflow.services.clock import today as china_today
-from workflow.storage import notices, repo
+from workflow.storage import notices, reference_repo, scope_repo, users_repo
 from workflow.storage.uow import UnitOfWork
 
 
@@ -81,7 +81,7 @@ def current_notices(uow: UnitOfWork, today: date | None = None) -> list[RoundNot
     with uow.read():
         s = uow.session
         rows = notices.public_cases(s)
-        calendar = repo.load_calendar(s)
+        calendar = reference_repo.load_calendar(s)
     out: dict[int, RoundNotice] = {}
     for row in rows:
         case = _public(row, calendar, today)
@@ -103,8 +103,8 @@ def public_case(uow: UnitOfWork, app_id: int, today: date | None = None) -> Publ
         s = uow.session
         rows = notices.public_cases(s, app_id)
         if not rows:
-            raise repo.not_found("notice")
-        calendar = repo.load_calendar(s)
+            raise scope_repo.not_found("notice")
+        calendar = reference_repo.load_calendar(s)
     return _public(rows[0], calendar, today)
 
 
@@ -134,7 +134,7 @@ MINISTRY_HANDLES_OBJECTIONS = refuse("ministry_only", "只有商务部审核人�
 
 
 def _ministry_only(uow: UnitOfWork, user_id: int) -> None:
-    repo.user_in_role(uow.session, user_id, Role.MINISTRY_REVIEWER,
+    users_repo.user_in_role(uow.session, user_id, Role.MINISTRY_REVIEWER,
                       MINISTRY_HANDLES_OBJECTIONS)
 
 
@@ -158,5 +158,5 @@ def evidence_of(uow: UnitOfWork, user_id: int, objection_id: int) -> Evidence:
         _ministry_only(uow, user_id)
         row = notices.evidence_of(uow.session, objection_id)
         if row is None:
-            raise repo.not_found("attachment")
+            raise scope_repo.not_found("attachment")
         return Evidence(row.filename, row.content_type, row.stored_name)

@@ -24,7 +24,7 @@ from workflow.rules import CATALOGUES
 from workflow.services import files, quarterly_excel
 from workflow.services.clock import local_date, utcnow
 from workflow.states import DESIGNATED
-from workflow.storage import repo, reports_repo
+from workflow.storage import authorities_repo, cases_repo, reports_repo, scope_repo, users_repo
 from workflow.storage.models import (
     AnnualReportRow,
     ApplicationRow,
@@ -34,7 +34,7 @@ from workflow.storage.models import (
     ReferenceStatRow,
     UserRow,
 )
-from workflow.storage.uow import DbSession, UnitOfWork
+from workflow.storage.uow import Conflict, DbSession, UnitOfWork, flush_or_conflict
 
 ANNUAL_REPORT_KIND = "annual_report"  # attachments.kind of a 年度工作报告 file
 ANNUAL_REPORT_TYPES = ("pdf", "doc", "docx")
@@ -52,10 +52,10 @@ def _base(session: DbSession, user: UserRow, app_id: int, today: date, *,
           write: bool) -> ApplicationRow:
     """A designated base the user may see (and, with `write`, report for)."""
     _refuse_admin(user)
-    row = repo.get_application(session, app_id)
-    actor = repo.actor_for_case(session, user, row, today)
+    row = cases_repo.get_application(session, app_id)
+    actor = scope_repo.actor_for_case(session, user, row, today)
     if actor is None:
-        raise repo.not_found("base")
+        raise scope_repo.not_found("base")
     if row.state not in DESIGNATED:
         raise GuardFailed(refuse("not_a_designated_base", "只有已核准的出口创新基地需要报送数据",
                                  "only designated bases file reports", guard="designated"))
@@ -83,8 +83,8 @@ def _store_quarters(session: DbSession, row: ApplicationRow, user: UserRow,
             submitted_by_id=user.id, submitted_at=now))
         out.append((q.year, q.quarter, rev))
     try:
-        repo.flush_or_conflict(session)
-    except repo.Conflict:
+        flush_or_conflict(session)
+    except Conflict:
         raise GuardFailed(refuse("concurrent_report", "同一季度的数据正被他人同时报送，请刷新后重试",
                                  "someone else filed the same quarter at the same moment; "
                                  "reload and try again", guard="revision")) from None
@@ -131,7 +131,7 @@ def submit_quarter(uow: UnitOfWork, user_id: int, app_id: int, data: dict[str, A
                           enterprises)
     with uow:
         s = uow.session
-        user = repo.user_by_id(s, user_id)
+        user = users_repo.user_by_id(s, user_id)
         row = _base(s, user, app_id, today, write=True)
         [(_, _, rev)] = _store_quarters(s, row, user, [quarter], "form", now)
         uow.record("quarterly_report_filed", application_id=row.id, year=quarter.year,
@@ -162,14 +162,14 @@ def upload_quarters(uow: UnitOfWork, user_id: int, app_id: int, filename: str, d
     now = now or utcnow()
     today = local_date(now)
     with uow.read():  # who may file, before the file is looked at
-        _base(uow.session, repo.user_by_id(uow.session, user_id), app_id, today, write=True)
+        _base(uow.session, users_repo.user_by_id(uow.session, user_id), app_id, today, write=True)
     _spreadsheet_check(filename, data, max_bytes)
     quarters, errors = quarterly_excel.read_workbook(data, today)  # no transaction held
     if errors:
         raise ValidationFailed(*errors)
     with uow:
         s = uow.session
-        user = repo.user_by_id(s, user_id)
+        user = users_repo.user_by_id(s, user_id)
         row = _base(s, user, app_id, today, write=True)
         stored = _store_quarters(s, row, user, quarters, "excel", now)
         uow.record("quarterly_report_filed", application_id=row.id,
@@ -182,7 +182,7 @@ def quarters_of(uow: UnitOfWork, user_id: int, app_id: int) -> list[QuarterlyRep
     """A base's current quarterly figures, oldest first (the trend chart reads these)."""
     with uow.read():
         s = uow.session
-        user = repo.user_by_id(s, user_id)
+        user = users_repo.user_by_id(s, user_id)
         _base(s, user, app_id, local_date(utcnow()), write=False)
         return reports_repo.current_quarters(s, app_id)
 
@@ -192,7 +192,7 @@ def quarter_history(uow: UnitOfWork, user_id: int, app_id: int, year: int, quart
     """Every revision filed for one quarter, oldest first."""
     with uow.read():
         s = uow.session
-        user = repo.user_by_id(s, user_id)
+        user = users_repo.user_by_id(s, user_id)
         _base(s, user, app_id, local_date(utcnow()), write=False)
         return reports_repo.quarter_revisions(s, app_id, year, quarter)
 
@@ -203,7 +203,7 @@ def template_for(uow: UnitOfWork, user_id: int, app_id: int | None = None) -> by
         return quarterly_excel.template()
     with uow.read():
         s = uow.session
-        user = repo.user_by_id(s, user_id)
+        user = users_repo.user_by_id(s, user_id)
         row = _base(s, user, app_id, local_date(utcnow()), write=False)
         rows = [QuarterData(q.year, q.quarter, q.exports_10k_usd or Decimal(0),
                             q.hightech_exports_10k_usd or Decimal(0), q.enterprise_count,
@@ -279,7 +279,7 @@ def submit_annual_report(uow: UnitOfWork, user_id: int, app_id: int, data: dict[
                                       field="file", details={"value": name}))
     with uow:
         s = uow.session
-        user = repo.user_by_id(s, user_id)
+        user = users_repo.user_by_id(s, user_id)
         row = _base(s, user, app_id, today, write=True)
         stored = files.store_bytes(upload_dir, content)
         att = AttachmentRow(application_id=row.id, kind=ANNUAL_REPORT_KIND, filename=name,
@@ -296,8 +296,8 @@ def submit_annual_report(uow: UnitOfWork, user_id: int, app_id: int, data: dict[
             is_current=True, submitted_by_id=user.id, submitted_at=now)
         s.add(report)
         try:
-            repo.flush_or_conflict(s)
-        except repo.Conflict:
+            flush_or_conflict(s)
+        except Conflict:
             (upload_dir / stored).unlink(missing_ok=True)
             raise GuardFailed(refuse("concurrent_report", "年度工作报告正被他人同时报送，请刷新后重试",
                                      "someone else filed this annual report at the same moment",
@@ -311,7 +311,7 @@ def submit_annual_report(uow: UnitOfWork, user_id: int, app_id: int, data: dict[
 def annual_reports_of(uow: UnitOfWork, user_id: int, app_id: int) -> list[AnnualReportRow]:
     with uow.read():
         s = uow.session
-        user = repo.user_by_id(s, user_id)
+        user = users_repo.user_by_id(s, user_id)
         _base(s, user, app_id, local_date(utcnow()), write=False)
         return reports_repo.current_annual_reports(s, app_id)
 
@@ -326,7 +326,7 @@ NATIONAL_GROWTH = Field("national_hightech_growth_pct", "全国高新技术产�
 
 
 def _ministry(session: DbSession, user_id: int) -> UserRow:
-    return repo.user_in_role(session, user_id, Role.MINISTRY_REVIEWER, refuse(
+    return users_repo.user_in_role(session, user_id, Role.MINISTRY_REVIEWER, refuse(
         "ministry_only", "只有商务部可以进行此操作", "only the ministry may do this"))
 
 
@@ -425,7 +425,7 @@ def _locality_row(s: DbSession, i: int, raw: Any, now: datetime) -> tuple[
                              field=where)]
     errors = []
     code = str(raw.get("authority") or "").strip()
-    authority = repo.authority_by_code(s, code) if code else None
+    authority = authorities_repo.authority_by_code(s, code) if code else None
     if authority is None:
         errors.append(refuse("unknown_authority", f"第 {i + 1} 行：地区代码无效",
                              f"row {i + 1}: unknown authority", field=f"{where}.authority",
@@ -477,7 +477,7 @@ def locality_stats(uow: UnitOfWork, user_id: int) -> list[LocalityStatRow]:
     """Every authority's entered figures, newest year first (visible to reviewers)."""
     with uow.read():
         s = uow.session
-        _refuse_admin(repo.user_by_id(s, user_id))
+        _refuse_admin(users_repo.user_by_id(s, user_id))
         return reports_repo.locality_rows(s)
 
 
@@ -485,7 +485,7 @@ def reference_stats(uow: UnitOfWork, user_id: int) -> list[ReferenceStatRow]:
     """Every year's reference statistics, newest first (visible to reviewers)."""
     with uow.read():
         s = uow.session
-        user = repo.user_by_id(s, user_id)
+        user = users_repo.user_by_id(s, user_id)
         _refuse_admin(user)
         return reports_repo.reference_rows(s)
 
@@ -494,7 +494,7 @@ def bases_for(uow: UnitOfWork, user_id: int) -> list[ApplicationRow]:
     """The designated bases this user reports for or supervises."""
     with uow.read():
         s = uow.session
-        user = repo.user_by_id(s, user_id)
+        user = users_repo.user_by_id(s, user_id)
         _refuse_admin(user)
-        principals = repo.principals_of(s, user.id, local_date(utcnow()))
-        return reports_repo.designated_in_scope(s, repo.scope_filter(user, principals))
+        principals = scope_repo.principals_of(s, user.id, local_date(utcnow()))
+        return reports_repo.designated_in_scope(s, scope_repo.scope_filter(user, principals))

@@ -27,7 +27,7 @@ from workflow.services import assessment, audit, events
 from workflow.services.clock import local_date, utcnow
 from workflow.services.mail import translate
 from workflow.services.reminders import case_link
-from workflow.storage import audit_repo, repo
+from workflow.storage import audit_repo, cases_repo, rounds_repo, scope_repo, users_repo
 from workflow.storage import events_repo as er
 from workflow.storage import supervision_repo as sr
 from workflow.storage.models import (
@@ -49,16 +49,16 @@ REPORTERS = (Role.APPLICANT, Role.PROVINCIAL_REVIEWER, Role.MINISTRY_REVIEWER)
 # --- ad hoc reports ---------------------------------------------------------------------------
 
 def _case(s: DbSession, user_id: int, app_id: int) -> tuple[UserRow, ApplicationRow]:
-    user = repo.user_by_id(s, user_id)
-    row = repo.get_application(s, app_id)
-    if Role(user.role) not in REPORTERS or repo.actor_for_case(
+    user = users_repo.user_by_id(s, user_id)
+    row = cases_repo.get_application(s, app_id)
+    if Role(user.role) not in REPORTERS or scope_repo.actor_for_case(
             s, user, row, local_date(utcnow())) is None:
-        raise repo.not_found()
+        raise scope_repo.not_found()
     return user, row
 
 
 def _is_base(row: ApplicationRow) -> bool:
-    return repo.programme_of_round(row.round).state(row.state).designated
+    return rounds_repo.programme_of_round(row.round).state(row.state).designated
 
 
 def may_report(uow: UnitOfWork, user_id: int, app_id: int) -> bool:
@@ -163,7 +163,7 @@ class BaseUnderReview:
 
 
 def _province(s: DbSession, user_id: int) -> UserRow:
-    user = repo.user_by_id(s, user_id)
+    user = users_repo.user_by_id(s, user_id)
     if Role(user.role) is not Role.PROVINCIAL_REVIEWER or user.authority is None \
             or user.authority.parent_id is not None:
         raise Forbidden(refuse("province_only", "只有省级商务主管部门的审核人员可以报送本省基地的评估",
@@ -286,7 +286,7 @@ def assessments(uow: UnitOfWork, user_id: int, period: int
     for a province."""
     with uow.read():
         s = uow.session
-        user = repo.user_by_id(s, user_id)
+        user = users_repo.user_by_id(s, user_id)
         role = Role(user.role)
         if role is Role.MINISTRY_REVIEWER:
             return sr.latest_assessments(s, period)

@@ -17,7 +17,7 @@ from workflow.errors import NotFound, ValidationFailed, refuse
 from workflow.services import accounts, audit
 from workflow.services.accounts import token_digest
 from workflow.services.clock import CHINA, local_date, real_utcnow
-from workflow.storage import api_repo, repo
+from workflow.storage import api_repo, scope_repo, users_repo
 from workflow.storage.models import ApiTokenRow
 from workflow.storage.uow import UnitOfWork
 
@@ -80,7 +80,7 @@ def create(uow: UnitOfWork, user_id: int, name: str, scope: str = "read_write",
     token = "eib_" + secrets.token_urlsafe(32)
     with uow:
         s = uow.session
-        repo.user_by_id(s, user_id)
+        users_repo.user_by_id(s, user_id)
         if api_repo.active_token_count(s, user_id, now) >= MAX_ACTIVE:
             raise ValidationFailed(refuse("too_many_tokens", f"有效令牌最多 {MAX_ACTIVE} 个，请先吊销不用的令牌",
                                           f"at most {MAX_ACTIVE} active tokens; revoke one first",
@@ -92,7 +92,7 @@ def create(uow: UnitOfWork, user_id: int, name: str, scope: str = "read_write",
                           prefix=token[:12], scope=scope, created_at=now, expires_at=expires_at)
         s.add(row)
         s.flush()
-        audit.append(s, "token_created", who=audit.Who.of(repo.user_by_id(s, user_id)),
+        audit.append(s, "token_created", who=audit.Who.of(users_repo.user_by_id(s, user_id)),
                      object_type="api_token", object_id=row.id,
                      details={"name": clean, "scope": scope, "prefix": row.prefix}, now=now)
         uow.record("api_token_created", user_id=user_id, token_id=row.id, scope=scope)
@@ -103,7 +103,7 @@ def create(uow: UnitOfWork, user_id: int, name: str, scope: str = "read_write",
 def list_own(uow: UnitOfWork, user_id: int) -> list[ApiTokenRow]:
     """The user's tokens, newest first (hashes are never shown)."""
     with uow.read():
-        repo.user_by_id(uow.session, user_id)
+        users_repo.user_by_id(uow.session, user_id)
         return api_repo.tokens_of(uow.session, user_id)
 
 
@@ -113,11 +113,11 @@ def revoke(uow: UnitOfWork, user_id: int, token_id: int, now: datetime | None = 
     with uow:
         row = uow.session.get(ApiTokenRow, token_id)
         if row is None or row.user_id != user_id:
-            raise repo.not_found("token")
+            raise scope_repo.not_found("token")
         if row.revoked_at is None:
             row.revoked_at = now
             audit.append(uow.session, "token_revoked",
-                         who=audit.Who.of(repo.user_by_id(uow.session, user_id)),
+                         who=audit.Who.of(users_repo.user_by_id(uow.session, user_id)),
                          object_type="api_token", object_id=row.id, now=now)
             uow.record("api_token_revoked", user_id=user_id, token_id=token_id)
         uow.commit()
@@ -132,12 +132,12 @@ def authenticate(uow: UnitOfWork, token: str, now: datetime | None = None) -> Pr
         return None
     with uow:
         s = uow.session
-        row = repo.token_by_digest(s, token_digest(token))
+        row = users_repo.token_by_digest(s, token_digest(token))
         if row is None or row.revoked_at is not None or (
                 row.expires_at is not None and row.expires_at <= now):
             return None
         try:
-            user = repo.user_by_id(s, row.user_id)
+            user = users_repo.user_by_id(s, row.user_id)
         except NotFound:  # a deactivated owner's tokens stop working
             return None
         if accounts.must_change_password(s, user, now):

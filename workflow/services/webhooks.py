@@ -31,7 +31,7 @@ from workflow.errors import ValidationFailed, refuse
 from workflow.roles import Role
 from workflow.services import audit
 from workflow.services.clock import utcnow
-from workflow.storage import repo, sealed
+from workflow.storage import scope_repo, sealed, users_repo
 from workflow.storage import webhooks_repo as wr
 from workflow.storage.models import UserRow, WebhookDeliveryRow, WebhookRow
 from workflow.storage.uow import DbSession, UnitOfWork
@@ -95,7 +95,7 @@ def body_of(payload: dict[str, Any]) -> bytes:
 
 def _manager(s: DbSession, user_id: int) -> UserRow:
     """Reviewers only: provincial (their authority's cases) and ministry (all cases)."""
-    return repo.user_in_role(s, user_id, MANAGERS, refuse(
+    return users_repo.user_in_role(s, user_id, MANAGERS, refuse(
         "reviewers_only", "只有省级和商务部审核人员可以管理 Webhook",
         "only provincial and ministry reviewers manage webhooks"))
 
@@ -109,7 +109,7 @@ def _webhook(s: DbSession, user: UserRow, webhook_id: int) -> WebhookRow:
     row = s.get(WebhookRow, webhook_id)
     if row is None or row.deleted_at is not None or (
             not _sees_all(user) and row.authority_id != user.authority_id):
-        raise repo.not_found("webhook")
+        raise scope_repo.not_found("webhook")
     return row
 
 
@@ -300,7 +300,7 @@ def retry(uow: UnitOfWork, user_id: int, webhook_id: int, delivery_id: int,
         hook = _webhook(s, user, webhook_id)
         row = s.get(WebhookDeliveryRow, delivery_id)
         if row is None or row.subscription_id != hook.id:
-            raise repo.not_found("delivery")
+            raise scope_repo.not_found("delivery")
         if row.status not in RETRYABLE:
             raise ValidationFailed(refuse(
                 "not_retryable", "只有发送失败或已放弃的投递可以重试",

@@ -12,13 +12,20 @@ from workflow.roles import Role
 from workflow.services import files
 from workflow.services.clock import today as china_today
 from workflow.states import DESIGNATED
-from workflow.storage import casepages, repo
+from workflow.storage import (
+    casepages,
+    cases_repo,
+    reference_repo,
+    rounds_repo,
+    scope_repo,
+    users_repo,
+)
 from workflow.storage.models import ApplicationRow, AttachmentRow, AuthorityRow, UserRow
 from workflow.storage.uow import DbSession, UnitOfWork
 
 
 def _case_user(session: DbSession, user_id: int) -> UserRow:
-    user = repo.user_by_id(session, user_id)
+    user = users_repo.user_by_id(session, user_id)
     if Role(user.role).is_admin:
         raise Forbidden(refuse("admin_cannot_act_on_cases", "管理员角色不能办理申报业务",
                                "admin roles cannot act on cases"))
@@ -30,7 +37,7 @@ def working_days_left(uow: UnitOfWork, deadlines: list[date | None],
     """Working days from today (in China) to each deadline; negative once overdue."""
     today = today or china_today()
     with uow.read():
-        calendar = repo.load_calendar(uow.session)
+        calendar = reference_repo.load_calendar(uow.session)
     return {d: calendar.working_days_left(today, d) for d in set(deadlines) if d is not None}
 
 
@@ -39,7 +46,7 @@ def settled(uow: UnitOfWork, rows: list[ApplicationRow], today: date | None = No
     for them any more (the page says the round has ended instead of counting days)."""
     today = today or china_today()
     with uow.read():
-        closed = set(repo.closed_round_ids(uow.session, today))
+        closed = set(rounds_repo.closed_round_ids(uow.session, today))
     return {r.id for r in rows if r.round_id in closed and r.state not in DESIGNATED}
 
 
@@ -61,8 +68,8 @@ def names_of(uow: UnitOfWork, user_id: int, app_ids: list[int]) -> dict[int, str
     with uow.read():
         s = uow.session
         user = _case_user(s, user_id)
-        principals = repo.principals_of(s, user.id, china_today())
-        return casepages.names_in_scope(s, repo.scope_filter(user, principals), app_ids)
+        principals = scope_repo.principals_of(s, user.id, china_today())
+        return casepages.names_in_scope(s, scope_repo.scope_filter(user, principals), app_ids)
 
 
 def attachments_of(uow: UnitOfWork, user_id: int, app_id: int) -> list[AttachmentRow]:
@@ -71,10 +78,10 @@ def attachments_of(uow: UnitOfWork, user_id: int, app_id: int) -> list[Attachmen
     with uow.read():
         s = uow.session
         user = _case_user(s, user_id)
-        row = repo.get_application(s, app_id)
-        actor = repo.actor_for_case(s, user, row, china_today())
+        row = cases_repo.get_application(s, app_id)
+        actor = scope_repo.actor_for_case(s, user, row, china_today())
         if actor is None:
-            raise repo.not_found()
+            raise scope_repo.not_found()
         return [a for a in casepages.attachments_of(s, app_id)
                 if files.may_see(actor.role, a.kind)]
 
@@ -87,12 +94,12 @@ def attachment_for_download(uow: UnitOfWork, user_id: int, app_id: int, attachme
         user = _case_user(s, user_id)
         att = casepages.attachment(s, attachment_id)
         if att is None or att.application_id != app_id:
-            raise repo.not_found("attachment")
-        row = repo.get_application(s, app_id)
-        actor = repo.actor_for_case(s, user, row, china_today())
+            raise scope_repo.not_found("attachment")
+        row = cases_repo.get_application(s, app_id)
+        actor = scope_repo.actor_for_case(s, user, row, china_today())
         if actor is None or not files.may_see(actor.role, att.kind):
-            raise repo.not_found("attachment")  # never say that a hidden file exists
+            raise scope_repo.not_found("attachment")  # never say that a hidden file exists
         path = (upload_dir / att.stored_name).resolve()
         if path.parent != upload_dir.resolve() or not path.is_file():
-            raise repo.not_found("attachment")
+            raise scope_repo.not_found("attachment")
         return att, path

@@ -17,7 +17,6 @@ transaction.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
@@ -38,14 +37,15 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
+from workflow import form
 from workflow.model import Case
 from workflow.programme import Programme, frozen, programme
 from workflow.regions import Region
 from workflow.register import ExistingBase
 from workflow.rules import RoundRules
-from workflow.states import USES_QUOTA
+from workflow.states import DESIGNATED, USES_QUOTA
 from workflow.storage import audit_repo, register_repo
 from workflow.storage.models import (
     ApplicationRow,
@@ -60,10 +60,9 @@ from workflow.storage.models import (
     RoundRow,
     UserRow,
 )
-
-
-class Conflict(Exception):
-    """A concurrent writer changed the row first (stale version or duplicate key)."""
+from workflow.storage.rounds_repo import programme_of_round, round_rules
+from workflow.storage.scope_repo import not_found
+from workflow.storage.uow import Conflict
 
 
 @dataclass(slots=True, frozen=True)
@@ -113,7 +112,7 @@ class CaseRead:
 
     user: Person | None
     stored: StoredCase | None
-    deputising: bool  # the user covers for someone today (see `scope.actor_for_case`)
+    deputising: bool  # the user covers for someone today (see `scope_repo.actor_for_case`)
     audit_head: str | None  # the hash of the newest record in the case's audit chain
 
 
@@ -252,29 +251,6 @@ def _programme(session: Session, code: str, frozen_hash: str | None,
         return frozen(frozen_hash, session.scalar(_round_source(), {"round_id": round_id}))
 
 
-_rules: dict[tuple[int, str], RoundRules] = {}
-
-
-def round_rules(year: int, params: str | dict[str, Any] | None) -> RoundRules:
-    """A round's rules from its year and stored parameters, parsed once per process for
-    each version of the parameters (keyed by their text, so an edited round is parsed
-    again at once)."""
-    text = params if isinstance(params, str) else json.dumps(params or {}, sort_keys=True,
-                                                             default=str)
-    key = (year, text)
-    rules = _rules.get(key)
-    if rules is None:
-        if len(_rules) > 64:
-            _rules.clear()
-        rules = _rules[key] = RoundRules.from_json({**json.loads(text or "{}"), "year": year})
-    return rules
-
-
-def rules_of(round_row: RoundRow) -> RoundRules:
-    """`round_rules` of a round's row (the rounds' administration screens)."""
-    return round_rules(round_row.year, round_row.params)
-
-
 # --- quota --------------------------------------------------------------------------------
 
 def lock_authority(session: Session, authority_id: int) -> None:
@@ -378,3 +354,54 @@ def _insert_of(model: Any, prefix: str, names: tuple[str, ...], step: Any = None
                                      for k in names})
     row = select(*(bindparam(prefix + k, type_=cols[k].type).label(k) for k in names))
     return insert(table).from_select(list(names), row.select_from(step).where(*where))
+
+
+def get_application(session: Session, app_id: int, *, for_update: bool = False) -> ApplicationRow:
+    # products in the same round trip (the relationship's default is a second SELECT)
+    q = select(ApplicationRow).where(ApplicationRow.id == app_id).options(
+        joinedload(ApplicationRow.products))
+    if for_update:
+        q = q.with_for_update(of=ApplicationRow)
+    row = session.scalars(q).unique().one_or_none()
+    if row is None:
+        raise not_found()
+    return row
+
+
+def values_of(app: ApplicationRow) -> dict[str, Any]:
+    """The form's values, typed as its programme defines them."""
+    return programme_of_round(app.round).form.decode(app.form, app.applicant_name)
+
+
+def write_values(app: ApplicationRow, values: dict[str, Any]) -> None:
+    """Write form values (as cleaned by the form) onto the row: the title to its column,
+    the rest into the document."""
+    if form.TITLE in values:
+        app.applicant_name = values[form.TITLE]
+    app.form = programme_of_round(app.round).form.merged(app.form, values)
+
+
+def history(session: Session, app_id: int) -> list[HistoryRow]:
+    q = select(HistoryRow).where(HistoryRow.application_id == app_id).order_by(HistoryRow.version)
+    return list(session.scalars(q))
+
+
+def objection_by_number(session: Session, number: str) -> ObjectionRow | None:
+    return session.scalars(select(ObjectionRow).where(ObjectionRow.confirmation_no == number)
+                           ).first()
+
+
+def objections_of(session: Session, app_id: int) -> list[ObjectionRow]:
+    q = select(ObjectionRow).where(ObjectionRow.application_id == app_id).order_by(
+        ObjectionRow.filed_at)
+    return list(session.scalars(q))
+
+
+def designated_bases(session: Session) -> list[ApplicationRow]:
+    """Every case that is a designated base now."""
+    return list(session.scalars(select(ApplicationRow).where(
+        ApplicationRow.state.in_([d.value for d in DESIGNATED])).order_by(ApplicationRow.id)))
+
+
+def applicant_names(session: Session) -> set[str]:
+    return {n for n in session.scalars(select(ApplicationRow.applicant_name)) if n}

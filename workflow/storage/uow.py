@@ -7,8 +7,9 @@ from types import TracebackType
 from typing import Any
 
 from sqlalchemy import Engine
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
 
 from workflow.storage.db import READ_ONLY, session_factory
 
@@ -93,3 +94,17 @@ class UnitOfWork:
         for name, payload in events:
             for listener in list(_listeners):
                 listener(name, payload)
+
+
+class Conflict(Exception):
+    """A concurrent writer changed the row first (stale version or duplicate key)."""
+
+
+def flush_or_conflict(session: Session) -> None:
+    """Flush; the UPDATE carries "WHERE version = <read version>", so a writer that got
+    there first turns this one into `Conflict`."""
+    try:
+        session.flush()
+    except (StaleDataError, IntegrityError):
+        session.rollback()
+        raise Conflict() from None
