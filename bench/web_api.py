@@ -168,10 +168,10 @@ def app_env(world: World, instance: Path, broker: str) -> dict[str, str]:
 
 
 def api_token(world: World) -> str:
-    from workflow.services import accounts
+    from workflow.services import tokens
     from workflow.storage.uow import UnitOfWork
 
-    return accounts.issue_token(UnitOfWork(world.url), world.ministry_id, name="bench").token
+    return tokens.issue_token(UnitOfWork(world.url), world.ministry_id, name="bench").token
 
 
 def run(world: World, concurrency: list[int], seconds: float, instance: Path,

@@ -40,3 +40,11 @@ def execute(run_id: int, chunk_size: int = 0, pause_seconds: float = 0.0) -> dic
 def scheduled() -> dict[str, Any]:
     """The yearly run for the last complete year (resumes an unfinished one)."""
     return assessment.scheduled(UnitOfWork()).as_dict()
+
+
+def queue(run_id: int) -> None:
+    """Hand a recorded run to a worker (the `assessments` queue): how the page and the API
+    have a run done (`assessment.request_run`)."""
+    from tasks.app import celery_app
+
+    celery_app.send_task("tasks.assessment.execute", args=[run_id])

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from tasks.context import settings
 from tasks.mail import nudge
 from workflow.services import events
 from workflow.storage.uow import UnitOfWork
@@ -17,7 +18,7 @@ SCAN_SECONDS = 10
              ignore_result=True)
 def sweep() -> int:
     """Tell the people of every transition not told yet, then ask for the mail to go."""
-    told = events.sweep(UnitOfWork())
+    told = events.sweep(UnitOfWork(), base_url=settings().base_url)
     if told:
         nudge()
     return told

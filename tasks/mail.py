@@ -1,19 +1,18 @@
 """Mail delivery tasks. The outbox table is the queue; a task is only a nudge to look at
 it, so a lost, duplicated or redelivered task message changes nothing.
 
-A worker process reads its settings once and keeps one SMTP connection (`mail.SmtpLink`)
+A worker process runs with its Celery app's settings and keeps one SMTP connection (`mail.SmtpLink`)
 across tasks: the connection is closed after `IDLE_SECONDS` without mail and when the
 process shuts down."""
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Any
 
 from celery import shared_task
 from celery.signals import worker_process_shutdown
 
-from config import Settings, load_settings
+from tasks.context import settings as _settings
 from workflow.services import mail
 from workflow.storage.db import session_factory
 from workflow.storage.uow import UnitOfWork
@@ -22,13 +21,6 @@ IDLE_SECONDS = 30.0
 DELIVER_BATCH = mail.CLAIM_BATCH  # other due messages one `deliver` may send after its own
 
 link = mail.SmtpLink(idle_seconds=IDLE_SECONDS)
-
-
-@lru_cache(maxsize=1)
-def _settings() -> Settings:
-    """Read once per worker process (a changed setting needs a worker restart, like the
-    broker URL)."""
-    return load_settings()
 
 
 def _uow() -> UnitOfWork:

@@ -8,6 +8,7 @@ from typing import Any
 
 from celery import shared_task
 
+from tasks.context import settings
 from tasks.mail import nudge
 from workflow.services import reminders
 from workflow.storage.uow import UnitOfWork
@@ -24,7 +25,7 @@ SCAN_SOFT_SECONDS = int(reminders.LOCK_TTL.total_seconds()) - 60
 def scan(at: str | None = None) -> dict[str, Any]:
     """Write the reminders due now (or at `at`, ISO 8601 with offset) to the outbox."""
     moment = datetime.fromisoformat(at) if at else None
-    result = reminders.scan(UnitOfWork(), moment)
+    result = reminders.scan(UnitOfWork(), moment, base_url=settings().base_url)
     if result.written:
         nudge()
     # one line per scan (every REMINDER_SCAN_SECONDS): the proof that scans finish

@@ -8,6 +8,7 @@ from typing import Any
 
 from celery import shared_task
 
+from tasks.context import settings
 from workflow.services import webhooks
 from workflow.storage.uow import UnitOfWork
 
@@ -28,7 +29,7 @@ def scan() -> dict[str, Any]:
              ignore_result=True)
 def deliver_due(limit: int = 100) -> dict[str, Any]:
     """POST the deliveries that are due (each claimed, so workers never send one twice)."""
-    return webhooks.deliver_due(UnitOfWork(), limit=limit).as_dict()
+    return webhooks.deliver_due(UnitOfWork(), limit=limit, settings=settings()).as_dict()
 
 
 def nudge() -> None:

@@ -196,3 +196,19 @@ def smtp(monkeypatch: pytest.MonkeyPatch) -> Iterator[SmtpServer]:
         monkeypatch.setenv(k, v)
     yield server
     server.stop()
+
+
+@pytest.fixture
+def published_tasks() -> Iterator[list[tuple[str, list[Any]]]]:
+    """(task name, args) of every task published while the test runs (Celery's own
+    `before_task_publish` signal), whatever broker the shared Celery app was given."""
+    from celery.signals import before_task_publish
+
+    seen: list[tuple[str, list[Any]]] = []
+
+    def capture(headers: dict[str, Any] | None = None, body: Any = None, **_: Any) -> None:
+        seen.append(((headers or {}).get("task", ""), list(body[0]) if body else []))
+
+    before_task_publish.connect(capture, weak=False)
+    yield seen
+    before_task_publish.disconnect(capture)

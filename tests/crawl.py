@@ -12,7 +12,7 @@ from werkzeug.routing import Rule
 
 from tests import factories
 from tests.factories import PASSWORD
-from workflow.services import accounts, clock
+from workflow.services import clock, second_factor
 
 ADMINS = ("sysadmin", "secadmin", "auditor")
 # a harmless value for every URL part that is not an id
@@ -39,9 +39,9 @@ def browser(app: Any, world: factories.World, username: str | None, at: datetime
     if username not in ADMINS:
         factories.login(client, username)
         return client
-    secret = accounts.new_totp_secret()
+    secret = second_factor.new_totp_secret()
     clock.freeze(at + timedelta(minutes=step))
-    accounts.enrol_totp(world.uow(), world.id(username), secret,
+    second_factor.enrol_totp(world.uow(), world.id(username), secret,
                         pyotp.TOTP(secret).at(clock.utcnow()),
                         secret_key=app.config["SETTINGS"].secret_key)
     clock.freeze(at + timedelta(minutes=step, seconds=30))

@@ -15,7 +15,7 @@ from workflow.regions import AUTHORITIES
 from workflow.roles import Role
 from workflow.rules import RoundRules
 from workflow.services import cases, files
-from workflow.services.accounts import hash_password
+from workflow.services.passwords import hash_password
 from workflow.storage.models import (
     AuthorityRow,
     ExportBaseEventRow,

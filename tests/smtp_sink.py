@@ -9,9 +9,12 @@ import socket
 import threading
 from email.message import EmailMessage
 from email.policy import default
+from pathlib import Path
 from typing import Any
 
 from aiosmtpd.controller import Controller
+
+from config import Settings, for_tests
 
 
 def free_port() -> int:
@@ -126,6 +129,11 @@ class SmtpServer:
         if self.controller is not None:
             self.controller.stop()
             self.controller = None
+
+    def settings(self, instance: Path, **changes: Any) -> Settings:
+        """Test settings (`config.for_tests`) that send mail to this server."""
+        return for_tests(instance, **{"smtp_host": "127.0.0.1", "smtp_port": self.port,
+                                      "smtp_tls": "none", "smtp_timeout": 5, **changes})
 
     def env(self) -> dict[str, str]:
         return {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(self.port), "SMTP_TLS": "none",

@@ -73,6 +73,9 @@ def create_app(test_config: dict[str, Any] | None = None,
     from web import auth, cli, health, i18n, views
 
     i18n.init_app(app)
+    from web import audit_labels
+
+    audit_labels.init_app(app)  # the audit log's events and details in words
     from web.api import register_api
 
     app.register_blueprint(health.bp)

@@ -1,5 +1,5 @@
 """Login (password, then a one-time code when enrolled), logout, the user's own password
-and second factor; `login_required`, `role_required` and `current_user` for views.
+and second factor; `requires(action)` (`workflow.permissions`) and `current_user` for views.
 
 A session holds the user's id, their session epoch (bumped by logout, a password change,
 disabling or a role change, which ends every session and login token of that user at
@@ -17,7 +17,6 @@ from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
-    abort,
     current_app,
     g,
     make_response,
@@ -33,10 +32,20 @@ from markupsafe import Markup
 from wtforms import BooleanField, HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
+from web.errors import page as error_page
 from web.extensions import client_ip, settings, uow
+from web.i18n import lang
 from web.security import LOGIN_LIMITS
+from workflow import permissions
 from workflow.errors import DomainError
-from workflow.services import accounts
+from workflow.services import (
+    authentication,
+    lockout,
+    passwords,
+    second_factor,
+    security_policy,
+    sessions,
+)
 from workflow.services.clock import real_utcnow
 from workflow.storage.models import UserRow
 
@@ -79,9 +88,9 @@ class EnrolForm(FlaskForm):
     nonce = HiddenField()
 
 
-def _defaults() -> accounts.Policy:
+def _defaults() -> security_policy.Policy:
     settings = current_app.config["SETTINGS"]
-    return accounts.Policy(session_idle_minutes=settings.session_idle_minutes,
+    return security_policy.Policy(session_idle_minutes=settings.session_idle_minutes,
                            session_absolute_hours=settings.session_absolute_hours)
 
 
@@ -104,7 +113,7 @@ def current_user() -> UserRow | None:
     g.user = None
     uid = session.get("user_id")
     if uid:
-        check = accounts.check_session(uow(), uid, session.get("epoch"),
+        check = sessions.check_session(uow(), uid, session.get("epoch"),
                                        float(session.get("started", 0)),
                                        float(session.get("seen", 0)), _defaults())
         if check.user is None:
@@ -151,19 +160,76 @@ def login_required(view: Callable[..., Any]) -> Callable[..., Any]:
     return wrapped
 
 
-def role_required(*roles: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+# On one case's API routes the service asks the table itself, after the case's scope: a
+# case outside yours is "not found" (404) whatever your role, and only then "forbidden".
+ON_A_CASE = "app_id"
+
+
+def requires(action: str, *, elsewhere: str | None = None, after_scope: bool = False
+             ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """A view for users who may take `action` (`workflow.permissions.ACTIONS`): the login
+    page for nobody, 403 for a role the table leaves out (or a redirect to the endpoint
+    `elsewhere`). `after_scope`: a page of one case whose service asks the table after the
+    case's scope (404 first), and whose view says the refusal on the case page. The view
+    carries the action as `permission`: a test checks every route declares one or is
+    listed as public."""
+    permissions.rule(action)  # an action the table lacks fails at import, not at request
+
     def deco(view: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(view)
         @login_required
         def wrapped(*args: Any, **kwargs: Any) -> Any:
-            user = current_user()
-            if user is None or user.role not in roles:
-                abort(403)
+            if not after_scope and not permissions.allowed(current_user(), action):
+                if elsewhere is not None:
+                    return redirect(url_for(elsewhere))
+                said = permissions.rule(action)  # the table's words, in the user's language
+                return error_page(403, message=said.en if lang().startswith("en") else said.zh)
             return view(*args, **kwargs)
 
+        wrapped.permission = action  # type: ignore[attr-defined]
         return wrapped
 
     return deco
+
+
+def may(action: str, who: Any = None) -> bool:
+    """May the logged-in user (or `who`, e.g. the actor on a case) take `action`?
+    Templates ask it (`may('dashboard.view')`) so links show what the routes allow."""
+    return permissions.allowed(who if who is not None else current_user(), action)
+
+
+@bp.app_context_processor
+def _may() -> dict[str, Any]:
+    return {"may": may}
+
+
+def declares(**actions: str) -> Callable[[type], type]:
+    """An API resource's action per HTTP method, e.g. `@declares(get="case.view",
+    post="case.create")`: a token whose owner's role the table leaves out is refused (403
+    with the table's words) before the request is read; the services ask the table again,
+    with the object's scope. A test checks every route declares one or is public."""
+    for action in actions.values():
+        permissions.rule(action)
+
+    def deco(cls: type) -> type:
+        for method, action in actions.items():
+            setattr(cls, method, _api_guard(getattr(cls, method), action))
+        cls.permissions = {m.upper(): a for m, a in actions.items()}  # type: ignore[attr-defined]
+        return cls
+
+    return deco
+
+
+def _api_guard(method: Callable[..., Any], action: str) -> Callable[..., Any]:
+    from web.api.security import api_user_may  # late: the API imports this module
+
+    @functools.wraps(method)
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        if ON_A_CASE not in kwargs and not api_user_may(action):
+            permissions.forbid(action)
+        return method(*args, **kwargs)
+
+    return guarded
 
 
 def _safe_next(target: str | None) -> str:
@@ -173,7 +239,7 @@ def _safe_next(target: str | None) -> str:
     return target
 
 
-def _start_session(login: accounts.Login) -> None:
+def _start_session(login: authentication.Login) -> None:
     """A brand-new session (new contents, new signature) for a user who passed every step."""
     _end_session(None)
     now = real_utcnow().timestamp()
@@ -198,9 +264,9 @@ def login() -> Any:
     error = None
     if form.validate_on_submit():
         try:
-            result = accounts.check_password(uow(), form.username.data or "",
+            result = authentication.check_password(uow(), form.username.data or "",
                                              form.password.data or "", client_ip())
-        except accounts.LoginFailed as err:
+        except lockout.LoginFailed as err:
             error = err.first.message(_lang())
         else:
             nxt = request.args.get("next")
@@ -227,11 +293,11 @@ def login_otp() -> Any:
     error = None
     if form.validate_on_submit():
         try:
-            result = accounts.check_totp(uow(), int(pending["uid"]), form.otp.data or "",
+            result = authentication.check_totp(uow(), int(pending["uid"]), form.otp.data or "",
                                          client_ip(), secret_key=settings().secret_key)
-        except accounts.LoginFailed as err:
+        except lockout.LoginFailed as err:
             error = err.first.message(_lang())
-            if isinstance(err, accounts.AccountLocked):
+            if isinstance(err, lockout.AccountLocked):
                 session.pop("pending", None)
         else:
             _start_session(result)
@@ -245,13 +311,13 @@ def logout() -> Any:
     """Log out: every session of this user ends (GB/T 22239 8.1.4.1 b)."""
     uid = session.get("user_id")
     if uid and current_user() is not None:
-        accounts.logout_everywhere(uow(), uid)
+        sessions.logout_everywhere(uow(), uid)
     _end_session(None)
     return redirect(url_for("auth.login", reason="logged_out"))
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
-@login_required
+@requires("account.own")
 def change_password() -> Any:
     user = current_user()
     assert user is not None
@@ -259,7 +325,7 @@ def change_password() -> Any:
     errors: list[Any] = []
     if form.validate_on_submit():
         try:
-            epoch = accounts.change_password(
+            epoch = passwords.change_password(
                 uow(), user.id, form.current_password.data or "", form.new_password.data or "",
                 revoke_personal_tokens=bool(form.revoke_personal_tokens.data))
         except DomainError as err:
@@ -268,7 +334,7 @@ def change_password() -> Any:
             session["epoch"] = epoch  # this session stays; every other one ends
             return redirect(url_for("views.inbox"))
     return render_template("account/password.html", form=form, errors=errors,
-                           forced=bool(g.get("password_expired")), min_length=accounts.PASSWORD_MIN,
+                           forced=bool(g.get("password_expired")), min_length=passwords.PASSWORD_MIN,
                            lang=_lang()), 422 if errors else 200
 
 
@@ -282,20 +348,20 @@ def _qr_svg(uri: str) -> Markup:
 
 
 @bp.route("/account/totp", methods=["GET", "POST"])
-@login_required
+@requires("account.own")
 def enrol_totp() -> Any:
     """Enrol a TOTP app: scan the QR code (or type the key), then confirm one code."""
     user = current_user()
     assert user is not None
     if user.totp_secret is not None:
         return render_template("account/totp.html", enrolled=True, form=None,
-                               left=accounts.recovery_codes_left(uow(), user.id))
+                               left=second_factor.recovery_codes_left(uow(), user.id))
     form = EnrolForm()
     secret = session.get("totp_pending")
     error = None
     if form.validate_on_submit() and secret:
         try:
-            codes = accounts.enrol_totp(uow(), user.id, secret, form.otp.data or "",
+            codes = second_factor.enrol_totp(uow(), user.id, secret, form.otp.data or "",
                                         secret_key=settings().secret_key)
         except DomainError as err:
             error = err.first.message(_lang())
@@ -303,8 +369,8 @@ def enrol_totp() -> Any:
             session.pop("totp_pending", None)
             return _show_codes(codes, enrolled_now=True)
     if not secret or request.method == "GET":
-        secret = session["totp_pending"] = accounts.new_totp_secret()
-    uri = accounts.totp_uri(secret, user.username)
+        secret = session["totp_pending"] = second_factor.new_totp_secret()
+    uri = second_factor.totp_uri(secret, user.username)
     return render_template("account/totp.html", enrolled=False, form=form, secret=secret,
                            grouped=_grouped(secret), apps=AUTHENTICATOR_APPS,
                            qr=_qr_svg(uri), error=error,
@@ -326,7 +392,7 @@ def _show_codes(codes: list[str], *, enrolled_now: bool) -> Any:
 
 
 @bp.route("/account/recovery-codes", methods=["GET", "POST"])
-@login_required
+@requires("account.own")
 def recovery_codes() -> Any:
     """How many recovery codes are left; new ones (the old ones then stop working)."""
     user = current_user()
@@ -337,14 +403,14 @@ def recovery_codes() -> Any:
     error = None
     if form.validate_on_submit():
         try:
-            codes = accounts.regenerate_recovery_codes(uow(), user.id, form.password.data or "",
+            codes = second_factor.regenerate_recovery_codes(uow(), user.id, form.password.data or "",
                                                        client_ip())
         except DomainError as err:
             error = err.first.message(_lang())
         else:
             return _show_codes(codes, enrolled_now=False)
     return render_template("account/recovery_form.html", form=form, error=error,
-                           left=accounts.recovery_codes_left(uow(), user.id)), \
+                           left=second_factor.recovery_codes_left(uow(), user.id)), \
         422 if error else 200
 
 

@@ -19,7 +19,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 
-from web.auth import current_user, role_required
+from web.auth import current_user, requires
 from web.extensions import uow
 from web.security import UPLOAD_LIMIT
 from workflow.errors import DomainError
@@ -29,7 +29,6 @@ from workflow.storage.models import UserRow
 
 bp = Blueprint("bases_register", __name__, url_prefix="/bases-register")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-READERS = ("applicant", "provincial_reviewer", "ministry_reviewer")
 
 
 def _user() -> UserRow:
@@ -65,13 +64,13 @@ def _list_page(status: int = 200, import_errors: list[Any] | None = None) -> Any
 
 
 @bp.get("/")
-@role_required(*READERS)
+@requires("register.view")
 def index() -> Any:
     return _list_page()
 
 
 @bp.get("/<int:base_id>")
-@role_required(*READERS)
+@requires("register.view")
 def base(base_id: int) -> Any:
     try:
         entry = bases.entry(uow(), _user().id, base_id)
@@ -81,7 +80,7 @@ def base(base_id: int) -> Any:
 
 
 @bp.get("/decisions/<int:decision_id>/print")
-@role_required(*READERS)
+@requires("register.view")
 def decision_print(decision_id: int) -> Any:
     """The designation decision (授牌) as a printable page with the bases it designates."""
     try:
@@ -93,7 +92,7 @@ def decision_print(decision_id: int) -> Any:
 
 @bp.post("/import")
 @UPLOAD_LIMIT
-@role_required("ministry_reviewer")
+@requires("register.import")
 def import_file() -> Any:
     file = request.files.get("file")
     name, content = (file.filename or "", file.read()) if file else ("", b"")
@@ -113,7 +112,7 @@ def import_file() -> Any:
 
 
 @bp.get("/template.xlsx")
-@role_required(*READERS)
+@requires("register.view")
 def template() -> Any:
     try:
         data = bases.template_for(uow(), _user().id)

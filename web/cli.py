@@ -9,7 +9,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from config.settings import redact
-from web.extensions import uow
+from web.extensions import settings, uow
 
 db_cli = AppGroup("db", help="Database migrations (Alembic).")
 
@@ -38,7 +38,7 @@ def seed_demo() -> None:
     """Load demo data once (authorities, users, the 2006 round, ~30 applications)."""
     from workflow.services import demo
 
-    created = demo.seed(uow())
+    created = demo.seed(uow(), settings())
     click.echo("demo data loaded" if created else "demo data already present; nothing changed")
 
 

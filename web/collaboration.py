@@ -8,11 +8,11 @@ from typing import Any
 from flask import Blueprint, flash, g, redirect, request, url_for
 from flask_babel import gettext as _
 
-from web.auth import current_user, login_required
-from web.extensions import uow
+from web.auth import current_user, requires
+from web.extensions import settings, uow
 from web.i18n import lang
+from workflow import permissions
 from workflow.errors import DomainError, NotFound
-from workflow.roles import Role
 from workflow.services import claims, comments
 
 bp = Blueprint("collaboration", __name__)
@@ -56,7 +56,7 @@ def _act(app_id: int, call: Any, done: Any) -> Any:
 
 
 @bp.post("/cases/<int:app_id>/claim")
-@login_required
+@requires("case.claim", after_scope=True)
 def claim(app_id: int) -> Any:
     return _act(app_id, lambda: claims.assign(uow(), _me().id, app_id,
                                               take_over=request.form.get("take_over") == "1"),
@@ -64,7 +64,7 @@ def claim(app_id: int) -> Any:
 
 
 @bp.post("/cases/<int:app_id>/assign")
-@login_required
+@requires("case.claim", after_scope=True)
 def assign(app_id: int) -> Any:
     raw = request.form.get("assignee", "")
     return _act(app_id, lambda: claims.assign(uow(), _me().id, app_id,
@@ -73,22 +73,22 @@ def assign(app_id: int) -> Any:
 
 
 @bp.post("/cases/<int:app_id>/unassign")
-@login_required
+@requires("case.claim", after_scope=True)
 def unassign(app_id: int) -> Any:
     return _act(app_id, lambda: claims.unassign(uow(), _me().id, app_id),
                 lambda _got: _("已释放此申报，目前无人认领"))
 
 
 @bp.post("/cases/<int:app_id>/comments")
-@login_required
+@requires("case.comment", after_scope=True)
 def comment(app_id: int) -> Any:
     user = _me()
     typed = {k: request.form.get(k, "") for k in ("body", "visibility", "field")}
-    if Role(user.role) is Role.APPLICANT:
+    if not permissions.allowed(user, "case.internal"):
         typed["visibility"] = "applicant"
     try:
         comments.post(uow(), user.id, app_id, typed["body"], typed["visibility"] or "internal",
-                      typed["field"] or None)
+                      typed["field"] or None, base_url=settings().base_url)
     except NotFound:
         raise
     except DomainError as err:

@@ -14,7 +14,7 @@ from typing import Any
 from flask import Blueprint, abort, render_template
 from flask_babel import gettext as _
 
-from web.auth import current_user, role_required
+from web.auth import current_user, requires
 from web.extensions import uow
 from web.i18n import is_en, late_label, region_label, state_label
 from workflow.errors import Forbidden
@@ -22,7 +22,6 @@ from workflow.services import dashboard as service
 from workflow.states import State
 
 bp = Blueprint("dashboard", __name__)
-REVIEWERS = ("ministry_reviewer", "provincial_reviewer")
 
 
 @dataclass
@@ -101,7 +100,7 @@ def tables_of(d: service.Dashboard) -> list[Table]:
 
 
 @bp.get("/dashboard")
-@role_required(*REVIEWERS)
+@requires("dashboard.view")
 def index() -> Any:
     user = current_user()
     assert user is not None

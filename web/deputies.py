@@ -8,7 +8,7 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from web.auth import role_required
+from web.auth import requires
 from web.extensions import uow
 from web.i18n import lang
 from web.views import me
@@ -17,7 +17,6 @@ from workflow.services import deputies
 from workflow.services.clock import today
 
 bp = Blueprint("deputies", __name__)
-REVIEWERS = ("provincial_reviewer", "ministry_reviewer")
 
 
 def _date(raw: str | None) -> tuple[date | None, bool]:
@@ -39,13 +38,13 @@ def _page(values: dict[str, str] | None = None, errors: dict[str, list[str]] | N
 
 
 @bp.get("/deputies")
-@role_required(*REVIEWERS)
+@requires("deputies.manage")
 def index() -> Any:
     return _page()
 
 
 @bp.post("/deputies")
-@role_required(*REVIEWERS)
+@requires("deputies.manage")
 def create() -> Any:
     user = me()
     values = {k: request.form.get(k, "") for k in ("deputy_id", "starts_on", "ends_on")}
@@ -69,7 +68,7 @@ def create() -> Any:
 
 
 @bp.post("/deputies/<int:period_id>/end")
-@role_required(*REVIEWERS)
+@requires("deputies.manage")
 def end(period_id: int) -> Any:
     try:
         deputies.end_period(uow(), me().id, period_id)

@@ -24,7 +24,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from web import dashboard as dashboard_page
-from web.auth import current_user, login_required, role_required
+from web.auth import current_user, requires
 from web.extensions import uow
 from workflow import form
 from workflow.programme import all_kinds, kind_def, known, programme, state_def
@@ -159,7 +159,7 @@ def _send(wb: Workbook, filename: str) -> Any:
 
 
 @bp.get("/exports/applications.xlsx")
-@login_required
+@requires("case.export")
 def applications_xlsx() -> Any:
     """The filtered list (same scope and filters as the inbox), every page of it."""
     user = current_user()
@@ -181,7 +181,7 @@ def applications_xlsx() -> Any:
 
 
 @bp.get("/dashboard.xlsx")
-@role_required(*dashboard_page.REVIEWERS)
+@requires("dashboard.view")
 def dashboard_xlsx() -> Any:
     """The dashboard's tables, one sheet each, plus the goals."""
     user = current_user()

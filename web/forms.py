@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from typing import Any
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
@@ -10,12 +11,13 @@ from flask_babel import gettext as _
 from werkzeug.datastructures import FileStorage, MultiDict
 
 from web import keep
-from web.auth import current_user, login_required
+from web.auth import current_user, requires
 from web.extensions import uow
-from web.i18n import lang
+from web.i18n import lang, state_label, trigger_label
 from web.security import UPLOAD_LIMIT
-from web.views import me, not_found_page
-from workflow import form
+from web.views import _case_page, me, not_found_page
+from workflow import form, permissions
+from workflow.applicants import preparer
 from workflow.errors import (
     DomainError,
     NotFound,
@@ -33,14 +35,20 @@ bp = Blueprint("forms", __name__)
 
 PRODUCT_KEY = re.compile(r"^products-(\d{1,3})-(name|exports_10k_usd)$")
 MAX_PRODUCTS = 200
+BLANK_ROWS = 2  # empty rows a document table offers beyond those filled (more after saving)
 
 
 bp.register_error_handler(NotFound, not_found_page)
 
 
+TABLE_KEY = re.compile(r"^([a-z_]{1,40})-(\d{1,3})-([a-z0-9_]{1,40})$")
+
+
 def form_data(posted: MultiDict[str, str], the_form: form.FormDef) -> dict[str, Any]:
-    """The service's input from the posted form: fields, kind, and product rows in order."""
-    data: dict[str, Any] = {f.name: posted.get(f.name, "") for f in the_form.fields}
+    """The service's input from the posted form: the applicant's fields, kind, product rows
+    and the document's tables (a cluster's leading enterprises), rows in order."""
+    data: dict[str, Any] = {f.name: posted.get(f.name, "")
+                            for f in the_form.filled_by(form.APPLICANT)}
     data["kind"] = posted.get("kind") or the_form.kinds[0].key
     data["industry_field"] = posted.get("industry_field", "")
     data["existing_base_type"] = posted.get("existing_base_type", "")
@@ -51,6 +59,13 @@ def form_data(posted: MultiDict[str, str], the_form: form.FormDef) -> dict[str, 
         if m and int(m.group(1)) < MAX_PRODUCTS:
             rows.setdefault(int(m.group(1)), {})[m.group(2)] = value
     data["products"] = [rows[i] for i in sorted(rows)]
+    tables: dict[str, dict[int, dict[str, str]]] = {t.name: {} for t in the_form.tables}
+    for key, value in posted.items():
+        m = TABLE_KEY.match(key)
+        if m and m.group(1) in tables and int(m.group(2)) < MAX_PRODUCTS:
+            tables[m.group(1)].setdefault(int(m.group(2)), {})[m.group(3)] = value
+    for name, got in tables.items():
+        data[name] = [got[i] for i in sorted(got)]
     return data
 
 
@@ -64,27 +79,33 @@ def errors_by_field(err: DomainError, the_form: form.FormDef) -> dict[str, list[
     out: dict[str, list[str]] = {}
     for r in err.refusals:
         for name in r.details.get("fields", []) if r.code == "incomplete_form" else []:
-            key = "products-0-name" if name == "products" else name
-            out.setdefault(key, []).append(_("必填"))
-        inputs = CASE_INPUTS | set(the_form.by_name)
-        key = r.field if r.field and (r.field in inputs or r.field.startswith("products[")) \
-            else "_form"
-        m = re.match(r"^products\[(\d+)\](?:\.(\w+))?$", key)
-        if m:
-            key = f"products-{m.group(1)}-{m.group(2) or 'name'}"
-        out.setdefault(key, []).append(r.message(lang()))
+            out.setdefault(_input_of(name, the_form), []).append(_("必填"))
+        out.setdefault(_input_of(r.field, the_form), []).append(r.message(lang()))
     return out
+
+
+def _input_of(name: str | None, the_form: form.FormDef) -> str:
+    """The form input a refusal's field names: products[1].name → products-1-name, a
+    table's missing rows → its first row's first cell, anything else of no input → _form."""
+    tables = {t.name: t for t in (the_form.rows, *the_form.tables) if t is not None}
+    if name in tables:
+        return f"{name}-0-{tables[name].fields[0].name}"
+    m = re.match(r"^(\w+)\[(\d+)\](?:\.(\w+))?$", name or "")
+    if m and m.group(1) in tables:
+        return f"{m.group(1)}-{m.group(2)}-{m.group(3) or tables[m.group(1)].fields[0].name}"
+    return name if name and name in CASE_INPUTS | set(the_form.by_name) else "_form"
 
 
 def _still_missing(the_form: form.FormDef, data: dict[str, Any]) -> dict[str, list[str]]:
     """The required fields left blank in what was typed (submitting needs them), each with
     its message naming it — said with the format errors, not a round later."""
-    rows = [r for r in data.get("products") or [] if any((v or "").strip() for v in r.values())]
-    typed = {k: v for k, v in data.items() if isinstance(v, str) and v.strip()}
+    def filled(rows: Any) -> list[dict[str, Any]]:
+        return [r for r in rows or [] if any((v or "").strip() for v in r.values())]
+    typed: dict[str, Any] = {k: v for k, v in data.items() if isinstance(v, str) and v.strip()}
+    typed.update({t.name: filled(data.get(t.name)) for t in the_form.tables})
     out: dict[str, list[str]] = {}
-    for r in the_form.missing(str(data.get("kind") or ""), typed, rows):
-        key = "products-0-name" if r.field == "products" else (r.field or "_form")
-        out.setdefault(key, []).append(r.message(lang()))
+    for r in the_form.missing(str(data.get("kind") or ""), typed, filled(data.get("products"))):
+        out.setdefault(_input_of(r.field, the_form), []).append(r.message(lang()))
     return out
 
 
@@ -105,6 +126,10 @@ def _values_of(row: Any, the_form: form.FormDef, saved: dict[str, Any]) -> dict[
     data["existing_base_id"] = str(row.existing_base_id or "")
     data["products"] = [{"name": p.name, "exports_10k_usd": "" if p.exports_10k_usd is None
                          else format(p.exports_10k_usd.normalize(), "f")} for p in row.products]
+    for t in the_form.tables:
+        data[t.name] = [{c: "" if v is None else format(v.normalize(), "f")
+                         if isinstance(v, Decimal) else str(v) for c, v in r.items()}
+                        for r in saved.get(t.name) or []]
     return data
 
 
@@ -119,27 +144,28 @@ def _render(values: dict[str, Any], *, row: Any = None, errors: dict[str, list[s
     rnd = (catalog.drafting_round(uow(), me().id, row.round.year, row.round.programme)
            if row is not None else catalog.drafting_round(uow(), me().id, None, _chosen()))
     choices = catalog.drafting_rounds(uow(), me().id) if row is None else []
-    shown = _programme_of(row, rnd).form  # its round's programme's form, read once
+    programme = _programme_of(row, rnd)
+    shown = programme.form  # its round's programme's form, read once
     return render_template(
         "application_form.html", values=values, products=products, row=row,
         errors=errors or {}, conflict=conflict, attachments=attachments or [],
         upload_kinds=_upload_kinds(row), upload_error=upload_error,
-        submit_needs=[a.kind for a in _programme_of(row, rnd).required_attachments("submit")],
+        submit_needs=[a.kind for a in programme.required_attachments("submit")],
+        # the submit button says what the programme's own `submit` step says
+        submit_label=trigger_label("submit", programme),
         upload_kind=upload_kind, round=rnd,
         industry_fields=rnd.rules.new_base_fields if rnd else NEW_BASE_FIELDS_2006,
         base_types=EXISTING_BASE_TYPES, base_choices=bases.choices(uow(), me().id),
-        fields=shown.fields, sections=shown.sections, rows=shown.rows, kinds=shown.kinds,
+        fields=shown.filled_by(form.APPLICANT), sections=shown.sections, rows=shown.rows,
+        kinds=shown.kinds, tables=shown.tables, blank_rows=BLANK_ROWS,
         choices=choices,
         returned=returned), status
 
 
 @bp.route("/applications/new", methods=["GET", "POST"])
-@login_required
+@requires("case.create")
 def new_application() -> Any:
     user = me()
-    if user.role != Role.APPLICANT.value:
-        return render_template("error.html", status=403,
-                               message=_("只有申报单位可以填写申报书")), 403
     if request.method == "GET":
         return _render({"kind": the_form().kinds[0].key, "products": []})
     data = form_data(request.form, the_form())
@@ -161,9 +187,10 @@ def edit_page(app_id: int, *, values: dict[str, Any] | None = None,
     user = me()
     loaded = cases.load(uow(), user.id, app_id)
     row = loaded.row
-    if loaded.actor.role is not Role.APPLICANT or row.state != State.DRAFTED.value:
+    if not permissions.allowed(loaded.actor, "case.edit_draft") \
+            or row.state != State.DRAFTED.value:
         return redirect(url_for("views.case", app_id=app_id))
-    attachments = worklist.attachments_of(uow(), user.id, app_id)
+    attachments = worklist.attachment_files(uow(), user.id, app_id)
     saved = loaded.case.values
     return _render(values if values is not None else _values_of(row, the_form(row), saved),
                    row=row, errors=errors,
@@ -174,7 +201,7 @@ def edit_page(app_id: int, *, values: dict[str, Any] | None = None,
 
 @bp.route("/applications/<int:app_id>/edit", methods=["GET", "POST"])
 @UPLOAD_LIMIT  # only a POST that carries a file counts
-@login_required
+@requires("case.view", after_scope=True)  # a reviewer is sent to the case page
 def edit_application(app_id: int) -> Any:
     if request.method == "GET":
         return edit_page(app_id)
@@ -218,14 +245,17 @@ def edit_application(app_id: int) -> Any:
         return redirect(url_for("forms.edit_application", app_id=app_id)
                         + ("#attachments" if wants_upload else ""))
     try:
-        cases.fire(uow(), user.id, app_id, "submit", version)
+        fired = cases.fire(uow(), user.id, app_id, "submit", version)
     except VersionConflict:
         return edit_page(app_id, values=data, status=409, conflict=True)
     except DomainError as err:
         # the draft is saved; what the submit guard misses is shown next to each field
         return edit_page(app_id, values=data,
                          errors=errors_by_field(err, the_form(loaded.row)), status=422)
-    flash(_("申报书已提交至省级商务主管部门"), "success")
+    # in the case's programme's words (粤府办[2006]59号's cases go to the 省商务厅)
+    flash(_("已办理：%(action)s。当前状态：%(state)s",
+            action=trigger_label("submit", loaded.case.programme),
+            state=state_label(fired.to_state, loaded.case.programme)), "success")
     return redirect(url_for("views.case", app_id=app_id))
 
 
@@ -246,14 +276,20 @@ def _attach(user_id: int, app_id: int, kind: str, file: FileStorage | None) -> s
 
 
 @bp.get("/applications/<int:app_id>/print")
-@login_required
+@requires("case.view", after_scope=True)
 def print_application(app_id: int) -> Any:
     user = me()
     loaded = cases.load(uow(), user.id, app_id)
     attachments = worklist.attachments_of(uow(), user.id, app_id)
-    return render_template("application_print.html", row=loaded.row, attachments=attachments,
+    prog = loaded.case.programme
+    # notice 002's form has its official layout (its annex); any other programme's form is
+    # laid out from its definition, section by section
+    layout = ("application_print.html" if prog.form == catalog.default_programme().form
+              else "application_print_fields.html")
+    return render_template(layout, row=loaded.row, attachments=attachments,
                            values=loaded.case.values,
-                           kinds=[a.kind for a in loaded.case.programme.attachments])
+                           kinds=[a.kind for a in loaded.case.programme.attachments],
+                           programme=loaded.case.programme)
 
 
 def _programme_of(row: Any, rnd: Any) -> Programme:
@@ -283,4 +319,31 @@ def _chosen() -> str | None:
     return (request.values.get("programme") or "").strip()[:60] or None
 
 
+@bp.post("/cases/<int:app_id>/review-fields")
+@requires("case.view", after_scope=True)  # whose fields: the programme's `filled_by`
+def review_fields(app_id: int) -> Any:
+    """A reviewer states the form's fields their role fills in (002 §六(二)(2): the
+    province's statement of the applicant's rank in its locality)."""
+    user = me()
+    loaded = cases.load(uow(), user.id, app_id)
+    names = [f.name for f in loaded.case.programme.form.filled_by(loaded.actor.role.value)]
+    data = {n: request.form.get(n, "") for n in names if n in request.form}
+    try:
+        version = int(request.form.get("version", ""))
+    except ValueError:
+        version = -1
+    try:
+        cases.set_review_fields(uow(), user.id, app_id, data, version)
+    except VersionConflict:
+        return _case_page(app_id, status=409, conflict={"trigger": "review_fields"})
+    except NotFound:
+        raise
+    except DomainError as err:
+        return _case_page(app_id, status=422, typed={"review_fields": data},
+                          attest_error="；".join(r.message(lang()) for r in err.refusals))
+    flash(_("已保存"), "success")
+    return redirect(url_for("views.case", app_id=app_id) + "#eligibility")
+
+
 bp.add_app_template_global(current_user, "current_user")
+bp.add_app_template_global(preparer, "preparer")

@@ -18,7 +18,7 @@ from flask_babel import get_locale
 from workflow import form
 from workflow.authorities import KIND_ZH as AUTHORITY_KIND_ZH
 from workflow.errors import Refusal
-from workflow.programme import attachment_def, kind_def, state_def, transition_def
+from workflow.programme import Programme, attachment_def, kind_def, state_def, transition_def
 from workflow.regions import Region
 from workflow.register import STATUS_ZH, TYPE_EN, TYPE_ZH, BaseStatus, BaseType
 from workflow.roles import Role
@@ -95,11 +95,13 @@ def fmt_number(value: Any, places: int | None = None) -> str:
     return format_decimal(value, format=fmt, locale="zh_CN" if not is_en() else "en_US")
 
 
-def state_label(state: str | State | None) -> str:
+def state_label(state: str | State | None, programme: Programme | None = None) -> str:
     if not state:
         return "—"
-    # the labels are the programme definition's (programmes/*.toml), in both languages
-    defined = state_def(str(state))
+    # the labels are the programme definition's (programmes/*.toml), in both languages:
+    # the case's own programme's when given
+    defined = programme.states.get(str(state)) if programme is not None else None
+    defined = defined or state_def(str(state))
     if defined is None:
         return str(state)
     return defined.en if is_en() else defined.zh
@@ -112,8 +114,11 @@ def state_tone(state: str | State | None) -> str:
     return defined.tone if defined else "neutral"
 
 
-def trigger_label(trigger: str) -> str:
-    spec = transition_def(trigger)
+def trigger_label(trigger: str, programme: Programme | None = None) -> str:
+    """A step's label as `programme` words it (the case's own: 粤府办[2006]59号's 提交 is
+    not notice 002's), else as the first known programme that has the step does."""
+    spec = programme.by_trigger.get(trigger) if programme is not None else None
+    spec = spec or transition_def(trigger)
     if spec is None:
         return trigger
     return spec.en if is_en() else spec.zh

@@ -8,11 +8,10 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from web.auth import current_user, login_required, role_required
+from web.auth import current_user, requires
 from web.extensions import uow
 from web.i18n import lang
 from workflow.errors import DomainError
-from workflow.roles import Role
 from workflow.services import events, mail, reminders
 
 bp = Blueprint("notifications", __name__)
@@ -23,7 +22,7 @@ STATUS_ZH = {"pending": "待发送", "held": "待汇总", "sending": "发送中"
 
 
 @bp.get("/notifications")
-@login_required
+@requires("account.own")
 def index() -> Any:
     user = current_user()
     assert user is not None
@@ -34,7 +33,7 @@ def index() -> Any:
 
 
 @bp.post("/notifications/read")
-@login_required
+@requires("account.own")
 def read() -> Any:
     user = current_user()
     assert user is not None
@@ -50,7 +49,7 @@ def read() -> Any:
 
 
 @bp.post("/notifications/preference")
-@login_required
+@requires("account.own")
 def preference() -> Any:
     user = current_user()
     assert user is not None
@@ -63,7 +62,7 @@ def preference() -> Any:
 
 
 @bp.post("/notifications/channel")
-@login_required
+@requires("account.own")
 def channel() -> Any:
     """In-app only, or in-app and by mail (transitions of one's cases, mentions)."""
     user = current_user()
@@ -78,7 +77,7 @@ def channel() -> Any:
 
 
 @bp.get("/admin/outbox")
-@role_required(Role.SYSTEM_ADMIN.value)
+@requires("mail.admin")
 def outbox() -> Any:
     user = current_user()
     assert user is not None
@@ -93,13 +92,14 @@ def outbox() -> Any:
         errors = list(err.refusals)
         page = mail.outbox_page(uow(), user.id)
     return render_template("admin/outbox.html", page=page, filters=filters, errors=errors,
-                           statuses=mail.STATUSES, status_zh=STATUS_ZH, kind_zh=reminders.rules_mod.KIND_ZH,
+                           statuses=mail.STATUSES, status_zh=STATUS_ZH,
+                           kinds=reminders.kind_labels(lang()),
                            retryable=mail.RETRYABLE, lang=lang(),
                            done=request.args.get("done"))
 
 
 @bp.post("/admin/outbox/<int:outbox_id>/retry")
-@role_required(Role.SYSTEM_ADMIN.value)
+@requires("mail.admin")
 def retry(outbox_id: int) -> Any:
     user = current_user()
     assert user is not None

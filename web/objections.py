@@ -9,14 +9,13 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask import url_for as url
 from flask_babel import gettext as _
 
-from web.auth import current_user, role_required
+from web.auth import current_user, requires
 from web.extensions import uow
 from web.i18n import lang
 from workflow.errors import DomainError, NotFound, VersionConflict
 from workflow.services import notice, objections
 
 bp = Blueprint("objections", __name__)
-MINISTRY = "ministry_reviewer"
 
 
 def _user_id() -> int:
@@ -26,7 +25,7 @@ def _user_id() -> int:
 
 
 @bp.get("/objections")
-@role_required(MINISTRY)
+@requires("objections.decide")
 def index() -> Any:
     return _render()
 
@@ -39,7 +38,7 @@ def _render(errors: dict[int, dict[str, list[str]]] | None = None,
 
 
 @bp.post("/objections/<int:objection_id>/<any(uphold, dismiss):decision>")
-@role_required(MINISTRY)
+@requires("objections.decide")
 def decide(objection_id: int, decision: str) -> Any:
     """Uphold or dismiss one objection; a refusal is shown next to its reason field."""
     reason = request.form.get("reason", "")
@@ -66,7 +65,7 @@ def decide(objection_id: int, decision: str) -> Any:
 
 
 @bp.get("/objections/<int:objection_id>/evidence")
-@role_required(MINISTRY)
+@requires("objections.decide")
 def evidence(objection_id: int) -> Any:
     """The file the objector sent (downloaded, never shown inline)."""
     try:

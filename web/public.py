@@ -53,7 +53,9 @@ def objection_limit() -> str:
 @bp.get("/notice")
 def notice() -> Any:
     """Per round, the cases under notice with their key figures and working days left."""
-    return render_template("public/notice.html", notices=public_notice.current_notices(uow()))
+    notices = public_notice.current_notices(uow())
+    return render_template("public/notice.html", notices=notices,
+                           wordings=public_notice.wordings(notices))
 
 
 @bp.get("/register")

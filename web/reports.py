@@ -20,10 +20,11 @@ from flask import (
 )
 from flask_babel import gettext as _
 
-from web.auth import current_user, login_required, role_required
+from web.auth import current_user, requires
 from web.extensions import uow
 from web.i18n import lang
 from web.security import UPLOAD_LIMIT
+from workflow import permissions
 from workflow.assessment import AssessmentRules
 from workflow.errors import DomainError
 from workflow.regions import Region
@@ -33,8 +34,6 @@ from workflow.storage.models import UserRow
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-CASE_ROLES = ("applicant", "provincial_reviewer", "ministry_reviewer")
-MINISTRY = "ministry_reviewer"
 
 
 def _user() -> UserRow:
@@ -49,7 +48,7 @@ def _max_bytes() -> int:
 
 
 @bp.get("/")
-@role_required(*CASE_ROLES)
+@requires("reports.view")
 def index() -> Any:
     user = _user()
     bases = reports.bases_for(uow(), user.id)
@@ -68,7 +67,7 @@ def _base_page(app_id: int, status: int = 200, **extra: Any) -> Any:
     if base is None:
         abort(404)
     ctx = {"user": user, "base": base, "quarters": quarters, "annual": annual,
-           "evaluations": evaluations, "can_report": user.role != MINISTRY,
+           "evaluations": evaluations, "can_report": permissions.allowed(user, "reports.file"),
            "form": {}, "errors": [], "upload_errors": [], "annual_errors": [],
            "annual_form": {}, "this_year": today().year}
     ctx.update(extra)
@@ -76,13 +75,13 @@ def _base_page(app_id: int, status: int = 200, **extra: Any) -> Any:
 
 
 @bp.get("/bases/<int:app_id>")
-@role_required(*CASE_ROLES)
+@requires("reports.view")
 def base(app_id: int) -> Any:
     return _base_page(app_id)
 
 
 @bp.post("/bases/<int:app_id>/quarter")
-@role_required("applicant", "provincial_reviewer")
+@requires("reports.file")
 def submit_quarter(app_id: int) -> Any:
     f = request.form
     data: dict[str, Any] = {k: f.get(k, "") for k in (
@@ -104,7 +103,7 @@ def submit_quarter(app_id: int) -> Any:
 
 @bp.post("/bases/<int:app_id>/upload")
 @UPLOAD_LIMIT
-@role_required("applicant", "provincial_reviewer")
+@requires("reports.file")
 def upload(app_id: int) -> Any:
     file = request.files.get("file")
     name, content = (file.filename or "", file.read()) if file else ("", b"")
@@ -120,7 +119,7 @@ def upload(app_id: int) -> Any:
 
 @bp.get("/template.xlsx")
 @bp.get("/bases/<int:app_id>/template.xlsx")
-@role_required(*CASE_ROLES)
+@requires("reports.view")
 def template(app_id: int | None = None) -> Any:
     try:
         data = reports.template_for(uow(), _user().id, app_id)
@@ -132,7 +131,7 @@ def template(app_id: int | None = None) -> Any:
 
 @bp.post("/bases/<int:app_id>/annual")
 @UPLOAD_LIMIT
-@role_required("applicant", "provincial_reviewer")
+@requires("reports.file")
 def annual(app_id: int) -> Any:
     f = request.form
     data = {k: f.get(k, "") for k in ("year", "summary", "next_year_plan",
@@ -153,12 +152,12 @@ def annual(app_id: int) -> Any:
 # --- the ministry ------------------------------------------------------------------------
 
 @bp.route("/reference", methods=["GET", "POST"])
-@role_required("provincial_reviewer", MINISTRY)
+@requires("reports.reference_view")
 def reference() -> Any:
     user = _user()
     errors, form, status = [], {}, 200
     if request.method == "POST":
-        if user.role != MINISTRY:
+        if not permissions.allowed(user, "reports.reference"):
             abort(403)
         form = request.form.to_dict()
         if form.get("what") in ("locality", "locality_csv"):
@@ -209,7 +208,7 @@ def _save_localities(user: UserRow, form: dict[str, Any]) -> Any:
 
 
 @bp.get("/assessment")
-@role_required(MINISTRY)
+@requires("assessment.run")
 def runs() -> Any:
     user = _user()
     return render_template("reports/runs.html", user=user,
@@ -219,26 +218,25 @@ def runs() -> Any:
 
 
 @bp.post("/assessment/run")
-@role_required(MINISTRY)
+@requires("assessment.run")
 def start_run() -> Any:
+    from tasks.assessment import queue
+
     user = _user()
     try:
         period = int(request.form.get("period") or 0)
-        run_id = assessment.start(uow(), user.id, period)
+        run_id = assessment.request_run(uow(), user.id, period, queue)
     except (ValueError, DomainError) as err:
         flash(err.first.message(lang()) if isinstance(err, DomainError) else _("年度无效"),
               "error")
         return redirect(url_for("reports.runs"))
-    from tasks import celery_app
-
-    celery_app.send_task("tasks.assessment.execute", args=[run_id])
     flash(_("第 %(id)s 批评估已开始（%(period)s 年度），完成后可在此确认建议", id=run_id,
             period=period), "success")
     return redirect(url_for("reports.runs"))
 
 
 @bp.get("/assessment/preview")
-@role_required(MINISTRY)
+@requires("assessment.run")
 def preview() -> Any:
     user = _user()
     try:
@@ -251,7 +249,7 @@ def preview() -> Any:
 
 
 @bp.get("/assessment/<int:period>")
-@role_required(MINISTRY)
+@requires("assessment.run")
 def proposals(period: int) -> Any:
     user = _user()
     proposal = request.args.get("proposal") or None
@@ -261,11 +259,11 @@ def proposals(period: int) -> Any:
 
 
 @bp.post("/assessment/<int:period>/confirm")
-@role_required(MINISTRY)
+@requires("assessment.run")
 def confirm(period: int) -> Any:
     user = _user()
     ids = [int(i) for i in request.form.getlist("evaluation_id") if i.isdigit()]
-    results = assessment.confirm(uow, user.id, ids)
+    results = assessment.confirm(uow(), user.id, ids)
     rows = assessment.proposals(uow(), user.id, period)
     ok = sum(1 for r in results if r["ok"])
     extra = _provincial(user.id, period)
@@ -283,11 +281,9 @@ def _provincial(user_id: int, period: int) -> dict[str, Any]:
 
 
 @bp.get("/programme")
-@login_required
+@requires("reports.programme")
 def programme() -> Any:
     user = _user()
-    if user.role not in ("provincial_reviewer", MINISTRY):
-        abort(403)
     year = request.args.get("year", type=int) or assessment.default_period(today())
     share = assessment.programme_share(uow(), user.id, year)
     marks = dashboard.marks_by_round(uow(), user.id)

@@ -9,7 +9,7 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from web.auth import login_required
+from web.auth import requires
 from web.extensions import uow
 from web.i18n import lang
 from web.views import me
@@ -70,7 +70,7 @@ def _code() -> str:
 
 
 @bp.get("/rounds")
-@login_required
+@requires("catalog.view")
 def index() -> Any:
     user = me()
     kept = rounds.programmes_kept_by(uow(), user.id)
@@ -79,7 +79,7 @@ def index() -> Any:
 
 
 @bp.get("/rounds/new")
-@login_required
+@requires("rounds.manage")
 def new() -> Any:
     kept = rounds.programmes_kept_by(uow(), me().id)
     if not kept:
@@ -90,7 +90,7 @@ def new() -> Any:
 
 
 @bp.post("/rounds")
-@login_required
+@requires("rounds.manage")
 def create() -> Any:
     typed = _typed(request.form)
     typed["year"] = request.form.get("year", "").strip()
@@ -109,7 +109,7 @@ def create() -> Any:
 
 
 @bp.get("/rounds/<int:year>")
-@login_required
+@requires("catalog.view")
 def show(year: int) -> Any:
     user = me()
     found = catalog.round_of(uow(), user.id, year, _code())
@@ -126,7 +126,7 @@ def _calendar() -> Any:
 
 
 @bp.post("/rounds/<int:year>")
-@login_required
+@requires("rounds.manage")
 def update(year: int) -> Any:
     user = me()
     typed = _typed(request.form)
@@ -145,7 +145,7 @@ def update(year: int) -> Any:
 
 
 @bp.post("/rounds/<int:year>/open")
-@login_required
+@requires("rounds.manage")
 def open_round(year: int) -> Any:
     try:
         opened = rounds.open_round(uow(), me().id, year, code=_code())
@@ -159,7 +159,7 @@ def open_round(year: int) -> Any:
 
 
 @bp.post("/rounds/<int:year>/close")
-@login_required
+@requires("rounds.manage")
 def close_round(year: int) -> Any:
     try:
         rounds.close_round(uow(), me().id, year, code=_code())

@@ -76,7 +76,7 @@ def _post_only() -> bool:
 
 
 # Brute force: 10 tries a minute per (address, user name), 60 a minute per address; the
-# account lockout (accounts.Policy) is the second line. Applied to the web and API logins.
+# account lockout (security_policy.Policy) is the second line. Applied to the web and API logins.
 LOGIN_LIMITS = [
     limiter.limit("10 per minute", key_func=_login_key, exempt_when=_post_only,
                   scope="login-user"),

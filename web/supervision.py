@@ -9,11 +9,12 @@ from typing import Any
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from web.auth import current_user, login_required
-from web.extensions import uow
+from web.auth import current_user, requires
+from web.extensions import settings, uow
 from web.i18n import lang
+from workflow import permissions
 from workflow.errors import DomainError, NotFound
-from workflow.roles import Role
+from workflow.permissions import Scope
 from workflow.services import assessment, supervision
 from workflow.services.clock import today
 
@@ -36,12 +37,12 @@ def _me() -> Any:
 
 
 @bp.post("/cases/<int:app_id>/reports")
-@login_required
+@requires("case.report", after_scope=True)
 def file_report(app_id: int) -> Any:
     typed = {k: request.form.get(k, "") for k in ("kind", "title", "body")}
     try:
         supervision.file_report(uow(), _me().id, app_id, typed["kind"], typed["title"],
-                                typed["body"])
+                                typed["body"], base_url=settings().base_url)
     except NotFound:
         raise
     except DomainError as err:
@@ -67,19 +68,15 @@ def _period() -> int:
 
 
 @bp.get("/supervision")
-@login_required
+@requires("supervision.view")
 def index() -> Any:
     user = _me()
     period = _period()
-    role = Role(user.role)
-    if role is Role.MINISTRY_REVIEWER:
+    if permissions.scope_of(user, "supervision.view") is Scope.NATIONAL:
         return render_template("supervision/ministry.html", period=period,
                                reports=supervision.assessments(uow(), user.id, period),
                                suggestion_zh=supervision.SUGGESTION_ZH,
                                suggestion_en=supervision.SUGGESTION_EN)
-    if role is not Role.PROVINCIAL_REVIEWER:
-        return render_template("error.html", status=403,
-                               message=_("只有省级和商务部审核人员可以查看基地评估报告")), 403
     return _province_page(user.id, period)
 
 
@@ -97,7 +94,7 @@ def _province_page(user_id: int, period: int, *, typed: dict[str, Any] | None = 
 
 
 @bp.post("/supervision")
-@login_required
+@requires("supervision.submit")
 def submit() -> Any:
     user = _me()
     period = _period()
@@ -108,7 +105,8 @@ def submit() -> Any:
             items.setdefault(int(tail), {})[head] = value
     summary = request.form.get("summary", "")
     try:
-        row = supervision.submit_assessment(uow(), user.id, period, summary, items)
+        row = supervision.submit_assessment(uow(), user.id, period, summary, items,
+                                            base_url=settings().base_url)
     except DomainError as err:
         errors: dict[str, list[str]] = {}
         for r in err.refusals:

@@ -10,7 +10,7 @@ from flask import Blueprint, flash, make_response, redirect, render_template, re
 from flask_babel import gettext as _
 from werkzeug.exceptions import TooManyRequests
 
-from web.auth import login_required
+from web.auth import requires
 from web.extensions import uow
 from web.i18n import lang
 from web.security import TOKEN_LIMIT
@@ -33,13 +33,13 @@ def _page(values: dict[str, str] | None = None, errors: dict[str, list[str]] | N
 
 
 @bp.get("/tokens")
-@login_required
+@requires("account.own")
 def index() -> Any:
     return _page()
 
 
 @bp.post("/tokens")
-@login_required
+@requires("account.own")
 @TOKEN_LIMIT
 def create() -> Any:
     user = me()
@@ -76,7 +76,7 @@ def too_many(err: TooManyRequests) -> Any:
 
 
 @bp.post("/tokens/<int:token_id>/revoke")
-@login_required
+@requires("account.own")
 def revoke(token_id: int) -> Any:
     try:
         tokens.revoke(uow(), me().id, token_id)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from typing import Any
+from urllib.parse import parse_qsl
 
 from flask import (
     Blueprint,
@@ -22,31 +24,31 @@ from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
 from web import collaboration, keep, supervision
-from web.auth import current_user, login_required
+from web.auth import current_user, requires
 from web.diagram import svg as diagram_svg
 from web.extensions import uow
 from web.i18n import is_en, lang, state_label, trigger_label
 from web.security import UPLOAD_LIMIT
+from workflow import permissions
 from workflow.errors import DomainError, NotFound, VersionConflict
 from workflow.programme import all_kinds, transition_def
 from workflow.programme import known as known_programmes
 from workflow.regions import Region
-from workflow.roles import Role
-from workflow.services import bases, cases, claims, files, objections, worklist
+from workflow.services import bases, cases, claims, files, objections, saved_filters, worklist
 from workflow.services.clock import today as china_today
-from workflow.states import DECISIONS
+from workflow.states import DECISIONS, PROGRAMME
 from workflow.storage.models import UserRow
 
 bp = Blueprint("views", __name__)
 
 PAGE_SIZE = 50
+PAGE_SIZES = (10, 20, 50, 100)  # the inbox's `per` choices (每页件数)
 # Triggers offered for many cases at once (each case still gets its own guard check and
-# history row). 002 §六(三): the ministry publishes all recommended names in one notice.
-BULK_TRIGGERS = {
-    Role.MINISTRY_REVIEWER.value: ("publish_notice", "approve"),
-    Role.PROVINCIAL_REVIEWER.value: ("recommend",),
-}
+# history row); who may fire each is the programme's. 002 §六(三): the ministry publishes
+# all recommended names in one notice.
+BULK_TRIGGERS = ("recommend", "publish_notice", "approve")
 FILTERS = ("state", "region", "authority", "round", "kind", "programme", "q", "mine")
+VIEW_ARGS = (*FILTERS, "sort", "dir", "per")  # what a saved filter keeps
 SORTS = ("due", "applicant", "state", "submitted")  # the inbox's sortable columns
 
 
@@ -112,57 +114,113 @@ def _filters(args: MultiDict[str, str]) -> dict[str, Any]:
     return out
 
 
+def _bulk_triggers(user: Any) -> tuple[str, ...]:
+    """The bulk triggers the user's role may fire in notice 002's programme."""
+    return tuple(t for t in BULK_TRIGGERS
+                 if permissions.allowed(user, permissions.FIRE + t, PROGRAMME))
+
+
 @bp.get("/inbox")
-@login_required
+@requires("case.view", elsewhere="admin.home")
 def inbox() -> Any:
     user = me()
-    if Role(user.role).is_admin:  # they handle no case: their own pages are their home
-        return redirect(url_for("admin.home"))
     tab = "all" if request.args.get("tab") == "all" else "waiting"
     filters = _filters(request.args)
     order = _sorting(request.args)
+    per = request.args.get("per", type=int)
+    per = per if per in PAGE_SIZES else PAGE_SIZE
     error = None
     try:
         page = cases.list_applications(uow(), user.id, waiting_on_me=tab == "waiting",
-                                       limit=PAGE_SIZE, cursor=request.args.get("cursor"),
+                                       limit=per, cursor=request.args.get("cursor"),
+                                       before=request.args.get("before"),
                                        **filters, **order)
     except DomainError as err:
         error = err.first.message(lang())
         page = cases.list_applications(uow(), user.id, waiting_on_me=tab == "waiting",
-                                       limit=PAGE_SIZE, **filters, **order)
+                                       limit=per, **filters, **order)
     other = cases.list_applications(uow(), user.id, waiting_on_me=tab != "waiting", limit=1,
                                     **filters)
     counts = {tab: page.total, ("all" if tab == "waiting" else "waiting"): other.total}
     days = worklist.working_days_left(uow(), [r.due_on for r in page.items])
     settled = worklist.settled(uow(), page.items)
     choices = worklist.filter_choices(uow())
-    holders = claims.holders(uow(), page.items) if user.role != Role.APPLICANT.value else None
+    holders = claims.holders(uow(), page.items) \
+        if permissions.allowed(user, "case.internal") else None
     args = {k: v for k, v in request.args.items() if k in FILTERS and v}
     sorted_by = {"sort": order["sort"], "dir": "desc" if order["descending"] else "asc"}
     return render_template(
         "inbox.html", page=page, tab=tab, counts=counts, days=days, settled=settled,
         sorted_by=sorted_by, order_args=(order_args := {
-            k: v for k, v in request.args.items() if k in ("sort", "dir") and v}),
+            k: v for k, v in request.args.items() if k in ("sort", "dir", "per") and v}),
+        per=per, page_sizes=PAGE_SIZES,
         keep_args={**args, **order_args},  # links that keep the filters and the order
         choices=choices, kind_choices=all_kinds(), programme_choices=known_programmes(),
         holders=holders,
         args=args, error=error, states=_state_keys(), regions=list(Region),
-        bulk_triggers=BULK_TRIGGERS.get(user.role, ()), today=china_today(),
-        is_first_page=not request.args.get("cursor"))
+        bulk_triggers=_bulk_triggers(user), today=china_today(),
+        is_first_page=page.prev_cursor is None,
+        saved=saved_filters.list_for(uow(), user.id),
+        view_args={**keep_args_of(request.args), **({"tab": "all"} if tab == "all" else {})},
+        save_error=session.pop(SAVE_ERROR, None))
+
+
+SAVE_ERROR = "saved_filter_error"  # a refused save, shown once after the redirect
+
+
+def keep_args_of(args: MultiDict[str, str]) -> dict[str, str]:
+    """The inbox's filters, search and order from query arguments (no paging)."""
+    return {k: v for k, v in args.items() if k in VIEW_ARGS and v}
+
+
+def _inbox_of(raw: str) -> dict[str, Any]:
+    """The inbox view a form posted back (`view`: its query string), known keys only."""
+    args = MultiDict(parse_qsl(raw or ""))
+    view: dict[str, Any] = keep_args_of(args)
+    if args.get("tab") == "all":
+        view["tab"] = "all"
+    return view
+
+
+@bp.post("/inbox/filters")
+@requires("case.view")  # the inbox's own: each user's filters
+def save_filter() -> Any:
+    """Save the inbox's current filters, search and order under a name (per user)."""
+    user = me()
+    view = _inbox_of(request.form.get("view", ""))
+    name = request.form.get("name", "")
+    try:
+        saved = saved_filters.save(uow(), user.id, name, view)
+    except DomainError as err:
+        session[SAVE_ERROR] = {"name": name[:200], "message": err.first.message(lang())}
+        # no fragment: a URL's target would stop the browser focusing the field (autofocus)
+        return redirect(url_for("views.inbox", **view), 303)
+    flash(_("已保存筛选：%(name)s", name=saved.name), "success")
+    return redirect(url_for("views.inbox", **view), 303)
+
+
+@bp.post("/inbox/filters/<int:filter_id>/delete")
+@requires("case.view")
+def delete_filter(filter_id: int) -> Any:
+    """Delete one of the user's saved filters; the inbox stays as it was."""
+    user = me()
+    name = saved_filters.delete(uow(), user.id, filter_id)
+    flash(_("已删除筛选：%(name)s", name=name), "success")
+    return redirect(url_for("views.inbox", **_inbox_of(request.form.get("view", ""))), 303)
 
 
 @bp.post("/inbox/bulk")
-@login_required
+@requires("case.fire")
 def bulk() -> Any:
     user = me()
     trigger = request.form.get("trigger", "")
     ids = [int(i) for i in request.form.getlist("ids") if i.isdigit()][:200]
-    if trigger not in BULK_TRIGGERS.get(user.role, ()):
+    if trigger not in _bulk_triggers(user):
         abort(400)
     if not ids:
         flash(_("请先勾选要办理的申报"), "error")
         return redirect(request.referrer or url_for("views.inbox"))
-    results = cases.bulk_fire(uow, user.id, ids, trigger,
+    results = cases.bulk_fire(uow(), user.id, ids, trigger,
                               reason=request.form.get("reason") or None)
     # post/redirect/get: the results are shown by a GET, so a reload does not act again
     session["bulk_results"] = {"trigger": trigger, "results": [
@@ -173,7 +231,7 @@ def bulk() -> Any:
 
 
 @bp.get("/inbox/bulk/results")
-@login_required
+@requires("case.view")
 def bulk_results() -> Any:
     """What the last bulk action did, case by case (once: a reload shows the inbox)."""
     user = me()
@@ -208,20 +266,22 @@ def _timeline(history: list[Any], trail: list[Any]) -> list[tuple[str, Any, Any]
 def _case_page(app_id: int, *, status: int = 200, typed: dict[str, Any] | None = None,
                action_errors: dict[str, list[str]] | None = None,
                conflict: dict[str, Any] | None = None,
-               upload_error: str | None = None, attest_error: str | None = None) -> Any:
+               upload_error: str | None = None, attest_error: str | None = None,
+               typed_in_browser: bool = False) -> Any:
     user = me()
     loaded = cases.load(uow(), user.id, app_id)
     verdicts = cases.eligibility_of(uow(), user.id, app_id)
     history = cases.history_of(uow(), user.id, app_id)
     timeline = _timeline(history, objections.trail_of(uow(), user.id, app_id))
-    attachments = worklist.attachments_of(uow(), user.id, app_id)
+    attachments = worklist.attachment_files(uow(), user.id, app_id)
     row = loaded.row
     days = worklist.working_days_left(uow(), [row.due_on])
     settled = worklist.settled(uow(), [row])
-    diagram = diagram_svg(row.state, state_label, trigger_label, _("申报流程图"),
-                          loaded.case.programme)
+    programme = loaded.case.programme
+    diagram = diagram_svg(row.state, lambda s: state_label(s, programme),
+                          lambda t: trigger_label(t, programme), _("申报流程图"), programme)
     upload_kinds = [a.kind for a in loaded.case.programme.attachable(loaded.actor.role, row.state)]
-    attestable = () if loaded.actor.role is Role.APPLICANT \
+    attestable = () if not permissions.allowed(loaded.actor, "case.attest") \
         else loaded.case.programme.attestations(row.kind)
     # actions this user's role could take in this state that a guard refuses now: shown
     # disabled with the refusal, in the user's language
@@ -234,7 +294,8 @@ def _case_page(app_id: int, *, status: int = 200, typed: dict[str, Any] | None =
         upload_kinds=upload_kinds,
         attestable=attestable, specs=loaded.case.programme.by_trigger, typed=typed or {},
         action_errors=action_errors or {}, conflict=conflict, upload_error=upload_error,
-        attest_error=attest_error, today=china_today(), decisions=DECISIONS,
+        attest_error=attest_error, typed_in_browser=typed_in_browser, today=china_today(),
+        decisions=DECISIONS,
         register_entry_id=bases.entry_id_of_case(uow(), app_id),
         products_total=sum((p.exports_10k_usd or 0) for p in row.products),
         **collaboration.case_sections(user.id, app_id),
@@ -242,9 +303,36 @@ def _case_page(app_id: int, *, status: int = 200, typed: dict[str, Any] | None =
     ), status
 
 
+# A refused case action, attestation or upload (post/redirect/get, issue 17): what went wrong and
+# what was typed, kept in the session for the case page the browser is sent to, shown once.
+PENDING = "case_refusal"
+# The session is a signed cookie (4 KB at most in a browser): longer typing stays in the
+# browser's own copy of the form (data-keep, web/keep.py), which the page offers back.
+TYPED_BUDGET = 2400  # characters of the typed fields as JSON
+
+
+def _refused_at(app_id: int, **shown: Any) -> Any:
+    """Keep what the case page should show about a refused POST; send the browser there
+    (no fragment: the page focuses the message itself, autofocus, which a URL's target
+    element would stop). A case the user may not see is not found, as its page would be."""
+    cases.load(uow(), me().id, app_id)
+    typed = shown.get("typed") or {}
+    if len(json.dumps(typed)) > TYPED_BUDGET:
+        shown["typed"] = {"trigger": typed.get("trigger", "")}
+        shown["typed_in_browser"] = True
+    session[PENDING] = {"app_id": app_id, **shown}
+    return redirect(url_for("views.case", app_id=app_id), 303)
+
+
 @bp.get("/cases/<int:app_id>")
-@login_required
+@requires("case.view", after_scope=True)
 def case(app_id: int) -> Any:
+    pending = session.get(PENDING)
+    if pending and pending.get("app_id") == app_id:
+        session.pop(PENDING)
+        return _case_page(app_id, **{k: v for k, v in pending.items() if k in (
+            "typed", "action_errors", "conflict", "attest_error", "upload_error",
+            "typed_in_browser")})
     return _case_page(app_id)
 
 
@@ -256,7 +344,7 @@ def _parse_deadline(raw: str | None) -> date | None:
 
 
 @bp.post("/cases/<int:app_id>/fire")
-@login_required
+@requires("case.fire", after_scope=True)
 def fire(app_id: int) -> Any:
     user = me()
     trigger = request.form.get("trigger", "")
@@ -274,28 +362,29 @@ def fire(app_id: int) -> Any:
         version = None
     deadline = _parse_deadline(raw_deadline)
     if raw_deadline and deadline is None:
-        return _case_page(app_id, status=422, typed=typed,
-                          action_errors={trigger: [_("日期格式应为 YYYY-MM-DD")]})
+        return _refused_at(app_id, typed=typed,
+                           action_errors={trigger: [_("日期格式应为 YYYY-MM-DD")]})
     try:
         fired = cases.fire(uow(), user.id, app_id, trigger, version, reason=reason or None,
                            deadline=deadline, document=document or None,
                            override_reason=override_reason or None,
                            late_reason=late_reason or None)
     except VersionConflict:
-        return _case_page(app_id, status=409, typed=typed, conflict={"trigger": trigger})
+        return _refused_at(app_id, typed=typed, conflict={"trigger": trigger})
     except NotFound:
         raise
     except DomainError as err:
-        return _case_page(app_id, status=422, typed=typed,
-                          action_errors={trigger: [r.message(lang()) for r in err.refusals]})
+        return _refused_at(app_id, typed=typed,
+                           action_errors={trigger: [r.message(lang()) for r in err.refusals]})
     keep.saved(f"case:{app_id}:{trigger}")
-    flash(_("已办理：%(action)s。当前状态：%(state)s", action=trigger_label(trigger),
-            state=state_label(fired.to_state)), "success")
+    programme = cases.load(uow(), user.id, app_id).case.programme
+    flash(_("已办理：%(action)s。当前状态：%(state)s", action=trigger_label(trigger, programme),
+            state=state_label(fired.to_state, programme)), "success")
     return redirect(url_for("views.case", app_id=app_id))
 
 
 @bp.post("/cases/<int:app_id>/attestations")
-@login_required
+@requires("case.attest", after_scope=True)
 def attest(app_id: int) -> Any:
     user = me()
     values: dict[str, bool | None] = {}
@@ -309,22 +398,23 @@ def attest(app_id: int) -> Any:
         version = int(request.form.get("version", ""))
         cases.set_attestations(uow(), user.id, app_id, values, version)
     except ValueError:
-        return _case_page(app_id, status=422, attest_error=_("缺少版本号，请刷新页面"))
+        return _refused_at(app_id, attest_error=_("缺少版本号，请刷新页面"))
     except VersionConflict:
-        return _case_page(app_id, status=409, conflict={"trigger": "attestations"})
+        return _refused_at(app_id, conflict={"trigger": "attestations"})
     except NotFound:
         raise
     except DomainError as err:
-        return _case_page(app_id, status=422, attest_error=err.first.message(lang()))
+        return _refused_at(app_id, attest_error=err.first.message(lang()))
     flash(_("评估条件确认已保存"), "success")
     return redirect(url_for("views.case", app_id=app_id) + "#eligibility")
 
 
 @bp.post("/cases/<int:app_id>/attachments")
 @UPLOAD_LIMIT
-@login_required
+@requires("case.attach", after_scope=True)
 def upload(app_id: int) -> Any:
-    """Upload one file; errors are shown next to the field on the page it came from."""
+    """Upload one file; errors are shown next to the field on the page it came from (the
+    case page's after a redirect)."""
     user = me()
     settings = current_app.config["SETTINGS"]
     kind = request.form.get("kind", "")
@@ -346,7 +436,7 @@ def upload(app_id: int) -> Any:
             from web.forms import edit_page
 
             return edit_page(app_id, status=422, upload_error=message, upload_kind=kind)
-        return _case_page(app_id, status=422, upload_error=message)
+        return _refused_at(app_id, upload_error=message)
     flash(_("已上传：%(name)s", name=file.filename), "success")
     if back_to_form:
         return redirect(url_for("forms.edit_application", app_id=app_id) + "#attachments")
@@ -354,7 +444,7 @@ def upload(app_id: int) -> Any:
 
 
 @bp.get("/cases/<int:app_id>/attachments/<int:attachment_id>")
-@login_required
+@requires("case.view", after_scope=True)
 def download(app_id: int, attachment_id: int) -> Response:
     """The stored file, as a download, only to someone who may see its case."""
     user = me()
@@ -364,6 +454,34 @@ def download(app_id: int, attachment_id: int) -> Response:
     response = send_file(path, mimetype=att.content_type, as_attachment=True,
                          download_name=att.filename, max_age=0)
     response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+# A file shown inside the case page: only this site may frame it; an image loads nothing
+# else. A PDF keeps the browser's own viewer working (it is an internal plugin that a
+# `default-src 'none'` on the document may block), its type checked by content at upload.
+PREVIEW_CSP = {"application/pdf": "frame-ancestors 'self'",
+               "image/png": "default-src 'none'; frame-ancestors 'self'",
+               "image/jpeg": "default-src 'none'; frame-ancestors 'self'"}
+
+
+@bp.get("/cases/<int:app_id>/attachments/<int:attachment_id>/preview")
+@requires("case.view", after_scope=True)
+def preview(app_id: int, attachment_id: int) -> Any:
+    """A PDF or an image, shown in the page (inline), only to someone who may see its case;
+    other types are downloaded, never shown."""
+    user = me()
+    settings = current_app.config["SETTINGS"]
+    att, path = worklist.attachment_for_download(uow(), user.id, app_id, attachment_id,
+                                                 settings.upload_dir)
+    if att.content_type not in files.PREVIEWABLE or att.content_type not in PREVIEW_CSP:
+        return render_template("error.html", status=404,
+                               message=_("该类型的文件不能在线预览，请下载后查看")), 404
+    response = send_file(path, mimetype=att.content_type, as_attachment=False,
+                         download_name=att.filename, max_age=0)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = PREVIEW_CSP[att.content_type]
+    response.headers["X-Frame-Options"] = "SAMEORIGIN"
     return response
 
 

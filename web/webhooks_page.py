@@ -9,8 +9,8 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from web.auth import login_required
-from web.extensions import uow
+from web.auth import requires
+from web.extensions import settings, uow
 from web.i18n import lang
 from web.views import me
 from workflow.errors import ValidationFailed
@@ -27,18 +27,18 @@ def _page(values: dict[str, str] | None = None, errors: dict[str, list[str]] | N
 
 
 @bp.get("/webhooks")
-@login_required
+@requires("webhooks.manage")
 def index() -> Any:
     return _page()
 
 
 @bp.post("/webhooks")
-@login_required
+@requires("webhooks.manage")
 def create() -> Any:
     values = {"url": request.form.get("url", "").strip()}
     errors: dict[str, list[str]] = {}
     try:
-        made = webhooks.create(uow(), me().id, values["url"])
+        made = webhooks.create(uow(), me().id, values["url"], settings=settings())
     except ValidationFailed as err:
         for r in err.refusals:
             errors.setdefault(r.field or "_form", []).append(r.message(lang()))
@@ -48,7 +48,7 @@ def create() -> Any:
 
 
 @bp.post("/webhooks/<int:webhook_id>/delete")
-@login_required
+@requires("webhooks.manage")
 def delete(webhook_id: int) -> Any:
     webhooks.delete(uow(), me().id, webhook_id)  # another authority's: the 404 page
     flash(_("Webhook 已删除，不会再向它发送通知"), "success")
@@ -56,7 +56,7 @@ def delete(webhook_id: int) -> Any:
 
 
 @bp.get("/webhooks/<int:webhook_id>")
-@login_required
+@requires("webhooks.manage")
 def deliveries(webhook_id: int) -> Any:
     # another authority's webhook: the 404 page
     hook, rows = webhooks.with_deliveries(uow(), me().id, webhook_id)
@@ -65,7 +65,7 @@ def deliveries(webhook_id: int) -> Any:
 
 
 @bp.post("/webhooks/<int:webhook_id>/deliveries/<int:delivery_id>/retry")
-@login_required
+@requires("webhooks.manage")
 def retry(webhook_id: int, delivery_id: int) -> Any:
     try:
         webhooks.retry(uow(), me().id, webhook_id, delivery_id)

@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from workflow.errors import DefinitionError
-from workflow.rules import ReferenceStats, RoundRules
+from workflow.rules import CATALOGUES, ReferenceStats, RoundRules
 
 PASS, FAIL, PENDING = "pass", "fail", "pending"
 USD_100M_IN_MILLIONS = Decimal(100)  # 1 亿美元 = US$100M
@@ -78,6 +78,58 @@ def threshold_verdict(region: str, exports_100m_usd: Decimal | None,
         f"高新技术产品年出口额 {musd} 百万美元 {cmp_zh} 本地区门槛 {threshold} 百万美元",
         f"annual high-tech exports US${musd}M {cmp_en} the {region} threshold US${threshold}M",
         source, figures)
+
+
+@dataclass(frozen=True)
+class RankDef:
+    """Where the province states the applicant's rank among its locality's peers (002
+    §六(二)(2) 在本地区位居前列): fields of the form it fills at its review, and the rank
+    that counts as near the top — an interpretation, since 002 sets no number."""
+
+    field: str  # the rank (1 = first)
+    of: str | None = None  # how many peers were ranked
+    catalogue: str | None = None  # national | local statistics catalogue (CATALOGUES)
+    source: str | None = None  # the statistics it was read from
+    top: int = 3
+
+
+def rank_half(rank: RankDef, values: dict[str, Any]) -> tuple[str, str, str, dict[str, Any]]:
+    """The second half of criterion (2): (outcome, zh, en, figures) from the province's
+    statement of the applicant's rank in its locality."""
+    n = values.get(rank.field)
+    peers = values.get(rank.of) if rank.of else None
+    cat = values.get(rank.catalogue) if rank.catalogue else None
+    where = values.get(rank.source) if rank.source else None
+    figures: dict[str, Any] = {"rank": n, "of": peers, "catalogue": cat, "source": where,
+                               "top": rank.top, "stated_by": "provincial_reviewer",
+                               "interpretation": f"前 {rank.top} 名视为位居前列（解释性标准，"
+                                                 "002 未规定名次）"}
+    if n is None:
+        return (PENDING, "本地区排名待省级商务主管部门填报",
+                "rank in the locality: awaiting the province's statement", figures)
+    cat_zh, cat_en = CATALOGUES.get(str(cat), (str(cat or "统计目录未注明"),
+                                               str(cat or "catalogue not stated")))
+    of_zh, of_en = (f"（共 {peers} 个）", f" of {peers}") if peers is not None else ("", "")
+    src_zh, src_en = (f"，来源：{where}", f", source: {where}") if where else ("", "")
+    ok = int(n) <= rank.top
+    figures["outcome"] = PASS if ok else FAIL
+    sign_zh, sign_en = ("位居前列", "near the top") if ok else ("未位居前列", "not near the top")
+    return (PASS if ok else FAIL,
+            f"按{cat_zh}统计在本地区排名第 {n} 位{of_zh}，{sign_zh}（前 {rank.top} 名，解释性标准；"
+            f"省级商务主管部门填报{src_zh}）",
+            f"ranked {n}{of_en} in its locality by the {cat_en}, {sign_en} (top {rank.top}: "
+            f"an interpretation; stated by the province{src_en})", figures)
+
+
+def threshold_and_rank(v: Verdict, rank: RankDef, values: dict[str, Any]) -> Verdict:
+    """Both halves of 002 §六(二)(2): the region's threshold and the rank in the locality;
+    it fails if either fails and waits while either waits."""
+    outcome, zh, en, figures = rank_half(rank, values)
+    both = FAIL if FAIL in (v.outcome, outcome) else (
+        PENDING if PENDING in (v.outcome, outcome) else PASS)
+    return Verdict(v.criterion, both, f"{v.zh}；{zh}", f"{v.en}; {en}", v.source,
+                   {**v.figures, "threshold_outcome": v.outcome,
+                    "locality_rank": {**figures, "outcome": outcome}})
 
 
 # The locality figure a case is judged against, most specific first (002 §六(二)(3)).
@@ -187,6 +239,7 @@ class CriterionDef:
     fields: tuple[str, ...] = ()  # growth_vs_reference: the years' growth, oldest first
     minimum: Decimal | None = None  # at_least
     allowed: tuple[str, ...] = ()  # one_of
+    rank: RankDef | None = None  # threshold_by_region: the rank the province states too
 
     def applies_to(self, kind: str) -> bool:
         return not self.kinds or kind in self.kinds
@@ -229,7 +282,8 @@ def evaluate(criteria: tuple[CriterionDef, ...], kind: str, region: str,
             out.append(_attestation(c.key, attestations.get(c.key), c.zh, c.en, c.source))
         elif c.kind == "threshold_by_region":
             v = threshold_verdict(region, values.get(c.field or ""), rules)
-            out.append(Verdict(c.key, v.outcome, v.zh, v.en, c.source, v.figures))
+            v = Verdict(c.key, v.outcome, v.zh, v.en, c.source, v.figures)
+            out.append(threshold_and_rank(v, c.rank, values) if c.rank else v)
         elif c.kind == "growth_vs_reference":
             v = growth_verdict(region, rules.data_year, [values.get(f) for f in c.fields],
                                references, authorities)
@@ -270,6 +324,9 @@ def parse_criteria(file: str, raw: Any, field_names: set[str],
                 raise DefinitionError(f"{where}.kinds: kind {k!r} is not defined")
         named = [c["field"]] if c.get("field") else []
         named += list(c.get("fields", ()))
+        rank = _rank(where, c.get("rank"), kind)
+        if rank is not None:
+            named += [n for n in (rank.field, rank.of, rank.catalogue, rank.source) if n]
         for name in named:
             if name not in field_names:
                 raise DefinitionError(f"{where}: field {name!r} is not defined in the form")
@@ -289,5 +346,19 @@ def parse_criteria(file: str, raw: Any, field_names: set[str],
             zh=str(c.get("zh", "")), en=str(c.get("en", "")), field=c.get("field"),
             fields=tuple(c.get("fields", ())),
             minimum=Decimal(str(c["minimum"])) if c.get("minimum") is not None else None,
-            allowed=tuple(str(a) for a in c.get("allowed", ()))))
+            allowed=tuple(str(a) for a in c.get("allowed", ())), rank=rank))
     return tuple(out)
+
+
+def _rank(where: str, raw: Any, kind: str) -> RankDef | None:
+    """A threshold criterion's `rank = { field, of, catalogue, source, top }`."""
+    if raw is None:
+        return None
+    if kind != "threshold_by_region" or not isinstance(raw, dict) or not raw.get("field"):
+        raise DefinitionError(f"{where}.rank: a threshold_by_region criterion's "
+                              "{ field = …, of, catalogue, source, top }")
+    top = raw.get("top", 3)
+    if not isinstance(top, int) or top < 1:
+        raise DefinitionError(f"{where}.rank.top: a whole number from 1")
+    return RankDef(field=str(raw["field"]), of=raw.get("of"), catalogue=raw.get("catalogue"),
+                   source=raw.get("source"), top=top)

@@ -18,6 +18,8 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from workflow.errors import DefinitionError, Refusal, refuse
+from workflow.regions import Region
+from workflow.roles import Role
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
 PHONE_RE = re.compile(r"^\+?[0-9][0-9\- ()]{5,24}[0-9]$")
@@ -26,7 +28,8 @@ MAX_DECIMAL = Decimal("1e12")
 MAX_INT = 2_147_483_647  # counts are stored in INTEGER columns
 
 
-CHECKS = ("not_more_than", "same_scale")
+CHECKS = ("not_more_than", "same_scale", "only_in_regions")
+APPLICANT = "applicant"  # who fills a field unless its definition says another role
 TITLE = "applicant_name"  # every form has it: the case's name, kept beside the document
 TYPES = ("text", "email", "phone", "date", "int", "money", "pct", "choice", "bool")
 
@@ -46,6 +49,10 @@ class Field:
     options: tuple[tuple[str, str, str], ...] = ()  # a choice's (value, zh, en)
     help_zh: str = ""
     help_en: str = ""
+    # the role that fills it in (a role's value): the applicant's form, or a field the
+    # province states at its review (required at the steps that role takes)
+    filled_by: str = APPLICANT
+    default: str | None = None  # a choice's value while the document has none
 
     def decode(self, raw: Any) -> Any:
         """Its value as stored in the form's document, typed."""
@@ -80,7 +87,8 @@ class Section:
 
 @dataclass(frozen=True)
 class Rows:
-    """A table of rows on the form (002: the main export products)."""
+    """A table of rows on the form (002: the main export products; a cluster's leading
+    enterprises)."""
 
     name: str
     zh: str
@@ -88,6 +96,15 @@ class Rows:
     fields: tuple[Field, ...]
     min_rows: int = 0
     section: str = ""  # the section of the form it is shown in (empty: the last)
+    kinds: tuple[str, ...] = ()  # the application kinds that have it (empty: all)
+    # (field, value): the table is part of the form only while that field has that value
+    only_when: tuple[str, str] | None = None
+
+    def applies(self, kind: str | None, values: dict[str, Any]) -> bool:
+        """Is it part of this application's form (its kind, and the value it depends on)?"""
+        if self.kinds and kind not in self.kinds:
+            return False
+        return self.only_when is None or values.get(self.only_when[0]) == self.only_when[1]
 
 
 @dataclass(frozen=True)
@@ -95,7 +112,9 @@ class Check:
     """A check across fields. `not_more_than`: `field` (or the sum of a row column times
     `factor`) must not be more than `limit`. `same_scale`: `limit` must not be more than
     `ratio` times that figure — a figure thousands of times its peer was most likely typed
-    in the wrong unit (万美元 into an 亿美元 box)."""
+    in the wrong unit (万美元 into an 亿美元 box). `only_in_regions`: `field` may be `value`
+    only where the applicant's province is in one of `regions` (002 §六: clusters only in
+    the central and western regions)."""
 
     check: str
     limit: str
@@ -105,6 +124,9 @@ class Check:
     rows_sum: str | None = None
     factor: Decimal = Decimal(1)
     ratio: Decimal = Decimal(1000)
+    # only_in_regions: `field` may have `value` only in these regions (the province's)
+    value: str | None = None
+    regions: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -112,8 +134,10 @@ class FormDef:
     kinds: tuple[KindDef, ...]
     sections: tuple[Section, ...]
     fields: tuple[Field, ...]
-    rows: Rows | None = None
+    rows: Rows | None = None  # the main table (its own storage: the products)
     checks: tuple[Check, ...] = ()
+    # further tables, kept in the form's document under their name ([[form.tables]])
+    tables: tuple[Rows, ...] = ()
     by_name: dict[str, Field] = dataclasses.field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
@@ -135,13 +159,37 @@ class FormDef:
     def in_section(self, section: str) -> list[Field]:
         return [f for f in self.fields if f.section == section]
 
-    def clean(self, data: dict[str, Any]) -> tuple[dict[str, Any], list[Refusal]]:
-        """Parse the fields present in `data`; return (clean values, refusals)."""
+    def filled_by(self, role: str) -> list[Field]:
+        """The fields someone in `role` fills in."""
+        return [f for f in self.fields if f.filled_by == role]
+
+    def table(self, name: str) -> Rows | None:
+        """A table kept in the form's document, by its name."""
+        return next((t for t in self.tables if t.name == name), None)
+
+    def clean(self, data: dict[str, Any], role: str = APPLICANT
+              ) -> tuple[dict[str, Any], list[Refusal]]:
+        """Parse the fields present in `data` that `role` fills in, and the document's
+        tables (the applicant's); return (clean values, refusals). A field another role
+        fills is refused when given a value, and left alone when blank."""
         clean: dict[str, Any] = {}
         errors: list[Refusal] = []
         for name, raw in data.items():
+            table = self.table(name)
+            if table is not None and role == APPLICANT:
+                if raw is not None:
+                    clean[name], bad = self.clean_rows(raw, table)
+                    errors += bad
+                continue
             f = self.by_name.get(name)
             if f is None:
+                continue
+            if f.filled_by != role:
+                if raw is not None and str(raw).strip() != "":
+                    errors.append(_bad(f, "filled_by_another_role",
+                                       f"由{Role(f.filled_by).zh}填写",
+                                       f"is filled in by the {f.filled_by.replace('_', ' ')}",
+                                       raw))
                 continue
             value, err = parse_value(f, raw)
             if err:
@@ -150,24 +198,27 @@ class FormDef:
                 clean[name] = value
         return clean, errors
 
-    def clean_rows(self, rows: Any) -> tuple[list[dict[str, Any]], list[Refusal]]:
-        """Parse the table's rows [{column: value}, …]; empty rows are dropped."""
-        if self.rows is None or rows is None:
+    def clean_rows(self, rows: Any, table: Rows | None = None
+                   ) -> tuple[list[dict[str, Any]], list[Refusal]]:
+        """Parse a table's rows [{column: value}, …] (the main table unless another is
+        named); empty rows are dropped."""
+        table = table or self.rows
+        if table is None or rows is None:
             return [], []
-        name = self.rows.name
+        name = table.name
         if not isinstance(rows, list):
-            return [], [refuse(f"invalid_{name}", f"{self.rows.zh}应为列表",
-                               f"{self.rows.en.lower()} must be a list", field=name)]
+            return [], [refuse(f"invalid_{name}", f"{table.zh}应为列表",
+                               f"{table.en.lower()} must be a list", field=name)]
         out: list[dict[str, Any]] = []
         errors: list[Refusal] = []
-        first = self.rows.fields[0]
+        first = table.fields[0]
         for i, row in enumerate(rows):
             if not isinstance(row, dict):
                 errors.append(refuse(f"invalid_{name}", f"第 {i + 1} 行格式不正确",
                                      f"row {i + 1} is malformed", field=f"{name}[{i}]"))
                 continue
             parsed, bad = {}, []
-            for f in self.rows.fields:
+            for f in table.fields:
                 value, err = parse_value(f, row.get(f.name), f"{name}[{i}].")
                 parsed[f.name] = value
                 if err:
@@ -181,23 +232,66 @@ class FormDef:
             out.append(parsed)
         return out, errors
 
-    def missing(self, kind: str, values: dict[str, Any], rows: list[Any]) -> list[Refusal]:
-        """What `submit` needs and the draft does not have yet."""
+    def missing(self, kind: str, values: dict[str, Any], rows: list[Any],
+                roles: tuple[str, ...] = (APPLICANT,)) -> list[Refusal]:
+        """What a step needs and the case does not have yet: the applicant's required
+        fields and tables, and those of the roles taking the step (`roles`: the province
+        states its figures by `recommend`)."""
         out = []
         for f in self.fields:
-            if f.applies_to(kind) and f.required and values.get(f.name) in (None, ""):
+            if f.filled_by != APPLICANT and f.filled_by not in roles:
+                continue
+            if f.applies_to(kind) and f.required and f.default is None \
+                    and values.get(f.name) in (None, ""):
                 out.append(refuse("required", f"{f.zh}：必填", f"{f.en}: is required",
                                   field=f.name))
+        values = self.with_defaults(values)
         if self.rows is not None and len(rows) < self.rows.min_rows:
             out.append(refuse("required", f"{self.rows.zh}：至少填写 {self.rows.min_rows} 行",
                               f"{self.rows.en}: at least {self.rows.min_rows} row(s) required",
                               field=self.rows.name))
+        for t in self.tables:
+            if not t.applies(kind, values):
+                continue
+            have = values.get(t.name) or []
+            if len(have) < t.min_rows:
+                out.append(refuse("required", f"{t.zh}：至少填写 {t.min_rows} 行",
+                                  f"{t.en}: at least {t.min_rows} row(s) required",
+                                  field=t.name))
+            for i, row in enumerate(have):
+                for f in t.fields:
+                    if f.required and row.get(f.name) in (None, ""):
+                        out.append(refuse("required", f"{t.zh}第 {i + 1} 行{f.zh}：必填",
+                                          f"{t.en}, row {i + 1}, {f.en}: is required",
+                                          field=f"{t.name}[{i}].{f.name}"))
+        return out
+
+    def with_defaults(self, values: dict[str, Any]) -> dict[str, Any]:
+        """`values` with each blank choice that has a default set to it."""
+        return {**values, **{f.name: f.default for f in self.fields
+                             if f.default is not None and values.get(f.name) in (None, "")}}
+
+    def region_checks(self, kind: str, values: dict[str, Any], region: str) -> list[Refusal]:
+        """The checks that depend on the applicant's province's region (`only_in_regions`)."""
+        values = self.with_defaults(values)
+        out = []
+        for c in self.checks:
+            if c.check != "only_in_regions" or c.field is None:
+                continue
+            f = self.by_name[c.field]
+            if not f.applies_to(kind) or values.get(c.field) != c.value or region in c.regions:
+                continue
+            out.append(refuse("not_in_this_region", c.zh, c.en, field=c.field,
+                              details={"value": c.value, "region": region,
+                                       "regions": list(c.regions)}))
         return out
 
     def cross_checks(self, values: dict[str, Any], rows: list[dict[str, Any]]) -> list[Refusal]:
         """The checks across fields whose figures are all present."""
         out = []
         for c in self.checks:
+            if c.check == "only_in_regions":
+                continue  # `region_checks`: it needs the applicant's region
             limit = values.get(c.limit)
             if c.field is not None:
                 value = values.get(c.field)
@@ -229,6 +323,13 @@ class FormDef:
         title is not in it (it is its own column)."""
         out = dict(doc or {})
         for k, v in values.items():
+            if self.table(k) is not None:
+                if v:
+                    out[k] = [{c: _encode(x) for c, x in row.items() if x is not None}
+                              for row in v]
+                else:
+                    out.pop(k, None)
+                continue
             if k not in self.by_name or k == TITLE:
                 continue
             if v is None:
@@ -241,20 +342,32 @@ class FormDef:
         """Every field's value, typed, from the stored document and the title column."""
         doc = doc or {}
         out = {f.name: _decode(f, doc.get(f.name)) for f in self.fields}
+        for t in self.tables:
+            out[t.name] = [{f.name: _decode(f, row.get(f.name)) for f in t.fields}
+                           for row in doc.get(t.name) or []]
         out[TITLE] = title
         return out
 
     def json_schema(self, title: str = "") -> dict[str, Any]:
         """The form as JSON Schema (draft 2020-12), for the API's documents."""
         props = {f.name: _schema(f) for f in self.fields}
-        if self.rows is not None:
-            props[self.rows.name] = {
-                "type": "array", "title": self.rows.zh, "description": self.rows.en,
+        for t in (self.rows, *self.tables):
+            if t is None:
+                continue
+            props[t.name] = {
+                "type": "array", "title": t.zh, "description": t.en,
                 "items": {"type": "object",
-                          "properties": {f.name: _schema(f) for f in self.rows.fields}}}
+                          "properties": {f.name: _schema(f) for f in t.fields}}}
+            if t.min_rows:
+                props[t.name]["x-min-rows-on-submit"] = t.min_rows
+            if t.only_when is not None:
+                props[t.name]["x-only-when"] = {t.only_when[0]: t.only_when[1]}
+            if t.kinds:
+                props[t.name]["x-kinds"] = list(t.kinds)
         return {"$schema": "https://json-schema.org/draft/2020-12/schema", "title": title,
                 "type": "object", "properties": props,
-                "x-required-on-submit": [f.name for f in self.fields if f.required],
+                "x-required-on-submit": [f.name for f in self.fields
+                                         if f.required and f.filled_by == APPLICANT],
                 "x-kinds": {k.key: {"zh": k.zh, "en": k.en} for k in self.kinds}}
 
 
@@ -266,7 +379,7 @@ def _encode(value: Any) -> Any:
 
 def _decode(f: Field, raw: Any) -> Any:
     if raw is None:
-        return None
+        return f.default
     if f.kind in ("money", "pct"):
         return Decimal(str(raw))
     if f.kind == "date":
@@ -301,6 +414,9 @@ def _schema(f: Field) -> dict[str, Any]:
         out["x-unit"] = {"zh": f.unit_zh, "en": f.unit_en}
     if f.kinds:
         out["x-kinds"] = list(f.kinds)
+    if f.filled_by != APPLICANT:
+        out["x-filled-by"] = f.filled_by
+        out["readOnly"] = True  # the applicant's document does not set it
     return out
 
 
@@ -408,11 +524,49 @@ def _field(where: str, raw: Any, sections: set[str], kinds: set[str]) -> Field:
     options = tuple((str(o["value"]), str(o["zh"]), str(o["en"])) for o in raw.get("options", ()))
     if kind == "choice" and not options:
         raise DefinitionError(f"{where}.options: a choice needs its options")
+    default = raw.get("default")
+    if default is not None and (kind != "choice" or default not in [o[0] for o in options]):
+        raise DefinitionError(f"{where}.default: one of a choice's options")
+    filled_by = str(raw.get("filled_by", APPLICANT))
+    if filled_by not in {r.value for r in Role}:
+        raise DefinitionError(f"{where}.filled_by: unknown role {filled_by!r}")
     return Field(name=name, zh=_need(where, raw, "zh"), en=_need(where, raw, "en"), kind=kind,
                  unit_zh=str(raw.get("unit_zh", "")), unit_en=str(raw.get("unit_en", "")),
                  required=bool(raw.get("required", True)), section=section,
                  max_len=int(raw.get("max_len", 200)), kinds=only, options=options,
-                 help_zh=str(raw.get("help_zh", "")), help_en=str(raw.get("help_en", "")))
+                 help_zh=str(raw.get("help_zh", "")), help_en=str(raw.get("help_en", "")),
+                 filled_by=filled_by, default=default)
+
+
+def _table(where: str, r: Any, sections: tuple[Section, ...], kinds: set[str],
+           fields: dict[str, Field]) -> Rows:
+    """A `[form.rows]` or `[[form.tables]]` table, checked."""
+    if not isinstance(r, dict):
+        raise DefinitionError(f"{where}: must be a table")
+    only_when = r.get("only_when")
+    if only_when is not None:
+        if not isinstance(only_when, dict) or set(only_when) != {"field", "value"}:
+            raise DefinitionError(f"{where}.only_when: {{ field = …, value = … }}")
+        if only_when["field"] not in fields:
+            raise DefinitionError(f"{where}.only_when.field: field {only_when['field']!r} is "
+                                  "not defined")
+        only_when = (str(only_when["field"]), str(only_when["value"]))
+    for k in r.get("kinds", ()):
+        if k not in kinds:
+            raise DefinitionError(f"{where}.kinds: kind {k!r} is not defined")
+    rows = Rows(name=_need(where, r, "name"), zh=_need(where, r, "zh"), en=_need(where, r, "en"),
+                fields=tuple(_field(f"{where}.fields[{i}]", f, set(), kinds)
+                             for i, f in enumerate(r.get("fields", ()))),
+                min_rows=int(r.get("min_rows", 0)),
+                section=str(r.get("section", sections[-1].key)),
+                kinds=tuple(r.get("kinds", ())), only_when=only_when)
+    if rows.section not in {x.key for x in sections}:
+        raise DefinitionError(f"{where}.section: section {rows.section!r} is not defined")
+    if not rows.fields:
+        raise DefinitionError(f"{where}.fields: a table needs its columns")
+    if rows.name in fields:
+        raise DefinitionError(f"{where}.name: {rows.name!r} is a field's name already")
+    return rows
 
 
 def parse_form(file: str, raw: Any) -> FormDef:
@@ -445,26 +599,24 @@ def parse_form(file: str, raw: Any) -> FormDef:
     for n in names:
         if names.count(n) > 1:
             raise DefinitionError(f"{where}.fields ({n}): the field is defined twice")
-    rows = None
-    if "rows" in raw:
-        r = raw["rows"]
-        rows = Rows(name=_need(f"{where}.rows", r, "name"), zh=_need(f"{where}.rows", r, "zh"),
-                    en=_need(f"{where}.rows", r, "en"),
-                    fields=tuple(_field(f"{where}.rows.fields[{i}]", f, set(), kind_keys)
-                                 for i, f in enumerate(r.get("fields", ()))),
-                    min_rows=int(r.get("min_rows", 0)),
-                    section=str(r.get("section", sections[-1].key)))
-        if rows.section not in section_keys:
-            raise DefinitionError(f"{where}.rows.section: section {rows.section!r} is not "
-                                  "defined")
-        if not rows.fields:
-            raise DefinitionError(f"{where}.rows.fields: a table needs its columns")
+    by_name = {f.name: f for f in fields}
+    rows = _table(f"{where}.rows", raw["rows"], sections, kind_keys, by_name) \
+        if "rows" in raw else None
+    tables = tuple(_table(f"{where}.tables[{i}]", t, sections, kind_keys, by_name)
+                   for i, t in enumerate(raw.get("tables", ())))
+    table_names = [t.name for t in (rows, *tables) if t is not None]
+    for n in table_names:
+        if table_names.count(n) > 1:
+            raise DefinitionError(f"{where}.tables ({n}): the table is defined twice")
     checks = []
     for i, c in enumerate(raw.get("checks", ())):
         at = f"{where}.checks[{i}]"
         if c.get("check") not in CHECKS:
             raise DefinitionError(f"{at}.check: unknown check {c.get('check')!r} "
                                   f"(one of {', '.join(CHECKS)})")
+        if c["check"] == "only_in_regions":
+            checks.append(_region_check(at, c, by_name))
+            continue
         for key in ("field", "limit"):
             if c.get(key) is not None and c[key] not in names:
                 raise DefinitionError(f"{at}.{key}: field {c[key]!r} is not defined")
@@ -478,4 +630,22 @@ def parse_form(file: str, raw: Any) -> FormDef:
                             rows_sum=c.get("rows_sum"), factor=Decimal(str(c.get("factor", 1))),
                             ratio=Decimal(str(c.get("ratio", 1000)))))
     return FormDef(kinds=kinds, sections=sections, fields=fields, rows=rows,
-                   checks=tuple(checks))
+                   checks=tuple(checks), tables=tables)
+
+
+REGIONS = tuple(r.value for r in Region)
+
+
+def _region_check(at: str, c: dict[str, Any], fields: dict[str, Field]) -> Check:
+    """An `only_in_regions` check: a choice field's value allowed only in some regions."""
+    f = fields.get(c.get("field") or "")
+    if f is None or f.kind != "choice":
+        raise DefinitionError(f"{at}.field: names a choice field of the form")
+    if c.get("value") not in [o[0] for o in f.options]:
+        raise DefinitionError(f"{at}.value: {c.get('value')!r} is not an option of "
+                              f"{f.name!r}")
+    regions = tuple(c.get("regions") or ())
+    if not regions or any(r not in REGIONS for r in regions):
+        raise DefinitionError(f"{at}.regions: a list of {', '.join(REGIONS)}")
+    return Check(check="only_in_regions", limit="", zh=_need(at, c, "zh"), en=_need(at, c, "en"),
+                 field=f.name, value=str(c["value"]), regions=regions)

@@ -61,7 +61,16 @@ def not_the_recommender(case: Case, ctx: Context, spec: TransitionSpec) -> Refus
 
 
 def complete_form(case: Case, ctx: Context, spec: TransitionSpec) -> Refusal | None:
-    missing = case.programme.form.missing(case.kind, case.values, case.products)
+    """The form as the step needs it: what depends on the province's region first (002
+    §六: clusters only in the central and western regions), then what is still empty —
+    the applicant's fields, and those of the roles taking this step."""
+    the_form = case.programme.form
+    wrong = the_form.region_checks(case.kind, case.values, case.province_region)
+    if wrong:
+        wrong[0].guard = "complete_form"
+        return wrong[0]
+    missing = the_form.missing(case.kind, case.values, case.products,
+                               roles=tuple(r.value for r in spec.roles))
     if not missing:
         return None
     names = [m.field for m in missing]

@@ -23,6 +23,7 @@ from workflow.eligibility import CriterionDef, parse_criteria
 from workflow.errors import DefinitionError
 from workflow.form import FormDef, KindDef, parse_form
 from workflow.goals import Goals, parse_goals
+from workflow.reminders import ReminderDef, parse_reminders
 from workflow.roles import Role
 
 PROGRAMMES_DIR = Path(__file__).resolve().parents[1] / "programmes"
@@ -91,6 +92,30 @@ class AttachmentDef:
     required_for: frozenset[str] = frozenset()  # triggers refused while it is missing
 
 
+@dataclass(frozen=True)
+class NoticeText:
+    """What a programme's public notice (网上公示) says above the cases it lists."""
+
+    title_zh: str
+    title_en: str
+    lead_zh: str
+    lead_en: str
+
+    def title(self, locale: str) -> str:
+        return self.title_en if locale == "en" else self.title_zh
+
+    def lead(self, locale: str) -> str:
+        return self.lead_en if locale == "en" else self.lead_zh
+
+
+@dataclass(frozen=True)
+class QuarterlyTemplate:
+    """The quarterly data template of a programme whose bases report every quarter: the
+    heading its notes sheet opens with, citing the rule (the template is in Chinese)."""
+
+    heading_zh: str
+
+
 # Files the system stores for its own steps, never chosen by a user: evidence sent with an
 # objection (异议, 002 §六(三) 网上公示) and a province's annual work report (002 §四(四)).
 SYSTEM_ATTACHMENTS = (
@@ -119,6 +144,15 @@ class Programme:
     # the authority whose `owner` keeps the rounds and whose tree may apply (a province's
     # own programme); None: the ministry's, open to every authority
     authority: str | None = None
+    # its reminder table (`[[reminders]]`); None: the file has none (a round frozen before
+    # the table moved into the file takes the file's own, `frozen`)
+    reminders: tuple[ReminderDef, ...] | None = None
+    notice: NoticeText | None = None  # None: its cases are never on a public notice
+    quarterly: QuarterlyTemplate | None = None  # None: its bases file no quarterly data
+    # the rule the list of papers sent with an application cites (the printed 申报书);
+    # empty: the document names none
+    papers_zh: str = ""
+    papers_en: str = ""
     path: Path | None = None
     source: str | None = None  # the definition's text (what a round opening freezes)
     by_trigger: dict[str, TransitionDef] = field(default_factory=dict)
@@ -167,6 +201,11 @@ class Programme:
 
     def triggers_from(self, state: str) -> list[TransitionDef]:
         return [t for t in self.transitions if state in t.sources]
+
+    @property
+    def reminder_table(self) -> tuple[ReminderDef, ...]:
+        """Who is reminded of what before which deadline, in its cases' states."""
+        return self.reminders or ()
 
     def attachment(self, kind: str) -> AttachmentDef | None:
         """A kind of attachment users of this programme add, by its key."""
@@ -347,6 +386,50 @@ def _attachments(path: Path, raw: Any, states: dict[str, StateDef],
     return tuple(out)
 
 
+NOTICE_KEYS = {"title_zh", "title_en", "lead_zh", "lead_en"}
+QUARTERLY_KEYS = {"heading_zh"}
+
+
+def _table(path: Path, name: str, raw: Any, keys: set[str]) -> dict[str, str] | None:
+    """A table of texts (`[notice]`, `[quarterly]`), each key required; None if absent."""
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise _fail(path, name, f"must be a [{name}] table")
+    unknown = sorted(set(raw) - keys)
+    if unknown:
+        raise _fail(path, f"{name}.{unknown[0]}", f"is not a {name} setting (one of "
+                    f"{', '.join(sorted(keys))})")
+    return {k: _text(path, f"{name}.{k}", raw.get(k)) for k in sorted(keys)}
+
+
+def _notice(path: Path, raw: Any, states: dict[str, StateDef]) -> NoticeText | None:
+    texts = _table(path, "notice", raw, NOTICE_KEYS)
+    if texts is None:
+        return None
+    if not any(s.public_notice for s in states.values()):
+        raise _fail(path, "notice", "no state has public_notice = true (the notice would "
+                    "never list a case)")
+    return NoticeText(**texts)
+
+
+def _quarterly(path: Path, raw: Any, states: dict[str, StateDef]) -> QuarterlyTemplate | None:
+    texts = _table(path, "quarterly", raw, QUARTERLY_KEYS)
+    if texts is None:
+        return None
+    if not any(s.designated for s in states.values()):
+        raise _fail(path, "quarterly", "no state is designated (no base would ever report)")
+    return QuarterlyTemplate(**texts)
+
+
+def _papers(path: Path, head: dict[str, Any]) -> tuple[str, str]:
+    """The rule the papers cite (zh, en), both or neither; ("", "") when none."""
+    if "papers_zh" not in head and "papers_en" not in head:
+        return "", ""
+    return (_text(path, "programme.papers_zh", head.get("papers_zh")),
+            _text(path, "programme.papers_en", head.get("papers_en")))
+
+
 def parse(path: Path, data: dict[str, Any]) -> Programme:
     """A programme from a parsed definition, checked."""
     head = data.get("programme")
@@ -384,6 +467,7 @@ def parse(path: Path, data: dict[str, Any]) -> Programme:
     except ValueError:
         raise _fail(path, "programme.owner", f"unknown role {head.get('owner')!r}") from None
     attachments = _attachments(path, data.get("attachments"), states, transitions)
+    papers = _papers(path, head)
     form = parse_form(path.name, data.get("form"))
     criteria = parse_criteria(path.name, data.get("criteria"), set(form.by_name),
                               set(form.kind_keys))
@@ -395,6 +479,10 @@ def parse(path: Path, data: dict[str, Any]) -> Programme:
                      owner=owner, initial=initial, states=states, transitions=transitions,
                      form=form, criteria=criteria, attachments=attachments, path=path,
                      goals=parse_goals(path.name, data.get("goals")),
+                     reminders=parse_reminders(path.name, data.get("reminders"), set(states)),
+                     notice=_notice(path, data.get("notice"), states),
+                     quarterly=_quarterly(path, data.get("quarterly"), states),
+                     papers_zh=papers[0], papers_en=papers[1],
                      authority=str(head["authority"]) if head.get("authority") else None)
 
 
@@ -405,7 +493,12 @@ def load(path: Path) -> Programme:
         data = tomllib.loads(source)
     except tomllib.TOMLDecodeError as exc:
         raise DefinitionError(f"{path.name}: not valid TOML: {exc}") from None
-    return replace(parse(path, data), source=source)
+    found = parse(path, data)
+    shown = sorted(found.keys_where("public_notice"))
+    if shown and found.notice is None:
+        raise _fail(path, "notice", f"the [notice] table is missing: {', '.join(shown)} "
+                    "put cases on the public notice, which must say what it is")
+    return replace(found, source=source)
 
 
 def check_names(programme: Programme, guards: Iterable[str], effects: Iterable[str]) -> None:
@@ -470,6 +563,16 @@ def frozen(source_hash: str, source: str | None = None) -> Programme:
         if not found.attachments and path_of(found.code).exists():
             # a round opened before its attachment kinds were in the file: the file's now
             found = replace(found, attachments=programme(found.code).attachments)
+        if path_of(found.code).exists():
+            # nor its reminder table, notice wording, quarterly template or papers' rule:
+            # what the file says now
+            now = programme(found.code)
+            found = replace(
+                found, reminders=found.reminders if found.reminders is not None
+                else now.reminders, notice=found.notice or now.notice,
+                quarterly=found.quarterly or now.quarterly,
+                papers_zh=found.papers_zh or now.papers_zh,
+                papers_en=found.papers_en or now.papers_en)
         _frozen[source_hash] = found
     return found
 
@@ -546,3 +649,13 @@ def known() -> list[Programme]:
             programme(path.stem)
         _known = sorted(_loaded.values(), key=lambda p: p.code)
     return _known
+
+
+def reminder_kinds() -> dict[str, ReminderDef]:
+    """Every kind of reminder some programme defines, by its key, notice 002's first (the
+    outbox's filter and labels)."""
+    out: dict[str, ReminderDef] = {}
+    for p in (programme(), *known()):
+        for r in p.reminder_table:
+            out.setdefault(r.kind, r)
+    return out

@@ -3,6 +3,10 @@
 Pure rules, no database: the scan (`workflow.services.reminders`) gives a case's facts
 and a day, and gets back the reminders due that day and the next day anything is due.
 
+The table itself is each programme's data: `[[reminders]]` in its definition file, read by
+`parse_reminders` (who, about what, before which deadline, in its own zh/en words); a
+round runs its programme's table with its own days (`rules_of_round`).
+
 - A reminder goes out N working days before its deadline (round default 10, 5, 2, 1 —
   `RoundRules.reminder_days_before`), only on working days of China's calendar.
 - Once a deadline has passed, the case is escalated to the next level (province head
@@ -21,15 +25,15 @@ and a day, and gets back the reminders due that day and the next day anything is
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from enum import StrEnum
 from typing import Any
 
 from workflow.calendar import WorkCalendar
+from workflow.errors import DefinitionError
 from workflow.reporting import annual_due, quarter_of, quarterly_due
 from workflow.rules import RoundRules
-from workflow.states import DESIGNATED, State
 
 
 class Audience(StrEnum):
@@ -56,93 +60,191 @@ class Deadline(StrEnum):
 
 @dataclass(frozen=True)
 class ReminderRule:
-    """One row of the reminder table: who, about what, before which deadline."""
+    """One row of the reminder table: who, about what, before which deadline — and what
+    the reminder calls it and asks for, in Chinese and English (the programme's wording)."""
 
     kind: str
-    states: frozenset[State]
+    states: frozenset[str]  # states of the case's programme
     audience: Audience
     deadline: Deadline
     days_before: tuple[int, ...]
     escalate_to: Audience | None
     escalate_every: int
+    zh: str = ""  # what it is about (事项); empty: the kind's name
+    en: str = ""
+    action_zh: str = ""  # what the recipient is asked to do; empty: nothing added
+    action_en: str = ""
+
+    def title(self, locale: str) -> str:
+        """What the reminder is about, in `locale` (Chinese first)."""
+        return (self.en if locale == "en" else self.zh) or self.zh or self.kind
+
+    def action(self, locale: str) -> str:
+        """What the recipient is asked to do, in `locale` (empty: nothing)."""
+        return (self.action_en if locale == "en" else self.action_zh) or self.action_zh
 
     def to_json(self) -> dict[str, Any]:
-        return {"kind": self.kind, "states": sorted(s.value for s in self.states),
-                "audience": self.audience.value, "deadline": self.deadline.value,
-                "days_before": list(self.days_before),
-                "escalate_to": self.escalate_to.value if self.escalate_to else None,
-                "escalate_every": self.escalate_every}
+        out: dict[str, Any] = {
+            "kind": self.kind, "states": sorted(self.states),
+            "audience": self.audience.value, "deadline": self.deadline.value,
+            "days_before": list(self.days_before),
+            "escalate_to": self.escalate_to.value if self.escalate_to else None,
+            "escalate_every": self.escalate_every}
+        out.update({k: getattr(self, k) for k in WORDING if getattr(self, k)})
+        return out
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ReminderRule:
         esc = data.get("escalate_to")
-        return cls(kind=str(data["kind"]), states=frozenset(State(s) for s in data["states"]),
+        return cls(kind=str(data["kind"]), states=frozenset(str(s) for s in data["states"]),
                    audience=Audience(data["audience"]), deadline=Deadline(data["deadline"]),
                    days_before=tuple(int(n) for n in data["days_before"]),
                    escalate_to=Audience(esc) if esc else None,
-                   escalate_every=int(data["escalate_every"]))
+                   escalate_every=int(data["escalate_every"]),
+                   **{k: str(data[k]) for k in WORDING if data.get(k)})
 
 
-# What each kind is about, in Chinese (the gettext msgid; English in messages.po).
-KIND_ZH = {
-    "draft": "申报书尚未提交",
-    "provincial_review": "申报待省级审核推荐",
-    "notice_end": "公示期即将结束",
-    "approval": "申报待商务部核准",
-    "quarterly_report": "季度数据待报送",
-    "annual_report": "年度工作报告待报送",
-    "rectification": "限期整改待完成",
-    "digest": "每日提醒汇总",
-}
-ACTION_ZH = {
-    "draft": "请在截止日期前将申报书提交至省级商务主管部门。",
-    "provincial_review": "请在截止日期前完成审核，并将推荐文件报送商务部。",
-    "notice_end": "公示期结束后请处理异议并办理核准。",
-    "approval": "请在截止日期前办理核准。",
-    "quarterly_report": "请在截止日期前报送本季度基地及重点企业数据。",
-    "annual_report": "请在截止日期前报送年度工作报告和下年度工作思路。",
-    "rectification": "请在整改期限内完成整改并报送整改情况。",
-}
+WORDING = ("zh", "en", "action_zh", "action_en")
 
 
-def default_rules(rules: RoundRules) -> tuple[ReminderRule, ...]:
-    """The reminder table of a round whose params do not list their own."""
-    before = tuple(rules.reminder_days_before)
-    every = rules.escalate_every_working_days
-    s = State
-    return (
-        ReminderRule("draft", frozenset({s.DRAFTED}), Audience.OWNER,
-                     Deadline.PROVINCIAL_INTERNAL, before, Audience.PROVINCE_HEAD, every),
-        ReminderRule("provincial_review", frozenset({s.PROVINCIALLY_REVIEWED}),
-                     Audience.PROVINCE, Deadline.SUBMISSION, before, Audience.MINISTRY_HEAD,
-                     every),
-        # the notice lasts only a few working days: remind the ministry at its very end
-        ReminderRule("notice_end", frozenset({s.PUBLICLY_SHOWN}), Audience.MINISTRY,
-                     Deadline.NOTICE_ENDS, tuple(n for n in before if n <= 2) or (1,), None,
-                     every),
-        ReminderRule("approval", frozenset({s.RECOMMENDED, s.PUBLICLY_SHOWN}), Audience.MINISTRY,
-                     Deadline.APPROVAL, before, Audience.MINISTRY_HEAD, every),
-        ReminderRule("quarterly_report", DESIGNATED, Audience.OWNER, Deadline.QUARTERLY, before,
-                     Audience.PROVINCE_HEAD, every),
-        ReminderRule("annual_report", DESIGNATED, Audience.OWNER, Deadline.ANNUAL, before,
-                     Audience.PROVINCE_HEAD, every),
-        ReminderRule("rectification", frozenset({s.RECTIFYING}), Audience.OWNER,
-                     Deadline.RECTIFICATION, before, Audience.PROVINCE_HEAD, every),
-    )
+@dataclass(frozen=True)
+class ReminderDef:
+    """A row of a programme's reminder table (`[[reminders]]` in its definition file): the
+    round supplies the days — its `reminder_days_before` and `escalate_every_working_days`
+    — unless the row fixes its own."""
+
+    kind: str
+    states: frozenset[str]
+    audience: Audience
+    deadline: Deadline
+    escalate_to: Audience | None
+    zh: str
+    en: str
+    action_zh: str = ""
+    action_en: str = ""
+    days_before: tuple[int, ...] | None = None  # None: the round's
+    # only the round's days at most this many working days before the deadline (1 if the
+    # round has none that late): a public notice lasts a few working days only
+    within_days: int | None = None
+    escalate_every: int | None = None  # None: the round's
+
+    def rule(self, rules: RoundRules) -> ReminderRule:
+        """The row as a round with these rules runs it."""
+        before = self.days_before or tuple(rules.reminder_days_before)
+        if self.within_days is not None:
+            before = tuple(n for n in before if n <= self.within_days) or (1,)
+        every = self.escalate_every or rules.escalate_every_working_days
+        return ReminderRule(self.kind, self.states, self.audience, self.deadline, before,
+                            self.escalate_to, every, self.zh, self.en, self.action_zh,
+                            self.action_en)
+
+
+REMINDER_KEYS = {"kind", "states", "audience", "deadline", "escalate_to", "zh", "en",
+                 "action_zh", "action_en", "days_before", "within_days", "escalate_every"}
+RESERVED_KINDS = ("digest",)  # the daily digest's own outbox kind
+
+
+def _choice(where: str, raw: Any, enum: type[StrEnum], what: str) -> Any:
+    try:
+        return enum(raw)
+    except ValueError:
+        raise DefinitionError(f"{where}: unknown {what} {raw!r} (one of "
+                              f"{', '.join(x.value for x in enum)})") from None
+
+
+def _positive(where: str, raw: Any) -> int:
+    if isinstance(raw, bool) or not isinstance(raw, int) or raw < 1:
+        raise DefinitionError(f"{where}: must be a whole number of working days, 1 or more")
+    return raw
+
+
+def _reminder(file: str, i: int, raw: Any, states: set[str], seen: set[str]) -> ReminderDef:
+    kind = raw.get("kind") if isinstance(raw, dict) else None
+    at = f"{file}: reminders[{i}]" + (f" ({kind})" if isinstance(kind, str) else "")
+    if not isinstance(raw, dict):
+        raise DefinitionError(f"{at}: must be a table")
+    unknown = sorted(set(raw) - REMINDER_KEYS)
+    if unknown:
+        raise DefinitionError(f"{at}.{unknown[0]}: is not a reminder setting (one of "
+                              f"{', '.join(sorted(REMINDER_KEYS))})")
+    if not isinstance(kind, str) or not kind.isidentifier() or not kind.isascii():
+        raise DefinitionError(f"{at}.kind: must be a name (letters, digits, _)")
+    if kind in RESERVED_KINDS or kind in seen:
+        raise DefinitionError(f"{at}.kind: {kind!r} is "
+                              + ("defined twice" if kind in seen else "the digest's own"))
+    in_states = raw.get("states")
+    if not isinstance(in_states, list) or not in_states:
+        raise DefinitionError(f"{at}.states: must name at least one state")
+    for s in in_states:
+        if s not in states:
+            raise DefinitionError(f"{at}.states: state {s!r} is not defined")
+    words = {}
+    for key in WORDING:
+        value = raw.get(key, "")
+        if not isinstance(value, str) or (key in ("zh", "en") and not value.strip()):
+            raise DefinitionError(f"{at}.{key}: must be a non-empty text")
+        words[key] = value
+    if bool(words["action_zh"]) != bool(words["action_en"]):
+        raise DefinitionError(f"{at}.action_{'en' if words['action_zh'] else 'zh'}: "
+                              "the action needs both its Chinese and its English")
+    days = raw.get("days_before")
+    if days is not None:
+        if not isinstance(days, list) or not days:
+            raise DefinitionError(f"{at}.days_before: must list working days, e.g. [5, 1]")
+        days = tuple(_positive(f"{at}.days_before", n) for n in days)
+    within = raw.get("within_days")
+    every = raw.get("escalate_every")
+    esc = raw.get("escalate_to")
+    return ReminderDef(
+        kind, frozenset(in_states),
+        _choice(f"{at}.audience", raw.get("audience"), Audience, "audience"),
+        _choice(f"{at}.deadline", raw.get("deadline"), Deadline, "deadline"),
+        _choice(f"{at}.escalate_to", esc, Audience, "audience") if esc is not None else None,
+        days_before=days,
+        within_days=_positive(f"{at}.within_days", within) if within is not None else None,
+        escalate_every=_positive(f"{at}.escalate_every", every) if every is not None else None,
+        **words)
+
+
+def parse_reminders(file: str, raw: Any, states: set[str]) -> tuple[ReminderDef, ...] | None:
+    """A programme's `[[reminders]]` tables, checked (errors name the file and the key);
+    None when the file has none at all."""
+    if raw is None:
+        return None
+    if not isinstance(raw, list):
+        raise DefinitionError(f"{file}: reminders: must be a list of [[reminders]] tables")
+    seen: set[str] = set()
+    out = []
+    for i, entry in enumerate(raw):
+        row = _reminder(file, i, entry, states, seen)
+        seen.add(row.kind)
+        out.append(row)
+    return tuple(out)
 
 
 # what a designated base still owes once its round has closed (002 §四(四), §六(三))
 BASE_DUTIES = frozenset({Deadline.QUARTERLY, Deadline.ANNUAL, Deadline.RECTIFICATION})
 
 
-def rules_of_round(rules: RoundRules, closed: bool = False) -> tuple[ReminderRule, ...]:
-    """The round's own table (`RoundRules.reminder_rules`) or the defaults; once the round
-    has closed, only its bases' duties."""
-    table = (tuple(ReminderRule.from_json(dict(r)) for r in rules.reminder_rules)
-             if rules.reminder_rules else default_rules(rules))
+def rules_of_round(table: Iterable[ReminderDef], rules: RoundRules, closed: bool = False
+                   ) -> tuple[ReminderRule, ...]:
+    """The reminder table a round runs: its own (`RoundRules.reminder_rules`, worded as
+    its programme words the same kind) or its programme's (`table`); once the round has
+    closed, only its bases' duties."""
+    defs = {d.kind: d for d in table}
+    if rules.reminder_rules:
+        own = []
+        for r in (ReminderRule.from_json(dict(r)) for r in rules.reminder_rules):
+            d = defs.get(r.kind)
+            if d is not None and not r.zh:
+                r = replace(r, zh=d.zh, en=d.en, action_zh=d.action_zh, action_en=d.action_en)
+            own.append(r)
+        out = tuple(own)
+    else:
+        out = tuple(d.rule(rules) for d in defs.values())
     if closed:
-        table = tuple(r for r in table if r.deadline in BASE_DUTIES)
-    return table
+        out = tuple(r for r in out if r.deadline in BASE_DUTIES)
+    return out
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ import pytest
 from config import load_settings
 from tests import factories
 from tests.e2e.test_walkthrough import VIEWPORT, _uow
-from workflow.services import accounts, clock
+from workflow.services import clock, second_factor
 from workflow.storage.models import ExportBaseRow
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres]
@@ -95,8 +95,8 @@ def test_every_main_screen_meets_wcag_a_and_aa(chromium, live_server, lang):
     clock.freeze(T)
     secrets = {}
     for admin in ADMINS:
-        secrets[admin] = accounts.new_totp_secret()
-        accounts.enrol_totp(world.uow(), world.id(admin), secrets[admin],
+        secrets[admin] = second_factor.new_totp_secret()
+        second_factor.enrol_totp(world.uow(), world.id(admin), secrets[admin],
                             pyotp.TOTP(secrets[admin]).at(clock.utcnow()),
                             secret_key=load_settings().secret_key)  # the live server's
     clock.freeze(T + timedelta(seconds=30))  # a fresh code for each admin's login

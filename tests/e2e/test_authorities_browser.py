@@ -15,7 +15,7 @@ import pytest
 from config import load_settings
 from tests import factories
 from tests.e2e.test_walkthrough import VIEWPORT, _uow, login
-from workflow.services import accounts, clock
+from workflow.services import clock, second_factor
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres]
 T = datetime(2006, 4, 3, 10, tzinfo=clock.CHINA)
@@ -23,8 +23,8 @@ T = datetime(2006, 4, 3, 10, tzinfo=clock.CHINA)
 
 def admin_login(chromium: Any, base: str, world: factories.World) -> Any:
     """The system admin, with a second factor enrolled, through the login and code pages."""
-    secret = accounts.new_totp_secret()
-    accounts.enrol_totp(world.uow(), world.id("sysadmin"), secret,
+    secret = second_factor.new_totp_secret()
+    second_factor.enrol_totp(world.uow(), world.id("sysadmin"), secret,
                         pyotp.TOTP(secret).at(clock.utcnow()),
                         secret_key=load_settings().secret_key)  # the live server's
     clock.freeze(T + timedelta(seconds=30))  # a code of its own for the login

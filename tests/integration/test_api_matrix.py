@@ -161,7 +161,8 @@ def test_another_authoritys_webhook_is_not_found_and_leaks_nothing(
     from workflow.services import webhooks
 
     hubei = webhooks.create(world.uow(), world.id("hubei_reviewer"),
-                            "https://hubei.example.gov.cn/hook")
+                            "https://hubei.example.gov.cn/hook",
+                            settings=api.client.application.config["SETTINGS"])
     factories.submitted(world)  # a Hubei transition: one delivery queued for Hubei
     webhooks.scan(world.uow())
     [delivery] = webhooks.deliveries(world.uow(), world.id("hubei_reviewer"), hubei.id)

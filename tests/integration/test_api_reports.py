@@ -10,7 +10,7 @@ import pytest
 
 from tests import factories
 from tests.integration.test_api_errors import problem_of
-from workflow.services import clock
+from workflow.services import assessment, clock
 
 
 @pytest.fixture
@@ -54,6 +54,50 @@ def test_only_the_ministry_enters_reference_statistics(
                                  json=body).status_code == 204
     years = api.as_("hubei_reviewer").get("/api/v1/reference-statistics").get_json()
     assert years[0]["year"] == 2006 and years[0]["national_hightech_growth_pct"] == "29.50"
+
+
+@pytest.fixture
+def february_2007() -> Any:
+    clock.freeze(datetime(2007, 2, 1, 2, tzinfo=UTC))
+    yield
+    clock.freeze(None)
+
+
+def test_the_ministry_queues_a_re_evaluation_and_follows_it_to_its_proposals(
+        api: Any, world: factories.World, february_2007: Any, published_tasks: Any) -> None:
+    app_id = factories.approved(world)
+    ministry = api.as_("mofcom")
+    r = ministry.post("/api/v1/evaluation-runs", json={"period": 2006})
+    assert r.status_code == 202, r.get_data(as_text=True)
+    run = r.get_json()
+    assert run["status"] == "queued" and run["period"] == 2006 and not run["dry_run"]
+    assert r.headers["Location"] == f"/api/v1/evaluation-runs/{run['id']}"
+    # queued for the worker, as the page queues it, and not done inside the request
+    assert ("tasks.assessment.execute", [run["id"]]) in published_tasks
+    assert ministry.get("/api/v1/evaluations?period=2006").get_json() == []
+    assert ministry.get(r.headers["Location"]).get_json()["status"] == "queued"
+    assessment.execute(world.uow(), run["id"])  # what the worker does with the queued task
+    done = ministry.get(r.headers["Location"]).get_json()
+    assert done["status"] == "finished" and done["summary"]["bases"] == 1
+    [proposal] = ministry.get("/api/v1/evaluations?period=2006").get_json()
+    assert proposal["application_id"] == app_id
+    assert ministry.get("/api/v1/evaluation-runs").get_json()[0]["id"] == run["id"]
+
+
+def test_a_run_is_the_ministrys_to_read_and_a_wrong_year_is_refused_by_name(
+        api: Any, world: factories.World, february_2007: Any, published_tasks: Any) -> None:
+    ministry = api.as_("mofcom")
+    run_id = ministry.post("/api/v1/evaluation-runs", json={"period": 2006}).get_json()["id"]
+    problem_of(api.as_("hubei_reviewer").get(f"/api/v1/evaluation-runs/{run_id}"),
+               403, "forbidden")
+    problem_of(ministry.get(f"/api/v1/evaluation-runs/{run_id + 1}"), 404, "not_found")
+    bad = ministry.post("/api/v1/evaluation-runs", json={"period": 2005})
+    assert problem_of(bad, 422, "validation_error")["errors"][0]["field"] == "period"
+    # the year still running is refused: its data are not all in (nothing queued)
+    problem_of(ministry.post("/api/v1/evaluation-runs", json={"period": 2007}), 422,
+               "validation_error")
+    assert [name for name, _ in published_tasks] == ["tasks.assessment.execute"]
+    assert len(ministry.get("/api/v1/evaluation-runs").get_json()) == 1
 
 
 def test_the_ministry_dry_runs_a_re_evaluation_without_storing_anything(

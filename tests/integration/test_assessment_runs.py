@@ -150,7 +150,7 @@ def test_confirming_moves_each_case_with_history_and_a_rectification_deadline(
     assessment.run(uow(), 2006, user_id=world.id("mofcom"), now=NOW)
     ids = {e.application_id: e.id for e, _, _, _ in
            assessment.proposals(uow(), world.id("mofcom"), 2006)}
-    results = assessment.confirm(uow, world.id("mofcom"),
+    results = assessment.confirm(uow(), world.id("mofcom"),
                                  [ids[bases["hubei"]], ids[bases["hunan"]], ids[bases["hunan"]]],
                                  now=NOW)
     assert [(r["ok"], r.get("state") or r["code"]) for r in results] == [
@@ -176,14 +176,14 @@ def test_a_base_still_failing_after_rectification_is_revoked_on_confirmation(
     assessment.run(uow(), 2006, user_id=world.id("mofcom"), now=NOW)
     [(ev, _, _, _)] = [p for p in assessment.proposals(uow(), world.id("mofcom"), 2006)
                        if p[0].application_id == bases["sichuan"]]
-    assessment.confirm(uow, world.id("mofcom"), [ev.id], now=NOW)
+    assessment.confirm(uow(), world.id("mofcom"), [ev.id], now=NOW)
     assert state_of(uow, bases["sichuan"])[0] == "rectifying"
     counts = assessment.run(uow(), 2007, user_id=world.id("mofcom"), now=LATER)
     assert counts.proposals["revoke"] == 1
     [(ev, _, _, _)] = assessment.proposals(uow(), world.id("mofcom"), 2007, proposal="revoke")
     assert ev.application_id == bases["sichuan"]
     assert "限期整改" in ev.explanation_zh and "届满后仍不符合要求" in ev.explanation_zh
-    [result] = assessment.confirm(uow, world.id("mofcom"), [ev.id], now=LATER)
+    [result] = assessment.confirm(uow(), world.id("mofcom"), [ev.id], now=LATER)
     assert result["ok"] and result["state"] == "revoked"
     hist = cases.history_of(uow(), world.id("mofcom"), bases["sichuan"])[-1]
     assert hist.trigger == "revoke" and hist.reason.startswith("2007 年度复评建议：撤销")
@@ -217,7 +217,7 @@ def test_a_base_within_its_rectification_deadline_stays_in_rectification_on_conf
     assessment.run(uow(), 2006, user_id=world.id("mofcom"), now=NOW)
     [(ev, _, _, _)] = [p for p in assessment.proposals(uow(), world.id("mofcom"), 2006)
                        if p[0].application_id == bases["sichuan"]]
-    assessment.confirm(uow, world.id("mofcom"), [ev.id], now=NOW)
+    assessment.confirm(uow(), world.id("mofcom"), [ev.id], now=NOW)
     state, deadline = state_of(uow, bases["sichuan"])
     assert state == "rectifying" and deadline is not None and deadline > LATER.date()
     assessment.run(uow(), 2007, user_id=world.id("mofcom"), now=LATER)
@@ -225,7 +225,7 @@ def test_a_base_within_its_rectification_deadline_stays_in_rectification_on_conf
                        if p[0].application_id == bases["sichuan"]]
     assert ev.proposal == "rectify"
     assert any(f["criterion"] == "rectification" and "尚未届满" in f["zh"] for f in ev.findings)
-    [result] = assessment.confirm(uow, world.id("mofcom"), [ev.id], now=LATER)
+    [result] = assessment.confirm(uow(), world.id("mofcom"), [ev.id], now=LATER)
     assert result["ok"] and result["state"] == "rectifying"
     assert state_of(uow, bases["sichuan"]) == ("rectifying", deadline)  # the deadline stands
     hist = cases.history_of(uow(), world.id("mofcom"), bases["sichuan"])[-1]

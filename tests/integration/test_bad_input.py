@@ -11,7 +11,7 @@ import pytest
 
 from tests import factories
 from tests.factories import PASSWORD, login
-from workflow.services import accounts
+from workflow.services import passwords
 
 PROBLEM = "application/problem+json"
 
@@ -95,7 +95,7 @@ def test_deep_json_to_a_page_is_a_400_page(client: Any, world: factories.World) 
 
 @pytest.mark.parametrize("bad", ["\x00", "\x07", "\t", "\n", "\x7f"])
 def test_a_password_with_a_control_character_is_refused(bad: str) -> None:
-    problems = accounts.password_problems(f"Mine-own{bad}2006", "hubei_reviewer")
+    problems = passwords.password_problems(f"Mine-own{bad}2006", "hubei_reviewer")
     assert [p.code for p in problems] == ["password_control_characters"]
     assert "控制字符" in problems[0].zh and "control characters" in problems[0].en
 

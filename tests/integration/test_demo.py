@@ -7,6 +7,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from config import for_tests
 from workflow.eligibility import FAIL
 from workflow.services import cases, demo
 from workflow.states import State
@@ -30,9 +31,9 @@ def _counts(uow: Any) -> tuple[int, int, int, int]:
 def test_demo_data_covers_every_state_and_region_and_loads_only_once(
         uow: Any, tmp_path: Path, monkeypatch: Any) -> None:
     monkeypatch.setenv("INSTANCE_PATH", str(tmp_path))
-    assert demo.seed(uow(), upload_dir=tmp_path / "uploads") is True
+    assert demo.seed(uow(), for_tests(tmp_path)) is True
     first = _counts(uow)
-    assert demo.seed(uow(), upload_dir=tmp_path / "uploads") is False  # `make run` twice
+    assert demo.seed(uow(), for_tests(tmp_path)) is False  # `make run` twice
     assert _counts(uow) == first
     authorities, _, applications, _ = first
     assert authorities == 37 + len(demo.CITIES) and applications >= 30
@@ -66,7 +67,7 @@ def test_demo_data_covers_every_state_and_region_and_loads_only_once(
 def test_the_demo_has_a_city_tier_whose_applicants_see_their_own_citys_cases(
         uow: Any, tmp_path: Path, monkeypatch: Any) -> None:
     monkeypatch.setenv("INSTANCE_PATH", str(tmp_path))
-    demo.seed(uow(), upload_dir=tmp_path / "uploads")
+    demo.seed(uow(), for_tests(tmp_path))
     with uow() as u:
         s = u.session
         cities = {a.code: a for a in s.query(AuthorityRow).filter(
@@ -107,7 +108,7 @@ TYPE_IN_NAME = {"软件出口基地": "software", "医药出口基地": "pharmac
 def test_the_demo_register_holds_the_bases_its_cases_imply_and_the_cases_agree_with_it(
         uow: Any, tmp_path: Path, monkeypatch: Any) -> None:
     monkeypatch.setenv("INSTANCE_PATH", str(tmp_path))
-    demo.seed(uow(), upload_dir=tmp_path / "uploads")
+    demo.seed(uow(), for_tests(tmp_path))
     with uow() as u:
         s = u.session
         entries = s.query(ExportBaseRow).all()
@@ -152,7 +153,7 @@ def test_the_demo_register_holds_the_bases_its_cases_imply_and_the_cases_agree_w
 def test_a_demo_loaded_before_the_register_gets_it_on_the_next_run(
         uow: Any, tmp_path: Path, monkeypatch: Any) -> None:
     monkeypatch.setenv("INSTANCE_PATH", str(tmp_path))
-    demo.seed(uow(), upload_dir=tmp_path / "uploads")
+    demo.seed(uow(), for_tests(tmp_path))
     with uow() as u:  # as a demo loaded before 0014 was: no national base, nothing named
         s = u.session
         national = [e for e in s.query(ExportBaseRow) if e.application_id is None]
@@ -165,7 +166,7 @@ def test_a_demo_loaded_before_the_register_gets_it_on_the_next_run(
         s.query(ExportBaseEventRow).filter(ExportBaseEventRow.base_id.in_(ids)).delete()
         s.query(ExportBaseRow).filter(ExportBaseRow.id.in_(ids)).delete()
         u.commit()
-    assert demo.seed(uow(), upload_dir=tmp_path / "uploads") is False
+    assert demo.seed(uow(), for_tests(tmp_path)) is False
     with uow() as u:
         s = u.session
         assert s.query(ExportBaseRow).filter(ExportBaseRow.application_id.is_(None)).count() \
@@ -176,3 +177,37 @@ def test_a_demo_loaded_before_the_register_gets_it_on_the_next_run(
         dalian = s.query(ExportBaseRow).filter_by(name="大连国家软件出口基地",
                                                   base_type="innovation").one()
         assert s.get(ExportBaseRow, dalian.recertifies_id).base_type == "software"
+
+
+def test_the_demo_judges_its_own_locality_and_shows_clusters_and_the_provinces_rank(
+        uow: Any, tmp_path: Path) -> None:
+    """002 §六(二)(3): each demo province's own export growth is entered, so criterion (3)
+    uses the applicant's locality; 002 §六, §六(二)(4): a central cluster with its leading
+    enterprises and their national ranks; 002 §六(二)(2): the province stated the rank."""
+    demo.seed(uow(), for_tests(tmp_path))
+    with uow() as u:
+        users = {x.username: x.id for x in u.session.query(UserRow)}
+        by_name = {r.applicant_name: r.id for r in u.session.query(ApplicationRow)}
+    ministry = users["mofcom_reviewer"]
+
+    def verdict(name: str, source: str) -> Any:
+        return next(v for v in cases.eligibility_of(uow(), ministry, by_name[name])
+                    if v.source == source)
+
+    growth = verdict("武汉光谷光电子信息产业集群", "002 §六(二)(3)")
+    assert growth.figures["locality"]["basis"] == "province"
+    assert growth.figures["locality"]["authority_code"] == "420000"
+    assert "湖北省统计局" in growth.figures["locality"]["sources"][0]
+    wuhan = cases.load(uow(), ministry, by_name["武汉光谷光电子信息产业集群"]).case
+    assert wuhan.values["applicant_type"] == "cluster"
+    assert [(e["name"], e["national_rank"]) for e in wuhan.values["leading_enterprises"]][:2] == [
+        ("烽火通信科技股份有限公司", 2), ("长飞光纤光缆有限公司", 1)]
+    both = verdict("武汉光谷光电子信息产业集群", "002 §六(二)(2)")
+    assert both.outcome == "pass" and "排名第 1 位（共 12 个）" in both.zh
+    assert "860.00 百万美元 ≥ 本地区门槛 50 百万美元" in both.zh
+    xian = verdict("西安航空航天出口创新基地", "002 §六(二)(2)")
+    assert xian.outcome == FAIL and "未位居前列" in xian.zh  # the reason Shaanxi declined
+    waiting = verdict("芜湖精细化工出口创新基地", "002 §六(二)(2)")  # still with Anhui
+    assert waiting.outcome == "pending" and "待省级商务主管部门填报" in waiting.zh
+    panzhihua = cases.load(uow(), ministry, by_name["攀枝花新材料出口创新基地"]).case
+    assert panzhihua.values["applicant_type"] == "cluster"  # a western cluster

@@ -18,10 +18,10 @@ RETURNED_AT = datetime(2006, 4, 10, 2, tzinfo=UTC)
 LATER = RETURNED_AT + timedelta(minutes=1)
 
 
-def deliver(world: factories.World, at: datetime) -> None:
+def deliver(world: factories.World, at: datetime, smtp: SmtpServer) -> None:
     """What the worker does: tell the people of new transitions, then send the mail."""
     events.sweep(world.uow(), now=at, base_url=BASE)
-    mail.send_due(world.uow())
+    mail.send_due(world.uow(), settings=smtp.settings(world.upload_dir))
 
 
 def mails_to(smtp: SmtpServer, username: str) -> list[object]:
@@ -39,7 +39,7 @@ def test_a_returned_applicant_gets_a_chinese_mail_with_the_reason_and_a_working_
     app_id = factories.submitted(world)
     cases.fire(world.uow(), world.id("hubei_reviewer"), app_id, "return_for_revision", None,
                reason="请补充近三年出口增速的统计口径说明", now=RETURNED_AT)
-    deliver(world, LATER)
+    deliver(world, LATER, smtp)
 
     returned = [m for m in mails_to(smtp, "hubei_applicant") if "退回修改" in m["Subject"]]
     assert len(returned) == 1
@@ -63,7 +63,7 @@ def test_a_returned_applicant_gets_a_chinese_mail_with_the_reason_and_a_working_
 def test_the_ministry_reviewers_and_the_applicant_are_told_of_a_recommendation(
         world: factories.World, smtp: SmtpServer) -> None:
     factories.recommended(world)
-    deliver(world, datetime(2006, 4, 20, 2, 1, tzinfo=UTC))
+    deliver(world, datetime(2006, 4, 20, 2, 1, tzinfo=UTC), smtp)
     for who in ("mofcom", "mofcom2", "hubei_applicant"):
         subjects = [m["Subject"] for m in mails_to(smtp, who)]
         assert any("已推荐" in s and "推荐" in s for s in subjects), (who, subjects)
@@ -77,7 +77,7 @@ def test_someone_who_chose_in_app_only_gets_no_mail_but_the_notice(
     app_id = factories.submitted(world)
     cases.fire(world.uow(), world.id("hubei_reviewer"), app_id, "return_for_revision", None,
                reason="材料不全", now=RETURNED_AT)
-    deliver(world, LATER)
+    deliver(world, LATER, smtp)
     assert not mails_to(smtp, "hubei_applicant")
     assert [n for n in notifications_of(world, "hubei_applicant") if "退回修改" in n.title]
 
@@ -91,7 +91,7 @@ def test_an_english_speaker_is_told_in_english(world: factories.World,
     app_id = factories.submitted(world)
     cases.fire(world.uow(), world.id("hubei_reviewer"), app_id, "return_for_revision", None,
                reason="材料不全", now=RETURNED_AT)
-    deliver(world, LATER)
+    deliver(world, LATER, smtp)
     (msg,) = [m for m in mails_to(smtp, "hubei_applicant") if "Return" in m["Subject"]]
     assert "now “Draft”" in msg["Subject"]
 

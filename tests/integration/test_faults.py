@@ -191,13 +191,15 @@ def web_server(pg_url: str, tmp_path: Path) -> Iterator[tuple[int, Path]]:
     try:
         deadline = time.monotonic() + 60
         while True:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
             try:
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
                 conn.request("GET", "/login")
                 if conn.getresponse().status == 200:
                     break
             except OSError:
                 pass
+            finally:  # a slow start times out after connecting: the socket is closed anyway
+                conn.close()
             assert proc.poll() is None and time.monotonic() < deadline, log.read_text()[-3000:]
             time.sleep(0.2)
         yield port, log

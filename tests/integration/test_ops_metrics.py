@@ -89,7 +89,8 @@ def test_webhook_deliveries_waiting_and_dead_are_reported(
     text = scrape(client)
     assert sample(text, "eib_webhook_deliveries", status="pending") == 0
     assert sample(text, "eib_webhook_oldest_undelivered_seconds") == 0
-    webhooks.create(world.uow(), world.id("mofcom"), "https://hooks.example.gov.cn/hook")
+    webhooks.create(world.uow(), world.id("mofcom"), "https://hooks.example.gov.cn/hook",
+                    settings=client.application.config["SETTINGS"])
     for _ in range(3):
         factories.submitted(world)
     assert webhooks.scan(world.uow()).queued == 3  # three transitions, nothing sent yet

@@ -10,14 +10,19 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time
+from pathlib import Path
 from typing import Any
 
 import pytest
 from openpyxl import load_workbook
+from sqlalchemy import update
 
 from tests import factories
-from workflow.services import clock
+from tests.smtp_sink import SmtpServer
+from workflow.calendar import WorkCalendar
+from workflow.services import clock, mail, reminders
+from workflow.storage.models import UserRow
 
 GD = "guangdong-2006-59"
 ENTERPRISE = {
@@ -158,6 +163,18 @@ def test_the_provinces_own_programme_runs_from_draft_to_designation(
     page = client.get(f"/cases/{app_id}").get_data(as_text=True)
     assert "已认定为出口基地企业" in page and "自主品牌出口占比" in page
     assert "撤销认定" in page  # the one action left, from the file
+    # and its footer cites the province's document, not notice 002
+    footer = page.split('data-testid="citation">')[1].split("</span>")[0]
+    assert "粤府办〔2006〕59号" in footer and "商技发" not in footer
+    # its 申报书 prints from its own form, and cites its own document, none of 002's
+    r = client.get(f"/applications/{app_id}/print")
+    assert r.status_code == 200
+    printed = r.get_data(as_text=True)
+    assert "广东省机电产品出口基地企业" in printed and "粤府办〔2006〕59号" in printed
+    assert "自主品牌出口占比（%）" in printed and "AA" in printed and "品牌、认证与研发" in printed
+    assert 'data-testid="papers-rule"' not in printed and "城市商务局推荐函" in printed
+    main = printed.split("<main")[1].split("</main>")[0]
+    assert "商技发" not in main and "出口创新基地申报书" not in main
 
     # the pages that count cases take the province's own programme in their stride: the
     # dashboard and the programme report stay notice 002's; the inbox filters by its states
@@ -220,3 +237,55 @@ def test_only_the_provinces_cities_apply_and_the_api_publishes_the_form(
     assert "hightech_exports_100m_usd" in \
         spec["components"]["schemas"]["Form.mofcom-2006-6"]["properties"]
     assert api.as_("mofcom").get("/api/v1/programmes/no-such").status_code == 404
+
+
+def test_a_guangdong_case_is_reminded_in_the_provinces_words_not_notice_002s(
+        api: Any, world: factories.World, gd_round: int, smtp: SmtpServer,
+        tmp_path: Path) -> None:
+    city = api.as_("guangzhou_applicant")
+    city.post("/api/v1/applications", json=ENTERPRISE)  # a draft with the city's bureau
+    sent = city.post("/api/v1/applications",
+                     json={**ENTERPRISE, "applicant_name": "广州南沙电机出口有限公司"}).get_json()
+    for kind in ("business_licence", "city_recommendation_letter"):
+        upload(city, sent["id"], kind)
+    r = city.post(f"/api/v1/applications/{sent['id']}/transitions",
+                  json={"trigger": "submit", "version": sent["version"]})
+    assert r.status_code == 200, r.get_json()
+    with world.uow() as u:  # the province's second reviewer reads English
+        u.session.execute(update(UserRow).where(UserRow.username == "guangdong_reviewer2")
+                          .values(locale="en"))
+        u.commit()
+    # five working days before the round's submission deadline, then before its approval one
+    settings = smtp.settings(tmp_path, base_url="https://eib.example.gov.cn")
+    cal = WorkCalendar()
+    for deadline in (date(2007, 4, 30), date(2007, 6, 29)):
+        day = cal.working_days_before(deadline, 5)
+        reminders.scan(world.uow(), datetime.combine(day, time(9), clock.CHINA),
+                       base_url=settings.base_url)
+    # the draft reminded to the city in April and, overdue in June, escalated to the
+    # province (it has no head: its reviewers); the case with the province reminded to them
+    assert mail.send_due(world.uow(), settings=settings).sent == 5
+    mails = sorted((str(m["To"]).split("@")[0], str(m["Subject"]), m.get_content())
+                    for m in smtp.sink.messages)
+    assert [to for to, _s, _b in mails] == ["guangdong_reviewer", "guangdong_reviewer",
+                                            "guangdong_reviewer2", "guangdong_reviewer2",
+                                            "guangzhou_applicant"]
+    (draft,) = [m for m in mails if m[0] == "guangzhou_applicant"]
+    assert "【提醒】广州珠江机电出口有限公司：企业申请尚未报送省商务厅" in draft[1]
+    assert "请在截止日期前将企业申请及推荐函报送省商务厅。" in draft[2]
+    assert "截止日期：2007年4月30日" in draft[2]
+    review, escalated = sorted((m for m in mails if m[0] == "guangdong_reviewer"),
+                               key=lambda m: "督办" in m[1])
+    assert "企业申请待省商务厅认定" in review[1] and "截止日期：2007年6月29日" in review[2]
+    assert "作出是否认定为出口基地企业的决定" in review[2]
+    assert escalated[1].startswith("【督办】广州珠江机电出口有限公司：企业申请尚未报送省商务厅")
+    english = " ".join(f"{m[1]} {m[2]}" for m in mails if m[0] == "guangdong_reviewer2")
+    assert "enterprise's application awaiting the province's decision" in english
+    assert "decide whether to designate the enterprise" in english
+    assert "enterprise's application not yet sent to the provincial department" in english
+    # none of notice 002's wording: no ministry step, no recommendation to the ministry
+    for _to, subject, body in mails:
+        text = f"{subject}\n{body}"
+        assert "商务部" not in text and "申报书尚未提交" not in text
+        assert "申报待省级审核推荐" not in text and "recommendation" not in text
+        assert "https://eib.example.gov.cn/cases/" in text

@@ -78,7 +78,7 @@ def test_a_state_added_in_the_definition_alone_is_walked_through_api_page_scan_a
     # it waits on the ministry: their worklist has it; the reminder scan runs over it
     waiting = ministry.get("/api/v1/applications?waiting_on_me=true").get_json()["items"]
     assert app_id in [a["id"] for a in waiting]
-    assert scan.scan(world.uow(), at(date(2007, 6, 4))).skipped is None
+    assert scan.scan(world.uow(), at(date(2007, 6, 4)), base_url="http://eib.test").skipped is None
     # and out of it again, by the file's own transition
     case = ministry.get(f"/api/v1/applications/{app_id}").get_json()
     assert sorted(case["available_triggers"]) == ["reinstate", "revoke_suspended"]

@@ -46,6 +46,9 @@ def test_public_notice_lists_only_cases_under_notice_without_contacts(
     for personal in ("张明", "027-87654321", "zhang@example.gov.cn"):
         assert personal not in html
     assert "还剩 2 个工作日" in html  # Tue 9 and Wed 10 May
+    # what the notice is, in its programme's words ([notice] in programmes/mofcom-2006-6.toml)
+    assert "<h1>科技兴贸出口创新基地网上公示</h1>" in html
+    assert "根据商技发〔2006〕6号，商务部在核准前将各地推荐的出口创新基地名单在网上公示" in html
 
 
 def test_case_not_under_notice_is_not_public(client: Any, world: factories.World) -> None:
@@ -127,7 +130,8 @@ def test_english_notice_page_is_translated(client: Any, world: factories.World,
     factories.published(world)
     client.post("/lang/en")
     html = client.get("/notice").get_data(as_text=True)
-    assert "Public notice" in html and "Hubei" in html
+    assert "Public notice: export innovation bases" in html and "Hubei" in html
+    assert "Under MOFCOM notice [2006] No. 6, the Ministry publishes" in html
 
 
 def test_the_public_form_carries_a_csrf_token_and_a_post_without_one_is_refused(

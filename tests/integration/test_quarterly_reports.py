@@ -13,7 +13,8 @@ from openpyxl import load_workbook
 
 from tests import factories
 from workflow.errors import Forbidden, GuardFailed, NotFound, ValidationFailed
-from workflow.quarterly_data import BASE_SHEET, ENTERPRISE_SHEET
+from workflow.programme import programme
+from workflow.quarterly_data import BASE_SHEET, ENTERPRISE_SHEET, HELP_SHEET
 from workflow.services import reports
 
 NOW = datetime(2007, 2, 1, 2, tzinfo=UTC)  # 2007-02-01 10:00 in Beijing
@@ -64,6 +65,10 @@ def test_a_filled_in_template_round_trips_every_quarter_and_enterprise(
     rows = list(again[BASE_SHEET].iter_rows(min_row=2, values_only=True))
     assert [r[:2] for r in rows] == [(2006, q) for q in (1, 2, 3, 4)]
     assert again[BASE_SHEET]["D1"].value == "高新技术产品出口额（万美元）"
+    # its notes open with the heading its programme's file gives ([quarterly], 002 §四(四))
+    heading = programme().quarterly
+    assert heading is not None and again[HELP_SHEET]["A1"].value == heading.heading_zh
+    assert "四(四)" in heading.heading_zh
 
 
 def test_uploading_a_quarter_again_replaces_it_and_keeps_the_old_revision(

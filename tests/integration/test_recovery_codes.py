@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from tests import factories
 from tests.factories import PASSWORD
-from workflow.services import accounts, clock
+from workflow.services import clock, second_factor, user_admin
 from workflow.storage.models import AuditRow, UserRow
 
 T = datetime(2006, 4, 20, 1, 0, tzinfo=UTC)
@@ -119,8 +119,8 @@ def test_new_recovery_codes_void_the_old_ones_and_need_the_password(
 
 
 def test_the_api_takes_a_recovery_code_as_the_otp(app: Any, world: factories.World) -> None:
-    secret = accounts.new_totp_secret()
-    codes = accounts.enrol_totp(world.uow(), world.id("hubei_reviewer"), secret,
+    secret = second_factor.new_totp_secret()
+    codes = second_factor.enrol_totp(world.uow(), world.id("hubei_reviewer"), secret,
                                 pyotp.TOTP(secret).at(T),
                                 secret_key=app.config["SETTINGS"].secret_key)
     r = app.test_client().post("/api/v1/auth/token", json={
@@ -131,8 +131,8 @@ def test_the_api_takes_a_recovery_code_as_the_otp(app: Any, world: factories.Wor
 
 def test_a_security_admin_reset_of_the_factor_voids_the_recovery_codes(
         app: Any, world: factories.World) -> None:
-    secret = accounts.new_totp_secret()
-    accounts.enrol_totp(world.uow(), world.id("hubei_reviewer"), secret,
+    secret = second_factor.new_totp_secret()
+    second_factor.enrol_totp(world.uow(), world.id("hubei_reviewer"), secret,
                         pyotp.TOTP(secret).at(T), secret_key=app.config["SETTINGS"].secret_key)
-    accounts.reset_totp(world.uow(), world.id("secadmin"), world.id("hubei_reviewer"))
+    user_admin.reset_totp(world.uow(), world.id("secadmin"), world.id("hubei_reviewer"))
     assert stored_codes(world) == []

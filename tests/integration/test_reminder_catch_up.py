@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
+from config import for_tests
 from tests import factories
 from tests.integration.test_reminder_scan import BASE, at, make_heads, outbox
 from workflow.errors import ValidationFailed
@@ -53,15 +54,13 @@ def test_a_base_owing_quarterly_and_annual_reports_gets_one_mail_naming_both(
 
 @pytest.mark.parametrize("also_annual", [False, True])
 def test_a_combined_reminder_is_sent_while_any_obligation_it_names_is_open(
-        world: factories.World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-        also_annual: bool) -> None:
-    monkeypatch.setenv("MAIL_DIR", str(tmp_path / "mail"))
-    monkeypatch.delenv("SMTP_HOST", raising=False)
+        world: factories.World, tmp_path: Path, also_annual: bool) -> None:
+    settings = for_tests(tmp_path, mail_dir=tmp_path / "mail")  # no SMTP: .eml files
     make_heads(world)
     app_id = factories.approved(world)
     svc.scan(world.uow(), at(date(2007, 3, 5)), base_url=BASE)
     _file(world, app_id, [(2006, 2), (2006, 3), (2006, 4)], [2006] if also_annual else [])
-    done = mail.send_due(world.uow())
+    done = mail.send_due(world.uow(), settings=settings)
     (row,) = outbox(world)
     if also_annual:  # every obligation it named is met: not sent
         assert (done.sent, done.cancelled, row.status) == (0, 1, "cancelled")
@@ -114,7 +113,7 @@ def test_a_closed_round_takes_no_drafts_and_its_open_cases_leave_the_worklists(
 def test_the_demo_is_scanned_today_a_year_on_and_twenty_years_on_in_seconds(
         uow: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("INSTANCE_PATH", str(tmp_path))
-    assert demo.seed(uow(), upload_dir=tmp_path / "uploads")
+    assert demo.seed(uow(), for_tests(tmp_path))
     now = real_utcnow()
     for moment in (now, now + timedelta(days=366), now + timedelta(days=366 * 20 + 5)):
         # this process's CPU time, not the wall clock: what the scan costs here, which a

@@ -11,8 +11,9 @@ import pyotp
 import pytest
 from sqlalchemy import select, update
 
+from config import for_tests
 from tests import factories
-from workflow.services import accounts, clock, mail
+from workflow.services import clock, mail, second_factor
 from workflow.services import reminders as svc
 from workflow.storage.models import OutboxRow, UserRow
 
@@ -28,8 +29,8 @@ def admin_login(client: Any, world: factories.World, username: str = "sysadmin")
     """Admins log in with a second factor (TOTP): enrol one, then pass the code."""
     t = datetime.now(UTC).replace(second=0, microsecond=0)
     clock.freeze(t)
-    secret = accounts.new_totp_secret()
-    accounts.enrol_totp(world.uow(), world.id(username), secret, pyotp.TOTP(secret).at(t),
+    secret = second_factor.new_totp_secret()
+    second_factor.enrol_totp(world.uow(), world.id(username), secret, pyotp.TOTP(secret).at(t),
                         secret_key=client.application.config["SETTINGS"].secret_key)
     clock.freeze(t + timedelta(minutes=1))
     client.post("/logout")
@@ -52,7 +53,7 @@ def outbox(world: factories.World) -> list[OutboxRow]:
 def test_a_user_reads_their_reminders_in_the_notification_list_and_marks_them_read(
         client: Any, world: factories.World) -> None:
     app_id = factories.draft(world, applicant_name="光谷基地")
-    svc.scan(world.uow(), SCAN_AT)
+    svc.scan(world.uow(), SCAN_AT, base_url="http://eib.test")
     login(client, "hubei_applicant")
     page = client.get("/notifications").get_data(as_text=True)
     assert "未读 1 条" in page and "【提醒】光谷基地：申报书尚未提交，还剩 5 个工作日" in page
@@ -76,16 +77,15 @@ def test_a_user_switches_to_the_daily_digest(client: Any, world: factories.World
 
 
 def test_the_system_admin_sees_a_permanent_failure_and_retries_it(
-        client: Any, world: factories.World, monkeypatch: Any, tmp_path: Any) -> None:
-    monkeypatch.delenv("SMTP_HOST", raising=False)
-    monkeypatch.setenv("MAIL_DIR", str(tmp_path / "mail"))
+        client: Any, world: factories.World, tmp_path: Any) -> None:
+    settings = for_tests(tmp_path, mail_dir=tmp_path / "mail")  # no SMTP: .eml files
     with world.uow() as u:
         u.session.execute(update(UserRow).where(UserRow.username == "hubei_applicant")
                           .values(email="no-at-sign"))
         u.commit()
     factories.draft(world)
-    svc.scan(world.uow(), SCAN_AT)
-    mail.send_due(world.uow())
+    svc.scan(world.uow(), SCAN_AT, base_url="http://eib.test")
+    mail.send_due(world.uow(), settings=settings)
     (row,) = outbox(world)
     admin_login(client, world)
     page = client.get("/admin/outbox?status=dead").get_data(as_text=True)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-import pytest
 from sqlalchemy import select, update
 
+from config import for_tests
 from tests import factories
 from workflow.calendar import WorkCalendar
 from workflow.services import cases, files
@@ -249,17 +249,16 @@ def test_filing_the_quarterly_data_stops_its_reminder(world: factories.World) ->
 
 
 def test_a_queued_reminder_whose_case_moved_on_is_cancelled_not_sent(
-        world: factories.World, tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+        world: factories.World, tmp_path: Any) -> None:
     from workflow.services import mail
 
-    monkeypatch.setenv("MAIL_DIR", str(tmp_path / "mail"))
-    monkeypatch.delenv("SMTP_HOST", raising=False)
+    settings = for_tests(tmp_path, mail_dir=tmp_path / "mail")  # no SMTP: .eml files
     app_id = factories.draft(world)
     factories.attach_required(world, app_id)
     svc.scan(world.uow(), at(date(2006, 4, 7)), base_url=BASE)
     cases.fire(world.uow(), world.id("hubei_applicant"), app_id, "submit", None,
                now=at(date(2006, 4, 7), 10))
-    done = mail.send_due(world.uow())
+    done = mail.send_due(world.uow(), settings=settings)
     (row,) = outbox(world)
     assert (done.cancelled, done.sent, row.status) == (1, 0, "cancelled")
     assert not list((tmp_path / "mail").glob("*.eml")) if (tmp_path / "mail").exists() else True

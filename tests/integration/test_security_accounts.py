@@ -11,7 +11,8 @@ import pytest
 
 from tests import factories
 from tests.factories import PASSWORD
-from workflow.services import accounts, clock
+from workflow.errors import ValidationFailed
+from workflow.services import clock, passwords, second_factor, user_admin
 from workflow.storage.models import UserRow
 
 T = datetime(2006, 4, 20, 1, 0, tzinfo=UTC)
@@ -32,9 +33,9 @@ def login(client: Any, username: str, password: str = PASSWORD,
 
 def enrol(world: factories.World, app: Any, username: str) -> str:
     """Give a user a TOTP secret through the service, as the enrolment page does."""
-    secret = accounts.new_totp_secret()
+    secret = second_factor.new_totp_secret()
     code = pyotp.TOTP(secret).at(clock.utcnow())
-    accounts.enrol_totp(world.uow(), world.id(username), secret, code,
+    second_factor.enrol_totp(world.uow(), world.id(username), secret, code,
                         secret_key=app.config["SETTINGS"].secret_key)
     return secret
 
@@ -78,15 +79,15 @@ def test_the_security_admin_unlocks_a_locked_user_at_once(world: factories.World
                                                           client: Any) -> None:
     for _ in range(5):
         login(client, "hubei_reviewer", "wrong-Password-1")
-    users, locked = accounts.list_users(world.uow(), world.id("secadmin"))
+    users, locked = user_admin.list_users(world.uow(), world.id("secadmin"))
     assert "hubei_reviewer" in locked
-    assert accounts.unlock(world.uow(), world.id("secadmin"), world.id("hubei_reviewer")) == 1
+    assert user_admin.unlock(world.uow(), world.id("secadmin"), world.id("hubei_reviewer")) == 1
     assert login(client, "hubei_reviewer").status_code == 302
 
 
 def test_the_lockout_threshold_and_duration_are_settings(world: factories.World,
                                                          client: Any) -> None:
-    accounts.update_policy(world.uow(), world.id("secadmin"),
+    user_admin.update_policy(world.uow(), world.id("secadmin"),
                            {"lockout_threshold": "3", "lockout_minutes": "60"})
     for _ in range(3):
         login(client, "hubei_reviewer", "wrong-Password-1")
@@ -109,15 +110,15 @@ def test_the_lockout_threshold_and_duration_are_settings(world: factories.World,
     ("Qwerty123456", "password_too_common"),
 ])
 def test_weak_passwords_are_refused_with_a_stable_code(password: str, code: str) -> None:
-    problems = accounts.password_problems(password, "hubei_reviewer")
+    problems = passwords.password_problems(password, "hubei_reviewer")
     assert code in [p.code for p in problems]
 
 
 def test_the_common_password_list_ships_thousands_and_spares_ordinary_passwords() -> None:
-    assert len(accounts.common_passwords()) > 9000  # ASVS V6.2.4: at least the top 3,000
-    assert {"password", "qwerty123", "5201314", "woaini1314"} <= accounts.common_passwords()
+    assert len(passwords.common_passwords()) > 9000  # ASVS V6.2.4: at least the top 3,000
+    assert {"password", "qwerty123", "5201314", "woaini1314"} <= passwords.common_passwords()
     for fine in (PASSWORD, "Mine-own-2006", "Lemonade!Sky42", "Wuhan-temp-2006!x"):
-        assert accounts.password_problems(fine, "hubei_reviewer") == [], fine
+        assert passwords.password_problems(fine, "hubei_reviewer") == [], fine
 
 
 def test_a_common_password_is_refused_on_the_page_and_the_old_one_still_works(
@@ -135,8 +136,8 @@ def test_a_common_password_is_refused_on_the_page_and_the_old_one_still_works(
 
 def test_the_system_admin_cannot_hand_out_a_common_temporary_password(
         world: factories.World) -> None:
-    with pytest.raises(accounts.ValidationFailed) as err:
-        accounts.create_user(world.uow(), world.id("sysadmin"), {
+    with pytest.raises(ValidationFailed) as err:
+        user_admin.create_user(world.uow(), world.id("sysadmin"), {
             "username": "wuhan_city", "display_name": "武汉市商务局", "email": "w@example.gov.cn",
             "role": "applicant", "authority": "420000", "password": "Password123!"})
     assert [(r.code, r.field) for r in err.value.refusals] == [
@@ -148,18 +149,18 @@ def test_a_password_may_not_be_one_of_the_last_five(world: factories.World) -> N
     current = PASSWORD
     for i in range(4):
         new = f"Fresh-pass-{i}0"
-        accounts.change_password(world.uow(), uid, current, new)
+        passwords.change_password(world.uow(), uid, current, new)
         current = new
-    with pytest.raises(accounts.ValidationFailed) as err:  # the original is still among 5
-        accounts.change_password(world.uow(), uid, current, PASSWORD)
+    with pytest.raises(ValidationFailed) as err:  # the original is still among 5
+        passwords.change_password(world.uow(), uid, current, PASSWORD)
     assert err.value.first.code == "password_reused"
-    accounts.change_password(world.uow(), uid, current, "Fresh-pass-40")
-    accounts.change_password(world.uow(), uid, "Fresh-pass-40", PASSWORD)  # 6th back: allowed
+    passwords.change_password(world.uow(), uid, current, "Fresh-pass-40")
+    passwords.change_password(world.uow(), uid, "Fresh-pass-40", PASSWORD)  # 6th back: allowed
 
 
 def test_a_new_account_must_change_its_password_before_anything_else(
         world: factories.World, client: Any) -> None:
-    accounts.create_user(world.uow(), world.id("sysadmin"), {
+    user_admin.create_user(world.uow(), world.id("sysadmin"), {
         "username": "wuhan_city", "display_name": "武汉市商务局", "email": "w@example.gov.cn",
         "role": "applicant", "authority": "420000", "password": "Temp-pass-2006"})
     assert login(client, "wuhan_city", "Temp-pass-2006").status_code == 302
@@ -222,7 +223,7 @@ def test_disabling_an_account_ends_its_sessions_and_tokens(world: factories.Worl
     login(client, "hubei_reviewer")
     reviewer = api.as_("hubei_reviewer")
     assert reviewer.get("/api/v1/applications").status_code == 200
-    accounts.set_active(world.uow(), world.id("sysadmin"), world.id("hubei_reviewer"), False)
+    user_admin.set_active(world.uow(), world.id("sysadmin"), world.id("hubei_reviewer"), False)
     assert client.get("/inbox").status_code == 302
     assert reviewer.get("/api/v1/applications").status_code == 401
     assert login(client, "hubei_reviewer").status_code == 401
@@ -230,7 +231,7 @@ def test_disabling_an_account_ends_its_sessions_and_tokens(world: factories.Worl
 
 def test_a_role_change_ends_the_users_sessions(world: factories.World, client: Any) -> None:
     login(client, "hubei_reviewer")
-    accounts.set_role(world.uow(), world.id("secadmin"), world.id("hubei_reviewer"),
+    user_admin.set_role(world.uow(), world.id("secadmin"), world.id("hubei_reviewer"),
                       "provincial_reviewer", "430000")
     assert client.get("/inbox").status_code == 302
 

@@ -12,8 +12,8 @@ import pytest
 
 from tests import factories
 from tests.factories import PASSWORD
-from workflow.errors import Forbidden, NotFound
-from workflow.services import accounts, audit, cases, clock, files
+from workflow.errors import Forbidden, NotFound, ValidationFailed
+from workflow.services import audit, cases, clock, files, second_factor, security_policy, user_admin
 
 ADMINS = ("sysadmin", "secadmin", "auditor")
 T = datetime(2006, 4, 20, 1, 0, tzinfo=UTC)
@@ -28,8 +28,8 @@ def frozen() -> Any:
 
 def admin_client(app: Any, world: factories.World, username: str) -> Any:
     """A browser session for an admin who has enrolled TOTP and logged in with a code."""
-    secret = accounts.new_totp_secret()
-    accounts.enrol_totp(world.uow(), world.id(username), secret,
+    secret = second_factor.new_totp_secret()
+    second_factor.enrol_totp(world.uow(), world.id(username), secret,
                         pyotp.TOTP(secret).at(clock.utcnow()),
                         secret_key=app.config["SETTINGS"].secret_key)
     clock.freeze(T.replace(minute=1))
@@ -73,17 +73,17 @@ def _jobs(world: factories.World) -> dict[str, list[Any]]:
     target = world.id("hunan_reviewer")
     return {
         "sysadmin": [
-            lambda uid: accounts.create_user(world.uow(), uid, {
+            lambda uid: user_admin.create_user(world.uow(), uid, {
                 "username": "new_one", "display_name": "新用户", "email": "n@example.gov.cn",
                 "role": "applicant", "authority": "420000", "password": "Temp-pass-2006"}),
-            lambda uid: accounts.set_active(world.uow(), uid, target, False),
-            lambda uid: accounts.reset_password(world.uow(), uid, target, "Temp-pass-2006"),
+            lambda uid: user_admin.set_active(world.uow(), uid, target, False),
+            lambda uid: user_admin.reset_password(world.uow(), uid, target, "Temp-pass-2006"),
         ],
         "secadmin": [
-            lambda uid: accounts.set_role(world.uow(), uid, target, "ministry_reviewer"),
-            lambda uid: accounts.unlock(world.uow(), uid, target),
-            lambda uid: accounts.reset_totp(world.uow(), uid, target),
-            lambda uid: accounts.update_policy(world.uow(), uid, {"lockout_minutes": "30"}),
+            lambda uid: user_admin.set_role(world.uow(), uid, target, "ministry_reviewer"),
+            lambda uid: user_admin.unlock(world.uow(), uid, target),
+            lambda uid: user_admin.reset_totp(world.uow(), uid, target),
+            lambda uid: user_admin.update_policy(world.uow(), uid, {"lockout_minutes": "30"}),
         ],
         "auditor": [
             lambda uid: audit.search(world.uow(), uid, {}),
@@ -107,7 +107,7 @@ def test_each_admin_job_is_refused_to_everyone_else(world: factories.World, acto
         hunan = u.session.get(UserRow, world.id("hunan_reviewer"))
         assert (hunan.role, hunan.is_active, hunan.must_change_password) == (
             "provincial_reviewer", True, False)
-    assert accounts.policy(world.uow()).lockout_minutes == 15
+    assert security_policy.policy(world.uow()).lockout_minutes == 15
 
 
 def test_each_admin_does_their_own_job(world: factories.World) -> None:
@@ -117,8 +117,8 @@ def test_each_admin_does_their_own_job(world: factories.World) -> None:
 
 
 def test_the_system_admin_cannot_grant_an_admin_role(world: factories.World) -> None:
-    with pytest.raises(accounts.ValidationFailed) as err:
-        accounts.create_user(world.uow(), world.id("sysadmin"), {
+    with pytest.raises(ValidationFailed) as err:
+        user_admin.create_user(world.uow(), world.id("sysadmin"), {
             "username": "shadow", "display_name": "影子", "email": "s@example.gov.cn",
             "role": "security_admin", "password": "Temp-pass-2006"})
     assert err.value.first.field == "role"
@@ -126,12 +126,12 @@ def test_the_system_admin_cannot_grant_an_admin_role(world: factories.World) -> 
 
 def test_the_security_admin_cannot_change_their_own_role(world: factories.World) -> None:
     with pytest.raises(Forbidden) as err:
-        accounts.set_role(world.uow(), world.id("secadmin"), world.id("secadmin"), "auditor")
+        user_admin.set_role(world.uow(), world.id("secadmin"), world.id("secadmin"), "auditor")
     assert err.value.first.code == "not_on_yourself"
 
 
 def test_a_role_change_is_audited_with_before_and_after(world: factories.World) -> None:
-    accounts.set_role(world.uow(), world.id("secadmin"), world.id("hubei_reviewer"),
+    user_admin.set_role(world.uow(), world.id("secadmin"), world.id("hubei_reviewer"),
                       "provincial_reviewer", "430000")
     row = audit.search(world.uow(), world.id("auditor"), {"event": "role_changed"})[0]
     assert row.actor_name == "secadmin" and row.object_id == str(world.id("hubei_reviewer"))
@@ -140,12 +140,12 @@ def test_a_role_change_is_audited_with_before_and_after(world: factories.World) 
 
 
 def test_out_of_range_settings_are_refused_naming_the_field(world: factories.World) -> None:
-    with pytest.raises(accounts.ValidationFailed) as err:
-        accounts.update_policy(world.uow(), world.id("secadmin"),
+    with pytest.raises(ValidationFailed) as err:
+        user_admin.update_policy(world.uow(), world.id("secadmin"),
                                {"session_idle_minutes": "0", "lockout_threshold": "x"})
     assert {r.field for r in err.value.refusals} == {"session_idle_minutes",
                                                      "lockout_threshold"}
-    assert accounts.policy(world.uow()).session_idle_minutes == 30
+    assert security_policy.policy(world.uow()).session_idle_minutes == 30
 
 
 # --- through the web -----------------------------------------------------------------------
@@ -192,10 +192,10 @@ def test_the_system_admin_opens_and_disables_accounts_on_the_web(app: Any,
         "username": "weak_one", "display_name": "弱密码", "email": "w@example.gov.cn",
         "role": "applicant", "authority": "420000", "password": "weak"})
     assert bad.status_code == 422 and 'value="weak_one"' in bad.get_data(as_text=True)
-    users, _ = accounts.list_users(world.uow(), world.id("sysadmin"))
+    users, _ = user_admin.list_users(world.uow(), world.id("sysadmin"))
     target = next(u for u in users if u.username == "wuhan_city")
     assert client.post(f"/admin/accounts/{target.id}/disable").status_code == 302
-    users, _ = accounts.list_users(world.uow(), world.id("sysadmin"))
+    users, _ = user_admin.list_users(world.uow(), world.id("sysadmin"))
     assert not next(u for u in users if u.username == "wuhan_city").is_active
     assert "weak_one" not in {u.username for u in users}
 
@@ -225,4 +225,4 @@ def test_the_application_has_no_route_that_changes_or_deletes_audit_records(app:
 
 def test_unlocking_an_unknown_user_is_not_found(world: factories.World) -> None:
     with pytest.raises(NotFound):
-        accounts.unlock(world.uow(), world.id("secadmin"), 999_999)
+        user_admin.unlock(world.uow(), world.id("secadmin"), 999_999)

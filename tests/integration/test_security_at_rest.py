@@ -19,7 +19,7 @@ from tests import factories
 from tests.conftest import PG_BASE, missing
 from tests.databases import create_database, drop_database
 from tests.factories import PASSWORD
-from workflow.services import accounts, clock
+from workflow.services import authentication, clock, passwords, second_factor
 from workflow.storage.db import get_engine, make_engine, session_factory
 from workflow.storage.migrate import downgrade, upgrade
 from workflow.storage.uow import UnitOfWork
@@ -80,8 +80,8 @@ def test_an_enrolled_secret_is_never_stored_in_clear_and_the_code_still_logs_in(
 
 def test_a_sealed_secret_copied_onto_another_account_does_not_open_there(
         client: Any, world: factories.World, db_url: str) -> None:
-    secret = accounts.new_totp_secret()
-    accounts.enrol_totp(world.uow(), world.id("hubei_reviewer"), secret, pyotp.TOTP(secret).at(T),
+    secret = second_factor.new_totp_secret()
+    second_factor.enrol_totp(world.uow(), world.id("hubei_reviewer"), secret, pyotp.TOTP(secret).at(T),
                         secret_key=settings_of(client).secret_key)
     copied = stored_secret(db_url, world.id("hubei_reviewer"))
     with get_engine(db_url).begin() as conn:  # someone with write access to the table
@@ -96,8 +96,8 @@ def test_a_sealed_secret_copied_onto_another_account_does_not_open_there(
 
 def test_a_changed_secret_key_refuses_the_code_instead_of_failing(
         client: Any, world: factories.World) -> None:
-    secret = accounts.new_totp_secret()
-    accounts.enrol_totp(world.uow(), world.id("hubei_reviewer"), secret, pyotp.TOTP(secret).at(T),
+    secret = second_factor.new_totp_secret()
+    second_factor.enrol_totp(world.uow(), world.id("hubei_reviewer"), secret, pyotp.TOTP(secret).at(T),
                         secret_key=settings_of(client).secret_key)
     client.application.config["SETTINGS"] = dataclasses.replace(
         settings_of(client), secret_key="another-key-" + "x" * 40)
@@ -137,15 +137,15 @@ def test_upgrading_seals_the_secrets_earlier_versions_kept_in_clear(
             "mail_digest, failed_logins, session_epoch, totp_secret, created_at) VALUES "
             "(1, 'auditor', '审计员', 'a@example.gov.cn', 'auditor', false, :h, '[]', false, "
             "true, 'zh', false, 0, 0, :s, :t)"),
-            {"h": accounts.hash_password(PASSWORD), "s": secret, "t": T})
+            {"h": passwords.hash_password(PASSWORD), "s": secret, "t": T})
     engine.dispose()
     upgrade(fresh_db)
     sealed = stored_secret(fresh_db, 1)
     assert sealed.startswith("aesgcm1:") and secret not in sealed
     uow = lambda: UnitOfWork(factory=session_factory(fresh_db))  # noqa: E731
-    login = accounts.check_password(uow(), "auditor", PASSWORD, now=T)
+    login = authentication.check_password(uow(), "auditor", PASSWORD, now=T)
     assert login.needs_totp
-    assert accounts.check_totp(uow(), 1, pyotp.TOTP(secret).at(T), now=T,
+    assert authentication.check_totp(uow(), 1, pyotp.TOTP(secret).at(T), now=T,
                                secret_key=RUNS_WITH).user_id == 1
     downgrade(fresh_db, "0007")  # and back: the clear value 0007 expects
     assert stored_secret(fresh_db, 1) == secret

@@ -18,7 +18,7 @@ from werkzeug.routing import Rule
 from tests import factories
 from tests.crawl import ADMINS, browser, url_for_rule
 from tests.factories import PASSWORD, PDF
-from workflow.services import accounts, cases, clock, objections
+from workflow.services import cases, clock, objections, tokens
 from workflow.storage.db import get_engine
 from workflow.storage.models import Base
 
@@ -77,10 +77,14 @@ NEEDS_MORE = {
     "/static/<path:filename>": "a real file name (the crawl asks for a missing one)",
     "/cases/<int:app_id>/attachments/<int:attachment_id>": "an attachment id: "
     "test_a_stored_file_is_served_as_an_attachment_under_its_checked_name",
+    "/cases/<int:app_id>/attachments/<int:attachment_id>/preview": "an attachment id: "
+    "tests/web/test_attachment_preview_and_versions.py",
     "/api/v1/attachments/<int(max=2147483647):attachment_id>/content": "an attachment id",
     "/objections/<int:objection_id>/evidence": "an objection with evidence",
     "/reports/assessment/preview": "a period to preview (422 names the field)",
     "/api/v1/evaluations": "a period (422 names the field)",
+    "/api/v1/evaluation-runs/<int(max=2147483647):run_id>": "a run queued first: "
+    "tests/integration/test_api_reports.py",
     "/api/v1/webhooks/<int(max=2147483647):webhook_id>/deliveries": "a webhook id: "
     "tests/integration/test_webhooks.py",
     "/webhooks/<int:webhook_id>": "a webhook id: tests/web/test_webhooks_page.py",
@@ -102,7 +106,7 @@ def as_user(app: Any, world: factories.World, who: str | None, n: int
     client = browser(app, world, who, T, n)
     if who is None:
         return client, {}
-    token = accounts.issue_token(world.uow(), world.id(who)).token
+    token = tokens.issue_token(world.uow(), world.id(who)).token
     return client, {"Authorization": f"Bearer {token}"}
 
 
@@ -331,16 +335,22 @@ def test_hostile_uploads_are_refused_and_nothing_is_written(
     client = small_upload_app.test_client()
     client.post("/login", data={"username": "hubei_applicant", "password": PASSWORD})
     before = counts(db_url)
-    cases_ = [("big.pdf", PDF + b"0" * (1024 * 1024 + 10), 422),  # over the limit
+    # refused with its reason on the case page (303 there: post/redirect/get), or 413
+    cases_ = [("big.pdf", PDF + b"0" * (1024 * 1024 + 10), "文件超过 1 MB 上限"),
               ("huge.pdf", PDF + b"0" * (3 * 1024 * 1024), 413),  # over the request cap
-              ("plan.pdf", b"MZ\x90\x00\x03" + b"\x00" * 100, 422),  # a program called .pdf
-              ("plan.exe", PDF, 422),
-              ("plan.html", b"<html><script>alert(1)</script>", 422),
-              ("../../../../tmp/evil.pdf", PDF, 422),
-              ("", PDF, 422)]
-    for name, data, status in cases_:
+              ("plan.pdf", b"MZ\x90\x00\x03" + b"\x00" * 100, "文件内容与扩展名不符"),
+              ("plan.exe", PDF, "仅支持 PDF"),
+              ("plan.html", b"<html><script>alert(1)</script>", "仅支持 PDF"),
+              ("../../../../tmp/evil.pdf", PDF, "文件名无效"),
+              ("", PDF, "请选择要上传的文件")]
+    for name, data, said in cases_:
         r = _upload(client, app_id, name, data)
-        assert r.status_code == status, (name, r.status_code)
+        if said == 413:
+            assert r.status_code == 413, (name, r.status_code)
+            continue
+        assert r.status_code == 303, (name, r.status_code)
+        page = client.get(r.headers["Location"]).get_data(as_text=True)
+        assert re.search(r'data-testid="upload-error">[^<]*' + re.escape(str(said)), page), name
     assert counts(db_url) == before
     uploads = tmp_path / "uploads"
     assert not uploads.exists() or list(uploads.iterdir()) == []

@@ -20,7 +20,7 @@ import pytest
 
 from tests import factories
 from tests.factories import PASSWORD
-from workflow.services import accounts, audit, cases, clock, tokens
+from workflow.services import audit, cases, clock, passwords, tokens, user_admin
 from workflow.storage.models import UserRow
 
 NEW = "Mine-own-2006!"
@@ -74,7 +74,7 @@ def test_after_an_admin_reset_the_api_gives_no_token_until_the_password_is_chang
         world: factories.World, app: Any) -> None:
     client = app.test_client()
     before = login_token(client, "mofcom2")
-    accounts.reset_password(world.uow(), world.id("sysadmin"), world.id("mofcom2"), TEMPORARY)
+    user_admin.reset_password(world.uow(), world.id("sysadmin"), world.id("mofcom2"), TEMPORARY)
     assert client.get("/api/v1/me", headers=bearer(before)).status_code == 401  # ended
 
     assert_change_password_first(api_login(client, "mofcom2", TEMPORARY))
@@ -104,7 +104,7 @@ def test_a_token_of_a_user_who_must_change_the_password_can_do_nothing(
     with world.uow() as u:
         u.session.get(UserRow, world.id("mofcom2")).must_change_password = True
         u.commit()
-    token = accounts.issue_token(world.uow(), world.id("mofcom2")).token
+    token = tokens.issue_token(world.uow(), world.id("mofcom2")).token
     version = cases.load(world.uow(), world.id("mofcom"), app_id).row.version
 
     published = client.post(f"/api/v1/applications/{app_id}/transitions", headers=bearer(token),
@@ -126,7 +126,7 @@ def test_a_personal_token_stops_when_the_password_expires_and_works_again_once_c
         assert client.get("/api/v1/me", headers=bearer(token)).status_code == 200
         clock.freeze(start + timedelta(days=91))
         assert_change_password_first(client.get("/api/v1/me", headers=bearer(token)))
-        accounts.change_password(world.uow(), world.id("hubei_reviewer"), PASSWORD, NEW)
+        passwords.change_password(world.uow(), world.id("hubei_reviewer"), PASSWORD, NEW)
         assert client.get("/api/v1/me", headers=bearer(token)).status_code == 200
     finally:
         clock.freeze(None)
@@ -183,7 +183,7 @@ def test_logout_ends_login_tokens_but_not_personal_ones(world: factories.World,
 
 def test_a_totp_reset_ends_the_users_login_tokens(world: factories.World, client: Any) -> None:
     token = login_token(client, "hubei_reviewer")
-    accounts.reset_totp(world.uow(), world.id("secadmin"), world.id("hubei_reviewer"))
+    user_admin.reset_totp(world.uow(), world.id("secadmin"), world.id("hubei_reviewer"))
     assert client.get("/api/v1/me", headers=bearer(token)).status_code == 401
 
 

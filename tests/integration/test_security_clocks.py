@@ -19,7 +19,7 @@ from config import logs
 from tests import factories
 from tests.factories import PASSWORD
 from workflow.errors import ValidationFailed
-from workflow.services import accounts, audit, clock, tokens
+from workflow.services import audit, clock, second_factor, tokens, user_admin
 from workflow.storage.models import UserRow
 
 APP_NOW = "2006-05-08T09:00+08:00"
@@ -61,13 +61,13 @@ def test_the_domain_clock_follows_app_now() -> None:
 
 def test_a_totp_code_for_the_real_time_is_accepted_and_one_for_2006_refused(
         world: factories.World, client: Any) -> None:
-    secret = accounts.new_totp_secret()
+    secret = second_factor.new_totp_secret()
     totp = pyotp.TOTP(secret)
     uid, key = world.id("hubei_reviewer"), client.application.config["SETTINGS"].secret_key
     with pytest.raises(ValidationFailed) as err:
-        accounts.enrol_totp(world.uow(), uid, secret, totp.at(PINNED), secret_key=key)
+        second_factor.enrol_totp(world.uow(), uid, secret, totp.at(PINNED), secret_key=key)
     assert err.value.first.code == "invalid_totp"
-    accounts.enrol_totp(world.uow(), uid, secret, totp.now(), secret_key=key)
+    second_factor.enrol_totp(world.uow(), uid, secret, totp.now(), secret_key=key)
 
     creds = {"username": "hubei_reviewer", "password": PASSWORD}
     of_2006 = client.post("/api/v1/auth/token", json={**creds, "otp": totp.at(PINNED)})
@@ -130,7 +130,7 @@ def test_personal_token_expiry_is_by_the_real_date(world: factories.World,
 def test_a_lockout_lasts_fifteen_real_minutes(world: factories.World, client: Any) -> None:
     for _ in range(5):
         web_login(client, "hubei_reviewer", "wrong-Password-1")
-    locks = accounts.lockouts(world.uow(), world.id("secadmin"), world.id("hubei_reviewer"))
+    locks = user_admin.lockouts(world.uow(), world.id("secadmin"), world.id("hubei_reviewer"))
     assert len(locks) == 1 and near_now(locks[0][1], timedelta(minutes=15))
 
 

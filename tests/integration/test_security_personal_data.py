@@ -26,7 +26,7 @@ from werkzeug.routing import Rule
 
 from tests import factories
 from tests.crawl import ADMINS, browser, url_for_rule
-from workflow.services import accounts, clock, objections
+from workflow.services import clock, objections, tokens
 
 T = datetime(2006, 5, 8, 2, tzinfo=UTC)  # during the notice (2006-04-28 … 05-10)
 APPLICANT_CONTACT = ("张明", "027-87654321", "zhang@example.gov.cn")
@@ -83,7 +83,7 @@ def everything_seen(app: Any, world: factories.World, username: str | None, app_
                  for f in ("csv", "xlsx")]
     headers = {}  # the public reads the API without a token
     if username is not None:
-        token = accounts.issue_token(world.uow(), world.id(username)).token
+        token = tokens.issue_token(world.uow(), world.id(username)).token
         headers = {"Authorization": f"Bearer {token}"}
     api = app.test_client()
     seen += [readable(api.get(url_for_rule(r, app_id), headers=headers))

@@ -32,12 +32,12 @@ def test_a_base_files_an_ad_hoc_report_that_stays_on_its_case_and_reaches_its_re
         world: factories.World, base: int, smtp: SmtpServer, client: Any) -> None:
     with pytest.raises(ValidationFailed) as bad:
         supervision.file_report(world.uow(), world.id("hubei_applicant"), base, "rumour", "",
-                                "x" * 4001, now=NOW)
+                                "x" * 4001, now=NOW, base_url="http://eib.test")
     assert {r.field for r in bad.value.refusals} == {"kind", "title", "body"}
     supervision.file_report(world.uow(), world.id("hubei_applicant"), base, "problem",
                             "主要企业停产检修", "龙头企业二季度停产检修两个月，出口将下降约三成。",
                             now=NOW, base_url="http://eib.test")
-    mail.send_due(world.uow())
+    mail.send_due(world.uow(), settings=smtp.settings(world.upload_dir))
     to = {m["To"].split("@")[0] for m in smtp.sink.messages}
     assert {"mofcom", "mofcom2", "hubei_reviewer", "hubei_reviewer2"} <= to
     assert "hubei_applicant" not in to and "hunan_reviewer" not in to  # not its author, not others
@@ -56,7 +56,7 @@ def test_an_ad_hoc_report_is_for_bases_and_the_page_keeps_what_was_typed(
     draft = factories.submitted(world)
     with pytest.raises(GuardFailed):
         supervision.file_report(world.uow(), world.id("hubei_reviewer"), draft, "development",
-                                "t", "b")
+                                "t", "b", base_url="http://eib.test")
     app_id = factories.approved(world, applicant="hunan_applicant", reviewer="hunan_reviewer",
                                 applicant_name="长沙先进电池材料出口创新基地")
     factories.login(client, "hunan_reviewer")
@@ -79,7 +79,8 @@ def test_a_province_reports_its_assessment_and_the_ministry_sees_it_beside_its_p
         supervision.bases_for_review(world.uow(), world.id("mofcom"), 2006, NOW)
     with pytest.raises(ValidationFailed) as bad:
         supervision.submit_assessment(world.uow(), world.id("hubei_reviewer"), 2006, "",
-                                      {base: {"suggestion": "rectify", "findings": ""}})
+                                      {base: {"suggestion": "rectify", "findings": ""}},
+                                      base_url="http://eib.test")
     assert {r.field for r in bad.value.refusals} == {"summary", f"items[{base}].findings"}
     factories.login(client, "hubei_reviewer")
     r = client.post("/supervision?period=2006", data={
@@ -88,7 +89,7 @@ def test_a_province_reports_its_assessment_and_the_ministry_sees_it_beside_its_p
     assert r.status_code == 303, r.get_data(as_text=True)[:500]
     page = client.get("/supervision?period=2006").get_data(as_text=True)
     assert 'data-testid="sent"' in page and "第三、四季度数据逾期报送" in page
-    mail.send_due(world.uow())
+    mail.send_due(world.uow(), settings=smtp.settings(world.upload_dir))
     assert any("湖北" in str(m["Subject"]) for m in smtp.sink.messages
                if m["To"].startswith("mofcom@"))
     factories.login(client, "mofcom")

@@ -18,12 +18,13 @@ from tests.factories import login
 from workflow.services import clock, quarterly_excel
 
 PROBLEM = "application/problem+json"
+HEADING = "季度数据报送模板"  # the notes sheet's first line (the programme's heading)
 
 
 @pytest.fixture(scope="module")
 def bomb() -> bytes:
     """The generated template with 800 MB of comment after </sheetData> (~820 KB packed)."""
-    return hostile_files.comment_bomb(quarterly_excel.template(), mb=800)
+    return hostile_files.comment_bomb(quarterly_excel.template(HEADING), mb=800)
 
 
 @pytest.fixture

@@ -10,16 +10,20 @@ from __future__ import annotations
 import logging
 import socket
 from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import select
 
+from config import Settings
 from tests import factories
 from tests.integration.test_webhooks import (  # noqa: F401 - `receiver` is a fixture
     Receiver,
     deliveries,
+    loopback_app,
     receiver,
     register,
     run,
@@ -56,11 +60,17 @@ def port_of(rec: Receiver) -> int:
     return int(urlsplit(rec.url).port or 80)
 
 
-def allow(monkeypatch: pytest.MonkeyPatch, hosts: str | None) -> None:
-    if hosts is None:
-        monkeypatch.delenv("WEBHOOK_ALLOWED_HOSTS", raising=False)
-    else:
-        monkeypatch.setenv("WEBHOOK_ALLOWED_HOSTS", hosts)
+@pytest.fixture
+def app(app_env: Path, db_url: str, world: factories.World) -> Any:
+    return loopback_app(app_env, db_url)
+
+
+def allow(app: Any, hosts: str | None) -> Settings:
+    """The operator sets WEBHOOK_ALLOWED_HOSTS (None: unset) and restarts: the app and the
+    worker run with the new settings, which this returns."""
+    app.config["SETTINGS"] = replace(app.config["SETTINGS"], webhook_allowed_hosts=tuple(
+        h.strip() for h in (hosts or "").split(",") if h.strip()))
+    return app.config["SETTINGS"]  # type: ignore[no-any-return]
 
 
 def stored(world: factories.World) -> list[str]:
@@ -72,8 +82,8 @@ def stored(world: factories.World) -> list[str]:
                                  "http://169.254.169.254/latest/meta-data/",
                                  "http://10.0.0.8:8080/admin", "http://[::1]:22/"])
 def test_a_url_on_the_servers_own_network_is_refused_and_nothing_is_stored(
-        api: Any, world: factories.World, monkeypatch: pytest.MonkeyPatch, url: str) -> None:
-    allow(monkeypatch, None)
+        api: Any, app: Any, world: factories.World, url: str) -> None:
+    allow(app, None)
     r = api.as_("hubei_reviewer").post("/api/v1/webhooks", json={"url": url})
     assert r.status_code == 422 and r.mimetype == "application/problem+json"
     assert [(e["field"], e["code"]) for e in r.get_json()["errors"]] == [
@@ -82,51 +92,49 @@ def test_a_url_on_the_servers_own_network_is_refused_and_nothing_is_stored(
 
 
 def test_an_internal_receiver_the_operator_allows_gets_its_deliveries(
-        api: Any, world: factories.World, monkeypatch: pytest.MonkeyPatch,
-        receiver: Receiver) -> None:  # noqa: F811
-    allow(monkeypatch, "localhost")  # by name; addresses and networks work too
+        api: Any, app: Any, world: factories.World, receiver: Receiver) -> None:  # noqa: F811
+    settings = allow(app, "localhost")  # by name; addresses and networks work too
     register(api, "hubei_reviewer", receiver.url.replace("127.0.0.1", "localhost"))
     factories.submitted(world)
-    assert run(world).delivered == 1 and len(receiver.requests) == 1
+    assert run(world, settings).delivered == 1 and len(receiver.requests) == 1
 
 
 def test_a_receiver_no_longer_allowed_gets_nothing_more(
-        api: Any, world: factories.World, monkeypatch: pytest.MonkeyPatch,
-        receiver: Receiver) -> None:  # noqa: F811
-    allow(monkeypatch, "127.0.0.1")
+        api: Any, app: Any, world: factories.World, receiver: Receiver) -> None:  # noqa: F811
+    allow(app, "127.0.0.1")
     register(api, "hubei_reviewer", receiver.url)
-    allow(monkeypatch, None)  # the operator takes it off the list
+    settings = allow(app, None)  # the operator takes it off the list
     factories.submitted(world)
-    assert run(world).failed == 1
+    assert run(world, settings).failed == 1
     assert receiver.requests == []
     [row] = deliveries(world)
     assert (row.last_status_code, row.last_error) == (None, webhooks.NOT_ALLOWED)
 
 
 def test_a_name_that_resolves_to_an_internal_address_after_registration_gets_nothing(
-        world: factories.World, monkeypatch: pytest.MonkeyPatch) -> None:
-    allow(monkeypatch, "127.0.0.1")  # one internal receiver allowed; 127.0.0.2 is not
+        app: Any, world: factories.World, monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = allow(app, "127.0.0.1")  # one internal receiver allowed; 127.0.0.2 is not
     with serving("127.0.0.1") as allowed, serving("127.0.0.2", port_of(allowed)) as internal:
         url = allowed.url.replace("127.0.0.1", REBINDING)
         rebinding(monkeypatch, "127.0.0.1", "127.0.0.2")  # registered, then rebound
-        webhooks.create(world.uow(), world.id("hubei_reviewer"), url)
+        webhooks.create(world.uow(), world.id("hubei_reviewer"), url, settings=settings)
         factories.submitted(world)
-        assert run(world).failed == 1
+        assert run(world, settings).failed == 1
         assert allowed.requests == [] and internal.requests == []
     [row] = deliveries(world)
     assert row.last_error == webhooks.NOT_ALLOWED
 
 
 def test_the_post_goes_to_the_address_that_was_checked(
-        world: factories.World, monkeypatch: pytest.MonkeyPatch) -> None:
-    allow(monkeypatch, "127.0.0.1")
+        app: Any, world: factories.World, monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = allow(app, "127.0.0.1")
     with serving("127.0.0.1") as allowed, serving("127.0.0.2", port_of(allowed)) as internal:
         url = allowed.url.replace("127.0.0.1", REBINDING)
         # checked when registered and when delivered; any later look-up says 127.0.0.2
         dns = rebinding(monkeypatch, "127.0.0.1", "127.0.0.1", "127.0.0.2")
-        webhooks.create(world.uow(), world.id("hubei_reviewer"), url)
+        webhooks.create(world.uow(), world.id("hubei_reviewer"), url, settings=settings)
         factories.submitted(world)
-        assert run(world).delivered == 1
+        assert run(world, settings).delivered == 1
         assert internal.requests == [] and len(allowed.requests) == 1
         [(headers, _)] = allowed.requests
         assert headers["Host"].split(":")[0] == REBINDING  # the name, at the checked address
@@ -134,15 +142,15 @@ def test_the_post_goes_to_the_address_that_was_checked(
 
 
 def test_the_deliveries_list_shows_the_receivers_status_and_never_the_sockets_words(
-        api: Any, world: factories.World, monkeypatch: pytest.MonkeyPatch,
-        receiver: Receiver, caplog: pytest.LogCaptureFixture) -> None:  # noqa: F811
-    allow(monkeypatch, "127.0.0.1")
+        api: Any, app: Any, world: factories.World, receiver: Receiver,  # noqa: F811
+        caplog: pytest.LogCaptureFixture) -> None:
+    settings = allow(app, "127.0.0.1")
     answering = register(api, "hubei_reviewer", receiver.url)
     closed = register(api, "hubei_reviewer", "http://127.0.0.1:9/hook")  # nothing listens
     receiver.failures, receiver.fail_with = 1, 503
     factories.submitted(world)
     with caplog.at_level(logging.WARNING, logger="workflow.services.webhooks"):
-        assert run(world).failed == 2
+        assert run(world, settings).failed == 2
     reviewer = api.as_("hubei_reviewer")
     [status] = reviewer.get(f"/api/v1/webhooks/{answering['id']}/deliveries").get_json()
     assert (status["last_status_code"], status["last_error"]) == (503, "HTTP 503")

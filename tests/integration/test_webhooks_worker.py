@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from config import for_tests
 from tests import factories
 from tests.brokers import own_redis_db
 from tests.integration.test_webhooks import Receiver, receiver  # noqa: F401 - the fixture
@@ -46,13 +47,14 @@ def broker(redis_url: str) -> Iterator[str]:
 
 
 def test_the_procfile_worker_scans_and_delivers_a_signed_transition(
-        pg_url: str, broker: str, receiver: Receiver, tmp_path: Path,  # noqa: F811
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("SECRET_KEY", SECRET_KEY)  # the worker must open the sealed secret
-    monkeypatch.setenv("WEBHOOK_ALLOWED_HOSTS", "127.0.0.1")  # the receiver is on loopback
+        pg_url: str, broker: str, receiver: Receiver, tmp_path: Path) -> None:  # noqa: F811
+    # the worker must open the sealed secret (its SECRET_KEY); the receiver is on loopback
+    settings = for_tests(tmp_path / "instance", database_url=pg_url, broker_url=broker,
+                         secret_key=SECRET_KEY, webhook_allowed_hosts=("127.0.0.1",))
     factory = session_factory(pg_url)
     world = factories.build_world(lambda: UnitOfWork(factory=factory))
-    hook = webhooks.create(world.uow(), world.id("hubei_reviewer"), receiver.url)
+    hook = webhooks.create(world.uow(), world.id("hubei_reviewer"), receiver.url,
+                           settings=settings)
     app_id = factories.submitted(world)
     env: dict[str, Any] = {
         **os.environ,
@@ -65,12 +67,9 @@ def test_the_procfile_worker_scans_and_delivers_a_signed_transition(
          "-c", "1", "--without-gossip", "--without-mingle", "--loglevel", "WARNING"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
-        from config import load_settings
         from tasks.app import make_celery
 
-        monkeypatch.setenv("CELERY_BROKER_URL", broker)
-        monkeypatch.setenv("DATABASE_URL", pg_url)
-        make_celery(load_settings()).send_task("tasks.webhooks.scan")  # what beat sends
+        make_celery(settings).send_task("tasks.webhooks.scan")  # what beat sends
         deadline = time.monotonic() + 30
         while not receiver.requests and time.monotonic() < deadline:
             assert worker.poll() is None, (tmp_path / "worker.log").read_text()[-2000:]

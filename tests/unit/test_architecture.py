@@ -56,6 +56,16 @@ def test_there_are_domain_modules_to_check() -> None:
     assert {p.name for p in DOMAIN_PROPER} >= {"quarterly_data.py", "form.py", "machine.py"}
 
 
+def test_excel_is_read_and_written_by_the_services_not_by_the_domain() -> None:
+    """The quarterly data's rules are the domain's (workflow/quarterly_data.py); the .xlsx
+    template and the parsing of an upload are an adapter (workflow/services/quarterly_excel.py)."""
+    assert "openpyxl" not in imported_roots(ROOT / "workflow" / "quarterly_data.py")
+    assert "openpyxl" in imported_roots(ROOT / "workflow" / "services" / "quarterly_excel.py")
+    leaked = {p.name for p in DOMAIN_PROPER if {"openpyxl", "flask", "sqlalchemy"}
+              & imported_roots(p)}
+    assert not leaked, f"the domain reads spreadsheets or speaks to frameworks: {leaked}"
+
+
 PROJECT_FILES = sorted(p for top in ("workflow", "web", "tasks", "config")
                        for p in (ROOT / top).rglob("*.py"))
 

@@ -97,7 +97,8 @@ def test_growth_without_reference_statistics_is_pending() -> None:
 
 def test_new_base_has_four_criteria_and_recertification_three() -> None:
     values = {"hightech_exports_100m_usd": D("0.5"), "hightech_export_growth_pct": D(30),
-              "hightech_export_growth_pct_prev1": D(45), "hightech_export_growth_pct_prev2": D(40)}
+              "hightech_export_growth_pct_prev1": D(45), "hightech_export_growth_pct_prev2": D(40),
+              "locality_rank": 1}  # 002 §六(二)(2): the rank the province states
     new = evaluate(CRITERIA, "new_base", "central", values, {"local_policy": True}, RULES, REFS)
     assert [v.criterion for v in new] == ["local_policy", "hightech_exports_threshold",
                                          "three_year_growth", "leading_enterprises"]

@@ -7,11 +7,11 @@ from dataclasses import replace
 from datetime import date
 
 from workflow.calendar import WorkCalendar
+from workflow.programme import programme
 from workflow.reminders import (
     Audience,
     CaseFacts,
     Days,
-    default_rules,
     plan,
     rules_of_round,
     still_open,
@@ -22,7 +22,8 @@ from workflow.states import State
 
 CAL = WorkCalendar()
 RULES = RoundRules.for_year(2006)
-TABLE = default_rules(RULES)
+NOTICE_002 = programme().reminder_table  # programmes/mofcom-2006-6.toml [[reminders]]
+TABLE = rules_of_round(NOTICE_002, RULES)
 BASE = CaseFacts(id=3, state=State.APPROVED, approved_on=date(2006, 5, 15))
 
 
@@ -86,10 +87,10 @@ def test_a_notice_naming_several_quarters_stays_open_until_every_one_is_filed() 
 def test_once_its_round_has_closed_a_draft_gets_no_reminder_but_a_base_keeps_reporting() -> None:
     draft = CaseFacts(id=1, state=State.DRAFTED)
     after = date(2007, 3, 5)
-    closed = rules_of_round(RULES, closed=True)
+    closed = rules_of_round(NOTICE_002, RULES, closed=True)
     assert plan(draft, closed, RULES, Days(CAL), after, since=date(2006, 4, 1)).due == []
     # while the round was open, the same draft was escalated
-    assert plan(draft, rules_of_round(RULES), RULES, Days(CAL), after,
+    assert plan(draft, rules_of_round(NOTICE_002, RULES), RULES, Days(CAL), after,
                 since=date(2006, 4, 1)).due
     (due,) = plan(BASE, closed, RULES, Days(CAL), after, since=date(2006, 6, 1)).due[:1]
     assert due.rule.kind in ("quarterly_report", "annual_report") and due.escalation

@@ -6,6 +6,7 @@ from dataclasses import replace
 from datetime import date
 
 from workflow.calendar import WorkCalendar
+from workflow.programme import programme
 from workflow.reminders import (
     Audience,
     CaseFacts,
@@ -13,7 +14,6 @@ from workflow.reminders import (
     Deadline,
     ReminderRule,
     dedupe_key,
-    default_rules,
     plan,
     rules_of_round,
     still_open,
@@ -23,7 +23,8 @@ from workflow.rules import RoundRules
 from workflow.states import State
 
 RULES = RoundRules.for_year(2006)
-TABLE = default_rules(RULES)
+NOTICE_002 = programme().reminder_table  # programmes/mofcom-2006-6.toml [[reminders]]
+TABLE = rules_of_round(NOTICE_002, RULES)
 DAYS = Days(WorkCalendar())
 REVIEW = CaseFacts(id=7, state=State.PROVINCIALLY_REVIEWED)
 
@@ -123,9 +124,12 @@ def test_a_round_can_bring_its_own_reminder_table() -> None:
     own = ReminderRule("draft", frozenset({State.DRAFTED}), Audience.OWNER,
                        Deadline.SUBMISSION, (3,), None, 1)
     rules = RoundRules.from_json({**RULES.to_json(), "reminder_rules": [own.to_json()]})
-    assert rules_of_round(rules) == (own,)
+    (ours,) = rules_of_round(NOTICE_002, rules)
+    assert replace(ours, zh="", en="", action_zh="", action_en="") == own
+    # worded as the programme words the same kind
+    assert (ours.title("zh"), ours.title("en")) == ("申报书尚未提交", "application not yet submitted")
     draft = CaseFacts(id=2, state=State.DRAFTED)
-    assert due_days(draft, date(2006, 4, 1), date(2006, 5, 31), rules_of_round(rules)) == [
+    assert due_days(draft, date(2006, 4, 1), date(2006, 5, 31), rules_of_round(NOTICE_002, rules)) == [
         (date(2006, 4, 27), "draft", "before3")]  # and no escalation in this table
 
 

@@ -17,6 +17,7 @@ from workflow.errors import ValidationFailed
 from workflow.services import archives, isolated, quarterly_excel
 
 MB = 1024 * 1024
+HEADING = "季度数据报送模板"  # the notes sheet's first line (the programme's heading)
 SMALL = archives.Limits(max_members=20, max_member_bytes=4 * MB, max_total_bytes=6 * MB,
                         max_ratio=100)
 
@@ -51,13 +52,13 @@ def _defused() -> bool:
 
 
 def test_the_generated_template_filled_in_passes() -> None:
-    archives.inspect(quarterly_excel.template(), archives.SPREADSHEET)
+    archives.inspect(quarterly_excel.template(HEADING), archives.SPREADSHEET)
     archives.inspect(hostile_files.docx(), archives.OFFICE_ATTACHMENT)
 
 
 def test_a_part_that_unpacks_past_the_limit_is_refused_from_its_declared_size() -> None:
     started = time.monotonic()
-    assert refusal(hostile_files.comment_bomb(quarterly_excel.template(), mb=40),
+    assert refusal(hostile_files.comment_bomb(quarterly_excel.template(HEADING), mb=40),
                    archives.SPREADSHEET) == "archive_member_too_large"
     assert time.monotonic() - started < 30  # building it is most of that; refusing is instant
 
@@ -148,7 +149,7 @@ def test_the_child_returns_the_result_or_raises_what_the_function_raised() -> No
 def test_reading_a_workbook_over_the_time_limit_is_a_refusal_naming_it(
         monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(quarterly_excel, "PARSE_SECONDS", 0.001)
-    quarters, errors = quarterly_excel.read_workbook(quarterly_excel.template(),
+    quarters, errors = quarterly_excel.read_workbook(quarterly_excel.template(HEADING),
                                                      date(2007, 2, 1))
     assert quarters == [] and [e.code for e in errors] == ["parse_time_limit"]
     assert "秒内未能读完" in errors[0].zh and "could not be read within" in errors[0].en
@@ -156,7 +157,7 @@ def test_reading_a_workbook_over_the_time_limit_is_a_refusal_naming_it(
 
 def test_the_billion_laughs_never_reaches_the_parser() -> None:
     with pytest.raises(ValidationFailed) as err:
-        quarterly_excel.read_workbook(hostile_files.billion_laughs(quarterly_excel.template()),
+        quarterly_excel.read_workbook(hostile_files.billion_laughs(quarterly_excel.template(HEADING)),
                                       date(2007, 2, 1))
     assert err.value.first.code == "xml_dtd_forbidden"
     assert err.value.first.details["member"] == hostile_files.SHEET

@@ -10,7 +10,7 @@ import pyotp
 import pytest
 
 from tests import factories
-from workflow.services import accounts
+from workflow.services import second_factor
 
 LANDING = {"sysadmin": "/admin/accounts", "secadmin": "/admin/security",
            "auditor": "/admin/audit"}
@@ -19,8 +19,8 @@ LANDING = {"sysadmin": "/admin/accounts", "secadmin": "/admin/security",
 @pytest.mark.parametrize("username", sorted(LANDING))
 def test_an_admin_lands_on_their_own_page_with_a_menu_link_to_it(
         client: Any, world: factories.World, username: str) -> None:
-    secret = accounts.new_totp_secret()  # admins log in with a second factor
-    accounts.enrol_totp(world.uow(), world.id(username), secret, pyotp.TOTP(secret).now(),
+    secret = second_factor.new_totp_secret()  # admins log in with a second factor
+    second_factor.enrol_totp(world.uow(), world.id(username), secret, pyotp.TOTP(secret).now(),
                         secret_key=client.application.config["SETTINGS"].secret_key)
     r = client.post("/login", data={"username": username, "password": factories.PASSWORD})
     assert r.status_code == 302

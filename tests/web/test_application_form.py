@@ -51,7 +51,10 @@ def test_a_draft_is_saved_resumed_and_submitted_with_its_attachments(browser, wo
     version = re.search(r'name="version" value="(\d+)"', b.text(edit)).group(1)
     r = b.post(edit, data=_post_fields(employees="35000", action="submit", version=version))
     assert r.status_code == 302 and r.headers["Location"].endswith(f"/cases/{app_id}")
-    assert "省级审核中" in b.text(f"/cases/{app_id}")
+    page = b.text(f"/cases/{app_id}")
+    assert "省级审核中" in page
+    # the case page's footer cites its programme's document (citation_zh in its file)
+    assert "依据商务部关于开展科技兴贸出口创新基地申报工作的通知（商技发〔2006〕6号）" in page
 
 
 def test_saving_over_a_newer_version_says_so_and_keeps_the_typing(browser, world):
@@ -73,6 +76,8 @@ def test_print_view_lays_out_the_official_form_one_section_per_page(browser, wor
     assert "第一项：基地基本情况" in page and "2005 年度" in page
     assert page.count('class="sheet"') == 4
     assert "application_form.pdf" in page
+    # the papers' list cites the rule its programme's file names (002 §六(三))
+    assert "依据商技发〔2006〕6号 第六条第三款" in page
 
 
 def test_submitting_says_every_problem_at_once_each_naming_its_field(browser, world):

@@ -76,7 +76,8 @@ def test_the_quarter_form_keeps_what_was_typed_on_error(browser: Browser, base: 
 
 
 def test_ministry_runs_previews_and_confirms_with_per_case_results(
-        browser: Browser, world: factories.World, base: int, in_2007: Any) -> None:
+        browser: Browser, world: factories.World, base: int, in_2007: Any,
+        published_tasks: Any) -> None:
     browser.login("mofcom")
     page = browser.text("/reports/assessment/preview?period=2006")
     assert "不保存任何结果" in page and "2006 年第 1 季度数据未报送" in page
@@ -86,6 +87,8 @@ def test_ministry_runs_previews_and_confirms_with_per_case_results(
     from workflow.services import assessment
 
     [run] = assessment.runs(world.uow(), world.id("mofcom"))
+    assert run.status == "queued"  # for the worker, as the API queues it
+    assert published_tasks == [("tasks.assessment.execute", [run.id])]
     assessment.execute(world.uow(), run.id)  # what the worker does with the queued task
     page = browser.text("/reports/assessment/2006")
     assert 'data-proposal="rectify"' in page

@@ -104,20 +104,23 @@ def test_a_stale_action_says_someone_else_moved_the_case_and_keeps_the_reason(br
     app_id = factories.submitted(world)
     cases.fire(world.uow(), world.id("hubei_reviewer2"), app_id, "return_for_revision", None,
                reason="请补充材料", now=datetime(2006, 4, 5, 2, tzinfo=UTC))
-    r = browser.login("hubei_reviewer").post(f"/cases/{app_id}/fire", data={
+    b = browser.login("hubei_reviewer")
+    r = b.post(f"/cases/{app_id}/fire", data={
         "trigger": "decline", "version": "2", "reason": "出口额不足，不予推荐"})
-    page = r.get_data(as_text=True)
-    assert r.status_code == 409
+    # post/redirect/get: the case page says so, and a reload does not post again
+    assert r.status_code == 303 and r.headers["Location"].endswith(f"/cases/{app_id}")
+    page = b.text(r.headers["Location"])
     assert "该申报已被他人处理" in page and "当前状态：草稿" in page
     assert "出口额不足，不予推荐" in page
+    assert 'id="conflict" tabindex="-1" autofocus' in page
 
 
 def test_a_refused_action_is_explained_in_english_for_english_users(browser, world):
     app_id = factories.submitted(world)
     b = browser.login("hubei_reviewer", lang="en")
     r = b.post(f"/cases/{app_id}/fire", data={"trigger": "recommend", "version": "2"})
-    page = r.get_data(as_text=True)
-    assert r.status_code == 422
+    assert r.status_code == 303
+    page = b.text(r.headers["Location"])
     assert "recommendation letter" in page.lower() and "推荐文件" not in page
     assert "What you can do now" in page
 
@@ -137,12 +140,15 @@ def test_an_upload_of_the_wrong_type_is_refused_next_to_the_field(browser, world
     import io
 
     app_id = factories.submitted(world)
-    r = browser.login("hubei_reviewer").post(
+    b = browser.login("hubei_reviewer")
+    r = b.post(
         f"/cases/{app_id}/attachments", content_type="multipart/form-data",
         data={"kind": "recommendation_letter", "file": (io.BytesIO(b"MZ\x90\x00"), "letter.pdf")})
-    page = r.get_data(as_text=True)
-    assert r.status_code == 422
+    assert r.status_code == 303  # post/redirect/get: the case page shows it, once
+    page = b.text(r.headers["Location"])
     assert 'data-testid="upload-error">文件内容与扩展名不符' in page
+    assert 'aria-describedby="up-file-error" autofocus' in page
+    assert 'data-testid="upload-error"' not in b.text(f"/cases/{app_id}")
 
 
 def test_the_language_choice_is_remembered_for_the_next_login(browser, world):

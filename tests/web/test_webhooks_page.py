@@ -4,12 +4,14 @@ scope's webhooks, deletes one, reads its deliveries and retries a failed one."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
 from tests import factories
+from tests.integration.test_webhooks import loopback_app
 from workflow.services import webhooks
 from workflow.storage.models import WebhookDeliveryRow, WebhookRow
 
@@ -17,10 +19,10 @@ CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
 CLOSED = "http://127.0.0.1:9/x"  # nothing listens: the connection is refused
 
 
-@pytest.fixture(autouse=True)
-def _loopback_allowed(monkeypatch: pytest.MonkeyPatch) -> None:
-    """CLOSED is on loopback, which webhooks may reach only when allowed."""
-    monkeypatch.setenv("WEBHOOK_ALLOWED_HOSTS", "127.0.0.1")
+@pytest.fixture
+def app(app_env: Path, db_url: str, world: factories.World) -> Any:
+    """CLOSED is on loopback, which webhooks may reach only when the settings allow it."""
+    return loopback_app(app_env, db_url)
 
 
 def main(html: str) -> str:
@@ -37,12 +39,14 @@ def stored(world: factories.World) -> list[WebhookRow]:
 
 
 def failed_delivery(browser: Any, world: factories.World) -> tuple[int, int]:
-    """A hubei webhook to a closed port and one delivery of it that failed."""
+    """A hubei webhook to a closed port and one delivery of it that failed (the worker
+    runs with the app's settings)."""
     browser.login("hubei_reviewer").post("/webhooks", data={"url": CLOSED})
     [hook] = stored(world)
     factories.submitted(world)
     webhooks.scan(world.uow())
-    assert webhooks.deliver_due(world.uow()).failed == 1
+    settings = browser.client.application.config["SETTINGS"]
+    assert webhooks.deliver_due(world.uow(), settings=settings).failed == 1
     with world.uow() as u:
         [delivery] = u.session.scalars(select(WebhookDeliveryRow)).all()
         return hook.id, delivery.id
@@ -125,8 +129,7 @@ def test_a_failed_delivery_is_shown_with_its_error_and_a_retry_queues_it_again(b
 
 
 def test_a_url_on_the_servers_own_network_is_refused_under_the_field(
-        browser, world, monkeypatch):
-    monkeypatch.delenv("WEBHOOK_ALLOWED_HOSTS")
+        browser, world):
     b = browser.login("hubei_reviewer")
     r = b.post("/webhooks", data={"url": "http://169.254.169.254/latest/meta-data/"})
     assert r.status_code == 422

@@ -27,13 +27,13 @@ from flask import (
     url_for,
 )
 
-from web.auth import current_user, login_required, role_required
+from web.auth import current_user, requires
 from web.extensions import uow
 from workflow.authorities import PARENT_KINDS
 from workflow.errors import DomainError
 from workflow.regions import Region
 from workflow.roles import ADMIN_ROLES, CASE_ROLES, ROLE_ZH, Role
-from workflow.services import accounts, audit, authorities
+from workflow.services import audit, authorities, security_policy, user_admin
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -66,38 +66,36 @@ def _refused(err: DomainError) -> None:
 
 
 @bp.get("/")
-@login_required
+@requires("admin.home")
 def home() -> Any:
     user = current_user()
     assert user is not None
-    if user.role not in HOME:
-        abort(403)
-    return redirect(url_for(HOME[user.role]))
+    return redirect(url_for(HOME[user.role]))  # each admin's landing page
 
 
 # --- 系统管理员 ----------------------------------------------------------------------------
 
 def _accounts_page(errors: list[Any] | None = None, typed: dict[str, Any] | None = None,
                    status: int = 200) -> Any:
-    users, locked = accounts.list_users(uow(), _me())
+    users, locked = user_admin.list_users(uow(), _me())
     return _render("admin/accounts.html", status, users=users, locked=locked,
                    errors=errors or [], typed=typed or {},
                    case_roles=[r for r in Role if r in CASE_ROLES])
 
 
 @bp.get("/accounts")
-@role_required(SYSTEM)
+@requires("accounts.admin")
 def accounts_page() -> Any:
     return _accounts_page()
 
 
 @bp.post("/accounts")
-@role_required(SYSTEM)
+@requires("accounts.admin")
 def create_account() -> Any:
     data = {k: request.form.get(k, "") for k in ("username", "display_name", "email", "role",
                                                  "authority", "organisation", "password")}
     try:
-        accounts.create_user(uow(), _me(), data)
+        user_admin.create_user(uow(), _me(), data)
     except DomainError as err:
         if err.status in (403, 404):
             _refused(err)
@@ -107,30 +105,30 @@ def create_account() -> Any:
 
 
 @bp.post("/accounts/<int:user_id>/disable")
-@role_required(SYSTEM)
+@requires("accounts.admin")
 def disable_account(user_id: int) -> Any:
     return _set_active(user_id, False)
 
 
 @bp.post("/accounts/<int:user_id>/enable")
-@role_required(SYSTEM)
+@requires("accounts.admin")
 def enable_account(user_id: int) -> Any:
     return _set_active(user_id, True)
 
 
 def _set_active(user_id: int, active: bool) -> Any:
     try:
-        accounts.set_active(uow(), _me(), user_id, active)
+        user_admin.set_active(uow(), _me(), user_id, active)
     except DomainError as err:
         _refused(err)
     return redirect(url_for("admin.accounts_page", done="enabled" if active else "disabled"))
 
 
 @bp.post("/accounts/<int:user_id>/reset-password")
-@role_required(SYSTEM)
+@requires("accounts.admin")
 def reset_password(user_id: int) -> Any:
     try:
-        accounts.reset_password(uow(), _me(), user_id, request.form.get("password", ""))
+        user_admin.reset_password(uow(), _me(), user_id, request.form.get("password", ""))
     except DomainError as err:
         if err.status in (403, 404):
             _refused(err)
@@ -139,7 +137,7 @@ def reset_password(user_id: int) -> Any:
 
 
 @bp.get("/backups")
-@role_required(SYSTEM)
+@requires("backups.view")
 def backups() -> Any:
     return _render("admin/backups.html")
 
@@ -165,13 +163,13 @@ def _tree_refused(err: DomainError, typed: dict[str, Any] | None = None) -> Any:
 
 
 @bp.get("/authorities")
-@role_required(SYSTEM)
+@requires("authorities.admin")
 def authorities_page() -> Any:
     return _authorities_page()
 
 
 @bp.post("/authorities")
-@role_required(SYSTEM)
+@requires("authorities.admin")
 def add_city() -> Any:
     data = {k: request.form.get(k, "") for k in CITY_FIELDS}
     try:
@@ -182,7 +180,7 @@ def add_city() -> Any:
 
 
 @bp.post("/authorities/import")
-@role_required(SYSTEM)
+@requires("authorities.admin")
 def import_cities() -> Any:
     upload = request.files.get("file")
     name, content = (upload.filename or "", upload.read()) if upload else ("", b"")
@@ -195,7 +193,7 @@ def import_cities() -> Any:
 
 
 @bp.post("/authorities/<string(maxlength=20):code>")
-@role_required(SYSTEM)
+@requires("authorities.admin")
 def change_city(code: str) -> Any:
     data = {k: request.form.get(k, "") for k in ("name_zh", "name_en", "region")}
     try:
@@ -206,13 +204,13 @@ def change_city(code: str) -> Any:
 
 
 @bp.post("/authorities/<string(maxlength=20):code>/deactivate")
-@role_required(SYSTEM)
+@requires("authorities.admin")
 def deactivate_city(code: str) -> Any:
     return _set_city_active(code, False)
 
 
 @bp.post("/authorities/<string(maxlength=20):code>/activate")
-@role_required(SYSTEM)
+@requires("authorities.admin")
 def activate_city(code: str) -> Any:
     return _set_city_active(code, True)
 
@@ -227,7 +225,7 @@ def _set_city_active(code: str, active: bool) -> Any:
 
 
 @bp.post("/authorities/<string(maxlength=20):code>/delete")
-@role_required(SYSTEM)
+@requires("authorities.admin")
 def delete_city(code: str) -> Any:
     try:
         authorities.delete_city(uow(), _me(), code)
@@ -239,43 +237,43 @@ def delete_city(code: str) -> Any:
 # --- 安全管理员 ----------------------------------------------------------------------------
 
 @bp.route("/security", methods=["GET", "POST"])
-@role_required(SECURITY)
+@requires("security.admin")
 def security() -> Any:
     errors: list[Any] = []
     if request.method == "POST":
         try:
-            accounts.update_policy(uow(), _me(), dict(request.form))
+            user_admin.update_policy(uow(), _me(), dict(request.form))
         except DomainError as err:
             if err.status in (403, 404):
                 _refused(err)
             errors = err.refusals
         else:
             return redirect(url_for("admin.security", done="saved"))
-    current = accounts.policy(uow())
+    current = security_policy.policy(uow())
     typed = dict(request.form) if errors else asdict(current)
     return _render("admin/security.html", 422 if errors else 200, policy=current,
-                   typed=typed, errors=errors, labels=accounts.POLICY_ZH,
-                   limits=accounts.LIMITS)
+                   typed=typed, errors=errors, labels=security_policy.POLICY_ZH,
+                   limits=security_policy.LIMITS)
 
 
 def _roles_page(errors: list[Any] | None = None, status: int = 200) -> Any:
-    users, locked = accounts.list_users(uow(), _me())
+    users, locked = user_admin.list_users(uow(), _me())
     return _render("admin/roles.html", status, users=users, locked=locked,
                    errors=errors or [], all_roles=[r for r in Role],
                    admin_roles=ADMIN_ROLES)
 
 
 @bp.get("/roles")
-@role_required(SECURITY)
+@requires("security.admin")
 def roles() -> Any:
     return _roles_page()
 
 
 @bp.post("/roles/<int:user_id>")
-@role_required(SECURITY)
+@requires("security.admin")
 def set_role(user_id: int) -> Any:
     try:
-        accounts.set_role(uow(), _me(), user_id, request.form.get("role", ""),
+        user_admin.set_role(uow(), _me(), user_id, request.form.get("role", ""),
                           request.form.get("authority") or None)
     except DomainError as err:
         if err.status in (403, 404):
@@ -285,20 +283,20 @@ def set_role(user_id: int) -> Any:
 
 
 @bp.post("/roles/<int:user_id>/unlock")
-@role_required(SECURITY)
+@requires("security.admin")
 def unlock(user_id: int) -> Any:
     try:
-        accounts.unlock(uow(), _me(), user_id)
+        user_admin.unlock(uow(), _me(), user_id)
     except DomainError as err:
         _refused(err)
     return redirect(url_for("admin.roles", done="unlocked"))
 
 
 @bp.post("/roles/<int:user_id>/reset-totp")
-@role_required(SECURITY)
+@requires("security.admin")
 def reset_totp(user_id: int) -> Any:
     try:
-        accounts.reset_totp(uow(), _me(), user_id)
+        user_admin.reset_totp(uow(), _me(), user_id)
     except DomainError as err:
         _refused(err)
     return redirect(url_for("admin.roles", done="totp_reset"))
@@ -314,7 +312,7 @@ def _filters(source: Any) -> dict[str, str]:
 
 
 @bp.get("/audit")
-@role_required(AUDITOR)
+@requires("audit.read")
 def audit_log() -> Any:
     filters = _filters(request.args)
     before = request.args.get("before", type=int)
@@ -333,7 +331,7 @@ def audit_log() -> Any:
 
 
 @bp.post("/audit/export")
-@role_required(AUDITOR)
+@requires("audit.read")
 def audit_export() -> Any:
     """Download the matching records (a POST: the export itself is audited)."""
     fmt = request.form.get("format", "csv")

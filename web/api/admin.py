@@ -10,9 +10,10 @@ from marshmallow import Schema, fields, validate
 
 from web.api.blueprint import Blueprint
 from web.api.security import api_user_id
+from web.auth import declares
 from web.extensions import uow
 from workflow.roles import Role
-from workflow.services import accounts, audit, mail
+from workflow.services import audit, mail, user_admin
 
 bp = Blueprint("admin_api", __name__, url_prefix="/api/v1",
                description="Accounts (系统管理员), outbox (系统管理员), audit log (审计管理员)")
@@ -111,11 +112,12 @@ class AuditOut(Schema):
 
 
 @bp.route("/users")
+@declares(get="accounts.list", post="accounts.admin")
 class Users(MethodView):
     @bp.response(200, UserOut(many=True))
     def get(self) -> Any:
         """Every account, with who is locked out now (system and security admin)."""
-        users, locked = accounts.list_users(uow(), api_user_id())
+        users, locked = user_admin.list_users(uow(), api_user_id())
         return [{"id": u.id, "username": u.username, "display_name": u.display_name,
                  "email": u.email, "role": u.role,
                  "authority": u.authority.code if u.authority else None,
@@ -128,20 +130,22 @@ class Users(MethodView):
     @bp.response(201, UserCreated)
     def post(self, data: dict[str, Any]) -> Any:
         """Open an account for a case role (system admin); the password is temporary."""
-        return {"id": accounts.create_user(uow(), api_user_id(), data)}
+        return {"id": user_admin.create_user(uow(), api_user_id(), data)}
 
 
 @bp.route("/users/<int(max=2147483647):user_id>/active")
+@declares(put="accounts.admin")
 class Active(MethodView):
     @bp.arguments(ActiveIn)
     @bp.response(204)
     def put(self, data: dict[str, Any], user_id: int) -> Any:
         """Disable (ends sessions, revokes API tokens) or re-enable an account."""
-        accounts.set_active(uow(), api_user_id(), user_id, data["active"])
+        user_admin.set_active(uow(), api_user_id(), user_id, data["active"])
         return None
 
 
 @bp.route("/outbox")
+@declares(get="mail.admin")
 class Outbox(MethodView):
     @bp.arguments(OutboxArgs, location="query")
     @bp.response(200, OutboxOut)
@@ -154,6 +158,7 @@ class Outbox(MethodView):
 
 
 @bp.route("/outbox/<int(max=2147483647):outbox_id>/retry")
+@declares(post="mail.admin")
 class Retry(MethodView):
     @bp.response(204)
     def post(self, outbox_id: int) -> Any:
@@ -163,6 +168,7 @@ class Retry(MethodView):
 
 
 @bp.route("/audit-log")
+@declares(get="audit.read")
 class AuditLog(MethodView):
     @bp.arguments(AuditArgs, location="query")
     @bp.response(200, AuditOut(many=True))

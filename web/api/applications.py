@@ -10,6 +10,7 @@ from marshmallow import Schema, fields, validate
 from web.api.blueprint import Blueprint
 from web.api.schemas import decimal
 from web.api.security import api_user_id
+from web.auth import declares
 from web.extensions import uow
 from workflow import form
 from workflow.programme import all_kinds, known, programme, state_def
@@ -45,36 +46,66 @@ def _every_field() -> list[form.Field]:
 
 
 def _form_fields(output: bool) -> dict[str, fields.Field]:
-    out: dict[str, fields.Field] = {}
-    for f in _every_field():
-        meta: dict[str, Any] = {
-            "description": f"{f.zh} / {f.en}" + (f" ({f.unit_zh})" if f.unit_zh else "")}
-        if f.kind == "bool":
-            out[f.name] = (fields.Boolean(allow_none=True, metadata=meta) if output
-                           else fields.Raw(allow_none=True, metadata={
-                               **meta, "type": ["boolean", "string"]}))
-            continue
-        if f.kind == "choice":
-            out[f.name] = fields.String(allow_none=True, metadata={
-                **meta, "enum": [o[0] for o in f.options]})
-            continue
-        if not output and f.kind in BOUNDS:
-            meta["minimum"], meta["maximum"] = BOUNDS[f.kind]
-        if f.kind in ("text", "email", "phone"):
-            out[f.name] = fields.String(allow_none=True, metadata=(
-                meta if output else {**meta, "maxLength": f.max_len}))
-        elif f.kind == "date":
-            out[f.name] = (fields.Date(allow_none=True, metadata=meta) if output
-                           else fields.Raw(allow_none=True, metadata={**meta, "type": "string",
-                                                                      "format": "date"}))
-        elif f.kind == "int":
-            out[f.name] = (fields.Integer(allow_none=True, metadata=meta) if output
-                           else fields.Raw(allow_none=True, metadata={**meta, **NUMBER_OR_STRING}))
-        else:
-            out[f.name] = (decimal(allow_none=True, metadata=meta)
-                           if output else fields.Raw(allow_none=True,
-                                                     metadata={**meta, **NUMBER_OR_STRING}))
+    out: dict[str, fields.Field] = {f.name: _field_of(f, output) for f in _every_field()}
+    for t in _every_table():  # the tables kept in the document (a cluster's leading enterprises)
+        row = _row_schema(t, output)
+        desc = f"{t.zh} / {t.en}" + (
+            f" (only when {t.only_when[0]} = {t.only_when[1]})" if t.only_when else "")
+        out[t.name] = fields.List(fields.Nested(row), allow_none=not output,
+                                  metadata={"description": desc})
     return out
+
+
+_ROW_SCHEMAS: dict[tuple[str, bool], type[Schema]] = {}
+
+
+def _row_schema(t: form.Rows, output: bool) -> type[Schema]:
+    """One schema per table and direction (input and update share it: one name in the
+    OpenAPI document)."""
+    key = (t.name, output)
+    if key not in _ROW_SCHEMAS:
+        _ROW_SCHEMAS[key] = Schema.from_dict(
+            {c.name: _field_of(c, output) for c in t.fields},
+            name=f"{''.join(w.title() for w in t.name.split('_'))}{'Out' if output else 'In'}")
+    return _ROW_SCHEMAS[key]
+
+
+def _every_table() -> list[form.Rows]:
+    """The document tables of every programme's form, by name (notice 002's first)."""
+    seen: dict[str, form.Rows] = {}
+    for p in sorted(known(), key=lambda p: p.code != programme().code):
+        for t in p.form.tables:
+            seen.setdefault(t.name, t)
+    return list(seen.values())
+
+
+def _field_of(f: form.Field, output: bool) -> fields.Field:
+    """One field of a form as the API reads (`output` False) or writes it."""
+    meta: dict[str, Any] = {
+        "description": f"{f.zh} / {f.en}" + (f" ({f.unit_zh})" if f.unit_zh else "")}
+    if f.filled_by != form.APPLICANT:
+        meta["description"] += f"; stated by the {f.filled_by.replace('_', ' ')}, not the " \
+                               "applicant (POST …/review-fields)"
+    if f.kind == "bool":
+        return (fields.Boolean(allow_none=True, metadata=meta) if output
+                else fields.Raw(allow_none=True, metadata={**meta, "type": ["boolean", "string"]}))
+    if f.kind == "choice":
+        return fields.String(allow_none=True, metadata={**meta,
+                                                        "enum": [o[0] for o in f.options]})
+    if not output and f.kind in BOUNDS:
+        meta["minimum"], meta["maximum"] = BOUNDS[f.kind]
+    if f.kind in ("text", "email", "phone"):
+        return fields.String(allow_none=True, metadata=(
+            meta if output else {**meta, "maxLength": f.max_len}))
+    if f.kind == "date":
+        return (fields.Date(allow_none=True, metadata=meta) if output
+                else fields.Raw(allow_none=True, metadata={**meta, "type": "string",
+                                                           "format": "date"}))
+    if f.kind == "int":
+        return (fields.Integer(allow_none=True, metadata=meta) if output
+                else fields.Raw(allow_none=True, metadata={**meta, **NUMBER_OR_STRING}))
+    return (decimal(allow_none=True, metadata=meta)
+            if output else fields.Raw(allow_none=True, metadata={**meta, **NUMBER_OR_STRING}))
 
 
 EXISTING_BASE = {"description": "re-certification (002 §五(一)): the national base it "
@@ -292,6 +323,7 @@ def detail(loaded: cases.Loaded) -> dict[str, Any]:
 
 
 @bp.route("")
+@declares(get="case.view", post="case.create")
 class Applications(MethodView):
     @bp.arguments(ListArgs, location="query")
     @bp.response(200, ListOut)
@@ -316,6 +348,7 @@ class Applications(MethodView):
 
 
 @bp.route("/<int(max=2147483647):app_id>")
+@declares(get="case.view", patch="case.edit_draft")
 class Application(MethodView):
     @bp.response(200, ApplicationOut)
     def get(self, app_id: int) -> Any:
@@ -333,6 +366,7 @@ class Application(MethodView):
 
 
 @bp.route("/<int(max=2147483647):app_id>/transitions")
+@declares(post="case.fire")
 class Transitions(MethodView):
     @bp.arguments(TransitionIn, example={"trigger": "submit", "version": 3})
     @bp.response(200, TransitionOut)
@@ -365,17 +399,19 @@ class BulkResult(Schema):
 
 
 @bp.route("/transitions")
+@declares(post="case.fire")
 class BulkTransitions(MethodView):
     @bp.arguments(BulkIn, example={"ids": [12, 15], "trigger": "publish_notice"})
     @bp.response(200, BulkResult(many=True))
     def post(self, data: dict[str, Any]) -> Any:
         """Fire one trigger on many cases: each its own guards, history row and transaction;
         the result says which succeeded and why the others were refused."""
-        return cases.bulk_fire(uow, api_user_id(), data["ids"], data["trigger"],
+        return cases.bulk_fire(uow(), api_user_id(), data["ids"], data["trigger"],
                                reason=data.get("reason"))
 
 
 @bp.route("/<int(max=2147483647):app_id>/eligibility")
+@declares(get="case.view")
 class Eligibility(MethodView):
     @bp.response(200, VerdictOut(many=True))
     def get(self, app_id: int) -> Any:
@@ -384,6 +420,7 @@ class Eligibility(MethodView):
 
 
 @bp.route("/<int(max=2147483647):app_id>/history")
+@declares(get="case.view")
 class History(MethodView):
     @bp.response(200, HistoryOut(many=True))
     def get(self, app_id: int) -> Any:
@@ -405,6 +442,7 @@ class VersionOut(Schema):
 
 
 @bp.route("/<int(max=2147483647):app_id>/attestations")
+@declares(put="case.attest")
 class Attestations(MethodView):
     @bp.arguments(AttestationsIn)
     @bp.response(200, VersionOut)
@@ -412,4 +450,27 @@ class Attestations(MethodView):
         """A reviewer confirms the criteria only a person can judge (002 §六(一), §六(二)(1)(4))."""
         version = cases.set_attestations(uow(), api_user_id(), app_id, data["values"],
                                          data["version"])
+        return {"id": app_id, "version": version}
+
+
+class ReviewFieldsIn(Schema):
+    values = fields.Dict(keys=fields.String(validate=validate.Length(1, 40)),
+                         values=fields.Raw(allow_none=True), required=True,
+                         metadata={"example": {"locality_rank": 2, "locality_peers": 13,
+                                               "rank_catalogue": "national",
+                                               "rank_source": "湖北省商务厅据海关统计"}})
+    version = fields.Integer(required=True, validate=validate.Range(1, 2**31 - 1))
+
+
+@bp.route("/<int(max=2147483647):app_id>/review-fields")
+@declares(put="case.view")  # whose fields: the programme's `filled_by`
+class ReviewFields(MethodView):
+    @bp.arguments(ReviewFieldsIn)
+    @bp.response(200, VersionOut)
+    def put(self, data: dict[str, Any], app_id: int) -> Any:
+        """A reviewer states the form's fields their role fills in, while the case waits on
+        them (002 §六(二)(2): the province's rank of the applicant in its locality and the
+        statistics catalogue used); the form's schema marks them `x-filled-by`."""
+        version = cases.set_review_fields(uow(), api_user_id(), app_id, data["values"],
+                                          data["version"])
         return {"id": app_id, "version": version}

@@ -11,6 +11,7 @@ from marshmallow import Schema, fields, validate
 from web.api.blueprint import Blueprint
 from web.api.errors import MULTIPART_ENDPOINTS, too_many
 from web.api.security import api_user_id
+from web.auth import declares
 from web.extensions import uow
 from web.security import UPLOAD_LIMIT, UPLOAD_TOO_MANY
 from workflow.errors import ValidationFailed, refuse
@@ -56,6 +57,7 @@ def attachment_out(row: Any) -> dict[str, Any]:
 
 
 @bp.route("/applications/<int(max=2147483647):app_id>/attachments")
+@declares(get="case.view", post="case.attach")
 class Attachments(MethodView):
     decorators = [UPLOAD_LIMIT]  # POST only: uploads per user (429 rate_limited)
 
@@ -87,6 +89,7 @@ MULTIPART_ENDPOINTS["attachments_api.Attachments"] = ("multipart/form-data",)
 
 
 @bp.route("/attachments/<int(max=2147483647):attachment_id>/content")
+@declares(get="case.view")
 class Content(MethodView):
     @bp.doc(responses={"200": {"description": "the file, as an attachment", "content": {
         ctype: {"schema": {"type": "string", "format": "binary"}}

@@ -11,7 +11,7 @@ from web.api.blueprint import Blueprint
 from web.api.errors import too_many
 from web.extensions import client_ip, settings, uow
 from web.security import LOGIN_LIMITS
-from workflow.services import accounts
+from workflow.services import authentication, tokens
 
 bp = Blueprint("auth_api", __name__, url_prefix="/api/v1/auth",
                description="Tokens (令牌)")
@@ -47,8 +47,8 @@ class Token(MethodView):
     def post(self, creds: dict[str, Any]) -> Any:
         """Log in and receive a bearer token (12 hours, or until you log out or change
         your password)."""
-        uid = accounts.authenticate(uow(), creds["username"], creds["password"],
+        uid = authentication.authenticate(uow(), creds["username"], creds["password"],
                                     ip=client_ip(), otp=creds.get("otp"),
                                     secret_key=settings().secret_key)
-        issued = accounts.issue_token(uow(), uid)
+        issued = tokens.issue_token(uow(), uid)
         return {"token": issued.token, "token_type": "Bearer", "expires_at": issued.expires_at}

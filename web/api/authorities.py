@@ -13,6 +13,7 @@ from marshmallow import Schema, fields, validate
 from web.api.blueprint import Blueprint
 from web.api.errors import MULTIPART_ENDPOINTS
 from web.api.security import api_user_id
+from web.auth import declares
 from web.extensions import uow
 from workflow.authorities import KIND_ZH
 from workflow.errors import ValidationFailed, refuse
@@ -93,6 +94,7 @@ def _one(code: str) -> authorities.Entry:
 
 
 @bp.route("")
+@declares(get="authorities.admin", post="authorities.admin")
 class Authorities(MethodView):
     @bp.response(200, AuthorityAdminOut(many=True))
     def get(self) -> Any:
@@ -109,6 +111,7 @@ class Authorities(MethodView):
 
 
 @bp.route(f"/{CODE}")
+@declares(patch="authorities.admin", delete="authorities.admin")
 class Authority(MethodView):
     @bp.arguments(CityChange)
     @bp.response(200, AuthorityAdminOut)
@@ -128,6 +131,7 @@ class Authority(MethodView):
 
 
 @bp.route(f"/{CODE}/active")
+@declares(put="authorities.admin")
 class Active(MethodView):
     @bp.arguments(AuthorityActiveIn)
     @bp.response(200, AuthorityAdminOut)
@@ -139,6 +143,7 @@ class Active(MethodView):
 
 
 @bp.route("/import")
+@declares(post="authorities.admin")
 class Import(MethodView):
     @bp.doc(**IMPORT_DOC)
     @bp.arguments(CityImportArgs, location="query")

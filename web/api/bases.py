@@ -12,6 +12,7 @@ from marshmallow import Schema, fields, validate
 from web.api.blueprint import Blueprint
 from web.api.errors import MULTIPART_ENDPOINTS, too_many
 from web.api.security import api_user_id
+from web.auth import declares
 from web.extensions import uow
 from web.security import UPLOAD_LIMIT, UPLOAD_TOO_MANY
 from workflow.errors import ValidationFailed, refuse
@@ -91,6 +92,7 @@ def base_out(e: bases.Entry) -> dict[str, Any]:
 
 
 @bp.route("")
+@declares(get="register.view")
 class Bases(MethodView):
     @bp.arguments(ListArgs, location="query")
     @bp.response(200, BaseOut(many=True))
@@ -103,6 +105,7 @@ class Bases(MethodView):
 
 
 @bp.route("/<int(max=2147483647):base_id>")
+@declares(get="register.view")
 class OneBase(MethodView):
     @bp.response(200, BaseDetailOut)
     def get(self, base_id: int) -> Any:
@@ -112,6 +115,7 @@ class OneBase(MethodView):
 
 
 @bp.route("/import")
+@declares(post="register.import")
 class Import(MethodView):
     decorators = [UPLOAD_LIMIT]  # uploads per user (429 rate_limited)
 
@@ -139,6 +143,7 @@ MULTIPART_ENDPOINTS["bases_api.Import"] = ("multipart/form-data",)
 
 
 @bp.route("/template")
+@declares(get="register.view")
 class Template(MethodView):
     @bp.doc(responses={"200": {"description": "the Excel template of the register",
                                "content": {XLSX: {"schema": {"type": "string",

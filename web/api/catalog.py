@@ -10,6 +10,7 @@ from marshmallow import Schema, fields, validate
 
 from web.api.blueprint import Blueprint
 from web.api.security import api_user_id
+from web.auth import declares
 from web.extensions import uow
 from workflow.regions import Region
 from workflow.roles import Role
@@ -132,6 +133,7 @@ def round_out(r: catalog.Round) -> dict[str, Any]:
 
 
 @bp.route("/authorities")
+@declares(get="catalog.view")
 class Authorities(MethodView):
     @bp.response(200, AuthorityOut(many=True))
     def get(self) -> Any:
@@ -147,6 +149,7 @@ def changed_out(o: rounds.Outcome) -> dict[str, Any]:
 
 
 @bp.route("/rounds")
+@declares(get="catalog.view", post="rounds.manage")
 class Rounds(MethodView):
     @bp.response(200, RoundOut(many=True))
     def get(self) -> Any:
@@ -163,6 +166,7 @@ class Rounds(MethodView):
 
 
 @bp.route("/rounds/<int(max=9999):year>")
+@declares(get="catalog.view", patch="rounds.manage")
 class OneRound(MethodView):
     @bp.response(200, RoundOut)
     def get(self, year: int) -> Any:
@@ -177,6 +181,7 @@ class OneRound(MethodView):
 
 
 @bp.route("/rounds/<int(max=9999):year>/open")
+@declares(post="rounds.manage")
 class OpenRound(MethodView):
     @bp.response(200, RoundChanged)
     def post(self, year: int) -> Any:
@@ -186,6 +191,7 @@ class OpenRound(MethodView):
 
 
 @bp.route("/rounds/<int(max=9999):year>/close")
+@declares(post="rounds.manage")
 class CloseRound(MethodView):
     @bp.response(200, RoundChanged)
     def post(self, year: int) -> Any:
@@ -195,6 +201,7 @@ class CloseRound(MethodView):
 
 
 @bp.route("/me")
+@declares(get="account.own")
 class Me(MethodView):
     @bp.response(200, MeOut)
     def get(self) -> Any:

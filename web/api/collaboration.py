@@ -9,7 +9,8 @@ from marshmallow import Schema, fields, validate
 
 from web.api.blueprint import Blueprint
 from web.api.security import api_user_id
-from web.extensions import uow
+from web.auth import declares
+from web.extensions import settings, uow
 from workflow.services import claims, comments
 
 bp = Blueprint("collaboration_api", __name__, url_prefix="/api/v1/applications",
@@ -43,6 +44,7 @@ def _holder(app_id: int, got: claims.Holder | None) -> dict[str, Any]:
 
 
 @bp.route("/<int(max=2147483647):app_id>/assignment")
+@declares(get="case.view")
 class Assignment(MethodView):
     @bp.response(200, HolderOut)
     def get(self, app_id: int) -> Any:
@@ -51,6 +53,7 @@ class Assignment(MethodView):
 
 
 @bp.route("/<int(max=2147483647):app_id>/claim")
+@declares(post="case.claim")
 class Claim(MethodView):
     @bp.arguments(ClaimIn, example={"take_over": False})
     @bp.response(200, HolderOut)
@@ -61,6 +64,7 @@ class Claim(MethodView):
 
 
 @bp.route("/<int(max=2147483647):app_id>/assign")
+@declares(post="case.claim")
 class Assign(MethodView):
     @bp.arguments(AssignIn, example={"assignee_id": 7})
     @bp.response(200, HolderOut)
@@ -71,6 +75,7 @@ class Assign(MethodView):
 
 
 @bp.route("/<int(max=2147483647):app_id>/unassign")
+@declares(post="case.claim")
 class Unassign(MethodView):
     @bp.response(200, HolderOut)
     def post(self, app_id: int) -> Any:
@@ -105,6 +110,7 @@ class CommentOut(Schema):
 
 
 @bp.route("/<int(max=2147483647):app_id>/comments")
+@declares(get="case.comment", post="case.comment")
 class Comments(MethodView):
     @bp.response(200, CommentOut(many=True))
     def get(self, app_id: int) -> Any:
@@ -117,4 +123,4 @@ class Comments(MethodView):
     def post(self, data: dict[str, Any], app_id: int) -> Any:
         """Comment on a case; the people it @-mentions are notified."""
         return comments.post(uow(), api_user_id(), app_id, data["body"], data["visibility"],
-                             data.get("field"))
+                             data.get("field"), base_url=settings().base_url)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import jsonify, url_for
 from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
 from web.api.blueprint import Blueprint
 from web.api.security import api_user_id
+from web.auth import declares
 from web.extensions import uow
 from workflow.assessment import PROPOSALS
 from workflow.services import assessment
@@ -112,6 +114,7 @@ def evaluation_out(ev: Any, name: str | None = None, region: str | None = None,
 
 
 @bp.route("/evaluation-runs")
+@declares(get="assessment.run", post="assessment.run")
 class Runs(MethodView):
     @bp.response(200, RunRow(many=True))
     def get(self) -> Any:
@@ -119,9 +122,18 @@ class Runs(MethodView):
         return assessment.runs(uow(), api_user_id())
 
     @bp.arguments(RunIn, example={"period": 2006, "dry_run": True})
-    @bp.response(201, RunOut)
+    @bp.response(201, RunOut, description="a dry run: every proposal, nothing stored")
+    @bp.alt_response(202, schema=RunRow, description=(
+        "a run: recorded (status `queued`) and queued for the worker, as on the page; "
+        "`Location` is the run, whose `status` becomes `running` and then `finished` "
+        "(its proposals are then under `GET /evaluations?period=`)"),
+        headers={"Location": {"description": "the run: GET /api/v1/evaluation-runs/{id}",
+                              "schema": {"type": "string"}}})
     def post(self, data: dict[str, Any]) -> Any:
-        """Run a re-evaluation for a year, or a dry run that stores nothing (ministry)."""
+        """Ask for a re-evaluation of a year, done by the worker (202), or a dry run that
+        stores nothing and answers at once (201) (ministry)."""
+        from tasks.assessment import queue
+
         uid = api_user_id()
         if data["dry_run"]:
             pre = assessment.preview(uow(), uid, data["period"])
@@ -132,11 +144,23 @@ class Runs(MethodView):
                  "proposal": a.proposal, "explanation_zh": a.explanation("zh"),
                  "explanation_en": a.explanation("en"), "findings": a.findings_json()}
                 for a, name, region in pre.items]}
-        counts = assessment.run(uow(), data["period"], user_id=uid)
-        return {"counts": counts.as_dict(), "items": []}
+        run_id = assessment.request_run(uow(), uid, data["period"], queue)
+        run = RunRow().dump(assessment.run_of(uow(), uid, run_id))
+        return jsonify(run), 202, {"Location": url_for("evaluations_api.Run", run_id=run_id)}
+
+
+@bp.route("/evaluation-runs/<int(max=2147483647):run_id>")
+@declares(get="assessment.run")
+class Run(MethodView):
+    @bp.response(200, RunRow)
+    def get(self, run_id: int) -> Any:
+        """One re-evaluation run and its status: queued, running, finished (with its
+        counts in `summary`) or superseded by a later run of the year (ministry)."""
+        return assessment.run_of(uow(), api_user_id(), run_id)
 
 
 @bp.route("/evaluations")
+@declares(get="assessment.run")
 class Evaluations(MethodView):
     @bp.arguments(ProposalArgs, location="query")
     @bp.response(200, EvaluationOut(many=True))
@@ -148,16 +172,18 @@ class Evaluations(MethodView):
 
 
 @bp.route("/evaluations/confirm")
+@declares(post="assessment.run")
 class Confirm(MethodView):
     @bp.arguments(ConfirmIn)
     @bp.response(200, ConfirmResult(many=True))
     def post(self, data: dict[str, Any]) -> Any:
         """Confirm proposals: keep, order rectification (with a deadline) or revoke — each
         its own transition with guards and history; the result says which succeeded."""
-        return assessment.confirm(uow, api_user_id(), data["evaluation_ids"])
+        return assessment.confirm(uow(), api_user_id(), data["evaluation_ids"])
 
 
 @bp.route("/applications/<int(max=2147483647):app_id>/evaluations")
+@declares(get="reports.view")
 class OfBase(MethodView):
     @bp.response(200, EvaluationOut(many=True))
     def get(self, app_id: int) -> Any:

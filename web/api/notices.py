@@ -13,6 +13,7 @@ from web.api.blueprint import Blueprint
 from web.api.errors import too_many
 from web.api.schemas import decimal
 from web.api.security import api_user_id
+from web.auth import declares
 from web.extensions import client_ip, limiter, uow
 from workflow.services import bases, notice, objections
 
@@ -175,6 +176,7 @@ class FileObjection(MethodView):
 
 
 @bp.route("/objections")
+@declares(get="objections.decide")
 class Objections(MethodView):
     @bp.response(200, ObjectionOut(many=True))
     def get(self) -> Any:
@@ -183,6 +185,7 @@ class Objections(MethodView):
 
 
 @bp.route("/objections/<int(max=2147483647):objection_id>/uphold")
+@declares(post="objections.decide")
 class Uphold(MethodView):
     @bp.arguments(UpholdIn)
     @bp.response(200, UpheldOut)
@@ -196,6 +199,7 @@ class Uphold(MethodView):
 
 
 @bp.route("/objections/<int(max=2147483647):objection_id>/dismiss")
+@declares(post="objections.decide")
 class Dismiss(MethodView):
     @bp.arguments(DismissIn)
     @bp.response(204)

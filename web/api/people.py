@@ -10,6 +10,7 @@ from marshmallow import Schema, fields, validate
 
 from web.api.blueprint import Blueprint
 from web.api.security import api_user_id
+from web.auth import declares
 from web.extensions import uow
 from workflow.services import deputies, events, reminders
 
@@ -87,6 +88,7 @@ class DigestIn(Schema):
 
 
 @bp.route("/deputies")
+@declares(get="deputies.manage", post="deputies.manage")
 class Deputies(MethodView):
     @bp.response(200, PeriodOut(many=True))
     def get(self) -> Any:
@@ -102,6 +104,7 @@ class Deputies(MethodView):
 
 
 @bp.route("/deputies/candidates")
+@declares(get="deputies.manage")
 class Candidates(MethodView):
     @bp.response(200, Colleague(many=True))
     def get(self) -> Any:
@@ -110,6 +113,7 @@ class Candidates(MethodView):
 
 
 @bp.route("/deputies/<int(max=2147483647):period_id>")
+@declares(delete="deputies.manage")
 class OneDeputy(MethodView):
     @bp.response(204)
     def delete(self, period_id: int) -> Any:
@@ -119,6 +123,7 @@ class OneDeputy(MethodView):
 
 
 @bp.route("/notifications")
+@declares(get="account.own")
 class Notifications(MethodView):
     @bp.arguments(InboxArgs, location="query")
     @bp.response(200, InboxOut)
@@ -131,6 +136,7 @@ class Notifications(MethodView):
 
 
 @bp.route("/notifications/read")
+@declares(post="account.own")
 class MarkRead(MethodView):
     @bp.arguments(MarkIn)
     @bp.response(200, MarkOut)
@@ -141,6 +147,7 @@ class MarkRead(MethodView):
 
 
 @bp.route("/notifications/settings")
+@declares(put="account.own")
 class Digest(MethodView):
     @bp.arguments(DigestIn)
     @bp.response(204)

@@ -11,6 +11,7 @@ from marshmallow import Schema, fields
 from web.api.blueprint import Blueprint
 from web.api.catalog import NewRoundIn, RoundChanged, changed_out
 from web.api.security import api_user_id
+from web.auth import declares
 from web.extensions import uow
 from workflow import diagram
 from workflow.errors import DefinitionError, NotFound, refuse
@@ -106,6 +107,7 @@ def _detail(p: Programme) -> dict[str, Any]:
 
 
 @bp.route("/programmes")
+@declares(get="catalog.view")
 class Programmes(MethodView):
     @bp.response(200, ProgrammeOut(many=True))
     def get(self) -> Any:
@@ -115,6 +117,7 @@ class Programmes(MethodView):
 
 
 @bp.route(f"/programmes/{CODE}")
+@declares(get="catalog.view")
 class OneProgramme(MethodView):
     @bp.response(200, ProgrammeDetail)
     def get(self, code: str) -> Any:
@@ -125,6 +128,7 @@ class OneProgramme(MethodView):
 
 
 @bp.route(f"/programmes/{CODE}/rounds")
+@declares(post="rounds.manage")
 class ProgrammeRounds(MethodView):
     @bp.arguments(NewRoundIn, example={"year": 2027, "submission_deadline": "2027-04-30",
                                        "approval_deadline": "2027-05-31"})
@@ -137,6 +141,7 @@ class ProgrammeRounds(MethodView):
 
 
 @bp.route(f"/programmes/{CODE}/rounds/<int(max=9999):year>/open")
+@declares(post="rounds.manage")
 class OpenProgrammeRound(MethodView):
     @bp.response(200, RoundChanged)
     def post(self, code: str, year: int) -> Any:
@@ -147,6 +152,7 @@ class OpenProgrammeRound(MethodView):
 
 
 @bp.route(f"/programmes/{CODE}/rounds/<int(max=9999):year>/close")
+@declares(post="rounds.manage")
 class CloseProgrammeRound(MethodView):
     @bp.response(200, RoundChanged)
     def post(self, code: str, year: int) -> Any:

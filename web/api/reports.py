@@ -14,6 +14,7 @@ from web.api.blueprint import Blueprint
 from web.api.errors import MULTIPART_ENDPOINTS, too_many
 from web.api.schemas import decimal
 from web.api.security import api_user_id
+from web.auth import declares
 from web.extensions import uow
 from web.security import UPLOAD_LIMIT, UPLOAD_TOO_MANY
 from workflow.errors import ValidationFailed, refuse
@@ -146,6 +147,7 @@ class LocalitiesSaved(Schema):
 
 
 @bp.route(f"{APP}/quarterly-reports")
+@declares(get="reports.view", post="reports.file")
 class Quarters(MethodView):
     @bp.response(200, QuarterOut(many=True))
     def get(self, app_id: int) -> Any:
@@ -166,6 +168,7 @@ class Quarters(MethodView):
 
 
 @bp.route(f"{APP}/quarterly-reports/excel")
+@declares(post="reports.file")
 class QuarterExcel(MethodView):
     decorators = [UPLOAD_LIMIT]  # uploads per user (429 rate_limited)
 
@@ -187,6 +190,7 @@ MULTIPART_ENDPOINTS["reports_api.QuarterExcel"] = ("multipart/form-data",)
 
 
 @bp.route("/quarterly-template")
+@declares(get="reports.view")
 class Template(MethodView):
     @bp.arguments(Schema.from_dict({"application_id": fields.Integer(
         validate=validate.Range(1, 2**31 - 1))}, name="TemplateArgs")(), location="query")
@@ -201,6 +205,7 @@ class Template(MethodView):
 
 
 @bp.route(f"{APP}/annual-reports")
+@declares(get="reports.view", post="reports.file")
 class Annual(MethodView):
     decorators = [UPLOAD_LIMIT]  # POST only: uploads per user (429 rate_limited)
 
@@ -235,6 +240,7 @@ MULTIPART_ENDPOINTS["reports_api.Annual"] = ("multipart/form-data",)
 
 
 @bp.route("/reference-statistics")
+@declares(get="reports.view")
 class References(MethodView):
     @bp.response(200, ReferenceOut(many=True))
     def get(self) -> Any:
@@ -243,6 +249,7 @@ class References(MethodView):
 
 
 @bp.route("/reference-statistics/<int(max=9999):year>")
+@declares(put="reports.reference")
 class OneReference(MethodView):
     @bp.arguments(ReferenceIn)
     @bp.response(204)
@@ -253,6 +260,7 @@ class OneReference(MethodView):
 
 
 @bp.route("/reference-statistics/localities")
+@declares(get="reports.view", post="reports.reference")
 class Localities(MethodView):
     @bp.response(200, LocalityOut(many=True))
     def get(self) -> Any:

@@ -8,10 +8,11 @@ from flask import current_app, g, request
 from werkzeug.exceptions import Unauthorized
 
 from web.extensions import uow
+from workflow import permissions
 from workflow.errors import Forbidden, refuse
 from workflow.services import audit, tokens
-from workflow.services.accounts import token_digest
 from workflow.services.clock import real_utcnow
+from workflow.services.tokens import token_digest
 
 READ_METHODS = ("GET", "HEAD", "OPTIONS")
 
@@ -50,6 +51,19 @@ def _principal(token: str) -> tokens.Principal | None:
     return principal
 
 
+class _TokenOwner:
+    """The role a bearer token speaks with (what `workflow.permissions` asks)."""
+
+    def __init__(self, role: str) -> None:
+        self.role = role
+
+
+def api_user_may(action: str) -> bool:
+    """Whether the token's owner's role may take `action` (authenticating first: 401)."""
+    api_user_id()
+    return permissions.allowed(_TokenOwner(g.get("api_user_role", "")), action)
+
+
 def api_user_id() -> int:
     """The id of the user whose token authorises this request, or 401.
 
@@ -68,6 +82,7 @@ def api_user_id() -> int:
         raise Forbidden(refuse("token_read_only", "该令牌为只读令牌，不能修改数据",
                                "this token is read-only"))
     g.api_user_id = principal.user_id
+    g.api_user_role = principal.role
     g.api_token_id = principal.token_id
     g.api_token_scope = principal.scope
     return principal.user_id

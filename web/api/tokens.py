@@ -10,6 +10,7 @@ from marshmallow import Schema, fields, validate
 from web.api.blueprint import Blueprint
 from web.api.errors import too_many
 from web.api.security import api_user_id
+from web.auth import declares
 from web.extensions import uow
 from web.security import TOKEN_LIMIT
 from workflow.services import tokens
@@ -58,6 +59,7 @@ def token_out(row: Any) -> dict[str, Any]:
 
 
 @bp.route("")
+@declares(get="account.own", post="account.own")
 class Tokens(MethodView):
     decorators = [TOKEN_LIMIT]  # POST only: 20 new tokens an hour per user (429 rate_limited)
 
@@ -81,6 +83,7 @@ class Tokens(MethodView):
 
 
 @bp.route("/<int(max=2147483647):token_id>")
+@declares(delete="account.own")
 class OneToken(MethodView):
     @bp.response(204)
     def delete(self, token_id: int) -> Any:

@@ -10,7 +10,8 @@ from marshmallow import Schema, fields, validate
 
 from web.api.blueprint import Blueprint
 from web.api.security import api_user_id
-from web.extensions import uow
+from web.auth import declares
+from web.extensions import settings, uow
 from workflow.services import webhooks
 
 bp = Blueprint("webhooks_api", __name__, url_prefix="/api/v1/webhooks",
@@ -74,6 +75,7 @@ def delivery_out(row: Any) -> dict[str, Any]:
 
 
 @bp.route("")
+@declares(get="webhooks.manage", post="webhooks.manage")
 class Webhooks(MethodView):
     @bp.response(200, Webhook(many=True))
     def get(self) -> Any:
@@ -84,10 +86,12 @@ class Webhooks(MethodView):
     @bp.response(201, CreatedWebhook)
     def post(self, data: dict[str, Any]) -> Any:
         """Register a URL for your scope's transitions; copy the secret now."""
-        return asdict(webhooks.create(uow(), api_user_id(), data["url"]))
+        return asdict(webhooks.create(uow(), api_user_id(), data["url"],
+                                      settings=settings()))
 
 
 @bp.route(f"/<{ID}:webhook_id>")
+@declares(delete="webhooks.manage")
 class OneWebhook(MethodView):
     @bp.response(204)
     def delete(self, webhook_id: int) -> Any:
@@ -97,6 +101,7 @@ class OneWebhook(MethodView):
 
 
 @bp.route(f"/<{ID}:webhook_id>/deliveries")
+@declares(get="webhooks.manage")
 class Deliveries(MethodView):
     @bp.response(200, WebhookDelivery(many=True))
     def get(self, webhook_id: int) -> Any:
@@ -105,6 +110,7 @@ class Deliveries(MethodView):
 
 
 @bp.route(f"/<{ID}:webhook_id>/deliveries/<{ID}:delivery_id>/retry")
+@declares(post="webhooks.manage")
 class RetryDelivery(MethodView):
     @bp.response(200, WebhookDelivery)
     def post(self, webhook_id: int, delivery_id: int) -> Any:

@@ -1,6 +1,7 @@
 """Periodic assessment (定期评估, 002 §六(三)) and its confirmation by the ministry.
 
-`run(uow, period, dry_run)` assesses every designated base from one snapshot read in a fixed
+The ministry's runs (page and API alike) are recorded and queued by `request_run` and done
+by the worker; `run(uow, period, dry_run)` assesses every designated base from one snapshot read in a fixed
 number of statements, and writes one evaluation per (base, period) — running twice gives
 the same single row; a run killed half-way is finished by `execute(uow, run_id)` (the
 Celery task is redelivered: acks_late), skipping what it already wrote. A dry run ("what if
@@ -18,7 +19,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from workflow import reporting
+from workflow import permissions, reporting
 from workflow.assessment import (
     KEEP,
     PROPOSAL_TRIGGER,
@@ -34,7 +35,6 @@ from workflow.assessment import (
 )
 from workflow.errors import (
     DomainError,
-    Forbidden,
     GuardFailed,
     NotFound,
     Refusal,
@@ -53,7 +53,7 @@ from workflow.storage import (
     scope_repo,
     users_repo,
 )
-from workflow.storage.models import ApplicationRow, EvaluationRunRow, UserRow
+from workflow.storage.models import ApplicationRow, EvaluationRunRow
 from workflow.storage.uow import DbSession, UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -82,14 +82,6 @@ class Preview:
     counts: RunCounts
     items: list[tuple[Assessment, str, str]]  # (assessment, base name, region)
     provisional: Refusal | None = None  # why the findings may still change (year not closed)
-
-
-def _ministry(session: DbSession, user_id: int) -> UserRow:
-    user = users_repo.user_by_id(session, user_id)
-    if user.role != "ministry_reviewer":
-        raise Forbidden(refuse("ministry_only", "只有商务部可以进行复评",
-                               "only the ministry runs and confirms re-evaluations"))
-    return user
 
 
 def _check_period(period: int, today: date) -> None:
@@ -190,7 +182,7 @@ def preview(uow: UnitOfWork, user_id: int | None, period: int, now: datetime | N
     with uow.read():
         s = uow.session
         if user_id is not None:
-            _ministry(s, user_id)
+            permissions.require(users_repo.user_by_id(s, user_id), "assessment.run")
         items = _assess_all(s, period, today)
         provisional = _not_closed(s, period, today)
     counts = RunCounts(period, True, bases=len(items))
@@ -205,7 +197,7 @@ def start(uow: UnitOfWork, user_id: int | None, period: int, now: datetime | Non
     with uow:
         s = uow.session
         if user_id is not None:
-            _ministry(s, user_id)
+            permissions.require(users_repo.user_by_id(s, user_id), "assessment.run")
         not_closed = _not_closed(s, period, local_date(now))
         if not_closed is not None:
             raise ValidationFailed(not_closed)
@@ -217,6 +209,16 @@ def start(uow: UnitOfWork, user_id: int | None, period: int, now: datetime | Non
         uow.record("assessment_started", run_id=run.id, period=period, user_id=user_id)
         uow.commit()
         return run.id
+
+
+def request_run(uow: UnitOfWork, user_id: int, period: int, queue: Callable[[int], object],
+                now: datetime | None = None) -> int:
+    """The ministry asks for a run of `period`, on the page or through the API alike: the
+    run is recorded (queued) and, once that has committed, its id handed to `queue` — the
+    worker then does it (`execute`). Returns the run's id."""
+    run_id = start(uow, user_id, period, now)
+    queue(run_id)
+    return run_id
 
 
 def execute(uow: UnitOfWork, run_id: int, *, now: datetime | None = None, chunk_size: int = 0,
@@ -298,16 +300,27 @@ def scheduled(uow: UnitOfWork, now: datetime | None = None) -> RunCounts:
 
 
 def runs(uow: UnitOfWork, user_id: int) -> list[EvaluationRunRow]:
+    """The recent runs, newest first (ministry)."""
     with uow.read():
-        _ministry(uow.session, user_id)
+        permissions.require(users_repo.user_by_id(uow.session, user_id), "assessment.run")
         return reports_repo.runs(uow.session)
+
+
+def run_of(uow: UnitOfWork, user_id: int, run_id: int) -> EvaluationRunRow:
+    """One run and how far it is: queued, running, finished or superseded (ministry)."""
+    with uow.read():
+        permissions.require(users_repo.user_by_id(uow.session, user_id), "assessment.run")
+        row = reports_repo.run_row(uow.session, run_id)
+        if row is None:
+            raise NotFound(refuse("not_found", "未找到该评估批次", "assessment run not found"))
+        return row
 
 
 def proposals(uow: UnitOfWork, user_id: int, period: int, *, proposal: str | None = None,
               status: str | None = None) -> list[tuple[Any, str | None, str, str]]:
     """Stored evaluations of a period: (evaluation, base name, region, case state)."""
     with uow.read():
-        _ministry(uow.session, user_id)
+        permissions.require(users_repo.user_by_id(uow.session, user_id), "assessment.run")
         return reports_repo.evaluations(uow.session, period, proposal=proposal, status=status)
 
 
@@ -316,9 +329,7 @@ def evaluations_of(uow: UnitOfWork, user_id: int, app_id: int) -> list[Any]:
     with uow.read():
         s = uow.session
         user = users_repo.user_by_id(s, user_id)
-        if user.role in ("system_admin", "security_admin", "auditor"):
-            raise Forbidden(refuse("admin_cannot_act_on_cases", "管理员角色不能办理申报业务",
-                                   "admin roles cannot act on cases"))
+        permissions.require(user, "reports.view")
         row = cases_repo.get_application(s, app_id)
         if scope_repo.actor_for_case(s, user, row, local_date(utcnow())) is None:
             raise scope_repo.not_found("base")
@@ -362,8 +373,7 @@ def programme_share(uow: UnitOfWork, user_id: int, year: int) -> ProgrammeShare:
     with uow.read():
         s = uow.session
         user = users_repo.user_by_id(s, user_id)
-        if user.role not in ("ministry_reviewer", "provincial_reviewer"):
-            raise Forbidden(refuse("reviewers_only", "只有审核人员可以查看", "reviewers only"))
+        permissions.require(user, "reports.programme")
         ref = reports_repo.reference_row(s, year)
         national = ref.national_hightech_exports_100m_usd if ref else None
         rows = reports_repo.hightech_by_region(s, year)
@@ -383,16 +393,16 @@ def _deadline(session: DbSession, row: ApplicationRow, today: date) -> date:
     return reference_repo.load_calendar(session).add_working_days(today, rules.rectification_working_days)
 
 
-def confirm_one(uow_factory: Callable[[], UnitOfWork], user_id: int, evaluation_id: int,
+def confirm_one(uow: UnitOfWork, user_id: int, evaluation_id: int,
                 now: datetime | None = None) -> cases.Fired:
     """The ministry confirms one proposal: keep → keep_designation, rectify →
     order_rectification with a deadline, revoke → revoke with the explanation as reason —
     through `cases.fire`, with its guards and a history row, in one transaction."""
     now = now or utcnow()
     today = local_date(now)
-    with uow_factory() as u:
-        s = u.session
-        _ministry(s, user_id)
+    with uow:
+        s = uow.session
+        permissions.require(users_repo.user_by_id(s, user_id), "assessment.run")
         ev = reports_repo.evaluation(s, evaluation_id)
         if ev is None:
             raise NotFound(refuse("not_found", "未找到该评估结果", "evaluation not found"))
@@ -413,21 +423,22 @@ def confirm_one(uow_factory: Callable[[], UnitOfWork], user_id: int, evaluation_
                                      "someone else confirmed this proposal first",
                                      guard="evaluation"))
 
-    return cases.fire(uow_factory(), user_id, app_id, trigger, None,
+    return cases.fire(uow, user_id, app_id, trigger, None,
                       reason=reason, deadline=deadline,
                       now=now, also=mark,
                       data={"evaluation_id": evaluation_id, "period": period,
                             "proposal": proposal})
 
 
-def confirm(uow_factory: Callable[[], UnitOfWork], user_id: int, evaluation_ids: list[int],
+def confirm(uow: UnitOfWork, user_id: int, evaluation_ids: list[int],
             now: datetime | None = None) -> list[dict[str, Any]]:
-    """Confirm many proposals; each gets its own guard check, history row and transaction.
+    """Confirm many proposals; each gets its own guard check, history row and transaction
+    (`uow` entered anew for each).
     Returns per evaluation what happened, or the refusal and why."""
     results = []
     for ev_id in evaluation_ids:
         try:
-            fired = confirm_one(uow_factory, user_id, ev_id, now)
+            fired = confirm_one(uow, user_id, ev_id, now)
             results.append({"evaluation_id": ev_id, "application_id": fired.application_id,
                             "ok": True, "trigger": fired.trigger, "state": fired.to_state})
         except DomainError as err:
@@ -437,4 +448,5 @@ def confirm(uow_factory: Callable[[], UnitOfWork], user_id: int, evaluation_ids:
 
 
 __all__ = ["KEEP", "RECTIFY", "REVOKE", "Preview", "RunCounts", "confirm", "confirm_one",
-           "execute", "preview", "proposals", "run", "runs", "scheduled", "start"]
+           "execute", "preview", "proposals", "request_run", "run", "run_of", "runs",
+           "scheduled", "start"]

@@ -21,8 +21,8 @@ from datetime import UTC, datetime, timedelta
 from itertools import groupby
 from typing import Any
 
+from workflow import permissions
 from workflow.errors import ValidationFailed, refuse
-from workflow.roles import Role
 from workflow.services import spreadsheets
 from workflow.services.clock import CHINA, real_utcnow
 from workflow.storage import audit_repo, users_repo
@@ -273,12 +273,6 @@ EXPORT_COLUMNS = ("id", "at_utc", "utc_offset", "actor_id", "actor_name", "actor
                   "details", "prev_hash", "hash")
 
 
-def _require_auditor(session: DbSession, user_id: int) -> UserRow:
-    return users_repo.user_in_role(session, user_id, Role.AUDITOR, refuse(
-        "auditor_only", "只有审计管理员可以查看审计记录",
-        "only the auditor may read the audit log"))
-
-
 def _filters(raw: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name in SEARCH_FIELDS:
@@ -309,7 +303,7 @@ def search(uow: UnitOfWork, auditor_id: int, filters: dict[str, Any],
     """The auditor's read-only search, newest first."""
     with uow.read():
         s = uow.session
-        _require_auditor(s, auditor_id)
+        permissions.require(users_repo.user_by_id(s, auditor_id), "audit.read")
         return audit_repo.search(s, **_filters(filters), before_id=before_id,
                                  limit=max(1, min(limit, 500)))
 
@@ -318,7 +312,7 @@ def _export_rows(uow: UnitOfWork, auditor_id: int, filters: dict[str, Any], fmt:
                  limit: int) -> list[AuditRow]:
     with uow:
         s = uow.session
-        auditor = _require_auditor(s, auditor_id)
+        auditor = permissions.require(users_repo.user_by_id(s, auditor_id), "audit.read")
         clean = _filters(filters)
         rows = audit_repo.search(s, **clean, limit=limit)
         append(s, "audit_exported", who=Who.of(auditor), object_type="audit_log",
@@ -365,6 +359,6 @@ def export_xlsx(uow: UnitOfWork, auditor_id: int, filters: dict[str, Any],
 
 def event_names(uow: UnitOfWork, auditor_id: int) -> list[str]:
     with uow.read():
-        _require_auditor(uow.session, auditor_id)
+        permissions.require(users_repo.user_by_id(uow.session, auditor_id), "audit.read")
         return audit_repo.events(uow.session)
 

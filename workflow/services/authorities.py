@@ -13,13 +13,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from workflow import permissions
 from workflow.authorities import check_city, check_rows
 from workflow.errors import NotFound, ValidationFailed, VersionConflict, refuse
-from workflow.roles import Role
 from workflow.services import audit, authority_import
 from workflow.services.clock import real_utcnow
 from workflow.storage import authorities_repo, users_repo
-from workflow.storage.models import AuthorityRow, UserRow
+from workflow.storage.models import AuthorityRow
 from workflow.storage.uow import Conflict, DbSession, UnitOfWork, flush_or_conflict
 
 MAX_ERRORS = 200  # of a refused list, the first this many are named
@@ -72,13 +72,6 @@ def _entry(row: AuthorityRow, held: tuple[int, int] | None = None) -> Entry:
                  *(held or (None, None)))
 
 
-def _admin(s: DbSession, admin_id: int) -> UserRow:
-    return users_repo.user_in_role(s, admin_id, Role.SYSTEM_ADMIN, refuse(
-        "not_your_duty", "只有系统管理员可以管理单位（省级单位和地级市）",
-        "only the system admin manages the authorities (provinces and cities)",
-        details={"required_role": Role.SYSTEM_ADMIN.value}))
-
-
 def tree(uow: UnitOfWork, user_id: int) -> list[Entry]:
     """Every authority, each province-level one followed by its cities (anyone signed in)."""
     with uow.read():
@@ -90,7 +83,7 @@ def listing(uow: UnitOfWork, admin_id: int) -> list[Entry]:
     """The tree with what each authority holds (cases, accounts): the system admin's."""
     with uow.read():
         s = uow.session
-        _admin(s, admin_id)
+        permissions.require(users_repo.user_by_id(s, admin_id), "authorities.admin")
         held = authorities_repo.holdings(s)
         return [_entry(r, held.get(r.id, (0, 0))) for r in authorities_repo.all_rows(s)]
 
@@ -131,7 +124,7 @@ def add_city(uow: UnitOfWork, admin_id: int, data: dict[str, Any],
     now = now or real_utcnow()
     with uow:
         s = uow.session
-        admin = _admin(s, admin_id)
+        admin = permissions.require(users_repo.user_by_id(s, admin_id), "authorities.admin")
         city, errors = check_city(_fields(data), authorities_repo.known(s))
         if errors:
             raise ValidationFailed(*errors)
@@ -155,7 +148,7 @@ def change_city(uow: UnitOfWork, admin_id: int, code: str, data: dict[str, Any],
     now = now or real_utcnow()
     with uow:
         s = uow.session
-        admin = _admin(s, admin_id)
+        admin = permissions.require(users_repo.user_by_id(s, admin_id), "authorities.admin")
         row = _city_row(s, code)
         parent = row.province
         raw = {"code": row.code, "parent": parent.code, "name_zh": row.name_zh,
@@ -183,7 +176,7 @@ def set_active(uow: UnitOfWork, admin_id: int, code: str, active: bool,
     now = now or real_utcnow()
     with uow:
         s = uow.session
-        admin = _admin(s, admin_id)
+        admin = permissions.require(users_repo.user_by_id(s, admin_id), "authorities.admin")
         row = _city_row(s, code)
         if row.is_active != active:
             row.is_active = active
@@ -201,7 +194,7 @@ def delete_city(uow: UnitOfWork, admin_id: int, code: str, now: datetime | None 
     now = now or real_utcnow()
     with uow:
         s = uow.session
-        admin = _admin(s, admin_id)
+        admin = permissions.require(users_repo.user_by_id(s, admin_id), "authorities.admin")
         row = _city_row(s, code)
         cases, accounts, hooks = authorities_repo.held_by(s, row.id)
         if cases:
@@ -227,7 +220,7 @@ def check_list(uow: UnitOfWork, admin_id: int, filename: str, data: bytes,
                max_bytes: int) -> Imported:
     """What importing the list would do, storing nothing (refused as `import_list` would)."""
     with uow.read():
-        _admin(uow.session, admin_id)  # who may import, before the file is looked at
+        permissions.require(users_repo.user_by_id(uow.session, admin_id), "authorities.admin")  # who may import, before the file is looked at
     rows = authority_import.read_rows(filename, data, max_bytes)  # no transaction held
     with uow.read():
         checked = check_rows(rows, authorities_repo.known(uow.session))
@@ -244,11 +237,11 @@ def import_list(uow: UnitOfWork, admin_id: int, filename: str, data: bytes, max_
     bad row and field. Cities on file are brought up to date; others are left alone."""
     now = now or real_utcnow()
     with uow.read():
-        _admin(uow.session, admin_id)
+        permissions.require(users_repo.user_by_id(uow.session, admin_id), "authorities.admin")
     rows = authority_import.read_rows(filename, data, max_bytes)
     with uow:
         s = uow.session
-        admin = _admin(s, admin_id)
+        admin = permissions.require(users_repo.user_by_id(s, admin_id), "authorities.admin")
         known = authorities_repo.known(s)
         checked = check_rows(rows, known)
         if checked.errors:

@@ -23,10 +23,10 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from workflow import register
-from workflow.errors import Forbidden, Refusal, ValidationFailed, refuse
+from workflow import permissions, register
+from workflow.errors import Refusal, ValidationFailed, refuse
+from workflow.permissions import Scope
 from workflow.register import COLUMNS, BaseStatus, BaseType, ImportRow
-from workflow.roles import Role
 from workflow.services import archives, audit, files, isolated, spreadsheets
 from workflow.services.clock import local_date, utcnow
 from workflow.storage import authorities_repo, cases_repo, register_repo, scope_repo, users_repo
@@ -75,28 +75,25 @@ def _reader(s: DbSession, user_id: int | None) -> UserRow | None:
     """The user reading the register (None: the operator at the console reads it all)."""
     if user_id is None:
         return None
-    user = users_repo.user_by_id(s, user_id)
-    if Role(user.role).is_admin:
-        raise Forbidden(refuse("admin_cannot_act_on_cases", "管理员角色不办理出口基地名录",
-                               "admin roles do not handle the register of bases"))
-    return user
+    return permissions.require(users_repo.user_by_id(s, user_id), "register.view")
 
 
 def _scope(s: DbSession, user: UserRow | None) -> set[int] | None:
     """The authorities whose entries `user` may read; None: every authority. A province
     reads its own and its cities' (the tree of authorities); an applicant its own."""
-    if user is None or Role(user.role) is Role.MINISTRY_REVIEWER:
+    scope = Scope.NATIONAL if user is None else permissions.scope_of(user, "register.view")
+    if scope is Scope.NATIONAL:
         return None
-    if user.authority_id is None:
+    if user is None or user.authority_id is None:
         return set()
-    if Role(user.role) is Role.PROVINCIAL_REVIEWER:
+    if scope is Scope.AUTHORITY_TREE:
         return set(s.scalars(scope_repo.tree_ids(user.authority_id)))
     return {user.authority_id}
 
 
 def may_import(user: UserRow) -> bool:
     """Ministry reviewers keep the register of national bases (they import it)."""
-    return Role(user.role) is Role.MINISTRY_REVIEWER
+    return permissions.allowed(user, "register.import")
 
 
 # --- reading -------------------------------------------------------------------------------------
@@ -247,7 +244,7 @@ def import_file(uow: UnitOfWork, user_id: int, filename: str, data: bytes, max_b
     the file's, a change of status recorded with its date."""
     now = now or utcnow()
     with uow.read():  # who may import, before the file is looked at
-        _importer(uow.session, user_id)
+        permissions.require(users_repo.user_by_id(uow.session, user_id), "register.import")
     raw = _read_file(filename, data, max_bytes)  # no transaction held while parsing
     return import_rows(uow, user_id, raw, now, filename=filename)
 
@@ -257,7 +254,7 @@ def import_rows(uow: UnitOfWork, user_id: int, raw: list[list[Any]], now: dateti
     """Import rows of plain values (the heading first), as a file's are."""
     with uow:
         s = uow.session
-        user = _importer(s, user_id)
+        user = permissions.require(users_repo.user_by_id(s, user_id), "register.import")
         authorities = authorities_repo.authorities_by_code(s)
         rows, errors = register.read_rows(raw, _spellings(authorities), local_date(now))
         if errors:
@@ -268,15 +265,6 @@ def import_rows(uow: UnitOfWork, user_id: int, raw: list[list[Any]], now: dateti
                               "updated": done.updated, "unchanged": done.unchanged})
         uow.commit()
         return done
-
-
-def _importer(s: DbSession, user_id: int) -> UserRow:
-    user = users_repo.user_by_id(s, user_id)
-    if not may_import(user):
-        raise Forbidden(refuse("only_ministry_imports_bases",
-                               "只有商务部审核人员可以导入出口基地名录",
-                               "only ministry reviewers may import the register of bases"))
-    return user
 
 
 def _spellings(authorities: dict[str, AuthorityRow]) -> dict[str, str]:

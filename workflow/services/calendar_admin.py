@@ -10,19 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from workflow import permissions
 from workflow.calendar import WorkCalendar
 from workflow.errors import ValidationFailed, refuse
-from workflow.roles import Role
 from workflow.services.clock import utcnow
 from workflow.storage import reference_repo, users_repo
 from workflow.storage.models import CalendarDayRow, CalendarYearRow
 from workflow.storage.uow import UnitOfWork
-
-
-def _require_sysadmin(uow: UnitOfWork, user_id: int) -> None:
-    users_repo.user_in_role(uow.session, user_id, Role.SYSTEM_ADMIN, refuse(
-        "system_admin_only", "只有系统管理员可以维护节假日安排",
-        "only the system administrator maintains the holiday calendar"))
 
 
 def set_day(uow: UnitOfWork, user_id: int, day: date, is_workday: bool,
@@ -32,7 +26,7 @@ def set_day(uow: UnitOfWork, user_id: int, day: date, is_workday: bool,
         raise ValidationFailed(refuse("too_long", "备注不得超过 100 字",
                                       "the note is limited to 100 characters", field="note"))
     with uow:
-        _require_sysadmin(uow, user_id)
+        permissions.require(users_repo.user_by_id(uow.session, user_id), "calendar.edit")
         row = reference_repo.calendar_day(uow.session, day) or CalendarDayRow(day=day)
         row.is_workday, row.note = is_workday, note
         uow.session.add(row)
@@ -44,7 +38,7 @@ def confirm_year(uow: UnitOfWork, user_id: int, year: int) -> None:
     if not 2000 <= year <= 2200:
         raise ValidationFailed(refuse("invalid_year", "年份无效", "invalid year", field="year"))
     with uow:
-        _require_sysadmin(uow, user_id)
+        permissions.require(users_repo.user_by_id(uow.session, user_id), "calendar.edit")
         if reference_repo.calendar_year(uow.session, year) is None:
             uow.session.add(CalendarYearRow(year=year, confirmed_by_id=user_id,
                                             confirmed_at=utcnow()))

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
-from workflow import effects, eligibility, machine, register
+from workflow import effects, eligibility, machine, permissions, register
 from workflow.errors import (
     DomainError,
     Forbidden,
@@ -109,19 +109,13 @@ def _who(user: UserRow, actor: Actor) -> audit.Who:
     return audit.Who(user.id, user.username, actor.role.value, actor.on_behalf_of_id)
 
 
-def _require_case_role(user: scope_repo.Someone) -> None:
-    if Role(user.role).is_admin:
-        raise Forbidden(refuse("admin_cannot_act_on_cases", "管理员角色不能办理申报业务",
-                               "admin roles cannot act on cases"))
-
-
 def load(uow: UnitOfWork, user_id: int, app_id: int, now: datetime | None = None) -> Loaded:
     """Read one application the user may see, with the triggers they may fire now."""
     now = now or utcnow()
     with uow.read():
         s = uow.session
         user = users_repo.user_by_id(s, user_id)
-        _require_case_role(user)
+        permissions.require(user, "case.view")
         row = cases_repo.get_application(s, app_id)
         actor = _actor_or_404(s, user, row, local_date(now))
         stored = _read(s, user_id, app_id, local_date(now)).stored
@@ -141,7 +135,7 @@ def eligibility_of(uow: UnitOfWork, user_id: int, app_id: int) -> list[eligibili
     with uow.read():
         s = uow.session
         user = users_repo.user_by_id(s, user_id)
-        _require_case_role(user)
+        permissions.require(user, "case.view")
         today = local_date(utcnow())
         stored = _read(s, user_id, app_id, today).stored
         if stored is None:
@@ -157,7 +151,7 @@ def history_of(uow: UnitOfWork, user_id: int, app_id: int) -> list[HistoryRow]:
     with uow.read():
         s = uow.session
         user = users_repo.user_by_id(s, user_id)
-        _require_case_role(user)
+        permissions.require(user, "case.view")
         row = cases_repo.get_application(s, app_id)
         _actor_or_404(s, user, row, local_date(utcnow()))
         return cases_repo.history(s, app_id)
@@ -190,6 +184,10 @@ def _validated(s: Session, data: dict[str, Any], kind: str | None, rnd: RoundRow
             [{"name": p.name, "exports_10k_usd": p.exports_10k_usd} for p in row.products]
             if row is not None else [])
         errors += the_form.cross_checks({**current, **values}, rows_now)
+        authority = s.get(AuthorityRow, authority_id)
+        if authority is not None and kind is not None:  # 002 §六: clusters central/west only
+            errors += the_form.region_checks(kind, {**current, **values},
+                                             authority.province.region)
     field_value = data.get("industry_field")
     if field_value not in (None, "") and field_value not in rules.new_base_fields:
         errors.append(refuse("invalid_choice", "产业领域不在本轮范围内",
@@ -275,9 +273,8 @@ def create_draft(uow: UnitOfWork, user_id: int, data: dict[str, Any],
     with uow:
         s = uow.session
         user = users_repo.user_by_id(s, user_id)
-        if Role(user.role) is not Role.APPLICANT or user.authority is None:
-            raise Forbidden(refuse("only_applicants_draft", "只有申报单位可以填写申报书",
-                                   "only applicants can draft an application"))
+        if user.authority is None or not permissions.allowed(user, "case.create"):
+            permissions.forbid("case.create")  # an applicant of no authority drafts for none
         if not user.authority.is_active:  # its cases stay; it starts no new one
             raise Forbidden(refuse("authority_inactive",
                                    f"{user.authority.name_zh}已停用，不能新建申报书",
@@ -314,12 +311,10 @@ def update_draft(uow: UnitOfWork, user_id: int, app_id: int, data: dict[str, Any
     with uow:
         s = uow.session
         user = users_repo.user_by_id(s, user_id)
-        _require_case_role(user)
+        permissions.require(user, "case.view")
         row = cases_repo.get_application(s, app_id)
         actor = _actor_or_404(s, user, row, local_date(now))
-        if actor.role is not Role.APPLICANT:
-            raise Forbidden(refuse("only_applicants_edit", "只有申报单位可以修改申报书",
-                                   "only the applicant can edit the form"))
+        permissions.require(actor, "case.edit_draft")
         if not rounds_repo.programme_of_round(row.round).state(row.state).editable:
             raise GuardFailed(refuse("not_a_draft", "只有草稿可以修改",
                                      "only drafts can be edited", guard="editable"))
@@ -355,12 +350,10 @@ def set_attestations(uow: UnitOfWork, user_id: int, app_id: int,
     with uow:
         s = uow.session
         user = users_repo.user_by_id(s, user_id)
-        _require_case_role(user)
+        permissions.require(user, "case.view")
         row = cases_repo.get_application(s, app_id)
         actor = _actor_or_404(s, user, row, local_date(utcnow()))
-        if actor.role is Role.APPLICANT:
-            raise Forbidden(refuse("reviewers_attest", "只有审核人员可以确认评估条件",
-                                   "only reviewers can confirm criteria"))
+        permissions.require(actor, "case.attest")
         allowed = rounds_repo.programme_of_round(row.round).attestations(row.kind)
         bad = [k for k in values if k not in allowed]
         if bad:
@@ -373,6 +366,53 @@ def set_attestations(uow: UnitOfWork, user_id: int, app_id: int,
         audit.append(s, "attestations_confirmed", who=_who(user, actor),
                      object_type="application", object_id=row.id,
                      details={"version": row.version, "values": values})
+        uow.commit()
+        return row.version
+
+
+def set_review_fields(uow: UnitOfWork, user_id: int, app_id: int, data: dict[str, Any],
+                      version: int) -> int:
+    """A reviewer states the form's fields their role fills in (`filled_by`; 002 §六(二)(2):
+    the province states the applicant's rank in its locality and the catalogue used) while
+    the case waits on that role; returns the new version."""
+    with uow:
+        s = uow.session
+        user = users_repo.user_by_id(s, user_id)
+        permissions.require(user, "case.view")
+        row = cases_repo.get_application(s, app_id)
+        actor = _actor_or_404(s, user, row, local_date(utcnow()))
+        prog = rounds_repo.programme_of_round(row.round)
+        the_form = prog.form
+        mine = [f for f in the_form.filled_by(actor.role.value) if f.applies_to(row.kind)]
+        if not mine or actor.role is Role.APPLICANT:  # the applicant edits its draft
+            raise Forbidden(refuse("nothing_to_state", "本申报没有由您填写的项目",
+                                   "this application has no fields for your role to state"))
+        if actor.role not in prog.state(row.state).waiting:
+            raise GuardFailed(refuse("not_your_turn", "只能在申报等待您审核时填写",
+                                     "these fields are stated while the case waits on you",
+                                     guard="review_fields"))
+        if row.version != version:
+            raise _conflict(version, row.version)
+        names = {f.name for f in mine}
+        values, errors = the_form.clean({k: v for k, v in data.items() if k in names},
+                                        role=actor.role.value)
+        unknown = [k for k in data if k not in names]
+        errors += [refuse("unknown_field", "未知的填写项目", f"unknown field: {k}", field=k)
+                   for k in unknown[:1]]
+        if not errors:
+            errors += the_form.cross_checks({**cases_repo.values_of(row), **values},
+                                            [{"name": p.name, "exports_10k_usd":
+                                              p.exports_10k_usd} for p in row.products])
+        if errors:
+            raise ValidationFailed(*errors)
+        before = cases_repo.values_of(row)
+        cases_repo.write_values(row, values)
+        row.updated_at = utcnow()
+        _flush_or_conflict(s, version)
+        audit.append(s, "review_fields_stated", who=_who(user, actor), object_type="application",
+                     object_id=row.id, details={
+                         "version": row.version,
+                         "fields": sorted(k for k, v in values.items() if before.get(k) != v)})
         uow.commit()
         return row.version
 
@@ -535,7 +575,7 @@ def _acting_on(s: Session, user_id: int, app_id: int, today: date
     user, stored = found.user, found.stored
     if user is None or not user.is_active:
         raise scope_repo.not_found("user")
-    _require_case_role(user)
+    permissions.require(user, "case.fire")
     if stored is None:
         raise scope_repo.not_found()
     actor = scope_repo.actor_for_case(s, user, stored, today, deputising=found.deputising)
@@ -664,6 +704,7 @@ class Page:
     items: list[ApplicationRow]
     total: int
     next_cursor: str | None
+    prev_cursor: str | None = None  # None: this is the first page
 
 
 def list_applications(uow: UnitOfWork, user_id: int, *, state: str | None = None,
@@ -673,27 +714,23 @@ def list_applications(uow: UnitOfWork, user_id: int, *, state: str | None = None
                       waiting_on_me: bool = False, now: datetime | None = None,
                       count: bool = True, programme: str | None = None,
                       mine: bool = False, sort: str = "due",
-                      descending: bool = False) -> Page:
+                      descending: bool = False, before: str | None = None) -> Page:
     """The applications a user may see, filtered, ordered by `sort` (due date, applicant,
     state or submission date; either way) then id (keyset); `q` searches the applicant,
     the city or province, the case number and the industry field; `mine`: only those
-    assigned to the user (claimed, issue 17) that still wait on them."""
+    assigned to the user (claimed, issue 17) that still wait on them. Pages go both ways:
+    `cursor` is a page's `next_cursor` (the rows after it), `before` a page's
+    `prev_cursor` (the rows just before it)."""
     now = now or utcnow()
     sort = sort if sort in inbox_repo.INBOX_SORTS else "due"
     order = state_keys()
     with uow.read():
         s = uow.session
         user = users_repo.user_by_id(s, user_id)
-        _require_case_role(user)
+        permissions.require(user, "case.view")
         principals = scope_repo.principals_of(s, user.id, local_date(now))
-        after = None
-        if cursor:
-            try:
-                value, cid = cursor.rsplit("_", 1)
-                after = (_cursor_value(sort, value), int(cid))
-            except ValueError:
-                raise ValidationFailed(refuse("invalid_cursor", "分页参数无效",
-                                              "the cursor is invalid", field="cursor")) from None
+        after = _parse_cursor(sort, cursor, "cursor")
+        back = None if after else _parse_cursor(sort, before, "before")
         limit = max(1, min(limit, 200))
         scope = scope_repo.scope_filter(user, principals)
         if mine:
@@ -701,21 +738,55 @@ def list_applications(uow: UnitOfWork, user_id: int, *, state: str | None = None
                 role.value: sorted(set().union(*(p.waiting_for([role])
                                                  for p in known_programmes())))
                 for role in Role})
-        rows, total = inbox_repo.page_applications(
-            s, scope, state=state,
-            states=waiting_states(user, principals) if waiting_on_me else None,
-            settled_rounds=rounds_repo.closed_round_ids(s, local_date(now)) if waiting_on_me else (),
-            region=region,
-            authority=authority, round_year=round_year, kind=kind, q=q, limit=limit + 1,
-            after=after, count=count, programme_code=programme, sort=sort,
-            descending=descending, state_order=order,
-            industry_codes=_industries_named(q) if q else ())
-        nxt = None
-        if len(rows) > limit:
+        def fetch(n: int, *, after: Any = None, before: Any = None,
+                  count: bool = False) -> tuple[list[ApplicationRow], int]:
+            return inbox_repo.page_applications(
+                s, scope, state=state,
+                states=waiting_states(user, principals) if waiting_on_me else None,
+                settled_rounds=rounds_repo.closed_round_ids(s, local_date(now)) if waiting_on_me
+                else (),
+                region=region,
+                authority=authority, round_year=round_year, kind=kind, q=q, limit=n,
+                after=after, before=before, count=count, programme_code=programme,
+                sort=sort, descending=descending, state_order=order,
+                industry_codes=_industries_named(q) if q else ())
+
+        if back is not None:  # the page before: its first row is `limit` rows back
+            rows, total = fetch(limit + 1, before=back, count=count)
+            more_before = len(rows) > limit
+            rows = rows[-limit:]
+            more_after = True  # the row `before` points at, at least
+        else:
+            rows, total = fetch(limit + 1, after=after, count=count)
+            more_after = len(rows) > limit
             rows = rows[:limit]
-            value = inbox_repo.inbox_sort_value(rows[-1], sort, order)
-            nxt = f"{value.isoformat() if isinstance(value, date) else value}_{rows[-1].id}"
-        return Page(rows, total, nxt)
+            more_before = after is not None and bool(rows) and bool(
+                fetch(1, before=_key_of(rows[0], sort, order))[0])
+        nxt = _cursor_of(rows[-1], sort, order) if rows and more_after else None
+        prev = _cursor_of(rows[0], sort, order) if rows and more_before else None
+        return Page(rows, total, nxt, prev)
+
+
+def _key_of(row: ApplicationRow, sort: str, order: list[str]) -> tuple[Any, int]:
+    return inbox_repo.inbox_sort_value(row, sort, order), row.id
+
+
+def _cursor_of(row: ApplicationRow, sort: str, order: list[str]) -> str:
+    """A keyset cursor: the row's sort value and its id (`value_id`)."""
+    value = inbox_repo.inbox_sort_value(row, sort, order)
+    return f"{value.isoformat() if isinstance(value, date) else value}_{row.id}"
+
+
+def _parse_cursor(sort: str, raw: str | None, field: str) -> tuple[Any, int] | None:
+    """A cursor's (sort value, id), None when there is none; refused when malformed."""
+    if not raw:
+        return None
+    try:
+        value, cid = raw.rsplit("_", 1)
+        return _cursor_value(sort, value), int(cid)
+    except ValueError:
+        raise ValidationFailed(refuse("invalid_cursor", "分页参数无效",
+                                      "the cursor is invalid", field=field)) from None
 
 
 def state_keys() -> list[str]:
@@ -754,14 +825,15 @@ def waiting_states(user: UserRow, principals: list[UserRow]) -> list[str]:
     return sorted(set().union(*(p.waiting_for(roles) for p in known_programmes())))
 
 
-def bulk_fire(uow_factory: Any, user_id: int, app_ids: list[int], trigger: str,
+def bulk_fire(uow: UnitOfWork, user_id: int, app_ids: list[int], trigger: str,
               reason: str | None = None, now: datetime | None = None) -> list[dict[str, Any]]:
     """Fire one trigger on many cases; each gets its own guard check, history row and
-    transaction. Returns per case what succeeded and what was refused and why."""
+    transaction (each `fire` enters `uow` anew). Returns per case what succeeded and what
+    was refused and why."""
     results = []
     for app_id in app_ids:
         try:
-            fired = fire(uow_factory(), user_id, app_id, trigger, None, reason=reason, now=now)
+            fired = fire(uow, user_id, app_id, trigger, None, reason=reason, now=now)
             results.append({"id": app_id, "ok": True, "state": fired.to_state})
         except DomainError as err:
             results.append({"id": app_id, "ok": False, "code": err.code,

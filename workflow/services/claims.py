@@ -20,7 +20,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from workflow.errors import Forbidden, GuardFailed, ValidationFailed, refuse
+from workflow import permissions
+from workflow.errors import GuardFailed, ValidationFailed, refuse
 from workflow.roles import Role
 from workflow.services import audit
 from workflow.services.clock import utcnow
@@ -30,7 +31,6 @@ from workflow.storage import events_repo as er
 from workflow.storage.models import ApplicationRow, AssignmentRow, AuditRow, UserRow
 from workflow.storage.uow import DbSession, UnitOfWork
 
-REVIEWERS = (Role.PROVINCIAL_REVIEWER, Role.MINISTRY_REVIEWER)
 EVENTS = ("case_claimed", "case_assigned", "case_unassigned")
 
 
@@ -49,9 +49,7 @@ def _reviewer_on(s: DbSession, user_id: int, app_id: int
     """The reviewer and the case, if the case is in their scope and waits on their role."""
     user = users_repo.user_by_id(s, user_id)
     row = cases_repo.get_application(s, app_id)
-    if Role(user.role) not in REVIEWERS:
-        raise Forbidden(refuse("reviewers_only_claim", "只有审核人员可以认领或指派申报",
-                               "only reviewers can claim or assign cases"))
+    permissions.require(user, "case.claim")
     if not scope_repo.in_scope(user, row):
         raise scope_repo.not_found()
     if not waits_on(row, user.role):
@@ -86,7 +84,7 @@ def holder(uow: UnitOfWork, user_id: int, app_id: int) -> Holder | None:
         row = cases_repo.get_application(s, app_id)
         if not scope_repo.in_scope(user, row):
             raise scope_repo.not_found()
-        if Role(user.role) is Role.APPLICANT:
+        if not permissions.allowed(user, "case.internal"):
             return None  # the applicant is not told who reviews
         return holder_of(s, row)
 
@@ -179,7 +177,7 @@ def panel(uow: UnitOfWork, user_id: int, app_id: int) -> Panel:
         s = uow.session
         user = users_repo.user_by_id(s, user_id)
         row = cases_repo.get_application(s, app_id)
-        if Role(user.role) not in REVIEWERS or not scope_repo.in_scope(user, row):
+        if not permissions.allowed(user, "case.claim") or not scope_repo.in_scope(user, row):
             return Panel(None, [], [])
         mine = waits_on(row, user.role)
         return Panel(holder_of(s, row),

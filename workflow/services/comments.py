@@ -8,9 +8,8 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from config import load_settings
-from workflow.errors import Forbidden, Refusal, ValidationFailed, refuse
-from workflow.roles import Role
+from workflow import permissions
+from workflow.errors import Refusal, ValidationFailed, refuse
 from workflow.services import audit, events
 from workflow.services.clock import local_date, utcnow
 from workflow.services.mail import translate
@@ -32,10 +31,7 @@ def mentioned_names(body: str) -> list[str]:
 
 
 def _case_for(s: DbSession, user_id: int, app_id: int) -> tuple[UserRow, ApplicationRow]:
-    user = users_repo.user_by_id(s, user_id)
-    if Role(user.role).is_admin:
-        raise Forbidden(refuse("admin_cannot_act_on_cases", "管理员角色不能办理申报业务",
-                               "admin roles cannot act on cases"))
+    user = permissions.require(users_repo.user_by_id(s, user_id), "case.comment")
     row = cases_repo.get_application(s, app_id)
     if scope_repo.actor_for_case(s, user, row, local_date(utcnow())) is None:
         raise scope_repo.not_found()
@@ -43,10 +39,10 @@ def _case_for(s: DbSession, user_id: int, app_id: int) -> tuple[UserRow, Applica
 
 
 def _sees(s: DbSession, user: UserRow, row: ApplicationRow, visibility: str) -> bool:
-    if Role(user.role).is_admin or scope_repo.actor_for_case(s, user, row,
-                                                       local_date(utcnow())) is None:
+    if not permissions.allowed(user, "case.comment") or scope_repo.actor_for_case(
+            s, user, row, local_date(utcnow())) is None:
         return False
-    return visibility == "applicant" or Role(user.role) is not Role.APPLICANT
+    return visibility == "applicant" or permissions.allowed(user, "case.internal")
 
 
 def _checked(s: DbSession, user: UserRow, row: ApplicationRow, body: str, visibility: str,
@@ -66,7 +62,7 @@ def _checked(s: DbSession, user: UserRow, row: ApplicationRow, body: str, visibi
         errors.append(refuse("invalid_choice", "请选择内部备注或给申报单位的意见",
                              "visibility must be internal or applicant", field="visibility",
                              details={"value": str(visibility)[:20]}))
-    elif visibility == "internal" and Role(user.role) is Role.APPLICANT:
+    elif visibility == "internal" and not permissions.allowed(user, "case.internal"):
         errors.append(refuse("reviewers_only_internal", "只有审核人员可以写内部备注",
                              "only reviewers write internal notes", field="visibility"))
     if field and field not in rounds_repo.programme_of_round(row.round).form.by_name:
@@ -98,11 +94,11 @@ def _checked(s: DbSession, user: UserRow, row: ApplicationRow, body: str, visibi
 
 def post(uow: UnitOfWork, user_id: int, app_id: int, body: str, visibility: str = "internal",
          field: str | None = None, *, now: datetime | None = None,
-         base_url: str | None = None) -> CommentRow:
+         base_url: str) -> CommentRow:
     """Add a comment; the people it mentions (and, for a remark to the applicant, the
-    applicant) are told in the same transaction."""
+    applicant) are told in the same transaction, with a link under `base_url` (the
+    settings' BASE_URL, given by the caller)."""
     now = now or utcnow()
-    base_url = base_url or load_settings().base_url
     field = (field or "").strip() or None
     with uow:
         s = uow.session
@@ -115,7 +111,7 @@ def post(uow: UnitOfWork, user_id: int, app_id: int, body: str, visibility: str 
         s.add(comment)
         s.flush()
         told = {p.id for p in mentioned}
-        if visibility == "applicant" and Role(user.role) is not Role.APPLICANT \
+        if visibility == "applicant" and permissions.allowed(user, "case.internal") \
                 and row.owner_id != user.id:
             told.add(row.owner_id)
         people = er.recipients(s, UserRow.id.in_(told)) if told else []
@@ -160,4 +156,4 @@ def of_case(uow: UnitOfWork, user_id: int, app_id: int) -> list[CommentRow]:
     with uow.read():
         s = uow.session
         user, _row = _case_for(s, user_id, app_id)
-        return er.comments(s, app_id, internal=Role(user.role) is not Role.APPLICANT)
+        return er.comments(s, app_id, internal=permissions.allowed(user, "case.internal"))

@@ -11,12 +11,12 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from workflow.errors import Forbidden, refuse
+from workflow import permissions
 from workflow.goals import Goals, GoalYear
 from workflow.goals import path as goal_path
+from workflow.permissions import Scope
 from workflow.programme import DEFAULT_CODE, programme
 from workflow.regions import Region
-from workflow.roles import Role
 from workflow.services.clock import local_date, utcnow
 from workflow.states import DESIGNATED, State
 from workflow.storage import reports_repo, scope_repo, stats, users_repo
@@ -104,18 +104,17 @@ def overview(uow: UnitOfWork, user_id: int) -> Dashboard:
     with uow.read():
         s = uow.session
         user = users_repo.user_by_id(s, user_id)
-        role = Role(user.role)
+        reach = permissions.scope_of(user, "dashboard.view")
         # the dashboard shows notice 002's programme and its goals (002 §一); a province's
         # own programme has its own lists (the inbox's programme filter)
         scope: Any = stats.of_programme(DEFAULT_CODE)
-        if role is Role.MINISTRY_REVIEWER:
+        if reach is Scope.NATIONAL:
             code, zh, en = "national", "全国", "National"
-        elif role is Role.PROVINCIAL_REVIEWER and user.authority is not None:
+        elif reach is Scope.AUTHORITY_TREE and user.authority is not None:
             scope = stats.both(scope_repo.scope_filter(user, []), scope)
             code, zh, en = user.authority.code, user.authority.name_zh, user.authority.name_en
         else:
-            raise Forbidden(refuse("reviewers_only", "只有商务部和省级审核人员可以查看统计",
-                                   "only ministry and provincial reviewers see the dashboard"))
+            permissions.forbid("dashboard.view")
         by_state = sorted(stats.by_state(s, scope), key=lambda p: STATE_ORDER.index(p[0]))
         by_region = sorted(stats.by_region(s, scope),
                            key=lambda r: REGION_ORDER.index(str(r["region"])))
@@ -157,12 +156,12 @@ def marks_by_round(uow: UnitOfWork, user_id: int) -> dict[int, dict[str, int]]:
     with uow.read():
         s = uow.session
         user = users_repo.user_by_id(s, user_id)
-        if Role(user.role) is Role.MINISTRY_REVIEWER:
+        reach = permissions.scope_of(user, "dashboard.view")
+        if reach is Scope.NATIONAL:
             return stats.marks_by_round(s, True)
-        if Role(user.role) is Role.PROVINCIAL_REVIEWER and user.authority is not None:
+        if reach is Scope.AUTHORITY_TREE and user.authority is not None:
             return stats.marks_by_round(s, scope_repo.scope_filter(user, []))
-    raise Forbidden(refuse("reviewers_only", "只有商务部和省级审核人员可以查看统计",
-                           "only ministry and provincial reviewers see the dashboard"))
+    permissions.forbid("dashboard.view")
 
 
 def bases_hightech(s: DbSession, year: int, rounds_up_to: int | None = None,

@@ -36,6 +36,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from config import Settings
 from workflow.authorities import City
 from workflow.calendar import WorkCalendar
 from workflow.regions import AUTHORITIES, Region
@@ -44,8 +45,8 @@ from workflow.reporting import QUARTER_END, quarter_of, quarterly_due
 from workflow.roles import Role
 from workflow.rules import RoundRules
 from workflow.services import bases, cases, files, objections
-from workflow.services.accounts import hash_password
 from workflow.services.clock import CHINA, local_date, real_utcnow
+from workflow.services.passwords import hash_password
 from workflow.storage import (
     authorities_repo,
     cases_repo,
@@ -124,6 +125,48 @@ REFERENCES = {
     2005: ("2182", "31.8", {"east": "28.1", "central": "25.3", "west": "24.2", "northeast": "26.0"}),
 }
 
+# Each demo province's own foreign-trade export growth, % (本地区外贸出口增幅 of 002
+# §六(二)(3)): criterion (3) compares a case with its own locality's figure, not with a
+# macro-region's. Plausible figures for 2003–2005, invented for the demo (each source says so).
+LOCALITY_GROWTH: dict[str, tuple[str, str, str]] = {
+    "110000": ("24.6", "37.5", "25.4"), "120000": ("27.9", "38.6", "29.2"),
+    "140000": ("40.3", "62.4", "23.5"), "210000": ("22.8", "31.9", "25.8"),
+    "210200": ("19.6", "28.4", "23.1"), "220000": ("18.7", "36.2", "32.8"),
+    "230000": ("41.4", "33.8", "66.3"), "310000": ("48.6", "51.2", "23.6"),
+    "320000": ("72.6", "55.3", "39.8"), "330000": ("41.7", "38.9", "32.0"),
+    "340000": ("36.5", "34.2", "30.1"), "350000": ("25.4", "33.5", "22.8"),
+    "360000": ("39.7", "30.1", "33.2"), "370000": ("26.8", "35.4", "30.7"),
+    "370200": ("25.1", "31.2", "28.4"), "410000": ("31.6", "64.9", "26.2"),
+    "420000": ("29.0", "22.1", "33.7"), "430000": ("22.7", "24.8", "39.1"),
+    "440000": ("27.9", "26.1", "24.2"), "440300": ("29.9", "28.0", "24.4"),
+    "450000": ("30.2", "37.3", "20.1"), "500000": ("29.8", "31.7", "36.6"),
+    "510000": ("36.5", "42.8", "39.0"), "520000": ("37.9", "15.8", "16.1"),
+    "530000": ("25.4", "33.2", "18.4"), "610000": ("20.8", "25.9", "30.3"),
+    "620000": ("34.7", "25.2", "37.4"), "660000": ("45.1", "38.2", "35.6"),
+}
+LOCALITY_SOURCE = "{name}统计局《{year}年国民经济和社会发展统计公报》（演示数据）"
+
+# The demo's industry clusters (002 §六: central and western regions only) with their
+# leading enterprises and each one's national export rank in its industry (002 §六(二)(4)):
+# name, city, industry, rank, exports (万美元). Wuhan's bureau prepared the first (its
+# leading enterprise's city); Hubei itself the provincial leading enterprise's (002 §六(三)).
+CLUSTERS: dict[str, list[tuple[str, str, str, int, str]]] = {
+    "武汉光谷光电子信息产业集群": [
+        ("烽火通信科技股份有限公司", "武汉市", "光通信设备", 2, "21000"),
+        ("长飞光纤光缆有限公司", "武汉市", "光纤光缆", 1, "16500"),
+        ("武汉华工科技产业股份有限公司", "武汉市", "激光加工设备", 3, "5200")],
+    "湖北光通信产业集群（省级龙头企业）": [
+        ("武汉邮电科学研究院", "武汉市", "光通信设备", 2, "3800")],
+    "攀枝花新材料出口创新基地": [
+        ("攀钢集团有限公司", "攀枝花市", "钒钛制品", 1, "4100"),
+        ("攀枝花钢城集团有限公司", "攀枝花市", "钒钛配套加工", 6, "600")],
+}
+
+# What the province states of a new base's rank in its locality at its review (002
+# §六(二)(2) 在本地区位居前列): rank, how many ranked, catalogue. Xi'an was declined for it.
+RANKS: dict[str, tuple[int, int, str]] = {"西安航空航天出口创新基地": (6, 10, "national")}
+DEFAULT_RANK = (1, 12, "national")
+
 MAIN = {"440000": "guangdong", "420000": "hubei", "510000": "sichuan", "210000": "liaoning",
         "430000": "hunan"}
 
@@ -156,7 +199,7 @@ APPS: list[tuple[str, str, str, str, tuple[str, str, str], str, str]] = [
     ("210000", "new_base", "沈阳航空制造出口创新基地", "2.4", ("35", "40", "30"), "recommended", "aerospace"),
     ("210200", "recertification", "大连国家软件出口基地", "6.1", ("45", "40", "35"), "approved", ""),
     ("440100", "recertification", "广州国家高新技术产品出口基地", "85.0", ("40", "38", "30"), "approved", ""),
-    ("441900", "new_base", "东莞电子信息产业集群", "40.2", ("50", "45", "35"), "provincially_reviewed", "information"),
+    ("441900", "new_base", "东莞电子信息出口创新基地", "40.2", ("50", "45", "35"), "provincially_reviewed", "information"),
     ("440600", "recertification", "佛山国家高新技术产品出口基地", "9.8", ("25", "30", "22"), "drafted", ""),
     ("320000", "recertification", "苏州国家高新技术产品出口基地", "120.5", ("60", "50", "40"), "publicly_shown", ""),
     ("330000", "recertification", "杭州国家软件出口基地", "4.4", ("20", "18", "15"), "rectifying", ""),
@@ -258,16 +301,15 @@ def _user(s: Any, username: str, name: str, role: Role, authority: AuthorityRow 
                   password_changed_at=datetime.now(UTC)))
 
 
-def seed(uow: UnitOfWork, upload_dir: Path | None = None) -> bool:
-    """Load the demo data unless it is there already; True if it loaded it."""
-    from config import load_settings
-
-    settings = load_settings()
+def seed(uow: UnitOfWork, settings: Settings, upload_dir: Path | None = None) -> bool:
+    """Load the demo data unless it is there already; True if it loaded it. Its files go
+    to `upload_dir` (default: the settings' UPLOAD_DIR), within their MAX_UPLOAD_MB."""
     upload_dir = upload_dir or settings.upload_dir
     with uow:
         loaded = uow.session.get(SettingRow, MARKER) is not None
     if loaded:
         _register(uow)  # a demo loaded before the register of bases gets it now
+        _localities(uow)  # …and before the localities' own statistics, those
         return False
     with uow:
         s = uow.session
@@ -327,6 +369,7 @@ def seed(uow: UnitOfWork, upload_dir: Path | None = None) -> bool:
         existing = cases_repo.applicant_names(s)
         uow.commit()
     _register(uow)
+    _localities(uow)
     max_bytes = settings.max_upload_mb * 1024 * 1024
     for code, kind, name, hightech, growth, target, industry in APPS:
         if name not in existing:  # a run cut short resumes where it stopped
@@ -409,6 +452,11 @@ def _make_case(uow: UnitOfWork, ids: dict[str, int], code: str, kind: str, name:
         "products": [{"name": products[0], "exports_10k_usd": str(ht * 3000)},
                      {"name": products[1], "exports_10k_usd": str(ht * 2000)}],
     }
+    if name in CLUSTERS:  # 002 §六, §六(二)(4)
+        data["applicant_type"] = "cluster"
+        data["leading_enterprises"] = [
+            {"name": n, "city": c, "industry": i, "national_rank": r, "exports_10k_usd": e}
+            for n, c, i, r, e in CLUSTERS[name]]
     app_id = cases.create_draft(uow, applicant, data, now=draft_time)
     path = PATHS[target]
     if path:
@@ -423,6 +471,8 @@ def _make_case(uow: UnitOfWork, ids: dict[str, int], code: str, kind: str, name:
         actor = {"submit": applicant, "withdraw": applicant, "return_for_revision": reviewer,
                  "decline": reviewer, "recommend": reviewer}.get(
             trigger, ids["mofcom_reviewer2"] if trigger == "approve" else ids["mofcom_reviewer"])
+        if trigger in ("recommend", "decline") and kind == "new_base":
+            _state_rank(uow, reviewer, app_id, name, code, now)
         if trigger == "recommend":
             loaded = cases.load(uow, reviewer, app_id, now=now)
             cases.set_attestations(uow, reviewer, app_id, attest, loaded.row.version)
@@ -443,6 +493,40 @@ def _make_case(uow: UnitOfWork, ids: dict[str, int], code: str, kind: str, name:
                    deadline=deadline, override_reason=OVERRIDES.get(trigger),
                    late_reason=LATE.get(trigger))
     return app_id
+
+
+def _state_rank(uow: UnitOfWork, reviewer: int, app_id: int, name: str, code: str,
+                now: datetime) -> None:
+    """The province states the applicant's rank in its locality (002 §六(二)(2))."""
+    from workflow.regions import BY_CODE
+
+    rank, of, catalogue = RANKS.get(name, DEFAULT_RANK)
+    province = BY_CODE[_province(code)].name_zh
+    version = cases.load(uow, reviewer, app_id, now=now).row.version
+    cases.set_review_fields(uow, reviewer, app_id, {
+        "locality_rank": rank, "locality_peers": of, "rank_catalogue": catalogue,
+        "rank_source": f"{province}商务厅据海关统计排名（演示数据）"}, version)
+
+
+def _localities(uow: UnitOfWork) -> None:
+    """Each demo province's own export growth of 2003–2005 (once), entered as the ministry
+    would enter it: criterion (3) then uses the applicant's own locality's figure."""
+    from workflow.services import reports
+    from workflow.storage import reports_repo
+
+    with uow:
+        s = uow.session
+        ministry = users_repo.user_by_username(s, "mofcom_reviewer")
+        if ministry is None or reports_repo.locality_rows(s):
+            return
+        names = {a.code: a.name_zh for a in AUTHORITIES}
+        ministry_id = ministry.id
+    rows = [{"authority": code, "year": year, "export_growth_pct": pct,
+             "source": LOCALITY_SOURCE.format(name=names[code], year=year),
+             "catalogue": "national"}
+            for code, pcts in LOCALITY_GROWTH.items()
+            for year, pct in zip((2003, 2004, 2005), pcts, strict=True)]
+    reports.save_locality_stats(uow, ministry_id, rows, real_utcnow())
 
 
 # --- the present: a round running now, and the 2006 bases' duties up to today ------------

@@ -9,16 +9,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from workflow import permissions
 from workflow.errors import GuardFailed, ValidationFailed, refuse
-from workflow.roles import Role
 from workflow.services import audit
 from workflow.services.clock import local_date, utcnow
 from workflow.storage import deputies as store
 from workflow.storage import scope_repo, users_repo
 from workflow.storage.models import DeputyRow, UserRow
-from workflow.storage.uow import DbSession, UnitOfWork
+from workflow.storage.uow import UnitOfWork
 
-REVIEWERS = (Role.PROVINCIAL_REVIEWER, Role.MINISTRY_REVIEWER)
 MAX_DAYS = 366
 
 
@@ -34,11 +33,6 @@ class Period:
     starts_on: date
     ends_on: date
     active: bool
-
-
-def _reviewer(session: DbSession, user_id: int) -> UserRow:
-    return users_repo.user_in_role(session, user_id, REVIEWERS, refuse(
-        "reviewers_only", "只有审核人员可以指定代理人", "only reviewers can name a deputy"))
 
 
 def name_deputy(uow: UnitOfWork, user_id: int, deputy_id: int | None, starts_on: date | None,
@@ -68,7 +62,7 @@ def name_deputy(uow: UnitOfWork, user_id: int, deputy_id: int | None, starts_on:
     assert deputy_id is not None and starts_on is not None and ends_on is not None
     with uow:
         s = uow.session
-        user = _reviewer(s, user_id)
+        user = permissions.require(users_repo.user_by_id(s, user_id), "deputies.manage")
         if deputy_id == user.id:
             raise ValidationFailed(refuse("self_deputy", "不能指定自己为代理人",
                                           "you cannot be your own deputy", field="deputy_id"))
@@ -105,7 +99,7 @@ def end_period(uow: UnitOfWork, user_id: int, period_id: int,
     today = local_date(now or utcnow())
     with uow:
         s = uow.session
-        user = _reviewer(s, user_id)
+        user = permissions.require(users_repo.user_by_id(s, user_id), "deputies.manage")
         row = store.get(s, period_id)
         if row is None or row.principal_id != user.id:
             raise scope_repo.not_found("deputy period")
@@ -127,7 +121,7 @@ def periods_of(uow: UnitOfWork, user_id: int, now: datetime | None = None) -> li
     today = local_date(now or utcnow())
     with uow.read():
         s = uow.session
-        _reviewer(s, user_id)
+        permissions.require(users_repo.user_by_id(s, user_id), "deputies.manage")
         return [Period(d.id, p.id, p.display_name, dep.id, dep.display_name, d.starts_on,
                        d.ends_on, d.starts_on <= today <= d.ends_on)
                 for d, p, dep in store.of_user(s, user_id, today)]
@@ -137,4 +131,4 @@ def candidates(uow: UnitOfWork, user_id: int) -> list[UserRow]:
     """Colleagues who may be named: same role, same authority."""
     with uow.read():
         s = uow.session
-        return store.colleagues(s, _reviewer(s, user_id))
+        return store.colleagues(s, permissions.require(users_repo.user_by_id(s, user_id), "deputies.manage"))

@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from config import load_settings
 from workflow.programme import Programme, StateDef
 from workflow.roles import Role
 from workflow.services.clock import local_date, utcnow
@@ -125,12 +124,12 @@ def transition_message(person: er.Recipient, app: ApplicationRow, history: Histo
                    subject, "\n".join(lines), link)
 
 
-def notify_transition(uow: UnitOfWork, history_id: int, *, base_url: str | None = None,
+def notify_transition(uow: UnitOfWork, history_id: int, *, base_url: str,
                       now: datetime | None = None) -> int:
-    """Tell the people one transition concerns, once; returns how many were told (0 if
-    it was told already or is being told by another worker)."""
+    """Tell the people one transition concerns, once, with a link under `base_url` (the
+    settings' BASE_URL, given by the caller); returns how many were told (0 if it was
+    told already or is being told by another worker)."""
     now = now or utcnow()
-    base_url = base_url or load_settings().base_url
     with uow:
         s = uow.session
         marker = er.take(s, history_id, now)
@@ -153,7 +152,7 @@ def notify_transition(uow: UnitOfWork, history_id: int, *, base_url: str | None 
         return told
 
 
-def sweep(uow: UnitOfWork, *, now: datetime | None = None, base_url: str | None = None,
+def sweep(uow: UnitOfWork, *, base_url: str, now: datetime | None = None,
           limit: int = SWEEP_LIMIT) -> int:
     """Tell the people of every recent transition not told yet (what the worker runs);
     returns how many notices were written."""

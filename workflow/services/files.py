@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from workflow.errors import Forbidden, GuardFailed, ValidationFailed, refuse
+from workflow import permissions
+from workflow.errors import GuardFailed, ValidationFailed, refuse
 from workflow.programme import all_attachment_kinds
 from workflow.roles import Role
 from workflow.services import archives, audit
@@ -39,6 +40,10 @@ EXTENSIONS = {"pdf": "application/pdf", "doc": "application/msword",
               "xls": "application/vnd.ms-excel",
               "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
               "png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg"}
+
+# Shown in the page as well as downloaded (issue 17): a browser displays these itself; the
+# Office formats are listed with their metadata and downloaded.
+PREVIEWABLE = frozenset({"application/pdf", "image/png", "image/jpeg"})
 
 
 def sniff(data: bytes) -> str | None:
@@ -125,7 +130,8 @@ def store_bytes(upload_dir: Path, data: bytes) -> str:
 
 def attach(uow: UnitOfWork, user_id: int, app_id: int, kind: str, filename: str, data: bytes,
            upload_dir: Path, max_bytes: int, now: datetime | None = None) -> Stored:
-    """Add a file to an application; a new file of the same kind supersedes the old one."""
+    """Add a file to an application; a new file of the same kind supersedes the old one,
+    which is kept as its earlier version (listed and downloadable, never deleted)."""
     now = now or utcnow()
     if kind not in all_attachment_kinds():
         raise _unknown_kind(kind)
@@ -133,9 +139,7 @@ def attach(uow: UnitOfWork, user_id: int, app_id: int, kind: str, filename: str,
     with uow:
         s = uow.session
         user = users_repo.user_by_id(s, user_id)
-        if Role(user.role).is_admin:
-            raise Forbidden(refuse("admin_cannot_act_on_cases", "管理员角色不能办理申报业务",
-                                   "admin roles cannot act on cases"))
+        permissions.require(user, "case.attach")
         row = cases_repo.get_application(s, app_id)
         actor = scope_repo.actor_for_case(s, user, row, local_date(now))
         if actor is None:

@@ -36,9 +36,9 @@ from typing import Any
 
 from babel.support import Translations
 
-from config import Settings, load_settings
+from config import Settings
+from workflow import permissions
 from workflow.errors import NotFound, ValidationFailed, refuse
-from workflow.roles import Role
 from workflow.services.clock import utcnow
 from workflow.storage import reminders_repo as rr
 from workflow.storage import users_repo
@@ -374,8 +374,8 @@ def backoff(attempts: int, settings: Settings) -> timedelta:
 CLAIM_BATCH = 20  # rows one claim takes on PostgreSQL (SQLite: one at a time)
 
 
-def send_due(uow: UnitOfWork, *, limit: int = 100, only_id: int | None = None,
-             settings: Settings | None = None, link: SmtpLink | None = None) -> Delivery:
+def send_due(uow: UnitOfWork, *, settings: Settings, limit: int = 100,
+             only_id: int | None = None, link: SmtpLink | None = None) -> Delivery:
     """Send up to `limit` due messages; safe to run in many workers at once.
 
     With `only_id` (the `deliver` task, "a nudge to look at the outbox"): that message
@@ -389,10 +389,11 @@ def send_due(uow: UnitOfWork, *, limit: int = 100, only_id: int | None = None,
     lease runs out. A batch is sent only while half the lease is left; rows it does not
     reach in time are given back at once. `link` keeps one SMTP connection across runs
     (the worker's, per process); without it this run opens one and closes it at the end.
+    `settings` (SMTP, sender, retries, lease) come from the caller: the worker's Celery
+    app, the CLI's Flask app.
     """
     from workflow.services import reminders  # the relevance check of reminder rows
 
-    settings = settings or load_settings()
     lease = timedelta(seconds=settings.mail_lease_seconds)
     own_link = link is None
     link = link or SmtpLink(watch=False)
@@ -472,12 +473,6 @@ STATUSES = ("pending", "held", "sending", "sent", "failed", "dead", "digested", 
 RETRYABLE = ("failed", "dead", "cancelled")
 
 
-def _require_system_admin(s: Any, user_id: int) -> None:
-    users_repo.user_in_role(s, user_id, Role.SYSTEM_ADMIN, refuse(
-        "system_admin_only", "只有系统管理员可以管理发信队列",
-        "only the system admin can manage the outbox"))
-
-
 @dataclass
 class OutboxPage:
     rows: list[OutboxRow]
@@ -496,7 +491,7 @@ def outbox_page(uow: UnitOfWork, user_id: int, *, status: str | None = None,
     limit = max(1, min(limit, 200))
     with uow.read():
         s = uow.session
-        _require_system_admin(s, user_id)
+        permissions.require(users_repo.user_by_id(s, user_id), "mail.admin")
         rows = rr.outbox_rows(s, status=status or None, kind=kind or None,
                               q=(q or "").strip() or None, limit=limit + 1, before_id=before_id)
         nxt = rows[limit - 1].id if len(rows) > limit else None
@@ -508,7 +503,7 @@ def retry(uow: UnitOfWork, user_id: int, outbox_id: int, now: datetime | None = 
     now = now or utcnow()
     with uow:
         s = uow.session
-        _require_system_admin(s, user_id)
+        permissions.require(users_repo.user_by_id(s, user_id), "mail.admin")
         row = s.get(OutboxRow, outbox_id)
         if row is None:
             raise NotFound(refuse("not_found", "未找到该邮件", "message not found"))

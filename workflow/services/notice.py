@@ -13,9 +13,9 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from workflow import permissions
 from workflow.calendar import WorkCalendar
-from workflow.errors import refuse
-from workflow.roles import Role
+from workflow.programme import NoticeText, known, programme
 from workflow.services.clock import today as china_today
 from workflow.storage import notices, reference_repo, scope_repo, users_repo
 from workflow.storage.uow import UnitOfWork
@@ -48,7 +48,8 @@ class PublicCase:
 
 @dataclass
 class RoundNotice:
-    """One round's notice: the cases under notice and when the notice ends."""
+    """One round's notice: what its programme's notice says (`[notice]` in the definition
+    file), the cases under notice and when the notice ends."""
 
     year: int
     name_zh: str
@@ -56,6 +57,7 @@ class RoundNotice:
     published_on: date | None
     ends_on: date | None
     working_days_left: int | None
+    wording: NoticeText | None = None  # None: the programme says nothing above the list
     cases: list[PublicCase] = field(default_factory=list)
 
 
@@ -82,11 +84,13 @@ def current_notices(uow: UnitOfWork, today: date | None = None) -> list[RoundNot
         s = uow.session
         rows = notices.public_cases(s)
         calendar = reference_repo.load_calendar(s)
-    out: dict[int, RoundNotice] = {}
+    out: dict[tuple[str, int], RoundNotice] = {}
     for row in rows:
         case = _public(row, calendar, today)
-        notice = out.setdefault(case.round_year, RoundNotice(
-            case.round_year, row["round_zh"], row["round_en"], None, None, None))
+        # a programme's rounds of one year are one notice; the wording is its file's now
+        notice = out.setdefault((row["programme"], case.round_year), RoundNotice(
+            case.round_year, row["round_zh"], row["round_en"], None, None, None,
+            programme(row["programme"]).notice))
         notice.cases.append(case)
         published, ends = case.notice_published_on, case.notice_ends_on
         if published and (notice.published_on is None or published < notice.published_on):
@@ -94,6 +98,14 @@ def current_notices(uow: UnitOfWork, today: date | None = None) -> list[RoundNot
         if ends and (notice.ends_on is None or ends > notice.ends_on):
             notice.ends_on, notice.working_days_left = ends, case.working_days_left
     return list(out.values())
+
+
+def wordings(notices: list[RoundNotice]) -> list[NoticeText]:
+    """What the notice page says above its lists: the programmes' of the notices running,
+    or, with none running, of every programme that has a public notice (each once)."""
+    found = [n.wording for n in notices if n.wording is not None] or \
+        [p.notice for p in known() if p.notice is not None]
+    return list(dict.fromkeys(found))
 
 
 def public_case(uow: UnitOfWork, app_id: int, today: date | None = None) -> PublicCase:
@@ -129,19 +141,10 @@ class OpenObjection:
     attachment_name: str | None
 
 
-MINISTRY_HANDLES_OBJECTIONS = refuse("ministry_only", "只有商务部审核人员可以处理异议",
-                                     "only the ministry handles objections")
-
-
-def _ministry_only(uow: UnitOfWork, user_id: int) -> None:
-    users_repo.user_in_role(uow.session, user_id, Role.MINISTRY_REVIEWER,
-                      MINISTRY_HANDLES_OBJECTIONS)
-
-
 def open_objections(uow: UnitOfWork, user_id: int) -> list[OpenObjection]:
     """Objections not yet upheld or dismissed, oldest first (ministry reviewers only)."""
     with uow.read():
-        _ministry_only(uow, user_id)
+        permissions.require(users_repo.user_by_id(uow.session, user_id), "objections.decide")
         return [OpenObjection(**row) for row in notices.open_objections(uow.session)]
 
 
@@ -155,7 +158,7 @@ class Evidence:
 def evidence_of(uow: UnitOfWork, user_id: int, objection_id: int) -> Evidence:
     """The file filed with an objection (ministry reviewers only)."""
     with uow.read():
-        _ministry_only(uow, user_id)
+        permissions.require(users_repo.user_by_id(uow.session, user_id), "objections.decide")
         row = notices.evidence_of(uow.session, objection_id)
         if row is None:
             raise scope_repo.not_found("attachment")

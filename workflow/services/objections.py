@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from workflow import permissions
 from workflow.errors import GuardFailed, Refusal, ValidationFailed, refuse
-from workflow.roles import Role
-from workflow.services import audit, cases, files, notice
+from workflow.services import audit, cases, files
 from workflow.services.clock import local_date, utcnow
 from workflow.states import State
 from workflow.storage import cases_repo, notices, scope_repo, users_repo
@@ -103,8 +103,7 @@ def dismiss(uow: UnitOfWork, user_id: int, objection_id: int, reason: str,
     reason = _text(reason, "reason", "理由", "Reason", 2000)
     with uow:
         s = uow.session
-        user = users_repo.user_in_role(s, user_id, Role.MINISTRY_REVIEWER,
-                                 notice.MINISTRY_HANDLES_OBJECTIONS)
+        user = permissions.require(users_repo.user_by_id(s, user_id), "objections.decide")
         obj = s.get(ObjectionRow, objection_id)
         if obj is None:
             raise scope_repo.not_found("objection")

@@ -60,9 +60,11 @@ def _sheet(ws: Any, columns: tuple[Field, ...]) -> None:
     ws.add_data_validation(dv)
 
 
-def template(base_name: str = "", rows: list[QuarterData] | None = None) -> bytes:
-    """The .xlsx template: one sheet for the base, one for its key enterprises, and notes.
-    `rows` pre-fills it (e.g. with what is on file)."""
+def template(heading: str, base_name: str = "", rows: list[QuarterData] | None = None
+             ) -> bytes:
+    """The .xlsx template: one sheet for the base, one for its key enterprises, and notes
+    opening with `heading` (the programme's `[quarterly]`, citing its rule). `rows`
+    pre-fills it (e.g. with what is on file)."""
     wb = Workbook()
     ws = wb.active
     ws.title = BASE_SHEET
@@ -78,7 +80,7 @@ def template(base_name: str = "", rows: list[QuarterData] | None = None) -> byte
                                         e.get("hightech_exports_10k_usd")]))
     wh = wb.create_sheet(HELP_SHEET)
     notes = [
-        "科技兴贸出口创新基地季度数据报送模板（商技发[2006]6号 四(四)：每季度上报出口创新基地及其重点企业的数据）",
+        heading,
         f"基地：{base_name}" if base_name else "基地：",
         f"“{BASE_SHEET}”每个季度一行；“{ENTERPRISE_SHEET}”每个企业每个季度一行。",
         "金额单位为万美元（1 亿美元 = 10000 万美元），不得为负数；高新技术产品出口额不得大于出口额。",

@@ -15,15 +15,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from config import load_settings
 from workflow import reminders as rules_mod
 from workflow.calendar import WorkCalendar
 from workflow.errors import ValidationFailed, refuse
-from workflow.reminders import Audience, CaseFacts, Days, Due
+from workflow.programme import Programme, frozen, programme, reminder_kinds
+from workflow.reminders import Audience, CaseFacts, Days, Due, ReminderRule
 from workflow.rules import RoundRules, RoundStatus, round_status
 from workflow.services.clock import CHINA, local_date, real_utcnow, utcnow
 from workflow.services.mail import fmt_date, translate
-from workflow.states import DESIGNATED
 from workflow.storage import reference_repo, rounds_repo, users_repo
 from workflow.storage import reminders_repo as rr
 from workflow.storage.models import OutboxRow
@@ -56,8 +55,19 @@ class ScanResult:
 
 # --- facts and recipients ------------------------------------------------------------------
 
-def _facts(s: DbSession, records: list[rr.CaseRecord]) -> dict[int, CaseFacts]:
-    designated = [r.id for r in records if r.state in DESIGNATED]
+@dataclass(frozen=True)
+class RoundRun:
+    """A round as the scan runs it: its rules, whether it has closed, its reminder table."""
+
+    rules: RoundRules
+    closed: bool
+    programme: Programme
+    table: tuple[ReminderRule, ...]
+
+
+def _facts(s: DbSession, records: list[rr.CaseRecord], rounds: dict[int, RoundRun]
+           ) -> dict[int, CaseFacts]:
+    designated = [r.id for r in records if r.state in rounds[r.round_id].programme.designated]
     approved = rr.approved_on(s, designated) if designated else {}
     quarters = rr.quarterly_filed(s, designated) if designated else {}
     years = rr.annual_filed(s, designated) if designated else {}
@@ -73,12 +83,27 @@ def _facts(s: DbSession, records: list[rr.CaseRecord]) -> dict[int, CaseFacts]:
     return out
 
 
-def _round_rules(s: DbSession, round_ids: set[int], day: date
-                 ) -> dict[int, tuple[RoundRules, bool]]:
-    """round id -> (its rules, whether it has closed by `day`)."""
-    return {i: (RoundRules.from_json({**params, "year": year}),
-                round_status(opened, closed, day) is RoundStatus.CLOSED)
-            for i, (year, params, opened, closed) in rr.round_params(s, round_ids).items()}
+def _programme_of(s: DbSession, round_id: int, rec: rr.RoundRecord) -> Programme:
+    """The definition a round runs by: the one it opened with, or (planned) the file."""
+    if rec.programme_hash is None:
+        return programme(rec.programme)
+    try:
+        return frozen(rec.programme_hash)
+    except KeyError:
+        return frozen(rec.programme_hash, rr.programme_source(s, round_id))
+
+
+def _rounds(s: DbSession, round_ids: set[int], day: date) -> dict[int, RoundRun]:
+    """round id -> how the scan runs it on `day`: its reminder table is its programme's
+    (or the round's own), and once it has closed only its bases' duties."""
+    out = {}
+    for i, rec in rr.round_params(s, round_ids).items():
+        rules = RoundRules.from_json({**rec.params, "year": rec.year})
+        closed = round_status(rec.opened_on, rec.closed_on, day) is RoundStatus.CLOSED
+        prog = _programme_of(s, i, rec)
+        out[i] = RoundRun(rules, closed, prog,
+                          rules_mod.rules_of_round(prog.reminder_table, rules, closed))
+    return out
 
 
 def _recipients(audience: Audience, case: rr.CaseRecord, owners: dict[int, rr.Person],
@@ -99,6 +124,17 @@ def _recipients(audience: Audience, case: rr.CaseRecord, owners: dict[int, rr.Pe
 
 
 # --- messages ------------------------------------------------------------------------------
+
+DIGEST_ZH = "每日提醒汇总"  # the digest's outbox kind (English in messages.po)
+
+
+def kind_labels(locale: str) -> dict[str, str]:
+    """The outbox kinds reminders write, labelled in `locale`: every programme's reminder
+    kinds (their definition's own words) and the daily digest."""
+    labels = {k: r.en if locale == "en" else r.zh for k, r in reminder_kinds().items()}
+    labels["digest"] = translate(DIGEST_ZH, locale)
+    return labels
+
 
 def case_link(base_url: str, app_id: int) -> str:
     return f"{base_url}/cases/{app_id}"  # web.views.case
@@ -123,7 +159,7 @@ def _period_text(item: rules_mod.Item, locale: str) -> str | None:
 
 
 def _headline(due: Due, name: str, loc: str) -> str:
-    what = translate(rules_mod.KIND_ZH[due.rule.kind], loc)
+    what = due.rule.title(loc)
     if due.escalation:
         return translate("【督办】%(case)s：%(what)s，已逾期 %(late)s 个工作日", loc,
                          case=name, what=what, late=-due.days_left)
@@ -134,8 +170,7 @@ def _headline(due: Due, name: str, loc: str) -> str:
 
 
 def _details(due: Due, loc: str) -> list[str]:
-    lines = [translate("事项：%(what)s", loc, what=translate(rules_mod.KIND_ZH[due.rule.kind],
-                                                           loc))]
+    lines = [translate("事项：%(what)s", loc, what=due.rule.title(loc))]
     period = _period_text(due.item, loc)
     if period:
         lines.append(translate("报告期：%(period)s", loc, period=period))
@@ -144,9 +179,9 @@ def _details(due: Due, loc: str) -> list[str]:
         lines.append(translate("剩余工作日：%(left)s", loc, left=due.days_left))
     else:
         lines.append(translate("已逾期工作日：%(late)s", loc, late=-due.days_left))
-    action = rules_mod.ACTION_ZH.get(due.rule.kind)
+    action = due.rule.action(loc)
     if action:
-        lines.append(translate(action, loc))
+        lines.append(action)
     return lines
 
 
@@ -195,19 +230,17 @@ def _scan_batch(s: DbSession, ids: list[int], day: date, days: Days, base_url: s
     """Plan one batch of cases; returns the outbox rows to write (and moves their
     next_reminder_on on)."""
     records = rr.cases(s, ids)
-    facts = _facts(s, records)
-    rounds = _round_rules(s, {r.round_id for r in records}, day)
-    round_rules = {i: rules for i, (rules, _closed) in rounds.items()}
-    tables = {i: rules_mod.rules_of_round(rules, closed)
-              for i, (rules, closed) in rounds.items()}
+    rounds = _rounds(s, {r.round_id for r in records}, day)
+    facts = _facts(s, records, rounds)
     owners, province, ministry = rr.people_for(s, {r.owner_id for r in records},
                                                {r.province_id for r in records})
     rows: list[dict[str, Any]] = []
     moves: list[dict[str, Any]] = []
     now = utcnow()
     for rec in records:
-        p = rules_mod.plan(facts[rec.id], tables[rec.round_id], round_rules[rec.round_id], days,
-                           day, since=rec.next_reminder_on)
+        run = rounds[rec.round_id]
+        p = rules_mod.plan(facts[rec.id], run.table, run.rules, days, day,
+                           since=rec.next_reminder_on)
         nxt = p.next_on
         if nxt is not None and nxt <= day:
             nxt = day + timedelta(days=1)  # always move on: a scan never loops on a case
@@ -261,9 +294,10 @@ def _write(s: DbSession, rows: list[dict[str, Any]], base_url: str, now: datetim
     return len(inserted), sum(1 for r in inserted if r.dedupe_key in held_keys)
 
 
-def scan(uow: UnitOfWork, at: datetime | None = None, *, batch: int = BATCH,
-         base_url: str | None = None, digest_hour: int = DIGEST_HOUR) -> ScanResult:
-    """Write every reminder due at `at` (default now) to the outbox, exactly once.
+def scan(uow: UnitOfWork, at: datetime | None = None, *, base_url: str, batch: int = BATCH,
+         digest_hour: int = DIGEST_HOUR) -> ScanResult:
+    """Write every reminder due at `at` (default now) to the outbox, exactly once; its
+    links point at `base_url` (the settings' BASE_URL, given by the caller).
 
     Safe to run twice, late, or in two processes at once: the outbox's unique key drops
     repeats, and a lease (a row with an expiry, renewed by every batch) keeps the work
@@ -275,7 +309,6 @@ def scan(uow: UnitOfWork, at: datetime | None = None, *, batch: int = BATCH,
         raise ValueError("scan() needs an aware datetime")
     day = local_date(at)
     result = ScanResult(day=day)
-    base_url = base_url or load_settings().base_url
     holder = f"scan-{uuid.uuid4().hex[:12]}"
     with uow.read():
         cal = reference_repo.load_calendar(uow.session)
@@ -327,16 +360,14 @@ def reason_gone(s: DbSession, row: OutboxRow, now: datetime) -> str | None:
 def reasons_gone(s: DbSession, rows: list[OutboxRow], now: datetime) -> dict[int, str]:
     """`reason_gone` for several queued messages at once, with the same few queries for
     the whole lot (the delivery worker checks a claimed batch): outbox id → why not."""
-    check = [r for r in rows if r.kind in rules_mod.KIND_ZH and r.kind != "digest"
-             and r.application_id is not None]
+    check = [r for r in rows if is_reminder(r) and r.application_id is not None]
     if not check:
         return {}
     recs = {c.id: c for c in rr.cases(s, list({r.application_id for r in check
                                                if r.application_id is not None}))}
     active = rr.people(s, {r.recipient_id for r in check if r.recipient_id is not None})
-    facts = _facts(s, list(recs.values())) if recs else {}
-    rounds = _round_rules(s, {c.round_id for c in recs.values()}, local_date(now)) if recs \
-        else {}
+    rounds = _rounds(s, {c.round_id for c in recs.values()}, local_date(now)) if recs else {}
+    facts = _facts(s, list(recs.values()), rounds) if recs else {}
     cal = reference_repo.load_calendar(s) if recs else None
     out: dict[int, str] = {}
     for row in check:
@@ -346,12 +377,18 @@ def reasons_gone(s: DbSession, rows: list[OutboxRow], now: datetime) -> dict[int
         elif row.recipient_id is not None and row.recipient_id not in active:
             out[row.id] = "recipient deactivated"
         elif not any(rules_mod.still_open(kind, due_on, facts[rec.id],
-                                          rules_mod.rules_of_round(*rounds[rec.round_id]),
-                                          rounds[rec.round_id][0], cal,  # type: ignore[arg-type]
+                                          rounds[rec.round_id].table,
+                                          rounds[rec.round_id].rules, cal,  # type: ignore[arg-type]
                                           local_date(now))
                      for kind, due_on in _obligations(row)):
             out[row.id] = f"reason gone: case is {rec.state}"
     return out
+
+
+def is_reminder(row: OutboxRow) -> bool:
+    """Is this queued message a deadline reminder (`rules_mod.dedupe_key`), whichever
+    programme's table it came from — not a digest, an event notice or a remark?"""
+    return row.dedupe_key.startswith("r|")
 
 
 def _obligations(row: OutboxRow) -> list[tuple[str, date | None]]:
@@ -364,12 +401,12 @@ def _obligations(row: OutboxRow) -> list[tuple[str, date | None]]:
 
 # --- digests -------------------------------------------------------------------------------
 
-def compose_digests(uow: UnitOfWork, at: datetime, *, cal: WorkCalendar | None = None,
-                    base_url: str | None = None) -> int:
+def compose_digests(uow: UnitOfWork, at: datetime, *, base_url: str,
+                    cal: WorkCalendar | None = None) -> int:
     """One mail per digest user and working day listing their held reminders (items
-    whose reason has gone are dropped). Returns the digests written."""
+    whose reason has gone are dropped), linking to the site at `base_url` (the settings'
+    BASE_URL, given by the caller). Returns the digests written."""
     day = local_date(at)
-    base_url = base_url or load_settings().base_url
     written = 0
     with uow:
         s = uow.session

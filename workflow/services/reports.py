@@ -14,17 +14,24 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from workflow import quarterly_data
-from workflow.errors import Forbidden, GuardFailed, ValidationFailed, refuse
+from workflow import permissions, quarterly_data
+from workflow.errors import GuardFailed, ValidationFailed, refuse
 from workflow.form import Field, parse_value
+from workflow.programme import Programme, QuarterlyTemplate, programme
 from workflow.quarterly_data import QuarterData
 from workflow.regions import Region
-from workflow.roles import Role
 from workflow.rules import CATALOGUES
 from workflow.services import files, quarterly_excel
 from workflow.services.clock import local_date, utcnow
 from workflow.states import DESIGNATED
-from workflow.storage import authorities_repo, cases_repo, reports_repo, scope_repo, users_repo
+from workflow.storage import (
+    authorities_repo,
+    cases_repo,
+    reports_repo,
+    rounds_repo,
+    scope_repo,
+    users_repo,
+)
 from workflow.storage.models import (
     AnnualReportRow,
     ApplicationRow,
@@ -39,19 +46,12 @@ from workflow.storage.uow import Conflict, DbSession, UnitOfWork, flush_or_confl
 ANNUAL_REPORT_KIND = "annual_report"  # attachments.kind of a 年度工作报告 file
 ANNUAL_REPORT_TYPES = ("pdf", "doc", "docx")
 TEXT_MAX = 5000
-REPORTERS = (Role.APPLICANT, Role.PROVINCIAL_REVIEWER)
-
-
-def _refuse_admin(user: UserRow) -> None:
-    if Role(user.role).is_admin:
-        raise Forbidden(refuse("admin_cannot_act_on_cases", "管理员角色不能办理申报业务",
-                               "admin roles cannot act on cases"))
 
 
 def _base(session: DbSession, user: UserRow, app_id: int, today: date, *,
           write: bool) -> ApplicationRow:
     """A designated base the user may see (and, with `write`, report for)."""
-    _refuse_admin(user)
+    permissions.require(user, "reports.view")
     row = cases_repo.get_application(session, app_id)
     actor = scope_repo.actor_for_case(session, user, row, today)
     if actor is None:
@@ -59,9 +59,8 @@ def _base(session: DbSession, user: UserRow, app_id: int, today: date, *,
     if row.state not in DESIGNATED:
         raise GuardFailed(refuse("not_a_designated_base", "只有已核准的出口创新基地需要报送数据",
                                  "only designated bases file reports", guard="designated"))
-    if write and actor.role not in REPORTERS:
-        raise Forbidden(refuse("reporters_only", "数据由基地申报单位或省级商务主管部门报送",
-                               "reports are filed by the base or its province"))
+    if write:
+        permissions.require(actor, "reports.file")
     return row
 
 
@@ -197,19 +196,30 @@ def quarter_history(uow: UnitOfWork, user_id: int, app_id: int, year: int, quart
         return reports_repo.quarter_revisions(s, app_id, year, quarter)
 
 
+def _quarterly(prog: Programme) -> QuarterlyTemplate:
+    """A programme's quarterly template; refused for one whose bases file no quarterly data."""
+    if prog.quarterly is None:
+        raise GuardFailed(refuse("no_quarterly_data", f"“{prog.name_zh}”不报送季度数据",
+                                 f"{prog.name_en}: no quarterly data is filed",
+                                 guard="designated"))
+    return prog.quarterly
+
+
 def template_for(uow: UnitOfWork, user_id: int, app_id: int | None = None) -> bytes:
-    """The Excel template; for a base, named and pre-filled with what is on file."""
+    """The Excel template, headed as the programme's definition says (`[quarterly]`); for a
+    base, named and pre-filled with what is on file."""
     if app_id is None:
-        return quarterly_excel.template()
+        return quarterly_excel.template(_quarterly(programme()).heading_zh)
     with uow.read():
         s = uow.session
         user = users_repo.user_by_id(s, user_id)
         row = _base(s, user, app_id, local_date(utcnow()), write=False)
+        heading = _quarterly(rounds_repo.programme_of_round(row.round)).heading_zh
         rows = [QuarterData(q.year, q.quarter, q.exports_10k_usd or Decimal(0),
                             q.hightech_exports_10k_usd or Decimal(0), q.enterprise_count,
                             list(q.enterprises or []))
                 for q in reports_repo.current_quarters(s, app_id)]
-        return quarterly_excel.template(row.applicant_name or "", rows)
+        return quarterly_excel.template(heading, row.applicant_name or "", rows)
 
 
 # --- annual work report -----------------------------------------------------------------------
@@ -325,11 +335,6 @@ NATIONAL_GROWTH = Field("national_hightech_growth_pct", "全国高新技术产�
                         "National high-tech export growth", "pct", "%", "%", required=False)
 
 
-def _ministry(session: DbSession, user_id: int) -> UserRow:
-    return users_repo.user_in_role(session, user_id, Role.MINISTRY_REVIEWER, refuse(
-        "ministry_only", "只有商务部可以进行此操作", "only the ministry may do this"))
-
-
 def save_reference_stats(uow: UnitOfWork, user_id: int, year: int, data: dict[str, Any],
                          now: datetime | None = None) -> None:
     """The ministry enters a year's national figures and each region's export growth."""
@@ -358,7 +363,7 @@ def save_reference_stats(uow: UnitOfWork, user_id: int, year: int, data: dict[st
         raise ValidationFailed(*errors)
     with uow:
         s = uow.session
-        user = _ministry(s, user_id)
+        user = permissions.require(users_repo.user_by_id(s, user_id), "reports.reference")
         row = reports_repo.reference_row(s, int(year))
         if row is None:
             row = ReferenceStatRow(year=int(year))
@@ -388,7 +393,7 @@ def save_locality_stats(uow: UnitOfWork, user_id: int, rows: list[dict[str, Any]
     errors, clean = [], []
     with uow:
         s = uow.session
-        user = _ministry(s, user_id)
+        user = permissions.require(users_repo.user_by_id(s, user_id), "reports.reference")
         seen: dict[tuple[str, int], int] = {}
         for i, raw in enumerate(rows):
             row, errs = _locality_row(s, i, raw, now)
@@ -477,7 +482,7 @@ def locality_stats(uow: UnitOfWork, user_id: int) -> list[LocalityStatRow]:
     """Every authority's entered figures, newest year first (visible to reviewers)."""
     with uow.read():
         s = uow.session
-        _refuse_admin(users_repo.user_by_id(s, user_id))
+        permissions.require(users_repo.user_by_id(s, user_id), "reports.view")
         return reports_repo.locality_rows(s)
 
 
@@ -486,7 +491,7 @@ def reference_stats(uow: UnitOfWork, user_id: int) -> list[ReferenceStatRow]:
     with uow.read():
         s = uow.session
         user = users_repo.user_by_id(s, user_id)
-        _refuse_admin(user)
+        permissions.require(user, "reports.view")
         return reports_repo.reference_rows(s)
 
 
@@ -495,6 +500,6 @@ def bases_for(uow: UnitOfWork, user_id: int) -> list[ApplicationRow]:
     with uow.read():
         s = uow.session
         user = users_repo.user_by_id(s, user_id)
-        _refuse_admin(user)
+        permissions.require(user, "reports.view")
         principals = scope_repo.principals_of(s, user.id, local_date(utcnow()))
         return reports_repo.designated_in_scope(s, scope_repo.scope_filter(user, principals))

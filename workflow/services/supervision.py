@@ -19,9 +19,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from config import load_settings
+from workflow import permissions
 from workflow.assessment import PROPOSALS
-from workflow.errors import Forbidden, GuardFailed, ValidationFailed, refuse
+from workflow.errors import GuardFailed, ValidationFailed, refuse
+from workflow.permissions import Scope
 from workflow.roles import Role
 from workflow.services import assessment, audit, events
 from workflow.services.clock import local_date, utcnow
@@ -43,16 +44,14 @@ KINDS = {"development": ("重要进展", "Important development"),
 SUGGESTION_ZH = {"keep": "建议保留", "rectify": "建议限期整改", "revoke": "建议撤销"}
 SUGGESTION_EN = {"keep": "keep", "rectify": "rectify by a deadline", "revoke": "revoke"}
 MAX_TITLE, MAX_BODY, MAX_FINDINGS = 100, 4000, 2000
-REPORTERS = (Role.APPLICANT, Role.PROVINCIAL_REVIEWER, Role.MINISTRY_REVIEWER)
 
 
 # --- ad hoc reports ---------------------------------------------------------------------------
 
 def _case(s: DbSession, user_id: int, app_id: int) -> tuple[UserRow, ApplicationRow]:
-    user = users_repo.user_by_id(s, user_id)
+    user = permissions.require(users_repo.user_by_id(s, user_id), "case.report")
     row = cases_repo.get_application(s, app_id)
-    if Role(user.role) not in REPORTERS or scope_repo.actor_for_case(
-            s, user, row, local_date(utcnow())) is None:
+    if scope_repo.actor_for_case(s, user, row, local_date(utcnow())) is None:
         raise scope_repo.not_found()
     return user, row
 
@@ -72,11 +71,10 @@ def may_report(uow: UnitOfWork, user_id: int, app_id: int) -> bool:
 
 
 def file_report(uow: UnitOfWork, user_id: int, app_id: int, kind: str, title: str,
-                body: str, *, now: datetime | None = None,
-                base_url: str | None = None) -> CaseReportRow:
-    """File an ad hoc report on a base; every error at once, each naming its field."""
+                body: str, *, base_url: str, now: datetime | None = None) -> CaseReportRow:
+    """File an ad hoc report on a base; every error at once, each naming its field. The
+    people told get a link under `base_url` (the settings' BASE_URL, from the caller)."""
     now = now or utcnow()
-    base_url = base_url or load_settings().base_url
     title, body = (title or "").strip(), (body or "").strip()
     errors = []
     if kind not in KINDS:
@@ -164,11 +162,10 @@ class BaseUnderReview:
 
 def _province(s: DbSession, user_id: int) -> UserRow:
     user = users_repo.user_by_id(s, user_id)
-    if Role(user.role) is not Role.PROVINCIAL_REVIEWER or user.authority is None \
-            or user.authority.parent_id is not None:
-        raise Forbidden(refuse("province_only", "只有省级商务主管部门的审核人员可以报送本省基地的评估",
-                               "only a province's reviewers report on the bases in its scope"))
-    return user
+    # a province-level authority's reviewers (002 §六(三)), not a city's
+    if user.authority is None or user.authority.parent_id is not None:
+        permissions.forbid("supervision.submit")
+    return permissions.require(user, "supervision.submit")
 
 
 def bases_for_review(uow: UnitOfWork, user_id: int, period: int,
@@ -191,13 +188,13 @@ def bases_for_review(uow: UnitOfWork, user_id: int, period: int,
 
 
 def submit_assessment(uow: UnitOfWork, user_id: int, period: int, summary: str,
-                      items: dict[int, dict[str, str]], *, now: datetime | None = None,
-                      base_url: str | None = None) -> ProvincialAssessmentRow:
+                      items: dict[int, dict[str, str]], *, base_url: str,
+                      now: datetime | None = None) -> ProvincialAssessmentRow:
     """The province's report for `period`: a summary and, for each base in its scope, a
     suggestion (keep, rectify, revoke) with its findings. Every error at once, each naming
-    its field (`items[<id>].suggestion`, …); nothing is stored on an error."""
+    its field (`items[<id>].suggestion`, …); nothing is stored on an error. The ministry
+    is told with a link under `base_url` (the settings' BASE_URL, from the caller)."""
     now = now or utcnow()
-    base_url = base_url or load_settings().base_url
     summary = (summary or "").strip()
     with uow:
         s = uow.session
@@ -287,8 +284,7 @@ def assessments(uow: UnitOfWork, user_id: int, period: int
     with uow.read():
         s = uow.session
         user = users_repo.user_by_id(s, user_id)
-        role = Role(user.role)
-        if role is Role.MINISTRY_REVIEWER:
+        if permissions.scope_of(user, "supervision.view") is Scope.NATIONAL:
             return sr.latest_assessments(s, period)
         user = _province(s, user_id)
         return sr.latest_assessments(s, period, user.authority_id)

@@ -1,22 +1,26 @@
-"""Personal API tokens (个人访问令牌): created, listed and revoked by their owner.
+"""API tokens: a login token issued when the API logs in, and personal tokens
+(个人访问令牌) created, listed and revoked by their owner.
 
 Only a token's SHA-256 is stored. A token acts as its owner: the same role and the same
 scope (authority, deputyships) as the owner has at the moment of each request; `read`
 tokens may only read. No token works while its owner's password must be changed. The
-name `login` is kept for login tokens (`accounts.LOGIN_TOKEN`), which end with the
+name `login` is kept for login tokens (`sessions.LOGIN_TOKEN`), which end with the
 owner's sessions.
 """
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from workflow.errors import NotFound, ValidationFailed, refuse
-from workflow.services import accounts, audit
-from workflow.services.accounts import token_digest
+from workflow.services import audit
 from workflow.services.clock import CHINA, local_date, real_utcnow
+from workflow.services.passwords import CHANGE_PASSWORD_FIRST, PasswordChangeRequired
+from workflow.services.security_policy import must_change_password
+from workflow.services.sessions import LOGIN_TOKEN
 from workflow.storage import api_repo, scope_repo, users_repo
 from workflow.storage.models import ApiTokenRow
 from workflow.storage.uow import UnitOfWork
@@ -34,6 +38,7 @@ class Principal:
     user_id: int
     scope: str
     token_id: int
+    role: str = ""  # the owner's role now (a role change revokes the owner's tokens)
 
 
 @dataclass
@@ -47,6 +52,39 @@ class Created:
     expires_at: datetime | None
 
 
+@dataclass
+class IssuedToken:
+    """A login token just issued (shown once)."""
+
+    id: int
+    token: str
+    expires_at: datetime | None
+
+
+def token_digest(token: str) -> str:
+    """What is stored of a token, and looked up by: its SHA-256."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_token(uow: UnitOfWork, user_id: int, name: str = LOGIN_TOKEN,
+                ttl: timedelta | None = timedelta(hours=12)) -> IssuedToken:
+    """A new API token (a login token unless named otherwise); only its SHA-256 is stored."""
+    token = "eib_" + secrets.token_urlsafe(32)
+    now = real_utcnow()
+    with uow:
+        user = users_repo.user_by_id(uow.session, user_id)
+        row = ApiTokenRow(user_id=user_id, name=name[:100], token_hash=token_digest(token),
+                          prefix=token[:12], created_at=now,
+                          expires_at=now + ttl if ttl else None)
+        uow.session.add(row)
+        uow.session.flush()
+        audit.append(uow.session, "token_created", who=audit.Who.of(user), object_type="api_token",
+                     object_id=row.id, details={"name": row.name, "prefix": row.prefix},
+                     now=now)
+        uow.commit()
+        return IssuedToken(row.id, token, row.expires_at)
+
+
 def _check(name: str, scope: str, expires_on: date | None, today: date) -> str:
     clean = (name or "").strip()
     errors = []
@@ -55,9 +93,9 @@ def _check(name: str, scope: str, expires_on: date | None, today: date) -> str:
     elif len(clean) > 100:
         errors.append(refuse("too_long", "名称：不得超过 100 字", "name: at most 100 characters",
                              field="name"))
-    elif clean.casefold() == accounts.LOGIN_TOKEN:
-        errors.append(refuse("reserved_name", f"名称“{accounts.LOGIN_TOKEN}”留给登录令牌，请换一个",
-                             f"the name “{accounts.LOGIN_TOKEN}” is kept for login tokens; "
+    elif clean.casefold() == LOGIN_TOKEN:
+        errors.append(refuse("reserved_name", f"名称“{LOGIN_TOKEN}”留给登录令牌，请换一个",
+                             f"the name “{LOGIN_TOKEN}” is kept for login tokens; "
                              "choose another", field="name"))
     if scope not in SCOPES:
         errors.append(refuse("invalid_choice", "权限范围应为 read 或 read_write",
@@ -140,9 +178,9 @@ def authenticate(uow: UnitOfWork, token: str, now: datetime | None = None) -> Pr
             user = users_repo.user_by_id(s, row.user_id)
         except NotFound:  # a deactivated owner's tokens stop working
             return None
-        if accounts.must_change_password(s, user, now):
-            raise accounts.PasswordChangeRequired(accounts.CHANGE_PASSWORD_FIRST)
+        if must_change_password(s, user, now):
+            raise PasswordChangeRequired(CHANGE_PASSWORD_FIRST)
         if row.last_used_at is None or now - row.last_used_at > LAST_USED_GRANULARITY:
             row.last_used_at = now
             uow.commit()
-        return Principal(user.id, row.scope or "read_write", row.id)
+        return Principal(user.id, row.scope or "read_write", row.id, user.role)

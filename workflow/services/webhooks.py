@@ -26,9 +26,10 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
-from config import Settings, load_settings
+from config import Settings
+from workflow import permissions
 from workflow.errors import ValidationFailed, refuse
-from workflow.roles import Role
+from workflow.permissions import Scope
 from workflow.services import audit
 from workflow.services.clock import utcnow
 from workflow.storage import scope_repo, sealed, users_repo
@@ -60,7 +61,6 @@ ERROR_CHARS = 500
 NO_ANSWER = "no HTTP answer"
 NOT_ALLOWED = "destination not allowed (loopback, private or link-local address)"
 RETRYABLE = ("failed", "dead")
-MANAGERS = (Role.PROVINCIAL_REVIEWER, Role.MINISTRY_REVIEWER)
 
 _log = logging.getLogger(__name__)
 
@@ -91,17 +91,8 @@ def body_of(payload: dict[str, Any]) -> bytes:
                       sort_keys=True).encode()
 
 
-# --- who may do what ----------------------------------------------------------------------
-
-def _manager(s: DbSession, user_id: int) -> UserRow:
-    """Reviewers only: provincial (their authority's cases) and ministry (all cases)."""
-    return users_repo.user_in_role(s, user_id, MANAGERS, refuse(
-        "reviewers_only", "只有省级和商务部审核人员可以管理 Webhook",
-        "only provincial and ministry reviewers manage webhooks"))
-
-
 def _sees_all(user: UserRow) -> bool:
-    return Role(user.role) is Role.MINISTRY_REVIEWER
+    return permissions.scope_of(user, "webhooks.manage") is Scope.NATIONAL
 
 
 def _webhook(s: DbSession, user: UserRow, webhook_id: int) -> WebhookRow:
@@ -218,14 +209,14 @@ class Created:
     created_at: datetime
 
 
-def create(uow: UnitOfWork, user_id: int, url: str, now: datetime | None = None,
-           settings: Settings | None = None) -> Created:
-    """Register `url` for the user's scope; the signing secret is returned once."""
+def create(uow: UnitOfWork, user_id: int, url: str, *, settings: Settings,
+           now: datetime | None = None) -> Created:
+    """Register `url` for the user's scope; the signing secret is returned once (sealed
+    with the settings' SECRET_KEY; the URL checked against WEBHOOK_ALLOWED_HOSTS)."""
     now = now or utcnow()
-    settings = settings or load_settings()
     with uow:
         s = uow.session
-        user = _manager(s, user_id)
+        user = permissions.require(users_repo.user_by_id(s, user_id), "webhooks.manage")
         clean = check_url(url, settings)
         secret = secrets.token_urlsafe(32)
         top = wr.max_history_id(s)  # no backfill: only transitions from now on
@@ -247,7 +238,7 @@ def list_visible(uow: UnitOfWork, user_id: int) -> list[WebhookRow]:
     """The live webhooks in the user's scope, newest first."""
     with uow.read():
         s = uow.session
-        user = _manager(s, user_id)
+        user = permissions.require(users_repo.user_by_id(s, user_id), "webhooks.manage")
         rows = wr.visible(s, user.authority_id, _sees_all(user))
         for row in rows:
             _ = row.authority  # loaded before the session closes
@@ -263,7 +254,7 @@ def delete(uow: UnitOfWork, user_id: int, webhook_id: int, now: datetime | None 
     now = now or utcnow()
     with uow:
         s = uow.session
-        user = _manager(s, user_id)
+        user = permissions.require(users_repo.user_by_id(s, user_id), "webhooks.manage")
         row = _webhook(s, user, webhook_id)
         row.deleted_at = now
         s.flush()
@@ -285,7 +276,7 @@ def with_deliveries(uow: UnitOfWork, user_id: int, webhook_id: int, limit: int =
     """The webhook (its authority loaded) and its latest deliveries, newest first."""
     with uow.read():
         s = uow.session
-        row = _webhook(s, _manager(s, user_id), webhook_id)
+        row = _webhook(s, permissions.require(users_repo.user_by_id(s, user_id), "webhooks.manage"), webhook_id)
         _ = row.authority  # loaded before the session closes
         return row, wr.deliveries_of(s, row.id, limit)
 
@@ -296,7 +287,7 @@ def retry(uow: UnitOfWork, user_id: int, webhook_id: int, delivery_id: int,
     now = now or utcnow()
     with uow:
         s = uow.session
-        user = _manager(s, user_id)
+        user = permissions.require(users_repo.user_by_id(s, user_id), "webhooks.manage")
         hook = _webhook(s, user, webhook_id)
         row = s.get(WebhookDeliveryRow, delivery_id)
         if row is None or row.subscription_id != hook.id:
@@ -478,14 +469,13 @@ def _send(out: wr.Outgoing, settings: Settings) -> tuple[int | None, str | None]
                 allowed=Destinations.of(settings.webhook_allowed_hosts))
 
 
-def deliver_due(uow: UnitOfWork, *, limit: int = 100,
-                settings: Settings | None = None) -> Delivery:
+def deliver_due(uow: UnitOfWork, *, settings: Settings, limit: int = 100) -> Delivery:
     """POST up to `limit` due deliveries; safe to run in many workers at once (each claim
     is fenced). A claim is committed before any POST, so no lock is held while waiting
     for a receiver; a worker killed mid-POST leaves a 'sending' row that is claimed again
     after LEASE (the receiver may then get that delivery twice: it has the same
-    X-EIB-Delivery id)."""
-    settings = settings or load_settings()
+    X-EIB-Delivery id). `settings` (SECRET_KEY, WEBHOOK_ALLOWED_HOSTS) come from the
+    caller: the worker's Celery app, the web app."""
     done = Delivery()
     with uow:
         s = uow.session

@@ -7,8 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from workflow.errors import Forbidden, refuse
-from workflow.roles import Role
+from workflow import permissions
 from workflow.services import files
 from workflow.services.clock import today as china_today
 from workflow.states import DESIGNATED
@@ -20,16 +19,8 @@ from workflow.storage import (
     scope_repo,
     users_repo,
 )
-from workflow.storage.models import ApplicationRow, AttachmentRow, AuthorityRow, UserRow
-from workflow.storage.uow import DbSession, UnitOfWork
-
-
-def _case_user(session: DbSession, user_id: int) -> UserRow:
-    user = users_repo.user_by_id(session, user_id)
-    if Role(user.role).is_admin:
-        raise Forbidden(refuse("admin_cannot_act_on_cases", "管理员角色不能办理申报业务",
-                               "admin roles cannot act on cases"))
-    return user
+from workflow.storage.models import ApplicationRow, AttachmentRow, AuthorityRow
+from workflow.storage.uow import UnitOfWork
 
 
 def working_days_left(uow: UnitOfWork, deadlines: list[date | None],
@@ -67,7 +58,7 @@ def names_of(uow: UnitOfWork, user_id: int, app_ids: list[int]) -> dict[int, str
     """Applicant names of the cases this user may see (others are simply absent)."""
     with uow.read():
         s = uow.session
-        user = _case_user(s, user_id)
+        user = permissions.require(users_repo.user_by_id(s, user_id), "case.view")
         principals = scope_repo.principals_of(s, user.id, china_today())
         return casepages.names_in_scope(s, scope_repo.scope_filter(user, principals), app_ids)
 
@@ -77,7 +68,7 @@ def attachments_of(uow: UnitOfWork, user_id: int, app_id: int) -> list[Attachmen
     evidence only to the ministry (files.may_see)."""
     with uow.read():
         s = uow.session
-        user = _case_user(s, user_id)
+        user = permissions.require(users_repo.user_by_id(s, user_id), "case.view")
         row = cases_repo.get_application(s, app_id)
         actor = scope_repo.actor_for_case(s, user, row, china_today())
         if actor is None:
@@ -86,12 +77,52 @@ def attachments_of(uow: UnitOfWork, user_id: int, app_id: int) -> list[Attachmen
                 if files.may_see(actor.role, a.kind)]
 
 
+@dataclass
+class AttachmentFile:
+    """One stored file as the case page lists it: its version among the files of its kind
+    (None where files of a kind are not versions of one another, e.g. objections' evidence),
+    who uploaded it, whether the page can show it, and the versions it replaced."""
+
+    row: AttachmentRow
+    uploader: str
+    version: int | None
+    previewable: bool
+    earlier: list[AttachmentFile]
+
+
+def attachment_files(uow: UnitOfWork, user_id: int, app_id: int) -> list[AttachmentFile]:
+    """The current attachments of a case the user may see (404 otherwise), oldest first,
+    each with its earlier versions, newest first: a replaced file is kept, never lost."""
+    with uow.read():
+        s = uow.session
+        user = permissions.require(users_repo.user_by_id(s, user_id), "case.view")
+        row = cases_repo.get_application(s, app_id)
+        actor = scope_repo.actor_for_case(s, user, row, china_today())
+        if actor is None:
+            raise scope_repo.not_found()
+        by_kind: dict[str, list[tuple[AttachmentRow, str | None]]] = {}
+        for att, name in casepages.every_attachment_of(s, app_id):
+            if files.may_see(actor.role, att.kind):
+                by_kind.setdefault(att.kind, []).append((att, name))
+        out: list[AttachmentFile] = []
+        for rows in by_kind.values():
+            chain = sum(1 for a, _ in rows if not a.superseded) == 1
+            listed = [AttachmentFile(a, name or "—", (n + 1) if chain else None,
+                                     a.content_type in files.PREVIEWABLE, [])
+                      for n, (a, name) in enumerate(rows)]
+            current = [f for f in listed if not f.row.superseded] or listed
+            if chain:
+                current[0].earlier = [e for e in reversed(listed) if e.row.superseded]
+            out += current
+        return sorted(out, key=lambda f: (f.row.uploaded_at, f.row.id))
+
+
 def attachment_for_download(uow: UnitOfWork, user_id: int, app_id: int, attachment_id: int,
                             upload_dir: Path) -> tuple[AttachmentRow, Path]:
     """An attachment and where its bytes are, if the user may see its case (404 otherwise)."""
     with uow.read():
         s = uow.session
-        user = _case_user(s, user_id)
+        user = permissions.require(users_repo.user_by_id(s, user_id), "case.view")
         att = casepages.attachment(s, attachment_id)
         if att is None or att.application_id != app_id:
             raise scope_repo.not_found("attachment")

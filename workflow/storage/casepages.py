@@ -7,7 +7,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workflow.storage.models import ApplicationRow, AttachmentRow, AuthorityRow, RoundRow
+from workflow.storage.models import (
+    ApplicationRow,
+    AttachmentRow,
+    AuthorityRow,
+    RoundRow,
+    SavedFilterRow,
+    UserRow,
+)
 
 
 def attachments_of(session: Session, app_id: int) -> list[AttachmentRow]:
@@ -16,6 +23,17 @@ def attachments_of(session: Session, app_id: int) -> list[AttachmentRow]:
          .where(AttachmentRow.application_id == app_id, AttachmentRow.superseded.is_(False))
          .order_by(AttachmentRow.uploaded_at, AttachmentRow.id))
     return list(session.scalars(q))
+
+
+def every_attachment_of(session: Session, app_id: int
+                        ) -> list[tuple[AttachmentRow, str | None]]:
+    """Every file of an application, superseded versions included, oldest first, each
+    with its uploader's display name."""
+    q = (select(AttachmentRow, UserRow.display_name)
+         .outerjoin(UserRow, UserRow.id == AttachmentRow.uploaded_by_id)
+         .where(AttachmentRow.application_id == app_id)
+         .order_by(AttachmentRow.uploaded_at, AttachmentRow.id))
+    return [(a, name) for a, name in session.execute(q).all()]
 
 
 def attachment(session: Session, attachment_id: int) -> AttachmentRow | None:
@@ -36,3 +54,10 @@ def names_in_scope(session: Session, scope: Any, ids: list[int]) -> dict[int, st
     q = select(ApplicationRow.id, ApplicationRow.applicant_name).where(
         scope, ApplicationRow.id.in_(ids))
     return {i: n for i, n in session.execute(q)}
+
+
+def saved_filters_of(session: Session, user_id: int) -> list[SavedFilterRow]:
+    """A user's saved inbox filters, oldest first."""
+    q = (select(SavedFilterRow).where(SavedFilterRow.user_id == user_id)
+         .order_by(SavedFilterRow.id))
+    return list(session.scalars(q))

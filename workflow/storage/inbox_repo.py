@@ -70,10 +70,13 @@ def page_applications(session: Session, scope: Any, *, state: str | None, states
                       after: tuple[Any, int] | None, count: bool,
                       settled_rounds: Sequence[int] = (), programme_code: str | None = None,
                       sort: str = "due", descending: bool = False,
-                      state_order: Sequence[str] = (), industry_codes: Sequence[str] = ()
+                      state_order: Sequence[str] = (), industry_codes: Sequence[str] = (),
+                      before: tuple[Any, int] | None = None
                       ) -> tuple[list[ApplicationRow], int]:
     """Applications in `scope`, filtered, ordered by (`sort` key, id) either way,
-    keyset-paginated. In `settled_rounds` (closed ones) only designated bases are listed."""
+    keyset-paginated: the `limit` rows after `after`, or the `limit` rows just before
+    `before` (still in the page's order). In `settled_rounds` (closed ones) only designated
+    bases are listed."""
     where = [scope]
     if state:
         where.append(ApplicationRow.state == state)
@@ -105,12 +108,14 @@ def page_applications(session: Session, scope: Any, *, state: str | None, states
                 or 0) if count else -1
     key = inbox_sort_key(sort, state_order)
     query = select(ApplicationRow).where(*where)
-    if after:
-        value, cid = after
-        if descending:
+    backwards = before is not None
+    downwards = descending != backwards  # walking the key from high to low
+    if after or before:
+        value, cid = after or before  # type: ignore[misc]
+        if downwards:
             query = query.where((key < value) | ((key == value) & (ApplicationRow.id < cid)))
         else:
             query = query.where((key > value) | ((key == value) & (ApplicationRow.id > cid)))
-    order = (key.desc(), ApplicationRow.id.desc()) if descending else (key, ApplicationRow.id)
+    order = (key.desc(), ApplicationRow.id.desc()) if downwards else (key, ApplicationRow.id)
     rows = list(session.scalars(query.order_by(*order).limit(limit)).unique())
-    return rows, total
+    return (rows[::-1] if backwards else rows), total

@@ -779,3 +779,16 @@ class ProvincialAssessmentRow(Base):
     summary: Mapped[str] = mapped_column(Text)
     # [{"application_id", "name", "suggestion": keep|rectify|revoke, "findings"}]
     items: Mapped[list[Any]] = mapped_column(default=list)
+
+
+class SavedFilterRow(Base):
+    """A user's own named inbox view (issue 17): the filters, search and order of the
+    inbox as its query arguments, shown to that user only."""
+
+    __tablename__ = "saved_filters"
+    __table_args__ = (UniqueConstraint("user_id", "name", name="uq_saved_filters_user_name"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    name: Mapped[str] = mapped_column(String(40))
+    params: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
-from workflow.states import State
+from workflow.programme import known
 from workflow.storage.models import (
     ApplicationRow,
     AttachmentRow,
@@ -40,17 +40,19 @@ PUBLIC_COLUMNS = (
     PROVINCE.name_zh.label("authority_zh"), PROVINCE.name_en.label("authority_en"),
     AuthorityRow.region, RoundRow.year.label("round_year"),
     RoundRow.name_zh.label("round_zh"), RoundRow.name_en.label("round_en"),
-    RoundRow.params.label("round_params"),
+    RoundRow.params.label("round_params"), RoundRow.programme.label("programme"),
 )
 
 
 def public_cases(session: DbSession, app_id: int | None = None) -> list[dict[str, Any]]:
-    """Cases under public notice (state publicly_shown), newest round first; one if app_id."""
+    """Cases under public notice (a state of their programme with `public_notice`: 002's
+    publicly_shown), newest round first; one if app_id."""
+    shown = sorted({k for p in known() for k in p.keys_where("public_notice")})
     q = (select(*PUBLIC_COLUMNS)
          .join(AuthorityRow, AuthorityRow.id == ApplicationRow.authority_id)
          .join(PROVINCE, _TO_PROVINCE)
          .join(RoundRow, RoundRow.id == ApplicationRow.round_id)
-         .where(ApplicationRow.state == State.PUBLICLY_SHOWN.value))
+         .where(ApplicationRow.state.in_(shown)))
     if app_id is not None:
         q = q.where(ApplicationRow.id == app_id)
     q = q.order_by(RoundRow.year.desc(), PROVINCE.code, ApplicationRow.id)

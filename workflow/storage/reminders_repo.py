@@ -23,8 +23,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from workflow.programme import known
 from workflow.roles import Role
-from workflow.states import TERMINAL
 from workflow.storage.models import (
     AnnualReportRow,
     ApplicationRow,
@@ -141,12 +141,30 @@ def annual_filed(s: Session, ids: Sequence[int]) -> dict[int, set[int]]:
     return out
 
 
-def round_params(s: Session, ids: Iterable[int]
-                 ) -> dict[int, tuple[int, dict[str, Any], date | None, date | None]]:
-    """round id -> (year, params, opened_on, closed_on)."""
+@dataclass(frozen=True)
+class RoundRecord:
+    """The columns of a round the reminder scan needs."""
+
+    year: int
+    params: dict[str, Any]
+    opened_on: date | None
+    closed_on: date | None
+    programme: str  # its programme's code
+    programme_hash: str | None  # the definition it opened with (None: planned, the file)
+
+
+def round_params(s: Session, ids: Iterable[int]) -> dict[int, RoundRecord]:
+    """round id -> what the scan needs of it."""
     q = select(RoundRow.id, RoundRow.year, RoundRow.params, RoundRow.opened_on,
-               RoundRow.closed_on).where(RoundRow.id.in_(set(ids)))
-    return {i: (y, p or {}, o, c) for i, y, p, o, c in s.execute(q)}
+               RoundRow.closed_on, RoundRow.programme, RoundRow.programme_hash
+               ).where(RoundRow.id.in_(set(ids)))
+    return {i: RoundRecord(y, p or {}, o, c, code, h)
+            for i, y, p, o, c, code, h in s.execute(q)}
+
+
+def programme_source(s: Session, round_id: int) -> str | None:
+    """The definition's text a round opened with (read once per process and version)."""
+    return s.scalar(select(RoundRow.programme_source).where(RoundRow.id == round_id))
 
 
 @dataclass(frozen=True)
@@ -222,10 +240,17 @@ def move_next_reminder(s: Session, plans: list[dict[str, Any]]) -> None:
     s.connection().execute(stmt, plans)
 
 
+def final_states() -> list[str]:
+    """The states final in every programme that has them (a case there is never reminded)."""
+    progs = known()
+    keys = {k for p in progs for k in p.terminal}
+    return sorted(k for k in keys if all(k in p.terminal for p in progs if k in p.states))
+
+
 def replan_open_cases(s: Session, day: date, round_id: int | None = None) -> int:
     """Ask the next scan to re-plan every unfinished case (after a round's dates change)."""
     t = _table(ApplicationRow)
-    stmt = update(t).where(t.c.state.not_in(sorted(TERMINAL)))  # the programme's final states
+    stmt = update(t).where(t.c.state.not_in(final_states()))
     if round_id is not None:
         stmt = stmt.where(t.c.round_id == round_id)
     return _rowcount(s.execute(stmt.values(next_reminder_on=day)))

@@ -1,4 +1,10 @@
-"""Unit of work: one database transaction per use case, events dispatched after commit."""
+"""Unit of work: one database transaction per use case.
+
+A service records what happened (`uow.record("case_transitioned", …)`); once the
+transaction has committed, the unit of work hands each event to the listeners registered
+with `on_event` — never before, and never for a rolled-back one. No listener is registered
+today: notifications and webhooks are built from the transition history by the worker's
+sweeps (`services/events.py`, `services/webhooks.py`), metrics by `services/observe.py`."""
 
 from __future__ import annotations
 
@@ -19,9 +25,11 @@ AfterCommit = Callable[[], Any]
 _listeners: list[Callable[[str, dict[str, Any]], None]] = []
 
 
-def on_event(listener: Callable[[str, dict[str, Any]], None]) -> None:
-    """Register a handler for domain events (called after commit, never inside it)."""
+def on_event(listener: Callable[[str, dict[str, Any]], None]) -> Callable[[], None]:
+    """Register a handler for domain events (called after commit, never inside it);
+    returns what unregisters it."""
     _listeners.append(listener)
+    return lambda: _listeners.remove(listener)
 
 
 def lost_connection(exc: BaseException) -> bool:
@@ -30,7 +38,12 @@ def lost_connection(exc: BaseException) -> bool:
 
 
 class UnitOfWork:
-    """``with UnitOfWork(url) as uow: … uow.commit()`` — rolls back unless committed."""
+    """``with UnitOfWork(url) as uow: … uow.commit()`` — rolls back unless committed.
+
+    Every service takes one of these. Each ``with uow:`` (or ``with uow.read():``) is a
+    fresh transaction on a fresh session, so a service that needs one transaction per item
+    (`cases.bulk_fire`, `assessment.confirm`) or several in turn (`assessment.execute`)
+    enters the same instance again; only one block is open at a time."""
 
     def __init__(self, url: str | None = None, factory: sessionmaker[Session] | None = None):
         if factory is None:

@@ -77,17 +77,27 @@
     });
   }
 
-  /* 新基地 asks for an industry field, 重新认定 for the existing base's type. */
+  /* 新基地 asks for an industry field, 重新认定 for the existing base's type; a table that
+     depends on a field's value (a cluster's leading enterprises) shows only with it. */
   function wireKind() {
     var radios = document.querySelectorAll("input[name=kind]");
     if (!radios.length) return;
     function sync() {
       var kind = (document.querySelector("input[name=kind]:checked") || {}).value;
-      document.querySelectorAll("[data-kind-only]").forEach(function (el) {
-        el.hidden = el.getAttribute("data-kind-only").split(" ").indexOf(kind) < 0;
+      document.querySelectorAll("[data-kind-only], [data-only-when-field]").forEach(function (el) {
+        var only = el.getAttribute("data-kind-only");
+        var hide = only !== null && only.split(" ").indexOf(kind) < 0;
+        var field = el.getAttribute("data-only-when-field");
+        var input = field && document.getElementById(field);
+        if (input && input.value !== el.getAttribute("data-only-when-value")) hide = true;
+        el.hidden = hide;
       });
     }
     radios.forEach(function (r) { r.addEventListener("change", sync); });
+    document.querySelectorAll("[data-only-when-field]").forEach(function (el) {
+      var input = document.getElementById(el.getAttribute("data-only-when-field"));
+      if (input) input.addEventListener("change", sync);
+    });
     sync();
   }
 

@@ -24,7 +24,7 @@ down_revision = "0007"
 branch_labels = None
 depends_on = None
 
-COLUMN = "users.totp_secret"  # = accounts.TOTP_COLUMN (the associated data names it)
+COLUMN = "users.totp_secret"  # = second_factor.TOTP_COLUMN (the associated data names it)
 _users = sa.table("users", sa.column("id", sa.Integer),
                   sa.column("totp_secret", sa.String))
 

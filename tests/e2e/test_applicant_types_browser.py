@@ -1,0 +1,45 @@
+"""A western city's bureau switches its draft to an industry cluster (002 §六): the table of
+leading enterprises appears, takes a row with its national rank (002 §六(二)(4)), is saved
+and shown on the case page; switched back to a region, the table goes away."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from tests import factories
+from tests.e2e.test_walkthrough import _uow, at, login
+from workflow.services import clock
+
+pytestmark = [pytest.mark.browser, pytest.mark.postgres]
+
+
+def test_the_leading_enterprises_appear_for_a_cluster_and_are_saved(
+        chromium: Any, live_server: str) -> None:
+    base = live_server
+    world = factories.build_world(_uow(live_server))
+    try:
+        app_id = factories.draft(world, "chengdu_applicant", applicant_name="成都电子信息产业集群")
+        at("2006-04-03")
+        page = login(chromium, base, "chengdu_applicant")
+        page.goto(f"{base}/applications/{app_id}/edit")
+        table = page.locator("[data-table=leading_enterprises]")
+        assert not table.is_visible()  # a region has none
+        page.select_option("#applicant_type", "cluster")
+        assert table.is_visible()
+        page.fill("#leading_enterprises-0-name", "英特尔产品（成都）有限公司")
+        page.fill("#leading_enterprises-0-city", "成都市")
+        page.fill("#leading_enterprises-0-national_rank", "3")
+        page.click("[data-testid=save-draft]")
+        page.wait_for_url(re.compile(rf".*/applications/{app_id}/edit$"))
+        assert page.input_value("#leading_enterprises-0-name") == "英特尔产品（成都）有限公司"
+        page.select_option("#applicant_type", "region")
+        assert not table.is_visible()
+        page.goto(f"{base}/cases/{app_id}")
+        assert "英特尔产品（成都）有限公司" in page.locator("#form-data").inner_text()
+        assert "龙头企业所在地级市商务主管部门组织申报材料" in page.locator("main").inner_text()
+        page.context.close()
+    finally:
+        clock.freeze(None)

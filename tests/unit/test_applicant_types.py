@@ -1,0 +1,233 @@
+"""Applicant types and the province's rank, as notice 002's programme file states them:
+a region or (central and western regions only) an industry cluster with its leading
+enterprises (002 §六, §六(二)(4)); criterion (2)'s two halves, the threshold and the rank
+in the locality the province states (002 §六(二)(2)); who prepares the materials (§六(三))."""
+
+from __future__ import annotations
+
+from decimal import Decimal as D
+from typing import Any
+
+import pytest
+
+from tests.unit.test_guards import APPLICANT, COMPLETE, HUBEI, case, ctx
+from workflow import machine
+from workflow.applicants import preparer
+from workflow.eligibility import FAIL, PASS, PENDING, evaluate
+from workflow.errors import DefinitionError
+from workflow.form import parse_form
+from workflow.programme import programme
+from workflow.regions import Region
+from workflow.rules import RoundRules
+
+PROG = programme()
+FORM = PROG.form
+LEADER = {"name": "攀钢集团", "city": "攀枝花市", "industry": "钒钛新材料", "national_rank": 2,
+          "exports_10k_usd": D(9000)}
+CLUSTER = {**COMPLETE, "applicant_type": "cluster", "leading_enterprises": [LEADER]}
+
+
+def fields_of(refusals: list[Any]) -> list[tuple[str, str | None]]:
+    return [(r.code, r.field) for r in refusals]
+
+
+# --- applicant types (002 §六) -------------------------------------------------------------
+
+def test_a_draft_without_a_type_is_a_region() -> None:
+    assert FORM.decode({}, "武汉")["applicant_type"] == "region"
+    assert FORM.missing("new_base", dict(COMPLETE), [{"name": "x"}]) == []
+
+
+@pytest.mark.parametrize("region", ["east", "northeast"])
+def test_a_cluster_outside_the_central_and_west_is_refused_naming_the_field(region: str) -> None:
+    refusals = FORM.region_checks("new_base", CLUSTER, region)
+    assert fields_of(refusals) == [("not_in_this_region", "applicant_type")]
+    assert "中西部" in refusals[0].zh and "central and western" in refusals[0].en
+
+
+@pytest.mark.parametrize("region", ["central", "west"])
+def test_a_cluster_in_the_central_and_west_is_allowed(region: str) -> None:
+    assert FORM.region_checks("new_base", CLUSTER, region) == []
+    assert FORM.region_checks("new_base", {**COMPLETE, "applicant_type": "region"}, "east") == []
+
+
+def test_submitting_an_eastern_cluster_is_refused_by_the_form_guard() -> None:
+    eastern = case(authority_code="440000", region=Region.EAST, values=dict(CLUSTER))
+    refusals = machine.check(eastern, "submit", ctx(APPLICANT))
+    assert fields_of(refusals) == [("not_in_this_region", "applicant_type")]
+    central = case(values=dict(CLUSTER))  # Hubei
+    assert machine.check(central, "submit", ctx(APPLICANT)) == []
+
+
+def test_a_city_of_the_central_region_classed_west_is_judged_by_its_province() -> None:
+    # 恩施州 is classed West under Hubei (central): the province's region decides, both allow
+    enshi = case(authority_code="422800", parent_code="420000", region=Region.WEST,
+                 parent_region=Region.CENTRAL, values=dict(CLUSTER))
+    assert machine.check(enshi, "submit", ctx(APPLICANT)) == []
+
+
+def test_a_cluster_names_at_least_one_leading_enterprise_with_its_national_rank() -> None:
+    none = {**CLUSTER, "leading_enterprises": []}
+    assert ("required", "leading_enterprises") in fields_of(
+        FORM.missing("new_base", none, [{"name": "x"}]))
+    unranked = {**CLUSTER, "leading_enterprises": [{**LEADER, "national_rank": None}]}
+    assert fields_of(FORM.missing("new_base", unranked, [{"name": "x"}])) == [
+        ("required", "leading_enterprises[0].national_rank")]
+    assert FORM.missing("new_base", CLUSTER, [{"name": "x"}]) == []
+
+
+def test_a_region_has_no_table_of_leading_enterprises() -> None:
+    region = {**COMPLETE, "applicant_type": "region", "leading_enterprises": []}
+    assert FORM.missing("new_base", region, [{"name": "x"}]) == []
+
+
+def test_leading_enterprises_are_cleaned_typed_and_kept_in_the_document() -> None:
+    clean, errors = FORM.clean({"applicant_type": "cluster", "leading_enterprises": [
+        {"name": " 攀钢集团 ", "city": "攀枝花市", "national_rank": "2", "exports_10k_usd": "9,000"},
+        {"name": "", "city": "", "national_rank": ""}]})
+    assert errors == []
+    assert clean["leading_enterprises"] == [{"name": "攀钢集团", "city": "攀枝花市",
+                                             "industry": None, "national_rank": 2,
+                                             "exports_10k_usd": D("9000.0000")}]
+    doc = FORM.merged({}, clean)
+    assert doc["leading_enterprises"] == [{"name": "攀钢集团", "city": "攀枝花市",
+                                           "national_rank": 2, "exports_10k_usd": "9000.0000"}]
+    assert FORM.decode(doc)["leading_enterprises"][0]["exports_10k_usd"] == D("9000")
+
+
+def test_a_bad_rank_names_its_row_and_column() -> None:
+    _clean, errors = FORM.clean({"leading_enterprises": [{"name": "a", "national_rank": "第二"}]})
+    assert fields_of(errors) == [("not_an_integer", "leading_enterprises[0].national_rank")] or \
+        fields_of(errors) == [("not_a_number", "leading_enterprises[0].national_rank")]
+
+
+def test_the_json_schema_has_both_tables_and_marks_the_provinces_fields() -> None:
+    schema = FORM.json_schema("x")
+    table = schema["properties"]["leading_enterprises"]
+    assert table["x-only-when"] == {"applicant_type": "cluster"}
+    assert "national_rank" in table["items"]["properties"]
+    assert "products" in schema["properties"]
+    assert schema["properties"]["locality_rank"]["x-filled-by"] == "provincial_reviewer"
+    assert "locality_rank" not in schema["x-required-on-submit"]
+
+
+# --- who prepares the materials (002 §六(三)) ------------------------------------------------
+
+def test_who_prepares_follows_the_type_and_the_drafting_authority() -> None:
+    assert "地级市商务主管部门" in preparer("region", True)[0]
+    assert "龙头企业所在地级市" in preparer("cluster", True)[0]
+    assert "省级龙头企业" in preparer("cluster", False)[0]
+    assert "province" in preparer("region", False)[1]
+
+
+# --- the province's fields and criterion (2)'s second half (002 §六(二)(2)) -------------------
+
+def test_the_applicant_cannot_state_the_provinces_rank() -> None:
+    clean, errors = FORM.clean({"locality_rank": "1", "applicant_name": "武汉"})
+    assert fields_of(errors) == [("filled_by_another_role", "locality_rank")]
+    assert "省级审核人员" in errors[0].zh
+    assert "locality_rank" not in clean
+    assert FORM.clean({"locality_rank": ""})[1] == []  # a blank box is left alone
+
+
+def test_the_province_states_the_rank_and_cannot_write_the_applicants_fields() -> None:
+    clean, errors = FORM.clean({"locality_rank": "2", "locality_peers": "13",
+                                "rank_catalogue": "local"}, role="provincial_reviewer")
+    assert errors == [] and clean == {"locality_rank": 2, "locality_peers": 13,
+                                      "rank_catalogue": "local"}
+    _c, errors = FORM.clean({"exports_100m_usd": "9"}, role="provincial_reviewer")
+    assert fields_of(errors) == [("filled_by_another_role", "exports_100m_usd")]
+
+
+def test_a_rank_beyond_the_number_ranked_is_refused() -> None:
+    assert fields_of(FORM.cross_checks({"locality_rank": 14, "locality_peers": 13}, [])) == [
+        ("inconsistent_figures", "locality_rank")]
+
+
+def verdict(values: dict[str, Any], region: str = "central") -> Any:
+    return next(v for v in evaluate(PROG.criteria, "new_base", region, values, {}, RoundRules(),
+                                    {}) if v.criterion == "hightech_exports_threshold")
+
+
+def test_criterion_two_passes_on_both_halves_and_shows_both() -> None:
+    v = verdict({"hightech_exports_100m_usd": D("1.2"), "locality_rank": 2, "locality_peers": 13,
+                 "rank_catalogue": "national", "rank_source": "湖北省统计局2005年统计公报"})
+    assert v.outcome == PASS
+    assert "120.00 百万美元 ≥ 本地区门槛 50 百万美元" in v.zh
+    assert "排名第 2 位（共 13 个）" in v.zh and "国家高新技术产品出口目录" in v.zh
+    assert "湖北省统计局" in v.zh and "interpretation" in v.en
+    assert v.figures["locality_rank"]["stated_by"] == "provincial_reviewer"
+    assert v.figures["threshold_outcome"] == PASS
+
+
+def test_criterion_two_waits_for_the_provinces_rank() -> None:
+    v = verdict({"hightech_exports_100m_usd": D("1.2")})
+    assert v.outcome == PENDING
+    assert "本地区排名待省级商务主管部门填报" in v.zh
+
+
+def test_a_rank_below_the_top_fails_criterion_two_even_above_the_threshold() -> None:
+    v = verdict({"hightech_exports_100m_usd": D("1.2"), "locality_rank": 5,
+                 "rank_catalogue": "local"})
+    assert v.outcome == FAIL and "未位居前列" in v.zh
+
+
+def test_a_first_place_does_not_rescue_exports_below_the_threshold() -> None:
+    v = verdict({"hightech_exports_100m_usd": D("0.3"), "locality_rank": 1}, region="central")
+    assert v.outcome == FAIL and "< 本地区门槛 50" in v.zh
+
+
+# --- the library: definitions checked, a role's required fields at its step -----------------
+
+RAW: dict[str, Any] = {
+    "kinds": [{"key": "k", "zh": "k", "en": "k"}],
+    "sections": [{"key": "s", "zh": "s", "en": "s"}],
+    "fields": [{"name": "applicant_name", "zh": "n", "en": "n", "type": "text", "section": "s"},
+               {"name": "t", "zh": "t", "en": "t", "type": "choice", "section": "s",
+                "options": [{"value": "a", "zh": "a", "en": "a"}, {"value": "b", "zh": "b",
+                                                                     "en": "b"}]},
+               {"name": "r", "zh": "排名", "en": "rank", "type": "int", "section": "s",
+                "filled_by": "provincial_reviewer"}],
+}
+
+
+def test_a_field_another_role_fills_is_required_only_at_that_roles_step() -> None:
+    form = parse_form("p.toml", RAW)
+    values = {"applicant_name": "x", "t": "a"}
+    assert form.missing("k", values, []) == []  # submitting: the applicant's fields
+    assert fields_of(form.missing("k", values, [], roles=("provincial_reviewer",))) == [
+        ("required", "r")]
+
+
+def test_definition_errors_name_the_file_and_key() -> None:
+    bad_region = {**RAW, "checks": [{"check": "only_in_regions", "field": "t", "value": "b",
+                                     "regions": ["south"], "zh": "x", "en": "x"}]}
+    with pytest.raises(DefinitionError, match=r"p\.toml: form\.checks\[0\]\.regions"):
+        parse_form("p.toml", bad_region)
+    bad_table = {**RAW, "tables": [{"name": "x", "zh": "x", "en": "x", "only_when": {
+        "field": "nope", "value": "b"}, "fields": [{"name": "a", "zh": "a", "en": "a",
+                                                     "type": "text"}]}]}
+    with pytest.raises(DefinitionError, match=r"form\.tables\[0\]\.only_when\.field"):
+        parse_form("p.toml", bad_table)
+    bad_role = {**RAW, "fields": [*RAW["fields"], {"name": "z", "zh": "z", "en": "z",
+                                                    "type": "int", "section": "s",
+                                                    "filled_by": "mayor"}]}
+    with pytest.raises(DefinitionError, match=r"filled_by: unknown role 'mayor'"):
+        parse_form("p.toml", bad_role)
+
+
+def test_the_provinces_fields_do_not_block_the_recommendation_by_the_file() -> None:
+    # programmes/mofcom-2006-6.toml: the rank is weighed, not a material of §六(三)
+    c = case(state="provincially_reviewed")
+    assert [r.code for r in machine.check(c, "recommend", ctx(HUBEI))] == []
+
+
+def test_the_province_cannot_recommend_an_eastern_cluster_either() -> None:
+    # a cluster saved before its city was moved to an eastern province, say: refused again
+    from workflow.roles import Actor, Role
+
+    guangdong = Actor(22, Role.PROVINCIAL_REVIEWER, "440000", "广东审核")
+    eastern = case(state="provincially_reviewed", authority_code="440000", region=Region.EAST,
+                   authority_has_bases=False, values=dict(CLUSTER))
+    refusals = machine.check(eastern, "recommend", ctx(guangdong))
+    assert ("not_in_this_region", "applicant_type") in fields_of(refusals)

@@ -1,0 +1,104 @@
+"""The case page shows criterion (2)'s two halves with their source — the threshold and
+the rank the province states on the page (002 §六(二)(2)) — and who prepared the
+materials (002 §六(三)); a western cluster's leading enterprises are typed on the edit
+page, shown on the case page and printed (002 §六(二)(4))."""
+
+from __future__ import annotations
+
+import re
+
+from tests import factories
+from workflow.services import cases
+
+
+def _criterion_two(page: str) -> str:
+    m = re.search(r'<tr data-criterion="hightech_exports_threshold".*?</tr>', page, re.S)
+    assert m, page[:2000]
+    return m.group(0)
+
+
+def test_the_province_states_the_rank_on_the_case_page_and_both_halves_show(browser, world,
+                                                                             frozen):
+    app_id = factories.submitted(world)
+    b = browser.login("hubei_reviewer")
+    before = _criterion_two(b.text(f"/cases/{app_id}"))
+    assert 'data-outcome="pending"' in before
+    assert "本地区门槛 50 百万美元" in before and "待省级商务主管部门填报" in before
+    version = cases.load(world.uow(), world.id("hubei_reviewer"), app_id).row.version
+    r = b.post(f"/cases/{app_id}/review-fields", data={
+        "version": version, "locality_rank": "2", "locality_peers": "13",
+        "rank_catalogue": "local", "rank_source": "湖北省商务厅《2005年全省高新技术产品出口统计》"})
+    assert r.status_code == 302, r.get_data(as_text=True)[:1500]
+    after = _criterion_two(b.text(f"/cases/{app_id}"))
+    assert 'data-outcome="pass"' in after
+    assert "860.00 百万美元 ≥ 本地区门槛 50 百万美元" in after  # the threshold half
+    assert "第 2 位（共 13 个）" in after and "地方高新技术产品出口目录" in after  # the rank half
+    assert "湖北省商务厅《2005年全省高新技术产品出口统计》" in after
+    assert "002 §六(二)(2)" in after  # its source
+
+
+def test_a_bad_rank_is_said_on_the_page_with_what_was_typed(browser, world, frozen):
+    app_id = factories.submitted(world)
+    b = browser.login("hubei_reviewer")
+    version = cases.load(world.uow(), world.id("hubei_reviewer"), app_id).row.version
+    r = b.post(f"/cases/{app_id}/review-fields", data={
+        "version": version, "locality_rank": "二", "locality_peers": "13"})
+    page = r.get_data(as_text=True)
+    assert r.status_code == 422
+    assert "高新技术产品出口额本地区排名" in page and 'value="二"' in page
+    assert "待省级商务主管部门填报" in page  # nothing was saved
+
+
+def test_the_applicant_sees_the_rank_but_has_no_box_for_it(browser, world, frozen):
+    app_id = factories.draft(world)
+    b = browser.login("hubei_applicant")
+    edit = b.text(f"/applications/{app_id}/edit")
+    assert 'name="locality_rank"' not in edit and 'name="applicant_type"' in edit
+    page = b.text(f"/cases/{app_id}")
+    assert 'data-testid="review-fields"' not in page
+    assert "地级市商务主管部门组织申报材料" not in page  # a province-level applicant's draft
+    assert "省级商务主管部门组织申报材料" in page
+
+
+def test_a_western_cluster_types_its_leading_enterprises_and_the_pages_show_them(
+        browser, world, frozen):
+    app_id = factories.draft(world, "chengdu_applicant", applicant_name="成都电子信息产业集群")
+    b = browser.login("chengdu_applicant")
+    form = factories.form_data(applicant_name="成都电子信息产业集群", applicant_type="cluster")
+    data = {k: v for k, v in form.items() if not isinstance(v, list)}
+    data.update({"version": 1, "action": "save", "products-0-name": "笔记本电脑",
+                 "products-0-exports_10k_usd": "3000",
+                 "leading_enterprises-0-name": "英特尔产品（成都）有限公司",
+                 "leading_enterprises-0-city": "成都市",
+                 "leading_enterprises-0-national_rank": "3",
+                 "leading_enterprises-1-name": "", "leading_enterprises-1-city": ""})
+    r = b.post(f"/applications/{app_id}/edit", data=data)
+    assert r.status_code == 302, r.get_data(as_text=True)[:3000]
+    edit = b.text(f"/applications/{app_id}/edit")
+    assert 'value="英特尔产品（成都）有限公司"' in edit
+    page = b.text(f"/cases/{app_id}")
+    assert 'data-table="leading_enterprises"' in page and "英特尔产品（成都）有限公司" in page
+    assert "产业集群（龙头企业及配套企业）" in page
+    assert "龙头企业所在地级市商务主管部门组织申报材料" in page
+    printed = b.text(f"/applications/{app_id}/print")
+    assert 'data-section="leading_enterprises"' in printed and "英特尔产品（成都）有限公司" in printed
+
+
+def test_an_unranked_leading_enterprise_is_marked_in_its_row_on_submit(browser, world, frozen):
+    app_id = factories.draft(world, "chengdu_applicant", applicant_name="成都电子信息产业集群")
+    factories.attach_required(world, app_id, "chengdu_applicant")
+    b = browser.login("chengdu_applicant")
+    form = factories.form_data(applicant_name="成都电子信息产业集群", applicant_type="cluster")
+    data = {k: v for k, v in form.items() if not isinstance(v, list)}
+    version = cases.load(world.uow(), world.id("chengdu_applicant"), app_id).row.version
+    data.update({"version": version, "action": "submit", "products-0-name": "笔记本电脑",
+                 "products-0-exports_10k_usd": "3000",
+                 "leading_enterprises-0-name": "英特尔产品（成都）有限公司",
+                 "leading_enterprises-0-city": "成都市",
+                 "leading_enterprises-0-national_rank": ""})
+    r = b.post(f"/applications/{app_id}/edit", data=data)
+    page = r.get_data(as_text=True)
+    assert r.status_code == 422, page[:2000]
+    assert "龙头企业第 1 行 · " in page
+    assert re.search(r'id="leading_enterprises-0-national_rank"[^>]*aria-invalid="true"', page)
+    assert cases.load(world.uow(), world.id("chengdu_applicant"), app_id).row.state == "drafted"

@@ -1,0 +1,66 @@
+"""Each case's buttons and history speak its own programme's words (issue 17): a draft of
+Guangdong's programme (粤府办[2006]59号, programmes/guangdong-2006-59.toml) is submitted
+with “报送省商务厅”, its `submit` step's label, not notice 002's “提交至省级商务主管部门”."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from tests import factories
+from workflow.services import clock
+
+GD = "guangdong-2006-59"
+ENTERPRISE = {
+    "programme": GD, "round_year": 2007, "kind": "enterprise",
+    "applicant_name": "广州珠江机电出口有限公司", "credit_code": "91440100MA59XXXX1",
+    "contact_person": "陈经理", "contact_phone": "020-83331234",
+    "main_products": "家用电器、电机", "exports_10k_usd": "8600",
+}
+
+
+@pytest.fixture
+def gd_draft(api: Any, world: factories.World) -> Iterator[int]:
+    """A Guangzhou enterprise's draft in Guangdong's open 2007 round (its owner opened it)."""
+    clock.freeze(datetime(2007, 3, 1, 2, tzinfo=UTC))
+    try:
+        province = api.as_("guangdong_reviewer")
+        r = province.post(f"/api/v1/programmes/{GD}/rounds", json={
+            "year": 2007, "submission_deadline": "2007-04-30",
+            "approval_deadline": "2007-06-29"})
+        assert r.status_code == 201, r.get_json()
+        assert province.post(f"/api/v1/programmes/{GD}/rounds/2007/open").status_code == 200
+        r = api.as_("guangzhou_applicant").post("/api/v1/applications", json=ENTERPRISE)
+        assert r.status_code == 201, r.get_json()
+        yield r.get_json()["id"]
+    finally:
+        clock.freeze(None)
+
+
+def _button(page: str, testid: str) -> str:
+    found = re.search(rf'data-testid="{testid}">([^<]+)</button>', page)
+    assert found, testid
+    return found.group(1)
+
+
+def test_the_form_and_the_case_page_name_the_submit_step_in_the_programmes_words(
+        browser: Any, gd_draft: int) -> None:
+    b = browser.login("guangzhou_applicant")
+    form = b.text(f"/applications/{gd_draft}/edit")
+    assert _button(form, "submit") == "报送省商务厅"
+    case = b.text(f"/cases/{gd_draft}")
+    assert "报送省商务厅" in case and "提交至省级商务主管部门" not in case
+    english = browser.login("guangzhou_applicant", lang="en")
+    assert _button(english.text(f"/applications/{gd_draft}/edit"), "submit") \
+        == "Submit to the provincial department"
+
+
+def test_a_notice_002_draft_keeps_notice_002s_words(browser: Any, world: factories.World,
+                                                    frozen: Any) -> None:
+    app_id = factories.draft(world)
+    form = browser.login("hubei_applicant").text(f"/applications/{app_id}/edit")
+    assert _button(form, "submit") == "提交至省级商务主管部门"
