@@ -177,3 +177,49 @@ def test_a_lost_transition_whose_version_another_transition_took_is_a_conflict(
     assert r.status_code == 409 and r.get_json()["code"] == "version_conflict"
     assert [h.trigger for h in cases.history_of(world.uow(), world.id("mofcom"), app_id)] \
         == ["submit", "decline"]
+
+
+@contextmanager
+def killed_around_token_use(url: str, moment: str) -> Iterator[None]:
+    """The server process under a bearer token's first use is killed `moment` = "at its
+    last use" (the token's last-used UPDATE sent, not committed) or "after its last use"
+    (that committed; just before the request's read of the application)."""
+    engine = db.get_engine(url)
+    noted: list[bool] = []
+    done: list[bool] = []
+
+    def end(dbapi_conn: Any) -> None:
+        done.append(True)
+        pid = dbapi_conn.info.backend_pid
+        kill(url, pid)
+        gone(url, pid)
+
+    def at_use(_conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        if "UPDATE api_tokens" in statement:
+            noted.append(True)
+            if moment == "at its last use" and not done:
+                end(cursor.connection)
+
+    def after_use(_conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        if noted and not done and "FROM applications" in statement:
+            end(cursor.connection)
+
+    event.listen(engine, "after_cursor_execute", at_use)
+    event.listen(engine, "before_cursor_execute", after_use)
+    try:
+        yield
+    finally:
+        event.remove(engine, "after_cursor_execute", at_use)
+        event.remove(engine, "before_cursor_execute", after_use)
+    assert done, "the connection was never killed"
+
+
+@pytest.mark.parametrize("moment", ["at its last use", "after its last use"])
+def test_a_read_whose_token_bookkeeping_lost_its_connection_is_answered(
+        api: Any, world: factories.World, pg_url: str, moment: str) -> None:
+    app_id = factories.submitted(world)
+    reviewer = api.as_("hubei_reviewer")  # a new token: its first use writes its last use
+    with killed_around_token_use(pg_url, moment):
+        r = reviewer.get(f"/api/v1/applications/{app_id}")
+    assert r.status_code == 200, r.get_data(as_text=True)[:300]
+    assert r.get_json()["state"] == "provincially_reviewed"

@@ -11,6 +11,7 @@ owner's sessions.
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -23,7 +24,9 @@ from workflow.services.security_policy import must_change_password
 from workflow.services.sessions import LOGIN_TOKEN
 from workflow.storage import api_repo, scope_repo, users_repo
 from workflow.storage.models import ApiTokenRow
-from workflow.storage.uow import UnitOfWork
+from workflow.storage.uow import UnitOfWork, lost_connection
+
+_log = logging.getLogger(__name__)
 
 SCOPES = ("read", "read_write")
 MAX_DAYS = 366
@@ -168,7 +171,7 @@ def authenticate(uow: UnitOfWork, token: str, now: datetime | None = None) -> Pr
     now = now or real_utcnow()
     if not token.startswith("eib_") or len(token) > 200:
         return None
-    with uow:
+    with uow.read():
         s = uow.session
         row = users_repo.token_by_digest(s, token_digest(token))
         if row is None or row.revoked_at is not None or (
@@ -180,7 +183,22 @@ def authenticate(uow: UnitOfWork, token: str, now: datetime | None = None) -> Pr
             return None
         if must_change_password(s, user, now):
             raise PasswordChangeRequired(CHANGE_PASSWORD_FIRST)
-        if row.last_used_at is None or now - row.last_used_at > LAST_USED_GRANULARITY:
-            row.last_used_at = now
+        principal = Principal(user.id, row.scope or "read_write", row.id, user.role)
+    if row.last_used_at is None or now - row.last_used_at > LAST_USED_GRANULARITY:
+        _note_use(uow, row.id, now)
+    return principal
+
+
+def _note_use(uow: UnitOfWork, token_id: int, now: datetime) -> None:
+    """Write down the token's last use, in a short transaction of its own that the
+    request may repeat. It is bookkeeping: a connection lost meanwhile is logged and the
+    request goes on (the token's next use writes it) — no read fails for it."""
+    try:
+        with uow.repeatable():
+            api_repo.note_token_use(uow.session, token_id, now)
             uow.commit()
-        return Principal(user.id, row.scope or "read_write", row.id, user.role)
+    except Exception as exc:
+        if not lost_connection(exc):
+            raise
+        _log.warning("API token %s: its last use was not written (database connection "
+                     "lost); its next use writes it", token_id)

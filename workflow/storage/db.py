@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import select
 import time
+from collections.abc import Callable
 from contextvars import ContextVar
 from typing import Any
 
@@ -137,6 +138,21 @@ def may_have_written() -> None:
     writes = _writes.get()
     if writes is not None:
         writes.seen = True
+
+
+def writes_mark() -> Callable[[], None]:
+    """What, called later, forgets the writes this context makes from now until then:
+    writes that may be made again at will (bookkeeping such as a token's last use) do not
+    keep a use case that lost its connection afterwards from running again."""
+    writes = _writes.get()
+    if writes is None:
+        return lambda: None
+    seen = writes.seen
+
+    def forget() -> None:
+        writes.seen = seen
+
+    return forget
 
 
 def lost_before_writing(exc: BaseException, writes: Writes) -> bool:

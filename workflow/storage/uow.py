@@ -17,7 +17,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
-from workflow.storage.db import READ_ONLY, session_factory
+from workflow.storage.db import READ_ONLY, session_factory, writes_mark
 
 DbSession = Session  # what services may name in type hints
 
@@ -56,6 +56,8 @@ class UnitOfWork:
         self.events: list[tuple[str, dict[str, Any]]] = []
         self._session: Session | None = None
         self._reading = False
+        self._repeatable = False
+        self._forget_writes: Callable[[], None] | None = None
 
     @property
     def session(self) -> Session:
@@ -72,6 +74,14 @@ class UnitOfWork:
         self._reading = True
         return self
 
+    def repeatable(self) -> UnitOfWork:
+        """``with uow.repeatable(): …`` — a unit of work whose writes may be made again at
+        will (bookkeeping: a token's last use). Its COMMIT does not count as the request's
+        write, so a request that loses its connection afterwards still runs again
+        (`db.lost_before_writing`, `web.App`)."""
+        self._repeatable = True
+        return self
+
     @property
     def engine(self) -> Engine:
         return self._factory.kw["bind"]  # type: ignore[no-any-return]
@@ -84,6 +94,7 @@ class UnitOfWork:
     def __enter__(self) -> UnitOfWork:
         self._session = None
         self.events = []
+        self._forget_writes = writes_mark() if self._repeatable else None
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
@@ -93,7 +104,10 @@ class UnitOfWork:
         if self._session is not None:
             self._session.close()
         self._session = None
-        self._reading = False
+        self._reading = self._repeatable = False
+        if self._forget_writes is not None:
+            self._forget_writes()
+            self._forget_writes = None
 
     def record(self, name: str, **payload: Any) -> None:
         """Queue a domain event; dispatched only once the transaction has committed."""
