@@ -84,9 +84,10 @@ def test_a_transition_that_lost_its_connection_before_writing_is_made_once(
 @contextmanager
 def killed_at(url: str, moment: str, then: Callable[[], Any] = lambda: None) -> Iterator[None]:
     """The server process of the connection that writes the next transition is killed
-    `moment` = "after the write" (its UPDATE and history row sent, not committed) or
-    "at commit" (just before its COMMIT is sent); `then` runs once it has gone (e.g. a
-    colleague's transition)."""
+    `moment` = "after the write" (its UPDATE and history row sent; committed only if the
+    write commits by itself) or "at commit" (just before its COMMIT is sent — for a write
+    that commits by itself, `cases._fire`'s statements, just before that write is sent);
+    `then` runs once it has gone (e.g. a colleague's transition)."""
     engine = db.get_engine(url)
     done: list[bool] = []
 
@@ -111,8 +112,14 @@ def killed_at(url: str, moment: str, then: Callable[[], Any] = lambda: None) -> 
         if "INSERT INTO transition_history" in statement:
             wrote.append(True)
 
+    def before_own_commit(_conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        if (not done and cursor.connection.autocommit
+                and "INSERT INTO transition_history" in statement):
+            end(cursor.connection)
+
     hooks = ([("after_cursor_execute", after_write)] if moment == "after the write" else
-             [("after_cursor_execute", note_write), ("commit", at_commit)])
+             [("after_cursor_execute", note_write), ("commit", at_commit),
+              ("before_cursor_execute", before_own_commit)])
     for name, fn in hooks:
         event.listen(engine, name, fn)
     try:

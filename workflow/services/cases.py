@@ -6,6 +6,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
+from functools import cache
 from typing import Any
 
 from workflow import effects, eligibility, machine, permissions, register
@@ -19,7 +20,7 @@ from workflow.errors import (
     refuse,
 )
 from workflow.model import Case, Context
-from workflow.programme import DEFAULT_CODE, TransitionDef
+from workflow.programme import DEFAULT_CODE, Programme, TransitionDef
 from workflow.programme import known as known_programmes
 from workflow.roles import Actor, Role
 from workflow.rules import EXISTING_BASE_TYPES, FIELD_ZH, RoundRules, RoundStatus
@@ -520,19 +521,62 @@ def _fire_settled(uow: UnitOfWork, user_id: int, app_id: int, trigger: str, *arg
         raise _conflict(fired.version - 1, fired.version) from None
 
 
+class _WantsTransaction(Exception):
+    """The case's own definition asks this transition for a transaction (a lock, a
+    register change): it runs again in one (`_fire`)."""
+
+
+def _transactional(trigger: str, source: str, programme: Programme) -> bool:
+    """Does `trigger` from `source` need a transaction around it: its definition says
+    `locks = "province"` (the quota, 002 §六(三)) or the register of bases changes with it?"""
+    spec = programme.by_trigger[trigger]
+    return spec.locks is not None or register_change(source, spec.dest, programme) is not None
+
+
+@cache
+def _may_run_as_statements(trigger: str) -> bool:
+    """Whether `trigger` may need no transaction: from some state of some programme file
+    it neither locks nor changes the register. It is then tried as self-committing
+    statements; a case whose own definition asks for a transaction from its state runs
+    again in one (one read more)."""
+    return any(not _transactional(trigger, s, p) for p in known_programmes()
+               if trigger in p.by_trigger for s in p.by_trigger[trigger].sources)
+
+
 def _fire(uow: UnitOfWork, user_id: int, app_id: int, trigger: str, version: int | None,
           reason: str | None, deadline: date | None, now: datetime | None,
           data: dict[str, Any] | None, also: Also | None, document: str | None = None,
           override_reason: str | None = None, late_reason: str | None = None) -> Fired:
-    """`fire` in one transaction of `uow`: read the case, let the domain decide, write the
-    move conditional on the version read (no row lock: of concurrent triggers exactly one
-    moves the case, every other gets a version conflict). A transition whose definition
-    says `locks = "province"` counts the province's quota under its lock first."""
+    """`fire` on `uow`: read the case, let the domain decide, write the move conditional
+    on the version read (no row lock: of concurrent triggers exactly one moves the case,
+    every other gets a version conflict). A transition whose definition says
+    `locks = "province"` counts the province's quota under its lock first; it, one that
+    changes the register and one with `also` run in one transaction. Any other is a read
+    and one atomic write, each committing by itself (`uow.statements`: on PostgreSQL no
+    BEGIN and no COMMIT round trip)."""
+    args = (uow, user_id, app_id, trigger, version, reason, deadline, now, data, also,
+            document, override_reason, late_reason)
+    if also is None and _may_run_as_statements(trigger):
+        try:
+            return _fire_on(*args, statements=True)
+        except _WantsTransaction:
+            pass
+    return _fire_on(*args, statements=False)
+
+
+def _fire_on(uow: UnitOfWork, user_id: int, app_id: int, trigger: str, version: int | None,
+             reason: str | None, deadline: date | None, now: datetime | None,
+             data: dict[str, Any] | None, also: Also | None, document: str | None,
+             override_reason: str | None, late_reason: str | None, *,
+             statements: bool) -> Fired:
+    """`_fire` in one transaction of `uow`, or (`statements`) as self-committing
+    statements; `_WantsTransaction` before anything is written if the case's definition
+    asks for a transaction after all."""
     now = now or utcnow()
     reason = _text(reason, "reason")
     document = _document(trigger, document)
     today = local_date(now)
-    with uow:
+    with uow.statements() if statements else uow:
         s = uow.session
         user, stored, actor, audit_head = _acting_on(s, user_id, app_id, today)
         case = stored.case
@@ -540,6 +584,8 @@ def _fire(uow: UnitOfWork, user_id: int, app_id: int, trigger: str, version: int
         if case.version != expected:
             raise _conflict(expected, case.version)
         spec = machine.spec_for(trigger, case.state, case.programme)  # unknown / wrong state
+        if statements and _transactional(trigger, case.state, case.programme):
+            raise _WantsTransaction()
         if "complete_form" in spec.guards:
             cases_repo.read_products(s, case)
         ctx = _context(s, stored, actor, now, reason=reason, rectification_deadline=deadline,
@@ -548,7 +594,15 @@ def _fire(uow: UnitOfWork, user_id: int, app_id: int, trigger: str, version: int
         outcome, changes, history = _decide(case, ctx, trigger, deadline, document, data)
         if also is not None:
             also(s, stored)
-        history_id = _write(s, user, actor, case, outcome, changes, history, audit_head)
+        if statements:
+            uow.may_write()
+        try:
+            history_id = _write(s, user, actor, case, outcome, changes, history, audit_head)
+        except Exception as exc:  # a self-committing write: did it stand? (`_fire_settled`)
+            if statements and lost_connection(exc):
+                raise _CommitLost(Fired(stored.id, trigger, outcome.source, outcome.dest,
+                                        expected + 1, 0), actor.user_id, now) from exc
+            raise
         status = register_change(outcome.source, outcome.dest, case.programme)
         if status is not None:  # the register of bases changes with the case, in its transaction
             _enter_in_register(s, stored, trigger, status.value, today, now, history_id,

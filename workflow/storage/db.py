@@ -176,6 +176,19 @@ def _note_writes(engine: Engine, autocommit: bool) -> None:
     event.listen(engine, "set_connection_execution_options", options)
 
 
+_statement_engines: dict[Engine, Engine] = {}
+
+
+def statement_engine(engine: Engine) -> Engine:
+    """`engine` with each statement committing by itself (AUTOCOMMIT), on the same pool:
+    no BEGIN and no COMMIT round trip. The connection goes back to the pool in the
+    engine's own isolation level."""
+    hit = _statement_engines.get(engine)
+    if hit is None:
+        hit = _statement_engines[engine] = engine.execution_options(isolation_level="AUTOCOMMIT")
+    return hit
+
+
 def get_engine(url: str) -> Engine:
     """One engine per URL per process (reset after fork by `dispose_all`)."""
     engine = _engines.get(url)
@@ -196,6 +209,7 @@ def forget(url: str) -> None:
     engine = _engines.pop(url, None)
     _factories.pop(url, None)
     if engine is not None:
+        _statement_engines.pop(engine, None)
         engine.dispose()
 
 
