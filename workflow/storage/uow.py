@@ -63,7 +63,7 @@ class UnitOfWork:
         self._session: Session | None = None
         self._reading = False
         self._repeatable = False
-        self._statements = False
+        self._statements = self._self_committing = False
         self._forget_writes: Callable[[], None] | None = None
 
     @property
@@ -74,6 +74,7 @@ class UnitOfWork:
                 self._session = self._factory(execution_options={READ_ONLY: True})
             elif self._statements and self.engine.dialect.name == "postgresql":
                 self._session = self._factory(bind=statement_engine(self.engine))
+                self._self_committing = True
             else:
                 self._session = self._factory()
         return self._session
@@ -131,6 +132,7 @@ class UnitOfWork:
             self._session.close()
         self._session = None
         self._reading = self._repeatable = self._statements = False
+        self._self_committing = False
         if self._forget_writes is not None:
             self._forget_writes()
             self._forget_writes = None
@@ -141,7 +143,10 @@ class UnitOfWork:
 
     def commit(self) -> None:
         s = self._session
-        if s is not None and (s.in_transaction() or s.new or s.dirty or s.deleted):
+        # self-committing statements (`statements`) leave nothing to commit but the ORM's
+        # pending objects, if any
+        if s is not None and (s.new or s.dirty or s.deleted
+                              or (s.in_transaction() and not self._self_committing)):
             s.commit()
         events, self.events = self.events, []
         for name, payload in events:
