@@ -32,6 +32,9 @@ def _find(module: str, names: tuple[str, ...]) -> Callable[..., Any] | str:
     return f"skipped: {module} has none of {', '.join(names)}"
 
 
+BASE_URL = "http://127.0.0.1:8000"  # where the benchmark's reminders would link
+
+
 def _call(fn: Callable[..., Any], world: World, now: datetime) -> Any:
     from workflow.storage.uow import UnitOfWork
 
@@ -42,6 +45,8 @@ def _call(fn: Callable[..., Any], world: World, now: datetime) -> Any:
             kw[name] = now
     if "period" in params:
         kw["period"] = now.year - 1
+    if "base_url" in params:  # the caller's settings give it (the reminders' links)
+        kw["base_url"] = BASE_URL
     return fn(UnitOfWork(world.url), **kw)
 
 

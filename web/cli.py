@@ -97,10 +97,10 @@ def calendar_confirm_year(year: int, username: str) -> None:
 
 
 def _user_id(username: str) -> int:
-    from workflow.storage import repo
+    from workflow.storage import users_repo
 
     with uow() as u:
-        user = repo.user_by_username(u.session, username)
+        user = users_repo.user_by_username(u.session, username)
         if user is None:
             raise click.ClickException(f"no user {username!r}")
         return user.id

@@ -16,10 +16,10 @@ rounds_cli = AppGroup("rounds", help="Application rounds: plan, open, close, lis
 
 
 def _user_id(username: str) -> int:
-    from workflow.storage import repo
+    from workflow.storage import users_repo
 
     with uow() as u:
-        user = repo.user_by_username(u.session, username)
+        user = users_repo.user_by_username(u.session, username)
         if user is None:
             raise click.ClickException(f"no user {username!r}")
         return user.id
@@ -114,13 +114,13 @@ def open_command(year: int, username: str, code: str, **kw: Any) -> None:
     """Open a round today (planning it first if it does not exist; options change it
     before it opens). From then on its rules are frozen."""
     from workflow.services import rounds
-    from workflow.storage import repo
+    from workflow.storage import rounds_repo
 
     uid = _user_id(username)
     changes = _changes(**kw)
     try:
         with uow() as u:
-            exists = repo.round_by_year(u.session, year, code) is not None
+            exists = rounds_repo.round_by_year(u.session, year, code) is not None
         if not exists:
             rounds.plan(uow(), uid, {"year": year, "programme": code, **changes})
         elif changes:
@@ -149,12 +149,12 @@ def list_command() -> None:
     """Every round with its status and dates."""
     from workflow.rules import round_status
     from workflow.services.clock import today
-    from workflow.storage import repo
+    from workflow.storage import rounds_repo
     from workflow.storage.models import RoundRow
 
     with uow() as u:
         for row in u.session.query(RoundRow).order_by(RoundRow.year.desc()):
-            rules = repo.rules_of(row)
+            rules = rounds_repo.rules_of(row)
             click.echo(f"{row.year}  {round_status(row.opened_on, row.closed_on, today()).value:8}"
                        f"  opened {row.opened_on or '—'}  closed {row.closed_on or '—'}  "
                        f"submission {rules.submission_deadline}  approval "

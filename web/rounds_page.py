@@ -119,10 +119,10 @@ def show(year: int) -> Any:
 
 
 def _calendar() -> Any:
-    from workflow.storage import repo
+    from workflow.storage import reference_repo
 
     with uow().read() as u:
-        return repo.load_calendar(u.session)
+        return reference_repo.load_calendar(u.session)
 
 
 @bp.post("/rounds/<int:year>")

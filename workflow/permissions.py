@@ -14,8 +14,8 @@ roles any programme may name.
 Scopes (DOMAIN.md "Who uses it"; 002 §六(三)): an applicant reaches the cases it drafted
 (a city bureau's accounts every case of their city), a provincial reviewer the submitted
 cases of its province and of the cities under it, the ministry every case. Storage turns
-the scope into a WHERE clause (`repo.scope_filter`, `repo.in_scope`); a case outside the
-caller's scope is "not found" (404), never "forbidden", so nobody learns it exists. The
+the scope into a WHERE clause (`scope_repo.scope_filter`, `scope_repo.in_scope`); a case
+outside the caller's scope is "not found" (404), never "forbidden", so nobody learns it exists. The
 three admin roles (三员分立, MLPS 2.0 level 3) act on no case at all.
 """
 

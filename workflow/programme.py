@@ -609,25 +609,12 @@ def _with_columns(then: QuarterlyTemplate | None, now: QuarterlyTemplate | None
 def register(p: Programme) -> Programme:
     """Make a programme known to this process under its code (a definition kept outside
     `programmes/`, e.g. a test's)."""
-    global _locking, _known
+    global _known
     _loaded[p.code] = p
     _known = None
     if p.source is not None:
         _frozen[digest(p.source)] = p
-    _locking = None
     return p
-
-
-_locking: frozenset[str] | None = None
-
-
-def locking_triggers() -> frozenset[str]:
-    """Triggers that run under a lock in some programme (their service opens a
-    transaction; the others may run statement by statement)."""
-    global _locking
-    if _locking is None:
-        _locking = frozenset(t.trigger for p in known() for t in p.transitions if t.locks)
-    return _locking
 
 
 def state_def(key: str) -> StateDef | None:

@@ -67,14 +67,14 @@ def seed(database_url: str, instance: Path) -> dict[str, str]:
     os.environ.update(INSTANCE_PATH=str(instance), UPLOAD_DIR=str(instance / "uploads"))
     from config import for_tests
     from workflow.services import demo, tokens
-    from workflow.storage import repo
+    from workflow.storage import users_repo
     from workflow.storage.migrate import upgrade
     from workflow.storage.uow import UnitOfWork
 
     upgrade(database_url)
     demo.seed(UnitOfWork(database_url), for_tests(instance, database_url=database_url))
     with UnitOfWork(database_url) as u:
-        ids = repo.user_ids(u.session)
+        ids = users_repo.user_ids(u.session)
     return {role: tokens.create(UnitOfWork(database_url), ids[user], f"fuzz {role}").token
             for role, user in ROLES.items() if user}
 

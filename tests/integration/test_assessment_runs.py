@@ -208,10 +208,10 @@ def test_an_interrupted_run_resumes_without_duplicating(
 
 def test_a_base_within_its_rectification_deadline_stays_in_rectification_on_confirmation(
         uow: Any, world: factories.World, bases: dict[str, int]) -> None:
-    from workflow.storage import repo
+    from workflow.storage import rounds_repo
 
     with uow() as u:  # this round gives a long rectification period (300 working days)
-        rnd = repo.round_by_year(u.session, 2006)
+        rnd = rounds_repo.round_by_year(u.session, 2006)
         rnd.params = {**rnd.params, "rectification_working_days": 300}
         u.commit()
     assessment.run(uow(), 2006, user_id=world.id("mofcom"), now=NOW)

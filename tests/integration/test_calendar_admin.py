@@ -20,10 +20,10 @@ def test_an_entered_year_counts_its_holidays_and_loses_its_warning(world: Any) -
     status = calendar_admin.year_status(world.uow(), 2031)
     assert status.covered
     assert status.entries == [(date(2031, 1, 1), False, "元旦"), (date(2031, 1, 4), True, "调休")]
-    from workflow.storage import repo
+    from workflow.storage import reference_repo
 
     with world.uow() as u:
-        cal = repo.load_calendar(u.session)
+        cal = reference_repo.load_calendar(u.session)
     assert not cal.is_workday(date(2031, 1, 1)) and cal.is_workday(date(2031, 1, 4))
     assert calendar_admin.warning_for(cal, date(2031, 5, 1)) is None
     warning = calendar_admin.warning_for(cal, date(2032, 5, 1))

@@ -45,7 +45,14 @@ from workflow.rules import RoundRules
 from workflow.services import cases
 from workflow.services.clock import local_date, utcnow
 from workflow.states import State
-from workflow.storage import repo, reports_repo
+from workflow.storage import (
+    cases_repo,
+    reference_repo,
+    reports_repo,
+    rounds_repo,
+    scope_repo,
+    users_repo,
+)
 from workflow.storage.models import ApplicationRow, EvaluationRunRow
 from workflow.storage.uow import DbSession, UnitOfWork
 
@@ -87,7 +94,7 @@ def _check_period(period: int, today: date) -> None:
 def _not_closed(session: DbSession, period: int, today: date) -> Refusal | None:
     """Why `period` cannot be assessed for real yet: its last report is not yet due."""
     closes = reporting.period_closes_on(period, RoundRules.for_year(period),
-                                        repo.load_calendar(session))
+                                        reference_repo.load_calendar(session))
     if today > closes:
         return None
     return refuse("period_not_closed",
@@ -110,8 +117,8 @@ def _assess_all(session: DbSession, period: int, today: date, skip: set[int] | N
                 ) -> list[tuple[Assessment, str, str]]:
     """Assess every designated base from one snapshot (a fixed number of SELECTs)."""
     snap = reports_repo.snapshot(session, period)
-    references = repo.load_references(session)
-    cal = repo.load_calendar(session)
+    references = reference_repo.load_references(session)
+    cal = reference_repo.load_calendar(session)
     quarters: dict[int, dict[tuple[int, int], QuarterFigures]] = defaultdict(dict)
     for app_id, y, q, exports, hightech, at in snap.quarters:
         quarters[app_id][(y, q)] = QuarterFigures(y, q, Decimal(exports or 0),
@@ -175,7 +182,7 @@ def preview(uow: UnitOfWork, user_id: int | None, period: int, now: datetime | N
     with uow.read():
         s = uow.session
         if user_id is not None:
-            permissions.require(repo.user_by_id(s, user_id), "assessment.run")
+            permissions.require(users_repo.user_by_id(s, user_id), "assessment.run")
         items = _assess_all(s, period, today)
         provisional = _not_closed(s, period, today)
     counts = RunCounts(period, True, bases=len(items))
@@ -190,7 +197,7 @@ def start(uow: UnitOfWork, user_id: int | None, period: int, now: datetime | Non
     with uow:
         s = uow.session
         if user_id is not None:
-            permissions.require(repo.user_by_id(s, user_id), "assessment.run")
+            permissions.require(users_repo.user_by_id(s, user_id), "assessment.run")
         not_closed = _not_closed(s, period, local_date(now))
         if not_closed is not None:
             raise ValidationFailed(not_closed)
@@ -295,14 +302,14 @@ def scheduled(uow: UnitOfWork, now: datetime | None = None) -> RunCounts:
 def runs(uow: UnitOfWork, user_id: int) -> list[EvaluationRunRow]:
     """The recent runs, newest first (ministry)."""
     with uow.read():
-        permissions.require(repo.user_by_id(uow.session, user_id), "assessment.run")
+        permissions.require(users_repo.user_by_id(uow.session, user_id), "assessment.run")
         return reports_repo.runs(uow.session)
 
 
 def run_of(uow: UnitOfWork, user_id: int, run_id: int) -> EvaluationRunRow:
     """One run and how far it is: queued, running, finished or superseded (ministry)."""
     with uow.read():
-        permissions.require(repo.user_by_id(uow.session, user_id), "assessment.run")
+        permissions.require(users_repo.user_by_id(uow.session, user_id), "assessment.run")
         row = reports_repo.run_row(uow.session, run_id)
         if row is None:
             raise NotFound(refuse("not_found", "未找到该评估批次", "assessment run not found"))
@@ -313,7 +320,7 @@ def proposals(uow: UnitOfWork, user_id: int, period: int, *, proposal: str | Non
               status: str | None = None) -> list[tuple[Any, str | None, str, str]]:
     """Stored evaluations of a period: (evaluation, base name, region, case state)."""
     with uow.read():
-        permissions.require(repo.user_by_id(uow.session, user_id), "assessment.run")
+        permissions.require(users_repo.user_by_id(uow.session, user_id), "assessment.run")
         return reports_repo.evaluations(uow.session, period, proposal=proposal, status=status)
 
 
@@ -321,11 +328,11 @@ def evaluations_of(uow: UnitOfWork, user_id: int, app_id: int) -> list[Any]:
     """A base's evaluations, newest period first (whoever may see the base)."""
     with uow.read():
         s = uow.session
-        user = repo.user_by_id(s, user_id)
+        user = users_repo.user_by_id(s, user_id)
         permissions.require(user, "reports.view")
-        row = repo.get_application(s, app_id)
-        if repo.actor_for_case(s, user, row, local_date(utcnow())) is None:
-            raise repo.not_found("base")
+        row = cases_repo.get_application(s, app_id)
+        if scope_repo.actor_for_case(s, user, row, local_date(utcnow())) is None:
+            raise scope_repo.not_found("base")
         return reports_repo.evaluations_of_base(s, app_id)
 
 
@@ -365,7 +372,7 @@ def programme_share(uow: UnitOfWork, user_id: int, year: int) -> ProgrammeShare:
     the ministry entered (reference statistics)."""
     with uow.read():
         s = uow.session
-        user = repo.user_by_id(s, user_id)
+        user = users_repo.user_by_id(s, user_id)
         permissions.require(user, "reports.programme")
         ref = reports_repo.reference_row(s, year)
         national = ref.national_hightech_exports_100m_usd if ref else None
@@ -382,8 +389,8 @@ def programme_share(uow: UnitOfWork, user_id: int, year: int) -> ProgrammeShare:
 
 def _deadline(session: DbSession, row: ApplicationRow, today: date) -> date:
     """限期整改: RoundRules.rectification_working_days working days from today."""
-    rules = repo.rules_of(row.round)
-    return repo.load_calendar(session).add_working_days(today, rules.rectification_working_days)
+    rules = rounds_repo.rules_of(row.round)
+    return reference_repo.load_calendar(session).add_working_days(today, rules.rectification_working_days)
 
 
 def confirm_one(uow: UnitOfWork, user_id: int, evaluation_id: int,
@@ -395,7 +402,7 @@ def confirm_one(uow: UnitOfWork, user_id: int, evaluation_id: int,
     today = local_date(now)
     with uow:
         s = uow.session
-        permissions.require(repo.user_by_id(s, user_id), "assessment.run")
+        permissions.require(users_repo.user_by_id(s, user_id), "assessment.run")
         ev = reports_repo.evaluation(s, evaluation_id)
         if ev is None:
             raise NotFound(refuse("not_found", "未找到该评估结果", "evaluation not found"))
@@ -404,7 +411,7 @@ def confirm_one(uow: UnitOfWork, user_id: int, evaluation_id: int,
                                      guard="evaluation"))
         app_id, proposal, period = ev.application_id, ev.proposal, ev.period
         reason = ev.explanation_zh[:2000]
-        row = repo.get_application(s, app_id)
+        row = cases_repo.get_application(s, app_id)
         trigger = PROPOSAL_TRIGGER[proposal]
         if proposal == RECTIFY and row.state == State.RECTIFYING.value:
             trigger = "continue_rectification"  # still within its deadline: it stands

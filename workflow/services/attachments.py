@@ -1,6 +1,6 @@
 """Reading a case's attachments: the list, and one file's bytes for download.
 
-Who may see the case may see its files (repo.actor_for_case, deputies included); nobody
+Who may see the case may see its files (scope_repo.actor_for_case, deputies included); nobody
 else learns that a file exists. Adding files stays in `files.attach`.
 """
 
@@ -14,7 +14,7 @@ from workflow.errors import NotFound
 from workflow.roles import Role
 from workflow.services import files
 from workflow.services.clock import local_date, utcnow
-from workflow.storage import api_repo, repo
+from workflow.storage import api_repo, cases_repo, scope_repo, users_repo
 from workflow.storage.models import AttachmentRow, UserRow
 from workflow.storage.uow import DbSession, UnitOfWork
 
@@ -22,10 +22,10 @@ from workflow.storage.uow import DbSession, UnitOfWork
 def _may_see_case(s: DbSession, user: UserRow, app_id: int) -> Role:
     """The role the user acts in on the case, or 404."""
     permissions.require(user, "case.view")
-    row = repo.get_application(s, app_id)
-    actor = repo.actor_for_case(s, user, row, local_date(utcnow()))
+    row = cases_repo.get_application(s, app_id)
+    actor = scope_repo.actor_for_case(s, user, row, local_date(utcnow()))
     if actor is None:
-        raise repo.not_found()
+        raise scope_repo.not_found()
     return actor.role
 
 
@@ -34,7 +34,7 @@ def list_for(uow: UnitOfWork, user_id: int, app_id: int) -> list[AttachmentRow]:
     objection evidence only to the ministry (files.may_see)."""
     with uow.read():
         s = uow.session
-        role = _may_see_case(s, repo.user_by_id(s, user_id), app_id)
+        role = _may_see_case(s, users_repo.user_by_id(s, user_id), app_id)
         return [a for a in api_repo.attachments_of(s, app_id) if files.may_see(role, a.kind)]
 
 
@@ -49,17 +49,17 @@ def for_download(uow: UnitOfWork, user_id: int, attachment_id: int,
     """One attachment's stored file, if the user may see its case."""
     with uow.read():
         s = uow.session
-        user = repo.user_by_id(s, user_id)
+        user = users_repo.user_by_id(s, user_id)
         row = s.get(AttachmentRow, attachment_id)
         if row is None or row.application_id is None:
-            raise repo.not_found("attachment")
+            raise scope_repo.not_found("attachment")
         try:
             role = _may_see_case(s, user, row.application_id)
         except NotFound:
-            raise repo.not_found("attachment") from None
+            raise scope_repo.not_found("attachment") from None
         if not files.may_see(role, row.kind):
-            raise repo.not_found("attachment")  # objection evidence: the ministry's only
+            raise scope_repo.not_found("attachment")  # objection evidence: the ministry's only
         path = upload_dir / row.stored_name
         if not path.is_file():
-            raise repo.not_found("attachment")
+            raise scope_repo.not_found("attachment")
         return Download(row, path)

@@ -25,7 +25,7 @@ from workflow import permissions
 from workflow.errors import ValidationFailed, refuse
 from workflow.services import spreadsheets
 from workflow.services.clock import CHINA, real_utcnow
-from workflow.storage import audit_repo, repo
+from workflow.storage import audit_repo, users_repo
 from workflow.storage.models import AuditRow, UserRow
 from workflow.storage.uow import DbSession, UnitOfWork
 
@@ -303,7 +303,7 @@ def search(uow: UnitOfWork, auditor_id: int, filters: dict[str, Any],
     """The auditor's read-only search, newest first."""
     with uow.read():
         s = uow.session
-        permissions.require(repo.user_by_id(s, auditor_id), "audit.read")
+        permissions.require(users_repo.user_by_id(s, auditor_id), "audit.read")
         return audit_repo.search(s, **_filters(filters), before_id=before_id,
                                  limit=max(1, min(limit, 500)))
 
@@ -312,7 +312,7 @@ def _export_rows(uow: UnitOfWork, auditor_id: int, filters: dict[str, Any], fmt:
                  limit: int) -> list[AuditRow]:
     with uow:
         s = uow.session
-        auditor = permissions.require(repo.user_by_id(s, auditor_id), "audit.read")
+        auditor = permissions.require(users_repo.user_by_id(s, auditor_id), "audit.read")
         clean = _filters(filters)
         rows = audit_repo.search(s, **clean, limit=limit)
         append(s, "audit_exported", who=Who.of(auditor), object_type="audit_log",
@@ -359,6 +359,6 @@ def export_xlsx(uow: UnitOfWork, auditor_id: int, filters: dict[str, Any],
 
 def event_names(uow: UnitOfWork, auditor_id: int) -> list[str]:
     with uow.read():
-        permissions.require(repo.user_by_id(uow.session, auditor_id), "audit.read")
+        permissions.require(users_repo.user_by_id(uow.session, auditor_id), "audit.read")
         return audit_repo.events(uow.session)
 

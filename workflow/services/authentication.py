@@ -33,7 +33,7 @@ from workflow.services.passwords import (
 )
 from workflow.services.second_factor import open_totp_secret, spend_recovery_code, totp_step
 from workflow.services.security_policy import password_expired, read_policy
-from workflow.storage import repo, security_repo
+from workflow.storage import security_repo, users_repo
 from workflow.storage.models import UserRow
 from workflow.storage.uow import DbSession, UnitOfWork
 
@@ -77,7 +77,7 @@ def check_password(uow: UnitOfWork, username: str, password: str, ip: str = "-",
                          details={"reason": "locked"}, now=now)
             uow.commit()
             raise
-        user = repo.user_by_username(s, username)
+        user = users_repo.user_by_username(s, username)
         if user is None or not user.is_active:
             verify_nothing(password)  # same time whether or not the user exists
             until = count_failure(s, None, username, ip, pol, now,
@@ -116,7 +116,7 @@ def check_totp(uow: UnitOfWork, user_id: int, code: str, ip: str = "-",
     with uow:
         s = uow.session
         pol = read_policy(s)
-        user = repo.user_by_id(s, user_id)
+        user = users_repo.user_by_id(s, user_id)
         check_not_locked(s, user.username, ip, now)
         if spend_recovery_code(s, user, code, ip, now):
             _succeed(s, user, user.username, ip, now)

@@ -18,9 +18,9 @@ from workflow.authorities import check_city, check_rows
 from workflow.errors import NotFound, ValidationFailed, VersionConflict, refuse
 from workflow.services import audit, authority_import
 from workflow.services.clock import real_utcnow
-from workflow.storage import authorities_repo, repo
+from workflow.storage import authorities_repo, users_repo
 from workflow.storage.models import AuthorityRow
-from workflow.storage.uow import DbSession, UnitOfWork
+from workflow.storage.uow import Conflict, DbSession, UnitOfWork, flush_or_conflict
 
 MAX_ERRORS = 200  # of a refused list, the first this many are named
 
@@ -75,7 +75,7 @@ def _entry(row: AuthorityRow, held: tuple[int, int] | None = None) -> Entry:
 def tree(uow: UnitOfWork, user_id: int) -> list[Entry]:
     """Every authority, each province-level one followed by its cities (anyone signed in)."""
     with uow.read():
-        repo.user_by_id(uow.session, user_id)
+        users_repo.user_by_id(uow.session, user_id)
         return [_entry(r) for r in authorities_repo.all_rows(uow.session)]
 
 
@@ -83,7 +83,7 @@ def listing(uow: UnitOfWork, admin_id: int) -> list[Entry]:
     """The tree with what each authority holds (cases, accounts): the system admin's."""
     with uow.read():
         s = uow.session
-        permissions.require(repo.user_by_id(s, admin_id), "authorities.admin")
+        permissions.require(users_repo.user_by_id(s, admin_id), "authorities.admin")
         held = authorities_repo.holdings(s)
         return [_entry(r, held.get(r.id, (0, 0))) for r in authorities_repo.all_rows(s)]
 
@@ -104,8 +104,8 @@ def _city_row(s: DbSession, code: str) -> AuthorityRow:
 
 def _stored(s: DbSession) -> None:
     try:
-        repo.flush_or_conflict(s)
-    except repo.Conflict:
+        flush_or_conflict(s)
+    except Conflict:
         raise VersionConflict(refuse("version_conflict", "单位列表已被他人修改，请刷新后重试",
                                      "someone changed the authorities meanwhile; reload and "
                                      "try again")) from None
@@ -124,12 +124,12 @@ def add_city(uow: UnitOfWork, admin_id: int, data: dict[str, Any],
     now = now or real_utcnow()
     with uow:
         s = uow.session
-        admin = permissions.require(repo.user_by_id(s, admin_id), "authorities.admin")
+        admin = permissions.require(users_repo.user_by_id(s, admin_id), "authorities.admin")
         city, errors = check_city(_fields(data), authorities_repo.known(s))
         if errors:
             raise ValidationFailed(*errors)
         assert city is not None
-        parent = repo.authority_by_code(s, city.parent_code)
+        parent = authorities_repo.authority_by_code(s, city.parent_code)
         assert parent is not None
         row = authorities_repo.add_city(s, city, parent)
         _stored(s)
@@ -148,7 +148,7 @@ def change_city(uow: UnitOfWork, admin_id: int, code: str, data: dict[str, Any],
     now = now or real_utcnow()
     with uow:
         s = uow.session
-        admin = permissions.require(repo.user_by_id(s, admin_id), "authorities.admin")
+        admin = permissions.require(users_repo.user_by_id(s, admin_id), "authorities.admin")
         row = _city_row(s, code)
         parent = row.province
         raw = {"code": row.code, "parent": parent.code, "name_zh": row.name_zh,
@@ -176,7 +176,7 @@ def set_active(uow: UnitOfWork, admin_id: int, code: str, active: bool,
     now = now or real_utcnow()
     with uow:
         s = uow.session
-        admin = permissions.require(repo.user_by_id(s, admin_id), "authorities.admin")
+        admin = permissions.require(users_repo.user_by_id(s, admin_id), "authorities.admin")
         row = _city_row(s, code)
         if row.is_active != active:
             row.is_active = active
@@ -194,7 +194,7 @@ def delete_city(uow: UnitOfWork, admin_id: int, code: str, now: datetime | None 
     now = now or real_utcnow()
     with uow:
         s = uow.session
-        admin = permissions.require(repo.user_by_id(s, admin_id), "authorities.admin")
+        admin = permissions.require(users_repo.user_by_id(s, admin_id), "authorities.admin")
         row = _city_row(s, code)
         cases, accounts, hooks = authorities_repo.held_by(s, row.id)
         if cases:
@@ -220,7 +220,7 @@ def check_list(uow: UnitOfWork, admin_id: int, filename: str, data: bytes,
                max_bytes: int) -> Imported:
     """What importing the list would do, storing nothing (refused as `import_list` would)."""
     with uow.read():
-        permissions.require(repo.user_by_id(uow.session, admin_id), "authorities.admin")  # who may import, before the file is looked at
+        permissions.require(users_repo.user_by_id(uow.session, admin_id), "authorities.admin")  # who may import, before the file is looked at
     rows = authority_import.read_rows(filename, data, max_bytes)  # no transaction held
     with uow.read():
         checked = check_rows(rows, authorities_repo.known(uow.session))
@@ -237,17 +237,17 @@ def import_list(uow: UnitOfWork, admin_id: int, filename: str, data: bytes, max_
     bad row and field. Cities on file are brought up to date; others are left alone."""
     now = now or real_utcnow()
     with uow.read():
-        permissions.require(repo.user_by_id(uow.session, admin_id), "authorities.admin")
+        permissions.require(users_repo.user_by_id(uow.session, admin_id), "authorities.admin")
     rows = authority_import.read_rows(filename, data, max_bytes)
     with uow:
         s = uow.session
-        admin = permissions.require(repo.user_by_id(s, admin_id), "authorities.admin")
+        admin = permissions.require(users_repo.user_by_id(s, admin_id), "authorities.admin")
         known = authorities_repo.known(s)
         checked = check_rows(rows, known)
         if checked.errors:
             raise ValidationFailed(*checked.errors[:MAX_ERRORS])
         out = Imported(unchanged=[c.code for c in checked.unchanged])
-        parents = {c.parent_code: repo.authority_by_code(s, c.parent_code)
+        parents = {c.parent_code: authorities_repo.authority_by_code(s, c.parent_code)
                    for c in [*checked.new, *checked.changed]}
         for city in checked.new:
             parent = parents[city.parent_code]

@@ -29,7 +29,7 @@ from workflow.permissions import Scope
 from workflow.register import COLUMNS, BaseStatus, BaseType, ImportRow
 from workflow.services import archives, audit, files, isolated, spreadsheets
 from workflow.services.clock import local_date, utcnow
-from workflow.storage import register_repo, repo
+from workflow.storage import authorities_repo, cases_repo, register_repo, scope_repo, users_repo
 from workflow.storage.models import (
     AuthorityRow,
     DesignationDecisionRow,
@@ -75,7 +75,7 @@ def _reader(s: DbSession, user_id: int | None) -> UserRow | None:
     """The user reading the register (None: the operator at the console reads it all)."""
     if user_id is None:
         return None
-    return permissions.require(repo.user_by_id(s, user_id), "register.view")
+    return permissions.require(users_repo.user_by_id(s, user_id), "register.view")
 
 
 def _scope(s: DbSession, user: UserRow | None) -> set[int] | None:
@@ -87,7 +87,7 @@ def _scope(s: DbSession, user: UserRow | None) -> set[int] | None:
     if user is None or user.authority_id is None:
         return set()
     if scope is Scope.AUTHORITY_TREE:
-        return set(s.scalars(repo.tree_ids(user.authority_id)))
+        return set(s.scalars(scope_repo.tree_ids(user.authority_id)))
     return {user.authority_id}
 
 
@@ -143,7 +143,7 @@ def entry(uow: UnitOfWork, user_id: int | None, base_id: int) -> Entry:
         row = register_repo.entry(s, base_id)
         scope = _scope(s, user)
         if row is None or (scope is not None and row.authority_id not in scope):
-            raise repo.not_found("base")
+            raise scope_repo.not_found("base")
         recertifies = register_repo.entry(s, row.recertifies_id) if row.recertifies_id else None
         return Entry(row, recertifies, register_repo.recertified(s, [row.id]).get(row.id),
                      register_repo.events_of(s, row.id))
@@ -209,7 +209,7 @@ def designation_decision(uow: UnitOfWork, user_id: int, decision_id: int) -> Dec
         _reader(s, user_id)
         row = register_repo.decision(s, decision_id)
         if row is None:
-            raise repo.not_found("decision")
+            raise scope_repo.not_found("decision")
         rnd = s.get(RoundRow, row.round_id)
         return Decision(row, rnd.year if rnd is not None else row.year,
                         register_repo.designated_by(s, row.id))
@@ -228,7 +228,7 @@ def choices(uow: UnitOfWork, user_id: int) -> list[ExportBaseRow]:
     that are not revoked (002 §五(一))."""
     with uow.read():
         s = uow.session
-        user = repo.user_by_id(s, user_id)
+        user = users_repo.user_by_id(s, user_id)
         if user.authority_id is None:
             return []
         return register_repo.recertifiable(s, user.authority_id)
@@ -244,7 +244,7 @@ def import_file(uow: UnitOfWork, user_id: int, filename: str, data: bytes, max_b
     the file's, a change of status recorded with its date."""
     now = now or utcnow()
     with uow.read():  # who may import, before the file is looked at
-        permissions.require(repo.user_by_id(uow.session, user_id), "register.import")
+        permissions.require(users_repo.user_by_id(uow.session, user_id), "register.import")
     raw = _read_file(filename, data, max_bytes)  # no transaction held while parsing
     return import_rows(uow, user_id, raw, now, filename=filename)
 
@@ -254,8 +254,8 @@ def import_rows(uow: UnitOfWork, user_id: int, raw: list[list[Any]], now: dateti
     """Import rows of plain values (the heading first), as a file's are."""
     with uow:
         s = uow.session
-        user = permissions.require(repo.user_by_id(s, user_id), "register.import")
-        authorities = repo.authorities_by_code(s)
+        user = permissions.require(users_repo.user_by_id(s, user_id), "register.import")
+        authorities = authorities_repo.authorities_by_code(s)
         rows, errors = register.read_rows(raw, _spellings(authorities), local_date(now))
         if errors:
             raise ValidationFailed(*errors[:200])
@@ -279,7 +279,7 @@ def _store(s: DbSession, rows: list[ImportRow], authorities: dict[str, Authority
     # one authority's entries are written by one import at a time (and not while its
     # quota is being counted: the same lock)
     for authority_id in sorted({authorities[r.authority_code].id for r in rows}):
-        repo.lock_authority(s, authority_id)
+        cases_repo.lock_authority(s, authority_id)
     added = updated = unchanged = 0
     for r in rows:
         authority = authorities[r.authority_code]

@@ -14,7 +14,7 @@ from workflow import permissions
 from workflow.calendar import WorkCalendar
 from workflow.errors import ValidationFailed, refuse
 from workflow.services.clock import utcnow
-from workflow.storage import repo
+from workflow.storage import reference_repo, users_repo
 from workflow.storage.models import CalendarDayRow, CalendarYearRow
 from workflow.storage.uow import UnitOfWork
 
@@ -26,8 +26,8 @@ def set_day(uow: UnitOfWork, user_id: int, day: date, is_workday: bool,
         raise ValidationFailed(refuse("too_long", "备注不得超过 100 字",
                                       "the note is limited to 100 characters", field="note"))
     with uow:
-        permissions.require(repo.user_by_id(uow.session, user_id), "calendar.edit")
-        row = repo.calendar_day(uow.session, day) or CalendarDayRow(day=day)
+        permissions.require(users_repo.user_by_id(uow.session, user_id), "calendar.edit")
+        row = reference_repo.calendar_day(uow.session, day) or CalendarDayRow(day=day)
         row.is_workday, row.note = is_workday, note
         uow.session.add(row)
         uow.commit()
@@ -38,8 +38,8 @@ def confirm_year(uow: UnitOfWork, user_id: int, year: int) -> None:
     if not 2000 <= year <= 2200:
         raise ValidationFailed(refuse("invalid_year", "年份无效", "invalid year", field="year"))
     with uow:
-        permissions.require(repo.user_by_id(uow.session, user_id), "calendar.edit")
-        if repo.calendar_year(uow.session, year) is None:
+        permissions.require(users_repo.user_by_id(uow.session, user_id), "calendar.edit")
+        if reference_repo.calendar_year(uow.session, year) is None:
             uow.session.add(CalendarYearRow(year=year, confirmed_by_id=user_id,
                                             confirmed_at=utcnow()))
         uow.commit()
@@ -55,8 +55,8 @@ class YearStatus:
 def year_status(uow: UnitOfWork, year: int) -> YearStatus:
     """What the system knows of `year`: covered or not, and the admin's entries."""
     with uow.read():
-        cal = repo.load_calendar(uow.session)
-        rows = repo.calendar_entries(uow.session, year)
+        cal = reference_repo.load_calendar(uow.session)
+        rows = reference_repo.calendar_entries(uow.session, year)
         return YearStatus(year, cal.covers(year), [(r.day, r.is_workday, r.note) for r in rows])
 
 

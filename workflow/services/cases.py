@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
+from functools import cache
 from typing import Any
 
 from workflow import effects, eligibility, machine, permissions, register
@@ -19,14 +20,24 @@ from workflow.errors import (
     refuse,
 )
 from workflow.model import Case, Context
-from workflow.programme import DEFAULT_CODE, locking_triggers
+from workflow.programme import DEFAULT_CODE, Programme, TransitionDef
 from workflow.programme import known as known_programmes
 from workflow.roles import Actor, Role
 from workflow.rules import EXISTING_BASE_TYPES, FIELD_ZH, RoundRules, RoundStatus
 from workflow.services import audit, observe
 from workflow.services.clock import local_date, utcnow
 from workflow.states import DECISIONS, PROGRAMME, register_change
-from workflow.storage import audit_repo, events_repo, register_repo, repo
+from workflow.storage import (
+    audit_repo,
+    cases_repo,
+    events_repo,
+    inbox_repo,
+    reference_repo,
+    register_repo,
+    rounds_repo,
+    scope_repo,
+    users_repo,
+)
 from workflow.storage.models import (
     ApplicationRow,
     AuthorityRow,
@@ -35,8 +46,8 @@ from workflow.storage.models import (
     RoundRow,
     UserRow,
 )
+from workflow.storage.uow import Conflict, UnitOfWork, flush_or_conflict, lost_connection
 from workflow.storage.uow import DbSession as Session
-from workflow.storage.uow import UnitOfWork
 
 _log = logging.getLogger(__name__)
 
@@ -68,22 +79,29 @@ def _flush_or_conflict(session: Session, expected: int) -> None:
     """Flush with the version check; a concurrent writer that got there first makes this
     one a `VersionConflict` (stale version or duplicate history row)."""
     try:
-        repo.flush_or_conflict(session)
-    except repo.Conflict:
+        flush_or_conflict(session)
+    except Conflict:
         raise _conflict(expected, expected + 1) from None
 
 
-def _context(session: Session, row: ApplicationRow, actor: Actor, now: datetime,
+def _context(session: Session, stored: cases_repo.StoredCase, actor: Actor, now: datetime,
              **kw: Any) -> Context:
-    return Context(actor=actor, now=now, rules=repo.rules_of(row.round),
-                   calendar=repo.load_calendar(session), references=repo.load_references(session),
+    return Context(actor=actor, now=now, rules=stored.rules,
+                   calendar=reference_repo.load_calendar(session), references=reference_repo.load_references(session),
                    local_today=local_date(now), **kw)
 
 
-def _actor_or_404(session: Session, user: UserRow, row: ApplicationRow, today: date) -> Actor:
-    actor = repo.actor_for_case(session, user, row, today)
+def _read(session: Session, user_id: int, app_id: int, today: date) -> cases_repo.CaseRead:
+    """The case and the acting user as `cases_repo.read_case` reads them (the case's
+    audit chain head included)."""
+    return cases_repo.read_case(session, user_id, app_id, today,
+                                audit.chain_of("application", app_id))
+
+
+def _actor_or_404(session: Session, user: UserRow, row: scope_repo.Placed, today: date) -> Actor:
+    actor = scope_repo.actor_for_case(session, user, row, today)
     if actor is None:
-        raise repo.not_found()
+        raise scope_repo.not_found()
     return actor
 
 
@@ -97,12 +115,16 @@ def load(uow: UnitOfWork, user_id: int, app_id: int, now: datetime | None = None
     now = now or utcnow()
     with uow.read():
         s = uow.session
-        user = repo.user_by_id(s, user_id)
+        user = users_repo.user_by_id(s, user_id)
         permissions.require(user, "case.view")
-        row = repo.get_application(s, app_id)
+        row = cases_repo.get_application(s, app_id)
         actor = _actor_or_404(s, user, row, local_date(now))
-        case = repo.to_case(s, row)
-        ctx = _context(s, row, actor, now, quota_used=repo.quota_used(s, row),
+        stored = _read(s, user_id, app_id, local_date(now)).stored
+        assert stored is not None  # `get_application` found it
+        case = stored.case
+        cases_repo.read_products(s, case)
+        ctx = _context(s, stored, actor, now, quota_used=cases_repo.quota_used(
+            s, stored.id, stored.round_id, stored.province_id),
                        base_claimed_by=register_repo.claimed_by(s, row.id, row.existing_base_id))
         triggers, refused = machine.options(case, ctx)
         asks = {t: found for t in triggers if (found := machine.asks(case, ctx, t))}
@@ -113,25 +135,27 @@ def eligibility_of(uow: UnitOfWork, user_id: int, app_id: int) -> list[eligibili
     """Per-criterion verdicts with their figures (002 §六)."""
     with uow.read():
         s = uow.session
-        user = repo.user_by_id(s, user_id)
+        user = users_repo.user_by_id(s, user_id)
         permissions.require(user, "case.view")
-        row = repo.get_application(s, app_id)
-        _actor_or_404(s, user, row, local_date(utcnow()))
-        prog = repo.programme_of_round(row.round)
-        return eligibility.evaluate(prog.criteria, row.kind, row.authority.region,
-                                    repo.values_of(row), dict(row.attestations or {}),
-                                    repo.rules_of(row.round), repo.load_references(s),
-                                    authorities=row.authority.locality_codes)
+        today = local_date(utcnow())
+        stored = _read(s, user_id, app_id, today).stored
+        if stored is None:
+            raise scope_repo.not_found()
+        _actor_or_404(s, user, stored, today)
+        case = stored.case
+        return eligibility.evaluate(case.programme.criteria, case.kind, case.region,
+                                    case.values, case.attestations, stored.rules,
+                                    reference_repo.load_references(s), authorities=case.locality_codes)
 
 
 def history_of(uow: UnitOfWork, user_id: int, app_id: int) -> list[HistoryRow]:
     with uow.read():
         s = uow.session
-        user = repo.user_by_id(s, user_id)
+        user = users_repo.user_by_id(s, user_id)
         permissions.require(user, "case.view")
-        row = repo.get_application(s, app_id)
+        row = cases_repo.get_application(s, app_id)
         _actor_or_404(s, user, row, local_date(utcnow()))
-        return repo.history(s, app_id)
+        return cases_repo.history(s, app_id)
 
 
 # --- drafts -----------------------------------------------------------------------------
@@ -143,8 +167,8 @@ def _validated(s: Session, data: dict[str, Any], kind: str | None, rnd: RoundRow
     (re-certification) the base it names, each checked — one round of validation: every
     error found, format, choice and cross-field alike, in one `ValidationFailed`. Returns
     (form values, rows, the case's own columns to change: the base it names)."""
-    rules = repo.rules_of(rnd)
-    the_form = repo.programme_of_round(rnd).form
+    rules = rounds_repo.rules_of(rnd)
+    the_form = rounds_repo.programme_of_round(rnd).form
     values, errors = the_form.clean(data)
     products = None
     if "products" in data:
@@ -156,7 +180,7 @@ def _validated(s: Session, data: dict[str, Any], kind: str | None, rnd: RoundRow
                              "kind must be one of " + ", ".join(the_form.kind_keys),
                              field="kind", details={"value": str(kind)[:50]}))
     if not errors:  # figures across fields, as they will stand once saved
-        current = repo.values_of(row) if row is not None else {}
+        current = cases_repo.values_of(row) if row is not None else {}
         rows_now = products if products is not None else (
             [{"name": p.name, "exports_10k_usd": p.exports_10k_usd} for p in row.products]
             if row is not None else [])
@@ -218,20 +242,20 @@ def _open_round(session: Session, year: int | None, today: date, authority: Auth
     drafted only in an open round (issue 14): not in a planned one, not in a closed one —
     and only by authorities the programme is open to (a province's own: its cities)."""
     if year is None:
-        row = next((r for r in repo.open_rounds(session, today, authority)
+        row = next((r for r in rounds_repo.open_rounds(session, today, authority)
                     if code is None or r.programme == code), None)
     else:
-        row = repo.round_by_year(session, int(year), code or DEFAULT_CODE)
-    if row is not None and not repo.programme_of_round(row).open_to(
+        row = rounds_repo.round_by_year(session, int(year), code or DEFAULT_CODE)
+    if row is not None and not rounds_repo.programme_of_round(row).open_to(
             authority.code, authority.parent.code if authority.parent else None):
-        prog = repo.programme_of_round(row)
+        prog = rounds_repo.programme_of_round(row)
         raise Forbidden(refuse("programme_not_open_to_you", f"{prog.name_zh}不接受本单位申报",
                                f"{prog.name_en} does not take applications from your authority",
                                field="programme", details={"programme": prog.code}))
     if row is None:
         raise ValidationFailed(refuse("no_open_round", "没有开放申报的年度",
                                       "no application round is open", field="round_year"))
-    status = repo.status_of(row, today)
+    status = rounds_repo.status_of(row, today)
     if status is RoundStatus.CLOSED:
         raise ValidationFailed(refuse("round_closed", f"{row.year}年度申报已结束，不再接受新的申报书",
                                       f"the {row.year} round has closed: it takes no new "
@@ -249,7 +273,7 @@ def create_draft(uow: UnitOfWork, user_id: int, data: dict[str, Any],
     now = now or utcnow()
     with uow:
         s = uow.session
-        user = repo.user_by_id(s, user_id)
+        user = users_repo.user_by_id(s, user_id)
         if user.authority is None or not permissions.allowed(user, "case.create"):
             permissions.forbid("case.create")  # an applicant of no authority drafts for none
         if not user.authority.is_active:  # its cases stay; it starts no new one
@@ -260,17 +284,17 @@ def create_draft(uow: UnitOfWork, user_id: int, data: dict[str, Any],
                                    field="authority", details={"authority": user.authority.code}))
         rnd = _open_round(s, data.get("round_year"), local_date(now), user.authority,
                           data.get("programme") or None)
-        kind = data.get("kind") or repo.programme_of_round(rnd).form.kinds[0].key
+        kind = data.get("kind") or rounds_repo.programme_of_round(rnd).form.kinds[0].key
         values, products, base = _validated(s, data, kind, rnd, user.authority.id)
         row = ApplicationRow(round_id=rnd.id, authority_id=user.authority_id, owner_id=user.id,
                              kind=kind, industry_field=data.get("industry_field") or None,
                              state=PROGRAMME.initial, version=1, created_at=now,
                              updated_at=now, state_changed_at=now,
                              due_on=effects.due_on(PROGRAMME.state(PROGRAMME.initial),
-                                                   repo.rules_of(rnd), None, None),
+                                                   rounds_repo.rules_of(rnd), None, None),
                              next_reminder_on=local_date(now), **base)
         row.round = rnd
-        repo.write_values(row, values)
+        cases_repo.write_values(row, values)
         row.products = [ProductRow(position=i, **p) for i, p in enumerate(products or [])]
         s.add(row)
         s.flush()
@@ -287,22 +311,22 @@ def update_draft(uow: UnitOfWork, user_id: int, app_id: int, data: dict[str, Any
     now = now or utcnow()
     with uow:
         s = uow.session
-        user = repo.user_by_id(s, user_id)
+        user = users_repo.user_by_id(s, user_id)
         permissions.require(user, "case.view")
-        row = repo.get_application(s, app_id)
+        row = cases_repo.get_application(s, app_id)
         actor = _actor_or_404(s, user, row, local_date(now))
         permissions.require(actor, "case.edit_draft")
-        if not repo.programme_of_round(row.round).state(row.state).editable:
+        if not rounds_repo.programme_of_round(row.round).state(row.state).editable:
             raise GuardFailed(refuse("not_a_draft", "只有草稿可以修改",
                                      "only drafts can be edited", guard="editable"))
         if row.version != version:
             raise _conflict(version, row.version)
         kind = data.get("kind", row.kind)
         values, products, base = _validated(s, data, kind, row.round, row.authority_id, row)
-        before = repo.values_of(row)
+        before = cases_repo.values_of(row)
         changed = sorted([k for k, v in values.items() if before.get(k) != v]
                          + [k for k, v in base.items() if getattr(row, k) != v])
-        repo.write_values(row, values)
+        cases_repo.write_values(row, values)
         for k, v in base.items():
             setattr(row, k, v)
         if "industry_field" in data:
@@ -326,12 +350,12 @@ def set_attestations(uow: UnitOfWork, user_id: int, app_id: int,
     """A reviewer confirms (or not) the criteria that only a person can judge."""
     with uow:
         s = uow.session
-        user = repo.user_by_id(s, user_id)
+        user = users_repo.user_by_id(s, user_id)
         permissions.require(user, "case.view")
-        row = repo.get_application(s, app_id)
+        row = cases_repo.get_application(s, app_id)
         actor = _actor_or_404(s, user, row, local_date(utcnow()))
         permissions.require(actor, "case.attest")
-        allowed = repo.programme_of_round(row.round).attestations(row.kind)
+        allowed = rounds_repo.programme_of_round(row.round).attestations(row.kind)
         bad = [k for k in values if k not in allowed]
         if bad:
             raise ValidationFailed(refuse("unknown_criterion", "未知的评估条件",
@@ -354,11 +378,11 @@ def set_review_fields(uow: UnitOfWork, user_id: int, app_id: int, data: dict[str
     the case waits on that role; returns the new version."""
     with uow:
         s = uow.session
-        user = repo.user_by_id(s, user_id)
+        user = users_repo.user_by_id(s, user_id)
         permissions.require(user, "case.view")
-        row = repo.get_application(s, app_id)
+        row = cases_repo.get_application(s, app_id)
         actor = _actor_or_404(s, user, row, local_date(utcnow()))
-        prog = repo.programme_of_round(row.round)
+        prog = rounds_repo.programme_of_round(row.round)
         the_form = prog.form
         mine = [f for f in the_form.filled_by(actor.role.value) if f.applies_to(row.kind)]
         if not mine or actor.role is Role.APPLICANT:  # the applicant edits its draft
@@ -377,13 +401,13 @@ def set_review_fields(uow: UnitOfWork, user_id: int, app_id: int, data: dict[str
         errors += [refuse("unknown_field", "未知的填写项目", f"unknown field: {k}", field=k)
                    for k in unknown[:1]]
         if not errors:
-            errors += the_form.cross_checks({**repo.values_of(row), **values},
+            errors += the_form.cross_checks({**cases_repo.values_of(row), **values},
                                             [{"name": p.name, "exports_10k_usd":
                                               p.exports_10k_usd} for p in row.products])
         if errors:
             raise ValidationFailed(*errors)
-        before = repo.values_of(row)
-        repo.write_values(row, values)
+        before = cases_repo.values_of(row)
+        cases_repo.write_values(row, values)
         row.updated_at = utcnow()
         _flush_or_conflict(s, version)
         audit.append(s, "review_fields_stated", who=_who(user, actor), object_type="application",
@@ -395,6 +419,9 @@ def set_review_fields(uow: UnitOfWork, user_id: int, app_id: int, data: dict[str
 
 
 # --- transitions ------------------------------------------------------------------------
+
+Also = Callable[[Session, cases_repo.StoredCase], None]  # more to write in fire's transaction
+
 
 @dataclass
 class Fired:
@@ -410,7 +437,7 @@ class Fired:
 def fire(uow: UnitOfWork, user_id: int, app_id: int, trigger: str, version: int | None,
          reason: str | None = None, deadline: date | None = None,
          now: datetime | None = None, data: dict[str, Any] | None = None,
-         also: Callable[[Session, repo.FireCase], None] | None = None,
+         also: Also | None = None,
          document: str | None = None, override_reason: str | None = None,
          late_reason: str | None = None) -> Fired:
     """Fire `trigger` on an application: one transaction that moves the case and appends
@@ -427,7 +454,7 @@ def fire(uow: UnitOfWork, user_id: int, app_id: int, trigger: str, version: int 
     (a role that never acts on cases) surfaces as a 403, which the web layer audits as
     `access_denied`."""
     try:
-        return _fire(uow, user_id, app_id, trigger, version, reason, deadline, now, data, also,
+        return _fire_settled(uow, user_id, app_id, trigger, version, reason, deadline, now, data, also,
                      document, _text(override_reason, "override_reason"),
                      _text(late_reason, "late_reason"))
     except Forbidden:
@@ -464,106 +491,216 @@ def _audit_refused(uow: UnitOfWork, user_id: int, app_id: int, trigger: str,
         _log.exception("could not audit a refused %s on application %s", trigger, app_id)
 
 
+class _CommitLost(Exception):
+    """The connection was lost while the transition's COMMIT was under way: whether it
+    stood is read afresh (`_fire_settled`)."""
+
+    def __init__(self, fired: Fired, actor_id: int, at: datetime) -> None:
+        super().__init__(fired.application_id)
+        self.fired, self.actor_id, self.at = fired, actor_id, at
+
+
+def _fire_settled(uow: UnitOfWork, user_id: int, app_id: int, trigger: str, *args: Any
+                  ) -> Fired:
+    """`_fire`, answered even when the connection is lost during its COMMIT (a killed
+    server process, a restart): on a new connection the history row at the new version
+    says whether it stood — this transition's (its actor, trigger and time: done) or
+    another's (a version conflict). If there is none, nothing of it stood and it runs
+    once more; being conditional on the case's version, it still moves the case at most
+    once."""
+    try:
+        return _fire(uow, user_id, app_id, trigger, *args)
+    except _CommitLost as lost:
+        fired = lost.fired
+        with uow.another().read() as check:
+            there = cases_repo.transition_at(check.session, app_id, fired.version)
+        if there is None:
+            return _fire(uow, user_id, app_id, trigger, *args)
+        if (there.actor_id, there.trigger, there.at) == (lost.actor_id, trigger, lost.at):
+            return replace(fired, history_id=there.id)
+        raise _conflict(fired.version - 1, fired.version) from None
+
+
+class _WantsTransaction(Exception):
+    """The case's own definition asks this transition for a transaction (a lock, a
+    register change): it runs again in one (`_fire`)."""
+
+
+def _transactional(trigger: str, source: str, programme: Programme) -> bool:
+    """Does `trigger` from `source` need a transaction around it: its definition says
+    `locks = "province"` (the quota, 002 §六(三)) or the register of bases changes with it?"""
+    spec = programme.by_trigger[trigger]
+    return spec.locks is not None or register_change(source, spec.dest, programme) is not None
+
+
+@cache
+def _may_run_as_statements(trigger: str) -> bool:
+    """Whether `trigger` may need no transaction: from some state of some programme file
+    it neither locks nor changes the register. It is then tried as self-committing
+    statements; a case whose own definition asks for a transaction from its state runs
+    again in one (one read more)."""
+    return any(not _transactional(trigger, s, p) for p in known_programmes()
+               if trigger in p.by_trigger for s in p.by_trigger[trigger].sources)
+
+
 def _fire(uow: UnitOfWork, user_id: int, app_id: int, trigger: str, version: int | None,
           reason: str | None, deadline: date | None, now: datetime | None,
-          data: dict[str, Any] | None,
-          also: Callable[[Session, repo.FireCase], None] | None,
-          document: str | None = None, override_reason: str | None = None,
-          late_reason: str | None = None) -> Fired:
+          data: dict[str, Any] | None, also: Also | None, document: str | None = None,
+          override_reason: str | None = None, late_reason: str | None = None) -> Fired:
+    """`fire` on `uow`: read the case, let the domain decide, write the move conditional
+    on the version read (no row lock: of concurrent triggers exactly one moves the case,
+    every other gets a version conflict). A transition whose definition says
+    `locks = "province"` counts the province's quota under its lock first; it, one that
+    changes the register and one with `also` run in one transaction. Any other is a read
+    and one atomic write, each committing by itself (`uow.statements`: on PostgreSQL no
+    BEGIN and no COMMIT round trip)."""
+    args = (uow, user_id, app_id, trigger, version, reason, deadline, now, data, also,
+            document, override_reason, late_reason)
+    if also is None and _may_run_as_statements(trigger):
+        try:
+            return _fire_on(*args, statements=True)
+        except _WantsTransaction:
+            pass
+    return _fire_on(*args, statements=False)
+
+
+def _fire_on(uow: UnitOfWork, user_id: int, app_id: int, trigger: str, version: int | None,
+             reason: str | None, deadline: date | None, now: datetime | None,
+             data: dict[str, Any] | None, also: Also | None, document: str | None,
+             override_reason: str | None, late_reason: str | None, *,
+             statements: bool) -> Fired:
+    """`_fire` in one transaction of `uow`, or (`statements`) as self-committing
+    statements; `_WantsTransaction` before anything is written if the case's definition
+    asks for a transaction after all."""
     now = now or utcnow()
-    reason = reason.strip() if isinstance(reason, str) and reason.strip() else None
-    if reason and len(reason) > 2000:
-        raise ValidationFailed(refuse("too_long", "理由不得超过 2000 字",
-                                      "the reason is limited to 2,000 characters", field="reason"))
+    reason = _text(reason, "reason")
     document = _document(trigger, document)
     today = local_date(now)
-    with uow:
-        # one read; the write below is conditional on the version read here, so of
-        # concurrent triggers exactly one moves the case and every other gets a clean
-        # version conflict (the case's audit chain head is read here for the same reason).
-        # Those two statements need no transaction around them, unless the quota is
-        # counted under a lock (recommend) or the caller writes more (`also`): on
-        # PostgreSQL they then run on the thread's driver connection in autocommit, and
-        # no ORM session is opened at all.
-        # a transition that counts under a lock (the quota) runs in a transaction
-        db = repo.statement_at_a_time(uow, trigger not in locking_triggers() and also is None)
-        found = repo.load_for_fire(db, user_id, app_id, today,
-                                   audit.chain_of("application", app_id))
-        user, row = found.user, found.app
-        if user is None or not user.is_active:
-            raise repo.not_found("user")
-        permissions.require(user, "case.fire")
-        if row is None:
-            raise repo.not_found()
-        actor = repo.actor_for_case(uow, user, row, today, deputising=found.deputising)
-        if actor is None:
-            raise repo.not_found()
-        expected = row.version if version is None else version
-        if row.version != expected:
-            raise _conflict(expected, row.version)
-        prog = repo.programme_of_fire(db, row)  # the rules the case's round runs by
-        spec = machine.spec_for(trigger, row.state, prog)  # unknown / wrong state first
+    with uow.statements() if statements else uow:
+        s = uow.session
+        user, stored, actor, audit_head = _acting_on(s, user_id, app_id, today)
+        case = stored.case
+        expected = case.version if version is None else version
+        if case.version != expected:
+            raise _conflict(expected, case.version)
+        spec = machine.spec_for(trigger, case.state, case.programme)  # unknown / wrong state
+        if statements and _transactional(trigger, case.state, case.programme):
+            raise _WantsTransaction()
         if "complete_form" in spec.guards:
-            repo.fire_products(db, row)
-        quota_used, claimed_by = 0, None
-        if spec.locks == "province":  # 002 §六(三): the province's quota, under its lock
-            repo.lock_authority(uow.session, row.province_id)
-            quota_used = repo.quota_used(uow.session, row)
-            claimed_by = register_repo.claimed_by(uow.session, row.id, row.existing_base_id)
-        case = repo.fire_case(row, found.attachment_kinds, found.open_objections, prog)
-        ctx = Context(actor=actor, now=now, rules=repo.fire_rules(row),
-                      calendar=repo.load_calendar(uow), references=repo.load_references(uow),
-                      local_today=today, reason=reason, rectification_deadline=deadline,
-                      quota_used=quota_used, base_claimed_by=claimed_by,
-                      override_reason=override_reason, late_reason=late_reason)
-        verdicts = eligibility.evaluate(prog.criteria, row.kind, row.region, case.values,
-                                        case.attestations, ctx.rules, ctx.references,
-                                        authorities=case.locality_codes)
-        notes = effects.history_notes(case, ctx, prog.by_trigger[trigger])
-        outcome = machine.fire(case, trigger, ctx)
-        changes: dict[str, Any] = {"state": outcome.dest, "state_changed_at": now,
-                                   "updated_at": now,
-                                   **effects.apply(case, ctx, prog.by_trigger[trigger])}
-        notice_ends_on = changes.get("notice_ends_on", row.notice_ends_on)
-        changes["due_on"] = effects.due_on(prog.state(outcome.dest), ctx.rules,
-                                           notice_ends_on,
-                                           changes.get("rectification_deadline",
-                                                       row.rectification_deadline))
-        changes["next_reminder_on"] = today  # the reminder scan re-plans it
-        history = dict(
-            application_id=row.id, version=expected + 1, trigger=trigger,
-            from_state=outcome.source, to_state=outcome.dest,
-            actor_id=actor.user_id, actor_role=actor.role.value, actor_name=actor.name,
-            on_behalf_of_id=actor.on_behalf_of_id, on_behalf_of_name=actor.on_behalf_of_name,
-            reason=reason, at=now, eligibility=[v.as_dict() for v in verdicts],
-            data={"deadline": deadline.isoformat() if deadline else None,
-                  "notice_ends_on": notice_ends_on.isoformat() if notice_ends_on else None,
-                  **({"document": document} if document else {}), **notes, **(data or {})},
-        )
+            cases_repo.read_products(s, case)
+        ctx = _context(s, stored, actor, now, reason=reason, rectification_deadline=deadline,
+                       override_reason=override_reason, late_reason=late_reason,
+                       **_counted_under_lock(s, stored, spec))
+        outcome, changes, history = _decide(case, ctx, trigger, deadline, document, data)
         if also is not None:
-            also(uow.session, row)
-        record = audit.record(
-            "case_action", prev=found.audit_head or audit.GENESIS,
-            who=audit.Who(user.id, user.username, actor.role.value, actor.on_behalf_of_id),
-            object_type="application", object_id=row.id,
-            details={"trigger": trigger, "from": outcome.source,
-                     "to": outcome.dest, "version": expected + 1})
-        # the register of bases changes with the case, in its transaction
-        status = register_change(outcome.source, outcome.dest, prog)
+            also(s, stored)
+        if statements:
+            uow.may_write()
         try:
-            history_id = repo.write_transition(db if status is None else uow.session, row.id,
-                                               expected, changes, history, record)
-        except repo.Conflict:
-            raise _conflict(expected, expected + 1) from None
-        if status is not None:
-            _enter_in_register(uow.session, row, trigger, status.value, today, now, history_id,
-                               actor, document, reason, prog.designating)
-        uow.record("case_transitioned", application_id=row.id, trigger=trigger,
+            history_id = _write(s, user, actor, case, outcome, changes, history, audit_head)
+        except Exception as exc:  # a self-committing write: did it stand? (`_fire_settled`)
+            if statements and lost_connection(exc):
+                raise _CommitLost(Fired(stored.id, trigger, outcome.source, outcome.dest,
+                                        expected + 1, 0), actor.user_id, now) from exc
+            raise
+        status = register_change(outcome.source, outcome.dest, case.programme)
+        if status is not None:  # the register of bases changes with the case, in its transaction
+            _enter_in_register(s, stored, trigger, status.value, today, now, history_id,
+                               actor, document, reason, case.programme.designating)
+        uow.record("case_transitioned", application_id=stored.id, trigger=trigger,
                    from_state=outcome.source, to_state=outcome.dest,
                    actor_id=actor.user_id, version=expected + 1)
-        uow.commit()
-        return Fired(row.id, trigger, outcome.source, outcome.dest, expected + 1,
-                     history_id)
+        fired = Fired(stored.id, trigger, outcome.source, outcome.dest, expected + 1,
+                      history_id)
+        try:
+            uow.commit()
+        except Exception as exc:
+            if lost_connection(exc):
+                raise _CommitLost(fired, actor.user_id, now) from exc
+            raise
+        return fired
+
+
+def _acting_on(s: Session, user_id: int, app_id: int, today: date
+               ) -> tuple[cases_repo.Person, cases_repo.StoredCase, Actor, str | None]:
+    """The active user, the case they may act on, as whom, and the head of the case's
+    audit chain — or `NotFound` (`Forbidden` for a role that never acts on cases)."""
+    found = _read(s, user_id, app_id, today)
+    user, stored = found.user, found.stored
+    if user is None or not user.is_active:
+        raise scope_repo.not_found("user")
+    permissions.require(user, "case.fire")
+    if stored is None:
+        raise scope_repo.not_found()
+    actor = scope_repo.actor_for_case(s, user, stored, today, deputising=found.deputising)
+    if actor is None:
+        raise scope_repo.not_found()
+    return user, stored, actor, found.audit_head
+
+
+def _counted_under_lock(s: Session, stored: cases_repo.StoredCase,
+                        spec: TransitionDef) -> dict[str, Any]:
+    """What a transition whose definition says `locks = "province"` counts under the
+    province's lock (002 §六(三): its quota of new bases, and whether another case claims
+    the base a re-certification names); nothing for the others."""
+    if spec.locks != "province":
+        return {}
+    cases_repo.lock_authority(s, stored.province_id)
+    return {"quota_used": cases_repo.quota_used(s, stored.id, stored.round_id,
+                                                stored.province_id),
+            "base_claimed_by": register_repo.claimed_by(s, stored.id,
+                                                        stored.existing_base_id)}
+
+
+def _decide(case: Case, ctx: Context, trigger: str, deadline: date | None,
+            document: str | None, data: dict[str, Any] | None
+            ) -> tuple[machine.Outcome, dict[str, Any], dict[str, Any]]:
+    """Fire `trigger` in the domain: its outcome, the case's changed columns and its
+    history row (with the eligibility snapshot and the effects' notes)."""
+    prog, now = case.programme, ctx.now
+    verdicts = eligibility.evaluate(prog.criteria, case.kind, case.region, case.values,
+                                    case.attestations, ctx.rules, ctx.references,
+                                    authorities=case.locality_codes)
+    notes = effects.history_notes(case, ctx, prog.by_trigger[trigger])
+    outcome = machine.fire(case, trigger, ctx)
+    changes: dict[str, Any] = {"state": outcome.dest, "state_changed_at": now,
+                               "updated_at": now,
+                               **effects.apply(case, ctx, prog.by_trigger[trigger])}
+    notice_ends_on = changes.get("notice_ends_on", case.notice_ends_on)
+    changes["due_on"] = effects.due_on(prog.state(outcome.dest), ctx.rules, notice_ends_on,
+                                       changes.get("rectification_deadline",
+                                                   case.rectification_deadline))
+    changes["next_reminder_on"] = ctx.today  # the reminder scan re-plans it
+    actor = ctx.actor
+    history = dict(
+        application_id=case.id, version=case.version + 1, trigger=trigger,
+        from_state=outcome.source, to_state=outcome.dest,
+        actor_id=actor.user_id, actor_role=actor.role.value, actor_name=actor.name,
+        on_behalf_of_id=actor.on_behalf_of_id, on_behalf_of_name=actor.on_behalf_of_name,
+        reason=ctx.reason, at=now, eligibility=[v.as_dict() for v in verdicts],
+        data={"deadline": deadline.isoformat() if deadline else None,
+              "notice_ends_on": notice_ends_on.isoformat() if notice_ends_on else None,
+              **({"document": document} if document else {}), **notes, **(data or {})},
+    )
+    return outcome, changes, history
+
+
+def _write(s: Session, user: cases_repo.Person, actor: Actor, case: Case,
+           outcome: machine.Outcome, changes: dict[str, Any], history: dict[str, Any],
+           audit_head: str | None) -> int:
+    """Write the move, its history row and its audit record (`VersionConflict` if another
+    writer moved the case first); returns the history row's id."""
+    record = audit.record(
+        "case_action", prev=audit_head or audit.GENESIS,
+        who=audit.Who(user.id, user.username, actor.role.value, actor.on_behalf_of_id),
+        object_type="application", object_id=case.id,
+        details={"trigger": history["trigger"], "from": outcome.source,
+                 "to": outcome.dest, "version": case.version + 1})
+    try:
+        return cases_repo.write_transition(s, history["application_id"], case.version,
+                                           changes, history, record)
+    except Conflict:
+        raise _conflict(case.version, case.version + 1) from None
 
 
 def _document(trigger: str, document: str | None) -> str | None:
@@ -583,9 +720,10 @@ def _document(trigger: str, document: str | None) -> str | None:
     return text
 
 
-def _enter_in_register(s: Session, app: repo.FireCase, trigger: str, status: str, today: date,
-                       now: datetime, history_id: int, actor: Actor, document: str | None,
-                       reason: str | None, designating: frozenset[str]) -> None:
+def _enter_in_register(s: Session, app: cases_repo.StoredCase, trigger: str, status: str,
+                       today: date, now: datetime, history_id: int, actor: Actor,
+                       document: str | None, reason: str | None,
+                       designating: frozenset[str]) -> None:
     """The base's entry in the register after `trigger`: approval enters it (an export
     innovation base: 002 §六(三) 核准); rectification, keep and revocation change its
     status. Each change is an event with its date, decision and document. `designating`:
@@ -599,8 +737,9 @@ def _enter_in_register(s: Session, app: repo.FireCase, trigger: str, status: str
         decision = register_repo.decision_for(s, app.round_id, designated_on, document, now) \
             if designates else None
         entry = register_repo.designated_entry(
-            authority_id=app.authority_id, name=app.values.get("applicant_name") or f"#{app.id}",
-            kind=app.kind, industry_field=app.industry_field,
+            authority_id=app.authority_id,
+            name=app.case.values.get("applicant_name") or f"#{app.id}",
+            kind=app.case.kind, industry_field=app.industry_field,
             existing_base_id=app.existing_base_id, application_id=app.id,
             designated_on=designated_on,
             document=(document or decision.document) if decision is not None else None,
@@ -640,17 +779,17 @@ def list_applications(uow: UnitOfWork, user_id: int, *, state: str | None = None
     `cursor` is a page's `next_cursor` (the rows after it), `before` a page's
     `prev_cursor` (the rows just before it)."""
     now = now or utcnow()
-    sort = sort if sort in repo.INBOX_SORTS else "due"
+    sort = sort if sort in inbox_repo.INBOX_SORTS else "due"
     order = state_keys()
     with uow.read():
         s = uow.session
-        user = repo.user_by_id(s, user_id)
+        user = users_repo.user_by_id(s, user_id)
         permissions.require(user, "case.view")
-        principals = repo.principals_of(s, user.id, local_date(now))
+        principals = scope_repo.principals_of(s, user.id, local_date(now))
         after = _parse_cursor(sort, cursor, "cursor")
         back = None if after else _parse_cursor(sort, before, "before")
         limit = max(1, min(limit, 200))
-        scope = repo.scope_filter(user, principals)
+        scope = scope_repo.scope_filter(user, principals)
         if mine:
             scope = events_repo.assigned_to(scope, user.id, {
                 role.value: sorted(set().union(*(p.waiting_for([role])
@@ -658,10 +797,10 @@ def list_applications(uow: UnitOfWork, user_id: int, *, state: str | None = None
                 for role in Role})
         def fetch(n: int, *, after: Any = None, before: Any = None,
                   count: bool = False) -> tuple[list[ApplicationRow], int]:
-            return repo.page_applications(
+            return inbox_repo.page_applications(
                 s, scope, state=state,
                 states=waiting_states(user, principals) if waiting_on_me else None,
-                settled_rounds=repo.closed_round_ids(s, local_date(now)) if waiting_on_me
+                settled_rounds=rounds_repo.closed_round_ids(s, local_date(now)) if waiting_on_me
                 else (),
                 region=region,
                 authority=authority, round_year=round_year, kind=kind, q=q, limit=n,
@@ -686,12 +825,12 @@ def list_applications(uow: UnitOfWork, user_id: int, *, state: str | None = None
 
 
 def _key_of(row: ApplicationRow, sort: str, order: list[str]) -> tuple[Any, int]:
-    return repo.inbox_sort_value(row, sort, order), row.id
+    return inbox_repo.inbox_sort_value(row, sort, order), row.id
 
 
 def _cursor_of(row: ApplicationRow, sort: str, order: list[str]) -> str:
     """A keyset cursor: the row's sort value and its id (`value_id`)."""
-    value = repo.inbox_sort_value(row, sort, order)
+    value = inbox_repo.inbox_sort_value(row, sort, order)
     return f"{value.isoformat() if isinstance(value, date) else value}_{row.id}"
 
 

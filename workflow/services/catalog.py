@@ -8,7 +8,7 @@ from typing import Any
 from workflow.programme import DEFAULT_CODE, Programme, programme
 from workflow.rules import RoundRules, RoundStatus
 from workflow.services.clock import today as china_today
-from workflow.storage import api_repo, register_repo, repo
+from workflow.storage import api_repo, register_repo, rounds_repo, scope_repo, users_repo
 from workflow.storage.models import RoundRow, UserRow
 from workflow.storage.uow import UnitOfWork
 
@@ -22,7 +22,7 @@ class Round:
     @property
     def programme(self) -> Programme:
         """The programme it runs, as it opened with it."""
-        return repo.programme_of_round(self.row)
+        return rounds_repo.programme_of_round(self.row)
 
     def calendar(self) -> dict[str, Any]:
         """The round's dates (DOMAIN.md "The calendar"; 002 §六(三), §四(四))."""
@@ -55,7 +55,7 @@ class Authority:
 def authorities(uow: UnitOfWork, user_id: int) -> list[Authority]:
     """The 37 submitting authorities (002 §二) and the cities under them, by code."""
     with uow.read():
-        repo.user_by_id(uow.session, user_id)
+        users_repo.user_by_id(uow.session, user_id)
         with_bases = register_repo.authorities_with_bases(uow.session)
         return [Authority(a.code, a.name_zh, a.name_en, a.region, a.kind, a.id in with_bases,
                           a.parent_code, a.region_overridden, a.is_active)
@@ -65,19 +65,19 @@ def authorities(uow: UnitOfWork, user_id: int) -> list[Authority]:
 def rounds(uow: UnitOfWork, user_id: int) -> list[Round]:
     """Every round, newest first, with its rules."""
     with uow.read():
-        repo.user_by_id(uow.session, user_id)
+        users_repo.user_by_id(uow.session, user_id)
         today = china_today()
-        return [Round(r, repo.rules_of(r), repo.status_of(r, today))
+        return [Round(r, rounds_repo.rules_of(r), rounds_repo.status_of(r, today))
                 for r in api_repo.rounds(uow.session)]
 
 
 def round_of(uow: UnitOfWork, user_id: int, year: int, code: str = DEFAULT_CODE) -> Round:
     with uow.read():
-        repo.user_by_id(uow.session, user_id)
+        users_repo.user_by_id(uow.session, user_id)
         row = api_repo.round_by_year(uow.session, year, code)
         if row is None:
-            raise repo.not_found("round")
-        return Round(row, repo.rules_of(row), repo.status_of(row, china_today()))
+            raise scope_repo.not_found("round")
+        return Round(row, rounds_repo.rules_of(row), rounds_repo.status_of(row, china_today()))
 
 
 def drafting_round(uow: UnitOfWork, user_id: int, year: int | None = None,
@@ -86,34 +86,34 @@ def drafting_round(uow: UnitOfWork, user_id: int, year: int | None = None,
     apply in, of programme `code` if named), or the round `year`: the form names it and
     offers its fields (002 §五(二)). None: no round is open."""
     with uow.read():
-        user = repo.user_by_id(uow.session, user_id)
+        user = users_repo.user_by_id(uow.session, user_id)
         today = china_today()
         if year is not None:
-            row = repo.round_by_year(uow.session, year, code or DEFAULT_CODE)
+            row = rounds_repo.round_by_year(uow.session, year, code or DEFAULT_CODE)
         else:
-            row = next((r for r in repo.open_rounds(uow.session, today, user.authority)
+            row = next((r for r in rounds_repo.open_rounds(uow.session, today, user.authority)
                         if code is None or r.programme == code), None)
-        return Round(row, repo.rules_of(row), repo.status_of(row, today)) if row else None
+        return Round(row, rounds_repo.rules_of(row), rounds_repo.status_of(row, today)) if row else None
 
 
 def drafting_rounds(uow: UnitOfWork, user_id: int) -> list[Round]:
     """Every open round the user's authority may apply in (one per programme, newest):
     the new-application page lets them choose when there is more than one."""
     with uow.read():
-        user = repo.user_by_id(uow.session, user_id)
+        user = users_repo.user_by_id(uow.session, user_id)
         today = china_today()
         seen: set[str] = set()
         out = []
-        for r in repo.open_rounds(uow.session, today, user.authority):
+        for r in rounds_repo.open_rounds(uow.session, today, user.authority):
             if r.programme not in seen:
                 seen.add(r.programme)
-                out.append(Round(r, repo.rules_of(r), repo.status_of(r, today)))
+                out.append(Round(r, rounds_repo.rules_of(r), rounds_repo.status_of(r, today)))
         return out
 
 
 def programme_of(round_row: RoundRow) -> Programme:
     """The programme a round runs (the definition it opened with)."""
-    return repo.programme_of_round(round_row)
+    return rounds_repo.programme_of_round(round_row)
 
 
 def default_programme() -> Programme:
@@ -124,4 +124,4 @@ def default_programme() -> Programme:
 def me(uow: UnitOfWork, user_id: int) -> UserRow:
     """The signed-in user (with their authority loaded)."""
     with uow.read():
-        return repo.user_by_id(uow.session, user_id)
+        return users_repo.user_by_id(uow.session, user_id)

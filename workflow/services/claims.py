@@ -25,7 +25,7 @@ from workflow.errors import GuardFailed, ValidationFailed, refuse
 from workflow.roles import Role
 from workflow.services import audit
 from workflow.services.clock import utcnow
-from workflow.storage import audit_repo, repo
+from workflow.storage import audit_repo, cases_repo, rounds_repo, scope_repo, users_repo
 from workflow.storage import deputies as colleagues_repo
 from workflow.storage import events_repo as er
 from workflow.storage.models import ApplicationRow, AssignmentRow, AuditRow, UserRow
@@ -47,11 +47,11 @@ class Holder:
 def _reviewer_on(s: DbSession, user_id: int, app_id: int
                  ) -> tuple[UserRow, ApplicationRow]:
     """The reviewer and the case, if the case is in their scope and waits on their role."""
-    user = repo.user_by_id(s, user_id)
-    row = repo.get_application(s, app_id)
+    user = users_repo.user_by_id(s, user_id)
+    row = cases_repo.get_application(s, app_id)
     permissions.require(user, "case.claim")
-    if not repo.in_scope(user, row):
-        raise repo.not_found()
+    if not scope_repo.in_scope(user, row):
+        raise scope_repo.not_found()
     if not waits_on(row, user.role):
         raise GuardFailed(refuse("not_your_turn", "此申报当前不在您的待办中，不能认领或指派",
                                  "this case is not waiting on your role: it cannot be "
@@ -61,7 +61,7 @@ def _reviewer_on(s: DbSession, user_id: int, app_id: int
 
 def waits_on(row: ApplicationRow, role: str) -> bool:
     """Does the case, in its current state, wait on `role`?"""
-    prog = repo.programme_of_round(row.round)
+    prog = rounds_repo.programme_of_round(row.round)
     state = prog.states.get(row.state)
     return state is not None and Role(role) in state.waiting
 
@@ -80,10 +80,10 @@ def holder(uow: UnitOfWork, user_id: int, app_id: int) -> Holder | None:
     """Who works the case now, for someone who may see it."""
     with uow.read():
         s = uow.session
-        user = repo.user_by_id(s, user_id)
-        row = repo.get_application(s, app_id)
-        if not repo.in_scope(user, row):
-            raise repo.not_found()
+        user = users_repo.user_by_id(s, user_id)
+        row = cases_repo.get_application(s, app_id)
+        if not scope_repo.in_scope(user, row):
+            raise scope_repo.not_found()
         if not permissions.allowed(user, "case.internal"):
             return None  # the applicant is not told who reviews
         return holder_of(s, row)
@@ -175,9 +175,9 @@ def panel(uow: UnitOfWork, user_id: int, app_id: int) -> Panel:
     """The case's holder, whom the user may assign it to, and its claim history."""
     with uow.read():
         s = uow.session
-        user = repo.user_by_id(s, user_id)
-        row = repo.get_application(s, app_id)
-        if not permissions.allowed(user, "case.claim") or not repo.in_scope(user, row):
+        user = users_repo.user_by_id(s, user_id)
+        row = cases_repo.get_application(s, app_id)
+        if not permissions.allowed(user, "case.claim") or not scope_repo.in_scope(user, row):
             return Panel(None, [], [])
         mine = waits_on(row, user.role)
         return Panel(holder_of(s, row),

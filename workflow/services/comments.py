@@ -14,7 +14,7 @@ from workflow.services import audit, events
 from workflow.services.clock import local_date, utcnow
 from workflow.services.language import translate
 from workflow.services.reminders import case_link
-from workflow.storage import audit_repo, repo
+from workflow.storage import audit_repo, cases_repo, rounds_repo, scope_repo, users_repo
 from workflow.storage import events_repo as er
 from workflow.storage.models import ApplicationRow, CommentRow, UserRow
 from workflow.storage.uow import DbSession, UnitOfWork
@@ -31,15 +31,15 @@ def mentioned_names(body: str) -> list[str]:
 
 
 def _case_for(s: DbSession, user_id: int, app_id: int) -> tuple[UserRow, ApplicationRow]:
-    user = permissions.require(repo.user_by_id(s, user_id), "case.comment")
-    row = repo.get_application(s, app_id)
-    if repo.actor_for_case(s, user, row, local_date(utcnow())) is None:
-        raise repo.not_found()
+    user = permissions.require(users_repo.user_by_id(s, user_id), "case.comment")
+    row = cases_repo.get_application(s, app_id)
+    if scope_repo.actor_for_case(s, user, row, local_date(utcnow())) is None:
+        raise scope_repo.not_found()
     return user, row
 
 
 def _sees(s: DbSession, user: UserRow, row: ApplicationRow, visibility: str) -> bool:
-    if not permissions.allowed(user, "case.comment") or repo.actor_for_case(
+    if not permissions.allowed(user, "case.comment") or scope_repo.actor_for_case(
             s, user, row, local_date(utcnow())) is None:
         return False
     return visibility == "applicant" or permissions.allowed(user, "case.internal")
@@ -65,7 +65,7 @@ def _checked(s: DbSession, user: UserRow, row: ApplicationRow, body: str, visibi
     elif visibility == "internal" and not permissions.allowed(user, "case.internal"):
         errors.append(refuse("reviewers_only_internal", "只有审核人员可以写内部备注",
                              "only reviewers write internal notes", field="visibility"))
-    if field and field not in repo.programme_of_round(row.round).form.by_name:
+    if field and field not in rounds_repo.programme_of_round(row.round).form.by_name:
         errors.append(refuse("invalid_choice", "申报书中没有该栏目", "the form has no such field",
                              field="field", details={"value": field[:60]}))
     names = mentioned_names(text)
@@ -141,7 +141,7 @@ def _message(person: er.Recipient, comment: CommentRow, row: ApplicationRow, aut
     lines = [translate("%(name)s，您好：", loc, name=person.name), "",
              translate("申报单位：%(case)s", loc, case=name)]
     if comment.field:
-        f = repo.programme_of_round(row.round).form.by_name.get(comment.field)
+        f = rounds_repo.programme_of_round(row.round).form.by_name.get(comment.field)
         label = (f.en if loc == "en" else f.zh) if f is not None else comment.field
         lines.append(translate("栏目：%(field)s", loc, field=label))
     lines += ["", comment.body, "", translate("办理链接：%(link)s", loc, link=link), "",

@@ -19,7 +19,7 @@ from workflow.programme import DEFAULT_CODE, programme
 from workflow.regions import Region
 from workflow.services.clock import local_date, utcnow
 from workflow.states import DESIGNATED, State
-from workflow.storage import repo, reports_repo, stats
+from workflow.storage import reports_repo, scope_repo, stats, users_repo
 from workflow.storage.uow import DbSession, UnitOfWork
 
 
@@ -103,7 +103,7 @@ def overview(uow: UnitOfWork, user_id: int) -> Dashboard:
     """The dashboard for a ministry reviewer (national) or a provincial reviewer (own)."""
     with uow.read():
         s = uow.session
-        user = repo.user_by_id(s, user_id)
+        user = users_repo.user_by_id(s, user_id)
         reach = permissions.scope_of(user, "dashboard.view")
         # the dashboard shows notice 002's programme and its goals (002 §一); a province's
         # own programme has its own lists (the inbox's programme filter)
@@ -111,7 +111,7 @@ def overview(uow: UnitOfWork, user_id: int) -> Dashboard:
         if reach is Scope.NATIONAL:
             code, zh, en = "national", "全国", "National"
         elif reach is Scope.AUTHORITY_TREE and user.authority is not None:
-            scope = stats.both(repo.scope_filter(user, []), scope)
+            scope = stats.both(scope_repo.scope_filter(user, []), scope)
             code, zh, en = user.authority.code, user.authority.name_zh, user.authority.name_en
         else:
             permissions.forbid("dashboard.view")
@@ -155,12 +155,12 @@ def marks_by_round(uow: UnitOfWork, user_id: int) -> dict[int, dict[str, int]]:
     reviewer's scope (the same computation as the dashboard's)."""
     with uow.read():
         s = uow.session
-        user = repo.user_by_id(s, user_id)
+        user = users_repo.user_by_id(s, user_id)
         reach = permissions.scope_of(user, "dashboard.view")
         if reach is Scope.NATIONAL:
             return stats.marks_by_round(s, True)
         if reach is Scope.AUTHORITY_TREE and user.authority is not None:
-            return stats.marks_by_round(s, repo.scope_filter(user, []))
+            return stats.marks_by_round(s, scope_repo.scope_filter(user, []))
     permissions.forbid("dashboard.view")
 
 

@@ -47,7 +47,14 @@ from workflow.rules import RoundRules
 from workflow.services import bases, cases, files, objections
 from workflow.services.clock import CHINA, local_date, real_utcnow
 from workflow.services.passwords import hash_password
-from workflow.storage import authorities_repo, register_repo, repo
+from workflow.storage import (
+    authorities_repo,
+    cases_repo,
+    reference_repo,
+    register_repo,
+    rounds_repo,
+    users_repo,
+)
 from workflow.storage.models import (
     AnnualReportRow,
     ApplicationRow,
@@ -286,7 +293,7 @@ def _province(code: str) -> str:
 
 def _user(s: Any, username: str, name: str, role: Role, authority: AuthorityRow | None,
           password_hash: str, is_head: bool = False) -> None:
-    if repo.user_by_username(s, username) is not None:
+    if users_repo.user_by_username(s, username) is not None:
         return
     s.add(UserRow(username=username, display_name=name, email=f"{username}@example.gov.cn",
                   role=role.value, authority_id=authority.id if authority else None,
@@ -306,7 +313,7 @@ def seed(uow: UnitOfWork, settings: Settings, upload_dir: Path | None = None) ->
         return False
     with uow:
         s = uow.session
-        by_code = repo.authorities_by_code(s)
+        by_code = authorities_repo.authorities_by_code(s)
         for a in AUTHORITIES:
             if a.code not in by_code:
                 row = AuthorityRow(code=a.code, name_zh=a.name_zh, name_en=a.name_en,
@@ -318,14 +325,14 @@ def seed(uow: UnitOfWork, settings: Settings, upload_dir: Path | None = None) ->
             if code not in by_code:
                 by_code[code] = authorities_repo.add_city(
                     s, City(code, name, name_en, parent, own), by_code[parent])
-        if repo.round_by_year(s, 2006) is None:
+        if rounds_repo.round_by_year(s, 2006) is None:
             # opened with notice 002 (28 February 2006), closed with the year: its bases
             # report on
             s.add(RoundRow(year=2006, name_zh="2006年度出口创新基地申报",
                            name_en="2006 export innovation base round",
                            params=RoundRules.for_year(2006).to_json(),
                            opened_on=date(2006, 2, 28), closed_on=date(2006, 12, 31)))
-        known = repo.reference_years(s)
+        known = reference_repo.reference_years(s)
         for year, (exports, national, regions) in REFERENCES.items():
             if year in known:
                 continue
@@ -358,8 +365,8 @@ def seed(uow: UnitOfWork, settings: Settings, upload_dir: Path | None = None) ->
             _user(s, f"guangdong_city_{slug}", f"{name}商务局（机电产品出口基地企业）",
                   Role.APPLICANT, by_code[code], h)
         s.flush()
-        ids = repo.user_ids(s)
-        existing = repo.applicant_names(s)
+        ids = users_repo.user_ids(s)
+        existing = cases_repo.applicant_names(s)
         uow.commit()
     _register(uow)
     _localities(uow)
@@ -391,7 +398,7 @@ def _register(uow: UnitOfWork) -> None:
     re-certifications of a demo loaded before the register name their bases."""
     with uow:
         s = uow.session
-        importer = repo.user_by_username(s, "mofcom_reviewer")
+        importer = users_repo.user_by_username(s, "mofcom_reviewer")
         if importer is None or register_repo.entries(s, base_type="hightech"):
             return
         importer_id = importer.id
@@ -509,7 +516,7 @@ def _localities(uow: UnitOfWork) -> None:
 
     with uow:
         s = uow.session
-        ministry = repo.user_by_username(s, "mofcom_reviewer")
+        ministry = users_repo.user_by_username(s, "mofcom_reviewer")
         if ministry is None or reports_repo.locality_rows(s):
             return
         names = {a.code: a.name_zh for a in AUTHORITIES}
@@ -553,7 +560,7 @@ def _live(uow: UnitOfWork, ids: dict[str, int], existing: set[str], upload_dir: 
     now = real_utcnow()
     today = local_date(now)
     with uow:
-        cal = repo.load_calendar(uow.session)
+        cal = reference_repo.load_calendar(uow.session)
     if _round_missing(uow, today.year):
         _open_current_round(uow, today, cal)
     back = {n: _at(cal.working_days_before(today, n)) for n in (1, 2, 5, 8, 12)}
@@ -595,7 +602,7 @@ def _guangdong(uow: UnitOfWork, ids: dict[str, int], existing: set[str], today: 
 
     with uow:
         s = uow.session
-        if repo.round_by_year(s, today.year, GUANGDONG) is None:
+        if rounds_repo.round_by_year(s, today.year, GUANGDONG) is None:
             rules = replace(RoundRules.for_year(today.year),
                             provincial_internal_deadline=None,
                             submission_deadline=cal.add_working_days(today, 10),
@@ -644,7 +651,7 @@ def _at(day: date, hour: int = 10) -> datetime:
 
 def _round_missing(uow: UnitOfWork, year: int) -> bool:
     with uow:
-        return repo.round_by_year(uow.session, year) is None
+        return rounds_repo.round_by_year(uow.session, year) is None
 
 
 def _open_current_round(uow: UnitOfWork, today: date, cal: WorkCalendar) -> None:
@@ -670,7 +677,7 @@ def _base_duties(uow: UnitOfWork, ids: dict[str, int], existing: set[str], today
     with uow:
         s = uow.session
         historical = {a[2] for a in APPS}
-        bases = [r for r in repo.designated_bases(s) if r.applicant_name in historical]
+        bases = [r for r in cases_repo.designated_bases(s) if r.applicant_name in historical]
         for base in bases:
             _file_reports(s, base, today, cal, late=base.applicant_name == LATE_BASE)
         uow.commit()
@@ -685,7 +692,7 @@ def _base_duties(uow: UnitOfWork, ids: dict[str, int], existing: set[str], today
 def _file_reports(s: Any, base: ApplicationRow, today: date, cal: WorkCalendar,
                   late: bool) -> None:
     approved = date(2006, 5, 15)
-    figures = repo.values_of(base)
+    figures = cases_repo.values_of(base)
     quarterly_base = Decimal(figures["hightech_exports_100m_usd"] or 1) * 2500  # 万美元 a quarter
     year, quarter = quarter_of(approved)
     filed = []

@@ -1,7 +1,7 @@
 """Deputies (代理人): a reviewer names a colleague to act for them over a date range.
 
 While the period runs the deputy sees the principal's cases in their inbox and may act
-on them; history records "X 代 Y" (repo.actor_for_case, repo.principals_of).
+on them; history records "X 代 Y" (scope_repo.actor_for_case, scope_repo.principals_of).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from workflow.errors import GuardFailed, ValidationFailed, refuse
 from workflow.services import audit
 from workflow.services.clock import local_date, utcnow
 from workflow.storage import deputies as store
-from workflow.storage import repo
+from workflow.storage import scope_repo, users_repo
 from workflow.storage.models import DeputyRow, UserRow
 from workflow.storage.uow import UnitOfWork
 
@@ -62,7 +62,7 @@ def name_deputy(uow: UnitOfWork, user_id: int, deputy_id: int | None, starts_on:
     assert deputy_id is not None and starts_on is not None and ends_on is not None
     with uow:
         s = uow.session
-        user = permissions.require(repo.user_by_id(s, user_id), "deputies.manage")
+        user = permissions.require(users_repo.user_by_id(s, user_id), "deputies.manage")
         if deputy_id == user.id:
             raise ValidationFailed(refuse("self_deputy", "不能指定自己为代理人",
                                           "you cannot be your own deputy", field="deputy_id"))
@@ -99,10 +99,10 @@ def end_period(uow: UnitOfWork, user_id: int, period_id: int,
     today = local_date(now or utcnow())
     with uow:
         s = uow.session
-        user = permissions.require(repo.user_by_id(s, user_id), "deputies.manage")
+        user = permissions.require(users_repo.user_by_id(s, user_id), "deputies.manage")
         row = store.get(s, period_id)
         if row is None or row.principal_id != user.id:
-            raise repo.not_found("deputy period")
+            raise scope_repo.not_found("deputy period")
         details = {"deputy_id": row.deputy_id, "starts_on": row.starts_on.isoformat(),
                    "ends_on": row.ends_on.isoformat()}
         if row.starts_on >= today:
@@ -121,7 +121,7 @@ def periods_of(uow: UnitOfWork, user_id: int, now: datetime | None = None) -> li
     today = local_date(now or utcnow())
     with uow.read():
         s = uow.session
-        permissions.require(repo.user_by_id(s, user_id), "deputies.manage")
+        permissions.require(users_repo.user_by_id(s, user_id), "deputies.manage")
         return [Period(d.id, p.id, p.display_name, dep.id, dep.display_name, d.starts_on,
                        d.ends_on, d.starts_on <= today <= d.ends_on)
                 for d, p, dep in store.of_user(s, user_id, today)]
@@ -131,4 +131,4 @@ def candidates(uow: UnitOfWork, user_id: int) -> list[UserRow]:
     """Colleagues who may be named: same role, same authority."""
     with uow.read():
         s = uow.session
-        return store.colleagues(s, permissions.require(repo.user_by_id(s, user_id), "deputies.manage"))
+        return store.colleagues(s, permissions.require(users_repo.user_by_id(s, user_id), "deputies.manage"))

@@ -2,7 +2,7 @@
 told in the app and — if they chose so — by mail, in their language (Chinese first).
 
 Nothing is lost: the transition's history row is the event, written in the transition's
-own statement (`repo.write_transition`), so nothing is added to that path. The worker's
+own statement (`cases_repo.write_transition`), so nothing is added to that path. The worker's
 sweep (`sweep`, beat every few seconds) turns each history row not yet told into
 notifications and outbox rows in one transaction with a marker (`transition_notices`),
 so a transition is told once however often or however concurrently the sweep runs, and a
@@ -26,9 +26,9 @@ from workflow.roles import Role
 from workflow.services.clock import local_date, utcnow
 from workflow.services.language import translate
 from workflow.services.reminders import case_link
+from workflow.storage import cases_repo, rounds_repo, users_repo
 from workflow.storage import events_repo as er
 from workflow.storage import reminders_repo as rr
-from workflow.storage import repo
 from workflow.storage.models import ApplicationRow, HistoryRow, UserRow
 from workflow.storage.uow import DbSession, UnitOfWork
 
@@ -136,8 +136,8 @@ def notify_transition(uow: UnitOfWork, history_id: int, *, base_url: str,
         history = s.get(HistoryRow, history_id)
         if marker is None or history is None:
             return 0
-        app = repo.get_application(s, history.application_id)
-        prog = repo.programme_of_round(app.round)
+        app = cases_repo.get_application(s, history.application_id)
+        prog = rounds_repo.programme_of_round(app.round)
         if history.to_state not in prog.states:
             uow.commit()  # a state this programme no longer knows: nobody to tell
             return 0
@@ -167,14 +167,14 @@ def sweep(uow: UnitOfWork, *, base_url: str, now: datetime | None = None,
 def set_notify_by_mail(uow: UnitOfWork, user_id: int, by_mail: bool) -> None:
     """In-app only (False) or in-app and by mail (True), for transitions and mentions."""
     with uow:
-        user = repo.user_by_id(uow.session, user_id)
+        user = users_repo.user_by_id(uow.session, user_id)
         user.notify_by_mail = bool(by_mail)
         uow.commit()
 
 
 def notify_by_mail(uow: UnitOfWork, user_id: int) -> bool:
     with uow.read():
-        return bool(repo.user_by_id(uow.session, user_id).notify_by_mail)
+        return bool(users_repo.user_by_id(uow.session, user_id).notify_by_mail)
 
 
 def why_here(uow: UnitOfWork, user_id: int, app_id: int) -> HistoryRow | None:

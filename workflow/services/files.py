@@ -17,7 +17,7 @@ from workflow.programme import all_attachment_kinds
 from workflow.roles import Role
 from workflow.services import archives, audit
 from workflow.services.clock import local_date, utcnow
-from workflow.storage import repo
+from workflow.storage import cases_repo, rounds_repo, scope_repo, users_repo
 from workflow.storage.models import AttachmentRow
 from workflow.storage.uow import UnitOfWork
 
@@ -138,13 +138,13 @@ def attach(uow: UnitOfWork, user_id: int, app_id: int, kind: str, filename: str,
     name, ctype = check_upload(filename, data, max_bytes)
     with uow:
         s = uow.session
-        user = repo.user_by_id(s, user_id)
+        user = users_repo.user_by_id(s, user_id)
         permissions.require(user, "case.attach")
-        row = repo.get_application(s, app_id)
-        actor = repo.actor_for_case(s, user, row, local_date(now))
+        row = cases_repo.get_application(s, app_id)
+        actor = scope_repo.actor_for_case(s, user, row, local_date(now))
         if actor is None:
-            raise repo.not_found()
-        defined = repo.programme_of_round(row.round).attachment(kind)
+            raise scope_repo.not_found()
+        defined = rounds_repo.programme_of_round(row.round).attachment(kind)
         if defined is None:  # another programme's kind
             raise _unknown_kind(kind)
         if actor.role is not defined.role or row.state not in defined.states:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from workflow.services.clock import utcnow
-from workflow.storage import repo
+from workflow.storage import ops
 from workflow.storage.models import HeartbeatRow
 from workflow.storage.uow import UnitOfWork
 
@@ -11,7 +11,7 @@ from workflow.storage.uow import UnitOfWork
 def database_ok(uow: UnitOfWork) -> None:
     """Raise if the database cannot answer `SELECT 1`."""
     with uow.read():
-        repo.ping(uow.session)
+        ops.ping(uow.session)
 
 
 def beat(name: str, uow: UnitOfWork) -> None:

@@ -17,7 +17,7 @@ from workflow import permissions
 from workflow.calendar import WorkCalendar
 from workflow.programme import NoticeText, known, programme
 from workflow.services.clock import today as china_today
-from workflow.storage import notices, repo
+from workflow.storage import notices, reference_repo, scope_repo, users_repo
 from workflow.storage.uow import UnitOfWork
 
 
@@ -83,7 +83,7 @@ def current_notices(uow: UnitOfWork, today: date | None = None) -> list[RoundNot
     with uow.read():
         s = uow.session
         rows = notices.public_cases(s)
-        calendar = repo.load_calendar(s)
+        calendar = reference_repo.load_calendar(s)
     out: dict[tuple[str, int], RoundNotice] = {}
     for row in rows:
         case = _public(row, calendar, today)
@@ -115,8 +115,8 @@ def public_case(uow: UnitOfWork, app_id: int, today: date | None = None) -> Publ
         s = uow.session
         rows = notices.public_cases(s, app_id)
         if not rows:
-            raise repo.not_found("notice")
-        calendar = repo.load_calendar(s)
+            raise scope_repo.not_found("notice")
+        calendar = reference_repo.load_calendar(s)
     return _public(rows[0], calendar, today)
 
 
@@ -144,7 +144,7 @@ class OpenObjection:
 def open_objections(uow: UnitOfWork, user_id: int) -> list[OpenObjection]:
     """Objections not yet upheld or dismissed, oldest first (ministry reviewers only)."""
     with uow.read():
-        permissions.require(repo.user_by_id(uow.session, user_id), "objections.decide")
+        permissions.require(users_repo.user_by_id(uow.session, user_id), "objections.decide")
         return [OpenObjection(**row) for row in notices.open_objections(uow.session)]
 
 
@@ -158,8 +158,8 @@ class Evidence:
 def evidence_of(uow: UnitOfWork, user_id: int, objection_id: int) -> Evidence:
     """The file filed with an objection (ministry reviewers only)."""
     with uow.read():
-        permissions.require(repo.user_by_id(uow.session, user_id), "objections.decide")
+        permissions.require(users_repo.user_by_id(uow.session, user_id), "objections.decide")
         row = notices.evidence_of(uow.session, objection_id)
         if row is None:
-            raise repo.not_found("attachment")
+            raise scope_repo.not_found("attachment")
         return Evidence(row.filename, row.content_type, row.stored_name)

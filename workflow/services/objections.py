@@ -14,7 +14,7 @@ from workflow.errors import GuardFailed, Refusal, ValidationFailed, refuse
 from workflow.services import audit, cases, files
 from workflow.services.clock import local_date, utcnow
 from workflow.states import State
-from workflow.storage import notices, repo
+from workflow.storage import cases_repo, notices, scope_repo, users_repo
 from workflow.storage.models import ObjectionRow
 from workflow.storage.uow import DbSession, UnitOfWork
 
@@ -67,10 +67,10 @@ def file_objection(uow: UnitOfWork, app_id: int, name: str, contact: str, text: 
     stored: Path | None = None
     with uow:
         s = uow.session
-        row = repo.get_application(s, app_id)
+        row = cases_repo.get_application(s, app_id)
         if row.state != State.PUBLICLY_SHOWN.value or (
                 row.notice_ends_on is not None and local_date(now) > row.notice_ends_on):
-            raise repo.not_found("notice")  # only cases under notice are public
+            raise scope_repo.not_found("notice")  # only cases under notice are public
         try:
             if evidence is not None and checked is not None:
                 stored_name = files.store_bytes(evidence.upload_dir, evidence.data)
@@ -103,10 +103,10 @@ def dismiss(uow: UnitOfWork, user_id: int, objection_id: int, reason: str,
     reason = _text(reason, "reason", "理由", "Reason", 2000)
     with uow:
         s = uow.session
-        user = permissions.require(repo.user_by_id(s, user_id), "objections.decide")
+        user = permissions.require(users_repo.user_by_id(s, user_id), "objections.decide")
         obj = s.get(ObjectionRow, objection_id)
         if obj is None:
-            raise repo.not_found("objection")
+            raise scope_repo.not_found("objection")
         if obj.status != "open":
             raise GuardFailed(refuse("already_resolved", "该异议已处理",
                                      "this objection is already resolved", guard="objection"))
@@ -125,7 +125,7 @@ def uphold(uow: UnitOfWork, user_id: int, objection_id: int, reason: str, versio
     with uow:
         obj = uow.session.get(ObjectionRow, objection_id)
         if obj is None or obj.status != "open":
-            raise repo.not_found("objection")
+            raise scope_repo.not_found("objection")
         app_id = obj.application_id
 
     def mark(session: DbSession, _row: object) -> None:
@@ -134,7 +134,7 @@ def uphold(uow: UnitOfWork, user_id: int, objection_id: int, reason: str, versio
         o.status, o.resolution_reason = "upheld", reason
         o.resolved_by_id, o.resolved_at = user_id, now
         # the case's own move is fire()'s "case_action" record; this one is the objection's
-        user = repo.user_by_id(session, user_id)
+        user = users_repo.user_by_id(session, user_id)
         audit.append(session, "objection_upheld", who=audit.Who.of(user),
                      object_type="objection", object_id=o.confirmation_no,
                      details={"objection_id": o.id, "application_id": o.application_id})
@@ -145,7 +145,7 @@ def uphold(uow: UnitOfWork, user_id: int, objection_id: int, reason: str, versio
 
 def open_for(uow: UnitOfWork, app_id: int) -> list[ObjectionRow]:
     with uow.read():
-        return repo.objections_of(uow.session, app_id)
+        return cases_repo.objections_of(uow.session, app_id)
 
 
 # --- what the public and the case page see of an objection --------------------------------
@@ -176,10 +176,10 @@ def status_of(uow: UnitOfWork, number: str) -> Status:
                                       field="number", details={"value": number[:40]}))
     with uow.read():
         s = uow.session
-        obj = repo.objection_by_number(s, number)
+        obj = cases_repo.objection_by_number(s, number)
         if obj is None:
-            raise repo.not_found("objection")
-        app = repo.get_application(s, obj.application_id)
+            raise scope_repo.not_found("objection")
+        app = cases_repo.get_application(s, obj.application_id)
         return Status(number, app.applicant_name or "", obj.filed_at, obj.status,
                       obj.resolved_at, obj.resolution_reason)
 
@@ -189,10 +189,10 @@ def trail_of(uow: UnitOfWork, user_id: int, app_id: int) -> list[Status]:
     whoever may see the case — its history shows them beside the transitions."""
     with uow.read():
         s = uow.session
-        user = repo.user_by_id(s, user_id)
-        row = repo.get_application(s, app_id)
-        if repo.actor_for_case(s, user, row, local_date(utcnow())) is None:
-            raise repo.not_found()
+        user = users_repo.user_by_id(s, user_id)
+        row = cases_repo.get_application(s, app_id)
+        if scope_repo.actor_for_case(s, user, row, local_date(utcnow())) is None:
+            raise scope_repo.not_found()
         return [Status(o.confirmation_no, row.applicant_name or "", o.filed_at, o.status,
                        o.resolved_at, o.resolution_reason)
-                for o in repo.objections_of(s, app_id)]
+                for o in cases_repo.objections_of(s, app_id)]

@@ -10,7 +10,7 @@ from workflow import permissions
 from workflow.errors import NotFound, ValidationFailed, refuse
 from workflow.services.clock import utcnow
 from workflow.storage import reminders_repo as rr
-from workflow.storage import repo
+from workflow.storage import users_repo
 from workflow.storage.models import OutboxRow
 from workflow.storage.uow import UnitOfWork
 
@@ -36,7 +36,7 @@ def outbox_page(uow: UnitOfWork, user_id: int, *, status: str | None = None,
     limit = max(1, min(limit, 200))
     with uow.read():
         s = uow.session
-        permissions.require(repo.user_by_id(s, user_id), "mail.admin")
+        permissions.require(users_repo.user_by_id(s, user_id), "mail.admin")
         rows = rr.outbox_rows(s, status=status or None, kind=kind or None,
                               q=(q or "").strip() or None, limit=limit + 1, before_id=before_id)
         nxt = rows[limit - 1].id if len(rows) > limit else None
@@ -48,7 +48,7 @@ def retry(uow: UnitOfWork, user_id: int, outbox_id: int, now: datetime | None = 
     now = now or utcnow()
     with uow:
         s = uow.session
-        permissions.require(repo.user_by_id(s, user_id), "mail.admin")
+        permissions.require(users_repo.user_by_id(s, user_id), "mail.admin")
         row = s.get(OutboxRow, outbox_id)
         if row is None:
             raise NotFound(refuse("not_found", "未找到该邮件", "message not found"))

@@ -21,7 +21,7 @@ from workflow.services import audit
 from workflow.services.audit import Who
 from workflow.services.clock import real_utcnow
 from workflow.services.sessions import end_sessions
-from workflow.storage import repo, security_repo
+from workflow.storage import security_repo, users_repo
 from workflow.storage.models import UserRow
 from workflow.storage.uow import UnitOfWork
 
@@ -144,7 +144,7 @@ def change_password(uow: UnitOfWork, user_id: int, current: str, new: str,
     now = now or real_utcnow()
     with uow:
         s = uow.session
-        user = repo.user_by_id(s, user_id)
+        user = users_repo.user_by_id(s, user_id)
         if not verify_password(user.password_hash, current):
             audit.append(s, "password_change_failed", who=Who.of(user), result="refused",
                          object_type="user", object_id=user.id, now=now)

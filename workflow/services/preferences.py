@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from workflow.errors import ValidationFailed, refuse
-from workflow.storage import repo
+from workflow.storage import users_repo
 from workflow.storage.uow import UnitOfWork
 
 LOCALES = ("zh", "en")
@@ -15,6 +15,6 @@ def set_locale(uow: UnitOfWork, user_id: int, locale: str) -> None:
         raise ValidationFailed(refuse("invalid_choice", "语言只能是中文或英文",
                                       "the language must be zh or en", field="locale"))
     with uow:
-        user = repo.user_by_id(uow.session, user_id)
+        user = users_repo.user_by_id(uow.session, user_id)
         user.locale = locale
         uow.commit()

@@ -23,8 +23,8 @@ from workflow.reminders import Audience, CaseFacts, Days, Due, ReminderRule
 from workflow.rules import RoundRules, RoundStatus, round_status
 from workflow.services.clock import CHINA, local_date, real_utcnow, utcnow
 from workflow.services.language import fmt_date, translate
+from workflow.storage import reference_repo, rounds_repo, users_repo
 from workflow.storage import reminders_repo as rr
-from workflow.storage import repo
 from workflow.storage.models import OutboxRow
 from workflow.storage.uow import DbSession, UnitOfWork
 
@@ -312,7 +312,7 @@ def scan(uow: UnitOfWork, at: datetime | None = None, *, base_url: str, batch: i
     result = ScanResult(day=day)
     holder = f"scan-{uuid.uuid4().hex[:12]}"
     with uow.read():
-        cal = repo.load_calendar(uow.session)
+        cal = reference_repo.load_calendar(uow.session)
     if not cal.is_workday(day):
         result.skipped = "holiday"  # reminders only on working days; the next one catches up
         return result
@@ -369,7 +369,7 @@ def reasons_gone(s: DbSession, rows: list[OutboxRow], now: datetime) -> dict[int
     active = rr.people(s, {r.recipient_id for r in check if r.recipient_id is not None})
     rounds = _rounds(s, {c.round_id for c in recs.values()}, local_date(now)) if recs else {}
     facts = _facts(s, list(recs.values()), rounds) if recs else {}
-    cal = repo.load_calendar(s) if recs else None
+    cal = reference_repo.load_calendar(s) if recs else None
     out: dict[int, str] = {}
     for row in check:
         rec = recs.get(row.application_id)  # type: ignore[arg-type]
@@ -411,7 +411,7 @@ def compose_digests(uow: UnitOfWork, at: datetime, *, base_url: str,
     written = 0
     with uow:
         s = uow.session
-        cal = cal or repo.load_calendar(s)
+        cal = cal or reference_repo.load_calendar(s)
         if not cal.is_workday(day):
             return 0
         holder = f"digest-{uuid.uuid4().hex[:8]}"
@@ -480,7 +480,7 @@ def replan(uow: UnitOfWork, round_year: int | None = None, at: datetime | None =
         s = uow.session
         round_id = None
         if round_year is not None:
-            rnd = repo.round_by_year(s, round_year)
+            rnd = rounds_repo.round_by_year(s, round_year)
             if rnd is None:
                 raise ValidationFailed(refuse("not_found", "未找到该申报年度",
                                               "no such round", field="round_year"))
@@ -504,7 +504,7 @@ def notifications(uow: UnitOfWork, user_id: int, *, limit: int = 100,
     """A user's in-app notifications (one per reminder mail), newest first."""
     with uow.read():
         s = uow.session
-        user = repo.user_by_id(s, user_id)
+        user = users_repo.user_by_id(s, user_id)
         items = rr.notifications_of(s, user_id, max(1, min(limit, 500)), unread_only)
         return Inbox(items, rr.unread_count(s, user_id), bool(user.mail_digest))
 
@@ -521,6 +521,6 @@ def mark_read(uow: UnitOfWork, user_id: int, ids: list[int] | None = None,
 def set_mail_digest(uow: UnitOfWork, user_id: int, digest: bool) -> None:
     """Immediate mails (False) or one daily digest (True)."""
     with uow:
-        user = repo.user_by_id(uow.session, user_id)
+        user = users_repo.user_by_id(uow.session, user_id)
         user.mail_digest = bool(digest)
         uow.commit()

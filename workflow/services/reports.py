@@ -24,7 +24,14 @@ from workflow.rules import CATALOGUES
 from workflow.services import files, quarterly_excel
 from workflow.services.clock import local_date, utcnow
 from workflow.states import DESIGNATED
-from workflow.storage import repo, reports_repo
+from workflow.storage import (
+    authorities_repo,
+    cases_repo,
+    reports_repo,
+    rounds_repo,
+    scope_repo,
+    users_repo,
+)
 from workflow.storage.models import (
     AnnualReportRow,
     ApplicationRow,
@@ -34,7 +41,7 @@ from workflow.storage.models import (
     ReferenceStatRow,
     UserRow,
 )
-from workflow.storage.uow import DbSession, UnitOfWork
+from workflow.storage.uow import Conflict, DbSession, UnitOfWork, flush_or_conflict
 
 ANNUAL_REPORT_KIND = "annual_report"  # attachments.kind of a 年度工作报告 file
 ANNUAL_REPORT_TYPES = ("pdf", "doc", "docx")
@@ -45,10 +52,10 @@ def _base(session: DbSession, user: UserRow, app_id: int, today: date, *,
           write: bool) -> ApplicationRow:
     """A designated base the user may see (and, with `write`, report for)."""
     permissions.require(user, "reports.view")
-    row = repo.get_application(session, app_id)
-    actor = repo.actor_for_case(session, user, row, today)
+    row = cases_repo.get_application(session, app_id)
+    actor = scope_repo.actor_for_case(session, user, row, today)
     if actor is None:
-        raise repo.not_found("base")
+        raise scope_repo.not_found("base")
     if row.state not in DESIGNATED:
         raise GuardFailed(refuse("not_a_designated_base", "只有已核准的出口创新基地需要报送数据",
                                  "only designated bases file reports", guard="designated"))
@@ -75,8 +82,8 @@ def _store_quarters(session: DbSession, row: ApplicationRow, user: UserRow,
             submitted_by_id=user.id, submitted_at=now))
         out.append((q.year, q.quarter, rev))
     try:
-        repo.flush_or_conflict(session)
-    except repo.Conflict:
+        flush_or_conflict(session)
+    except Conflict:
         raise GuardFailed(refuse("concurrent_report", "同一季度的数据正被他人同时报送，请刷新后重试",
                                  "someone else filed the same quarter at the same moment; "
                                  "reload and try again", guard="revision")) from None
@@ -92,7 +99,7 @@ def submit_quarter(uow: UnitOfWork, user_id: int, app_id: int, data: dict[str, A
     today = local_date(now)
     with uow.read():  # the base's programme says what it reports
         s = uow.session
-        cols = _columns(_base(s, repo.user_by_id(s, user_id), app_id, today, write=False))
+        cols = _columns(_base(s, users_repo.user_by_id(s, user_id), app_id, today, write=False))
     clean, errors = quarterly_data.check_values(data, cols.base_sheet, today,
                                                 limits=cols.limits_of("base"))
     enterprises = []
@@ -130,7 +137,7 @@ def submit_quarter(uow: UnitOfWork, user_id: int, app_id: int, data: dict[str, A
     quarter = QuarterData.of(clean, enterprises)
     with uow:
         s = uow.session
-        user = repo.user_by_id(s, user_id)
+        user = users_repo.user_by_id(s, user_id)
         row = _base(s, user, app_id, today, write=True)
         [(_, _, rev)] = _store_quarters(s, row, user, [quarter], "form", now)
         uow.record("quarterly_report_filed", application_id=row.id, year=quarter.year,
@@ -161,7 +168,7 @@ def upload_quarters(uow: UnitOfWork, user_id: int, app_id: int, filename: str, d
     now = now or utcnow()
     today = local_date(now)
     with uow.read():  # who may file, before the file is looked at
-        cols = _columns(_base(uow.session, repo.user_by_id(uow.session, user_id), app_id,
+        cols = _columns(_base(uow.session, users_repo.user_by_id(uow.session, user_id), app_id,
                               today, write=True))
     _spreadsheet_check(filename, data, max_bytes)
     quarters, errors = quarterly_excel.read_workbook(data, today, cols)  # no transaction held
@@ -169,7 +176,7 @@ def upload_quarters(uow: UnitOfWork, user_id: int, app_id: int, filename: str, d
         raise ValidationFailed(*errors)
     with uow:
         s = uow.session
-        user = repo.user_by_id(s, user_id)
+        user = users_repo.user_by_id(s, user_id)
         row = _base(s, user, app_id, today, write=True)
         stored = _store_quarters(s, row, user, quarters, "excel", now)
         uow.record("quarterly_report_filed", application_id=row.id,
@@ -182,7 +189,7 @@ def quarters_of(uow: UnitOfWork, user_id: int, app_id: int) -> list[QuarterlyRep
     """A base's current quarterly figures, oldest first (the trend chart reads these)."""
     with uow.read():
         s = uow.session
-        user = repo.user_by_id(s, user_id)
+        user = users_repo.user_by_id(s, user_id)
         _base(s, user, app_id, local_date(utcnow()), write=False)
         return reports_repo.current_quarters(s, app_id)
 
@@ -192,7 +199,7 @@ def quarter_history(uow: UnitOfWork, user_id: int, app_id: int, year: int, quart
     """Every revision filed for one quarter, oldest first."""
     with uow.read():
         s = uow.session
-        user = repo.user_by_id(s, user_id)
+        user = users_repo.user_by_id(s, user_id)
         _base(s, user, app_id, local_date(utcnow()), write=False)
         return reports_repo.quarter_revisions(s, app_id, year, quarter)
 
@@ -210,13 +217,13 @@ def columns_of(uow: UnitOfWork, user_id: int, app_id: int) -> quarterly_data.Col
     """What a base reports each quarter: its programme's columns (the page's table, form)."""
     with uow.read():
         s = uow.session
-        return _columns(_base(s, repo.user_by_id(s, user_id), app_id, local_date(utcnow()),
+        return _columns(_base(s, users_repo.user_by_id(s, user_id), app_id, local_date(utcnow()),
                               write=False))
 
 
 def _columns(row: ApplicationRow) -> quarterly_data.Columns:
     """What the base's programme has it report each quarter (`[[quarterly.columns]]`)."""
-    columns = _quarterly(repo.programme_of_round(row.round)).columns
+    columns = _quarterly(rounds_repo.programme_of_round(row.round)).columns
     assert columns is not None  # a file's [quarterly] has them; a frozen round takes the file's
     return columns
 
@@ -232,9 +239,9 @@ def template_for(uow: UnitOfWork, user_id: int, app_id: int | None = None,
         return quarterly_excel.template(found.heading_zh, found.columns)
     with uow.read():
         s = uow.session
-        user = repo.user_by_id(s, user_id)
+        user = users_repo.user_by_id(s, user_id)
         row = _base(s, user, app_id, local_date(utcnow()), write=False)
-        found = _quarterly(repo.programme_of_round(row.round))
+        found = _quarterly(rounds_repo.programme_of_round(row.round))
         assert found.columns is not None
         rows = [QuarterData(q.year, q.quarter, q.exports_10k_usd, q.hightech_exports_10k_usd,
                             q.enterprise_count, list(q.enterprises or []))
@@ -310,7 +317,7 @@ def submit_annual_report(uow: UnitOfWork, user_id: int, app_id: int, data: dict[
                                       field="file", details={"value": name}))
     with uow:
         s = uow.session
-        user = repo.user_by_id(s, user_id)
+        user = users_repo.user_by_id(s, user_id)
         row = _base(s, user, app_id, today, write=True)
         stored = files.store_bytes(upload_dir, content)
         att = AttachmentRow(application_id=row.id, kind=ANNUAL_REPORT_KIND, filename=name,
@@ -327,8 +334,8 @@ def submit_annual_report(uow: UnitOfWork, user_id: int, app_id: int, data: dict[
             is_current=True, submitted_by_id=user.id, submitted_at=now)
         s.add(report)
         try:
-            repo.flush_or_conflict(s)
-        except repo.Conflict:
+            flush_or_conflict(s)
+        except Conflict:
             (upload_dir / stored).unlink(missing_ok=True)
             raise GuardFailed(refuse("concurrent_report", "年度工作报告正被他人同时报送，请刷新后重试",
                                      "someone else filed this annual report at the same moment",
@@ -342,7 +349,7 @@ def submit_annual_report(uow: UnitOfWork, user_id: int, app_id: int, data: dict[
 def annual_reports_of(uow: UnitOfWork, user_id: int, app_id: int) -> list[AnnualReportRow]:
     with uow.read():
         s = uow.session
-        user = repo.user_by_id(s, user_id)
+        user = users_repo.user_by_id(s, user_id)
         _base(s, user, app_id, local_date(utcnow()), write=False)
         return reports_repo.current_annual_reports(s, app_id)
 
@@ -384,7 +391,7 @@ def save_reference_stats(uow: UnitOfWork, user_id: int, year: int, data: dict[st
         raise ValidationFailed(*errors)
     with uow:
         s = uow.session
-        user = permissions.require(repo.user_by_id(s, user_id), "reports.reference")
+        user = permissions.require(users_repo.user_by_id(s, user_id), "reports.reference")
         row = reports_repo.reference_row(s, int(year))
         if row is None:
             row = ReferenceStatRow(year=int(year))
@@ -414,7 +421,7 @@ def save_locality_stats(uow: UnitOfWork, user_id: int, rows: list[dict[str, Any]
     errors, clean = [], []
     with uow:
         s = uow.session
-        user = permissions.require(repo.user_by_id(s, user_id), "reports.reference")
+        user = permissions.require(users_repo.user_by_id(s, user_id), "reports.reference")
         seen: dict[tuple[str, int], int] = {}
         for i, raw in enumerate(rows):
             row, errs = _locality_row(s, i, raw, now)
@@ -451,7 +458,7 @@ def _locality_row(s: DbSession, i: int, raw: Any, now: datetime) -> tuple[
                              field=where)]
     errors = []
     code = str(raw.get("authority") or "").strip()
-    authority = repo.authority_by_code(s, code) if code else None
+    authority = authorities_repo.authority_by_code(s, code) if code else None
     if authority is None:
         errors.append(refuse("unknown_authority", f"第 {i + 1} 行：地区代码无效",
                              f"row {i + 1}: unknown authority", field=f"{where}.authority",
@@ -503,7 +510,7 @@ def locality_stats(uow: UnitOfWork, user_id: int) -> list[LocalityStatRow]:
     """Every authority's entered figures, newest year first (visible to reviewers)."""
     with uow.read():
         s = uow.session
-        permissions.require(repo.user_by_id(s, user_id), "reports.view")
+        permissions.require(users_repo.user_by_id(s, user_id), "reports.view")
         return reports_repo.locality_rows(s)
 
 
@@ -511,7 +518,7 @@ def reference_stats(uow: UnitOfWork, user_id: int) -> list[ReferenceStatRow]:
     """Every year's reference statistics, newest first (visible to reviewers)."""
     with uow.read():
         s = uow.session
-        user = repo.user_by_id(s, user_id)
+        user = users_repo.user_by_id(s, user_id)
         permissions.require(user, "reports.view")
         return reports_repo.reference_rows(s)
 
@@ -520,7 +527,7 @@ def bases_for(uow: UnitOfWork, user_id: int) -> list[ApplicationRow]:
     """The designated bases this user reports for or supervises."""
     with uow.read():
         s = uow.session
-        user = repo.user_by_id(s, user_id)
+        user = users_repo.user_by_id(s, user_id)
         permissions.require(user, "reports.view")
-        principals = repo.principals_of(s, user.id, local_date(utcnow()))
-        return reports_repo.designated_in_scope(s, repo.scope_filter(user, principals))
+        principals = scope_repo.principals_of(s, user.id, local_date(utcnow()))
+        return reports_repo.designated_in_scope(s, scope_repo.scope_filter(user, principals))

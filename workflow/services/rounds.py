@@ -26,7 +26,13 @@ from workflow.roles import Role
 from workflow.rules import RoundRules, RoundStatus
 from workflow.services import audit
 from workflow.services.clock import local_date, utcnow
-from workflow.storage import repo
+from workflow.storage import (
+    authorities_repo,
+    reference_repo,
+    rounds_repo,
+    scope_repo,
+    users_repo,
+)
 from workflow.storage.models import RoundRow
 from workflow.storage.uow import DbSession, UnitOfWork
 
@@ -47,7 +53,7 @@ def _owner(s: DbSession, user_id: int, code: str = DEFAULT_CODE) -> Any:
     """The user, if they keep the rounds of programme `code`: its owner's role (and, for a
     province's own programme, at that province)."""
     prog = programme(code)
-    user = repo.user_by_id(s, user_id)
+    user = users_repo.user_by_id(s, user_id)
     if not prog.owned_by(Role(user.role), user.authority.code if user.authority else None):
         who_zh = "商务部科技司" if prog.authority is None else "本专项的省级商务主管部门"
         who_en = "the ministry" if prog.authority is None else "the province that runs it"
@@ -58,16 +64,16 @@ def _owner(s: DbSession, user_id: int, code: str = DEFAULT_CODE) -> Any:
 
 
 def _round(s: DbSession, year: int, code: str = DEFAULT_CODE) -> RoundRow:
-    row = repo.round_by_year(s, year, code)
+    row = rounds_repo.round_by_year(s, year, code)
     if row is None:
-        raise repo.not_found("round")
+        raise scope_repo.not_found("round")
     return row
 
 
 def _outcome(s: DbSession, row: RoundRow, now: datetime) -> Outcome:
-    rules = repo.rules_of(row)
-    return Outcome(row, rules, repo.status_of(row, local_date(now)),
-                   rules_of_rounds.warnings(rules, repo.load_calendar(s)))
+    rules = rounds_repo.rules_of(row)
+    return Outcome(row, rules, rounds_repo.status_of(row, local_date(now)),
+                   rules_of_rounds.warnings(rules, reference_repo.load_calendar(s)))
 
 
 def _names(data: dict[str, Any], year: int) -> tuple[str, str]:
@@ -101,13 +107,13 @@ def plan(uow: UnitOfWork, user_id: int, data: dict[str, Any],
     with uow:
         s = uow.session
         user = _owner(s, user_id, code)
-        if not errors and repo.round_by_year(s, year, code) is not None:
+        if not errors and rounds_repo.round_by_year(s, year, code) is not None:
             errors.append(refuse("round_exists", f"{year}年度已经设立",
                                  f"the {year} round exists already", field="year"))
         changes = {k: v for k, v in data.items()
                    if k not in ("year", "name_zh", "name_en", "programme")}
         rules, wrong = rules_of_rounds.apply(RoundRules.for_year(year if not errors else 2006),
-                                             changes, set(repo.authorities_by_code(s)))
+                                             changes, set(authorities_repo.authorities_by_code(s)))
         if errors or wrong:  # every error at once, each naming its field
             raise ValidationFailed(*errors, *wrong)
         zh, en = _names(data, year)
@@ -131,13 +137,13 @@ def change(uow: UnitOfWork, user_id: int, year: int, data: dict[str, Any],
         s = uow.session
         user = _owner(s, user_id, code)
         row = _round(s, year, code)
-        if repo.status_of(row, local_date(now)) is not RoundStatus.PLANNED:
+        if rounds_repo.status_of(row, local_date(now)) is not RoundStatus.PLANNED:
             raise WrongStatus(refuse("round_frozen", f"{year}年度已经开放，规则不能再修改",
                                      f"the {year} round has opened: its rules are frozen",
                                      field="year"))
         changes = {k: v for k, v in data.items() if k not in ("name_zh", "name_en")}
-        rules, errors = rules_of_rounds.apply(repo.rules_of(row), changes,
-                                              set(repo.authorities_by_code(s)))
+        rules, errors = rules_of_rounds.apply(rounds_repo.rules_of(row), changes,
+                                              set(authorities_repo.authorities_by_code(s)))
         if errors:
             raise ValidationFailed(*errors)
         if "name_zh" in data or "name_en" in data:
@@ -162,12 +168,12 @@ def open_round(uow: UnitOfWork, user_id: int, year: int,
         s = uow.session
         user = _owner(s, user_id, code)
         row = _round(s, year, code)
-        status = repo.status_of(row, today)
+        status = rounds_repo.status_of(row, today)
         if status is not RoundStatus.PLANNED:
             raise WrongStatus(refuse("round_not_planned", f"{year}年度已经开放或已结束",
                                      f"the {year} round is {status.value}, not planned",
                                      field="year", details={"status": status.value}))
-        rules = repo.rules_of(row)
+        rules = rounds_repo.rules_of(row)
         refused = rules_of_rounds.openable(rules, today)
         if refused:
             raise ValidationFailed(*refused)
@@ -193,7 +199,7 @@ def close_round(uow: UnitOfWork, user_id: int, year: int,
         s = uow.session
         user = _owner(s, user_id, code)
         row = _round(s, year, code)
-        status = repo.status_of(row, today)
+        status = rounds_repo.status_of(row, today)
         if status is not RoundStatus.OPEN:
             raise WrongStatus(refuse("round_not_open", f"{year}年度不在开放状态，无法结束",
                                      f"the {year} round is {status.value}, not open",
@@ -210,7 +216,7 @@ def programmes_kept_by(uow: UnitOfWork, user_id: int) -> list[Programme]:
     """The programmes whose rounds this user keeps (the ministry: notice 002's; a
     province's reviewers: their province's own)."""
     with uow.read():
-        user = repo.user_by_id(uow.session, user_id)
+        user = users_repo.user_by_id(uow.session, user_id)
         code = user.authority.code if user.authority else None
         return [p for p in known() if p.owned_by(Role(user.role), code)]
 
@@ -219,6 +225,6 @@ def may_keep_rounds(uow: UnitOfWork, user_id: int, code: str = DEFAULT_CODE) -> 
     """Does this user plan, open and close rounds of programme `code` (the page shows them
     the controls)?"""
     with uow.read():
-        user = repo.user_by_id(uow.session, user_id)
+        user = users_repo.user_by_id(uow.session, user_id)
         return programme(code).owned_by(Role(user.role),
                                         user.authority.code if user.authority else None)

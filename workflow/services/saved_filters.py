@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from workflow.errors import ValidationFailed, refuse
 from workflow.services.clock import utcnow
-from workflow.storage import casepages, repo
+from workflow.storage import casepages, scope_repo, users_repo
 from workflow.storage.models import SavedFilterRow
 from workflow.storage.uow import UnitOfWork
 
@@ -26,7 +26,7 @@ def list_for(uow: UnitOfWork, user_id: int) -> list[SavedFilter]:
     """The user's saved filters, in the order they were saved."""
     with uow.read():
         s = uow.session
-        repo.user_by_id(s, user_id)
+        users_repo.user_by_id(s, user_id)
         return [SavedFilter(r.id, r.name, dict(r.params))
                 for r in casepages.saved_filters_of(s, user_id)]
 
@@ -47,7 +47,7 @@ def save(uow: UnitOfWork, user_id: int, name: str, params: dict[str, str]) -> Sa
                             f"the filter's name may have at most {NAME_MAX} characters", name)
     with uow:
         s = uow.session
-        repo.user_by_id(s, user_id)
+        users_repo.user_by_id(s, user_id)
         mine = casepages.saved_filters_of(s, user_id)
         if any(r.name == name for r in mine):
             raise _name_refused(f"已有名为“{name}”的筛选，请换一个名称",
@@ -71,7 +71,7 @@ def delete(uow: UnitOfWork, user_id: int, filter_id: int) -> str:
         s = uow.session
         row = s.get(SavedFilterRow, filter_id)
         if row is None or row.user_id != user_id:
-            raise repo.not_found("saved filter")
+            raise scope_repo.not_found("saved filter")
         name = row.name
         s.delete(row)
         uow.commit()

@@ -20,7 +20,7 @@ from workflow.services.clock import real_utcnow
 from workflow.services.lockout import check_not_locked, count_failure, locked
 from workflow.services.passwords import hash_password, verify_password
 from workflow.services.security_policy import read_policy
-from workflow.storage import repo, sealed
+from workflow.storage import sealed, users_repo
 from workflow.storage.models import UserRow
 from workflow.storage.uow import DbSession, UnitOfWork
 
@@ -81,7 +81,7 @@ def enrol_totp(uow: UnitOfWork, user_id: int, secret: str, code: str,
     now = now or real_utcnow()
     with uow:
         s = uow.session
-        user = repo.user_by_id(s, user_id)
+        user = users_repo.user_by_id(s, user_id)
         if user.totp_secret is not None:
             raise ValidationFailed(refuse("totp_already_enrolled", "已绑定动态口令",
                                           "a one-time-code app is already enrolled"))
@@ -146,7 +146,7 @@ def spend_recovery_code(s: DbSession, user: UserRow, code: str, ip: str,
 def recovery_codes_left(uow: UnitOfWork, user_id: int) -> int:
     """How many of the user's recovery codes are still unused."""
     with uow:
-        return len(repo.user_by_id(uow.session, user_id).totp_recovery_codes or [])
+        return len(users_repo.user_by_id(uow.session, user_id).totp_recovery_codes or [])
 
 
 def regenerate_recovery_codes(uow: UnitOfWork, user_id: int, password: str, ip: str = "-",
@@ -157,7 +157,7 @@ def regenerate_recovery_codes(uow: UnitOfWork, user_id: int, password: str, ip: 
     now = now or real_utcnow()
     with uow:
         s = uow.session
-        user = repo.user_by_id(s, user_id)
+        user = users_repo.user_by_id(s, user_id)
         check_not_locked(s, user.username, ip, now)
         if user.totp_secret is None:
             raise ValidationFailed(refuse("totp_not_enrolled", "尚未绑定动态口令，没有恢复码",

@@ -28,7 +28,7 @@ from workflow.services import assessment, audit, events
 from workflow.services.clock import local_date, utcnow
 from workflow.services.language import translate
 from workflow.services.reminders import case_link
-from workflow.storage import audit_repo, repo
+from workflow.storage import audit_repo, cases_repo, rounds_repo, scope_repo, users_repo
 from workflow.storage import events_repo as er
 from workflow.storage import supervision_repo as sr
 from workflow.storage.models import (
@@ -49,15 +49,15 @@ MAX_TITLE, MAX_BODY, MAX_FINDINGS = 100, 4000, 2000
 # --- ad hoc reports ---------------------------------------------------------------------------
 
 def _case(s: DbSession, user_id: int, app_id: int) -> tuple[UserRow, ApplicationRow]:
-    user = permissions.require(repo.user_by_id(s, user_id), "case.report")
-    row = repo.get_application(s, app_id)
-    if repo.actor_for_case(s, user, row, local_date(utcnow())) is None:
-        raise repo.not_found()
+    user = permissions.require(users_repo.user_by_id(s, user_id), "case.report")
+    row = cases_repo.get_application(s, app_id)
+    if scope_repo.actor_for_case(s, user, row, local_date(utcnow())) is None:
+        raise scope_repo.not_found()
     return user, row
 
 
 def _is_base(row: ApplicationRow) -> bool:
-    return repo.programme_of_round(row.round).state(row.state).designated
+    return rounds_repo.programme_of_round(row.round).state(row.state).designated
 
 
 def may_report(uow: UnitOfWork, user_id: int, app_id: int) -> bool:
@@ -161,7 +161,7 @@ class BaseUnderReview:
 
 
 def _province(s: DbSession, user_id: int) -> UserRow:
-    user = repo.user_by_id(s, user_id)
+    user = users_repo.user_by_id(s, user_id)
     # a province-level authority's reviewers (002 §六(三)), not a city's
     if user.authority is None or user.authority.parent_id is not None:
         permissions.forbid("supervision.submit")
@@ -283,7 +283,7 @@ def assessments(uow: UnitOfWork, user_id: int, period: int
     for a province."""
     with uow.read():
         s = uow.session
-        user = repo.user_by_id(s, user_id)
+        user = users_repo.user_by_id(s, user_id)
         if permissions.scope_of(user, "supervision.view") is Scope.NATIONAL:
             return sr.latest_assessments(s, period)
         user = _province(s, user_id)

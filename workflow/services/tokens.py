@@ -11,6 +11,7 @@ owner's sessions.
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -21,9 +22,11 @@ from workflow.services.clock import CHINA, local_date, real_utcnow
 from workflow.services.passwords import CHANGE_PASSWORD_FIRST, PasswordChangeRequired
 from workflow.services.security_policy import must_change_password
 from workflow.services.sessions import LOGIN_TOKEN
-from workflow.storage import api_repo, repo
+from workflow.storage import api_repo, scope_repo, users_repo
 from workflow.storage.models import ApiTokenRow
-from workflow.storage.uow import UnitOfWork
+from workflow.storage.uow import UnitOfWork, lost_connection
+
+_log = logging.getLogger(__name__)
 
 SCOPES = ("read", "read_write")
 MAX_DAYS = 366
@@ -72,7 +75,7 @@ def issue_token(uow: UnitOfWork, user_id: int, name: str = LOGIN_TOKEN,
     token = "eib_" + secrets.token_urlsafe(32)
     now = real_utcnow()
     with uow:
-        user = repo.user_by_id(uow.session, user_id)
+        user = users_repo.user_by_id(uow.session, user_id)
         row = ApiTokenRow(user_id=user_id, name=name[:100], token_hash=token_digest(token),
                           prefix=token[:12], created_at=now,
                           expires_at=now + ttl if ttl else None)
@@ -118,7 +121,7 @@ def create(uow: UnitOfWork, user_id: int, name: str, scope: str = "read_write",
     token = "eib_" + secrets.token_urlsafe(32)
     with uow:
         s = uow.session
-        repo.user_by_id(s, user_id)
+        users_repo.user_by_id(s, user_id)
         if api_repo.active_token_count(s, user_id, now) >= MAX_ACTIVE:
             raise ValidationFailed(refuse("too_many_tokens", f"有效令牌最多 {MAX_ACTIVE} 个，请先吊销不用的令牌",
                                           f"at most {MAX_ACTIVE} active tokens; revoke one first",
@@ -130,7 +133,7 @@ def create(uow: UnitOfWork, user_id: int, name: str, scope: str = "read_write",
                           prefix=token[:12], scope=scope, created_at=now, expires_at=expires_at)
         s.add(row)
         s.flush()
-        audit.append(s, "token_created", who=audit.Who.of(repo.user_by_id(s, user_id)),
+        audit.append(s, "token_created", who=audit.Who.of(users_repo.user_by_id(s, user_id)),
                      object_type="api_token", object_id=row.id,
                      details={"name": clean, "scope": scope, "prefix": row.prefix}, now=now)
         uow.record("api_token_created", user_id=user_id, token_id=row.id, scope=scope)
@@ -141,7 +144,7 @@ def create(uow: UnitOfWork, user_id: int, name: str, scope: str = "read_write",
 def list_own(uow: UnitOfWork, user_id: int) -> list[ApiTokenRow]:
     """The user's tokens, newest first (hashes are never shown)."""
     with uow.read():
-        repo.user_by_id(uow.session, user_id)
+        users_repo.user_by_id(uow.session, user_id)
         return api_repo.tokens_of(uow.session, user_id)
 
 
@@ -151,11 +154,11 @@ def revoke(uow: UnitOfWork, user_id: int, token_id: int, now: datetime | None = 
     with uow:
         row = uow.session.get(ApiTokenRow, token_id)
         if row is None or row.user_id != user_id:
-            raise repo.not_found("token")
+            raise scope_repo.not_found("token")
         if row.revoked_at is None:
             row.revoked_at = now
             audit.append(uow.session, "token_revoked",
-                         who=audit.Who.of(repo.user_by_id(uow.session, user_id)),
+                         who=audit.Who.of(users_repo.user_by_id(uow.session, user_id)),
                          object_type="api_token", object_id=row.id, now=now)
             uow.record("api_token_revoked", user_id=user_id, token_id=token_id)
         uow.commit()
@@ -168,19 +171,34 @@ def authenticate(uow: UnitOfWork, token: str, now: datetime | None = None) -> Pr
     now = now or real_utcnow()
     if not token.startswith("eib_") or len(token) > 200:
         return None
-    with uow:
+    with uow.read():
         s = uow.session
-        row = repo.token_by_digest(s, token_digest(token))
+        row = users_repo.token_by_digest(s, token_digest(token))
         if row is None or row.revoked_at is not None or (
                 row.expires_at is not None and row.expires_at <= now):
             return None
         try:
-            user = repo.user_by_id(s, row.user_id)
+            user = users_repo.user_by_id(s, row.user_id)
         except NotFound:  # a deactivated owner's tokens stop working
             return None
         if must_change_password(s, user, now):
             raise PasswordChangeRequired(CHANGE_PASSWORD_FIRST)
-        if row.last_used_at is None or now - row.last_used_at > LAST_USED_GRANULARITY:
-            row.last_used_at = now
+        principal = Principal(user.id, row.scope or "read_write", row.id, user.role)
+    if row.last_used_at is None or now - row.last_used_at > LAST_USED_GRANULARITY:
+        _note_use(uow, row.id, now)
+    return principal
+
+
+def _note_use(uow: UnitOfWork, token_id: int, now: datetime) -> None:
+    """Write down the token's last use, in a short transaction of its own that the
+    request may repeat. It is bookkeeping: a connection lost meanwhile is logged and the
+    request goes on (the token's next use writes it) — no read fails for it."""
+    try:
+        with uow.repeatable():
+            api_repo.note_token_use(uow.session, token_id, now)
             uow.commit()
-        return Principal(user.id, row.scope or "read_write", row.id, user.role)
+    except Exception as exc:
+        if not lost_connection(exc):
+            raise
+        _log.warning("API token %s: its last use was not written (database connection "
+                     "lost); its next use writes it", token_id)

@@ -22,7 +22,7 @@ from workflow.services.clock import real_utcnow
 from workflow.services.passwords import hash_password, password_problems, set_password
 from workflow.services.security_policy import LIMITS, POLICY_ZH, Policy, read_policy
 from workflow.services.sessions import end_sessions
-from workflow.storage import repo, security_repo
+from workflow.storage import authorities_repo, scope_repo, security_repo, users_repo
 from workflow.storage.models import UserRow
 from workflow.storage.uow import DbSession, UnitOfWork
 
@@ -31,7 +31,7 @@ from workflow.storage.uow import DbSession, UnitOfWork
 def _target(s: DbSession, admin: UserRow, user_id: int) -> UserRow:
     target = s.get(UserRow, user_id)
     if target is None:
-        raise repo.not_found("user")
+        raise scope_repo.not_found("user")
     if target.id == admin.id:
         raise Forbidden(refuse("not_on_yourself", "不能对自己的账号执行此操作",
                                "admins may not do this to their own account"))
@@ -45,7 +45,7 @@ def _authority_id(s: DbSession, role: Role, code: str | None) -> int | None:
     inactive city takes no new account."""
     if role not in (Role.APPLICANT, Role.PROVINCIAL_REVIEWER):
         return None
-    authority = repo.authority_by_code(s, code or "")
+    authority = authorities_repo.authority_by_code(s, code or "")
     if authority is None:
         raise ValidationFailed(refuse("authority_required", "申报单位和省级审核人员须选择所属单位",
                                       "applicants and provincial reviewers need an authority",
@@ -80,7 +80,7 @@ def list_users(uow: UnitOfWork, admin_id: int, now: datetime | None = None
     now = now or real_utcnow()
     with uow.read():
         s = uow.session
-        permissions.require(repo.user_by_id(s, admin_id), "accounts.list")
+        permissions.require(users_repo.user_by_id(s, admin_id), "accounts.list")
         return security_repo.all_users(s), security_repo.locked_usernames(s, now)
 
 
@@ -108,10 +108,10 @@ def create_user(uow: UnitOfWork, admin_id: int, data: dict[str, Any],
         raise ValidationFailed(*errors)
     with uow:
         s = uow.session
-        admin = permissions.require(repo.user_by_id(s, admin_id), "accounts.admin")
+        admin = permissions.require(users_repo.user_by_id(s, admin_id), "accounts.admin")
         role = _role(str(data.get("role") or ""), CASE_ROLES)
         authority_id = _authority_id(s, role, data.get("authority"))
-        if repo.user_by_username(s, username) is not None:
+        if users_repo.user_by_username(s, username) is not None:
             raise ValidationFailed(refuse("username_taken", "用户名已被使用",
                                           "that user name is taken", field="username"))
         user = UserRow(username=username, display_name=name, email=email, role=role.value,
@@ -135,7 +135,7 @@ def set_active(uow: UnitOfWork, admin_id: int, user_id: int, active: bool,
     now = now or real_utcnow()
     with uow:
         s = uow.session
-        admin = permissions.require(repo.user_by_id(s, admin_id), "accounts.admin")
+        admin = permissions.require(users_repo.user_by_id(s, admin_id), "accounts.admin")
         user = _target(s, admin, user_id)
         user.is_active = active
         revoked = 0
@@ -154,7 +154,7 @@ def reset_password(uow: UnitOfWork, admin_id: int, user_id: int, temporary: str,
     now = now or real_utcnow()
     with uow:
         s = uow.session
-        admin = permissions.require(repo.user_by_id(s, admin_id), "accounts.admin")
+        admin = permissions.require(users_repo.user_by_id(s, admin_id), "accounts.admin")
         user = _target(s, admin, user_id)
         problems = password_problems(temporary, user.username)
         if problems:
@@ -174,7 +174,7 @@ def set_role(uow: UnitOfWork, admin_id: int, user_id: int, role: str,
     now = now or real_utcnow()
     with uow:
         s = uow.session
-        admin = permissions.require(repo.user_by_id(s, admin_id), "security.admin")
+        admin = permissions.require(users_repo.user_by_id(s, admin_id), "security.admin")
         user = _target(s, admin, user_id)
         new_role = _role(role, CASE_ROLES | ADMIN_ROLES)
         authority_id = _authority_id(s, new_role, authority)
@@ -197,10 +197,10 @@ def unlock(uow: UnitOfWork, admin_id: int, user_id: int, now: datetime | None = 
     now = now or real_utcnow()
     with uow:
         s = uow.session
-        admin = permissions.require(repo.user_by_id(s, admin_id), "security.admin")
+        admin = permissions.require(users_repo.user_by_id(s, admin_id), "security.admin")
         user = s.get(UserRow, user_id)
         if user is None:
-            raise repo.not_found("user")
+            raise scope_repo.not_found("user")
         cleared = security_repo.clear_login_failures(s, user.username)
         user.failed_logins = 0
         user.locked_until = None
@@ -217,7 +217,7 @@ def reset_totp(uow: UnitOfWork, admin_id: int, user_id: int, now: datetime | Non
     now = now or real_utcnow()
     with uow:
         s = uow.session
-        admin = permissions.require(repo.user_by_id(s, admin_id), "security.admin")
+        admin = permissions.require(users_repo.user_by_id(s, admin_id), "security.admin")
         user = _target(s, admin, user_id)
         user.totp_secret = None
         user.totp_last_step = None
@@ -252,7 +252,7 @@ def update_policy(uow: UnitOfWork, admin_id: int, changes: dict[str, Any],
         raise ValidationFailed(*errors)
     with uow:
         s = uow.session
-        admin = permissions.require(repo.user_by_id(s, admin_id), "security.admin")
+        admin = permissions.require(users_repo.user_by_id(s, admin_id), "security.admin")
         before = read_policy(s)
         for name, value in clean.items():
             security_repo.put_setting(s, name, value, now)
@@ -271,7 +271,7 @@ def lockouts(uow: UnitOfWork, admin_id: int, user_id: int, now: datetime | None 
     now = now or real_utcnow()
     with uow.read():
         s = uow.session
-        permissions.require(repo.user_by_id(s, admin_id), "security.admin")
+        permissions.require(users_repo.user_by_id(s, admin_id), "security.admin")
         user = s.get(UserRow, user_id)
         if user is None:
             raise NotFound(refuse("not_found", "未找到该记录", "not found"))

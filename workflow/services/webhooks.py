@@ -32,7 +32,7 @@ from workflow.errors import ValidationFailed, refuse
 from workflow.permissions import Scope
 from workflow.services import audit
 from workflow.services.clock import utcnow
-from workflow.storage import repo, sealed
+from workflow.storage import scope_repo, sealed, users_repo
 from workflow.storage import webhooks_repo as wr
 from workflow.storage.models import UserRow, WebhookDeliveryRow, WebhookRow
 from workflow.storage.uow import DbSession, UnitOfWork
@@ -100,7 +100,7 @@ def _webhook(s: DbSession, user: UserRow, webhook_id: int) -> WebhookRow:
     row = s.get(WebhookRow, webhook_id)
     if row is None or row.deleted_at is not None or (
             not _sees_all(user) and row.authority_id != user.authority_id):
-        raise repo.not_found("webhook")
+        raise scope_repo.not_found("webhook")
     return row
 
 
@@ -216,7 +216,7 @@ def create(uow: UnitOfWork, user_id: int, url: str, *, settings: Settings,
     now = now or utcnow()
     with uow:
         s = uow.session
-        user = permissions.require(repo.user_by_id(s, user_id), "webhooks.manage")
+        user = permissions.require(users_repo.user_by_id(s, user_id), "webhooks.manage")
         clean = check_url(url, settings)
         secret = secrets.token_urlsafe(32)
         top = wr.max_history_id(s)  # no backfill: only transitions from now on
@@ -238,7 +238,7 @@ def list_visible(uow: UnitOfWork, user_id: int) -> list[WebhookRow]:
     """The live webhooks in the user's scope, newest first."""
     with uow.read():
         s = uow.session
-        user = permissions.require(repo.user_by_id(s, user_id), "webhooks.manage")
+        user = permissions.require(users_repo.user_by_id(s, user_id), "webhooks.manage")
         rows = wr.visible(s, user.authority_id, _sees_all(user))
         for row in rows:
             _ = row.authority  # loaded before the session closes
@@ -254,7 +254,7 @@ def delete(uow: UnitOfWork, user_id: int, webhook_id: int, now: datetime | None 
     now = now or utcnow()
     with uow:
         s = uow.session
-        user = permissions.require(repo.user_by_id(s, user_id), "webhooks.manage")
+        user = permissions.require(users_repo.user_by_id(s, user_id), "webhooks.manage")
         row = _webhook(s, user, webhook_id)
         row.deleted_at = now
         s.flush()
@@ -276,7 +276,7 @@ def with_deliveries(uow: UnitOfWork, user_id: int, webhook_id: int, limit: int =
     """The webhook (its authority loaded) and its latest deliveries, newest first."""
     with uow.read():
         s = uow.session
-        row = _webhook(s, permissions.require(repo.user_by_id(s, user_id), "webhooks.manage"), webhook_id)
+        row = _webhook(s, permissions.require(users_repo.user_by_id(s, user_id), "webhooks.manage"), webhook_id)
         _ = row.authority  # loaded before the session closes
         return row, wr.deliveries_of(s, row.id, limit)
 
@@ -287,11 +287,11 @@ def retry(uow: UnitOfWork, user_id: int, webhook_id: int, delivery_id: int,
     now = now or utcnow()
     with uow:
         s = uow.session
-        user = permissions.require(repo.user_by_id(s, user_id), "webhooks.manage")
+        user = permissions.require(users_repo.user_by_id(s, user_id), "webhooks.manage")
         hook = _webhook(s, user, webhook_id)
         row = s.get(WebhookDeliveryRow, delivery_id)
         if row is None or row.subscription_id != hook.id:
-            raise repo.not_found("delivery")
+            raise scope_repo.not_found("delivery")
         if row.status not in RETRYABLE:
             raise ValidationFailed(refuse(
                 "not_retryable", "只有发送失败或已放弃的投递可以重试",

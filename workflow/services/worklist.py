@@ -11,7 +11,14 @@ from workflow import permissions
 from workflow.services import files
 from workflow.services.clock import today as china_today
 from workflow.states import DESIGNATED
-from workflow.storage import casepages, repo
+from workflow.storage import (
+    casepages,
+    cases_repo,
+    reference_repo,
+    rounds_repo,
+    scope_repo,
+    users_repo,
+)
 from workflow.storage.models import ApplicationRow, AttachmentRow, AuthorityRow
 from workflow.storage.uow import UnitOfWork
 
@@ -21,7 +28,7 @@ def working_days_left(uow: UnitOfWork, deadlines: list[date | None],
     """Working days from today (in China) to each deadline; negative once overdue."""
     today = today or china_today()
     with uow.read():
-        calendar = repo.load_calendar(uow.session)
+        calendar = reference_repo.load_calendar(uow.session)
     return {d: calendar.working_days_left(today, d) for d in set(deadlines) if d is not None}
 
 
@@ -30,7 +37,7 @@ def settled(uow: UnitOfWork, rows: list[ApplicationRow], today: date | None = No
     for them any more (the page says the round has ended instead of counting days)."""
     today = today or china_today()
     with uow.read():
-        closed = set(repo.closed_round_ids(uow.session, today))
+        closed = set(rounds_repo.closed_round_ids(uow.session, today))
     return {r.id for r in rows if r.round_id in closed and r.state not in DESIGNATED}
 
 
@@ -51,9 +58,9 @@ def names_of(uow: UnitOfWork, user_id: int, app_ids: list[int]) -> dict[int, str
     """Applicant names of the cases this user may see (others are simply absent)."""
     with uow.read():
         s = uow.session
-        user = permissions.require(repo.user_by_id(s, user_id), "case.view")
-        principals = repo.principals_of(s, user.id, china_today())
-        return casepages.names_in_scope(s, repo.scope_filter(user, principals), app_ids)
+        user = permissions.require(users_repo.user_by_id(s, user_id), "case.view")
+        principals = scope_repo.principals_of(s, user.id, china_today())
+        return casepages.names_in_scope(s, scope_repo.scope_filter(user, principals), app_ids)
 
 
 def attachments_of(uow: UnitOfWork, user_id: int, app_id: int) -> list[AttachmentRow]:
@@ -61,11 +68,11 @@ def attachments_of(uow: UnitOfWork, user_id: int, app_id: int) -> list[Attachmen
     evidence only to the ministry (files.may_see)."""
     with uow.read():
         s = uow.session
-        user = permissions.require(repo.user_by_id(s, user_id), "case.view")
-        row = repo.get_application(s, app_id)
-        actor = repo.actor_for_case(s, user, row, china_today())
+        user = permissions.require(users_repo.user_by_id(s, user_id), "case.view")
+        row = cases_repo.get_application(s, app_id)
+        actor = scope_repo.actor_for_case(s, user, row, china_today())
         if actor is None:
-            raise repo.not_found()
+            raise scope_repo.not_found()
         return [a for a in casepages.attachments_of(s, app_id)
                 if files.may_see(actor.role, a.kind)]
 
@@ -88,11 +95,11 @@ def attachment_files(uow: UnitOfWork, user_id: int, app_id: int) -> list[Attachm
     each with its earlier versions, newest first: a replaced file is kept, never lost."""
     with uow.read():
         s = uow.session
-        user = permissions.require(repo.user_by_id(s, user_id), "case.view")
-        row = repo.get_application(s, app_id)
-        actor = repo.actor_for_case(s, user, row, china_today())
+        user = permissions.require(users_repo.user_by_id(s, user_id), "case.view")
+        row = cases_repo.get_application(s, app_id)
+        actor = scope_repo.actor_for_case(s, user, row, china_today())
         if actor is None:
-            raise repo.not_found()
+            raise scope_repo.not_found()
         by_kind: dict[str, list[tuple[AttachmentRow, str | None]]] = {}
         for att, name in casepages.every_attachment_of(s, app_id):
             if files.may_see(actor.role, att.kind):
@@ -115,15 +122,15 @@ def attachment_for_download(uow: UnitOfWork, user_id: int, app_id: int, attachme
     """An attachment and where its bytes are, if the user may see its case (404 otherwise)."""
     with uow.read():
         s = uow.session
-        user = permissions.require(repo.user_by_id(s, user_id), "case.view")
+        user = permissions.require(users_repo.user_by_id(s, user_id), "case.view")
         att = casepages.attachment(s, attachment_id)
         if att is None or att.application_id != app_id:
-            raise repo.not_found("attachment")
-        row = repo.get_application(s, app_id)
-        actor = repo.actor_for_case(s, user, row, china_today())
+            raise scope_repo.not_found("attachment")
+        row = cases_repo.get_application(s, app_id)
+        actor = scope_repo.actor_for_case(s, user, row, china_today())
         if actor is None or not files.may_see(actor.role, att.kind):
-            raise repo.not_found("attachment")  # never say that a hidden file exists
+            raise scope_repo.not_found("attachment")  # never say that a hidden file exists
         path = (upload_dir / att.stored_name).resolve()
         if path.parent != upload_dir.resolve() or not path.is_file():
-            raise repo.not_found("attachment")
+            raise scope_repo.not_found("attachment")
         return att, path

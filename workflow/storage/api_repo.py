@@ -1,10 +1,11 @@
-"""Queries the JSON API needs beyond repo.py: tokens, authorities, rounds, attachments."""
+"""Queries the JSON API needs beyond the case and scope repositories: tokens, authorities,
+rounds, attachments."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from workflow.programme import DEFAULT_CODE
@@ -22,6 +23,12 @@ def active_token_count(session: Session, user_id: int, now: datetime) -> int:
         ApiTokenRow.user_id == user_id, ApiTokenRow.revoked_at.is_(None),
         or_(ApiTokenRow.expires_at.is_(None), ApiTokenRow.expires_at > now))
     return int(session.scalar(q) or 0)
+
+
+def note_token_use(session: Session, token_id: int, now: datetime) -> None:
+    """The token's last use is `now` (one UPDATE; no row is loaded)."""
+    session.execute(update(ApiTokenRow).where(ApiTokenRow.id == token_id)
+                    .values(last_used_at=now))
 
 
 def tokens_of(session: Session, user_id: int) -> list[ApiTokenRow]:

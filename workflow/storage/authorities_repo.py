@@ -85,3 +85,11 @@ def update_city(row: AuthorityRow, city: City, parent: AuthorityRow) -> dict[str
 
 def delete(session: Session, row: AuthorityRow) -> None:
     session.delete(row)
+
+
+def authorities_by_code(session: Session) -> dict[str, AuthorityRow]:
+    return {a.code: a for a in session.scalars(select(AuthorityRow))}
+
+
+def authority_by_code(session: Session, code: str) -> AuthorityRow | None:
+    return session.scalars(select(AuthorityRow).where(AuthorityRow.code == code)).first()

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 import select
-import threading
 import time
-import weakref
+from collections.abc import Callable
 from contextvars import ContextVar
 from typing import Any
 
-from psycopg.pq import TransactionStatus
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
@@ -118,8 +115,7 @@ def _check_on_checkout(engine: Engine) -> None:
 
 class Writes:
     """Whether anything may have been written since `watch_writes()`: a COMMIT was sent
-    (even one whose answer never came), a connection was put in autocommit, or a direct
-    write (`repo.write_transition`) was sent."""
+    (even one whose answer never came), or a connection was put in autocommit."""
 
     __slots__ = ("seen",)
 
@@ -144,6 +140,21 @@ def may_have_written() -> None:
         writes.seen = True
 
 
+def writes_mark() -> Callable[[], None]:
+    """What, called later, forgets the writes this context makes from now until then:
+    writes that may be made again at will (bookkeeping such as a token's last use) do not
+    keep a use case that lost its connection afterwards from running again."""
+    writes = _writes.get()
+    if writes is None:
+        return lambda: None
+    seen = writes.seen
+
+    def forget() -> None:
+        writes.seen = seen
+
+    return forget
+
+
 def lost_before_writing(exc: BaseException, writes: Writes) -> bool:
     """Did `exc` come from a database connection that was lost (killed, restarted, cut)
     before anything was written since `writes` began? Then nothing of the use case
@@ -165,6 +176,19 @@ def _note_writes(engine: Engine, autocommit: bool) -> None:
     event.listen(engine, "set_connection_execution_options", options)
 
 
+_statement_engines: dict[Engine, Engine] = {}
+
+
+def statement_engine(engine: Engine) -> Engine:
+    """`engine` with each statement committing by itself (AUTOCOMMIT), on the same pool:
+    no BEGIN and no COMMIT round trip. The connection goes back to the pool in the
+    engine's own isolation level."""
+    hit = _statement_engines.get(engine)
+    if hit is None:
+        hit = _statement_engines[engine] = engine.execution_options(isolation_level="AUTOCOMMIT")
+    return hit
+
+
 def get_engine(url: str) -> Engine:
     """One engine per URL per process (reset after fork by `dispose_all`)."""
     engine = _engines.get(url)
@@ -174,124 +198,19 @@ def get_engine(url: str) -> Engine:
 
 
 def dispose_all() -> None:
-    for engine in [*_engines.values(), *(e for _, e in _siblings.values())]:
+    """Let a forked child open connections of its own (the parent's stay the parent's)."""
+    for engine in _engines.values():
         engine.dispose(close=False)
 
 
 def forget(url: str) -> None:
-    """Close and drop everything this process keeps for `url` (its engine, session factory,
-    sibling pool and the connections threads keep from it), e.g. before that database is
-    dropped."""
+    """Close and drop everything this process keeps for `url` (its engine, its session
+    factory and their pooled connections), e.g. before that database is dropped."""
     engine = _engines.pop(url, None)
     _factories.pop(url, None)
-    if engine is None:
-        return
-    known = _siblings.pop(id(engine), None)
-    if known is not None:
-        for kept in list(_kept_from.pop(id(known[1]), ())):
-            kept.drop()
-        known[1].dispose()
-    engine.dispose()
-
-
-_siblings: dict[int, tuple[Engine, Engine]] = {}  # id(engine) -> (engine, its sibling)
-
-
-def statement_engine(engine: Engine) -> Engine:
-    """A PostgreSQL engine on the same database whose connections stay in autocommit,
-    for use cases made of single statements (`repo.Direct`): nothing to reset when one
-    goes back to the pool, nothing to switch when it comes out. Its statements look rows
-    up by key, so their prepared plans are always generic (`plan_cache_mode`): left to
-    itself PostgreSQL sometimes keeps re-planning them per call ("custom plans"), which
-    doubled the read's time. A small pool: a web worker fires one transition at a
-    time."""
-    known = _siblings.get(id(engine))
-    if known is None or known[0] is not engine:
-        sibling = make_engine(engine.url.render_as_string(hide_password=False),
-                              isolation_level="AUTOCOMMIT", pool_reset_on_return=None,
-                              pool_size=2, max_overflow=20,
-                              connect_args={"options": "-c plan_cache_mode=force_generic_plan"})
-        known = _siblings[id(engine)] = (engine, sibling)
-    return known[1]
-
-
-class Kept:
-    """One thread's autocommit connection from a `statement_engine`, kept checked out
-    between use cases: a web or task worker fires transitions one after another, and
-    giving the connection back to the pool and taking it out again each time cost about
-    as much as one of its statements' own work in Python. Like the pool, it replaces a
-    connection the server hung up on and pings one that sat idle for
-    PING_AFTER_IDLE_SECONDS before using it. It goes back to
-    the pool when its thread ends; in a forked child it is left alone (it is the
-    parent's)."""
-
-    __slots__ = ("engine", "pooled", "driver", "cursor", "pid", "used_at", "__weakref__")
-
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        self.pooled: Any = engine.raw_connection()
-        driver: Any = self.pooled.driver_connection
-        self.driver = driver
-        # results in binary: no text parsing of the read's ~50 columns (dates, numerics)
-        self.cursor: Any = driver.cursor(binary=True)
-        self.pid = os.getpid()
-        self.used_at = time.monotonic()
-        _kept_from.setdefault(id(engine), weakref.WeakSet()).add(self)
-
-    def usable(self, engine: Engine, now: float) -> bool:
-        if self.engine is not engine or self.pid != os.getpid():
-            return False
-        if self.pooled.dbapi_connection is None:  # invalidated (a disconnect, `forget`)
-            return False
-        if self.driver.info.transaction_status != TransactionStatus.IDLE:
-            # a statement was cut off half-way (e.g. by a signal): start afresh
-            self.pooled.invalidate()
-            return False
-        if _hung_up(self.driver):  # e.g. its server process was killed since last time
-            self.pooled.invalidate()
-            return False
-        if now - self.used_at > PING_AFTER_IDLE_SECONDS:
-            try:
-                alive = engine.dialect.do_ping(self.driver)
-            except Exception:  # noqa: BLE001 - any failure means: reconnect
-                alive = False
-            if not alive:
-                self.pooled.invalidate()
-                return False
-        return True
-
-    def drop(self) -> None:
-        """Close this connection (its thread takes a new one next time)."""
-        if self.pid == os.getpid() and self.pooled.dbapi_connection is not None:
-            self.pooled.invalidate()
-
-    def __del__(self) -> None:  # the thread ended, or the connection was replaced
-        if self.pid != os.getpid():
-            _inherited.append(self.pooled)  # the parent's socket: never touch it here
-            return
-        try:
-            self.pooled.close()  # back to the pool (or closed, if invalidated)
-        except Exception:  # noqa: BLE001 - at interpreter exit the pool may be gone
-            pass
-
-
-_kept_here = threading.local()
-_kept_from: dict[int, weakref.WeakSet[Kept]] = {}  # id(statement engine) -> kept from it
-_inherited: list[Any] = []  # connections a forked child must neither use nor close
-
-
-def kept_connection(engine: Engine) -> Kept:
-    """This thread's autocommit connection to `engine`'s database (`statement_engine`)."""
-    statements = statement_engine(engine)
-    mine: dict[int, Kept] | None = getattr(_kept_here, "by_engine", None)
-    if mine is None:
-        mine = _kept_here.by_engine = {}
-    kept = mine.get(id(statements))
-    now = time.monotonic()
-    if kept is None or not kept.usable(statements, now):
-        kept = mine[id(statements)] = Kept(statements)
-    kept.used_at = now
-    return kept
+    if engine is not None:
+        _statement_engines.pop(engine, None)
+        engine.dispose()
 
 
 _factories: dict[str, tuple[Engine, sessionmaker[Session]]] = {}

@@ -164,7 +164,7 @@ class ApplicationRow(Base):
     round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id"))
     # the authority that drafted it (a city's bureau, or a province for its own): its
     # drafter and, for a city, the city's applicant accounts see it; its province's
-    # reviewers once it is submitted (repo.in_scope)
+    # reviewers once it is submitted (scope_repo.in_scope)
     authority_id: Mapped[int] = mapped_column(ForeignKey("authorities.id"), index=True)
     owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     kind: Mapped[str] = mapped_column(String(20))  # new_base | recertification

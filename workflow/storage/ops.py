@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from workflow.storage.models import OutboxRow, WebhookDeliveryRow
@@ -33,3 +33,6 @@ def webhook_backlog(session: Session) -> tuple[dict[str, int], datetime | None]:
     waiting = [first for status, _, first in rows if status in WEBHOOK_WAITING]
     return {status: int(n) for status, n, _ in rows}, min(waiting, default=None)
 
+
+def ping(session: Session) -> None:
+    session.execute(text("SELECT 1"))

@@ -13,7 +13,7 @@ from workflow.storage.models import (
     ProvincialAssessmentRow,
     RoundRow,
 )
-from workflow.storage.repo import tree_ids
+from workflow.storage.scope_repo import tree_ids
 from workflow.storage.uow import DbSession
 
 

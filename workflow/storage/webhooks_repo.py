@@ -29,7 +29,7 @@ from workflow.storage.reminders_repo import (  # the outbox's helpers, reused
     autocommit,
     is_postgres,
 )
-from workflow.storage.repo import tree_ids
+from workflow.storage.scope_repo import tree_ids
 
 # statuses a delivery worker may claim (a 'sending' row whose lease ran out is orphaned)
 CLAIMABLE = ("pending", "failed", "sending")

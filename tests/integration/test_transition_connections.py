@@ -1,8 +1,8 @@
-"""The connection a thread keeps for firing transitions (`db.kept_connection`): it goes
-back when the thread ends, a dead one is replaced, a forked child never touches its
-parent's, and forgetting the database closes it — so a server that restarts, a web server
-that runs each request in a new thread, or a worker pool that forks never loses a
-transition or runs out of connections."""
+"""The connections transitions run on (the engine's pool, in the unit of work's
+transaction): a thread that ends leaves none behind, a dead one is replaced, a forked
+child never touches its parent's, and forgetting the database closes them — so a server
+that restarts, a web server that runs each request in a new thread, or a worker pool that
+forks never loses a transition or runs out of connections."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from workflow.storage.uow import UnitOfWork
 
 
 @pytest.fixture
-def world(pg_url: str) -> factories.World:  # PostgreSQL only: the kept connection is its own
+def world(pg_url: str) -> factories.World:  # PostgreSQL only: the server kills connections
     factory = session_factory(pg_url)
     return factories.build_world(lambda: UnitOfWork(factory=factory))
 
@@ -71,15 +71,21 @@ def test_threads_that_fire_and_end_give_their_connection_back(
     assert len(backends(pg_url)) <= before + 2
 
 
-def test_a_kept_connection_the_server_dropped_is_replaced(
+def kill_all(url: str) -> list[int]:
+    """End every server process connected to `url`'s database; returns their pids."""
+    pids = backends(url)
+    for pid in pids:
+        kill(url, pid)
+    return pids
+
+
+def test_pooled_connections_the_server_dropped_overnight_are_replaced(
         world: factories.World, pg_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     app_id = factories.submitted(world)
-    kept = db.kept_connection(db.get_engine(pg_url))
-    pid = kept.driver.info.backend_pid
-    kill(pg_url, pid)
+    killed = kill_all(pg_url)
     monkeypatch.setattr(db, "PING_AFTER_IDLE_SECONDS", 0.0)  # as after a quiet night
     send_back_and_resubmit(world, app_id)  # no error: pinged, found dead, replaced
-    assert db.kept_connection(db.get_engine(pg_url)).driver.info.backend_pid != pid
+    assert not set(killed) & set(backends(pg_url))
     assert steps(world, app_id) == ["submit", "return_for_revision", "submit"]
 
 
@@ -92,24 +98,21 @@ def gone(url: str, pid: int) -> None:
     assert pid not in backends(url)
 
 
-def test_a_kept_connection_killed_between_transitions_costs_no_transition(
+def test_pooled_connections_killed_between_transitions_cost_no_transition(
         world: factories.World, pg_url: str) -> None:
     app_id = factories.submitted(world)
-    pid = db.kept_connection(db.get_engine(pg_url)).driver.info.backend_pid
-    kill(pg_url, pid)
-    gone(pg_url, pid)
+    for pid in kill_all(pg_url):
+        gone(pg_url, pid)
     fired = send_back(world, app_id)  # a moment later, not idle for long: no ping due
     assert fired.to_state == "drafted" and fired.version == 3
-    assert db.kept_connection(db.get_engine(pg_url)).driver.info.backend_pid != pid
     assert steps(world, app_id) == ["submit", "return_for_revision"]
 
 
 def test_a_connection_lost_before_writing_fails_that_call_only_and_says_it_may_run_again(
         world: factories.World, pg_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     app_id = factories.submitted(world)
-    pid = db.kept_connection(db.get_engine(pg_url)).driver.info.backend_pid
-    kill(pg_url, pid)
-    gone(pg_url, pid)
+    for pid in kill_all(pg_url):
+        gone(pg_url, pid)
     # the kill lands after the connection was checked, just before its first statement
     monkeypatch.setattr(db, "_hung_up", lambda _conn: False)
     writes = db.watch_writes()
@@ -126,7 +129,7 @@ def _child(url: str, app_id: int, user_id: int, out: Any) -> None:
     try:
         fired = cases.fire(UnitOfWork(factory=session_factory(url)), user_id, app_id,
                            "return_for_revision", None, reason="子进程", now=T)
-        out.put((fired.to_state, db.kept_connection(db.get_engine(url)).driver.info.backend_pid))
+        out.put((fired.to_state, backends(url)))
     except Exception as exc:  # noqa: BLE001 - report anything to the test
         out.put(f"{type(exc).__name__}: {exc}")
 
@@ -134,27 +137,30 @@ def _child(url: str, app_id: int, user_id: int, out: Any) -> None:
 def test_a_forked_child_uses_a_connection_of_its_own_and_leaves_the_parents_alone(
         world: factories.World, pg_url: str) -> None:
     first, second = factories.submitted(world), factories.submitted(world)
-    parent = db.kept_connection(db.get_engine(pg_url))  # the parent fired: it keeps one
+    send_back_and_resubmit(world, second)  # the parent fired: its pool holds connections
+    parents = set(backends(pg_url))
     ctx = mp.get_context("fork")
     out = ctx.Queue()
     child = ctx.Process(target=_child, args=(pg_url, first, world.id("hubei_reviewer"), out))
     child.start()
-    state, child_backend = out.get(timeout=30)
-    assert state == "drafted" and child_backend != parent.driver.info.backend_pid
+    state, seen_by_child = out.get(timeout=30)
+    assert state == "drafted" and set(seen_by_child) - parents  # it opened its own
     child.join(30)
     assert child.exitcode == 0
-    # the child neither used nor closed the parent's connection: it still works here
-    assert db.kept_connection(db.get_engine(pg_url)) is parent
+    # the child neither used nor closed the parent's connections: they still work here
+    assert parents <= set(backends(pg_url))
     assert send_back(world, second).to_state == "drafted"
     assert steps(world, first) == ["submit", "return_for_revision"]
+    assert steps(world, second) == ["submit", "return_for_revision", "submit",
+                                    "return_for_revision"]
 
 
-def test_forgetting_a_database_closes_the_connections_threads_keep(
+def test_forgetting_a_database_closes_its_connections_while_threads_live_on(
         world: factories.World, pg_url: str) -> None:
     app_id = factories.submitted(world)
     ready, release = threading.Event(), threading.Event()
 
-    def keeps_one() -> None:  # a live thread that fired and keeps its connection
+    def keeps_one() -> None:  # a live thread that fired and lives on
         send_back_and_resubmit(world, app_id)
         ready.set()
         release.wait(30)
