@@ -4,13 +4,22 @@ codes (a step, a state, a role, an attachment kind) in the user's language."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Flask
 from flask_babel import lazy_gettext as _l
 
-from web.i18n import attachment_label, fmt_datetime, role_label, state_label, trigger_label
-from workflow.programme import all_attachment_kinds, state_def, transition_def
+from web.i18n import (
+    at_render,
+    attachment_label,
+    fmt_datetime,
+    kind_label,
+    role_label,
+    state_label,
+    trigger_label,
+)
+from workflow.programme import all_attachment_kinds, kind_def, state_def, transition_def
 from workflow.roles import Role
 
 EVENTS: dict[str, Any] = {
@@ -151,12 +160,15 @@ def detail_value(key: str, value: Any) -> str:
         return role_label(text)
     if key == "kind" and text in all_attachment_kinds():
         return attachment_label(text)
+    if key == "kind" and kind_def(text) is not None:  # an application's kind (新申报, 复核)
+        return kind_label(text)
     if key in ("ends_on", "starts_on", "until") and len(text) >= 10:
         return text[:10]
     return text
 
 
 def init_app(app: Flask) -> None:
-    app.jinja_env.filters.update(audit_event=event_label, audit_detail=detail_label,
-                                 audit_value=detail_value, audit_result=result_label,
-                                 audit_object=object_label, audit_time=fmt_datetime)
+    labels: dict[str, Callable[..., Any]] = dict(
+        audit_event=event_label, audit_detail=detail_label, audit_value=detail_value,
+        audit_result=result_label, audit_object=object_label, audit_time=fmt_datetime)
+    app.jinja_env.filters.update({name: at_render(f) for name, f in labels.items()})

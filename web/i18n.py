@@ -7,6 +7,7 @@ domain's own Chinese/English names so the table stays the one source.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -14,6 +15,7 @@ from typing import Any
 from babel.numbers import format_decimal
 from flask import Flask, current_app, session
 from flask_babel import get_locale
+from jinja2 import pass_context
 
 from workflow import form
 from workflow.authorities import KIND_ZH as AUTHORITY_KIND_ZH
@@ -253,8 +255,19 @@ def has_endpoint(name: str) -> bool:
     return name in current_app.view_functions
 
 
+def at_render(label: Callable[..., Any]) -> Callable[..., Any]:
+    """`label` called when the page is rendered, in its reader's language. Jinja folds a
+    filter on a constant (`'recommend'|late_label`) once, when it compiles the template, so
+    the language of the first reader would stay in the cached template for everyone;
+    a filter that takes the render context is never folded."""
+    @pass_context
+    def rendered(_context: Any, *args: Any, **kwargs: Any) -> Any:
+        return label(*args, **kwargs)
+    return rendered
+
+
 def init_app(app: Flask) -> None:
-    app.jinja_env.filters.update(
+    labels: dict[str, Callable[..., Any]] = dict(
         cn_date=fmt_date, cn_datetime=fmt_datetime, num=fmt_number, state_label=state_label,
         state_tone=state_tone,
         trigger_label=trigger_label, late_label=late_label, role_label=role_label, region_label=region_label,
@@ -266,6 +279,7 @@ def init_app(app: Flask) -> None:
         field_label=field_label, unit_label=unit_label, refusal_text=refusal_text, paren=paren,
         filesize=filesize,
     )
+    app.jinja_env.filters.update({name: at_render(f) for name, f in labels.items()})
     app.jinja_env.globals.update(has_endpoint=has_endpoint, is_en=is_en, ui_lang=lang,
                                   colon=colon)
 
