@@ -171,7 +171,7 @@ def requires(action: str, *, elsewhere: str | None = None, after_scope: bool = F
     page for nobody, 403 for a role the table leaves out (or a redirect to the endpoint
     `elsewhere`). `after_scope`: a page of one case whose service asks the table after the
     case's scope (404 first), and whose view says the refusal on the case page. The view
-    carries the action as `permission`: a test checks every route declares one or is
+    is entered in `DECLARED` with its action: a test checks every route declares one or is
     listed as public."""
     permissions.rule(action)  # an action the table lacks fails at import, not at request
 
@@ -186,10 +186,25 @@ def requires(action: str, *, elsewhere: str | None = None, after_scope: bool = F
                 return error_page(403, message=said.en if lang().startswith("en") else said.zh)
             return view(*args, **kwargs)
 
-        wrapped.permission = action  # type: ignore[attr-defined]
+        DECLARED[wrapped] = action
         return wrapped
 
     return deco
+
+
+# each page's view as `requires` wrapped it -> the action of the permissions table it declares
+DECLARED: dict[Callable[..., Any], str] = {}
+
+
+def declared_action(view: Callable[..., Any]) -> str | None:
+    """The action a page's view declares, through any decorators wrapped around `requires`
+    (each keeps the one it wraps as `__wrapped__`, functools.wraps)."""
+    seen: Any = view
+    while seen is not None:
+        if seen in DECLARED:
+            return DECLARED[seen]
+        seen = getattr(seen, "__wrapped__", None)
+    return None
 
 
 def may(action: str, who: Any = None) -> bool:

@@ -12,6 +12,7 @@ import pytest
 
 from tests import factories
 from tests.factories import PASSWORD
+from web.auth import declared_action
 from workflow import permissions
 from workflow.roles import Role
 from workflow.services import clock, second_factor
@@ -67,7 +68,7 @@ def declared(app: Any) -> dict[tuple[str, str], str | None]:
             if hasattr(view, "view_class"):  # an API resource: its action per method
                 out[(rule.rule, method)] = getattr(view.view_class, "permissions", {}).get(method)
             else:
-                out[(rule.rule, method)] = getattr(view, "permission", None)
+                out[(rule.rule, method)] = declared_action(view)
     return out
 
 

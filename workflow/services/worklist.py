@@ -8,6 +8,7 @@ from datetime import date
 from pathlib import Path
 
 from workflow import permissions
+from workflow.roles import Actor
 from workflow.services import files
 from workflow.services.clock import today as china_today
 from workflow.states import DESIGNATED
@@ -20,7 +21,7 @@ from workflow.storage import (
     users_repo,
 )
 from workflow.storage.models import ApplicationRow, AttachmentRow, AuthorityRow
-from workflow.storage.uow import UnitOfWork
+from workflow.storage.uow import DbSession, UnitOfWork
 
 
 def working_days_left(uow: UnitOfWork, deadlines: list[date | None],
@@ -63,16 +64,22 @@ def names_of(uow: UnitOfWork, user_id: int, app_ids: list[int]) -> dict[int, str
         return casepages.names_in_scope(s, scope_repo.scope_filter(user, principals), app_ids)
 
 
+def _reader_of_case(s: DbSession, user_id: int, app_id: int) -> Actor:
+    """The user as they act on the case, if they may see it (404 otherwise)."""
+    user = permissions.require(users_repo.user_by_id(s, user_id), "case.view")
+    actor = scope_repo.actor_for_case(s, user, cases_repo.get_application(s, app_id),
+                                      china_today())
+    if actor is None:
+        raise scope_repo.not_found()
+    return actor
+
+
 def attachments_of(uow: UnitOfWork, user_id: int, app_id: int) -> list[AttachmentRow]:
     """The current attachments of a case the user may see (404 otherwise); objection
     evidence only to the ministry (files.may_see)."""
     with uow.read():
         s = uow.session
-        user = permissions.require(users_repo.user_by_id(s, user_id), "case.view")
-        row = cases_repo.get_application(s, app_id)
-        actor = scope_repo.actor_for_case(s, user, row, china_today())
-        if actor is None:
-            raise scope_repo.not_found()
+        actor = _reader_of_case(s, user_id, app_id)
         return [a for a in casepages.attachments_of(s, app_id)
                 if files.may_see(actor.role, a.kind)]
 
@@ -95,11 +102,7 @@ def attachment_files(uow: UnitOfWork, user_id: int, app_id: int) -> list[Attachm
     each with its earlier versions, newest first: a replaced file is kept, never lost."""
     with uow.read():
         s = uow.session
-        user = permissions.require(users_repo.user_by_id(s, user_id), "case.view")
-        row = cases_repo.get_application(s, app_id)
-        actor = scope_repo.actor_for_case(s, user, row, china_today())
-        if actor is None:
-            raise scope_repo.not_found()
+        actor = _reader_of_case(s, user_id, app_id)
         by_kind: dict[str, list[tuple[AttachmentRow, str | None]]] = {}
         for att, name in casepages.every_attachment_of(s, app_id):
             if files.may_see(actor.role, att.kind):
