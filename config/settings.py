@@ -6,6 +6,7 @@ import ipaddress
 import os
 import re
 import secrets
+import tempfile
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
@@ -158,14 +159,22 @@ def _secret_key(env: str, instance: Path) -> str:
         return key
     if env == "production":
         raise SettingsError("SECRET_KEY is not set; production mode refuses to start without it")
+    # Development: one key per instance, kept in a file. Every worker process of a fresh
+    # instance gets here at once; the key is written whole to a file of its own and linked
+    # into place, so the first link wins and every worker reads that one key.
     path = instance / "secret_key"
-    if path.exists():
-        return path.read_text().strip()
-    instance.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_hex(32)
-    path.write_text(key)
-    path.chmod(0o600)
-    return key
+    if not path.exists():
+        instance.mkdir(parents=True, exist_ok=True)
+        fd, draft = tempfile.mkstemp(dir=instance, prefix=".secret_key.")
+        try:
+            with os.fdopen(fd, "w") as out:
+                out.write(secrets.token_hex(32))
+            os.link(draft, path)
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(draft)
+    return path.read_text().strip()
 
 
 def load_settings() -> Settings:

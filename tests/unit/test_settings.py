@@ -30,6 +30,21 @@ def test_defaults_need_no_server_and_generate_a_secret_key_once(tmp_path: Path) 
     assert load_settings().secret_key == s.secret_key  # kept in instance/, not regenerated
 
 
+def test_workers_starting_together_on_a_fresh_instance_share_one_secret_key(
+        tmp_path: Path) -> None:
+    """gunicorn's workers each load the settings at once; a form served by one worker must
+    be accepted by the next (its CSRF token is signed with the key), so all read one key."""
+    code = "from config.settings import load_settings; print(load_settings().secret_key)"
+    env = {"INSTANCE_PATH": str(tmp_path / "fresh"), "PATH": "/usr/bin:/bin"}
+    for attempt in range(3):
+        env["INSTANCE_PATH"] = str(tmp_path / f"fresh{attempt}")
+        workers = [subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=env,
+                                    stdout=subprocess.PIPE, text=True) for _ in range(6)]
+        keys = {w.communicate(timeout=60)[0].strip() for w in workers}
+        assert len(keys) == 1 and len(keys.pop()) == 64
+        assert [p.name for p in (tmp_path / f"fresh{attempt}").iterdir()] == ["secret_key"]
+
+
 def test_a_plain_postgresql_url_uses_psycopg_3(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DATABASE_URL", "postgresql://eib:pw@db/eib")
     assert load_settings().database_url == "postgresql+psycopg://eib:pw@db/eib"
