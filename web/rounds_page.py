@@ -15,7 +15,7 @@ from web.i18n import lang
 from web.views import me
 from workflow import rounds as round_rules
 from workflow.errors import DomainError, Refusal
-from workflow.programme import DEFAULT_CODE, known
+from workflow.programme import DEFAULT_CODE, known, programme
 from workflow.rules import FIELD_ZH
 from workflow.services import catalog, rounds
 
@@ -52,7 +52,9 @@ def _errors_by_field(refusals: list[Refusal]) -> dict[str, list[str]]:
 
 
 def _render_form(template: str, status: int, **kw: Any) -> Any:
-    return render_template(template, fields=FIELD_ZH, **kw), status
+    # a new round's form starts from what the programme's file says ([rounds])
+    starts = programme(kw.get("code") or _code()).round_rules(2006)
+    return render_template(template, fields=FIELD_ZH, starts=starts, **kw), status
 
 
 def programme_arg(code: str) -> str | None:
@@ -67,6 +69,13 @@ def _code() -> str:
     """The programme whose round this is (`?programme=`; notice 002's unless named)."""
     code = (request.values.get("programme") or "").strip()
     return code if code in {p.code for p in known()} else DEFAULT_CODE
+
+
+def _kept_code(kept: list[Any]) -> str:
+    """The programme a new round is for: the one named, if this official keeps it, else
+    the first they keep (a province keeps only its own)."""
+    code = _code()
+    return code if not kept or code in {p.code for p in kept} else kept[0].code
 
 
 @bp.get("/rounds")
@@ -86,7 +95,7 @@ def new() -> Any:
         return render_template("error.html", status=403,
                                message=_("只有商务部科技司可以设立申报年度")), 403
     return _render_form("rounds/form.html", 200, typed=None, errors={}, year=None, kept=kept,
-                        code=_code())
+                        code=_kept_code(kept))
 
 
 @bp.post("/rounds")
@@ -105,7 +114,8 @@ def create() -> Any:
         return redirect(url_for("rounds_page.show", year=made.row.year,
                                 programme=programme_arg(made.row.programme)), 303)
     return _render_form("rounds/form.html", 422, typed=typed, errors=_errors_by_field(errors),
-                        year=None, kept=rounds.programmes_kept_by(uow(), me().id), code=_code())
+                        year=None, kept=(kept := rounds.programmes_kept_by(uow(), me().id)),
+                        code=_kept_code(kept))
 
 
 @bp.get("/rounds/<int:year>")

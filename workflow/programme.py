@@ -26,6 +26,7 @@ from workflow.goals import Goals, parse_goals
 from workflow.quarterly_data import Columns, parse_columns
 from workflow.reminders import ReminderDef, parse_reminders
 from workflow.roles import Role
+from workflow.rules import RoundRules, parse_round_defaults, rules_for_year
 
 PROGRAMMES_DIR = Path(__file__).resolve().parents[1] / "programmes"
 TONES = ("neutral", "progress", "positive", "warning", "negative")
@@ -157,12 +158,24 @@ class Programme:
     # empty: the document names none
     papers_zh: str = ""
     papers_en: str = ""
+    # what a new round starts with (`[rounds]`: dates as month-day, checked); None: the file
+    # has none, and its rounds start with notice 002's (`RoundRules.for_year`)
+    rounds: dict[str, Any] | None = None
     path: Path | None = None
     source: str | None = None  # the definition's text (what a round opening freezes)
     by_trigger: dict[str, TransitionDef] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.by_trigger.update({t.trigger: t for t in self.transitions})
+
+    def round_rules(self, year: int) -> RoundRules:
+        """The rules a new round of this programme in `year` starts with; its owner may
+        change the editable ones before it opens (workflow/rounds.py `EDITABLE`)."""
+        if self.rounds is None:
+            if self.code == DEFAULT_CODE:
+                raise DefinitionError(f"{self.code}: rounds: the [rounds] table is missing")
+            return RoundRules.for_year(year)
+        return rules_for_year(self.rounds, year)
 
     def state(self, key: str) -> StateDef:
         return self.states[key]
@@ -486,6 +499,11 @@ def parse(path: Path, data: dict[str, Any]) -> Programme:
     form = parse_form(path.name, data.get("form"))
     criteria = parse_criteria(path.name, data.get("criteria"), set(form.by_name),
                               set(form.kind_keys))
+    rounds = parse_round_defaults(path.name, data.get("rounds"))
+    for key in (rounds or {}).get("blocking_criteria", ()):
+        if key not in {c.key for c in criteria}:
+            raise _fail(path, "rounds.blocking_criteria", f"{key!r} is not a criterion of "
+                        "this programme ([[criteria]] key)")
     return Programme(code=_text(path, "programme.code", head.get("code")),
                      name_zh=_text(path, "programme.name_zh", head.get("name_zh")),
                      name_en=_text(path, "programme.name_en", head.get("name_en")),
@@ -497,7 +515,7 @@ def parse(path: Path, data: dict[str, Any]) -> Programme:
                      reminders=parse_reminders(path.name, data.get("reminders"), set(states)),
                      notice=_notice(path, data.get("notice"), states),
                      quarterly=_quarterly(path, data.get("quarterly"), states),
-                     papers_zh=papers[0], papers_en=papers[1],
+                     papers_zh=papers[0], papers_en=papers[1], rounds=rounds,
                      authority=str(head["authority"]) if head.get("authority") else None)
 
 

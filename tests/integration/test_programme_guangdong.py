@@ -16,13 +16,13 @@ from typing import Any
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from tests import factories
 from tests.smtp_sink import SmtpServer
 from workflow.calendar import WorkCalendar
 from workflow.services import clock, mail, reminders
-from workflow.storage.models import UserRow
+from workflow.storage.models import RoundRow, UserRow
 
 GD = "guangdong-2006-59"
 ENTERPRISE = {
@@ -289,3 +289,40 @@ def test_a_guangdong_case_is_reminded_in_the_provinces_words_not_notice_002s(
         assert "商务部" not in text and "申报书尚未提交" not in text
         assert "申报待省级审核推荐" not in text and "recommendation" not in text
         assert "https://eib.example.gov.cn/cases/" in text
+
+
+def test_a_round_the_province_plans_starts_from_its_own_file_not_notice_002s(
+        api: Any, client: Any, world: factories.World) -> None:
+    clock.freeze(datetime(2008, 3, 3, 2, tzinfo=UTC))
+    try:
+        # the province names only the year: its file's [rounds] gives the rest
+        r = api.as_("guangdong_reviewer").post(f"/api/v1/programmes/{GD}/rounds",
+                                               json={"year": 2008})
+        assert r.status_code == 201, r.get_json()
+        calendar = r.get_json()["calendar"]
+        assert calendar["submission_deadline"] == "2008-06-30"
+        assert calendar["approval_deadline"] == "2008-07-31"
+        assert calendar["provincial_internal_deadline"] is None
+        # notice 002's round of the same year keeps 002's dates (§六(三))
+        r = api.as_("mofcom").post("/api/v1/rounds", json={"year": 2008})
+        assert r.status_code == 201, r.get_json()
+        assert r.get_json()["calendar"]["submission_deadline"] == "2008-04-30"
+        # the province's planning page offers no industry fields of 002, and its change
+        # of the notice period is kept without choosing any
+        factories.login(client, "guangdong_reviewer")
+        page = client.get("/rounds/new").get_data(as_text=True)
+        assert 'name="new_base_fields"' not in page and f'value="{GD}"' in page
+        r = client.post(f"/rounds/2008?programme={GD}",
+                        data={"submission_deadline": "2008-06-20",
+                              "approval_deadline": "2008-07-31", "notice_working_days": "5"})
+        assert r.status_code == 303, r.get_data(as_text=True)[:500]
+        with world.uow() as u:
+            params = u.session.scalars(select(RoundRow.params).where(
+                RoundRow.programme == GD, RoundRow.year == 2008)).one()
+        assert params["submission_deadline"] == "2008-06-20" and params["new_base_fields"] == []
+        # the ministry's form still asks for 002's fields
+        client.post("/logout")
+        factories.login(client, "mofcom")
+        assert 'name="new_base_fields"' in client.get("/rounds/new").get_data(as_text=True)
+    finally:
+        clock.freeze(None)

@@ -598,13 +598,12 @@ def _guangdong(uow: UnitOfWork, ids: dict[str, int], existing: set[str], today: 
     """Guangdong's round of its own programme, opened by the province three weeks ago:
     enterprises' applications from the cities' bureaux — one designated, two with the
     province, one still a draft."""
-    from workflow.programme import current_source, digest
+    from workflow.programme import current_source, digest, programme
 
     with uow:
         s = uow.session
         if rounds_repo.round_by_year(s, today.year, GUANGDONG) is None:
-            rules = replace(RoundRules.for_year(today.year),
-                            provincial_internal_deadline=None,
+            rules = replace(programme(GUANGDONG).round_rules(today.year),
                             submission_deadline=cal.add_working_days(today, 10),
                             approval_deadline=cal.add_working_days(today, 25))
             source = current_source(GUANGDONG)
