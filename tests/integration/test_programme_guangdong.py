@@ -176,8 +176,26 @@ def test_the_provinces_own_programme_runs_from_draft_to_designation(
     main = printed.split("<main")[1].split("</main>")[0]
     assert "商技发" not in main and "出口创新基地申报书" not in main
 
+    # the dashboard counts the programme chosen: notice 002's by default, Guangdong's own
+    # with its own states and designations, and no goal of 002's
+    page = client.get("/dashboard").get_data(as_text=True)
+    assert 'data-testid="dashboard-programme"' in page and 'data-testid="goal-bases"' in page
+    page = client.get(f"/dashboard?programme={GD}").get_data(as_text=True)
+    assert 'data-testid="goal-bases"' not in page and 'data-testid="goal-share"' not in page
+    counted = page.split('data-testid="designated-count"')[1].split("</div>")[0]
+    assert "<strong>1</strong>" in counted and "已认定为出口基地企业" in counted
+    sheet = client.get(f"/dashboard.xlsx?programme={GD}")
+    goals_sheet = load_workbook(io.BytesIO(sheet.data), read_only=True)["工作目标"]
+    cells = {r[0]: r[1] for r in goals_sheet.iter_rows(values_only=True) if len(r) > 1}
+    assert cells["专项"] == "广东省机电产品出口基地企业" and cells["已认定基地（家）"] == 1
+    # another province's reviewer is not shown Guangdong's programme: 002's instead
+    factories.login(client, "hubei_reviewer")
+    page = client.get(f"/dashboard?programme={GD}").get_data(as_text=True)
+    assert 'data-testid="goal-bases"' in page and 'data-testid="dashboard-programme"' not in page
+    factories.login(client, "guangdong_reviewer")
+
     # the pages that count cases take the province's own programme in their stride: the
-    # dashboard and the programme report stay notice 002's; the inbox filters by its states
+    # programme report stays notice 002's; the inbox filters by its states
     for url in ("/dashboard", "/reports/programme", "/inbox?tab=all&state=enterprise_designated",
                 f"/inbox?tab=all&programme={GD}", "/rounds"):
         r = client.get(url)

@@ -102,8 +102,15 @@ def test_when_a_base_was_designated_is_found_from_its_states_not_a_trigger_name(
     assert renamed.designating == {"grant_designation"}
     # re-evaluation keeps a base a base: it does not designate it again
     assert "keep_designation" not in renamed.designating
-    # a programme with no designated state designates nothing (Guangdong's list)
-    assert programme("guangdong-2006-59").designating == frozenset()
+    # Guangdong's list designates through its own step, with no register of bases
+    guangdong = programme("guangdong-2006-59")
+    assert guangdong.designating == {"designate_enterprise"}
+    assert guangdong.designated == {"enterprise_designated"}
+    assert not any(s.register for s in guangdong.states.values())
+    # a programme with no designated state designates nothing
+    data = tomllib.loads(guangdong.source or "")
+    del data["states"]["enterprise_designated"]["designated"]
+    assert parse(Path("plain.toml"), data).designating == frozenset()
 
 
 def test_a_new_round_starts_from_its_programme_file() -> None:
