@@ -79,7 +79,7 @@ def _base_page(app_id: int, status: int = 200, **extra: Any) -> Any:
         columns = reports.columns_of(uow(), user.id, app_id)
     except DomainError as err:
         if err.first.code == "not_re_evaluated":
-            return errors.page(409, err.first.message(lang()), _("不进行复评"))
+            return errors.page(err.status, err.first.message(lang()), _("不进行复评"))
         abort(404 if err.status == 404 else 403)
     base = next((b for b in reports.bases_for(uow(), user.id) if b.id == app_id), None)
     if base is None:

@@ -39,6 +39,7 @@ from workflow.errors import (
     NotFound,
     Refusal,
     ValidationFailed,
+    WrongStatus,
     refuse,
 )
 from workflow.programme import Programme
@@ -365,7 +366,7 @@ def evaluations_of(uow: UnitOfWork, user_id: int, app_id: int) -> list[Any]:
             raise scope_repo.not_found("base")
         p = rounds_repo.programme_of_round(row.round)
         if p.assessment is None:
-            raise GuardFailed(not_re_evaluated(p))
+            raise WrongStatus(not_re_evaluated(p))
         return reports_repo.evaluations_of_base(s, app_id)
 
 
