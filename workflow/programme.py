@@ -4,8 +4,10 @@ state of a case means and what each transition does (issue "Programmes as data")
 `load(path)` reads a TOML file and checks it, with errors that name the file, the key and
 what is wrong: a transition to a state that does not exist, a state that no transition
 leaves and that is not terminal, an unknown role or tone, a guard or effect the library
-does not have (`check_names`, called where the library is imported). The result is
-compiled once: the engine asks it, never the file.
+does not have (`check_names`, called where the library is imported), a re-evaluation
+finding, parameter or outcome `[assessment]` names that the library in
+`workflow.assessment` does not know. The result is compiled once: the engine asks it,
+never the file.
 
 Standard library only (tomllib): the domain stays importable without the rest.
 """

@@ -24,7 +24,15 @@ from workflow.assessment import (
     assess,
 )
 from workflow.eligibility import FAIL, PASS
-from workflow.programme import PROGRAMMES_DIR, DefinitionError, load, parse, programme
+from workflow.programme import (
+    PROGRAMMES_DIR,
+    DefinitionError,
+    digest,
+    frozen,
+    load,
+    parse,
+    programme,
+)
 
 SOURCE = PROGRAMMES_DIR / "mofcom-2006-6.toml"
 
@@ -82,6 +90,14 @@ def test_every_function_of_the_library_is_used_by_notice_002() -> None:
 
 def test_a_programme_without_assessment_has_no_re_evaluation() -> None:
     assert programme("guangdong-2006-59").assessment is None
+
+
+def test_a_round_frozen_before_the_rules_were_in_the_file_takes_the_file_s() -> None:
+    text = SOURCE.read_text(encoding="utf-8")
+    start = text.index("# --- re-evaluation")
+    older = text[:start] + text[text.index("# --- reminders", start):]  # as rounds froze it
+    assert "[assessment" not in older
+    assert frozen(digest(older), older).assessment == programme().assessment
 
 
 # --- checked at load -----------------------------------------------------------------------
