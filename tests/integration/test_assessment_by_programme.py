@@ -11,6 +11,11 @@ from typing import Any
 import pytest
 
 from tests import factories
+from tests.integration.test_programme_guangdong import (  # noqa: F401 (a fixture)
+    ENTERPRISE,
+    gd_round,
+    upload,
+)
 from tests.integration.test_programme_suspension import (  # noqa: F401 (a fixture)
     approved_2007,
     suspension_round,
@@ -61,3 +66,29 @@ def test_the_re_evaluation_page_shows_each_programme_s_rules_from_its_file(
     assert "002 §一 动态调整" in mofcom and "撤销" in mofcom
     suspension = rules[rules.index("programmes/test-suspension.toml"):]
     assert "没有 [assessment] 部分" in suspension[:suspension.index("</p>")]
+
+
+@pytest.mark.usefixtures("gd_round")
+def test_a_guangdong_enterprise_is_told_its_list_has_no_re_evaluation(
+        api: Any, client: Any, world: factories.World) -> None:
+    # programmes/guangdong-2006-59.toml: its enterprises file no quarterly data, no rules
+    city, province = api.as_("guangzhou_applicant"), api.as_("guangdong_reviewer")
+    app_id = city.post("/api/v1/applications", json=ENTERPRISE).get_json()["id"]
+    for kind in ("business_licence", "city_recommendation_letter"):
+        assert upload(city, app_id, kind).status_code == 201
+    for who, trigger in ((city, "submit"), (province, "designate_enterprise")):
+        version = who.get(f"/api/v1/applications/{app_id}").get_json()["version"]
+        r = who.post(f"/api/v1/applications/{app_id}/transitions",
+                     json={"trigger": trigger, "version": version})
+        assert r.status_code == 200, r.get_json()
+    r = province.get(f"/api/v1/applications/{app_id}/evaluations")
+    assert r.status_code == 409
+    [error] = r.get_json()["errors"]
+    assert error["code"] == "not_re_evaluated"
+    assert "programmes/guangdong-2006-59.toml" in error["message_zh"]
+    assert "广东省机电产品出口基地企业" in error["message_zh"]
+
+    factories.login(client, "guangdong_reviewer")
+    page = client.get(f"/reports/bases/{app_id}")
+    assert page.status_code == 409
+    assert "不进行复评" in page.get_data(as_text=True)
