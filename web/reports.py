@@ -20,6 +20,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 
+from web import errors
 from web.auth import current_user, requires
 from web.extensions import uow
 from web.i18n import lang
@@ -28,7 +29,7 @@ from workflow import permissions
 from workflow.assessment import AssessmentRules
 from workflow.errors import DomainError
 from workflow.form import Field
-from workflow.programme import known
+from workflow.programme import DEFAULT_CODE, known
 from workflow.regions import Region
 from workflow.services import assessment, dashboard, reports, supervision
 from workflow.services.clock import today
@@ -71,11 +72,14 @@ def index() -> Any:
 def _base_page(app_id: int, status: int = 200, **extra: Any) -> Any:
     user = _user()
     try:
+        # first: a base of a programme without [assessment] is told so, not refused bare
+        evaluations = assessment.evaluations_of(uow(), user.id, app_id)
         quarters = reports.quarters_of(uow(), user.id, app_id)
         annual = reports.annual_reports_of(uow(), user.id, app_id)
-        evaluations = assessment.evaluations_of(uow(), user.id, app_id)
         columns = reports.columns_of(uow(), user.id, app_id)
     except DomainError as err:
+        if err.first.code == "not_re_evaluated":
+            return errors.page(err.status, err.first.message(lang()), _("不进行复评"))
         abort(404 if err.status == 404 else 403)
     base = next((b for b in reports.bases_for(uow(), user.id) if b.id == app_id), None)
     if base is None:
@@ -237,6 +241,7 @@ def runs() -> Any:
     user = _user()
     return render_template("reports/runs.html", user=user,
                            runs=assessment.runs(uow(), user.id),
+                           programmes=sorted(known(), key=lambda p: p.code != DEFAULT_CODE),
                            default_period=assessment.default_period(today()),
                            this_year=today().year)
 

@@ -4,8 +4,10 @@ state of a case means and what each transition does (issue "Programmes as data")
 `load(path)` reads a TOML file and checks it, with errors that name the file, the key and
 what is wrong: a transition to a state that does not exist, a state that no transition
 leaves and that is not terminal, an unknown role or tone, a guard or effect the library
-does not have (`check_names`, called where the library is imported). The result is
-compiled once: the engine asks it, never the file.
+does not have (`check_names`, called where the library is imported), a re-evaluation
+finding, parameter or outcome `[assessment]` names that the library in
+`workflow.assessment` does not know. The result is compiled once: the engine asks it,
+never the file.
 
 Standard library only (tomllib): the domain stays importable without the rest.
 """
@@ -19,6 +21,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from workflow.assessment import AssessmentDef, parse_assessment
 from workflow.eligibility import CriterionDef, parse_criteria
 from workflow.errors import DefinitionError
 from workflow.form import FormDef, KindDef, parse_form
@@ -154,6 +157,8 @@ class Programme:
     reminders: tuple[ReminderDef, ...] | None = None
     notice: NoticeText | None = None  # None: its cases are never on a public notice
     quarterly: QuarterlyTemplate | None = None  # None: its bases file no quarterly data
+    # its re-evaluation rules (`[assessment]`); None: its bases are not re-evaluated
+    assessment: AssessmentDef | None = None
     # the rule the list of papers sent with an application cites (the printed 申报书);
     # empty: the document names none
     papers_zh: str = ""
@@ -504,6 +509,7 @@ def parse(path: Path, data: dict[str, Any]) -> Programme:
         if key not in {c.key for c in criteria}:
             raise _fail(path, "rounds.blocking_criteria", f"{key!r} is not a criterion of "
                         "this programme ([[criteria]] key)")
+    goals = parse_goals(path.name, data.get("goals"))
     return Programme(code=_text(path, "programme.code", head.get("code")),
                      name_zh=_text(path, "programme.name_zh", head.get("name_zh")),
                      name_en=_text(path, "programme.name_en", head.get("name_en")),
@@ -511,7 +517,10 @@ def parse(path: Path, data: dict[str, Any]) -> Programme:
                      citation_en=_text(path, "programme.citation_en", head.get("citation_en")),
                      owner=owner, initial=initial, states=states, transitions=transitions,
                      form=form, criteria=criteria, attachments=attachments, path=path,
-                     goals=parse_goals(path.name, data.get("goals")),
+                     goals=goals,
+                     assessment=parse_assessment(path.name, data.get("assessment"),
+                                                 set(form.kind_keys), set(states),
+                                                 goals.share_pct if goals else None),
                      reminders=parse_reminders(path.name, data.get("reminders"), set(states)),
                      notice=_notice(path, data.get("notice"), states),
                      quarterly=_quarterly(path, data.get("quarterly"), states),
@@ -600,13 +609,14 @@ def frozen(source_hash: str, source: str | None = None) -> Programme:
             # a round opened before its attachment kinds were in the file: the file's now
             found = replace(found, attachments=programme(found.code).attachments)
         if path_of(found.code).exists():
-            # nor its reminder table, notice wording, quarterly template or papers' rule:
-            # what the file says now
+            # nor its reminder table, notice wording, quarterly template, papers' rule or
+            # re-evaluation rules: what the file says now
             now = programme(found.code)
             found = replace(
                 found, reminders=found.reminders if found.reminders is not None
                 else now.reminders, notice=found.notice or now.notice,
                 quarterly=_with_columns(found.quarterly, now.quarterly),
+                assessment=found.assessment or now.assessment,
                 papers_zh=found.papers_zh or now.papers_zh,
                 papers_en=found.papers_en or now.papers_en)
         _frozen[source_hash] = found

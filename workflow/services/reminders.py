@@ -18,7 +18,7 @@ from typing import Any
 from workflow import reminders as rules_mod
 from workflow.calendar import WorkCalendar
 from workflow.errors import ValidationFailed, refuse
-from workflow.programme import Programme, frozen, programme, reminder_kinds
+from workflow.programme import Programme, reminder_kinds
 from workflow.reminders import Audience, CaseFacts, Days, Due, ReminderRule
 from workflow.rules import RoundRules, RoundStatus, round_status
 from workflow.services.clock import CHINA, local_date, real_utcnow, utcnow
@@ -86,12 +86,7 @@ def _facts(s: DbSession, records: list[rr.CaseRecord], rounds: dict[int, RoundRu
 
 def _programme_of(s: DbSession, round_id: int, rec: rr.RoundRecord) -> Programme:
     """The definition a round runs by: the one it opened with, or (planned) the file."""
-    if rec.programme_hash is None:
-        return programme(rec.programme)
-    try:
-        return frozen(rec.programme_hash)
-    except KeyError:
-        return frozen(rec.programme_hash, rr.programme_source(s, round_id))
+    return rounds_repo.programme_of_record(s, round_id, rec.programme, rec.programme_hash)
 
 
 def _rounds(s: DbSession, round_ids: set[int], day: date) -> dict[int, RoundRun]:

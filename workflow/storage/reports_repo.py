@@ -156,7 +156,8 @@ class Snapshot:
     #                                        submitted_at)
     years: Sequence[Any]  # complete earlier years: Row(application_id, year, Σ hightech)
     annual: Sequence[Any]  # Row(application_id, year, submitted_at, policies, funding)
-    rounds: dict[int, tuple[int, dict[str, Any]]]
+    # round id -> (year, params, programme code, programme_hash: the definition it opened with)
+    rounds: dict[int, tuple[int, dict[str, Any], str, str | None]]
 
 
 def snapshot(session: Session, period: int) -> Snapshot:
@@ -200,8 +201,9 @@ def snapshot(session: Session, period: int) -> Snapshot:
                AnnualReportRow.project_funding_10k_cny)
         .where(AnnualReportRow.is_current.is_(True), AnnualReportRow.year == period,
                AnnualReportRow.application_id.in_(in_designated))).all()
-    rounds = {r.id: (r.year, dict(r.params or {}))
-              for r in conn.execute(select(RoundRow.id, RoundRow.year, RoundRow.params))}
+    rounds = {r.id: (r.year, dict(r.params or {}), r.programme, r.programme_hash)
+              for r in conn.execute(select(RoundRow.id, RoundRow.year, RoundRow.params,
+                                           RoundRow.programme, RoundRow.programme_hash))}
     return Snapshot(bases, quarters, years, annual, rounds)
 
 

@@ -21,6 +21,19 @@ def programme_of_round(round_row: RoundRow) -> Programme:
     return programme(round_row.programme)
 
 
+def programme_of_record(session: Session, round_id: int, code: str, source_hash: str | None
+                        ) -> Programme:
+    """The same from a round's columns: the definition it opened with (its text read only
+    on a process's first use of it), or (planned) the file."""
+    if source_hash is None:
+        return programme(code)
+    try:
+        return frozen(source_hash)
+    except KeyError:
+        return frozen(source_hash, session.scalar(
+            select(RoundRow.programme_source).where(RoundRow.id == round_id)))
+
+
 def status_of(round_row: RoundRow, day: date) -> RoundStatus:
     return round_status(round_row.opened_on, round_row.closed_on, day)
 
