@@ -260,7 +260,7 @@ def check_values(raw: dict[str, Any], columns: tuple[Field, ...], today: date,
         value, cap = clean.get(x.key), clean.get(x.limit)
         if x.key in by_name and value is not None and cap is not None and value > cap:
             other = by_name[x.limit]
-            code = "exceeds_exports" if x.limit == "exports_10k_usd" else "exceeds_limit"
+            code = "exceeds_exports" if x.limit == EXPORTS else "exceeds_limit"
             bad(by_name[x.key], code, f"不能大于{other.zh}", f"cannot exceed {other.en.lower()}",
                 value)
     return clean, errors
