@@ -200,17 +200,18 @@ def stored_figures(figures: Mapping[str, Any]) -> dict[str, Any]:
 def read_figures(doc: Mapping[str, Any] | None, columns: tuple[Field, ...]
                  ) -> dict[str, Any]:
     """A report's document typed by the programme's base columns (money and pct as
-    decimals, int as whole numbers); a key no column defines now is kept as stored."""
+    decimals, int as whole numbers); a key no column defines now, or a value filed before
+    its column's type changed, is kept as stored."""
     kinds = {f.name: f.kind for f in columns}
     out: dict[str, Any] = {}
     for key, value in (doc or {}).items():
-        kind = kinds.get(key)
+        kind, out[key] = kinds.get(key), value
         if value is None or kind in (None, "text"):
-            out[key] = value
-        elif kind == "int":
-            out[key] = int(value)
-        else:
-            out[key] = Decimal(str(value))
+            continue
+        try:
+            out[key] = int(value) if kind == "int" else Decimal(str(value))
+        except (ValueError, ArithmeticError):
+            pass
     return out
 
 

@@ -123,6 +123,9 @@ def test_a_base_column_may_have_any_key_and_is_kept_in_the_reports_document() ->
     assert doc == {"exports_10k_usd": "300.0000", "hightech_exports_10k_usd": "200.0000",
                    "rd_spend_10k_usd": "12.5000"}
     assert read_figures(doc, cols.base)["rd_spend_10k_usd"] == Decimal("12.5")
+    # a figure filed before its column became a number is shown as it was filed
+    assert read_figures({"rd_spend_10k_usd": "约 12 万"}, cols.base) == {
+        "rd_spend_10k_usd": "约 12 万"}
 
 
 def test_a_key_no_column_defines_is_refused_by_name() -> None:
