@@ -71,22 +71,30 @@ def index() -> Any:
 
 def _base_page(app_id: int, status: int = 200, **extra: Any) -> Any:
     user = _user()
+    # a base of a programme without [assessment] still files its quarters (if its programme
+    # asks for them) and is told it is not re-evaluated
+    no_re_evaluation: str | None = None
     try:
-        # first: a base of a programme without [assessment] is told so, not refused bare
         evaluations = assessment.evaluations_of(uow(), user.id, app_id)
+    except DomainError as err:
+        if err.first.code != "not_re_evaluated":
+            abort(404 if err.status == 404 else 403)
+        evaluations, no_re_evaluation = [], err.first.message(lang())
+    try:
         quarters = reports.quarters_of(uow(), user.id, app_id)
         annual = reports.annual_reports_of(uow(), user.id, app_id)
         columns = reports.columns_of(uow(), user.id, app_id)
     except DomainError as err:
-        if err.first.code == "not_re_evaluated":
-            return errors.page(err.status, err.first.message(lang()), _("不进行复评"))
+        if no_re_evaluation is not None and err.status != 404:  # no reports, no re-evaluation
+            return errors.page(409, no_re_evaluation, _("不进行复评"))
         abort(404 if err.status == 404 else 403)
     base = next((b for b in reports.bases_for(uow(), user.id) if b.id == app_id), None)
     if base is None:
         abort(404)
     ctx = {"user": user, "base": base, "quarters": quarters, "annual": annual,
            "columns": columns,
-           "evaluations": evaluations, "can_report": permissions.allowed(user, "reports.file"),
+           "evaluations": evaluations, "no_re_evaluation": no_re_evaluation,
+           "can_report": permissions.allowed(user, "reports.file"),
            "form": {}, "errors": [], "upload_errors": [], "annual_errors": [],
            "annual_form": {}, "this_year": today().year}
     ctx.update(extra)

@@ -69,6 +69,9 @@ def test_the_quarterly_form_asks_for_the_files_new_figure_keeps_it_and_shows_it_
     factories.login(client, "hubei_applicant")
     page = client.get(f"/reports/bases/{rd_base}").get_data(as_text=True)
     assert "研发投入（万美元）" in page and 'name="rd_spend_10k_usd"' in page
+    # its file has no [assessment]: it reports, and the page says it is not re-evaluated
+    said = page.split('data-testid="no-re-evaluation">')[1].split("</td>")[0]
+    assert "不进行复评" in said and "[assessment]" in said
     form = {"year": "2007", "quarter": "1", "exports_10k_usd": "30000",
             "hightech_exports_10k_usd": "25000", "enterprise_count": "80"}
     bad = client.post(f"/reports/bases/{rd_base}/quarter",
