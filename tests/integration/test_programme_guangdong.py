@@ -21,8 +21,9 @@ from sqlalchemy import select, update
 from tests import factories
 from tests.smtp_sink import SmtpServer
 from workflow.calendar import WorkCalendar
-from workflow.services import clock, mail, reminders
-from workflow.storage.models import RoundRow, UserRow
+from workflow.errors import DomainError
+from workflow.services import cases, clock, mail, reminders
+from workflow.storage.models import ApplicationRow, RoundRow, UserRow
 
 GD = "guangdong-2006-59"
 ENTERPRISE = {
@@ -307,6 +308,35 @@ def test_a_guangdong_case_is_reminded_in_the_provinces_words_not_notice_002s(
         assert "商务部" not in text and "申报书尚未提交" not in text
         assert "申报待省级审核推荐" not in text and "recommendation" not in text
         assert "https://eib.example.gov.cn/cases/" in text
+
+
+def test_reminders_are_replanned_and_read_per_programme(
+        api: Any, client: Any, world: factories.World, gd_round: int) -> None:
+    city = api.as_("guangzhou_applicant")
+    gd_case = city.post("/api/v1/applications", json=ENTERPRISE).get_json()["id"]
+    hubei = cases.create_draft(world.uow(), world.id("hubei_applicant"),  # notice 002's
+                               factories.form_data(), now=datetime(2006, 3, 1, 2, tzinfo=UTC))
+    with world.uow() as u:  # both planned far ahead
+        u.session.execute(update(ApplicationRow).values(next_reminder_on=date(2007, 12, 1)))
+        u.commit()
+    # Guangdong's round of 2007, not notice 002's of the same year
+    assert reminders.replan(world.uow(), 2007, code=GD) == 1
+    with world.uow() as u:
+        planned = dict(u.session.execute(select(ApplicationRow.id,
+                                                ApplicationRow.next_reminder_on)).all())
+    assert planned[gd_case] == date(2007, 3, 1) and planned[hubei] == date(2007, 12, 1)
+    with pytest.raises(DomainError) as err:
+        reminders.replan(world.uow(), code="no-such-programme")
+    assert err.value.first.code == "unknown_programme"
+    # the province reads its notifications about one programme or all
+    reminders.scan(world.uow(), datetime(2007, 4, 23, 1, tzinfo=UTC), base_url="http://x")
+    factories.login(client, "guangzhou_applicant")
+    whole = client.get("/notifications").get_data(as_text=True)
+    assert "企业申请尚未报送省商务厅" in whole
+    mine = client.get(f"/notifications?programme={GD}").get_data(as_text=True)
+    assert 'data-testid="notifications-programme"' in mine and "企业申请尚未报送省商务厅" in mine
+    other = client.get("/notifications?programme=mofcom-2006-6").get_data(as_text=True)
+    assert "企业申请尚未报送省商务厅" not in other and "没有通知" in other
 
 
 def test_a_round_the_province_plans_starts_from_its_own_file_not_notice_002s(

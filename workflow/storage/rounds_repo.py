@@ -61,6 +61,11 @@ def round_by_year(session: Session, year: int, code: str = DEFAULT_CODE) -> Roun
                                                   RoundRow.programme == code)).first()
 
 
+def round_ids_of(session: Session, code: str) -> list[int]:
+    """Every round of a programme."""
+    return list(session.scalars(select(RoundRow.id).where(RoundRow.programme == code)))
+
+
 _rules: dict[tuple[int, str], RoundRules] = {}
 
 
