@@ -206,6 +206,61 @@ def test_the_environment_check_sees_each_way_of_reading_it(tmp_path: Path) -> No
         ["from", "os.environ", "load_settings()"]
 
 
+# Tests hand `create_app(settings=…)` and `make_celery(…)` a `Settings` (config.for_tests,
+# dataclasses.replace); they change the environment only where the environment is the point.
+TESTS_MAY_SET_THE_ENVIRONMENT = {
+    "tests/unit/test_settings.py": "it tests reading the variables into Settings",
+    "tests/integration/test_app_settings.py": "it tests that a bad variable stops create_app",
+    "tests/integration/test_mail_delivery.py": "SSL_CERT_FILE is read by Python's ssl module",
+}
+TEST_FILES = sorted(p for p in (ROOT / "tests").rglob("*.py") if "vendor" not in p.parts)
+
+
+def environment_writes(path: Path) -> list[str]:
+    """Where `path` changes this process's environment: monkeypatch.setenv / delenv,
+    os.environ[...] = …, del os.environ[...], os.environ.update / pop / …, os.putenv."""
+
+    def is_environ(node: ast.AST) -> bool:
+        return isinstance(node, ast.Attribute) and node.attr == "environ" \
+            and isinstance(node.value, ast.Name) and node.value.id == "os"
+
+    found: list[tuple[int, str]] = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and (
+                node.func.attr in ("setenv", "delenv", "putenv", "unsetenv")
+                or is_environ(node.func.value) and node.func.attr in (
+                    "update", "pop", "popitem", "setdefault", "clear", "__setitem__")):
+            found.append((node.lineno, f"{node.func.attr}()"))
+        elif isinstance(node, ast.Assign | ast.AugAssign | ast.Delete):
+            targets = node.targets if isinstance(node, ast.Assign | ast.Delete) else [node.target]
+            if any(isinstance(t, ast.Subscript) and is_environ(t.value) for t in targets):
+                found.append((node.lineno, "os.environ[...]"))
+    return [f"{what} (line {line})" for line, what in sorted(found)]
+
+
+def test_tests_pass_settings_instead_of_setting_the_environment() -> None:
+    writers = {str(p.relative_to(ROOT)): writes for p in TEST_FILES
+               if (writes := environment_writes(p))}
+    leaked = {f: w for f, w in writers.items() if f not in TESTS_MAY_SET_THE_ENVIRONMENT}
+    assert not leaked, ("tests change the environment; pass Settings to create_app / "
+                        f"make_celery instead: {leaked}")
+    assert "tests/unit/test_settings.py" in writers  # the check sees them
+
+
+def test_the_environment_write_check_sees_each_way_of_writing_it(tmp_path: Path) -> None:
+    bad = tmp_path / "test_bad.py"
+    bad.write_text("import os\n"
+                   "def test(monkeypatch):\n"
+                   "    monkeypatch.setenv('A', '1')\n"
+                   "    monkeypatch.delenv('B')\n"
+                   "    os.environ['C'] = '1'\n"
+                   "    os.environ.update(D='1')\n"
+                   "    del os.environ['E']\n"
+                   "    env = {**os.environ, 'F': '1'}  # a subprocess's own: fine\n")
+    assert [w.split(" ")[0] for w in environment_writes(bad)] == \
+        ["setenv()", "delenv()", "os.environ[...]", "update()", "os.environ[...]"]
+
+
 def test_a_unit_of_work_without_its_database_says_what_it_needs() -> None:
     """It used to read DATABASE_URL itself; now the caller's settings say which database."""
     from workflow.storage.uow import UnitOfWork
