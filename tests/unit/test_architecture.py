@@ -113,6 +113,32 @@ def test_no_private_attribute_of_the_rate_limiter_is_used(path: Path) -> None:
 SERVICES = ROOT / "workflow" / "services"
 
 
+# One use case a function, and small (STYLE.md "Small functions"): ruff's C901 keeps each
+# service's complexity at 15 or less (pyproject.toml), this its length at 50 lines.
+MAX_SERVICE_LINES = 50
+
+
+def long_functions(path: Path, limit: int = MAX_SERVICE_LINES) -> list[str]:
+    """`name (n lines)` of each function in `path` longer than `limit` lines, from its
+    `def` to its last line (docstring and comments count: they are read too)."""
+    return [f"{node.name} ({node.end_lineno - node.lineno + 1} lines)"
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+            and node.end_lineno is not None and node.end_lineno - node.lineno + 1 > limit]
+
+
+def test_no_service_function_is_over_fifty_lines() -> None:
+    long = {p.name: found for p in sorted(SERVICES.glob("*.py")) if (found := long_functions(p))}
+    assert not long, f"split these into smaller functions: {long}"
+
+
+def test_the_length_check_counts_from_def_to_the_last_line(tmp_path: Path) -> None:
+    body = "\n".join(f"    x{i} = {i}" for i in range(49))
+    path = tmp_path / "service.py"
+    path.write_text(f"def fits():\n{body}\n\n\ndef over():\n{body}\n    return x0\n")
+    assert long_functions(path) == ["over (51 lines)"]
+
+
 def services_imported(path: Path) -> set[str]:
     """The workflow.services modules `path` imports — at the top or inside a function (a
     late import hides a cycle from the interpreter, not from a reader)."""
