@@ -17,6 +17,7 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import text
 
+from config import Settings, for_tests
 from tests import factories
 from tests.databases import create_database, drop_database
 from tests.smtp_sink import SmtpServer
@@ -134,14 +135,11 @@ def redis_url() -> str:
 
 
 @pytest.fixture
-def app_env(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Environment for `create_app()` on the test database (broker: in-memory)."""
-    monkeypatch.setenv("APP_ENV", "test")
-    monkeypatch.setenv("DATABASE_URL", db_url)
-    monkeypatch.setenv("INSTANCE_PATH", str(tmp_path / "instance"))
-    monkeypatch.setenv("CELERY_BROKER_URL", "memory://")
-    monkeypatch.setenv("CELERY_RESULT_BACKEND", "cache+memory://")
-    return tmp_path / "instance"
+def settings(db_url: str, tmp_path: Path) -> Settings:
+    """The settings `create_app(settings=…)` and `make_celery(…)` run with in a test: the test
+    database, the in-memory broker, everything else under tmp_path/instance. A test wanting
+    another setting passes `dataclasses.replace(settings, …)`; nothing reads the environment."""
+    return for_tests(tmp_path / "instance", db_url)
 
 
 class ClosingClient(FlaskClient):
@@ -169,11 +167,10 @@ def _test_clients_close_responses() -> Iterator[None]:
 
 
 @pytest.fixture
-def app(app_env: Path, world: factories.World) -> Any:
+def app(settings: Settings, world: factories.World) -> Any:
     from web import create_app
 
-    flask_app = create_app({"TESTING": True, "WTF_CSRF_ENABLED": False})
-    return flask_app
+    return create_app({"TESTING": True, "WTF_CSRF_ENABLED": False}, settings=settings)
 
 
 @pytest.fixture
@@ -188,12 +185,11 @@ def api(client: Any) -> factories.ApiClient:
 
 
 @pytest.fixture
-def smtp(monkeypatch: pytest.MonkeyPatch) -> Iterator[SmtpServer]:
-    """A real SMTP server (aiosmtpd) the app sends to, for the test's length."""
+def smtp() -> Iterator[SmtpServer]:
+    """A real SMTP server (aiosmtpd) for the test's length: `smtp.settings(…)` sends to it
+    in this process, `smtp.env()` in a worker the test starts."""
     server = SmtpServer()
     server.start()
-    for k, v in server.env().items():
-        monkeypatch.setenv(k, v)
     yield server
     server.stop()
 

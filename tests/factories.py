@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -71,13 +71,16 @@ for _code, _slug in {"420100": "wuhan", "420600": "xiangyang", "422800": "enshi"
 USERS["wuhan_applicant2"] = (Role.APPLICANT, "420100")
 
 
+UPLOAD_DIR = Path("/tmp/eib-test-uploads")  # where the factories put attachments
+
+
 @dataclass
 class World:
     uow: Any
     ids: dict[str, int]
     authorities: dict[str, int]
     bases: dict[str, int]  # authority code -> its national base in the register
-    upload_dir: Path = field(default_factory=lambda: Path("/tmp/eib-test-uploads"))
+    upload_dir: Path = UPLOAD_DIR
 
     def id(self, username: str) -> int:
         return self.ids[username]

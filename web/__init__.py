@@ -38,6 +38,16 @@ class App(Flask):
 RUNS_AFTER_LOST_CONNECTION = 2
 
 
+def _init_celery(app: Flask, settings: Settings) -> None:
+    """The Celery app the web app publishes with (its tasks' nudges, /healthz's broker
+    check): made from the web app's own settings, so both use the same broker."""
+    from tasks.app import make_celery
+
+    celery = make_celery(settings)
+    celery.set_default()  # shared tasks published from any thread of this process use it
+    app.extensions["celery"] = celery
+
+
 def create_app(test_config: dict[str, Any] | None = None,
                settings: Settings | None = None) -> Flask:
     settings = settings or load_settings()
@@ -59,6 +69,7 @@ def create_app(test_config: dict[str, Any] | None = None,
     if test_config:
         app.config.update(test_config)
     clock.pin(settings.app_now)  # APP_NOW: the domain's clock for a demo walkthrough
+    _init_celery(app, settings)
     if settings.trusted_proxies:
         # the client's address (lockout, rate limits, audit, /metrics' loopback check)
         # and scheme from the X-Forwarded-For / -Proto the trusted proxies appended

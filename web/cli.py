@@ -20,7 +20,8 @@ def db_upgrade(revision: str) -> None:
     """Migrate the database to REVISION (default: head)."""
     from workflow.storage.migrate import upgrade
 
-    upgrade(current_app.config["DATABASE_URL"], revision)
+    settings = current_app.config["SETTINGS"]
+    upgrade(settings.database_url, revision, secret_key=settings.secret_key)
     click.echo(f"database at {revision}: {redact(current_app.config['DATABASE_URL'])}")
 
 
@@ -30,7 +31,8 @@ def db_downgrade(revision: str) -> None:
     """Migrate the database down to REVISION (default: base)."""
     from workflow.storage.migrate import downgrade
 
-    downgrade(current_app.config["DATABASE_URL"], revision)
+    settings = current_app.config["SETTINGS"]
+    downgrade(settings.database_url, revision, secret_key=settings.secret_key)
 
 
 @click.command("seed-demo")
@@ -55,9 +57,7 @@ def check() -> None:
         problems.append(f"DATABASE_URL ({redact(settings.database_url)}) is unreachable: "
                         f"{str(exc).splitlines()[0][:200]}")
     try:
-        from tasks import celery_app
-
-        with celery_app.connection_for_write() as conn:
+        with current_app.extensions["celery"].connection_for_write() as conn:
             conn.ensure_connection(max_retries=1, timeout=5)
     except Exception as exc:  # noqa: BLE001
         problems.append(f"CELERY_BROKER_URL ({redact(settings.broker_url)}) is unreachable: "

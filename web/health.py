@@ -12,9 +12,7 @@ bp = Blueprint("health", __name__)
 
 
 def _broker_ok(timeout: float) -> str:
-    from tasks import celery_app
-
-    with celery_app.connection_for_write() as conn:
+    with current_app.extensions["celery"].connection_for_write() as conn:
         conn.ensure_connection(max_retries=1, timeout=timeout)
     return "ok"
 

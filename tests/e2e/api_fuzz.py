@@ -46,12 +46,11 @@ def live_server(database_url: str, instance: Path) -> Iterator[str]:
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request otherwise
 
-    os.environ.update(APP_ENV="test", DATABASE_URL=database_url, INSTANCE_PATH=str(instance),
-                      CELERY_BROKER_URL="memory://", CELERY_RESULT_BACKEND="cache+memory://",
-                      UPLOAD_DIR=str(instance / "uploads"))
+    from config import for_tests
     from web import create_app
 
-    app = create_app({"RATELIMIT_ENABLED": False})
+    app = create_app({"RATELIMIT_ENABLED": False},
+                     settings=for_tests(instance, database_url=database_url))
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -64,7 +63,6 @@ def live_server(database_url: str, instance: Path) -> Iterator[str]:
 
 def seed(database_url: str, instance: Path) -> dict[str, str]:
     """Migrate, load the demo data, and give every role a personal token."""
-    os.environ.update(INSTANCE_PATH=str(instance), UPLOAD_DIR=str(instance / "uploads"))
     from config import for_tests
     from workflow.services import demo, tokens
     from workflow.storage import users_repo

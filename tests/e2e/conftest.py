@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 
+from config import Settings, for_tests
+
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "e2e"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -39,24 +41,28 @@ def chromium() -> Iterator[Any]:
         browser.close()
 
 
+class LiveServer(str):
+    """The live server's base URL, which knows the settings the server runs with (its
+    database, upload directory and secret key)."""
+
+    settings: Settings
+
+
 @pytest.fixture
-def live_server(pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+def live_server(pg_url: str, tmp_path: Path) -> Iterator[LiveServer]:
     """The app on a free loopback port against the (PostgreSQL) test database."""
     from werkzeug.serving import make_server
 
-    monkeypatch.setenv("APP_ENV", "test")
-    monkeypatch.setenv("DATABASE_URL", pg_url)
-    monkeypatch.setenv("INSTANCE_PATH", str(tmp_path / "instance"))
-    monkeypatch.setenv("UPLOAD_DIR", str(tmp_path / "uploads"))
-    monkeypatch.setenv("CELERY_BROKER_URL", "memory://")
-    monkeypatch.setenv("CELERY_RESULT_BACKEND", "cache+memory://")
     from web import create_app
 
-    app = create_app({"TESTING": False})
+    settings = for_tests(tmp_path / "instance", pg_url, upload_dir=tmp_path / "uploads")
+    app = create_app({"TESTING": False}, settings=settings)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
+    base = LiveServer(f"http://127.0.0.1:{server.server_port}")
+    base.settings = settings
+    yield base
     server.shutdown()
     thread.join(5)
 

@@ -5,7 +5,6 @@ tests/e2e/vendor/axe-core (it only runs in these tests; the app never serves it)
 
 from __future__ import annotations
 
-import os
 import re
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -14,7 +13,6 @@ from typing import Any
 import pyotp
 import pytest
 
-from config import load_settings
 from tests import factories
 from tests.e2e.test_walkthrough import VIEWPORT, _uow
 from workflow.services import clock, second_factor
@@ -67,7 +65,7 @@ def _login(chromium: Any, base: str, username: str | None, lang: str,
 def test_every_main_screen_meets_wcag_a_and_aa(chromium, live_server, lang):
     base = live_server
     world = factories.build_world(_uow(base))
-    world.upload_dir = Path(os.environ["UPLOAD_DIR"])
+    world.upload_dir = base.settings.upload_dir
     submitted = factories.submitted(world)
     published = factories.published(world, applicant="hunan_applicant",
                                     reviewer="hunan_reviewer", applicant_name="湖南长株潭新材料基地")
@@ -98,7 +96,7 @@ def test_every_main_screen_meets_wcag_a_and_aa(chromium, live_server, lang):
         secrets[admin] = second_factor.new_totp_secret()
         second_factor.enrol_totp(world.uow(), world.id(admin), secrets[admin],
                             pyotp.TOTP(secrets[admin]).at(clock.utcnow()),
-                            secret_key=load_settings().secret_key)  # the live server's
+                            secret_key=base.settings.secret_key)  # the live server's
     clock.freeze(T + timedelta(seconds=30))  # a fresh code for each admin's login
     found: list[str] = []
     try:
@@ -155,7 +153,7 @@ def test_a_form_sent_back_says_what_is_wrong_and_takes_the_keyboard_to_each_fiel
 
     base = live_server
     world = factories.build_world(_uow(base))
-    world.upload_dir = Path(os.environ["UPLOAD_DIR"])
+    world.upload_dir = base.settings.upload_dir
     draft = factories.draft(world, applicant_name="武汉生物医药基地", employees=None, address=None)
     clock.freeze(T)
     try:
@@ -207,7 +205,7 @@ def test_at_320_pixels_wide_only_tables_scroll_sideways(chromium, live_server, l
     (WCAG 2.1 1.4.10); a wide table scrolls inside its own box."""
     base = live_server
     world = factories.build_world(_uow(base))
-    world.upload_dir = Path(os.environ["UPLOAD_DIR"])
+    world.upload_dir = base.settings.upload_dir
     submitted = factories.submitted(world)
     draft = factories.draft(world, applicant_name="武汉生物医药基地")
     screens: dict[str | None, list[str]] = {

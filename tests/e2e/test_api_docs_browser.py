@@ -6,10 +6,12 @@ from typing import Any
 
 import pytest
 
+from tests.e2e.conftest import LiveServer
+
 
 @pytest.mark.browser
 def test_the_api_reference_lists_every_operation_without_any_outside_request(
-        chromium: Any, live_server: str, shots: Any) -> None:
+        chromium: Any, live_server: LiveServer, shots: Any) -> None:
     page = chromium.new_page()
     outside: list[str] = []
     blocked: list[str] = []

@@ -30,16 +30,10 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 
 
 @pytest.fixture
-def live(pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
-    for name in ("APP_ENV", "DATABASE_URL", "INSTANCE_PATH", "UPLOAD_DIR", "CELERY_BROKER_URL",
-                 "CELERY_RESULT_BACKEND"):
-        monkeypatch.delenv(name, raising=False)
+def live(pg_url: str, tmp_path: Path) -> Any:
     bearer = api_fuzz.seed(pg_url, tmp_path)
     with api_fuzz.live_server(pg_url, tmp_path) as base:
         yield base, bearer
-    for name in ("APP_ENV", "DATABASE_URL", "INSTANCE_PATH", "UPLOAD_DIR", "CELERY_BROKER_URL",
-                 "CELERY_RESULT_BACKEND"):
-        os.environ.pop(name, None)
 
 
 def _strategy(op: Any) -> Any:

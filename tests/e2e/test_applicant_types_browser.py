@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from tests import factories
+from tests.e2e.conftest import LiveServer
 from tests.e2e.test_walkthrough import _uow, at, login
 from workflow.services import clock
 
@@ -17,7 +18,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.postgres]
 
 
 def test_the_leading_enterprises_appear_for_a_cluster_and_are_saved(
-        chromium: Any, live_server: str) -> None:
+        chromium: Any, live_server: LiveServer) -> None:
     base = live_server
     world = factories.build_world(_uow(live_server))
     try:

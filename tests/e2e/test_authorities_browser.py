@@ -12,8 +12,8 @@ from typing import Any
 import pyotp
 import pytest
 
-from config import load_settings
 from tests import factories
+from tests.e2e.conftest import LiveServer
 from tests.e2e.test_walkthrough import VIEWPORT, _uow, login
 from workflow.services import clock, second_factor
 
@@ -21,12 +21,12 @@ pytestmark = [pytest.mark.browser, pytest.mark.postgres]
 T = datetime(2006, 4, 3, 10, tzinfo=clock.CHINA)
 
 
-def admin_login(chromium: Any, base: str, world: factories.World) -> Any:
+def admin_login(chromium: Any, base: LiveServer, world: factories.World) -> Any:
     """The system admin, with a second factor enrolled, through the login and code pages."""
     secret = second_factor.new_totp_secret()
     second_factor.enrol_totp(world.uow(), world.id("sysadmin"), secret,
                         pyotp.TOTP(secret).at(clock.utcnow()),
-                        secret_key=load_settings().secret_key)  # the live server's
+                        secret_key=base.settings.secret_key)  # the live server's
     clock.freeze(T + timedelta(seconds=30))  # a code of its own for the login
     page = chromium.new_context(viewport=VIEWPORT, locale="zh-CN").new_page()
     page.goto(f"{base}/login")
@@ -43,7 +43,7 @@ def admin_login(chromium: Any, base: str, world: factories.World) -> Any:
 
 
 def test_the_admin_adds_a_city_and_a_city_applicant_sees_only_its_citys_drafts(
-        chromium: Any, live_server: str, shots: Any) -> None:
+        chromium: Any, live_server: LiveServer, shots: Any) -> None:
     base = live_server
     world = factories.build_world(_uow(base))
     factories.draft(world, "wuhan_applicant", applicant_name="武汉光谷光电子草稿")

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from tests import factories
+from tests.e2e.conftest import LiveServer
 from tests.e2e.test_walkthrough import _uow, at, login
 from workflow.services import clock
 
@@ -20,7 +21,7 @@ HEAD = "省级商务主管部门,基地名称,基地类型,认定文号,认定�
 
 
 def test_the_ministry_imports_the_register_and_an_applicant_re_certifies_a_base_from_it(
-        chromium: Any, live_server: str, shots: Any, tmp_path: Path) -> None:
+        chromium: Any, live_server: LiveServer, shots: Any, tmp_path: Path) -> None:
     base = live_server
     factories.build_world(_uow(base))
     bad, good = tmp_path / "名录-有误.csv", tmp_path / "名录.csv"

@@ -10,13 +10,14 @@ from typing import Any
 import pytest
 
 from tests import factories
+from tests.e2e.conftest import LiveServer
 from tests.e2e.test_walkthrough import _uow, at, login
 from workflow.services import clock
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres]
 
 
-def test_a_reviewer_claims_a_case_and_mentions_a_colleague(chromium: Any, live_server: str,
+def test_a_reviewer_claims_a_case_and_mentions_a_colleague(chromium: Any, live_server: LiveServer,
                                                           shots: Any) -> None:
     base = live_server
     world = factories.build_world(_uow(live_server))

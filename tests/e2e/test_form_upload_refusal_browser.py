@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from tests import factories
+from tests.e2e.conftest import LiveServer
 from tests.e2e.test_walkthrough import _uow, at, login
 from workflow.services import clock
 
@@ -18,7 +19,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.postgres]
 
 
 def test_a_refused_file_brings_the_applicant_back_to_the_file_field(
-        chromium: Any, live_server: str, tmp_path: Path) -> None:
+        chromium: Any, live_server: LiveServer, tmp_path: Path) -> None:
     base = live_server
     world = factories.build_world(_uow(live_server))
     try:

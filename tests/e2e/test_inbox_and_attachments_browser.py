@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from tests import factories
+from tests.e2e.conftest import LiveServer
 from tests.e2e.test_walkthrough import _uow, at, login
 from workflow.services import clock
 
@@ -35,7 +36,7 @@ def _rows(page: Any) -> list[str]:
         "rows => rows.map(r => r.getAttribute('data-case'))")
 
 
-def test_paging_back_saving_a_view_and_previewing_files(chromium: Any, live_server: str,
+def test_paging_back_saving_a_view_and_previewing_files(chromium: Any, live_server: LiveServer,
                                                        shots: Any, tmp_path: Path) -> None:
     base = live_server
     world = factories.build_world(_uow(live_server))

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from tests import factories
+from tests.e2e.conftest import LiveServer
 from tests.e2e.test_walkthrough import _uow, at, login
 from workflow.services import clock
 
@@ -22,7 +23,7 @@ def _log_in_again(page: Any) -> None:
 
 
 def test_text_typed_before_the_session_ended_is_restored_after_logging_in_again(
-        chromium: Any, live_server: str, shots: Any) -> None:
+        chromium: Any, live_server: LiveServer, shots: Any) -> None:
     base = live_server
     world = factories.build_world(_uow(live_server))
     try:
@@ -69,7 +70,7 @@ def test_text_typed_before_the_session_ended_is_restored_after_logging_in_again(
 
 
 def test_a_reason_typed_on_the_case_page_survives_the_session_ending(
-        chromium: Any, live_server: str) -> None:
+        chromium: Any, live_server: LiveServer) -> None:
     base = live_server
     world = factories.build_world(_uow(live_server))
     try:

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from tests import factories
+from tests.e2e.conftest import LiveServer
 from tests.e2e.test_walkthrough import _uow, at, login
 from workflow.services import clock
 
@@ -18,7 +19,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.postgres]
 
 
 def test_the_province_overrides_a_failed_threshold_and_the_ministry_sees_why(
-        chromium: Any, live_server: str, shots: Any) -> None:
+        chromium: Any, live_server: LiveServer, shots: Any) -> None:
     base = live_server
     world = factories.build_world(_uow(base))
     app_id = factories.submitted(world, applicant_name="咸宁光电子产业园",

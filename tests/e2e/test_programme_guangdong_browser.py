@@ -13,13 +13,14 @@ from typing import Any
 import pytest
 
 from tests import factories
+from tests.e2e.conftest import LiveServer
 from tests.e2e.test_walkthrough import _uow, at, login
 from workflow.services import clock
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres]
 
 
-def test_a_province_runs_its_own_programme_in_the_browser(chromium: Any, live_server: str,
+def test_a_province_runs_its_own_programme_in_the_browser(chromium: Any, live_server: LiveServer,
                                                           shots: Any, tmp_path: Path) -> None:
     base = live_server
     pdf = tmp_path / "营业执照.pdf"

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from tests import factories
+from tests.e2e.conftest import LiveServer
 from tests.e2e.test_walkthrough import VIEWPORT, _uow, login
 from workflow.services import clock
 from workflow.storage.models import ObjectionRow, ReferenceStatRow
@@ -30,7 +31,7 @@ def to_english(page: Any) -> None:
 
 
 def test_public_files_an_objection_and_the_ministry_reads_the_dashboard(
-        chromium: Any, live_server: str, shots: Any) -> None:
+        chromium: Any, live_server: LiveServer, shots: Any) -> None:
     base = live_server
     world = factories.build_world(_uow(base))
     shown = factories.published(world)

@@ -10,13 +10,14 @@ from typing import Any
 import pytest
 
 from tests import factories
+from tests.e2e.conftest import LiveServer
 from tests.e2e.test_walkthrough import _uow, at, login
 from workflow.services import clock
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres]
 
 
-def test_the_ministry_opens_2007_and_an_applicant_drafts_in_it(chromium: Any, live_server: str,
+def test_the_ministry_opens_2007_and_an_applicant_drafts_in_it(chromium: Any, live_server: LiveServer,
                                                               shots: Any) -> None:
     base = live_server
     factories.build_world(_uow(live_server))

@@ -3,10 +3,8 @@ for a person to look at, and a check that no English page shows untranslated Chi
 
 from __future__ import annotations
 
-import os
 import re
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -44,7 +42,7 @@ def _untranslated(page: Any) -> list[str]:
 def test_main_pages_in_both_languages(chromium, live_server, shots, lang):
     base = live_server
     world = factories.build_world(_uow(base))
-    world.upload_dir = Path(os.environ["UPLOAD_DIR"])
+    world.upload_dir = base.settings.upload_dir
     submitted = factories.submitted(world)
     factories.recommended(world, applicant="hunan_applicant", reviewer="hunan_reviewer",
                           applicant_name="湖南长株潭新材料基地")

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from tests import factories
+from tests.e2e.conftest import LiveServer
 from workflow.services import clock
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres]
@@ -157,12 +158,10 @@ def test_an_application_goes_from_a_blank_form_to_approved(chromium, live_server
         clock.freeze(None)
 
 
-def _uow(_base: str) -> Any:
+def _uow(base: LiveServer) -> Any:
     """A unit-of-work factory on the live server's database."""
-    import os
-
     from workflow.storage.db import session_factory
     from workflow.storage.uow import UnitOfWork
 
-    factory = session_factory(os.environ["DATABASE_URL"])
+    factory = session_factory(base.settings.database_url)
     return lambda: UnitOfWork(factory=factory)

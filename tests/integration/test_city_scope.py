@@ -126,13 +126,13 @@ def receiver() -> Iterator[Receiver]:
 
 
 def test_the_provinces_webhook_hears_of_its_cities_cases(
-        app_env: Any, db_url: str, world: factories.World, receiver: Receiver) -> None:
-    app = loopback_app(app_env, db_url)  # the receiver listens on loopback: allowed here
-    settings: Settings = app.config["SETTINGS"]
+        settings: Settings, world: factories.World, receiver: Receiver) -> None:
+    app = loopback_app(settings)  # the receiver listens on loopback: allowed here
+    runs_with: Settings = app.config["SETTINGS"]
     register(factories.ApiClient(app.test_client()), "hubei_reviewer", receiver.url)
     wuhan = factories.submitted(world, "wuhan_applicant")
     factories.submitted(world, "guangzhou_applicant")  # another province's city
-    assert run(world, settings).delivered == 1
+    assert run(world, runs_with).delivered == 1
     [sent] = receiver.bodies()
     assert (sent["application_id"], sent["authority_code"], sent["province_code"]) == (
         wuhan, "420100", "420000")

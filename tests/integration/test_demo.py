@@ -29,8 +29,7 @@ def _counts(uow: Any) -> tuple[int, int, int, int]:
 
 
 def test_demo_data_covers_every_state_and_region_and_loads_only_once(
-        uow: Any, tmp_path: Path, monkeypatch: Any) -> None:
-    monkeypatch.setenv("INSTANCE_PATH", str(tmp_path))
+        uow: Any, tmp_path: Path) -> None:
     assert demo.seed(uow(), for_tests(tmp_path)) is True
     first = _counts(uow)
     assert demo.seed(uow(), for_tests(tmp_path)) is False  # `make run` twice
@@ -65,8 +64,7 @@ def test_demo_data_covers_every_state_and_region_and_loads_only_once(
 
 
 def test_the_demo_has_a_city_tier_whose_applicants_see_their_own_citys_cases(
-        uow: Any, tmp_path: Path, monkeypatch: Any) -> None:
-    monkeypatch.setenv("INSTANCE_PATH", str(tmp_path))
+        uow: Any, tmp_path: Path) -> None:
     demo.seed(uow(), for_tests(tmp_path))
     with uow() as u:
         s = u.session
@@ -106,8 +104,7 @@ TYPE_IN_NAME = {"软件出口基地": "software", "医药出口基地": "pharmac
 
 
 def test_the_demo_register_holds_the_bases_its_cases_imply_and_the_cases_agree_with_it(
-        uow: Any, tmp_path: Path, monkeypatch: Any) -> None:
-    monkeypatch.setenv("INSTANCE_PATH", str(tmp_path))
+        uow: Any, tmp_path: Path) -> None:
     demo.seed(uow(), for_tests(tmp_path))
     with uow() as u:
         s = u.session
@@ -151,8 +148,7 @@ def test_the_demo_register_holds_the_bases_its_cases_imply_and_the_cases_agree_w
 
 
 def test_a_demo_loaded_before_the_register_gets_it_on_the_next_run(
-        uow: Any, tmp_path: Path, monkeypatch: Any) -> None:
-    monkeypatch.setenv("INSTANCE_PATH", str(tmp_path))
+        uow: Any, tmp_path: Path) -> None:
     demo.seed(uow(), for_tests(tmp_path))
     with uow() as u:  # as a demo loaded before 0014 was: no national base, nothing named
         s = u.session

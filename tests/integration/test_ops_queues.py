@@ -53,7 +53,7 @@ def worker(args: list[str], cwd: Path, env: dict[str, str],
 
 
 def test_a_worker_from_another_checkout_runs_tasks_published_here_with_the_request_id(
-        pg_url: str, redis_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        pg_url: str, redis_url: str, tmp_path: Path) -> None:
     clone = tmp_path / "other-host"
     subprocess.run(["git", "clone", "-q", "--depth", "1", f"file://{ROOT}", str(clone)],
                    check=True, timeout=60)
@@ -62,16 +62,14 @@ def test_a_worker_from_another_checkout_runs_tasks_published_here_with_the_reque
     env = {**os.environ, "PYTHONPATH": str(clone), "DATABASE_URL": pg_url,
            "CELERY_BROKER_URL": broker, "CELERY_RESULT_BACKEND": broker, "APP_ENV": "test",
            "INSTANCE_PATH": str(tmp_path / "instance-b"), "LOG_FORMAT": "json"}
-    for k, v in env.items():
-        if k != "PYTHONPATH":
-            monkeypatch.setenv(k, v)
-    monkeypatch.setenv("INSTANCE_PATH", str(tmp_path / "instance-a"))
-    from config import load_settings
+    from config import for_tests
     from tasks.app import make_celery
     from workflow.storage.models import HeartbeatRow
     from workflow.storage.uow import UnitOfWork
 
-    here = make_celery(load_settings())  # the web tier's publisher, this checkout
+    # the web tier's publisher, this checkout
+    here = make_celery(for_tests(tmp_path / "instance-a", pg_url, broker_url=broker,
+                                 result_backend=broker))
     log = tmp_path / "worker.log"
     # LOG_LEVEL=DEBUG keeps Celery's own INFO lines (the task received and succeeded)
     with worker(["-A", "tasks", "worker", "-Q", "celery", "-c", "1", "-n", "b@%h"], clone,

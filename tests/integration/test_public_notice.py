@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from config import Settings
 from tests import factories
 from workflow.services import clock
 from workflow.storage.models import AttachmentRow, ObjectionRow
@@ -135,13 +136,13 @@ def test_english_notice_page_is_translated(client: Any, world: factories.World,
 
 
 def test_the_public_form_carries_a_csrf_token_and_a_post_without_one_is_refused(
-        app_env: Any, world: factories.World, notice_day: datetime) -> None:
+        settings: Settings, world: factories.World, notice_day: datetime) -> None:
     import re
 
     from web import create_app
 
     app_id = factories.published(world)
-    client = create_app({"TESTING": True}).test_client()  # CSRF on, as in production
+    client = create_app({"TESTING": True}, settings=settings).test_client()  # CSRF on
     form = client.get(f"/notice/{app_id}").get_data(as_text=True)
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', form)
     assert token, "the objection form has no CSRF token"

@@ -4,12 +4,14 @@ window gets a 429 page in the visitor's language, and nothing more is stored."""
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
+from config import Settings
 from tests import factories
 from workflow.services import clock
 from workflow.storage.models import ObjectionRow
@@ -68,32 +70,32 @@ def test_the_default_limit_is_five_per_hour(app: Any, world: factories.World,
 
 
 def test_an_earlier_app_with_limits_switched_off_does_not_switch_them_off_for_the_next(
-        app_env: Any, world: factories.World, under_notice: int) -> None:
+        settings: Settings, world: factories.World, under_notice: int) -> None:
     from web import create_app
 
-    create_app({"TESTING": True, "RATELIMIT_ENABLED": False})  # e.g. the API fuzzing server
+    create_app({"TESTING": True, "RATELIMIT_ENABLED": False},  # e.g. the API fuzzing server
+               settings=settings)
     client = create_app({"TESTING": True, "WTF_CSRF_ENABLED": False,
-                         "OBJECTION_RATE_LIMIT": "1 per hour"}).test_client()
+                         "OBJECTION_RATE_LIMIT": "1 per hour"}, settings=settings).test_client()
     client.post(f"/notice/{under_notice}", data=objection(1))
     assert client.post(f"/notice/{under_notice}", data=objection(2)).status_code == 429
 
 
 def test_limits_are_kept_in_redis_when_configured(
-        app_env: Any, world: factories.World, redis_url: str, under_notice: int,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+        settings: Settings, world: factories.World, redis_url: str, under_notice: int) -> None:
     import redis
 
     from web import create_app
 
-    monkeypatch.setenv("RATELIMIT_STORAGE_URI", redis_url)
+    settings = replace(settings, ratelimit_storage_uri=redis_url)
     ip = f"10.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}"
     first = create_app({"TESTING": True, "WTF_CSRF_ENABLED": False,
-                        "OBJECTION_RATE_LIMIT": "2 per hour"}).test_client()
+                        "OBJECTION_RATE_LIMIT": "2 per hour"}, settings=settings).test_client()
     for n in range(2):
         first.post(f"/notice/{under_notice}", data=objection(n), environ_base={"REMOTE_ADDR": ip})
     # a second worker process (a new app on the same Redis) sees the same count
     second = create_app({"TESTING": True, "WTF_CSRF_ENABLED": False,
-                         "OBJECTION_RATE_LIMIT": "2 per hour"}).test_client()
+                         "OBJECTION_RATE_LIMIT": "2 per hour"}, settings=settings).test_client()
     r = second.post(f"/notice/{under_notice}", data=objection(3), environ_base={"REMOTE_ADDR": ip})
     assert r.status_code == 429
     keys = redis.Redis.from_url(redis_url).keys(f"*{ip}*")

@@ -111,8 +111,7 @@ def test_a_closed_round_takes_no_drafts_and_its_open_cases_leave_the_worklists(
 
 @pytest.mark.slow
 def test_the_demo_is_scanned_today_a_year_on_and_twenty_years_on_in_seconds(
-        uow: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("INSTANCE_PATH", str(tmp_path))
+        uow: Any, tmp_path: Path) -> None:
     assert demo.seed(uow(), for_tests(tmp_path))
     now = real_utcnow()
     for moment in (now, now + timedelta(days=366), now + timedelta(days=366 * 20 + 5)):

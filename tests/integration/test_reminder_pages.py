@@ -126,15 +126,11 @@ def test_scanning_the_same_moment_twice_from_the_cli_writes_no_duplicates(
     assert bad.exit_code == 2 and "--at" in bad.output
 
 
-def test_beat_scans_every_reminder_scan_seconds_and_sweeps_the_outbox(
-        monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
-    from config import load_settings
+def test_beat_scans_every_reminder_scan_seconds_and_sweeps_the_outbox(tmp_path: Any) -> None:
+    from config import for_tests
     from tasks.app import make_celery
 
-    monkeypatch.setenv("INSTANCE_PATH", str(tmp_path))
-    monkeypatch.setenv("REMINDER_SCAN_SECONDS", "120")
-    monkeypatch.setenv("MAIL_FLUSH_SECONDS", "30")
-    app = make_celery(load_settings())
+    app = make_celery(for_tests(tmp_path, reminder_scan_seconds=120, mail_flush_seconds=30))
     beat = app.conf.beat_schedule
     assert beat["reminders-scan"]["task"] == "tasks.reminders.scan"
     assert beat["reminders-scan"]["schedule"] == timedelta(seconds=120)

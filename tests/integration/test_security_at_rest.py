@@ -125,8 +125,7 @@ def fresh_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
 
 def test_upgrading_seals_the_secrets_earlier_versions_kept_in_clear(
-        fresh_db: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("SECRET_KEY", RUNS_WITH)  # what migration 0008 seals with
+        fresh_db: str) -> None:
     upgrade(fresh_db, "0007")
     secret = pyotp.random_base32()
     engine = make_engine(fresh_db)
@@ -139,7 +138,7 @@ def test_upgrading_seals_the_secrets_earlier_versions_kept_in_clear(
             "true, 'zh', false, 0, 0, :s, :t)"),
             {"h": passwords.hash_password(PASSWORD), "s": secret, "t": T})
     engine.dispose()
-    upgrade(fresh_db)
+    upgrade(fresh_db, secret_key=RUNS_WITH)  # what migration 0008 seals with
     sealed = stored_secret(fresh_db, 1)
     assert sealed.startswith("aesgcm1:") and secret not in sealed
     uow = lambda: UnitOfWork(factory=session_factory(fresh_db))  # noqa: E731
@@ -147,5 +146,5 @@ def test_upgrading_seals_the_secrets_earlier_versions_kept_in_clear(
     assert login.needs_totp
     assert authentication.check_totp(uow(), 1, pyotp.TOTP(secret).at(T), now=T,
                                secret_key=RUNS_WITH).user_id == 1
-    downgrade(fresh_db, "0007")  # and back: the clear value 0007 expects
+    downgrade(fresh_db, "0007", secret_key=RUNS_WITH)  # and back: the clear value 0007 expects
     assert stored_secret(fresh_db, 1) == secret

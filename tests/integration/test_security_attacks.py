@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ import pytest
 from sqlalchemy import text
 from werkzeug.routing import Rule
 
+from config import Settings
 from tests import factories
 from tests.crawl import ADMINS, browser, url_for_rule
 from tests.factories import PASSWORD, PDF
@@ -39,11 +41,11 @@ def rules(app: Any, method: str) -> list[Rule]:
 
 
 @pytest.fixture
-def csrf_app(app_env: Path, world: factories.World, monkeypatch: pytest.MonkeyPatch) -> Any:
+def csrf_app(settings: Settings, world: factories.World) -> Any:
     """The app as deployed: CSRF protection ON (the shared `app` fixture turns it off)."""
     from web import create_app
 
-    return create_app({"TESTING": True})
+    return create_app({"TESTING": True}, settings=settings)
 
 
 def csrf_login(client: Any, username: str) -> str:
@@ -312,13 +314,11 @@ def test_sql_looking_input_is_just_text(client: Any, api: Any, world: factories.
 # --- uploads --------------------------------------------------------------------------------
 
 @pytest.fixture
-def small_upload_app(app_env: Path, world: factories.World, monkeypatch: pytest.MonkeyPatch,
-                     tmp_path: Path) -> Any:
-    monkeypatch.setenv("MAX_UPLOAD_MB", "1")
-    monkeypatch.setenv("UPLOAD_DIR", str(tmp_path / "uploads"))
+def small_upload_app(settings: Settings, world: factories.World, tmp_path: Path) -> Any:
     from web import create_app
 
-    return create_app({"TESTING": True, "WTF_CSRF_ENABLED": False})
+    return create_app({"TESTING": True, "WTF_CSRF_ENABLED": False}, settings=replace(
+        settings, max_upload_mb=1, upload_dir=tmp_path / "uploads"))
 
 
 def _upload(client: Any, app_id: int, name: str, data: bytes) -> Any:

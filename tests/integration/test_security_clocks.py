@@ -9,13 +9,14 @@ import json
 import logging
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pyotp
 import pytest
 
-from config import logs
+from config import Settings, logs
 from tests import factories
 from tests.factories import PASSWORD
 from workflow.errors import ValidationFailed
@@ -26,12 +27,16 @@ APP_NOW = "2006-05-08T09:00+08:00"
 PINNED = datetime(2006, 5, 8, 1, 0, tzinfo=UTC)
 
 
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """The app's settings as `APP_NOW=… make run` reads them: the app pins the clock."""
+    return replace(settings, app_now=datetime.fromisoformat(APP_NOW))
+
+
 @pytest.fixture(autouse=True)
-def demo_clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """The demo's pinned clock, exactly as `APP_NOW=… make run` sets it: read into the
-    settings, which the app pins the clock with (here too, for services called directly)."""
+def demo_clock() -> Iterator[None]:
+    """The demo's pinned clock, as the app pins it (here too, for services called directly)."""
     clock.freeze(None)
-    monkeypatch.setenv("APP_NOW", APP_NOW)
     clock.pin(datetime.fromisoformat(APP_NOW))
     yield
     clock.pin(None)

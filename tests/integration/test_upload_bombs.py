@@ -8,11 +8,11 @@ from __future__ import annotations
 import io
 import time
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
 
+from config import Settings
 from tests import factories, hostile_files
 from tests.factories import login
 from workflow.programme import programme
@@ -125,11 +125,11 @@ def test_a_real_word_attachment_still_goes_through(api: Any, world: factories.Wo
 
 
 @pytest.fixture
-def limited(app_env: Path, world: factories.World) -> Any:
+def limited(settings: Settings, world: factories.World) -> Any:
     from web import create_app
 
     return create_app({"TESTING": True, "WTF_CSRF_ENABLED": False,
-                       "UPLOAD_RATE_LIMIT": "3 per minute"})
+                       "UPLOAD_RATE_LIMIT": "3 per minute"}, settings=settings)
 
 
 def test_uploads_are_limited_per_user_on_the_api_and_the_pages_alike(

@@ -7,16 +7,15 @@ import json
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
-from config import Settings, for_tests
+from config import Settings
 from tests import factories
 from workflow.services import clock, tokens, webhooks
 from workflow.storage.models import AuditRow, WebhookDeliveryRow, WebhookRow
@@ -101,33 +100,36 @@ def _thaw() -> Iterator[None]:
     clock.freeze(None)
 
 
-def loopback_app(instance: Path, db_url: str) -> Any:
+LOOPBACK = ("127.0.0.1",)
+
+
+def loopback_app(settings: Settings) -> Any:
     """The app with its settings allowing loopback (WEBHOOK_ALLOWED_HOSTS): the test
     receivers listen there, which webhooks may reach only when allowed."""
     from web import create_app
 
-    return create_app({"TESTING": True, "WTF_CSRF_ENABLED": False}, settings=for_tests(
-        instance, database_url=db_url, webhook_allowed_hosts=("127.0.0.1",)))
+    return create_app({"TESTING": True, "WTF_CSRF_ENABLED": False},
+                      settings=replace(settings, webhook_allowed_hosts=LOOPBACK))
 
 
 @pytest.fixture
-def app(app_env: Path, db_url: str, world: factories.World) -> Any:
-    return loopback_app(app_env, db_url)
+def app(settings: Settings, world: factories.World) -> Any:
+    return loopback_app(settings)
 
 
 @pytest.fixture
-def settings(app: Any) -> Settings:
+def runs_with(app: Any) -> Settings:
     """What the app runs with; the worker is given the same (the sealed secrets open)."""
     return app.config["SETTINGS"]  # type: ignore[no-any-return]
 
 
 def test_a_province_hears_of_its_own_cases_signed_and_without_personal_data(
-        api: Any, world: factories.World, receiver: Receiver, settings: Settings) -> None:
+        api: Any, world: factories.World, receiver: Receiver, runs_with: Settings) -> None:
     hook = register(api, "hubei_reviewer", receiver.url)
     assert hook["authority_code"] == "420000" and hook["secret"]
     hubei = factories.submitted(world, contact_person="王秘密")
     factories.submitted(world, "hunan_applicant")  # another province's case
-    assert run(world, settings).delivered == 1
+    assert run(world, runs_with).delivered == 1
     [(headers, body)] = receiver.requests
     assert headers["Content-Type"] == "application/json"
     assert webhooks.verify(hook["secret"], headers["X-EIB-Timestamp"], body,
@@ -154,34 +156,34 @@ def test_a_province_hears_of_its_own_cases_signed_and_without_personal_data(
 
 
 def test_the_ministry_hears_of_every_province_and_a_new_webhook_gets_no_backfill(
-        api: Any, world: factories.World, receiver: Receiver, settings: Settings) -> None:
+        api: Any, world: factories.World, receiver: Receiver, runs_with: Settings) -> None:
     factories.submitted(world)  # before the webhook exists: never sent
     hook = register(api, "mofcom", receiver.url)
     assert hook["authority_code"] is None
     ids = {factories.submitted(world), factories.submitted(world, "hunan_applicant")}
-    assert run(world, settings).delivered == 2
+    assert run(world, runs_with).delivered == 2
     assert {b["application_id"] for b in receiver.bodies()} == ids
     assert {b["authority_code"] for b in receiver.bodies()} == {"420000", "430000"}
 
 
 def test_a_receiver_that_is_down_gets_the_delivery_once_it_is_up(
-        api: Any, world: factories.World, receiver: Receiver, settings: Settings) -> None:
+        api: Any, world: factories.World, receiver: Receiver, runs_with: Settings) -> None:
     register(api, "hubei_reviewer", receiver.url)
     factories.submitted(world)
     receiver.failures = 2
-    assert run(world, settings).failed == 1
+    assert run(world, runs_with).failed == 1
     [row] = deliveries(world)
     assert (row.status, row.attempts, row.last_status_code) == ("failed", 1, 503)
     assert timedelta(seconds=50) < row.next_attempt_at - clock.utcnow() <= timedelta(minutes=1)
-    assert run(world, settings).handled == 0  # not due yet
+    assert run(world, runs_with).handled == 0  # not due yet
     later(1.1)
-    assert run(world, settings).failed == 1
+    assert run(world, runs_with).failed == 1
     [row] = deliveries(world)
     assert row.attempts == 2 and row.next_attempt_at - clock.utcnow() > timedelta(minutes=4)
     later(5.1)
-    assert run(world, settings).delivered == 1
+    assert run(world, runs_with).delivered == 1
     later(60)
-    assert run(world, settings).handled == 0
+    assert run(world, runs_with).handled == 0
     assert len(receiver.requests) == 3
     assert len({h["X-EIB-Delivery"] for h, _ in receiver.requests}) == 1
     [row] = deliveries(world)
@@ -198,7 +200,7 @@ def test_a_network_error_is_recorded_and_retried() -> None:
 
 
 def test_a_transition_is_queued_once_however_often_and_concurrently_the_scan_runs(
-        api: Any, world: factories.World, receiver: Receiver, settings: Settings) -> None:
+        api: Any, world: factories.World, receiver: Receiver, runs_with: Settings) -> None:
     register(api, "hubei_reviewer", receiver.url)
     register(api, "mofcom", receiver.url)
     factories.recommended(world)  # submit + recommend
@@ -226,23 +228,23 @@ def test_a_transition_is_queued_once_however_often_and_concurrently_the_scan_run
     assert webhooks.scan(world.uow()).queued == 0
     rows = deliveries(world)
     assert len(rows) == 6 == len({(r.subscription_id, r.history_id) for r in rows})
-    assert webhooks.deliver_due(world.uow(), settings=settings).delivered == 6
+    assert webhooks.deliver_due(world.uow(), settings=runs_with).delivered == 6
     assert len(receiver.requests) == 6
 
 
 def test_dead_after_six_attempts_and_the_owner_can_retry_it(
-        api: Any, world: factories.World, receiver: Receiver, settings: Settings) -> None:
+        api: Any, world: factories.World, receiver: Receiver, runs_with: Settings) -> None:
     hook = register(api, "hubei_reviewer", receiver.url)
     factories.submitted(world)
     receiver.failures, receiver.fail_with = 100, 500
     webhooks.scan(world.uow())
     for _ in range(6):
-        assert webhooks.deliver_due(world.uow(), settings=settings).handled == 1
+        assert webhooks.deliver_due(world.uow(), settings=runs_with).handled == 1
         later(13 * 60)
     [row] = deliveries(world)
     assert (row.status, row.attempts, row.last_status_code) == ("dead", 6, 500)
     assert row.last_error and row.last_error.startswith("gave up after 6 attempts")
-    assert webhooks.deliver_due(world.uow(), settings=settings).handled == 0
+    assert webhooks.deliver_due(world.uow(), settings=runs_with).handled == 0
     clock.freeze(None)  # back to now, before the API's tokens are checked
     url = f"/api/v1/webhooks/{hook['id']}/deliveries/{row.id}/retry"
     assert api.as_("hunan_reviewer").post(url).status_code == 404
@@ -250,7 +252,7 @@ def test_dead_after_six_attempts_and_the_owner_can_retry_it(
     r = api.as_("hubei_reviewer").post(url)
     assert r.status_code == 200 and r.get_json()["status"] == "pending"
     assert api.as_("hubei_reviewer").post(url).status_code == 422  # not dead any more
-    assert webhooks.deliver_due(world.uow(), settings=settings).delivered == 1
+    assert webhooks.deliver_due(world.uow(), settings=runs_with).delivered == 1
     [row] = deliveries(world)
     assert (row.status, row.attempts) == ("delivered", 1)
     with world.uow() as u:
@@ -320,13 +322,13 @@ def test_admins_and_applicants_may_not_and_other_provinces_see_nothing(
 
 
 def test_deleting_a_webhook_stops_its_deliveries(
-        api: Any, world: factories.World, receiver: Receiver, settings: Settings) -> None:
+        api: Any, world: factories.World, receiver: Receiver, runs_with: Settings) -> None:
     hook = register(api, "hubei_reviewer", receiver.url)
     factories.submitted(world)
     assert webhooks.scan(world.uow()).queued == 1
     assert api.as_("hubei_reviewer").delete(f"/api/v1/webhooks/{hook['id']}").status_code == 204
     factories.submitted(world)
-    assert run(world, settings).handled == 0
+    assert run(world, runs_with).handled == 0
     assert receiver.requests == []
     [row] = deliveries(world)
     assert row.status == "cancelled"
@@ -338,11 +340,11 @@ def test_deleting_a_webhook_stops_its_deliveries(
 
 
 def test_the_beat_task_scans_and_the_worker_task_delivers(
-        api: Any, world: factories.World, receiver: Receiver, settings: Settings) -> None:
+        api: Any, world: factories.World, receiver: Receiver, runs_with: Settings) -> None:
     from tasks import webhooks as webhook_tasks
     from tasks.app import make_celery
 
-    make_celery(settings)  # the worker's app, made with the settings it runs with
+    make_celery(runs_with)  # the worker's app, made with the settings it runs with
     register(api, "hubei_reviewer", receiver.url)
     factories.submitted(world)
     assert webhook_tasks.scan.run() == {"webhooks": 1, "queued": 1}

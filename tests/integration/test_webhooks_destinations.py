@@ -11,7 +11,6 @@ import logging
 import socket
 from collections.abc import Callable
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -61,8 +60,8 @@ def port_of(rec: Receiver) -> int:
 
 
 @pytest.fixture
-def app(app_env: Path, db_url: str, world: factories.World) -> Any:
-    return loopback_app(app_env, db_url)
+def app(settings: Settings, world: factories.World) -> Any:
+    return loopback_app(settings)
 
 
 def allow(app: Any, hosts: str | None) -> Settings:

@@ -113,6 +113,32 @@ def test_no_private_attribute_of_the_rate_limiter_is_used(path: Path) -> None:
 SERVICES = ROOT / "workflow" / "services"
 
 
+# One use case a function, and small (STYLE.md "Small functions"): ruff's C901 keeps each
+# service's complexity at 15 or less (pyproject.toml), this its length at 50 lines.
+MAX_SERVICE_LINES = 50
+
+
+def long_functions(path: Path, limit: int = MAX_SERVICE_LINES) -> list[str]:
+    """`name (n lines)` of each function in `path` longer than `limit` lines, from its
+    `def` to its last line (docstring and comments count: they are read too)."""
+    return [f"{node.name} ({node.end_lineno - node.lineno + 1} lines)"
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+            and node.end_lineno is not None and node.end_lineno - node.lineno + 1 > limit]
+
+
+def test_no_service_function_is_over_fifty_lines() -> None:
+    long = {p.name: found for p in sorted(SERVICES.glob("*.py")) if (found := long_functions(p))}
+    assert not long, f"split these into smaller functions: {long}"
+
+
+def test_the_length_check_counts_from_def_to_the_last_line(tmp_path: Path) -> None:
+    body = "\n".join(f"    x{i} = {i}" for i in range(49))
+    path = tmp_path / "service.py"
+    path.write_text(f"def fits():\n{body}\n\n\ndef over():\n{body}\n    return x0\n")
+    assert long_functions(path) == ["over (51 lines)"]
+
+
 def services_imported(path: Path) -> set[str]:
     """The workflow.services modules `path` imports — at the top or inside a function (a
     late import hides a cycle from the interpreter, not from a reader)."""
@@ -204,6 +230,61 @@ def test_the_environment_check_sees_each_way_of_reading_it(tmp_path: Path) -> No
                    "a = os.environ['X']\nb = load_settings().database_url\n")
     assert [r.split(" ")[0] for r in environment_reads(bad)] == \
         ["from", "os.environ", "load_settings()"]
+
+
+# Tests hand `create_app(settings=…)` and `make_celery(…)` a `Settings` (config.for_tests,
+# dataclasses.replace); they change the environment only where the environment is the point.
+TESTS_MAY_SET_THE_ENVIRONMENT = {
+    "tests/unit/test_settings.py": "it tests reading the variables into Settings",
+    "tests/integration/test_app_settings.py": "it tests that a bad variable stops create_app",
+    "tests/integration/test_mail_delivery.py": "SSL_CERT_FILE is read by Python's ssl module",
+}
+TEST_FILES = sorted(p for p in (ROOT / "tests").rglob("*.py") if "vendor" not in p.parts)
+
+
+def environment_writes(path: Path) -> list[str]:
+    """Where `path` changes this process's environment: monkeypatch.setenv / delenv,
+    os.environ[...] = …, del os.environ[...], os.environ.update / pop / …, os.putenv."""
+
+    def is_environ(node: ast.AST) -> bool:
+        return isinstance(node, ast.Attribute) and node.attr == "environ" \
+            and isinstance(node.value, ast.Name) and node.value.id == "os"
+
+    found: list[tuple[int, str]] = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and (
+                node.func.attr in ("setenv", "delenv", "putenv", "unsetenv")
+                or is_environ(node.func.value) and node.func.attr in (
+                    "update", "pop", "popitem", "setdefault", "clear", "__setitem__")):
+            found.append((node.lineno, f"{node.func.attr}()"))
+        elif isinstance(node, ast.Assign | ast.AugAssign | ast.Delete):
+            targets = node.targets if isinstance(node, ast.Assign | ast.Delete) else [node.target]
+            if any(isinstance(t, ast.Subscript) and is_environ(t.value) for t in targets):
+                found.append((node.lineno, "os.environ[...]"))
+    return [f"{what} (line {line})" for line, what in sorted(found)]
+
+
+def test_tests_pass_settings_instead_of_setting_the_environment() -> None:
+    writers = {str(p.relative_to(ROOT)): writes for p in TEST_FILES
+               if (writes := environment_writes(p))}
+    leaked = {f: w for f, w in writers.items() if f not in TESTS_MAY_SET_THE_ENVIRONMENT}
+    assert not leaked, ("tests change the environment; pass Settings to create_app / "
+                        f"make_celery instead: {leaked}")
+    assert "tests/unit/test_settings.py" in writers  # the check sees them
+
+
+def test_the_environment_write_check_sees_each_way_of_writing_it(tmp_path: Path) -> None:
+    bad = tmp_path / "test_bad.py"
+    bad.write_text("import os\n"
+                   "def test(monkeypatch):\n"
+                   "    monkeypatch.setenv('A', '1')\n"
+                   "    monkeypatch.delenv('B')\n"
+                   "    os.environ['C'] = '1'\n"
+                   "    os.environ.update(D='1')\n"
+                   "    del os.environ['E']\n"
+                   "    env = {**os.environ, 'F': '1'}  # a subprocess's own: fine\n")
+    assert [w.split(" ")[0] for w in environment_writes(bad)] == \
+        ["setenv()", "delenv()", "os.environ[...]", "update()", "os.environ[...]"]
 
 
 def test_a_unit_of_work_without_its_database_says_what_it_needs() -> None:

@@ -69,6 +69,26 @@ def test_a_malformed_setting_is_named(monkeypatch: pytest.MonkeyPatch, name: str
     assert name in str(err.value) and words in str(err.value)
 
 
+@pytest.mark.parametrize(("name", "value", "field", "read"), [
+    ("WEBHOOK_ALLOWED_HOSTS", " 10.20.0.0/16, Hooks.Internal ", "webhook_allowed_hosts",
+     ("10.20.0.0/16", "hooks.internal")),
+    ("TRUSTED_PROXIES", "2", "trusted_proxies", 2),
+    ("MAX_UPLOAD_MB", "1", "max_upload_mb", 1),
+    ("UPLOAD_DIR", "/srv/eib/uploads", "upload_dir", Path("/srv/eib/uploads")),
+    ("RATELIMIT_STORAGE_URI", "redis://cache:6379/3", "ratelimit_storage_uri",
+     "redis://cache:6379/3"),
+    ("REMINDER_SCAN_SECONDS", "120", "reminder_scan_seconds", 120),
+    ("MAIL_FLUSH_SECONDS", "30", "mail_flush_seconds", 30),
+    ("SECRET_KEY", "k" * 40, "secret_key", "k" * 40),
+])
+def test_each_variable_reaches_its_setting(monkeypatch: pytest.MonkeyPatch, name: str,
+                                           value: str, field: str, read: object) -> None:
+    """The tests hand the app and the worker `Settings`; this is where the variables an
+    operator sets become those settings."""
+    monkeypatch.setenv(name, value)
+    assert getattr(load_settings(), field) == read
+
+
 def test_app_now_without_an_offset_is_china_time(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("APP_NOW", "2006-05-08T09:00")
     assert load_settings().app_now.isoformat() == "2006-05-08T09:00:00+08:00"  # type: ignore[union-attr]

@@ -3,7 +3,6 @@ check, and how far the scan's cursor may move."""
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import hmac
 from datetime import UTC, datetime, timedelta
@@ -11,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from config import load_settings
+from config import for_tests
 from workflow.errors import ValidationFailed
 from workflow.services import webhooks
 from workflow.storage.models import WebhookRow
@@ -73,13 +72,9 @@ def test_retries_wait_1_5_30_minutes_2_and_12_hours_then_the_delivery_is_dead() 
     ("  ", False, "", "required"),
 ])
 def test_webhook_urls_are_public_http_or_https_and_https_in_production(
-        url: str, production: bool, allowed: str, code: str | None, tmp_path: Path,
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("APP_ENV", "test")
-    monkeypatch.setenv("INSTANCE_PATH", str(tmp_path))
-    monkeypatch.setenv("WEBHOOK_ALLOWED_HOSTS", allowed)
-    settings = dataclasses.replace(load_settings(),
-                                   env="production" if production else "development")
+        url: str, production: bool, allowed: str, code: str | None, tmp_path: Path) -> None:
+    settings = for_tests(tmp_path, env="production" if production else "development",
+                         webhook_allowed_hosts=(allowed,) if allowed else ())
     if code is None:
         assert webhooks.check_url(url, settings) == url.strip()
         return

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
+from config import Settings
 from tests import factories
 
 
@@ -53,7 +55,7 @@ def frozen() -> Any:
     clock.freeze(None)
 
 
-@pytest.fixture(autouse=True)
-def _uploads_where_factories_put_them(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
     """The app reads the files the factories attached (tests.factories.World.upload_dir)."""
-    monkeypatch.setenv("UPLOAD_DIR", "/tmp/eib-test-uploads")
+    return replace(settings, upload_dir=factories.UPLOAD_DIR)

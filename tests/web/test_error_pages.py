@@ -7,14 +7,16 @@ from typing import Any
 
 import pytest
 
+from config import Settings
 from tests import factories
 
 
 @pytest.fixture
-def csrf_client(app_env: Any, world: factories.World) -> Any:
+def csrf_client(settings: Settings, world: factories.World) -> Any:
     from web import create_app
 
-    return create_app({"TESTING": True}).test_client()  # CSRF on, as in production
+    # CSRF on, as in production
+    return create_app({"TESTING": True}, settings=settings).test_client()
 
 
 def test_a_missing_page_is_the_systems_404_in_chinese_and_in_english(client: Any) -> None:

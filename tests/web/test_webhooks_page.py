@@ -4,12 +4,12 @@ scope's webhooks, deletes one, reads its deliveries and retries a failed one."""
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
+from config import Settings
 from tests import factories
 from tests.integration.test_webhooks import loopback_app
 from workflow.services import webhooks
@@ -20,9 +20,9 @@ CLOSED = "http://127.0.0.1:9/x"  # nothing listens: the connection is refused
 
 
 @pytest.fixture
-def app(app_env: Path, db_url: str, world: factories.World) -> Any:
+def app(settings: Settings, world: factories.World) -> Any:
     """CLOSED is on loopback, which webhooks may reach only when the settings allow it."""
-    return loopback_app(app_env, db_url)
+    return loopback_app(settings)
 
 
 def main(html: str) -> str:

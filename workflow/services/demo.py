@@ -67,7 +67,7 @@ from workflow.storage.models import (
     SettingRow,
     UserRow,
 )
-from workflow.storage.uow import UnitOfWork
+from workflow.storage.uow import DbSession, UnitOfWork
 
 DEMO_PASSWORD = "Demo-2006-pass"
 MARKER = "demo_seeded"
@@ -314,58 +314,9 @@ def seed(uow: UnitOfWork, settings: Settings, upload_dir: Path | None = None) ->
         return False
     with uow:
         s = uow.session
-        by_code = authorities_repo.authorities_by_code(s)
-        for a in AUTHORITIES:
-            if a.code not in by_code:
-                row = AuthorityRow(code=a.code, name_zh=a.name_zh, name_en=a.name_en,
-                                   region=a.region.value, kind=a.kind)
-                s.add(row)
-                by_code[a.code] = row
-        s.flush()
-        for code, (name, name_en, parent, own, _) in CITIES.items():
-            if code not in by_code:
-                by_code[code] = authorities_repo.add_city(
-                    s, City(code, name, name_en, parent, own), by_code[parent])
-        if rounds_repo.round_by_year(s, 2006) is None:
-            # opened with notice 002 (28 February 2006), closed with the year: its bases
-            # report on
-            s.add(RoundRow(year=2006, name_zh="2006年度出口创新基地申报",
-                           name_en="2006 export innovation base round",
-                           params=RoundRules.for_year(2006).to_json(),
-                           opened_on=date(2006, 2, 28), closed_on=date(2006, 12, 31)))
-        known = reference_repo.reference_years(s)
-        for year, (exports, national, regions) in REFERENCES.items():
-            if year in known:
-                continue
-            s.add(ReferenceStatRow(year=year, national_hightech_exports_100m_usd=Decimal(exports),
-                                   national_hightech_growth_pct=Decimal(national),
-                                   region_export_growth_pct=regions))
-        s.flush()
-        h = hash_password(DEMO_PASSWORD)  # one hash: every demo account has this password
-        _user(s, "mofcom_reviewer", "王审核（商务部科技司）", Role.MINISTRY_REVIEWER, None, h)
-        _user(s, "mofcom_reviewer2", "李核准（商务部科技司）", Role.MINISTRY_REVIEWER, None, h)
-        _user(s, "mofcom_head", "赵司长（商务部科技司）", Role.MINISTRY_REVIEWER, None, h,
-              is_head=True)
-        _user(s, "sysadmin", "系统管理员", Role.SYSTEM_ADMIN, None, h)
-        _user(s, "secadmin", "安全管理员", Role.SECURITY_ADMIN, None, h)
-        _user(s, "auditor", "审计管理员", Role.AUDITOR, None, h)
-        codes = sorted({_province(a[0]) for a in APPS} | {_province(a[0]) for a in LIVE}
-                       | set(MAIN))
-        for code in codes:
-            auth = by_code[code]
-            slug = _slug(code)
-            _user(s, f"{slug}_applicant", f"{auth.name_zh}申报单位", Role.APPLICANT, auth, h)
-            _user(s, f"{slug}_reviewer", f"{auth.name_zh}商务厅审核员", Role.PROVINCIAL_REVIEWER,
-                  auth, h)
-            _user(s, f"{slug}_head", f"{auth.name_zh}商务厅处长", Role.PROVINCIAL_REVIEWER, auth,
-                  h, is_head=True)
-        for code, (name, _, _, _, slug) in CITIES.items():
-            _user(s, f"{slug}_applicant", f"{name}商务局", Role.APPLICANT, by_code[code], h)
-        for code in GD_CITIES:  # the bureaux applying for their enterprises (004 (七))
-            name, slug = CITIES[code][0], CITIES[code][4]
-            _user(s, f"guangdong_city_{slug}", f"{name}商务局（机电产品出口基地企业）",
-                  Role.APPLICANT, by_code[code], h)
-        s.flush()
+        by_code = _authorities(s)
+        _round_2006_and_references(s)
+        _accounts(s, by_code)
         ids = users_repo.user_ids(s)
         existing = cases_repo.applicant_names(s)
         uow.commit()
@@ -381,6 +332,71 @@ def seed(uow: UnitOfWork, settings: Settings, upload_dir: Path | None = None) ->
         uow.session.add(SettingRow(key=MARKER, value={"at": datetime.now(UTC).isoformat()}))
         uow.commit()
     return True
+
+
+def _authorities(s: DbSession) -> dict[str, AuthorityRow]:
+    """The provinces (and the like) and the demo's cities, each once; all by code."""
+    by_code = authorities_repo.authorities_by_code(s)
+    for a in AUTHORITIES:
+        if a.code not in by_code:
+            row = AuthorityRow(code=a.code, name_zh=a.name_zh, name_en=a.name_en,
+                               region=a.region.value, kind=a.kind)
+            s.add(row)
+            by_code[a.code] = row
+    s.flush()
+    for code, (name, name_en, parent, own, _) in CITIES.items():
+        if code not in by_code:
+            by_code[code] = authorities_repo.add_city(
+                s, City(code, name, name_en, parent, own), by_code[parent])
+    return by_code
+
+
+def _round_2006_and_references(s: DbSession) -> None:
+    """The 2006 round and the reference statistics its criteria compare with, once."""
+    if rounds_repo.round_by_year(s, 2006) is None:
+        # opened with notice 002 (28 February 2006), closed with the year: its bases
+        # report on
+        s.add(RoundRow(year=2006, name_zh="2006年度出口创新基地申报",
+                       name_en="2006 export innovation base round",
+                       params=RoundRules.for_year(2006).to_json(),
+                       opened_on=date(2006, 2, 28), closed_on=date(2006, 12, 31)))
+    known = reference_repo.reference_years(s)
+    for year, (exports, national, regions) in REFERENCES.items():
+        if year in known:
+            continue
+        s.add(ReferenceStatRow(year=year, national_hightech_exports_100m_usd=Decimal(exports),
+                               national_hightech_growth_pct=Decimal(national),
+                               region_export_growth_pct=regions))
+    s.flush()
+
+
+def _accounts(s: DbSession, by_code: dict[str, AuthorityRow]) -> None:
+    """Every demo account (their password: DEMO_PASSWORD), each once."""
+    h = hash_password(DEMO_PASSWORD)  # one hash: every demo account has this password
+    _user(s, "mofcom_reviewer", "王审核（商务部科技司）", Role.MINISTRY_REVIEWER, None, h)
+    _user(s, "mofcom_reviewer2", "李核准（商务部科技司）", Role.MINISTRY_REVIEWER, None, h)
+    _user(s, "mofcom_head", "赵司长（商务部科技司）", Role.MINISTRY_REVIEWER, None, h,
+          is_head=True)
+    _user(s, "sysadmin", "系统管理员", Role.SYSTEM_ADMIN, None, h)
+    _user(s, "secadmin", "安全管理员", Role.SECURITY_ADMIN, None, h)
+    _user(s, "auditor", "审计管理员", Role.AUDITOR, None, h)
+    codes = sorted({_province(a[0]) for a in APPS} | {_province(a[0]) for a in LIVE}
+                   | set(MAIN))
+    for code in codes:
+        auth = by_code[code]
+        slug = _slug(code)
+        _user(s, f"{slug}_applicant", f"{auth.name_zh}申报单位", Role.APPLICANT, auth, h)
+        _user(s, f"{slug}_reviewer", f"{auth.name_zh}商务厅审核员", Role.PROVINCIAL_REVIEWER,
+              auth, h)
+        _user(s, f"{slug}_head", f"{auth.name_zh}商务厅处长", Role.PROVINCIAL_REVIEWER, auth,
+              h, is_head=True)
+    for code, (name, _, _, _, slug) in CITIES.items():
+        _user(s, f"{slug}_applicant", f"{name}商务局", Role.APPLICANT, by_code[code], h)
+    for code in GD_CITIES:  # the bureaux applying for their enterprises (004 (七))
+        name, slug = CITIES[code][0], CITIES[code][4]
+        _user(s, f"guangdong_city_{slug}", f"{name}商务局（机电产品出口基地企业）",
+              Role.APPLICANT, by_code[code], h)
+    s.flush()
 
 
 def register_sheet() -> list[list[Any]]:
@@ -428,36 +444,12 @@ def _make_case(uow: UnitOfWork, ids: dict[str, int], code: str, kind: str, name:
                hightech: str, growth: tuple[str, str, str], target: str, upload_dir: Path,
                max_bytes: int, *, year: int = 2006, when: dict[str, datetime] | None = None,
                draft_time: datetime | None = None, industry: str = "") -> int:
+    """A demo case drafted, given its files and walked along PATHS[target] by its people."""
     slug = _slug(code)
     applicant, reviewer = ids[f"{slug}_applicant"], ids[f"{_slug(_province(code))}_reviewer"]
     when = when or WHEN
     draft_time = draft_time or datetime(2006, 3, 10, 2, 0, tzinfo=UTC)
-    ht = Decimal(hightech)
-    base = _base_named(uow, code, name) if kind == "recertification" else None
-    products = PRODUCTS[base.base_type if base is not None else industry]
-    data: dict[str, Any] = {
-        "kind": kind, "round_year": year,
-        "industry_field": industry if kind == "new_base" else None,
-        "existing_base_id": base.id if base is not None else None,
-        "existing_base_type": base.base_type if base is not None else None,
-        "applicant_name": name, "contact_person": "张明", "contact_phone": "027-87654321",
-        "contact_email": f"{slug}@example.gov.cn",
-        "filled_on": local_date(draft_time).isoformat(),
-        "address": f"{name}管理委员会", "characteristic_industry": name[:-4] or name,
-        "enterprise_count": 120, "total_sales_100m_cny": str((ht * 18).quantize(Decimal("0.01"))),
-        "total_assets_10k_cny": str(ht * 250000), "exports_100m_usd": str(ht * 2),
-        "export_growth_pct": "25.4", "profit_tax_10k_cny": str(ht * 9000),
-        "hightech_exports_100m_usd": hightech, "hightech_export_growth_pct": growth[2],
-        "hightech_export_growth_pct_prev1": growth[1],
-        "hightech_export_growth_pct_prev2": growth[0], "employees": 35000,
-        "products": [{"name": products[0], "exports_10k_usd": str(ht * 3000)},
-                     {"name": products[1], "exports_10k_usd": str(ht * 2000)}],
-    }
-    if name in CLUSTERS:  # 002 §六, §六(二)(4)
-        data["applicant_type"] = "cluster"
-        data["leading_enterprises"] = [
-            {"name": n, "city": c, "industry": i, "national_rank": r, "exports_10k_usd": e}
-            for n, c, i, r, e in CLUSTERS[name]]
+    data = _case_data(uow, code, kind, name, hightech, growth, year, draft_time, industry)
     app_id = cases.create_draft(uow, applicant, data, now=draft_time)
     path = PATHS[target]
     if path:
@@ -494,6 +486,40 @@ def _make_case(uow: UnitOfWork, ids: dict[str, int], code: str, kind: str, name:
                    deadline=deadline, override_reason=OVERRIDES.get(trigger),
                    late_reason=LATE.get(trigger))
     return app_id
+
+
+def _case_data(uow: UnitOfWork, code: str, kind: str, name: str, hightech: str,
+               growth: tuple[str, str, str], year: int, draft_time: datetime,
+               industry: str) -> dict[str, Any]:
+    """The application form of a demo case, its figures scaled from its high-tech exports."""
+    slug = _slug(code)
+    ht = Decimal(hightech)
+    base = _base_named(uow, code, name) if kind == "recertification" else None
+    products = PRODUCTS[base.base_type if base is not None else industry]
+    data: dict[str, Any] = {
+        "kind": kind, "round_year": year,
+        "industry_field": industry if kind == "new_base" else None,
+        "existing_base_id": base.id if base is not None else None,
+        "existing_base_type": base.base_type if base is not None else None,
+        "applicant_name": name, "contact_person": "张明", "contact_phone": "027-87654321",
+        "contact_email": f"{slug}@example.gov.cn",
+        "filled_on": local_date(draft_time).isoformat(),
+        "address": f"{name}管理委员会", "characteristic_industry": name[:-4] or name,
+        "enterprise_count": 120, "total_sales_100m_cny": str((ht * 18).quantize(Decimal("0.01"))),
+        "total_assets_10k_cny": str(ht * 250000), "exports_100m_usd": str(ht * 2),
+        "export_growth_pct": "25.4", "profit_tax_10k_cny": str(ht * 9000),
+        "hightech_exports_100m_usd": hightech, "hightech_export_growth_pct": growth[2],
+        "hightech_export_growth_pct_prev1": growth[1],
+        "hightech_export_growth_pct_prev2": growth[0], "employees": 35000,
+        "products": [{"name": products[0], "exports_10k_usd": str(ht * 3000)},
+                     {"name": products[1], "exports_10k_usd": str(ht * 2000)}],
+    }
+    if name in CLUSTERS:  # 002 §六, §六(二)(4)
+        data["applicant_type"] = "cluster"
+        data["leading_enterprises"] = [
+            {"name": n, "city": c, "industry": i, "national_rank": r, "exports_10k_usd": e}
+            for n, c, i, r, e in CLUSTERS[name]]
+    return data
 
 
 def _state_rank(uow: UnitOfWork, reviewer: int, app_id: int, name: str, code: str,
@@ -599,21 +625,7 @@ def _guangdong(uow: UnitOfWork, ids: dict[str, int], existing: set[str], today: 
     """Guangdong's round of its own programme, opened by the province three weeks ago:
     enterprises' applications from the cities' bureaux — one designated, two with the
     province, one still a draft."""
-    from workflow.programme import current_source, digest, programme
-
-    with uow:
-        s = uow.session
-        if rounds_repo.round_by_year(s, today.year, GUANGDONG) is None:
-            rules = replace(programme(GUANGDONG).round_rules(today.year),
-                            submission_deadline=cal.add_working_days(today, 10),
-                            approval_deadline=cal.add_working_days(today, 25))
-            source = current_source(GUANGDONG)
-            s.add(RoundRow(year=today.year, programme=GUANGDONG, params=rules.to_json(),
-                           name_zh=f"{today.year}年度广东省机电产品出口基地企业认定",
-                           name_en=f"{today.year} Guangdong M&E export base enterprises",
-                           opened_on=today - timedelta(days=21), programme_source=source,
-                           programme_hash=digest(source)))
-            uow.commit()
+    _open_guangdong_round(uow, today, cal)
     reviewer = ids["guangdong_reviewer"]
     for (code, name, exports, me, brand, share, iso9000, iso14000, credit, rd,
          target) in GD_CASES:
@@ -643,6 +655,26 @@ def _guangdong(uow: UnitOfWork, ids: dict[str, int], existing: set[str], today: 
             cases.set_attestations(uow, reviewer, app_id, {"city_recommendation": True},
                                    loaded.row.version)
             cases.fire(uow, reviewer, app_id, "designate_enterprise", None, now=back[2])
+
+
+def _open_guangdong_round(uow: UnitOfWork, today: date, cal: WorkCalendar) -> None:
+    """This year's round of Guangdong's programme (once), opened three weeks ago."""
+    from workflow.programme import current_source, digest, programme
+
+    with uow:
+        s = uow.session
+        if rounds_repo.round_by_year(s, today.year, GUANGDONG) is not None:
+            return
+        rules = replace(programme(GUANGDONG).round_rules(today.year),  # its [rounds]
+                        submission_deadline=cal.add_working_days(today, 10),
+                        approval_deadline=cal.add_working_days(today, 25))
+        source = current_source(GUANGDONG)
+        s.add(RoundRow(year=today.year, programme=GUANGDONG, params=rules.to_json(),
+                       name_zh=f"{today.year}年度广东省机电产品出口基地企业认定",
+                       name_en=f"{today.year} Guangdong M&E export base enterprises",
+                       opened_on=today - timedelta(days=21), programme_source=source,
+                       programme_hash=digest(source)))
+        uow.commit()
 
 
 def _at(day: date, hour: int = 10) -> datetime:

@@ -16,7 +16,7 @@ from workflow.services.clock import local_date, utcnow
 from workflow.storage import deputies as store
 from workflow.storage import scope_repo, users_repo
 from workflow.storage.models import DeputyRow, UserRow
-from workflow.storage.uow import UnitOfWork
+from workflow.storage.uow import DbSession, UnitOfWork
 
 MAX_DAYS = 366
 
@@ -38,7 +38,34 @@ class Period:
 def name_deputy(uow: UnitOfWork, user_id: int, deputy_id: int | None, starts_on: date | None,
                 ends_on: date | None, now: datetime | None = None) -> int:
     """Name `deputy_id` to act for `user_id` from `starts_on` to `ends_on` (inclusive)."""
-    today = local_date(now or utcnow())
+    _check_period(deputy_id, starts_on, ends_on, local_date(now or utcnow()))
+    assert deputy_id is not None and starts_on is not None and ends_on is not None
+    with uow:
+        s = uow.session
+        user = permissions.require(users_repo.user_by_id(s, user_id), "deputies.manage")
+        deputy = _colleague(s, user, deputy_id)
+        if store.overlapping(s, user.id, starts_on, ends_on):
+            raise GuardFailed(refuse("overlapping_period", "该时间段已有代理人",
+                                     "you already have a deputy for part of these dates",
+                                     field="starts_on", guard="deputy"))
+        row = DeputyRow(principal_id=user.id, deputy_id=deputy.id, starts_on=starts_on,
+                        ends_on=ends_on, created_at=now or utcnow())
+        s.add(row)
+        s.flush()
+        audit.append(s, "deputy_named", who=audit.Who.of(user), object_type="deputy",
+                     object_id=row.id, details={"deputy_id": deputy.id,
+                                                "deputy": deputy.username,
+                                                "starts_on": starts_on.isoformat(),
+                                                "ends_on": ends_on.isoformat()})
+        uow.record("deputy_named", principal_id=user.id, deputy_id=deputy.id,
+                   starts_on=starts_on.isoformat(), ends_on=ends_on.isoformat())
+        uow.commit()
+        return row.id
+
+
+def _check_period(deputy_id: int | None, starts_on: date | None, ends_on: date | None,
+                  today: date) -> None:
+    """Refuse, naming every field at once, a deputy or dates missing or out of order."""
     errors = []
     if deputy_id is None:
         errors.append(refuse("required", "代理人：必填", "Deputy: is required", field="deputy_id"))
@@ -59,38 +86,22 @@ def name_deputy(uow: UnitOfWork, user_id: int, deputy_id: int | None, starts_on:
                                  "a deputy period is at most one year", field="ends_on"))
     if errors:
         raise ValidationFailed(*errors)
-    assert deputy_id is not None and starts_on is not None and ends_on is not None
-    with uow:
-        s = uow.session
-        user = permissions.require(users_repo.user_by_id(s, user_id), "deputies.manage")
-        if deputy_id == user.id:
-            raise ValidationFailed(refuse("self_deputy", "不能指定自己为代理人",
-                                          "you cannot be your own deputy", field="deputy_id"))
-        deputy = s.get(UserRow, deputy_id)
-        if deputy is None or not deputy.is_active or deputy.role != user.role \
-                or deputy.authority_id != user.authority_id:
-            # same role and the same authority: a deputy never gains a scope of their own
-            raise ValidationFailed(refuse("deputy_not_colleague",
-                                          "代理人须是同一单位、同一角色的审核人员",
-                                          "the deputy must have your role at your authority",
-                                          field="deputy_id"))
-        if store.overlapping(s, user.id, starts_on, ends_on):
-            raise GuardFailed(refuse("overlapping_period", "该时间段已有代理人",
-                                     "you already have a deputy for part of these dates",
-                                     field="starts_on", guard="deputy"))
-        row = DeputyRow(principal_id=user.id, deputy_id=deputy.id, starts_on=starts_on,
-                        ends_on=ends_on, created_at=now or utcnow())
-        s.add(row)
-        s.flush()
-        audit.append(s, "deputy_named", who=audit.Who.of(user), object_type="deputy",
-                     object_id=row.id, details={"deputy_id": deputy.id,
-                                                "deputy": deputy.username,
-                                                "starts_on": starts_on.isoformat(),
-                                                "ends_on": ends_on.isoformat()})
-        uow.record("deputy_named", principal_id=user.id, deputy_id=deputy.id,
-                   starts_on=starts_on.isoformat(), ends_on=ends_on.isoformat())
-        uow.commit()
-        return row.id
+
+
+def _colleague(s: DbSession, user: UserRow, deputy_id: int) -> UserRow:
+    """The deputy: an active colleague of `user`'s role at `user`'s authority, not `user`."""
+    if deputy_id == user.id:
+        raise ValidationFailed(refuse("self_deputy", "不能指定自己为代理人",
+                                      "you cannot be your own deputy", field="deputy_id"))
+    deputy = s.get(UserRow, deputy_id)
+    if deputy is None or not deputy.is_active or deputy.role != user.role \
+            or deputy.authority_id != user.authority_id:
+        # same role and the same authority: a deputy never gains a scope of their own
+        raise ValidationFailed(refuse("deputy_not_colleague",
+                                      "代理人须是同一单位、同一角色的审核人员",
+                                      "the deputy must have your role at your authority",
+                                      field="deputy_id"))
+    return deputy
 
 
 def end_period(uow: UnitOfWork, user_id: int, period_id: int,

@@ -46,7 +46,35 @@ def file_objection(uow: UnitOfWork, app_id: int, name: str, contact: str, text: 
     With `evidence`, the file is checked by content first and stored in the same
     transaction as the objection: a refusal stores nothing."""
     now = now or utcnow()
-    problems: list[Refusal] = []  # every field at fault at once, each named
+    cleaned, checked = _checked(name, contact, text, evidence)
+    stored: Path | None = None
+    with uow:
+        s = uow.session
+        row = cases_repo.get_application(s, app_id)
+        if row.state != State.PUBLICLY_SHOWN.value or (
+                row.notice_ends_on is not None and local_date(now) > row.notice_ends_on):
+            raise scope_repo.not_found("notice")  # only cases under notice are public
+        try:
+            if evidence is not None and checked is not None:
+                stored_name = files.store_bytes(evidence.upload_dir, evidence.data)
+                stored = evidence.upload_dir / stored_name
+                attachment_id = notices.add_evidence(
+                    s, app_id, files.OBJECTION_EVIDENCE, checked[0], stored_name, checked[1],
+                    len(evidence.data), hashlib.sha256(evidence.data).hexdigest(), now)
+            number = _record(uow, app_id, cleaned, ip, attachment_id, now)
+            uow.commit()
+        except BaseException:
+            if stored is not None:
+                stored.unlink(missing_ok=True)  # the row was not kept: neither is the file
+            raise
+        return number
+
+
+def _checked(name: str, contact: str, text: str, evidence: EvidenceUpload | None
+             ) -> tuple[dict[str, str], tuple[str, str] | None]:
+    """The objection's fields trimmed, and the evidence's checked (name, content type);
+    every field at fault is refused at once, each named."""
+    problems: list[Refusal] = []
     cleaned: dict[str, str] = {}
     for key, value, zh, en, max_len in (("name", name, "姓名", "Name", 100),
                                         ("contact", contact, "联系方式", "Contact", 200),
@@ -63,37 +91,23 @@ def file_objection(uow: UnitOfWork, app_id: int, name: str, contact: str, text: 
             problems += err.refusals
     if problems:
         raise ValidationFailed(*problems)
-    name, contact, text = cleaned["name"], cleaned["contact"], cleaned["text"]
-    stored: Path | None = None
-    with uow:
-        s = uow.session
-        row = cases_repo.get_application(s, app_id)
-        if row.state != State.PUBLICLY_SHOWN.value or (
-                row.notice_ends_on is not None and local_date(now) > row.notice_ends_on):
-            raise scope_repo.not_found("notice")  # only cases under notice are public
-        try:
-            if evidence is not None and checked is not None:
-                stored_name = files.store_bytes(evidence.upload_dir, evidence.data)
-                stored = evidence.upload_dir / stored_name
-                attachment_id = notices.add_evidence(
-                    s, app_id, files.OBJECTION_EVIDENCE, checked[0], stored_name, checked[1],
-                    len(evidence.data), hashlib.sha256(evidence.data).hexdigest(), now)
-            number = f"YY{local_date(now):%Y%m%d}{secrets.randbelow(10**6):06d}"
-            s.add(ObjectionRow(application_id=app_id, confirmation_no=number, name=name,
-                               contact=contact, text=text, ip=ip, attachment_id=attachment_id,
-                               filed_at=now))
-            s.flush()
-            # the objector is the public: no account, and no name or contact in the log
-            audit.append(s, "objection_filed", object_type="objection",
-                         object_id=number, ip=ip,
-                         details={"application_id": app_id, "evidence": attachment_id})
-            uow.record("objection_filed", application_id=app_id, confirmation_no=number)
-            uow.commit()
-        except BaseException:
-            if stored is not None:
-                stored.unlink(missing_ok=True)  # the row was not kept: neither is the file
-            raise
-        return number
+    return cleaned, checked
+
+
+def _record(uow: UnitOfWork, app_id: int, cleaned: dict[str, str], ip: str | None,
+            attachment_id: int | None, now: datetime) -> str:
+    """Store the objection and log it; its confirmation number."""
+    s = uow.session
+    number = f"YY{local_date(now):%Y%m%d}{secrets.randbelow(10**6):06d}"
+    s.add(ObjectionRow(application_id=app_id, confirmation_no=number, name=cleaned["name"],
+                       contact=cleaned["contact"], text=cleaned["text"], ip=ip,
+                       attachment_id=attachment_id, filed_at=now))
+    s.flush()
+    # the objector is the public: no account, and no name or contact in the log
+    audit.append(s, "objection_filed", object_type="objection", object_id=number, ip=ip,
+                 details={"application_id": app_id, "evidence": attachment_id})
+    uow.record("objection_filed", application_id=app_id, confirmation_no=number)
+    return number
 
 
 def dismiss(uow: UnitOfWork, user_id: int, objection_id: int, reason: str,

@@ -318,31 +318,38 @@ def scan(uow: UnitOfWork, at: datetime | None = None, *, base_url: str, batch: i
             return result
         uow.commit()
     try:
-        while True:
-            with uow:
-                s = uow.session
-                if not rr.take_lease(s, rr.SCAN_LOCK, holder, real_utcnow(), LOCK_TTL):
-                    result.skipped = "locked"  # it expired and another scan took over
-                    return result
-                ids = rr.due_case_ids(s, day, batch)
-                if not ids:
-                    break
-                rows = _scan_batch(s, ids, day, days, base_url, result)
-                written, held = _write(s, rows, base_url, utcnow())
-                result.cases += len(ids)
-                result.written += written
-                result.held += held
-                result.batches += 1
-                if written > held:
-                    uow.record("outbox_written", count=written - held)
-                uow.commit()
+        _scan_batches(uow, holder, day, days, base_url, batch, result)
     finally:
         with uow:
             rr.release_lease(uow.session, rr.SCAN_LOCK, holder)
             uow.commit()
-    if at.astimezone(CHINA).hour >= digest_hour:
+    if result.skipped is None and at.astimezone(CHINA).hour >= digest_hour:
         result.digests = compose_digests(uow, at, cal=cal, base_url=base_url)
     return result
+
+
+def _scan_batches(uow: UnitOfWork, holder: str, day: date, days: Days, base_url: str,
+                  batch: int, result: ScanResult) -> None:
+    """Write the due cases' reminders, `batch` cases a transaction, while the lease is
+    ours (`result.skipped = "locked"` when it expired and another scan took over)."""
+    while True:
+        with uow:
+            s = uow.session
+            if not rr.take_lease(s, rr.SCAN_LOCK, holder, real_utcnow(), LOCK_TTL):
+                result.skipped = "locked"
+                return
+            ids = rr.due_case_ids(s, day, batch)
+            if not ids:
+                return
+            rows = _scan_batch(s, ids, day, days, base_url, result)
+            written, held = _write(s, rows, base_url, utcnow())
+            result.cases += len(ids)
+            result.written += written
+            result.held += held
+            result.batches += 1
+            if written > held:
+                uow.record("outbox_written", count=written - held)
+            uow.commit()
 
 
 # --- relevance: a reminder whose reason is gone is not sent ------------------------------

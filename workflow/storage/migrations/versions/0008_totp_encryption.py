@@ -3,8 +3,9 @@
 - users.totp_secret widens to 200 characters to hold a sealed value
   (`aesgcm1:` + base64url(nonce ‖ ciphertext ‖ tag), see workflow/storage/sealed.py).
 - Every secret still stored in clear is sealed here, with the key derived from the
-  SECRET_KEY the application runs with (load_settings(): the SECRET_KEY variable, or
-  instance/secret_key outside production). Run the upgrade with the application's own
+  SECRET_KEY the application runs with (the settings' key `flask db upgrade` hands on;
+  run by `alembic` alone, load_settings(): the SECRET_KEY variable, or instance/secret_key
+  outside production). Run the upgrade with the application's own
   environment; without a SECRET_KEY in production it stops (nothing is changed) rather
   than seal with a key the application will not have. The key is read only when there is
   a clear secret to seal, so a new database needs none.
@@ -30,6 +31,11 @@ _users = sa.table("users", sa.column("id", sa.Integer),
 
 
 def _secret_key() -> str:
+    """The key the caller's settings gave (workflow.storage.migrate), else the settings'."""
+    config = op.get_context().config
+    given = config.attributes.get("secret_key") if config is not None else None
+    if given:
+        return str(given)
     from config import load_settings
 
     return load_settings().secret_key
