@@ -91,14 +91,14 @@ def test_a_re_certification_form_offers_the_authoritys_own_bases_and_needs_one_t
     factories.attach_required(world, app_id)
     r = b.post(edit, data=_post_fields(kind="recertification", action="submit", version="1",
                                        applicant_name="武汉国家高新技术产品出口基地"))
-    page = r.get_data(as_text=True)
-    assert r.status_code == 422
+    assert r.status_code == 303
+    page = b.text(r.headers["Location"])
     assert re.search(r'data-error-for="existing_base_id">重新认定须从出口基地名录中选定', page)
     r = b.post(edit, data=_post_fields(kind="recertification", action="submit", version="2",
                                        existing_base_id=str(world.bases["420000"]),
                                        existing_base_type="software"))
-    assert 'data-error-for="existing_base_type">原基地类型与出口基地名录不符' in r.get_data(
-        as_text=True)
+    assert 'data-error-for="existing_base_type">原基地类型与出口基地名录不符' in b.text(
+        r.headers["Location"])
     r = b.post(edit, data=_post_fields(kind="recertification", action="submit", version="2",
                                        existing_base_id=str(world.bases["420000"])))
     assert r.status_code == 302, r.get_data(as_text=True)[:500]
