@@ -126,6 +126,10 @@ def inbox() -> Any:
     user = me()
     tab = "all" if request.args.get("tab") == "all" else "waiting"
     filters = _filters(request.args)
+    # no filter by place on the page of a user whose cases are in one place: none applies
+    unplaced = () if permissions.spans_places(user) else ("region", "authority")
+    for name in unplaced:
+        filters.pop(name, None)
     order = _sorting(request.args)
     per = request.args.get("per", type=int)
     per = per if per in PAGE_SIZES else PAGE_SIZE
@@ -144,10 +148,10 @@ def inbox() -> Any:
     counts = {tab: page.total, ("all" if tab == "waiting" else "waiting"): other.total}
     days = worklist.working_days_left(uow(), [r.due_on for r in page.items])
     settled = worklist.settled(uow(), page.items)
-    choices = worklist.filter_choices(uow())
+    choices = worklist.filter_choices(uow(), user.id)
     holders = claims.holders(uow(), page.items) \
         if permissions.allowed(user, "case.internal") else None
-    args = {k: v for k, v in request.args.items() if k in FILTERS and v}
+    args = {k: v for k, v in request.args.items() if k in FILTERS and v and k not in unplaced}
     sorted_by = {"sort": order["sort"], "dir": "desc" if order["descending"] else "asc"}
     return render_template(
         "inbox.html", page=page, tab=tab, counts=counts, days=days, settled=settled,
@@ -157,11 +161,12 @@ def inbox() -> Any:
         keep_args={**args, **order_args},  # links that keep the filters and the order
         choices=choices, kind_choices=all_kinds(), programme_choices=known_programmes(),
         holders=holders,
-        args=args, error=error, states=_state_keys(), regions=list(Region),
+        args=args, error=error, states=_state_keys(), regions=choices.regions,
         bulk_triggers=_bulk_triggers(user), today=china_today(),
         is_first_page=page.prev_cursor is None,
         saved=saved_filters.list_for(uow(), user.id),
-        view_args={**keep_args_of(request.args), **({"tab": "all"} if tab == "all" else {})},
+        view_args={**{k: v for k, v in keep_args_of(request.args).items() if k not in unplaced},
+                   **({"tab": "all"} if tab == "all" else {})},
         save_error=session.pop(SAVE_ERROR, None))
 
 
