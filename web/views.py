@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from typing import Any
 from urllib.parse import parse_qsl
@@ -23,7 +22,7 @@ from flask import (
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
-from web import collaboration, keep, supervision
+from web import collaboration, keep, returns, supervision
 from web.auth import current_user, requires
 from web.diagram import svg as diagram_svg
 from web.extensions import uow
@@ -271,8 +270,7 @@ def _timeline(history: list[Any], trail: list[Any]) -> list[tuple[str, Any, Any]
 def _case_page(app_id: int, *, status: int = 200, typed: dict[str, Any] | None = None,
                action_errors: dict[str, list[str]] | None = None,
                conflict: dict[str, Any] | None = None,
-               upload_error: str | None = None, attest_error: str | None = None,
-               typed_in_browser: bool = False) -> Any:
+               upload_error: str | None = None, attest_error: str | None = None) -> Any:
     user = me()
     loaded = cases.load(uow(), user.id, app_id)
     verdicts = cases.eligibility_of(uow(), user.id, app_id)
@@ -299,7 +297,7 @@ def _case_page(app_id: int, *, status: int = 200, typed: dict[str, Any] | None =
         upload_kinds=upload_kinds,
         attestable=attestable, specs=loaded.case.programme.by_trigger, typed=typed or {},
         action_errors=action_errors or {}, conflict=conflict, upload_error=upload_error,
-        attest_error=attest_error, typed_in_browser=typed_in_browser, today=china_today(),
+        attest_error=attest_error, today=china_today(),
         decisions=DECISIONS,
         register_entry_id=bases.entry_id_of_case(uow(), app_id),
         products_total=sum((p.exports_10k_usd or 0) for p in row.products),
@@ -308,37 +306,21 @@ def _case_page(app_id: int, *, status: int = 200, typed: dict[str, Any] | None =
     ), status
 
 
-# A refused case action, attestation or upload (post/redirect/get, issue 17): what went wrong and
-# what was typed, kept in the session for the case page the browser is sent to, shown once.
-PENDING = "case_refusal"
-# The session is a signed cookie (4 KB at most in a browser): longer typing stays in the
-# browser's own copy of the form (data-keep, web/keep.py), which the page offers back.
-TYPED_BUDGET = 2400  # characters of the typed fields as JSON
-
-
 def _refused_at(app_id: int, **shown: Any) -> Any:
-    """Keep what the case page should show about a refused POST; send the browser there
-    (no fragment: the page focuses the message itself, autofocus, which a URL's target
-    element would stop). A case the user may not see is not found, as its page would be."""
+    """A refused case action, attestation, upload or review fields (post/redirect/get,
+    issue 17): what went wrong and what was typed, kept server-side for the case page the
+    browser is sent to and shown there once (web/returns.py), however long the typing. A
+    case the user may not see is not found, as its page would be."""
     cases.load(uow(), me().id, app_id)
-    typed = shown.get("typed") or {}
-    if len(json.dumps(typed)) > TYPED_BUDGET:
-        shown["typed"] = {"trigger": typed.get("trigger", "")}
-        shown["typed_in_browser"] = True
-    session[PENDING] = {"app_id": app_id, **shown}
-    return redirect(url_for("views.case", app_id=app_id), 303)
+    return returns.send_back(f"case:{app_id}", url_for("views.case", app_id=app_id), **shown)
 
 
 @bp.get("/cases/<int:app_id>")
 @requires("case.view", after_scope=True)
 def case(app_id: int) -> Any:
-    pending = session.get(PENDING)
-    if pending and pending.get("app_id") == app_id:
-        session.pop(PENDING)
-        return _case_page(app_id, **{k: v for k, v in pending.items() if k in (
-            "typed", "action_errors", "conflict", "attest_error", "upload_error",
-            "typed_in_browser")})
-    return _case_page(app_id)
+    back = returns.shown_once(f"case:{app_id}")
+    return _case_page(app_id, **{k: v for k, v in back.items() if k in (
+        "typed", "action_errors", "conflict", "attest_error", "upload_error")})
 
 
 def _parse_deadline(raw: str | None) -> date | None:
