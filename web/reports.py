@@ -20,6 +20,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 
+from web import returns
 from web.auth import current_user, requires
 from web.extensions import uow
 from web.i18n import lang
@@ -68,7 +69,17 @@ def index() -> Any:
     return render_template("reports/index.html", user=user, bases=bases)
 
 
-def _base_page(app_id: int, status: int = 200, **extra: Any) -> Any:
+def _form(app_id: int) -> str:
+    """The base's page's forms, whose refusals come back to it (web/returns.py)."""
+    return f"reports:{app_id}"
+
+
+def _refused(app_id: int, **shown: Any) -> Any:
+    """Post/redirect/get: the base's page again, with what was typed and why not."""
+    return returns.send_back(_form(app_id), url_for("reports.base", app_id=app_id), **shown)
+
+
+def _base_page(app_id: int, **extra: Any) -> Any:
     user = _user()
     try:
         quarters = reports.quarters_of(uow(), user.id, app_id)
@@ -86,13 +97,18 @@ def _base_page(app_id: int, status: int = 200, **extra: Any) -> Any:
            "form": {}, "errors": [], "upload_errors": [], "annual_errors": [],
            "annual_form": {}, "this_year": today().year}
     ctx.update(extra)
-    return render_template("reports/base.html", **ctx), status
+    return render_template("reports/base.html", **ctx)
 
 
 @bp.get("/bases/<int:app_id>")
 @requires("reports.view")
 def base(app_id: int) -> Any:
-    return _base_page(app_id)
+    back = returns.shown_once(_form(app_id))
+    for name in ("errors", "upload_errors", "annual_errors"):
+        if name in back:
+            back[name] = returns.refusals_of(back[name])
+    return _base_page(app_id, **{k: v for k, v in back.items() if k in (
+        "form", "errors", "upload_errors", "annual_form", "annual_errors")})
 
 
 @bp.post("/bases/<int:app_id>/quarter")
@@ -114,7 +130,7 @@ def submit_quarter(app_id: int) -> Any:
     except DomainError as err:
         if err.status != 422:
             abort(err.status)
-        return _base_page(app_id, 422, form=data, errors=err.refusals)
+        return _refused(app_id, form=data, errors=returns.as_json(err.refusals))
     flash(_("%(year)s 年第 %(quarter)s 季度数据已保存（第 %(rev)s 版）", year=data["year"],
             quarter=data["quarter"], rev=rev), "success")
     return redirect(url_for("reports.base", app_id=app_id))
@@ -131,7 +147,7 @@ def upload(app_id: int) -> Any:
     except DomainError as err:
         if err.status != 422:
             abort(err.status)
-        return _base_page(app_id, 422, upload_errors=err.refusals)
+        return _refused(app_id, upload_errors=returns.as_json(err.refusals))
     flash(_("已导入 %(n)s 个季度的数据", n=len(stored)), "success")
     return redirect(url_for("reports.base", app_id=app_id))
 
@@ -168,7 +184,7 @@ def annual(app_id: int) -> Any:
     except DomainError as err:
         if err.status != 422:
             abort(err.status)
-        return _base_page(app_id, 422, annual_form=data, annual_errors=err.refusals)
+        return _refused(app_id, annual_form=data, annual_errors=returns.as_json(err.refusals))
     flash(_("年度工作报告已提交"), "success")
     return redirect(url_for("reports.base", app_id=app_id))
 
