@@ -12,6 +12,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    g,
     redirect,
     render_template,
     request,
@@ -319,6 +320,9 @@ def _refused_at(app_id: int, **shown: Any) -> Any:
 @requires("case.view", after_scope=True)
 def case(app_id: int) -> Any:
     back = returns.shown_once(f"case:{app_id}")
+    for section in ("comment_typed", "comment_errors", "report_typed", "report_errors"):
+        if section in back:  # the case page's sections read theirs (web/collaboration.py)
+            setattr(g, section, back[section])
     return _case_page(app_id, **{k: v for k, v in back.items() if k in (
         "typed", "action_errors", "conflict", "attest_error", "upload_error")})
 
