@@ -27,7 +27,7 @@ from web.i18n import lang
 from web.security import UPLOAD_LIMIT
 from workflow import permissions
 from workflow.assessment import AssessmentRules
-from workflow.errors import DomainError
+from workflow.errors import DomainError, ValidationFailed, refuse
 from workflow.form import Field
 from workflow.programme import known
 from workflow.regions import Region
@@ -195,38 +195,43 @@ def annual(app_id: int) -> Any:
 @requires("reports.reference_view")
 def reference() -> Any:
     user = _user()
-    errors, form, status = [], {}, 200
-    if request.method == "POST":
-        if not permissions.allowed(user, "reports.reference"):
-            abort(403)
-        form = request.form.to_dict()
-        if form.get("what") in ("locality", "locality_csv"):
-            return _save_localities(user, form)
-        data: dict[str, Any] = {k: form.get(k) for k in ("national_hightech_exports_100m_usd",
-                                                          "national_hightech_growth_pct")}
-        data["region_export_growth_pct"] = {r.value: form.get(f"region_{r.value}")
-                                            for r in Region}
-        try:
-            year = int(form.get("year") or 0)
-            reports.save_reference_stats(uow(), user.id, year, data)
-        except ValueError:
-            errors, status = [_("年度无效")], 422
-        except DomainError as err:
-            errors, status = err.refusals, 422
-        else:
-            flash(_("%(year)s 年参考统计数据已保存", year=year), "success")
-            return redirect(url_for("reports.reference"))
-    return _reference_page(user, errors, form, status)
+    if request.method == "GET":
+        back = returns.shown_once(REFERENCE)  # a refused save: what was typed, and why
+        return _reference_page(user, returns.refusals_of(back.get("errors")),
+                               back.get("form") or {},
+                               returns.refusals_of(back.get("locality_errors")))
+    if not permissions.allowed(user, "reports.reference"):
+        abort(403)
+    form = {k: v for k, v in request.form.items() if k != "csrf_token"}
+    if form.get("what") in ("locality", "locality_csv"):
+        return _save_localities(user, form)
+    data: dict[str, Any] = {k: form.get(k) for k in ("national_hightech_exports_100m_usd",
+                                                      "national_hightech_growth_pct")}
+    data["region_export_growth_pct"] = {r.value: form.get(f"region_{r.value}")
+                                        for r in Region}
+    try:
+        if not (form.get("year") or "").isdigit():
+            raise ValidationFailed(refuse("invalid_year", "年度无效", "Invalid year",
+                                          field="year"))
+        year = int(form["year"])
+        reports.save_reference_stats(uow(), user.id, year, data)
+    except DomainError as err:  # post/redirect/get: the page again, as typed, with why
+        return returns.send_back(REFERENCE, url_for("reports.reference"), form=form,
+                                 errors=returns.as_json(err.refusals))
+    flash(_("%(year)s 年参考统计数据已保存", year=year), "success")
+    return redirect(url_for("reports.reference"))
 
 
-def _reference_page(user: UserRow, errors: list[Any], form: dict[str, Any], status: int,
+REFERENCE = "reports:reference"  # the ministry's statistics forms (web/returns.py)
+
+
+def _reference_page(user: UserRow, errors: list[Any], form: dict[str, Any],
                     locality_errors: list[Any] | None = None) -> Any:
     return render_template("reports/reference.html", user=user,
                            rows=reports.reference_stats(uow(), user.id),
                            localities=reports.locality_stats(uow(), user.id),
                            columns=reports.LOCALITY_COLUMNS, regions=list(Region),
-                           errors=errors, form=form, locality_errors=locality_errors or []
-                           ), status
+                           errors=errors, form=form, locality_errors=locality_errors or [])
 
 
 def _save_localities(user: UserRow, form: dict[str, Any]) -> Any:
@@ -240,9 +245,13 @@ def _save_localities(user: UserRow, form: dict[str, Any]) -> Any:
             saved = reports.save_locality_stats(uow(), user.id, [
                 {k: form.get(k) for k in reports.LOCALITY_COLUMNS}])
     except UnicodeDecodeError:
-        return _reference_page(user, [], form, 422, [_("文件须为 UTF-8 编码的 CSV")])
+        refused = [refuse("invalid_encoding", "文件须为 UTF-8 编码的 CSV",
+                          "The file must be CSV in UTF-8", field="csv_file")]
+        return returns.send_back(REFERENCE, url_for("reports.reference"), form=form,
+                                 locality_errors=returns.as_json(refused))
     except DomainError as err:
-        return _reference_page(user, [], form, 422, err.refusals)
+        return returns.send_back(REFERENCE, url_for("reports.reference"), form=form,
+                                 locality_errors=returns.as_json(err.refusals))
     flash(_("已保存 %(n)s 条本地区统计数据", n=saved), "success")
     return redirect(url_for("reports.reference"))
 
