@@ -38,13 +38,15 @@ def keep(uow: UnitOfWork, user_id: int, session_id: str, form: str,
 
 def take(uow: UnitOfWork, user_id: int, session_id: str, form: str) -> dict[str, Any] | None:
     """What was kept for `form` by this user's session (None if nothing, or expired),
-    deleted as it is read: a reload shows the form as it is."""
-    with uow:
-        s = uow.session
-        row = casepages.form_return_of(s, user_id, session_id, form)
+    deleted as it is read: a reload shows the form as it is. Looking costs a page nothing
+    but a read (no write lock) when nothing was kept, as on most visits."""
+    with uow.read():
+        row = casepages.form_return_of(uow.session, user_id, session_id, form)
         if row is None:
             return None
-        shown = dict(row.shown) if row.created_at >= real_utcnow() - KEPT_FOR else None
-        s.delete(row)
+        row_id, shown, kept_at = row.id, dict(row.shown), row.created_at
+    with uow:
+        taken = casepages.delete_form_return(uow.session, row_id)
         uow.commit()
-        return shown
+    # another request of the same session took it first: shown there, not twice
+    return shown if taken and kept_at >= real_utcnow() - KEPT_FOR else None

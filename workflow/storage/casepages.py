@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, select
+from sqlalchemy import CursorResult, delete, select
 from sqlalchemy.orm import Session
 
 from workflow.storage.models import (
@@ -72,6 +72,12 @@ def form_return_of(session: Session, user_id: int, session_id: str,
                                     FormReturnRow.session_id == session_id,
                                     FormReturnRow.form == form)
     return session.scalars(q).first()
+
+
+def delete_form_return(session: Session, row_id: int) -> bool:
+    """Delete one kept refused form; whether it was still there."""
+    result = session.execute(delete(FormReturnRow).where(FormReturnRow.id == row_id))
+    return int(cast(CursorResult[Any], result).rowcount or 0) == 1
 
 
 def delete_form_returns_before(session: Session, cutoff: datetime) -> None:
