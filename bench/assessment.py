@@ -38,8 +38,7 @@ YEARS = range(2002, 2007)  # 20 quarters
 # the designated states and how often they occur (002 §一 动态调整: some are rectifying)
 STATES = (("approved", 80), ("re_evaluated", 15), ("rectifying", 5))
 QUARTER_COLUMNS = ("application_id", "year", "quarter", "revision", "is_current",
-                   "exports_10k_usd", "hightech_exports_10k_usd", "enterprise_count",
-                   "enterprises", "source", "submitted_at")
+                   "figures", "enterprises", "source", "submitted_at")
 ANNUAL_COLUMNS = ("application_id", "year", "revision", "summary", "next_year_plan",
                   "policies_in_force", "project_funding_10k_cny", "is_current",
                   "submitted_at")
@@ -68,6 +67,12 @@ def _bases(world: data.World, rng: random.Random, n: int) -> Iterator[tuple[obje
                "{}", t0, deadline, t0, t0, t0)
 
 
+def _figures(exports: Decimal, hightech: Decimal) -> str:
+    """A quarter's base figures as its report's document keeps them."""
+    return json.dumps({"exports_10k_usd": format(exports, "f"),
+                       "hightech_exports_10k_usd": format(hightech, "f"), "enterprise_count": 3})
+
+
 def _quarters(ids: list[int], rng: random.Random) -> Iterator[tuple[object, ...]]:
     """20 quarters a base: ~2 % missing, ~5 % late, ~3 % re-filed (an older revision)."""
     for app_id in ids:
@@ -86,10 +91,11 @@ def _quarters(ids: list[int], rng: random.Random) -> Iterator[tuple[object, ...]
                 at = min(at, NOW - timedelta(hours=1))  # nothing filed after the run
                 revision = 1
                 if rng.random() < 0.03:
-                    yield (app_id, y, q, 1, False, exports * 2, hightech * 2, 3, "[]", "excel",
-                           at - timedelta(days=3))
+                    yield (app_id, y, q, 1, False, _figures(exports * 2, hightech * 2), "[]",
+                           "excel", at - timedelta(days=3))
                     revision = 2
-                yield (app_id, y, q, revision, True, exports, hightech, 3, "[]", "form", at)
+                yield (app_id, y, q, revision, True, _figures(exports, hightech), "[]", "form",
+                       at)
 
 
 def _annual(ids: list[int], rng: random.Random) -> Iterator[tuple[object, ...]]:

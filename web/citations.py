@@ -30,7 +30,10 @@ def _has_reference_criterion(p: Programme) -> bool:
 # a feature a page is about -> does a programme's definition have it?
 FEATURES: dict[str, Callable[[Programme], bool]] = {
     "register": lambda p: any(s.register for s in p.states.values()),  # the register of bases
-    "designated": lambda p: bool(p.designated),  # bases: supervision, re-evaluation
+    # bases with duties — supervision: designated and reporting (Guangdong's enterprises
+    # are designated but file no quarterly data, and are not supervised here)
+    "designated": lambda p: bool(p.designated) and p.quarterly is not None,
+    "assessment": lambda p: p.assessment is not None,  # re-evaluation ([assessment])
     "quarterly": lambda p: p.quarterly is not None,  # quarterly data (002 §四(四))
     "goals": lambda p: p.goals is not None,  # the programme's goals (002 §一)
     "reference": _has_reference_criterion,  # reference statistics (002 §六(二)(3))

@@ -11,15 +11,15 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from flask import Blueprint, abort, render_template
+from flask import Blueprint, abort, render_template, request
 from flask_babel import gettext as _
 
 from web.auth import current_user, requires
 from web.extensions import uow
-from web.i18n import is_en, late_label, region_label, state_label
+from web.i18n import is_en, region_label, state_label
 from workflow.errors import Forbidden
+from workflow.programme import DEFAULT_CODE, programme
 from workflow.services import dashboard as service
-from workflow.states import State
 
 bp = Blueprint("dashboard", __name__)
 
@@ -44,8 +44,10 @@ class Table:
 
 
 def load(user_id: int) -> service.Dashboard:
+    """The dashboard of the programme named by `?programme=` (notice 002's unless named)."""
     try:
-        return service.overview(uow(), user_id)
+        return service.overview(uow(), user_id,
+                                (request.args.get("programme") or DEFAULT_CODE).strip())
     except Forbidden:
         abort(403)
 
@@ -53,8 +55,9 @@ def load(user_id: int) -> service.Dashboard:
 def tables_of(d: service.Dashboard) -> list[Table]:
     """The dashboard's tables in the current language, charts named on each."""
     apps, bases = _("申报数（件）"), _("已认定基地（家）")
+    defined = d.programme or programme()
     by_state = Table("by_state", _("按状态统计"), [Column(_("状态")), Column(apps, "int")],
-                     [[state_label(s), n] for s, n in d.by_state], chart="bar")
+                     [[state_label(s, defined), n] for s, n in d.by_state], chart="bar")
     by_region = Table("by_region", _("按地区统计"),
                       [Column(_("地区")), Column(apps, "int"), Column(bases, "int")],
                       [[region_label(str(r["region"])), r["applications"], r["designated"]]
@@ -82,20 +85,24 @@ def tables_of(d: service.Dashboard) -> list[Table]:
           t.share.bases_100m_usd, t.share.data_year, t.share.national_100m_usd, t.share.pct]
          for t in d.trends], chart="bar", y2=share_header,
         note=_("各年度数据取自该年度申报书所填上一年度数据；全国数据取自参考统计。"))
-    states = [s for s in State if any(s.value in per for per in d.rounds_by_state.values())]
+    states = [s for s in defined.states if any(s in per for per in d.rounds_by_state.values())]
     by_round = Table(
         "by_round", _("各年度申报状态"),
-        [Column(_("申报年度"), "year")] + [Column(state_label(s), "int") for s in states],
-        [[year] + [d.rounds_by_state[year].get(s.value, 0) for s in states]
+        [Column(_("申报年度"), "year")] + [Column(state_label(s, defined), "int") for s in states],
+        [[year] + [d.rounds_by_state[year].get(s, 0) for s in states]
          for year in sorted(d.rounds_by_state)], chart="bar", stacked=True)
+    # the steps whose lateness the programme marks (`late_after`: 002 §六(三)'s recommend
+    # and approve), and reviewers' overrides of a failed criterion
+    late = [t for t in defined.transitions if t.late_after]
     marks = Table(
         "deadlines", _("逾期与越过条件"),
-        [Column(_("申报年度"), "year"), Column(late_label("recommend"), "int"),
-         Column(late_label("approve"), "int"), Column(_("越过未满足条件"), "int")],
-        [[year, m.get("recommend", 0), m.get("approve", 0), m.get("overridden", 0)]
+        [Column(_("申报年度"), "year")]
+        + [Column((t.late_en if is_en() else t.late_zh) or t.trigger, "int") for t in late]
+        + [Column(_("越过未满足条件"), "int")],
+        [[year, *(m.get(t.trigger, 0) for t in late), m.get("overridden", 0)]
          for year, m in sorted(d.marks_by_round.items())], chart="bar",
         note=_("逾期：推荐晚于报送截止日期、核准晚于核准截止日期（商技发〔2006〕6号 六(三)），"
-               "均已说明理由。"))
+               "均已说明理由。") if late else None)
     return [by_state, by_region, by_authority, trends, by_round, marks]
 
 
@@ -106,5 +113,6 @@ def index() -> Any:
     assert user is not None
     d = load(user.id)
     return render_template("dashboard/index.html", d=d, tables=tables_of(d),
+                           programme_choices=service.programmes_of(uow(), user.id),
                            share=d.share, goal_share=d.goal_share_pct,
                            zero=Decimal(0))

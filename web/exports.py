@@ -239,7 +239,9 @@ def dashboard_xlsx() -> Any:
     goals.column_dimensions["B"].width = 18
     goals.append(_head_row(goals, ["指标", "数值"]))
     share = d.share
+    named = d.programme.name_zh if d.programme else ""
     for label, value, kind in (
+            ("专项", named, "text"),
             ("统计范围", d.scope_zh, "text"),
             ("已认定基地（家）", d.designated, "int"),
             ("目标基地数（家）", d.goal_bases, "int"),

@@ -9,6 +9,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 
 from web.auth import current_user, requires
+from web.citations import programmes_in_use
 from web.extensions import uow
 from web.i18n import lang
 from workflow.errors import DomainError
@@ -28,9 +29,16 @@ def index() -> Any:
     user = current_user()
     assert user is not None
     unread_only = request.args.get("unread") == "1"
-    inbox = reminders.notifications(uow(), user.id, unread_only=unread_only)
+    # the programmes this user works in (a Guangdong reviewer: notice 002's and its own)
+    choices = programmes_in_use()
+    chosen = request.args.get("programme") or None
+    if chosen not in {p.code for p in choices}:
+        chosen = None
+    inbox = reminders.notifications(uow(), user.id, unread_only=unread_only,
+                                    programme=chosen)
     return render_template("notifications.html", inbox=inbox, unread_only=unread_only,
-                           notify_by_mail=events.notify_by_mail(uow(), user.id))
+                           programme_choices=choices if len(choices) > 1 else [],
+                           chosen=chosen, notify_by_mail=events.notify_by_mail(uow(), user.id))
 
 
 @bp.post("/notifications/read")

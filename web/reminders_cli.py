@@ -59,8 +59,16 @@ def send_command(limit: int) -> None:
 
 @reminders_cli.command("replan")
 @click.option("--round", "round_year", type=int, default=None, help="only this round's cases")
-def replan_command(round_year: int | None) -> None:
+@click.option("--programme", "code", default=None,
+              help="only this programme's cases (with --round: its round of that year; "
+                   "a year alone is notice 002's)")
+def replan_command(round_year: int | None, code: str | None) -> None:
     """Re-plan every open case at the next scan (after a round's dates or rules change)."""
+    from workflow.errors import DomainError
     from workflow.services import reminders
 
-    click.echo(f"{reminders.replan(uow(), round_year)} cases will be re-planned")
+    try:
+        n = reminders.replan(uow(), round_year, code=code)
+    except DomainError as err:
+        raise click.ClickException(err.first.message("zh")) from None
+    click.echo(f"{n} cases will be re-planned")

@@ -20,7 +20,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 
-from web import returns
+from web import errors, returns
 from web.auth import current_user, requires
 from web.extensions import uow
 from web.i18n import lang
@@ -29,7 +29,7 @@ from workflow import permissions
 from workflow.assessment import AssessmentRules
 from workflow.errors import DomainError, ValidationFailed, refuse
 from workflow.form import Field
-from workflow.programme import known
+from workflow.programme import DEFAULT_CODE, known
 from workflow.regions import Region
 from workflow.services import assessment, dashboard, reports, supervision
 from workflow.services.clock import today
@@ -81,19 +81,30 @@ def _refused(app_id: int, **shown: Any) -> Any:
 
 def _base_page(app_id: int, **extra: Any) -> Any:
     user = _user()
+    # a base of a programme without [assessment] still files its quarters (if its programme
+    # asks for them) and is told it is not re-evaluated
+    no_re_evaluation: str | None = None
+    try:
+        evaluations = assessment.evaluations_of(uow(), user.id, app_id)
+    except DomainError as err:
+        if err.first.code != "not_re_evaluated":
+            abort(404 if err.status == 404 else 403)
+        evaluations, no_re_evaluation = [], err.first.message(lang())
     try:
         quarters = reports.quarters_of(uow(), user.id, app_id)
         annual = reports.annual_reports_of(uow(), user.id, app_id)
-        evaluations = assessment.evaluations_of(uow(), user.id, app_id)
         columns = reports.columns_of(uow(), user.id, app_id)
     except DomainError as err:
+        if no_re_evaluation is not None and err.status != 404:  # no reports, no re-evaluation
+            return errors.page(409, no_re_evaluation, _("不进行复评"))
         abort(404 if err.status == 404 else 403)
     base = next((b for b in reports.bases_for(uow(), user.id) if b.id == app_id), None)
     if base is None:
         abort(404)
     ctx = {"user": user, "base": base, "quarters": quarters, "annual": annual,
            "columns": columns,
-           "evaluations": evaluations, "can_report": permissions.allowed(user, "reports.file"),
+           "evaluations": evaluations, "no_re_evaluation": no_re_evaluation,
+           "can_report": permissions.allowed(user, "reports.file"),
            "form": {}, "errors": [], "upload_errors": [], "annual_errors": [],
            "annual_form": {}, "this_year": today().year}
     ctx.update(extra)
@@ -262,6 +273,7 @@ def runs() -> Any:
     user = _user()
     return render_template("reports/runs.html", user=user,
                            runs=assessment.runs(uow(), user.id),
+                           programmes=sorted(known(), key=lambda p: p.code != DEFAULT_CODE),
                            default_period=assessment.default_period(today()),
                            this_year=today().year)
 

@@ -16,7 +16,7 @@ from web.i18n import lang
 from web.views import me
 from workflow import rounds as round_rules
 from workflow.errors import DomainError, Refusal
-from workflow.programme import DEFAULT_CODE, known
+from workflow.programme import DEFAULT_CODE, known, programme
 from workflow.rules import FIELD_ZH
 from workflow.services import catalog, rounds
 
@@ -53,7 +53,9 @@ def _errors_by_field(refusals: list[Refusal]) -> dict[str, list[str]]:
 
 
 def _render_form(template: str, **kw: Any) -> Any:
-    return render_template(template, fields=FIELD_ZH, **kw)
+    # a new round's form starts from what the programme's file says ([rounds])
+    starts = programme(kw.get("code") or _code()).round_rules(2006)
+    return render_template(template, fields=FIELD_ZH, starts=starts, **kw)
 
 
 def programme_arg(code: str) -> str | None:
@@ -68,6 +70,13 @@ def _code() -> str:
     """The programme whose round this is (`?programme=`; notice 002's unless named)."""
     code = (request.values.get("programme") or "").strip()
     return code if code in {p.code for p in known()} else DEFAULT_CODE
+
+
+def _kept_code(kept: list[Any]) -> str:
+    """The programme a new round is for: the one named, if this official keeps it, else
+    the first they keep (a province keeps only its own)."""
+    code = _code()
+    return code if not kept or code in {p.code for p in kept} else kept[0].code
 
 
 @bp.get("/rounds")
@@ -88,7 +97,8 @@ def new() -> Any:
                                message=_("只有商务部科技司可以设立申报年度")), 403
     back = returns.shown_once(f"rounds:new:{_code()}")  # a refused plan: typed, and why
     return _render_form("rounds/form.html", typed=back.get("typed"),
-                        errors=back.get("errors") or {}, year=None, kept=kept, code=_code())
+                        errors=back.get("errors") or {}, year=None, kept=kept,
+                        code=_kept_code(kept))
 
 
 @bp.post("/rounds")

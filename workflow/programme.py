@@ -4,8 +4,10 @@ state of a case means and what each transition does (issue "Programmes as data")
 `load(path)` reads a TOML file and checks it, with errors that name the file, the key and
 what is wrong: a transition to a state that does not exist, a state that no transition
 leaves and that is not terminal, an unknown role or tone, a guard or effect the library
-does not have (`check_names`, called where the library is imported). The result is
-compiled once: the engine asks it, never the file.
+does not have (`check_names`, called where the library is imported), a re-evaluation
+finding, parameter or outcome `[assessment]` names that the library in
+`workflow.assessment` does not know. The result is compiled once: the engine asks it,
+never the file.
 
 Standard library only (tomllib): the domain stays importable without the rest.
 """
@@ -19,6 +21,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from workflow.assessment import AssessmentDef, parse_assessment
 from workflow.eligibility import CriterionDef, parse_criteria
 from workflow.errors import DefinitionError
 from workflow.form import FormDef, KindDef, parse_form
@@ -26,6 +29,7 @@ from workflow.goals import Goals, parse_goals
 from workflow.quarterly_data import Columns, parse_columns
 from workflow.reminders import ReminderDef, parse_reminders
 from workflow.roles import Role
+from workflow.rules import RoundRules, parse_round_defaults, rules_for_year
 
 PROGRAMMES_DIR = Path(__file__).resolve().parents[1] / "programmes"
 TONES = ("neutral", "progress", "positive", "warning", "negative")
@@ -153,16 +157,30 @@ class Programme:
     reminders: tuple[ReminderDef, ...] | None = None
     notice: NoticeText | None = None  # None: its cases are never on a public notice
     quarterly: QuarterlyTemplate | None = None  # None: its bases file no quarterly data
+    # its re-evaluation rules (`[assessment]`); None: its bases are not re-evaluated
+    assessment: AssessmentDef | None = None
     # the rule the list of papers sent with an application cites (the printed 申报书);
     # empty: the document names none
     papers_zh: str = ""
     papers_en: str = ""
+    # what a new round starts with (`[rounds]`: dates as month-day, checked); None: the file
+    # has none, and its rounds start with notice 002's (`RoundRules.for_year`)
+    rounds: dict[str, Any] | None = None
     path: Path | None = None
     source: str | None = None  # the definition's text (what a round opening freezes)
     by_trigger: dict[str, TransitionDef] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.by_trigger.update({t.trigger: t for t in self.transitions})
+
+    def round_rules(self, year: int) -> RoundRules:
+        """The rules a new round of this programme in `year` starts with; its owner may
+        change the editable ones before it opens (workflow/rounds.py `EDITABLE`)."""
+        if self.rounds is None:
+            if self.code == DEFAULT_CODE:
+                raise DefinitionError(f"{self.code}: rounds: the [rounds] table is missing")
+            return RoundRules.for_year(year)
+        return rules_for_year(self.rounds, year)
 
     def state(self, key: str) -> StateDef:
         return self.states[key]
@@ -486,6 +504,12 @@ def parse(path: Path, data: dict[str, Any]) -> Programme:
     form = parse_form(path.name, data.get("form"))
     criteria = parse_criteria(path.name, data.get("criteria"), set(form.by_name),
                               set(form.kind_keys))
+    rounds = parse_round_defaults(path.name, data.get("rounds"))
+    for key in (rounds or {}).get("blocking_criteria", ()):
+        if key not in {c.key for c in criteria}:
+            raise _fail(path, "rounds.blocking_criteria", f"{key!r} is not a criterion of "
+                        "this programme ([[criteria]] key)")
+    goals = parse_goals(path.name, data.get("goals"))
     return Programme(code=_text(path, "programme.code", head.get("code")),
                      name_zh=_text(path, "programme.name_zh", head.get("name_zh")),
                      name_en=_text(path, "programme.name_en", head.get("name_en")),
@@ -493,11 +517,14 @@ def parse(path: Path, data: dict[str, Any]) -> Programme:
                      citation_en=_text(path, "programme.citation_en", head.get("citation_en")),
                      owner=owner, initial=initial, states=states, transitions=transitions,
                      form=form, criteria=criteria, attachments=attachments, path=path,
-                     goals=parse_goals(path.name, data.get("goals")),
+                     goals=goals,
+                     assessment=parse_assessment(path.name, data.get("assessment"),
+                                                 set(form.kind_keys), set(states),
+                                                 goals.share_pct if goals else None),
                      reminders=parse_reminders(path.name, data.get("reminders"), set(states)),
                      notice=_notice(path, data.get("notice"), states),
                      quarterly=_quarterly(path, data.get("quarterly"), states),
-                     papers_zh=papers[0], papers_en=papers[1],
+                     papers_zh=papers[0], papers_en=papers[1], rounds=rounds,
                      authority=str(head["authority"]) if head.get("authority") else None)
 
 
@@ -582,13 +609,14 @@ def frozen(source_hash: str, source: str | None = None) -> Programme:
             # a round opened before its attachment kinds were in the file: the file's now
             found = replace(found, attachments=programme(found.code).attachments)
         if path_of(found.code).exists():
-            # nor its reminder table, notice wording, quarterly template or papers' rule:
-            # what the file says now
+            # nor its reminder table, notice wording, quarterly template, papers' rule or
+            # re-evaluation rules: what the file says now
             now = programme(found.code)
             found = replace(
                 found, reminders=found.reminders if found.reminders is not None
                 else now.reminders, notice=found.notice or now.notice,
                 quarterly=_with_columns(found.quarterly, now.quarterly),
+                assessment=found.assessment or now.assessment,
                 papers_zh=found.papers_zh or now.papers_zh,
                 papers_en=found.papers_en or now.papers_en)
         _frozen[source_hash] = found

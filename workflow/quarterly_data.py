@@ -33,9 +33,12 @@ YEAR = Field("year", "年度", "Year", "int")
 QUARTER = Field("quarter", "季度", "Quarter", "int")
 NAME = Field("name", "企业名称", "Enterprise", "text", max_len=200)
 ROW_KEYS = (YEAR.name, QUARTER.name, NAME.name)
-# a base's figures are kept in these columns of its quarterly report (the assessment reads
-# them by key); an enterprise's are kept in its row of the report's list, any key
-STORED_BASE_KEYS = ("exports_10k_usd", "hightech_exports_10k_usd", "enterprise_count")
+# a base's figures are kept in its quarterly report's document and an enterprise's in its
+# row of the report's list, each under its column's key: any key a programme defines. The
+# re-evaluation reads these two by key (002 §六(二)); a programme without them reports none.
+EXPORTS = "exports_10k_usd"
+HIGHTECH_EXPORTS = "hightech_exports_10k_usd"
+ENTERPRISES = "enterprises"  # a quarter's list of key enterprises: not a base's figure
 SHEET_KINDS = ("base", "enterprise")
 COLUMN_TYPES = ("int", "money", "pct", "text")
 COLUMN_KEYS = {"key", "sheet", "zh", "en", "type", "unit_zh", "unit_en", "required",
@@ -113,9 +116,8 @@ def parse_columns(file: str, raw: Any) -> Columns | None:
             raise fail(f"{where}.key", f"{key!r} keys the rows: the system's own column")
         if any(f.name == key for f in out[sheet]):
             raise fail(f"{where}.key", f"{key!r} is defined twice for the {sheet} sheet")
-        if sheet == "base" and key not in STORED_BASE_KEYS:
-            raise fail(f"{where}.key", f"a base's figure {key!r} is not kept (one of "
-                       f"{', '.join(STORED_BASE_KEYS)})")
+        if sheet == "base" and key == ENTERPRISES:
+            raise fail(f"{where}.key", f"{key!r} is the quarter's list of key enterprises")
         kind = entry.get("type")
         if kind not in COLUMN_TYPES:
             raise fail(f"{where}.type", f"unknown type {kind!r} (one of "
@@ -161,14 +163,13 @@ def header(f: Field) -> str:
 
 @dataclass
 class QuarterData:
-    """One quarter of a base, checked: its figures (by key, `STORED_BASE_KEYS`) and its key
-    enterprises (each a row of its programme's enterprise columns, figures as text)."""
+    """One quarter of a base, checked: its figures (by its programme's base column keys,
+    typed) and its key enterprises (each a row of its programme's enterprise columns,
+    figures as text)."""
 
     year: int
     quarter: int
-    exports_10k_usd: Decimal | None = None
-    hightech_exports_10k_usd: Decimal | None = None
-    enterprise_count: int | None = None
+    figures: dict[str, Any] = field(default_factory=dict)
     enterprises: list[dict[str, Any]] = field(default_factory=list)
 
     @classmethod
@@ -176,16 +177,42 @@ class QuarterData:
            ) -> QuarterData:
         """A quarter from the checked values of its base row."""
         return cls(clean["year"], clean["quarter"],
-                   **{k: clean.get(k) for k in STORED_BASE_KEYS}, enterprises=enterprises or [])
+                   {k: v for k, v in clean.items() if k not in ROW_KEYS},
+                   enterprises or [])
 
     def figure(self, key: str) -> Any:
-        return getattr(self, key) if key in STORED_BASE_KEYS else None
+        return self.figures.get(key)
 
 
 def stored_row(clean: dict[str, Any]) -> dict[str, Any]:
     """An enterprise's checked row as kept in the report's list: decimals as their text."""
     return {k: str(v) if isinstance(v, Decimal) else v for k, v in clean.items()
             if k not in (YEAR.name, QUARTER.name)}
+
+
+def stored_figures(figures: Mapping[str, Any]) -> dict[str, Any]:
+    """A base's checked figures as kept in its report's document: decimals as their exact
+    text, counts as numbers, nothing for an empty one."""
+    return {k: format(v, "f") if isinstance(v, Decimal) else v for k, v in figures.items()
+            if v is not None}
+
+
+def read_figures(doc: Mapping[str, Any] | None, columns: tuple[Field, ...]
+                 ) -> dict[str, Any]:
+    """A report's document typed by the programme's base columns (money and pct as
+    decimals, int as whole numbers); a key no column defines now, or a value filed before
+    its column's type changed, is kept as stored."""
+    kinds = {f.name: f.kind for f in columns}
+    out: dict[str, Any] = {}
+    for key, value in (doc or {}).items():
+        kind, out[key] = kinds.get(key), value
+        if value is None or kind in (None, "text"):
+            continue
+        try:
+            out[key] = int(value) if kind == "int" else Decimal(str(value))
+        except (ValueError, ArithmeticError):
+            pass
+    return out
 
 
 # --- checking one quarter (the form and every upload row) ----------------------------
@@ -234,10 +261,69 @@ def check_values(raw: dict[str, Any], columns: tuple[Field, ...], today: date,
         value, cap = clean.get(x.key), clean.get(x.limit)
         if x.key in by_name and value is not None and cap is not None and value > cap:
             other = by_name[x.limit]
-            code = "exceeds_exports" if x.limit == "exports_10k_usd" else "exceeds_limit"
+            code = "exceeds_exports" if x.limit == EXPORTS else "exceeds_limit"
             bad(by_name[x.key], code, f"不能大于{other.zh}", f"cannot exceed {other.en.lower()}",
                 value)
     return clean, errors
+
+
+def _unknown_keys(keys: Iterable[Any], known: set[str], field_of: Any, label_zh: str,
+                  label_en: str) -> list[Refusal]:
+    """A refusal for each key the programme defines no column for, naming it."""
+    return [refuse("unknown_field", f"{label_zh}未知字段 {key[:40]}",
+                   f"{label_en}unknown field {key[:40]}", field=field_of(key[:40]))
+            for key in sorted(k for k in map(str, keys) if k not in known)]
+
+
+def _check_enterprises(raw_rows: Any, cols: Columns, today: date
+                       ) -> tuple[list[dict[str, Any]], list[Refusal]]:
+    """A quarter's key enterprises sent as a list (the form, the API): each row checked
+    against the programme's enterprise columns, a repeated name refused."""
+    raw_rows = raw_rows or []
+    if not isinstance(raw_rows, list):
+        return [], [refuse("invalid_enterprises", "重点企业应为列表", "enterprises must be a list",
+                           field=ENTERPRISES)]
+    rows: list[dict[str, Any]] = []
+    errors: list[Refusal] = []
+    seen: set[str] = set()
+    known = {NAME.name, *(c.name for c in cols.enterprise)}
+    for i, ent in enumerate(raw_rows):
+        ent = ent if isinstance(ent, dict) else {}
+        if all(v in (None, "") for v in ent.values()):
+            continue
+        errors += _unknown_keys(ent, known, lambda key, i=i: f"enterprises[{i}].{key}",
+                                f"重点企业第 {i + 1} 行：", f"enterprise row {i + 1}: ")
+        clean, errs = check_values(
+            ent, (NAME, *cols.enterprise), today,
+            lambda name, i=i: {"field": f"enterprises[{i}].{name}",
+                               "label_zh": f"重点企业第 {i + 1} 行 ",
+                               "label_en": f"enterprise row {i + 1}: "},
+            cols.limits_of("enterprise"))
+        errors += errs
+        if not errs and clean["name"] in seen:
+            errors.append(refuse("duplicate_row", f"重点企业第 {i + 1} 行：企业重复",
+                                 f"enterprise row {i + 1} is a duplicate",
+                                 field=f"enterprises[{i}].name"))
+        elif not errs:
+            seen.add(clean["name"])
+            rows.append(stored_row(clean))
+    return rows, errors
+
+
+def check_quarter(data: Mapping[str, Any], cols: Columns, today: date
+                  ) -> tuple[QuarterData | None, list[Refusal]]:
+    """One quarter sent whole (the web form, the API): the year, the quarter, the base's
+    figures under its programme's column keys and its key enterprises; every error, each
+    naming its field (a key the programme does not define is refused by name)."""
+    clean, errors = check_values(dict(data), cols.base_sheet, today,
+                                 limits=cols.limits_of("base"))
+    errors = _unknown_keys(data, {*(f.name for f in cols.base_sheet), ENTERPRISES},
+                           lambda key: key, "", "") + errors
+    enterprises, ent_errors = _check_enterprises(data.get(ENTERPRISES), cols, today)
+    errors += ent_errors
+    if errors:
+        return None, errors
+    return QuarterData.of(clean, enterprises), []
 
 
 # --- the rows of an upload -----------------------------------------------------------------

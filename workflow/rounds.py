@@ -101,7 +101,7 @@ def apply(rules: RoundRules, data: dict[str, Any], authority_codes: set[str]
             errors.append(refuse("unknown_industry_field", f"未知的重点领域：{'、'.join(map(str, bad))}",
                                  f"unknown fields: {', '.join(map(str, bad))}",
                                  field="new_base_fields", details={"value": bad}))
-        elif not fields:
+        elif not fields and rules.new_base_fields:  # a programme without fields has none
             errors.append(refuse("required", "请至少选择一个新基地重点领域",
                                  "choose at least one field for new bases",
                                  field="new_base_fields"))

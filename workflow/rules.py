@@ -5,12 +5,14 @@ Defaults are the 2006 round of 商技发[2006]6号 (002); every value can be cha
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field, fields, replace
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+from workflow.errors import DefinitionError
 from workflow.regions import Region
 from workflow.register import NATIONAL
 
@@ -124,10 +126,123 @@ class RoundRules:
 
     @classmethod
     def for_year(cls, year: int) -> RoundRules:
-        """Defaults for a round in `year`: 2006's rules moved to that year's dates."""
-        return cls(year=year, submission_deadline=date(year, 4, 30),
-                   approval_deadline=date(year, 5, 31),
-                   provincial_internal_deadline=date(year, 4, 14))
+        """What a new round of notice 002 in `year` starts with: the `[rounds]` table of
+        its programme file (programmes/mofcom-2006-6.toml), dates moved to that year."""
+        from workflow.programme import programme
+
+        return programme().round_rules(year)
+
+
+# --- a programme's `[rounds]` table: what a new round of it starts with ---------------------
+# Every key is a RoundRules field (but `year`, the round's own, and `reminder_rules`, which
+# `[[reminders]]` holds). Dates are a month and a day of the round's year ("04-30"); the
+# province's internal date may be "" (none).
+ROUND_DATES = ("provincial_internal_deadline", "submission_deadline", "approval_deadline")
+ROUND_REQUIRED = ("submission_deadline", "approval_deadline")
+NOT_IN_ROUNDS = ("year", "reminder_rules")
+REGION_KEYS = tuple(r.value for r in Region)
+
+
+def _month_day(file: str, key: str, raw: Any) -> str:
+    """ "MM-DD", a day every year has (29 February is refused: not every year has it)."""
+    try:
+        text = str(raw)
+        day = date.fromisoformat(f"2001-{text}")  # a year without 29 February
+        if len(text) != 5:
+            raise ValueError
+    except ValueError:
+        raise DefinitionError(f"{file}: rounds.{key}: {raw!r} is not a month and day "
+                              f"(\"MM-DD\", e.g. \"04-30\")") from None
+    return day.strftime("%m-%d")
+
+
+def _count(file: str, key: str, raw: Any, least: int = 0) -> int:
+    if isinstance(raw, bool) or not isinstance(raw, int) or raw < least:
+        raise DefinitionError(f"{file}: rounds.{key}: must be a whole number ≥ {least}")
+    return raw
+
+
+def _by_region(file: str, key: str, raw: Any, number: type) -> dict[str, Any]:
+    if not isinstance(raw, dict) or set(raw) != set(REGION_KEYS):
+        raise DefinitionError(f"{file}: rounds.{key}: must give each region "
+                              f"({', '.join(REGION_KEYS)}) its figure")
+    out: dict[str, Any] = {}
+    for region, value in raw.items():
+        if number is int:
+            out[region] = _count(file, f"{key}.{region}", value)
+        elif isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+            raise DefinitionError(f"{file}: rounds.{key}.{region}: must be a number > 0")
+        else:
+            out[region] = str(value)
+    return out
+
+
+def _strings(file: str, key: str, raw: Any, allowed: Iterable[str] | None = None
+             ) -> list[str]:
+    if not isinstance(raw, list) or not all(isinstance(x, str) for x in raw):
+        raise DefinitionError(f"{file}: rounds.{key}: must be a list of names")
+    if allowed is not None:
+        wrong = sorted(set(raw) - set(allowed))
+        if wrong:
+            raise DefinitionError(f"{file}: rounds.{key}: {wrong[0]!r} is not one of "
+                                  f"{', '.join(allowed)}")
+    return list(raw)
+
+
+def parse_round_defaults(file: str, raw: Any) -> dict[str, Any] | None:
+    """The `[rounds]` table of a programme file, checked, as `RoundRules.from_json` reads
+    it (dates still month-day); None when the file has none."""
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise DefinitionError(f"{file}: rounds: must be a [rounds] table")
+    known = {f.name for f in fields(RoundRules)} - set(NOT_IN_ROUNDS)
+    for key in sorted(raw):
+        if key not in known:
+            raise DefinitionError(f"{file}: rounds.{key}: is not a round setting (one of "
+                                  f"{', '.join(sorted(known))})")
+    for key in ROUND_REQUIRED:
+        if key not in raw:
+            raise DefinitionError(f"{file}: rounds.{key}: missing (a new round needs it)")
+    out: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key in ROUND_DATES:
+            out[key] = "" if value == "" and key == "provincial_internal_deadline" \
+                else _month_day(file, key, value)
+        elif key == "annual_report_month_day":
+            out[key] = [int(x) for x in _month_day(file, key, value).split("-")]
+        elif key in ("thresholds_musd", "quota_new_with_bases"):
+            out[key] = _by_region(file, key, value, Decimal if key == "thresholds_musd" else int)
+        elif key == "quota_overrides":
+            if not isinstance(value, dict):
+                raise DefinitionError(f"{file}: rounds.{key}: must be a table code = quota")
+            out[key] = {str(k): _count(file, f"{key}.{k}", v) for k, v in value.items()}
+        elif key == "new_base_fields":
+            out[key] = _strings(file, key, value, FIELD_ZH)
+        elif key == "blocking_criteria":
+            out[key] = _strings(file, key, value)  # checked against [[criteria]] by the caller
+        elif key == "reminder_days_before":
+            if not isinstance(value, list) or not value:
+                raise DefinitionError(f"{file}: rounds.{key}: must be a list of days, "
+                                      "e.g. [10, 5, 2, 1]")
+            out[key] = [_count(file, key, d, 1) for d in value]
+        elif key == "notice_shows_figures":
+            if not isinstance(value, bool):
+                raise DefinitionError(f"{file}: rounds.{key}: must be true or false")
+            out[key] = value
+        else:
+            out[key] = _count(file, key, value, 1 if key.endswith("working_days") else 0)
+    return out
+
+
+def rules_for_year(defaults: dict[str, Any], year: int) -> RoundRules:
+    """A new round's rules in `year` from a programme's checked `[rounds]` table."""
+    data: dict[str, Any] = {**defaults, "year": year}
+    for key in ROUND_DATES:
+        if key in data:
+            data[key] = f"{year}-{data[key]}" if data[key] else None
+    data.setdefault("provincial_internal_deadline", None)
+    return RoundRules.from_json(data)
 
 
 class RoundStatus(StrEnum):

@@ -248,3 +248,82 @@ def test_form_columns_move_into_one_document_losslessly_and_back(empty_db: str) 
     for (name, want), got in zip(FORM_2006.items(), back, strict=True):
         assert str(got) == str(want) or Decimal(str(got)) == Decimal(str(want)), name
     assert all(v is None for v in none)
+
+
+QUARTERS_2006 = [  # (id, exports, high-tech exports, enterprises) as 0028 kept them
+    (1, "52000.1234", "31000.0000", 120), (2, "98765432.1234", "0.0001", 0),
+    (3, None, "12.5000", None), (4, None, None, None)]
+
+
+def test_quarter_figures_move_into_one_document_losslessly_and_back(empty_db: str) -> None:
+    """Schema 0029 on a populated database: each quarterly report's three figures are in
+    its `figures` document afterwards, exactly (decimals to the last digit, counts as
+    numbers), an empty figure leaves no key, and the page's reader types them back;
+    downgrade puts every value back in its column."""
+    import json
+    from datetime import UTC, datetime
+    from decimal import Decimal
+
+    from sqlalchemy import MetaData, insert, text
+
+    from workflow.programme import programme
+    from workflow.quarterly_data import read_figures
+
+    upgrade(empty_db, "0028")
+    engine = make_engine(empty_db)
+    meta = MetaData()
+    meta.reflect(engine, only=["authorities", "users", "rounds", "applications",
+                               "quarterly_reports"])
+    t = meta.tables
+    now = datetime(2007, 1, 10, 2, tzinfo=UTC)
+    with engine.begin() as conn:
+        conn.execute(insert(t["authorities"]).values(
+            id=1, code="420000", name_zh="湖北省", name_en="Hubei", region="central",
+            kind="province", is_active=True, region_overridden=False))
+        conn.execute(insert(t["users"]).values(
+            id=1, username="u", display_name="u", email="u@example.cn", role="applicant",
+            authority_id=1, is_head=False, password_hash="x", password_history=[],
+            must_change_password=False, is_active=True, locale="zh", mail_digest=False,
+            failed_logins=0, session_epoch=0, created_at=now))
+        conn.execute(insert(t["rounds"]).values(id=1, year=2006, name_zh="2006", name_en="2006",
+                                                params={}, opened_on=now.date(), created_at=now))
+        conn.execute(insert(t["applications"]).values(
+            id=1, round_id=1, authority_id=1, owner_id=1, kind="new_base", state="approved",
+            version=1, attestations={}, form={}, applicant_name="武汉光谷", created_at=now,
+            updated_at=now, state_changed_at=now))
+        for report_id, exports, hightech, count in QUARTERS_2006:
+            conn.execute(insert(t["quarterly_reports"]).values(
+                id=report_id, application_id=1, year=2006, quarter=report_id, revision=1,
+                is_current=True, exports_10k_usd=exports, hightech_exports_10k_usd=hightech,
+                enterprise_count=count, enterprises=[{"name": "烽火通信"}], source="form",
+                submitted_by_id=1, submitted_at=now))
+    engine.dispose()
+    upgrade(empty_db, "0029")
+    engine = make_engine(empty_db)
+    with engine.connect() as conn:
+        docs = dict(conn.execute(text("SELECT id, figures FROM quarterly_reports "
+                                      "ORDER BY id")).all())
+        left = {c["name"] for c in inspect(conn).get_columns("quarterly_reports")}
+    engine.dispose()
+    docs = {k: v if isinstance(v, dict) else json.loads(v) for k, v in docs.items()}
+    assert left.isdisjoint({"exports_10k_usd", "hightech_exports_10k_usd", "enterprise_count"})
+    assert docs == {
+        1: {"exports_10k_usd": "52000.1234", "hightech_exports_10k_usd": "31000.0000",
+            "enterprise_count": 120},
+        2: {"exports_10k_usd": "98765432.1234", "hightech_exports_10k_usd": "0.0001",
+            "enterprise_count": 0},
+        3: {"hightech_exports_10k_usd": "12.5000"}, 4: {}}
+    columns = programme().quarterly.columns.base  # type: ignore[union-attr]
+    typed = read_figures(docs[2], columns)
+    assert typed["exports_10k_usd"] == Decimal("98765432.1234")
+    assert typed["enterprise_count"] == 0
+    downgrade(empty_db, "0028")
+    engine = make_engine(empty_db)
+    with engine.connect() as conn:
+        back = conn.execute(text("SELECT id, exports_10k_usd, hightech_exports_10k_usd, "
+                                 "enterprise_count FROM quarterly_reports ORDER BY id")).all()
+    engine.dispose()
+    for (report_id, *want), (got_id, *got) in zip(QUARTERS_2006, back, strict=True):
+        assert got_id == report_id
+        for w, g in zip(want, got, strict=True):
+            assert (w is None and g is None) or Decimal(str(g)) == Decimal(str(w)), report_id

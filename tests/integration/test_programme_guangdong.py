@@ -16,13 +16,14 @@ from typing import Any
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from tests import factories
 from tests.smtp_sink import SmtpServer
 from workflow.calendar import WorkCalendar
-from workflow.services import clock, mail, reminders
-from workflow.storage.models import UserRow
+from workflow.errors import DomainError
+from workflow.services import cases, clock, mail, reminders
+from workflow.storage.models import ApplicationRow, RoundRow, UserRow
 
 GD = "guangdong-2006-59"
 ENTERPRISE = {
@@ -176,8 +177,26 @@ def test_the_provinces_own_programme_runs_from_draft_to_designation(
     main = printed.split("<main")[1].split("</main>")[0]
     assert "商技发" not in main and "出口创新基地申报书" not in main
 
+    # the dashboard counts the programme chosen: notice 002's by default, Guangdong's own
+    # with its own states and designations, and no goal of 002's
+    page = client.get("/dashboard").get_data(as_text=True)
+    assert 'data-testid="dashboard-programme"' in page and 'data-testid="goal-bases"' in page
+    page = client.get(f"/dashboard?programme={GD}").get_data(as_text=True)
+    assert 'data-testid="goal-bases"' not in page and 'data-testid="goal-share"' not in page
+    counted = page.split('data-testid="designated-count"')[1].split("</div>")[0]
+    assert "<strong>1</strong>" in counted and "已认定为出口基地企业" in counted
+    sheet = client.get(f"/dashboard.xlsx?programme={GD}")
+    goals_sheet = load_workbook(io.BytesIO(sheet.data), read_only=True)["工作目标"]
+    cells = {r[0]: r[1] for r in goals_sheet.iter_rows(values_only=True) if len(r) > 1}
+    assert cells["专项"] == "广东省机电产品出口基地企业" and cells["已认定基地（家）"] == 1
+    # another province's reviewer is not shown Guangdong's programme: 002's instead
+    factories.login(client, "hubei_reviewer")
+    page = client.get(f"/dashboard?programme={GD}").get_data(as_text=True)
+    assert 'data-testid="goal-bases"' in page and f'value="{GD}"' not in page
+    factories.login(client, "guangdong_reviewer")
+
     # the pages that count cases take the province's own programme in their stride: the
-    # dashboard and the programme report stay notice 002's; the inbox filters by its states
+    # programme report stays notice 002's; the inbox filters by its states
     for url in ("/dashboard", "/reports/programme", "/inbox?tab=all&state=enterprise_designated",
                 f"/inbox?tab=all&programme={GD}", "/rounds"):
         r = client.get(url)
@@ -289,3 +308,69 @@ def test_a_guangdong_case_is_reminded_in_the_provinces_words_not_notice_002s(
         assert "商务部" not in text and "申报书尚未提交" not in text
         assert "申报待省级审核推荐" not in text and "recommendation" not in text
         assert "https://eib.example.gov.cn/cases/" in text
+
+
+def test_reminders_are_replanned_and_read_per_programme(
+        api: Any, client: Any, world: factories.World, gd_round: int) -> None:
+    city = api.as_("guangzhou_applicant")
+    gd_case = city.post("/api/v1/applications", json=ENTERPRISE).get_json()["id"]
+    hubei = cases.create_draft(world.uow(), world.id("hubei_applicant"),  # notice 002's
+                               factories.form_data(), now=datetime(2006, 3, 1, 2, tzinfo=UTC))
+    with world.uow() as u:  # both planned far ahead
+        u.session.execute(update(ApplicationRow).values(next_reminder_on=date(2007, 12, 1)))
+        u.commit()
+    # Guangdong's round of 2007, not notice 002's of the same year
+    assert reminders.replan(world.uow(), 2007, code=GD) == 1
+    with world.uow() as u:
+        planned = dict(u.session.execute(select(ApplicationRow.id,
+                                                ApplicationRow.next_reminder_on)).all())
+    assert planned[gd_case] == date(2007, 3, 1) and planned[hubei] == date(2007, 12, 1)
+    with pytest.raises(DomainError) as err:
+        reminders.replan(world.uow(), code="no-such-programme")
+    assert err.value.first.code == "unknown_programme"
+    # the province reads its notifications about one programme or all
+    reminders.scan(world.uow(), datetime(2007, 4, 23, 1, tzinfo=UTC), base_url="http://x")
+    factories.login(client, "guangzhou_applicant")
+    whole = client.get("/notifications").get_data(as_text=True)
+    assert "企业申请尚未报送省商务厅" in whole
+    mine = client.get(f"/notifications?programme={GD}").get_data(as_text=True)
+    assert 'data-testid="notifications-programme"' in mine and "企业申请尚未报送省商务厅" in mine
+    other = client.get("/notifications?programme=mofcom-2006-6").get_data(as_text=True)
+    assert "企业申请尚未报送省商务厅" not in other and "没有通知" in other
+
+
+def test_a_round_the_province_plans_starts_from_its_own_file_not_notice_002s(
+        api: Any, client: Any, world: factories.World) -> None:
+    clock.freeze(datetime(2008, 3, 3, 2, tzinfo=UTC))
+    try:
+        # the province names only the year: its file's [rounds] gives the rest
+        r = api.as_("guangdong_reviewer").post(f"/api/v1/programmes/{GD}/rounds",
+                                               json={"year": 2008})
+        assert r.status_code == 201, r.get_json()
+        calendar = r.get_json()["calendar"]
+        assert calendar["submission_deadline"] == "2008-06-30"
+        assert calendar["approval_deadline"] == "2008-07-31"
+        assert calendar["provincial_internal_deadline"] is None
+        # notice 002's round of the same year keeps 002's dates (§六(三))
+        r = api.as_("mofcom").post("/api/v1/rounds", json={"year": 2008})
+        assert r.status_code == 201, r.get_json()
+        assert r.get_json()["calendar"]["submission_deadline"] == "2008-04-30"
+        # the province's planning page offers no industry fields of 002, and its change
+        # of the notice period is kept without choosing any
+        factories.login(client, "guangdong_reviewer")
+        page = client.get("/rounds/new").get_data(as_text=True)
+        assert 'name="new_base_fields"' not in page and f'value="{GD}"' in page
+        r = client.post(f"/rounds/2008?programme={GD}",
+                        data={"submission_deadline": "2008-06-20",
+                              "approval_deadline": "2008-07-31", "notice_working_days": "5"})
+        assert r.status_code == 303, r.get_data(as_text=True)[:500]
+        with world.uow() as u:
+            params = u.session.scalars(select(RoundRow.params).where(
+                RoundRow.programme == GD, RoundRow.year == 2008)).one()
+        assert params["submission_deadline"] == "2008-06-20" and params["new_base_fields"] == []
+        # the ministry's form still asks for 002's fields
+        client.post("/logout")
+        factories.login(client, "mofcom")
+        assert 'name="new_base_fields"' in client.get("/rounds/new").get_data(as_text=True)
+    finally:
+        clock.freeze(None)

@@ -8,7 +8,6 @@ from __future__ import annotations
 import io
 from dataclasses import replace
 from datetime import UTC, date, datetime
-from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -96,7 +95,8 @@ def test_the_quarter_page_asks_for_the_files_columns_in_english_too(
     finally:
         clock.freeze(None)
     [q] = reports.quarters_of(world.uow(), world.id("hubei_reviewer"), base)
-    assert (q.year, q.quarter, q.hightech_exports_10k_usd) == (2006, 4, Decimal("25000"))
+    assert (q.year, q.quarter, q.figures) == (2006, 4, {
+        "exports_10k_usd": "30000.0000", "hightech_exports_10k_usd": "25000.0000"})
     assert q.enterprises == [{"name": "烽火通信", "exports_10k_usd": "8000.0000",
                               "hightech_exports_10k_usd": "7000.0000"}]
 

@@ -20,7 +20,7 @@ from workflow.programme import (
     parse,
     programme,
 )
-from workflow.quarterly_data import check_values
+from workflow.quarterly_data import check_quarter, check_values, read_figures, stored_figures
 
 SOURCE = PROGRAMMES_DIR / "mofcom-2006-6.toml"
 
@@ -80,9 +80,8 @@ def _with_column(i: int, **change: Any) -> dict[str, Any]:
     (0, {"key": "quarter"}, "quarterly.columns[0] (quarter).key: 'quarter' keys the rows"),
     (0, {"key": "exports usd"}, "quarterly.columns[0] (exports usd).key: 'exports usd' is not "
      "a name"),
-    (2, {"key": "rd_spending_10k_usd"}, "quarterly.columns[2] (rd_spending_10k_usd).key: a "
-     "base's figure 'rd_spending_10k_usd' is not kept (one of exports_10k_usd, "
-     "hightech_exports_10k_usd, enterprise_count)"),
+    (2, {"key": "enterprises"}, "quarterly.columns[2] (enterprises).key: 'enterprises' is "
+     "the quarter's list of key enterprises"),
     (1, {"key": "exports_10k_usd", "not_more_than": None}, "quarterly.columns[1] "
      "(exports_10k_usd).key: 'exports_10k_usd' is defined twice for the base sheet"),
     (0, {"unit_en": None}, "quarterly.columns[0] (exports_10k_usd).unit_zh: unit_zh and "
@@ -106,6 +105,38 @@ def test_an_enterprise_column_may_have_any_key_it_is_kept_in_the_enterprises_row
                                          "unit_en": "USD 10k", "required": False})
     cols = parse(Path("ok.toml"), data).quarterly.columns  # type: ignore[union-attr]
     assert cols is not None and "rd_spending_10k_usd" in [f.name for f in cols.enterprise]
+
+
+def test_a_base_column_may_have_any_key_and_is_kept_in_the_reports_document() -> None:
+    data = definition()
+    data["quarterly"]["columns"].append({"key": "rd_spend_10k_usd", "sheet": "base",
+                                         "zh": "研发投入", "en": "R&D spending",
+                                         "type": "money", "unit_zh": "万美元",
+                                         "unit_en": "USD 10k", "required": False})
+    cols = parse(Path("ok.toml"), data).quarterly.columns  # type: ignore[union-attr]
+    assert cols is not None and [f.name for f in cols.base][-1] == "rd_spend_10k_usd"
+    quarter, errors = check_quarter({"year": 2006, "quarter": 1, "exports_10k_usd": "300",
+                                     "hightech_exports_10k_usd": "200",
+                                     "rd_spend_10k_usd": "12.5"}, cols, date(2007, 2, 1))
+    assert errors == [] and quarter is not None
+    doc = stored_figures(quarter.figures)
+    assert doc == {"exports_10k_usd": "300.0000", "hightech_exports_10k_usd": "200.0000",
+                   "rd_spend_10k_usd": "12.5000"}
+    assert read_figures(doc, cols.base)["rd_spend_10k_usd"] == Decimal("12.5")
+    # a figure filed before its column became a number is shown as it was filed
+    assert read_figures({"rd_spend_10k_usd": "约 12 万"}, cols.base) == {
+        "rd_spend_10k_usd": "约 12 万"}
+
+
+def test_a_key_no_column_defines_is_refused_by_name() -> None:
+    cols = programme().quarterly.columns  # type: ignore[union-attr]
+    assert cols is not None
+    quarter, errors = check_quarter({"year": 2006, "quarter": 1, "exports_10k_usd": "300",
+                                     "hightech_exports_10k_usd": "200",
+                                     "rd_spend_10k_usd": "12.5"}, cols, date(2007, 2, 1))
+    assert quarter is None
+    assert [(e.code, e.field) for e in errors] == [("unknown_field", "rd_spend_10k_usd")]
+    assert "rd_spend_10k_usd" in errors[0].zh
 
 
 def test_no_base_column_is_refused() -> None:

@@ -18,6 +18,8 @@ from web.auth import declares
 from web.extensions import uow
 from web.security import UPLOAD_LIMIT, UPLOAD_TOO_MANY
 from workflow.errors import ValidationFailed, refuse
+from workflow.form import Field
+from workflow.programme import known, programme
 from workflow.regions import Region
 from workflow.services import reports
 
@@ -40,6 +42,30 @@ def _max_bytes() -> int:
     return int(current_app.config["SETTINGS"].max_upload_mb) * 1024 * 1024
 
 
+def _base_columns() -> list[Field]:
+    """The base-level quarterly columns of every programme (`[[quarterly.columns]]`, notice
+    002's first), by key: the API's quarterly schema is theirs."""
+    seen: dict[str, Field] = {}
+    for p in sorted(known(), key=lambda p: p.code != programme().code):
+        for f in (p.quarterly.columns.base if p.quarterly and p.quarterly.columns else ()):
+            seen.setdefault(f.name, f)
+    return list(seen.values())
+
+
+def _figure(f: Field, output: bool) -> fields.Field:
+    """One base figure as the API reads (`output` False) or writes it, from its column."""
+    meta: dict[str, Any] = {"description": f"{f.zh} / {f.en}" + (
+        f" ({f.unit_zh})" if f.unit_zh else "")}
+    if not output:
+        return fields.Raw(allow_none=True, metadata={
+            **meta, **({"type": "string"} if f.kind == "text" else NUM)})
+    if f.kind == "text":
+        return fields.String(allow_none=True, attribute=f"figures.{f.name}", metadata=meta)
+    if f.kind == "int":
+        return fields.Integer(allow_none=True, attribute=f"figures.{f.name}", metadata=meta)
+    return decimal(allow_none=True, attribute=f"figures.{f.name}", metadata=meta)
+
+
 class EnterpriseIn(Schema):
     """A key enterprise's row: its name and the figures of its programme's enterprise
     columns (`[[quarterly.columns]]`; notice 002's below); another key is refused by name."""
@@ -52,27 +78,34 @@ class EnterpriseIn(Schema):
     hightech_exports_10k_usd = fields.Raw(allow_none=True, metadata={**NUM, "example": "900"})
 
 
-class QuarterIn(Schema):
-    year = fields.Raw(required=True, metadata={"type": ["integer", "string"], "example": 2006})
-    quarter = fields.Raw(required=True, metadata={"type": ["integer", "string"], "example": 3})
-    exports_10k_usd = fields.Raw(allow_none=True, metadata={
-        **NUM, "description": "出口额（万美元）", "example": "52000"})
-    hightech_exports_10k_usd = fields.Raw(allow_none=True, metadata={
-        **NUM, "description": "高新技术产品出口额（万美元）", "example": "31000"})
-    enterprise_count = fields.Raw(allow_none=True, metadata={**NUM, "example": 120})
-    enterprises = fields.List(fields.Nested(EnterpriseIn), allow_none=True)
+class _QuarterIn(Schema):
+    """A quarter: its year and quarter, the base's figures under its programme's column
+    keys (each programme's below; another key is refused by name), its key enterprises."""
+
+    class Meta:
+        unknown = INCLUDE  # a programme's columns decide, in the service
 
 
-class QuarterOut(Schema):
-    year = fields.Integer(required=True)
-    quarter = fields.Integer(required=True)
-    revision = fields.Integer(required=True)
-    exports_10k_usd = decimal(allow_none=True)
-    hightech_exports_10k_usd = decimal(allow_none=True)
-    enterprise_count = fields.Integer(allow_none=True)
-    enterprises = fields.List(fields.Dict())
-    source = fields.String(required=True, metadata={"example": "api"})
-    submitted_at = fields.DateTime(required=True)
+QuarterIn = _QuarterIn.from_dict({
+    "year": fields.Raw(required=True, metadata={"type": ["integer", "string"], "example": 2006}),
+    "quarter": fields.Raw(required=True, metadata={"type": ["integer", "string"],
+                                                   "example": 3}),
+    **{f.name: _figure(f, False) for f in _base_columns()},
+    "enterprises": fields.List(fields.Nested(EnterpriseIn), allow_none=True),
+}, name="QuarterIn")
+
+QuarterOut = Schema.from_dict({
+    "year": fields.Integer(required=True),
+    "quarter": fields.Integer(required=True),
+    "revision": fields.Integer(required=True),
+    **{f.name: _figure(f, True) for f in _base_columns()},
+    "figures": fields.Dict(required=True, metadata={
+        "description": "the base's figures by its programme's column keys (decimals as "
+                       "their exact text)"}),
+    "enterprises": fields.List(fields.Dict()),
+    "source": fields.String(required=True, metadata={"example": "api"}),
+    "submitted_at": fields.DateTime(required=True),
+}, name="QuarterOut")
 
 
 class QuarterFiled(Schema):

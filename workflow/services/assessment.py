@@ -39,8 +39,10 @@ from workflow.errors import (
     NotFound,
     Refusal,
     ValidationFailed,
+    WrongStatus,
     refuse,
 )
+from workflow.programme import Programme
 from workflow.rules import RoundRules
 from workflow.services import cases
 from workflow.services.clock import local_date, utcnow
@@ -129,15 +131,15 @@ def _assess_all(session: DbSession, period: int, today: date, skip: set[int] | N
     annual = {a.application_id: AnnualFigures(a.year, local_date(a.submitted_at),
                                               a.policies_in_force, a.project_funding_10k_cny)
               for a in snap.annual}
-    rules_cache: dict[int, tuple[RoundRules, AssessmentRules]] = {}
-    for round_id, (year, params) in snap.rounds.items():
-        rules_cache[round_id] = (RoundRules.from_json({**params, "year": year}),
-                                 AssessmentRules.from_params(params))
+    rules_of = _rules_by_round(session, snap)
     out = []
     for b in snap.bases:
         if skip and b.id in skip:
             continue
-        round_rules, rules = rules_cache[b.round_id]
+        found = rules_of(b.round_id)
+        if found is None:  # its programme has no [assessment]: not re-evaluated
+            continue
+        round_rules, rules = found
         figures = BaseFigures(
             application_id=b.id, kind=b.kind, region=b.region, state=b.state,
             data_year=round_rules.data_year,
@@ -151,6 +153,35 @@ def _assess_all(session: DbSession, period: int, today: date, skip: set[int] | N
         out.append((assess(figures, period, today, round_rules, references, rules, cal),
                     b.applicant_name or "", b.region))
     return out
+
+
+def _rules_by_round(session: DbSession, snap: reports_repo.Snapshot
+                    ) -> Callable[[int], tuple[RoundRules, AssessmentRules] | None]:
+    """round id -> its rules and its programme's re-evaluation rules (`[assessment]` of the
+    definition it runs by, with the round's overrides), each worked out once; None for a
+    programme without [assessment]."""
+    cache: dict[int, tuple[RoundRules, AssessmentRules] | None] = {}
+
+    def rules_of(round_id: int) -> tuple[RoundRules, AssessmentRules] | None:
+        if round_id not in cache:
+            year, params, code, source_hash = snap.rounds[round_id]
+            defined = rounds_repo.programme_of_record(session, round_id, code,
+                                                      source_hash).assessment
+            cache[round_id] = None if defined is None else (
+                RoundRules.from_json({**params, "year": year}),
+                AssessmentRules.from_params(params, defined))
+        return cache[round_id]
+    return rules_of
+
+
+def not_re_evaluated(p: Programme) -> Refusal:
+    """Why a base of a programme without `[assessment]` has no re-evaluation."""
+    return refuse("not_re_evaluated",
+                  f"“{p.name_zh}”不进行复评：其项目定义（programmes/{p.code}.toml）未规定复评"
+                  "规则（[assessment]），不按其他项目的规则评估",
+                  f"{p.name_en} has no re-evaluation: its definition (programmes/{p.code}"
+                  ".toml) has no [assessment] rules, and no other programme's are applied",
+                  guard="assessment", details={"programme": p.code})
 
 
 def proposals_for(uow: UnitOfWork, period: int, now: datetime, only: set[int]
@@ -333,6 +364,9 @@ def evaluations_of(uow: UnitOfWork, user_id: int, app_id: int) -> list[Any]:
         row = cases_repo.get_application(s, app_id)
         if scope_repo.actor_for_case(s, user, row, local_date(utcnow())) is None:
             raise scope_repo.not_found("base")
+        p = rounds_repo.programme_of_round(row.round)
+        if p.assessment is None:
+            raise WrongStatus(not_re_evaluated(p))
         return reports_repo.evaluations_of_base(s, app_id)
 
 
@@ -354,7 +388,7 @@ class ProgrammeShare:
     year: int
     national_100m_usd: Decimal | None
     regions: list[RegionShare]
-    goal_pct: Decimal
+    goal_pct: Decimal | None  # the programme's [goals] share_pct (002 §一)
 
     @property
     def total_100m_usd(self) -> Decimal:

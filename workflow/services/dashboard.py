@@ -1,5 +1,5 @@
-"""The dashboard: counts by state, region, province and round, and progress towards the
-programme's goals as its definition file sets them (`[goals]`: 002 §一 100 bases by 2010
+"""The dashboard of a programme: counts by state, region, province and round, and progress
+towards the programme's goals as its definition file sets them (`[goals]`: 002 §一 100 bases by 2010
 with the path year by year, §五(二) about 15 new bases in 2006, the ~70 % share).
 
 The ministry sees everything; a province sees the cases submitted to it (the inbox scope).
@@ -15,10 +15,10 @@ from workflow import permissions
 from workflow.goals import Goals, GoalYear
 from workflow.goals import path as goal_path
 from workflow.permissions import Scope
-from workflow.programme import DEFAULT_CODE, programme
+from workflow.programme import DEFAULT_CODE, Programme, known, programme
 from workflow.regions import Region
 from workflow.services.clock import local_date, utcnow
-from workflow.states import DESIGNATED, State
+from workflow.states import DESIGNATED
 from workflow.storage import reports_repo, scope_repo, stats, users_repo
 from workflow.storage.uow import DbSession, UnitOfWork
 
@@ -68,6 +68,7 @@ class Dashboard:
     marks_by_round: dict[int, dict[str, int]] = field(default_factory=dict)
     goals: Goals | None = None  # the programme's (002 §一, §五(二)); None: none set
     goal_path: list[GoalYear] = field(default_factory=list)
+    programme: Programme | None = None  # whose cases these are (notice 002's by default)
 
     @property
     def goal_bases(self) -> int:
@@ -79,7 +80,8 @@ class Dashboard:
 
     @property
     def designated(self) -> int:
-        return sum(n for s, n in self.by_state if s in DESIGNATED)
+        states = self.programme.designated if self.programme else {s.value for s in DESIGNATED}
+        return sum(n for s, n in self.by_state if s in states)
 
     @property
     def goal_progress_pct(self) -> Decimal | None:
@@ -95,33 +97,50 @@ class Dashboard:
         return Share(None, Decimal(0), None)
 
 
-STATE_ORDER = [s.value for s in State]
 REGION_ORDER = [r.value for r in Region]
 
 
-def overview(uow: UnitOfWork, user_id: int) -> Dashboard:
-    """The dashboard for a ministry reviewer (national) or a provincial reviewer (own)."""
+def programmes_of(uow: UnitOfWork, user_id: int) -> list[Programme]:
+    """The programmes whose dashboard this reviewer may see: every one for the ministry;
+    notice 002's and its own province's programme for a province."""
+    with uow.read():
+        user = users_repo.user_by_id(uow.session, user_id)
+        reach = permissions.scope_of(user, "dashboard.view")
+        own = user.authority.code if user.authority is not None else None
+    return [p for p in known()
+            if reach is Scope.NATIONAL or p.authority is None or p.authority == own]
+
+
+def overview(uow: UnitOfWork, user_id: int, code: str = DEFAULT_CODE) -> Dashboard:
+    """The dashboard of one programme (notice 002's unless named) for a ministry reviewer
+    (national) or a provincial reviewer (own): its states, its designated bases, its goals
+    (`[goals]`; none: no goal is shown)."""
+    if code not in {p.code for p in programmes_of(uow, user_id)}:
+        code = DEFAULT_CODE
+    defined = programme(code)
+    designated = sorted(defined.designated)
     with uow.read():
         s = uow.session
         user = users_repo.user_by_id(s, user_id)
         reach = permissions.scope_of(user, "dashboard.view")
-        # the dashboard shows notice 002's programme and its goals (002 §一); a province's
-        # own programme has its own lists (the inbox's programme filter)
-        scope: Any = stats.of_programme(DEFAULT_CODE)
+        scope: Any = stats.of_programme(code)
         if reach is Scope.NATIONAL:
-            code, zh, en = "national", "全国", "National"
+            where, zh, en = "national", "全国", "National"
         elif reach is Scope.AUTHORITY_TREE and user.authority is not None:
             scope = stats.both(scope_repo.scope_filter(user, []), scope)
-            code, zh, en = user.authority.code, user.authority.name_zh, user.authority.name_en
+            where, zh, en = user.authority.code, user.authority.name_zh, user.authority.name_en
         else:
             permissions.forbid("dashboard.view")
-        by_state = sorted(stats.by_state(s, scope), key=lambda p: STATE_ORDER.index(p[0]))
-        by_region = sorted(stats.by_region(s, scope),
+        order = list(defined.states)  # the file's order of its states
+        by_state = sorted(stats.by_state(s, scope),
+                          key=lambda p: order.index(p[0]) if p[0] in order else len(order))
+        by_region = sorted(stats.by_region(s, scope, designated),
                            key=lambda r: REGION_ORDER.index(str(r["region"])))
         # the ministry: one row per province-level authority (cities counted in);
         # a province: one row per city, and its own
-        by_authority = stats.by_authority(s, scope, by_province=code == "national")
-        rounds = stats.by_round(s, scope)
+        by_authority = stats.by_authority(s, scope, by_province=where == "national",
+                                          designated=designated)
+        rounds = stats.by_round(s, scope, designated)
         national = stats.national_hightech_exports(s)
         # the bases' exports in each round's data year: the programme report's computation
         bases_exports = {int(str(r["year"])): bases_hightech(s, int(str(r["year"])) - 1,
@@ -132,8 +151,8 @@ def overview(uow: UnitOfWork, user_id: int) -> Dashboard:
         for year, state, n in stats.by_round_and_state(s, scope):
             rounds_by_state.setdefault(year, {})[state] = n
     trends = trends_of(rounds, national, bases_exports)
-    goals = programme(DEFAULT_CODE).goals
-    return Dashboard(scope=code, scope_zh=zh, scope_en=en,
+    goals = defined.goals
+    return Dashboard(scope=where, scope_zh=zh, scope_en=en, programme=defined,
                      total=sum(n for _, n in by_state), by_state=by_state, by_region=by_region,
                      by_authority=by_authority, trends=trends,
                      rounds_by_state=rounds_by_state, marks_by_round=marks, goals=goals,

@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from config import Settings
+from workflow import quarterly_data
 from workflow.authorities import City
 from workflow.calendar import WorkCalendar
 from workflow.regions import AUTHORITIES, Region
@@ -598,13 +599,12 @@ def _guangdong(uow: UnitOfWork, ids: dict[str, int], existing: set[str], today: 
     """Guangdong's round of its own programme, opened by the province three weeks ago:
     enterprises' applications from the cities' bureaux — one designated, two with the
     province, one still a draft."""
-    from workflow.programme import current_source, digest
+    from workflow.programme import current_source, digest, programme
 
     with uow:
         s = uow.session
         if rounds_repo.round_by_year(s, today.year, GUANGDONG) is None:
-            rules = replace(RoundRules.for_year(today.year),
-                            provincial_internal_deadline=None,
+            rules = replace(programme(GUANGDONG).round_rules(today.year),
                             submission_deadline=cal.add_working_days(today, 10),
                             approval_deadline=cal.add_working_days(today, 25))
             source = current_source(GUANGDONG)
@@ -710,8 +710,10 @@ def _file_reports(s: Any, base: ApplicationRow, today: date, cal: WorkCalendar,
         m, d = QUARTER_END[q]
         s.add(QuarterlyReportRow(
             application_id=base.id, year=y, quarter=q, revision=1, is_current=True,
-            exports_10k_usd=(hightech * Decimal("1.6")).quantize(Decimal("0.01")),
-            hightech_exports_10k_usd=hightech, enterprise_count=figures["enterprise_count"],
+            figures=quarterly_data.stored_figures({
+                quarterly_data.EXPORTS: (hightech * Decimal("1.6")).quantize(Decimal("0.01")),
+                quarterly_data.HIGHTECH_EXPORTS: hightech,
+                "enterprise_count": figures["enterprise_count"]}),
             enterprises=[], source="form", submitted_by_id=base.owner_id,
             submitted_at=_at(max(date(y, m, d) + timedelta(days=10), due - timedelta(days=3)))))
     for y in range(2006, today.year):

@@ -18,7 +18,7 @@ from typing import Any
 from workflow import reminders as rules_mod
 from workflow.calendar import WorkCalendar
 from workflow.errors import ValidationFailed, refuse
-from workflow.programme import Programme, frozen, programme, reminder_kinds
+from workflow.programme import DEFAULT_CODE, Programme, known, reminder_kinds
 from workflow.reminders import Audience, CaseFacts, Days, Due, ReminderRule
 from workflow.rules import RoundRules, RoundStatus, round_status
 from workflow.services.clock import CHINA, local_date, real_utcnow, utcnow
@@ -86,12 +86,7 @@ def _facts(s: DbSession, records: list[rr.CaseRecord], rounds: dict[int, RoundRu
 
 def _programme_of(s: DbSession, round_id: int, rec: rr.RoundRecord) -> Programme:
     """The definition a round runs by: the one it opened with, or (planned) the file."""
-    if rec.programme_hash is None:
-        return programme(rec.programme)
-    try:
-        return frozen(rec.programme_hash)
-    except KeyError:
-        return frozen(rec.programme_hash, rr.programme_source(s, round_id))
+    return rounds_repo.programme_of_record(s, round_id, rec.programme, rec.programme_hash)
 
 
 def _rounds(s: DbSession, round_ids: set[int], day: date) -> dict[int, RoundRun]:
@@ -472,20 +467,27 @@ def _digest(s: DbSession, user_id: int, items: list[OutboxRow], day: date, base_
 
 # --- operations ----------------------------------------------------------------------------
 
-def replan(uow: UnitOfWork, round_year: int | None = None, at: datetime | None = None) -> int:
-    """Have the next scan re-plan every open case (of one round): call after a round's
-    dates or reminder rules change. Returns the cases touched."""
+def replan(uow: UnitOfWork, round_year: int | None = None, at: datetime | None = None,
+           code: str | None = None) -> int:
+    """Have the next scan re-plan every open case (of one programme, of one of its rounds:
+    a year alone is notice 002's round): call after a round's dates or reminder rules
+    change. Returns the cases touched."""
     day = local_date(at or utcnow())
     with uow:
         s = uow.session
-        round_id = None
+        round_ids: list[int] | None = None
+        if code is not None and code not in {p.code for p in known()}:
+            raise ValidationFailed(refuse("unknown_programme", f"未知的专项：{code}",
+                                          f"no programme {code!r}", field="programme"))
         if round_year is not None:
-            rnd = rounds_repo.round_by_year(s, round_year)
+            rnd = rounds_repo.round_by_year(s, round_year, code or DEFAULT_CODE)
             if rnd is None:
                 raise ValidationFailed(refuse("not_found", "未找到该申报年度",
                                               "no such round", field="round_year"))
-            round_id = rnd.id
-        n = rr.replan_open_cases(s, day, round_id)
+            round_ids = [rnd.id]
+        elif code is not None:
+            round_ids = rounds_repo.round_ids_of(s, code)
+        n = rr.replan_open_cases(s, day, round_ids)
         uow.commit()
         return n
 
@@ -500,12 +502,14 @@ class Inbox:
 
 
 def notifications(uow: UnitOfWork, user_id: int, *, limit: int = 100,
-                  unread_only: bool = False) -> Inbox:
-    """A user's in-app notifications (one per reminder mail), newest first."""
+                  unread_only: bool = False, programme: str | None = None) -> Inbox:
+    """A user's in-app notifications (one per reminder mail), newest first; those about one
+    programme's cases when it is named."""
     with uow.read():
         s = uow.session
         user = users_repo.user_by_id(s, user_id)
-        items = rr.notifications_of(s, user_id, max(1, min(limit, 500)), unread_only)
+        items = rr.notifications_of(s, user_id, max(1, min(limit, 500)), unread_only,
+                                    programme)
         return Inbox(items, rr.unread_count(s, user_id), bool(user.mail_digest))
 
 

@@ -76,9 +76,8 @@ def _store_quarters(session: DbSession, row: ApplicationRow, user: UserRow,
         rev = revisions[(q.year, q.quarter)]
         session.add(QuarterlyReportRow(
             application_id=row.id, year=q.year, quarter=q.quarter, revision=rev,
-            is_current=True, exports_10k_usd=q.exports_10k_usd,
-            hightech_exports_10k_usd=q.hightech_exports_10k_usd,
-            enterprise_count=q.enterprise_count, enterprises=q.enterprises, source=source,
+            is_current=True, figures=quarterly_data.stored_figures(q.figures),
+            enterprises=q.enterprises, source=source,
             submitted_by_id=user.id, submitted_at=now))
         out.append((q.year, q.quarter, rev))
     try:
@@ -93,48 +92,17 @@ def _store_quarters(session: DbSession, row: ApplicationRow, user: UserRow,
 def submit_quarter(uow: UnitOfWork, user_id: int, app_id: int, data: dict[str, Any],
                    now: datetime | None = None) -> int:
     """File one quarter from the web form or the API; returns its revision number.
-    `data`: year, quarter, exports_10k_usd, hightech_exports_10k_usd, enterprise_count,
-    enterprises [{name, exports_10k_usd, hightech_exports_10k_usd}]."""
+    `data`: year, quarter, the base's figures under its programme's column keys (notice
+    002's: exports_10k_usd, hightech_exports_10k_usd, enterprise_count), enterprises
+    [{name, and the programme's enterprise columns}]."""
     now = now or utcnow()
     today = local_date(now)
     with uow.read():  # the base's programme says what it reports
         s = uow.session
         cols = _columns(_base(s, users_repo.user_by_id(s, user_id), app_id, today, write=False))
-    clean, errors = quarterly_data.check_values(data, cols.base_sheet, today,
-                                                limits=cols.limits_of("base"))
-    enterprises = []
-    seen: set[str] = set()
-    raw_rows = data.get("enterprises") or []
-    if not isinstance(raw_rows, list):
-        raw_rows, errors = [], errors + [refuse("invalid_enterprises", "重点企业应为列表",
-                                                "enterprises must be a list",
-                                                field="enterprises")]
-    for i, ent in enumerate(raw_rows):
-        ent = ent if isinstance(ent, dict) else {}
-        if all(v in (None, "") for v in ent.values()):
-            continue
-        known = {quarterly_data.NAME.name, *(c.name for c in cols.enterprise)}
-        for key in sorted(k for k in map(str, ent) if k not in known):  # not the programme's
-            errors.append(refuse("unknown_field", f"重点企业第 {i + 1} 行：未知字段 {key[:40]}",
-                                 f"enterprise row {i + 1}: unknown field {key[:40]}",
-                                 field=f"enterprises[{i}].{key[:40]}"))
-        e_clean, e_err = quarterly_data.check_values(
-            ent, (quarterly_data.NAME, *cols.enterprise), today,
-            lambda name, i=i: {"field": f"enterprises[{i}].{name}",
-                               "label_zh": f"重点企业第 {i + 1} 行 ",
-                               "label_en": f"enterprise row {i + 1}: "},
-            cols.limits_of("enterprise"))
-        errors += e_err
-        if not e_err and e_clean["name"] in seen:
-            errors.append(refuse("duplicate_row", f"重点企业第 {i + 1} 行：企业重复",
-                                 f"enterprise row {i + 1} is a duplicate",
-                                 field=f"enterprises[{i}].name"))
-        elif not e_err:
-            seen.add(e_clean["name"])
-            enterprises.append(quarterly_data.stored_row(e_clean))
-    if errors:
+    quarter, errors = quarterly_data.check_quarter(data, cols, today)
+    if quarter is None:
         raise ValidationFailed(*errors)
-    quarter = QuarterData.of(clean, enterprises)
     with uow:
         s = uow.session
         user = users_repo.user_by_id(s, user_id)
@@ -243,8 +211,9 @@ def template_for(uow: UnitOfWork, user_id: int, app_id: int | None = None,
         row = _base(s, user, app_id, local_date(utcnow()), write=False)
         found = _quarterly(rounds_repo.programme_of_round(row.round))
         assert found.columns is not None
-        rows = [QuarterData(q.year, q.quarter, q.exports_10k_usd, q.hightech_exports_10k_usd,
-                            q.enterprise_count, list(q.enterprises or []))
+        rows = [QuarterData(q.year, q.quarter,
+                            quarterly_data.read_figures(q.figures, found.columns.base),
+                            list(q.enterprises or []))
                 for q in reports_repo.current_quarters(s, app_id)]
         return quarterly_excel.template(found.heading_zh, found.columns,
                                         row.applicant_name or "", rows)

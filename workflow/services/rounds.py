@@ -85,7 +85,7 @@ def _names(data: dict[str, Any], year: int) -> tuple[str, str]:
 def plan(uow: UnitOfWork, user_id: int, data: dict[str, Any],
          now: datetime | None = None) -> Outcome:
     """A new round, planned (not yet open): `year` and any of `workflow.rounds.EDITABLE`;
-    what is not given takes notice 002's 2006 rules moved to that year."""
+    what is not given takes the programme file's `[rounds]`, dates moved to that year."""
     now = now or utcnow()
     raw_year = data.get("year")
     try:
@@ -112,8 +112,10 @@ def plan(uow: UnitOfWork, user_id: int, data: dict[str, Any],
                                  f"the {year} round exists already", field="year"))
         changes = {k: v for k, v in data.items()
                    if k not in ("year", "name_zh", "name_en", "programme")}
-        rules, wrong = rules_of_rounds.apply(RoundRules.for_year(year if not errors else 2006),
-                                             changes, set(authorities_repo.authorities_by_code(s)))
+        # what the programme's file says a new round starts with ([rounds])
+        starts = programme(code).round_rules(year if not errors else 2006)
+        rules, wrong = rules_of_rounds.apply(starts, changes,
+                                             set(authorities_repo.authorities_by_code(s)))
         if errors or wrong:  # every error at once, each naming its field
             raise ValidationFailed(*errors, *wrong)
         zh, en = _names(data, year)

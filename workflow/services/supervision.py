@@ -21,7 +21,7 @@ from typing import Any
 
 from workflow import permissions
 from workflow.assessment import PROPOSALS
-from workflow.errors import GuardFailed, ValidationFailed, refuse
+from workflow.errors import GuardFailed, Refusal, ValidationFailed, refuse
 from workflow.permissions import Scope
 from workflow.roles import Role
 from workflow.services import assessment, audit, events
@@ -200,65 +200,90 @@ def submit_assessment(uow: UnitOfWork, user_id: int, period: int, summary: str,
         s = uow.session
         user = _province(s, user_id)
         bases = {i: n for i, n, _a in sr.bases_of_province(s, user.authority_id or 0)}
-        errors = []
-        if not summary:
-            errors.append(refuse("required", "评估报告摘要：必填", "summary: is required",
-                                 field="summary"))
-        elif len(summary) > MAX_BODY:
-            errors.append(refuse("too_long", f"摘要不得超过 {MAX_BODY} 个字符",
-                                 f"the summary has at most {MAX_BODY} characters",
-                                 field="summary"))
-        if not bases:
-            errors.append(refuse("no_bases", "本省（区、市）没有已认定的基地",
-                                 "there is no designated base in your scope", field="items"))
-        out: list[dict[str, Any]] = []
-        for app_id, name in bases.items():
-            item = items.get(app_id, {})
-            suggestion = (item.get("suggestion") or "").strip()
-            findings = (item.get("findings") or "").strip()
-            if suggestion not in PROPOSALS:
-                errors.append(refuse("invalid_choice", f"{name}：请选择评估意见",
-                                     f"{name}: choose keep, rectify or revoke",
-                                     field=f"items[{app_id}].suggestion"))
-            if suggestion in ("rectify", "revoke") and not findings:
-                errors.append(refuse("required", f"{name}：建议整改或撤销时须写明评估发现",
-                                     f"{name}: say what was found when suggesting "
-                                     f"{suggestion}", field=f"items[{app_id}].findings"))
-            if len(findings) > MAX_FINDINGS:
-                errors.append(refuse("too_long", f"{name}：评估发现不得超过 {MAX_FINDINGS} 个字符",
-                                     f"{name}: findings have at most {MAX_FINDINGS} characters",
-                                     field=f"items[{app_id}].findings"))
-            out.append({"application_id": app_id, "name": name, "suggestion": suggestion,
-                        "findings": findings})
-        unknown = sorted(set(items) - set(bases))
-        if unknown:
-            errors.append(refuse("out_of_scope", "所列基地不在本省（区、市）范围内",
-                                 "a base listed is not in your scope", field="items",
-                                 details={"ids": unknown[:20]}))
+        out, errors = _checked_report(summary, bases, items)
         if errors:
             raise ValidationFailed(*errors)
-        authority_id = user.authority_id or 0
-        row = ProvincialAssessmentRow(
-            period=period, authority_id=authority_id,
-            revision=sr.next_revision(s, period, authority_id), submitted_by_id=user.id,
-            submitted_by_name=user.display_name, submitted_at=now, summary=summary,
-            items=out)
-        s.add(row)
-        s.flush()
-        ministry = er.reviewers(s, Role.MINISTRY_REVIEWER, None)
-        province = user.authority.name_zh if user.authority else ""
-        written = events.write(s, [_report_message(p, row, province, base_url)
-                                   for p in ministry], now)
-        audit.append(s, "provincial_assessment_submitted", who=audit.Who.of(user),
-                     object_type="provincial_assessment", object_id=row.id,
-                     chain=audit_repo.SYSTEM_CHAIN, now=now,
-                     details={"period": period, "revision": row.revision,
-                              "suggestions": {str(i["application_id"]): i["suggestion"]
-                                              for i in out}})
+        row, written = _store_report(s, user, period, summary, out, base_url, now)
         if written:
             uow.record("outbox_written", count=written)
         uow.commit()
         return row
+
+
+def _checked_report(summary: str, bases: dict[int, str], items: dict[int, dict[str, str]]
+                    ) -> tuple[list[dict[str, Any]], list[Refusal]]:
+    """A province's report as stored (one item per base in its scope), and every error:
+    the summary's, then each base's, then bases listed that are not in its scope."""
+    errors = []
+    if not summary:
+        errors.append(refuse("required", "评估报告摘要：必填", "summary: is required",
+                             field="summary"))
+    elif len(summary) > MAX_BODY:
+        errors.append(refuse("too_long", f"摘要不得超过 {MAX_BODY} 个字符",
+                             f"the summary has at most {MAX_BODY} characters",
+                             field="summary"))
+    if not bases:
+        errors.append(refuse("no_bases", "本省（区、市）没有已认定的基地",
+                             "there is no designated base in your scope", field="items"))
+    out: list[dict[str, Any]] = []
+    for app_id, name in bases.items():
+        item, item_errors = _checked_item(app_id, name, items.get(app_id, {}))
+        out.append(item)
+        errors += item_errors
+    unknown = sorted(set(items) - set(bases))
+    if unknown:
+        errors.append(refuse("out_of_scope", "所列基地不在本省（区、市）范围内",
+                             "a base listed is not in your scope", field="items",
+                             details={"ids": unknown[:20]}))
+    return out, errors
+
+
+def _checked_item(app_id: int, name: str, item: dict[str, str]
+                  ) -> tuple[dict[str, Any], list[Refusal]]:
+    """One base's suggestion and findings, and what is wrong with them."""
+    suggestion = (item.get("suggestion") or "").strip()
+    findings = (item.get("findings") or "").strip()
+    errors = []
+    if suggestion not in PROPOSALS:
+        errors.append(refuse("invalid_choice", f"{name}：请选择评估意见",
+                             f"{name}: choose keep, rectify or revoke",
+                             field=f"items[{app_id}].suggestion"))
+    if suggestion in ("rectify", "revoke") and not findings:
+        errors.append(refuse("required", f"{name}：建议整改或撤销时须写明评估发现",
+                             f"{name}: say what was found when suggesting "
+                             f"{suggestion}", field=f"items[{app_id}].findings"))
+    if len(findings) > MAX_FINDINGS:
+        errors.append(refuse("too_long", f"{name}：评估发现不得超过 {MAX_FINDINGS} 个字符",
+                             f"{name}: findings have at most {MAX_FINDINGS} characters",
+                             field=f"items[{app_id}].findings"))
+    return ({"application_id": app_id, "name": name, "suggestion": suggestion,
+             "findings": findings}, errors)
+
+
+def _store_report(s: DbSession, user: UserRow, period: int, summary: str,
+                  out: list[dict[str, Any]], base_url: str, now: datetime
+                  ) -> tuple[ProvincialAssessmentRow, int]:
+    """Store the report as the period's next revision, tell the ministry's reviewers and
+    audit it; (the row, messages written)."""
+    authority_id = user.authority_id or 0
+    row = ProvincialAssessmentRow(
+        period=period, authority_id=authority_id,
+        revision=sr.next_revision(s, period, authority_id), submitted_by_id=user.id,
+        submitted_by_name=user.display_name, submitted_at=now, summary=summary,
+        items=out)
+    s.add(row)
+    s.flush()
+    ministry = er.reviewers(s, Role.MINISTRY_REVIEWER, None)
+    province = user.authority.name_zh if user.authority else ""
+    written = events.write(s, [_report_message(p, row, province, base_url)
+                               for p in ministry], now)
+    audit.append(s, "provincial_assessment_submitted", who=audit.Who.of(user),
+                 object_type="provincial_assessment", object_id=row.id,
+                 chain=audit_repo.SYSTEM_CHAIN, now=now,
+                 details={"period": period, "revision": row.revision,
+                          "suggestions": {str(i["application_id"]): i["suggestion"]
+                                          for i in out}})
+    return row, written
 
 
 def _report_message(person: er.Recipient, row: ProvincialAssessmentRow, province: str,

@@ -437,9 +437,10 @@ class QuarterlyReportRow(Base):
     quarter: Mapped[int] = mapped_column(Integer)
     revision: Mapped[int] = mapped_column(Integer, default=1)
     is_current: Mapped[bool] = mapped_column(Boolean, default=True)
-    exports_10k_usd: Mapped[Decimal | None] = mapped_column(Money)
-    hightech_exports_10k_usd: Mapped[Decimal | None] = mapped_column(Money)
-    enterprise_count: Mapped[int | None] = mapped_column(Integer)
+    # the base's figures as its programme's `[[quarterly.columns]]` define them: one
+    # document keyed by column, decimals as their exact text, counts as numbers, nothing
+    # for an empty figure (workflow.quarterly_data.stored_figures / read_figures)
+    figures: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default=text("'{}'"))
     enterprises: Mapped[list[Any]] = mapped_column(default=list)  # key enterprises' rows
     source: Mapped[str] = mapped_column(String(20), default="form")  # form | excel | api
     submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -740,6 +741,14 @@ def form_value(name: str, kind: str = "money", label: bool = True) -> Any:
         expr = item.as_integer()
     else:
         expr = item.as_string()
+    return expr.label(name) if label else expr
+
+
+def quarter_figure(name: str, kind: str = "money", label: bool = True) -> Any:
+    """A base's figure in its quarterly report's document as a typed SQL expression (as
+    `form_value`): for the re-evaluation's sums."""
+    item = QuarterlyReportRow.figures[name]
+    expr = item.as_integer() if kind == "int" else item.as_numeric(18, 4)
     return expr.label(name) if label else expr
 
 

@@ -250,12 +250,13 @@ def final_states() -> list[str]:
     return sorted(k for k in keys if all(k in p.terminal for p in progs if k in p.states))
 
 
-def replan_open_cases(s: Session, day: date, round_id: int | None = None) -> int:
-    """Ask the next scan to re-plan every unfinished case (after a round's dates change)."""
+def replan_open_cases(s: Session, day: date, round_ids: Sequence[int] | None = None) -> int:
+    """Ask the next scan to re-plan every unfinished case (of some rounds: after a round's
+    dates change)."""
     t = _table(ApplicationRow)
     stmt = update(t).where(t.c.state.not_in(final_states()))
-    if round_id is not None:
-        stmt = stmt.where(t.c.round_id == round_id)
+    if round_ids is not None:
+        stmt = stmt.where(t.c.round_id.in_(list(round_ids)))
     return _rowcount(s.execute(stmt.values(next_reminder_on=day)))
 
 
@@ -413,11 +414,16 @@ def outbox_counts(s: Session) -> dict[str, int]:
                                          .group_by(OutboxRow.status))}
 
 
-def notifications_of(s: Session, user_id: int, limit: int, unread_only: bool
-                     ) -> list[NotificationRow]:
+def notifications_of(s: Session, user_id: int, limit: int, unread_only: bool,
+                     programme: str | None = None) -> list[NotificationRow]:
+    """A user's notifications, newest first; of one programme's cases when named."""
     q = select(NotificationRow).where(NotificationRow.user_id == user_id)
     if unread_only:
         q = q.where(NotificationRow.read_at.is_(None))
+    if programme is not None:
+        q = (q.join(ApplicationRow, ApplicationRow.id == NotificationRow.application_id)
+             .join(RoundRow, RoundRow.id == ApplicationRow.round_id)
+             .where(RoundRow.programme == programme))
     return list(s.scalars(q.order_by(NotificationRow.id.desc()).limit(limit)))
 
 

@@ -31,6 +31,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session, aliased
 
+from workflow.quarterly_data import EXPORTS, HIGHTECH_EXPORTS
 from workflow.states import DESIGNATED
 from workflow.storage.models import (
     AnnualReportRow,
@@ -44,6 +45,7 @@ from workflow.storage.models import (
     ReferenceStatRow,
     RoundRow,
     form_value,
+    quarter_figure,
 )
 from workflow.storage.types import UTCDateTime
 
@@ -156,7 +158,8 @@ class Snapshot:
     #                                        submitted_at)
     years: Sequence[Any]  # complete earlier years: Row(application_id, year, Σ hightech)
     annual: Sequence[Any]  # Row(application_id, year, submitted_at, policies, funding)
-    rounds: dict[int, tuple[int, dict[str, Any]]]
+    # round id -> (year, params, programme code, programme_hash: the definition it opened with)
+    rounds: dict[int, tuple[int, dict[str, Any], str, str | None]]
 
 
 def snapshot(session: Session, period: int) -> Snapshot:
@@ -185,12 +188,12 @@ def snapshot(session: Session, period: int) -> Snapshot:
                QuarterlyReportRow.application_id.in_(in_designated))
     quarters = conn.execute(
         select(QuarterlyReportRow.application_id, QuarterlyReportRow.year,
-               QuarterlyReportRow.quarter, QuarterlyReportRow.exports_10k_usd,
-               QuarterlyReportRow.hightech_exports_10k_usd, QuarterlyReportRow.submitted_at)
+               QuarterlyReportRow.quarter, quarter_figure(EXPORTS),
+               quarter_figure(HIGHTECH_EXPORTS), QuarterlyReportRow.submitted_at)
         .where(*current, QuarterlyReportRow.year == period)).all()
     years = conn.execute(
         select(QuarterlyReportRow.application_id, QuarterlyReportRow.year,
-               func.coalesce(func.sum(QuarterlyReportRow.hightech_exports_10k_usd), 0))
+               func.coalesce(func.sum(quarter_figure(HIGHTECH_EXPORTS, label=False)), 0))
         .where(*current, QuarterlyReportRow.year.between(period - 3, period - 1))
         .group_by(QuarterlyReportRow.application_id, QuarterlyReportRow.year)
         .having(func.count(QuarterlyReportRow.quarter.distinct()) == 4)).all()
@@ -200,8 +203,9 @@ def snapshot(session: Session, period: int) -> Snapshot:
                AnnualReportRow.project_funding_10k_cny)
         .where(AnnualReportRow.is_current.is_(True), AnnualReportRow.year == period,
                AnnualReportRow.application_id.in_(in_designated))).all()
-    rounds = {r.id: (r.year, dict(r.params or {}))
-              for r in conn.execute(select(RoundRow.id, RoundRow.year, RoundRow.params))}
+    rounds = {r.id: (r.year, dict(r.params or {}), r.programme, r.programme_hash)
+              for r in conn.execute(select(RoundRow.id, RoundRow.year, RoundRow.params,
+                                           RoundRow.programme, RoundRow.programme_hash))}
     return Snapshot(bases, quarters, years, annual, rounds)
 
 
@@ -342,7 +346,7 @@ def hightech_by_region(session: Session, year: int, *, rounds_up_to: int | None 
     reported (the round's year before) — the figure of its 申报书; otherwise unknown (not
     counted). `rounds_up_to`: only bases designated in rounds up to that year."""
     per_base = (select(QuarterlyReportRow.application_id,
-                       func.sum(QuarterlyReportRow.hightech_exports_10k_usd).label("total"),
+                       func.sum(quarter_figure(HIGHTECH_EXPORTS, label=False)).label("total"),
                        func.count().label("quarters"))
                 .where(QuarterlyReportRow.is_current.is_(True), QuarterlyReportRow.year == year)
                 .group_by(QuarterlyReportRow.application_id).subquery())

@@ -21,6 +21,19 @@ def programme_of_round(round_row: RoundRow) -> Programme:
     return programme(round_row.programme)
 
 
+def programme_of_record(session: Session, round_id: int, code: str, source_hash: str | None
+                        ) -> Programme:
+    """The same from a round's columns: the definition it opened with (its text read only
+    on a process's first use of it), or (planned) the file."""
+    if source_hash is None:
+        return programme(code)
+    try:
+        return frozen(source_hash)
+    except KeyError:
+        return frozen(source_hash, session.scalar(
+            select(RoundRow.programme_source).where(RoundRow.id == round_id)))
+
+
 def status_of(round_row: RoundRow, day: date) -> RoundStatus:
     return round_status(round_row.opened_on, round_row.closed_on, day)
 
@@ -46,6 +59,11 @@ def round_by_year(session: Session, year: int, code: str = DEFAULT_CODE) -> Roun
     """That year's round of a programme (notice 002's unless named)."""
     return session.scalars(select(RoundRow).where(RoundRow.year == year,
                                                   RoundRow.programme == code)).first()
+
+
+def round_ids_of(session: Session, code: str) -> list[int]:
+    """Every round of a programme."""
+    return list(session.scalars(select(RoundRow.id).where(RoundRow.programme == code)))
 
 
 _rules: dict[tuple[int, str], RoundRules] = {}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -22,14 +23,15 @@ from workflow.storage.uow import DbSession
 _DESIGNATED = [s.value for s in DESIGNATED]
 
 
-def _designated() -> Any:
-    """1 for a designated base (approved / re_evaluated / rectifying), else 0."""
-    return func.sum(case((ApplicationRow.state.in_(_DESIGNATED), 1), else_=0)).cast(Integer)
+def _designated(states: Sequence[str]) -> Any:
+    """1 for a designated base (notice 002's: approved / re_evaluated / rectifying; a
+    programme's own: its `designated` states), else 0."""
+    return func.sum(case((ApplicationRow.state.in_(states), 1), else_=0)).cast(Integer)
 
 
-def _designated_exports() -> Any:
+def _designated_exports(states: Sequence[str]) -> Any:
     """Sum of the designated bases' high-tech exports (亿美元)."""
-    return func.sum(case((ApplicationRow.state.in_(_DESIGNATED),
+    return func.sum(case((ApplicationRow.state.in_(states),
                           form_value("hightech_exports_100m_usd", label=False)), else_=None))
 
 
@@ -48,23 +50,25 @@ def by_state(session: DbSession, scope: Any) -> list[tuple[str, int]]:
     return [(s, int(n)) for s, n in session.execute(q)]
 
 
-def by_region(session: DbSession, scope: Any) -> list[dict[str, Any]]:
+def by_region(session: DbSession, scope: Any, designated: Sequence[str] = _DESIGNATED
+              ) -> list[dict[str, Any]]:
     q = (select(AuthorityRow.region, func.count().label("applications"),
-                _designated().label("designated"))
+                _designated(designated).label("designated"))
          .join(AuthorityRow, AuthorityRow.id == ApplicationRow.authority_id)
          .where(scope).group_by(AuthorityRow.region))
     return [dict(r._mapping) for r in session.execute(q)]
 
 
-def by_authority(session: DbSession, scope: Any, *, by_province: bool) -> list[dict[str, Any]]:
+def by_authority(session: DbSession, scope: Any, *, by_province: bool,
+                 designated: Sequence[str] = _DESIGNATED) -> list[dict[str, Any]]:
     """Per authority: applications, bases, their high-tech exports. `by_province`: a city's
     cases counted under its province (the ministry's view of 37); else per authority, each
     city on its own row (a province's view of its cities)."""
     parent = aliased(AuthorityRow)
     who = aliased(AuthorityRow)
     q = (select(who.code, who.name_zh, who.name_en, who.region,
-                func.count().label("applications"), _designated().label("designated"),
-                _designated_exports().label("designated_hightech_100m_usd"))
+                func.count().label("applications"), _designated(designated).label("designated"),
+                _designated_exports(designated).label("designated_hightech_100m_usd"))
          .select_from(ApplicationRow)
          .join(AuthorityRow, AuthorityRow.id == ApplicationRow.authority_id))
     if by_province:
@@ -78,14 +82,15 @@ def by_authority(session: DbSession, scope: Any, *, by_province: bool) -> list[d
             for r in session.execute(q)]
 
 
-def by_round(session: DbSession, scope: Any) -> list[dict[str, Any]]:
+def by_round(session: DbSession, scope: Any, designated: Sequence[str] = _DESIGNATED
+             ) -> list[dict[str, Any]]:
     """Per round: applications, bases designated (and how many of them new bases), their
     high-tech exports (亿美元)."""
-    new = func.sum(case((ApplicationRow.state.in_(_DESIGNATED)
+    new = func.sum(case((ApplicationRow.state.in_(designated)
                          & (ApplicationRow.kind == "new_base"), 1), else_=0)).cast(Integer)
     q = (select(RoundRow.year, func.count().label("applications"),
-                _designated().label("designated"), new.label("designated_new"),
-                _designated_exports().label("designated_hightech_100m_usd"))
+                _designated(designated).label("designated"), new.label("designated_new"),
+                _designated_exports(designated).label("designated_hightech_100m_usd"))
          .join(RoundRow, RoundRow.id == ApplicationRow.round_id)
          .where(scope).group_by(RoundRow.year).order_by(RoundRow.year))
     return [_money(dict(r._mapping), "designated_hightech_100m_usd")

@@ -3,7 +3,7 @@ redirected to (post/redirect/get, issue 17): one row per user, session and form,
 once and deleted, expiring unseen.
 
 Revision ID: 0030
-Revises: 0028
+Revises: 0029
 """
 import sqlalchemy as sa
 from alembic import op
@@ -12,7 +12,7 @@ from sqlalchemy.dialects import postgresql
 import workflow.storage.types
 
 revision = "0030"
-down_revision = "0028"
+down_revision = "0029"
 branch_labels = None
 depends_on = None
 
