@@ -348,6 +348,8 @@ def change_password() -> Any:
         else:
             session["epoch"] = epoch  # this session stays; every other one ends
             return redirect(url_for("views.inbox"))
+    # a security form is answered in place with 422, not by post/redirect/get (issue 17):
+    # the passwords and codes it holds are never kept server-side to be shown again
     return render_template("account/password.html", form=form, errors=errors,
                            forced=bool(g.get("password_expired")), min_length=passwords.PASSWORD_MIN,
                            lang=_lang()), 422 if errors else 200
@@ -386,6 +388,8 @@ def enrol_totp() -> Any:
     if not secret or request.method == "GET":
         secret = session["totp_pending"] = second_factor.new_totp_secret()
     uri = second_factor.totp_uri(secret, user.username)
+    # a security form is answered in place with 422, not by post/redirect/get (issue 17):
+    # the passwords and codes it holds are never kept server-side to be shown again
     return render_template("account/totp.html", enrolled=False, form=form, secret=secret,
                            grouped=_grouped(secret), apps=AUTHENTICATOR_APPS,
                            qr=_qr_svg(uri), error=error,
@@ -424,6 +428,8 @@ def recovery_codes() -> Any:
             error = err.first.message(_lang())
         else:
             return _show_codes(codes, enrolled_now=False)
+    # a security form is answered in place with 422, not by post/redirect/get (issue 17):
+    # the passwords and codes it holds are never kept server-side to be shown again
     return render_template("account/recovery_form.html", form=form, error=error,
                            left=second_factor.recovery_codes_left(uow(), user.id)), \
         422 if error else 200

@@ -19,10 +19,11 @@ from flask import (
 )
 from flask_babel import gettext as _
 
+from web import returns
 from web.auth import current_user, requires
 from web.extensions import uow
 from web.security import UPLOAD_LIMIT
-from workflow.errors import DomainError
+from workflow.errors import DomainError, ValidationFailed, refuse
 from workflow.register import BaseStatus, BaseType
 from workflow.services import bases
 from workflow.storage.models import UserRow
@@ -51,7 +52,10 @@ def _filters() -> dict[str, str]:
     return out
 
 
-def _list_page(status: int = 200, import_errors: list[Any] | None = None) -> Any:
+IMPORT = "bases_register:import"  # a refused import comes back to the list (web/returns.py)
+
+
+def _list_page(import_errors: list[Any] | None = None) -> Any:
     user = _user()
     filters = _filters()
     entries = bases.listing(uow(), user.id, **filters)
@@ -60,13 +64,13 @@ def _list_page(status: int = 200, import_errors: list[Any] | None = None) -> Any
     return render_template(
         "bases_register/index.html", entries=entries, filters=filters,
         authorities=authorities, types=list(BaseType), statuses=list(BaseStatus),
-        may_import=bases.may_import(user), import_errors=import_errors or []), status
+        may_import=bases.may_import(user), import_errors=import_errors or [])
 
 
 @bp.get("/")
 @requires("register.view")
 def index() -> Any:
-    return _list_page()
+    return _list_page(returns.refusals_of(returns.shown_once(IMPORT).get("import_errors")))
 
 
 @bp.get("/<int:base_id>")
@@ -96,15 +100,18 @@ def decision_print(decision_id: int) -> Any:
 def import_file() -> Any:
     file = request.files.get("file")
     name, content = (file.filename or "", file.read()) if file else ("", b"")
-    if not name:
-        return _list_page(422, [_("请选择要导入的文件")])
     limit = int(current_app.config["SETTINGS"].max_upload_mb) * 1024 * 1024
     try:
+        if not name:
+            raise ValidationFailed(refuse("required", "请选择要导入的文件",
+                                          "choose a file to import", field="file"))
         done = bases.import_file(uow(), _user().id, name, content, limit)
     except DomainError as err:
         if err.status != 422:
             abort(err.status)
-        return _list_page(422, err.refusals)
+        # post/redirect/get: the register again, listing why nothing was imported, once
+        return returns.send_back(IMPORT, url_for("bases_register.index"),
+                                 import_errors=returns.as_json(err.refusals))
     flash(_("已导入 %(rows)s 行：新增 %(added)s 个基地，更新 %(updated)s 个，%(unchanged)s 个未变",
             rows=done.rows, added=done.added, updated=done.updated, unchanged=done.unchanged),
           "success")

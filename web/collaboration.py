@@ -92,14 +92,13 @@ def comment(app_id: int) -> Any:
     except NotFound:
         raise
     except DomainError as err:
-        from web.views import _case_page
+        from web.views import _refused_at
 
-        g.comment_typed = typed
         errors: dict[str, list[str]] = {}
         for r in err.refusals:
             errors.setdefault(r.field or "body", []).append(r.message(lang()))
-        g.comment_errors = errors
-        return _case_page(app_id, status=422)
+        # post/redirect/get: the case page again, the comment as typed, each error by its field
+        return _refused_at(app_id, comment_typed=typed, comment_errors=errors)
     from tasks.mail import nudge
 
     nudge()

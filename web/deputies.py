@@ -8,6 +8,7 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from web import returns
 from web.auth import requires
 from web.extensions import uow
 from web.i18n import lang
@@ -29,18 +30,22 @@ def _date(raw: str | None) -> tuple[date | None, bool]:
         return None, False
 
 
-def _page(values: dict[str, str] | None = None, errors: dict[str, list[str]] | None = None,
-          status: int = 200) -> Any:
+FORM = "deputies"  # a refused naming comes back to the page (web/returns.py)
+
+
+def _page(values: dict[str, str] | None = None,
+          errors: dict[str, list[str]] | None = None) -> Any:
     user = me()
     return render_template("deputies.html", periods=deputies.periods_of(uow(), user.id),
                            candidates=deputies.candidates(uow(), user.id),
-                           values=values or {}, errors=errors or {}, today=today()), status
+                           values=values or {}, errors=errors or {}, today=today())
 
 
 @bp.get("/deputies")
 @requires("deputies.manage")
 def index() -> Any:
-    return _page()
+    back = returns.shown_once(FORM)
+    return _page(back.get("values"), back.get("errors"))
 
 
 @bp.post("/deputies")
@@ -61,8 +66,9 @@ def create() -> Any:
         except DomainError as err:
             for r in err.refusals:
                 errors.setdefault(r.field or "_form", []).append(r.message(lang()))
-    if errors:
-        return _page(values, errors, 422)
+    if errors:  # post/redirect/get: the page again, with the dates as typed
+        return returns.send_back(FORM, url_for("deputies.index"), values=values,
+                                 errors=errors)
     flash(_("已指定代理人"), "success")
     return redirect(url_for("deputies.index"))
 

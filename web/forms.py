@@ -13,18 +13,17 @@ from flask import (
     redirect,
     render_template,
     request,
-    session,
     url_for,
 )
 from flask_babel import gettext as _
 from werkzeug.datastructures import FileStorage, MultiDict
 
-from web import keep
+from web import keep, returns
 from web.auth import current_user, requires
 from web.extensions import uow
 from web.i18n import lang, state_label, trigger_label
 from web.security import UPLOAD_LIMIT
-from web.views import _case_page, me, not_found_page
+from web.views import _refused_at, me, not_found_page
 from workflow import form, permissions
 from workflow.applicants import preparer
 from workflow.errors import (
@@ -143,7 +142,7 @@ def _values_of(row: Any, the_form: form.FormDef, saved: dict[str, Any]) -> dict[
 
 
 def _render(values: dict[str, Any], *, row: Any = None, errors: dict[str, list[str]] | None = None,
-            status: int = 200, conflict: bool = False, attachments: list[Any] | None = None,
+            conflict: bool = False, attachments: list[Any] | None = None,
             upload_error: str | None = None, upload_kind: str | None = None,
             returned: Any = None) -> Any:
     products = values.get("products") or []
@@ -168,7 +167,7 @@ def _render(values: dict[str, Any], *, row: Any = None, errors: dict[str, list[s
         fields=shown.filled_by(form.APPLICANT), sections=shown.sections, rows=shown.rows,
         kinds=shown.kinds, tables=shown.tables, blank_rows=BLANK_ROWS,
         choices=choices,
-        returned=returned), status
+        returned=returned)
 
 
 @bp.route("/applications/new", methods=["GET", "POST"])
@@ -176,20 +175,34 @@ def _render(values: dict[str, Any], *, row: Any = None, errors: dict[str, list[s
 def new_application() -> Any:
     user = me()
     if request.method == "GET":
+        back = returns.shown_once(NEW_FORM)
+        if back:  # a refused POST's typing and errors (post/redirect/get)
+            return _render(back.get("values") or {}, errors=back.get("errors"))
         return _render({"kind": the_form().kinds[0].key, "products": []})
     data = form_data(request.form, the_form())
     data["programme"] = _chosen()
     try:
         app_id = cases.create_draft(uow(), user.id, data)
     except DomainError as err:
-        return _render(data, errors=errors_by_field(err, the_form()), status=422)
+        return returns.send_back(NEW_FORM, url_for("forms.new_application",
+                                                   programme=data["programme"]),
+                                 values=data, errors=errors_by_field(err, the_form()))
     keep.saved("application:new", f"application:{app_id}")
     flash(_("草稿已保存。可以继续填写、上传附件，完成后提交。"), "success")
     return redirect(url_for("forms.edit_application", app_id=app_id))
 
 
+# The forms whose refused POSTs come back to their GET (web/returns.py): a new
+# application's (it has no id yet) and each draft's.
+NEW_FORM = "application:new"
+
+
+def draft_form(app_id: int) -> str:
+    return f"application:{app_id}"
+
+
 def edit_page(app_id: int, *, values: dict[str, Any] | None = None,
-              errors: dict[str, list[str]] | None = None, status: int = 200,
+              errors: dict[str, list[str]] | None = None,
               conflict: bool = False, upload_error: str | None = None,
               upload_kind: str | None = None) -> Any:
     """The form of a draft: what was typed (if given) over what is saved."""
@@ -202,8 +215,7 @@ def edit_page(app_id: int, *, values: dict[str, Any] | None = None,
     attachments = worklist.attachment_files(uow(), user.id, app_id)
     saved = loaded.case.values
     return _render(values if values is not None else _values_of(row, the_form(row), saved),
-                   row=row, errors=errors,
-                   status=status, conflict=conflict, attachments=attachments,
+                   row=row, errors=errors, conflict=conflict, attachments=attachments,
                    upload_error=upload_error, upload_kind=upload_kind,
                    returned=events.why_here(uow(), user.id, app_id))
 
@@ -213,12 +225,12 @@ def edit_page(app_id: int, *, values: dict[str, Any] | None = None,
 @requires("case.view", after_scope=True)  # a reviewer is sent to the case page
 def edit_application(app_id: int) -> Any:
     if request.method == "GET":
-        refused = session.get(UPLOAD_REFUSAL)
-        if refused and refused.get("app_id") == app_id:
-            session.pop(UPLOAD_REFUSAL)
-            return edit_page(app_id, upload_error=refused.get("message"),
-                             upload_kind=refused.get("kind"))
-        return edit_page(app_id)
+        # what a refused POST left (its typing, errors, conflict, refused upload), once
+        back = returns.shown_once(draft_form(app_id))
+        return edit_page(app_id, values=back.get("values"), errors=back.get("errors"),
+                         conflict=bool(back.get("conflict")),
+                         upload_error=back.get("upload_error"),
+                         upload_kind=back.get("upload_kind"))
     user = me()
     loaded = cases.load(uow(), user.id, app_id)
     data = form_data(request.form, the_form(loaded.row))
@@ -231,11 +243,12 @@ def edit_application(app_id: int) -> Any:
     kind = request.form.get("kind_of_file", "")
     wants_upload = action == "upload" or (file is not None and bool(file.filename))
     not_uploaded = _("附件未上传：请先修改标红的项目，再重新选择文件") if wants_upload else None
+    back_to = url_for("forms.edit_application", app_id=app_id)
     try:
         version = cases.update_draft(uow(), user.id, app_id, data, version)
     except VersionConflict:
-        return edit_page(app_id, values=data, status=409, conflict=True,
-                         upload_error=not_uploaded, upload_kind=kind)
+        return returns.send_back(draft_form(app_id), back_to, values=data, conflict=True,
+                                 upload_error=not_uploaded, upload_kind=kind)
     except NotFound:
         raise
     except DomainError as err:
@@ -243,8 +256,8 @@ def edit_application(app_id: int) -> Any:
         if action == "submit":  # one round: what submitting needs is said now as well
             for field, messages in _still_missing(the_form(loaded.row), data).items():
                 errors.setdefault(field, messages)
-        return edit_page(app_id, values=data, errors=errors, status=422,
-                         upload_error=not_uploaded, upload_kind=kind)
+        return returns.send_back(draft_form(app_id), back_to, values=data, errors=errors,
+                                 upload_error=not_uploaded, upload_kind=kind)
     keep.saved(f"application:{app_id}")
     if wants_upload:
         # the draft was saved first in this same POST: nothing typed is lost to an upload
@@ -260,11 +273,11 @@ def edit_application(app_id: int) -> Any:
     try:
         fired = cases.fire(uow(), user.id, app_id, "submit", version)
     except VersionConflict:
-        return edit_page(app_id, values=data, status=409, conflict=True)
+        return returns.send_back(draft_form(app_id), back_to, values=data, conflict=True)
     except DomainError as err:
         # the draft is saved; what the submit guard misses is shown next to each field
-        return edit_page(app_id, values=data,
-                         errors=errors_by_field(err, the_form(loaded.row)), status=422)
+        return returns.send_back(draft_form(app_id), back_to, values=data,
+                                 errors=errors_by_field(err, the_form(loaded.row)))
     # in the case's programme's words (粤府办[2006]59号's cases go to the 省商务厅)
     flash(_("已办理：%(action)s。当前状态：%(state)s",
             action=trigger_label("submit", loaded.case.programme),
@@ -272,19 +285,15 @@ def edit_application(app_id: int) -> Any:
     return redirect(url_for("views.case", app_id=app_id))
 
 
-# An upload refused on the 申报书 page (post/redirect/get, issue 17): the refusal and the
-# kind chosen, kept in the session for the draft's form the browser is sent to, shown once
-# beside the file field (as the case page does, web/views.py `_refused_at`).
-UPLOAD_REFUSAL = "form_upload_refusal"
-
-
 def upload_refused_at(app_id: int, message: str, kind: str) -> Any:
-    """Keep why an upload from the draft's form was refused; send the browser back to the
-    form (303, no fragment: the file field takes the focus itself, autofocus). A case the
-    user may not see is not found, as its form would be."""
+    """An upload from the draft's form refused (post/redirect/get, issue 17): the refusal
+    and the kind chosen come back beside the file field of the form, once, as its other
+    errors do (web/returns.py); the file field takes the focus itself (autofocus). A case
+    the user may not see is not found, as its form would be."""
     cases.load(uow(), me().id, app_id)
-    session[UPLOAD_REFUSAL] = {"app_id": app_id, "message": message[:500], "kind": kind[:100]}
-    return redirect(url_for("forms.edit_application", app_id=app_id), 303)
+    return returns.send_back(draft_form(app_id),
+                             url_for("forms.edit_application", app_id=app_id),
+                             upload_error=message[:500], upload_kind=kind[:100])
 
 
 def _attach(user_id: int, app_id: int, kind: str, file: FileStorage | None) -> str | None:
@@ -363,12 +372,12 @@ def review_fields(app_id: int) -> Any:
     try:
         cases.set_review_fields(uow(), user.id, app_id, data, version)
     except VersionConflict:
-        return _case_page(app_id, status=409, conflict={"trigger": "review_fields"})
+        return _refused_at(app_id, conflict={"trigger": "review_fields"})
     except NotFound:
         raise
-    except DomainError as err:
-        return _case_page(app_id, status=422, typed={"review_fields": data},
-                          attest_error="；".join(r.message(lang()) for r in err.refusals))
+    except DomainError as err:  # post/redirect/get, as the case page's other forms
+        return _refused_at(app_id, typed={"review_fields": data},
+                           attest_error="；".join(r.message(lang()) for r in err.refusals))
     flash(_("已保存"), "success")
     return redirect(url_for("views.case", app_id=app_id) + "#eligibility")
 

@@ -9,6 +9,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask import url_for as url
 from flask_babel import gettext as _
 
+from web import returns
 from web.auth import current_user, requires
 from web.extensions import uow
 from web.i18n import lang
@@ -27,14 +28,27 @@ def _user_id() -> int:
 @bp.get("/objections")
 @requires("objections.decide")
 def index() -> Any:
-    return _render()
+    back = returns.shown_once(DESK)  # a refused decision: its reason as typed, and why
+    if not back:
+        return _render()
+    one = int(back["objection_id"])
+    return _render({one: back["errors"]}, {one: back["reason"]})
+
+
+DESK = "objections"  # a refused decision comes back to the desk (web/returns.py)
 
 
 def _render(errors: dict[int, dict[str, list[str]]] | None = None,
-            typed: dict[int, str] | None = None, status: int = 200) -> Any:
+            typed: dict[int, str] | None = None) -> Any:
     items = notice.open_objections(uow(), _user_id())
     return render_template("dashboard/objections.html", items=items, errors=errors or {},
-                           typed=typed or {}), status
+                           typed=typed or {})
+
+
+def _refused(objection_id: int, reason: str, errors: dict[str, list[str]]) -> Any:
+    """Post/redirect/get: the desk again, the reason as typed and why, beside it, once."""
+    return returns.send_back(DESK, url("objections.index"), objection_id=objection_id,
+                             reason=reason, errors=errors)
 
 
 @bp.post("/objections/<int:objection_id>/<any(uphold, dismiss):decision>")
@@ -53,14 +67,13 @@ def decide(objection_id: int, decision: str) -> Any:
     except NotFound:
         flash(_("该异议已被处理或不存在。"), "warning")
     except VersionConflict as err:
-        return _render({objection_id: {"reason": [err.first.message(lang())]}},
-                       {objection_id: reason}, 409)
+        return _refused(objection_id, reason, {"reason": [err.first.message(lang())]})
     except DomainError as err:
         messages: dict[str, list[str]] = {}
         for r in err.refusals:
             messages.setdefault("reason" if r.field in (None, "reason") else r.field,
                                 []).append(r.message(lang()))
-        return _render({objection_id: messages}, {objection_id: reason}, 422)
+        return _refused(objection_id, reason, messages)
     return redirect(url("objections.index"))
 
 

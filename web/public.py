@@ -96,6 +96,8 @@ def case(app_id: int) -> Any:
             except ValidationFailed as err:
                 for r in err.refusals:
                     errors.setdefault(r.field or "_form", []).append(r.message(lang()))
+                # answered in place, not by post/redirect/get (issue 17): the public has no
+                # account to keep the typing under, and its evidence file cannot be kept
                 status = 422
             except NotFound:
                 abort(404)  # the notice ended meanwhile

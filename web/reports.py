@@ -20,14 +20,14 @@ from flask import (
 )
 from flask_babel import gettext as _
 
-from web import errors
+from web import errors, returns
 from web.auth import current_user, requires
 from web.extensions import uow
 from web.i18n import lang
 from web.security import UPLOAD_LIMIT
 from workflow import permissions
 from workflow.assessment import AssessmentRules
-from workflow.errors import DomainError
+from workflow.errors import DomainError, ValidationFailed, refuse
 from workflow.form import Field
 from workflow.programme import DEFAULT_CODE, known
 from workflow.regions import Region
@@ -69,7 +69,17 @@ def index() -> Any:
     return render_template("reports/index.html", user=user, bases=bases)
 
 
-def _base_page(app_id: int, status: int = 200, **extra: Any) -> Any:
+def _form(app_id: int) -> str:
+    """The base's page's forms, whose refusals come back to it (web/returns.py)."""
+    return f"reports:{app_id}"
+
+
+def _refused(app_id: int, **shown: Any) -> Any:
+    """Post/redirect/get: the base's page again, with what was typed and why not."""
+    return returns.send_back(_form(app_id), url_for("reports.base", app_id=app_id), **shown)
+
+
+def _base_page(app_id: int, **extra: Any) -> Any:
     user = _user()
     # a base of a programme without [assessment] still files its quarters (if its programme
     # asks for them) and is told it is not re-evaluated
@@ -98,13 +108,18 @@ def _base_page(app_id: int, status: int = 200, **extra: Any) -> Any:
            "form": {}, "errors": [], "upload_errors": [], "annual_errors": [],
            "annual_form": {}, "this_year": today().year}
     ctx.update(extra)
-    return render_template("reports/base.html", **ctx), status
+    return render_template("reports/base.html", **ctx)
 
 
 @bp.get("/bases/<int:app_id>")
 @requires("reports.view")
 def base(app_id: int) -> Any:
-    return _base_page(app_id)
+    back = returns.shown_once(_form(app_id))
+    for name in ("errors", "upload_errors", "annual_errors"):
+        if name in back:
+            back[name] = returns.refusals_of(back[name])
+    return _base_page(app_id, **{k: v for k, v in back.items() if k in (
+        "form", "errors", "upload_errors", "annual_form", "annual_errors")})
 
 
 @bp.post("/bases/<int:app_id>/quarter")
@@ -126,7 +141,7 @@ def submit_quarter(app_id: int) -> Any:
     except DomainError as err:
         if err.status != 422:
             abort(err.status)
-        return _base_page(app_id, 422, form=data, errors=err.refusals)
+        return _refused(app_id, form=data, errors=returns.as_json(err.refusals))
     flash(_("%(year)s 年第 %(quarter)s 季度数据已保存（第 %(rev)s 版）", year=data["year"],
             quarter=data["quarter"], rev=rev), "success")
     return redirect(url_for("reports.base", app_id=app_id))
@@ -143,7 +158,7 @@ def upload(app_id: int) -> Any:
     except DomainError as err:
         if err.status != 422:
             abort(err.status)
-        return _base_page(app_id, 422, upload_errors=err.refusals)
+        return _refused(app_id, upload_errors=returns.as_json(err.refusals))
     flash(_("已导入 %(n)s 个季度的数据", n=len(stored)), "success")
     return redirect(url_for("reports.base", app_id=app_id))
 
@@ -180,7 +195,7 @@ def annual(app_id: int) -> Any:
     except DomainError as err:
         if err.status != 422:
             abort(err.status)
-        return _base_page(app_id, 422, annual_form=data, annual_errors=err.refusals)
+        return _refused(app_id, annual_form=data, annual_errors=returns.as_json(err.refusals))
     flash(_("年度工作报告已提交"), "success")
     return redirect(url_for("reports.base", app_id=app_id))
 
@@ -191,38 +206,43 @@ def annual(app_id: int) -> Any:
 @requires("reports.reference_view")
 def reference() -> Any:
     user = _user()
-    errors, form, status = [], {}, 200
-    if request.method == "POST":
-        if not permissions.allowed(user, "reports.reference"):
-            abort(403)
-        form = request.form.to_dict()
-        if form.get("what") in ("locality", "locality_csv"):
-            return _save_localities(user, form)
-        data: dict[str, Any] = {k: form.get(k) for k in ("national_hightech_exports_100m_usd",
-                                                          "national_hightech_growth_pct")}
-        data["region_export_growth_pct"] = {r.value: form.get(f"region_{r.value}")
-                                            for r in Region}
-        try:
-            year = int(form.get("year") or 0)
-            reports.save_reference_stats(uow(), user.id, year, data)
-        except ValueError:
-            errors, status = [_("年度无效")], 422
-        except DomainError as err:
-            errors, status = err.refusals, 422
-        else:
-            flash(_("%(year)s 年参考统计数据已保存", year=year), "success")
-            return redirect(url_for("reports.reference"))
-    return _reference_page(user, errors, form, status)
+    if request.method == "GET":
+        back = returns.shown_once(REFERENCE)  # a refused save: what was typed, and why
+        return _reference_page(user, returns.refusals_of(back.get("errors")),
+                               back.get("form") or {},
+                               returns.refusals_of(back.get("locality_errors")))
+    if not permissions.allowed(user, "reports.reference"):
+        abort(403)
+    form = {k: v for k, v in request.form.items() if k != "csrf_token"}
+    if form.get("what") in ("locality", "locality_csv"):
+        return _save_localities(user, form)
+    data: dict[str, Any] = {k: form.get(k) for k in ("national_hightech_exports_100m_usd",
+                                                      "national_hightech_growth_pct")}
+    data["region_export_growth_pct"] = {r.value: form.get(f"region_{r.value}")
+                                        for r in Region}
+    try:
+        if not (form.get("year") or "").isdigit():
+            raise ValidationFailed(refuse("invalid_year", "年度无效", "Invalid year",
+                                          field="year"))
+        year = int(form["year"])
+        reports.save_reference_stats(uow(), user.id, year, data)
+    except DomainError as err:  # post/redirect/get: the page again, as typed, with why
+        return returns.send_back(REFERENCE, url_for("reports.reference"), form=form,
+                                 errors=returns.as_json(err.refusals))
+    flash(_("%(year)s 年参考统计数据已保存", year=year), "success")
+    return redirect(url_for("reports.reference"))
 
 
-def _reference_page(user: UserRow, errors: list[Any], form: dict[str, Any], status: int,
+REFERENCE = "reports:reference"  # the ministry's statistics forms (web/returns.py)
+
+
+def _reference_page(user: UserRow, errors: list[Any], form: dict[str, Any],
                     locality_errors: list[Any] | None = None) -> Any:
     return render_template("reports/reference.html", user=user,
                            rows=reports.reference_stats(uow(), user.id),
                            localities=reports.locality_stats(uow(), user.id),
                            columns=reports.LOCALITY_COLUMNS, regions=list(Region),
-                           errors=errors, form=form, locality_errors=locality_errors or []
-                           ), status
+                           errors=errors, form=form, locality_errors=locality_errors or [])
 
 
 def _save_localities(user: UserRow, form: dict[str, Any]) -> Any:
@@ -236,9 +256,13 @@ def _save_localities(user: UserRow, form: dict[str, Any]) -> Any:
             saved = reports.save_locality_stats(uow(), user.id, [
                 {k: form.get(k) for k in reports.LOCALITY_COLUMNS}])
     except UnicodeDecodeError:
-        return _reference_page(user, [], form, 422, [_("文件须为 UTF-8 编码的 CSV")])
+        refused = [refuse("invalid_encoding", "文件须为 UTF-8 编码的 CSV",
+                          "The file must be CSV in UTF-8", field="csv_file")]
+        return returns.send_back(REFERENCE, url_for("reports.reference"), form=form,
+                                 locality_errors=returns.as_json(refused))
     except DomainError as err:
-        return _reference_page(user, [], form, 422, err.refusals)
+        return returns.send_back(REFERENCE, url_for("reports.reference"), form=form,
+                                 locality_errors=returns.as_json(err.refusals))
     flash(_("已保存 %(n)s 条本地区统计数据", n=saved), "success")
     return redirect(url_for("reports.reference"))
 

@@ -9,6 +9,7 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from web import returns
 from web.auth import requires
 from web.extensions import uow
 from web.i18n import lang
@@ -51,10 +52,10 @@ def _errors_by_field(refusals: list[Refusal]) -> dict[str, list[str]]:
     return out
 
 
-def _render_form(template: str, status: int, **kw: Any) -> Any:
+def _render_form(template: str, **kw: Any) -> Any:
     # a new round's form starts from what the programme's file says ([rounds])
     starts = programme(kw.get("code") or _code()).round_rules(2006)
-    return render_template(template, fields=FIELD_ZH, starts=starts, **kw), status
+    return render_template(template, fields=FIELD_ZH, starts=starts, **kw)
 
 
 def programme_arg(code: str) -> str | None:
@@ -94,7 +95,9 @@ def new() -> Any:
     if not kept:
         return render_template("error.html", status=403,
                                message=_("只有商务部科技司可以设立申报年度")), 403
-    return _render_form("rounds/form.html", 200, typed=None, errors={}, year=None, kept=kept,
+    back = returns.shown_once(f"rounds:new:{_code()}")  # a refused plan: typed, and why
+    return _render_form("rounds/form.html", typed=back.get("typed"),
+                        errors=back.get("errors") or {}, year=None, kept=kept,
                         code=_kept_code(kept))
 
 
@@ -113,9 +116,10 @@ def create() -> Any:
         flash(_("%(year)s年度已设立（计划中），开放前仍可修改", year=made.row.year), "success")
         return redirect(url_for("rounds_page.show", year=made.row.year,
                                 programme=programme_arg(made.row.programme)), 303)
-    return _render_form("rounds/form.html", 422, typed=typed, errors=_errors_by_field(errors),
-                        year=None, kept=(kept := rounds.programmes_kept_by(uow(), me().id)),
-                        code=_kept_code(kept))
+    # post/redirect/get: the new round's form again, as typed, each error by its field
+    return returns.send_back(f"rounds:new:{_code()}",
+                             url_for("rounds_page.new", programme=programme_arg(_code())),
+                             typed=typed, errors=_errors_by_field(errors))
 
 
 @bp.get("/rounds/<int:year>")
@@ -123,8 +127,10 @@ def create() -> Any:
 def show(year: int) -> Any:
     user = me()
     found = catalog.round_of(uow(), user.id, year, _code())
-    return _render_form("rounds/show.html", 200, r=found, typed=None, errors={},
-                        warnings=round_rules.warnings(found.rules, _calendar()),
+    back = returns.shown_once(f"rounds:{year}:{_code()}")  # a refused change: typed, and why
+    return _render_form("rounds/show.html", r=found, typed=back.get("typed"),
+                        errors=back.get("errors") or {},
+                        warnings=[] if back else round_rules.warnings(found.rules, _calendar()),
                         may_keep=rounds.may_keep_rounds(uow(), user.id, _code()))
 
 
@@ -148,10 +154,12 @@ def update(year: int) -> Any:
         _flash_warnings(changed.warnings)
         flash(_("已保存"), "success")
         return redirect(url_for("rounds_page.show", year=year, programme=programme_arg(_code())), 303)
-    found = catalog.round_of(uow(), user.id, year, _code())
-    return _render_form("rounds/show.html", 422, r=found, typed=typed,
-                        errors=_errors_by_field(errors), warnings=[],
-                        may_keep=rounds.may_keep_rounds(uow(), user.id, _code()))
+    catalog.round_of(uow(), user.id, year, _code())  # a round one may not see: not found
+    # post/redirect/get: the round's page again, as typed, each error by its field
+    return returns.send_back(f"rounds:{year}:{_code()}",
+                             url_for("rounds_page.show", year=year,
+                                     programme=programme_arg(_code())),
+                             typed=typed, errors=_errors_by_field(errors))
 
 
 @bp.post("/rounds/<int:year>/open")

@@ -9,6 +9,7 @@ from typing import Any
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from web import returns
 from web.auth import current_user, requires
 from web.extensions import settings, uow
 from web.i18n import lang
@@ -46,14 +47,13 @@ def file_report(app_id: int) -> Any:
     except NotFound:
         raise
     except DomainError as err:
-        from web.views import _case_page
+        from web.views import _refused_at
 
-        g.report_typed = typed  # what was typed stays, each error by its field
         errors: dict[str, list[str]] = {}
         for r in err.refusals:
             errors.setdefault(r.field or "body", []).append(r.message(lang()))
-        g.report_errors = errors
-        return _case_page(app_id, status=422)
+        # post/redirect/get: the case page again, what was typed stays, each error by its field
+        return _refused_at(app_id, report_typed=typed, report_errors=errors)
     from tasks.mail import nudge
 
     nudge()
@@ -77,11 +77,18 @@ def index() -> Any:
                                reports=supervision.assessments(uow(), user.id, period),
                                suggestion_zh=supervision.SUGGESTION_ZH,
                                suggestion_en=supervision.SUGGESTION_EN)
-    return _province_page(user.id, period)
+    back = returns.shown_once(ASSESSMENT)  # a refused report: what was typed, and why
+    typed = back.get("typed") or {}
+    if typed:  # JSON keeps the bases' ids as text
+        typed["items"] = {int(k): v for k, v in (typed.get("items") or {}).items()}
+    return _province_page(user.id, period, typed=typed, errors=back.get("errors"))
+
+
+ASSESSMENT = "supervision"  # a refused assessment comes back to the page (web/returns.py)
 
 
 def _province_page(user_id: int, period: int, *, typed: dict[str, Any] | None = None,
-                   errors: dict[str, list[str]] | None = None, status: int = 200) -> Any:
+                   errors: dict[str, list[str]] | None = None) -> Any:
     try:
         bases = supervision.bases_for_review(uow(), user_id, period)
         sent = supervision.assessments(uow(), user_id, period)
@@ -90,7 +97,7 @@ def _province_page(user_id: int, period: int, *, typed: dict[str, Any] | None = 
     return render_template("supervision/province.html", period=period, bases=bases,
                            sent=sent[0][0] if sent else None, typed=typed or {},
                            errors=errors or {}, suggestion_zh=supervision.SUGGESTION_ZH,
-                           suggestion_en=supervision.SUGGESTION_EN), status
+                           suggestion_en=supervision.SUGGESTION_EN)
 
 
 @bp.post("/supervision")
@@ -112,7 +119,8 @@ def submit() -> Any:
         for r in err.refusals:
             errors.setdefault(r.field or "_form", []).append(r.message(lang()))
         typed = {"summary": summary, "items": items}
-        return _province_page(user.id, period, typed=typed, errors=errors, status=422)
+        return returns.send_back(ASSESSMENT, url_for("supervision.index", period=period),
+                                 typed=typed, errors=errors)
     from tasks.mail import nudge
 
     nudge()

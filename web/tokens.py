@@ -60,6 +60,8 @@ def create() -> Any:
                 errors.setdefault(r.field or "_form", []).append(r.message(lang()))
         else:
             return _page(created=made, status=201)
+    # answered in place, not by post/redirect/get (issue 17), as is the token made: it is
+    # shown in this answer only and never kept to show again
     return _page(values, errors, status=422)
 
 

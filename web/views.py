@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from typing import Any
 from urllib.parse import parse_qsl
@@ -13,6 +12,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    g,
     redirect,
     render_template,
     request,
@@ -23,7 +23,7 @@ from flask import (
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
-from web import collaboration, keep, supervision
+from web import collaboration, keep, returns, supervision
 from web.auth import current_user, requires
 from web.diagram import svg as diagram_svg
 from web.extensions import uow
@@ -126,6 +126,10 @@ def inbox() -> Any:
     user = me()
     tab = "all" if request.args.get("tab") == "all" else "waiting"
     filters = _filters(request.args)
+    # no filter by place on the page of a user whose cases are in one place: none applies
+    unplaced = () if permissions.spans_places(user) else ("region", "authority")
+    for name in unplaced:
+        filters.pop(name, None)
     order = _sorting(request.args)
     per = request.args.get("per", type=int)
     per = per if per in PAGE_SIZES else PAGE_SIZE
@@ -144,10 +148,10 @@ def inbox() -> Any:
     counts = {tab: page.total, ("all" if tab == "waiting" else "waiting"): other.total}
     days = worklist.working_days_left(uow(), [r.due_on for r in page.items])
     settled = worklist.settled(uow(), page.items)
-    choices = worklist.filter_choices(uow())
+    choices = worklist.filter_choices(uow(), user.id)
     holders = claims.holders(uow(), page.items) \
         if permissions.allowed(user, "case.internal") else None
-    args = {k: v for k, v in request.args.items() if k in FILTERS and v}
+    args = {k: v for k, v in request.args.items() if k in FILTERS and v and k not in unplaced}
     sorted_by = {"sort": order["sort"], "dir": "desc" if order["descending"] else "asc"}
     return render_template(
         "inbox.html", page=page, tab=tab, counts=counts, days=days, settled=settled,
@@ -157,11 +161,12 @@ def inbox() -> Any:
         keep_args={**args, **order_args},  # links that keep the filters and the order
         choices=choices, kind_choices=all_kinds(), programme_choices=known_programmes(),
         holders=holders,
-        args=args, error=error, states=_state_keys(), regions=list(Region),
+        args=args, error=error, states=_state_keys(), regions=choices.regions,
         bulk_triggers=_bulk_triggers(user), today=china_today(),
         is_first_page=page.prev_cursor is None,
         saved=saved_filters.list_for(uow(), user.id),
-        view_args={**keep_args_of(request.args), **({"tab": "all"} if tab == "all" else {})},
+        view_args={**{k: v for k, v in keep_args_of(request.args).items() if k not in unplaced},
+                   **({"tab": "all"} if tab == "all" else {})},
         save_error=session.pop(SAVE_ERROR, None))
 
 
@@ -266,8 +271,7 @@ def _timeline(history: list[Any], trail: list[Any]) -> list[tuple[str, Any, Any]
 def _case_page(app_id: int, *, status: int = 200, typed: dict[str, Any] | None = None,
                action_errors: dict[str, list[str]] | None = None,
                conflict: dict[str, Any] | None = None,
-               upload_error: str | None = None, attest_error: str | None = None,
-               typed_in_browser: bool = False) -> Any:
+               upload_error: str | None = None, attest_error: str | None = None) -> Any:
     user = me()
     loaded = cases.load(uow(), user.id, app_id)
     verdicts = cases.eligibility_of(uow(), user.id, app_id)
@@ -294,7 +298,7 @@ def _case_page(app_id: int, *, status: int = 200, typed: dict[str, Any] | None =
         upload_kinds=upload_kinds,
         attestable=attestable, specs=loaded.case.programme.by_trigger, typed=typed or {},
         action_errors=action_errors or {}, conflict=conflict, upload_error=upload_error,
-        attest_error=attest_error, typed_in_browser=typed_in_browser, today=china_today(),
+        attest_error=attest_error, today=china_today(),
         decisions=DECISIONS,
         register_entry_id=bases.entry_id_of_case(uow(), app_id),
         products_total=sum((p.exports_10k_usd or 0) for p in row.products),
@@ -303,37 +307,24 @@ def _case_page(app_id: int, *, status: int = 200, typed: dict[str, Any] | None =
     ), status
 
 
-# A refused case action, attestation or upload (post/redirect/get, issue 17): what went wrong and
-# what was typed, kept in the session for the case page the browser is sent to, shown once.
-PENDING = "case_refusal"
-# The session is a signed cookie (4 KB at most in a browser): longer typing stays in the
-# browser's own copy of the form (data-keep, web/keep.py), which the page offers back.
-TYPED_BUDGET = 2400  # characters of the typed fields as JSON
-
-
 def _refused_at(app_id: int, **shown: Any) -> Any:
-    """Keep what the case page should show about a refused POST; send the browser there
-    (no fragment: the page focuses the message itself, autofocus, which a URL's target
-    element would stop). A case the user may not see is not found, as its page would be."""
+    """A refused case action, attestation, upload or review fields (post/redirect/get,
+    issue 17): what went wrong and what was typed, kept server-side for the case page the
+    browser is sent to and shown there once (web/returns.py), however long the typing. A
+    case the user may not see is not found, as its page would be."""
     cases.load(uow(), me().id, app_id)
-    typed = shown.get("typed") or {}
-    if len(json.dumps(typed)) > TYPED_BUDGET:
-        shown["typed"] = {"trigger": typed.get("trigger", "")}
-        shown["typed_in_browser"] = True
-    session[PENDING] = {"app_id": app_id, **shown}
-    return redirect(url_for("views.case", app_id=app_id), 303)
+    return returns.send_back(f"case:{app_id}", url_for("views.case", app_id=app_id), **shown)
 
 
 @bp.get("/cases/<int:app_id>")
 @requires("case.view", after_scope=True)
 def case(app_id: int) -> Any:
-    pending = session.get(PENDING)
-    if pending and pending.get("app_id") == app_id:
-        session.pop(PENDING)
-        return _case_page(app_id, **{k: v for k, v in pending.items() if k in (
-            "typed", "action_errors", "conflict", "attest_error", "upload_error",
-            "typed_in_browser")})
-    return _case_page(app_id)
+    back = returns.shown_once(f"case:{app_id}")
+    for section in ("comment_typed", "comment_errors", "report_typed", "report_errors"):
+        if section in back:  # the case page's sections read theirs (web/collaboration.py)
+            setattr(g, section, back[section])
+    return _case_page(app_id, **{k: v for k, v in back.items() if k in (
+        "typed", "action_errors", "conflict", "attest_error", "upload_error")})
 
 
 def _parse_deadline(raw: str | None) -> date | None:

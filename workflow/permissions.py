@@ -235,6 +235,13 @@ def scope_of(user: HasRole | None, action: str) -> Scope | None:
     return None if role is None else rule(action).roles.get(role)
 
 
+def spans_places(user: HasRole | None) -> bool:
+    """Whether the cases `user` sees lie in more than one place, so that a list of them
+    is worth filtering by region or province: the ministry's, national. An applicant sees
+    its own cases, a province its own tree (its cities have no filter of their own)."""
+    return scope_of(user, "case.view") is Scope.NATIONAL
+
+
 def actions_of(role: Role) -> list[str]:
     """Every action of the table a role may take (for pages that list what one can do)."""
     return [a for a, r in ACTIONS.items() if role in r.roles]

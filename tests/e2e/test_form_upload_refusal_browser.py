@@ -46,3 +46,41 @@ def test_a_refused_file_brings_the_applicant_back_to_the_file_field(
         page.context.close()
     finally:
         clock.freeze(None)
+
+
+def test_a_refused_save_comes_back_to_the_form_with_the_typing_and_the_errors_once(
+        chromium: Any, live_server: str) -> None:
+    """Post/redirect/get for the form's own errors: the browser is on the form's address,
+    every field and product row as typed, the error beside its field and the summary
+    focused; a reload asks nothing, shows the saved draft and offers the typing back."""
+    base = live_server
+    world = factories.build_world(_uow(live_server))
+    try:
+        app_id = factories.draft(world)
+        at("2006-04-03")
+        page = login(chromium, base, "hubei_applicant")
+        page.goto(f"{base}/applications/{app_id}/edit")
+        page.fill("#contact_email", "not-an-email")
+        page.fill("#address", "武汉市东湖新技术开发区高新大道 1 号")
+        page.click("[data-add-product]")
+        page.fill("#products-1-name", "激光器")
+        page.fill("#products-1-exports_10k_usd", "一千二")
+        page.click("[data-testid=save-draft]")
+        page.wait_for_url(re.compile(rf".*/applications/{app_id}/edit$"))
+        assert page.evaluate("document.activeElement.dataset.testid") == "form-errors"
+        assert "电子信箱格式不正确" in page.locator("[data-error-for=contact_email]").inner_text()
+        assert page.get_attribute("#products-1-exports_10k_usd", "aria-invalid") == "true"
+        assert page.input_value("#contact_email") == "not-an-email"
+        assert page.input_value("#address") == "武汉市东湖新技术开发区高新大道 1 号"
+        assert page.input_value("#products-1-name") == "激光器"
+        assert page.input_value("#products-1-exports_10k_usd") == "一千二"
+        page.reload()  # a GET: no question about sending the form again
+        assert page.locator("[data-error-for]").count() == 0
+        assert page.input_value("#contact_email") != "not-an-email"  # the saved draft
+        offer = page.locator("[data-testid=keep-offer]")  # and the typing, offered back
+        offer.locator("text=恢复未保存的内容").click()
+        assert page.input_value("#contact_email") == "not-an-email"
+        assert page.input_value("#products-1-exports_10k_usd") == "一千二"
+        page.context.close()
+    finally:
+        clock.freeze(None)

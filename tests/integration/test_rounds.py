@@ -152,15 +152,22 @@ def test_the_pages_plan_keep_what_was_typed_on_an_error_and_open_the_round(
                                      "approval_deadline": "2007-04-01",
                                      "quota_overrides": "620000=2\n湖北一个", "new_base_fields":
                                      ["software"]})
-    page = r.get_data(as_text=True)
-    assert r.status_code == 422
+    assert r.status_code == 303 and r.headers["Location"].endswith("/rounds/new")
+    page = client.get(r.headers["Location"]).get_data(as_text=True)
     assert 'data-error-for="approval_deadline"' in page
     assert 'data-error-for="quota_overrides"' in page  # both errors at once
     assert 'value="2007-04-01"' in page and "湖北一个" in page  # what was typed, kept
+    assert "湖北一个" not in client.get("/rounds/new").get_data(as_text=True)  # once
     r = client.post("/rounds", data={"year": "2007", "submission_deadline": "2007-04-30",
                                      "approval_deadline": "2007-05-31",
                                      "new_base_fields": ["software", "information"]})
     assert r.status_code == 303 and r.headers["Location"].endswith("/rounds/2007")
+    r = client.post("/rounds/2007", data={"submission_deadline": "2007-04-30",
+                                          "approval_deadline": "2007-04-01",
+                                          "new_base_fields": ["software"]})
+    assert r.status_code == 303 and r.headers["Location"].endswith("/rounds/2007")
+    page = client.get("/rounds/2007").get_data(as_text=True)
+    assert 'data-error-for="approval_deadline"' in page and 'value="2007-04-01"' in page
     r = client.post("/rounds/2007/open")
     assert r.status_code == 303
     page = client.get("/rounds/2007").get_data(as_text=True)

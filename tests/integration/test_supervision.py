@@ -62,8 +62,9 @@ def test_an_ad_hoc_report_is_for_bases_and_the_page_keeps_what_was_typed(
     factories.login(client, "hunan_reviewer")
     r = client.post(f"/cases/{app_id}/reports", data={"kind": "development", "title": "",
                                                         "body": "新建研发中心投入使用"})
-    page = r.get_data(as_text=True)
-    assert r.status_code == 422 and "标题：必填" in page and "新建研发中心投入使用" in page
+    assert r.status_code == 303  # post/redirect/get: the case page says why, keeps the text
+    page = client.get(r.headers["Location"]).get_data(as_text=True)
+    assert "标题：必填" in page and "新建研发中心投入使用" in page
     r = client.post(f"/cases/{app_id}/reports", data={"kind": "development", "title": "研发中心",
                                                         "body": "新建研发中心投入使用"})
     assert r.status_code == 303
@@ -83,6 +84,13 @@ def test_a_province_reports_its_assessment_and_the_ministry_sees_it_beside_its_p
                                       base_url="http://eib.test")
     assert {r.field for r in bad.value.refusals} == {"summary", f"items[{base}].findings"}
     factories.login(client, "hubei_reviewer")
+    r = client.post("/supervision?period=2006", data={  # no summary: refused, typing kept
+        "summary": "", f"suggestion-{base}": "rectify", f"findings-{base}": "数据逾期"})
+    assert r.status_code == 303 and r.headers["Location"].endswith("/supervision?period=2006")
+    page = client.get(r.headers["Location"]).get_data(as_text=True)
+    assert 'data-testid="form-errors"' in page and "数据逾期</textarea>" in page
+    assert 'data-testid="form-errors"' not in client.get(r.headers["Location"]).get_data(
+        as_text=True)
     r = client.post("/supervision?period=2006", data={
         "summary": "本省基地总体运行良好，一个基地数据报送不及时。",
         f"suggestion-{base}": "rectify", f"findings-{base}": "第三、四季度数据逾期报送"})

@@ -47,14 +47,17 @@ def test_bad_deputy_periods_are_refused_next_to_the_field(browser, world, frozen
     hunan = world.id("hunan_reviewer")
     r = b.post("/deputies", data={"deputy_id": str(me), "starts_on": "2006-04-25",
                                   "ends_on": "2006-04-22"})
-    page = r.get_data(as_text=True)
-    assert r.status_code == 422
+    # post/redirect/get: the page again, the dates as typed, the error beside its field
+    assert r.status_code == 303 and r.headers["Location"].endswith("/deputies")
+    page = b.text("/deputies")
     assert 'data-error-for="ends_on">结束日期不能早于开始日期' in page
+    assert 'value="2006-04-25"' in page and 'value="2006-04-22"' in page
+    assert "data-error-for" not in b.text("/deputies")  # shown once
     r = b.post("/deputies", data={"deputy_id": str(hunan), "starts_on": "2006-04-01",
                                   "ends_on": "2006-04-22"})
-    page = r.get_data(as_text=True)
+    page = b.text(r.headers["Location"])
     assert 'data-error-for="starts_on">开始日期不能早于今天' in page
     r = b.post("/deputies", data={"deputy_id": str(hunan), "starts_on": "2006-04-24",
                                   "ends_on": "2006-04-28"})
     assert 'data-error-for="deputy_id">代理人须是同一单位、同一角色的审核人员' in \
-        r.get_data(as_text=True)
+        b.text(r.headers["Location"])

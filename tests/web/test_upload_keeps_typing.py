@@ -58,8 +58,9 @@ def test_bad_typing_stores_neither_the_draft_nor_the_file(browser, world):
     b = browser.login("hubei_applicant")
     r = _upload(b, app_id, _typed(version="1", contact_email="not-an-email"), factories.PDF,
                 "发展方案.pdf")
-    page = r.get_data(as_text=True)
-    assert r.status_code == 422
+    # post/redirect/get: the form again, with what was typed and why the file waits
+    assert r.status_code == 303 and r.headers["Location"].endswith(f"/applications/{app_id}/edit")
+    page = b.text(r.headers["Location"])
     assert 'data-error-for="contact_email"' in page and 'value="not-an-email"' in page
     assert "附件未上传：请先修改标红的项目" in page
     assert 'name="version" value="1"' in page

@@ -8,6 +8,7 @@ from datetime import date
 from pathlib import Path
 
 from workflow import permissions
+from workflow.regions import Region
 from workflow.roles import Actor
 from workflow.services import files
 from workflow.services.clock import today as china_today
@@ -44,15 +45,19 @@ def settled(uow: UnitOfWork, rows: list[ApplicationRow], today: date | None = No
 
 @dataclass
 class FilterChoices:
-    authorities: list[AuthorityRow]
+    authorities: list[AuthorityRow]  # empty: no filter by province
+    regions: list[Region]  # empty: no filter by region
     round_years: list[int]
 
 
-def filter_choices(uow: UnitOfWork) -> FilterChoices:
-    """The provinces and rounds an inbox can be filtered by."""
+def filter_choices(uow: UnitOfWork, user_id: int) -> FilterChoices:
+    """What this user's inbox can be filtered by: regions and provinces only where the
+    cases they see span places (permissions.spans_places), and the rounds."""
     with uow.read():
-        return FilterChoices(casepages.authorities(uow.session),
-                             casepages.round_years(uow.session))
+        s = uow.session
+        places = permissions.spans_places(users_repo.user_by_id(s, user_id))
+        return FilterChoices(casepages.authorities(s) if places else [],
+                             list(Region) if places else [], casepages.round_years(s))
 
 
 def names_of(uow: UnitOfWork, user_id: int, app_ids: list[int]) -> dict[int, str | None]:

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import CursorResult, delete, select
 from sqlalchemy.orm import Session
 
 from workflow.storage.models import (
     ApplicationRow,
     AttachmentRow,
     AuthorityRow,
+    FormReturnRow,
     RoundRow,
     SavedFilterRow,
     UserRow,
@@ -61,3 +63,23 @@ def saved_filters_of(session: Session, user_id: int) -> list[SavedFilterRow]:
     q = (select(SavedFilterRow).where(SavedFilterRow.user_id == user_id)
          .order_by(SavedFilterRow.id))
     return list(session.scalars(q))
+
+
+def form_return_of(session: Session, user_id: int, session_id: str,
+                   form: str) -> FormReturnRow | None:
+    """The refused form kept for this user's session and form, if any."""
+    q = select(FormReturnRow).where(FormReturnRow.user_id == user_id,
+                                    FormReturnRow.session_id == session_id,
+                                    FormReturnRow.form == form)
+    return session.scalars(q).first()
+
+
+def delete_form_return(session: Session, row_id: int) -> bool:
+    """Delete one kept refused form; whether it was still there."""
+    result = session.execute(delete(FormReturnRow).where(FormReturnRow.id == row_id))
+    return int(cast(CursorResult[Any], result).rowcount or 0) == 1
+
+
+def delete_form_returns_before(session: Session, cutoff: datetime) -> None:
+    """Forget refused forms kept since before `cutoff`, whoever's they were (never shown)."""
+    session.execute(delete(FormReturnRow).where(FormReturnRow.created_at < cutoff))

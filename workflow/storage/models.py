@@ -801,3 +801,19 @@ class SavedFilterRow(Base):
     name: Mapped[str] = mapped_column(String(40))
     params: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class FormReturnRow(Base):
+    """A refused form's typing and errors, kept for the page its browser is redirected to
+    (post/redirect/get, issue 17): shown once by that GET, then deleted; expires unseen.
+    Kept here rather than in the signed-cookie session, which holds 4 KB at most."""
+
+    __tablename__ = "form_returns"
+    __table_args__ = (UniqueConstraint("user_id", "session_id", "form",
+                                       name="uq_form_returns_user_session_form"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    session_id: Mapped[str] = mapped_column(String(40))
+    form: Mapped[str] = mapped_column(String(80))  # e.g. application:new, application:42
+    shown: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
