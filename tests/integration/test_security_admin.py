@@ -14,6 +14,7 @@ from tests import factories
 from tests.factories import PASSWORD
 from workflow.errors import Forbidden, NotFound, ValidationFailed
 from workflow.services import audit, cases, clock, files, second_factor, security_policy, user_admin
+from workflow.storage.models import UserRow
 
 ADMINS = ("sysadmin", "secadmin", "auditor")
 T = datetime(2006, 4, 20, 1, 0, tzinfo=UTC)
@@ -190,8 +191,9 @@ def test_the_system_admin_opens_and_disables_accounts_on_the_web(app: Any,
     assert "武汉市&lt;script&gt;" in page and "武汉市<script>" not in page
     bad = client.post("/admin/accounts", data={
         "username": "weak_one", "display_name": "弱密码", "email": "w@example.gov.cn",
-        "role": "applicant", "authority": "420000", "password": "weak"})
-    assert bad.status_code == 422 and 'value="weak_one"' in bad.get_data(as_text=True)
+        "role": "applicant", "authority": "420000", "password": "weak"}, follow_redirects=True)
+    assert [r.status_code for r in bad.history] == [303]  # post/redirect/get
+    assert 'value="weak_one"' in bad.get_data(as_text=True)
     users, _ = user_admin.list_users(world.uow(), world.id("sysadmin"))
     target = next(u for u in users if u.username == "wuhan_city")
     assert client.post(f"/admin/accounts/{target.id}/disable").status_code == 302
@@ -226,3 +228,26 @@ def test_the_application_has_no_route_that_changes_or_deletes_audit_records(app:
 def test_unlocking_an_unknown_user_is_not_found(world: factories.World) -> None:
     with pytest.raises(NotFound):
         user_admin.unlock(world.uow(), world.id("secadmin"), 999_999)
+
+
+def test_a_refused_policy_or_role_comes_back_to_its_page_once_and_changes_nothing(
+        app: Any, world: factories.World) -> None:
+    client = admin_client(app, world, "secadmin")
+    before = client.get("/admin/security").get_data(as_text=True)
+    assert 'value="5"' in before or "lockout_threshold" in before
+    bad = client.post("/admin/security", data={
+        "lockout_threshold": "99", "lockout_minutes": "30", "password_max_age_days": "90",
+        "session_idle_minutes": "30", "session_absolute_hours": "12"})
+    assert bad.status_code == 303 and bad.headers["Location"].endswith("/admin/security")
+    page = client.get("/admin/security").get_data(as_text=True)
+    assert 'data-field="lockout_threshold"' in page and 'value="99"' in page  # as typed
+    again = client.get("/admin/security").get_data(as_text=True)  # shown once
+    assert 'data-field="lockout_threshold"' not in again and 'value="99"' not in again
+    # a role the account cannot have: said on the roles page, nothing changed
+    target = world.id("hubei_applicant")
+    bad = client.post(f"/admin/roles/{target}", data={"role": "no_such_role"})
+    assert bad.status_code == 303 and bad.headers["Location"].endswith("/admin/roles")
+    page = client.get("/admin/roles").get_data(as_text=True)
+    assert 'role="alert"' in page
+    with world.uow() as u:
+        assert u.session.get(UserRow, target).role == "applicant"

@@ -27,6 +27,7 @@ from flask import (
     url_for,
 )
 
+from web import returns
 from web.auth import current_user, requires
 from web.extensions import uow
 from workflow.authorities import PARENT_KINDS
@@ -83,10 +84,26 @@ def _accounts_page(errors: list[Any] | None = None, typed: dict[str, Any] | None
                    case_roles=[r for r in Role if r in CASE_ROLES])
 
 
+# a refused form comes back to its page once, with what was typed (web/returns.py; never a
+# password): post/redirect/get for every admin form (issue 17)
+ACCOUNTS, AUTHORITIES, SECURITY, ROLES = ("admin:accounts", "admin:authorities",
+                                          "admin:security", "admin:roles")
+
+
+def _back(form: str, endpoint: str, err: DomainError, typed: dict[str, Any] | None = None,
+          **extra: Any) -> Any:
+    """A refused admin form: 403 and 404 as such, anything else back to its page (303)."""
+    if err.status in (403, 404):
+        _refused(err)
+    return returns.send_back(form, url_for(endpoint), errors=returns.as_json(err.refusals),
+                             typed=typed or {}, **extra)
+
+
 @bp.get("/accounts")
 @requires("accounts.admin")
 def accounts_page() -> Any:
-    return _accounts_page()
+    back = returns.shown_once(ACCOUNTS)
+    return _accounts_page(returns.refusals_of(back.get("errors")), back.get("typed"))
 
 
 @bp.post("/accounts")
@@ -97,10 +114,8 @@ def create_account() -> Any:
     try:
         user_admin.create_user(uow(), _me(), data)
     except DomainError as err:
-        if err.status in (403, 404):
-            _refused(err)
         data.pop("password")
-        return _accounts_page(err.refusals, data, 422)
+        return _back(ACCOUNTS, "admin.accounts_page", err, data)
     return redirect(url_for("admin.accounts_page", done="created"))
 
 
@@ -130,9 +145,7 @@ def reset_password(user_id: int) -> Any:
     try:
         user_admin.reset_password(uow(), _me(), user_id, request.form.get("password", ""))
     except DomainError as err:
-        if err.status in (403, 404):
-            _refused(err)
-        return _accounts_page(err.refusals, {}, 422)
+        return _back(ACCOUNTS, "admin.accounts_page", err)
     return redirect(url_for("admin.accounts_page", done="password_reset"))
 
 
@@ -157,15 +170,17 @@ def _authorities_page(errors: list[Any] | None = None, typed: dict[str, Any] | N
 
 
 def _tree_refused(err: DomainError, typed: dict[str, Any] | None = None) -> Any:
-    if err.status == 403:
-        _refused(err)
-    return _authorities_page(err.refusals, typed, 404 if err.status == 404 else 422)
+    if err.status == 404:  # no such city: the tree, said so, at this address
+        return _authorities_page(err.refusals, typed, 404)
+    return _back(AUTHORITIES, "admin.authorities_page", err, typed)
 
 
 @bp.get("/authorities")
 @requires("authorities.admin")
 def authorities_page() -> Any:
-    return _authorities_page()
+    back = returns.shown_once(AUTHORITIES)
+    return _authorities_page(returns.refusals_of(back.get("errors")), back.get("typed"),
+                             imported=back.get("imported"))
 
 
 @bp.post("/authorities")
@@ -189,7 +204,9 @@ def import_cities() -> Any:
         done = authorities.import_list(uow(), _me(), name, content, max_bytes)
     except DomainError as err:
         return _tree_refused(err)
-    return _authorities_page(imported=done)
+    # what the import did, on the page it came from (a reload imports nothing again)
+    return returns.send_back(AUTHORITIES, url_for("admin.authorities_page"),
+                             imported=done.as_dict())
 
 
 @bp.post("/authorities/<string(maxlength=20):code>")
@@ -239,19 +256,18 @@ def delete_city(code: str) -> Any:
 @bp.route("/security", methods=["GET", "POST"])
 @requires("security.admin")
 def security() -> Any:
-    errors: list[Any] = []
     if request.method == "POST":
         try:
             user_admin.update_policy(uow(), _me(), dict(request.form))
         except DomainError as err:
-            if err.status in (403, 404):
-                _refused(err)
-            errors = err.refusals
-        else:
-            return redirect(url_for("admin.security", done="saved"))
+            return _back(SECURITY, "admin.security", err,
+                         {k: v for k, v in request.form.items() if k != "csrf_token"})
+        return redirect(url_for("admin.security", done="saved"))
+    back = returns.shown_once(SECURITY)
+    errors = returns.refusals_of(back.get("errors"))
     current = security_policy.policy(uow())
-    typed = dict(request.form) if errors else asdict(current)
-    return _render("admin/security.html", 422 if errors else 200, policy=current,
+    typed: dict[str, Any] = back.get("typed") or {} if errors else asdict(current)
+    return _render("admin/security.html", 200, policy=current,
                    typed=typed, errors=errors, labels=security_policy.POLICY_ZH,
                    limits=security_policy.LIMITS)
 
@@ -266,7 +282,9 @@ def _roles_page(errors: list[Any] | None = None, status: int = 200) -> Any:
 @bp.get("/roles")
 @requires("security.admin")
 def roles() -> Any:
-    return _roles_page()
+    back = returns.shown_once(ROLES)
+    errors = returns.refusals_of(back.get("errors"))
+    return _roles_page(errors)
 
 
 @bp.post("/roles/<int:user_id>")
@@ -276,9 +294,7 @@ def set_role(user_id: int) -> Any:
         user_admin.set_role(uow(), _me(), user_id, request.form.get("role", ""),
                           request.form.get("authority") or None)
     except DomainError as err:
-        if err.status in (403, 404):
-            _refused(err)
-        return _roles_page(err.refusals, 422)
+        return _back(ROLES, "admin.roles", err)
     return redirect(url_for("admin.roles", done="role_changed"))
 
 
