@@ -47,6 +47,7 @@ from workflow.storage.models import (
     UserRow,
 )
 from workflow.storage.uow import Conflict, UnitOfWork, flush_or_conflict, lost_connection
+from workflow.storage.uow import DbConnection as Connection
 from workflow.storage.uow import DbSession as Session
 
 _log = logging.getLogger(__name__)
@@ -84,17 +85,18 @@ def _flush_or_conflict(session: Session, expected: int) -> None:
         raise _conflict(expected, expected + 1) from None
 
 
-def _context(session: Session, stored: cases_repo.StoredCase, actor: Actor, now: datetime,
-             **kw: Any) -> Context:
+def _context(db: Session | Connection, stored: cases_repo.StoredCase, actor: Actor,
+             now: datetime, **kw: Any) -> Context:
     return Context(actor=actor, now=now, rules=stored.rules,
-                   calendar=reference_repo.load_calendar(session), references=reference_repo.load_references(session),
+                   calendar=reference_repo.load_calendar(db),
+                   references=reference_repo.load_references(db),
                    local_today=local_date(now), **kw)
 
 
-def _read(session: Session, user_id: int, app_id: int, today: date) -> cases_repo.CaseRead:
+def _read(conn: Connection, user_id: int, app_id: int, today: date) -> cases_repo.CaseRead:
     """The case and the acting user as `cases_repo.read_case` reads them (the case's
     audit chain head included)."""
-    return cases_repo.read_case(session, user_id, app_id, today,
+    return cases_repo.read_case(conn, user_id, app_id, today,
                                 audit.chain_of("application", app_id))
 
 
@@ -119,10 +121,10 @@ def load(uow: UnitOfWork, user_id: int, app_id: int, now: datetime | None = None
         permissions.require(user, "case.view")
         row = cases_repo.get_application(s, app_id)
         actor = _actor_or_404(s, user, row, local_date(now))
-        stored = _read(s, user_id, app_id, local_date(now)).stored
+        stored = _read(s.connection(), user_id, app_id, local_date(now)).stored
         assert stored is not None  # `get_application` found it
         case = stored.case
-        cases_repo.read_products(s, case)
+        cases_repo.read_products(s.connection(), case)
         ctx = _context(s, stored, actor, now, quota_used=cases_repo.quota_used(
             s, stored.id, stored.round_id, stored.province_id),
                        base_claimed_by=register_repo.claimed_by(s, row.id, row.existing_base_id))
@@ -138,7 +140,7 @@ def eligibility_of(uow: UnitOfWork, user_id: int, app_id: int) -> list[eligibili
         user = users_repo.user_by_id(s, user_id)
         permissions.require(user, "case.view")
         today = local_date(utcnow())
-        stored = _read(s, user_id, app_id, today).stored
+        stored = _read(s.connection(), user_id, app_id, today).stored
         if stored is None:
             raise scope_repo.not_found()
         _actor_or_404(s, user, stored, today)
@@ -574,11 +576,11 @@ def _fire_on(uow: UnitOfWork, user_id: int, app_id: int, trigger: str, version: 
     asks for a transaction after all."""
     now = now or utcnow()
     reason = _text(reason, "reason")
+    asked = {"reason": reason, "rectification_deadline": deadline,
+             "override_reason": override_reason, "late_reason": late_reason}
     document = _document(trigger, document)
-    today = local_date(now)
     with uow.statements() if statements else uow:
-        s = uow.session
-        user, stored, actor, audit_head = _acting_on(s, user_id, app_id, today)
+        user, stored, actor, audit_head = _acting_on(uow, user_id, app_id, local_date(now))
         case = stored.case
         expected = case.version if version is None else version
         if case.version != expected:
@@ -586,70 +588,72 @@ def _fire_on(uow: UnitOfWork, user_id: int, app_id: int, trigger: str, version: 
         spec = machine.spec_for(trigger, case.state, case.programme)  # unknown / wrong state
         if statements and _transactional(trigger, case.state, case.programme):
             raise _WantsTransaction()
-        if "complete_form" in spec.guards:
-            cases_repo.read_products(s, case)
-        ctx = _context(s, stored, actor, now, reason=reason, rectification_deadline=deadline,
-                       override_reason=override_reason, late_reason=late_reason,
-                       **_counted_under_lock(s, stored, spec))
+        ctx = _fire_context(uow, stored, spec, actor, now, asked)
         outcome, changes, history = _decide(case, ctx, trigger, deadline, document, data)
         if also is not None:
-            also(s, stored)
-        if statements:
-            uow.may_write()
-        try:
-            history_id = _write(s, user, actor, case, outcome, changes, history, audit_head)
-        except Exception as exc:  # a self-committing write: did it stand? (`_fire_settled`)
-            if statements and lost_connection(exc):
-                raise _CommitLost(Fired(stored.id, trigger, outcome.source, outcome.dest,
-                                        expected + 1, 0), actor.user_id, now) from exc
-            raise
+            also(uow.session, stored)
+        fired = Fired(stored.id, trigger, outcome.source, outcome.dest, expected + 1, 0)
+        fired.history_id = _written(uow, user, actor, case, fired, changes, history,
+                                    audit_head, now, statements=statements)
         status = register_change(outcome.source, outcome.dest, case.programme)
         if status is not None:  # the register of bases changes with the case, in its transaction
-            _enter_in_register(s, stored, trigger, status.value, today, now, history_id,
-                               actor, document, reason, case.programme.designating)
+            _enter_in_register(uow.session, stored, trigger, status.value, local_date(now),
+                               now, fired.history_id, actor, document, reason,
+                               case.programme.designating)
         uow.record("case_transitioned", application_id=stored.id, trigger=trigger,
                    from_state=outcome.source, to_state=outcome.dest,
-                   actor_id=actor.user_id, version=expected + 1)
-        fired = Fired(stored.id, trigger, outcome.source, outcome.dest, expected + 1,
-                      history_id)
-        try:
-            uow.commit()
-        except Exception as exc:
-            if lost_connection(exc):
-                raise _CommitLost(fired, actor.user_id, now) from exc
-            raise
+                   actor_id=actor.user_id, version=fired.version)
+        _commit(uow, fired, actor.user_id, now)
         return fired
 
 
-def _acting_on(s: Session, user_id: int, app_id: int, today: date
+def _commit(uow: UnitOfWork, fired: Fired, actor_id: int, now: datetime) -> None:
+    """Commit `fired`; a COMMIT whose connection is lost is `_CommitLost` (did it stand?
+    `_fire_settled` reads it afresh)."""
+    try:
+        uow.commit()
+    except Exception as exc:
+        if lost_connection(exc):
+            raise _CommitLost(fired, actor_id, now) from exc
+        raise
+
+
+def _acting_on(uow: UnitOfWork, user_id: int, app_id: int, today: date
                ) -> tuple[cases_repo.Person, cases_repo.StoredCase, Actor, str | None]:
     """The active user, the case they may act on, as whom, and the head of the case's
-    audit chain — or `NotFound` (`Forbidden` for a role that never acts on cases)."""
-    found = _read(s, user_id, app_id, today)
+    audit chain — or `NotFound` (`Forbidden` for a role that never acts on cases). The
+    deputies (ORM rows, a session) are looked up only for a user who deputises today."""
+    found = _read(uow.connection, user_id, app_id, today)
     user, stored = found.user, found.stored
     if user is None or not user.is_active:
         raise scope_repo.not_found("user")
     permissions.require(user, "case.fire")
     if stored is None:
         raise scope_repo.not_found()
-    actor = scope_repo.actor_for_case(s, user, stored, today, deputising=found.deputising)
+    actor = (scope_repo.actor_for_case(uow.session, user, stored, today)
+             if found.deputising else scope_repo.own_actor(user, stored))
     if actor is None:
         raise scope_repo.not_found()
     return user, stored, actor, found.audit_head
 
 
-def _counted_under_lock(s: Session, stored: cases_repo.StoredCase,
-                        spec: TransitionDef) -> dict[str, Any]:
-    """What a transition whose definition says `locks = "province"` counts under the
-    province's lock (002 §六(三): its quota of new bases, and whether another case claims
-    the base a re-certification names); nothing for the others."""
-    if spec.locks != "province":
-        return {}
-    cases_repo.lock_authority(s, stored.province_id)
-    return {"quota_used": cases_repo.quota_used(s, stored.id, stored.round_id,
-                                                stored.province_id),
-            "base_claimed_by": register_repo.claimed_by(s, stored.id,
-                                                        stored.existing_base_id)}
+def _fire_context(uow: UnitOfWork, stored: cases_repo.StoredCase, spec: TransitionDef,
+                  actor: Actor, now: datetime, asked: dict[str, Any]) -> Context:
+    """What the domain decides a transition with: the product rows only for a trigger
+    whose guards check the form, and what a transition whose definition says
+    `locks = "province"` counts under the province's lock (002 §六(三): its quota of new
+    bases, and whether another case claims the base a re-certification names)."""
+    if "complete_form" in spec.guards:
+        cases_repo.read_products(uow.connection, stored.case)
+    counted: dict[str, Any] = {}
+    if spec.locks == "province":
+        s = uow.session
+        cases_repo.lock_authority(s, stored.province_id)
+        counted = {"quota_used": cases_repo.quota_used(s, stored.id, stored.round_id,
+                                                       stored.province_id),
+                   "base_claimed_by": register_repo.claimed_by(s, stored.id,
+                                                               stored.existing_base_id)}
+    return _context(uow.connection, stored, actor, now, **asked, **counted)
 
 
 def _decide(case: Case, ctx: Context, trigger: str, deadline: date | None,
@@ -685,22 +689,30 @@ def _decide(case: Case, ctx: Context, trigger: str, deadline: date | None,
     return outcome, changes, history
 
 
-def _write(s: Session, user: cases_repo.Person, actor: Actor, case: Case,
-           outcome: machine.Outcome, changes: dict[str, Any], history: dict[str, Any],
-           audit_head: str | None) -> int:
-    """Write the move, its history row and its audit record (`VersionConflict` if another
-    writer moved the case first); returns the history row's id."""
+def _written(uow: UnitOfWork, user: cases_repo.Person, actor: Actor, case: Case,
+             fired: Fired, changes: dict[str, Any], history: dict[str, Any],
+             audit_head: str | None, now: datetime, *, statements: bool) -> int:
+    """Write the move, its history row and its audit record on the unit of work's
+    connection (`VersionConflict` if another writer moved the case first); returns the
+    history row's id. A self-committing write (`statements`) whose connection is lost is
+    `_CommitLost`: whether it stood is read afresh (`_fire_settled`)."""
+    if statements:
+        uow.may_write()
     record = audit.record(
         "case_action", prev=audit_head or audit.GENESIS,
         who=audit.Who(user.id, user.username, actor.role.value, actor.on_behalf_of_id),
         object_type="application", object_id=case.id,
-        details={"trigger": history["trigger"], "from": outcome.source,
-                 "to": outcome.dest, "version": case.version + 1})
+        details={"trigger": fired.trigger, "from": fired.from_state,
+                 "to": fired.to_state, "version": fired.version})
     try:
-        return cases_repo.write_transition(s, history["application_id"], case.version,
-                                           changes, history, record)
+        return cases_repo.write_transition(uow.connection, history["application_id"],
+                                           case.version, changes, history, record)
     except Conflict:
         raise _conflict(case.version, case.version + 1) from None
+    except Exception as exc:
+        if statements and lost_connection(exc):
+            raise _CommitLost(fired, actor.user_id, now) from exc
+        raise
 
 
 def _document(trigger: str, document: str | None) -> str | None:
@@ -788,13 +800,13 @@ def list_applications(uow: UnitOfWork, user_id: int, *, state: str | None = None
         principals = scope_repo.principals_of(s, user.id, local_date(now))
         after = _parse_cursor(sort, cursor, "cursor")
         back = None if after else _parse_cursor(sort, before, "before")
-        limit = max(1, min(limit, 200))
         scope = scope_repo.scope_filter(user, principals)
         if mine:
             scope = events_repo.assigned_to(scope, user.id, {
                 role.value: sorted(set().union(*(p.waiting_for([role])
                                                  for p in known_programmes())))
                 for role in Role})
+
         def fetch(n: int, *, after: Any = None, before: Any = None,
                   count: bool = False) -> tuple[list[ApplicationRow], int]:
             return inbox_repo.page_applications(
@@ -808,20 +820,30 @@ def list_applications(uow: UnitOfWork, user_id: int, *, state: str | None = None
                 sort=sort, descending=descending, state_order=order,
                 industry_codes=_industries_named(q) if q else ())
 
-        if back is not None:  # the page before: its first row is `limit` rows back
-            rows, total = fetch(limit + 1, before=back, count=count)
-            more_before = len(rows) > limit
-            rows = rows[-limit:]
-            more_after = True  # the row `before` points at, at least
-        else:
-            rows, total = fetch(limit + 1, after=after, count=count)
-            more_after = len(rows) > limit
-            rows = rows[:limit]
-            more_before = after is not None and bool(rows) and bool(
-                fetch(1, before=_key_of(rows[0], sort, order))[0])
-        nxt = _cursor_of(rows[-1], sort, order) if rows and more_after else None
-        prev = _cursor_of(rows[0], sort, order) if rows and more_before else None
-        return Page(rows, total, nxt, prev)
+        return _page(fetch, max(1, min(limit, 200)), after, back, count, sort, order)
+
+
+Fetch = Callable[..., tuple[list[ApplicationRow], int]]
+
+
+def _page(fetch: Fetch, limit: int, after: tuple[Any, int] | None,
+          back: tuple[Any, int] | None, count: bool, sort: str, order: list[str]) -> Page:
+    """One page of `limit` rows from `fetch`: after the keyset `after` (or from the start),
+    or the rows just before `back`; with the cursors of the pages next to it."""
+    if back is not None:  # the page before: its first row is `limit` rows back
+        rows, total = fetch(limit + 1, before=back, count=count)
+        more_before = len(rows) > limit
+        rows = rows[-limit:]
+        more_after = True  # the row `before` points at, at least
+    else:
+        rows, total = fetch(limit + 1, after=after, count=count)
+        more_after = len(rows) > limit
+        rows = rows[:limit]
+        more_before = after is not None and bool(rows) and bool(
+            fetch(1, before=_key_of(rows[0], sort, order))[0])
+    nxt = _cursor_of(rows[-1], sort, order) if rows and more_after else None
+    prev = _cursor_of(rows[0], sort, order) if rows and more_before else None
+    return Page(rows, total, nxt, prev)
 
 
 def _key_of(row: ApplicationRow, sort: str, order: list[str]) -> tuple[Any, int]:

@@ -9,7 +9,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import event, select
+from sqlalchemy import Connection, event, select
 from sqlalchemy.orm import Session
 
 from workflow.calendar import WorkCalendar
@@ -52,8 +52,11 @@ def clear_reference_cache() -> None:
     _cache.clear()
 
 
-def _cached(session: Session, what: str, load: Any) -> Any:
-    engine = session.get_bind().engine
+def _cached(db: Session | Connection, what: str, load: Any) -> Any:
+    """The cached `what`, loaded with `load(session)` when missing or stale. `db`: a
+    session, or a connection with no session around it (a plain transition's, see
+    `UnitOfWork.connection`), on which a miss opens a short session of its own."""
+    engine = db.engine if isinstance(db, Connection) else db.get_bind().engine
     known = _engine_keys.get(id(engine))
     if known is None or known[0] is not engine:
         known = _engine_keys[id(engine)] = (engine, str(engine.url))  # holds the engine
@@ -65,7 +68,11 @@ def _cached(session: Session, what: str, load: Any) -> Any:
     if id(engine) not in _watched:
         event.listen(engine, "before_cursor_execute", _invalidate_on_write)
         _watched.add(id(engine))
-    value = load(session)
+    if isinstance(db, Connection):
+        with Session(bind=db) as session:
+            value = load(session)
+    else:
+        value = load(db)
     _cache[key] = (now, value)
     return value
 
@@ -74,9 +81,9 @@ def _monotonic() -> float:
     return time.monotonic()
 
 
-def load_calendar(session: Session) -> WorkCalendar:
+def load_calendar(db: Session | Connection) -> WorkCalendar:
     """The working-day calendar with admin overrides (cached per process, see above)."""
-    return _cached(session, "calendar", _load_calendar)  # type: ignore[no-any-return]
+    return _cached(db, "calendar", _load_calendar)  # type: ignore[no-any-return]
 
 
 def _load_calendar(session: Session) -> WorkCalendar:
@@ -85,9 +92,9 @@ def _load_calendar(session: Session) -> WorkCalendar:
     return WorkCalendar(overrides=overrides, complete_years=years)
 
 
-def load_references(session: Session) -> dict[int, ReferenceStats]:
+def load_references(db: Session | Connection) -> dict[int, ReferenceStats]:
     """Reference statistics by year (cached per process; callers get their own dict)."""
-    return dict(_cached(session, "references", _load_references))
+    return dict(_cached(db, "references", _load_references))
 
 
 def _load_references(session: Session) -> dict[int, ReferenceStats]:

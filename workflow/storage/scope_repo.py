@@ -101,7 +101,7 @@ def actor_for_case(session: Session, user: Someone, app: Placed, today: date, *,
     deputies are then not looked up).
     """
     if not deputising:
-        return actor_of(user) if in_scope(user, app) else None
+        return own_actor(user, app)
     principals = principals_of(session, user.id, today)
     if principals:
         holders = case_holders(session, app)
@@ -114,6 +114,12 @@ def actor_for_case(session: Session, user: Someone, app: Placed, today: date, *,
         if in_scope(principal, app):
             return actor_of(user, principal)
     return None
+
+
+def own_actor(user: Someone, app: Placed) -> Actor | None:
+    """`user` acting in their own name on `app` — None if it is out of their scope (for a
+    user who covers for nobody today: `actor_for_case` without the deputies' look-up)."""
+    return actor_of(user) if in_scope(user, app) else None
 
 
 def case_holders(session: Session, app: Placed) -> set[int]:
