@@ -113,6 +113,6 @@ def index() -> Any:
     assert user is not None
     d = load(user.id)
     return render_template("dashboard/index.html", d=d, tables=tables_of(d),
-                           programme_choices=service.programmes_of(uow(), user.id),
+                           programme_choices=d.programmes,
                            share=d.share, goal_share=d.goal_share_pct,
                            zero=Decimal(0))

@@ -6,14 +6,12 @@ the key, and changed by editing the file alone (no code change)."""
 from __future__ import annotations
 
 import copy
-import tomllib
 from datetime import date
 from decimal import Decimal as D
 from pathlib import Path
 from typing import Any
 
-import pytest
-
+from tests.definitions import definition, refused
 from tests.unit.test_assessment_golden import REFS, RULES, TODAY, base, finding
 from workflow.assessment import (
     FINDINGS,
@@ -26,25 +24,15 @@ from workflow.assessment import (
 from workflow.eligibility import FAIL, PASS
 from workflow.programme import (
     PROGRAMMES_DIR,
-    DefinitionError,
     digest,
     frozen,
     load,
-    parse,
     programme,
 )
 
 SOURCE = PROGRAMMES_DIR / "mofcom-2006-6.toml"
 
 
-def definition() -> dict[str, Any]:
-    return tomllib.loads(SOURCE.read_text(encoding="utf-8"))
-
-
-def refused(data: dict[str, Any]) -> str:
-    with pytest.raises(DefinitionError) as err:
-        parse(Path("broken.toml"), data)
-    return str(err.value)
 
 
 def entry(data: dict[str, Any], key: str) -> dict[str, Any]:

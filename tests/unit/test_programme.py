@@ -10,24 +10,11 @@ from typing import Any
 
 import pytest
 
+from tests.definitions import definition, refused
 from workflow.effects import EFFECTS
 from workflow.guards import GUARDS
-from workflow.programme import PROGRAMMES_DIR, DefinitionError, check_names, parse, programme
+from workflow.programme import check_names, parse, programme
 from workflow.roles import Role
-
-SOURCE = PROGRAMMES_DIR / "mofcom-2006-6.toml"
-
-
-def definition() -> dict[str, Any]:
-    return tomllib.loads(SOURCE.read_text(encoding="utf-8"))
-
-
-def refused(data: dict[str, Any], names: bool = False) -> str:
-    with pytest.raises(DefinitionError) as err:
-        loaded = parse(Path("broken.toml"), data)
-        if names:
-            check_names(loaded, GUARDS, EFFECTS)
-    return str(err.value)
 
 
 def test_notice_002_is_a_definition_file_the_engine_accepts() -> None:

@@ -3,20 +3,17 @@ the steps that need them, checked when the file loads (002 §六(三) for notice
 
 from __future__ import annotations
 
-import tomllib
-from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.definitions import definition, refused
 from tests.unit.test_guards import case, ctx
 from workflow import guards
 from workflow.programme import (
     PROGRAMMES_DIR,
-    DefinitionError,
     digest,
     frozen,
-    parse,
     programme,
 )
 from workflow.roles import Actor, Role
@@ -24,14 +21,6 @@ from workflow.roles import Actor, Role
 SOURCE = PROGRAMMES_DIR / "mofcom-2006-6.toml"
 
 
-def definition() -> dict[str, Any]:
-    return tomllib.loads(SOURCE.read_text(encoding="utf-8"))
-
-
-def refused(data: dict[str, Any]) -> str:
-    with pytest.raises(DefinitionError) as err:
-        parse(Path("broken.toml"), data)
-    return str(err.value)
 
 
 def test_notice_002_needs_the_form_and_plan_to_submit_and_the_letter_to_recommend() -> None:

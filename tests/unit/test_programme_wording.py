@@ -4,25 +4,17 @@ a programme without a public notice or quarterly data (Guangdong's) has none of 
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from workflow.programme import PROGRAMMES_DIR, DefinitionError, load, parse, programme
+from tests.definitions import definition, refused
+from workflow.programme import PROGRAMMES_DIR, DefinitionError, load, programme
 
 GUANGDONG = "guangdong-2006-59"
 
 
-def definition(code: str = "mofcom-2006-6") -> dict[str, Any]:
-    return tomllib.loads((PROGRAMMES_DIR / f"{code}.toml").read_text(encoding="utf-8"))
-
-
-def refused(data: dict[str, Any]) -> str:
-    with pytest.raises(DefinitionError) as err:
-        parse(Path("broken.toml"), data)
-    return str(err.value)
 
 
 def test_notice_002_words_its_notice_papers_and_quarterly_template_in_its_file() -> None:

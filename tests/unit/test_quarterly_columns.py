@@ -3,7 +3,6 @@ loaded and checked with errors that name the file and the key, and used to check
 
 from __future__ import annotations
 
-import tomllib
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -11,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from tests.definitions import definition, refused
 from workflow.programme import (
     PROGRAMMES_DIR,
     DefinitionError,
@@ -25,14 +25,6 @@ from workflow.quarterly_data import check_quarter, check_values, read_figures, s
 SOURCE = PROGRAMMES_DIR / "mofcom-2006-6.toml"
 
 
-def definition() -> dict[str, Any]:
-    return tomllib.loads(SOURCE.read_text(encoding="utf-8"))
-
-
-def refused(data: dict[str, Any]) -> str:
-    with pytest.raises(DefinitionError) as err:
-        parse(Path("broken.toml"), data)
-    return str(err.value)
 
 
 def test_notice_002_reports_the_bases_and_their_key_enterprises_exports_each_quarter() -> None:

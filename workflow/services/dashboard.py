@@ -69,6 +69,7 @@ class Dashboard:
     goals: Goals | None = None  # the programme's (002 §一, §五(二)); None: none set
     goal_path: list[GoalYear] = field(default_factory=list)
     programme: Programme | None = None  # whose cases these are (notice 002's by default)
+    programmes: list[Programme] = field(default_factory=list)  # those the reviewer may choose
 
     @property
     def goal_bases(self) -> int:
@@ -100,13 +101,9 @@ class Dashboard:
 REGION_ORDER = [r.value for r in Region]
 
 
-def programmes_of(uow: UnitOfWork, user_id: int) -> list[Programme]:
-    """The programmes whose dashboard this reviewer may see: every one for the ministry;
+def _programmes_for(reach: Scope | None, own: str | None) -> list[Programme]:
+    """The programmes whose dashboard a reviewer may see: every one for the ministry;
     notice 002's and its own province's programme for a province."""
-    with uow.read():
-        user = users_repo.user_by_id(uow.session, user_id)
-        reach = permissions.scope_of(user, "dashboard.view")
-        own = user.authority.code if user.authority is not None else None
     return [p for p in known()
             if reach is Scope.NATIONAL or p.authority is None or p.authority == own]
 
@@ -114,15 +111,16 @@ def programmes_of(uow: UnitOfWork, user_id: int) -> list[Programme]:
 def overview(uow: UnitOfWork, user_id: int, code: str = DEFAULT_CODE) -> Dashboard:
     """The dashboard of one programme (notice 002's unless named) for a ministry reviewer
     (national) or a provincial reviewer (own): its states, its designated bases, its goals
-    (`[goals]`; none: no goal is shown)."""
-    if code not in {p.code for p in programmes_of(uow, user_id)}:
-        code = DEFAULT_CODE
-    defined = programme(code)
-    designated = sorted(defined.designated)
+    (`[goals]`; none: no goal is shown), and the programmes the reviewer may choose."""
     with uow.read():
         s = uow.session
         user = users_repo.user_by_id(s, user_id)
         reach = permissions.scope_of(user, "dashboard.view")
+        choices = _programmes_for(reach, user.authority.code if user.authority else None)
+        if code not in {p.code for p in choices}:
+            code = DEFAULT_CODE
+        defined = programme(code)
+        designated = sorted(defined.designated)
         scope: Any = stats.of_programme(code)
         if reach is Scope.NATIONAL:
             where, zh, en = "national", "全国", "National"
@@ -153,6 +151,7 @@ def overview(uow: UnitOfWork, user_id: int, code: str = DEFAULT_CODE) -> Dashboa
     trends = trends_of(rounds, national, bases_exports)
     goals = defined.goals
     return Dashboard(scope=where, scope_zh=zh, scope_en=en, programme=defined,
+                     programmes=choices,
                      total=sum(n for _, n in by_state), by_state=by_state, by_region=by_region,
                      by_authority=by_authority, trends=trends,
                      rounds_by_state=rounds_by_state, marks_by_round=marks, goals=goals,
