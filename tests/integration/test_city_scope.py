@@ -149,6 +149,15 @@ def test_the_public_notice_names_the_recommending_province_of_a_citys_base(
         "湖北省", "Hubei", "west")
 
 
+def has_bases_read(world: factories.World, applicant: str) -> bool:
+    """Whether the case loader finds the register holding a base of the province of a new
+    draft of `applicant` (what the quota guard reads, 002 §六(三))."""
+    from workflow.services import cases
+
+    app_id = factories.draft(world, applicant)
+    return cases.load(world.uow(), world.id(applicant), app_id).case.authority_has_bases
+
+
 def test_a_citys_national_base_counts_for_its_province_and_the_province_reads_it(
         world: factories.World) -> None:
     """Hunan has no base of its own; once the register holds one under a Hunan city, the
@@ -176,4 +185,8 @@ def test_a_citys_national_base_counts_for_its_province_and_the_province_reads_it
         assert hunan_id in register_repo.authorities_with_bases(u.session)
     read = [e.row.name for e in bases.listing(world.uow(), world.id("hunan_reviewer"))]
     assert read == ["株洲国家高新技术产品出口基地"]
+    # the case's loader says the same of each case's province: Hunan's case now counts
+    # against a province with bases, Yunnan's (no base, none in its cities) still does not
+    assert has_bases_read(world, "hunan_applicant") is True
+    assert has_bases_read(world, "yunnan_applicant") is False
     assert bases.listing(world.uow(), world.id("hubei_reviewer"), authority="430200") == []

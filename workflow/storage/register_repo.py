@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, func, literal_column, or_, select
+from sqlalchemy import ColumnElement, func, literal_column, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from workflow.register import (
@@ -32,11 +32,18 @@ CLAIMING_STATES = sorted(s.value for s in USES_QUOTA)
 
 def has_bases(province_id: Any) -> ColumnElement[bool]:
     """EXISTS a base of that province-level authority — or of one of its cities — in the
-    register that is not revoked (002 §六(三): the quota is the province's)."""
-    cities = select(AuthorityRow.id).where(AuthorityRow.parent_id == province_id)
-    return exists().where(or_(ExportBaseRow.authority_id == province_id,
-                              ExportBaseRow.authority_id.in_(cities.scalar_subquery())),
-                          ExportBaseRow.status != literal_column(f"'{BaseStatus.REVOKED}'"))
+    register that is not revoked (002 §六(三): the quota is the province's).
+
+    One level of subquery: `province_id` may be a column of the enclosing SELECT (the
+    case's loader), and SQLAlchemy correlates only to the immediately enclosing one — a
+    nested IN (SELECT … WHERE parent_id = pa.id) made `pa` a FROM of its own, so any city
+    base anywhere counted for every province."""
+    owner = aliased(AuthorityRow, name="base_owner")
+    return (select(ExportBaseRow.id)
+            .join(owner, owner.id == ExportBaseRow.authority_id)
+            .where(or_(owner.id == province_id, owner.parent_id == province_id),
+                   ExportBaseRow.status != literal_column(f"'{BaseStatus.REVOKED}'"))
+            .exists())
 
 
 def authority_has_bases(session: Session, authority_id: int) -> bool:
