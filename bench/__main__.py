@@ -174,6 +174,11 @@ def report(a: argparse.Namespace, r: dict[str, Any], command: str) -> str:
          f"| transitions/s, service layer, 1 client | {svr['service_tps']:.0f} | raw psycopg "
          f"{svr['raw_tps']:.0f} | {svr['ratio']:.0%} (median of "
          f"{', '.join(format(x['ratio'], '.0%') for x in svr['runs'])}) | ≥ 60% |",
+         f"| — the service's own two statements by psycopg, no Python around them | "
+         f"{svr['statements_tps']:.0f} | raw psycopg {svr['raw_tps']:.0f} | "
+         f"{svr['statements_ratio']:.0%} | – (what the service could reach) |",
+         f"| — the service layer ÷ its own statements | {svr['service_tps']:.0f} | "
+         f"{svr['statements_tps']:.0f} | {svr['service_of_statements']:.0%} | – |",
          f"| transitions/s, HTTP API, {big} clients | {r['http']['api'][big]:.0f} | bare "
          f"Flask+psycopg {r['http']['bare'][big]:.0f} | "
          f"{_ratio(r['http']['api'][big], r['http']['bare'][big])} (median of "

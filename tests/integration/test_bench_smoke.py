@@ -32,6 +32,10 @@ def test_the_smoke_benchmark_produces_every_figure(pg_server: str, redis_url: st
     assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
     r = json.loads(raw.read_text())
     assert r["service_vs_raw"]["service_tps"] > 0 and r["service_vs_raw"]["raw_tps"] > 0
+    # the service's own statements by psycopg: the figure that says how much of the gap to
+    # the ceiling is the statements themselves
+    assert r["service_vs_raw"]["statements_tps"] > 0
+    assert "the service's own two statements by psycopg" in out.read_text()
     for c in r["clients"]:
         c = str(c)
         assert r["http"]["api"][c] > 0 and r["http"]["bare"][c] > 0 and r["pgbench"][c] > 0
