@@ -126,8 +126,10 @@ def inbox() -> Any:
     user = me()
     tab = "all" if request.args.get("tab") == "all" else "waiting"
     filters = _filters(request.args)
-    # no filter by place on the page of a user whose cases are in one place: none applies
-    unplaced = () if permissions.spans_places(user) else ("region", "authority")
+    choices = worklist.filter_choices(uow(), user.id)
+    # no filter by place that is not on the user's page (an applicant's cases are one place,
+    # a province chooses among its cities only): none applies
+    unplaced = choices.ignored(filters.get("authority"))
     for name in unplaced:
         filters.pop(name, None)
     order = _sorting(request.args)
@@ -148,7 +150,6 @@ def inbox() -> Any:
     counts = {tab: page.total, ("all" if tab == "waiting" else "waiting"): other.total}
     days = worklist.working_days_left(uow(), [r.due_on for r in page.items])
     settled = worklist.settled(uow(), page.items)
-    choices = worklist.filter_choices(uow(), user.id)
     holders = claims.holders(uow(), page.items) \
         if permissions.allowed(user, "case.internal") else None
     args = {k: v for k, v in request.args.items() if k in FILTERS and v and k not in unplaced}

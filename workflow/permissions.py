@@ -242,6 +242,12 @@ def spans_places(user: HasRole | None) -> bool:
     return scope_of(user, "case.view") is Scope.NATIONAL
 
 
+def spans_cities(user: HasRole | None) -> bool:
+    """Whether the cases `user` sees are a province's tree — its own and its cities' — so
+    that a list of them is worth filtering by city (a province's reviewers)."""
+    return scope_of(user, "case.view") is Scope.AUTHORITY_TREE
+
+
 def actions_of(role: Role) -> list[str]:
     """Every action of the table a role may take (for pages that list what one can do)."""
     return [a for a, r in ACTIONS.items() if role in r.roles]

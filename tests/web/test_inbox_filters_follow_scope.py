@@ -23,6 +23,31 @@ def test_a_province_is_offered_no_region_or_province_filter(
     assert '<option value="440000"' not in page and 'id="f-kind"' in page
 
 
+def test_a_province_filters_its_inbox_by_its_own_cities(
+        browser: Any, world: factories.World, frozen: Any) -> None:
+    factories.submitted(world, "wuhan_applicant", applicant_name="武汉光谷")
+    factories.submitted(world, "xiangyang_applicant", applicant_name="襄阳汽车")
+    factories.submitted(world, "hubei_applicant", applicant_name="湖北省级龙头企业")
+    b = browser.login("hubei_reviewer")
+    page = b.text("/inbox?tab=all")
+    city = page.split('id="f-city"', 1)[1].split("</select>", 1)[0]
+    assert '<option value="420100"' in city and '<option value="422800"' in city
+    assert '<option value="440100"' not in city  # Guangzhou is Guangdong's
+    assert all(n in page for n in ("武汉光谷", "襄阳汽车", "湖北省级龙头企业"))
+    page = b.text("/inbox?tab=all&authority=420100")
+    assert "武汉光谷" in page and "襄阳汽车" not in page and "湖北省级龙头企业" not in page
+    assert '<option value="420100" selected' in page
+    # another province's city in an old link does not apply: every case of Hubei shows
+    page = b.text("/inbox?tab=all&authority=440100")
+    assert all(n in page for n in ("武汉光谷", "襄阳汽车", "湖北省级龙头企业"))
+
+
+def test_a_province_without_cities_is_offered_no_city_filter(
+        browser: Any, world: factories.World) -> None:
+    page = browser.login("hunan_reviewer").text("/inbox?tab=all")
+    assert 'id="f-city"' not in page and 'id="f-kind"' in page
+
+
 def test_a_place_in_the_address_does_not_hide_a_provinces_own_cases(
         browser: Any, world: factories.World, frozen: Any) -> None:
     """A province given a region or province it cannot choose (an old link) still sees

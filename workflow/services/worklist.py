@@ -48,16 +48,31 @@ class FilterChoices:
     authorities: list[AuthorityRow]  # empty: no filter by province
     regions: list[Region]  # empty: no filter by region
     round_years: list[int]
+    cities: list[AuthorityRow]  # a province's cities; empty: no filter by city
+
+    def ignored(self, authority: str | None) -> tuple[str, ...]:
+        """The filters by place that do not apply to this user's list (an old link's): by
+        region or province where the cases are one place, and by an authority that is not
+        one of the user's cities."""
+        if self.regions:
+            return ()
+        if authority and authority in {c.code for c in self.cities}:
+            return ("region",)
+        return ("region", "authority")
 
 
 def filter_choices(uow: UnitOfWork, user_id: int) -> FilterChoices:
     """What this user's inbox can be filtered by: regions and provinces only where the
-    cases they see span places (permissions.spans_places), and the rounds."""
+    cases they see span places (permissions.spans_places), cities where they are a
+    province's tree (permissions.spans_cities), and the rounds."""
     with uow.read():
         s = uow.session
-        places = permissions.spans_places(users_repo.user_by_id(s, user_id))
+        user = users_repo.user_by_id(s, user_id)
+        places = permissions.spans_places(user)
+        cities = (casepages.cities_of(s, user.authority_id)
+                  if permissions.spans_cities(user) else [])
         return FilterChoices(casepages.authorities(s) if places else [],
-                             list(Region) if places else [], casepages.round_years(s))
+                             list(Region) if places else [], casepages.round_years(s), cities)
 
 
 def names_of(uow: UnitOfWork, user_id: int, app_ids: list[int]) -> dict[int, str | None]:

@@ -46,6 +46,12 @@ def authorities(session: Session) -> list[AuthorityRow]:
     return list(session.scalars(select(AuthorityRow).order_by(AuthorityRow.code)))
 
 
+def cities_of(session: Session, authority_id: int | None) -> list[AuthorityRow]:
+    """The cities (prefecture level) under a province-level authority, by code."""
+    return list(session.scalars(select(AuthorityRow).where(
+        AuthorityRow.parent_id == authority_id).order_by(AuthorityRow.code)))
+
+
 def round_years(session: Session) -> list[int]:
     return list(session.scalars(select(RoundRow.year).distinct()
                                 .order_by(RoundRow.year.desc())))
