@@ -83,27 +83,16 @@ def _base_page(app_id: int, **extra: Any) -> Any:
     user = _user()
     # a base of a programme without [assessment] still files its quarters (if its programme
     # asks for them) and is told it is not re-evaluated
-    no_re_evaluation: str | None = None
     try:
-        evaluations = assessment.evaluations_of(uow(), user.id, app_id)
+        page = reports.base_reports(uow(), user.id, app_id)
     except DomainError as err:
-        if err.first.code != "not_re_evaluated":
-            abort(404 if err.status == 404 else 403)
-        evaluations, no_re_evaluation = [], err.first.message(lang())
-    try:
-        quarters = reports.quarters_of(uow(), user.id, app_id)
-        annual = reports.annual_reports_of(uow(), user.id, app_id)
-        columns = reports.columns_of(uow(), user.id, app_id)
-    except DomainError as err:
-        if no_re_evaluation is not None and err.status != 404:  # no reports, no re-evaluation
-            return errors.page(409, no_re_evaluation, _("不进行复评"))
+        if err.first.code == "not_re_evaluated":  # no reports, no re-evaluation
+            return errors.page(409, err.first.message(lang()), _("不进行复评"))
         abort(404 if err.status == 404 else 403)
-    base = next((b for b in reports.bases_for(uow(), user.id) if b.id == app_id), None)
-    if base is None:
-        abort(404)
-    ctx = {"user": user, "base": base, "quarters": quarters, "annual": annual,
-           "columns": columns,
-           "evaluations": evaluations, "no_re_evaluation": no_re_evaluation,
+    why = page.not_re_evaluated
+    ctx = {"user": user, "base": page.base, "quarters": page.quarters, "annual": page.annual,
+           "columns": page.columns, "evaluations": page.evaluations,
+           "no_re_evaluation": why.message(lang()) if why is not None else None,
            "can_report": permissions.allowed(user, "reports.file"),
            "form": {}, "errors": [], "upload_errors": [], "annual_errors": [],
            "annual_form": {}, "this_year": today().year}

@@ -47,6 +47,40 @@ def test_applicant_uploads_the_template_and_sees_the_quarters_in_table_and_chart
     assert 'data-chart="line"' in page and "2006Q4" in page and "20,004" in page
 
 
+def test_a_base_s_page_checks_who_may_see_it_once_and_reads_the_user_and_the_base_once(
+        browser: Browser, world: factories.World, base: int, db_url: str,
+        in_2007: Any) -> None:
+    """The page's quarters, annual reports, evaluations and columns come from one read:
+    the statements it sends load the base and look up deputies (the scope check) once, and
+    the user twice — the login's check of the session (every page), then the page's read.
+    Five service calls loaded the user six times and the base five."""
+    from sqlalchemy import event
+
+    from workflow.services import reports
+    from workflow.storage.db import get_engine
+
+    reports.submit_quarter(world.uow(), world.id("hubei_applicant"), base,
+                           {"year": 2006, "quarter": 4, "exports_10k_usd": "30000",
+                            "hightech_exports_10k_usd": "20004"})
+    browser.login("hubei_reviewer")
+    sent: list[str] = []
+
+    def remember(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        sent.append(" ".join(statement.split()))
+
+    engine = get_engine(db_url)
+    event.listen(engine, "before_cursor_execute", remember)
+    try:
+        page = browser.text(f"/reports/bases/{base}")
+    finally:
+        event.remove(engine, "before_cursor_execute", remember)
+    assert "2006Q4" in page and "20,004" in page and "暂无复评结果" in page
+    users = [s for s in sent if " FROM users " in s and "JOIN deputies" not in s]
+    assert len(users) == 2, users
+    assert len([s for s in sent if " FROM applications " in s]) == 1
+    assert len([s for s in sent if "JOIN deputies" in s]) == 1
+
+
 def test_a_bad_upload_lists_each_cell_and_stores_nothing(browser: Browser, base: int,
                                                          in_2007: Any) -> None:
     browser.login("hubei_applicant")

@@ -15,13 +15,15 @@ from pathlib import Path
 from typing import Any
 
 from workflow import permissions, quarterly_data
-from workflow.errors import GuardFailed, ValidationFailed, refuse
+from workflow.errors import GuardFailed, Refusal, ValidationFailed, WrongStatus, refuse
 from workflow.form import Field, parse_value
 from workflow.programme import Programme, QuarterlyTemplate, programme
 from workflow.quarterly_data import QuarterData
 from workflow.regions import Region
+from workflow.roles import Actor
 from workflow.rules import CATALOGUES
 from workflow.services import files, quarterly_excel
+from workflow.services.assessment import not_re_evaluated
 from workflow.services.clock import local_date, utcnow
 from workflow.states import DESIGNATED
 from workflow.storage import (
@@ -36,6 +38,7 @@ from workflow.storage.models import (
     AnnualReportRow,
     ApplicationRow,
     AttachmentRow,
+    EvaluationRow,
     LocalityStatRow,
     QuarterlyReportRow,
     ReferenceStatRow,
@@ -48,17 +51,29 @@ ANNUAL_REPORT_TYPES = ("pdf", "doc", "docx")
 TEXT_MAX = 5000
 
 
-def _base(session: DbSession, user: UserRow, app_id: int, today: date, *,
-          write: bool) -> ApplicationRow:
-    """A designated base the user may see (and, with `write`, report for)."""
+def _visible(session: DbSession, user: UserRow, app_id: int, today: date
+             ) -> tuple[ApplicationRow, Actor]:
+    """A case the user may see among the bases, and the actor they are on it."""
     permissions.require(user, "reports.view")
     row = cases_repo.get_application(session, app_id)
     actor = scope_repo.actor_for_case(session, user, row, today)
     if actor is None:
         raise scope_repo.not_found("base")
+    return row, actor
+
+
+def _designated(row: ApplicationRow) -> None:
+    """Only a designated base files reports."""
     if row.state not in DESIGNATED:
         raise GuardFailed(refuse("not_a_designated_base", "只有已核准的出口创新基地需要报送数据",
                                  "only designated bases file reports", guard="designated"))
+
+
+def _base(session: DbSession, user: UserRow, app_id: int, today: date, *,
+          write: bool) -> ApplicationRow:
+    """A designated base the user may see (and, with `write`, report for)."""
+    row, actor = _visible(session, user, app_id, today)
+    _designated(row)
     if write:
         permissions.require(actor, "reports.file")
     return row
@@ -321,6 +336,42 @@ def annual_reports_of(uow: UnitOfWork, user_id: int, app_id: int) -> list[Annual
         user = users_repo.user_by_id(s, user_id)
         _base(s, user, app_id, local_date(utcnow()), write=False)
         return reports_repo.current_annual_reports(s, app_id)
+
+
+# --- a base's page ---------------------------------------------------------------------------
+
+@dataclass
+class BaseReports:
+    """What a designated base's page shows (数据报送与复评), read in one unit of work."""
+
+    base: ApplicationRow
+    columns: quarterly_data.Columns  # what it reports each quarter (`[[quarterly.columns]]`)
+    quarters: list[QuarterlyReportRow]  # current figures, oldest first
+    annual: list[AnnualReportRow]  # current 年度工作报告, newest year first
+    evaluations: list[EvaluationRow]  # newest period first
+    not_re_evaluated: Refusal | None  # why there are none: its programme has no [assessment]
+
+
+def base_reports(uow: UnitOfWork, user_id: int, app_id: int) -> BaseReports:
+    """A base's quarters, annual reports, evaluations and quarterly columns, after one
+    permission and scope check. A base that files no reports (not designated, or its
+    programme has no `[quarterly]`) is refused — with why it is not re-evaluated, when
+    its programme has no `[assessment]` either."""
+    with uow.read():
+        s = uow.session
+        row, _ = _visible(s, users_repo.user_by_id(s, user_id), app_id, local_date(utcnow()))
+        prog = rounds_repo.programme_of_round(row.round)
+        why = not_re_evaluated(prog) if prog.assessment is None else None
+        try:
+            _designated(row)
+            columns = _columns(row)
+        except GuardFailed:
+            if why is not None:  # no reports and no re-evaluation
+                raise WrongStatus(why) from None
+            raise
+        return BaseReports(row, columns, reports_repo.current_quarters(s, app_id),
+                           reports_repo.current_annual_reports(s, app_id),
+                           [] if why else reports_repo.evaluations_of_base(s, app_id), why)
 
 
 # --- reference statistics (the ministry) ---------------------------------------------------------
