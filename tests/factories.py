@@ -227,6 +227,27 @@ def approved(world: World, applicant: str = "hubei_applicant",
     return app_id
 
 
+def designated_in_2007(world: World, programme: str, trigger: str = "approve") -> int:
+    """A Hubei base designated in the 2007 round of `programme` (a test programme whose
+    round the caller opened): drafted 2007-03-01, submitted 04-02, recommended 04-10, under
+    public notice from 04-20, designated by `trigger` (its file's designating transition)
+    on 05-09."""
+    def at(month: int, day: int) -> datetime:
+        return datetime(2007, month, day, 2, tzinfo=UTC)
+
+    w = world
+    app_id = cases.create_draft(w.uow(), w.id("hubei_applicant"), form_data(
+        round_year=2007, filled_on="2007-03-01", programme=programme), now=at(3, 1))
+    attach_required(w, app_id)
+    cases.fire(w.uow(), w.id("hubei_applicant"), app_id, "submit", None, now=at(4, 2))
+    files.attach(w.uow(), w.id("hubei_reviewer"), app_id, "recommendation_letter", "l.pdf",
+                 PDF, w.upload_dir, 10 << 20, now=at(4, 10))
+    cases.fire(w.uow(), w.id("hubei_reviewer"), app_id, "recommend", None, now=at(4, 10))
+    cases.fire(w.uow(), w.id("mofcom"), app_id, "publish_notice", None, now=at(4, 20))
+    cases.fire(w.uow(), w.id("mofcom2"), app_id, trigger, None, now=at(5, 9))
+    return app_id
+
+
 class ApiClient:
     """A Flask test client that logs in through the API and sends the bearer token."""
 

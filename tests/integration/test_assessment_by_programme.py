@@ -16,10 +16,7 @@ from tests.integration.test_programme_guangdong import (  # noqa: F401 (a fixtur
     gd_round,
     upload,
 )
-from tests.integration.test_programme_suspension import (  # noqa: F401 (a fixture)
-    approved_2007,
-    suspension_round,
-)
+from tests.integration.test_programme_suspension import suspension_round  # noqa: F401 (a fixture)
 from workflow.services import assessment
 
 LATER = datetime(2008, 2, 1, 2, tzinfo=UTC)  # 2007 has closed
@@ -29,7 +26,7 @@ LATER = datetime(2008, 2, 1, 2, tzinfo=UTC)  # 2007 has closed
 def test_a_base_of_a_programme_without_assessment_rules_is_not_re_evaluated(
         api: Any, client: Any, world: factories.World) -> None:
     # tests/programmes/test-suspension.toml: notice 002's states and steps, no [assessment]
-    app_id = approved_2007(world)
+    app_id = factories.designated_in_2007(world, "test-suspension")
     base_002 = factories.approved(world, "hunan_applicant", "hunan_reviewer")
     dry = assessment.preview(world.uow(), world.id("mofcom"), 2007, now=LATER)
     assessed = {a.application_id for a, _n, _r in dry.items}

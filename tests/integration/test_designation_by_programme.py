@@ -13,7 +13,7 @@ import pytest
 
 from tests import factories
 from workflow.programme import load, register
-from workflow.services import cases, clock, files, rounds
+from workflow.services import clock, rounds
 from workflow.storage import register_repo, reminders_repo
 
 SOURCE = Path(__file__).resolve().parents[1] / "programmes" / "test-suspension.toml"
@@ -40,24 +40,10 @@ def granted_round(world: factories.World, tmp_path: Path) -> Iterator[int]:
         clock.freeze(None)
 
 
-def at(day: date) -> datetime:
-    return datetime(day.year, day.month, day.day, 2, tzinfo=UTC)
-
-
 def test_a_base_granted_under_another_trigger_name_is_registered_and_dated(
         world: factories.World, granted_round: int) -> None:
     w = world
-    app_id = cases.create_draft(w.uow(), w.id("hubei_applicant"), factories.form_data(
-        round_year=2007, filled_on="2007-03-01", programme=CODE), now=at(date(2007, 3, 1)))
-    factories.attach_required(w, app_id)
-    cases.fire(w.uow(), w.id("hubei_applicant"), app_id, "submit", None, now=at(date(2007, 4, 2)))
-    files.attach(w.uow(), w.id("hubei_reviewer"), app_id, "recommendation_letter", "l.pdf",
-                 factories.PDF, w.upload_dir, 10 << 20, now=at(date(2007, 4, 10)))
-    cases.fire(w.uow(), w.id("hubei_reviewer"), app_id, "recommend", None,
-               now=at(date(2007, 4, 10)))
-    cases.fire(w.uow(), w.id("mofcom"), app_id, "publish_notice", None, now=at(date(2007, 4, 20)))
-    cases.fire(w.uow(), w.id("mofcom2"), app_id, "grant_designation", None,
-               now=at(date(2007, 5, 9)))
+    app_id = factories.designated_in_2007(w, CODE, "grant_designation")
     with w.uow() as u:
         entry = register_repo.entry_of_case(u.session, app_id)
         assert entry is not None and entry.status == "designated"

@@ -16,7 +16,7 @@ import pytest
 
 from tests import factories
 from workflow.programme import load, register
-from workflow.services import cases, clock, files, rounds
+from workflow.services import clock, rounds
 from workflow.services import reminders as scan
 
 DEFINITION = Path(__file__).resolve().parents[1] / "programmes" / "test-suspension.toml"
@@ -42,25 +42,9 @@ def at(day: date) -> datetime:
     return datetime(day.year, day.month, day.day, 2, tzinfo=UTC)
 
 
-def approved_2007(world: factories.World) -> int:
-    w = world
-    app_id = cases.create_draft(w.uow(), w.id("hubei_applicant"), factories.form_data(
-        round_year=2007, filled_on="2007-03-01", programme="test-suspension"),
-        now=at(date(2007, 3, 1)))
-    factories.attach_required(w, app_id)
-    cases.fire(w.uow(), w.id("hubei_applicant"), app_id, "submit", None, now=at(date(2007, 4, 2)))
-    files.attach(w.uow(), w.id("hubei_reviewer"), app_id, "recommendation_letter", "l.pdf",
-                 factories.PDF, w.upload_dir, 10 << 20, now=at(date(2007, 4, 10)))
-    cases.fire(w.uow(), w.id("hubei_reviewer"), app_id, "recommend", None,
-               now=at(date(2007, 4, 10)))
-    cases.fire(w.uow(), w.id("mofcom"), app_id, "publish_notice", None, now=at(date(2007, 4, 20)))
-    cases.fire(w.uow(), w.id("mofcom2"), app_id, "approve", None, now=at(date(2007, 5, 9)))
-    return app_id
-
-
 def test_a_state_added_in_the_definition_alone_is_walked_through_api_page_scan_and_diagram(
         api: Any, client: Any, world: factories.World, suspension_round: int) -> None:
-    app_id = approved_2007(world)
+    app_id = factories.designated_in_2007(world, "test-suspension")
     ministry = api.as_("mofcom")
     case = ministry.get(f"/api/v1/applications/{app_id}").get_json()
     assert case["state"] == "approved" and "suspend" in case["available_triggers"]
