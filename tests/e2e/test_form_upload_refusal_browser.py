@@ -10,23 +10,16 @@ from typing import Any
 
 import pytest
 
-from tests import factories
 from tests.e2e.conftest import LiveServer
-from tests.e2e.test_walkthrough import _uow, at, login
-from workflow.services import clock
+from tests.e2e.drafts import draft_form_open
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres]
 
 
 def test_a_refused_file_brings_the_applicant_back_to_the_file_field(
         chromium: Any, live_server: LiveServer, tmp_path: Path) -> None:
-    base = live_server
-    world = factories.build_world(_uow(live_server))
-    try:
-        app_id = factories.draft(world)
-        at("2006-04-03")
-        page = login(chromium, base, "hubei_applicant")
-        page.goto(f"{base}/applications/{app_id}/edit")
+    with draft_form_open(chromium, live_server) as form:
+        page, app_id = form.page, form.app_id
         page.fill("#address", "武汉市东湖新技术开发区高新大道 1 号")
         fake = tmp_path / "发展方案.pdf"
         fake.write_bytes(b"MZ\x90\x00 not a pdf")
@@ -43,23 +36,15 @@ def test_a_refused_file_brings_the_applicant_back_to_the_file_field(
         page.reload()  # a GET: nothing is posted again, and the refusal was shown once
         assert page.locator("[data-testid=upload-error]").count() == 0
         assert page.input_value("#address") == "武汉市东湖新技术开发区高新大道 1 号"
-        page.context.close()
-    finally:
-        clock.freeze(None)
 
 
 def test_a_refused_save_comes_back_to_the_form_with_the_typing_and_the_errors_once(
-        chromium: Any, live_server: str) -> None:
+        chromium: Any, live_server: LiveServer) -> None:
     """Post/redirect/get for the form's own errors: the browser is on the form's address,
     every field and product row as typed, the error beside its field and the summary
     focused; a reload asks nothing, shows the saved draft and offers the typing back."""
-    base = live_server
-    world = factories.build_world(_uow(live_server))
-    try:
-        app_id = factories.draft(world)
-        at("2006-04-03")
-        page = login(chromium, base, "hubei_applicant")
-        page.goto(f"{base}/applications/{app_id}/edit")
+    with draft_form_open(chromium, live_server) as form:
+        page, app_id = form.page, form.app_id
         page.fill("#contact_email", "not-an-email")
         page.fill("#address", "武汉市东湖新技术开发区高新大道 1 号")
         page.click("[data-add-product]")
@@ -81,6 +66,3 @@ def test_a_refused_save_comes_back_to_the_form_with_the_typing_and_the_errors_on
         offer.locator("text=恢复未保存的内容").click()
         assert page.input_value("#contact_email") == "not-an-email"
         assert page.input_value("#products-1-exports_10k_usd") == "一千二"
-        page.context.close()
-    finally:
-        clock.freeze(None)

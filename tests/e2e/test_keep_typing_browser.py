@@ -10,6 +10,7 @@ import pytest
 
 from tests import factories
 from tests.e2e.conftest import LiveServer
+from tests.e2e.drafts import draft_form_open
 from tests.e2e.test_walkthrough import _uow, at, login
 from workflow.services import clock
 
@@ -24,13 +25,8 @@ def _log_in_again(page: Any) -> None:
 
 def test_text_typed_before_the_session_ended_is_restored_after_logging_in_again(
         chromium: Any, live_server: LiveServer, shots: Any) -> None:
-    base = live_server
-    world = factories.build_world(_uow(live_server))
-    try:
-        app_id = factories.draft(world)
-        at("2006-04-03")
-        page = login(chromium, base, "hubei_applicant")
-        page.goto(f"{base}/applications/{app_id}/edit")
+    with draft_form_open(chromium, live_server) as form:
+        page, app_id = form.page, form.app_id
         page.fill("#contact_person", "李华")
         page.fill("#address", "武汉市东湖新技术开发区高新大道 1 号")
         page.click("[data-add-product]")
@@ -64,9 +60,6 @@ def test_text_typed_before_the_session_ended_is_restored_after_logging_in_again(
         assert page.input_value("#contact_person") == "李华"
         assert page.input_value("#products-1-name") == "激光器"
         assert page.locator("[data-testid=keep-offer]").count() == 0
-        page.context.close()
-    finally:
-        clock.freeze(None)
 
 
 def test_a_reason_typed_on_the_case_page_survives_the_session_ending(
