@@ -17,6 +17,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from workflow.applicants import Drafter, prepares_cluster
 from workflow.errors import DefinitionError, Refusal, refuse
 from workflow.regions import Region
 from workflow.roles import Role
@@ -28,7 +29,7 @@ MAX_DECIMAL = Decimal("1e12")
 MAX_INT = 2_147_483_647  # counts are stored in INTEGER columns
 
 
-CHECKS = ("not_more_than", "same_scale", "only_in_regions")
+CHECKS = ("not_more_than", "same_scale", "only_in_regions", "prepared_in_listed_city")
 APPLICANT = "applicant"  # who fills a field unless its definition says another role
 TITLE = "applicant_name"  # every form has it: the case's name, kept beside the document
 TYPES = ("text", "email", "phone", "date", "int", "money", "pct", "choice", "bool")
@@ -114,7 +115,10 @@ class Check:
     `ratio` times that figure — a figure thousands of times its peer was most likely typed
     in the wrong unit (万美元 into an 亿美元 box). `only_in_regions`: `field` may be `value`
     only where the applicant's province is in one of `regions` (002 §六: clusters only in
-    the central and western regions)."""
+    the central and western regions). `prepared_in_listed_city`: while `field` is `value`,
+    a city's bureau drafts it only if the `column` of a row of `table` names that city; a
+    province-level authority may (002 §六(三): a cluster's materials are organised by its
+    leading enterprise's city, a provincial leading enterprise's by the province)."""
 
     check: str
     limit: str
@@ -127,6 +131,9 @@ class Check:
     # only_in_regions: `field` may have `value` only in these regions (the province's)
     value: str | None = None
     regions: tuple[str, ...] = ()
+    # prepared_in_listed_city: the table and its column that name the cities
+    table: str | None = None
+    column: str | None = None
 
 
 @dataclass(frozen=True)
@@ -286,12 +293,39 @@ class FormDef:
                                        "regions": list(c.regions)}))
         return out
 
+    def drafter_checks(self, kind: str, values: dict[str, Any], drafter: Drafter
+                       ) -> list[Refusal]:
+        """The checks that depend on the authority drafting the application
+        (`prepared_in_listed_city`, 002 §六(三)): refused naming the first row's city."""
+        values = self.with_defaults(values)
+        out = []
+        for c in self.checks:
+            if c.check != "prepared_in_listed_city" or c.field is None or c.table is None:
+                continue
+            table = self.table(c.table)
+            if not self.by_name[c.field].applies_to(kind) or values.get(c.field) != c.value \
+                    or table is None or not table.applies(kind, values):
+                continue
+            cities = [row.get(c.column or "") for row in values.get(c.table) or []]
+            if prepares_cluster(drafter, cities):
+                continue
+            typed = [str(x) for x in cities]
+            out.append(refuse(
+                "not_a_leading_enterprise_city",
+                c.zh.format(authority=drafter.name_zh or drafter.code, cities="、".join(typed)),
+                c.en.format(authority=drafter.name_en or drafter.name_zh or drafter.code,
+                            cities=", ".join(typed)),
+                field=f"{c.table}[0].{c.column}",
+                details={"authority": drafter.code, "authority_name": drafter.name_zh,
+                         "cities": typed}))
+        return out
+
     def cross_checks(self, values: dict[str, Any], rows: list[dict[str, Any]]) -> list[Refusal]:
         """The checks across fields whose figures are all present."""
         out = []
         for c in self.checks:
-            if c.check == "only_in_regions":
-                continue  # `region_checks`: it needs the applicant's region
+            if c.check in ("only_in_regions", "prepared_in_listed_city"):
+                continue  # `region_checks`, `drafter_checks`: they need who applies
             limit = values.get(c.limit)
             if c.field is not None:
                 value = values.get(c.field)
@@ -617,6 +651,9 @@ def parse_form(file: str, raw: Any) -> FormDef:
         if c["check"] == "only_in_regions":
             checks.append(_region_check(at, c, by_name))
             continue
+        if c["check"] == "prepared_in_listed_city":
+            checks.append(_listed_city_check(at, c, by_name, tables))
+            continue
         for key in ("field", "limit"):
             if c.get(key) is not None and c[key] not in names:
                 raise DefinitionError(f"{at}.{key}: field {c[key]!r} is not defined")
@@ -649,3 +686,31 @@ def _region_check(at: str, c: dict[str, Any], fields: dict[str, Field]) -> Check
         raise DefinitionError(f"{at}.regions: a list of {', '.join(REGIONS)}")
     return Check(check="only_in_regions", limit="", zh=_need(at, c, "zh"), en=_need(at, c, "en"),
                  field=f.name, value=str(c["value"]), regions=regions)
+
+
+def _listed_city_check(at: str, c: dict[str, Any], fields: dict[str, Field],
+                       tables: tuple[Rows, ...]) -> Check:
+    """A `prepared_in_listed_city` check: while a choice field has a value, the drafting
+    city must be named in a text column of one of the form's tables (002 §六(三)). Its
+    words may say `{authority}` (the drafting authority) and `{cities}` (those typed)."""
+    f = fields.get(c.get("field") or "")
+    if f is None or f.kind != "choice":
+        raise DefinitionError(f"{at}.field: names a choice field of the form")
+    if c.get("value") not in [o[0] for o in f.options]:
+        raise DefinitionError(f"{at}.value: {c.get('value')!r} is not an option of "
+                              f"{f.name!r}")
+    table = next((t for t in tables if t.name == c.get("table")), None)
+    if table is None:
+        raise DefinitionError(f"{at}.table: names a table of the form ([[form.tables]])")
+    column = next((x for x in table.fields if x.name == c.get("column")), None)
+    if column is None or column.kind != "text":
+        raise DefinitionError(f"{at}.column: names a text column of {table.name!r}")
+    zh, en = _need(at, c, "zh"), _need(at, c, "en")
+    for key, words in (("zh", zh), ("en", en)):
+        try:
+            words.format(authority="", cities="")
+        except (KeyError, IndexError, ValueError) as exc:
+            raise DefinitionError(f"{at}.{key}: may name only {{authority}} and {{cities}} "
+                                  f"({exc!r})") from None
+    return Check(check="prepared_in_listed_city", limit="", zh=zh, en=en, field=f.name,
+                 value=str(c["value"]), table=table.name, column=column.name)

@@ -61,11 +61,13 @@ def not_the_recommender(case: Case, ctx: Context, spec: TransitionSpec) -> Refus
 
 
 def complete_form(case: Case, ctx: Context, spec: TransitionSpec) -> Refusal | None:
-    """The form as the step needs it: what depends on the province's region first (002
-    §六: clusters only in the central and western regions), then what is still empty —
-    the applicant's fields, and those of the roles taking this step."""
+    """The form as the step needs it: what depends on who applies first (002 §六: clusters
+    only in the central and western regions; §六(三): a cluster drafted by a city where one
+    of its leading enterprises is, or by the province), then what is still empty — the
+    applicant's fields, and those of the roles taking this step."""
     the_form = case.programme.form
-    wrong = the_form.region_checks(case.kind, case.values, case.province_region)
+    wrong = (the_form.region_checks(case.kind, case.values, case.province_region)
+             + the_form.drafter_checks(case.kind, case.values, case.drafter))
     if wrong:
         wrong[0].guard = "complete_form"
         return wrong[0]

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from workflow.applicants import Drafter
 from workflow.calendar import DEFAULT_CALENDAR, WorkCalendar
 from workflow.programme import Programme, programme
 from workflow.regions import Region
@@ -43,6 +44,17 @@ class Case:
     # that province's region; None for a province-level authority's own case
     parent_code: str | None = None
     parent_region: Region | None = None
+    # the drafting authority's names, and a city's province's: who organises the materials
+    # (002 §六(三): a cluster's, its leading enterprise's city)
+    authority_name_zh: str = ""
+    authority_name_en: str = ""
+    parent_name_zh: str = ""
+
+    @property
+    def drafter(self) -> Drafter:
+        """The authority that drafted the case, as 002 §六(三) asks about it."""
+        return Drafter(self.authority_code, self.authority_name_zh, self.authority_name_en,
+                       self.parent_name_zh if self.parent_code is not None else None)
 
     @property
     def province_code(self) -> str:

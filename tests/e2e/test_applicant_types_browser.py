@@ -44,3 +44,39 @@ def test_the_leading_enterprises_appear_for_a_cluster_and_are_saved(
         page.context.close()
     finally:
         clock.freeze(None)
+
+
+def test_wuhans_bureau_is_told_beside_the_city_that_a_xiangyang_cluster_is_not_its_own(
+        chromium: Any, live_server: LiveServer) -> None:
+    """002 §六(三): a cluster's materials come from the city of its leading enterprise; the
+    refusal is beside the row's city, the summary takes the focus, and with a Wuhan
+    leading enterprise added the draft saves."""
+    base = live_server
+    world = factories.build_world(_uow(live_server))
+    try:
+        app_id = factories.draft(world, "wuhan_applicant", applicant_name="武汉汽车产业集群")
+        at("2006-04-03")
+        page = login(chromium, base, "wuhan_applicant")
+        page.goto(f"{base}/applications/{app_id}/edit")
+        page.select_option("#applicant_type", "cluster")
+        page.fill("#leading_enterprises-0-name", "东风汽车股份有限公司")
+        page.fill("#leading_enterprises-0-city", "襄阳市")
+        page.fill("#leading_enterprises-0-national_rank", "3")
+        page.click("[data-testid=save-draft]")
+        page.wait_for_url(re.compile(rf".*/applications/{app_id}/edit$"))
+        assert page.evaluate("document.activeElement.dataset.testid") == "form-errors"
+        beside = page.locator("[data-error-for='leading_enterprises-0-city']").inner_text()
+        assert "所列龙头企业均不在武汉市（襄阳市）" in beside and "002 §六(三)" in beside
+        assert page.get_attribute("#leading_enterprises-0-city", "aria-invalid") == "true"
+        assert page.locator("[data-table=leading_enterprises]").is_visible()
+        page.fill("#leading_enterprises-1-name", "东风汽车集团有限公司")
+        page.fill("#leading_enterprises-1-city", "武汉市")
+        page.fill("#leading_enterprises-1-national_rank", "1")
+        page.click("[data-testid=save-draft]")
+        page.wait_for_url(re.compile(rf".*/applications/{app_id}/edit$"))
+        assert page.locator("[data-error-for]").count() == 0
+        assert "草稿已保存" in page.locator(".flash").first.inner_text()
+        assert page.input_value("#leading_enterprises-1-city") == "武汉市"
+        page.context.close()
+    finally:
+        clock.freeze(None)

@@ -16,6 +16,7 @@ from tests import factories
 from tests.integration.test_api_errors import problem_of
 from workflow.errors import GuardFailed, ValidationFailed
 from workflow.services import cases, clock
+from workflow.storage.models import ApplicationRow
 
 LEADERS = [{"name": "攀钢集团有限公司", "city": "攀枝花市", "industry": "钒钛新材料",
             "national_rank": "2", "exports_10k_usd": "9000"},
@@ -144,3 +145,79 @@ def test_only_the_province_states_the_rank_and_only_while_it_reviews(
 def _threshold(api: Any, app_id: int, who: str = "hubei_reviewer") -> dict[str, Any]:
     verdicts = api.as_(who).get(f"/api/v1/applications/{app_id}/eligibility").get_json()
     return next(v for v in verdicts if v["source"] == "002 §六(二)(2)")
+
+
+# --- a cluster is drafted by its leading enterprise's city, or the province (002 §六(三)) ----
+
+XIANGYANG = [{"name": "东风汽车股份有限公司", "city": "襄阳市", "industry": "汽车",
+              "national_rank": "3"},
+             {"name": "襄阳汽车轴承股份有限公司", "city": "襄阳", "national_rank": "8"}]
+WUHAN = {"name": "烽火通信科技股份有限公司", "city": "武汉市", "industry": "光通信设备",
+         "national_rank": "2"}
+WUHAN_CLUSTER = {"applicant_type": "cluster", "applicant_name": "武汉光谷光电子信息产业集群"}
+
+
+def test_wuhans_bureau_cannot_draft_a_cluster_of_xiangyang_and_nothing_is_saved(
+        api: Any, world: factories.World) -> None:
+    me = api.as_("wuhan_applicant")
+    body = factories.form_data(**WUHAN_CLUSTER, leading_enterprises=XIANGYANG)
+    bad = problem_of(me.post("/api/v1/applications", json=body), 422, "validation_error")
+    assert [(e["code"], e["field"]) for e in bad["errors"]] == [
+        ("not_a_leading_enterprise_city", "leading_enterprises[0].city")]
+    assert "均不在武汉市（襄阳市、襄阳）" in bad["errors"][0]["message_zh"]
+    assert "002 §六(三)" in bad["errors"][0]["message_zh"]
+    assert "none of the leading enterprises listed is in Wuhan" in bad["errors"][0]["message_en"]
+    assert me.get("/api/v1/applications").get_json()["items"] == []  # nothing was saved
+
+
+def test_wuhans_bureau_drafts_and_submits_a_cluster_with_a_wuhan_leading_enterprise(
+        api: Any, world: factories.World, in_2006: Any) -> None:
+    me = api.as_("wuhan_applicant")
+    body = factories.form_data(**WUHAN_CLUSTER, leading_enterprises=[*XIANGYANG, WUHAN])
+    made = me.post("/api/v1/applications", json=body)
+    assert made.status_code == 201, made.get_json()
+    app_id = made.get_json()["id"]
+    # dropping the Wuhan enterprise later is refused too, and leaves the draft as it was
+    bad = problem_of(me.patch(f"/api/v1/applications/{app_id}",
+                              json={"leading_enterprises": XIANGYANG, "version": 1}),
+                     422, "validation_error")
+    assert [(e["code"], e["field"]) for e in bad["errors"]] == [
+        ("not_a_leading_enterprise_city", "leading_enterprises[0].city")]
+    got = me.get(f"/api/v1/applications/{app_id}").get_json()
+    assert got["version"] == 1 and len(got["leading_enterprises"]) == 3
+    factories.attach_required(world, app_id, "wuhan_applicant")
+    sent = me.post(f"/api/v1/applications/{app_id}/transitions",
+                   json={"trigger": "submit", "version": 1})
+    assert sent.status_code == 200, sent.get_json()
+    assert sent.get_json()["state"] == "provincially_reviewed"
+
+
+def test_a_draft_that_names_no_wuhan_enterprise_is_refused_at_submission(
+        api: Any, world: factories.World, in_2006: Any) -> None:
+    """A draft saved before the rule (its document says Xiangyang only) is not submitted."""
+    app_id = factories.draft(world, "wuhan_applicant", **WUHAN_CLUSTER,
+                             leading_enterprises=[WUHAN])
+    factories.attach_required(world, app_id, "wuhan_applicant")
+    with world.uow() as u:
+        row = u.session.get(ApplicationRow, app_id)
+        row.form = {**row.form, "leading_enterprises": [
+            {"name": e["name"], "city": e["city"], "national_rank": int(e["national_rank"])}
+            for e in XIANGYANG]}
+        u.commit()
+    me = api.as_("wuhan_applicant")
+    version = me.get(f"/api/v1/applications/{app_id}").get_json()["version"]
+    refused = problem_of(me.post(f"/api/v1/applications/{app_id}/transitions",
+                                 json={"trigger": "submit", "version": version}),
+                         422, "guard_failed")
+    assert [(e["code"], e["field"]) for e in refused["errors"]] == [
+        ("not_a_leading_enterprise_city", "leading_enterprises[0].city")]
+    after = me.get(f"/api/v1/applications/{app_id}").get_json()
+    assert (after["state"], after["version"]) == ("drafted", version)
+
+
+def test_the_province_itself_drafts_a_provincial_leading_enterprises_cluster(
+        api: Any, world: factories.World) -> None:
+    # 002 §六(三): 省级龙头企业由省商务主管部门组织申报材料 — Hubei, whatever the city
+    body = factories.form_data(**WUHAN_CLUSTER, leading_enterprises=XIANGYANG)
+    made = api.as_("hubei_applicant").post("/api/v1/applications", json=body)
+    assert made.status_code == 201, made.get_json()

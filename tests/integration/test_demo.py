@@ -207,3 +207,14 @@ def test_the_demo_judges_its_own_locality_and_shows_clusters_and_the_provinces_r
     assert waiting.outcome == "pending" and "待省级商务主管部门填报" in waiting.zh
     panzhihua = cases.load(uow(), ministry, by_name["攀枝花新材料出口创新基地"]).case
     assert panzhihua.values["applicant_type"] == "cluster"  # a western cluster
+    # 002 §六(三): each demo cluster is drafted by the bureau of a city where one of its
+    # leading enterprises is, or by the province itself (a provincial leading enterprise)
+    drafters = {}
+    for name in demo.CLUSTERS:
+        cluster = cases.load(uow(), ministry, by_name[name]).case
+        assert cluster.programme.form.drafter_checks(cluster.kind, cluster.values,
+                                                     cluster.drafter) == [], name
+        drafters[name] = (cluster.drafter.name_zh, cluster.drafter.is_city)
+    assert drafters == {"武汉光谷光电子信息产业集群": ("武汉市", True),
+                        "湖北光通信产业集群（省级龙头企业）": ("湖北省", False),
+                        "攀枝花新材料出口创新基地": ("攀枝花市", True)}

@@ -12,7 +12,7 @@ import pytest
 
 from tests.unit.test_guards import APPLICANT, COMPLETE, HUBEI, case, ctx
 from workflow import machine
-from workflow.applicants import preparer
+from workflow.applicants import Drafter, names_city, preparer, prepares_cluster
 from workflow.eligibility import FAIL, PASS, PENDING, evaluate
 from workflow.errors import DefinitionError
 from workflow.form import parse_form
@@ -61,8 +61,10 @@ def test_submitting_an_eastern_cluster_is_refused_by_the_form_guard() -> None:
 
 def test_a_city_of_the_central_region_classed_west_is_judged_by_its_province() -> None:
     # 恩施州 is classed West under Hubei (central): the province's region decides, both allow
+    # (its leading enterprise in Enshi itself: 002 §六(三), below)
     enshi = case(authority_code="422800", parent_code="420000", region=Region.WEST,
-                 parent_region=Region.CENTRAL, values=dict(CLUSTER))
+                 parent_region=Region.CENTRAL, authority_name_zh="恩施土家族苗族自治州",
+                 parent_name_zh="湖北省", values=in_cities("恩施土家族苗族自治州"))
     assert machine.check(enshi, "submit", ctx(APPLICANT)) == []
 
 
@@ -231,3 +233,112 @@ def test_the_province_cannot_recommend_an_eastern_cluster_either() -> None:
                    authority_has_bases=False, values=dict(CLUSTER))
     refusals = machine.check(eastern, "recommend", ctx(guangdong))
     assert ("not_in_this_region", "applicant_type") in fields_of(refusals)
+
+
+# --- a cluster is drafted where its leading enterprise is (002 §六(三)) ------------------------
+
+WUHAN_BUREAU = Drafter("420100", "武汉市", "Wuhan", "湖北省")
+HUBEI_ITSELF = Drafter("420000", "湖北省", "Hubei")
+
+
+def in_cities(*cities: str | None) -> dict[str, Any]:
+    return {**CLUSTER, "leading_enterprises": [
+        {**LEADER, "name": f"企业{i}", "city": c} for i, c in enumerate(cities)]}
+
+
+def city_case(values: dict[str, Any], **kw: Any) -> Any:
+    """A case drafted by Wuhan's bureau (a city under Hubei)."""
+    return case(authority_code="420100", parent_code="420000", parent_region=Region.CENTRAL,
+                authority_name_zh="武汉市", authority_name_en="Wuhan", parent_name_zh="湖北省",
+                values=values, **kw)
+
+
+@pytest.mark.parametrize("typed", ["武汉市", "武汉", " 武汉 市 ", "湖北省武汉市", "420100", "Wuhan",
+                                   "WUHAN", "wu han"])
+def test_a_leading_enterprises_city_is_named_by_name_short_name_code_or_english(
+        typed: str) -> None:
+    assert names_city(typed, WUHAN_BUREAU)
+
+
+@pytest.mark.parametrize("typed", ["襄阳市", "襄阳", "湖北省", "420600", "武汉市东湖新技术开发区",
+                                   "", None, "湖北省襄阳市", "市"])
+def test_another_city_a_province_or_an_address_does_not_name_the_city(
+        typed: str | None) -> None:
+    assert not names_city(typed, WUHAN_BUREAU)
+
+
+def test_a_citys_bureau_prepares_a_cluster_only_with_a_leading_enterprise_in_its_city() -> None:
+    assert prepares_cluster(WUHAN_BUREAU, ["襄阳市", "武汉市"])
+    assert not prepares_cluster(WUHAN_BUREAU, ["襄阳市", "宜昌市"])
+    # a row whose city is still blank may be Wuhan's: a draft is not wrong for it yet
+    assert prepares_cluster(WUHAN_BUREAU, ["襄阳市", None])
+    assert prepares_cluster(WUHAN_BUREAU, [])
+
+
+def test_the_province_itself_prepares_a_provincial_leading_enterprises_cluster() -> None:
+    # 002 §六(三): 省级龙头企业由省商务主管部门组织申报材料
+    assert prepares_cluster(HUBEI_ITSELF, ["襄阳市"])
+
+
+def test_a_cluster_of_xiangyang_drafted_by_wuhan_is_refused_naming_the_city_column() -> None:
+    refusals = FORM.drafter_checks("new_base", in_cities("襄阳市", "襄阳"), WUHAN_BUREAU)
+    assert fields_of(refusals) == [("not_a_leading_enterprise_city",
+                                    "leading_enterprises[0].city")]
+    zh, en = refusals[0].zh, refusals[0].en
+    assert zh.startswith("龙头企业所在地级市：") and "武汉市（襄阳市、襄阳）" in zh
+    assert "002 §六(三)" in zh and "notice 002, §6(3)" in en and "in Wuhan (襄阳市, 襄阳)" in en
+    assert refusals[0].details == {"authority": "420100", "authority_name": "武汉市",
+                                   "cities": ["襄阳市", "襄阳"]}
+
+
+def test_a_region_or_a_recertification_of_wuhan_is_not_asked_about_leading_enterprises() -> None:
+    region = {**in_cities("襄阳市"), "applicant_type": "region"}
+    assert FORM.drafter_checks("new_base", region, WUHAN_BUREAU) == []
+    assert FORM.drafter_checks("recertification", in_cities("襄阳市"), WUHAN_BUREAU) == []
+    assert FORM.drafter_checks("new_base", in_cities("武汉市"), WUHAN_BUREAU) == []
+
+
+def test_submitting_or_recommending_a_cluster_drafted_by_the_wrong_city_is_refused() -> None:
+    wrong = city_case(in_cities("襄阳市"))
+    assert fields_of(machine.check(wrong, "submit", ctx(APPLICANT))) == [
+        ("not_a_leading_enterprise_city", "leading_enterprises[0].city")]
+    reviewed = city_case(in_cities("襄阳市"), state="provincially_reviewed")
+    assert ("not_a_leading_enterprise_city", "leading_enterprises[0].city") in fields_of(
+        machine.check(reviewed, "recommend", ctx(HUBEI)))
+    assert machine.check(city_case(in_cities("襄阳市", "武汉市")), "submit", ctx(APPLICANT)) == []
+    # the province's own draft (case() is Hubei's): a provincial leading enterprise
+    assert machine.check(case(values=in_cities("襄阳市")), "submit", ctx(APPLICANT)) == []
+
+
+def test_guangdongs_programme_has_no_clusters_and_no_such_check() -> None:
+    gd = programme("guangdong-2006-59").form
+    assert all(c.check != "prepared_in_listed_city" for c in gd.checks)
+    assert gd.drafter_checks("enterprise", {"applicant_type": "cluster"}, WUHAN_BUREAU) == []
+
+
+def listed_city_check(**over: Any) -> dict[str, Any]:
+    return {"check": "prepared_in_listed_city", "field": "t", "value": "b", "table": "le",
+            "column": "city", "zh": "不在{authority}（{cities}）", "en": "not in {authority}",
+            **over}
+
+
+LE_TABLE = {"name": "le", "zh": "龙头企业", "en": "leaders", "fields": [
+    {"name": "name", "zh": "名称", "en": "name", "type": "text"},
+    {"name": "city", "zh": "城市", "en": "city", "type": "text"},
+    {"name": "rank", "zh": "排名", "en": "rank", "type": "int"}]}
+
+
+@pytest.mark.parametrize(("over", "where"), [
+    ({"table": "nope"}, r"checks\[0\]\.table: names a table"),
+    ({"column": "rank"}, r"checks\[0\]\.column: names a text column of 'le'"),
+    ({"value": "c"}, r"checks\[0\]\.value: 'c' is not an option"),
+    ({"field": "r"}, r"checks\[0\]\.field: names a choice field"),
+    ({"zh": "不在{city}"}, r"checks\[0\]\.zh: may name only \{authority\} and \{cities\}"),
+])
+def test_a_listed_city_check_that_names_no_table_column_or_known_words_is_refused(
+        over: dict[str, Any], where: str) -> None:
+    raw = {**RAW, "tables": [LE_TABLE], "checks": [listed_city_check(**over)]}
+    with pytest.raises(DefinitionError, match=rf"p\.toml: form\.{where}"):
+        parse_form("p.toml", raw)
+    assert parse_form("p.toml", {**RAW, "tables": [LE_TABLE],
+                                 "checks": [listed_city_check()]}).checks[0].column == "city"

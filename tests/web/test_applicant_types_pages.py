@@ -9,6 +9,7 @@ import re
 
 from tests import factories
 from workflow.services import cases
+from workflow.storage.models import ApplicationRow
 
 
 def _criterion_two(page: str) -> str:
@@ -103,3 +104,46 @@ def test_an_unranked_leading_enterprise_is_marked_in_its_row_on_submit(browser, 
     assert "龙头企业第 1 行 · " in page
     assert re.search(r'id="leading_enterprises-0-national_rank"[^>]*aria-invalid="true"', page)
     assert cases.load(world.uow(), world.id("chengdu_applicant"), app_id).row.state == "drafted"
+
+
+def test_wuhans_bureau_saving_a_cluster_of_xiangyang_sees_why_beside_the_city(
+        browser, world, frozen):
+    # 002 §六(三): a cluster's materials come from its leading enterprise's city
+    app_id = factories.draft(world, "wuhan_applicant", applicant_name="武汉汽车产业集群")
+    b = browser.login("wuhan_applicant")
+    form = factories.form_data(applicant_name="武汉汽车产业集群", applicant_type="cluster")
+    data = {k: v for k, v in form.items() if not isinstance(v, list)}
+    data.update({"version": 1, "action": "save", "products-0-name": "汽车",
+                 "products-0-exports_10k_usd": "3000",
+                 "leading_enterprises-0-name": "东风汽车股份有限公司",
+                 "leading_enterprises-0-city": "襄阳市",
+                 "leading_enterprises-0-national_rank": "3"})
+    r = b.post(f"/applications/{app_id}/edit", data=data)
+    assert r.status_code == 303, r.get_data(as_text=True)[:2000]
+    page = b.text(r.headers["Location"])
+    assert "龙头企业第 1 行 · 龙头企业所在地级市：所列龙头企业均不在武汉市（襄阳市）" in page
+    assert re.search(r'id="leading_enterprises-0-city"[^>]*aria-invalid="true"', page)
+    beside = re.search(r'<div class="errors" id="leading_enterprises-0-city-errors">(.*?)</div>',
+                       page, re.S)
+    assert beside and "002 §六(三)" in beside.group(1)
+    assert 'value="襄阳市"' in page  # what was typed comes back
+    kept = cases.load(world.uow(), world.id("wuhan_applicant"), app_id)
+    assert kept.row.version == 1 and kept.case.values["applicant_type"] == "region"
+    data.update({"leading_enterprises-1-name": "东风汽车集团有限公司",
+                 "leading_enterprises-1-city": "武汉", "leading_enterprises-1-national_rank": "1"})
+    assert b.post(f"/applications/{app_id}/edit", data=data).status_code == 302
+
+
+def test_the_case_page_says_why_a_cluster_of_another_city_cannot_be_submitted(
+        browser, world, frozen):
+    # a draft whose document names only Xiangyang (saved before the rule): submit is refused
+    app_id = factories.draft(world, "wuhan_applicant", applicant_name="武汉汽车产业集群")
+    factories.attach_required(world, app_id, "wuhan_applicant")
+    with world.uow() as u:
+        row = u.session.get(ApplicationRow, app_id)
+        row.form = {**row.form, "applicant_type": "cluster", "leading_enterprises": [
+            {"name": "东风汽车股份有限公司", "city": "襄阳市", "national_rank": 3}]}
+        u.commit()
+    page = browser.login("wuhan_applicant").text(f"/cases/{app_id}")
+    why = re.search(r'<li data-refused="submit">.*?</li>', page, re.S)
+    assert why and "所列龙头企业均不在武汉市（襄阳市）" in why.group(0)

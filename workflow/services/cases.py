@@ -19,6 +19,7 @@ from workflow.errors import (
     VersionConflict,
     refuse,
 )
+from workflow.form import FormDef
 from workflow.model import Case, Context
 from workflow.programme import DEFAULT_CODE, Programme, TransitionDef
 from workflow.programme import known as known_programmes
@@ -187,10 +188,7 @@ def _validated(s: Session, data: dict[str, Any], kind: str | None, rnd: RoundRow
             [{"name": p.name, "exports_10k_usd": p.exports_10k_usd} for p in row.products]
             if row is not None else [])
         errors += the_form.cross_checks({**current, **values}, rows_now)
-        authority = s.get(AuthorityRow, authority_id)
-        if authority is not None and kind is not None:  # 002 §六: clusters central/west only
-            errors += the_form.region_checks(kind, {**current, **values},
-                                             authority.province.region)
+        errors += _who_applies(s, the_form, kind, {**current, **values}, authority_id)
     field_value = data.get("industry_field")
     if field_value not in (None, "") and field_value not in rules.new_base_fields:
         errors.append(refuse("invalid_choice", "产业领域不在本轮范围内",
@@ -201,6 +199,18 @@ def _validated(s: Session, data: dict[str, Any], kind: str | None, rnd: RoundRow
     if errors:
         raise ValidationFailed(*errors)
     return values, products, base
+
+
+def _who_applies(s: Session, the_form: FormDef, kind: str | None, values: dict[str, Any],
+                 authority_id: int) -> list[Refusal]:
+    """The form's checks on who applies, as the values will stand once saved: a cluster
+    only in the central and western regions (002 §六), drafted by the bureau of a city
+    where one of its leading enterprises is, or by the province (002 §六(三))."""
+    authority = s.get(AuthorityRow, authority_id)
+    if authority is None or kind is None:
+        return []
+    return (the_form.region_checks(kind, values, authority.province.region)
+            + the_form.drafter_checks(kind, values, cases_repo.drafter_of(authority)))
 
 
 def _named_base(s: Session, data: dict[str, Any], kind: str | None, authority_id: int,

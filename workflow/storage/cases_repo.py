@@ -42,6 +42,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
 from workflow import form
+from workflow.applicants import Drafter
 from workflow.model import Case
 from workflow.programme import Programme, frozen, programme
 from workflow.regions import Region
@@ -154,6 +155,8 @@ def _read_statement(dialect: str) -> Any:
         user_auth.c.code.label("user_authority_code"),
         *(apps[c].label(f"app_{c}") for c in _CASE),
         app_auth.c.code.label("authority_code"), app_auth.c.region,
+        app_auth.c.name_zh.label("authority_name_zh"),
+        app_auth.c.name_en.label("authority_name_en"),
         app_auth.c.parent_id, register_repo.has_bases(province.c.id).label("has_bases"),
         rounds.year.label("round_year"), cast(rounds.params, Text).label("round_params"),
         rounds.programme.label("programme_code"), rounds.programme_hash,
@@ -162,6 +165,7 @@ def _read_statement(dialect: str) -> Any:
         base_auth.c.code.label("base_authority_code"),
         province.c.id.label("province_id"), province.c.code.label("province_code"),
         province.c.region.label("province_region"),
+        province.c.name_zh.label("province_name_zh"),
         kinds.label("attachment_kinds"), objections.label("open_objections"),
         deputising.label("deputising"),
         audit_repo.head_of(bindparam("audit_chain", type_=String)).label("audit_head"))
@@ -212,6 +216,8 @@ def _stored(conn: Connection, r: Any) -> StoredCase:
         rectification_deadline=r.app_rectification_deadline, programme=prog,
         parent_code=r.province_code if city else None,
         parent_region=Region(r.province_region) if city else None,
+        authority_name_zh=r.authority_name_zh or "", authority_name_en=r.authority_name_en or "",
+        parent_name_zh=r.province_name_zh if city else "",
         existing_base=base, existing_base_type=r.app_existing_base_type,
         overridden_criteria=tuple(r.app_overridden_criteria or ()),
         late_steps=tuple(r.app_late_steps or ()))
@@ -391,6 +397,13 @@ def get_application(session: Session, app_id: int, *, for_update: bool = False) 
 def values_of(app: ApplicationRow) -> dict[str, Any]:
     """The form's values, typed as its programme defines them."""
     return programme_of_round(app.round).form.decode(app.form, app.applicant_name)
+
+
+def drafter_of(authority: AuthorityRow) -> Drafter:
+    """The authority as the drafter of an application (002 §六(三))."""
+    parent = authority.parent
+    return Drafter(authority.code, authority.name_zh, authority.name_en,
+                   parent.name_zh if parent is not None else None)
 
 
 def write_values(app: ApplicationRow, values: dict[str, Any]) -> None:
