@@ -645,6 +645,14 @@ def register(p: Programme) -> Programme:
     return p
 
 
+def forget(code: str) -> None:
+    """Make a `register`ed programme unknown again (a test's, once the test is over); its
+    frozen definitions stay, as rounds opened with them do."""
+    global _known
+    if _loaded.pop(code, None) is not None:
+        _known = None
+
+
 def state_def(key: str) -> StateDef | None:
     """A state's definition by its key, from notice 002's programme first, then any other
     known one (labels for lists that mix programmes)."""
