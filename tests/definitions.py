@@ -29,8 +29,12 @@ TEST_PROGRAMMES = Path(__file__).resolve().parent / "programmes"
 
 
 def definition(code: str = "mofcom-2006-6") -> dict[str, Any]:
-    """The parsed definition file of a shipped programme (notice 002's unless named)."""
-    return tomllib.loads((PROGRAMMES_DIR / f"{code}.toml").read_text(encoding="utf-8"))
+    """The parsed definition file of a shipped programme (notice 002's unless named), or of
+    a test programme under tests/programmes/."""
+    path = PROGRAMMES_DIR / f"{code}.toml"
+    if not path.exists():
+        path = TEST_PROGRAMMES / f"{code}.toml"
+    return tomllib.loads(path.read_text(encoding="utf-8"))
 
 
 def refused(data: dict[str, Any], names: bool = False) -> str:
