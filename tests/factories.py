@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -190,6 +191,13 @@ def attach_required(world: World, app_id: int, applicant: str = "hubei_applicant
     for kind in ("application_form", "development_plan"):
         files.attach(world.uow(), world.id(applicant), app_id, kind, f"{kind}.pdf", PDF,
                      world.upload_dir, 10 * 1024 * 1024, now=T0)
+
+
+def upload(client: Any, app_id: int, kind: str, name: str = "file.pdf") -> Any:
+    """A file of `kind` added to a case through the API (a PDF)."""
+    return client.post(f"/api/v1/applications/{app_id}/attachments",
+                       data={"kind": kind, "file": (io.BytesIO(PDF), name)},
+                       content_type="multipart/form-data")
 
 
 def submitted(world: World, applicant: str = "hubei_applicant", **over: Any) -> int:

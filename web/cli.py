@@ -134,3 +134,6 @@ def init_app(app: Flask) -> None:
     from web.authorities_cli import authorities_cli
 
     app.cli.add_command(authorities_cli)
+    from web.programmes_cli import programmes_cli
+
+    app.cli.add_command(programmes_cli)

@@ -7,11 +7,13 @@ marks a criterion as blocking.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from workflow.errors import DefinitionError
+from workflow.form import Field, known_settings
 from workflow.rules import CATALOGUES, ReferenceStats, RoundRules
 
 PASS, FAIL, PENDING = "pass", "fail", "pending"
@@ -299,14 +301,22 @@ def attestations_of(criteria: tuple[CriterionDef, ...], kind: str) -> tuple[str,
     return tuple(c.key for c in criteria if c.kind == "attestation" and c.applies_to(kind))
 
 
-def parse_criteria(file: str, raw: Any, field_names: set[str],
+CRITERION_KEYS = ("key", "kind", "field", "fields", "minimum", "allowed", "rank", "zh", "en",
+                  "source", "kinds")
+# the type of field each kind judges (the form's `type`)
+JUDGES = {"at_least": ("int", "money", "pct"), "is_true": ("bool",), "one_of": ("choice",)}
+
+
+def parse_criteria(file: str, raw: Any, fields: Mapping[str, Field],
                    kinds: set[str]) -> tuple[CriterionDef, ...]:
-    """The `[[criteria]]` of a programme file, checked against its form."""
+    """The `[[criteria]]` of a programme file, checked against its form (`fields` by name)."""
     out = []
     seen: set[str] = set()
     for i, c in enumerate(raw or ()):
         where = f"{file}: criteria[{i}]"
-        key = c.get("key")
+        key = c.get("key") if isinstance(c, dict) else None
+        if isinstance(key, str) and key:
+            known_settings(f"{where} ({key})", c, CRITERION_KEYS, "a criterion")
         if not isinstance(key, str) or not key:
             raise DefinitionError(f"{where}.key: must be non-empty text")
         where += f" ({key})"
@@ -328,7 +338,7 @@ def parse_criteria(file: str, raw: Any, field_names: set[str],
         if rank is not None:
             named += [n for n in (rank.field, rank.of, rank.catalogue, rank.source) if n]
         for name in named:
-            if name not in field_names:
+            if name not in fields:
                 raise DefinitionError(f"{where}: field {name!r} is not defined in the form")
         if kind != "attestation" and kind != "growth_vs_reference" and not c.get("field"):
             raise DefinitionError(f"{where}.field: a {kind} criterion judges a field")
@@ -341,6 +351,8 @@ def parse_criteria(file: str, raw: Any, field_names: set[str],
             raise DefinitionError(f"{where}.minimum: an at_least criterion needs its minimum")
         if kind == "one_of" and not c.get("allowed"):
             raise DefinitionError(f"{where}.allowed: a one_of criterion lists its values")
+        if kind in JUDGES:
+            _judges(where, kind, fields[c["field"]], c.get("allowed", ()))
         out.append(CriterionDef(
             key=key, kind=kind, source=str(c["source"]), kinds=tuple(c.get("kinds", ())),
             zh=str(c.get("zh", "")), en=str(c.get("en", "")), field=c.get("field"),
@@ -348,6 +360,18 @@ def parse_criteria(file: str, raw: Any, field_names: set[str],
             minimum=Decimal(str(c["minimum"])) if c.get("minimum") is not None else None,
             allowed=tuple(str(a) for a in c.get("allowed", ())), rank=rank))
     return tuple(out)
+
+
+def _judges(where: str, kind: str, f: Field, allowed: Any) -> None:
+    """A field criterion judges a field of its type, and a one_of's values are its options."""
+    if f.kind not in JUDGES[kind]:
+        raise DefinitionError(f"{where}.field: {kind} judges a field of type "
+                              f"{' or '.join(JUDGES[kind])}; {f.name!r} is of type {f.kind}")
+    options = [o[0] for o in f.options]
+    for value in allowed if kind == "one_of" else ():
+        if str(value) not in options:
+            raise DefinitionError(f"{where}.allowed: {value!r} is not an option of "
+                                  f"{f.name!r} (one of {', '.join(options)})")
 
 
 def _rank(where: str, raw: Any, kind: str) -> RankDef | None:

@@ -540,22 +540,74 @@ def _need(where: str, raw: dict[str, Any], key: str) -> str:
     return value
 
 
+# the settings each table of `[form]` takes: any other key is refused (a typo would be lost)
+FORM_KEYS = ("sections", "kinds", "fields", "rows", "tables", "checks")
+SECTION_KEYS = ("key", "zh", "en", "hint_zh", "hint_en")
+KIND_KEYS = ("key", "zh", "en", "industry_field", "names_base")
+FIELD_KEYS = ("name", "zh", "en", "type", "section", "required", "kinds", "unit_zh", "unit_en",
+              "max_len", "options", "default", "help_zh", "help_en", "filled_by")
+TABLE_KEYS = ("name", "zh", "en", "fields", "section", "kinds", "only_when", "min_rows")
+CHECK_KEYS = ("check", "field", "rows_sum", "factor", "limit", "ratio", "value", "regions",
+              "zh", "en")
+
+
+def known_settings(where: str, raw: Any, keys: tuple[str, ...], what: str) -> dict[str, Any]:
+    """`raw` as a table whose every key is one of `keys` (a misspelt setting is refused,
+    naming it and the settings there are)."""
+    if not isinstance(raw, dict):
+        raise DefinitionError(f"{where}: must be a table")
+    unknown = sorted(set(raw) - set(keys))
+    if unknown:
+        raise DefinitionError(f"{where}.{unknown[0]}: is not {what} setting (one of "
+                              f"{', '.join(sorted(keys))})")
+    return raw
+
+
+def _flag(where: str, raw: dict[str, Any], key: str, default: bool) -> bool:
+    value = raw.get(key, default)
+    if not isinstance(value, bool):
+        raise DefinitionError(f"{where}.{key}: must be true or false")
+    return value
+
+
+def _options(where: str, raw: Any) -> tuple[tuple[str, str, str], ...]:
+    """A choice's options: `{ value = …, zh = …, en = … }` each."""
+    if not isinstance(raw, list):
+        raise DefinitionError(f"{where}.options: must be a list of {{ value = …, zh = …, en = … }}")
+    out = []
+    for i, o in enumerate(raw):
+        at = f"{where}.options[{i}]"
+        if not isinstance(o, dict):
+            raise DefinitionError(f"{at}: must be {{ value = …, zh = …, en = … }}")
+        known_settings(at, o, ("value", "zh", "en"), "an option")
+        if o.get("value") in (None, ""):
+            raise DefinitionError(f"{at}.value: missing (what is stored when it is chosen)")
+        out.append((str(o["value"]), _need(at, o, "zh"), _need(at, o, "en")))
+    return tuple(out)
+
+
 def _field(where: str, raw: Any, sections: set[str], kinds: set[str]) -> Field:
     if not isinstance(raw, dict):
         raise DefinitionError(f"{where}: must be a table")
     name = _need(where, raw, "name")
     where = f"{where} ({name})"
+    known_settings(where, raw, FIELD_KEYS, "a field")
     kind = _need(where, raw, "type")
     if kind not in TYPES:
         raise DefinitionError(f"{where}.type: unknown type {kind!r} (one of {', '.join(TYPES)})")
     section = raw.get("section", "basic")
     if sections and section not in sections:
-        raise DefinitionError(f"{where}.section: section {section!r} is not defined")
-    only = tuple(raw.get("kinds", ()))
+        raise DefinitionError(f"{where}.section: " + (
+            f"section {section!r} is not defined" if "section" in raw
+            else "missing: each field names its section") + f" (one of {', '.join(sorted(sections))})")
+    only = raw.get("kinds", [])
+    if not isinstance(only, list) or not all(isinstance(k, str) for k in only):
+        raise DefinitionError(f"{where}.kinds: must be a list of kinds, e.g. [\"{min(kinds)}\"]")
+    only = tuple(only)
     for k in only:
         if k not in kinds:
             raise DefinitionError(f"{where}.kinds: kind {k!r} is not defined")
-    options = tuple((str(o["value"]), str(o["zh"]), str(o["en"])) for o in raw.get("options", ()))
+    options = _options(where, raw.get("options", []))
     if kind == "choice" and not options:
         raise DefinitionError(f"{where}.options: a choice needs its options")
     default = raw.get("default")
@@ -564,10 +616,13 @@ def _field(where: str, raw: Any, sections: set[str], kinds: set[str]) -> Field:
     filled_by = str(raw.get("filled_by", APPLICANT))
     if filled_by not in {r.value for r in Role}:
         raise DefinitionError(f"{where}.filled_by: unknown role {filled_by!r}")
+    max_len = raw.get("max_len", 200)
+    if isinstance(max_len, bool) or not isinstance(max_len, int) or max_len < 1:
+        raise DefinitionError(f"{where}.max_len: must be a whole number of characters ≥ 1")
     return Field(name=name, zh=_need(where, raw, "zh"), en=_need(where, raw, "en"), kind=kind,
                  unit_zh=str(raw.get("unit_zh", "")), unit_en=str(raw.get("unit_en", "")),
-                 required=bool(raw.get("required", True)), section=section,
-                 max_len=int(raw.get("max_len", 200)), kinds=only, options=options,
+                 required=_flag(where, raw, "required", True), section=section,
+                 max_len=max_len, kinds=only, options=options,
                  help_zh=str(raw.get("help_zh", "")), help_en=str(raw.get("help_en", "")),
                  filled_by=filled_by, default=default)
 
@@ -575,8 +630,7 @@ def _field(where: str, raw: Any, sections: set[str], kinds: set[str]) -> Field:
 def _table(where: str, r: Any, sections: tuple[Section, ...], kinds: set[str],
            fields: dict[str, Field]) -> Rows:
     """A `[form.rows]` or `[[form.tables]]` table, checked."""
-    if not isinstance(r, dict):
-        raise DefinitionError(f"{where}: must be a table")
+    known_settings(where, r, TABLE_KEYS, "a table")
     only_when = r.get("only_when")
     if only_when is not None:
         if not isinstance(only_when, dict) or set(only_when) != {"field", "value"}:
@@ -603,24 +657,32 @@ def _table(where: str, r: Any, sections: tuple[Section, ...], kinds: set[str],
     return rows
 
 
+def _kind(where: str, raw: Any) -> KindDef:
+    known_settings(where, raw, KIND_KEYS, "a kind")
+    return KindDef(key=_need(where, raw, "key"), zh=_need(where, raw, "zh"),
+                   en=_need(where, raw, "en"),
+                   industry_field=_flag(where, raw, "industry_field", False),
+                   names_base=_flag(where, raw, "names_base", False))
+
+
+def _section(where: str, raw: Any) -> Section:
+    known_settings(where, raw, SECTION_KEYS, "a section")
+    return Section(_need(where, raw, "key"), _need(where, raw, "zh"), _need(where, raw, "en"),
+                   str(raw.get("hint_zh", "")), str(raw.get("hint_en", "")))
+
+
 def parse_form(file: str, raw: Any) -> FormDef:
     """The `[form]` table of a programme file, checked: every field's type, section and kinds
     known, no name twice, every check naming defined fields."""
     where = f"{file}: form"
     if not isinstance(raw, dict):
         raise DefinitionError(f"{where}: the [form] table is missing")
-    kinds = tuple(KindDef(key=_need(f"{where}.kinds", k, "key"),
-                          zh=_need(f"{where}.kinds", k, "zh"), en=_need(f"{where}.kinds", k, "en"),
-                          industry_field=bool(k.get("industry_field", False)),
-                          names_base=bool(k.get("names_base", False)))
-                  for k in raw.get("kinds", ()))
+    known_settings(where, raw, FORM_KEYS, "a form")
+    kinds = tuple(_kind(f"{where}.kinds[{i}]", k) for i, k in enumerate(raw.get("kinds", ())))
     if not kinds:
         raise DefinitionError(f"{where}.kinds: at least one kind of application is needed")
-    sections = tuple(Section(_need(f"{where}.sections", x, "key"),
-                             _need(f"{where}.sections", x, "zh"),
-                             _need(f"{where}.sections", x, "en"),
-                             str(x.get("hint_zh", "")), str(x.get("hint_en", "")))
-                     for x in raw.get("sections", ()))
+    sections = tuple(_section(f"{where}.sections[{i}]", x)
+                     for i, x in enumerate(raw.get("sections", ())))
     if not sections:
         raise DefinitionError(f"{where}.sections: the form needs at least one section")
     section_keys, kind_keys = {x.key for x in sections}, {k.key for k in kinds}
@@ -645,6 +707,7 @@ def parse_form(file: str, raw: Any) -> FormDef:
     checks = []
     for i, c in enumerate(raw.get("checks", ())):
         at = f"{where}.checks[{i}]"
+        known_settings(at, c, CHECK_KEYS, "a check")
         if c.get("check") not in CHECKS:
             raise DefinitionError(f"{at}.check: unknown check {c.get('check')!r} "
                                   f"(one of {', '.join(CHECKS)})")

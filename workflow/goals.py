@@ -68,6 +68,9 @@ def _latest(by_year: dict[int, int], year: int) -> int:
     return by_year[max(known)] if known else 0
 
 
+GOAL_KEYS = ("bases", "bases_by", "path_from", "share_pct", "new_bases", "source")
+
+
 def parse_goals(file: str, raw: Any) -> Goals | None:
     """The `[goals]` table of a programme file (optional), each error naming its key."""
     if raw is None:
@@ -83,9 +86,10 @@ def parse_goals(file: str, raw: Any) -> Goals | None:
     for key in ("bases", "bases_by", "path_from", "share_pct"):
         if key not in raw:
             raise DefinitionError(f"{file}: goals.{key}: missing")
-    unknown = set(raw) - {"bases", "bases_by", "path_from", "share_pct", "new_bases", "source"}
+    unknown = set(raw) - set(GOAL_KEYS)
     if unknown:
-        raise DefinitionError(f"{file}: goals.{sorted(unknown)[0]}: unknown key")
+        raise DefinitionError(f"{file}: goals.{sorted(unknown)[0]}: is not a goals setting (one "
+                              f"of {', '.join(sorted(GOAL_KEYS))})")
     bases, by, start = (year_or_count(k, raw[k]) for k in ("bases", "bases_by", "path_from"))
     if start > by:
         raise DefinitionError(f"{file}: goals.path_from: {start} is after goals.bases_by {by}")

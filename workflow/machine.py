@@ -18,7 +18,7 @@ from transitions import Machine, MachineError
 from workflow.errors import GuardFailed, InvalidTrigger, Refusal, refuse
 from workflow.guards import ASKED_WHEN_FIRING, GUARDS, guards_of
 from workflow.model import Case, Context
-from workflow.programme import Programme, TransitionDef, check_names
+from workflow.programme import Programme, TransitionDef, check_names, known
 from workflow.states import PROGRAMME
 
 log = logging.getLogger(__name__)
@@ -76,6 +76,8 @@ def machine_for(p: Programme) -> Machine:
 
 
 MACHINE = machine_for(PROGRAMME)  # notice 002's, checked at start-up
+for _other in known():  # and every other file under programmes/: a guard misspelt stops the start
+    machine_for(_other)
 
 
 @dataclass(frozen=True)

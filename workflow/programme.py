@@ -282,6 +282,15 @@ def _strings(path: Path, key: str, raw: Any) -> tuple[str, ...]:
     return tuple(raw)
 
 
+# the tables of a definition file and the settings of its head: any other key is refused
+FILE_TABLES = ("programme", "rounds", "states", "transitions", "attachments", "form", "criteria",
+               "goals", "assessment", "reminders", "notice", "quarterly")
+HEAD_KEYS = ("code", "name_zh", "name_en", "citation_zh", "citation_en", "owner", "authority",
+             "initial", "papers_zh", "papers_en")
+# where a case starts and how it leaves: the draft's page (web/forms.py) edits a case in the
+# state `drafted` and submits it with the trigger `submit`; a province sees a case once
+# `record_submission` has dated it (workflow/storage/scope_repo.py)
+DRAFT, SUBMIT, SUBMITTED = "drafted", "submit", "record_submission"
 ATTACHMENT_KEYS = {"kind", "zh", "en", "role", "states", "required_for"}
 ATTACHMENT_GUARDS = ("required_attachments", "recommendation_letter")  # the second: its old name
 STATE_KEYS = {"zh", "en", "waiting", "deadline", "terminal", "designated", "uses_quota",
@@ -463,11 +472,53 @@ def _papers(path: Path, head: dict[str, Any]) -> tuple[str, str]:
             _text(path, "programme.papers_en", head.get("papers_en")))
 
 
+def _known_keys(path: Path, where: str, raw: dict[str, Any], keys: tuple[str, ...],
+                what: str) -> None:
+    unknown = sorted(set(raw) - set(keys))
+    if unknown:
+        raise _fail(path, f"{where}{unknown[0]}", f"is not {what} (one of "
+                    f"{', '.join(sorted(keys))})")
+
+
+def _owner(path: Path, head: dict[str, Any]) -> Role:
+    try:
+        owner = Role(str(head.get("owner")))
+    except ValueError:
+        owner = None
+    if owner is None or owner.is_admin:
+        raise _fail(path, "programme.owner", f"{head.get('owner')!r} is not a role that plans, "
+                    "opens and closes rounds (one of "
+                    f"{', '.join(r.value for r in Role if not r.is_admin)})")
+    return owner
+
+
+def _drafts_and_submits(path: Path, states: dict[str, StateDef], initial: str,
+                        transitions: tuple[TransitionDef, ...]) -> None:
+    """A new case is a draft the applicant edits and submits from the draft's page, and
+    the province sees it once submitted."""
+    if initial != DRAFT:
+        raise _fail(path, "programme.initial", f"must be {DRAFT!r}: a new application starts "
+                    f"in the state {DRAFT!r}, the one the draft's page edits")
+    if not states[DRAFT].editable:
+        raise _fail(path, f"states.{DRAFT}.editable", "must be true: the applicant fills the "
+                    "form in while the case is a draft")
+    submit = next((t for t in transitions if t.trigger == SUBMIT), None)
+    if submit is None or DRAFT not in submit.sources or Role.APPLICANT not in submit.roles:
+        raise _fail(path, "transitions", f"no transition {SUBMIT!r} takes the applicant's "
+                    f"draft on: the draft's page submits with the trigger {SUBMIT!r} (from "
+                    f"{DRAFT!r}, roles including 'applicant')")
+    if SUBMITTED not in submit.effects:
+        raise _fail(path, f"transitions ({SUBMIT}).effects", f"must include {SUBMITTED!r}: "
+                    "a province sees a case only once it has been submitted")
+
+
 def parse(path: Path, data: dict[str, Any]) -> Programme:
     """A programme from a parsed definition, checked."""
+    _known_keys(path, "", data, FILE_TABLES, "a table of a programme file")
     head = data.get("programme")
     if not isinstance(head, dict):
         raise _fail(path, "programme", "the [programme] table is missing")
+    _known_keys(path, "programme.", head, HEAD_KEYS, "a setting of [programme]")
     raw_states = data.get("states")
     if not isinstance(raw_states, dict) or not raw_states:
         raise _fail(path, "states", "no state is defined")
@@ -495,14 +546,12 @@ def parse(path: Path, data: dict[str, Any]) -> Programme:
     for key in states:
         if key not in reached:
             raise _fail(path, f"states.{key}", "no transition reaches it")
-    try:
-        owner = Role(str(head.get("owner")))
-    except ValueError:
-        raise _fail(path, "programme.owner", f"unknown role {head.get('owner')!r}") from None
+    _drafts_and_submits(path, states, initial, transitions)
+    owner = _owner(path, head)
     attachments = _attachments(path, data.get("attachments"), states, transitions)
     papers = _papers(path, head)
     form = parse_form(path.name, data.get("form"))
-    criteria = parse_criteria(path.name, data.get("criteria"), set(form.by_name),
+    criteria = parse_criteria(path.name, data.get("criteria"), form.by_name,
                               set(form.kind_keys))
     rounds = parse_round_defaults(path.name, data.get("rounds"))
     for key in (rounds or {}).get("blocking_criteria", ()):
@@ -583,10 +632,19 @@ def programme(code: str = DEFAULT_CODE) -> Programme:
         path = path_of(code)
         if not path.exists():
             raise DefinitionError(f"no programme {code!r} ({path} does not exist)")
-        found = _loaded[code] = load(path)
+        found = _loaded[code] = named_as_file(load(path), path)
         _known = None
         _frozen.setdefault(digest(path.read_text(encoding="utf-8")), found)
     return found
+
+
+def named_as_file(p: Programme, path: Path) -> Programme:
+    """`p`, loaded from `path`, if its code is the file's name (a round names its programme
+    by code, and the engine reads programmes/<code>.toml)."""
+    if p.code != path.stem:
+        raise _fail(path, "programme.code", f"{p.code!r} is not the file's name: name the file "
+                    f"{p.code}.toml (rounds find a programme's file by its code)")
+    return p
 
 
 def current_source(code: str) -> str:
@@ -643,6 +701,14 @@ def register(p: Programme) -> Programme:
     if p.source is not None:
         _frozen[digest(p.source)] = p
     return p
+
+
+def forget(code: str) -> None:
+    """Make a `register`ed programme unknown again (a test's, once the test is over); its
+    frozen definitions stay, as rounds opened with them do."""
+    global _known
+    if _loaded.pop(code, None) is not None:
+        _known = None
 
 
 def state_def(key: str) -> StateDef | None:
@@ -704,8 +770,30 @@ def known() -> list[Programme]:
     if _known is None:
         for path in sorted(PROGRAMMES_DIR.glob("*.toml")):
             programme(path.stem)
-        _known = sorted(_loaded.values(), key=lambda p: p.code)
+        found = sorted(_loaded.values(), key=lambda p: p.code)
+        same_words(found)
+        _known = found
     return _known
+
+
+def same_words(programmes: list[Programme]) -> None:
+    """A kind of attachment or of application that several programmes define is one thing,
+    labelled by its key wherever it is shown (`attachment_def`, `kind_def`): each must word
+    it alike."""
+    first: dict[tuple[str, str], tuple[Programme, tuple[str, str]]] = {}
+    for p in programmes:
+        where = p.path.name if p.path else p.code
+        named = [(f"attachments[{i}] ({a.kind})", "attachment kind", a.kind, (a.zh, a.en))
+                 for i, a in enumerate(p.attachments)]
+        named += [(f"form.kinds[{i}] ({k.key})", "application kind", k.key, (k.zh, k.en))
+                  for i, k in enumerate(p.form.kinds)]
+        for at, what, key, words in named:
+            other, said = first.setdefault((what, key), (p, words))
+            if said != words:
+                raise DefinitionError(
+                    f"{where}: {at}: {other.code} words the {what} {key!r} "
+                    f"“{said[0]}” / “{said[1]}”: one key is labelled alike everywhere — use "
+                    "the same zh and en, or another key")
 
 
 def reminder_kinds() -> dict[str, ReminderDef]:

@@ -14,7 +14,6 @@ from tests import factories
 from tests.integration.test_programme_guangdong import (  # noqa: F401 (a fixture)
     ENTERPRISE,
     gd_round,
-    upload,
 )
 from tests.integration.test_programme_suspension import suspension_round  # noqa: F401 (a fixture)
 from workflow.services import assessment
@@ -72,7 +71,7 @@ def test_a_guangdong_enterprise_is_told_its_list_has_no_re_evaluation(
     city, province = api.as_("guangzhou_applicant"), api.as_("guangdong_reviewer")
     app_id = city.post("/api/v1/applications", json=ENTERPRISE).get_json()["id"]
     for kind in ("business_licence", "city_recommendation_letter"):
-        assert upload(city, app_id, kind).status_code == 201
+        assert factories.upload(city, app_id, kind).status_code == 201
     for who, trigger in ((city, "submit"), (province, "designate_enterprise")):
         version = who.get(f"/api/v1/applications/{app_id}").get_json()["version"]
         r = who.post(f"/api/v1/applications/{app_id}/transitions",

@@ -61,23 +61,17 @@ def gd_round(api: Any, world: factories.World) -> Iterator[int]:
         clock.freeze(None)
 
 
-def upload(client: Any, app_id: int, kind: str, name: str = "file.pdf") -> Any:
-    return client.post(f"/api/v1/applications/{app_id}/attachments",
-                       data={"kind": kind, "file": (io.BytesIO(factories.PDF), name)},
-                       content_type="multipart/form-data")
-
-
 def test_an_enterprise_is_submitted_only_with_the_papers_its_programme_asks_for(
         api: Any, client: Any, world: factories.World, gd_round: int) -> None:
     city = api.as_("guangzhou_applicant")
     app = city.post("/api/v1/applications", json=ENTERPRISE).get_json()
     app_id = app["id"]
     # the programme's kinds, not notice 002's
-    r = upload(city, app_id, "development_plan")
+    r = factories.upload(city, app_id, "development_plan")
     assert r.status_code == 422, r.get_json()
     assert r.get_json()["errors"][0]["code"] == "invalid_choice"
     assert r.get_json()["errors"][0]["field"] == "kind"
-    assert upload(city, app_id, "business_licence", "营业执照.pdf").status_code == 201
+    assert factories.upload(city, app_id, "business_licence", "营业执照.pdf").status_code == 201
 
     r = city.post(f"/api/v1/applications/{app_id}/transitions",
                   json={"trigger": "submit", "version": app["version"]})
@@ -94,7 +88,7 @@ def test_an_enterprise_is_submitted_only_with_the_papers_its_programme_asks_for(
     assert "城市商务局推荐函" in page and "ISO9000／ISO14000认证证书" in page
     assert "发展方案" not in page
 
-    assert upload(city, app_id, "city_recommendation_letter", "推荐函.pdf").status_code == 201
+    assert factories.upload(city, app_id, "city_recommendation_letter", "推荐函.pdf").status_code == 201
     r = city.post(f"/api/v1/applications/{app_id}/transitions",
                   json={"trigger": "submit", "version": app["version"]})
     assert r.status_code == 200, r.get_json()
@@ -120,7 +114,7 @@ def test_the_provinces_own_programme_runs_from_draft_to_designation(
     # the programme's own papers, then its own state names and actions; the ministry has no
     # step in it
     for kind in ("business_licence", "city_recommendation_letter"):
-        upload(city, app_id, kind)
+        factories.upload(city, app_id, kind)
     app = city.get(f"/api/v1/applications/{app_id}").get_json()
     r = city.post(f"/api/v1/applications/{app_id}/transitions",
                   json={"trigger": "submit", "version": app["version"]})
@@ -266,7 +260,7 @@ def test_a_guangdong_case_is_reminded_in_the_provinces_words_not_notice_002s(
     sent = city.post("/api/v1/applications",
                      json={**ENTERPRISE, "applicant_name": "广州南沙电机出口有限公司"}).get_json()
     for kind in ("business_licence", "city_recommendation_letter"):
-        upload(city, sent["id"], kind)
+        factories.upload(city, sent["id"], kind)
     r = city.post(f"/api/v1/applications/{sent['id']}/transitions",
                   json={"trigger": "submit", "version": sent["version"]})
     assert r.status_code == 200, r.get_json()

@@ -9,33 +9,30 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests import factories
-from workflow.programme import load, register
+from tests.definitions import registered
 from workflow.services import clock, rounds
 from workflow.services import reminders as scan
-
-DEFINITION = Path(__file__).resolve().parents[1] / "programmes" / "test-suspension.toml"
 
 
 @pytest.fixture
 def suspension_round(world: factories.World) -> Iterator[int]:
-    register(load(DEFINITION))
-    clock.freeze(datetime(2007, 3, 1, 1, tzinfo=UTC))
-    try:
-        rounds.plan(world.uow(), world.id("mofcom"), {
-            "year": 2007, "programme": "test-suspension", "submission_deadline": "2007-04-30",
-            "approval_deadline": "2007-05-31"})
-        opened = rounds.open_round(world.uow(), world.id("mofcom"), 2007,
-                                   code="test-suspension")
-        assert opened.row.programme == "test-suspension" and opened.row.programme_hash
-        yield 2007
-    finally:
-        clock.freeze(None)
+    with registered("test-suspension"):
+        clock.freeze(datetime(2007, 3, 1, 1, tzinfo=UTC))
+        try:
+            rounds.plan(world.uow(), world.id("mofcom"), {
+                "year": 2007, "programme": "test-suspension",
+                "submission_deadline": "2007-04-30", "approval_deadline": "2007-05-31"})
+            opened = rounds.open_round(world.uow(), world.id("mofcom"), 2007,
+                                       code="test-suspension")
+            assert opened.row.programme == "test-suspension" and opened.row.programme_hash
+            yield 2007
+        finally:
+            clock.freeze(None)
 
 
 def at(day: date) -> datetime:

@@ -10,18 +10,16 @@ from __future__ import annotations
 import io
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
 from openpyxl import load_workbook
 
 from tests import factories
-from workflow.programme import load, register
+from tests.definitions import registered
 from workflow.quarterly_data import BASE_SHEET
 from workflow.services import clock, reports, rounds
 
-DEFINITION = Path(__file__).resolve().parents[1] / "programmes" / "test-rd-spend.toml"
 CODE = "test-rd-spend"
 FILING = datetime(2007, 7, 20, 2, tzinfo=UTC)  # 2007 Q2 has ended
 
@@ -33,19 +31,19 @@ def at(day: date) -> datetime:
 @pytest.fixture
 def rd_base(world: factories.World) -> Iterator[int]:
     """A base designated in a 2007 round of the test programme; the clock in July 2007."""
-    register(load(DEFINITION))
-    w = world
-    clock.freeze(at(date(2007, 3, 1)))
-    try:
-        rounds.plan(w.uow(), w.id("mofcom"), {
-            "year": 2007, "programme": CODE, "submission_deadline": "2007-04-30",
-            "approval_deadline": "2007-05-31"})
-        rounds.open_round(w.uow(), w.id("mofcom"), 2007, code=CODE)
-        app_id = factories.designated_in_2007(w, CODE)
-        clock.freeze(FILING)
-        yield app_id
-    finally:
-        clock.freeze(None)
+    with registered(CODE):
+        w = world
+        clock.freeze(at(date(2007, 3, 1)))
+        try:
+            rounds.plan(w.uow(), w.id("mofcom"), {
+                "year": 2007, "programme": CODE, "submission_deadline": "2007-04-30",
+                "approval_deadline": "2007-05-31"})
+            rounds.open_round(w.uow(), w.id("mofcom"), 2007, code=CODE)
+            app_id = factories.designated_in_2007(w, CODE)
+            clock.freeze(FILING)
+            yield app_id
+        finally:
+            clock.freeze(None)
 
 
 def stored(world: factories.World, app_id: int) -> dict[tuple[int, int], dict[str, Any]]:

@@ -51,7 +51,7 @@ def test_an_unknown_guard_or_effect_is_named_with_its_transition() -> None:
     data["transitions"][0]["guards"] = ["scope", "required_attachments", "has_a_nice_logo"]
     assert "transitions (submit).guards: unknown guard 'has_a_nice_logo'" in refused(data, True)
     data = definition()
-    data["transitions"][0]["effects"] = ["send_flowers"]
+    data["transitions"][0]["effects"] = ["record_submission", "send_flowers"]
     assert "transitions (submit).effects: unknown effect 'send_flowers'" in refused(data, True)
 
 
