@@ -548,7 +548,7 @@ FIELD_KEYS = ("name", "zh", "en", "type", "section", "required", "kinds", "unit_
               "max_len", "options", "default", "help_zh", "help_en", "filled_by")
 TABLE_KEYS = ("name", "zh", "en", "fields", "section", "kinds", "only_when", "min_rows")
 CHECK_KEYS = ("check", "field", "rows_sum", "factor", "limit", "ratio", "value", "regions",
-              "zh", "en")
+              "table", "column", "zh", "en")
 
 
 def known_settings(where: str, raw: Any, keys: tuple[str, ...], what: str) -> dict[str, Any]:

@@ -72,7 +72,7 @@ def test_the_file_written_from_the_docs_is_accepted_as_it_is() -> None:
     (lambda d: d["form"]["sections"][2].update(hint="上一年度"),
      "form.sections[2].hint: is not a section setting (one of en, hint_en, hint_zh, key, zh)"),
     (lambda d: d["form"]["checks"][0].update(zh_en="…"),
-     "form.checks[0].zh_en: is not a check setting (one of check, en, factor, field,"),
+     "form.checks[0].zh_en: is not a check setting (one of check, column, en, factor, field,"),
     # a criterion that could never judge what it says
     (lambda d: criterion(d, "own_ip").update(sources="003"),
      "criteria[2] (own_ip).sources: is not a criterion setting (one of allowed, en, field,"),
