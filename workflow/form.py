@@ -736,14 +736,20 @@ def parse_form(file: str, raw: Any) -> FormDef:
 REGIONS = tuple(r.value for r in Region)
 
 
-def _region_check(at: str, c: dict[str, Any], fields: dict[str, Field]) -> Check:
-    """An `only_in_regions` check: a choice field's value allowed only in some regions."""
+def _choice_of(at: str, c: dict[str, Any], fields: dict[str, Field]) -> Field:
+    """The choice field a check names (`field`), with `value` one of its options."""
     f = fields.get(c.get("field") or "")
     if f is None or f.kind != "choice":
         raise DefinitionError(f"{at}.field: names a choice field of the form")
     if c.get("value") not in [o[0] for o in f.options]:
         raise DefinitionError(f"{at}.value: {c.get('value')!r} is not an option of "
                               f"{f.name!r}")
+    return f
+
+
+def _region_check(at: str, c: dict[str, Any], fields: dict[str, Field]) -> Check:
+    """An `only_in_regions` check: a choice field's value allowed only in some regions."""
+    f = _choice_of(at, c, fields)
     regions = tuple(c.get("regions") or ())
     if not regions or any(r not in REGIONS for r in regions):
         raise DefinitionError(f"{at}.regions: a list of {', '.join(REGIONS)}")
@@ -756,12 +762,7 @@ def _listed_city_check(at: str, c: dict[str, Any], fields: dict[str, Field],
     """A `prepared_in_listed_city` check: while a choice field has a value, the drafting
     city must be named in a text column of one of the form's tables (002 §六(三)). Its
     words may say `{authority}` (the drafting authority) and `{cities}` (those typed)."""
-    f = fields.get(c.get("field") or "")
-    if f is None or f.kind != "choice":
-        raise DefinitionError(f"{at}.field: names a choice field of the form")
-    if c.get("value") not in [o[0] for o in f.options]:
-        raise DefinitionError(f"{at}.value: {c.get('value')!r} is not an option of "
-                              f"{f.name!r}")
+    f = _choice_of(at, c, fields)
     table = next((t for t in tables if t.name == c.get("table")), None)
     if table is None:
         raise DefinitionError(f"{at}.table: names a table of the form ([[form.tables]])")

@@ -1,5 +1,5 @@
-"""A Hubei applicant's draft open on its 申报书 form in the browser: where the browser
-tests of the form's refusals and of keeping what was typed begin."""
+"""An applicant's draft open on its 申报书 form in the browser: where the browser tests of
+the form's refusals, of keeping what was typed and of the applicant types begin."""
 
 from __future__ import annotations
 
@@ -21,15 +21,16 @@ class DraftForm:
 
 
 @contextmanager
-def draft_form_open(chromium: Any, live_server: LiveServer) -> Iterator[DraftForm]:
-    """The test world, a draft by hubei_applicant, the clock at 2006-04-03 and the
-    applicant logged in on the draft's form; the browser context closed and the clock
-    released afterwards."""
+def draft_form_open(chromium: Any, live_server: LiveServer, applicant: str = "hubei_applicant",
+                    **draft: Any) -> Iterator[DraftForm]:
+    """The test world, a draft by `applicant` (`draft`: its form values), the clock at
+    2006-04-03 and the applicant logged in on the draft's form; the browser context closed
+    and the clock released afterwards."""
     world = factories.build_world(_uow(live_server))
     try:
-        app_id = factories.draft(world)
+        app_id = factories.draft(world, applicant, **draft)
         at("2006-04-03")
-        page = login(chromium, live_server, "hubei_applicant")
+        page = login(chromium, live_server, applicant)
         try:
             page.goto(f"{live_server}/applications/{app_id}/edit")
             yield DraftForm(page, app_id)

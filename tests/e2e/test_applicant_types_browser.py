@@ -9,23 +9,17 @@ from typing import Any
 
 import pytest
 
-from tests import factories
 from tests.e2e.conftest import LiveServer
-from tests.e2e.test_walkthrough import _uow, at, login
-from workflow.services import clock
+from tests.e2e.drafts import draft_form_open
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres]
 
 
 def test_the_leading_enterprises_appear_for_a_cluster_and_are_saved(
         chromium: Any, live_server: LiveServer) -> None:
-    base = live_server
-    world = factories.build_world(_uow(live_server))
-    try:
-        app_id = factories.draft(world, "chengdu_applicant", applicant_name="成都电子信息产业集群")
-        at("2006-04-03")
-        page = login(chromium, base, "chengdu_applicant")
-        page.goto(f"{base}/applications/{app_id}/edit")
+    with draft_form_open(chromium, live_server, "chengdu_applicant",
+                         applicant_name="成都电子信息产业集群") as form:
+        page, app_id = form.page, form.app_id
         table = page.locator("[data-table=leading_enterprises]")
         assert not table.is_visible()  # a region has none
         page.select_option("#applicant_type", "cluster")
@@ -38,12 +32,9 @@ def test_the_leading_enterprises_appear_for_a_cluster_and_are_saved(
         assert page.input_value("#leading_enterprises-0-name") == "英特尔产品（成都）有限公司"
         page.select_option("#applicant_type", "region")
         assert not table.is_visible()
-        page.goto(f"{base}/cases/{app_id}")
+        page.goto(f"{live_server}/cases/{app_id}")
         assert "英特尔产品（成都）有限公司" in page.locator("#form-data").inner_text()
         assert "龙头企业所在地级市商务主管部门组织申报材料" in page.locator("main").inner_text()
-        page.context.close()
-    finally:
-        clock.freeze(None)
 
 
 def test_wuhans_bureau_is_told_beside_the_city_that_a_xiangyang_cluster_is_not_its_own(
@@ -51,13 +42,9 @@ def test_wuhans_bureau_is_told_beside_the_city_that_a_xiangyang_cluster_is_not_i
     """002 §六(三): a cluster's materials come from the city of its leading enterprise; the
     refusal is beside the row's city, the summary takes the focus, and with a Wuhan
     leading enterprise added the draft saves."""
-    base = live_server
-    world = factories.build_world(_uow(live_server))
-    try:
-        app_id = factories.draft(world, "wuhan_applicant", applicant_name="武汉汽车产业集群")
-        at("2006-04-03")
-        page = login(chromium, base, "wuhan_applicant")
-        page.goto(f"{base}/applications/{app_id}/edit")
+    with draft_form_open(chromium, live_server, "wuhan_applicant",
+                         applicant_name="武汉汽车产业集群") as form:
+        page, app_id = form.page, form.app_id
         page.select_option("#applicant_type", "cluster")
         page.fill("#leading_enterprises-0-name", "东风汽车股份有限公司")
         page.fill("#leading_enterprises-0-city", "襄阳市")
@@ -77,6 +64,3 @@ def test_wuhans_bureau_is_told_beside_the_city_that_a_xiangyang_cluster_is_not_i
         assert page.locator("[data-error-for]").count() == 0
         assert "草稿已保存" in page.locator(".flash").first.inner_text()
         assert page.input_value("#leading_enterprises-1-city") == "武汉市"
-        page.context.close()
-    finally:
-        clock.freeze(None)

@@ -12,6 +12,20 @@ from workflow.services import cases
 from workflow.storage.models import ApplicationRow
 
 
+def cluster_post(name: str, version: int, action: str, product: str,
+                 *leading: tuple[str, str, str]) -> dict[str, object]:
+    """The edit page's fields for a cluster `name` with one product row and its leading
+    enterprises (name, city, national rank), as the browser posts them."""
+    form = factories.form_data(applicant_name=name, applicant_type="cluster")
+    data = {k: v for k, v in form.items() if not isinstance(v, list)}
+    data.update({"version": version, "action": action, "products-0-name": product,
+                 "products-0-exports_10k_usd": "3000"})
+    for i, (firm, city, rank) in enumerate(leading):
+        data.update({f"leading_enterprises-{i}-name": firm, f"leading_enterprises-{i}-city": city,
+                     f"leading_enterprises-{i}-national_rank": rank})
+    return data
+
+
 def _criterion_two(page: str) -> str:
     m = re.search(r'<tr data-criterion="hightech_exports_threshold".*?</tr>', page, re.S)
     assert m, page[:2000]
@@ -66,14 +80,9 @@ def test_a_western_cluster_types_its_leading_enterprises_and_the_pages_show_them
         browser, world, frozen):
     app_id = factories.draft(world, "chengdu_applicant", applicant_name="成都电子信息产业集群")
     b = browser.login("chengdu_applicant")
-    form = factories.form_data(applicant_name="成都电子信息产业集群", applicant_type="cluster")
-    data = {k: v for k, v in form.items() if not isinstance(v, list)}
-    data.update({"version": 1, "action": "save", "products-0-name": "笔记本电脑",
-                 "products-0-exports_10k_usd": "3000",
-                 "leading_enterprises-0-name": "英特尔产品（成都）有限公司",
-                 "leading_enterprises-0-city": "成都市",
-                 "leading_enterprises-0-national_rank": "3",
-                 "leading_enterprises-1-name": "", "leading_enterprises-1-city": ""})
+    data = cluster_post("成都电子信息产业集群", 1, "save", "笔记本电脑",
+                        ("英特尔产品（成都）有限公司", "成都市", "3"))
+    data.update({"leading_enterprises-1-name": "", "leading_enterprises-1-city": ""})
     r = b.post(f"/applications/{app_id}/edit", data=data)
     assert r.status_code == 302, r.get_data(as_text=True)[:3000]
     edit = b.text(f"/applications/{app_id}/edit")
@@ -90,14 +99,9 @@ def test_an_unranked_leading_enterprise_is_marked_in_its_row_on_submit(browser, 
     app_id = factories.draft(world, "chengdu_applicant", applicant_name="成都电子信息产业集群")
     factories.attach_required(world, app_id, "chengdu_applicant")
     b = browser.login("chengdu_applicant")
-    form = factories.form_data(applicant_name="成都电子信息产业集群", applicant_type="cluster")
-    data = {k: v for k, v in form.items() if not isinstance(v, list)}
     version = cases.load(world.uow(), world.id("chengdu_applicant"), app_id).row.version
-    data.update({"version": version, "action": "submit", "products-0-name": "笔记本电脑",
-                 "products-0-exports_10k_usd": "3000",
-                 "leading_enterprises-0-name": "英特尔产品（成都）有限公司",
-                 "leading_enterprises-0-city": "成都市",
-                 "leading_enterprises-0-national_rank": ""})
+    data = cluster_post("成都电子信息产业集群", version, "submit", "笔记本电脑",
+                        ("英特尔产品（成都）有限公司", "成都市", ""))
     r = b.post(f"/applications/{app_id}/edit", data=data)
     assert r.status_code == 303, r.get_data(as_text=True)[:2000]
     page = b.text(r.headers["Location"])
@@ -111,13 +115,7 @@ def test_wuhans_bureau_saving_a_cluster_of_xiangyang_sees_why_beside_the_city(
     # 002 §六(三): a cluster's materials come from its leading enterprise's city
     app_id = factories.draft(world, "wuhan_applicant", applicant_name="武汉汽车产业集群")
     b = browser.login("wuhan_applicant")
-    form = factories.form_data(applicant_name="武汉汽车产业集群", applicant_type="cluster")
-    data = {k: v for k, v in form.items() if not isinstance(v, list)}
-    data.update({"version": 1, "action": "save", "products-0-name": "汽车",
-                 "products-0-exports_10k_usd": "3000",
-                 "leading_enterprises-0-name": "东风汽车股份有限公司",
-                 "leading_enterprises-0-city": "襄阳市",
-                 "leading_enterprises-0-national_rank": "3"})
+    data = cluster_post("武汉汽车产业集群", 1, "save", "汽车", ("东风汽车股份有限公司", "襄阳市", "3"))
     r = b.post(f"/applications/{app_id}/edit", data=data)
     assert r.status_code == 303, r.get_data(as_text=True)[:2000]
     page = b.text(r.headers["Location"])
