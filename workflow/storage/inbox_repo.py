@@ -75,9 +75,10 @@ def _matching(q: str, industry_codes: Sequence[str]) -> Any:
 
 def _written(values: Sequence[Any], name: str) -> Any:
     """`values` written into the SQL (IN lists of the product's own state keys and round
-    ids, never user input): with them bound, the generic plan of a prepared statement
-    guesses an average state's share of the cases where the custom plan knows the
-    states', and was judged costlier on every call (and ran slower)."""
+    ids, never user input): bound, the generic plan of a prepared statement guesses an
+    average state's share of the cases where a custom plan knows these states' own, so
+    it was judged costlier on every call (for the ministry's waiting tab it would also
+    have run several times slower)."""
     return bindparam(name, list(values), expanding=True, literal_execute=True)
 
 

@@ -193,7 +193,9 @@ def _end_reading(session: Session) -> None:
     wrote nothing commits nothing; with anything pending in the session (never flushed:
     a reader writes nothing) it still rolls back. The COMMIT is not a write: a request
     that loses its connection afterwards may still run again (`db.lost_before_writing`)."""
-    if (session.get_bind().dialect.name == "postgresql" and session.in_transaction()
+    transaction = session.get_transaction()  # None: it never reached the database
+    if (session.get_bind().dialect.name == "postgresql" and transaction is not None
+            and transaction.is_active  # not failed by an error the service caught
             and not (session.new or session.dirty or session.deleted)):
         forget = writes_mark()
         try:
