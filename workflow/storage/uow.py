@@ -195,7 +195,7 @@ def _end_reading(session: Session) -> None:
     that loses its connection afterwards may still run again (`db.lost_before_writing`)."""
     transaction = session.get_transaction()  # None: it never reached the database
     if (session.get_bind().dialect.name == "postgresql" and transaction is not None
-            and transaction.is_active  # not failed by an error the service caught
+            and transaction.is_active  # not given up already (a failed flush)
             and not (session.new or session.dirty or session.deleted)):
         forget = writes_mark()
         try:
