@@ -339,7 +339,8 @@ def _scan_batches(uow: UnitOfWork, holder: str, day: date, days: Days, base_url:
                 result.skipped = "locked"
                 return
             ids = rr.due_case_ids(s, day, batch)
-            if not ids:
+            if not ids:  # committed (the lease renewed), not rolled back: a ROLLBACK makes
+                uow.commit()  # psycopg drop every statement it prepared (`UnitOfWork.read`)
                 return
             rows = _scan_batch(s, ids, day, days, base_url, result)
             written, held = _write(s, rows, base_url, utcnow())

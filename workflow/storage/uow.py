@@ -76,7 +76,8 @@ class UnitOfWork:
         self-committing `connection` (opened only when an ORM read or write needs it)."""
         if self._session is None:
             if self._reading:
-                self._session = self._factory(execution_options={READ_ONLY: True})
+                self._session = self._factory(execution_options={READ_ONLY: True},
+                                              expire_on_commit=False)
             elif self._own_connection():
                 self._session = self._factory(bind=self.connection)
             else:
@@ -105,7 +106,9 @@ class UnitOfWork:
     def read(self) -> UnitOfWork:
         """``with uow.read(): …`` — a unit of work that only reads. On SQLite it begins a
         deferred transaction (a snapshot, under WAL) instead of taking the write lock, so
-        pages never wait for a writer such as the reminder scan."""
+        pages never wait for a writer such as the reminder scan. On PostgreSQL it ends with
+        COMMIT, not ROLLBACK, so its connection keeps its prepared statements
+        (`_end_reading`)."""
         self._reading = True
         return self
 
@@ -152,6 +155,8 @@ class UnitOfWork:
         # close() rolls back anything uncommitted and detaches loaded objects without
         # expiring them, so results stay readable after the block
         if self._session is not None:
+            if self._reading and exc_type is None:
+                _end_reading(self._session)
             self._session.close()
         if self._self_committing and self._connection is not None:
             self._connection.close()  # its own (`connection`); else the session's, closed
@@ -177,6 +182,28 @@ class UnitOfWork:
         for name, payload in events:
             for listener in list(_listeners):
                 listener(name, payload)
+
+
+def _end_reading(session: Session) -> None:
+    """End a unit of work that only read with COMMIT instead of ROLLBACK (PostgreSQL).
+    psycopg deallocates every statement it has prepared on a connection when a
+    transaction there rolls back (DEALLOCATE ALL), and forgets how often it has seen the
+    others: with reads rolled back, no statement of a page (inbox, case page, dashboard)
+    was ever prepared, so each was parsed and planned on every call. A transaction that
+    wrote nothing commits nothing; with anything pending in the session (never flushed:
+    a reader writes nothing) it still rolls back. The COMMIT is not a write: a request
+    that loses its connection afterwards may still run again (`db.lost_before_writing`)."""
+    transaction = session.get_transaction()  # None: it never reached the database
+    if (session.get_bind().dialect.name == "postgresql" and transaction is not None
+            and transaction.is_active  # not given up already (a failed flush)
+            and not (session.new or session.dirty or session.deleted)):
+        forget = writes_mark()
+        try:
+            session.commit()
+        except DBAPIError:  # e.g. the connection was lost: what was read stands all the same
+            pass
+        finally:
+            forget()
 
 
 class Conflict(Exception):
