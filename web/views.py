@@ -31,6 +31,7 @@ from web.i18n import is_en, lang, state_label, trigger_label
 from web.security import UPLOAD_LIMIT
 from workflow import permissions
 from workflow.errors import DomainError, NotFound, VersionConflict
+from workflow.paging import PAGE_SIZE, PAGE_SIZES
 from workflow.programme import all_kinds, transition_def
 from workflow.programme import known as known_programmes
 from workflow.regions import Region
@@ -41,8 +42,6 @@ from workflow.storage.models import UserRow
 
 bp = Blueprint("views", __name__)
 
-PAGE_SIZE = 50
-PAGE_SIZES = (10, 20, 50, 100)  # the inbox's `per` choices (每页件数)
 # Triggers offered for many cases at once (each case still gets its own guard check and
 # history row); who may fire each is the programme's. 002 §六(三): the ministry publishes
 # all recommended names in one notice.

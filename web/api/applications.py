@@ -13,6 +13,7 @@ from web.api.security import api_user_id
 from web.auth import declares
 from web.extensions import uow
 from workflow import form
+from workflow.paging import API_MAX_PAGE, PAGE_SIZE
 from workflow.programme import all_kinds, known, programme, state_def
 from workflow.services import cases
 from workflow.states import BY_TRIGGER
@@ -208,7 +209,7 @@ class ListArgs(Schema):
     q = fields.String(validate=validate.Length(max=100),
                       metadata={"description": "part of the applicant's name"})
     waiting_on_me = fields.Boolean(load_default=False)
-    limit = fields.Integer(load_default=50, validate=validate.Range(1, 200))
+    limit = fields.Integer(load_default=PAGE_SIZE, validate=validate.Range(1, API_MAX_PAGE))
     cursor = fields.String(validate=validate.Regexp(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}_[0-9]{1,10}$"),
                            metadata={"description": "next_cursor of the previous page",
                                      "example": "2006-04-30_17"})

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import bindparam, case, func, literal, literal_column, or_, select
 from sqlalchemy.orm import Session
 
+from workflow.paging import API_MAX_PAGE, PAGE_SIZE, PAGE_SIZES
 from workflow.states import DESIGNATED
 from workflow.storage.models import ApplicationRow, AuthorityRow, RoundRow
 from workflow.storage.types import UTCDateTime
@@ -22,14 +23,14 @@ FAR_PAST = datetime(1900, 1, 1, tzinfo=UTC)  # a draft's submission date, for so
 
 INBOX_SORTS = ("due", "applicant", "state", "submitted")
 
-# The limits the product asks pages for: the inbox's page sizes (web.views.PAGE_SIZES),
+# The limits the product asks pages for: the inbox's page sizes (workflow.paging),
 # the API's default and largest page, the other tab's count (1), each with the one row
 # more that says whether a next page follows, and the one row that says whether a
 # previous page exists. These are written into the SQL: a bound LIMIT is unknown to a
 # prepared statement's generic plan (PostgreSQL guesses a tenth of the rows), which then
 # looks costlier than a custom one, so the page was planned afresh on every call. Any
 # other limit (an API client's own) stays a bound parameter.
-WRITTEN_LIMITS = frozenset({1} | {n + 1 for n in (1, 10, 20, 50, 100, 200)})
+WRITTEN_LIMITS = frozenset({1} | {n + 1 for n in (1, *PAGE_SIZES, PAGE_SIZE, API_MAX_PAGE)})
 
 
 def inbox_sort_key(sort: str, state_order: Sequence[str] = ()) -> Any:
