@@ -30,15 +30,30 @@ def empty_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     upgrade(server)
 
 
+# SQLite's reflection cannot read an index on an expression (the inbox's due-date order,
+# 0031), so autogenerate cannot compare it there: it is checked by name and expression
+@pytest.mark.filterwarnings("ignore:autogenerate skipping metadata-specified expression-based")
 def test_upgrade_head_gives_exactly_the_models(empty_db: str) -> None:
     upgrade(empty_db)
     engine = make_engine(empty_db)
     with engine.connect() as conn:
         ctx = MigrationContext.configure(conn, opts={"compare_type": True})
         diff = compare_metadata(ctx, Base.metadata)
+        sorted_by = conn.exec_driver_sql(
+            "SELECT sql FROM sqlite_master WHERE name = 'ix_applications_due_sort'"
+            if conn.dialect.name == "sqlite" else
+            "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_applications_due_sort'"
+        ).scalar()
     engine.dispose()
     assert diff == [], f"models and migrations disagree: {diff}"
+    # the inbox orders by this expression (models.due_sort_key): the index must be it
+    assert sorted_by is not None and "coalesce(due_on, '9999-12-31'" in sorted_by.lower(), sorted_by
 
+
+# SQLite's reflection skips an index on an expression with a warning (0031's, of the
+# applications' due-date order); the tests that reflect tables at head meet it there
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:Skipped unsupported reflection of expression-based index")
 
 def test_downgrade_base_removes_every_table_and_upgrade_restores_them(empty_db: str) -> None:
     upgrade(empty_db)

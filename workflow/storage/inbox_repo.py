@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from workflow.paging import API_MAX_PAGE, PAGE_SIZE, PAGE_SIZES
 from workflow.states import DESIGNATED
-from workflow.storage.models import ApplicationRow, AuthorityRow, RoundRow
+from workflow.storage.models import ApplicationRow, AuthorityRow, RoundRow, due_sort_key
 from workflow.storage.types import UTCDateTime
 
 FAR_FUTURE = date(9999, 12, 31)
@@ -43,7 +43,7 @@ def inbox_sort_key(sort: str, state_order: Sequence[str] = ()) -> Any:
                     else_=len(state_order))
     if sort == "submitted":
         return func.coalesce(ApplicationRow.submitted_at, literal(FAR_PAST, UTCDateTime()))
-    return func.coalesce(ApplicationRow.due_on, FAR_FUTURE)
+    return due_sort_key()
 
 
 def inbox_sort_value(row: ApplicationRow, sort: str, state_order: Sequence[str] = ()) -> Any:
