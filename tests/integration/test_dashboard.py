@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import literal_column, select
 
 from tests import factories
 from tests.factories import login
@@ -111,6 +111,53 @@ def test_aggregations_run_in_the_database(world: factories.World, two_bases: lis
         event.remove(engine, "before_cursor_execute", remember)
     counting = [s for s in seen if "FROM applications" in s]
     assert counting and all("GROUP BY" in s for s in counting)
+
+
+def test_the_trend_of_more_rounds_costs_no_more_statements(world: factories.World,
+                                                          two_bases: list[int]) -> None:
+    """The bases' exports per round are one statement for every round: a dashboard of
+    years of rounds sends as many statements as one of a single round (it sent one per
+    round, so a view cost more every year)."""
+    from sqlalchemy import event, insert
+
+    from workflow.storage.db import get_engine
+    from workflow.storage.models import ApplicationRow, RoundRow
+
+    engine = get_engine(str(world.uow()._factory.kw["bind"].url))
+
+    def statements() -> tuple[int, list[int]]:
+        seen: list[str] = []
+
+        def remember(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+            seen.append(statement)
+
+        event.listen(engine, "before_cursor_execute", remember)
+        try:
+            view = dashboard.overview(world.uow(), world.id("mofcom"))
+        finally:
+            event.remove(engine, "before_cursor_execute", remember)
+        return len(seen), [t.year for t in view.trends]
+
+    one_round, years = statements()
+    assert years == [2006]
+    apps = ApplicationRow.__table__
+    copied = [c for c in apps.c if c.name not in ("id", "round_id")]
+    with world.uow() as u:
+        s = u.session
+        first = s.scalars(select(RoundRow).where(RoundRow.year == 2006)).one()
+        for year in (2007, 2008, 2009):  # later rounds, each designating a copy of a base
+            later = RoundRow(year=year, name_zh=f"{year}年度", name_en=str(year),
+                             params=first.params, opened_on=first.opened_on)
+            s.add(later)
+            s.flush()
+            s.execute(insert(apps).from_select(
+                [c.name for c in copied] + ["round_id"],
+                select(*copied, literal_column(str(later.id))).where(
+                    apps.c.id == two_bases[0])))
+        u.commit()
+    many, years = statements()
+    assert years == [2006, 2007, 2008, 2009]
+    assert many == one_round
 
 
 def test_the_dashboard_shows_the_path_to_100_bases_year_by_year_beside_the_actual(

@@ -141,9 +141,7 @@ def overview(uow: UnitOfWork, user_id: int, code: str = DEFAULT_CODE) -> Dashboa
         rounds = stats.by_round(s, scope, designated)
         national = stats.national_hightech_exports(s)
         # the bases' exports in each round's data year: the programme report's computation
-        bases_exports = {int(str(r["year"])): bases_hightech(s, int(str(r["year"])) - 1,
-                                                             int(str(r["year"])), scope)
-                         for r in rounds}
+        bases_exports = bases_hightech(s, [int(str(r["year"])) for r in rounds], scope)
         marks = stats.marks_by_round(s, scope)
         rounds_by_state: dict[int, dict[str, int]] = {}
         for year, state, n in stats.by_round_and_state(s, scope):
@@ -182,12 +180,17 @@ def marks_by_round(uow: UnitOfWork, user_id: int) -> dict[int, dict[str, int]]:
     permissions.forbid("dashboard.view")
 
 
-def bases_hightech(s: DbSession, year: int, rounds_up_to: int | None = None,
-                   scope: object = True) -> Decimal:
-    """The designated bases' high-tech exports in `year` (亿美元): one computation for the
-    dashboard and the programme report (`reports_repo.hightech_by_region`)."""
-    rows = reports_repo.hightech_by_region(s, year, rounds_up_to=rounds_up_to, scope=scope)
-    return (sum((t for _r, _n, t, _c in rows), Decimal(0)) / 10000).quantize(Decimal("0.0001"))
+def bases_hightech(s: DbSession, round_years: list[int], scope: object = True
+                   ) -> dict[int, Decimal]:
+    """Per round, the high-tech exports (亿美元) in its data year (the year before) of the
+    bases designated in rounds up to it: one computation for the dashboard and the
+    programme report (`reports_repo.hightech_by_year_and_region`), one statement for
+    every round."""
+    totals = dict.fromkeys(round_years, Decimal(0))
+    for year, _r, _n, t, _c in reports_repo.hightech_by_year_and_region(
+            s, [(y - 1, y) for y in sorted(totals)], scope=scope):
+        totals[year + 1] += t
+    return {y: (t / 10000).quantize(Decimal("0.0001")) for y, t in totals.items()}
 
 
 def trends_of(rounds: list[dict[str, object]], national: dict[int, Decimal],

@@ -17,14 +17,17 @@ from typing import Any
 
 from sqlalchemy import (
     Text,
+    and_,
     bindparam,
     case,
     cast,
     column,
     func,
     literal,
+    literal_column,
     select,
     tuple_,
+    union_all,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -339,31 +342,56 @@ def evaluations_of_base(session: Session, app_id: int) -> list[EvaluationRow]:
 def hightech_by_region(session: Session, year: int, *, rounds_up_to: int | None = None,
                        scope: Any = True) -> list[tuple[str, int, Decimal, int]]:
     """(region, designated bases, their high-tech exports in 万美元 for `year`, bases whose
-    figure is known) — one GROUP BY, for the dashboard and the programme report alike.
+    figure is known) — for the programme report and, a year at a time, the dashboard
+    (`hightech_by_year_and_region`, the same computation). `rounds_up_to`: only bases
+    designated in rounds up to that year."""
+    return [(r, n, t, c) for _y, r, n, t, c in
+            hightech_by_year_and_region(session, [(year, rounds_up_to)], scope=scope)]
+
+
+def hightech_by_year_and_region(session: Session, periods: Sequence[tuple[int, int | None]],
+                                *, scope: Any = True
+                                ) -> list[tuple[int, str, int, Decimal, int]]:
+    """For each (year, rounds up to) of `periods`: (year, region, designated bases, their
+    high-tech exports in 万美元 for that year, bases whose figure is known) — one GROUP BY
+    over every period at once, so the dashboard's trend (a period per round) is one
+    statement however many rounds there have been.
 
     A base's figure for a year is `workflow.assessment.yearly_hightech_musd`'s, in SQL: the
     sum of its four quarters when all four are filed, else — for the year its application
     reported (the round's year before) — the figure of its 申报书; otherwise unknown (not
-    counted). `rounds_up_to`: only bases designated in rounds up to that year."""
-    per_base = (select(QuarterlyReportRow.application_id,
+    counted). Rounds up to None: bases of every round."""
+    if not periods:
+        return []
+    # the periods as a table of literals (the product's own years, never user input)
+    rows: list[Any] = [
+        select(literal_column(str(int(y))).label("year"),
+               literal_column(str(int(up) if up is not None else 9999)).label("up_to"))
+        for y, up in periods]
+    table: Any = union_all(*rows) if len(rows) > 1 else rows[0]
+    wanted = table.subquery("periods")
+    per_base = (select(QuarterlyReportRow.application_id, QuarterlyReportRow.year,
                        func.sum(quarter_figure(HIGHTECH_EXPORTS, label=False)).label("total"),
                        func.count().label("quarters"))
-                .where(QuarterlyReportRow.is_current.is_(True), QuarterlyReportRow.year == year)
-                .group_by(QuarterlyReportRow.application_id).subquery())
+                .where(QuarterlyReportRow.is_current.is_(True),
+                       QuarterlyReportRow.year.in_(sorted({int(y) for y, _u in periods})))
+                .group_by(QuarterlyReportRow.application_id, QuarterlyReportRow.year)
+                .subquery())
     figure = case((per_base.c.quarters == 4, per_base.c.total),
-                  (RoundRow.year - 1 == year,
+                  (RoundRow.year - 1 == wanted.c.year,
                    form_value("hightech_exports_100m_usd", label=False) * 10000), else_=None)
-    q = (select(AuthorityRow.region, func.count(ApplicationRow.id),
+    q = (select(wanted.c.year, AuthorityRow.region, func.count(ApplicationRow.id),
                 func.coalesce(func.sum(figure), 0), func.count(figure))
          .select_from(ApplicationRow)
          .join(AuthorityRow, AuthorityRow.id == ApplicationRow.authority_id)
          .join(RoundRow, RoundRow.id == ApplicationRow.round_id)
-         .outerjoin(per_base, per_base.c.application_id == ApplicationRow.id)
+         .join(wanted, RoundRow.year <= wanted.c.up_to)
+         .outerjoin(per_base, and_(per_base.c.application_id == ApplicationRow.id,
+                                   per_base.c.year == wanted.c.year))
          .where(ApplicationRow.state.in_(DESIGNATED_STATES), scope)
-         .group_by(AuthorityRow.region))
-    if rounds_up_to is not None:
-        q = q.where(RoundRow.year <= rounds_up_to)
-    return [(r, int(n), Decimal(str(t)), int(c)) for r, n, t, c in session.execute(q)]
+         .group_by(wanted.c.year, AuthorityRow.region))
+    return [(int(y), r, int(n), Decimal(str(t)), int(c))
+            for y, r, n, t, c in session.execute(q)]
 
 
 def first_reported_year(session: Session) -> int | None:
