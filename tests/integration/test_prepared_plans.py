@@ -138,10 +138,17 @@ def send_back_and_resubmit(world: factories.World, uow: Any, app_id: int) -> Non
     cases.fire(uow(), world.id("hubei_applicant"), app_id, "submit", None, now=NOW)
 
 
-def test_the_case_loader_is_planned_once_not_on_every_transition(
-        world: factories.World, one_connection: tuple[Engine, Any]) -> None:
+@pytest.fixture
+def among_trails(world: factories.World) -> int:
+    """A submitted case among 200 other cases' audit trails of 200 records each."""
     app_id = factories.submitted(world)
     other_trails(world, chains=200, records=200)
+    return app_id
+
+
+def test_the_case_loader_is_planned_once_not_on_every_transition(
+        world: factories.World, among_trails: int, one_connection: tuple[Engine, Any]) -> None:
+    app_id = among_trails
     engine, uow = one_connection
     for _ in range(CALLS):
         send_back_and_resubmit(world, uow, app_id)
@@ -149,9 +156,8 @@ def test_the_case_loader_is_planned_once_not_on_every_transition(
 
 
 def test_the_case_page_reads_the_case_on_a_plan_made_once(
-        world: factories.World, one_connection: tuple[Engine, Any]) -> None:
-    app_id = factories.submitted(world)
-    other_trails(world, chains=200, records=200)
+        world: factories.World, among_trails: int, one_connection: tuple[Engine, Any]) -> None:
+    app_id = among_trails
     engine, uow = one_connection
     for _ in range(CALLS):
         loaded = cases.load(uow(), world.id("hubei_reviewer"), app_id, now=NOW)

@@ -4,7 +4,7 @@ keyset-paginated."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import bindparam, case, func, literal, literal_column, or_, select
@@ -12,11 +12,14 @@ from sqlalchemy.orm import Session
 
 from workflow.paging import API_MAX_PAGE, PAGE_SIZE, PAGE_SIZES
 from workflow.states import DESIGNATED
-from workflow.storage.models import ApplicationRow, AuthorityRow, RoundRow, due_sort_key
+from workflow.storage.models import (
+    NO_DUE_DATE,
+    ApplicationRow,
+    AuthorityRow,
+    RoundRow,
+    due_sort_key,
+)
 from workflow.storage.types import UTCDateTime
-
-FAR_FUTURE = date(9999, 12, 31)
-
 
 FAR_PAST = datetime(1900, 1, 1, tzinfo=UTC)  # a draft's submission date, for sorting
 
@@ -54,7 +57,7 @@ def inbox_sort_value(row: ApplicationRow, sort: str, state_order: Sequence[str] 
         return state_order.index(row.state) if row.state in state_order else len(state_order)
     if sort == "submitted":
         return row.submitted_at or FAR_PAST
-    return row.due_on or FAR_FUTURE
+    return row.due_on or NO_DUE_DATE
 
 
 def _matching(q: str, industry_codes: Sequence[str]) -> Any:

@@ -220,7 +220,7 @@ class ApplicationRow(Base):
         return self.authority.parent.code if self.authority.parent else None
 
 
-NO_DUE_DATE = "9999-12-31"  # where a case with no due date sorts: after every dated one
+NO_DUE_DATE = date(9999, 12, 31)  # where a case with no due date sorts: after every dated one
 
 
 def due_sort_key() -> Any:
@@ -228,7 +228,7 @@ def due_sort_key() -> Any:
     keyset page can compare it). The date is written into the SQL so the statement and
     the index below are the same expression: a page of the ministry's every case reads
     the index instead of sorting all of them."""
-    return func.coalesce(ApplicationRow.due_on, literal_column(f"'{NO_DUE_DATE}'", Date))
+    return func.coalesce(ApplicationRow.due_on, literal_column(f"'{NO_DUE_DATE.isoformat()}'", Date))
 
 
 Index("ix_applications_due_sort", due_sort_key(), ApplicationRow.id)
