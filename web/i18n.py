@@ -280,8 +280,10 @@ def init_app(app: Flask) -> None:
         filesize=filesize,
     )
     app.jinja_env.filters.update({name: at_render(f) for name, f in labels.items()})
+    # what a kind of application is (its file's [[form.kinds]]: `industry_field`,
+    # `names_base`), for the pages that show a case's field or the base it re-certifies
     app.jinja_env.globals.update(has_endpoint=has_endpoint, is_en=is_en, ui_lang=lang,
-                                  colon=colon)
+                                  colon=colon, kind_def=kind_def)
 
     @app.context_processor
     def _session_lang() -> dict[str, Any]:

@@ -75,6 +75,7 @@ class KindDef:
     en: str
     industry_field: bool = False  # asks for one of the round's fields (002 §五(二))
     names_base: bool = False  # names the existing base it re-certifies (002 §五(一))
+    uses_quota: bool = False  # counts against its province's quota of a round (002 §六(三))
 
 
 @dataclass(frozen=True)
@@ -156,6 +157,16 @@ class FormDef:
 
     def kind(self, key: str) -> KindDef | None:
         return next((k for k in self.kinds if k.key == key), None)
+
+    def kind_is(self, key: str, flag: str) -> bool:
+        """Does the kind `key` say `flag` (`names_base`, `uses_quota`…)? False for a kind
+        the form does not define."""
+        found = self.kind(key)
+        return found is not None and bool(getattr(found, flag))
+
+    def kinds_where(self, flag: str) -> tuple[str, ...]:
+        """The kinds that say `flag`, in the file's order."""
+        return tuple(k.key for k in self.kinds if getattr(k, flag))
 
     def kind_label(self, key: str, locale: str = "zh") -> str:
         k = self.kind(key)
@@ -543,7 +554,7 @@ def _need(where: str, raw: dict[str, Any], key: str) -> str:
 # the settings each table of `[form]` takes: any other key is refused (a typo would be lost)
 FORM_KEYS = ("sections", "kinds", "fields", "rows", "tables", "checks")
 SECTION_KEYS = ("key", "zh", "en", "hint_zh", "hint_en")
-KIND_KEYS = ("key", "zh", "en", "industry_field", "names_base")
+KIND_KEYS = ("key", "zh", "en", "industry_field", "names_base", "uses_quota")
 FIELD_KEYS = ("name", "zh", "en", "type", "section", "required", "kinds", "unit_zh", "unit_en",
               "max_len", "options", "default", "help_zh", "help_en", "filled_by")
 TABLE_KEYS = ("name", "zh", "en", "fields", "section", "kinds", "only_when", "min_rows")
@@ -662,7 +673,8 @@ def _kind(where: str, raw: Any) -> KindDef:
     return KindDef(key=_need(where, raw, "key"), zh=_need(where, raw, "zh"),
                    en=_need(where, raw, "en"),
                    industry_field=_flag(where, raw, "industry_field", False),
-                   names_base=_flag(where, raw, "names_base", False))
+                   names_base=_flag(where, raw, "names_base", False),
+                   uses_quota=_flag(where, raw, "uses_quota", False))
 
 
 def _section(where: str, raw: Any) -> Section:

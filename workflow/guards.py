@@ -103,12 +103,14 @@ def required_attachments(case: Case, ctx: Context, spec: TransitionSpec) -> Refu
 
 
 def existing_base(case: Case, ctx: Context, spec: TransitionSpec) -> Refusal | None:
-    """002 §五(一), §六(一): a re-certification names its existing national base from the
-    register — of its own authority, not revoked, of the type its form says, and not
-    re-certified by another case already."""
-    refusal = register.recertification_refusal(case.kind, case.existing_base,
-                                                case.authority_code, case.existing_base_type,
-                                                ctx.base_claimed_by)
+    """002 §五(一), §六(一): a case of a kind the file marks `names_base` (002's
+    re-certification) names its existing national base from the register — of its own
+    authority, not revoked, of the type its form says, and not re-certified by another
+    case already. Other kinds name none."""
+    if not case.programme.form.kind_is(case.kind, "names_base"):
+        return None
+    refusal = register.recertification_refusal(case.existing_base, case.authority_code,
+                                                case.existing_base_type, ctx.base_claimed_by)
     if refusal is not None:
         refusal.guard = "existing_base"
     return refusal
@@ -116,9 +118,11 @@ def existing_base(case: Case, ctx: Context, spec: TransitionSpec) -> Refusal | N
 
 def quota(case: Case, ctx: Context, spec: TransitionSpec) -> Refusal | None:
     """002 §六(三): how many new bases a province may recommend in a round — a city's
-    recommendation counts against its province's quota, by the province's region."""
-    if case.kind != "new_base":
-        return None  # re-certifying a real base (`existing_base`) takes no quota
+    recommendation counts against its province's quota, by the province's region. Only
+    the kinds the file marks `uses_quota` take one (002: a new base; re-certifying a real
+    base, `existing_base`, takes none)."""
+    if not case.programme.form.kind_is(case.kind, "uses_quota"):
+        return None
     # quotas are the province's (002 §六(三)): a city's case counts against its province
     allowed = ctx.rules.quota_for(case.province_code, case.province_region,
                                   case.authority_has_bases)

@@ -588,11 +588,37 @@ def load(path: Path) -> Programme:
     if found.quarterly is not None and found.quarterly.columns is None:
         raise _fail(path, "quarterly.columns", "the [[quarterly.columns]] tables are missing: "
                     "what does a base report each quarter?")
+    _kinds_for_guards(path, found)
     shown = sorted(found.keys_where("public_notice"))
     if shown and found.notice is None:
         raise _fail(path, "notice", f"the [notice] table is missing: {', '.join(shown)} "
                     "put cases on the public notice, which must say what it is")
     return replace(found, source=source)
+
+
+# guards that apply to some kinds of application only: the kind setting that says which
+# (002 §六(三): a new base uses the quota; §五(一), §六(一): a re-certification names its base)
+KIND_GUARDS = {"quota": "uses_quota", "existing_base": "names_base"}
+
+
+def _kinds_for_guards(path: Path, p: Programme) -> None:
+    """A guard of `KIND_GUARDS` a transition runs applies to some kind (else it would
+    never refuse); a kind that `uses_quota` is recommended by some transition running
+    `quota` (else the quota would never be counted). Checked when a file is loaded; a
+    round opened before kinds said so takes the file's word (`frozen`)."""
+    for t in p.transitions:
+        for guard in t.guards:
+            flag = KIND_GUARDS.get(guard)
+            if flag is not None and not p.form.kinds_where(flag):
+                raise _fail(path, f"transitions ({t.trigger}).guards", f"the guard {guard!r} "
+                            f"applies to no kind: mark the kinds it applies to `{flag} = true` "
+                            "in their [[form.kinds]] table")
+    counted = any("quota" in t.guards for t in p.transitions)
+    for i, k in enumerate(p.form.kinds):
+        if k.uses_quota and not counted:
+            raise _fail(path, f"form.kinds[{i}] ({k.key}).uses_quota", "no transition runs the "
+                        "guard 'quota' (add it to the step that recommends, or leave the "
+                        "setting out)")
 
 
 def check_names(programme: Programme, guards: Iterable[str], effects: Iterable[str]) -> None:
@@ -666,6 +692,12 @@ def frozen(source_hash: str, source: str | None = None) -> Programme:
         if not found.attachments and path_of(found.code).exists():
             # a round opened before its attachment kinds were in the file: the file's now
             found = replace(found, attachments=programme(found.code).attachments)
+        if path_of(found.code).exists() and not found.form.kinds_where("uses_quota"):
+            # nor which kinds use the quota (notice 002's new bases): the file's kinds say
+            now_kinds = {k.key: k for k in programme(found.code).form.kinds}
+            found = replace(found, form=replace(found.form, kinds=tuple(
+                replace(k, uses_quota=now_kinds[k.key].uses_quota) if k.key in now_kinds
+                else k for k in found.form.kinds)))
         if path_of(found.code).exists():
             # nor its reminder table, notice wording, quarterly template, papers' rule or
             # re-evaluation rules: what the file says now

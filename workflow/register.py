@@ -129,15 +129,13 @@ def named_base_refusal(base: ExistingBase, authority_code: str,
     return None
 
 
-def recertification_refusal(kind: str, base: ExistingBase | None, authority_code: str,
+def recertification_refusal(base: ExistingBase | None, authority_code: str,
                             declared_type: str | None = None,
                             claimed_by: int | None = None) -> Refusal | None:
     """002 §五(一), §六(一): a re-certification names an existing national base of its own
     authority from the register, and no other case of that base is recommended or
     designated already (so a new base labelled a re-certification cannot get round the
-    quota of §六(三)). None for a new base."""
-    if kind != "recertification":
-        return None
+    quota of §六(三)). Asked of the kinds whose definition says `names_base`."""
     if base is None:
         return refuse("existing_base_required",
                       "重新认定须从出口基地名录中选定本省（区、市）的现有国家高新技术产品、医药或软件出口基地"

@@ -127,7 +127,7 @@ def load(uow: UnitOfWork, user_id: int, app_id: int, now: datetime | None = None
         case = stored.case
         cases_repo.read_products(s.connection(), case)
         ctx = _context(s, stored, actor, now, quota_used=cases_repo.quota_used(
-            s, stored.id, stored.round_id, stored.province_id),
+            s, stored.id, stored.round_id, stored.province_id, case.programme),
                        base_claimed_by=register_repo.claimed_by(s, row.id, row.existing_base_id))
         triggers, refused = machine.options(case, ctx)
         asks = {t: found for t in triggers if (found := machine.asks(case, ctx, t))}
@@ -194,7 +194,8 @@ def _validated(s: Session, data: dict[str, Any], kind: str | None, rnd: RoundRow
         errors.append(refuse("invalid_choice", "产业领域不在本轮范围内",
                              "industry field is not one of this round's fields",
                              field="industry_field", details={"value": str(field_value)[:50]}))
-    base, base_errors = _named_base(s, data, kind, authority_id, row)
+    names_base = kind is not None and the_form.kind_is(kind, "names_base")
+    base, base_errors = _named_base(s, data, names_base, authority_id, row)
     errors += base_errors
     if errors:
         raise ValidationFailed(*errors)
@@ -213,13 +214,14 @@ def _who_applies(s: Session, the_form: FormDef, kind: str | None, values: dict[s
             + the_form.drafter_checks(kind, values, cases_repo.drafter_of(authority)))
 
 
-def _named_base(s: Session, data: dict[str, Any], kind: str | None, authority_id: int,
+def _named_base(s: Session, data: dict[str, Any], names_base: bool, authority_id: int,
                 row: ApplicationRow | None) -> tuple[dict[str, Any], list[Refusal]]:
     """The register entry a re-certification names and its type (002 §五(一), §六(一)):
     a national base of the applicant's own authority, not revoked, of the type the form
     says (taken from the register when the form leaves it blank). A draft may name none
-    yet (`submit` requires it); a new base names none."""
-    if kind != "recertification":
+    yet (`submit` requires it); a kind whose definition does not say `names_base` (a new
+    base) names none."""
+    if not names_base:
         return ({"existing_base_id": None}
                 if row is None or row.existing_base_id is not None else {}), []
     raw_type = data.get("existing_base_type") if "existing_base_type" in data else (
@@ -660,7 +662,8 @@ def _fire_context(uow: UnitOfWork, stored: cases_repo.StoredCase, spec: Transiti
         s = uow.session
         cases_repo.lock_authority(s, stored.province_id)
         counted = {"quota_used": cases_repo.quota_used(s, stored.id, stored.round_id,
-                                                       stored.province_id),
+                                                       stored.province_id,
+                                                       stored.case.programme),
                    "base_claimed_by": register_repo.claimed_by(s, stored.id,
                                                                stored.existing_base_id)}
     return _context(uow.connection, stored, actor, now, **asked, **counted)
@@ -761,7 +764,8 @@ def _enter_in_register(s: Session, app: cases_repo.StoredCase, trigger: str, sta
         entry = register_repo.designated_entry(
             authority_id=app.authority_id,
             name=app.case.values.get("applicant_name") or f"#{app.id}",
-            kind=app.case.kind, industry_field=app.industry_field,
+            recert=app.case.programme.form.kind_is(app.case.kind, "names_base"),
+            industry_field=app.industry_field,
             existing_base_id=app.existing_base_id, application_id=app.id,
             designated_on=designated_on,
             document=(document or decision.document) if decision is not None else None,

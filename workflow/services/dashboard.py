@@ -138,7 +138,7 @@ def overview(uow: UnitOfWork, user_id: int, code: str = DEFAULT_CODE) -> Dashboa
         # a province: one row per city, and its own
         by_authority = stats.by_authority(s, scope, by_province=where == "national",
                                           designated=designated)
-        rounds = stats.by_round(s, scope, designated)
+        rounds = stats.by_round(s, scope, designated, defined.form.kinds_where("names_base"))
         national = stats.national_hightech_exports(s)
         # the bases' exports in each round's data year: the programme report's computation
         bases_exports = bases_hightech(s, [int(str(r["year"])) for r in rounds], scope)

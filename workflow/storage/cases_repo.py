@@ -48,7 +48,7 @@ from workflow.programme import Programme, frozen, programme
 from workflow.regions import Region
 from workflow.register import ExistingBase
 from workflow.rules import RoundRules
-from workflow.states import DESIGNATED, USES_QUOTA
+from workflow.states import DESIGNATED
 from workflow.storage import audit_repo, register_repo
 from workflow.storage.models import (
     ApplicationRow,
@@ -267,15 +267,17 @@ def lock_authority(session: Session, authority_id: int) -> None:
                     .with_for_update())
 
 
-def quota_used(session: Session, app_id: int, round_id: int, province_id: int) -> int:
-    """New-base recommendations in this round of the province `app` belongs to (its own
-    and its cities', 002 §六(三)), other than `app_id`."""
+def quota_used(session: Session, app_id: int, round_id: int, province_id: int,
+               programme: Programme) -> int:
+    """Recommendations in this round that count against the quota of the province `app`
+    belongs to (its own and its cities', 002 §六(三)), other than `app_id`: cases of the
+    kinds the round's programme marks `uses_quota` in its states that use the quota."""
     cities = select(AuthorityRow.id).where((AuthorityRow.id == province_id)
                                            | (AuthorityRow.parent_id == province_id))
     q = select(func.count()).select_from(ApplicationRow).where(
         ApplicationRow.round_id == round_id, ApplicationRow.authority_id.in_(cities),
-        ApplicationRow.kind == "new_base", ApplicationRow.id != app_id,
-        ApplicationRow.state.in_([s.value for s in USES_QUOTA]))
+        ApplicationRow.kind.in_(programme.form.kinds_where("uses_quota")),
+        ApplicationRow.id != app_id, ApplicationRow.state.in_(sorted(programme.uses_quota)))
     return int(session.scalar(q) or 0)
 
 

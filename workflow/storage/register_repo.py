@@ -73,12 +73,12 @@ def view(row: ExportBaseRow) -> ExistingBase:
 
 def claimed_by(session: Session, app_id: int, base_id: int | None) -> int | None:
     """Another case re-certifying `base_id` that is recommended or further (it has taken
-    the base), or None."""
+    the base), or None. Only a case of a kind that names a base (`names_base`) keeps one
+    (`services.cases._named_base` clears it otherwise)."""
     if base_id is None:
         return None
     return session.scalar(select(ApplicationRow.id).where(
         ApplicationRow.existing_base_id == base_id, ApplicationRow.id != app_id,
-        ApplicationRow.kind == "recertification",
         ApplicationRow.state.in_(CLAIMING_STATES)).order_by(ApplicationRow.id).limit(1))
 
 
@@ -222,11 +222,11 @@ def latest_events(session: Session, base_ids: list[int]) -> dict[int, ExportBase
     return {r.base_id: r for r in rows}
 
 
-def designated_entry(*, authority_id: int, name: str, kind: str, industry_field: str | None,
+def designated_entry(*, authority_id: int, name: str, recert: bool, industry_field: str | None,
                      existing_base_id: int | None, application_id: int, designated_on: date,
                      document: str | None, now: datetime) -> ExportBaseRow:
-    """A new export innovation base for an approved case (002 §六(三): 核准)."""
-    recert = kind == "recertification"
+    """A new export innovation base for an approved case (002 §六(三): 核准); `recert`: of
+    a kind that re-certifies the base it names (`names_base`)."""
     return ExportBaseRow(
         authority_id=authority_id, name=name, base_type=BaseType.INNOVATION.value,
         designation_document=document, designated_on=designated_on,

@@ -89,12 +89,13 @@ def by_authority(session: DbSession, scope: Any, *, by_province: bool,
             for r in session.execute(q)]
 
 
-def by_round(session: DbSession, scope: Any, designated: Sequence[str] = _DESIGNATED
-             ) -> list[dict[str, Any]]:
-    """Per round: applications, bases designated (and how many of them new bases), their
+def by_round(session: DbSession, scope: Any, designated: Sequence[str] = _DESIGNATED,
+             renewing: Sequence[str] = ()) -> list[dict[str, Any]]:
+    """Per round: applications, bases designated (and how many of them new: of a kind
+    other than the `renewing` ones, those that name the base they re-certify), their
     high-tech exports (亿美元)."""
     new = func.sum(case((ApplicationRow.state.in_(designated)
-                         & (ApplicationRow.kind == "new_base"), ONE), else_=ZERO)).cast(Integer)
+                         & ApplicationRow.kind.notin_(renewing), ONE), else_=ZERO)).cast(Integer)
     q = (select(RoundRow.year, func.count().label("applications"),
                 _designated(designated).label("designated"), new.label("designated_new"),
                 _designated_exports(designated).label("designated_hightech_100m_usd"))
