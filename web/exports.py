@@ -240,17 +240,20 @@ def dashboard_xlsx() -> Any:
     goals.append(_head_row(goals, ["指标", "数值"]))
     share = d.share
     named = d.programme.name_zh if d.programme else ""
-    for label, value, kind in (
-            ("专项", named, "text"),
-            ("统计范围", d.scope_zh, "text"),
-            ("已认定基地（家）", d.designated, "int"),
-            ("目标基地数（家）", d.goal_bases, "int"),
+    rows: list[tuple[str, Any, str]] = [
+        ("专项", named, "text"), ("统计范围", d.scope_zh, "text"),
+        ("已认定基地（家）", d.designated, "int"), ("目标基地数（家）", d.goal_bases, "int")]
+    if d.goals is not None:
+        rows.append(("目标年度", d.goals.bases_by, "int"))
+    if d.goals is None or d.goal_share_pct is not None:  # a count alone has no share (003)
+        rows += [
             ("数据年度", share.data_year, "int"),
             ("已认定基地高新技术产品出口额（亿美元）", share.bases_100m_usd, "number"),
             ("全国高新技术产品出口额（亿美元）", share.national_100m_usd
              if share.national_100m_usd is not None else "未录入", "number"),
             ("占全国比重（%）", share.pct if share.pct is not None else "无法计算", "number"),
-            ("目标比重（%）", d.goal_share_pct, "number")):
+            ("目标比重（%）", d.goal_share_pct, "number")]
+    for label, value, kind in rows:
         goals.append([_cell(goals, label, "text"), _cell(goals, value, kind)])
     for t in tables:
         ws = wb.create_sheet(t.title[:31])

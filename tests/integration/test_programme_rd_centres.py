@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from openpyxl import load_workbook
 
 from tests import factories
 from tests.definitions import registered
@@ -136,6 +137,7 @@ def test_a_programme_written_from_the_docs_runs_from_draft_to_the_provinces_deci
     factories.login(client, "guangdong_reviewer")
     page = client.get(f"/cases/{app_id}").get_data(as_text=True)
     assert 'data-state="centre_listed"' in page and "已列入省扶持的企业研究开发中心" in page
+    assert "重新认定的现有基地" not in page  # its one kind names no base of 002's register
     assert "列入省扶持的企业研究开发中心" in page and "撤销列入" in page
     footer = page.split('data-testid="citation">')[1].split("</span>")[0]
     assert "粤府办〔2000〕65号" in footer and "商技发" not in footer
@@ -190,3 +192,28 @@ def test_a_centre_failing_a_criterion_is_listed_only_with_a_reason_the_history_k
     assert r.status_code == 200 and r.get_json()["state"] == "not_listed"
     last = province.get(f"/api/v1/applications/{other}/history").get_json()[-1]
     assert (last["trigger"], last["reason"]) == ("decline_centre", "不属全省重点扶持的产业领域")
+
+
+def test_the_provinces_dashboard_shows_the_lists_goal_of_50_centres_and_no_share(
+        api: Any, client: Any, world: factories.World, rd_round: int) -> None:
+    # 003 二(二) 2: 着力扶持50家 — the file's [goals] is a count alone, with no share of exports
+    app_id = submitted(api, client)
+    province = api.as_("guangdong_reviewer")
+    version = province.get(f"/api/v1/applications/{app_id}").get_json()["version"]
+    r = province.post(f"/api/v1/applications/{app_id}/transitions",
+                      json={"trigger": "list_centre", "version": version})
+    assert r.status_code == 200, r.get_json()
+    factories.login(client, "guangdong_reviewer")
+    page = client.get(f"/dashboard?programme={CODE}").get_data(as_text=True)
+    goal = page.split('data-testid="goal-bases"')[1].split("</div>")[0]
+    assert "<strong>1</strong> / 50" in goal
+    note = goal.split('data-testid="goal-note">')[1].split("</p>")[0]
+    assert note == "目标：2002年底前 50 家（003 二(二) 2, 一）。已认定指状态为：已列入省扶持的企业研究开发中心。"
+    assert 'data-testid="goal-share"' not in page and 'data-testid="goal-path"' not in page
+    assert "商技发" not in page.split('class="goals"')[1].split("</section>")[0]
+    sheet = client.get(f"/dashboard.xlsx?programme={CODE}")
+    rows = load_workbook(io.BytesIO(sheet.data), read_only=True)["工作目标"].iter_rows(
+        min_row=2, values_only=True)
+    cells = {r[0]: r[1] for r in rows}
+    assert (cells["已认定基地（家）"], cells["目标基地数（家）"], cells["目标年度"]) == (1, 50, 2002)
+    assert "目标比重（%）" not in cells and "占全国比重（%）" not in cells

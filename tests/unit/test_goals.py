@@ -57,7 +57,21 @@ def test_a_year_step_rounds_up_so_the_path_never_lags_the_line() -> None:
       "new_bases": {"2006": -1}}, "goals.new_bases.2006"),
     ({"bases": 100, "bases_by": 2010, "path_from": 2006, "share_pct": 70, "target": 1},
      "goals.target"),
+    # a count alone still needs its year; a share given is still a percentage; the yearly
+    # new bases are on a path, which needs its first year
+    ({"bases": 50}, "goals.bases_by"),
+    ({"bases": 50, "bases_by": "2002"}, "goals.bases_by"),
+    ({"bases": 50, "bases_by": 2002, "share_pct": "most"}, "goals.share_pct"),
+    ({"bases": 50, "bases_by": 2002, "new_bases": {"2001": 20}}, "goals.new_bases"),
 ])
 def test_a_malformed_goal_is_refused_naming_its_key(raw: dict[str, object], key: str) -> None:
     with pytest.raises(DefinitionError, match=f"x.toml: {key}:"):
         parse_goals("x.toml", raw)
+
+
+def test_a_count_alone_is_a_goal_with_no_share_and_no_yearly_path() -> None:
+    # seed 003 二(二) 2: 着力扶持50家…工程技术研究开发中心 — tests/programmes/guangdong-2000-65.toml
+    goals = parse_goals("x.toml", {"bases": 50, "bases_by": 2002, "source": "003 二(二) 2"})
+    assert goals == Goals(bases=50, bases_by=2002, source="003 二(二) 2")
+    assert (goals.share_pct, goals.path_from) == (None, None)
+    assert path(goals, {2001: 3}, {2001: 3}, this_year=2001) == []
