@@ -114,16 +114,13 @@ def submit_quarter(uow: UnitOfWork, user_id: int, app_id: int, data: dict[str, A
     [{name, and the programme's enterprise columns}]."""
     now = now or utcnow()
     today = local_date(now)
-    with uow.read():  # the base's programme says what it reports
-        s = uow.session
-        cols = _columns(_base(s, users_repo.user_by_id(s, user_id), app_id, today, write=False))
-    quarter, errors = quarterly_data.check_quarter(data, cols, today)
-    if quarter is None:
-        raise ValidationFailed(*errors)
-    with uow:
+    with uow:  # one read of the base: who may file, and what its programme has it report
         s = uow.session
         user = users_repo.user_by_id(s, user_id)
         row = _base(s, user, app_id, today, write=True)
+        quarter, errors = quarterly_data.check_quarter(data, _columns(row), today)
+        if quarter is None:
+            raise ValidationFailed(*errors)
         [(_, _, rev)] = _store_quarters(s, row, user, [quarter], "form", now)
         uow.record("quarterly_report_filed", application_id=row.id, year=quarter.year,
                    quarter=quarter.quarter, revision=rev)
@@ -196,14 +193,6 @@ def _quarterly(prog: Programme) -> QuarterlyTemplate:
                                  f"{prog.name_en}: no quarterly data is filed",
                                  guard="designated"))
     return prog.quarterly
-
-
-def columns_of(uow: UnitOfWork, user_id: int, app_id: int) -> quarterly_data.Columns:
-    """What a base reports each quarter: its programme's columns (the page's table, form)."""
-    with uow.read():
-        s = uow.session
-        return _columns(_base(s, users_repo.user_by_id(s, user_id), app_id, local_date(utcnow()),
-                              write=False))
 
 
 def _columns(row: ApplicationRow) -> quarterly_data.Columns:
