@@ -9,7 +9,8 @@ that a failure.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -121,6 +122,16 @@ def uow(db_url: str) -> Any:
 def world(uow: Any) -> factories.World:
     """Authorities, the 2006 round, reference statistics and one user per role."""
     return factories.build_world(uow)
+
+
+@pytest.fixture
+def pinned_clock() -> Iterator[Callable[[datetime | None], None]]:
+    """`clock.freeze`, to pin the app's clock in a test as often as it likes (a moment of
+    `factories.at`); the wall clock again after the test, whatever it pinned."""
+    from workflow.services import clock
+
+    yield clock.freeze
+    clock.freeze(None)
 
 
 @pytest.fixture

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
 
 from workflow.storage import db
 
@@ -41,3 +43,20 @@ def drop_database(url: str) -> None:
     for known in [u for u in db._engines if u.rsplit("/", 1)[1].split("?")[0] == name]:
         db.forget(known)
     on_server(url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextmanager
+def statements_sent(url: str) -> Iterator[list[str]]:
+    """The SQL statements this process sends to `url`'s database while the block runs
+    (through the app's engine, `db.get_engine`), each on one line."""
+    sent: list[str] = []
+
+    def remember(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        sent.append(" ".join(statement.split()))
+
+    engine = db.get_engine(url)
+    event.listen(engine, "before_cursor_execute", remember)
+    try:
+        yield sent
+    finally:
+        event.remove(engine, "before_cursor_execute", remember)

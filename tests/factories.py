@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -16,6 +16,7 @@ from workflow.regions import AUTHORITIES
 from workflow.roles import Role
 from workflow.rules import RoundRules
 from workflow.services import cases, files
+from workflow.services.clock import CHINA
 from workflow.services.passwords import hash_password
 from workflow.storage.models import (
     AuthorityRow,
@@ -161,6 +162,14 @@ def form_data(**over: Any) -> dict[str, Any]:
 T0 = datetime(2006, 3, 10, 2, 0, tzinfo=UTC)
 
 
+def at(day: date | str, hour: int = 10) -> datetime:
+    """`hour` o'clock in Beijing on `day` (a date or "YYYY-MM-DD"), in UTC: a moment to
+    pass as a service's `now` or to pin the clock to (the `pinned_clock` fixture)."""
+    if isinstance(day, str):
+        day = date.fromisoformat(day)
+    return datetime.combine(day, time(hour), tzinfo=CHINA).astimezone(UTC)
+
+
 def draft(world: World, applicant: str = "hubei_applicant", **over: Any) -> int:
     return cases.create_draft(world.uow(), world.id(applicant), form_data(**over), now=T0)
 
@@ -240,19 +249,16 @@ def designated_in_2007(world: World, programme: str, trigger: str = "approve") -
     round the caller opened): drafted 2007-03-01, submitted 04-02, recommended 04-10, under
     public notice from 04-20, designated by `trigger` (its file's designating transition)
     on 05-09."""
-    def at(month: int, day: int) -> datetime:
-        return datetime(2007, month, day, 2, tzinfo=UTC)
-
     w = world
     app_id = cases.create_draft(w.uow(), w.id("hubei_applicant"), form_data(
-        round_year=2007, filled_on="2007-03-01", programme=programme), now=at(3, 1))
+        round_year=2007, filled_on="2007-03-01", programme=programme), now=at("2007-03-01"))
     attach_required(w, app_id)
-    cases.fire(w.uow(), w.id("hubei_applicant"), app_id, "submit", None, now=at(4, 2))
+    cases.fire(w.uow(), w.id("hubei_applicant"), app_id, "submit", None, now=at("2007-04-02"))
     files.attach(w.uow(), w.id("hubei_reviewer"), app_id, "recommendation_letter", "l.pdf",
-                 PDF, w.upload_dir, 10 << 20, now=at(4, 10))
-    cases.fire(w.uow(), w.id("hubei_reviewer"), app_id, "recommend", None, now=at(4, 10))
-    cases.fire(w.uow(), w.id("mofcom"), app_id, "publish_notice", None, now=at(4, 20))
-    cases.fire(w.uow(), w.id("mofcom2"), app_id, trigger, None, now=at(5, 9))
+                 PDF, w.upload_dir, 10 << 20, now=at("2007-04-10"))
+    cases.fire(w.uow(), w.id("hubei_reviewer"), app_id, "recommend", None, now=at("2007-04-10"))
+    cases.fire(w.uow(), w.id("mofcom"), app_id, "publish_notice", None, now=at("2007-04-20"))
+    cases.fire(w.uow(), w.id("mofcom2"), app_id, trigger, None, now=at("2007-05-09"))
     return app_id
 
 

@@ -37,6 +37,7 @@ from workflow.storage.models import UserRow
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+ENTERPRISE = "ent_"  # a key enterprise's inputs on the quarter form: ent_name, ent_<column>
 
 
 def _user() -> UserRow:
@@ -111,20 +112,25 @@ def base(app_id: int) -> Any:
         "form", "errors", "upload_errors", "annual_form", "annual_errors")})
 
 
-@bp.post("/bases/<int:app_id>/quarter")
-@requires("reports.file")
-def submit_quarter(app_id: int) -> Any:
+def _quarter_typed() -> dict[str, Any]:
+    """The quarter as typed in the form, whose inputs the base's programme's columns name
+    (`[[quarterly.columns]]`; a key enterprise's `ent_<column>`, one per row): the service
+    reads the base once, with its columns, and refuses a name they do not define."""
     f = request.form
-    try:  # the base's programme's columns (`[[quarterly.columns]]`) name the inputs
-        cols = reports.columns_of(uow(), _user().id, app_id)
-    except DomainError as err:
-        abort(err.status)
-    data: dict[str, Any] = {x.name: f.get(x.name, "") for x in cols.base_sheet}
-    names = f.getlist("ent_name")
-    figures = {x.name: f.getlist(f"ent_{x.name}") for x in cols.enterprise}
+    data: dict[str, Any] = {k: v for k, v in f.items()
+                            if k != "csrf_token" and not k.startswith(ENTERPRISE)}
+    figures = {k.removeprefix(ENTERPRISE): f.getlist(k) for k in f if k.startswith(ENTERPRISE)}
+    names = figures.pop("name", [])
     data["enterprises"] = [
         {"name": n, **{k: (v[i] if i < len(v) else "") for k, v in figures.items()}}
         for i, n in enumerate(names)]
+    return data
+
+
+@bp.post("/bases/<int:app_id>/quarter")
+@requires("reports.file")
+def submit_quarter(app_id: int) -> Any:
+    data = _quarter_typed()
     try:
         rev = reports.submit_quarter(uow(), _user().id, app_id, data)
     except DomainError as err:

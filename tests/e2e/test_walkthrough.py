@@ -5,7 +5,6 @@ reviewer who can neither see nor open the Hubei case. Screenshots in test-artifa
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,12 +17,6 @@ from workflow.services import clock
 pytestmark = [pytest.mark.browser, pytest.mark.postgres]
 VIEWPORT = {"width": 1366, "height": 768}
 NAME = "武汉光谷光电子信息产业集群"
-
-
-def at(day: str, hour: int = 10) -> None:
-    """Pin the app's clock to `day` (Beijing time)."""
-    y, m, d = map(int, day.split("-"))
-    clock.freeze(datetime(y, m, d, hour, tzinfo=clock.CHINA))
 
 
 def login(chromium: Any, base: str, username: str) -> Any:
@@ -45,7 +38,7 @@ def test_an_application_goes_from_a_blank_form_to_approved(chromium, live_server
     pdf.write_bytes(factories.PDF)
     try:
         # 1 — the applicant fills in the 申报书, saves, uploads, submits (2006-04-03)
-        at("2006-04-03")
+        clock.freeze(factories.at("2006-04-03"))
         page = login(chromium, base, "hubei_applicant")
         page.click("nav.mainnav >> text=申报")
         values = {k: str(v) for k, v in factories.form_data().items()
@@ -89,7 +82,7 @@ def test_an_application_goes_from_a_blank_form_to_approved(chromium, live_server
         page.context.close()
 
         # 3 — the Hubei reviewer confirms criteria, uploads the letter, recommends (04-20)
-        at("2006-04-20")
+        clock.freeze(factories.at("2006-04-20"))
         page = login(chromium, base, "hubei_reviewer")
         assert NAME in page.text_content("table")
         shots(page, "05-province-inbox")
@@ -110,7 +103,7 @@ def test_an_application_goes_from_a_blank_form_to_approved(chromium, live_server
         page.context.close()
 
         # 4 — the ministry publishes the notice for all recommended cases at once (04-28)
-        at("2006-04-28")
+        clock.freeze(factories.at("2006-04-28"))
         page = login(chromium, base, "mofcom")
         page.check(f"tr[data-case='{app_id}'] input[name=ids]")
         page.select_option("#bulk-trigger", "publish_notice")
@@ -121,7 +114,7 @@ def test_an_application_goes_from_a_blank_form_to_approved(chromium, live_server
         page.context.close()
 
         # 5 — someone from the public objects during the notice (the public form, part 2)
-        at("2006-05-08")
+        clock.freeze(factories.at("2006-05-08"))
         context = chromium.new_context(viewport=VIEWPORT, locale="zh-CN")
         page = context.new_page()
         page.goto(f"{base}/notice/{app_id}")
@@ -143,7 +136,7 @@ def test_an_application_goes_from_a_blank_form_to_approved(chromium, live_server
         page.context.close()
 
         # 7 — after the notice (ends 2006-05-10) a second ministry reviewer approves (05-15)
-        at("2006-05-15")
+        clock.freeze(factories.at("2006-05-15"))
         page = login(chromium, base, "mofcom2")
         page.goto(f"{base}/cases/{app_id}")
         page.click("form[data-trigger=approve] button[type=submit]")

@@ -84,6 +84,28 @@ def test_the_ministry_queues_a_re_evaluation_and_follows_it_to_its_proposals(
     assert ministry.get("/api/v1/evaluation-runs").get_json()[0]["id"] == run["id"]
 
 
+def test_a_city_bureau_s_base_is_seen_by_its_city_its_province_and_the_ministry_alone(
+        api: Any, world: factories.World, february_2007: Any, published_tasks: Any) -> None:
+    """Its evaluations, quarters and annual reports follow one rule: the city's bureau
+    (any of its accounts), Hubei's reviewers and the ministry see them; another city of
+    Hubei, a provincial applicant who did not draft it and another province are told
+    the base does not exist."""
+    app_id = factories.approved(world, "wuhan_applicant")
+    ministry = api.as_("mofcom")
+    run = ministry.post("/api/v1/evaluation-runs", json={"period": 2006}).get_json()
+    assessment.execute(world.uow(), run["id"])
+    base = f"/api/v1/applications/{app_id}"
+    for user in ("wuhan_applicant", "wuhan_applicant2", "hubei_reviewer", "mofcom"):
+        me = api.as_(user)
+        [evaluation] = me.get(f"{base}/evaluations").get_json()
+        assert evaluation["period"] == 2006, user
+        for reports in ("quarterly-reports", "annual-reports"):
+            assert me.get(f"{base}/{reports}").status_code == 200, (user, reports)
+    for user in ("xiangyang_applicant", "hubei_applicant", "hunan_reviewer"):
+        for reports in ("evaluations", "quarterly-reports", "annual-reports"):
+            problem_of(api.as_(user).get(f"{base}/{reports}"), 404, "not_found")
+
+
 def test_a_run_is_the_ministrys_to_read_and_a_wrong_year_is_refused_by_name(
         api: Any, world: factories.World, february_2007: Any, published_tasks: Any) -> None:
     ministry = api.as_("mofcom")

@@ -21,17 +21,6 @@ from workflow.storage.models import ApplicationRow, ExportBaseRow, HistoryRow
 HEAD = ["省级商务主管部门", "基地名称", "基地类型", "认定文号", "认定日期", "状态", "状态日期", "备注"]
 
 
-@pytest.fixture
-def frozen() -> Any:
-    yield clock
-    clock.freeze(None)
-
-
-def at(day: str) -> None:
-    y, m, d = map(int, day.split("-"))
-    clock.freeze(datetime(y, m, d, 10, tzinfo=clock.CHINA))
-
-
 def xlsx(rows: list[list[Any]], head: list[str] = HEAD) -> bytes:
     wb = Workbook()
     ws = wb.active
@@ -191,13 +180,13 @@ def test_whether_a_province_has_bases_is_read_from_the_register_not_set_by_anyon
 # --- approval and the ministry's decisions write the register ------------------------------------
 
 def test_approval_enters_the_base_and_each_decision_changes_its_status_with_date_and_document(
-        api: Any, world: factories.World, frozen: Any) -> None:
+        api: Any, world: factories.World, pinned_clock: Any) -> None:
     app_id = factories.published(world, **factories.recertification(world))
     ministry = api.as_("mofcom2")
     url = f"/api/v1/applications/{app_id}/transitions"
 
     def fire(day: str, trigger: str, version: int, **extra: Any) -> None:
-        at(day)
+        pinned_clock(factories.at(day))
         r = ministry.post(url, json={"trigger": trigger, "version": version, **extra})
         assert r.status_code == 200, r.get_data(as_text=True)
 

@@ -42,10 +42,7 @@ def settings(smtp: SmtpServer, tmp_path: Path) -> Settings:
     return smtp_settings(smtp, tmp_path)
 
 
-@pytest.fixture(autouse=True)
-def _unfreeze() -> Iterator[None]:
-    yield
-    clock.freeze(None)
+pytestmark = pytest.mark.usefixtures("pinned_clock")  # the tests pin it; restored after each
 
 
 def rows(world: factories.World) -> list[OutboxRow]:

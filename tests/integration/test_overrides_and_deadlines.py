@@ -3,25 +3,14 @@ the pages (issue 16 items 4 and 11; 002 §六, §六(三))."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import UTC, datetime
 from typing import Any
 
-import pytest
-
 from tests import factories
-from workflow.services import cases, clock
+from workflow.services import cases
 from workflow.storage.models import RoundRow
 
 WEAK = {"hightech_exports_100m_usd": "0.4999"}  # US$49.99M < the central US$50M
-APRIL_20 = datetime(2006, 4, 20, 2, tzinfo=UTC)
-
-
-@pytest.fixture
-def at() -> Iterator[Any]:
-    """Set the clock to a moment for the requests of a test (restored afterwards)."""
-    yield clock.freeze
-    clock.freeze(None)
+APRIL_20 = factories.at("2006-04-20")
 
 
 def _letter(world: Any, app_id: int, reviewer: str = "hubei_reviewer") -> None:
@@ -38,10 +27,10 @@ def _fire(api: Any, user: str, app_id: int, trigger: str, **body: Any) -> Any:
 
 
 def test_recommending_a_case_below_the_threshold_needs_an_override_reason_naming_the_figures(
-        api: Any, world: Any, at: Any) -> None:
+        api: Any, world: Any, pinned_clock: Any) -> None:
     app_id = factories.submitted(world, **WEAK)
     _letter(world, app_id)
-    at(APRIL_20)
+    pinned_clock(APRIL_20)
     r = _fire(api, "hubei_reviewer", app_id, "recommend")
     assert r.status_code == 422
     error = r.get_json()["errors"][0]
@@ -65,17 +54,17 @@ def test_recommending_a_case_below_the_threshold_needs_an_override_reason_naming
 
 
 def test_the_ministry_overrides_again_to_publish_and_to_approve(api: Any, world: Any,
-                                                                 at: Any) -> None:
+                                                                 pinned_clock: Any) -> None:
     app_id = factories.submitted(world, **WEAK)
     _letter(world, app_id)
     cases.fire(world.uow(), world.id("hubei_reviewer"), app_id, "recommend", None,
                now=APRIL_20, override_reason="省里的理由")
-    at(datetime(2006, 4, 28, 2, tzinfo=UTC))
+    pinned_clock(factories.at("2006-04-28"))
     assert _fire(api, "mofcom", app_id, "publish_notice").get_json()["errors"][0]["code"] \
         == "criterion_failed"
     assert _fire(api, "mofcom", app_id, "publish_notice",
                  override_reason="公示听取意见").status_code == 200
-    at(datetime(2006, 5, 15, 2, tzinfo=UTC))
+    pinned_clock(factories.at("2006-05-15"))
     assert _fire(api, "mofcom2", app_id, "approve").get_json()["errors"][0]["code"] \
         == "criterion_failed"
     assert _fire(api, "mofcom2", app_id, "approve",
@@ -86,14 +75,14 @@ def test_the_ministry_overrides_again_to_publish_and_to_approve(api: Any, world:
 
 
 def test_a_criterion_the_round_makes_blocking_is_refused_even_with_a_reason(
-        api: Any, world: Any, at: Any) -> None:
+        api: Any, world: Any, pinned_clock: Any) -> None:
     with world.uow() as u:
         rnd = u.session.query(RoundRow).filter_by(year=2006).one()
         rnd.params = {**rnd.params, "blocking_criteria": ["hightech_exports_threshold"]}
         u.commit()
     app_id = factories.submitted(world, **WEAK)
     _letter(world, app_id)
-    at(APRIL_20)
+    pinned_clock(APRIL_20)
     r = _fire(api, "hubei_reviewer", app_id, "recommend", override_reason="理由")
     assert r.status_code == 422
     error = r.get_json()["errors"][0]
@@ -104,10 +93,10 @@ def test_a_criterion_the_round_makes_blocking_is_refused_even_with_a_reason(
 
 
 def test_a_recommendation_after_30_april_needs_a_reason_and_is_marked_late(
-        api: Any, world: Any, at: Any) -> None:
+        api: Any, world: Any, pinned_clock: Any) -> None:
     app_id = factories.submitted(world)
     _letter(world, app_id)
-    at(datetime(2006, 5, 8, 2, tzinfo=UTC))
+    pinned_clock(factories.at("2006-05-08"))
     r = _fire(api, "hubei_reviewer", app_id, "recommend")
     assert r.status_code == 422
     error = r.get_json()["errors"][0]
@@ -122,16 +111,16 @@ def test_a_recommendation_after_30_april_needs_a_reason_and_is_marked_late(
 
 
 def test_late_steps_and_overrides_show_on_the_case_the_inbox_the_dashboard_and_the_report(
-        client: Any, world: Any, at: Any) -> None:
+        client: Any, world: Any, pinned_clock: Any) -> None:
     late = factories.submitted(world)
     _letter(world, late)
     cases.fire(world.uow(), world.id("hubei_reviewer"), late, "recommend", None,
-               now=datetime(2006, 5, 8, 2, tzinfo=UTC), late_reason="省内专家评审延期")
+               now=factories.at("2006-05-08"), late_reason="省内专家评审延期")
     weak = factories.submitted(world, "hunan_applicant", applicant_name="长沙高新区", **WEAK)
     _letter(world, weak, "hunan_reviewer")
     cases.fire(world.uow(), world.id("hunan_reviewer"), weak, "recommend", None,
                now=APRIL_20, override_reason="差额很小")
-    at(datetime(2006, 5, 9, 2, tzinfo=UTC))
+    pinned_clock(factories.at("2006-05-09"))
     factories.login(client, "mofcom")
     page = client.get(f"/cases/{late}").get_data(as_text=True)
     assert 'data-mark="late-recommend"' in page and "逾期推荐" in page
@@ -151,10 +140,10 @@ def test_late_steps_and_overrides_show_on_the_case_the_inbox_the_dashboard_and_t
 
 
 def test_the_case_page_form_refuses_without_the_override_reason_and_keeps_the_rest(
-        client: Any, world: Any, at: Any) -> None:
+        client: Any, world: Any, pinned_clock: Any) -> None:
     app_id = factories.submitted(world, **WEAK)
     _letter(world, app_id)
-    at(APRIL_20)
+    pinned_clock(APRIL_20)
     factories.login(client, "hubei_reviewer")
     page = client.get(f"/cases/{app_id}").get_data(as_text=True)
     assert 'data-testid="override-warning-recommend"' in page and "49.99 百万美元" in page

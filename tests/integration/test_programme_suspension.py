@@ -15,6 +15,7 @@ import pytest
 
 from tests import factories
 from tests.definitions import registered
+from tests.factories import at
 from workflow.services import clock, rounds
 from workflow.services import reminders as scan
 
@@ -33,10 +34,6 @@ def suspension_round(world: factories.World) -> Iterator[int]:
             yield 2007
         finally:
             clock.freeze(None)
-
-
-def at(day: date) -> datetime:
-    return datetime(day.year, day.month, day.day, 2, tzinfo=UTC)
 
 
 def test_a_state_added_in_the_definition_alone_is_walked_through_api_page_scan_and_diagram(

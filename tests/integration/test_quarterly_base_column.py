@@ -17,15 +17,12 @@ from openpyxl import load_workbook
 
 from tests import factories
 from tests.definitions import registered
+from tests.factories import at
 from workflow.quarterly_data import BASE_SHEET
 from workflow.services import clock, reports, rounds
 
 CODE = "test-rd-spend"
 FILING = datetime(2007, 7, 20, 2, tzinfo=UTC)  # 2007 Q2 has ended
-
-
-def at(day: date) -> datetime:
-    return datetime(day.year, day.month, day.day, 2, tzinfo=UTC)
 
 
 @pytest.fixture

@@ -39,10 +39,7 @@ def admin_login(client: Any, world: factories.World, username: str = "sysadmin")
     assert r.status_code == 302, r.get_data(as_text=True)[:300]
 
 
-@pytest.fixture(autouse=True)
-def _unfreeze() -> Any:
-    yield
-    clock.freeze(None)
+pytestmark = pytest.mark.usefixtures("pinned_clock")  # the tests pin it; restored after each
 
 
 def outbox(world: factories.World) -> list[OutboxRow]:

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
 
 from config import for_tests
 from tests import factories
+from tests.factories import at
 from workflow.calendar import WorkCalendar
 from workflow.services import cases, files
 from workflow.services import reminders as svc
-from workflow.services.clock import CHINA
 from workflow.storage.models import (
     ApplicationRow,
     NotificationRow,
@@ -24,10 +24,6 @@ from workflow.storage.models import (
 HEADS = ("hubei_reviewer2", "hunan_reviewer2", "sichuan_reviewer2", "yunnan_reviewer2",
          "liaoning_reviewer2", "mofcom2")
 BASE = "http://eib.test"
-
-
-def at(day: date, hour: int = 9) -> datetime:
-    return datetime.combine(day, time(hour), tzinfo=CHINA).astimezone(UTC)
 
 
 def make_heads(world: factories.World) -> None:
@@ -160,7 +156,7 @@ def test_the_2006_round_gets_exactly_the_expected_reminders_on_working_days_only
     day = date(2006, 3, 1)
     while day <= date(2006, 6, 30):
         play.act(day)
-        result = svc.scan(world.uow(), at(day), base_url=BASE)
+        result = svc.scan(world.uow(), at(day, 9), base_url=BASE)
         rows = outbox(world)
         new, seen = rows[seen:], len(rows)
         if not cal.is_workday(day):
@@ -178,7 +174,7 @@ def test_the_2006_round_gets_exactly_the_expected_reminders_on_working_days_only
 def test_a_reminder_names_the_case_deadline_days_left_and_link_in_chinese(
         world: factories.World) -> None:
     app_id = factories.draft(world, applicant_name="武汉光谷基地")
-    svc.scan(world.uow(), at(date(2006, 4, 7)), base_url=BASE)
+    svc.scan(world.uow(), at(date(2006, 4, 7), 9), base_url=BASE)
     (row,) = outbox(world)
     assert row.subject == "【提醒】武汉光谷基地：申报书尚未提交，还剩 5 个工作日"
     assert "截止日期：2006年4月14日" in row.body
@@ -190,7 +186,7 @@ def test_a_reminder_names_the_case_deadline_days_left_and_link_in_chinese(
 def test_each_mail_has_an_in_app_notification_for_its_recipient(
         world: factories.World) -> None:
     factories.draft(world)
-    svc.scan(world.uow(), at(date(2006, 4, 7)), base_url=BASE)
+    svc.scan(world.uow(), at(date(2006, 4, 7), 9), base_url=BASE)
     inbox = svc.notifications(world.uow(), world.id("hubei_applicant"))
     (row,) = outbox(world)
     assert inbox.unread == 1
@@ -201,7 +197,7 @@ def test_each_mail_has_an_in_app_notification_for_its_recipient(
 
 def test_scanning_the_same_moment_twice_writes_nothing_new(world: factories.World) -> None:
     factories.draft(world)
-    first = svc.scan(world.uow(), at(date(2006, 4, 7)), base_url=BASE)
+    first = svc.scan(world.uow(), at(date(2006, 4, 7), 9), base_url=BASE)
     with world.uow() as u:  # the clock jumps back: the case is due again
         u.session.execute(update(ApplicationRow).values(next_reminder_on=date(2006, 4, 7)))
         u.commit()
@@ -214,7 +210,7 @@ def test_scanning_the_same_moment_twice_writes_nothing_new(world: factories.Worl
 
 def test_a_late_scan_sends_only_the_latest_missed_reminder(world: factories.World) -> None:
     factories.draft(world)  # created 10 March: reminders on 31 March, 7 and 12 April…
-    result = svc.scan(world.uow(), at(date(2006, 4, 11)), base_url=BASE)  # down until 11 April
+    result = svc.scan(world.uow(), at(date(2006, 4, 11), 9), base_url=BASE)  # down until 11 April
     (row,) = outbox(world)
     assert result.written == 1 and row.dedupe_key.endswith("|before5")
     assert "剩余工作日：3" in row.body  # the days left as of today, not as of 7 April
@@ -227,16 +223,16 @@ def test_a_scan_on_a_holiday_sends_nothing_and_the_next_working_day_catches_up(
     with world.uow() as u:
         u.session.execute(update(ApplicationRow).values(next_reminder_on=date(2006, 5, 3)))
         u.commit()
-    assert svc.scan(world.uow(), at(date(2006, 5, 3)), base_url=BASE).skipped == "holiday"
+    assert svc.scan(world.uow(), at(date(2006, 5, 3), 9), base_url=BASE).skipped == "holiday"
     assert outbox(world) == []
-    svc.scan(world.uow(), at(date(2006, 5, 8)), base_url=BASE)
+    svc.scan(world.uow(), at(date(2006, 5, 8), 9), base_url=BASE)
     assert [(r.dedupe_key.rsplit("|", 1)[1], r.recipient_id) for r in outbox(world)] == [
         ("before2", world.id("mofcom"))]
 
 
 def test_filing_the_quarterly_data_stops_its_reminder(world: factories.World) -> None:
     app_id = factories.approved(world)  # 15 May 2006: Q2 data due 21 July, reminders from 7 July
-    svc.scan(world.uow(), at(date(2006, 7, 7)), base_url=BASE)
+    svc.scan(world.uow(), at(date(2006, 7, 7), 9), base_url=BASE)
     (row,) = outbox(world)
     assert row.kind == "quarterly_report" and row.due_on == date(2006, 7, 21)
     assert "报告期：2006年第2季度" in row.body
@@ -244,7 +240,7 @@ def test_filing_the_quarterly_data_stops_its_reminder(world: factories.World) ->
         u.session.add(QuarterlyReportRow(application_id=app_id, year=2006, quarter=2))
         u.commit()
     for day in (date(2006, 7, 14), date(2006, 7, 18), date(2006, 7, 20), date(2006, 7, 24)):
-        svc.scan(world.uow(), at(day), base_url=BASE)
+        svc.scan(world.uow(), at(day, 9), base_url=BASE)
     assert len(outbox(world)) == 1
 
 
@@ -255,7 +251,7 @@ def test_a_queued_reminder_whose_case_moved_on_is_cancelled_not_sent(
     settings = for_tests(tmp_path, mail_dir=tmp_path / "mail")  # no SMTP: .eml files
     app_id = factories.draft(world)
     factories.attach_required(world, app_id)
-    svc.scan(world.uow(), at(date(2006, 4, 7)), base_url=BASE)
+    svc.scan(world.uow(), at(date(2006, 4, 7), 9), base_url=BASE)
     cases.fire(world.uow(), world.id("hubei_applicant"), app_id, "submit", None,
                now=at(date(2006, 4, 7), 10))
     done = mail.send_due(world.uow(), settings=settings)
@@ -271,7 +267,7 @@ def test_a_digest_user_gets_one_mail_a_day_listing_their_reminders(
         factories.draft(world, applicant)
     factories.draft(world, "hubei_applicant", applicant_name="第二个基地")
     svc.set_mail_digest(world.uow(), world.id("hubei_applicant"), True)
-    result = svc.scan(world.uow(), at(date(2006, 4, 7)), base_url=BASE)
+    result = svc.scan(world.uow(), at(date(2006, 4, 7), 9), base_url=BASE)
     rows = outbox(world)
     mine = [r for r in rows if r.recipient_id == world.id("hubei_applicant")]
     digest = [r for r in mine if r.kind == "digest"]
@@ -293,7 +289,7 @@ def test_an_english_speaking_recipient_gets_the_reminder_in_english(
                           .values(locale="en"))
         u.commit()
     factories.draft(world, applicant_name="Optics Valley")
-    svc.scan(world.uow(), at(date(2006, 4, 7)), base_url=BASE)
+    svc.scan(world.uow(), at(date(2006, 4, 7), 9), base_url=BASE)
     (row,) = outbox(world)
     assert row.locale == "en"
     assert "5 working days left" in row.subject and "Deadline: 2006-04-14" in row.body

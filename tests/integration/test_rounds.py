@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from tests import factories
+from tests.factories import at
 from workflow.services import cases, clock, files
 
 PLAN_2007 = {"year": 2007, "provincial_internal_deadline": "2007-04-13",
@@ -24,10 +25,6 @@ def march_2007() -> Iterator[None]:
     clock.freeze(datetime(2007, 3, 1, 1, tzinfo=UTC))  # 09:00 in Beijing
     yield
     clock.freeze(None)
-
-
-def at(day: date) -> datetime:
-    return datetime(day.year, day.month, day.day, 2, tzinfo=UTC)
 
 
 def test_the_ministry_plans_changes_and_opens_2007_whose_rules_then_freeze(

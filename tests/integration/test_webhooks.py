@@ -94,10 +94,7 @@ def later(minutes: float) -> None:
     clock.freeze(clock.utcnow() + timedelta(minutes=minutes))
 
 
-@pytest.fixture(autouse=True)
-def _thaw() -> Iterator[None]:
-    yield
-    clock.freeze(None)
+pytestmark = pytest.mark.usefixtures("pinned_clock")  # the tests pin it; restored after each
 
 
 LOOPBACK = ("127.0.0.1",)

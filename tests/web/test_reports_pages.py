@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 
-from tests import factories
+from tests import databases, factories
 from tests.web.conftest import Browser
 from workflow.quarterly_data import BASE_SHEET
 from workflow.services import clock
@@ -54,30 +54,38 @@ def test_a_base_s_page_checks_who_may_see_it_once_and_reads_the_user_and_the_bas
     the statements it sends load the base and look up deputies (the scope check) once, and
     the user twice — the login's check of the session (every page), then the page's read.
     Five service calls loaded the user six times and the base five."""
-    from sqlalchemy import event
-
     from workflow.services import reports
-    from workflow.storage.db import get_engine
 
     reports.submit_quarter(world.uow(), world.id("hubei_applicant"), base,
                            {"year": 2006, "quarter": 4, "exports_10k_usd": "30000",
                             "hightech_exports_10k_usd": "20004"})
     browser.login("hubei_reviewer")
-    sent: list[str] = []
-
-    def remember(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        sent.append(" ".join(statement.split()))
-
-    engine = get_engine(db_url)
-    event.listen(engine, "before_cursor_execute", remember)
-    try:
+    with databases.statements_sent(db_url) as sent:
         page = browser.text(f"/reports/bases/{base}")
-    finally:
-        event.remove(engine, "before_cursor_execute", remember)
     assert "2006Q4" in page and "20,004" in page and "暂无复评结果" in page
     users = [s for s in sent if " FROM users " in s and "JOIN deputies" not in s]
     assert len(users) == 2, users
     assert len([s for s in sent if " FROM applications " in s]) == 1
+    assert len([s for s in sent if "JOIN deputies" in s]) == 1
+
+
+def test_filing_a_quarter_from_the_form_reads_the_base_once(
+        browser: Browser, base: int, db_url: str, in_2007: Any) -> None:
+    """The form's columns, who may file for the base and the figures' check come from one
+    read of the base (and one look-up of deputies, the scope check): the route read it for
+    the columns, then the service to check the figures and again to store them."""
+    browser.login("hubei_applicant")
+    with databases.statements_sent(db_url) as sent:
+        r = browser.post(f"/reports/bases/{base}/quarter",
+                         data={"year": "2006", "quarter": "4", "exports_10k_usd": "30000",
+                               "hightech_exports_10k_usd": "20004",
+                               "ent_name": ["", ""], "ent_exports_10k_usd": ["", ""],
+                               "ent_hightech_exports_10k_usd": ["", ""]})
+    assert r.status_code == 302 and r.headers["Location"].endswith(f"/reports/bases/{base}")
+    page = browser.text(r.headers["Location"])
+    assert "2006 年第 4 季度数据已保存（第 1 版）" in page
+    assert "2006Q4" in page and "20,004" in page
+    assert len([s for s in sent if " FROM applications " in s]) == 1, sent
     assert len([s for s in sent if "JOIN deputies" in s]) == 1
 
 

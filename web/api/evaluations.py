@@ -13,7 +13,7 @@ from web.api.security import api_user_id
 from web.auth import declares
 from web.extensions import uow
 from workflow.assessment import PROPOSALS
-from workflow.services import assessment
+from workflow.services import assessment, reports
 
 bp = Blueprint("evaluations_api", __name__, url_prefix="/api/v1",
                description="Re-evaluation of designated bases (定期评估, 动态调整)")
@@ -189,4 +189,4 @@ class OfBase(MethodView):
     def get(self, app_id: int) -> Any:
         """A base's evaluations, newest period first."""
         return [evaluation_out(ev) for ev in
-                assessment.evaluations_of(uow(), api_user_id(), app_id)]
+                reports.evaluations_of(uow(), api_user_id(), app_id)]

@@ -39,7 +39,6 @@ from workflow.errors import (
     NotFound,
     Refusal,
     ValidationFailed,
-    WrongStatus,
     refuse,
 )
 from workflow.programme import Programme
@@ -52,7 +51,6 @@ from workflow.storage import (
     reference_repo,
     reports_repo,
     rounds_repo,
-    scope_repo,
     users_repo,
 )
 from workflow.storage.models import ApplicationRow, EvaluationRunRow
@@ -353,21 +351,6 @@ def proposals(uow: UnitOfWork, user_id: int, period: int, *, proposal: str | Non
     with uow.read():
         permissions.require(users_repo.user_by_id(uow.session, user_id), "assessment.run")
         return reports_repo.evaluations(uow.session, period, proposal=proposal, status=status)
-
-
-def evaluations_of(uow: UnitOfWork, user_id: int, app_id: int) -> list[Any]:
-    """A base's evaluations, newest period first (whoever may see the base)."""
-    with uow.read():
-        s = uow.session
-        user = users_repo.user_by_id(s, user_id)
-        permissions.require(user, "reports.view")
-        row = cases_repo.get_application(s, app_id)
-        if scope_repo.actor_for_case(s, user, row, local_date(utcnow())) is None:
-            raise scope_repo.not_found("base")
-        p = rounds_repo.programme_of_round(row.round)
-        if p.assessment is None:
-            raise WrongStatus(not_re_evaluated(p))
-        return reports_repo.evaluations_of_base(s, app_id)
 
 
 # --- programme view ------------------------------------------------------------------------

@@ -53,7 +53,9 @@ TEXT_MAX = 5000
 
 def _visible(session: DbSession, user: UserRow, app_id: int, today: date
              ) -> tuple[ApplicationRow, Actor]:
-    """A case the user may see among the bases, and the actor they are on it."""
+    """A case the user may see among the bases, and the actor they are on it: who may see a
+    base's quarters, annual reports and evaluations (`reports.view`, in the role's scope of
+    cases — workflow.permissions; outside it "not found")."""
     permissions.require(user, "reports.view")
     row = cases_repo.get_application(session, app_id)
     actor = scope_repo.actor_for_case(session, user, row, today)
@@ -112,16 +114,13 @@ def submit_quarter(uow: UnitOfWork, user_id: int, app_id: int, data: dict[str, A
     [{name, and the programme's enterprise columns}]."""
     now = now or utcnow()
     today = local_date(now)
-    with uow.read():  # the base's programme says what it reports
-        s = uow.session
-        cols = _columns(_base(s, users_repo.user_by_id(s, user_id), app_id, today, write=False))
-    quarter, errors = quarterly_data.check_quarter(data, cols, today)
-    if quarter is None:
-        raise ValidationFailed(*errors)
-    with uow:
+    with uow:  # one read of the base: who may file, and what its programme has it report
         s = uow.session
         user = users_repo.user_by_id(s, user_id)
         row = _base(s, user, app_id, today, write=True)
+        quarter, errors = quarterly_data.check_quarter(data, _columns(row), today)
+        if quarter is None:
+            raise ValidationFailed(*errors)
         [(_, _, rev)] = _store_quarters(s, row, user, [quarter], "form", now)
         uow.record("quarterly_report_filed", application_id=row.id, year=quarter.year,
                    quarter=quarter.quarter, revision=rev)
@@ -194,14 +193,6 @@ def _quarterly(prog: Programme) -> QuarterlyTemplate:
                                  f"{prog.name_en}: no quarterly data is filed",
                                  guard="designated"))
     return prog.quarterly
-
-
-def columns_of(uow: UnitOfWork, user_id: int, app_id: int) -> quarterly_data.Columns:
-    """What a base reports each quarter: its programme's columns (the page's table, form)."""
-    with uow.read():
-        s = uow.session
-        return _columns(_base(s, users_repo.user_by_id(s, user_id), app_id, local_date(utcnow()),
-                              write=False))
 
 
 def _columns(row: ApplicationRow) -> quarterly_data.Columns:
@@ -372,6 +363,18 @@ def base_reports(uow: UnitOfWork, user_id: int, app_id: int) -> BaseReports:
         return BaseReports(row, columns, reports_repo.current_quarters(s, app_id),
                            reports_repo.current_annual_reports(s, app_id),
                            [] if why else reports_repo.evaluations_of_base(s, app_id), why)
+
+
+def evaluations_of(uow: UnitOfWork, user_id: int, app_id: int) -> list[EvaluationRow]:
+    """A base's evaluations, newest period first (whoever may see the base's reports); a
+    base whose programme has no `[assessment]` is refused with why."""
+    with uow.read():
+        s = uow.session
+        row, _ = _visible(s, users_repo.user_by_id(s, user_id), app_id, local_date(utcnow()))
+        prog = rounds_repo.programme_of_round(row.round)
+        if prog.assessment is None:
+            raise WrongStatus(not_re_evaluated(prog))
+        return reports_repo.evaluations_of_base(s, app_id)
 
 
 # --- reference statistics (the ministry) ---------------------------------------------------------
