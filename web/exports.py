@@ -30,7 +30,7 @@ from workflow import form
 from workflow.programme import all_kinds, kind_def, known, programme, state_def
 from workflow.regions import Region
 from workflow.rules import EXISTING_BASE_ZH, FIELD_ZH
-from workflow.services import cases, spreadsheets
+from workflow.services import cases, catalog, spreadsheets
 from workflow.services.clock import local_date
 from workflow.services.clock import today as china_today
 from workflow.storage.models import ApplicationRow
@@ -204,6 +204,8 @@ def applications_xlsx() -> Any:
         ws.column_dimensions[_letter(i)].width = width
     ws.append(_head_row(ws, [h for h, _, _ in cols]))
     sheets = []
+    # a `city` column holds a city's code once picked from the form's list: its name here
+    city_names = {a.code: a.name_zh for a in catalog.authorities(uow(), user.id)}
     for table, read_rows in tables(filters.get("programme")):
         sheet = wb.create_sheet(table.zh[:31])
         sheet.freeze_panes = "A2"
@@ -219,7 +221,8 @@ def applications_xlsx() -> Any:
                 case = [(read(row), kind) for _, read, kind in TABLE_CASE_COLUMNS]
                 for values in read_rows(row):  # a cell is written once: new ones per row
                     sheet.append([_cell(sheet, v, kind) for v, kind in case]
-                                 + [_cell(sheet, values.get(f.name), _kind_of(f))
+                                 + [_cell(sheet, city_names.get(values.get(f.name), values.get(f.name))
+                                          if f.kind == "city" else values.get(f.name), _kind_of(f))
                                     for f in table.fields])
     return _send(wb, f"申报列表_{china_today():%Y%m%d}.xlsx")
 

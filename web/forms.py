@@ -167,6 +167,10 @@ def _render(values: dict[str, Any], *, row: Any = None, errors: dict[str, list[s
         fields=shown.filled_by(form.APPLICANT), sections=shown.sections, rows=shown.rows,
         kinds=shown.kinds, tables=shown.tables, blank_rows=BLANK_ROWS,
         choices=choices,
+        # a `city` field's list: the province's cities; a value not among them (typed
+        # before, or through the API) stays on offer, by its name if it is a code on file
+        city_choices=catalog.city_choices(uow(), me().id, row.authority_id if row else None),
+        city_names=catalog.city_names(uow(), shown.cities_named(values)),
         returned=returned)
 
 
@@ -325,6 +329,8 @@ def print_application(app_id: int) -> Any:
               else "application_print_fields.html")
     return render_template(layout, row=loaded.row, attachments=attachments,
                            values=loaded.case.values,
+                           city_names=catalog.city_names(
+                               uow(), prog.form.cities_named(loaded.case.values)),
                            kinds=[a.kind for a in loaded.case.programme.attachments],
                            programme=loaded.case.programme)
 

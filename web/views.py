@@ -35,7 +35,16 @@ from workflow.paging import PAGE_SIZE, PAGE_SIZES
 from workflow.programme import all_kinds, transition_def
 from workflow.programme import known as known_programmes
 from workflow.regions import Region
-from workflow.services import bases, cases, claims, files, objections, saved_filters, worklist
+from workflow.services import (
+    bases,
+    cases,
+    catalog,
+    claims,
+    files,
+    objections,
+    saved_filters,
+    worklist,
+)
 from workflow.services.clock import today as china_today
 from workflow.states import DECISIONS, PROGRAMME
 from workflow.storage.models import UserRow
@@ -293,6 +302,7 @@ def _case_page(app_id: int, *, status: int = 200, typed: dict[str, Any] | None =
     return render_template(
         "case.html", loaded=loaded, row=row, verdicts=verdicts, history=history,
         timeline=timeline,
+        city_names=catalog.city_names(uow(), programme.form.cities_named(loaded.case.values)),
         refused=refused,
         attachments=attachments, days=days, settled=settled, diagram=diagram,
         upload_kinds=upload_kinds,

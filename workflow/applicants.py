@@ -14,6 +14,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from workflow.authorities import short_names
+
 CLUSTER = "cluster"
 
 
@@ -34,9 +36,11 @@ class Drafter:
 
 
 def names_city(typed: str | None, city: Drafter) -> bool:
-    """Whether a leading enterprise's city as typed (free text) names `city`: its code
-    (420100), its Chinese name with or without 市 (武汉市, 武汉), either after its province's
-    name (湖北省武汉市), or its English name in any case (Wuhan). Spaces do not count."""
+    """Whether a leading enterprise's city as stored names `city`: its code (420100, what
+    the form's list of cities stores), or as typed its Chinese name in full or short —
+    without 市, 地区 or 盟, an autonomous prefecture's place with or without 州 (武汉,
+    恩施州, 恩施, `authorities.short_names`) — either after its province's name (湖北省武汉市),
+    or its English name in any case (Wuhan). Spaces do not count."""
     text = "".join((typed or "").split())
     if city.province_zh and text.startswith(city.province_zh) \
             and len(text) > len(city.province_zh):
@@ -45,9 +49,7 @@ def names_city(typed: str | None, city: Drafter) -> bool:
         return False
     names = {city.code}
     if city.name_zh:
-        names.add(city.name_zh)
-        if city.name_zh.endswith("市") and len(city.name_zh) > 2:
-            names.add(city.name_zh[:-1])
+        names |= {city.name_zh, *short_names(city.name_zh)}
     if city.name_en.strip():
         names.add("".join(city.name_en.split()).casefold())
     return text in names or text.casefold() in names

@@ -51,6 +51,49 @@ def city_kind(name_zh: str) -> str:
     return "prefecture_city"
 
 
+# the 55 minority nationalities (GB/T 3304): an autonomous prefecture's name is its place
+# followed by the nationalities it is autonomous for (恩施 + 土家族苗族 + 自治州)
+NATIONALITIES = (
+    "蒙古", "回", "藏", "维吾尔", "苗", "彝", "壮", "布依", "朝鲜", "满", "侗", "瑶", "白", "土家",
+    "哈尼", "哈萨克", "傣", "黎", "傈僳", "佤", "畲", "高山", "拉祜", "水", "东乡", "纳西", "景颇",
+    "柯尔克孜", "土", "达斡尔", "仫佬", "羌", "布朗", "撒拉", "毛南", "仡佬", "锡伯", "阿昌", "普米",
+    "塔吉克", "怒", "乌孜别克", "俄罗斯", "鄂温克", "德昂", "保安", "裕固", "京", "塔塔尔", "独龙",
+    "鄂伦春", "赫哲", "门巴", "珞巴", "基诺")
+# longest first, so that 土家族 is taken whole before 土族 could be
+_NATIONALITY_WORDS = sorted([*(n + "族" for n in NATIONALITIES),
+                             *(n for n in NATIONALITIES if len(n) > 1)], key=len, reverse=True)
+
+
+def place_of(name_zh: str) -> str:
+    """The place a prefecture-level division's name names, without its kind: 武汉 for
+    武汉市, 阿里 for 阿里地区, 锡林郭勒 for 锡林郭勒盟, 恩施 for 恩施土家族苗族自治州 (the
+    nationalities dropped too; 伊犁哈萨克自治州 says 哈萨克 without 族). A name that would
+    leave fewer than two characters is its own place (沙市 stays 沙市)."""
+    for suffix in ("自治州", "地区", "盟", "市"):
+        if name_zh.endswith(suffix) and len(name_zh) - len(suffix) >= 2:
+            place = name_zh[:-len(suffix)]
+            break
+    else:
+        return name_zh
+    while suffix == "自治州":
+        word = next((w for w in _NATIONALITY_WORDS
+                     if place.endswith(w) and len(place) - len(w) >= 2), None)
+        if word is None:
+            break
+        place = place[:-len(word)]
+    return place
+
+
+def short_names(name_zh: str) -> set[str]:
+    """The names a prefecture-level division goes by besides its full name: its place
+    (武汉, 恩施, 阿里, 兴安), and an autonomous prefecture's place with 州 (恩施州, 黔东南州,
+    西双版纳州) as it is written in practice."""
+    place = place_of(name_zh)
+    if place == name_zh:
+        return set()
+    return {place, place + "州"} if city_kind(name_zh) == "autonomous_prefecture" else {place}
+
+
 @dataclass(frozen=True)
 class Known:
     """An authority on file, as the checks see it."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -32,7 +33,12 @@ MAX_INT = 2_147_483_647  # counts are stored in INTEGER columns
 CHECKS = ("not_more_than", "same_scale", "only_in_regions", "prepared_in_listed_city")
 APPLICANT = "applicant"  # who fills a field unless its definition says another role
 TITLE = "applicant_name"  # every form has it: the case's name, kept beside the document
-TYPES = ("text", "email", "phone", "date", "int", "money", "pct", "choice", "bool")
+TYPES = ("text", "email", "phone", "date", "int", "money", "pct", "choice", "bool", "city")
+# the types kept as the text given: `city` is a prefecture-level city of the case's province,
+# picked from the register's list on the web form (its GB/T 2260 code is stored) or named
+# in words (the forms `applicants.names_city` reads); any text up to `max_len` is kept
+TEXT_TYPES = ("text", "email", "phone", "city")
+CITIES_OF_PROVINCE = "cities_of_province"  # the JSON Schema's x-choices of a `city`
 
 
 @dataclass(frozen=True)
@@ -304,10 +310,20 @@ class FormDef:
                                        "regions": list(c.regions)}))
         return out
 
-    def drafter_checks(self, kind: str, values: dict[str, Any], drafter: Drafter
-                       ) -> list[Refusal]:
+    def cities_named(self, values: dict[str, Any]) -> set[str]:
+        """What the form's `city` fields and columns hold in `values`: the codes of the
+        cities picked, or the names typed (the pages show a code by its city's name)."""
+        named = {values.get(f.name) for f in self.fields if f.kind == "city"}
+        for t in self.tables:
+            columns = [c.name for c in t.fields if c.kind == "city"]
+            named |= {row.get(c) for row in values.get(t.name) or [] for c in columns}
+        return {str(v) for v in named if v not in (None, "")}
+
+    def drafter_checks(self, kind: str, values: dict[str, Any], drafter: Drafter,
+                       places: Mapping[str, tuple[str, str]] | None = None) -> list[Refusal]:
         """The checks that depend on the authority drafting the application
-        (`prepared_in_listed_city`, 002 §六(三)): refused naming the first row's city."""
+        (`prepared_in_listed_city`, 002 §六(三)): refused naming the first row's city. The
+        cities are said as stored, a code among `places` by its (zh, en) name."""
         values = self.with_defaults(values)
         out = []
         for c in self.checks:
@@ -321,11 +337,13 @@ class FormDef:
             if prepares_cluster(drafter, cities):
                 continue
             typed = [str(x) for x in cities]
+            named = [(places or {}).get(x, (x, x)) for x in typed]
             out.append(refuse(
                 "not_a_leading_enterprise_city",
-                c.zh.format(authority=drafter.name_zh or drafter.code, cities="、".join(typed)),
+                c.zh.format(authority=drafter.name_zh or drafter.code,
+                            cities="、".join(zh for zh, _ in named)),
                 c.en.format(authority=drafter.name_en or drafter.name_zh or drafter.code,
-                            cities=", ".join(typed)),
+                            cities=", ".join(en or zh for zh, en in named)),
                 field=f"{c.table}[0].{c.column}",
                 details={"authority": drafter.code, "authority_name": drafter.name_zh,
                          "cities": typed}))
@@ -455,6 +473,8 @@ def _schema(f: Field) -> dict[str, Any]:
         out.update(type="string", maxLength=f.max_len)
         if f.kind == "email":
             out["format"] = "email"
+        if f.kind == "city":  # the code of one of GET /api/v1/authorities' cities, or a name
+            out["x-choices"] = CITIES_OF_PROVINCE
     if f.unit_zh:
         out["x-unit"] = {"zh": f.unit_zh, "en": f.unit_en}
     if f.kinds:
@@ -474,7 +494,7 @@ def parse_value(f: Field, raw: Any, prefix: str = "") -> tuple[Any, Refusal | No
     """Turn raw input into the field's type; (value, None) or (None, refusal)."""
     if raw is None or (isinstance(raw, str) and raw.strip() == ""):
         return None, None
-    if f.kind in ("text", "email", "phone"):
+    if f.kind in TEXT_TYPES:
         if not isinstance(raw, str):
             return None, _bad(f, "not_text", "应为文字", "must be text", raw, prefix)
         s = raw.strip()
@@ -772,15 +792,15 @@ def _region_check(at: str, c: dict[str, Any], fields: dict[str, Field]) -> Check
 def _listed_city_check(at: str, c: dict[str, Any], fields: dict[str, Field],
                        tables: tuple[Rows, ...]) -> Check:
     """A `prepared_in_listed_city` check: while a choice field has a value, the drafting
-    city must be named in a text column of one of the form's tables (002 §六(三)). Its
+    city must be named in a text or city column of one of the form's tables (002 §六(三)). Its
     words may say `{authority}` (the drafting authority) and `{cities}` (those typed)."""
     f = _choice_of(at, c, fields)
     table = next((t for t in tables if t.name == c.get("table")), None)
     if table is None:
         raise DefinitionError(f"{at}.table: names a table of the form ([[form.tables]])")
     column = next((x for x in table.fields if x.name == c.get("column")), None)
-    if column is None or column.kind != "text":
-        raise DefinitionError(f"{at}.column: names a text column of {table.name!r}")
+    if column is None or column.kind not in ("text", "city"):
+        raise DefinitionError(f"{at}.column: names a text or city column of {table.name!r}")
     zh, en = _need(at, c, "zh"), _need(at, c, "en")
     for key, words in (("zh", zh), ("en", en)):
         try:

@@ -221,3 +221,35 @@ def test_the_province_itself_drafts_a_provincial_leading_enterprises_cluster(
     body = factories.form_data(**WUHAN_CLUSTER, leading_enterprises=XIANGYANG)
     made = api.as_("hubei_applicant").post("/api/v1/applications", json=body)
     assert made.status_code == 201, made.get_json()
+
+
+def test_a_city_picked_by_its_code_is_accepted_and_another_provinces_is_refused_by_name(
+        api: Any, world: factories.World) -> None:
+    """The form's list stores a city's code (GB/T 2260): Wuhan's own is accepted; Chengdu's
+    (Sichuan) is refused naming the row's city, said by its name, and nothing is saved."""
+    me = api.as_("wuhan_applicant")
+    picked = [{**WUHAN, "city": "420100"}]
+    made = me.post("/api/v1/applications",
+                   json=factories.form_data(**WUHAN_CLUSTER, leading_enterprises=picked))
+    assert made.status_code == 201, made.get_json()
+    assert made.get_json()["leading_enterprises"][0]["city"] == "420100"
+    chengdu = [{**WUHAN, "name": "成都某企业", "city": "510100"}]
+    bad = problem_of(me.post("/api/v1/applications", json=factories.form_data(
+        **WUHAN_CLUSTER, leading_enterprises=chengdu)), 422, "validation_error")
+    assert [(e["code"], e["field"]) for e in bad["errors"]] == [
+        ("not_a_leading_enterprise_city", "leading_enterprises[0].city")]
+    assert "均不在武汉市（成都市）" in bad["errors"][0]["message_zh"]
+    assert "is in Wuhan (Chengdu)" in bad["errors"][0]["message_en"]
+    assert bad["errors"][0]["details"]["cities"] == ["510100"]  # as it was sent
+    assert len(me.get("/api/v1/applications").get_json()["items"]) == 1  # only the first
+
+
+def test_an_autonomous_prefectures_bureau_names_its_city_by_the_short_form_in_use(
+        api: Any, world: factories.World) -> None:
+    enshi = [{**WUHAN, "name": "湖北恩施硒茶股份有限公司", "city": "恩施州"}]
+    made = api.as_("enshi_applicant").post("/api/v1/applications", json=factories.form_data(
+        **WUHAN_CLUSTER, leading_enterprises=enshi))
+    assert made.status_code == 201, made.get_json()
+    schema = api.as_("enshi_applicant").get("/api/v1/programmes/mofcom-2006-6").get_json()
+    city = schema["form"]["properties"]["leading_enterprises"]["items"]["properties"]["city"]
+    assert city["x-choices"] == "cities_of_province"

@@ -98,7 +98,7 @@ def test_the_forms_tables_each_have_a_sheet_whose_rows_name_their_case(
         world, "hubei_applicant", applicant_type="cluster", applicant_name="武汉光谷产业集群",
         products=[{"name": "光通信设备", "exports_10k_usd": "3000"},
                   {"name": "激光器", "exports_10k_usd": "1200.5"}],
-        leading_enterprises=[{"name": "烽火通信科技股份有限公司", "city": "武汉市",
+        leading_enterprises=[{"name": "烽火通信科技股份有限公司", "city": "420100",
                               "national_rank": "3", "exports_10k_usd": "9000"}])
     region = factories.submitted(world, "hubei_applicant2", applicant_name="襄阳出口基地")
     login(client, "hubei_reviewer")
@@ -118,3 +118,4 @@ def test_the_forms_tables_each_have_a_sheet_whose_rows_name_their_case(
     row = dict(zip(head, leaders[1], strict=True))
     assert row["编号"] == cluster and row["申请单位全称"] == "武汉光谷产业集群"
     assert "烽火通信科技股份有限公司" in row.values() and 3 in row.values()
+    assert "武汉市" in row.values() and "420100" not in row.values()  # a picked city by name

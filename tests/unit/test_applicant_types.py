@@ -267,6 +267,70 @@ def test_another_city_a_province_or_an_address_does_not_name_the_city(
     assert not names_city(typed, WUHAN_BUREAU)
 
 
+ENSHI_BUREAU = Drafter("422800", "恩施土家族苗族自治州", "Enshi", "湖北省")
+
+
+@pytest.mark.parametrize("typed", ["恩施州", "恩施", "湖北省恩施州", "恩施土家族苗族自治州", "422800",
+                                   "enshi", " 恩施 州 "])
+def test_an_autonomous_prefecture_is_named_by_its_place_with_or_without_zhou(
+        typed: str) -> None:
+    assert names_city(typed, ENSHI_BUREAU)
+
+
+@pytest.mark.parametrize(("typed", "full"), [
+    ("黔东南州", "黔东南苗族侗族自治州"),  # a place of three characters
+    ("西双版纳州", "西双版纳傣族自治州"),
+    ("伊犁州", "伊犁哈萨克自治州"),  # the nationality without 族
+    ("克孜勒苏", "克孜勒苏柯尔克孜自治州"),
+    ("海西州", "海西蒙古族藏族自治州"),
+    ("阿里", "阿里地区"),
+    ("锡林郭勒", "锡林郭勒盟"),
+])
+def test_any_prefecture_is_named_by_its_place_whatever_its_kind(typed: str, full: str) -> None:
+    assert names_city(typed, Drafter("000100", full, "", "某省"))
+
+
+@pytest.mark.parametrize("typed", ["恩施市", "恩", "州", "恩施土州", "湖北州", "422801", "湘西州"])
+def test_a_part_of_an_autonomous_prefectures_name_or_another_prefecture_does_not_name_it(
+        typed: str) -> None:
+    assert not names_city(typed, ENSHI_BUREAU)
+
+
+def test_a_city_picked_from_the_list_is_said_by_its_name_when_refused() -> None:
+    picked = in_cities("420600")  # the form's list stores Xiangyang's code
+    assert FORM.cities_named(picked) == {"420600"}
+    refusals = FORM.drafter_checks("new_base", picked, WUHAN_BUREAU,
+                                   {"420600": ("襄阳市", "Xiangyang")})
+    assert fields_of(refusals) == [("not_a_leading_enterprise_city",
+                                    "leading_enterprises[0].city")]
+    assert "武汉市（襄阳市）" in refusals[0].zh and "in Wuhan (Xiangyang)" in refusals[0].en
+    assert refusals[0].details["cities"] == ["420600"]  # as stored, for API clients
+    assert FORM.drafter_checks("new_base", in_cities("420600", "420100"), WUHAN_BUREAU) == []
+
+
+def test_the_leading_enterprises_city_is_a_city_column_the_api_may_still_type() -> None:
+    column = FORM.table("leading_enterprises").fields[1]  # type: ignore[union-attr]
+    assert (column.name, column.kind) == ("city", "city")
+    clean, errors = FORM.clean({"leading_enterprises": [{"name": "a", "city": " 恩施州 "}]})
+    assert errors == [] and clean["leading_enterprises"][0]["city"] == "恩施州"
+    items = FORM.json_schema()["properties"]["leading_enterprises"]["items"]
+    assert items["properties"]["city"] == {
+        "title": "所在地级市", "description": "City", "type": "string", "maxLength": 50,
+        "x-choices": "cities_of_province"}
+
+
+def test_a_form_with_an_unknown_field_type_is_refused_naming_the_city_type() -> None:
+    bad = {**RAW, "fields": [*RAW["fields"], {"name": "c", "zh": "c", "en": "c",
+                                              "type": "town", "section": "s"}]}
+    with pytest.raises(DefinitionError, match=r"\(c\)\.type: unknown type 'town' .*city"):
+        parse_form("p.toml", bad)
+    city_table = {**LE_TABLE, "fields": [{**f, "type": "city"} if f["name"] == "city" else f
+                                         for f in LE_TABLE["fields"]]}
+    form = parse_form("p.toml", {**RAW, "tables": [city_table],
+                                 "checks": [listed_city_check()]})
+    assert form.checks[0].column == "city" and form.tables[0].fields[1].kind == "city"
+
+
 def test_a_citys_bureau_prepares_a_cluster_only_with_a_leading_enterprise_in_its_city() -> None:
     assert prepares_cluster(WUHAN_BUREAU, ["襄阳市", "武汉市"])
     assert not prepares_cluster(WUHAN_BUREAU, ["襄阳市", "宜昌市"])
@@ -330,7 +394,7 @@ LE_TABLE = {"name": "le", "zh": "龙头企业", "en": "leaders", "fields": [
 
 @pytest.mark.parametrize(("over", "where"), [
     ({"table": "nope"}, r"checks\[0\]\.table: names a table"),
-    ({"column": "rank"}, r"checks\[0\]\.column: names a text column of 'le'"),
+    ({"column": "rank"}, r"checks\[0\]\.column: names a text or city column of 'le'"),
     ({"value": "c"}, r"checks\[0\]\.value: 'c' is not an option"),
     ({"field": "r"}, r"checks\[0\]\.field: names a choice field"),
     ({"zh": "不在{city}"}, r"checks\[0\]\.zh: may name only \{authority\} and \{cities\}"),

@@ -145,3 +145,83 @@ def test_the_case_page_says_why_a_cluster_of_another_city_cannot_be_submitted(
     page = browser.login("wuhan_applicant").text(f"/cases/{app_id}")
     why = re.search(r'<li data-refused="submit">.*?</li>', page, re.S)
     assert why and "所列龙头企业均不在武汉市（襄阳市）" in why.group(0)
+
+
+# --- the leading enterprise's city is picked from the province's cities (002 §六(三)) ---------
+
+def _city_select(page: str, i: int = 0) -> str:
+    m = re.search(rf'<select id="leading_enterprises-{i}-city".*?</select>', page, re.S)
+    assert m, page[:2000]
+    return m.group(0)
+
+
+def test_a_citys_bureau_picks_its_leading_enterprises_city_from_its_provinces_cities(
+        browser, world, frozen):
+    app_id = factories.draft(world, "wuhan_applicant", applicant_name="武汉光电子产业集群")
+    b = browser.login("wuhan_applicant")
+    listed = _city_select(b.text(f"/applications/{app_id}/edit"))
+    assert re.findall(r'<option value="(\d+)"', listed) == ["420100", "420600", "422800"]
+    assert ">湖北省武汉市</option>" in listed and ">湖北省恩施土家族苗族自治州</option>" in listed
+    assert "成都" not in listed and "广州" not in listed  # another province's cities
+    data = cluster_post("武汉光电子产业集群", 1, "save", "光纤", ("烽火通信科技股份有限公司", "420100", "2"))
+    assert b.post(f"/applications/{app_id}/edit", data=data).status_code == 302
+    saved = cases.load(world.uow(), world.id("wuhan_applicant"), app_id).case.values
+    assert saved["leading_enterprises"][0]["city"] == "420100"  # the code is kept
+    assert re.search(r'<option value="420100" selected>湖北省武汉市</option>',
+                     _city_select(b.text(f"/applications/{app_id}/edit")))
+    row = re.search(r'<table data-table="leading_enterprises">.*?</table>',
+                    b.text(f"/cases/{app_id}"), re.S)
+    assert row and "湖北省武汉市" in row.group(0) and "420100" not in row.group(0)
+    printed = re.search(r'data-section="leading_enterprises".*?</section>',
+                        b.text(f"/applications/{app_id}/print"), re.S)
+    assert printed and "湖北省武汉市" in printed.group(0) and "420100" not in printed.group(0)
+
+
+def test_the_list_of_cities_is_in_english_when_the_user_switches(browser, world, frozen):
+    app_id = factories.draft(world, "wuhan_applicant", applicant_name="武汉光电子产业集群")
+    b = browser.login("wuhan_applicant", lang="en")
+    listed = _city_select(b.text(f"/applications/{app_id}/edit"))
+    assert ">Wuhan, Hubei</option>" in listed and ">Enshi, Hubei</option>" in listed
+
+
+def test_another_provinces_city_is_refused_beside_the_row_and_stays_picked(
+        browser, world, frozen):
+    app_id = factories.draft(world, "wuhan_applicant", applicant_name="武汉光电子产业集群")
+    b = browser.login("wuhan_applicant")
+    data = cluster_post("武汉光电子产业集群", 1, "save", "光纤", ("成都某企业", "510100", "2"))
+    r = b.post(f"/applications/{app_id}/edit", data=data)
+    assert r.status_code == 303, r.get_data(as_text=True)[:2000]
+    page = b.text(r.headers["Location"])
+    beside = re.search(r'<div class="errors" id="leading_enterprises-0-city-errors">(.*?)</div>',
+                       page, re.S)
+    assert beside and "所列龙头企业均不在武汉市（成都市）" in beside.group(1)
+    picked = _city_select(page)
+    assert 'aria-invalid="true"' in picked
+    assert re.search(r'<option value="510100" selected>四川省成都市</option>', picked)
+    kept = cases.load(world.uow(), world.id("wuhan_applicant"), app_id)
+    assert kept.row.version == 1 and kept.case.values["leading_enterprises"] == []
+
+
+def test_a_city_typed_before_the_list_stays_on_offer_and_is_kept_on_re_save(
+        browser, world, frozen):
+    app_id = factories.draft(world, "enshi_applicant", applicant_name="恩施硒茶产业集群")
+    with world.uow() as u:  # saved as free text, before the list
+        row = u.session.get(ApplicationRow, app_id)
+        row.form = {**row.form, "applicant_type": "cluster", "leading_enterprises": [
+            {"name": "恩施某茶业", "city": "恩施州", "national_rank": 4}]}
+        u.commit()
+    b = browser.login("enshi_applicant")
+    listed = _city_select(b.text(f"/applications/{app_id}/edit"))
+    assert re.search(r'<option value="恩施州" selected>恩施州</option>', listed)
+    version = cases.load(world.uow(), world.id("enshi_applicant"), app_id).row.version
+    data = cluster_post("恩施硒茶产业集群", version, "save", "硒茶", ("恩施某茶业", "恩施州", "4"))
+    assert b.post(f"/applications/{app_id}/edit", data=data).status_code == 302  # 恩施州 names it
+    saved = cases.load(world.uow(), world.id("enshi_applicant"), app_id).case.values
+    assert saved["leading_enterprises"][0]["city"] == "恩施州"
+
+
+def test_a_municipality_has_no_cities_to_list_and_its_city_is_typed(browser, world, frozen):
+    app_id = factories.draft(world, "beijing_applicant", applicant_name="北京")
+    page = browser.login("beijing_applicant").text(f"/applications/{app_id}/edit")
+    assert '<select id="leading_enterprises-0-city"' not in page
+    assert re.search(r'<input type="text" id="leading_enterprises-0-city"', page)

@@ -95,7 +95,10 @@ def _field_of(f: form.Field, output: bool) -> fields.Field:
                                                         "enum": [o[0] for o in f.options]})
     if not output and f.kind in BOUNDS:
         meta["minimum"], meta["maximum"] = BOUNDS[f.kind]
-    if f.kind in ("text", "email", "phone"):
+    if f.kind == "city":
+        meta["description"] += ("; a prefecture-level city of the case's province: its code "
+                                "(GET /api/v1/authorities), or its name")
+    if f.kind in form.TEXT_TYPES:
         return fields.String(allow_none=True, metadata=(
             meta if output else {**meta, "maxLength": f.max_len}))
     if f.kind == "date":

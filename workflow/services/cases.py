@@ -30,6 +30,7 @@ from workflow.services.clock import local_date, utcnow
 from workflow.states import DECISIONS, PROGRAMME, register_change
 from workflow.storage import (
     audit_repo,
+    authorities_repo,
     cases_repo,
     events_repo,
     inbox_repo,
@@ -210,8 +211,10 @@ def _who_applies(s: Session, the_form: FormDef, kind: str | None, values: dict[s
     authority = s.get(AuthorityRow, authority_id)
     if authority is None or kind is None:
         return []
+    places = {code: (a.name_zh, a.name_en) for code, a in authorities_repo.named_by_codes(
+        s, the_form.cities_named(values)).items()}  # a city picked is said by its name
     return (the_form.region_checks(kind, values, authority.province.region)
-            + the_form.drafter_checks(kind, values, cases_repo.drafter_of(authority)))
+            + the_form.drafter_checks(kind, values, cases_repo.drafter_of(authority), places))
 
 
 def _named_base(s: Session, data: dict[str, Any], names_base: bool, authority_id: int,

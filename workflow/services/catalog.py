@@ -8,8 +8,16 @@ from typing import Any
 from workflow.programme import DEFAULT_CODE, Programme, programme
 from workflow.rules import RoundRules, RoundStatus
 from workflow.services.clock import today as china_today
-from workflow.storage import api_repo, register_repo, rounds_repo, scope_repo, users_repo
-from workflow.storage.models import RoundRow, UserRow
+from workflow.storage import (
+    api_repo,
+    authorities_repo,
+    casepages,
+    register_repo,
+    rounds_repo,
+    scope_repo,
+    users_repo,
+)
+from workflow.storage.models import AuthorityRow, RoundRow, UserRow
 from workflow.storage.uow import UnitOfWork
 
 
@@ -60,6 +68,28 @@ def authorities(uow: UnitOfWork, user_id: int) -> list[Authority]:
         return [Authority(a.code, a.name_zh, a.name_en, a.region, a.kind, a.id in with_bases,
                           a.parent_code, a.region_overridden, a.is_active)
                 for a in api_repo.authorities(uow.session)]
+
+
+def city_choices(uow: UnitOfWork, user_id: int, authority_id: int | None = None
+                 ) -> list[AuthorityRow]:
+    """The cities a form's `city` field offers (a cluster's leading enterprises', 002
+    §六(三)): the prefecture-level cities of the drafting authority's province — a draft's
+    authority (`authority_id`), else the user's own — as the register has them, by code.
+    None under a municipality: the field is then typed."""
+    with uow.read():
+        s = uow.session
+        user = users_repo.user_by_id(s, user_id)
+        authority = s.get(AuthorityRow, authority_id) if authority_id else user.authority
+        if authority is None:
+            return []
+        return casepages.cities_of(s, authority.province_id)
+
+
+def city_names(uow: UnitOfWork, values: set[str]) -> dict[str, AuthorityRow]:
+    """The authorities a form's city values name by code (`FormDef.cities_named`), by
+    code: the pages show a city picked by its name."""
+    with uow.read():
+        return authorities_repo.named_by_codes(uow.session, values)
 
 
 def rounds(uow: UnitOfWork, user_id: int) -> list[Round]:

@@ -149,18 +149,19 @@ LOCALITY_SOURCE = "{name}统计局《{year}年国民经济和社会发展统计�
 
 # The demo's industry clusters (002 §六: central and western regions only) with their
 # leading enterprises and each one's national export rank in its industry (002 §六(二)(4)):
-# name, city, industry, rank, exports (万美元). Wuhan's bureau prepared the first (its
-# leading enterprise's city); Hubei itself the provincial leading enterprise's (002 §六(三)).
+# name, city (its code, as the form's list of the province's cities stores it), industry,
+# rank, exports (万美元). Wuhan's bureau prepared the first (its leading enterprise's city);
+# Hubei itself the provincial leading enterprise's (002 §六(三)).
 CLUSTERS: dict[str, list[tuple[str, str, str, int, str]]] = {
     "武汉光谷光电子信息产业集群": [
-        ("烽火通信科技股份有限公司", "武汉市", "光通信设备", 2, "21000"),
-        ("长飞光纤光缆有限公司", "武汉市", "光纤光缆", 1, "16500"),
-        ("武汉华工科技产业股份有限公司", "武汉市", "激光加工设备", 3, "5200")],
+        ("烽火通信科技股份有限公司", "420100", "光通信设备", 2, "21000"),
+        ("长飞光纤光缆有限公司", "420100", "光纤光缆", 1, "16500"),
+        ("武汉华工科技产业股份有限公司", "420100", "激光加工设备", 3, "5200")],
     "湖北光通信产业集群（省级龙头企业）": [
-        ("武汉邮电科学研究院", "武汉市", "光通信设备", 2, "3800")],
+        ("武汉邮电科学研究院", "420100", "光通信设备", 2, "3800")],
     "攀枝花新材料出口创新基地": [
-        ("攀钢集团有限公司", "攀枝花市", "钒钛制品", 1, "4100"),
-        ("攀枝花钢城集团有限公司", "攀枝花市", "钒钛配套加工", 6, "600")],
+        ("攀钢集团有限公司", "510400", "钒钛制品", 1, "4100"),
+        ("攀枝花钢城集团有限公司", "510400", "钒钛配套加工", 6, "600")],
 }
 
 # What the province states of a new base's rank in its locality at its review (002

@@ -91,5 +91,15 @@ def authorities_by_code(session: Session) -> dict[str, AuthorityRow]:
     return {a.code: a for a in session.scalars(select(AuthorityRow))}
 
 
+def named_by_codes(session: Session, names: set[str]) -> dict[str, AuthorityRow]:
+    """The authorities among `names` that are codes on file (a form's city column holds a
+    code once picked from the list, a name as typed before), by code."""
+    codes = [n for n in names if len(n) == 6 and n.isdigit()]
+    if not codes:
+        return {}
+    return {a.code: a for a in session.scalars(
+        select(AuthorityRow).where(AuthorityRow.code.in_(codes)))}
+
+
 def authority_by_code(session: Session, code: str) -> AuthorityRow | None:
     return session.scalars(select(AuthorityRow).where(AuthorityRow.code == code)).first()
