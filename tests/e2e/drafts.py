@@ -10,7 +10,7 @@ from typing import Any
 
 from tests import factories
 from tests.e2e.conftest import LiveServer
-from tests.e2e.test_walkthrough import _uow, at, login
+from tests.e2e.test_walkthrough import _uow, login
 from workflow.services import clock
 
 
@@ -29,7 +29,7 @@ def draft_form_open(chromium: Any, live_server: LiveServer, applicant: str = "hu
     world = factories.build_world(_uow(live_server))
     try:
         app_id = factories.draft(world, applicant, **draft)
-        at("2006-04-03")
+        clock.freeze(factories.at("2006-04-03"))
         page = login(chromium, live_server, applicant)
         try:
             page.goto(f"{live_server}/applications/{app_id}/edit")

@@ -13,7 +13,7 @@ import pytest
 
 from tests import factories
 from tests.e2e.conftest import LiveServer
-from tests.e2e.test_walkthrough import _uow, at, login
+from tests.e2e.test_walkthrough import _uow, login
 from workflow.services import clock
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres]
@@ -34,7 +34,7 @@ def test_the_ministry_imports_the_register_and_an_applicant_re_certifies_a_base_
     pdf = tmp_path / "发展方案.pdf"
     pdf.write_bytes(factories.PDF)
     try:
-        at("2006-03-20")
+        clock.freeze(factories.at("2006-03-20"))
         # 1 — the ministry imports the national bases: a bad row is named, nothing is taken
         page = login(chromium, base, "mofcom")
         page.click("nav.mainnav >> text=出口基地名录")

@@ -11,7 +11,7 @@ import pytest
 
 from tests import factories
 from tests.e2e.conftest import LiveServer
-from tests.e2e.test_walkthrough import _uow, at, login
+from tests.e2e.test_walkthrough import _uow, login
 from workflow.services import clock
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres]
@@ -23,7 +23,7 @@ def test_a_reviewer_claims_a_case_and_mentions_a_colleague(chromium: Any, live_s
     world = factories.build_world(_uow(live_server))
     try:
         app_id = factories.submitted(world)
-        at("2006-04-05")
+        clock.freeze(factories.at("2006-04-05"))
         first = login(chromium, base, "hubei_reviewer")
         first.goto(f"{base}/cases/{app_id}")
         first.click("[data-testid=claim]")

@@ -14,7 +14,7 @@ import pytest
 
 from tests import factories
 from tests.e2e.conftest import LiveServer
-from tests.e2e.test_walkthrough import _uow, at, login
+from tests.e2e.test_walkthrough import _uow, login
 from workflow.services import clock
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres]
@@ -41,7 +41,7 @@ def test_paging_back_saving_a_view_and_previewing_files(chromium: Any, live_serv
     base = live_server
     world = factories.build_world(_uow(live_server))
     try:
-        at("2006-04-05")
+        clock.freeze(factories.at("2006-04-05"))
         ids = [factories.draft(world, applicant_name=f"草稿{i:02d}") for i in range(12)]
         page = login(chromium, base, "hubei_applicant")
         page.goto(f"{base}/inbox?tab=all&sort=applicant&dir=asc&per=10")

@@ -11,7 +11,7 @@ import pytest
 from tests import factories
 from tests.e2e.conftest import LiveServer
 from tests.e2e.drafts import draft_form_open
-from tests.e2e.test_walkthrough import _uow, at, login
+from tests.e2e.test_walkthrough import _uow, login
 from workflow.services import clock
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres]
@@ -68,7 +68,7 @@ def test_a_reason_typed_on_the_case_page_survives_the_session_ending(
     world = factories.build_world(_uow(live_server))
     try:
         app_id = factories.submitted(world)
-        at("2006-04-05")
+        clock.freeze(factories.at("2006-04-05"))
         page = login(chromium, base, "hubei_reviewer")
         page.goto(f"{base}/cases/{app_id}")
         page.fill("#reason-return_for_revision", "请补充近三年高新技术产品出口增速的统计口径")

@@ -12,7 +12,7 @@ import pytest
 
 from tests import factories
 from tests.e2e.conftest import LiveServer
-from tests.e2e.test_walkthrough import _uow, at, login
+from tests.e2e.test_walkthrough import _uow, login
 from workflow.services import clock
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres]
@@ -28,7 +28,7 @@ def test_the_province_overrides_a_failed_threshold_and_the_ministry_sees_why(
                            "recommendation_letter", "l.pdf", factories.PDF, world.upload_dir,
                            10**7)
     try:
-        at("2006-04-20")
+        clock.freeze(factories.at("2006-04-20"))
         page = login(chromium, base, "hubei_reviewer")
         page.goto(f"{base}/cases/{app_id}")
         warning = page.text_content("[data-testid=override-warning-recommend]")
@@ -43,7 +43,7 @@ def test_the_province_overrides_a_failed_threshold_and_the_ministry_sees_why(
         assert "已推荐" in page.text_content(".flash-success")
         page.context.close()
 
-        at("2006-04-28")
+        clock.freeze(factories.at("2006-04-28"))
         page = login(chromium, base, "mofcom")
         row = page.locator("tbody tr", has_text="咸宁光电子产业园")
         assert row.locator("[data-mark=override]").count() == 1

@@ -14,7 +14,7 @@ import pytest
 
 from tests import factories
 from tests.e2e.conftest import LiveServer
-from tests.e2e.test_walkthrough import _uow, at, login
+from tests.e2e.test_walkthrough import _uow, login
 from workflow.services import clock
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres]
@@ -27,7 +27,7 @@ def test_a_province_runs_its_own_programme_in_the_browser(chromium: Any, live_se
     pdf.write_bytes(factories.PDF)
     factories.build_world(_uow(live_server))
     try:
-        at("2007-03-01")
+        clock.freeze(factories.at("2007-03-01"))
         province = login(chromium, base, "guangdong_reviewer")
         province.goto(f"{base}/rounds")
         province.click("text=设立申报年度 · 广东省机电产品出口基地企业")

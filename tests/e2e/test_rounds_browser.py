@@ -11,7 +11,7 @@ import pytest
 
 from tests import factories
 from tests.e2e.conftest import LiveServer
-from tests.e2e.test_walkthrough import _uow, at, login
+from tests.e2e.test_walkthrough import _uow, login
 from workflow.services import clock
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres]
@@ -22,7 +22,7 @@ def test_the_ministry_opens_2007_and_an_applicant_drafts_in_it(chromium: Any, li
     base = live_server
     factories.build_world(_uow(live_server))
     try:
-        at("2007-03-01")
+        clock.freeze(factories.at("2007-03-01"))
         page = login(chromium, base, "mofcom")
         page.click("nav.mainnav >> text=申报年度")
         page.click("text=设立申报年度")
