@@ -23,7 +23,7 @@ from typing import Any
 
 from workflow.assessment import AssessmentDef, parse_assessment
 from workflow.eligibility import CriterionDef, parse_criteria
-from workflow.errors import DefinitionError
+from workflow.errors import DefinitionError, Refusal, refuse
 from workflow.form import FormDef, KindDef, parse_form
 from workflow.goals import Goals, parse_goals
 from workflow.quarterly_data import Columns, parse_columns
@@ -232,6 +232,19 @@ class Programme:
 
     def triggers_from(self, state: str) -> list[TransitionDef]:
         return [t for t in self.transitions if state in t.sources]
+
+    @property
+    def not_re_evaluated(self) -> Refusal | None:
+        """Why its bases are not re-evaluated — its file has no `[assessment]`, and no other
+        programme's rules are applied — or None: they are."""
+        if self.assessment is not None:
+            return None
+        return refuse("not_re_evaluated",
+                      f"“{self.name_zh}”不进行复评：其项目定义（programmes/{self.code}.toml）未规定"
+                      "复评规则（[assessment]），不按其他项目的规则评估",
+                      f"{self.name_en} has no re-evaluation: its definition (programmes/"
+                      f"{self.code}.toml) has no [assessment] rules, and no other programme's "
+                      "are applied", guard="assessment", details={"programme": self.code})
 
     @property
     def reminder_table(self) -> tuple[ReminderDef, ...]:

@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
-from tests import factories
+from tests import databases, factories
 from workflow.calendar import DEFAULT_CALENDAR
 from workflow.services import assessment, cases, reports
 from workflow.storage.models import ApplicationRow, EvaluationRow
@@ -119,21 +119,9 @@ def test_only_the_ministry_runs_an_assessment(uow: Any, world: factories.World) 
 
 def test_the_number_of_sql_statements_does_not_grow_with_the_number_of_bases(
         uow: Any, db_url: str, world: factories.World, bases: dict[str, int]) -> None:
-    from workflow.storage.db import get_engine
-
-    engine = get_engine(db_url)
-    seen: list[str] = []
-
-    def count(*args: Any) -> None:
-        seen.append(args[2])
-
     def statements(dry: bool) -> int:
-        seen.clear()
-        event.listen(engine, "before_cursor_execute", count)
-        try:
+        with databases.statements_sent(db_url) as seen:
             assessment.run(uow(), 2006, dry, now=NOW)
-        finally:
-            event.remove(engine, "before_cursor_execute", count)
         return len(seen)
 
     with_three = (statements(True), statements(False))

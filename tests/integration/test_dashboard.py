@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import literal_column, select
 
-from tests import factories
+from tests import databases, factories
 from tests.factories import login
 from workflow.services import dashboard
 from workflow.storage.models import ReferenceStatRow
@@ -92,50 +92,27 @@ def test_applicants_may_not_see_the_dashboard(client: Any, world: factories.Worl
 
 
 def test_aggregations_run_in_the_database(world: factories.World, two_bases: list[int],
-                                          monkeypatch: pytest.MonkeyPatch) -> None:
+                                          db_url: str) -> None:
     """Counting is GROUP BY in SQL: no application row is loaded into Python."""
-    from sqlalchemy import event
-
-    from workflow.storage.db import get_engine
-
-    seen: list[str] = []
-    engine = get_engine(str(world.uow()._factory.kw["bind"].url))
-
-    def remember(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", remember)
-    try:
+    with databases.statements_sent(db_url) as seen:
         dashboard.overview(world.uow(), world.id("mofcom"))
-    finally:
-        event.remove(engine, "before_cursor_execute", remember)
     counting = [s for s in seen if "FROM applications" in s]
     assert counting and all("GROUP BY" in s for s in counting)
 
 
 def test_the_trend_of_more_rounds_costs_no_more_statements(world: factories.World,
-                                                          two_bases: list[int]) -> None:
+                                                          two_bases: list[int],
+                                                          db_url: str) -> None:
     """The bases' exports per round are one statement for every round: a dashboard of
     years of rounds sends as many statements as one of a single round (it sent one per
     round, so a view cost more every year)."""
-    from sqlalchemy import event, insert
+    from sqlalchemy import insert
 
-    from workflow.storage.db import get_engine
     from workflow.storage.models import ApplicationRow, RoundRow
 
-    engine = get_engine(str(world.uow()._factory.kw["bind"].url))
-
     def statements() -> tuple[int, list[int]]:
-        seen: list[str] = []
-
-        def remember(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-            seen.append(statement)
-
-        event.listen(engine, "before_cursor_execute", remember)
-        try:
+        with databases.statements_sent(db_url) as seen:
             view = dashboard.overview(world.uow(), world.id("mofcom"))
-        finally:
-            event.remove(engine, "before_cursor_execute", remember)
         return len(seen), [t.year for t in view.trends]
 
     one_round, years = statements()

@@ -13,10 +13,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import event
 
 from tests import factories
-from tests.databases import on_server
+from tests.databases import on_server, statements_sent
 from workflow.services import cases
 from workflow.storage import db, reference_repo
 from workflow.storage.db import session_factory
@@ -183,17 +182,8 @@ def test_a_plain_transition_is_one_read_and_one_write_even_with_the_reference_ca
     first, second = factories.submitted(world), factories.submitted(world)
     reference_repo.clear_reference_cache()  # reloaded on the transition's own connection
     assert send_back(world, first).to_state == "drafted"
-    sent: list[str] = []
-
-    def remember(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        sent.append(statement.lstrip()[:6].upper())
-
-    engine = db.get_engine(pg_url)
-    event.listen(engine, "before_cursor_execute", remember)
-    try:
+    with statements_sent(pg_url) as sent:
         fired = send_back(world, second)
-    finally:
-        event.remove(engine, "before_cursor_execute", remember)
     assert (fired.to_state, fired.version) == ("drafted", 3)
-    assert sent == ["SELECT", "WITH M"]  # the case as read, then the move with its records
+    assert [s[:6].upper() for s in sent] == ["SELECT", "WITH M"]  # the case as read, then the move with its records
     assert steps(world, first) == steps(world, second) == ["submit", "return_for_revision"]

@@ -41,7 +41,6 @@ from workflow.errors import (
     ValidationFailed,
     refuse,
 )
-from workflow.programme import Programme
 from workflow.rules import RoundRules
 from workflow.services import cases
 from workflow.services.clock import local_date, utcnow
@@ -170,16 +169,6 @@ def _rules_by_round(session: DbSession, snap: reports_repo.Snapshot
                 AssessmentRules.from_params(params, defined))
         return cache[round_id]
     return rules_of
-
-
-def not_re_evaluated(p: Programme) -> Refusal:
-    """Why a base of a programme without `[assessment]` has no re-evaluation."""
-    return refuse("not_re_evaluated",
-                  f"“{p.name_zh}”不进行复评：其项目定义（programmes/{p.code}.toml）未规定复评"
-                  "规则（[assessment]），不按其他项目的规则评估",
-                  f"{p.name_en} has no re-evaluation: its definition (programmes/{p.code}"
-                  ".toml) has no [assessment] rules, and no other programme's are applied",
-                  guard="assessment", details={"programme": p.code})
 
 
 def proposals_for(uow: UnitOfWork, period: int, now: datetime, only: set[int]

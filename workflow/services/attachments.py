@@ -9,24 +9,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from workflow import permissions
 from workflow.errors import NotFound
 from workflow.roles import Role
-from workflow.services import files
-from workflow.services.clock import local_date, utcnow
-from workflow.storage import api_repo, cases_repo, scope_repo, users_repo
+from workflow.services import cases, files
+from workflow.storage import api_repo, scope_repo, users_repo
 from workflow.storage.models import AttachmentRow, UserRow
 from workflow.storage.uow import DbSession, UnitOfWork
 
 
 def _may_see_case(s: DbSession, user: UserRow, app_id: int) -> Role:
     """The role the user acts in on the case, or 404."""
-    permissions.require(user, "case.view")
-    row = cases_repo.get_application(s, app_id)
-    actor = scope_repo.actor_for_case(s, user, row, local_date(utcnow()))
-    if actor is None:
-        raise scope_repo.not_found()
-    return actor.role
+    return cases.case_for(s, user, app_id, "case.view")[1].role
 
 
 def list_for(uow: UnitOfWork, user_id: int, app_id: int) -> list[AttachmentRow]:

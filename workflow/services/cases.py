@@ -102,11 +102,29 @@ def _read(conn: Connection, user_id: int, app_id: int, today: date) -> cases_rep
                                 audit.chain_of("application", app_id))
 
 
-def _actor_or_404(session: Session, user: UserRow, row: scope_repo.Placed, today: date) -> Actor:
-    actor = scope_repo.actor_for_case(session, user, row, today)
+def actor_or_404(session: Session | None, user: scope_repo.Someone, case: scope_repo.Placed,
+                 today: date | None = None, *, what: str = "application") -> Actor:
+    """The actor `user` is on `case` (in their own name, or as a deputy for whom they cover
+    today); outside their scope the case is "not found" (`what`), never said to exist.
+    `session` None: the caller knows `user` covers for nobody today, so no deputies are
+    looked up (nor a session opened)."""
+    actor = (scope_repo.own_actor(user, case) if session is None else
+             scope_repo.actor_for_case(session, user, case, today or local_date(utcnow())))
     if actor is None:
-        raise scope_repo.not_found()
+        raise scope_repo.not_found(what)
     return actor
+
+
+def case_for(session: Session, user: UserRow, app_id: int, permission: str | None,
+             today: date | None = None, *, what: str = "application", deputies: bool = True
+             ) -> tuple[ApplicationRow, Actor]:
+    """A case `user` may see, and the actor they are on it: `permission` checked first
+    (`Forbidden`; None: the scope alone decides), then the case read and its scope checked
+    (`actor_or_404`; `deputies=False` asks for the user's own scope only)."""
+    if permission is not None:
+        permissions.require(user, permission)
+    row = cases_repo.get_application(session, app_id)
+    return row, actor_or_404(session if deputies else None, user, row, today, what=what)
 
 
 def _who(user: UserRow, actor: Actor) -> audit.Who:
@@ -120,9 +138,7 @@ def load(uow: UnitOfWork, user_id: int, app_id: int, now: datetime | None = None
     with uow.read():
         s = uow.session
         user = users_repo.user_by_id(s, user_id)
-        permissions.require(user, "case.view")
-        row = cases_repo.get_application(s, app_id)
-        actor = _actor_or_404(s, user, row, local_date(now))
+        row, actor = case_for(s, user, app_id, "case.view", local_date(now))
         stored = _read(s.connection(), user_id, app_id, local_date(now)).stored
         assert stored is not None  # `get_application` found it
         case = stored.case
@@ -145,7 +161,7 @@ def eligibility_of(uow: UnitOfWork, user_id: int, app_id: int) -> list[eligibili
         stored = _read(s.connection(), user_id, app_id, today).stored
         if stored is None:
             raise scope_repo.not_found()
-        _actor_or_404(s, user, stored, today)
+        actor_or_404(s, user, stored, today)
         case = stored.case
         return eligibility.evaluate(case.programme.criteria, case.kind, case.region,
                                     case.values, case.attestations, stored.rules,
@@ -156,9 +172,7 @@ def history_of(uow: UnitOfWork, user_id: int, app_id: int) -> list[HistoryRow]:
     with uow.read():
         s = uow.session
         user = users_repo.user_by_id(s, user_id)
-        permissions.require(user, "case.view")
-        row = cases_repo.get_application(s, app_id)
-        _actor_or_404(s, user, row, local_date(utcnow()))
+        case_for(s, user, app_id, "case.view")
         return cases_repo.history(s, app_id)
 
 
@@ -329,9 +343,7 @@ def update_draft(uow: UnitOfWork, user_id: int, app_id: int, data: dict[str, Any
     with uow:
         s = uow.session
         user = users_repo.user_by_id(s, user_id)
-        permissions.require(user, "case.view")
-        row = cases_repo.get_application(s, app_id)
-        actor = _actor_or_404(s, user, row, local_date(now))
+        row, actor = case_for(s, user, app_id, "case.view", local_date(now))
         permissions.require(actor, "case.edit_draft")
         if not rounds_repo.programme_of_round(row.round).state(row.state).editable:
             raise GuardFailed(refuse("not_a_draft", "只有草稿可以修改",
@@ -368,9 +380,7 @@ def set_attestations(uow: UnitOfWork, user_id: int, app_id: int,
     with uow:
         s = uow.session
         user = users_repo.user_by_id(s, user_id)
-        permissions.require(user, "case.view")
-        row = cases_repo.get_application(s, app_id)
-        actor = _actor_or_404(s, user, row, local_date(utcnow()))
+        row, actor = case_for(s, user, app_id, "case.view")
         permissions.require(actor, "case.attest")
         allowed = rounds_repo.programme_of_round(row.round).attestations(row.kind)
         bad = [k for k in values if k not in allowed]
@@ -396,9 +406,7 @@ def set_review_fields(uow: UnitOfWork, user_id: int, app_id: int, data: dict[str
     with uow:
         s = uow.session
         user = users_repo.user_by_id(s, user_id)
-        permissions.require(user, "case.view")
-        row = cases_repo.get_application(s, app_id)
-        actor = _actor_or_404(s, user, row, local_date(utcnow()))
+        row, actor = case_for(s, user, app_id, "case.view")
         prog = rounds_repo.programme_of_round(row.round)
         the_form = prog.form
         mine = [f for f in the_form.filled_by(actor.role.value) if f.applies_to(row.kind)]
@@ -645,10 +653,7 @@ def _acting_on(uow: UnitOfWork, user_id: int, app_id: int, today: date
     permissions.require(user, "case.fire")
     if stored is None:
         raise scope_repo.not_found()
-    actor = (scope_repo.actor_for_case(uow.session, user, stored, today)
-             if found.deputising else scope_repo.own_actor(user, stored))
-    if actor is None:
-        raise scope_repo.not_found()
+    actor = actor_or_404(uow.session if found.deputising else None, user, stored, today)
     return user, stored, actor, found.audit_head
 
 

@@ -23,7 +23,7 @@ from datetime import datetime
 from workflow import permissions
 from workflow.errors import GuardFailed, ValidationFailed, refuse
 from workflow.roles import Role
-from workflow.services import audit
+from workflow.services import audit, cases
 from workflow.services.clock import utcnow
 from workflow.storage import audit_repo, cases_repo, rounds_repo, scope_repo, users_repo
 from workflow.storage import deputies as colleagues_repo
@@ -48,10 +48,7 @@ def _reviewer_on(s: DbSession, user_id: int, app_id: int
                  ) -> tuple[UserRow, ApplicationRow]:
     """The reviewer and the case, if the case is in their scope and waits on their role."""
     user = users_repo.user_by_id(s, user_id)
-    row = cases_repo.get_application(s, app_id)
-    permissions.require(user, "case.claim")
-    if not scope_repo.in_scope(user, row):
-        raise scope_repo.not_found()
+    row, _actor = cases.case_for(s, user, app_id, "case.claim", deputies=False)
     if not waits_on(row, user.role):
         raise GuardFailed(refuse("not_your_turn", "此申报当前不在您的待办中，不能认领或指派",
                                  "this case is not waiting on your role: it cannot be "
@@ -81,9 +78,7 @@ def holder(uow: UnitOfWork, user_id: int, app_id: int) -> Holder | None:
     with uow.read():
         s = uow.session
         user = users_repo.user_by_id(s, user_id)
-        row = cases_repo.get_application(s, app_id)
-        if not scope_repo.in_scope(user, row):
-            raise scope_repo.not_found()
+        row, _actor = cases.case_for(s, user, app_id, None, deputies=False)
         if not permissions.allowed(user, "case.internal"):
             return None  # the applicant is not told who reviews
         return holder_of(s, row)

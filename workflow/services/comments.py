@@ -10,11 +10,11 @@ from datetime import datetime
 
 from workflow import permissions
 from workflow.errors import Refusal, ValidationFailed, refuse
-from workflow.services import audit, events
+from workflow.services import audit, cases, events
 from workflow.services.clock import local_date, utcnow
 from workflow.services.language import translate
 from workflow.services.reminders import case_link
-from workflow.storage import audit_repo, cases_repo, rounds_repo, scope_repo, users_repo
+from workflow.storage import audit_repo, rounds_repo, scope_repo, users_repo
 from workflow.storage import events_repo as er
 from workflow.storage.models import ApplicationRow, CommentRow, UserRow
 from workflow.storage.uow import DbSession, UnitOfWork
@@ -31,10 +31,8 @@ def mentioned_names(body: str) -> list[str]:
 
 
 def _case_for(s: DbSession, user_id: int, app_id: int) -> tuple[UserRow, ApplicationRow]:
-    user = permissions.require(users_repo.user_by_id(s, user_id), "case.comment")
-    row = cases_repo.get_application(s, app_id)
-    if scope_repo.actor_for_case(s, user, row, local_date(utcnow())) is None:
-        raise scope_repo.not_found()
+    user = users_repo.user_by_id(s, user_id)
+    row, _actor = cases.case_for(s, user, app_id, "case.comment")
     return user, row
 
 

@@ -11,13 +11,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from workflow import permissions
 from workflow.errors import GuardFailed, ValidationFailed, refuse
 from workflow.programme import all_attachment_kinds
 from workflow.roles import Role
-from workflow.services import archives, audit
+from workflow.services import archives, audit, cases
 from workflow.services.clock import local_date, utcnow
-from workflow.storage import cases_repo, rounds_repo, scope_repo, users_repo
+from workflow.storage import rounds_repo, users_repo
 from workflow.storage.models import AttachmentRow
 from workflow.storage.uow import UnitOfWork
 
@@ -139,11 +138,7 @@ def attach(uow: UnitOfWork, user_id: int, app_id: int, kind: str, filename: str,
     with uow:
         s = uow.session
         user = users_repo.user_by_id(s, user_id)
-        permissions.require(user, "case.attach")
-        row = cases_repo.get_application(s, app_id)
-        actor = scope_repo.actor_for_case(s, user, row, local_date(now))
-        if actor is None:
-            raise scope_repo.not_found()
+        row, actor = cases.case_for(s, user, app_id, "case.attach", local_date(now))
         defined = rounds_repo.programme_of_round(row.round).attachment(kind)
         if defined is None:  # another programme's kind
             raise _unknown_kind(kind)

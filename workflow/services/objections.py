@@ -203,10 +203,7 @@ def trail_of(uow: UnitOfWork, user_id: int, app_id: int) -> list[Status]:
     whoever may see the case — its history shows them beside the transitions."""
     with uow.read():
         s = uow.session
-        user = users_repo.user_by_id(s, user_id)
-        row = cases_repo.get_application(s, app_id)
-        if scope_repo.actor_for_case(s, user, row, local_date(utcnow())) is None:
-            raise scope_repo.not_found()
+        row, _actor = cases.case_for(s, users_repo.user_by_id(s, user_id), app_id, None)
         return [Status(o.confirmation_no, row.applicant_name or "", o.filed_at, o.status,
                        o.resolved_at, o.resolution_reason)
                 for o in cases_repo.objections_of(s, app_id)]

@@ -22,13 +22,11 @@ from workflow.quarterly_data import QuarterData
 from workflow.regions import Region
 from workflow.roles import Actor
 from workflow.rules import CATALOGUES
-from workflow.services import files, quarterly_excel
-from workflow.services.assessment import not_re_evaluated
+from workflow.services import cases, files, quarterly_excel
 from workflow.services.clock import local_date, utcnow
 from workflow.states import DESIGNATED
 from workflow.storage import (
     authorities_repo,
-    cases_repo,
     reports_repo,
     rounds_repo,
     scope_repo,
@@ -56,12 +54,7 @@ def _visible(session: DbSession, user: UserRow, app_id: int, today: date
     """A case the user may see among the bases, and the actor they are on it: who may see a
     base's quarters, annual reports and evaluations (`reports.view`, in the role's scope of
     cases — workflow.permissions; outside it "not found")."""
-    permissions.require(user, "reports.view")
-    row = cases_repo.get_application(session, app_id)
-    actor = scope_repo.actor_for_case(session, user, row, today)
-    if actor is None:
-        raise scope_repo.not_found("base")
-    return row, actor
+    return cases.case_for(session, user, app_id, "reports.view", today, what="base")
 
 
 def _designated(row: ApplicationRow) -> None:
@@ -352,7 +345,7 @@ def base_reports(uow: UnitOfWork, user_id: int, app_id: int) -> BaseReports:
         s = uow.session
         row, _ = _visible(s, users_repo.user_by_id(s, user_id), app_id, local_date(utcnow()))
         prog = rounds_repo.programme_of_round(row.round)
-        why = not_re_evaluated(prog) if prog.assessment is None else None
+        why = prog.not_re_evaluated
         try:
             _designated(row)
             columns = _columns(row)
@@ -371,9 +364,9 @@ def evaluations_of(uow: UnitOfWork, user_id: int, app_id: int) -> list[Evaluatio
     with uow.read():
         s = uow.session
         row, _ = _visible(s, users_repo.user_by_id(s, user_id), app_id, local_date(utcnow()))
-        prog = rounds_repo.programme_of_round(row.round)
-        if prog.assessment is None:
-            raise WrongStatus(not_re_evaluated(prog))
+        why = rounds_repo.programme_of_round(row.round).not_re_evaluated
+        if why is not None:
+            raise WrongStatus(why)
         return reports_repo.evaluations_of_base(s, app_id)
 
 

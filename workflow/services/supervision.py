@@ -24,11 +24,11 @@ from workflow.assessment import PROPOSALS
 from workflow.errors import GuardFailed, Refusal, ValidationFailed, refuse
 from workflow.permissions import Scope
 from workflow.roles import Role
-from workflow.services import assessment, audit, events
-from workflow.services.clock import local_date, utcnow
+from workflow.services import assessment, audit, cases, events
+from workflow.services.clock import utcnow
 from workflow.services.language import translate
 from workflow.services.reminders import case_link
-from workflow.storage import audit_repo, cases_repo, rounds_repo, scope_repo, users_repo
+from workflow.storage import audit_repo, rounds_repo, users_repo
 from workflow.storage import events_repo as er
 from workflow.storage import supervision_repo as sr
 from workflow.storage.models import (
@@ -49,10 +49,8 @@ MAX_TITLE, MAX_BODY, MAX_FINDINGS = 100, 4000, 2000
 # --- ad hoc reports ---------------------------------------------------------------------------
 
 def _case(s: DbSession, user_id: int, app_id: int) -> tuple[UserRow, ApplicationRow]:
-    user = permissions.require(users_repo.user_by_id(s, user_id), "case.report")
-    row = cases_repo.get_application(s, app_id)
-    if scope_repo.actor_for_case(s, user, row, local_date(utcnow())) is None:
-        raise scope_repo.not_found()
+    user = users_repo.user_by_id(s, user_id)
+    row, _actor = cases.case_for(s, user, app_id, "case.report")
     return user, row
 
 

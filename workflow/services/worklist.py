@@ -10,12 +10,11 @@ from pathlib import Path
 from workflow import permissions
 from workflow.regions import Region
 from workflow.roles import Actor
-from workflow.services import files
+from workflow.services import cases, files
 from workflow.services.clock import today as china_today
 from workflow.states import DESIGNATED
 from workflow.storage import (
     casepages,
-    cases_repo,
     reference_repo,
     rounds_repo,
     scope_repo,
@@ -86,12 +85,7 @@ def names_of(uow: UnitOfWork, user_id: int, app_ids: list[int]) -> dict[int, str
 
 def _reader_of_case(s: DbSession, user_id: int, app_id: int) -> Actor:
     """The user as they act on the case, if they may see it (404 otherwise)."""
-    user = permissions.require(users_repo.user_by_id(s, user_id), "case.view")
-    actor = scope_repo.actor_for_case(s, user, cases_repo.get_application(s, app_id),
-                                      china_today())
-    if actor is None:
-        raise scope_repo.not_found()
-    return actor
+    return cases.case_for(s, users_repo.user_by_id(s, user_id), app_id, "case.view")[1]
 
 
 def attachments_of(uow: UnitOfWork, user_id: int, app_id: int) -> list[AttachmentRow]:
@@ -149,9 +143,9 @@ def attachment_for_download(uow: UnitOfWork, user_id: int, app_id: int, attachme
         att = casepages.attachment(s, attachment_id)
         if att is None or att.application_id != app_id:
             raise scope_repo.not_found("attachment")
-        row = cases_repo.get_application(s, app_id)
-        actor = scope_repo.actor_for_case(s, user, row, china_today())
-        if actor is None or not files.may_see(actor.role, att.kind):
+        # case.view was required before the attachment was looked up
+        _row, actor = cases.case_for(s, user, app_id, None, what="attachment")
+        if not files.may_see(actor.role, att.kind):
             raise scope_repo.not_found("attachment")  # never say that a hidden file exists
         path = (upload_dir / att.stored_name).resolve()
         if path.parent != upload_dir.resolve() or not path.is_file():
