@@ -253,6 +253,11 @@ def colon() -> str:
     return ": " if is_en() else "："
 
 
+def semicolon() -> str:
+    """The separator of the parts of one statement: full-width in Chinese."""
+    return "; " if is_en() else "；"
+
+
 def has_endpoint(name: str) -> bool:
     """Whether a page exists (nav links of other areas appear once they are built)."""
     return name in current_app.view_functions
@@ -286,7 +291,7 @@ def init_app(app: Flask) -> None:
     # what a kind of application is (its file's [[form.kinds]]: `industry_field`,
     # `names_base`), for the pages that show a case's field or the base it re-certifies
     app.jinja_env.globals.update(has_endpoint=has_endpoint, is_en=is_en, ui_lang=lang,
-                                  colon=colon, kind_def=kind_def)
+                                  colon=colon, semicolon=semicolon, kind_def=kind_def)
 
     @app.context_processor
     def _session_lang() -> dict[str, Any]:

@@ -145,3 +145,18 @@ def test_the_case_page_says_why_a_cluster_of_another_city_cannot_be_submitted(
     page = browser.login("wuhan_applicant").text(f"/cases/{app_id}")
     why = re.search(r'<li data-refused="submit">.*?</li>', page, re.S)
     assert why and "所列龙头企业均不在武汉市（襄阳市）" in why.group(0)
+
+
+def test_criterion_two_reads_with_english_punctuation_in_english(browser, world, frozen):
+    # the rank half joined its parts with "；" and "：" in English too
+    app_id = factories.submitted(world)
+    b = browser.login("hubei_reviewer")
+    version = cases.load(world.uow(), world.id("hubei_reviewer"), app_id).row.version
+    assert b.post(f"/cases/{app_id}/review-fields", data={
+        "version": version, "locality_rank": "1", "locality_peers": "17",
+        "rank_catalogue": "national", "rank_source": "Hubei statistics 2005"}).status_code == 302
+    english = browser.login("hubei_reviewer", lang="en")
+    row = re.sub(r"<[^>]+>", "", _criterion_two(english.text(f"/cases/{app_id}")))
+    assert "Rank in the locality: No. 1 of 17; " in row
+    assert "; source: Hubei statistics 2005; " in row
+    assert not re.search("[；：（），]", row), row
