@@ -160,3 +160,19 @@ def test_criterion_two_reads_with_english_punctuation_in_english(browser, world,
     assert "Rank in the locality: No. 1 of 17; " in row
     assert "; source: Hubei statistics 2005; " in row
     assert not re.search("[；：（），]", row), row
+
+
+def test_growth_without_reference_statistics_shows_a_dash_not_a_dash_per_cent(browser, world,
+                                                                              frozen):
+    # criterion (3) with no national or local figure entered: "—", not "—%"
+    from sqlalchemy import delete
+
+    from workflow.storage.models import ReferenceStatRow
+    with world.uow() as u:
+        u.session.execute(delete(ReferenceStatRow))
+        u.commit()
+    app_id = factories.submitted(world)
+    page = browser.login("hubei_reviewer").text(f"/cases/{app_id}")
+    row = re.sub(r"<[^>]+>", "", re.search(
+        r'<tr data-criterion="three_year_growth".*?</tr>', page, re.S).group(0))
+    assert "全国高新技术产品出口 —；本地区出口 —" in row and "—%" not in row
