@@ -50,7 +50,12 @@ def _reader(f: form.Field) -> Any:
     """How a column of the form is read from a row: the title, or the stored document."""
     if f.name == form.TITLE:
         return lambda r: r.applicant_name
-    return lambda r: f.decode((r.form or {}).get(f.name))
+    words = {value: zh for value, zh, _en in f.options}  # a choice's: as the case page says
+
+    def read(r: Any) -> Any:
+        value = f.decode((r.form or {}).get(f.name))
+        return words.get(value, value) if words and isinstance(value, str) else value
+    return read
 
 
 def _kind_zh(key: str) -> str:

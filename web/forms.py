@@ -150,7 +150,7 @@ def _render(values: dict[str, Any], *, row: Any = None, errors: dict[str, list[s
         products = [{"name": "", "exports_10k_usd": ""}]
     # the round it goes into: named on the form, its own fields for new bases
     rnd = (catalog.drafting_round(uow(), me().id, row.round.year, row.round.programme)
-           if row is not None else catalog.drafting_round(uow(), me().id, None, _chosen()))
+           if row is not None else _new_round())
     choices = catalog.drafting_rounds(uow(), me().id) if row is None else []
     programme = _programme_of(row, rnd)
     shown = programme.form  # its round's programme's form, read once
@@ -185,11 +185,13 @@ def new_application() -> Any:
         return _render({"kind": the_form().kinds[0].key, "products": []})
     data = form_data(request.form, the_form())
     data["programme"] = _chosen()
+    data["round_year"] = _chosen_year()
     try:
         app_id = cases.create_draft(uow(), user.id, data)
     except DomainError as err:
         return returns.send_back(NEW_FORM, url_for("forms.new_application",
-                                                   programme=data["programme"]),
+                                                   programme=data["programme"],
+                                                   year=data["round_year"]),
                                  values=data, errors=errors_by_field(err, the_form()))
     keep.saved("application:new", f"application:{app_id}")
     flash(_("草稿已保存。可以继续填写、上传附件，完成后提交。"), "success")
@@ -352,14 +354,29 @@ def _upload_kinds(row: Any) -> list[str]:
 def the_form(row: Any = None) -> form.FormDef:
     """The form of a draft's programme (of the round it is in), or the form a new draft
     gets: that of the round it will go into."""
-    rnd = None if row is not None else catalog.drafting_round(uow(), me().id, None, _chosen())
-    return _programme_of(row, rnd).form
+    return _programme_of(row, None if row is not None else _new_round()).form
 
 
 def _chosen() -> str | None:
     """The programme the applicant chose for a new application (several rounds are open
     to them: notice 002's and their province's own)."""
     return (request.values.get("programme") or "").strip()[:60] or None
+
+
+def _chosen_year() -> int | None:
+    """The round's year the applicant chose for a new application (this year's round
+    may still run when next year's opens); none: the newest open one."""
+    year = (request.values.get("year") or "").strip()
+    return int(year) if year.isdigit() and len(year) == 4 else None
+
+
+def _new_round() -> catalog.Round | None:
+    """The round a new application goes into: the programme and year chosen, else the
+    newest open round (of the chosen programme)."""
+    year, code = _chosen_year(), _chosen()
+    chosen = next((r for r in catalog.drafting_rounds(uow(), me().id)
+                   if r.row.year == year and code in (None, r.row.programme)), None)
+    return chosen or catalog.drafting_round(uow(), me().id, None, code)
 
 
 @bp.post("/cases/<int:app_id>/review-fields")

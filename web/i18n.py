@@ -21,6 +21,7 @@ from workflow import form
 from workflow.authorities import KIND_ZH as AUTHORITY_KIND_ZH
 from workflow.errors import Refusal
 from workflow.programme import Programme, attachment_def, kind_def, state_def, transition_def
+from workflow.programme import programme as programme_of
 from workflow.regions import Region
 from workflow.register import STATUS_ZH, TYPE_EN, TYPE_ZH, BaseStatus, BaseType
 from workflow.roles import Role
@@ -97,11 +98,13 @@ def fmt_number(value: Any, places: int | None = None) -> str:
     return format_decimal(value, format=fmt, locale="zh_CN" if not is_en() else "en_US")
 
 
-def state_label(state: str | State | None, programme: Programme | None = None) -> str:
+def state_label(state: str | State | None, programme: Programme | str | None = None) -> str:
     if not state:
         return "—"
     # the labels are the programme definition's (programmes/*.toml), in both languages:
-    # the case's own programme's when given
+    # the case's own programme's when given (or its code, as a list's row has it)
+    if isinstance(programme, str):
+        programme = programme_of(programme)
     defined = programme.states.get(str(state)) if programme is not None else None
     defined = defined or state_def(str(state))
     if defined is None:
@@ -250,6 +253,11 @@ def colon() -> str:
     return ": " if is_en() else "："
 
 
+def semicolon() -> str:
+    """The separator of the parts of one statement: full-width in Chinese."""
+    return "; " if is_en() else "；"
+
+
 def has_endpoint(name: str) -> bool:
     """Whether a page exists (nav links of other areas appear once they are built)."""
     return name in current_app.view_functions
@@ -283,7 +291,7 @@ def init_app(app: Flask) -> None:
     # what a kind of application is (its file's [[form.kinds]]: `industry_field`,
     # `names_base`), for the pages that show a case's field or the base it re-certifies
     app.jinja_env.globals.update(has_endpoint=has_endpoint, is_en=is_en, ui_lang=lang,
-                                  colon=colon, kind_def=kind_def)
+                                  colon=colon, semicolon=semicolon, kind_def=kind_def)
 
     @app.context_processor
     def _session_lang() -> dict[str, Any]:

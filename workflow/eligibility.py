@@ -247,6 +247,13 @@ class CriterionDef:
         return not self.kinds or kind in self.kinds
 
 
+def _as_typed(number: Decimal) -> str:
+    """A figure as it was typed: no zeros the database's scale added (8200.0000 → 8200,
+    79.30 → 79.3)."""
+    text = f"{number:f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
 def _field_verdict(c: CriterionDef, value: Any, field_zh: str) -> Verdict:
     """at_least / is_true / one_of on a field of the form."""
     if value is None:
@@ -257,8 +264,9 @@ def _field_verdict(c: CriterionDef, value: Any, field_zh: str) -> Verdict:
         ok = Decimal(value) >= (c.minimum or 0)
         figures["minimum"] = c.minimum
         sign_zh, sign_en = ("≥", "at least") if ok else ("<", "below")
-        return Verdict(c.key, PASS if ok else FAIL, f"{c.zh}：{value} {sign_zh} {c.minimum}",
-                       f"{c.en}: {value} {sign_en} {c.minimum}", c.source, figures)
+        typed = _as_typed(Decimal(value))  # 8200, not the stored 8200.0000
+        return Verdict(c.key, PASS if ok else FAIL, f"{c.zh}：{typed} {sign_zh} {c.minimum}",
+                       f"{c.en}: {typed} {sign_en} {c.minimum}", c.source, figures)
     if c.kind == "is_true":
         return Verdict(c.key, PASS if value else FAIL, c.zh + ("" if value else "（否）"),
                        c.en + ("" if value else " (no)"), c.source, figures)

@@ -7,7 +7,7 @@ which rule said no and why.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 
 from workflow import eligibility, register
 from workflow.errors import Refusal, refuse
@@ -228,14 +228,17 @@ def calendar_known(case: Case, ctx: Context, spec: TransitionSpec) -> Refusal | 
 
 
 def notice_elapsed(case: Case, ctx: Context, spec: TransitionSpec) -> Refusal | None:
-    """The public notice (公示) must have run its full N working days."""
+    """The public notice (公示) must have run its full N working days: approval from the
+    day after its last day, which the refusal names."""
     end = case.notice_ends_on
     if end is not None and ctx.today > end:
         return None
+    first = end + timedelta(days=1) if end is not None else None
     return refuse("notice_not_elapsed",
-                  f"公示期尚未结束（截至 {end}），公示期满后方可核准",
-                  f"the public notice runs until {end}; approval is possible after it ends",
-                  guard="notice_elapsed", details={"notice_ends_on": str(end)})
+                  f"公示期尚未结束（截至 {end}），{first} 起方可核准",
+                  f"the public notice runs until {end}; approval is possible from {first}",
+                  guard="notice_elapsed",
+                  details={"notice_ends_on": str(end), "approvable_from": str(first)})
 
 
 def no_open_objection(case: Case, ctx: Context, spec: TransitionSpec) -> Refusal | None:

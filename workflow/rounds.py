@@ -160,27 +160,39 @@ def _order(rules: RoundRules) -> list[Refusal]:
 
 
 def warnings(rules: RoundRules, cal: WorkCalendar) -> list[Refusal]:
-    """What an official should look at before opening: a deadline on a day off, or in a
-    year whose holidays are not yet in the calendar (the admin command named)."""
+    """What an official should look at before opening: a year whose holidays are not yet
+    in the calendar, once with every deadline in it (the admin command named), and a
+    deadline on a day off."""
     out = []
-    for name, (zh, en) in DATES.items():
+    uncovered: dict[int, list[tuple[str, date]]] = {}
+    for name in DATES:
         day = getattr(rules, name)
         if day is None:
             continue
         if not cal.covers(day.year):
-            cmd = CALENDAR_COMMAND.format(year=day.year)
-            out.append(refuse("calendar_unconfirmed",
-                              f"{zh} {day.isoformat()} 所在的 {day.year} 年节假日安排尚未录入，"
-                              f"工作日按周一至周五计算；请系统管理员录入：{cmd}",
-                              f"{en} {day.isoformat()} is in {day.year}, whose holidays are "
-                              f"not in the calendar yet (Monday–Friday is assumed); the system "
-                              f"administrator enters them with: {cmd}", field=name,
-                              details={"year": day.year, "command": cmd}))
+            uncovered.setdefault(day.year, []).append((name, day))
         if not cal.is_workday(day):  # (an unconfirmed year: by Monday–Friday)
+            zh, en = DATES[name]
             out.append(refuse("not_a_working_day", f"{zh} {day.isoformat()} 不是工作日",
                               f"{en} {day.isoformat()} is not a working day", field=name,
                               details={"value": day.isoformat()}))
-    return out
+    return [_calendar_unconfirmed(year, days) for year, days in uncovered.items()] + out
+
+
+def _calendar_unconfirmed(year: int, days: list[tuple[str, date]]) -> Refusal:
+    """One warning for a year without its holidays, naming each deadline in it (on the
+    first one's field)."""
+    cmd = CALENDAR_COMMAND.format(year=year)
+    zh = "、".join(f"{DATES[name][0]} {day.isoformat()}" for name, day in days)
+    en = ", ".join(f"{DATES[name][1]} {day.isoformat()}" for name, day in days)
+    return refuse("calendar_unconfirmed",
+                  f"{zh} 所在的 {year} 年节假日安排尚未录入，工作日按周一至周五计算；"
+                  f"请系统管理员录入：{cmd}",
+                  f"{en[0].upper()}{en[1:]} {'is' if len(days) == 1 else 'are'} in {year}, "
+                  f"whose holidays are not in the calendar yet (Monday–Friday is assumed); "
+                  f"the system administrator enters them with: {cmd}", field=days[0][0],
+                  details={"year": year, "command": cmd,
+                           "fields": [name for name, _day in days]})
 
 
 def openable(rules: RoundRules, today: date) -> list[Refusal]:

@@ -157,3 +157,14 @@ def test_the_dashboard_shows_the_path_to_100_bases_year_by_year_beside_the_actua
     assert 'data-testid="goal-path"' in html
     assert '<tr data-year="2010"><td>2010</td><td class="num" data-testid="target">100</td>' in html
     assert "约 15" in html
+
+
+def test_a_province_is_not_set_the_national_goal_as_its_own_path(
+        client: Any, world: factories.World, two_bases: list[int]) -> None:
+    # 002 §一's 100 bases are the nation's: Hubei's one base is no start of a line to 100
+    login(client, "hubei_reviewer")
+    html = client.get("/dashboard").get_data(as_text=True)
+    d = dashboard.overview(world.uow(), world.id("hubei_reviewer"))
+    assert d.goal_path == []
+    assert 'data-testid="goal-path"' not in html
+    assert "全国目标为 100 家" in html  # the national goal is still named as the nation's

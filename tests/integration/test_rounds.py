@@ -60,10 +60,14 @@ def test_a_year_whose_holidays_are_not_entered_is_warned_about_with_the_command(
         api: Any, march_2007: None) -> None:
     r = api.as_("mofcom").post("/api/v1/rounds", json={
         "year": 2031, "submission_deadline": "2031-04-30", "approval_deadline": "2031-05-31"})
-    warned = {w["field"]: w for w in r.get_json()["warnings"]}
-    assert warned["submission_deadline"]["code"] == "calendar_unconfirmed"
-    assert "flask --app web calendar confirm-year 2031" in warned["submission_deadline"][
-        "message_en"]
+    # once for the year, naming each deadline in it, not once per deadline
+    unconfirmed = [w for w in r.get_json()["warnings"] if w["code"] == "calendar_unconfirmed"]
+    assert len(unconfirmed) == 1
+    assert "flask --app web calendar confirm-year 2031" in unconfirmed[0]["message_en"]
+    assert "报送商务部截止日期 2031-04-30、核准截止日期 2031-05-31 所在的 2031 年节假日安排尚未录入" \
+        in unconfirmed[0]["message_zh"]
+    assert {"submission_deadline", "approval_deadline"} <= set(
+        unconfirmed[0]["details"]["fields"])
 
 
 def test_only_the_ministry_keeps_rounds(api: Any, march_2007: None) -> None:

@@ -107,3 +107,15 @@ def test_new_base_has_four_criteria_and_recertification_three() -> None:
                       {"supporting_policies": True, "project_funding": False}, RULES, REFS)
     assert [v.source for v in recert] == ["002 §六(一)(1)", "002 §六(一)(2)", "002 §六(一)(3)"]
     assert [v.outcome for v in recert] == [PASS, FAIL, PENDING]
+
+
+def test_a_minimum_is_shown_with_the_figure_as_typed_not_the_stored_scale() -> None:
+    # Guangdong's enterprise criteria (004 (七)) read money and shares back from the
+    # database with its scale: the verdict says 8200, not 8200.0000
+    values = {"me_exports_10k_usd": D("8200.0000"), "own_brand_share_pct": D("79.30")}
+    verdicts = {v.criterion: v for v in evaluate(programme("guangdong-2006-59").criteria,
+                                           "enterprise", "east", values, {}, RULES, {})}
+    texts = [v.zh for v in verdicts.values()]
+    assert "机电产品年出口额不低于3000万美元：8200 ≥ 3000" in texts
+    assert "自主品牌出口占比不低于20%：79.3 ≥ 20" in texts
+    assert all(v.outcome == PASS for v in verdicts.values() if "≥" in v.zh)

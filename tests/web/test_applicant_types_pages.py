@@ -225,3 +225,34 @@ def test_a_municipality_has_no_cities_to_list_and_its_city_is_typed(browser, wor
     page = browser.login("beijing_applicant").text(f"/applications/{app_id}/edit")
     assert '<select id="leading_enterprises-0-city"' not in page
     assert re.search(r'<input type="text" id="leading_enterprises-0-city"', page)
+
+
+def test_criterion_two_reads_with_english_punctuation_in_english(browser, world, frozen):
+    # the rank half joined its parts with "；" and "：" in English too
+    app_id = factories.submitted(world)
+    b = browser.login("hubei_reviewer")
+    version = cases.load(world.uow(), world.id("hubei_reviewer"), app_id).row.version
+    assert b.post(f"/cases/{app_id}/review-fields", data={
+        "version": version, "locality_rank": "1", "locality_peers": "17",
+        "rank_catalogue": "national", "rank_source": "Hubei statistics 2005"}).status_code == 302
+    english = browser.login("hubei_reviewer", lang="en")
+    row = re.sub(r"<[^>]+>", "", _criterion_two(english.text(f"/cases/{app_id}")))
+    assert "Rank in the locality: No. 1 of 17; " in row
+    assert "; source: Hubei statistics 2005; " in row
+    assert not re.search("[；：（），]", row), row
+
+
+def test_growth_without_reference_statistics_shows_a_dash_not_a_dash_per_cent(browser, world,
+                                                                              frozen):
+    # criterion (3) with no national or local figure entered: "—", not "—%"
+    from sqlalchemy import delete
+
+    from workflow.storage.models import ReferenceStatRow
+    with world.uow() as u:
+        u.session.execute(delete(ReferenceStatRow))
+        u.commit()
+    app_id = factories.submitted(world)
+    page = browser.login("hubei_reviewer").text(f"/cases/{app_id}")
+    row = re.sub(r"<[^>]+>", "", re.search(
+        r'<tr data-criterion="three_year_growth".*?</tr>', page, re.S).group(0))
+    assert "全国高新技术产品出口 —；本地区出口 —" in row and "—%" not in row

@@ -126,3 +126,25 @@ def test_submitting_says_every_problem_at_once_each_naming_its_field(browser, wo
     r = b.post(edit, data=_post_fields(hightech_exports_100m_usd="20", exports_100m_usd="12.3",
                                        version="1"))
     assert "高新技术产品出口额不能大于出口额" in _back(b, r, edit)
+
+
+def test_this_years_round_may_still_be_chosen_once_next_years_has_opened(browser, world, api,
+                                                                         frozen):
+    # 2006-04-21: the ministry opens the 2007 round while the 2006 round runs until its
+    # 30 April deadline; a new application may still go into 2006's
+    ministry = api.as_("mofcom")
+    assert ministry.post("/api/v1/rounds", json={
+        "year": 2007, "submission_deadline": "2007-04-30",
+        "approval_deadline": "2007-05-31"}).status_code == 201
+    assert ministry.post("/api/v1/rounds/2007/open").status_code == 200
+    b = browser.login("hubei_applicant")
+    page = b.text("/applications/new")
+    links = re.findall(r'<a href="(/applications/new\?[^"]+)"', page)
+    assert len(links) == 2, links
+    this_year = next(u for u in links if "year=2006" in u).replace("&amp;", "&")
+    assert 'data-round="2006"' in b.text(this_year)
+    r = b.post(this_year, data={**_post_fields(), "programme": "mofcom-2006-6",
+                                "year": "2006"})
+    assert r.status_code == 302, r.get_data(as_text=True)[:500]
+    app_id = int(re.search(r"/applications/(\d+)/edit", r.headers["Location"]).group(1))
+    assert 'data-round="2006"' in b.text(f"/applications/{app_id}/edit")

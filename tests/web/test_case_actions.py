@@ -34,11 +34,12 @@ def test_the_refusal_reads_in_english_for_english_users(browser, world, frozen):
     assert _refused(page)["recommend"] == "missing attachment(s): recommendation letter"
 
 
-def test_approval_before_the_notice_ends_is_disabled_with_the_end_date(browser, world, frozen):
+def test_approval_before_the_notice_ends_is_disabled_with_the_day_it_may_be_approved(browser, world, frozen):
     app_id = factories.published(world)  # notice 2006-04-28 – 2006-05-10; today 2006-04-21
     page = browser.login("mofcom2").text(f"/cases/{app_id}")
     refused = _refused(page)
-    assert refused["approve"].startswith("公示期尚未结束（截至 2006-05-10）")
+    # the first day it may be approved, not only the notice's last
+    assert refused["approve"] == "公示期尚未结束（截至 2006-05-10），2006-05-11 起方可核准"
     assert refused["uphold_objection"] == "没有待处理的异议"
     assert 'class="action-form" data-trigger="reject"' in page
 

@@ -33,3 +33,14 @@ def test_the_export_link_reads_in_english_and_defaults_to_what_waits_on_me(brows
     page = browser.login("hubei_reviewer", lang="en").text("/inbox")
     assert re.search(r'data-testid="export-xlsx" download>Export to Excel</a>', page)
     assert _export_href(page) == "/exports/applications.xlsx?tab=waiting"
+
+
+def test_a_choice_is_exported_in_its_words_not_its_key(browser, world, frozen):
+    # 申报主体 is a choice of the form (002 §六): the sheet says 地区（地级市、开发区）, as
+    # the case page does, not the stored key "region"
+    factories.submitted(world, applicant_type="region")
+    b = browser.login("hubei_reviewer")
+    r = b.get("/exports/applications.xlsx?tab=all")
+    rows = list(load_workbook(io.BytesIO(r.data)).active.iter_rows(values_only=True))
+    column = rows[0].index("申报主体")
+    assert [row[column] for row in rows[1:]] == ["地区（地级市、开发区）"]

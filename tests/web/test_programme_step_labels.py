@@ -64,3 +64,27 @@ def test_a_notice_002_draft_keeps_notice_002s_words(browser: Any, world: factori
     app_id = factories.draft(world)
     form = browser.login("hubei_applicant").text(f"/applications/{app_id}/edit")
     assert _button(form, "submit") == "提交至省级商务主管部门"
+
+
+def test_a_submitted_enterprise_reads_in_its_programmes_state_without_002s_products(
+        api: Any, browser: Any, gd_draft: int) -> None:
+    # the case page's head and the inbox row name Guangdong's state (省商务厅审核中), not
+    # notice 002's (省级审核中); its form has no table of main export products to show empty
+    city = api.as_("guangzhou_applicant")
+    app = city.post("/api/v1/applications", json={
+        **ENTERPRISE, "me_exports_10k_usd": "7200", "own_brand_exports_10k_usd": "2100",
+        "own_brand_share_pct": "29.17", "iso9000": True, "iso14000": True,
+        "export_credit_grade": "AA", "rd_centre": True}).get_json()
+    for kind in ("business_licence", "city_recommendation_letter"):
+        assert factories.upload(city, app["id"], kind).status_code == 201
+    version = city.get(f"/api/v1/applications/{app['id']}").get_json()["version"]
+    r = city.post(f"/api/v1/applications/{app['id']}/transitions",
+                  json={"trigger": "submit", "version": version})
+    assert r.status_code == 200, r.get_json()
+    b = browser.login("guangdong_reviewer")
+    case = b.text(f"/cases/{app['id']}")
+    badge = r'data-state="provincially_reviewed">([^<]+)</span>'
+    assert re.search(badge, case).group(1) == "省商务厅审核中"
+    assert "主要出口产品" not in case and "家用电器、电机" in case
+    row = re.search(rf'<tr data-case="{app["id"]}">.*?</tr>', b.text("/inbox"), re.S).group(0)
+    assert re.search(badge, row).group(1) == "省商务厅审核中"

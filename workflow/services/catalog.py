@@ -127,18 +127,14 @@ def drafting_round(uow: UnitOfWork, user_id: int, year: int | None = None,
 
 
 def drafting_rounds(uow: UnitOfWork, user_id: int) -> list[Round]:
-    """Every open round the user's authority may apply in (one per programme, newest):
-    the new-application page lets them choose when there is more than one."""
+    """Every open round the user's authority may apply in, newest first: the
+    new-application page lets them choose when there is more than one (their province's
+    own programme's, or this year's while next year's has opened too)."""
     with uow.read():
         user = users_repo.user_by_id(uow.session, user_id)
         today = china_today()
-        seen: set[str] = set()
-        out = []
-        for r in rounds_repo.open_rounds(uow.session, today, user.authority):
-            if r.programme not in seen:
-                seen.add(r.programme)
-                out.append(Round(r, rounds_repo.rules_of(r), rounds_repo.status_of(r, today)))
-        return out
+        return [Round(r, rounds_repo.rules_of(r), rounds_repo.status_of(r, today))
+                for r in rounds_repo.open_rounds(uow.session, today, user.authority)]
 
 
 def programme_of(round_row: RoundRow) -> Programme:

@@ -153,7 +153,10 @@ def overview(uow: UnitOfWork, user_id: int, code: str = DEFAULT_CODE) -> Dashboa
                      total=sum(n for _, n in by_state), by_state=by_state, by_region=by_region,
                      by_authority=by_authority, trends=trends,
                      rounds_by_state=rounds_by_state, marks_by_round=marks, goals=goals,
-                     goal_path=goal_path_of(goals, trends, local_date(utcnow()).year))
+                     # the path runs to the national goal (002 §一): drawn from a province's
+                     # own count it would set one province a target of 100 bases
+                     goal_path=goal_path_of(goals, trends, local_date(utcnow()).year)
+                     if where == "national" else [])
 
 
 def goal_path_of(goals: Goals | None, trends: list[RoundTrend],
