@@ -256,3 +256,20 @@ def test_growth_without_reference_statistics_shows_a_dash_not_a_dash_per_cent(br
     row = re.sub(r"<[^>]+>", "", re.search(
         r'<tr data-criterion="three_year_growth".*?</tr>', page, re.S).group(0))
     assert "全国高新技术产品出口 —；本地区出口 —" in row and "—%" not in row
+
+
+def test_the_applicant_type_shows_its_default_a_region_until_another_is_chosen(
+        browser, world, frozen):
+    # a blank 申报主体 is taken as a region (the file's default); the page said 请选择
+    app_id = factories.draft(world, "wuhan_applicant")
+    b = browser.login("wuhan_applicant")
+    select = re.search(r'<select id="applicant_type".*?</select>',
+                       b.text(f"/applications/{app_id}/edit"), re.S)
+    assert select, "no applicant type on the edit page"
+    assert re.search(r'<option value="region" selected>', select.group(0))
+    assert 'value=""' not in select.group(0)  # no 请选择: a blank is a region anyway
+    data = cluster_post("武汉光电子产业集群", 1, "save", "光纤", ("烽火通信科技股份有限公司", "420100", "2"))
+    assert b.post(f"/applications/{app_id}/edit", data=data).status_code == 302
+    select = re.search(r'<select id="applicant_type".*?</select>',
+                       b.text(f"/applications/{app_id}/edit"), re.S)
+    assert select and re.search(r'<option value="cluster" selected>', select.group(0))
