@@ -63,6 +63,16 @@ def programmes_in_use() -> list[Programme]:
     return [p for p in _ordered() if p.open_to(authority.code, parent)]
 
 
+def programmes_seen() -> list[Programme]:
+    """The programmes whose cases the signed-in user's lists hold: every one for a user
+    without an authority (the ministry sees every case); else those it works in
+    (`programmes_in_use`: Hubei's reviewer, notice 002's and none of Guangdong's)."""
+    user = current_user()
+    if user is not None and user.authority is None:
+        return _ordered()
+    return programmes_in_use()
+
+
 def cite(programmes: Iterable[Programme]) -> str:
     """'依据<citation>' for each programme, in the page's language (each text once); ''
     for none."""

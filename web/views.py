@@ -25,6 +25,7 @@ from werkzeug.datastructures import MultiDict
 
 from web import collaboration, keep, returns, supervision
 from web.auth import current_user, requires
+from web.citations import programmes_seen
 from web.diagram import svg as diagram_svg
 from web.extensions import uow
 from web.i18n import is_en, lang, state_label, trigger_label
@@ -88,7 +89,8 @@ def index() -> Any:
 # --- inbox --------------------------------------------------------------------------
 
 def _state_keys() -> list[str]:
-    return cases.state_keys()
+    """The states the inbox can be filtered by: those of the programmes the user works in."""
+    return cases.state_keys(programmes_seen())
 
 
 def _sorting(args: MultiDict[str, str]) -> dict[str, Any]:
@@ -168,7 +170,7 @@ def inbox() -> Any:
             k: v for k, v in request.args.items() if k in ("sort", "dir", "per") and v}),
         per=per, page_sizes=PAGE_SIZES,
         keep_args={**args, **order_args},  # links that keep the filters and the order
-        choices=choices, kind_choices=all_kinds(), programme_choices=known_programmes(),
+        choices=choices, kind_choices=all_kinds(), programme_choices=programmes_seen(),
         holders=holders,
         args=args, error=error, states=_state_keys(), regions=choices.regions,
         bulk_triggers=_bulk_triggers(user), today=china_today(),

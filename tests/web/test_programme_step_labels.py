@@ -88,3 +88,26 @@ def test_a_submitted_enterprise_reads_in_its_programmes_state_without_002s_produ
     assert "主要出口产品" not in case and "家用电器、电机" in case
     row = re.search(rf'<tr data-case="{app["id"]}">.*?</tr>', b.text("/inbox"), re.S).group(0)
     assert re.search(badge, row).group(1) == "省商务厅审核中"
+
+
+def _inbox_filters(browser: Any, username: str) -> tuple[list[str], list[str]]:
+    """The programmes and the states `username`'s inbox offers to filter by."""
+    page = browser.login(username).text("/inbox?tab=all")
+    programmes = re.search(r'<select id="f-programme".*?</select>', page, re.S)
+    states = re.search(r'<select id="f-state".*?</select>', page, re.S)
+    assert states, page[:1500]
+    return (re.findall(r'<option value="([^"]+)"', programmes.group(0)) if programmes else [],
+            re.findall(r'<option value="([^"]+)"', states.group(0)))
+
+
+def test_the_inbox_filters_by_the_programmes_the_reviewer_works_in(
+        browser: Any, world: factories.World, frozen: Any) -> None:
+    # Hubei's reviewer works in notice 002 alone: Guangdong's programme and its states
+    # (enterprise_designated …) were offered in its filters
+    programmes, states = _inbox_filters(browser, "hubei_reviewer")
+    assert programmes == [] and "enterprise_designated" not in states
+    assert "recommended" in states
+    programmes, states = _inbox_filters(browser, "guangdong_reviewer")
+    assert programmes == ["mofcom-2006-6", GD] and "enterprise_designated" in states
+    programmes, states = _inbox_filters(browser, "mofcom")
+    assert GD in programmes and "enterprise_designated" in states

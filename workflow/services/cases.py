@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from functools import cache
@@ -890,11 +890,13 @@ def _parse_cursor(sort: str, raw: str | None, field: str) -> tuple[Any, int] | N
                                       "the cursor is invalid", field=field)) from None
 
 
-def state_keys() -> list[str]:
-    """Every programme's states in their order, notice 002's first, each key once (the
-    inbox's state filter and its state sort)."""
+def state_keys(programmes: Iterable[Programme] | None = None) -> list[str]:
+    """The states of `programmes` (every programme's unless given) in their order, notice
+    002's first, each key once (the inbox's state sort; its filter, of the programmes the
+    user works in)."""
     keys: list[str] = []
-    for p in sorted(known_programmes(), key=lambda p: p.code != DEFAULT_CODE):
+    chosen = known_programmes() if programmes is None else list(programmes)
+    for p in sorted(chosen, key=lambda p: p.code != DEFAULT_CODE):
         keys += [k for k in p.states if k not in keys]
     return keys
 
