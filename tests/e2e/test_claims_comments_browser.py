@@ -59,3 +59,31 @@ def test_a_reviewer_claims_a_case_and_mentions_a_colleague(chromium: Any, live_s
         shots(second, "case-taken-over")
     finally:
         clock.freeze(None)
+
+
+def _looks(page: Any, selector: str) -> tuple[str, str]:
+    """A button's background and text colour as the browser draws them."""
+    return page.eval_on_selector(
+        selector, "b => [getComputedStyle(b).backgroundColor, getComputedStyle(b).color]")
+
+
+def test_the_login_claim_and_comment_buttons_are_the_products_not_the_browsers(
+        chromium: Any, live_server: LiveServer) -> None:
+    # buttons with no class of their own were drawn in the browser's grey (登录, 认领, 发表评论)
+    base = live_server
+    world = factories.build_world(_uow(live_server))
+    try:
+        app_id = factories.submitted(world)
+        clock.freeze(factories.at("2006-04-05"))
+        page = login(chromium, base, "hubei_reviewer")
+        page.goto(f"{base}/cases/{app_id}")
+        product = _looks(page, "form button.btn:not(.btn-secondary):not(.btn-danger)")
+        assert product[0] not in ("rgba(0, 0, 0, 0)", "rgb(239, 239, 239)"), product
+        assert _looks(page, "[data-testid=claim]") == product
+        assert _looks(page, "[data-testid=comment-form] button[type=submit]") == product
+        page.context.clear_cookies()  # signed out
+        page.goto(f"{base}/login")
+        assert page.url.endswith("/login")
+        assert _looks(page, "main button[type=submit]") == product
+    finally:
+        clock.freeze(None)
